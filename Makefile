@@ -1,0 +1,44 @@
+# cplan: the two commands of the quick start are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed-stamp
+CATALOGUES := $(wildcard cplan/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+
+.PHONY: run test install translations extract-messages lint bench clean
+
+run: install translations  ## create .venv, migrate, load the Baghpat demo once, serve on :5000
+	$(FLASK) db upgrade
+	$(FLASK) cplan demo --if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install translations  ## the whole test suite (set CPLAN_TEST_DATABASE_URL for PostgreSQL)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+translations: install $(COMPILED)
+
+%.mo: %.po
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+extract-messages: install  ## refresh the catalogue after adding strings
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o cplan/translations/messages.pot .
+	$(BIN)/pybabel update -i cplan/translations/messages.pot -d cplan/translations --no-fuzzy-matching
+
+lint: install
+	$(BIN)/ruff check cplan tests bench
+
+bench: install translations
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

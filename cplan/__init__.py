@@ -1,0 +1,66 @@
+"""cplan: the C-Plan community-contact portal. ``create_app`` builds the application."""
+from flask import Flask
+
+from cplan.config import load_config
+
+
+def create_app(config=None):
+    """Build the app: configuration layers, then each ``register_*`` step in turn."""
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, config)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def configure_logging(app):
+    from cplan.logging import configure
+
+    configure(app)
+
+
+def register_extensions(app):
+    from cplan import models  # noqa: F401  (every table registered before migrations)
+    from cplan.extensions import babel, csrf, db, migrate
+    from cplan.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+def register_blueprints(app):
+    from cplan.blueprints import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app):
+    from cplan.errors import register
+
+    register(app)
+
+
+def register_request_hooks(app):
+    from cplan.security import register
+
+    register(app)
+
+
+def register_template_helpers(app):
+    from cplan.templating import register
+
+    register(app)
+
+
+def register_cli(app):
+    from cplan.cli import cplan_cli
+
+    app.cli.add_command(cplan_cli)

@@ -1,0 +1,115 @@
+"""Configuration defaults and the layering rules.
+
+Layers, later wins: the defaults below < ``instance/config.py`` (git-ignored) <
+``CPLAN_*`` environment variables < the mapping given to ``create_app`` (tests).
+No secret lives here: development generates one into the instance folder on first
+run, production refuses to start without a strong one.
+"""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+MIN_SECRET_KEY_LENGTH = 32
+WEAK_SECRET_KEYS = {"dev", "secret", "changeme", "change-me", "development", "test"}
+
+
+class DefaultConfig:
+    """Settings every environment starts from."""
+
+    ENV_NAME = "development"  # development | production | testing
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None  # None: SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Kolkata"
+    LANGUAGES = ("en", "hi")
+
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # Roster coverage: active contacts a place should have.
+    COVERAGE_TARGET = 10
+    # Where the reference data sets live (relative to the project root).
+    SHARED_DATA_DIR = None
+
+    SMS_BACKEND = "console"
+    LOG_LEVEL = "INFO"
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete: the app refuses to start."""
+
+
+def load_config(app, overrides=None):
+    """Apply the configuration layers to ``app`` and check the result."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CPLAN")
+    if overrides:
+        app.config.update(overrides)
+
+    env_name = app.config["ENV_NAME"]
+    if env_name not in {"development", "production", "testing"}:
+        raise ConfigError(f"CPLAN_ENV_NAME must be development, production or testing, not {env_name!r}")
+    app.testing = app.config.get("TESTING", False) or env_name == "testing"
+
+    database_url = app.config.get("DATABASE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
+    if not database_url:
+        database_url = "sqlite:///" + str(Path(app.instance_path) / "cplan.sqlite")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
+
+    _ensure_secret_key(app)
+    if env_name == "production":
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["SESSION_COOKIE_NAME"] = "__Host-cplan"
+        if app.config["SMS_BACKEND"] != "http":
+            raise ConfigError("production must send SMS through the http gateway (CPLAN_SMS_BACKEND=http)")
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _ensure_secret_key(app):
+    key = app.config.get("SECRET_KEY")
+    if app.config["ENV_NAME"] == "production":
+        if not is_strong_secret(key):
+            raise ConfigError(
+                "production needs CPLAN_SECRET_KEY: a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters"
+            )
+        return
+    if key:
+        return
+    # Development and tests: generate once and keep it in the instance folder,
+    # so sessions survive restarts without a secret ever entering git.
+    key_file = Path(app.instance_path) / "secret_key"
+    if key_file.exists():
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+        return
+    os.makedirs(app.instance_path, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    os.chmod(key_file, 0o600)
+    app.config["SECRET_KEY"] = key
+
+
+def is_strong_secret(key) -> bool:
+    """A secret key is strong when long enough and not a well-known placeholder."""
+    return (
+        isinstance(key, str)
+        and len(key) >= MIN_SECRET_KEY_LENGTH
+        and key.lower() not in WEAK_SECRET_KEYS
+        and len(set(key)) >= 10
+    )

@@ -1,0 +1,52 @@
+"""Error pages: friendly HTML for people, JSON under /api/, and a rollback on 500."""
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from cplan.extensions import db
+
+
+def _messages():
+    return {
+        400: _("The request could not be understood. Please check what you entered and try again."),
+        403: _("You do not have permission to do this."),
+        404: _("We could not find that page or record."),
+        405: _("That action is not allowed here."),
+        409: _("Someone else changed this record first. Reload the page and try again."),
+        413: _("The file is too large."),
+        429: _("Too many attempts. Please wait a few minutes and try again."),
+        500: _("Something went wrong on our side. It has been logged; please try again."),
+    }
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def render_error(status: int, message: str | None = None):
+    message = message or _messages().get(status, _messages()[500])
+    if wants_json():
+        return jsonify(error=message, status=status), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register(app):
+    """Attach the error handlers to ``app``."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400, _("Your form expired or was sent from another page. Please go back, reload and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code in _messages():
+            return render_error(error.code)
+        return error
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(error):
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,86 @@
+"""Configuration layers: defaults < instance/config.py < CPLAN_* environment < create_app()."""
+import pytest
+
+from cplan import create_app
+from cplan.config import ConfigError, is_strong_secret
+from tests.conftest import TEST_SECRET
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    """Point the app at an empty instance folder and clear CPLAN_* variables."""
+    for name in list(__import__("os").environ):
+        if name.startswith("CPLAN_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path))
+    return tmp_path
+
+
+def test_defaults_use_a_sqlite_file_in_the_instance_folder(instance):
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'cplan.sqlite'}"
+    assert app.config["COVERAGE_TARGET"] == 10
+
+
+def test_instance_config_overrides_defaults(instance):
+    (instance / "config.py").write_text("COVERAGE_TARGET = 12\nSMS_BACKEND = 'memory'\n")
+    app = create_app()
+    assert app.config["COVERAGE_TARGET"] == 12
+    assert app.config["SMS_BACKEND"] == "memory"
+
+
+def test_environment_overrides_instance_config(instance, monkeypatch):
+    (instance / "config.py").write_text("COVERAGE_TARGET = 12\n")
+    monkeypatch.setenv("CPLAN_COVERAGE_TARGET", "8")
+    monkeypatch.setenv("CPLAN_DATABASE_URL", "postgresql://root@db.example/cplan")
+    app = create_app()
+    assert app.config["COVERAGE_TARGET"] == 8
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://root@db.example/cplan"
+
+
+def test_development_generates_a_secret_once_and_keeps_it(instance):
+    first = create_app().config["SECRET_KEY"]
+    second = create_app().config["SECRET_KEY"]
+    assert is_strong_secret(first)
+    assert first == second
+    assert (instance / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("secret", [None, "", "dev", "short-secret", "a" * 40])
+def test_production_refuses_to_start_without_a_strong_secret(instance, monkeypatch, secret):
+    monkeypatch.setenv("CPLAN_ENV_NAME", "production")
+    monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
+    if secret is not None:
+        monkeypatch.setenv("CPLAN_SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app()
+    assert not (instance / "secret_key").exists()
+
+
+def test_production_with_a_strong_secret_sets_secure_cookies(instance, monkeypatch):
+    monkeypatch.setenv("CPLAN_ENV_NAME", "production")
+    monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
+    monkeypatch.setenv("CPLAN_SECRET_KEY", TEST_SECRET)
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
+
+
+def test_production_refuses_the_console_sms_backend(instance, monkeypatch):
+    monkeypatch.setenv("CPLAN_ENV_NAME", "production")
+    monkeypatch.setenv("CPLAN_SECRET_KEY", TEST_SECRET)
+    with pytest.raises(ConfigError, match="SMS"):
+        create_app()
+
+
+def test_sqlite_connections_have_wal_foreign_keys_and_busy_timeout(instance):
+    app = create_app()
+    from cplan.extensions import db
+
+    with app.app_context():
+        with db.engine.connect() as connection:
+            pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+            assert pragma("journal_mode") == "wal"
+            assert pragma("foreign_keys") == 1
+            assert pragma("busy_timeout") == 5000
+        db.engine.dispose()
