@@ -31,7 +31,9 @@ translations: install $(COMPILED)
 	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 extract-messages: install  ## refresh the catalogue after adding strings
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o cplan/translations/messages.pot .
+	# --ignore-dirs: without it Babel skips every directory starting with "_" (templates/_macros, _partials).
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* __pycache__' \
+		-o cplan/translations/messages.pot .
 	$(BIN)/pybabel update -i cplan/translations/messages.pot -d cplan/translations --no-fuzzy-matching
 
 lint: install

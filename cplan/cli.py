@@ -1,10 +1,122 @@
 """Command-line interface: ``flask cplan ...`` (geography imports, demo data, audit checks)."""
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
 
 cplan_cli = AppGroup("cplan", help="cplan administration commands.")
 geo_cli = AppGroup("geo", help="Import official geography (LGD districts, villages, police stations).")
 cplan_cli.add_command(geo_cli)
+
+
+# ---- geography imports and the demo ----------------------------------------------------------
+# Each command is one transaction: the whole import is committed at the end, or, on any error,
+# rolled back so that nothing of it is kept.
+
+
+def _in_one_transaction(work):
+    """Run ``work``, commit once; on a GeoImportError roll back and exit 1 with its message."""
+    from cplan.extensions import db
+    from cplan.services.geo_import import GeoImportError
+
+    try:
+        result = work()
+    except GeoImportError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return result
+
+
+def _data_file(path, name):
+    from cplan.services.geo_import import shared_data_dir
+
+    return path or shared_data_dir() / name
+
+
+def _echo_report(report):
+    for line in report.lines():
+        click.echo(line)
+
+
+_path_argument = click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+_required_path = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+_district_option = click.option("--district", "district_code", required=True, metavar="LGD_CODE",
+                                help="LGD district code, e.g. 124 for Baghpat.")
+
+
+@geo_cli.command("districts")
+@_path_argument
+def import_districts_command(path):
+    """Import the state and its districts from an LGD list (default: shared up_districts.csv)."""
+    from cplan.services.geo_import import import_districts
+
+    _echo_report(_in_one_transaction(lambda: import_districts(_data_file(path, "up_districts.csv"))))
+
+
+@geo_cli.command("subdistricts")
+@_path_argument
+def import_subdistricts_command(path):
+    """Import LGD sub-districts (tehsils) of imported districts (default: up_subdistricts.csv)."""
+    from cplan.services.geo_import import import_subdistricts
+
+    _echo_report(_in_one_transaction(lambda: import_subdistricts(_data_file(path, "up_subdistricts.csv"))))
+
+
+@geo_cli.command("places")
+@_district_option
+@_required_path
+def import_places_command(district_code, path):
+    """Import a district's villages, towns and wards (file shaped like baghpat_villages.csv)."""
+    from cplan.services.geo_import import import_places
+
+    _echo_report(_in_one_transaction(lambda: import_places(path, district_code)))
+
+
+@geo_cli.command("stations")
+@_district_option
+@_required_path
+def import_stations_command(district_code, path):
+    """Import a district's police stations and circles (shaped like baghpat_police_stations.csv)."""
+    from cplan.services.geo_import import import_stations
+
+    _echo_report(_in_one_transaction(lambda: import_stations(path, district_code)))
+
+
+@geo_cli.command("attach")
+@_district_option
+def attach_places_command(district_code):
+    """Attach each unattached place of a district to the police station nearest to it."""
+    from cplan.services.geo_import import (
+        GeoImportError,
+        attach_places_to_nearest_station,
+        find_district,
+    )
+
+    def attach():
+        district = find_district(district_code)
+        if district is None:
+            raise GeoImportError(f"district {district_code!r} is not in the database")
+        return attach_places_to_nearest_station(district)
+
+    _echo_report(_in_one_transaction(attach))
+
+
+@cplan_cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when any police unit already exists.")
+def load_demo_command(if_empty):
+    """Load the Baghpat demo: UP districts, Meerut zone and range, Baghpat places and stations."""
+    from cplan.services.demo import any_unit_exists, demo_summary, load_demo
+
+    if if_empty and any_unit_exists():
+        click.echo("units already exist: demo data not loaded")
+        return
+    context = _in_one_transaction(load_demo)
+    for line in demo_summary(context):
+        click.echo(line)
 
 
 @cplan_cli.command("check-config")
@@ -16,3 +128,28 @@ def check_config():
     click.echo(f"environment: {current_app.config['ENV_NAME']}")
     click.echo(f"database: {url.split('@')[-1] if '@' in url else url}")
     click.echo(f"sms backend: {current_app.config['SMS_BACKEND']}")
+
+
+audit_cli = AppGroup("audit", help="Check the audit trail.")
+cplan_cli.add_command(audit_cli)
+
+
+@audit_cli.command("verify")
+@click.option("--batch-size", default=2000, show_default=True, help="Events read per query.")
+def verify_audit(batch_size):
+    """Recompute the audit hash chain; exit 1 naming the first broken event."""
+    from cplan.services.audit import verify_chain
+
+    result = verify_chain(batch_size=batch_size)
+    if result.ok:
+        click.echo(f"audit chain intact: {result.checked} events")
+        click.echo(f"last hash: {result.last_hash}")
+        return
+    when = result.occurred_at.isoformat() if result.occurred_at else "?"
+    click.echo(
+        f"audit chain BROKEN at seq {result.first_broken_seq} (id {result.event_id}, "
+        f"{when}, {result.action}): {result.reason}",
+        err=True,
+    )
+    click.echo(f"{result.checked} events before it are intact.", err=True)
+    raise SystemExit(1)

@@ -39,7 +39,24 @@ class DefaultConfig:
     # Where the reference data sets live (relative to the project root).
     SHARED_DATA_DIR = None
 
+    # SMS (cplan.services.sms): console | memory | http. The gateway settings and the DLT ids
+    # come from instance/config.py or CPLAN_* variables; credentials never live here.
     SMS_BACKEND = "console"
+    SMS_HTTP_URL = None
+    SMS_HTTP_USERNAME = None
+    SMS_HTTP_PASSWORD = None
+    SMS_HTTP_TIMEOUT = 10  # seconds
+    SMS_DLT_ENTITY_ID = None
+    SMS_SENDER_ID = None  # the registered six-character header
+    # One DLT template id per registered text and language.
+    SMS_TEMPLATE_OTP_ID = None
+    SMS_TEMPLATE_OTP_HI_ID = None
+    SMS_TEMPLATE_CUG_CHANGED_ID = None
+    SMS_TEMPLATE_CUG_CHANGED_HI_ID = None
+    SMS_TEMPLATE_OFFICER_SETUP_ID = None
+    SMS_TEMPLATE_OFFICER_SETUP_HI_ID = None
+    # The name authenticator apps show next to the officer's PNO.
+    TOTP_ISSUER = "C-Plan UP Police"
     LOG_LEVEL = "INFO"
 
 

@@ -1,5 +1,5 @@
 """Error pages: friendly HTML for people, JSON under /api/, and a rollback on 500."""
-from flask import jsonify, render_template, request
+from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -39,6 +39,12 @@ def register(app):
         return render_error(
             400, _("Your form expired or was sent from another page. Please go back, reload and try again.")
         )
+
+    @app.errorhandler(401)
+    def sign_in_required(error):
+        if wants_json():
+            return jsonify(error="sign in required", status=401), 401
+        return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
     @app.errorhandler(HTTPException)
     def http_error(error):

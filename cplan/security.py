@@ -1,4 +1,13 @@
-"""Response headers every page carries (CSP without inline script, no framing, no sniffing)."""
+"""Request guards and response headers.
+
+Deny by default: a request to any view not marked ``@public`` needs a signed-in officer
+(anonymous visitors are sent to the sign-in page, ``/api/`` callers get 401). Every page carries
+a CSP without inline script, no framing, no sniffing; signed-in pages are never cached.
+"""
+from flask import current_app, g, jsonify, redirect, request, url_for
+from flask_login import current_user
+
+from cplan.extensions import login_manager
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -16,8 +25,32 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def is_public_endpoint(endpoint: str | None) -> bool:
+    """True for the short list of views reachable without signing in."""
+    if endpoint is None or endpoint == "static":
+        return True
+    view = current_app.view_functions.get(endpoint)
+    return bool(getattr(view, "is_public", False))
+
+
 def register(app):
-    """Attach the security headers hook to ``app``."""
+    """Attach the sign-in guard and the security headers to ``app``."""
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # our server-side sessions are the protection
+    from cplan.services import sessions
+
+    login_manager.user_loader(sessions.load)
+
+    @app.before_request
+    def require_sign_in():
+        if current_user.is_authenticated:
+            g.scope_unit = current_user.unit
+            return None
+        if is_public_endpoint(request.endpoint):
+            return None
+        if request.path.startswith("/api/"):
+            return jsonify(error="sign in required", status=401), 401
+        return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
     @app.after_request
     def set_security_headers(response):
@@ -27,6 +60,9 @@ def register(app):
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if current_user.is_authenticated:
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
         if app.config["ENV_NAME"] == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

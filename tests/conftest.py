@@ -6,6 +6,8 @@ to run the whole suite on PostgreSQL; otherwise each run uses a fresh SQLite fil
 import os
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from cplan import create_app
@@ -48,10 +50,25 @@ def _test_config(database_url, instance_path):
     }
 
 
+class RequestIsolatingClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as in production.
+
+    The ``app`` fixture keeps one app context open for the whole test (so factories and
+    assertions share the session); Flask then reuses that context for each request, and
+    per-request caches on ``g`` (the signed-in user, the scope) would leak between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in list(vars(g)):
+            delattr(g, name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(_schema, database_url, tmp_path):
     """A fresh app per test; every table is emptied afterwards."""
     app = create_app(_test_config(database_url, tmp_path))
+    app.test_client_class = RequestIsolatingClient
     with app.app_context():
         yield app
         _db.session.remove()
@@ -60,14 +77,20 @@ def app(_schema, database_url, tmp_path):
 
 
 def _empty_all_tables():
+    # audit_events refuses row DELETEs by trigger; PostgreSQL's TRUNCATE is not a row delete,
+    # on SQLite the triggers are dropped and re-installed inside the same transaction.
+    from cplan.models.audit import drop_triggers, install_triggers
+
     tables = list(reversed(_db.metadata.sorted_tables))
     with _db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             names = ", ".join(f'"{table.name}"' for table in tables)
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            drop_triggers(connection)
             for table in tables:
                 connection.execute(table.delete())
+            install_triggers(connection)
 
 
 @pytest.fixture
@@ -146,3 +169,78 @@ def make_place(db):
 
 def _district_of(station):
     return geo.district_of(station)
+
+
+# ---- people and sign-in ---------------------------------------------------------------------
+
+TEST_PASSWORD = "correct horse battery 42"
+
+
+@pytest.fixture
+def make_post(db):
+    """A post with a unique CUG number (``make_post(Role.ASP, district)``)."""
+    from cplan.models import Post, Role
+
+    counter = {"n": 0}
+
+    def make(role, unit, title_en=None, cug=None, active=True):
+        counter["n"] += 1
+        post = Post(
+            title_en=title_en or f"{Role(role).value} {unit.name_en} {counter['n']}",
+            role=Role(role), unit=unit, active=active,
+            cug_number=cug or f"+9194{counter['n']:08d}",
+        )
+        db.session.add(post)
+        db.session.flush()
+        return post
+
+    return make
+
+
+@pytest.fixture
+def make_officer(db, make_post):
+    """An officer with a password, holding a new post of ``role`` at ``unit``.
+
+    ``make_officer(role="asp", unit=district)`` returns the officer; ``officer.test_post`` is the post.
+    """
+    from werkzeug.security import generate_password_hash
+
+    from cplan.models import Officer, PostAssignment
+    from cplan.services.geo import district_of
+
+    counter = {"n": 0}
+    password_hash = generate_password_hash(TEST_PASSWORD, method="pbkdf2:sha256:1000")
+
+    def make(role, unit, post=None, pno=None, name=None):
+        counter["n"] += 1
+        post = post or make_post(role, unit)
+        home = district_of(unit) or unit
+        officer = Officer(pno=pno or f"PNO{counter['n']:06d}", name=name or f"Officer {counter['n']}",
+                          rank="Inspector", unit=home, password_hash=password_hash)
+        db.session.add(officer)
+        db.session.add(PostAssignment(officer=officer, post=post))
+        db.session.flush()
+        officer.test_post = post
+        return officer
+
+    return make
+
+
+@pytest.fixture
+def login_as(db, client):
+    """Sign ``officer`` in on the test client through ``post`` without the OTP steps.
+
+    The real two-step sign-in is driven end to end in tests/test_sign_in.py.
+    """
+    from cplan.services import sessions
+
+    def login(officer, post=None):
+        post = post or officer.test_post
+        principal = sessions.start(officer, post)
+        db.session.commit()
+        with client.session_transaction() as session:
+            session["_user_id"] = principal.token
+            session["_fresh"] = True
+        return principal
+
+    return login

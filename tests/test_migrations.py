@@ -8,6 +8,7 @@ from sqlalchemy.engine import make_url
 
 from cplan import create_app
 from cplan.extensions import db
+from cplan.services import audit
 from tests.conftest import TEST_SECRET
 
 
@@ -42,6 +43,13 @@ def test_migrations_create_exactly_the_models_schema(migration_database_url):
             )
             differences = compare_metadata(context, db.metadata)
         assert differences == []
+        # The migration also makes the audit trail append-only.
+        audit.record("test.migrated")
+        db.session.commit()
+        with pytest.raises(Exception, match="append-only"):
+            with db.engine.begin() as connection:
+                connection.execute(text("DELETE FROM audit_events"))
+        db.session.remove()
         downgrade(revision="base")
         with db.engine.connect() as connection:
             remaining = set(db.inspect(connection).get_table_names()) - {"alembic_version"}

@@ -1,4 +1,14 @@
 """All models, imported here so Alembic and ``db.create_all`` see every table."""
+from cplan.models.accounts import (
+    CugThrottle,
+    Officer,
+    OtpChallenge,
+    Post,
+    PostAssignment,
+    Role,
+    SignInSession,
+)
+from cplan.models.audit import AuditEvent, AuditOutcome
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.geo import (
     Place,
@@ -10,6 +20,15 @@ from cplan.models.geo import (
 )
 
 __all__ = [
+    "AuditEvent",
+    "AuditOutcome",
+    "CugThrottle",
+    "Officer",
+    "OtpChallenge",
+    "Post",
+    "PostAssignment",
+    "Role",
+    "SignInSession",
     "Base",
     "Place",
     "PlaceKind",

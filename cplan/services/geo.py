@@ -9,6 +9,7 @@ from cplan.extensions import db
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, PlaceStationSpell, Unit, UnitKind
 from cplan.services.errors import DomainError
+from cplan.services.transliteration import search_key
 
 # Which kind of unit may sit directly under which.
 ALLOWED_PARENT = {
@@ -40,9 +41,24 @@ def _check_parent(kind: UnitKind, parent: Unit | None) -> None:
         raise TreeError(f"a {kind.value} cannot sit under a {parent.kind.value}")
 
 
+def names_search_key(name_en: str, name_hi: str = "", aliases: str = "") -> str:
+    """The stored search key of a named record: the key of every spelling, space separated,
+    so ``LIKE '%key%'`` finds it by any of them."""
+    keys: list[str] = []
+    spellings = [name_en, name_hi, *(a.strip() for a in (aliases or "").split("|"))]
+    for name in spellings:
+        key = search_key(name) if name else ""
+        if key and key not in keys:
+            keys.append(key)
+    return " ".join(keys)[:400]
+
+
 def create_unit(kind: UnitKind, name_en: str, parent: Unit | None = None, **fields) -> Unit:
     """Add a unit under ``parent`` and give it its materialised path."""
     _check_parent(kind, parent)
+    fields.setdefault(
+        "search_key", names_search_key(name_en, fields.get("name_hi", ""), fields.get("aliases", ""))
+    )
     unit = Unit(kind=kind, name_en=name_en, parent=parent, path="", **fields)
     db.session.add(unit)
     db.session.flush()  # the id is part of the path
@@ -92,6 +108,8 @@ def district_of(unit: Unit) -> Unit | None:
 
 def add_place(place: Place, station: Unit | None = None, reason: str = "") -> Place:
     """Add a new place, attached to ``station`` (with an opening history spell) or to its district."""
+    if not place.search_key:
+        place.search_key = names_search_key(place.name_en, place.name_hi or "", place.aliases or "")
     if station is not None:
         _check_station_for(place, station)
         place.station = station

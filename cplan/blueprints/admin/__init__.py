@@ -1,0 +1,1 @@
+"""Administration of people: posts with their CUG numbers, officers, and who holds which post."""

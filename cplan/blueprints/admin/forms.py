@@ -1,0 +1,145 @@
+"""Forms of the account administration pages: filters (GET, no CSRF) and changes (POST, CSRF).
+
+Select fields that carry record ids coerce with ``ascii_int`` (ASCII digits only) and get their
+choices from the view, which builds them from the administrator's own subtree, so an id from
+outside it is simply "not a valid choice".
+"""
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SearchField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from cplan.models.accounts import Role
+from cplan.services.phone import InvalidMobile, normalise_mobile
+
+ASCII_ID = re.compile(r"[0-9]{1,12}")
+
+# What each role is called on screen; the enum values stay in the database and the audit log.
+ROLE_LABELS = {
+    Role.CONSTABLE: _l("Beat constable / station staff"),
+    Role.STATION_OFFICER: _l("Station officer (SHO / SO)"),
+    Role.CIRCLE_OFFICER: _l("Circle officer (CO)"),
+    Role.ASP: _l("Additional SP (ASP)"),
+    Role.SP_OFFICE: _l("SP office"),
+    Role.CONTROL_ROOM: _l("Control room (UP-112 / DGP)"),
+    Role.STATE_ADMIN: _l("State administrator"),
+}
+
+
+
+def select_choices(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def role_label(role) -> str:
+    """The translated name of a role (its raw value if unknown)."""
+    try:
+        return str(ROLE_LABELS[Role(role)])
+    except ValueError:
+        return str(role)
+
+
+def ascii_int(value):
+    """Coerce a submitted id: ASCII digits only (``int()`` would also take Devanagari digits)."""
+    if value is None or value == "" or isinstance(value, int):
+        return value or None
+    if not ASCII_ID.fullmatch(str(value)):
+        raise ValueError("not an id")
+    return int(value)
+
+
+def indian_mobile(form, field):
+    """The field holds an Indian mobile number (the service checks again and stores E.164)."""
+    try:
+        normalise_mobile(field.data or "")
+    except InvalidMobile as error:
+        raise ValidationError(str(error)) from error
+
+
+class _SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a filter changes nothing; it lives in the URL so it can be shared
+
+
+class PostFilterForm(_SearchForm):
+    """Filter the post list by role, unit or title text, and whether active."""
+
+    q = SearchField(_l("Unit or post title"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), validators=[Optional()], validate_choice=True)
+    active = SelectField(_l("Status"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = select_choices(
+            [("", _l("Any role"))] + [(role.value, label) for role, label in ROLE_LABELS.items()])
+        self.active.choices = select_choices(
+            [("", _l("Active and inactive")), ("yes", _l("Active only")), ("no", _l("Inactive only"))])
+
+
+class NewPostStartForm(_SearchForm):
+    """First step of creating a post: which role (and, above district level, which district)."""
+
+    role = SelectField(_l("Role of the new post"), validators=[DataRequired()])
+    within = SelectField(_l("District"), coerce=ascii_int, validators=[Optional()],
+                         description=_l("Optional: shortens the list of units to one district."))
+
+
+class PostForm(FlaskForm):
+    """Second step: the post's titles, its unit and its CUG number."""
+
+    title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200)],
+                           description=_l("For example: SHO Baraut"))
+    title_hi = StringField(_l("Title in Hindi"), validators=[Optional(), Length(max=200)],
+                           description=_l("For example: थानाध्यक्ष बड़ौत"))
+    unit = SelectField(_l("Unit"), coerce=ascii_int, validators=[DataRequired()])
+    cug = StringField(_l("CUG mobile number"), validators=[DataRequired(), Length(max=32), indian_mobile],
+                      render_kw={"inputmode": "tel", "autocomplete": "off"})
+    submit = SubmitField(_l("Create post"))
+
+
+class CugForm(FlaskForm):
+    """Give a post a new CUG number."""
+
+    cug = StringField(_l("New CUG mobile number"), validators=[DataRequired(), Length(max=32), indian_mobile],
+                      render_kw={"inputmode": "tel", "autocomplete": "off"},
+                      description=_l("Everyone signed in through this post is signed out, "
+                                     "and the old number is told of the change by SMS."))
+    submit = SubmitField(_l("Change CUG number"))
+
+
+class AssignForm(FlaskForm):
+    """Let an officer sign in through a post, found by PNO."""
+
+    pno = StringField(_l("PNO of the officer"), validators=[DataRequired(), Length(max=20)],
+                      render_kw={"autocomplete": "off", "autocapitalize": "characters"})
+    submit = SubmitField(_l("Assign officer"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token travels with it."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class OfficerFilterForm(_SearchForm):
+    """Find officers by PNO or name."""
+
+    q = SearchField(_l("PNO or name"), validators=[Optional(), Length(max=100)])
+
+
+class OfficerForm(FlaskForm):
+    """Register an officer."""
+
+    pno = StringField(_l("PNO"), validators=[DataRequired(), Length(max=20)],
+                      description=_l("The police number: 4 to 20 letters and digits."),
+                      render_kw={"autocomplete": "off", "autocapitalize": "characters"})
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    rank = StringField(_l("Rank"), validators=[Optional(), Length(max=100)],
+                       description=_l("For example: Sub-Inspector, Head Constable"))
+    unit = SelectField(_l("Managed by"), coerce=ascii_int, validators=[DataRequired()],
+                       description=_l("The district (or the state) whose administrators look after this officer."))
+    submit = SubmitField(_l("Register officer"))

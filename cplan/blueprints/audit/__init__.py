@@ -1,0 +1,1 @@
+"""The audit trail page: events of the signed-in post's jurisdiction, filtered and paged."""

@@ -1,0 +1,60 @@
+"""The audit page: who did what, where and when, within the signed-in post's jurisdiction.
+
+Events are filed under a unit path; a post sees the events of its own subtree only, and an
+event outside it answers 404 like one that does not exist. Actions and details are shown as
+recorded (audit summaries are not translated); times are shown in IST.
+"""
+import json
+import re
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from cplan.access import requires
+from cplan.blueprints.audit.forms import AuditFilterForm
+from cplan.services import audit
+from cplan.services.permissions import Permission
+from cplan.services.scope import scope_unit
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+PER_PAGE = 50
+CURSOR = re.compile(r"[0-9]{1,18}")
+FILTER_ARGS = ("pno", "post", "action", "outcome", "date_from", "date_to")
+
+
+def cursor_arg(name: str) -> int | None:
+    """A page cursor from the query string: ASCII digits only, anything else is ignored."""
+    value = request.args.get(name, "")
+    return int(value) if CURSOR.fullmatch(value) else None
+
+
+@bp.get("/", endpoint="index")
+@requires(Permission.VIEW_AUDIT)
+def list_events():
+    """List the audit events of the current jurisdiction, newest first, with filters."""
+    form = AuditFilterForm(formdata=request.args)
+    form.validate()
+    timezone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    query = audit.events_in_scope(scope_unit(), **form.filters(timezone))
+    page = audit.page_of_events(query, before=cursor_arg("before"), after=cursor_arg("after"),
+                                per_page=PER_PAGE)
+    # The filters travel with the page links, empty ones left out.
+    link_args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+    paged = "before" in request.args or "after" in request.args
+    return render_template("audit/index.html", form=form, page=page, link_args=link_args, paged=paged,
+                           units=audit.units_filed_under(page.events))
+
+
+@bp.get("/<int:seq>", endpoint="event")
+@requires(Permission.VIEW_AUDIT)
+def show_event(seq):
+    """Show one audit event in full, with its place in the hash chain."""
+    event = audit.get_in_scope(scope_unit(), seq)
+    if event is None:
+        abort(404)
+    detail = [(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+              for key, value in sorted(event.detail_data.items())]
+    units = audit.units_filed_under([event])
+    return render_template("audit/event.html", event=event, detail=detail,
+                           unit=units.get(event.unit_path))

@@ -1,0 +1,1 @@
+"""Browsing the jurisdiction spine: districts, circles, police stations, villages and wards."""

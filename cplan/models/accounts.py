@@ -1,0 +1,178 @@
+"""Posts, officers, who holds which post, and server-side sign-in sessions.
+
+A CUG number belongs to a *post* ("SHO Baraut"), not to a person: it stays with the post when
+the officer is transferred, and one station handset is shared by several constables. Officers
+prove who they are with their PNO (police number) and a personal password once the post's
+handset has proved itself with a one-time code.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.geo import Unit, enum_column
+
+
+class Role(enum.StrEnum):
+    """What a post does; its permissions live in ``cplan.services.permissions``."""
+
+    CONSTABLE = "constable"  # beat constable / station staff
+    STATION_OFFICER = "station_officer"  # SHO / SO
+    CIRCLE_OFFICER = "circle_officer"  # CO
+    ASP = "asp"
+    SP_OFFICE = "sp_office"
+    CONTROL_ROOM = "control_room"  # UP-112 / DGP control-room supervisor
+    STATE_ADMIN = "state_admin"
+
+
+class Post(Base):
+    """An official post with its CUG handset number and the unit whose subtree it may see."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        # A CUG number is unique among active posts; a retired post may keep its old number.
+        Index(
+            "uq_posts_active_cug",
+            "cug_number",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title_en: Mapped[str] = mapped_column(String(200))
+    title_hi: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[Role] = mapped_column(enum_column(Role, 24))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    cug_number: Mapped[str] = mapped_column(String(16))  # E.164, +91XXXXXXXXXX
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cug_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship()
+    assignments: Mapped[list[PostAssignment]] = relationship(back_populates="post")
+
+    def __repr__(self) -> str:
+        return f"<Post {self.role} {self.title_en}>"
+
+    def display_title(self, locale: str = "en") -> str:
+        if locale == "hi" and self.title_hi:
+            return self.title_hi
+        return self.title_en
+
+
+class Officer(Base):
+    """A police officer: PNO, name, rank, personal password and optional authenticator app."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pno: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rank: Mapped[str] = mapped_column(String(100), default="")
+    # The unit whose administrators manage this officer (their district, or the state).
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # One-time setup code issued by an administrator (only its hash is kept).
+    setup_code_hash: Mapped[str | None] = mapped_column(String(128))
+    setup_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Authenticator app (TOTP): the shared secret, and the last time step accepted (no replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
+    language: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    assignments: Mapped[list[PostAssignment]] = relationship(back_populates="officer")
+
+    def __repr__(self) -> str:
+        return f"<Officer {self.pno}>"
+
+
+class PostAssignment(Base):
+    """An officer holding a post for a period; ``ended_at`` NULL means holding it now."""
+
+    __tablename__ = "post_assignments"
+    __table_args__ = (Index("ix_post_assignments_post_officer", "post_id", "officer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    post: Mapped[Post] = relationship(back_populates="assignments")
+    officer: Mapped[Officer] = relationship(back_populates="assignments")
+
+
+class SignInSession(Base):
+    """A signed-in (officer, post) session; the cookie carries only its random id.
+
+    Revoking the row (logout, deactivation, reassignment, CUG change) makes the cookie useless.
+    """
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str] = mapped_column(String(64), default="")
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(Text, default="")
+
+    officer: Mapped[Officer] = relationship()
+    post: Mapped[Post] = relationship()
+
+
+class OtpChallenge(Base):
+    """One sign-in attempt on a CUG number: the code's keyed hash, never the code.
+
+    A challenge exists for unknown and locked numbers too (without a post and without an SMS),
+    so the response to every number looks the same.
+    """
+
+    __tablename__ = "otp_challenges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)
+    cug_number: Mapped[str] = mapped_column(String(16), index=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    code_hash: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the handset step was passed with an officer's authenticator app.
+    totp_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+
+    post: Mapped[Post | None] = relationship()
+
+
+class CugThrottle(Base):
+    """Send and failure counters per CUG number, in the database so every server process shares them.
+
+    Kept for any well-formed number, registered or not, so limits never reveal registration.
+    """
+
+    __tablename__ = "cug_throttles"
+
+    cug_number: Mapped[str] = mapped_column(String(16), primary_key=True)
+    window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sends_in_window: Mapped[int] = mapped_column(Integer, default=0)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lock_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,185 @@
+"""The audit trail: an append-only, hash-chained record of who did what, where and when.
+
+Each ``AuditEvent`` carries a gapless sequence number and the SHA-256 of its own contents
+together with the previous event's hash, so changing, removing or inserting any event breaks
+every hash after it (``flask cplan audit verify`` finds the first break). The database itself
+refuses UPDATE and DELETE on the table (triggers below), so the application cannot rewrite
+history by accident either.
+
+What an event may hold is deliberately narrow. The acting officer and post are snapshotted
+(PNO, post title) so the trail reads correctly after transfers and renames. Never stored: an
+OTP or setup code, a password, a session token, a full mobile number (only the masked form from
+``cplan.services.phone.log_safe``), and nothing that names a citizen: citizens appear only as
+``target_type``/``target_id``. Erasing a citizen's personal data later (DPDP Act correction and
+erasure) therefore leaves every event, and so the chain, intact. ``cplan.services.audit.record``
+enforces the mechanical part of these rules.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.geo import PathString, enum_column
+
+# The prev_hash of the first event.
+GENESIS_HASH = "0" * 64
+
+# SQLite gives autoincrement only to a column declared exactly INTEGER PRIMARY KEY.
+BigIntegerKey = BigInteger().with_variant(Integer, "sqlite")
+
+
+class AuditOutcome(enum.StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"  # attempted and did not work (wrong code, expired link...)
+    DENIED = "denied"  # refused by a permission or scope check
+
+
+class AuditEvent(Base):
+    """One entry of the audit trail; see the module docstring for what it may contain."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_unit_path", "unit_path"),
+        Index("ix_audit_events_occurred_at", "occurred_at"),
+        Index("ix_audit_events_officer_pno", "officer_pno"),
+        Index("ix_audit_events_target", "target_type", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
+    # 1, 2, 3... with no gaps: the chain order (ids may skip, seq may not).
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[AuditOutcome] = mapped_column(enum_column(AuditOutcome), default=AuditOutcome.SUCCESS)
+    # No foreign keys: the trail must outlive, and never block or cascade from, the rows it names.
+    officer_id: Mapped[int | None] = mapped_column(Integer)
+    officer_pno: Mapped[str] = mapped_column(String(20), default="")
+    post_id: Mapped[int | None] = mapped_column(Integer)
+    post_title: Mapped[str] = mapped_column(String(200), default="")
+    # Path of the unit the event concerns (the target's, else the acting post's): the scope key.
+    unit_path: Mapped[str | None] = mapped_column(PathString)
+    target_type: Mapped[str | None] = mapped_column(String(64))
+    target_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Canonical JSON (sorted keys, no spaces), exactly as hashed.
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"<AuditEvent #{self.seq} {self.action} {self.outcome}>"
+
+    def compute_hash(self) -> str:
+        """The hash this event should carry, from its current field values."""
+        return event_hash({name: getattr(self, name) for name in HASHED_FIELDS})
+
+    @property
+    def detail_data(self) -> dict:
+        return json.loads(self.detail or "{}")
+
+
+# Every column the hash covers (all but ``id`` and ``hash`` itself).
+HASHED_FIELDS = (
+    "seq", "occurred_at", "action", "outcome", "officer_id", "officer_pno", "post_id",
+    "post_title", "unit_path", "target_type", "target_id", "detail", "ip_address", "prev_hash",
+)
+
+
+def canonical_time(value: datetime) -> str:
+    """A fixed-width UTC ISO 8601 form with microseconds (both databases keep microseconds)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(fields) -> str:
+    """SHA-256 (hex) of the canonical serialisation of an event's hashed fields.
+
+    ``fields`` is any mapping with the ``HASHED_FIELDS`` keys: a model's attributes, or a row
+    read straight from the table while verifying. The serialisation is JSON with sorted keys,
+    no whitespace and ASCII escapes, so it is the same bytes on every platform.
+    """
+    payload = {}
+    for name in HASHED_FIELDS:
+        value = fields[name]
+        if name == "occurred_at":
+            value = canonical_time(value)
+        elif isinstance(value, enum.Enum):
+            value = value.value
+        payload[name] = value
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+# ---- append-only at the database --------------------------------------------------------------
+
+_REFUSAL = "audit_events is append-only"
+
+AUDIT_TRIGGERS_DDL = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events "
+        f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}: UPDATE refused'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events "
+        f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}: DELETE refused'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_events_refuse_change() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        # No "%" placeholder in the message: drivers would take it for a parameter.
+        f"RAISE EXCEPTION USING MESSAGE = '{_REFUSAL}: ' || TG_OP || ' refused', "
+        "ERRCODE = 'insufficient_privilege'; "
+        "END $$",
+        "DROP TRIGGER IF EXISTS audit_events_no_update ON audit_events",
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()",
+        "DROP TRIGGER IF EXISTS audit_events_no_delete ON audit_events",
+        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()",
+    ],
+}
+
+_DROP_TRIGGERS_DDL = {
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS audit_events_no_update",
+        "DROP TRIGGER IF EXISTS audit_events_no_delete",
+    ],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS audit_events_no_update ON audit_events",
+        "DROP TRIGGER IF EXISTS audit_events_no_delete ON audit_events",
+        "DROP FUNCTION IF EXISTS audit_events_refuse_change()",
+    ],
+}
+
+
+def _statements(ddl: dict, connection) -> list[str]:
+    dialect = connection.dialect.name
+    if dialect not in ddl:
+        raise RuntimeError(f"no audit trigger DDL for the {dialect} database")
+    return ddl[dialect]
+
+
+def install_triggers(connection) -> None:
+    """Make ``audit_events`` refuse UPDATE and DELETE (idempotent).
+
+    Called after ``create_all`` creates the table and from the Alembic migration
+    (``install_triggers(op.get_bind())``).
+    """
+    for statement in _statements(AUDIT_TRIGGERS_DDL, connection):
+        connection.exec_driver_sql(statement)
+
+
+def drop_triggers(connection) -> None:
+    """Remove the append-only triggers (migration downgrade and test teardown only)."""
+    for statement in _statements(_DROP_TRIGGERS_DDL, connection):
+        connection.exec_driver_sql(statement)
+
+
+def _install_after_create(_table, connection, **_kw):
+    install_triggers(connection)
+
+
+event.listen(AuditEvent.__table__, "after_create", _install_after_create)

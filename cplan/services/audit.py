@@ -1,0 +1,408 @@
+"""Writing, checking and reading the audit trail.
+
+``record`` appends one event in the caller's transaction: it flushes and never commits, so the
+event and the change it describes are committed together or not at all. ``verify_chain``
+recomputes the hash chain from the first event to the last. ``events_in_scope`` and
+``page_of_events`` serve the audit page.
+
+Concurrency: the chain must never fork (two events claiming the same predecessor) nor skip a
+number. Whoever appends therefore holds a chain-wide lock from reading the last event until
+commit. On PostgreSQL that is a transaction-scoped advisory lock (released by COMMIT or
+ROLLBACK), which needs the default READ COMMITTED isolation so the read after the lock sees the
+latest commit. On SQLite every transaction starts with BEGIN IMMEDIATE (``cplan.extensions``),
+which already lets only one writer in at a time. Either way the unique ``seq`` column is the
+backstop: a violated assumption fails the commit instead of forking the chain.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import Select, exists, false, or_, select, text
+
+from cplan.extensions import db
+from cplan.models.accounts import Officer, Post
+from cplan.models.audit import GENESIS_HASH, AuditEvent, AuditOutcome, event_hash
+from cplan.models.base import utcnow
+from cplan.models.geo import Unit
+from cplan.services.geo import in_subtree
+from cplan.services.phone import DEVANAGARI_DIGITS, log_safe
+
+# pg_advisory_xact_lock key of the chain: the bytes "cplan.au" read as a big-endian integer.
+CHAIN_LOCK_KEY = 0x63706C616E2E6175
+
+ACTION_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+TARGET_TYPE_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+MAX_ACTION_LENGTH = 64
+
+# Detail keys that name a secret. Checked as substrings of the lowercased key...
+_SECRET_KEY_PARTS = ("otp", "password", "passwd", "secret", "token")
+# ...as whole words (``pin`` would otherwise refuse ``mapping``)...
+_SECRET_KEY_WORDS = frozenset({"pin", "passcode", "cookie"})
+# ...and a bare "code" or a code qualified as a sign-in code. Official codes (lgd_code,
+# station_code) are named for what they are and allowed.
+_SECRET_CODE_QUALIFIERS = frozenset(
+    {"setup", "verification", "recovery", "backup", "auth", "login", "reset", "sms", "access", "security"}
+)
+_KEY_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+# A full Indian mobile number once spaces and dashes are gone: ten digits starting 6-9,
+# optionally after 0, 91 or +91. ASCII digits only (Devanagari digits are converted first).
+_SEPARATORS = re.compile(r"[\s\-()]")
+_FULL_MOBILE = re.compile(r"(?<![0-9])(?:\+?91|0)?[6-9][0-9]{9}(?![0-9])")
+
+
+# ---- writing --------------------------------------------------------------------------------
+
+
+def record(
+    action: str,
+    *,
+    outcome: str | AuditOutcome = AuditOutcome.SUCCESS,
+    officer: Officer | None = None,
+    post: Post | None = None,
+    unit: Unit | None = None,
+    target=None,
+    target_type: str | None = None,
+    target_id: int | None = None,
+    detail: dict | None = None,
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """Append one event to the trail in the current transaction (flush, no commit).
+
+    ``action`` is a dotted verb (``auth.sign_in``, ``roster.viewed``). The acting ``officer``
+    and ``post`` and the ``ip_address`` default to the signed-in user and the request.
+    ``target`` is the model instance acted on (its table name and id are kept, nothing else);
+    or give ``target_type``/``target_id``. The event is filed under ``unit`` when given, else
+    the target's unit when the target has one, else the acting post's unit.
+
+    ``detail`` is a small JSON-able dict. It must not hold secrets or full mobile numbers: keys
+    such as ``otp``/``code``/``password``/``token``/``secret`` and values that look like an
+    Indian mobile number raise ``ValueError`` (mask with ``log_safe`` or ``redact_mobiles``).
+    Citizens are referred to by id only, never by name or number.
+    """
+    if len(action) > MAX_ACTION_LENGTH or not ACTION_PATTERN.fullmatch(action):
+        raise ValueError(f"audit action must be a dotted lowercase verb, not {action!r}")
+    outcome = AuditOutcome(outcome)
+    detail_text = canonical_detail(detail)
+
+    principal = _current_principal()
+    if principal is not None:
+        officer = principal.officer if officer is None else officer
+        post = principal.post if post is None else post
+    if ip_address is None and has_request_context():
+        ip_address = request.remote_addr
+    if target is not None:
+        target_type, target_id = _target_key(target)
+    if target_type is not None and not TARGET_TYPE_PATTERN.fullmatch(target_type):
+        raise ValueError(f"audit target_type must be a table name, not {target_type!r}")
+    unit_path = _unit_path(unit, target, post)
+
+    _lock_chain()
+    last = db.session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    event = AuditEvent(
+        seq=(last.seq + 1) if last else 1,
+        occurred_at=utcnow(),
+        action=action,
+        outcome=outcome,
+        officer_id=officer.id if officer else None,
+        officer_pno=officer.pno if officer else "",
+        post_id=post.id if post else None,
+        post_title=post.title_en if post else "",
+        unit_path=unit_path,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail_text,
+        ip_address=(ip_address or "")[:64],
+        prev_hash=last.hash if last else GENESIS_HASH,
+    )
+    event.hash = event.compute_hash()
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _current_principal():
+    """The signed-in principal of this request, or None (no request, no sign-in)."""
+    if not has_request_context() or getattr(current_app, "login_manager", None) is None:
+        return None
+    from flask_login import current_user
+
+    return current_user if current_user.is_authenticated else None
+
+
+def _target_key(target) -> tuple[str, int]:
+    if not hasattr(target, "id") or not hasattr(target, "__table__"):
+        raise ValueError(f"{type(target).__name__} has no integer id; give target_type/target_id")
+    if target.id is None:
+        db.session.flush()  # a new record gets its id
+    return target.__table__.name, target.id
+
+
+def _unit_path(unit: Unit | None, target, post: Post | None) -> str | None:
+    if unit is not None:
+        return unit.path
+    if isinstance(target, Unit):
+        return target.path
+    target_path = getattr(target, "unit_path", None)  # places and what hangs off them
+    if isinstance(target_path, str) and target_path:
+        return target_path
+    target_unit = getattr(target, "unit", None)  # posts, officers
+    if isinstance(target_unit, Unit):
+        return target_unit.path
+    if post is not None and post.unit is not None:
+        return post.unit.path
+    return None
+
+
+def _lock_chain() -> None:
+    """Serialise appenders until the end of the transaction (see the module docstring)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+
+
+def canonical_detail(detail: dict | None) -> str:
+    """``detail`` as canonical JSON (sorted keys, no spaces) after the safety checks."""
+    if detail is None:
+        return "{}"
+    if not isinstance(detail, dict):
+        raise ValueError("audit detail must be a dict")
+    try:
+        text_ = json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=_json_default)
+    except TypeError as error:
+        raise ValueError(f"audit detail is not JSON-serialisable: {error}") from error
+    _check_safe(json.loads(text_))
+    return text_
+
+
+def _json_default(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot go into an audit event")
+
+
+def _check_safe(value, path: str = "detail") -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if is_secret_key(key):
+                raise ValueError(f"audit {path} may not hold a secret ({key!r})")
+            if looks_like_full_mobile(key):
+                raise ValueError(f"audit {path} key looks like a full mobile number; mask it")
+            _check_safe(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            _check_safe(item, path)
+    elif isinstance(value, str | int) and not isinstance(value, bool):
+        if looks_like_full_mobile(str(value)):
+            raise ValueError(f"audit {path} looks like a full mobile number; mask it with log_safe")
+
+
+def is_secret_key(key: str) -> bool:
+    """True for detail keys that name an OTP, code, password, token or other secret."""
+    lowered = key.lower()
+    if any(part in lowered for part in _SECRET_KEY_PARTS):
+        return True
+    words = [word for word in _KEY_WORD_SPLIT.split(lowered) if word]
+    if _SECRET_KEY_WORDS.intersection(words):
+        return True
+    if words == ["code"]:
+        return True
+    return bool(words and words[-1] == "code" and _SECRET_CODE_QUALIFIERS.intersection(words))
+
+
+def looks_like_full_mobile(value: str) -> bool:
+    """True when ``value`` contains what looks like a complete Indian mobile number."""
+    compact = _SEPARATORS.sub("", value.translate(DEVANAGARI_DIGITS))
+    return _FULL_MOBILE.search(compact) is not None
+
+
+def redact_mobiles(value: str) -> str:
+    """``value`` with every full mobile number masked, for text a person typed (a PNO field).
+
+    When something is masked, spaces and dashes are removed from the whole text as well.
+    """
+    compact = _SEPARATORS.sub("", value.translate(DEVANAGARI_DIGITS))
+    if _FULL_MOBILE.search(compact) is None:
+        return value
+    return _FULL_MOBILE.sub(lambda match: log_safe("+91" + match.group()[-10:]), compact)
+
+
+# ---- checking -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of ``verify_chain``; when not ``ok``, which event broke the chain and why."""
+
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    reason: str = ""
+    event_id: int | None = None
+    occurred_at: datetime | None = None
+    action: str = ""
+    # Hash of the last intact event: note it elsewhere to detect removal of the newest events.
+    last_hash: str = GENESIS_HASH
+
+
+def verify_chain(batch_size: int = 2000) -> VerifyResult:
+    """Recompute every event's hash in ``seq`` order, ``batch_size`` rows at a time.
+
+    Outside a transaction each batch is read in its own short transaction on a separate
+    connection, so a long check never holds SQLite's write lock for long; inside one (tests,
+    a request) the session's connection is used so it cannot wait on itself.
+    """
+    if db.session().in_transaction():
+        return _verify(db.session.connection(), batch_size, own_transactions=False)
+    with db.engine.connect() as connection:
+        return _verify(connection, batch_size, own_transactions=True)
+
+
+def _verify(connection, batch_size: int, own_transactions: bool) -> VerifyResult:
+    table = AuditEvent.__table__
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    last_seq = None
+    while True:
+        # Keyset pagination on seq; the first batch has no lower bound so a seq tampered
+        # below 1 still shows up.
+        query = select(table).order_by(table.c.seq).limit(batch_size)
+        if last_seq is not None:
+            query = query.where(table.c.seq > last_seq)
+        if own_transactions:
+            with connection.begin():
+                rows = connection.execute(query).all()
+        else:
+            rows = connection.execute(query).all()
+        if not rows:
+            return VerifyResult(ok=True, checked=checked, last_hash=prev_hash)
+        for row in rows:
+            fields = row._mapping
+            reason = _break_reason(fields, expected_seq, prev_hash)
+            if reason:
+                return VerifyResult(
+                    ok=False, checked=checked, first_broken_seq=fields["seq"], reason=reason,
+                    event_id=fields["id"], occurred_at=fields["occurred_at"],
+                    action=fields["action"], last_hash=prev_hash,
+                )
+            checked += 1
+            expected_seq += 1
+            prev_hash = fields["hash"]
+        last_seq = rows[-1].seq
+
+
+def _break_reason(fields, expected_seq: int, prev_hash: str) -> str:
+    if fields["seq"] != expected_seq:
+        return f"sequence broken: expected seq {expected_seq}, found {fields['seq']}"
+    if fields["prev_hash"] != prev_hash:
+        return "prev_hash does not match the previous event's hash"
+    if event_hash(fields) != fields["hash"]:
+        return "contents do not match the stored hash"
+    return ""
+
+
+# ---- reading (the audit page) ---------------------------------------------------------------
+
+
+def scope_condition(unit: Unit | None):
+    """Events filed under ``unit``'s subtree; the state also sees events filed under no unit."""
+    if unit is None:
+        return false()
+    condition = in_subtree(AuditEvent.unit_path, unit)
+    if unit.parent_id is None:
+        condition = or_(condition, AuditEvent.unit_path.is_(None))
+    return condition
+
+
+def events_in_scope(
+    unit: Unit | None,
+    *,
+    pno: str | None = None,
+    post: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select:
+    """Events visible from ``unit``, filtered; ``since`` inclusive, ``until`` exclusive (UTC)."""
+    query = select(AuditEvent).where(scope_condition(unit))
+    if pno:
+        query = query.where(AuditEvent.officer_pno == pno.strip().upper())
+    if post:
+        query = query.where(AuditEvent.post_title.icontains(post.strip(), autoescape=True))
+    if action:
+        query = query.where(AuditEvent.action.startswith(action.strip(), autoescape=True))
+    if outcome:
+        query = query.where(AuditEvent.outcome == AuditOutcome(outcome))
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
+    return query
+
+
+@dataclass
+class EventPage:
+    """One page of events, newest first, with the cursors of the pages either side."""
+
+    events: list[AuditEvent]
+    older: int | None  # pass as ``before=`` for the next older page
+    newer: int | None  # pass as ``after=`` for the next newer page
+
+
+def page_of_events(query: Select, *, before: int | None = None, after: int | None = None,
+                   per_page: int = 50) -> EventPage:
+    """A page of ``query``'s events by seq cursor (no COUNT and no OFFSET: the trail only grows)."""
+    seq = AuditEvent.seq
+    if after is not None:
+        rows = list(db.session.scalars(query.where(seq > after).order_by(seq.asc()).limit(per_page + 1)))
+        more_newer = len(rows) > per_page
+        rows = rows[:per_page][::-1]
+        newer = rows[0].seq if more_newer else None
+        older = rows[-1].seq if rows and _any(query.where(seq < rows[-1].seq)) else None
+        return EventPage(rows, older=older, newer=newer)
+    if before is not None:
+        query_page = query.where(seq < before)
+    else:
+        query_page = query
+    rows = list(db.session.scalars(query_page.order_by(seq.desc()).limit(per_page + 1)))
+    more_older = len(rows) > per_page
+    rows = rows[:per_page]
+    older = rows[-1].seq if more_older else None
+    newer = None
+    if before is not None and rows and _any(query.where(seq > rows[0].seq)):
+        newer = rows[0].seq
+    return EventPage(rows, older=older, newer=newer)
+
+
+def _any(query: Select) -> bool:
+    return bool(db.session.scalar(select(exists(query.with_only_columns(AuditEvent.id)))))
+
+
+def get_in_scope(unit: Unit | None, seq: int) -> AuditEvent | None:
+    """The event with this seq if ``unit`` may see it, else None (the view answers 404)."""
+    return db.session.scalar(select(AuditEvent).where(AuditEvent.seq == seq, scope_condition(unit)))
+
+
+def units_filed_under(events) -> dict[str, Unit]:
+    """The unit named by each event's ``unit_path`` (its last id), by path, in one query.
+
+    Looked up by id, not by path, so an event still names its unit after the unit has been
+    moved elsewhere in the tree.
+    """
+    paths = {event.unit_path for event in events if event.unit_path}
+    ids = {path: _last_id(path) for path in paths}
+    wanted = {unit_id for unit_id in ids.values() if unit_id is not None}
+    if not wanted:
+        return {}
+    units = {unit.id: unit for unit in db.session.scalars(select(Unit).where(Unit.id.in_(wanted)))}
+    return {path: units[unit_id] for path, unit_id in ids.items() if unit_id in units}
+
+
+def _last_id(path: str) -> int | None:
+    parts = [part for part in path.strip("/").split("/") if part]
+    return int(parts[-1]) if parts and parts[-1].isascii() and parts[-1].isdigit() else None

@@ -1,0 +1,76 @@
+"""The permission table: the single source of truth for decorators, navigation and tests.
+
+Roles decide *what* a post may do; the post's unit decides *where* (its whole subtree, applied in
+queries by ``cplan.services.scope``).
+"""
+import enum
+
+from cplan.models.accounts import Role
+
+
+class Permission(enum.StrEnum):
+    VIEW_GEOGRAPHY = "view_geography"
+    VIEW_ROSTER = "view_roster"
+    ENROL_CONTACT = "enrol_contact"
+    PROPOSE_CORRECTION = "propose_correction"
+    APPROVE_ENROLMENT = "approve_enrolment"
+    MANAGE_ROSTER = "manage_roster"
+    EXPORT_ROSTER = "export_roster"
+    VIEW_INCIDENTS = "view_incidents"
+    MANAGE_INCIDENTS = "manage_incidents"
+    REVIEW_INCIDENTS = "review_incidents"
+    VIEW_REPORTS = "view_reports"
+    MANAGE_ACCOUNTS = "manage_accounts"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_GEOGRAPHY = "manage_geography"
+    # Any signed-in post: own profile, authenticator app, sign out.
+    SIGNED_IN = "signed_in"
+
+
+P = Permission
+_STATION_BASE = {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.ENROL_CONTACT,
+                 P.PROPOSE_CORRECTION, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CONSTABLE: frozenset(_STATION_BASE),
+    Role.STATION_OFFICER: frozenset(_STATION_BASE | {P.EXPORT_ROSTER, P.VIEW_REPORTS}),
+    Role.CIRCLE_OFFICER: frozenset(
+        {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.VIEW_REPORTS}
+    ),
+    Role.ASP: frozenset(
+        {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.APPROVE_ENROLMENT, P.MANAGE_ROSTER,
+         P.EXPORT_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.VIEW_REPORTS}
+    ),
+    Role.SP_OFFICE: frozenset(
+        {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.APPROVE_ENROLMENT, P.MANAGE_ROSTER,
+         P.EXPORT_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.REVIEW_INCIDENTS, P.VIEW_REPORTS,
+         P.MANAGE_ACCOUNTS, P.VIEW_AUDIT}
+    ),
+    # Control rooms read rosters to verify rumours and review incidents; they never approve.
+    Role.CONTROL_ROOM: frozenset(
+        {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS,
+         P.REVIEW_INCIDENTS, P.VIEW_REPORTS}
+    ),
+    Role.STATE_ADMIN: frozenset(
+        {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_REPORTS, P.MANAGE_ACCOUNTS, P.VIEW_AUDIT,
+         P.MANAGE_GEOGRAPHY}
+    ),
+}
+
+# Roles whose posts sit at a police station and see full numbers of their own places.
+STATION_ROLES = frozenset({Role.CONSTABLE, Role.STATION_OFFICER})
+# Roles that must be attached to a unit of this kind (checked when a post is created).
+ROLE_UNIT_KINDS = {
+    Role.CONSTABLE: {"station"},
+    Role.STATION_OFFICER: {"station"},
+    Role.CIRCLE_OFFICER: {"circle"},
+    Role.ASP: {"district"},
+    Role.SP_OFFICE: {"district"},
+    Role.CONTROL_ROOM: {"state", "zone", "range"},
+    Role.STATE_ADMIN: {"state"},
+}
+
+
+def has_permission(role: Role, permission: Permission) -> bool:
+    """True when posts of ``role`` may do ``permission``."""
+    return permission in ROLE_PERMISSIONS[role]

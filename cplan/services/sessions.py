@@ -1,0 +1,94 @@
+"""Server-side sign-in sessions: created on sign-in, checked on every request, revocable.
+
+The cookie carries only a random token; the database keeps its SHA-256. A session ends after
+30 idle minutes or 12 hours in all, and is revoked on sign-out, on the officer's deactivation or
+unassignment, and when the post's CUG number changes or the post is deactivated.
+"""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from cplan.access import Principal
+from cplan.extensions import db
+from cplan.models.accounts import Officer, Post, PostAssignment, SignInSession
+from cplan.models.base import utcnow
+
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+# Record activity at most this often, so reading pages does not write on every request.
+LAST_SEEN_GRANULARITY = timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(officer: Officer, post: Post, ip_address: str = "", user_agent: str = "") -> Principal:
+    """Open a session for ``officer`` acting through ``post``; returns the principal with its token."""
+    token = secrets.token_urlsafe(32)
+    session = SignInSession(
+        token_hash=_hash(token), officer=officer, post=post,
+        ip_address=(ip_address or "")[:64], user_agent=(user_agent or "")[:300],
+    )
+    db.session.add(session)
+    db.session.flush()
+    return Principal(officer=officer, post=post, session=session, token=token)
+
+
+def load(token: str | None, now=None) -> Principal | None:
+    """The principal for a cookie's token, or None when unknown, revoked or timed out."""
+    if not token or len(token) > 100:
+        return None
+    now = now or utcnow()
+    session = db.session.scalar(select(SignInSession).where(SignInSession.token_hash == _hash(token)))
+    if session is None or session.revoked_at is not None:
+        return None
+    officer, post = session.officer, session.post
+    if (
+        now - session.last_seen_at > IDLE_TIMEOUT
+        or now - session.created_at > ABSOLUTE_TIMEOUT
+        or not officer.active
+        or not post.active
+        or not _holds(officer, post)
+    ):
+        return None
+    if now - session.last_seen_at > LAST_SEEN_GRANULARITY:
+        session.last_seen_at = now
+    return Principal(officer=officer, post=post, session=session, token=token)
+
+
+def _holds(officer: Officer, post: Post) -> bool:
+    return db.session.scalar(
+        select(PostAssignment.id).where(
+            PostAssignment.officer_id == officer.id,
+            PostAssignment.post_id == post.id,
+            PostAssignment.ended_at.is_(None),
+        )
+    ) is not None
+
+
+def revoke(session: SignInSession, reason: str) -> None:
+    """End one session now."""
+    if session.revoked_at is None:
+        session.revoked_at = utcnow()
+        session.revoked_reason = reason
+        db.session.flush()
+
+
+def revoke_all(*, officer_id: int | None = None, post_id: int | None = None, reason: str) -> int:
+    """End every open session of an officer and/or a post; returns how many were ended."""
+    conditions = [SignInSession.revoked_at.is_(None)]
+    if officer_id is not None:
+        conditions.append(SignInSession.officer_id == officer_id)
+    if post_id is not None:
+        conditions.append(SignInSession.post_id == post_id)
+    if len(conditions) == 1:
+        raise ValueError("revoke_all needs an officer or a post")
+    result = db.session.execute(
+        update(SignInSession).where(*conditions)
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

@@ -1,0 +1,275 @@
+"""SMS: the DLT-registered message texts and the backend that delivers them.
+
+Indian operators drop any SMS whose text does not match a template registered on TRAI's DLT
+platform under our entity id and sender header, so nothing here sends free text: callers name
+a template from ``TEMPLATES`` and give the values for its ``{#var#}`` slots. Each registered
+text (English and Hindi separately) has its own DLT template id, kept in configuration.
+
+The backend is chosen by ``SMS_BACKEND``:
+
+* ``console`` (development) writes each message to the app log in one line, *with* the full
+  number and text, because that console is how a developer reads their own sign-in code;
+* ``memory`` (tests) appends to ``get_outbox()`` and logs nothing;
+* ``http`` (production) posts to the gateway and logs only the masked number.
+
+No other code path may log a full number or a message text (it may carry a one-time code).
+"""
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+from flask import current_app
+
+from cplan.services.phone import log_safe
+
+SLOT = "{#var#}"
+# DLT accepts at most 30 characters in one variable.
+MAX_VALUE_LENGTH = 30
+MAX_SLOTS = 3
+LANGUAGES = ("en", "hi")
+OUTBOX_KEY = "sms_outbox"
+_E164_INDIA = re.compile(r"\+91[6-9][0-9]{9}")
+# A value must not smuggle in a slot marker, a line break (one log line, one SMS line) or any
+# other control character.
+_FORBIDDEN_IN_VALUE = re.compile(r"\{#|[\x00-\x1f\x7f]")
+
+# The GSM 03.38 default alphabet; its extension characters cost two septets each.
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENSION = set("^{}\\[~]|€")
+
+
+class SmsError(RuntimeError):
+    """The message could not be handed to the gateway (the text never says to whom or what)."""
+
+
+class TemplateError(ValueError):
+    """A template was asked for with the wrong values, language or name."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """One message, registered on DLT in each language with its own template id."""
+
+    name: str
+    texts: dict[str, str]
+    # Configuration key per language holding that text's DLT template id.
+    id_keys: dict[str, str]
+
+    @property
+    def slot_count(self) -> int:
+        return self.texts["en"].count(SLOT)
+
+
+TEMPLATES: dict[str, Template] = {
+    template.name: template
+    for template in (
+        Template(
+            name="otp",
+            texts={
+                "en": "{#var#} is your C-Plan sign-in code. It is valid for 5 minutes. "
+                      "Do not share it with anyone. - UP Police",
+                "hi": "{#var#} आपका C-Plan साइन-इन कोड है। यह 5 मिनट तक मान्य है। "
+                      "इसे किसी को न बताएं। - यूपी पुलिस",
+            },
+            id_keys={"en": "SMS_TEMPLATE_OTP_ID", "hi": "SMS_TEMPLATE_OTP_HI_ID"},
+        ),
+        # Sent to the *old* number of a post whose CUG number was changed: the new number is
+        # deliberately not in it.
+        Template(
+            name="cug_changed",
+            texts={
+                "en": "C-Plan: the CUG number of post {#var#} was changed to a new number on "
+                      "{#var#}. If this is unexpected, inform your SP office at once. - UP Police",
+                "hi": "C-Plan: पद {#var#} का CUG नंबर {#var#} को बदल दिया गया है। अनपेक्षित "
+                      "हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
+            },
+            id_keys={"en": "SMS_TEMPLATE_CUG_CHANGED_ID", "hi": "SMS_TEMPLATE_CUG_CHANGED_HI_ID"},
+        ),
+        # Sent to a post's handset when an officer is set up to sign in on it; the setup code
+        # itself is handed over by the administrator, never sent by SMS.
+        Template(
+            name="officer_setup",
+            texts={
+                "en": "C-Plan: {#var#} (PNO {#var#}) can now sign in on post {#var#}. "
+                      "If this is unexpected, inform your SP office at once. - UP Police",
+                "hi": "C-Plan: {#var#} (PNO {#var#}) अब पद {#var#} पर साइन इन कर सकते हैं। "
+                      "अनपेक्षित हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
+            },
+            id_keys={"en": "SMS_TEMPLATE_OFFICER_SETUP_ID", "hi": "SMS_TEMPLATE_OFFICER_SETUP_HI_ID"},
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    """One rendered message on its way to a handset."""
+
+    to: str  # E.164
+    template_name: str
+    template_id: str  # the DLT id; empty when not configured (development, tests)
+    language: str
+    text: str
+
+    @property
+    def unicode(self) -> bool:
+        return needs_unicode(self.text)
+
+    @property
+    def segments(self) -> int:
+        return segment_count(self.text)
+
+
+def get_template(template_name: str, language: str = "en") -> Template:
+    """The registered template ``template_name``, checking that it exists in ``language``."""
+    template = TEMPLATES.get(template_name)
+    if template is None:
+        raise TemplateError(f"no registered SMS template named {template_name!r}")
+    if language not in template.texts:
+        raise TemplateError(f"template {template_name!r} is not registered in {language!r}")
+    return template
+
+
+def render(template_name: str, *values: str, language: str = "en") -> str:
+    """Fill the template's slots in order; refuse anything DLT would not match."""
+    template = get_template(template_name, language)
+    text = template.texts[language]
+    if len(values) != template.slot_count:
+        raise TemplateError(
+            f"template {template_name!r} has {template.slot_count} slot(s), {len(values)} value(s) given"
+        )
+    pieces = text.split(SLOT)
+    out = [pieces[0]]
+    for value, piece in zip(values, pieces[1:], strict=True):
+        value = str(value)
+        if _FORBIDDEN_IN_VALUE.search(value):
+            raise TemplateError("an SMS value may not contain '{#' or control characters")
+        if not value.strip():
+            raise TemplateError("an SMS value may not be empty")
+        if len(value) > MAX_VALUE_LENGTH:
+            raise TemplateError(f"an SMS value may have at most {MAX_VALUE_LENGTH} characters")
+        out.append(value)
+        out.append(piece)
+    return "".join(out)
+
+
+def needs_unicode(text: str) -> bool:
+    """True when the text cannot go in the GSM 7-bit alphabet (any Devanagari does this)."""
+    return any(char not in _GSM_BASIC and char not in _GSM_EXTENSION for char in text)
+
+
+def segment_count(text: str) -> int:
+    """How many SMS parts the operator bills: 160/153 GSM septets, or 70/67 UCS-2 units."""
+    if needs_unicode(text):
+        units = len(text.encode("utf-16-le")) // 2
+        single, part = 70, 67
+    else:
+        units = sum(2 if char in _GSM_EXTENSION else 1 for char in text)
+        single, part = 160, 153
+    if units <= single:
+        return 1
+    return -(-units // part)
+
+
+def send_template(number_e164: str, template_name: str, *values: str, language: str = "en") -> SmsMessage:
+    """Render a registered template and hand it to the configured backend."""
+    if not isinstance(number_e164, str) or not _E164_INDIA.fullmatch(number_e164):
+        raise ValueError("SMS goes only to an Indian mobile number in E.164 form")
+    template = get_template(template_name, language)
+    message = SmsMessage(
+        to=number_e164,
+        template_name=template_name,
+        template_id=str(current_app.config.get(template.id_keys[language]) or ""),
+        language=language,
+        text=render(template_name, *values, language=language),
+    )
+    backend_name = current_app.config.get("SMS_BACKEND", "console")
+    backend = BACKENDS.get(backend_name)
+    if backend is None:
+        raise SmsError(f"unknown SMS_BACKEND {backend_name!r}")
+    backend(message)
+    return message
+
+
+def get_outbox() -> list[SmsMessage]:
+    """Messages the ``memory`` backend has 'sent' in this app (tests read and clear it)."""
+    return current_app.extensions.setdefault(OUTBOX_KEY, [])
+
+
+# ---- backends ---------------------------------------------------------------------------------
+
+
+def _send_console(message: SmsMessage) -> None:
+    # Development only: the full number and text (with any code) are shown on purpose, because
+    # this line is how a developer signs in without a phone. The format is stable for scripts.
+    current_app.logger.info(
+        "[sms] to=%s template=%s text=%s", message.to, message.template_name, message.text
+    )
+
+
+def _send_memory(message: SmsMessage) -> None:
+    get_outbox().append(message)
+
+
+def _send_http(message: SmsMessage) -> None:
+    config = current_app.config
+    url = config.get("SMS_HTTP_URL") or ""
+    missing = [key for key in ("SMS_HTTP_URL", "SMS_DLT_ENTITY_ID", "SMS_SENDER_ID") if not config.get(key)]
+    if not message.template_id:
+        missing.append(get_template(message.template_name, message.language).id_keys[message.language])
+    if missing:
+        raise SmsError("SMS gateway not configured: " + ", ".join(missing))
+    if config.get("ENV_NAME") == "production" and not url.startswith("https://"):
+        raise SmsError("SMS_HTTP_URL must use https in production")
+
+    body = urllib.parse.urlencode(gateway_fields(message, config)).encode("utf-8")
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    timeout = float(config.get("SMS_HTTP_TIMEOUT", 10))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status = response.status
+            response.read()
+    except urllib.error.HTTPError as error:
+        error.close()
+        # The body may echo the number or the text: keep it out of the error and the log.
+        raise SmsError(f"SMS gateway answered HTTP {error.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        raise SmsError(f"SMS gateway unreachable ({type(error).__name__})") from None
+    if not 200 <= status < 300:
+        raise SmsError(f"SMS gateway answered HTTP {status}")
+    current_app.logger.info(
+        "[sms] gateway accepted to=%s template=%s segments=%d",
+        log_safe(message.to), message.template_name, message.segments,
+    )
+
+
+def gateway_fields(message: SmsMessage, config) -> dict[str, str]:
+    """The form fields of one gateway request (the one place to adapt to a gateway's names).
+
+    Credentials travel in the POST body, not the URL, so they never land in access logs.
+    """
+    return {
+        "username": config.get("SMS_HTTP_USERNAME") or "",
+        "password": config.get("SMS_HTTP_PASSWORD") or "",
+        "sender": config["SMS_SENDER_ID"],
+        "to": message.to.lstrip("+"),
+        "message": message.text,
+        "dlt_entity_id": str(config["SMS_DLT_ENTITY_ID"]),
+        "dlt_template_id": message.template_id,
+        "unicode": "1" if message.unicode else "0",
+    }
+
+
+BACKENDS = {"console": _send_console, "memory": _send_memory, "http": _send_http}

@@ -1,0 +1,489 @@
+"""The audit trail: hash chain, append-only triggers, verification, safety rules, the page.
+
+Runs on SQLite by default and on PostgreSQL when ``CPLAN_TEST_DATABASE_URL`` points at it;
+the trigger and concurrency tests matter on both.
+"""
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from flask_login import login_user
+from sqlalchemy import exc, func, select, text
+
+from cplan.models import AuditEvent
+from cplan.models.audit import GENESIS_HASH, drop_triggers, event_hash, install_triggers
+from cplan.services import audit, sessions
+from cplan.services.phone import log_safe
+
+# ---- fixtures and helpers ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def baghpat(make_district, make_station):
+    district = make_district("Baghpat", code="124")
+    return {"district": district, "baraut": make_station(district, "Baraut")}
+
+
+@pytest.fixture
+def meerut(make_district, make_station):
+    district = make_district("Meerut", code="135")
+    return {"district": district, "kithaur": make_station(district, "Kithaur")}
+
+
+def record_some(db, count, **fields):
+    """Record ``count`` events and commit; returns their seqs."""
+    seqs = [audit.record(f"test.event_{n}", detail={"n": n}, **fields).seq for n in range(count)]
+    db.session.commit()
+    return seqs
+
+
+def all_events(db):
+    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
+
+
+def raw_sql(db, statement, **params):
+    """Run SQL on a connection of its own, as someone editing the database by hand would."""
+    with db.engine.begin() as connection:
+        connection.execute(text(statement), params)
+
+
+@pytest.fixture
+def triggers_dropped(db):
+    """Let a test tamper with events the way someone with the database owner's rights could."""
+    db.session.commit()
+    with db.engine.begin() as connection:
+        drop_triggers(connection)
+    yield
+    db.session.rollback()
+    with db.engine.begin() as connection:
+        install_triggers(connection)
+
+
+# ---- the chain --------------------------------------------------------------------------------
+
+
+def test_an_event_is_chained_to_the_previous_one(db):
+    first = audit.record("auth.sign_in")
+    second = audit.record("roster.viewed", target_type="contacts", target_id=7)
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.hash
+    assert second.hash == second.compute_hash() != first.hash
+
+
+def test_the_hash_covers_every_recorded_field(db, baghpat):
+    event = audit.record("geo.place_moved", unit=baghpat["baraut"], target_type="places", target_id=3,
+                         detail={"to": "Baraut"}, ip_address="10.0.0.1", outcome="denied")
+    fields = {name: getattr(event, name) for name in (
+        "seq", "occurred_at", "action", "outcome", "officer_id", "officer_pno", "post_id",
+        "post_title", "unit_path", "target_type", "target_id", "detail", "ip_address", "prev_hash")}
+    for name, changed in [("action", "geo.place_created"), ("unit_path", "/1/"), ("target_id", 4),
+                          ("detail", '{"to":"Binauli"}'), ("ip_address", "10.0.0.2"),
+                          ("outcome", "success"), ("post_title", "SP Baghpat"), ("prev_hash", "1" * 64)]:
+        assert event_hash({**fields, name: changed}) != event.hash, name
+
+
+def test_verify_passes_on_an_intact_chain(db, baghpat):
+    audit.record("admin.post_created", unit=baghpat["district"], detail={"title": "एसएचओ बड़ौत"})
+    audit.record("auth.otp_failed", outcome="failure", detail={"cug": log_safe("+919876543210")})
+    audit.record("geo.place_moved", target=baghpat["baraut"], detail={"when": datetime(2025, 1, 2, tzinfo=UTC)})
+    db.session.commit()
+    result = audit.verify_chain()
+    assert result.ok and result.checked == 3 and result.first_broken_seq is None
+    assert result.last_hash == all_events(db)[-1].hash
+
+
+def test_verify_passes_on_an_empty_trail(db):
+    assert audit.verify_chain() == audit.VerifyResult(ok=True, checked=0)
+
+
+def test_verify_reads_in_batches_across_batch_boundaries(db):
+    record_some(db, 7)
+    result = audit.verify_chain(batch_size=3)
+    assert result.ok and result.checked == 7
+
+
+def test_nothing_of_a_rolled_back_transaction_stays_in_the_chain(db):
+    record_some(db, 2)
+    audit.record("roster.viewed")
+    db.session.rollback()
+    assert audit.record("roster.viewed").seq == 3
+    db.session.commit()
+    assert audit.verify_chain().ok
+
+
+# ---- append-only at the database ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_events SET action = 'auth.nothing_happened' WHERE seq = 1",
+    "UPDATE audit_events SET hash = prev_hash",
+    "DELETE FROM audit_events WHERE seq = 1",
+    "DELETE FROM audit_events",
+])
+def test_editing_an_event_through_raw_sql_is_refused_by_the_database(db, statement):
+    record_some(db, 2)
+    with pytest.raises(exc.DBAPIError, match="append-only"):
+        raw_sql(db, statement)
+    assert [event.action for event in all_events(db)] == ["test.event_0", "test.event_1"]
+    db.session.commit()
+    assert audit.verify_chain().ok
+
+
+def test_the_orm_cannot_change_an_event_either(db):
+    event = audit.record("auth.sign_in")
+    db.session.commit()
+    event.action = "auth.sign_out"
+    with pytest.raises(exc.DBAPIError, match="append-only"):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_installing_the_triggers_twice_is_harmless(db):
+    db.session.commit()
+    with db.engine.begin() as connection:
+        install_triggers(connection)
+        install_triggers(connection)
+    record_some(db, 1)
+    with pytest.raises(exc.DBAPIError, match="append-only"):
+        raw_sql(db, "DELETE FROM audit_events")
+
+
+# ---- tampering is found -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("column, value", [
+    ("action", "'auth.nothing_happened'"),
+    ("outcome", "'success'"),
+    ("officer_pno", "'PNO999999'"),
+    ("post_title", "'SP Meerut'"),
+    ("unit_path", "'/1/'"),
+    ("target_id", "target_id + 1"),
+    ("detail", """'{"n": 99}'"""),
+    ("ip_address", "'127.0.0.1'"),
+])
+def test_a_tampered_field_makes_verify_name_exactly_that_event(db, triggers_dropped, column, value):
+    record_some(db, 5, target_type="contacts", target_id=10, outcome="denied")
+    raw_sql(db, f"UPDATE audit_events SET {column} = {value} WHERE seq = 3")
+    result = audit.verify_chain(batch_size=2)
+    assert not result.ok
+    assert (result.first_broken_seq, result.checked) == (3, 2)
+    assert result.reason == "contents do not match the stored hash"
+    assert result.action == ("auth.nothing_happened" if column == "action" else "test.event_2")
+
+
+def test_a_tampered_time_makes_verify_name_that_event(db, triggers_dropped):
+    record_some(db, 3)
+    event = all_events(db)[1]
+    db.session.commit()
+    raw_sql(db, "UPDATE audit_events SET occurred_at = '2020-01-01 00:00:00' WHERE seq = 2")
+    result = audit.verify_chain()
+    assert (result.ok, result.first_broken_seq, result.event_id) == (False, 2, event.id)
+
+
+def test_rewriting_an_event_with_a_fresh_hash_breaks_the_link_to_the_next(db, triggers_dropped):
+    record_some(db, 4)
+    event = all_events(db)[1]
+    forged = {name: getattr(event, name) for name in (
+        "seq", "occurred_at", "outcome", "officer_id", "officer_pno", "post_id", "post_title",
+        "unit_path", "target_type", "target_id", "detail", "ip_address", "prev_hash")}
+    forged["action"] = "auth.nothing_happened"
+    db.session.commit()
+    raw_sql(db, "UPDATE audit_events SET action = :action, hash = :hash WHERE seq = 2",
+            action=forged["action"], hash=event_hash(forged))
+    result = audit.verify_chain()
+    assert (result.ok, result.first_broken_seq) == (False, 3)
+    assert result.reason == "prev_hash does not match the previous event's hash"
+
+
+def test_a_removed_event_is_found_as_a_gap(db, triggers_dropped):
+    record_some(db, 4)
+    raw_sql(db, "DELETE FROM audit_events WHERE seq = 2")
+    result = audit.verify_chain()
+    assert (result.ok, result.first_broken_seq) == (False, 3)
+    assert result.reason == "sequence broken: expected seq 2, found 3"
+
+
+# ---- the command line -----------------------------------------------------------------------------
+
+
+def test_cli_verify_reports_an_intact_chain_and_exits_0(db, runner):
+    record_some(db, 3)
+    result = runner.invoke(args=["cplan", "audit", "verify"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == "audit chain intact: 3 events"
+
+
+def test_cli_verify_names_the_broken_event_and_exits_1(db, runner, triggers_dropped):
+    record_some(db, 3)
+    event = all_events(db)[1]
+    event_id = event.id
+    db.session.commit()
+    raw_sql(db, "UPDATE audit_events SET detail = '{}' WHERE seq = 2")
+    result = runner.invoke(args=["cplan", "audit", "verify", "--batch-size", "2"])
+    assert result.exit_code == 1
+    assert f"seq 2 (id {event_id}, " in result.stderr
+    assert "test.event_1" in result.stderr
+    assert "contents do not match the stored hash" in result.stderr
+    assert "intact: " not in result.stdout
+
+
+# ---- what may not be recorded -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", [
+    "otp", "code", "password", "new_password", "token", "session_token", "secret", "totp_secret",
+    "setup_code", "verification_code", "pin", "otpCode", "Password",
+])
+def test_forbidden_detail_keys_are_refused(db, key):
+    with pytest.raises(ValueError, match="secret"):
+        audit.record("auth.otp_failed", detail={key: "123456"})
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == 0
+
+
+def test_a_secret_nested_deeper_in_the_detail_is_refused(db):
+    with pytest.raises(ValueError, match="secret"):
+        audit.record("auth.sign_in", detail={"steps": [{"name": "handset", "otp": "123456"}]})
+
+
+@pytest.mark.parametrize("key", ["lgd_code", "station_code", "sessions_ended", "pno", "cug", "mapping"])
+def test_official_codes_and_ordinary_keys_are_allowed(db, key):
+    assert audit.record("admin.officer_created", detail={key: "119300"}).detail == f'{{"{key}":"119300"}}'
+
+
+@pytest.mark.parametrize("value", [
+    "9876543210", "+919876543210", "+91 98765 43210", "098765-43210", "919876543210",
+    "called 9876543210 at noon", "९८७६५४३२१०", 9876543210, ["x", "6000000000"],
+    {"contact": {"number": "7012345678"}},
+])
+def test_full_mobile_numbers_are_refused(db, value):
+    with pytest.raises(ValueError, match="mobile"):
+        audit.record("roster.viewed", detail={"value": value})
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == 0
+
+
+@pytest.mark.parametrize("value", [
+    log_safe("+919876543210"), "+91******3210", "119300", "5876543210", "98765432", 123456789,
+    "2025-01-02T10:00:00+05:30",
+])
+def test_masked_numbers_and_other_numbers_are_allowed(db, value):
+    audit.record("roster.viewed", detail={"value": value})
+
+
+def test_redact_mobiles_masks_a_number_typed_into_a_field():
+    assert audit.redact_mobiles("98765 43210") == "+91******3210"
+    assert audit.redact_mobiles("PNO152345") == "PNO152345"
+    audit.canonical_detail({"pno": audit.redact_mobiles("+91-98765-43210")})
+
+
+@pytest.mark.parametrize("action", ["signin", "Auth.sign_in", "auth.", "auth sign in", "a" * 62 + ".b_c"])
+def test_actions_must_be_dotted_lowercase_verbs(db, action):
+    with pytest.raises(ValueError, match="action"):
+        audit.record(action)
+
+
+# ---- who, where and from where ------------------------------------------------------------------
+
+
+def test_the_event_is_filed_under_the_target_then_the_post(db, baghpat, make_place, make_post):
+    place = make_place("BIJROL", station=baghpat["baraut"], lgd_code="119300")
+    post = make_post("sp_office", baghpat["district"])
+    on_place = audit.record("geo.place_moved", target=place, post=post)
+    on_unit = audit.record("geo.unit_renamed", target=baghpat["baraut"], post=post)
+    on_nothing = audit.record("admin.report_run", post=post)
+    assert (on_place.target_type, on_place.target_id, on_place.unit_path) == ("places", place.id, place.unit_path)
+    assert on_unit.unit_path == baghpat["baraut"].path
+    assert on_nothing.unit_path == baghpat["district"].path
+    assert on_nothing.post_title == post.title_en and on_nothing.post_id == post.id
+
+
+def test_the_actor_and_address_come_from_the_signed_in_request(app, db, baghpat, make_officer):
+    officer = make_officer(role="station_officer", unit=baghpat["baraut"])
+    principal = sessions.start(officer, officer.test_post)
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "10.20.30.40"}):
+        login_user(principal)
+        event = audit.record("roster.viewed", target_type="contacts", target_id=42)
+    assert (event.officer_id, event.officer_pno) == (officer.id, officer.pno)
+    assert (event.post_id, event.post_title) == (officer.test_post.id, officer.test_post.title_en)
+    assert event.unit_path == baghpat["baraut"].path
+    assert event.ip_address == "10.20.30.40"
+
+
+def test_an_event_outside_a_request_has_no_actor(db):
+    event = audit.record("system.retention_run")
+    assert (event.officer_id, event.officer_pno, event.post_id, event.unit_path, event.ip_address) == (
+        None, "", None, None, "")
+
+
+# ---- concurrency ------------------------------------------------------------------------------------
+
+
+def test_concurrent_records_from_many_threads_form_one_gapless_chain(app, db):
+    threads_count, per_thread = 8, 12
+    db.session.commit()
+    start = threading.Barrier(threads_count)
+    failures = []
+
+    def append(worker):
+        try:
+            with app.app_context():
+                start.wait()
+                for n in range(per_thread):
+                    audit.record("test.concurrent", detail={"worker": worker, "n": n})
+                    db.session.commit()
+        except Exception as error:  # reported below; a thread's exception is otherwise lost
+            failures.append(error)
+
+    workers = [threading.Thread(target=append, args=(w,)) for w in range(threads_count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert not failures
+    seqs = [event.seq for event in all_events(db)]
+    assert seqs == list(range(1, threads_count * per_thread + 1))
+    db.session.commit()
+    result = audit.verify_chain()
+    assert result.ok and result.checked == threads_count * per_thread
+
+
+@pytest.mark.slow
+def test_verify_streams_a_large_trail_in_batches(db):
+    import tracemalloc
+
+    count, batch_size = 3_000, 100
+    prev_hash, rows = GENESIS_HASH, []
+    when = datetime(2025, 1, 1, tzinfo=UTC)
+    for seq in range(1, count + 1):
+        row = {"seq": seq, "occurred_at": when, "action": "roster.viewed", "outcome": "success",
+               "officer_id": 1, "officer_pno": "PNO000001", "post_id": 1, "post_title": "SHO Baraut",
+               "unit_path": "/1/2/3/", "target_type": "contacts", "target_id": seq,
+               "detail": "{}", "ip_address": "10.0.0.1", "prev_hash": prev_hash}
+        row["hash"] = prev_hash = event_hash(row)
+        rows.append(row)
+    db.session.execute(AuditEvent.__table__.insert(), rows)
+    db.session.commit()
+    del rows
+    tracemalloc.start()
+    result = audit.verify_chain(batch_size=batch_size)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert result.ok and result.checked == count
+    # Every row at once would take about 4 MB (1.3 kB a row); a batch of 100 stays near 0.3 MB,
+    # whatever the length of the trail.
+    assert peak < 1024 * 1024, peak
+
+
+# ---- the audit page -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sp_baghpat(make_officer, baghpat):
+    return make_officer(role="sp_office", unit=baghpat["district"])
+
+
+def file_event(db, action, unit, **fields):
+    event = audit.record(action, unit=unit, **fields)
+    db.session.commit()
+    return event
+
+
+def test_the_audit_page_lists_only_events_of_the_own_district(db, client, login_as, sp_baghpat, baghpat, meerut):
+    file_event(db, "test.in_baraut", baghpat["baraut"])
+    file_event(db, "test.in_kithaur", meerut["kithaur"])
+    file_event(db, "test.nowhere", None)
+    login_as(sp_baghpat)
+    page = client.get("/audit/")
+    assert page.status_code == 200
+    assert "test.in_baraut" in page.text
+    assert "test.in_kithaur" not in page.text
+    assert "test.nowhere" not in page.text
+
+
+def test_an_event_of_another_district_answers_404(db, client, login_as, sp_baghpat, baghpat, meerut):
+    own = file_event(db, "test.in_baraut", baghpat["baraut"], detail={"lgd_code": "119300"})
+    other = file_event(db, "test.in_kithaur", meerut["kithaur"])
+    login_as(sp_baghpat)
+    shown = client.get(f"/audit/{own.seq}")
+    assert shown.status_code == 200 and "119300" in shown.text and own.hash in shown.text
+    assert client.get(f"/audit/{other.seq}").status_code == 404
+
+
+def test_the_state_sees_events_filed_under_no_unit(db, client, login_as, make_officer, state, meerut):
+    admin = make_officer(role="state_admin", unit=state)
+    file_event(db, "test.nowhere", None)
+    file_event(db, "test.in_kithaur", meerut["kithaur"])
+    login_as(admin)
+    page = client.get("/audit/")
+    assert "test.nowhere" in page.text and "test.in_kithaur" in page.text
+
+
+@pytest.mark.parametrize("role", ["constable", "station_officer", "asp", "control_room"])
+def test_posts_without_the_audit_permission_are_refused(db, client, login_as, make_officer, baghpat, state, role):
+    unit = {"constable": baghpat["baraut"], "station_officer": baghpat["baraut"],
+            "asp": baghpat["district"], "control_room": state}[role]
+    login_as(make_officer(role=role, unit=unit))
+    assert client.get("/audit/").status_code == 403
+
+
+def test_the_audit_page_needs_a_signed_in_user(db, client, baghpat):
+    file_event(db, "test.in_baraut", baghpat["baraut"])
+    response = client.get("/audit/")
+    assert response.status_code in (302, 401)
+    assert "test.in_baraut" not in response.text
+
+
+def test_the_audit_page_filters_by_officer_action_and_outcome(db, client, login_as, sp_baghpat, make_officer, baghpat):
+    other = make_officer(role="station_officer", unit=baghpat["baraut"], pno="PNO777001")
+    file_event(db, "auth.sign_in", baghpat["baraut"], officer=other, post=other.test_post)
+    file_event(db, "auth.otp_failed", baghpat["baraut"], outcome="failure")
+    file_event(db, "roster.viewed", baghpat["baraut"])
+    login_as(sp_baghpat)
+
+    def actions(**args):
+        text_ = client.get("/audit/", query_string=args).text
+        return {a for a in ("auth.sign_in", "auth.otp_failed", "roster.viewed") if f">{a}<" in text_}
+
+    assert actions() == {"auth.sign_in", "auth.otp_failed", "roster.viewed"}
+    assert actions(pno="pno777001") == {"auth.sign_in"}
+    assert actions(action="auth.") == {"auth.sign_in", "auth.otp_failed"}
+    assert actions(outcome="failure") == {"auth.otp_failed"}
+    assert actions(post=other.test_post.title_en[2:12]) == {"auth.sign_in"}
+    assert actions(action="auth%") == set()  # a wildcard is matched literally
+
+
+def test_the_date_filter_reads_whole_days_in_ist(db, client, login_as, sp_baghpat, baghpat, monkeypatch):
+    # 18:45 UTC on 1 January is 00:15 IST on 2 January.
+    for action, when in [("test.late_on_jan_1_utc", datetime(2025, 1, 1, 18, 45, tzinfo=UTC)),
+                         ("test.early_on_jan_1_utc", datetime(2025, 1, 1, 10, 0, tzinfo=UTC))]:
+        monkeypatch.setattr(audit, "utcnow", lambda when=when: when)
+        file_event(db, action, baghpat["baraut"])
+    login_as(sp_baghpat)
+    on_2nd = client.get("/audit/", query_string={"date_from": "2025-01-02", "date_to": "2025-01-02"}).text
+    on_1st = client.get("/audit/", query_string={"date_from": "2025-01-01", "date_to": "2025-01-01"}).text
+    assert "test.late_on_jan_1_utc" in on_2nd and "test.early_on_jan_1_utc" not in on_2nd
+    assert "test.early_on_jan_1_utc" in on_1st and "test.late_on_jan_1_utc" not in on_1st
+
+
+def test_a_bad_date_range_is_explained_not_applied(db, client, login_as, sp_baghpat, baghpat):
+    file_event(db, "roster.viewed", baghpat["baraut"])
+    login_as(sp_baghpat)
+    page = client.get("/audit/", query_string={"date_from": "2025-02-01", "date_to": "2025-01-01"})
+    assert page.status_code == 200
+    assert "The end date is before the start date." in page.text
+
+
+def test_the_audit_page_pages_by_fifty_newest_first(db, client, login_as, sp_baghpat, baghpat):
+    for n in range(60):
+        audit.record(f"test.event_{n:02d}", unit=baghpat["baraut"])
+    db.session.commit()
+    login_as(sp_baghpat)
+    first = client.get("/audit/").text
+    assert first.count('class="code">test.event_') == 50
+    assert "test.event_59" in first and "test.event_10" in first and "test.event_09" not in first
+    assert "before=11" in first
+    older = client.get("/audit/", query_string={"before": "11"}).text
+    assert older.count('class="code">test.event_') == 10
+    assert "test.event_09" in older and "after=10" in older
+    newer = client.get("/audit/", query_string={"after": "10"}).text
+    assert newer.count('class="code">test.event_') == 50 and "test.event_59" in newer

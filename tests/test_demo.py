@@ -1,0 +1,64 @@
+"""The Baghpat demo data set: its police hierarchy, every village accounted for, and
+``flask cplan demo [--if-empty]``."""
+from sqlalchemy import func, select
+
+from cplan.models import Place, Unit, UnitKind
+from cplan.services import demo, geo
+
+
+def test_the_demo_hangs_baghpat_under_meerut_range_and_zone(db):
+    context = demo.load_demo()
+
+    baghpat = context.district
+    police_range = baghpat.parent
+    zone = police_range.parent
+    assert (baghpat.name_en, baghpat.name_hi) == ("Baghpat", "बागपत")
+    assert (police_range.kind, police_range.name_hi) == (UnitKind.RANGE, "मेरठ परिक्षेत्र")
+    assert (zone.kind, zone.name_hi) == (UnitKind.ZONE, "मेरठ ज़ोन")
+    assert zone.parent.name_hi == "उत्तर प्रदेश"
+    # Places and stations moved with the district: the subtree query still finds them all.
+    assert len(db.session.scalars(geo.places_under(police_range)).all()) == 456
+    assert len(db.session.scalars(geo.units_under(zone, UnitKind.STATION)).all()) == 11
+    assert db.session.scalar(select(func.count(Unit.id)).where(Unit.kind == UnitKind.DISTRICT)) == 75
+
+    # Every village row is attached, or listed with its reason; the summary says so.
+    accounts = demo.account_for_villages(context)
+    assert len(accounts) == 319
+    unattached = [a for a in accounts if a.status != "attached"]
+    assert len(unattached) == 7
+    assert all("uninhabited" in a.status for a in unattached)
+    summary = "\n".join(demo.demo_summary(context))
+    assert "village rows in baghpat_villages.csv: 319; attached to a station: 312" in summary
+    assert "row 14 KHANDWARI KHADER: not attached: uninhabited" in summary
+
+
+def test_demo_command_loads_once_and_if_empty_leaves_existing_data_alone(db, runner):
+    result = runner.invoke(args=["cplan", "demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    baraut = next(line for line in lines if line.strip().startswith("124-BARAUT"))
+    assert baraut.split()[-2].isdigit() and int(baraut.split()[-2]) > 0
+    assert any(line.strip().startswith("124-MAHILA-THANA") and line.split()[-2] == "0" for line in lines)
+
+    places_before = db.session.scalar(select(func.count(Place.id)))
+    result = runner.invoke(args=["cplan", "demo", "--if-empty"])
+    assert result.exit_code == 0
+    assert "demo data not loaded" in result.output
+    assert db.session.scalar(select(func.count(Place.id))) == places_before == 456
+
+
+def test_demo_steps_are_a_list_later_issues_can_extend(app, monkeypatch):
+    seen = []
+    monkeypatch.setattr(demo, "DEMO_STEPS", [("first", lambda c: seen.append("first")),
+                                             ("officers", lambda c: seen.append(c.data_dir.name))])
+    demo.load_demo()
+    assert seen == ["first", "data"]
+    assert [name for name, _ in demo.DEMO_STEPS] == ["first", "officers"]
+
+
+def test_the_demo_command_fails_cleanly_when_the_data_folder_is_missing(app, db, runner, tmp_path):
+    app.config["SHARED_DATA_DIR"] = str(tmp_path / "missing")
+    result = runner.invoke(args=["cplan", "demo"])
+    assert result.exit_code == 1
+    assert "up_districts.csv: cannot read the file" in result.output
+    assert db.session.scalar(select(func.count(Unit.id))) == 0

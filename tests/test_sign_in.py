@@ -1,0 +1,180 @@
+"""The real two-step sign-in, driven through the pages: CUG + code, then PNO + password."""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from cplan.models import SignInSession
+from tests.conftest import TEST_PASSWORD
+
+
+def outbox():
+    from cplan.services.sms import get_outbox
+
+    return get_outbox()
+
+
+def latest_code(number):
+    messages = [m for m in outbox() if m.to == number]
+    assert messages, f"no SMS to {number}"
+    return re.search(r"\b([0-9]{6})\b", messages[-1].text).group(1)
+
+
+@pytest.fixture
+def sho(make_district, make_station, make_officer):
+    district = make_district("Baghpat", code="124")
+    station = make_station(district, "Baraut")
+    return make_officer("station_officer", station)
+
+
+def start(client, cug):
+    return client.post("/auth/sign-in", data={"cug": cug})
+
+
+def test_an_officer_signs_in_with_cug_code_and_password(client, db, sho):
+    db.session.commit()
+    response = start(client, sho.test_post.cug_number.replace("+91", "0"))
+    assert response.status_code == 302 and response.location.endswith("/auth/code")
+    response = client.post("/auth/code", data={"code": latest_code(sho.test_post.cug_number)})
+    assert response.location.endswith("/auth/officer")
+    response = client.post("/auth/officer", data={"pno": sho.pno.lower(), "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    home = client.get("/")
+    assert home.status_code == 200
+    assert home.headers["Cache-Control"] == "no-store"
+
+
+def test_the_session_cookie_holds_no_personal_data(client, db, sho):
+    db.session.commit()
+    start(client, sho.test_post.cug_number)
+    client.post("/auth/code", data={"code": latest_code(sho.test_post.cug_number)})
+    client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
+    with client.session_transaction() as session:
+        stored = repr(dict(session))
+    assert sho.pno not in stored
+    assert sho.test_post.cug_number[-10:] not in stored
+    assert set(session) <= {"_user_id", "_fresh", "_id", "lang", "csrf_token"}
+
+
+def test_a_wrong_password_does_not_sign_in_and_says_nothing_specific(client, db, sho):
+    db.session.commit()
+    start(client, sho.test_post.cug_number)
+    client.post("/auth/code", data={"code": latest_code(sho.test_post.cug_number)})
+    response = client.post("/auth/officer", data={"pno": sho.pno, "password": "wrong password!"})
+    assert response.status_code == 200
+    assert b"That did not work" in response.data
+    assert client.get("/").status_code == 302
+
+
+def test_an_officer_not_assigned_to_the_post_cannot_use_it(client, db, sho, make_officer):
+    other = make_officer("station_officer", sho.test_post.unit)  # holds another post
+    db.session.commit()
+    start(client, sho.test_post.cug_number)
+    client.post("/auth/code", data={"code": latest_code(sho.test_post.cug_number)})
+    response = client.post("/auth/officer", data={"pno": other.pno, "password": TEST_PASSWORD})
+    assert b"That did not work" in response.data
+    assert client.get("/").status_code == 302
+
+
+def test_the_officer_step_needs_the_code_step_first(client, db, sho):
+    db.session.commit()
+    response = client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
+    assert response.status_code == 302 and "/auth/sign-in" in response.location
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_registered_locked_and_deactivated_cugs_look_the_same(client, db, sho, make_post):
+    from cplan.services import otp
+
+    retired = make_post("constable", sho.test_post.unit, active=False)
+    locked = make_post("constable", sho.test_post.unit)
+    db.session.commit()
+    for _ in range(5):
+        otp.record_failure(locked.cug_number, "127.0.0.1", reason="test")
+    db.session.commit()
+    numbers = [sho.test_post.cug_number, "+919999912345", retired.cug_number, locked.cug_number]
+    snapshots = []
+    for number in numbers:
+        fresh = client.application.test_client()
+        first = fresh.post("/auth/sign-in", data={"cug": number})
+        page = fresh.get("/auth/code")
+        cookie_names = sorted(c.key for c in fresh._cookies.values())
+        # The per-session CSRF token is random for everyone; nothing else may differ.
+        body = re.sub(rb'name="csrf_token" value="[^"]*"', b"", page.data)
+        snapshots.append((first.status_code, first.location, page.status_code, body, cookie_names))
+    assert all(s == snapshots[0] for s in snapshots), snapshots
+    sent_to = {m.to for m in outbox()}
+    assert sent_to == {sho.test_post.cug_number}
+
+
+def test_sign_out_revokes_the_session_on_the_server(client, db, sho):
+    db.session.commit()
+    start(client, sho.test_post.cug_number)
+    client.post("/auth/code", data={"code": latest_code(sho.test_post.cug_number)})
+    client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
+    with client.session_transaction() as session:
+        stolen_cookie_value = session["_user_id"]
+    client.post("/auth/sign-out")
+    assert client.get("/").status_code == 302
+    # Replaying the old token does not bring the session back.
+    with client.session_transaction() as session:
+        session["_user_id"] = stolen_cookie_value
+    assert client.get("/").status_code == 302
+    revoked = db.session.scalars(select(SignInSession)).one()
+    assert revoked.revoked_reason == "signed_out"
+
+
+def test_a_deactivated_officer_is_signed_out_at_once(client, db, sho, login_as):
+    login_as(sho)
+    assert client.get("/").status_code == 200
+    sho.active = False
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_an_idle_session_expires_after_thirty_minutes(client, db, sho, login_as):
+    from datetime import timedelta
+
+    principal = login_as(sho)
+    principal.session.last_seen_at -= timedelta(minutes=31)
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_ends_after_twelve_hours_even_when_active(client, db, sho, login_as):
+    from datetime import timedelta
+
+    principal = login_as(sho)
+    principal.session.created_at -= timedelta(hours=12, minutes=1)
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"])
+def test_sign_in_never_redirects_off_site(client, db, sho, target):
+    db.session.commit()
+    client.get("/auth/sign-in", query_string={"next": target})
+    start(client, sho.test_post.cug_number)
+    client.post("/auth/code", data={"code": latest_code(sho.test_post.cug_number)})
+    response = client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
+    assert response.location in ("/", "http://localhost/")
+
+
+def test_sign_in_returns_to_the_page_asked_for(client, db, sho):
+    db.session.commit()
+    client.get("/auth/sign-in", query_string={"next": "/geo/"})
+    start(client, sho.test_post.cug_number)
+    client.post("/auth/code", data={"code": latest_code(sho.test_post.cug_number)})
+    response = client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
+    assert response.location.endswith("/geo/")
+
+
+def test_a_new_session_is_issued_at_sign_in(client, db, sho):
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["planted"] = "by-attacker"
+    start(client, sho.test_post.cug_number)
+    client.post("/auth/code", data={"code": latest_code(sho.test_post.cug_number)})
+    client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
+    with client.session_transaction() as session:
+        assert "planted" not in session

@@ -1,0 +1,230 @@
+"""Names in two scripts: Roman <-> Devanagari spellings and the script-neutral search key."""
+import random
+import re
+import unicodedata
+
+import pytest
+
+from cplan.services.transliteration import (
+    normalise_query,
+    search_key,
+    to_devanagari,
+    to_roman,
+)
+
+
+def nfc(text):
+    return unicodedata.normalize("NFC", text)
+
+
+# ---- search_key: the same name in either script and common spellings ----------------------
+SAME_NAME = {
+    "baraut": ["बड़ौत", "Baraut", "Badaut", "BARAUT"],
+    "ram kishor": ["राम किशोर", "Ramkishor", "Ram Kishore", "RAMKISHOR"],
+    "chhaprauli": ["छपरोली", "छपरौली", "Chhaprauli", "Chhapraulee"],
+    "khekada": ["खेकड़ा", "Khekada", "Khekra", "KHEKRA"],
+    "baghpat": ["बागपत", "Baghpat", "Bagpat"],
+    "singhawali": ["सिंघावली", "Singhawali", "Singhavali"],
+    "baleni": ["बालैनी", "बालेनी", "Baleni", "Balaini"],
+    "mohammad": ["Mohammad", "Mohammed", "Muhammad", "मोहम्मद"],
+    "shiv": ["Shiv", "Siv", "शिव"],
+    "hardayal": ["Hardayal", "हरदयाल"],
+    "ajay": ["Ajay", "Ajai", "अजय"],
+    "singh": ["Singh", "सिंह"],
+    "sambhal": ["Sambhal", "संभल"],
+}
+
+
+@pytest.mark.parametrize("spellings", SAME_NAME.values(), ids=SAME_NAME.keys())
+def test_spellings_of_one_name_share_a_search_key(spellings):
+    keys = {spelling: search_key(spelling) for spelling in spellings}
+    assert len(set(keys.values())) == 1, keys
+
+
+@pytest.mark.parametrize("names", [
+    ["Baraut", "Binauli", "Bijrol", "Ramala"],
+    ["Ramala", "Rampur"],
+    ["Dhampur", "Rampur"],
+    ["Chhaprauli", "Baraut", "Khekra", "Baghpat"],
+])
+def test_different_names_keep_different_keys(names):
+    keys = [search_key(name) for name in names]
+    assert len(set(keys)) == len(names), dict(zip(names, keys, strict=True))
+
+
+@pytest.mark.parametrize("name", [
+    "Baraut", "Ram Kishore", "Chhaprauli", "Khekada", "SURAJPUR MENWA", "Mohammad",
+    "Singhawali", "Hardayal", "Auraiya", "Muzaffarnagar", "Gaya", "Priya",
+])
+def test_the_key_of_every_prefix_is_a_prefix_of_the_key(name):
+    full = search_key(name)
+    for end in range(1, len(name) + 1):
+        assert full.startswith(search_key(name[:end])), name[:end]
+
+
+@pytest.mark.parametrize(("prefix", "name"), [("Bar", "Baraut"), ("बड़", "बड़ौत"), ("Ram Ki", "रामकिशोर")])
+def test_a_typed_prefix_finds_the_full_name(prefix, name):
+    assert search_key(name).startswith(search_key(prefix))
+    assert len(search_key(prefix)) >= 2
+
+
+@pytest.mark.parametrize("text", ["Ram Kishore", "बड़ौत", "Baraut (Dehat) - 2", "राम Kishore"])
+def test_the_key_is_plain_lowercase_ascii_without_spaces(text):
+    assert re.fullmatch(r"[a-z0-9]+", search_key(text))
+
+
+def test_names_typed_in_mixed_scripts_share_the_key():
+    assert search_key("Ram किशोर") == search_key("राम Kishore") == search_key("Ramkishor")
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("Baraut", "brut"), ("Ram Kishore", "rmkisur"), ("Chhaprauli", "cpruli"), ("Shiv", "siv"),
+    ("वार्ड १२", "vr12"),
+])
+def test_keys_are_stable_for_known_names(text, key):
+    assert search_key(text) == key
+
+
+# ---- normalise_query ------------------------------------------------------------------------
+@pytest.mark.parametrize("query", ["", "   ", "A", "!!", "र", " - ", "्ं", None])
+def test_a_query_with_under_two_meaningful_characters_is_refused(query):
+    assert normalise_query(query) is None
+
+
+@pytest.mark.parametrize(("query", "key"), [
+    ("Bar", "br"), (" Baraut ", "brut"), ("बड़ौत", "brut"), ("Ajay", "j"), ("12", "12"),
+])
+def test_a_usable_query_becomes_its_search_key(query, key):
+    assert normalise_query(query) == key
+
+
+# ---- to_devanagari --------------------------------------------------------------------------
+@pytest.mark.parametrize(("roman", "devanagari"), [
+    ("Ram", "राम"),
+    ("Baraut", "बरौत"),
+    ("Kishore", "किशोर"),
+    ("Ram Kishore", "राम किशोर"),
+    ("Chhaprauli", "छपरौली"),
+    ("Binauli", "बिनौली"),
+    ("SURAJPUR MENWA", "सुरजपुर मेनवा"),
+    ("NAUROJPUR GUJAR", "नौरोजपुर गुजर"),
+    ("Rampur", "रामपुर"),
+    ("Kanpur", "कानपुर"),
+    ("Mohammad", "मोहम्मद"),
+    ("Shiv", "शिव"),
+    ("Mishra", "मिश्रा"),
+    ("Muzaffarnagar", "मुज़फ़्फ़रनगर"),
+    ("Aligarh", "अलीगढ़"),
+    ("Auraiya", "औरैया"),
+    ("Amroha", "अमरोहा"),
+    ("Shyam", "श्याम"),
+    ("Singh", "सिंह"),
+])
+def test_known_names_are_spelled_in_devanagari(roman, devanagari):
+    assert to_devanagari(roman) == nfc(devanagari)
+
+
+@pytest.mark.parametrize(("roman", "fragment"), [
+    ("Ziya", "ज़ि"), ("Farid", "फ़"), ("Qasim", "क़"), ("Xavier", "क्स"), ("Vikas", "वि"),
+    ("Wali", "व"), ("Ganj", "गंज"), ("Chand", "चंद"), ("Ajay", "अजय"), ("Ishwar", "इश्व"),
+    ("Ghaziabad", "ज़ियाबाद"), ("Bhola", "भो"), ("Jhansi", "झ"), ("Jhansi", "ंसी"), ("Phoolpur", "फूल"),
+])
+def test_letter_rules_for_nukta_sounds_nasals_clusters_and_initial_vowels(roman, fragment):
+    assert nfc(fragment) in to_devanagari(roman)
+
+
+def test_punctuation_digits_and_brackets_are_kept():
+    assert to_devanagari("Baraut (Ramala), 12") == "बरौत (रमला), 12"
+
+
+def test_devanagari_in_the_input_passes_through_unchanged():
+    assert to_devanagari("Ram राम") == "राम राम"
+
+
+# ---- to_roman -------------------------------------------------------------------------------
+@pytest.mark.parametrize(("devanagari", "roman"), [
+    ("राम", "Ram"),
+    ("बड़ौत", "Badaut"),
+    ("किशोर", "Kishor"),
+    ("राम किशोर", "Ram Kishor"),
+    ("बागपत", "Bagpat"),
+    ("छपरौली", "Chhaprauli"),
+    ("बिनौली", "Binauli"),
+    ("रमाला", "Ramala"),
+    ("मोहम्मद", "Mohammad"),
+    ("सिंह", "Singh"),
+    ("अलीगढ़", "Aligarh"),
+    ("मुज़फ़्फ़रनगर", "Muzaffarnagar"),
+    ("सुरजपुर मेनवा", "Surajpur Menwa"),
+    ("गोरखपुर", "Gorakhpur"),
+    ("प्रयागराज", "Prayagraj"),
+    ("स्वामी", "Swami"),
+    ("मित्र", "Mitra"),
+    ("ज्ञानपुर", "Gyanpur"),
+    ("संभल", "Sambhal"),
+    ("लखनऊ", "Lakhnau"),
+])
+def test_known_names_are_romanised_hindi_style(devanagari, roman):
+    assert to_roman(devanagari) == roman
+
+
+def test_non_devanagari_passes_through_and_devanagari_digits_become_ascii():
+    assert to_roman("वार्ड १२ (Baraut)।") == "Vard 12 (Baraut)."
+
+
+def test_precomposed_and_decomposed_nukta_read_the_same():
+    assert to_roman("बड\u093cौत") == to_roman("ब\u095cौत") == "Badaut"
+
+
+# ---- round trips ----------------------------------------------------------------------------
+def test_ram_survives_a_round_trip():
+    assert to_roman(to_devanagari("Ram")) == "Ram"
+
+
+@pytest.mark.parametrize("name", [
+    "Ram", "Ram Kishore", "Baraut", "Chhaprauli", "Binauli", "Bijrol", "Ramala", "Rampur",
+    "Baghpat", "Khekra", "Singhawali", "Baleni", "SURAJPUR MENWA", "NAUROJPUR GUJAR",
+    "KHANDWARI KHADER", "Mohammad", "Muzaffarnagar", "Hardayal", "Shiv",
+])
+def test_a_round_trip_through_devanagari_keeps_the_search_key(name):
+    assert search_key(to_roman(to_devanagari(name))) == search_key(name)
+    assert search_key(to_devanagari(name)) == search_key(name)
+
+
+# ---- robustness -----------------------------------------------------------------------------
+ODD_INPUTS = [
+    "", " ", "!!!", "()", "---", "१२३", "्", "ं", "़", "ॐ", "x", "h", "aaaa", "eeee",
+    "राम" * 500, "Baraut " * 500, "ab\u0301c", "Bāghpat", "لکھنؤ", "சென்னை", "🙂 Ram 🙂", "\x00\t\n",
+]
+
+
+@pytest.mark.parametrize("text", ODD_INPUTS)
+def test_odd_input_never_raises_and_keys_stay_ascii(text):
+    assert isinstance(to_devanagari(text), str)
+    assert isinstance(to_roman(text), str)
+    key = search_key(text)
+    assert re.fullmatch(r"[a-z0-9]*", key)
+    assert len(key) <= 200
+    normalise_query(text)
+
+
+def test_random_mixed_script_text_never_raises():
+    rng = random.Random(20190411)
+    alphabet = ([chr(c) for c in range(0x0900, 0x0980)] + list("abcdefghijklmnopqrstuvwxyz")
+                + list("ABCHKRSTUZ ()-.,'/0123456789") + ["\u200d", "\u200c", "é"])
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60)))
+        key = search_key(text)
+        assert re.fullmatch(r"[a-z0-9]*", key), text
+        assert isinstance(to_devanagari(text), str) and isinstance(to_roman(text), str)
+
+
+def test_input_is_capped_at_200_characters():
+    assert to_devanagari("b" * 5000) == to_devanagari("b" * 200)
+    assert to_roman("क" * 5000) == to_roman("क" * 200)
+    assert search_key("Baraut" * 1000) == search_key(("Baraut" * 1000)[:200])
+
+
+def test_results_are_deterministic():
+    assert [to_devanagari("Chhaprauli"), to_roman("छपरौली"), search_key("Chhaprauli")] == [
+        to_devanagari("Chhaprauli"), to_roman("छपरौली"), search_key("Chhaprauli")]
