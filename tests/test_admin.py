@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from cplan.i18n import LANGUAGE_SESSION_KEY
@@ -17,17 +16,6 @@ from cplan.services import accounts, otp, sessions
 from cplan.services.sms import get_outbox
 
 # ---- fixtures and helpers ------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def fresh_request_state(app):
-    """Requests in tests share the test's app context, and so ``g``: drop what Flask-Login and
-    Flask-Babel cache there per request, or one browser would act (and read) as another."""
-    def forget_cached_user_and_locale():
-        g.pop("_login_user", None)
-        g.pop("_flask_babel", None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, forget_cached_user_and_locale)
 
 
 @pytest.fixture

@@ -317,6 +317,21 @@ def test_each_station_hq_place_is_attached_to_it_and_takes_its_hindi_name(db, st
     assert by_code["124-BARAUT"].station.code == "124-BARAUT"
 
 
+def test_stations_imported_before_their_places_keep_their_codes_and_find_their_hq_later(
+        db, baghpat_lgd, data_dir):
+    stations_file = data_dir / "baghpat_police_stations.csv"
+    first = import_stations(stations_file, "124")
+    codes = set(db.session.scalars(select(Unit.code).where(Unit.kind == UnitKind.STATION)))
+    assert sum("import places first" in n.reason for n in first.notes) == 9
+
+    import_places(data_dir / "baghpat_villages.csv", "124")
+    second = import_stations(stations_file, "124")
+
+    assert set(db.session.scalars(select(Unit.code).where(Unit.kind == UnitKind.STATION))) == codes
+    assert (second.created, second.updated, second.unchanged) == (0, 9, 2)
+    assert len(station_headquarters(baghpat_lgd)) == 9
+
+
 def test_stations_without_an_hq_are_imported_and_flagged(db, stations_report, baghpat_lgd):
     headquarters = station_headquarters(baghpat_lgd)
     for name_hi, row, reason in (("चांदीनगर", 11, "no HQ place"), ("महिला थाना", 12, "women police station")):

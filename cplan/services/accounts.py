@@ -221,7 +221,8 @@ def set_password_with_setup_code(pno: str, code: str, password: str) -> Officer 
         or officer.setup_code_expires_at is None
         or officer.setup_code_expires_at < utcnow()
     ):
-        audit.record("auth.setup_failed", outcome="failure", detail={"pno": pno})
+        # Whatever was typed as a PNO may be a phone number: never store one whole.
+        audit.record("auth.setup_failed", outcome="failure", detail={"pno": audit.redact_mobiles(pno)})
         return None
     check_password_strength(password)
     officer.password_hash = generate_password_hash(password)

@@ -213,7 +213,7 @@ def _issue_code(challenge: OtpChallenge, ip: str | None, now: datetime, language
     except sms.SmsError as error:
         current_app.logger.warning("otp: SMS to %s failed: %s", phone.log_safe(cug), error)
         audit.record("auth.otp_sent", outcome="failure", post=post, unit=post.unit, ip_address=ip,
-                     detail={"cug": phone.log_safe(cug), "error": str(error)})
+                     detail={"cug": phone.log_safe(cug), "error": audit.redact_mobiles(str(error))})
         return
     audit.record("auth.otp_sent", post=post, unit=post.unit, ip_address=ip,
                  detail={"cug": phone.log_safe(cug)})

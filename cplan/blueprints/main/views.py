@@ -1,6 +1,14 @@
 """The home page and the language switch."""
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
-
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from cplan.access import public, requires
