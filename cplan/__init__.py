@@ -9,6 +9,7 @@ def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
     configure_logging(app)
+    register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -22,6 +23,12 @@ def configure_logging(app):
     from cplan.logging import configure
 
     configure(app)
+
+
+def register_url_converters(app):
+    from cplan.urls import AsciiIntConverter
+
+    app.url_map.converters["int"] = AsciiIntConverter
 
 
 def register_extensions(app):

@@ -1,6 +1,14 @@
 """URL helpers shared by blueprints."""
 from urllib.parse import urlsplit
 
+from werkzeug.routing import IntegerConverter
+
+
+class AsciiIntConverter(IntegerConverter):
+    """``<int:...>`` that matches ASCII digits only (Werkzeug's accepts any Unicode digit)."""
+
+    regex = r"[0-9]{1,18}"
+
 
 def safe_next_url(target: str | None) -> str | None:
     """Return ``target`` only when it is a path on this site (no scheme, host or ``//``)."""

@@ -5,6 +5,7 @@ to run the whole suite on PostgreSQL; otherwise each run uses a fresh SQLite fil
 """
 import os
 
+import flask_babel
 import pytest
 from flask import g
 from flask.testing import FlaskClient
@@ -13,7 +14,7 @@ from sqlalchemy import text
 from cplan import create_app
 from cplan.config import normalise_database_url
 from cplan.extensions import db as _db
-from cplan.models import Place, PlaceKind, Unit, UnitKind
+from cplan.models import Place, PlaceKind, UnitKind
 from cplan.services import geo
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -61,6 +62,7 @@ class RequestIsolatingClient(FlaskClient):
     def open(self, *args, **kwargs):
         for name in list(vars(g)):
             delattr(g, name)
+        flask_babel.refresh()  # the language is cached on the context too
         return super().open(*args, **kwargs)
 
 

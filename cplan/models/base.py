@@ -50,3 +50,13 @@ class Base(DeclarativeBase):
     """Base class of all cplan models."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class BilingualName:
+    """Mixin for records named in English (``name_en``) and Hindi (``name_hi``)."""
+
+    def display_name(self, locale: str = "en") -> str:
+        """The name in the reader's language; English when there is no Hindi name."""
+        if locale == "hi" and self.name_hi:
+            return self.name_hi
+        return self.name_en

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.base import Base, BilingualName, UTCDateTime, utcnow
 
 # PostgreSQL must order paths byte-wise for the range trick to hold; SQLite's default
 # BINARY collation already does.
@@ -73,7 +73,7 @@ def path_upper_bound(path: str) -> str:
     return path[:-1] + "0"
 
 
-class Unit(Base):
+class Unit(BilingualName, Base):
     """A police unit: state HQ, zone, range, district, circle or police station (thana)."""
 
     __tablename__ = "units"
@@ -119,13 +119,8 @@ class Unit(Base):
         """True when ``other`` is this unit or lies below it."""
         return other.path.startswith(self.path)
 
-    def display_name(self, locale: str = "en") -> str:
-        if locale == "hi" and self.name_hi:
-            return self.name_hi
-        return self.name_en
 
-
-class Subdistrict(Base):
+class Subdistrict(BilingualName, Base):
     """A revenue sub-district (tehsil) from LGD; places record which one they lie in."""
 
     __tablename__ = "subdistricts"
@@ -142,7 +137,7 @@ class Subdistrict(Base):
     district: Mapped[Unit] = relationship()
 
 
-class Place(Base):
+class Place(BilingualName, Base):
     """A revenue village, a town, or a town ward / mohalla / locality.
 
     ``natural_key`` is the identity imports are idempotent on: ``lgd:<code>`` where an LGD
@@ -197,11 +192,6 @@ class Place(Base):
 
     def __repr__(self) -> str:
         return f"<Place {self.kind} {self.natural_key} {self.name_en}>"
-
-    def display_name(self, locale: str = "en") -> str:
-        if locale == "hi" and self.name_hi:
-            return self.name_hi
-        return self.name_en
 
 
 class PlaceStationSpell(Base):
