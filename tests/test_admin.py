@@ -120,13 +120,18 @@ def test_a_district_sp_office_cannot_create_a_post_at_another_districts_station(
     assert count(db, Post) == posts_before
 
 
-def test_the_post_list_shows_masked_cug_numbers_and_filters_by_role(admin, db, sho):
-    page = admin.get("/admin/posts?role=station_officer").get_data(as_text=True)
-    number = sho.test_post.cug_number
-    assert sho.test_post.title_en in page
+def lists_post(response, post):
+    """Whether a list page links to ``post`` (the header also names the signed-in post)."""
+    return f'href="/admin/posts/{post.id}"' in response.get_data(as_text=True)
+
+
+def test_the_post_list_shows_masked_cug_numbers_and_filters_by_role(admin, db, sp_office, sho):
+    response = admin.get("/admin/posts?role=station_officer")
+    page, number = response.get_data(as_text=True), sho.test_post.cug_number
+    assert lists_post(response, sho.test_post) and not lists_post(response, sp_office.test_post)
     assert number not in page and number[-10:] not in page
     assert "******" + number[-4:] in page
-    assert "SP Office" not in admin.get("/admin/posts?role=constable").get_data(as_text=True)
+    assert not lists_post(admin.get("/admin/posts?role=constable"), sho.test_post)
 
 
 def test_the_post_page_speaks_hindi_to_a_hindi_reader(admin, db, sho):
@@ -139,8 +144,8 @@ def test_the_post_page_speaks_hindi_to_a_hindi_reader(admin, db, sho):
 
 
 def test_the_post_list_finds_posts_by_unit_name(admin, db, sho):
-    assert sho.test_post.title_en in admin.get("/admin/posts?q=baraut").get_data(as_text=True)
-    assert sho.test_post.title_en not in admin.get("/admin/posts?q=khekada").get_data(as_text=True)
+    assert lists_post(admin.get("/admin/posts?q=baraut"), sho.test_post)
+    assert not lists_post(admin.get("/admin/posts?q=khekada"), sho.test_post)
 
 
 def test_a_duplicate_cug_among_active_posts_is_refused_and_nothing_changes(admin, db, baghpat, sho):
@@ -294,9 +299,10 @@ def test_a_duplicate_pno_is_refused_with_a_message(admin, db, baghpat, sho):
 
 
 def test_the_officer_list_finds_officers_by_pno_or_name(admin, db, sho):
-    assert sho.name in admin.get(f"/admin/officers?q={sho.pno}").get_data(as_text=True)
-    assert sho.name in admin.get("/admin/officers?q=ram").get_data(as_text=True)
-    assert sho.name not in admin.get("/admin/officers?q=sita").get_data(as_text=True)
+    link = f'href="/admin/officers/{sho.id}"'
+    assert link in admin.get(f"/admin/officers?q={sho.pno}").get_data(as_text=True)
+    assert link in admin.get("/admin/officers?q=ram").get_data(as_text=True)
+    assert link not in admin.get("/admin/officers?q=sita").get_data(as_text=True)
 
 
 def test_the_officer_page_says_whether_a_password_is_set_but_never_shows_the_hash(admin, db, sho):
@@ -412,6 +418,20 @@ def test_a_state_administrator_manages_every_district(client, db, login_as, make
     assert response.status_code == 302
 
 
+def test_a_state_administrator_narrows_the_new_post_units_to_one_district(
+    client, db, login_as, make_officer, state, baghpat, meerut
+):
+    login_as(make_officer("state_admin", state))
+    start = client.get("/admin/posts/new")
+    assert offers(start, baghpat["district"]) and offers(start, meerut["district"])
+    everywhere = client.get("/admin/posts/new?role=constable")
+    assert offers(everywhere, baghpat["station"]) and offers(everywhere, meerut["station"])
+    narrowed = client.get(f"/admin/posts/new?role=constable&within={meerut['district'].id}")
+    assert offers(narrowed, meerut["station"]) and not offers(narrowed, baghpat["station"])
+    control_room = client.get("/admin/posts/new?role=control_room")
+    assert offers(control_room, state) and not offers(control_room, baghpat["district"])
+
+
 # ---- roles without MANAGE_ACCOUNTS ---------------------------------------------------------
 
 
@@ -435,3 +455,24 @@ def test_roles_without_account_management_get_403_on_every_admin_page(
         response = client.open(url, method=method, data={"cug": "9000012345", "pno": sho.pno})
         assert response.status_code == 403, (role, url)
     assert count(db, AuditEvent) == events_before
+
+
+def test_an_administrator_cannot_lock_themselves_out(client, db, make_district, make_officer, login_as):
+    from cplan.models import Officer, Post
+    from cplan.services import accounts
+
+    district = make_district("Baghpat", code="124")
+    sp = make_officer("sp_office", district)
+    principal = login_as(sp)
+    for action in (
+        lambda: accounts.set_officer_active(principal, sp, False),
+        lambda: accounts.set_post_active(principal, sp.test_post, False),
+        lambda: accounts.unassign(principal, sp, sp.test_post),
+        lambda: accounts.change_cug(principal, sp.test_post, "9876500000"),
+    ):
+        with pytest.raises(accounts.AccountError):
+            action()
+    db.session.rollback()
+    assert db.session.get(Officer, sp.id).active
+    assert db.session.get(Post, sp.test_post.id).active
+    assert client.get("/admin/posts").status_code == 200

@@ -6,45 +6,37 @@ from cplan.models import Place, Unit, UnitKind
 from cplan.services import demo, geo
 
 
-def test_the_demo_hangs_baghpat_under_meerut_range_and_zone(db):
-    context = demo.load_demo()
+def test_the_demo_command_builds_baghpat_under_meerut_and_accounts_for_every_village(db, runner):
+    result = runner.invoke(args=["cplan", "demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
 
-    baghpat = context.district
+    baghpat = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.DISTRICT, Unit.code == "124"))
     police_range = baghpat.parent
     zone = police_range.parent
     assert (baghpat.name_en, baghpat.name_hi) == ("Baghpat", "बागपत")
     assert (police_range.kind, police_range.name_hi) == (UnitKind.RANGE, "मेरठ परिक्षेत्र")
     assert (zone.kind, zone.name_hi) == (UnitKind.ZONE, "मेरठ ज़ोन")
     assert zone.parent.name_hi == "उत्तर प्रदेश"
-    # Places and stations moved with the district: the subtree query still finds them all.
+    # Places and stations moved with the district: the subtree queries still find them all.
     assert len(db.session.scalars(geo.places_under(police_range)).all()) == 456
     assert len(db.session.scalars(geo.units_under(zone, UnitKind.STATION)).all()) == 11
     assert db.session.scalar(select(func.count(Unit.id)).where(Unit.kind == UnitKind.DISTRICT)) == 75
 
-    # Every village row is attached, or listed with its reason; the summary says so.
-    accounts = demo.account_for_villages(context)
-    assert len(accounts) == 319
-    unattached = [a for a in accounts if a.status != "attached"]
-    assert len(unattached) == 7
-    assert all("uninhabited" in a.status for a in unattached)
-    summary = "\n".join(demo.demo_summary(context))
-    assert "village rows in baghpat_villages.csv: 319; attached to a station: 312" in summary
-    assert "row 14 KHANDWARI KHADER: not attached: uninhabited" in summary
-
-
-def test_demo_command_loads_once_and_if_empty_leaves_existing_data_alone(db, runner):
-    result = runner.invoke(args=["cplan", "demo", "--if-empty"])
-    assert result.exit_code == 0, result.output
+    # The summary: each station with its place count, and every village row accounted for.
     lines = result.output.splitlines()
     baraut = next(line for line in lines if line.strip().startswith("124-BARAUT"))
-    assert baraut.split()[-2].isdigit() and int(baraut.split()[-2]) > 0
+    assert int(baraut.split()[-2]) > 0
     assert any(line.strip().startswith("124-MAHILA-THANA") and line.split()[-2] == "0" for line in lines)
+    assert "village rows in baghpat_villages.csv: 319; attached to a station: 312" in result.output
+    unattached = [line for line in lines if ": not attached: " in line]
+    assert len(unattached) == 7 and all("uninhabited" in line for line in unattached)
+    assert "row 14 KHANDWARI KHADER: not attached: uninhabited" in result.output
 
-    places_before = db.session.scalar(select(func.count(Place.id)))
+    # make run calls it every time: with --if-empty the second run leaves everything alone.
     result = runner.invoke(args=["cplan", "demo", "--if-empty"])
     assert result.exit_code == 0
     assert "demo data not loaded" in result.output
-    assert db.session.scalar(select(func.count(Place.id))) == places_before == 456
+    assert db.session.scalar(select(func.count(Place.id))) == 456
 
 
 def test_demo_steps_are_a_list_later_issues_can_extend(app, monkeypatch):

@@ -42,6 +42,13 @@ def _check_in_scope(actor: Principal, unit: Unit) -> None:
         raise NotInScope()
 
 
+def _refuse_self_lockout(actor: Principal, *, post: Post | None = None, officer: Officer | None = None) -> None:
+    """An administrator cannot cut off the post or the officer they are signed in as:
+    they would be signed out at once, and only a higher administrator could undo it."""
+    if (post is not None and post.id == actor.post.id) or (officer is not None and officer.id == actor.officer.id):
+        raise AccountError(_l("You cannot do this to your own post or account while signed in with it."))
+
+
 def create_post(actor: Principal, *, title_en: str, title_hi: str, role: Role, unit: Unit, cug: str) -> Post:
     """Create a post with its CUG number in a unit of the actor's subtree."""
     _check_in_scope(actor, unit)
@@ -75,6 +82,7 @@ def _check_cug_free(number: str, except_post: Post | None = None) -> None:
 def change_cug(actor: Principal, post: Post, cug: str) -> Post:
     """Give a post a new CUG number: its sessions end and the old number is told."""
     _check_in_scope(actor, post.unit)
+    _refuse_self_lockout(actor, post=post)
     number = _cug_or_error(cug)
     if number == post.cug_number:
         raise AccountError(_l("That is already the post's CUG number."))
@@ -94,6 +102,8 @@ def change_cug(actor: Principal, post: Post, cug: str) -> Post:
 def set_post_active(actor: Principal, post: Post, active: bool) -> Post:
     """Deactivate (ending its sessions) or reactivate a post."""
     _check_in_scope(actor, post.unit)
+    if not active:
+        _refuse_self_lockout(actor, post=post)
     if active == post.active:
         return post
     if active:
@@ -142,6 +152,8 @@ def unassign(actor: Principal, officer: Officer, post: Post) -> None:
     """End ``officer``'s hold on ``post``; their sessions on it end at once."""
     _check_officer_in_scope(actor, officer)
     _check_in_scope(actor, post.unit)
+    if officer.id == actor.officer.id and post.id == actor.post.id:
+        _refuse_self_lockout(actor, post=post)
     assignment = current_assignment(officer, post)
     if assignment is None:
         raise AccountError(_l("The officer does not hold this post."))
@@ -165,6 +177,8 @@ def current_assignment(officer: Officer, post: Post) -> PostAssignment | None:
 def set_officer_active(actor: Principal, officer: Officer, active: bool) -> Officer:
     """Deactivate (ending every session) or reactivate an officer."""
     _check_officer_in_scope(actor, officer)
+    if not active:
+        _refuse_self_lockout(actor, officer=officer)
     if officer.active == active:
         return officer
     officer.active = active

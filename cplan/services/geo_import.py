@@ -650,10 +650,13 @@ def import_places(path, district_code) -> ImportReport:
             raise source.error(f"{draft.key} already belongs to another district", draft.rows[0], "lgd_code")
 
     saved: dict[str, Place] = {}
-    for draft in drafts:  # towns before their wards, so a ward can point at its town
-        saved[draft.key] = _save_place(draft, district, existing.get(draft.key), saved, report)
-        for number in draft.rows:
-            report.row_keys[number] = draft.key
+    # Towns are flushed before their wards, so that a ward can point at its town's id.
+    for group in ([d for d in drafts if d.kind != PlaceKind.WARD], wards):
+        for draft in group:
+            saved[draft.key] = _save_place(draft, district, existing.get(draft.key), saved, report)
+            for number in draft.rows:
+                report.row_keys[number] = draft.key
+        db.session.flush()
     report.notes.sort(key=lambda note: (note.row is None, note.row or 0))
     db.session.flush()
     _audit("geo.places_imported", report, district)
@@ -980,7 +983,10 @@ def _save_place(draft: _PlaceDraft, district: Unit, place: Place | None, saved: 
         "import_note": "; ".join(dict.fromkeys(draft.flags)),
     }
     if place is None:
-        place = geo.add_place(Place(natural_key=draft.key, **fields))
+        # A new place is unattached: its district answers for it, as ``geo.add_place`` without
+        # a station would record. Added in bulk: a flush per place costs minutes at state scale.
+        place = Place(natural_key=draft.key, unit_path=district.path, **fields)
+        db.session.add(place)
         report.tally("created")
     else:
         report.tally("updated" if _apply(place, fields) else "unchanged")

@@ -28,6 +28,7 @@ from cplan.blueprints.admin.forms import (
     role_label,
     select_choices,
 )
+from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.base import utcnow
@@ -37,7 +38,7 @@ from cplan.services.errors import NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import ROLE_UNIT_KINDS, Permission
 from cplan.services.phone import mask_mobile
-from cplan.services.transliteration import search_key
+from cplan.services.places import query_key
 from cplan.templating import current_language
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -50,7 +51,16 @@ MANAGING_KINDS = (UnitKind.STATE, UnitKind.DISTRICT)
 
 @bp.context_processor
 def admin_helpers():
+    """Role labels, masked numbers and a CSRF-only form for the one-button actions."""
     return {"role_label": role_label, "mask_mobile": mask_mobile, "confirm_form": ConfirmForm()}
+
+
+@bp.errorhandler(NotInScope)
+def not_in_scope(error):
+    """A service found a record outside the administrator's subtree: nothing changes, and it
+    looks exactly like a record that does not exist."""
+    db.session.rollback()
+    return render_error(404)
 
 
 # ---- scoped loading ------------------------------------------------------------------------
@@ -131,11 +141,12 @@ def list_posts():
             statement = statement.where(Post.active.is_(form.active.data == "yes"))
         text = (form.q.data or "").strip()
         if text:
-            statement = statement.where(or_(
-                _contains(Unit.name_en, text), Unit.name_hi.contains(text, autoescape=True),
-                Unit.search_key.contains(search_key(text), autoescape=True),
-                _contains(Post.title_en, text), Post.title_hi.contains(text, autoescape=True),
-            ))
+            matches = [_contains(Unit.name_en, text), Unit.name_hi.contains(text, autoescape=True),
+                       _contains(Post.title_en, text), Post.title_hi.contains(text, autoescape=True)]
+            key = query_key(text)  # the script-neutral key: बड़ौत finds Baraut and back
+            if key:
+                matches.append(Unit.search_key.contains(key, autoescape=True))
+            statement = statement.where(or_(*matches))
     statement = statement.order_by(Unit.path, Post.title_en, Post.id)
     pager = db.paginate(statement, page=_page(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
     holders = _current_holder_counts([post.id for post in pager.items])
@@ -217,9 +228,6 @@ def create_post():
         try:
             post = accounts.create_post(current_user, title_en=form.title_en.data, title_hi=form.title_hi.data or "",
                                         role=role, unit=unit, cug=form.cug.data)
-        except NotInScope:
-            db.session.rollback()
-            abort(404)
         except accounts.AccountError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -230,8 +238,8 @@ def create_post():
     return render_template("admin/new_post.html", form=form, role=role, within=within if root is within else None)
 
 
-def _post_page(post: Post, status: int = 200, **forms):
-    """The post detail page; ``forms`` replaces a blank form with one that has errors."""
+def _post_page(post: Post, **overrides):
+    """The post detail page; ``overrides`` gives a form with errors, or a refusal message."""
     assignments = list(db.session.scalars(
         select(PostAssignment).options(joinedload(PostAssignment.officer))
         .where(PostAssignment.post_id == post.id)
@@ -242,12 +250,12 @@ def _post_page(post: Post, status: int = 200, **forms):
         "current": [a for a in assignments if a.ended_at is None],
         "past": [a for a in assignments if a.ended_at is not None],
         "locked": otp.is_locked(post.cug_number),
-        "cug_form": forms.get("cug_form") or CugForm(formdata=None),
-        "assign_form": forms.get("assign_form") or AssignForm(formdata=None),
-        "error": forms.get("error"),
+        "cug_form": overrides.get("cug_form") or CugForm(formdata=None),
+        "assign_form": overrides.get("assign_form") or AssignForm(formdata=None),
+        "error": overrides.get("error"),
         "scope": _scope(),
     }
-    return render_template("admin/post.html", **context), status
+    return render_template("admin/post.html", **context)
 
 
 @bp.get("/posts/<int:post_id>", endpoint="post")
@@ -422,9 +430,6 @@ def create_officer():
         try:
             officer = accounts.create_officer(current_user, pno=form.pno.data, name=form.name.data,
                                               rank=form.rank.data or "", unit=unit)
-        except NotInScope:
-            db.session.rollback()
-            abort(404)
         except accounts.AccountError as error:
             db.session.rollback()
             form.pno.errors.append(str(error))
@@ -436,7 +441,7 @@ def create_officer():
     return render_template("admin/new_officer.html", form=form)
 
 
-def _officer_page(officer: Officer, status: int = 200, error: str | None = None):
+def _officer_page(officer: Officer, error: str | None = None):
     assignments = list(db.session.scalars(
         select(PostAssignment).options(joinedload(PostAssignment.post).joinedload(Post.unit))
         .where(PostAssignment.officer_id == officer.id)
@@ -448,7 +453,7 @@ def _officer_page(officer: Officer, status: int = 200, error: str | None = None)
         "admin/officer.html", officer=officer, scope=_scope(), error=error, setup_pending=setup_pending,
         current=[a for a in assignments if a.ended_at is None],
         past=[a for a in assignments if a.ended_at is not None],
-    ), status
+    )
 
 
 @bp.get("/officers/<int:officer_id>", endpoint="officer")
