@@ -108,14 +108,18 @@ def attach_places_command(district_code):
 @cplan_cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when any police unit already exists.")
 def load_demo_command(if_empty):
-    """Load the Baghpat demo: UP districts, Meerut zone and range, Baghpat places and stations."""
+    """Load the Baghpat demo: UP geography, Baghpat places and stations, demo posts and officers."""
     from cplan.services.demo import any_unit_exists, demo_summary, load_demo
+    from cplan.services.demo_people import sign_in_lines
 
     if if_empty and any_unit_exists():
-        click.echo("units already exist: demo data not loaded")
-        return
-    context = _in_one_transaction(load_demo)
-    for line in demo_summary(context):
+        click.echo("units already exist: demo data not loaded again")
+    else:
+        context = _in_one_transaction(load_demo)
+        for line in demo_summary(context):
+            click.echo(line)
+    click.echo("")
+    for line in sign_in_lines():
         click.echo(line)
 
 

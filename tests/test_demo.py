@@ -38,6 +38,21 @@ def test_the_demo_command_builds_baghpat_under_meerut_and_accounts_for_every_vil
     assert "demo data not loaded" in result.output
     assert db.session.scalar(select(func.count(Place.id))) == 456
 
+    # Demo posts for every role, each with an officer who can sign in with the demo password,
+    # and the console shows how.
+    from cplan.models import Post, Role
+    from cplan.services import accounts
+    from cplan.services.demo_people import DEMO_PASSWORD
+
+    posts = db.session.scalars(select(Post)).all()
+    assert {post.role for post in posts} == set(Role)
+    sho_baraut = next(post for post in posts if post.title_en == "SHO Baraut")
+    assert sho_baraut.unit.name_en == "Baraut" and sho_baraut.unit.kind == UnitKind.STATION
+    assert accounts.authenticate_officer(sho_baraut, "124000004", DEMO_PASSWORD) is not None
+    assert accounts.authenticate_officer(sho_baraut, "124000005", DEMO_PASSWORD) is None  # desk constable
+    assert "9000001243   SHO Baraut" in result.output
+    assert DEMO_PASSWORD in result.output
+
 
 def test_demo_steps_are_a_list_later_issues_can_extend(app, monkeypatch):
     seen = []

@@ -97,10 +97,16 @@ class Unit(BilingualName, Base):
     # Other spellings seen in sources, separated by " | " (searched, shown as "also written").
     aliases: Mapped[str] = mapped_column(Text, default="")
     search_key: Mapped[str] = mapped_column(String(400), default="", index=True)
+    # A police station's headquarters (the town or village where the thana sits): where it
+    # is on the map, for the nearest-station rule. use_alter: units and places refer to each other.
+    hq_place_id: Mapped[int | None] = mapped_column(
+        ForeignKey("places.id", use_alter=True, name="fk_units_hq_place_id_places")
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    hq_place: Mapped[Place | None] = relationship(foreign_keys=[hq_place_id], post_update=True)
     children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.name_en")
 
     def __repr__(self) -> str:

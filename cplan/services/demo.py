@@ -24,7 +24,6 @@ from cplan.services.geo_import import (
     GeoImportError,
     ImportReport,
     attach_places_to_nearest_station,
-    combined_search_key,
     find_district,
     import_districts,
     import_places,
@@ -82,7 +81,7 @@ def _ensure_unit(kind: UnitKind, code: str, name_en: str, name_hi: str, parent: 
     unit = db.session.scalar(select(Unit).where(Unit.kind == kind, Unit.code == code))
     if unit is None:
         unit = geo.create_unit(kind, name_en, parent, code=code, name_hi=name_hi,
-                               search_key=combined_search_key(name_en, name_hi))
+                               search_key=geo.names_search_key(name_en, name_hi))
     return unit
 
 
@@ -98,6 +97,12 @@ def step_attach(context: DemoContext) -> None:
     context.reports["attach"] = attach_places_to_nearest_station(context.district)
 
 
+def step_people(context: DemoContext) -> None:
+    from cplan.services.demo_people import ensure_demo_people
+
+    context.log += ensure_demo_people(context.state, context.district)
+
+
 # Later issues append here: ("officers", step_officers), ("contacts", step_contacts)...
 DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("UP districts", step_districts),
@@ -106,6 +111,7 @@ DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Baghpat villages and towns", step_places),
     ("Baghpat police stations", step_stations),
     ("places to nearest station", step_attach),
+    ("posts and officers", step_people),
 ]
 
 

@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from cplan.extensions import db
-from cplan.models.geo import Place, PlaceKind, PlaceStationSpell, Subdistrict, Unit, UnitKind
+from cplan.models.geo import Place, PlaceKind, Subdistrict, Unit, UnitKind
 from cplan.services import audit, geo
 from cplan.services.errors import DomainError
 from cplan.services.transliteration import search_key, to_devanagari, to_roman
@@ -98,8 +98,7 @@ WOMEN_STATION_WORD = "महिला"
 WOMEN_STATION_NAME_EN = "Mahila Thana"
 CIRCLE_WORD_HI = "सर्किल"
 
-# The opening spell of a station's headquarters place carries this reason: it is how a station
-# finds its HQ (and so its coordinates) until units get an ``hq_place_id`` column.
+# The reason recorded on the history spell that attaches a headquarters place to its station.
 HQ_SPELL_REASON = "police station headquarters (station import)"
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -359,16 +358,6 @@ def join_aliases(names: Iterable[str], *primary: str) -> str:
     return " | ".join(kept)
 
 
-def combined_search_key(name_en: str, name_hi: str, aliases: str = "") -> str:
-    """``search_key`` of every spelling, space separated, so ``LIKE '%key%'`` finds any of them."""
-    keys: list[str] = []
-    for name in (name_en, name_hi, *split_aliases(aliases)):
-        key = search_key(name) if name else ""
-        if key and key not in keys:
-            keys.append(key)
-    return " ".join(keys)[:400]
-
-
 def _hindi_name(record, name_hi: str, generated: bool) -> tuple[str, bool]:
     """A transliterated Hindi name never replaces one taken from a source or typed by staff."""
     if record is not None and generated and record.name_hi and not record.name_generated:
@@ -466,7 +455,7 @@ def import_districts(path) -> ImportReport:
         aliases = join_aliases(other_names.get(code, ()), name_en)
         fields = {"name_en": name_en, "name_hi": name_hi, "name_generated": generated,
                   "census_2011_code": census_code, "aliases": aliases,
-                  "search_key": combined_search_key(name_en, name_hi, aliases)}
+                  "search_key": geo.names_search_key(name_en, name_hi, aliases)}
         if district is None:
             fields.pop("name_en")
             geo.create_unit(UnitKind.DISTRICT, name_en, state, code=code, **fields)
@@ -487,7 +476,7 @@ def _ensure_state(code: str, name_en: str, report: ImportReport) -> Unit:
     generated = code not in STATE_NAMES_HI
     state = geo.create_unit(UnitKind.STATE, name_en, None, code=code, name_hi=name_hi,
                             name_generated=generated,
-                            search_key=combined_search_key(name_en, name_hi))
+                            search_key=geo.names_search_key(name_en, name_hi))
     report.note(None, "flagged", name_en, f"state unit created (LGD state code {code})")
     return state
 
@@ -973,7 +962,7 @@ def _save_place(draft: _PlaceDraft, district: Unit, place: Place | None, saved: 
         "name_hi": name_hi,
         "name_generated": generated,
         "aliases": aliases,
-        "search_key": combined_search_key(draft.name_en, name_hi, aliases),
+        "search_key": geo.names_search_key(draft.name_en, name_hi, aliases),
         "district_id": district.id,
         "subdistrict_id": draft.subdistrict.id if draft.subdistrict else None,
         "town_id": saved[draft.town.key].id if draft.town else None,
@@ -1065,7 +1054,7 @@ def import_stations(path, district_code) -> ImportReport:
                                name_en, row.name_hi)
         fields = {"code": code, "name_en": name_en, "name_hi": row.name_hi,
                   "name_generated": generated, "aliases": aliases,
-                  "search_key": combined_search_key(name_en, row.name_hi, aliases)}
+                  "search_key": geo.names_search_key(name_en, row.name_hi, aliases)}
         station = by_code.get(code) or by_name_hi.get(row.name_hi)
         if station is None:
             fields.pop("name_en")
@@ -1174,7 +1163,7 @@ def _ensure_circle(district: Unit, row: _StationRow, hindi_by_name: dict[str, st
     else:
         name_hi, generated = f"{to_devanagari(base)} {CIRCLE_WORD_HI}", True
     circle = geo.create_unit(UnitKind.CIRCLE, name_en, district, code=code, name_hi=name_hi,
-                             name_generated=generated, search_key=combined_search_key(name_en, name_hi))
+                             name_generated=generated, search_key=geo.names_search_key(name_en, name_hi))
     rule = "the file's circle column" if row.circle else (
         "its HQ sub-district" if row.hq_subdistrict else "the district (no HQ sub-district given)")
     report.note(row.number, "flagged", name_en, f"circle created, named after {rule}")
@@ -1186,10 +1175,8 @@ def _link_headquarters(station: Unit, hq_place: Place | None, current_hq: Place 
     """Attach the HQ place to its station, marked as HQ; True when something changed."""
     if hq_place is None or (current_hq is not None and current_hq.id == hq_place.id):
         return False
+    station.hq_place = hq_place
     if hq_place.station_id == station.id:
-        open_spell = db.session.scalar(select(PlaceStationSpell).where(
-            PlaceStationSpell.place_id == hq_place.id, PlaceStationSpell.ended_at.is_(None)))
-        open_spell.reason = HQ_SPELL_REASON
         db.session.flush()
         return True
     if hq_place.station_id is not None:
@@ -1210,7 +1197,7 @@ def _name_hq_place_in_hindi(station: Unit, hq_place: Place | None, row: _Station
             or normalised(station.name_en) != normalised(hq_place.name_en)):
         return
     hq_place.name_hi, hq_place.name_generated = station.name_hi, False
-    hq_place.search_key = combined_search_key(hq_place.name_en, hq_place.name_hi, hq_place.aliases)
+    hq_place.search_key = geo.names_search_key(hq_place.name_en, hq_place.name_hi, hq_place.aliases)
     report.note(row.number, "flagged", hq_place.name_en,
                 f"HQ place takes the station's Hindi name {station.name_hi} instead of a transliteration")
 
@@ -1242,15 +1229,11 @@ def is_womens_station(station: Unit) -> bool:
 
 
 def station_headquarters(district: Unit) -> dict[int, Place]:
-    """Each station's HQ place, found by its headquarters spell (latest one wins)."""
+    """Each station's HQ place (``Unit.hq_place``), for the stations of ``district``."""
     rows = db.session.execute(
-        select(PlaceStationSpell.station_id, Place)
-        .join(Place, Place.id == PlaceStationSpell.place_id)
-        .where(Place.district_id == district.id,
-               PlaceStationSpell.reason == HQ_SPELL_REASON,
-               PlaceStationSpell.ended_at.is_(None),
-               Place.station_id == PlaceStationSpell.station_id)
-        .order_by(PlaceStationSpell.started_at, PlaceStationSpell.id)
+        select(Unit.id, Place)
+        .join(Place, Place.id == Unit.hq_place_id)
+        .where(geo.in_subtree(Unit.path, district), Unit.kind == UnitKind.STATION)
     )
     return {station_id: place for station_id, place in rows}
 
