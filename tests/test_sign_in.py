@@ -178,3 +178,60 @@ def test_a_new_session_is_issued_at_sign_in(client, db, sho):
     client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
     with client.session_transaction() as session:
         assert "planted" not in session
+
+
+def test_an_officer_enrols_an_authenticator_app_and_signs_in_with_it(client, db, sho, login_as):
+    from cplan.models import Officer
+    from cplan.services import otp
+
+    login_as(sho)
+    page = client.get("/auth/authenticator")
+    assert b'src="data:image/svg+xml;base64,' in page.data
+    secret = db.session.get(Officer, sho.id).totp_secret
+    assert secret and secret.encode() in page.data  # typed by hand where scanning fails
+    response = client.post("/auth/authenticator", data={"code": otp.current_totp_code(secret)})
+    assert response.status_code == 302
+    assert db.session.get(Officer, sho.id).totp_confirmed
+    client.post("/auth/sign-out")
+
+    # Next sign-in: the app's code stands in for the SMS.
+    outbox().clear()
+    start(client, sho.test_post.cug_number)
+    from datetime import timedelta
+
+    from cplan.models.base import utcnow
+
+    later_code = otp.current_totp_code(secret, now=utcnow() + timedelta(seconds=30))
+    response = client.post("/auth/code", data={"code": later_code})
+    assert response.location.endswith("/auth/officer")
+    response = client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
+    assert client.get("/").status_code == 200
+
+
+def test_a_wrong_authenticator_confirmation_code_enrols_nothing(client, db, sho, login_as):
+    from cplan.models import Officer
+
+    login_as(sho)
+    client.get("/auth/authenticator")
+    response = client.post("/auth/authenticator", data={"code": "000000"})
+    assert b"That did not work" in response.data
+    assert not db.session.get(Officer, sho.id).totp_confirmed
+
+
+@pytest.mark.parametrize("code", ["१२३४५६", "１２３４５６", "12345", "9" * 5000, ""])
+def test_odd_codes_get_the_generic_failure_not_an_error(client, db, sho, code):
+    db.session.commit()
+    start(client, sho.test_post.cug_number)
+    response = client.post("/auth/code", data={"code": code})
+    assert response.status_code == 200
+    assert b"That did not work" in response.data
+
+
+def test_a_repeated_code_field_is_not_a_second_guess(client, db, sho):
+    db.session.commit()
+    start(client, sho.test_post.cug_number)
+    right = latest_code(sho.test_post.cug_number)
+    from werkzeug.datastructures import MultiDict
+
+    response = client.post("/auth/code", data=MultiDict([("code", "000000"), ("code", right)]))
+    assert b"That did not work" in response.data
