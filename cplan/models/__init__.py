@@ -18,11 +18,27 @@ from cplan.models.geo import (
     Unit,
     UnitKind,
 )
+from cplan.models.roster import (
+    Contact,
+    ContactCategory,
+    ContactStatus,
+    Gender,
+    InactiveReason,
+    Script,
+)
+from cplan.models.search import SearchToken
 
 __all__ = [
     "AuditEvent",
     "AuditOutcome",
+    "Contact",
+    "ContactCategory",
+    "ContactStatus",
     "CugThrottle",
+    "Gender",
+    "InactiveReason",
+    "Script",
+    "SearchToken",
     "Officer",
     "OtpChallenge",
     "Post",

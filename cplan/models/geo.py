@@ -125,6 +125,10 @@ class Unit(BilingualName, Base):
         """True when ``other`` is this unit or lies below it."""
         return other.path.startswith(self.path)
 
+    def contains_path(self, path: str) -> bool:
+        """True when a record carrying ``path`` (a place, a contact) lies in this subtree."""
+        return path.startswith(self.path)
+
 
 class Subdistrict(BilingualName, Base):
     """A revenue sub-district (tehsil) from LGD; places record which one they lie in."""

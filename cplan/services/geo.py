@@ -8,6 +8,8 @@ from sqlalchemy import Select, and_, func, select, update
 from cplan.extensions import db
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, PlaceStationSpell, Unit, UnitKind
+from cplan.models.roster import Contact
+from cplan.models.search import SearchToken
 from cplan.services.errors import DomainError
 from cplan.services.transliteration import search_key
 
@@ -148,8 +150,20 @@ def move_place(place: Place, station: Unit, reason: str, when: datetime | None =
     db.session.add(PlaceStationSpell(place_id=place.id, station_id=station.id, started_at=when, reason=reason))
     place.station = station
     place.unit_path = station.path
+    _carry_scope_of_place(place, station.path)
     db.session.flush()
     return place
+
+
+def _carry_scope_of_place(place: Place, unit_path: str) -> None:
+    """Records scoped through a place (its contacts, their search tokens) follow it."""
+    contact_ids = select(Contact.id).where(Contact.place_id == place.id)
+    for statement in (
+        update(Contact).where(Contact.place_id == place.id),
+        update(SearchToken).where(SearchToken.kind == "place", SearchToken.record_id == place.id),
+        update(SearchToken).where(SearchToken.kind == "contact", SearchToken.record_id.in_(contact_ids)),
+    ):
+        db.session.execute(statement.values(unit_path=unit_path).execution_options(synchronize_session=False))
 
 
 def station_on(place: Place, when: datetime) -> Unit | None:
@@ -184,12 +198,15 @@ def move_unit(unit: Unit, new_parent: Unit) -> Unit:
         .values(path=new_prefix + func.substr(Unit.path, cut))
         .execution_options(synchronize_session=False)
     )
-    db.session.execute(
-        update(Place)
-        .where(in_subtree(Place.unit_path, unit))
-        .values(unit_path=new_prefix + func.substr(Place.unit_path, cut))
-        .execution_options(synchronize_session=False)
-    )
+    # Every table that carries a unit path follows (the audit trail does not: its paths are
+    # part of each event's hash and record where the event was filed at the time).
+    for model in (Place, Contact, SearchToken):
+        db.session.execute(
+            update(model)
+            .where(in_subtree(model.unit_path, unit))
+            .values(unit_path=new_prefix + func.substr(model.unit_path, cut))
+            .execution_options(synchronize_session=False)
+        )
     db.session.execute(
         update(Unit).where(Unit.id == unit.id).values(parent_id=new_parent.id)
         .execution_options(synchronize_session=False)

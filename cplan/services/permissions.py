@@ -23,6 +23,8 @@ class Permission(enum.StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     VIEW_AUDIT = "view_audit"
     MANAGE_GEOGRAPHY = "manage_geography"
+    # Confidential contacts and tips: from the ASP upwards only.
+    VIEW_CONFIDENTIAL = "view_confidential"
     # Any signed-in post: own profile, authenticator app, sign out.
     SIGNED_IN = "signed_in"
 
@@ -39,17 +41,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.ASP: frozenset(
         {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.APPROVE_ENROLMENT, P.MANAGE_ROSTER,
-         P.EXPORT_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.VIEW_REPORTS}
+         P.EXPORT_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.VIEW_REPORTS, P.VIEW_CONFIDENTIAL}
     ),
     Role.SP_OFFICE: frozenset(
         {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.APPROVE_ENROLMENT, P.MANAGE_ROSTER,
          P.EXPORT_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.REVIEW_INCIDENTS, P.VIEW_REPORTS,
-         P.MANAGE_ACCOUNTS, P.VIEW_AUDIT}
+         P.MANAGE_ACCOUNTS, P.VIEW_AUDIT, P.VIEW_CONFIDENTIAL}
     ),
     # Control rooms read rosters to verify rumours and review incidents; they never approve.
     Role.CONTROL_ROOM: frozenset(
         {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS,
-         P.REVIEW_INCIDENTS, P.VIEW_REPORTS}
+         P.REVIEW_INCIDENTS, P.VIEW_REPORTS, P.VIEW_CONFIDENTIAL}
     ),
     Role.STATE_ADMIN: frozenset(
         {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_REPORTS, P.MANAGE_ACCOUNTS, P.VIEW_AUDIT,

@@ -1,0 +1,135 @@
+"""The roster: respected citizens (contacts) of each village and ward, and how they got there.
+
+A contact carries the ``unit_path`` of its place's police station (kept in step when a place
+moves), so every scope question about contacts is one indexed range condition, like places.
+No caste or religion is recorded, by design.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cplan.models.accounts import Officer, Post
+from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.geo import PathString, Place, enum_column
+
+
+class ContactStatus(enum.StrEnum):
+    PENDING = "pending"  # enrolled by station staff, awaiting the ASP
+    ACTIVE = "active"  # approved: in the roster
+    REJECTED = "rejected"  # refused by the ASP (may be corrected and resubmitted)
+    INACTIVE = "inactive"  # left the roster (see InactiveReason); history kept
+
+
+class InactiveReason(enum.StrEnum):
+    MOVED = "moved"
+    DECEASED = "deceased"
+    UNREACHABLE = "unreachable"
+    UNSUITABLE = "unsuitable"
+    WITHDREW_CONSENT = "withdrew_consent"
+
+
+class ContactCategory(enum.StrEnum):
+    PRADHAN = "pradhan"
+    FORMER_PRADHAN = "former_pradhan"
+    BDC_WARD_MEMBER = "bdc_ward_member"
+    TEACHER = "teacher"
+    DOCTOR = "doctor"
+    EX_SERVICEMAN = "ex_serviceman"
+    ADVOCATE = "advocate"
+    TRADER = "trader"
+    RELIGIOUS_LEADER = "religious_leader"
+    RETIRED_GOVERNMENT = "retired_government"
+    SOCIAL_WORKER = "social_worker"
+    JOURNALIST = "journalist"
+    YOUTH_REPRESENTATIVE = "youth_representative"
+    WOMEN_REPRESENTATIVE = "women_representative"
+    OTHER = "other"
+
+
+class Gender(enum.StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    TRANSGENDER = "transgender"
+    NOT_STATED = "not_stated"
+
+
+class Script(enum.StrEnum):
+    DEVANAGARI = "deva"
+    LATIN = "latn"
+
+
+class Contact(Base):
+    """A respected citizen enrolled for a place, with the record of notice and consent."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_unit_path_status", "unit_path", "status"),
+        Index("ix_contacts_place_status", "place_id", "status"),
+        Index("ix_contacts_mobile", "mobile"),
+        Index("ix_contacts_status_enrolled_at", "status", "enrolled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
+    unit_path: Mapped[str] = mapped_column(PathString)
+
+    # The name as written, its script, and the same name in the other script.
+    name: Mapped[str] = mapped_column(String(200))
+    name_script: Mapped[Script] = mapped_column(enum_column(Script, 8))
+    name_other: Mapped[str] = mapped_column(String(200), default="")
+    name_other_generated: Mapped[bool] = mapped_column(Boolean, default=True)
+    search_key: Mapped[str] = mapped_column(String(400), default="")
+
+    mobile: Mapped[str | None] = mapped_column(String(16))  # E.164; NULL once erased
+    mobile_alt: Mapped[str | None] = mapped_column(String(16))
+    whatsapp: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[ContactCategory] = mapped_column(enum_column(ContactCategory, 32))
+    gender: Mapped[Gender] = mapped_column(enum_column(Gender, 16), default=Gender.NOT_STATED)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # Visible only from ASP upwards (e.g. a source of information on criminal activity).
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    status: Mapped[ContactStatus] = mapped_column(enum_column(ContactStatus), default=ContactStatus.PENDING)
+    inactive_reason: Mapped[InactiveReason | None] = mapped_column(enum_column(InactiveReason, 24))
+    # Compare-and-set counter: a decision names the version it saw (two approvers, one winner).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # DPDP: the notice given and consent obtained (when, by whom, in which language).
+    consent_on: Mapped[date | None] = mapped_column(Date)
+    consent_by_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    consent_language: Mapped[str] = mapped_column(String(8), default="")
+
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enrolled_by_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    enrolled_by_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    decision_reason: Mapped[str] = mapped_column(String(32), default="")
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unreachable_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Erasure on the citizen's request: personal fields blanked, the row and audit trail kept.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    place: Mapped[Place] = relationship()
+    enrolled_by: Mapped[Officer | None] = relationship(foreign_keys=[enrolled_by_officer_id])
+    enrolled_by_post: Mapped[Post | None] = relationship(foreign_keys=[enrolled_by_post_id])
+    decided_by: Mapped[Officer | None] = relationship(foreign_keys=[decided_by_officer_id])
+    consent_by: Mapped[Officer | None] = relationship(foreign_keys=[consent_by_officer_id])
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.id} {self.status}>"
+
+    def display_name(self, locale: str = "en") -> str:
+        """The name in the reader's script when we have it, else as written."""
+        wants = Script.DEVANAGARI if locale == "hi" else Script.LATIN
+        if self.name_script != wants and self.name_other:
+            return self.name_other
+        return self.name
