@@ -19,9 +19,11 @@ def _in_one_transaction(work):
     from cplan.extensions import db
     from cplan.services.geo_import import GeoImportError
 
+    from cplan.services.errors import DomainError
+
     try:
         result = work()
-    except GeoImportError as error:
+    except (GeoImportError, DomainError) as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     except BaseException:
@@ -103,6 +105,33 @@ def attach_places_command(district_code):
         return attach_places_to_nearest_station(district)
 
     _echo_report(_in_one_transaction(attach))
+
+
+@geo_cli.command("move-place")
+@click.option("--place", "place_key", required=True,
+              help="The place's LGD code, or its natural key (lgd:..., census:...).")
+@click.option("--station", "station_code", required=True, help="The receiving station's code, e.g. 124-BARAUT.")
+@click.option("--reason", required=True, help="Why (kept in the place's station history and the audit trail).")
+def move_place_command(place_key, station_code, reason):
+    """Hand a place over to another police station, keeping the history of who answered for it."""
+    from sqlalchemy import or_, select
+
+    from cplan.extensions import db
+    from cplan.models.geo import Place, Unit, UnitKind
+    from cplan.services import geo
+
+    def move():
+        place = db.session.scalar(select(Place).where(or_(Place.lgd_code == place_key, Place.natural_key == place_key)))
+        station = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.STATION, Unit.code == station_code))
+        if place is None:
+            raise geo.TreeError(f"no place with code {place_key!r}")
+        if station is None:
+            raise geo.TreeError(f"no police station with code {station_code!r}")
+        geo.reassign_place(place, station, reason)
+        return place, station
+
+    place, station = _in_one_transaction(move)
+    click.echo(f"{place.name_en} ({place.natural_key}) now answers to {station.name_en} ({station.code})")
 
 
 @cplan_cli.command("demo")

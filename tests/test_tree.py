@@ -108,3 +108,32 @@ def test_place_count_per_station(db, baghpat):
     counts = geo.count_places_by_station(baghpat["district"])
     assert counts == {baghpat["baraut"].id: 1, baghpat["binauli"].id: 1, baghpat["khekada"].id: 1}
     assert isinstance(db.session.get(Place, baghpat["bijrol"].id), Place)
+
+
+def test_the_move_place_command_moves_with_history_and_an_audit_event(db, runner, baghpat, make_station):
+    from cplan.models import AuditEvent
+
+    carved = make_station(baghpat["district"], "Chandinagar", code="124-CHANDINAGAR", circle=baghpat["circle"])
+    db.session.commit()
+    result = runner.invoke(args=["cplan", "geo", "move-place", "--place", "119300",
+                                 "--station", "124-CHANDINAGAR", "--reason", "new thana carved out"])
+    assert result.exit_code == 0, result.output
+    assert "now answers to Chandinagar" in result.output
+    place = db.session.get(Place, baghpat["bijrol"].id)
+    assert place.station_id == carved.id
+    assert [s.station.name_en for s in place.station_spells] == ["Baraut", "Chandinagar"]
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "geo.place_moved")).all()
+    assert len(events) == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--place", "999999", "--station", "124-BARAUT", "--reason", "because"], "no place"),
+    (["--place", "119300", "--station", "124-NOWHERE", "--reason", "because"], "no police station"),
+    (["--place", "119300", "--station", "124-BINAULI", "--reason", "x"], "reason"),
+])
+def test_the_move_place_command_refuses_bad_input_and_changes_nothing(db, runner, baghpat, args, message):
+    db.session.commit()
+    result = runner.invoke(args=["cplan", "geo", "move-place", *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert db.session.get(Place, baghpat["bijrol"].id).station_id == baghpat["baraut"].id

@@ -166,6 +166,20 @@ def _carry_scope_of_place(place: Place, unit_path: str) -> None:
         db.session.execute(statement.values(unit_path=unit_path).execution_options(synchronize_session=False))
 
 
+def reassign_place(place: Place, station: Unit, reason: str) -> Place:
+    """An officer hands a place to another station (a new thana carved out): moved and audited."""
+    from cplan.services import audit
+
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise TreeError("give the reason for moving the place (at least 5 characters)")
+    previous = place.station
+    move_place(place, station, reason=reason[:500])
+    audit.record("geo.place_moved", target=place, unit=station,
+                 detail={"from_station": previous.code if previous else None, "to_station": station.code})
+    return place
+
+
 def station_on(place: Place, when: datetime) -> Unit | None:
     """The station that answered for ``place`` at time ``when`` (from the history)."""
     spell = db.session.scalar(
