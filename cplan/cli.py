@@ -15,11 +15,10 @@ cplan_cli.add_command(geo_cli)
 
 
 def _in_one_transaction(work):
-    """Run ``work``, commit once; on a GeoImportError roll back and exit 1 with its message."""
+    """Run ``work``, commit once; on an import or domain error roll back and exit 1 with its message."""
     from cplan.extensions import db
-    from cplan.services.geo_import import GeoImportError
-
     from cplan.services.errors import DomainError
+    from cplan.services.geo_import import GeoImportError
 
     try:
         result = work()
