@@ -21,9 +21,12 @@ from cplan.models.geo import (
 from cplan.models.roster import (
     Contact,
     ContactCategory,
+    ContactProposal,
     ContactStatus,
     Gender,
     InactiveReason,
+    ProposalKind,
+    ProposalStatus,
     Script,
 )
 from cplan.models.search import SearchToken
@@ -33,10 +36,13 @@ __all__ = [
     "AuditOutcome",
     "Contact",
     "ContactCategory",
+    "ContactProposal",
     "ContactStatus",
     "CugThrottle",
     "Gender",
     "InactiveReason",
+    "ProposalKind",
+    "ProposalStatus",
     "Script",
     "SearchToken",
     "Officer",

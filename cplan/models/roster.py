@@ -133,3 +133,49 @@ class Contact(Base):
         if self.name_script != wants and self.name_other:
             return self.name_other
         return self.name
+
+
+class ProposalKind(enum.StrEnum):
+    CORRECTION = "correction"  # new number, name fix, category, another village of the station
+    REMOVAL = "removal"  # mark inactive (moved, deceased, unreachable, unsuitable, withdrew consent)
+
+
+class ProposalStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ContactProposal(Base):
+    """A change to an active contact proposed by station staff, decided by the ASP.
+
+    Until approved the roster shows the current values; ``changes`` holds the proposed values
+    (already validated and normalised) as JSON. Decided by compare-and-set on ``version``.
+    """
+
+    __tablename__ = "contact_proposals"
+    __table_args__ = (
+        Index("ix_contact_proposals_unit_path_status", "unit_path", "status"),
+        Index("ix_contact_proposals_contact", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    unit_path: Mapped[str] = mapped_column(PathString)
+    kind: Mapped[ProposalKind] = mapped_column(enum_column(ProposalKind))
+    status: Mapped[ProposalStatus] = mapped_column(enum_column(ProposalStatus), default=ProposalStatus.PENDING)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    changes: Mapped[str] = mapped_column(Text, default="{}")
+    inactive_reason: Mapped[InactiveReason | None] = mapped_column(enum_column(InactiveReason, 24))
+    note: Mapped[str] = mapped_column(Text, default="")
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    proposed_by_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    proposed_by_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    decision_reason: Mapped[str] = mapped_column(String(32), default="")
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    contact: Mapped[Contact] = relationship()
+    proposed_by: Mapped[Officer | None] = relationship(foreign_keys=[proposed_by_officer_id])
+    decided_by: Mapped[Officer | None] = relationship(foreign_keys=[decided_by_officer_id])

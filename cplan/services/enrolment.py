@@ -1,0 +1,335 @@
+"""The enrolment workflow (maker-checker): decisions on enrolments, corrections and removals.
+
+States and the transitions between them live in ``TRANSITIONS``; anything else raises
+``InvalidTransition``. Every decision is a compare-and-set UPDATE (``WHERE status = 'pending'
+AND version = :seen``): when two officers decide the same record at once exactly one UPDATE
+matches, and the other gets ``AlreadyDecided`` naming who decided it and when. The officer who
+enrolled or proposed something can never decide it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from cplan.access import Principal
+from cplan.extensions import db
+from cplan.models.base import utcnow
+from cplan.models.geo import Place
+from cplan.models.roster import (
+    Contact,
+    ContactProposal,
+    ContactStatus,
+    InactiveReason,
+    ProposalKind,
+    ProposalStatus,
+)
+from cplan.services import audit, roster, search
+from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
+from cplan.services.permissions import Permission
+
+# status -> the statuses it may move to, and by which action.
+TRANSITIONS: dict[ContactStatus, dict[str, ContactStatus]] = {
+    ContactStatus.PENDING: {"approve": ContactStatus.ACTIVE, "reject": ContactStatus.REJECTED},
+    ContactStatus.REJECTED: {"resubmit": ContactStatus.PENDING},
+    ContactStatus.ACTIVE: {"remove": ContactStatus.INACTIVE},
+    ContactStatus.INACTIVE: {},
+}
+
+REJECT_REASONS = ("incomplete", "wrong_number", "not_suitable", "duplicate", "other")
+REJECT_REASON_LABELS = {
+    "incomplete": _l("Incomplete details"),
+    "wrong_number": _l("Wrong number"),
+    "not_suitable": _l("Not suitable"),
+    "duplicate": _l("Duplicate"),
+    "other": _l("Other"),
+}
+# Fields a correction may change.
+CORRECTABLE = ("name", "name_other", "mobile", "mobile_alt", "whatsapp", "category", "place_id")
+
+
+class WorkflowError(DomainError):
+    """A workflow rule refused the action; the message is shown to the officer."""
+
+
+@dataclass
+class Decided:
+    """Who decided a record first (for the "already decided" message)."""
+
+    officer_name: str
+    decided_at: datetime | None
+
+
+def target_status(current: ContactStatus, action: str) -> ContactStatus:
+    """The status ``action`` leads to from ``current``, or InvalidTransition."""
+    allowed = TRANSITIONS[current]
+    if action not in allowed:
+        raise InvalidTransition(f"cannot {action} a {current.value} contact")
+    return allowed[action]
+
+
+def _require(principal: Principal, permission: Permission) -> None:
+    if not principal.can(permission):
+        raise WorkflowError(_l("Your post cannot do this."))
+
+
+def _visible(principal: Principal, contact_id: int) -> Contact:
+    return roster.get_visible_contact(principal, contact_id)
+
+
+def _already_decided(contact: Contact) -> AlreadyDecided:
+    db.session.refresh(contact)
+    who = contact.decided_by.name if contact.decided_by else "?"
+    error = AlreadyDecided(f"already decided by {who} at {contact.decided_at}")
+    error.decided = Decided(who, contact.decided_at)
+    return error
+
+
+def _check_reason(reason: str, note: str) -> tuple[str, str]:
+    if reason not in REJECT_REASONS:
+        raise WorkflowError(_l("Choose a reason from the list."))
+    note = (note or "").strip()
+    if reason == "other" and len(note) < 3:
+        raise WorkflowError(_l("Say why in the note."))
+    return reason, note[:1000]
+
+
+def decide_enrolment(principal: Principal, contact_id: int, seen_version: int, action: str,
+                     reason: str = "", note: str = "", *, now: datetime | None = None) -> Contact:
+    """Approve or reject a pending enrolment, exactly once."""
+    _require(principal, Permission.APPROVE_ENROLMENT)
+    contact = _visible(principal, contact_id)
+    if action not in ("approve", "reject"):
+        raise InvalidTransition(action)
+    if contact.enrolled_by_officer_id == principal.officer.id:
+        raise WorkflowError(_l("You enrolled this contact, so someone else must decide it."))
+    if action == "reject":
+        reason, note = _check_reason(reason, note)
+    if contact.status != ContactStatus.PENDING:
+        if contact.decided_at is not None:
+            raise _already_decided(contact)
+        target_status(contact.status, action)  # raises InvalidTransition
+    new_status = target_status(ContactStatus.PENDING, action)
+    now = now or utcnow()
+    result = db.session.execute(
+        update(Contact)
+        .where(Contact.id == contact.id, Contact.status == ContactStatus.PENDING,
+               Contact.version == seen_version)
+        .values(status=new_status, version=Contact.version + 1, decided_at=now,
+                decided_by_officer_id=principal.officer.id, decision_reason=reason, decision_note=note)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise _already_decided(contact)
+    db.session.refresh(contact)
+    audit.record(f"enrolment.{'approved' if action == 'approve' else 'rejected'}", target=contact,
+                 unit=contact.place.station, detail={"reason": reason} if reason else None)
+    return contact
+
+
+@dataclass
+class BulkOutcome:
+    approved: list[int] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+
+def bulk_approve(principal: Principal, seen: dict[int, int]) -> BulkOutcome:
+    """Approve many enrolments (id -> the version the officer saw); each is decided once.
+
+    Enrolments someone else decided meanwhile, or that this officer enrolled, are skipped and
+    reported, never decided twice.
+    """
+    _require(principal, Permission.APPROVE_ENROLMENT)
+    outcome = BulkOutcome()
+    for contact_id, version in sorted(seen.items()):
+        try:
+            with db.session.begin_nested():
+                decide_enrolment(principal, contact_id, version, "approve")
+            outcome.approved.append(contact_id)
+        except (AlreadyDecided, WorkflowError, InvalidTransition, NotInScope) as error:
+            outcome.skipped.append((contact_id, str(error)))
+    return outcome
+
+
+def resubmit(principal: Principal, contact_id: int, details: roster.ContactDetails) -> Contact:
+    """Correct a rejected enrolment and send it again; both rounds stay in the history."""
+    _require(principal, Permission.ENROL_CONTACT)
+    contact = _visible(principal, contact_id)
+    target_status(contact.status, "resubmit")
+    data = roster.clean(details)
+    result = db.session.execute(
+        update(Contact)
+        .where(Contact.id == contact.id, Contact.status == ContactStatus.REJECTED,
+               Contact.version == contact.version)
+        .values(status=ContactStatus.PENDING, version=Contact.version + 1, decided_at=None,
+                decided_by_officer_id=None, decision_reason="", decision_note="",
+                enrolled_by_officer_id=principal.officer.id, enrolled_by_post_id=principal.post.id,
+                **{k: v for k, v in vars(data).items()})
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise _already_decided(contact)
+    db.session.refresh(contact)
+    roster.index_contact(contact)
+    audit.record("enrolment.resubmitted", target=contact, unit=contact.place.station)
+    return contact
+
+
+# ---- corrections and removals ---------------------------------------------------------------
+
+
+def _open_proposal(contact: Contact) -> ContactProposal | None:
+    return db.session.scalar(select(ContactProposal).where(
+        ContactProposal.contact_id == contact.id, ContactProposal.status == ProposalStatus.PENDING))
+
+
+def propose_correction(principal: Principal, contact_id: int, details: roster.ContactDetails) -> ContactProposal:
+    """Station staff propose new values for an active contact; the roster keeps the old ones until approved."""
+    _require(principal, Permission.PROPOSE_CORRECTION)
+    contact = _visible(principal, contact_id)
+    if contact.status != ContactStatus.ACTIVE:
+        raise InvalidTransition("only active contacts can be corrected")
+    if _open_proposal(contact) is not None:
+        raise WorkflowError(_l("A change to this contact is already waiting for a decision."))
+    data = roster.clean(details)
+    changes = {}
+    for name in ("name", "name_other", "mobile", "mobile_alt", "whatsapp"):
+        if getattr(data, name) != getattr(contact, name):
+            changes[name] = getattr(data, name)
+    if data.category != contact.category:
+        changes["category"] = data.category.value
+    if not changes:
+        raise WorkflowError(_l("Nothing was changed."))
+    return _add_proposal(principal, contact, ProposalKind.CORRECTION, changes=changes)
+
+
+def propose_move(principal: Principal, contact_id: int, place: Place) -> ContactProposal:
+    """Propose moving an active contact to another village of the same station."""
+    _require(principal, Permission.PROPOSE_CORRECTION)
+    contact = _visible(principal, contact_id)
+    if contact.status != ContactStatus.ACTIVE:
+        raise InvalidTransition("only active contacts can be moved")
+    if place.station_id is None or place.station_id != contact.place.station_id or place.id == contact.place_id:
+        raise WorkflowError(_l("Choose another village of the same police station."))
+    if _open_proposal(contact) is not None:
+        raise WorkflowError(_l("A change to this contact is already waiting for a decision."))
+    return _add_proposal(principal, contact, ProposalKind.CORRECTION, changes={"place_id": place.id})
+
+
+def propose_removal(principal: Principal, contact_id: int, reason: InactiveReason, note: str) -> ContactProposal:
+    """Propose marking an active contact inactive (moved, deceased, unreachable...)."""
+    _require(principal, Permission.PROPOSE_CORRECTION)
+    contact = _visible(principal, contact_id)
+    target_status(contact.status, "remove")
+    if _open_proposal(contact) is not None:
+        raise WorkflowError(_l("A change to this contact is already waiting for a decision."))
+    return _add_proposal(principal, contact, ProposalKind.REMOVAL, inactive_reason=InactiveReason(reason),
+                         note=(note or "").strip()[:1000])
+
+
+def _add_proposal(principal: Principal, contact: Contact, kind: ProposalKind, **fields) -> ContactProposal:
+    changes = fields.pop("changes", {})
+    proposal = ContactProposal(
+        contact=contact, unit_path=contact.unit_path, kind=kind, changes=json.dumps(changes, sort_keys=True),
+        proposed_by_officer_id=principal.officer.id, proposed_by_post_id=principal.post.id, **fields,
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    audit.record(f"roster.{kind.value}_proposed", target=contact, unit=contact.place.station,
+                 detail={"proposal_id": proposal.id, "fields": sorted(changes)})
+    return proposal
+
+
+def decide_proposal(principal: Principal, proposal_id: int, seen_version: int, action: str,
+                    reason: str = "", note: str = "", *, now: datetime | None = None) -> ContactProposal:
+    """Approve (apply) or reject a proposed correction or removal, exactly once."""
+    _require(principal, Permission.APPROVE_ENROLMENT)
+    proposal = db.session.scalar(select(ContactProposal).where(ContactProposal.id == proposal_id))
+    if proposal is None:
+        raise NotInScope()
+    contact = _visible(principal, proposal.contact_id)
+    if proposal.proposed_by_officer_id == principal.officer.id:
+        raise WorkflowError(_l("You proposed this change, so someone else must decide it."))
+    if action not in ("approve", "reject"):
+        raise InvalidTransition(action)
+    if action == "reject":
+        reason, note = _check_reason(reason, note)
+    now = now or utcnow()
+    result = db.session.execute(
+        update(ContactProposal)
+        .where(ContactProposal.id == proposal.id, ContactProposal.status == ProposalStatus.PENDING,
+               ContactProposal.version == seen_version)
+        .values(status=ProposalStatus.APPROVED if action == "approve" else ProposalStatus.REJECTED,
+                version=ContactProposal.version + 1, decided_at=now, decided_by_officer_id=principal.officer.id,
+                decision_reason=reason, decision_note=note)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(proposal)
+        who = proposal.decided_by.name if proposal.decided_by else "?"
+        raise AlreadyDecided(f"already decided by {who} at {proposal.decided_at}")
+    db.session.refresh(proposal)
+    if action == "approve":
+        _apply(proposal, contact, now)
+    audit.record(f"roster.{proposal.kind.value}_{'approved' if action == 'approve' else 'rejected'}",
+                 target=contact, unit=contact.place.station, detail={"proposal_id": proposal.id})
+    return proposal
+
+
+def _apply(proposal: ContactProposal, contact: Contact, now: datetime) -> None:
+    if proposal.kind == ProposalKind.REMOVAL:
+        contact.status = target_status(contact.status, "remove")
+        contact.inactive_reason = proposal.inactive_reason
+    else:
+        for name, value in json.loads(proposal.changes).items():
+            if name == "place_id":
+                place = db.session.get(Place, value)
+                contact.place = place
+                contact.unit_path = place.unit_path
+            else:
+                setattr(contact, name, value)
+        roster.index_contact(contact)
+    contact.version += 1
+    db.session.flush()
+
+
+def proposed_changes(proposal: ContactProposal) -> dict:
+    """The proposed values, for the before/after comparison."""
+    return json.loads(proposal.changes or "{}")
+
+
+# ---- erasure ---------------------------------------------------------------------------------
+
+ERASED_NAME = "[erased]"
+
+
+def erase(principal: Principal, contact_id: int, note: str) -> Contact:
+    """Honour a citizen's request for erasure: personal fields go, the record and audit trail stay.
+
+    Audit events refer to contacts by id only, so the hash chain stays valid after erasure.
+    """
+    _require(principal, Permission.MANAGE_ROSTER)
+    contact = _visible(principal, contact_id)
+    if contact.erased_at is not None:
+        raise WorkflowError(_l("This contact's personal data has already been erased."))
+    contact.name, contact.name_other, contact.search_key = ERASED_NAME, "", ""
+    contact.mobile = contact.mobile_alt = None
+    contact.address = contact.notes = ""
+    contact.whatsapp = False
+    if contact.status in (ContactStatus.ACTIVE, ContactStatus.PENDING):
+        contact.status = ContactStatus.INACTIVE
+        contact.inactive_reason = InactiveReason.WITHDREW_CONSENT
+    contact.erased_at = utcnow()
+    contact.version += 1
+    db.session.execute(
+        update(ContactProposal).where(ContactProposal.contact_id == contact.id)
+        .values(changes="{}", note="").execution_options(synchronize_session=False)
+    )
+    search.forget(roster.CONTACT_SEARCH_KIND, contact.id)
+    db.session.flush()
+    audit.record("roster.contact_erased", target=contact, unit=contact.place.station,
+                 detail={"note_given": bool((note or "").strip())})
+    return contact
