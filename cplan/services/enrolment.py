@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from cplan.access import Principal
 from cplan.extensions import db
+from cplan.models.accounts import Officer
 from cplan.models.base import utcnow
-from cplan.models.geo import Place
+from cplan.models.geo import Place, Unit
 from cplan.models.roster import (
     Contact,
     ContactProposal,
@@ -29,6 +31,7 @@ from cplan.models.roster import (
 )
 from cplan.services import audit, roster, search
 from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
+from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 
 # status -> the statuses it may move to, and by which action.
@@ -333,3 +336,60 @@ def erase(principal: Principal, contact_id: int, note: str) -> Contact:
     audit.record("roster.contact_erased", target=contact, unit=contact.place.station,
                  detail={"note_given": bool((note or "").strip())})
     return contact
+
+
+# ---- the approval queue ----------------------------------------------------------------------
+
+
+@dataclass
+class QueueFilters:
+    """What the ASP narrows the queue by (all optional)."""
+
+    station_id: int | None = None
+    place_id: int | None = None
+    category: str | None = None
+    submitter_pno: str | None = None
+    older_than_days: int | None = None
+
+
+def _queue_conditions(principal: Principal, filters: QueueFilters):
+    conditions = [roster.visible_condition(principal), Contact.status == ContactStatus.PENDING]
+    if filters.station_id:
+        station = db.session.get(Unit, filters.station_id)
+        if station is None or not principal.unit.contains(station):
+            raise NotInScope()
+        conditions.append(Contact.unit_path == station.path)
+    if filters.place_id:
+        conditions.append(Contact.place_id == filters.place_id)
+    if filters.category:
+        conditions.append(Contact.category == filters.category)
+    if filters.submitter_pno:
+        conditions.append(Contact.enrolled_by_officer_id.in_(
+            select(Officer.id).where(Officer.pno == filters.submitter_pno.strip().upper())))
+    if filters.older_than_days:
+        conditions.append(Contact.enrolled_at < utcnow() - timedelta(days=filters.older_than_days))
+    return conditions
+
+
+def pending_queue(principal: Principal, filters: QueueFilters | None = None, *, page: int = 1, per_page: int = 50):
+    """The pending enrolments the principal may decide, oldest first, with the total count."""
+    conditions = _queue_conditions(principal, filters or QueueFilters())
+    total = db.session.scalar(select(func.count(Contact.id)).where(*conditions))
+    items = db.session.scalars(
+        select(Contact).where(*conditions)
+        .options(selectinload(Contact.place), selectinload(Contact.enrolled_by))
+        .order_by(Contact.enrolled_at, Contact.id)
+        .limit(per_page).offset((max(page, 1) - 1) * per_page)
+    ).all()
+    return items, total
+
+
+def pending_counts(principal: Principal) -> dict[str, int]:
+    """Counts for the navigation: pending enrolments and pending proposals in scope."""
+    if not principal.can(Permission.APPROVE_ENROLMENT):
+        return {"enrolments": 0, "proposals": 0}
+    enrolments = db.session.scalar(select(func.count(Contact.id)).where(
+        roster.visible_condition(principal), Contact.status == ContactStatus.PENDING))
+    proposals = db.session.scalar(select(func.count(ContactProposal.id)).where(
+        in_subtree(ContactProposal.unit_path, principal.unit), ContactProposal.status == ProposalStatus.PENDING))
+    return {"enrolments": enrolments, "proposals": proposals}
