@@ -151,6 +151,31 @@ def load_demo_command(if_empty):
         click.echo(line)
 
 
+@cplan_cli.command("reindex")
+def reindex_command():
+    """Rebuild the name search index of every place and contact (changes only what differs)."""
+    from sqlalchemy import select
+
+    from cplan.extensions import db
+    from cplan.models.geo import Place
+    from cplan.models.roster import Contact
+    from cplan.services import search
+    from cplan.services.roster import CONTACT_SEARCH_KIND
+
+    def rebuild():
+        places = search.reindex_places(db.session.scalars(select(Place)).yield_per(2000))
+        contacts = search.reindex(CONTACT_SEARCH_KIND, (
+            (contact_id, unit_path, (name, name_other))
+            for contact_id, unit_path, name, name_other in db.session.execute(
+                select(Contact.id, Contact.unit_path, Contact.name, Contact.name_other)
+                .where(Contact.erased_at.is_(None)))
+        ))
+        return places, contacts
+
+    places, contacts = _in_one_transaction(rebuild)
+    click.echo(f"search index: {places} place tokens and {contacts} contact tokens written or removed")
+
+
 @cplan_cli.command("check-config")
 def check_config():
     """Print the effective database and SMS backend (no secrets)."""

@@ -36,6 +36,10 @@ class DefaultConfig:
 
     # Roster coverage: active contacts a place should have.
     COVERAGE_TARGET = 10
+    # How long a revealed number stays visible to a post above the station.
+    REVEAL_MINUTES = 15
+    # Enrolments waiting longer than this are highlighted in the approval queue.
+    ENROLMENT_SLA_DAYS = 7
     # Where the reference data sets live (relative to the project root).
     SHARED_DATA_DIR = None
 

@@ -70,6 +70,7 @@ class Contact(Base):
         Index("ix_contacts_unit_path_status", "unit_path", "status"),
         Index("ix_contacts_place_status", "place_id", "status"),
         Index("ix_contacts_mobile", "mobile"),
+        Index("ix_contacts_mobile_alt", "mobile_alt"),
         Index("ix_contacts_status_enrolled_at", "status", "enrolled_at"),
     )
 

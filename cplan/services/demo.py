@@ -103,6 +103,12 @@ def step_people(context: DemoContext) -> None:
     context.log += ensure_demo_people(context.state, context.district)
 
 
+def step_contacts(context: DemoContext) -> None:
+    from cplan.services.demo_contacts import ensure_demo_contacts
+
+    context.log += ensure_demo_contacts(context.district, context.data_dir)
+
+
 # Later issues append here: ("officers", step_officers), ("contacts", step_contacts)...
 DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("UP districts", step_districts),
@@ -112,6 +118,7 @@ DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Baghpat police stations", step_stations),
     ("places to nearest station", step_attach),
     ("posts and officers", step_people),
+    ("contacts", step_contacts),
 ]
 
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
@@ -19,8 +20,9 @@ from sqlalchemy.orm import selectinload
 from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.accounts import Officer
+from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
-from cplan.models.geo import Place, Unit
+from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.roster import (
     Contact,
     ContactProposal,
@@ -137,6 +139,8 @@ def decide_enrolment(principal: Principal, contact_id: int, seen_version: int, a
 class BulkOutcome:
     approved: list[int] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
+    # The refusal behind each skip, by contact id (pages word it for the reader).
+    errors: dict[int, Exception] = field(default_factory=dict)
 
 
 def bulk_approve(principal: Principal, seen: dict[int, int]) -> BulkOutcome:
@@ -154,6 +158,7 @@ def bulk_approve(principal: Principal, seen: dict[int, int]) -> BulkOutcome:
             outcome.approved.append(contact_id)
         except (AlreadyDecided, WorkflowError, InvalidTransition, NotInScope) as error:
             outcome.skipped.append((contact_id, str(error)))
+            outcome.errors[contact_id] = error
     return outcome
 
 
@@ -273,7 +278,9 @@ def decide_proposal(principal: Principal, proposal_id: int, seen_version: int, a
     if result.rowcount != 1:
         db.session.refresh(proposal)
         who = proposal.decided_by.name if proposal.decided_by else "?"
-        raise AlreadyDecided(f"already decided by {who} at {proposal.decided_at}")
+        error = AlreadyDecided(f"already decided by {who} at {proposal.decided_at}")
+        error.decided = Decided(who, proposal.decided_at)
+        raise error
     db.session.refresh(proposal)
     if action == "approve":
         _apply(proposal, contact, now)
@@ -393,3 +400,184 @@ def pending_counts(principal: Principal) -> dict[str, int]:
     proposals = db.session.scalar(select(func.count(ContactProposal.id)).where(
         in_subtree(ContactProposal.unit_path, principal.unit), ContactProposal.status == ProposalStatus.PENDING))
     return {"enrolments": enrolments, "proposals": proposals}
+
+
+# ---- pages: the queue page, proposals, own submissions -----------------------------------------
+
+DEFAULT_SLA_DAYS = 7
+
+
+def sla_days() -> int:
+    """Days an enrolment may wait before the queue highlights it (config ``ENROLMENT_SLA_DAYS``)."""
+    return int(current_app.config.get("ENROLMENT_SLA_DAYS", DEFAULT_SLA_DAYS))
+
+
+def queue_page(principal: Principal, filters: QueueFilters | None = None, *, page: int = 1, per_page: int = 50):
+    """``pending_queue`` as a Flask-SQLAlchemy page (oldest first) for the queue page."""
+    conditions = _queue_conditions(principal, filters or QueueFilters())
+    query = (select(Contact).where(*conditions)
+             .options(selectinload(Contact.place).selectinload(Place.station), selectinload(Contact.enrolled_by))
+             .order_by(Contact.enrolled_at, Contact.id))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def queue_stations(principal: Principal) -> list[Unit]:
+    """The police stations within the principal's scope (the queue's station filter)."""
+    return list(db.session.scalars(
+        select(Unit).where(Unit.kind == UnitKind.STATION, in_subtree(Unit.path, principal.unit))
+        .order_by(Unit.name_en)))
+
+
+def station_places(principal: Principal, station: Unit) -> list[Place]:
+    """The inhabited places of ``station`` (within scope), by name."""
+    return list(db.session.scalars(
+        select(Place).where(Place.station_id == station.id, in_subtree(Place.unit_path, principal.unit),
+                            Place.uninhabited.is_(False))
+        .order_by(Place.name_en, Place.id)))
+
+
+def pending_for_bulk(principal: Principal, ids) -> list[Contact]:
+    """The pending enrolments among ``ids`` that the principal may see (the bulk confirmation)."""
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(Contact).where(Contact.id.in_(list(ids)), roster.visible_condition(principal),
+                              Contact.status == ContactStatus.PENDING)
+        .options(selectinload(Contact.place), selectinload(Contact.enrolled_by))
+        .order_by(Contact.enrolled_at, Contact.id)))
+
+
+def _visible_proposals(principal: Principal):
+    return (select(ContactProposal).join(Contact, ContactProposal.contact_id == Contact.id)
+            .where(in_subtree(ContactProposal.unit_path, principal.unit), roster.visible_condition(principal)))
+
+
+def pending_proposals(principal: Principal, *, page: int = 1, per_page: int = 50):
+    """Pending corrections and removals the principal may decide, oldest first (a page)."""
+    _require(principal, Permission.APPROVE_ENROLMENT)
+    query = (_visible_proposals(principal).where(ContactProposal.status == ProposalStatus.PENDING)
+             .options(selectinload(ContactProposal.contact).selectinload(Contact.place),
+                      selectinload(ContactProposal.proposed_by))
+             .order_by(ContactProposal.proposed_at, ContactProposal.id))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def my_submissions(principal: Principal, *, page: int = 1, per_page: int = 25):
+    """The enrolments this officer submitted (still in scope), newest first (a page)."""
+    query = (select(Contact).where(Contact.enrolled_by_officer_id == principal.officer.id,
+                                   roster.visible_condition(principal))
+             .options(selectinload(Contact.place), selectinload(Contact.decided_by))
+             .order_by(Contact.enrolled_at.desc(), Contact.id.desc()))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def my_proposals(principal: Principal, *, limit: int = 50) -> list[ContactProposal]:
+    """The corrections and removals this officer proposed (still in scope), newest first."""
+    return list(db.session.scalars(
+        _visible_proposals(principal).where(ContactProposal.proposed_by_officer_id == principal.officer.id)
+        .options(selectinload(ContactProposal.contact).selectinload(Contact.place),
+                 selectinload(ContactProposal.decided_by))
+        .order_by(ContactProposal.proposed_at.desc(), ContactProposal.id.desc()).limit(limit)))
+
+
+# ---- the before/after comparison of a correction -----------------------------------------------
+
+FIELD_LABELS = {
+    "name": _l("Name"),
+    "name_other": _l("Name in the other script"),
+    "mobile": _l("Mobile number"),
+    "mobile_alt": _l("Alternate number"),
+    "whatsapp": _l("Uses WhatsApp"),
+    "category": _l("Category"),
+    "place_id": _l("Village or ward"),
+}
+
+
+@dataclass
+class ComparisonRow:
+    """One field of a correction: what the roster holds now and what is proposed."""
+
+    field: str
+    label: str
+    before: object
+    after: object
+    changed: bool
+
+
+def comparison(proposal: ContactProposal) -> list[ComparisonRow]:
+    """Every correctable field, current value against proposed (unchanged ones carry over).
+
+    A place is given as the Place itself so the page can show the village's names.
+    """
+    changes = proposed_changes(proposal)
+    contact = proposal.contact
+    rows = []
+    for name in CORRECTABLE:
+        before = contact.place if name == "place_id" else getattr(contact, name)
+        if name in changes:
+            after = db.session.get(Place, changes[name]) if name == "place_id" else changes[name]
+        else:
+            after = before
+        rows.append(ComparisonRow(name, FIELD_LABELS[name], before, after, name in changes))
+    return rows
+
+
+# ---- history ---------------------------------------------------------------------------------
+
+HISTORY_LABELS = {
+    "roster.contact_enrolled": _l("Enrolled"),
+    "enrolment.approved": _l("Enrolment approved"),
+    "enrolment.rejected": _l("Enrolment rejected"),
+    "enrolment.resubmitted": _l("Corrected and sent again"),
+    "roster.correction_proposed": _l("Correction proposed"),
+    "roster.correction_approved": _l("Correction approved"),
+    "roster.correction_rejected": _l("Correction rejected"),
+    "roster.removal_proposed": _l("Removal proposed"),
+    "roster.removal_approved": _l("Removal approved"),
+    "roster.removal_rejected": _l("Removal rejected"),
+    "roster.contact_erased": _l("Personal data erased on request"),
+    "roster.revealed": _l("Number revealed"),
+    "roster.contact_viewed": _l("Contact page viewed"),
+    "roster.call_logged": _l("Call logged"),
+}
+
+
+@dataclass
+class TimelineEntry:
+    """One event of a contact's history, as the history page shows it."""
+
+    seq: int
+    action: str
+    label: str
+    occurred_at: datetime
+    officer_name: str
+    officer_pno: str
+    post_title: str
+    outcome: str
+    detail: dict
+
+
+def contact_history(contact: Contact) -> list[TimelineEntry]:
+    """The contact's timeline from the audit trail: every event whose target is the contact, in
+    order. Officers are named from the trail's own PNO (the event outlives transfers); the
+    trail holds no personal data of the citizen, so it survives erasure intact."""
+    rows = db.session.execute(
+        select(AuditEvent, Officer.name)
+        .outerjoin(Officer, Officer.id == AuditEvent.officer_id)
+        .where(AuditEvent.target_type == Contact.__table__.name, AuditEvent.target_id == contact.id)
+        .order_by(AuditEvent.seq)
+    ).all()
+    entries = []
+    for event, officer_name in rows:
+        try:
+            detail = json.loads(event.detail or "{}")
+        except ValueError:
+            detail = {}
+        label = HISTORY_LABELS.get(event.action)
+        entries.append(TimelineEntry(
+            seq=event.seq, action=event.action, label=str(label) if label else event.action,
+            occurred_at=event.occurred_at, officer_name=officer_name or "", officer_pno=event.officer_pno,
+            post_title=event.post_title, outcome=str(getattr(event.outcome, "value", event.outcome)),
+            detail=detail if isinstance(detail, dict) else {},
+        ))
+    return entries

@@ -8,8 +8,9 @@ from sqlalchemy import Select, and_, func, select, update
 from cplan.extensions import db
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, PlaceStationSpell, Unit, UnitKind
-from cplan.models.roster import Contact
+from cplan.models.roster import Contact, ContactProposal
 from cplan.models.search import SearchToken
+from cplan.services import search
 from cplan.services.errors import DomainError
 from cplan.services.transliteration import search_key
 
@@ -109,7 +110,8 @@ def district_of(unit: Unit) -> Unit | None:
 
 
 def add_place(place: Place, station: Unit | None = None, reason: str = "") -> Place:
-    """Add a new place, attached to ``station`` (with an opening history spell) or to its district."""
+    """Add a new place, attached to ``station`` (with an opening history spell) or to its district,
+    and index its names for search."""
     if not place.search_key:
         place.search_key = names_search_key(place.name_en, place.name_hi or "", place.aliases or "")
     if station is not None:
@@ -123,6 +125,7 @@ def add_place(place: Place, station: Unit | None = None, reason: str = "") -> Pl
     if station is not None:
         db.session.add(PlaceStationSpell(place=place, station_id=station.id, reason=reason))
         db.session.flush()
+    search.index_place(place)
     return place
 
 
@@ -160,6 +163,7 @@ def _carry_scope_of_place(place: Place, unit_path: str) -> None:
     contact_ids = select(Contact.id).where(Contact.place_id == place.id)
     for statement in (
         update(Contact).where(Contact.place_id == place.id),
+        update(ContactProposal).where(ContactProposal.contact_id.in_(contact_ids)),
         update(SearchToken).where(SearchToken.kind == "place", SearchToken.record_id == place.id),
         update(SearchToken).where(SearchToken.kind == "contact", SearchToken.record_id.in_(contact_ids)),
     ):
@@ -214,7 +218,7 @@ def move_unit(unit: Unit, new_parent: Unit) -> Unit:
     )
     # Every table that carries a unit path follows (the audit trail does not: its paths are
     # part of each event's hash and record where the event was filed at the time).
-    for model in (Place, Contact, SearchToken):
+    for model in (Place, Contact, ContactProposal, SearchToken):
         db.session.execute(
             update(model)
             .where(in_subtree(model.unit_path, unit))

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 
 from cplan.extensions import db
 from cplan.models.geo import Place, PlaceKind, Subdistrict, Unit, UnitKind
-from cplan.services import audit, geo
+from cplan.services import audit, geo, search
 from cplan.services.errors import DomainError
 from cplan.services.transliteration import search_key, to_devanagari, to_roman
 
@@ -646,6 +646,9 @@ def import_places(path, district_code) -> ImportReport:
             for number in draft.rows:
                 report.row_keys[number] = draft.key
         db.session.flush()
+    # Names made searchable in bulk; only tokens that differ are written, so a re-run with
+    # nothing changed leaves the index exactly as it was.
+    search.reindex_places(saved.values())
     report.notes.sort(key=lambda note: (note.row is None, note.row or 0))
     db.session.flush()
     _audit("geo.places_imported", report, district)
@@ -1198,6 +1201,7 @@ def _name_hq_place_in_hindi(station: Unit, hq_place: Place | None, row: _Station
         return
     hq_place.name_hi, hq_place.name_generated = station.name_hi, False
     hq_place.search_key = geo.names_search_key(hq_place.name_en, hq_place.name_hi, hq_place.aliases)
+    search.reindex_places([hq_place])
     report.note(row.number, "flagged", hq_place.name_en,
                 f"HQ place takes the station's Hindi name {station.name_hi} instead of a transliteration")
 

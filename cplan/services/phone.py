@@ -36,6 +36,8 @@ def normalise_mobile(text: str, allow_devanagari_digits: bool = False) -> str:
         value = value[3:]
     if not _ASCII_DIGITS.fullmatch(value):
         raise InvalidMobile(_l("A mobile number may contain only digits, spaces, dashes and a leading +91."))
+    if len(value) == 11 and value.startswith("0") and value[1] in "12345":
+        raise InvalidMobile(_l("That looks like a landline number (STD code); enter a mobile number."))
     if len(value) == 12 and value.startswith("91"):
         value = value[2:]
     elif len(value) == 11 and value.startswith("0"):

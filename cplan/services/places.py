@@ -2,7 +2,8 @@
 places, a place's station history, and place search in either script.
 
 Every query is restricted to the current scope (``cplan.services.scope``), so these functions
-can never show a unit or place the signed-in post may not see. Lists are counted with grouped
+can never show a unit or place the signed-in post may not see. Place search reads the
+``search_tokens`` index (``cplan.services.search``). Lists are counted with grouped
 queries (one per kind of count), never one query per row.
 """
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from cplan.extensions import db
 from cplan.models.geo import Place, PlaceStationSpell, Unit, UnitKind
-from cplan.services import transliteration
+from cplan.services import search, transliteration
 from cplan.services.errors import DomainError
 from cplan.services.geo import in_subtree
-from cplan.services.scope import scope_condition
+from cplan.services.scope import scope_condition, scope_unit
 
 PER_PAGE = 50
 MAX_QUERY_LENGTH = 100
@@ -198,27 +199,22 @@ def query_key(query: str) -> str | None:
 
 
 def search_places(query: str, page: int = 1, per_page: int = PER_PAGE, language: str = "en"):
-    """Places in scope whose name (either script) contains ``query``, or whose LGD code is it.
+    """Places in scope with a name word (either script) starting with ``query``, or whose LGD
+    code is it.
 
-    Returns a page object with ``items`` and ``total`` (at most ``PER_PAGE`` a page), ordered by
-    name. Raises ``QueryTooShort`` when there is nothing meaningful to search for.
+    Names are matched through the ``search_tokens`` index by a prefix range scan (never
+    ``LIKE '%..%'``), so a ``%`` or ``_`` typed by the user can only match itself. Returns a
+    page object with ``items`` and ``total`` (at most ``PER_PAGE`` a page), ordered by name.
+    Raises ``QueryTooShort`` when there is nothing meaningful to search for.
     """
     query = (query or "")[:MAX_QUERY_LENGTH]
     key = query_key(query)
     code = lgd_code_in(query)
     if key is None and code is None:
         raise QueryTooShort("type at least two letters, or a complete LGD code")
-    conditions = []
-    if key is not None:
-        # autoescape: a % or _ typed by the user matches itself, not "anything".
-        conditions.append(Place.search_key.contains(key, autoescape=True))
-    if code is not None:
-        conditions.append(Place.lgd_code == code)
-    statement = (
-        select(Place)
-        .options(joinedload(Place.station), joinedload(Place.district))
-        .where(or_(*conditions), scope_condition(Place))
-        .order_by(*name_order(language))
-    )
+    scope = scope_unit()
+    statement = search.places_query(key, code, scope, language) if scope is not None else None
+    if statement is None:
+        statement = select(Place).where(db.false())
     per_page = max(1, min(per_page, PER_PAGE))
     return db.paginate(statement, page=page, per_page=per_page, max_per_page=PER_PAGE, error_out=False)

@@ -6,28 +6,130 @@
   post sees them masked until it reveals a contact or a village with a stated reason.
 - Enrolment: station staff enrol contacts in their station's places; a new contact is *pending*
   and joins the roster only once approved (maker-checker, see the enrolment workflow).
+- Reveals live in the audit trail, not in the cookie or a table of their own: a number is revealed
+  to a post while a ``roster.revealed`` event by the same officer and post, in the same sign-in
+  session, is younger than ``REVEAL_MINUTES`` (15 by default). ``now`` is the clock (tests move it).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from cplan.access import Principal
 from cplan.extensions import db
-from cplan.models.geo import Place
-from cplan.models.roster import Contact, ContactCategory, ContactStatus, Gender, Script
+from cplan.models.audit import AuditEvent
+from cplan.models.base import utcnow
+from cplan.models.geo import Place, Unit
+from cplan.models.roster import (
+    Contact,
+    ContactCategory,
+    ContactStatus,
+    Gender,
+    InactiveReason,
+    Script,
+)
 from cplan.services import audit, search
 from cplan.services.errors import DomainError, NotInScope
-from cplan.services.geo import in_subtree
+from cplan.services.geo import district_of, in_subtree
 from cplan.services.permissions import STATION_ROLES, Permission
-from cplan.services.phone import InvalidMobile, normalise_mobile
+from cplan.services.phone import DEVANAGARI_DIGITS, InvalidMobile, log_safe, normalise_mobile
 from cplan.services.transliteration import to_devanagari, to_roman
 
 CONTACT_SEARCH_KIND = "contact"
 _DEVANAGARI = range(0x0900, 0x0980)
+IST = ZoneInfo("Asia/Kolkata")
+DEFAULT_REVEAL_MINUTES = 15
+DEFAULT_COVERAGE_TARGET = 10
+REVEAL_NOTE_LENGTH = 300
+
+# ---- labels (one place for every page, form and export) ---------------------------------------
+
+CATEGORY_LABELS = {
+    ContactCategory.PRADHAN: _l("Pradhan"),
+    ContactCategory.FORMER_PRADHAN: _l("Former pradhan"),
+    ContactCategory.BDC_WARD_MEMBER: _l("BDC / ward member"),
+    ContactCategory.TEACHER: _l("Teacher"),
+    ContactCategory.DOCTOR: _l("Doctor"),
+    ContactCategory.EX_SERVICEMAN: _l("Ex-serviceman"),
+    ContactCategory.ADVOCATE: _l("Advocate"),
+    ContactCategory.TRADER: _l("Trader"),
+    ContactCategory.RELIGIOUS_LEADER: _l("Religious leader"),
+    ContactCategory.RETIRED_GOVERNMENT: _l("Retired government employee"),
+    ContactCategory.SOCIAL_WORKER: _l("Social worker"),
+    ContactCategory.JOURNALIST: _l("Journalist"),
+    ContactCategory.YOUTH_REPRESENTATIVE: _l("Youth representative"),
+    ContactCategory.WOMEN_REPRESENTATIVE: _l("Women's representative"),
+    ContactCategory.OTHER: _l("Other"),
+}
+STATUS_LABELS = {
+    ContactStatus.PENDING: _l("Pending approval"),
+    ContactStatus.ACTIVE: _l("Active"),
+    ContactStatus.REJECTED: _l("Rejected"),
+    ContactStatus.INACTIVE: _l("Inactive"),
+}
+INACTIVE_REASON_LABELS = {
+    InactiveReason.MOVED: _l("Moved away"),
+    InactiveReason.DECEASED: _l("Deceased"),
+    InactiveReason.UNREACHABLE: _l("Unreachable"),
+    InactiveReason.UNSUITABLE: _l("Unsuitable"),
+    InactiveReason.WITHDREW_CONSENT: _l("Withdrew consent"),
+}
+GENDER_LABELS = {
+    Gender.FEMALE: _l("Female"),
+    Gender.MALE: _l("Male"),
+    Gender.TRANSGENDER: _l("Transgender"),
+    Gender.NOT_STATED: _l("Not stated"),
+}
+# The languages a notice of data collection can be given in.
+NOTICE_LANGUAGE_LABELS = {"hi": _l("Hindi"), "en": _l("English")}
+# Why a post above the station asks to see full numbers (the audit keeps the code).
+REVEAL_REASON_LABELS = {
+    "rumour": _l("Verifying a rumour"),
+    "incident": _l("Incident follow-up"),
+    "election": _l("Election duty"),
+    "other": _l("Other (say what)"),
+}
+_LABELS = {
+    "category": CATEGORY_LABELS, "status": STATUS_LABELS, "inactive_reason": INACTIVE_REASON_LABELS,
+    "gender": GENDER_LABELS, "notice_language": NOTICE_LANGUAGE_LABELS, "reveal_reason": REVEAL_REASON_LABELS,
+}
+
+
+def label(kind: str, value) -> str:
+    """The reader's-language label of a roster value (``label("category", "teacher")``);
+    an unknown value is shown as stored."""
+    if value is None:
+        return ""
+    labels = _LABELS[kind]
+    key = getattr(value, "value", value)
+    for candidate, text in labels.items():
+        if getattr(candidate, "value", candidate) == key:
+            return str(text)
+    return str(key)
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    """(value, lazy label) pairs for a select field, in the order above."""
+    return [(getattr(value, "value", value), text) for value, text in _LABELS[kind].items()]
+
+
+# ---- the clock -------------------------------------------------------------------------------
+
+
+def now() -> datetime:
+    """The current UTC time (tests monkeypatch this to move time forward)."""
+    return utcnow()
+
+
+def today_ist() -> date:
+    """Today's date in India: a consent given at 1 a.m. IST is not "in the future"."""
+    return now().astimezone(IST).date()
 
 
 class RosterError(DomainError):
@@ -72,6 +174,145 @@ def place_roster(principal: Principal, place: Place) -> dict[ContactStatus, list
     for contact in rows:
         grouped[contact.status].append(contact)
     return grouped
+
+
+def coverage_target() -> int:
+    """Active contacts a place should have (config ``COVERAGE_TARGET``)."""
+    return int(current_app.config.get("COVERAGE_TARGET", DEFAULT_COVERAGE_TARGET))
+
+
+def reveal_minutes() -> int:
+    """How long a reveal lasts (config ``REVEAL_MINUTES``)."""
+    return int(current_app.config.get("REVEAL_MINUTES", DEFAULT_REVEAL_MINUTES))
+
+
+def sees_pending(principal: Principal) -> bool:
+    """Pending enrolments are shown to those who make them (station staff) and decide them (ASP up)."""
+    return principal.can(Permission.ENROL_CONTACT) or principal.can(Permission.APPROVE_ENROLMENT)
+
+
+# ---- protected numbers: reveals and access records -------------------------------------------
+
+REVEALED = "roster.revealed"
+VIEWED = "roster.viewed"
+
+
+def _reveal_event_matches(principal: Principal):
+    """Conditions on AuditEvent: a reveal by this officer and post, in this sign-in session,
+    still within ``REVEAL_MINUTES``."""
+    since = now() - timedelta(minutes=reveal_minutes())
+    session_start = getattr(principal.session, "created_at", None)
+    if session_start is not None and session_start > since:
+        since = session_start
+    return and_(
+        AuditEvent.action == REVEALED,
+        AuditEvent.officer_id == principal.officer.id,
+        AuditEvent.post_id == principal.post.id,
+        AuditEvent.occurred_at >= since,
+    )
+
+
+def revealed_ids(principal: Principal, place: Place) -> set[int]:
+    """Ids of the place's visible contacts whose numbers ``principal`` has revealed (the whole
+    village or the contact itself), in one query. Station posts need no reveal: see
+    ``sees_full_numbers``."""
+    revealed = exists().where(
+        _reveal_event_matches(principal),
+        or_(
+            and_(AuditEvent.target_type == Place.__table__.name, AuditEvent.target_id == place.id),
+            and_(AuditEvent.target_type == Contact.__table__.name, AuditEvent.target_id == Contact.id),
+        ),
+    )
+    return set(db.session.scalars(
+        select(Contact.id).where(Contact.place_id == place.id, visible_condition(principal), revealed)
+    ))
+
+
+def full_number_ids(principal: Principal, place: Place, contacts) -> set[int]:
+    """Of ``contacts`` (of ``place``), those whose full number ``principal`` may see now."""
+    if sees_full_numbers(principal):
+        return {contact.id for contact in contacts}
+    return revealed_ids(principal, place) if contacts else set()
+
+
+@dataclass
+class RevealReason:
+    """Why a number is revealed: a code of ``REVEAL_REASON_LABELS`` and, for "other", words."""
+
+    code: str
+    note: str = ""
+
+
+def _clean_reason(reason: RevealReason) -> RevealReason:
+    if reason.code not in REVEAL_REASON_LABELS:
+        raise RosterError(_l("Choose why you need the numbers."), "reason")
+    note = " ".join((reason.note or "").split())
+    if len(note) > REVEAL_NOTE_LENGTH:
+        raise RosterError(_l("Say it in at most %(count)s characters.", count=REVEAL_NOTE_LENGTH), "note")
+    if reason.code == "other" and len(note) < 3:
+        raise RosterError(_l("Say why you need the numbers."), "note")
+    return RevealReason(reason.code, note)
+
+
+def _reveal_detail(reason: RevealReason, count: int) -> dict:
+    detail = {"reason": reason.code, "contacts": count}
+    if reason.note:
+        # Free text may hold a number someone typed: never let a full number into the trail.
+        detail["note"] = redact_numbers(reason.note)
+    return detail
+
+
+_NUMBER_LIKE = re.compile(r"\+?[0-9\u0966-\u096f][0-9\u0966-\u096f\s\-().]{8,}[0-9\u0966-\u096f]")
+
+
+def redact_numbers(text: str) -> str:
+    """``text`` with every full mobile number replaced by its masked form, spacing kept."""
+    def mask(match):
+        found = match.group()
+        if not audit.looks_like_full_mobile(found):
+            return found
+        digits = found.translate(DEVANAGARI_DIGITS)
+        return log_safe("+91" + "".join(ch for ch in digits if ch in "0123456789")[-10:])
+
+    redacted = _NUMBER_LIKE.sub(mask, text)
+    # Anything the pattern missed (odd separators) falls back to the strict redaction.
+    return audit.redact_mobiles(redacted) if audit.looks_like_full_mobile(redacted) else redacted
+
+
+def reveal_place(principal: Principal, place: Place, reason: RevealReason) -> int:
+    """Reveal the numbers of a whole village for ``REVEAL_MINUTES``; returns how many contacts
+    that covers. Audited as ``roster.revealed`` (the reason, the count, never a number)."""
+    if not principal.unit.contains_path(place.unit_path):
+        raise NotInScope()
+    reason = _clean_reason(reason)
+    statuses = [ContactStatus.ACTIVE] + ([ContactStatus.PENDING] if sees_pending(principal) else [])
+    count = len(db.session.scalars(
+        select(Contact.id).where(Contact.place_id == place.id, Contact.status.in_(statuses),
+                                 visible_condition(principal))
+    ).all())
+    audit.record(REVEALED, target=place, detail=_reveal_detail(reason, count))
+    return count
+
+
+def reveal_contact(principal: Principal, contact: Contact, reason: RevealReason) -> None:
+    """Reveal one contact's numbers for ``REVEAL_MINUTES``, audited as ``roster.revealed``."""
+    if not principal.unit.contains_path(contact.unit_path):
+        raise NotInScope()
+    reason = _clean_reason(reason)
+    audit.record(REVEALED, target=contact, detail=_reveal_detail(reason, 1))
+
+
+def record_roster_view(place: Place, *, active: int, pending: int, full_numbers: int) -> None:
+    """One ``roster.viewed`` event per page view: who saw which village, how many contacts and
+    how many of them with full numbers (the DPDP access log)."""
+    audit.record(VIEWED, target=place,
+                 detail={"shown": active + pending, "active": active, "pending": pending,
+                         "full_numbers": full_numbers})
+
+
+def record_contact_view(contact: Contact, *, full_number: bool) -> None:
+    """One ``roster.contact_viewed`` event when a contact's own page is opened."""
+    audit.record("roster.contact_viewed", target=contact, detail={"full_number": full_number})
 
 
 # ---- enrolling -------------------------------------------------------------------------------
@@ -149,7 +390,7 @@ def clean(details: ContactDetails) -> CleanDetails:
         raise RosterError(_l("Choose from the list."), "gender") from error
     if details.consent_on is None:
         raise RosterError(_l("Record the date the notice was given and consent obtained."), "consent_on")
-    if details.consent_on > date.today():
+    if details.consent_on > today_ist():
         raise RosterError(_l("The consent date cannot be in the future."), "consent_on")
     script = script_of(name)
     other = " ".join((details.name_other or "").split())[:200]
@@ -176,6 +417,28 @@ def contacts_with_number(mobile: str, principal: Principal, exclude_id: int | No
     if exclude_id is not None:
         query = query.where(Contact.id != exclude_id)
     return list(db.session.scalars(query.order_by(Contact.id).limit(20)))
+
+
+def places_holding_number_elsewhere(mobile: str, principal: Principal) -> list[tuple[str, str]]:
+    """(village, station) names where contacts the principal cannot open hold ``mobile``,
+    within the principal's district: a constable is warned about the number being enrolled at
+    another station of the district without seeing that contact. Confidential contacts are
+    left out, so the warning never betrays one."""
+    district = district_of(principal.unit) or principal.unit
+    rows = db.session.execute(
+        select(Place, Unit)
+        .join(Contact, Contact.place_id == Place.id)
+        .join(Unit, Unit.id == Place.station_id)
+        .where(
+            or_(Contact.mobile == mobile, Contact.mobile_alt == mobile),
+            Contact.status != ContactStatus.REJECTED,
+            Contact.confidential.is_(False),
+            in_subtree(Contact.unit_path, district),
+            ~visible_condition(principal),
+        )
+        .limit(20)
+    )
+    return sorted({(place.display_name("en"), station.display_name("en")) for place, station in rows})
 
 
 def enrol(principal: Principal, place: Place, details: ContactDetails) -> Contact:

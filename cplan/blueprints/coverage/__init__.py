@@ -1,0 +1,1 @@
+"""Roster coverage per district, station and place, and numbers shared by several contacts."""

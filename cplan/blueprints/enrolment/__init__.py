@@ -1,0 +1,1 @@
+"""Enrolment approval: the ASP's queue, corrections and removals, decided exactly once."""

@@ -1,0 +1,160 @@
+"""Forms of the enrolment pages: the queue's filters, decisions, corrections, removals, erasure.
+
+Every decision form carries the ``version`` of the record the officer saw (a hidden field), so
+the service can decide by compare-and-set. Ids and versions are checked as ASCII digits (Python's
+``int()`` would accept Devanagari and full-width digits too).
+"""
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    Form,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from cplan.blueprints.roster.forms import select_choices
+from cplan.services import enrolment
+from cplan.services.roster import ContactDetails
+
+ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
+# A bulk pick: "<contact id>:<version seen>".
+PICK = re.compile(r"([0-9]{1,9}):([0-9]{1,9})")
+AGE_CHOICES = [SelectChoice("", _l("Any age")), SelectChoice("3", _l("Waiting more than 3 days")),
+               SelectChoice("7", _l("Waiting more than 7 days")), SelectChoice("14", _l("Waiting more than 14 days")),
+               SelectChoice("30", _l("Waiting more than 30 days"))]
+
+
+def ascii_number(form, field):
+    """A whole number written in ASCII digits."""
+    if not ASCII_NUMBER.fullmatch((field.data or "").strip()):
+        raise ValidationError(_l("This form is out of date. Reload the page and try again."))
+
+
+def as_int(text: str | None) -> int | None:
+    """``text`` as an int when it is ASCII digits, else None."""
+    text = (text or "").strip()
+    return int(text) if ASCII_NUMBER.fullmatch(text) else None
+
+
+def parse_picks(values) -> dict[int, int]:
+    """Bulk picks ("id:version") as {id: version}; anything malformed is ignored."""
+    picks = {}
+    for value in values:
+        match = PICK.fullmatch((value or "").strip())
+        if match:
+            picks[int(match.group(1))] = int(match.group(2))
+    return picks
+
+
+def reject_reason_choices() -> list[SelectChoice]:
+    """The reasons for refusing an enrolment or a change, translated, a blank one first."""
+    return [SelectChoice("", _l("Choose a reason"))] + [
+        SelectChoice(code, enrolment.REJECT_REASON_LABELS[code]) for code in enrolment.REJECT_REASONS
+    ]
+
+
+class QueueFilterForm(Form):
+    """The approval queue's filters (a GET form: no CSRF, nothing changes)."""
+
+    station = SelectField(_l("Police station"), choices=[], validate_choice=True, validators=[Optional()])
+    place = SelectField(_l("Village or ward"), choices=[], validate_choice=True, validators=[Optional()])
+    category = SelectField(_l("Category"), choices=select_choices("category", blank=_l("Any category")),
+                           validators=[Optional()])
+    submitter = StringField(_l("Submitted by (PNO)"), validators=[Optional(), Length(max=20)],
+                            render_kw={"autocomplete": "off", "autocapitalize": "characters"})
+    age = SelectField(_l("Waiting"), choices=AGE_CHOICES, validators=[Optional()])
+    submit = SubmitField(_l("Filter"))
+
+
+class DecisionForm(FlaskForm):
+    """Approve: the version seen and where to go back to."""
+
+    version = HiddenField(validators=[ascii_number])
+    back = HiddenField()
+    submit = SubmitField(_l("Approve"))
+
+
+class RejectForm(DecisionForm):
+    """Reject: a reason from the list and a note (required for "other")."""
+
+    reason = SelectField(_l("Reason"), choices=reject_reason_choices(),
+                         validators=[InputRequired(_l("Choose a reason from the list."))])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
+    submit = SubmitField(_l("Reject"))
+
+
+class BulkApproveForm(FlaskForm):
+    """The confirmed bulk approval: the picks (id:version) shown on the confirmation page."""
+
+    back = HiddenField()
+    submit = SubmitField(_l("Approve them"))
+
+
+class CorrectionForm(FlaskForm):
+    """New values for an active contact's name, numbers and category (prefilled with today's)."""
+
+    name = StringField(_l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=200)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "words"})
+    name_other = StringField(
+        _l("Name in the other script"), validators=[Optional(), Length(max=200)],
+        description=_l("Left empty, it is transliterated from the name."), render_kw={"autocomplete": "off"},
+    )
+    mobile = TelField(_l("Mobile number"), validators=[InputRequired(_l("Enter a mobile number.")), Length(max=32)],
+                      render_kw={"inputmode": "tel", "autocomplete": "off"})
+    mobile_alt = TelField(_l("Alternate number"), validators=[Optional(), Length(max=32)],
+                          render_kw={"inputmode": "tel", "autocomplete": "off"})
+    whatsapp = BooleanField(_l("Uses WhatsApp on this number"))
+    category = SelectField(_l("Category"), choices=select_choices("category"),
+                           validators=[InputRequired(_l("Choose a category from the list."))])
+    submit = SubmitField(_l("Propose the correction"))
+
+    def details(self, contact) -> ContactDetails:
+        """The typed values, with the fields a correction does not touch taken from ``contact``."""
+        name_other = self.name_other.data or ""
+        if contact.name_other_generated and (self.name.data or "").strip() != contact.name \
+                and name_other.strip() == contact.name_other:
+            name_other = ""  # the name changed: transliterate it afresh rather than keep the old one
+        return ContactDetails(
+            name=self.name.data or "", name_other=name_other, mobile=self.mobile.data or "",
+            mobile_alt=self.mobile_alt.data or "", whatsapp=bool(self.whatsapp.data),
+            category=self.category.data or "", gender=contact.gender.value, address=contact.address,
+            notes=contact.notes, confidential=contact.confidential, consent_on=contact.consent_on,
+            consent_language=contact.consent_language,
+        )
+
+
+class MoveForm(FlaskForm):
+    """Another village or ward of the same police station."""
+
+    place = SelectField(_l("Move to"), choices=[], validators=[InputRequired(_l("Choose a village from the list."))])
+    submit = SubmitField(_l("Propose the move"))
+
+
+class RemovalForm(FlaskForm):
+    """Why a contact should leave the roster, and a note."""
+
+    reason = SelectField(_l("Reason"), choices=select_choices("inactive_reason", blank=_l("Choose a reason")),
+                         validators=[InputRequired(_l("Choose a reason from the list."))])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
+    submit = SubmitField(_l("Propose the removal"))
+
+
+class EraseForm(FlaskForm):
+    """Erasure on a citizen's request: a note on the request and an explicit confirmation."""
+
+    note = TextAreaField(_l("The citizen's request"), validators=[InputRequired(_l("Say how and when the citizen asked.")),
+                                                                  Length(max=1000)],
+                         description=_l("For example: asked in person at the station on 2 March. The audit "
+                                        "trail records that the request was noted, not these words."))
+    confirm = BooleanField(_l("I understand that the name and numbers are deleted for good"),
+                           validators=[InputRequired(_l("Tick the box to confirm."))])
+    submit = SubmitField(_l("Erase personal data"))

@@ -1,0 +1,474 @@
+"""The enrolment pages: the ASP's approval queue, proposals, station staff's corrections,
+removals and resubmissions, their own submissions, erasure, and a contact's history.
+
+Thin views: form -> ``cplan.services.enrolment`` -> one commit -> flash -> redirect. Contacts are
+loaded through ``roster.get_visible_contact``, so anything outside the post's subtree answers 404.
+Every decision names the version the officer saw; when someone else decided first the page says
+who and when (in IST) instead of deciding twice.
+"""
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_datetime, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from cplan.access import can, requires
+from cplan.blueprints.enrolment.forms import (
+    BulkApproveForm,
+    CorrectionForm,
+    DecisionForm,
+    EraseForm,
+    MoveForm,
+    QueueFilterForm,
+    RejectForm,
+    RemovalForm,
+    as_int,
+    parse_picks,
+)
+from cplan.blueprints.roster.forms import EnrolForm
+from cplan.errors import render_error
+from cplan.extensions import db
+from cplan.models.geo import Place
+from cplan.models.roster import Contact, ContactCategory, ContactStatus, InactiveReason
+from cplan.services import enrolment, roster
+from cplan.services.enrolment import QueueFilters, WorkflowError
+from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
+from cplan.services.permissions import Permission
+from cplan.services.scope import scoped_get_or_404
+from cplan.templating import localised_name
+
+bp = Blueprint("enrolment", __name__, url_prefix="/enrolments")
+
+FILTER_ARGS = ("station", "place", "category", "submitter", "age")
+AGES = {"3", "7", "14", "30"}
+
+
+@bp.app_context_processor
+def navigation_counts():
+    """``approval_counts()`` for the navigation: two COUNT queries, only for posts that approve,
+    at most once a request."""
+    return {"approval_counts": _approval_counts}
+
+
+def _approval_counts() -> dict[str, int]:
+    if "approval_counts" not in g:
+        if can(Permission.APPROVE_ENROLMENT):
+            g.approval_counts = enrolment.pending_counts(current_user)
+        else:
+            g.approval_counts = {"enrolments": 0, "proposals": 0}
+    return g.approval_counts
+
+
+@bp.errorhandler(NotInScope)
+def not_in_scope(error):
+    """A service found the record outside the post's subtree: it looks like one that does not exist."""
+    db.session.rollback()
+    return render_error(404)
+
+
+@bp.app_template_global("reject_reason_label")
+def reject_reason_label(code: str) -> str:
+    """Templates (macros too): the translated label of a rejection reason code."""
+    label = enrolment.REJECT_REASON_LABELS.get(code or "")
+    return str(label) if label else (code or "")
+
+
+def already_decided_message(error: AlreadyDecided) -> str:
+    """"Already decided by <officer> at <time IST>" for an AlreadyDecided refusal."""
+    decided = getattr(error, "decided", None)
+    if decided is None:
+        return _("Someone else decided this first.")
+    when = format_datetime(decided.decided_at) if decided.decided_at else "?"
+    return _("Already decided by %(officer)s at %(time)s.", officer=decided.officer_name, time=when)
+
+
+def _refusal(error: Exception) -> str:
+    """A service's refusal in the reader's words."""
+    if isinstance(error, AlreadyDecided):
+        return already_decided_message(error)
+    if isinstance(error, InvalidTransition):
+        return _("This is no longer waiting for a decision.")
+    if isinstance(error, NotInScope):
+        return _("Not found.")
+    return str(error)
+
+
+def _back(target: str | None, default: str) -> str:
+    """Only our own enrolment pages are followed back to (no open redirect)."""
+    target = (target or "").strip()
+    if target.startswith("/enrolments") and "//" not in target and "\\" not in target:
+        return target
+    return default
+
+
+def _contact_or_404(contact_id: int) -> Contact:
+    try:
+        return roster.get_visible_contact(current_user, contact_id)
+    except NotInScope:
+        abort(404)
+
+
+def _page() -> int:
+    return as_int(request.args.get("page")) or 1
+
+
+# ---- the approval queue ------------------------------------------------------------------------
+
+
+def waited_text(waited: timedelta) -> str:
+    """How long an enrolment has waited, in whole days ("3 days"), or hours on its first day."""
+    if waited >= timedelta(days=1):
+        return ngettext("%(num)s day", "%(num)s days", waited.days)
+    hours = int(waited.total_seconds() // 3600)
+    if hours >= 1:
+        return ngettext("%(num)s hour", "%(num)s hours", hours)
+    return _("less than an hour")
+
+
+def _queue_filters(form: QueueFilterForm) -> tuple[QueueFilters, dict]:
+    """The filters from the query string, each used only when valid; and the arguments that
+    keep them in links."""
+    stations = enrolment.queue_stations(current_user)
+    form.station.choices = [SelectChoice("", _("Any station"))] + [SelectChoice(str(s.id), localised_name(s))
+                                                                for s in stations]
+    station = next((s for s in stations if str(s.id) == form.station.data), None)
+    places = enrolment.station_places(current_user, station) if station else []
+    form.place.choices = [SelectChoice("", _("Any village or ward"))] + [SelectChoice(str(p.id), localised_name(p))
+                                                                      for p in places]
+    place = next((p for p in places if str(p.id) == form.place.data), None)
+    category = form.category.data if form.category.data in {c.value for c in ContactCategory} else None
+    submitter = (form.submitter.data or "").strip().upper()[:20] or None
+    age = form.age.data if form.age.data in AGES else None
+    filters = QueueFilters(station_id=station.id if station else None, place_id=place.id if place else None,
+                           category=category, submitter_pno=submitter, older_than_days=int(age) if age else None)
+    args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+    return filters, args
+
+
+@bp.get("/", endpoint="queue")
+@requires(Permission.APPROVE_ENROLMENT)
+def show_queue():
+    """List the pending enrolments of the post's scope, oldest first, with filters and decisions."""
+    form = QueueFilterForm(request.args)
+    filters, args = _queue_filters(form)
+    pager = enrolment.queue_page(current_user, filters, page=_page())
+    now = roster.now()
+    sla = timedelta(days=enrolment.sla_days())
+    rows = [(contact, waited_text(now - contact.enrolled_at), now - contact.enrolled_at > sla)
+            for contact in pager.items]
+    return render_template(
+        "enrolment/queue.html", form=form, pager=pager, rows=rows, args=args, sla_days=enrolment.sla_days(),
+        back=request.full_path.rstrip("?"), reject_form=RejectForm(formdata=None),
+        decision_form=DecisionForm(formdata=None), counts=_approval_counts(),
+    )
+
+
+def _decide(contact_id: int, form: DecisionForm, action: str):
+    back = _back(form.back.data, url_for("enrolment.queue"))
+    if not form.validate_on_submit():
+        db.session.rollback()
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(back)
+    reason = form.reason.data if action == "reject" else ""
+    note = form.note.data if action == "reject" else ""
+    try:
+        contact = enrolment.decide_enrolment(current_user, contact_id, int(form.version.data), action, reason, note)
+    except NotInScope:
+        db.session.rollback()
+        abort(404)
+    except (AlreadyDecided, InvalidTransition, WorkflowError) as error:
+        db.session.rollback()
+        flash(_refusal(error), "warning" if isinstance(error, AlreadyDecided) else "error")
+        return redirect(back)
+    name = contact.display_name()
+    db.session.commit()
+    if action == "approve":
+        flash(_("%(name)s is approved and joins the roster.", name=name), "success")
+    else:
+        flash(_("%(name)s is rejected; the station can correct and resubmit it.", name=name), "success")
+    return redirect(back)
+
+
+@bp.post("/<int:contact_id>/approve", endpoint="approve")
+@requires(Permission.APPROVE_ENROLMENT)
+def approve(contact_id):
+    """Approve one pending enrolment (compare-and-set on the version shown)."""
+    return _decide(contact_id, DecisionForm(), "approve")
+
+
+@bp.post("/<int:contact_id>/reject", endpoint="reject")
+@requires(Permission.APPROVE_ENROLMENT)
+def reject(contact_id):
+    """Reject one pending enrolment with a reason and a note."""
+    return _decide(contact_id, RejectForm(), "reject")
+
+
+@bp.get("/bulk", endpoint="bulk_confirm")
+@requires(Permission.APPROVE_ENROLMENT)
+def confirm_bulk():
+    """Ask "Approve N enrolments?" for the ticked rows of the queue, listing them."""
+    picks = parse_picks(request.args.getlist("pick"))
+    back = _back(request.args.get("back"), url_for("enrolment.queue"))
+    contacts = [c for c in enrolment.pending_for_bulk(current_user, picks) if c.id in picks]
+    if not contacts:
+        flash(_("Tick the enrolments to approve first."), "error")
+        return redirect(back)
+    return render_template("enrolment/bulk_confirm.html", contacts=contacts, picks=picks,
+                           gone=len(picks) - len(contacts), form=BulkApproveForm(formdata=None, back=back),
+                           back=back)
+
+
+@bp.post("/bulk", endpoint="bulk_approve")
+@requires(Permission.APPROVE_ENROLMENT)
+def approve_bulk():
+    """Approve the confirmed enrolments, each exactly once; report what was skipped and why."""
+    form = BulkApproveForm()
+    back = _back(form.back.data, url_for("enrolment.queue"))
+    picks = parse_picks(request.form.getlist("pick"))
+    if not form.validate_on_submit() or not picks:
+        db.session.rollback()
+        flash(_("Tick the enrolments to approve first."), "error")
+        return redirect(back)
+    outcome = enrolment.bulk_approve(current_user, picks)
+    skipped = []
+    for contact_id, _text in outcome.skipped:
+        contact = db.session.scalar(db.select(Contact).where(Contact.id == contact_id,
+                                                             roster.visible_condition(current_user)))
+        name = contact.display_name() if contact else f"#{contact_id}"
+        skipped.append(_("%(name)s was not approved: %(why)s", name=name,
+                         why=_refusal(outcome.errors.get(contact_id, WorkflowError(_text)))))
+    db.session.commit()
+    count = len(outcome.approved)
+    flash(ngettext("%(num)s enrolment approved.", "%(num)s enrolments approved.", count), "success")
+    if skipped:
+        flash(ngettext("%(num)s skipped:", "%(num)s skipped:", len(skipped)), "warning")
+        for message in skipped:
+            flash(message, "warning")
+    return redirect(back)
+
+
+# ---- proposals: corrections and removals --------------------------------------------------------
+
+
+@bp.get("/proposals", endpoint="proposals")
+@requires(Permission.APPROVE_ENROLMENT)
+def show_proposals():
+    """List pending corrections (as before/after comparisons) and removals, oldest first."""
+    pager = enrolment.pending_proposals(current_user, page=_page())
+    items = [(proposal, enrolment.comparison(proposal) if proposal.kind == "correction" else None)
+             for proposal in pager.items]
+    return render_template("enrolment/proposals.html", pager=pager, items=items,
+                           back=request.full_path.rstrip("?"), reject_form=RejectForm(formdata=None),
+                           decision_form=DecisionForm(formdata=None))
+
+
+def _decide_proposal(proposal_id: int, form: DecisionForm, action: str):
+    back = _back(form.back.data, url_for("enrolment.proposals"))
+    if not form.validate_on_submit():
+        db.session.rollback()
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(back)
+    reason = form.reason.data if action == "reject" else ""
+    note = form.note.data if action == "reject" else ""
+    try:
+        enrolment.decide_proposal(current_user, proposal_id, int(form.version.data), action, reason, note)
+    except NotInScope:
+        db.session.rollback()
+        abort(404)
+    except (AlreadyDecided, InvalidTransition, WorkflowError) as error:
+        db.session.rollback()
+        flash(_refusal(error), "warning" if isinstance(error, AlreadyDecided) else "error")
+        return redirect(back)
+    db.session.commit()
+    flash(_("The change is approved and the roster updated.") if action == "approve"
+          else _("The change is rejected; the roster keeps its values."), "success")
+    return redirect(back)
+
+
+@bp.post("/proposals/<int:proposal_id>/approve", endpoint="approve_proposal")
+@requires(Permission.APPROVE_ENROLMENT)
+def approve_proposal(proposal_id):
+    """Approve a proposed correction or removal (it is applied to the roster)."""
+    return _decide_proposal(proposal_id, DecisionForm(), "approve")
+
+
+@bp.post("/proposals/<int:proposal_id>/reject", endpoint="reject_proposal")
+@requires(Permission.APPROVE_ENROLMENT)
+def reject_proposal(proposal_id):
+    """Reject a proposed correction or removal with a reason."""
+    return _decide_proposal(proposal_id, RejectForm(), "reject")
+
+
+# ---- station staff: corrections, moves, removals, resubmission ----------------------------------
+
+
+def _field_error(form, error: roster.RosterError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+def _render_change(template: str, form, contact: Contact, **context):
+    db.session.rollback()
+    status = 400 if form.is_submitted() else 200
+    return render_template(template, form=form, contact=contact, place=contact.place, **context), status
+
+
+def _proposal_made(contact: Contact, message: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("roster.contact", contact_id=contact.id))
+
+
+def _require_active(contact: Contact):
+    if contact.status != ContactStatus.ACTIVE:
+        flash(_("Only contacts in the roster (active) can be changed."), "error")
+        return redirect(url_for("roster.contact", contact_id=contact.id))
+    return None
+
+
+@bp.route("/contacts/<int:contact_id>/correct", methods=["GET", "POST"], endpoint="correct")
+@requires(Permission.PROPOSE_CORRECTION)
+def correct(contact_id):
+    """Propose new values for an active contact; the roster keeps the old ones until approved."""
+    contact = _contact_or_404(contact_id)
+    refused = _require_active(contact)
+    if refused:
+        return refused
+    form = CorrectionForm(data={
+        "name": contact.name, "name_other": contact.name_other, "mobile": contact.mobile or "",
+        "mobile_alt": contact.mobile_alt or "", "whatsapp": contact.whatsapp, "category": contact.category.value,
+    })
+    if form.validate_on_submit():
+        try:
+            enrolment.propose_correction(current_user, contact.id, form.details(contact))
+        except roster.RosterError as error:
+            _field_error(form, error)
+        except (WorkflowError, InvalidTransition) as error:
+            form.form_errors.append(_refusal(error))
+        else:
+            return _proposal_made(contact, _("Correction proposed. The roster keeps the current values "
+                                             "until the ASP approves it."))
+    return _render_change("enrolment/correct.html", form, contact)
+
+
+@bp.route("/contacts/<int:contact_id>/move", methods=["GET", "POST"], endpoint="move")
+@requires(Permission.PROPOSE_CORRECTION)
+def move(contact_id):
+    """Propose moving an active contact to another village or ward of the same station."""
+    contact = _contact_or_404(contact_id)
+    refused = _require_active(contact)
+    if refused:
+        return refused
+    form = MoveForm()
+    station = contact.place.station
+    places = [p for p in enrolment.station_places(current_user, station) if p.id != contact.place_id] if station else []
+    form.place.choices = [SelectChoice("", _("Choose a village"))] + [SelectChoice(str(p.id), localised_name(p))
+                                                                 for p in places]
+    if form.validate_on_submit():
+        place = scoped_get_or_404(Place, as_int(form.place.data) or 0)
+        try:
+            enrolment.propose_move(current_user, contact.id, place)
+        except (WorkflowError, InvalidTransition) as error:
+            form.form_errors.append(_refusal(error))
+        else:
+            return _proposal_made(contact, _("Move proposed. The contact stays in %(place)s until the ASP approves it.",
+                                             place=localised_name(contact.place)))
+    return _render_change("enrolment/move.html", form, contact, places=places)
+
+
+@bp.route("/contacts/<int:contact_id>/remove", methods=["GET", "POST"], endpoint="remove")
+@requires(Permission.PROPOSE_CORRECTION)
+def remove(contact_id):
+    """Propose taking an active contact off the roster (moved, deceased, unreachable...)."""
+    contact = _contact_or_404(contact_id)
+    refused = _require_active(contact)
+    if refused:
+        return refused
+    form = RemovalForm()
+    if form.validate_on_submit():
+        try:
+            enrolment.propose_removal(current_user, contact.id, InactiveReason(form.reason.data), form.note.data)
+        except (WorkflowError, InvalidTransition) as error:
+            form.form_errors.append(_refusal(error))
+        else:
+            return _proposal_made(contact, _("Removal proposed. The contact stays in the roster until the ASP "
+                                             "approves it."))
+    return _render_change("enrolment/remove.html", form, contact)
+
+
+@bp.route("/contacts/<int:contact_id>/resubmit", methods=["GET", "POST"], endpoint="resubmit")
+@requires(Permission.ENROL_CONTACT)
+def resubmit(contact_id):
+    """Correct a rejected enrolment and send it for approval again."""
+    contact = _contact_or_404(contact_id)
+    if contact.status != ContactStatus.REJECTED:
+        flash(_("Only a rejected enrolment can be sent again."), "error")
+        return redirect(url_for("roster.contact", contact_id=contact.id))
+    form = EnrolForm(obj=contact)
+    del form.confirm_duplicate
+    if not current_user.can(Permission.VIEW_CONFIDENTIAL):
+        del form.confidential
+    form.submit.label.text = _("Send for approval again")
+    if form.validate_on_submit():
+        try:
+            enrolment.resubmit(current_user, contact.id, form.details())
+        except roster.RosterError as error:
+            _field_error(form, error)
+        except (AlreadyDecided, WorkflowError, InvalidTransition) as error:
+            form.form_errors.append(_refusal(error))
+        else:
+            db.session.commit()
+            flash(_("%(name)s is sent for approval again.", name=contact.display_name()), "success")
+            return redirect(url_for("enrolment.mine"))
+    return _render_change("enrolment/resubmit.html", form, contact)
+
+
+@bp.route("/contacts/<int:contact_id>/erase", methods=["GET", "POST"], endpoint="erase")
+@requires(Permission.MANAGE_ROSTER)
+def erase(contact_id):
+    """Erase a contact's personal data on the citizen's request; the history stays."""
+    contact = _contact_or_404(contact_id)
+    if contact.erased_at is not None:
+        flash(_("This contact's personal data has already been erased."), "error")
+        return redirect(url_for("enrolment.history", contact_id=contact.id))
+    form = EraseForm()
+    if form.validate_on_submit():
+        try:
+            enrolment.erase(current_user, contact.id, form.note.data)
+        except WorkflowError as error:
+            form.form_errors.append(_refusal(error))
+        else:
+            db.session.commit()
+            flash(_("The personal data is erased. The history of the record is kept."), "success")
+            return redirect(url_for("enrolment.history", contact_id=contact.id))
+    return _render_change("enrolment/erase.html", form, contact)
+
+
+# ---- own submissions and history ---------------------------------------------------------------
+
+
+@bp.get("/mine", endpoint="mine")
+@requires(Permission.ENROL_CONTACT)
+def show_mine():
+    """List the officer's own enrolments and proposals with their outcomes, newest first."""
+    pager = enrolment.my_submissions(current_user, page=_page())
+    proposals = enrolment.my_proposals(current_user) if _page() == 1 else []
+    return render_template("enrolment/mine.html", pager=pager, proposals=proposals)
+
+
+@bp.get("/contacts/<int:contact_id>/history", endpoint="history")
+@requires(Permission.VIEW_ROSTER)
+def show_history(contact_id):
+    """Show a contact's timeline from the audit trail: enrolment, decisions, changes, reveals."""
+    contact = _contact_or_404(contact_id)
+    return render_template("enrolment/history.html", contact=contact, place=contact.place,
+                           entries=enrolment.contact_history(contact))

@@ -1,0 +1,1 @@
+"""Village rosters: respected citizens of each place, enrolling them, and protected numbers."""

@@ -1,0 +1,226 @@
+"""The roster pages: a village's respected citizens, one contact, enrolling, and revealing numbers.
+
+Places and contacts are loaded through the scope helpers, so anything outside the signed-in
+post's subtree answers 404 like a record that does not exist. Numbers are shown in full to
+station posts and to posts that revealed them with a reason (``cplan.services.roster``); every
+page that shows contacts writes one audit event, committed with nothing else in the request.
+Pages that record a view are rendered before the commit, so an event is kept only for a page
+that was actually produced.
+"""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from cplan.access import requires
+from cplan.blueprints.roster.forms import EnrolForm, RevealForm
+from cplan.errors import render_error
+from cplan.extensions import db
+from cplan.models.geo import Place
+from cplan.models.roster import Contact, ContactStatus
+from cplan.services import places as place_service
+from cplan.services import roster
+from cplan.services.errors import NotInScope
+from cplan.services.permissions import Permission
+from cplan.services.phone import mask_mobile
+from cplan.services.scope import scoped_get_or_404
+
+bp = Blueprint("roster", __name__, url_prefix="/roster")
+
+
+@bp.app_template_global("roster_label")
+def roster_label(kind, value):
+    """Templates everywhere: ``roster_label("category", contact.category)``."""
+    return roster.label(kind, value)
+
+
+@bp.app_template_filter("ist_date")
+def ist_date(value):
+    """A UTC datetime's date in IST (a date is shown as it is)."""
+    if value is None:
+        return ""
+    return format_date(value, "medium")
+
+
+bp.add_app_template_global(mask_mobile, "mask_mobile")
+
+
+@bp.errorhandler(NotInScope)
+def not_in_scope(error):
+    """A service found the record outside the post's subtree: nothing changes, and it looks
+    exactly like a record that does not exist."""
+    db.session.rollback()
+    return render_error(404)
+
+
+# ---- loading ---------------------------------------------------------------------------------
+
+
+def _contact_or_404(contact_id: int) -> Contact:
+    try:
+        return roster.get_visible_contact(current_user, contact_id)
+    except NotInScope:
+        abort(404)
+
+
+def _holder_trail(place: Place) -> list:
+    holder = place.station or place.district
+    return place_service.ancestors(holder) + [holder]
+
+
+def _village_context(place: Place) -> dict:
+    """Everything the village page shows, and the counts its audit event records."""
+    grouped = roster.place_roster(current_user, place)
+    active = grouped[ContactStatus.ACTIVE]
+    pending = grouped[ContactStatus.PENDING] if roster.sees_pending(current_user) else []
+    full = roster.full_number_ids(current_user, place, active + pending)
+    return {
+        "place": place,
+        "ancestors": _holder_trail(place),
+        "active": active,
+        "pending": pending,
+        "full": full,
+        "target": roster.coverage_target(),
+        "masked_any": any(contact.id not in full for contact in active + pending),
+        "reveal_minutes": roster.reveal_minutes(),
+    }
+
+
+def _render_village(place: Place, reveal_form: RevealForm, status: int = 200):
+    context = _village_context(place)
+    page = render_template("roster/place.html", reveal_form=reveal_form, **context)
+    roster.record_roster_view(place, active=len(context["active"]), pending=len(context["pending"]),
+                              full_numbers=len(context["full"]))
+    db.session.commit()
+    return page, status
+
+
+# ---- pages -----------------------------------------------------------------------------------
+
+
+@bp.get("/places/<int:place_id>", endpoint="place")
+@requires(Permission.VIEW_ROSTER)
+def show_place(place_id):
+    """Show a village's or ward's respected citizens, with call and WhatsApp links."""
+    place = scoped_get_or_404(Place, place_id)
+    return _render_village(place, RevealForm(formdata=None))
+
+
+@bp.post("/places/<int:place_id>/reveal", endpoint="reveal_place")
+@requires(Permission.VIEW_ROSTER)
+def reveal_place(place_id):
+    """Reveal the full numbers of a whole village for a while, with a stated reason."""
+    place = scoped_get_or_404(Place, place_id)
+    form = RevealForm()
+    if form.validate():
+        try:
+            count = roster.reveal_place(current_user, place, form.reveal_reason())
+        except roster.RosterError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Numbers shown for %(count)s contacts for the next %(minutes)s minutes.",
+                    count=count, minutes=roster.reveal_minutes()), "success")
+            return redirect(url_for("roster.place", place_id=place.id))
+    db.session.rollback()
+    return render_template("roster/reveal.html", form=form, place=place, contact=None,
+                           action=url_for("roster.reveal_place", place_id=place.id),
+                           back=url_for("roster.place", place_id=place.id),
+                           reveal_minutes=roster.reveal_minutes()), 400
+
+
+@bp.get("/contacts/<int:contact_id>", endpoint="contact")
+@requires(Permission.VIEW_ROSTER)
+def show_contact(contact_id):
+    """Show one contact: numbers, status, consent record, who enrolled them and when."""
+    contact = _contact_or_404(contact_id)
+    full = contact.id in roster.full_number_ids(current_user, contact.place, [contact])
+    page = render_template(
+        "roster/contact.html", contact=contact, place=contact.place, ancestors=_holder_trail(contact.place),
+        full=full, reveal_form=RevealForm(formdata=None), reveal_minutes=roster.reveal_minutes(),
+    )
+    roster.record_contact_view(contact, full_number=full)
+    db.session.commit()
+    return page
+
+
+@bp.post("/contacts/<int:contact_id>/reveal", endpoint="reveal_contact")
+@requires(Permission.VIEW_ROSTER)
+def reveal_contact(contact_id):
+    """Reveal one contact's full numbers for a while, with a stated reason."""
+    contact = _contact_or_404(contact_id)
+    form = RevealForm()
+    if form.validate():
+        try:
+            roster.reveal_contact(current_user, contact, form.reveal_reason())
+        except roster.RosterError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Numbers shown for the next %(minutes)s minutes.", minutes=roster.reveal_minutes()), "success")
+            return redirect(url_for("roster.contact", contact_id=contact.id))
+    db.session.rollback()
+    return render_template("roster/reveal.html", form=form, place=contact.place, contact=contact,
+                           action=url_for("roster.reveal_contact", contact_id=contact.id),
+                           back=url_for("roster.contact", contact_id=contact.id),
+                           reveal_minutes=roster.reveal_minutes()), 400
+
+
+@bp.route("/places/<int:place_id>/enrol", methods=["GET", "POST"], endpoint="enrol")
+@requires(Permission.ENROL_CONTACT)
+def enrol(place_id):
+    """Enrol a respected citizen for a village of the post's station (pending until approved)."""
+    place = scoped_get_or_404(Place, place_id)
+    if place.station_id is None or not current_user.unit.contains_path(place.unit_path):
+        abort(404)
+    if place.uninhabited:
+        flash(_("Nobody lives in this place; contacts cannot be enrolled here."), "error")
+        return redirect(url_for("roster.place", place_id=place.id))
+    form = EnrolForm()
+    if not current_user.can(Permission.VIEW_CONFIDENTIAL):
+        del form.confidential
+    duplicates, elsewhere = [], []
+    if form.validate_on_submit():
+        details = form.details()
+        try:
+            duplicates, elsewhere = _duplicates(details)
+            if (duplicates or elsewhere) and not form.confirm_duplicate.data:
+                form.confirm_duplicate.errors = [
+                    _("This number already belongs to the contacts listed above. Tick the box to save anyway.")
+                ]
+            else:
+                contact = roster.enrol(current_user, place, details)
+        except roster.RosterError as error:
+            _field_error(form, error)
+        else:
+            if not form.confirm_duplicate.errors:
+                db.session.commit()
+                flash(_("%(name)s is enrolled and waits for approval.", name=contact.name), "success")
+                return redirect(url_for("roster.place", place_id=place.id))
+    db.session.rollback()
+    status = 400 if form.is_submitted() else 200
+    return render_template("roster/enrol.html", form=form, place=place, ancestors=_holder_trail(place),
+                           duplicates=duplicates, elsewhere=elsewhere), status
+
+
+def _duplicates(details) -> tuple[list[Contact], list[tuple[str, str]]]:
+    """Visible contacts already holding the mobile or alternate number, and the (village, station)
+    of those elsewhere in the district the post cannot open (raises RosterError on a bad number,
+    so the message lands beside its field)."""
+    clean = roster.clean(details)
+    numbers = [clean.mobile] + ([clean.mobile_alt] if clean.mobile_alt else [])
+    found: dict[int, Contact] = {}
+    elsewhere: set[tuple[str, str]] = set()
+    for number in numbers:
+        found.update({contact.id: contact for contact in roster.contacts_with_number(number, current_user)})
+        elsewhere.update(roster.places_holding_number_elsewhere(number, current_user))
+    return list(found.values()), sorted(elsewhere)
+
+
+def _field_error(form, error: roster.RosterError) -> None:
+    """Show a service's refusal beside its field, or above the form when it names none."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error)]
+    else:
+        form.form_errors.append(str(error))

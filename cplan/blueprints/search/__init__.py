@@ -1,0 +1,1 @@
+"""Search across the post's scope: places and contacts by name, number or LGD code."""

@@ -1,0 +1,53 @@
+"""The search page: places first, then contacts, of the signed-in post's scope.
+
+Contacts are read only through ``roster.visible_condition`` (scope and the confidential
+rule); numbers are shown in full only to station posts (``roster.sees_full_numbers``), and
+such a result page is recorded in the audit trail like a roster view.
+"""
+import re
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from cplan.access import requires
+from cplan.blueprints.search.forms import SearchForm
+from cplan.extensions import db
+from cplan.services import audit, roster, search
+from cplan.services.permissions import Permission
+from cplan.templating import current_language
+
+bp = Blueprint("search", __name__, url_prefix="/search")
+
+NUMBER = re.compile(r"[0-9]{1,6}")
+
+
+def number_arg(name: str, default: int | None) -> int | None:
+    """A positive query argument of ASCII digits; anything else gives ``default``."""
+    value = request.args.get(name, "")
+    return max(1, int(value)) if NUMBER.fullmatch(value) else default
+
+
+@bp.get("", endpoint="index")
+@requires(Permission.VIEW_ROSTER)
+def search_everything():
+    """Find places and contacts in scope by name (either script), mobile number or LGD code."""
+    form = SearchForm(formdata=request.args)
+    results = too_short = None
+    full_numbers = roster.sees_full_numbers(current_user)
+    if form.q.data and form.validate():
+        try:
+            results = search.find(
+                form.q.data, current_user.unit, roster.visible_condition(current_user),
+                page=number_arg("page", 1), per_page=number_arg("per_page", None),
+                language=current_language(),
+            )
+        except search.QueryTooShort:
+            too_short = True
+    if results is not None and results.contacts and full_numbers:
+        # Full numbers on screen: who saw which citizens is kept, as for a roster view
+        # (ids only; the query itself may be a citizen's number and is not recorded).
+        audit.record("roster.search_viewed", unit=current_user.unit,
+                     detail={"contact_ids": [contact.id for contact in results.contacts]})
+        db.session.commit()
+    return render_template("search/index.html", form=form, results=results, too_short=too_short,
+                           full_numbers=full_numbers, per_page=number_arg("per_page", None))

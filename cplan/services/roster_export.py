@@ -1,0 +1,272 @@
+"""Station group lists: a station's or one village's *active* contacts as CSV, XLSX or vCard.
+
+For the station WhatsApp group and the phone of the officer who runs it. Posts with
+EXPORT_ROSTER (SHO, ASP, SP office) export within their subtree; confidential contacts are left
+out unless the post has VIEW_CONFIDENTIAL. The export carries full numbers (that is its
+purpose), so it needs a stated reason and writes one ``roster.exported`` audit event (format,
+scope, row count, reason; never names or numbers) in the same transaction.
+
+Spreadsheet formula injection: a cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return is a formula to Excel and LibreOffice. In CSV such a cell gets a leading
+apostrophe (the OWASP advice). Phone numbers are E.164 and start with ``+``: a spreadsheet would
+read ``+919876543210`` as the number 919876543210 (shown as 9.19877E+11), so they get the
+apostrophe too and stay text. In XLSX every cell is written as a string cell (type ``s``), which
+no spreadsheet evaluates. Nothing is written to disk: the caller sends the bytes as a download.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from cplan.access import Principal
+from cplan.extensions import db
+from cplan.models.base import utcnow
+from cplan.models.geo import Place, Unit, UnitKind
+from cplan.models.roster import Contact, ContactStatus
+from cplan.services import audit, roster
+from cplan.services.errors import DomainError, NotInScope
+from cplan.services.geo import in_subtree
+from cplan.services.permissions import Permission
+from cplan.services.roster_import import UTF8_BOM, XLSX_MIMETYPE, category_name
+
+FORMATS = ("csv", "xlsx", "vcf")
+MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MIMETYPE, "vcf": "text/vcard; charset=utf-8"}
+REASONS = {
+    "whatsapp_group": _l("Station WhatsApp group"),
+    "election": _l("Election preparation"),
+    "law_and_order": _l("Law-and-order situation or rumour"),
+    "verification": _l("Re-verification of the roster"),
+    "other": _l("Other (explain below)"),
+}
+MIN_NOTE_LENGTH = 5
+MAX_NOTE_LENGTH = 200
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+VCARD_LINE_OCTETS = 75
+# Characters an XLSX file cannot hold (control characters other than tab, LF and CR).
+_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_VCARD_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", ";": "\\;", "\n": "\\n", "\r": ""})
+
+
+class ExportError(DomainError):
+    """The export was refused; the message says why (translatable)."""
+
+
+@dataclass
+class ExportFile:
+    """A finished export, ready to send as an attachment."""
+
+    filename: str
+    mimetype: str
+    content: bytes
+    rows: int
+
+
+# ---- what is exported ------------------------------------------------------------------------
+
+
+def stations_in_scope(principal: Principal) -> list[Unit]:
+    """The stations whose list the post may export (a station post: its own)."""
+    unit = principal.unit
+    if unit.kind == UnitKind.STATION:
+        return [unit]
+    return list(db.session.scalars(
+        select(Unit).where(Unit.kind == UnitKind.STATION, in_subtree(Unit.path, unit)).order_by(Unit.name_en)
+    ))
+
+
+def station_in_scope(principal: Principal, station_id: int) -> Unit:
+    station = db.session.scalar(select(Unit).where(
+        Unit.id == station_id, Unit.kind == UnitKind.STATION, in_subtree(Unit.path, principal.unit)))
+    if station is None:
+        raise NotInScope()
+    return station
+
+
+def place_in_scope(principal: Principal, place_id: int) -> Place:
+    place = db.session.scalar(select(Place).where(
+        Place.id == place_id, Place.station_id.is_not(None), in_subtree(Place.unit_path, principal.unit)))
+    if place is None:
+        raise NotInScope()
+    return place
+
+
+def active_contacts(principal: Principal, station: Unit | None = None, place: Place | None = None) -> list[Contact]:
+    """The active contacts of a station or a place that the post may see, by place then name."""
+    query = (
+        select(Contact).join(Contact.place).options(joinedload(Contact.place))
+        .where(Contact.status == ContactStatus.ACTIVE, Contact.erased_at.is_(None),
+               Contact.mobile.is_not(None), roster.visible_condition(principal))
+    )
+    if place is not None:
+        query = query.where(Contact.place_id == place.id)
+    else:
+        query = query.where(in_subtree(Contact.unit_path, station))
+    return list(db.session.scalars(query.order_by(Place.name_en, Place.id, Contact.name, Contact.id)))
+
+
+# ---- the export ----------------------------------------------------------------------------
+
+
+def export(principal: Principal, file_format: str, reason: str, note: str, *,
+           station: Unit | None = None, place: Place | None = None, language: str = "en") -> ExportFile:
+    """Build the file and write the audit event (flush only). ``station`` or ``place`` is the scope,
+    already loaded through ``station_in_scope`` / ``place_in_scope``."""
+    if not principal.can(Permission.EXPORT_ROSTER):
+        raise ExportError(_l("Your post cannot export contact lists."))
+    if file_format not in FORMATS:
+        raise ExportError(_l("Choose a file format."))
+    note = " ".join((note or "").split())
+    if reason not in REASONS:
+        raise ExportError(_l("Choose the reason for this export."))
+    if len(note) < MIN_NOTE_LENGTH:
+        raise ExportError(_l("Say in a few words why you need this list."))
+    if (station is None) == (place is None):
+        raise ExportError(_l("Choose a police station or a place."))
+    target = place if place is not None else station
+    if not principal.unit.contains_path(place.unit_path if place is not None else station.path):
+        raise NotInScope()
+    contacts = active_contacts(principal, station=station, place=place)
+    writer = {"csv": to_csv, "xlsx": to_xlsx, "vcf": to_vcard}[file_format]
+    content = writer(contacts, language)
+    code = (place.lgd_code or f"place{place.id}") if place is not None else (station.code or f"station{station.id}")
+    safe_code = re.sub(r"[^A-Za-z0-9_-]+", "-", code).strip("-") or "list"
+    filename = f"cplan-{safe_code}-{utcnow():%Y%m%d}.{file_format}"
+    audit.record("roster.exported", target=target, detail={
+        "format": file_format, "scope": "place" if place is not None else "station",
+        "rows": len(contacts), "reason": reason,
+        "note": audit.redact_mobiles(note[:MAX_NOTE_LENGTH]),
+        "confidential_included": principal.can(Permission.VIEW_CONFIDENTIAL),
+    })
+    return ExportFile(filename, MIMETYPES[file_format], content, len(contacts))
+
+
+# ---- the three formats ---------------------------------------------------------------------
+
+HEADERS = {
+    "en": ["place_lgd_code", "place", "name", "name_other_script", "mobile", "mobile_alt",
+           "whatsapp", "category", "address"],
+    "hi": ["स्थान एलजीडी कोड", "स्थान", "नाम", "दूसरी लिपि में नाम", "मोबाइल", "वैकल्पिक मोबाइल",
+           "व्हाट्सऐप", "श्रेणी", "पता"],
+}
+
+
+def _other_name(contact: Contact, language: str) -> str:
+    shown = contact.display_name(language)
+    return contact.name if shown != contact.name else contact.name_other
+
+
+def rows_of(contacts: list[Contact], language: str) -> list[list[str]]:
+    """The table every spreadsheet format writes: one row of text per contact."""
+    yes, no = ("हाँ", "नहीं") if language == "hi" else ("yes", "no")
+    return [
+        [contact.place.lgd_code or "", contact.place.display_name(language), contact.display_name(language),
+         _other_name(contact, language), contact.mobile or "", contact.mobile_alt or "",
+         yes if contact.whatsapp else no, category_name(contact.category, language), contact.address or ""]
+        for contact in contacts
+    ]
+
+
+def inert(value: str) -> str:
+    """A CSV cell a spreadsheet will not evaluate: a leading apostrophe before a formula start."""
+    value = value or ""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def to_csv(contacts: list[Contact], language: str = "en") -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADERS.get(language, HEADERS["en"]))
+    for row in rows_of(contacts, language):
+        writer.writerow([inert(value) for value in row])
+    # The byte-order mark makes Excel read Devanagari as UTF-8.
+    return UTF8_BOM + buffer.getvalue().encode("utf-8")
+
+
+def to_xlsx(contacts: list[Contact], language: str = "en") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "contacts" if language != "hi" else "संपर्क"
+    for row_number, row in enumerate([HEADERS.get(language, HEADERS["en"]), *rows_of(contacts, language)], start=1):
+        for column_number, value in enumerate(row, start=1):
+            cell = sheet.cell(row=row_number, column=column_number)
+            cell.value = _ILLEGAL_XLSX.sub("", value or "")
+            # openpyxl makes "=..." a formula cell; a string cell is never evaluated.
+            cell.data_type = "s"
+            cell.number_format = "@"
+            if row_number == 1:
+                cell.font = Font(bold=True)
+    for letter, width in zip("ABCDEFGHI", (12, 20, 24, 24, 16, 16, 9, 22, 30), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def vcard_escape(value: str) -> str:
+    """Escape a vCard 3.0 text value (RFC 2426: backslash, comma, semicolon, newline)."""
+    return (value or "").translate(_VCARD_ESCAPES)
+
+
+def fold(line: str) -> str:
+    """Fold a content line at 75 octets (continuation lines start with a space), never inside
+    a UTF-8 character."""
+    encoded_length = len(line.encode("utf-8"))
+    if encoded_length <= VCARD_LINE_OCTETS:
+        return line
+    parts, current, size = [], "", 0
+    limit = VCARD_LINE_OCTETS
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            parts.append(current)
+            current, size = "", 0
+            limit = VCARD_LINE_OCTETS - 1  # the leading space counts
+        current += char
+        size += width
+    parts.append(current)
+    return "\r\n ".join(parts)
+
+
+def _name_parts(name: str) -> tuple[str, str]:
+    """(family, given): the last word is taken as the family name, as on most Indian names."""
+    words = name.split()
+    if len(words) < 2:
+        return "", name
+    return words[-1], " ".join(words[:-1])
+
+
+def to_vcard(contacts: list[Contact], language: str = "en") -> bytes:
+    """vCard 3.0, one card per contact: the name in the reader's script with the other in
+    brackets, the mobile (and alternate) as cell numbers, a note with place and category."""
+    lines: list[str] = []
+    for contact in contacts:
+        shown = contact.display_name(language)
+        other = _other_name(contact, language)
+        family, given = _name_parts(shown)
+        full = f"{shown} ({other})" if other and other != shown else shown
+        place = contact.place.display_name(language)
+        note = f"{place} · {category_name(contact.category, language)}"
+        if contact.place.lgd_code:
+            note += f" · LGD {contact.place.lgd_code}"
+        card = [
+            "BEGIN:VCARD",
+            "VERSION:3.0",
+            f"N:{vcard_escape(family)};{vcard_escape(given)};;;",
+            f"FN:{vcard_escape(full)}",
+            f"TEL;TYPE=CELL:{contact.mobile}",
+        ]
+        if contact.mobile_alt:
+            card.append(f"TEL;TYPE=CELL:{contact.mobile_alt}")
+        card += [f"NOTE:{vcard_escape(note)}", "CATEGORIES:C-Plan", "END:VCARD"]
+        lines += [fold(line) for line in card]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8") if lines else b""
