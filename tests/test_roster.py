@@ -364,3 +364,25 @@ def test_roster_scope_truth_table(client, login_as, world, who, place, allowed):
 def test_the_state_administrator_cannot_read_rosters(client, login_as, world, make_officer, state):
     login_as(make_officer("state_admin", state))
     assert client.get(village_url(world)).status_code == 403
+
+
+def test_the_asp_marks_a_contact_confidential_and_the_station_no_longer_sees_it(
+        client, db, make_district, make_station, make_place, make_officer, login_as):
+    from cplan.models import AuditEvent, Contact, ContactCategory, ContactStatus, Script
+
+    district = make_district("Baghpat", code="124")
+    station = make_station(district, "Baraut")
+    place = make_place("BIJROL", station=station, lgd_code="119300")
+    contact = Contact(place=place, unit_path=place.unit_path, name="Source One", name_script=Script.LATIN,
+                      mobile="+919876543210", category=ContactCategory.OTHER, status=ContactStatus.ACTIVE)
+    db.session.add(contact)
+    constable = make_officer("constable", station)
+    asp = make_officer("asp", district)
+    login_as(asp)
+    response = client.post(f"/roster/contacts/{contact.id}/confidential", data={"confidential": "1"})
+    assert response.status_code == 302
+    assert db.session.get(Contact, contact.id).confidential
+    assert db.session.query(AuditEvent).filter_by(action="roster.confidential_set").count() == 1
+    login_as(constable)
+    assert client.get(f"/roster/contacts/{contact.id}").status_code == 404
+    assert client.post(f"/roster/contacts/{contact.id}/confidential", data={"confidential": "0"}).status_code == 403

@@ -468,3 +468,23 @@ def enrol(principal: Principal, place: Place, details: ContactDetails) -> Contac
 def index_contact(contact: Contact) -> None:
     """Make the contact findable by any spelling of its name."""
     search.index_names(CONTACT_SEARCH_KIND, contact.id, contact.unit_path, contact.name, contact.name_other)
+
+
+def set_confidential(principal: Principal, contact: Contact, confidential: bool) -> Contact:
+    """Mark a contact confidential (visible from the ASP upwards only) or open it again.
+
+    Only posts that manage the roster and may see confidential contacts (ASP, SP office) decide
+    this: station staff who enrol a source cannot hide it from themselves by mistake.
+    """
+    if not (principal.can(Permission.MANAGE_ROSTER) and principal.can(Permission.VIEW_CONFIDENTIAL)):
+        raise RosterError(_l("Your post cannot do this."))
+    if not principal.unit.contains_path(contact.unit_path):
+        raise NotInScope()
+    if contact.confidential == confidential:
+        return contact
+    contact.confidential = confidential
+    contact.version += 1
+    db.session.flush()
+    audit.record("roster.confidential_set" if confidential else "roster.confidential_cleared",
+                 target=contact, unit=contact.place.station)
+    return contact

@@ -7,7 +7,7 @@ page that shows contacts writes one audit event, committed with nothing else in 
 Pages that record a view are rendered before the commit, so an event is kept only for a page
 that was actually produced.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -164,6 +164,24 @@ def reveal_contact(contact_id):
                            action=url_for("roster.reveal_contact", contact_id=contact.id),
                            back=url_for("roster.contact", contact_id=contact.id),
                            reveal_minutes=roster.reveal_minutes()), 400
+
+
+@bp.post("/contacts/<int:contact_id>/confidential", endpoint="set_confidential")
+@requires(Permission.MANAGE_ROSTER)
+def set_confidential(contact_id):
+    """Mark a contact confidential (ASP upwards only) or open it to the station again."""
+    contact = _contact_or_404(contact_id)
+    wanted = request.form.get("confidential") == "1"
+    try:
+        roster.set_confidential(current_user, contact, wanted)
+    except roster.RosterError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("The contact is now confidential.") if wanted else _("The contact is no longer confidential."),
+              "success")
+    return redirect(url_for("roster.contact", contact_id=contact.id))
 
 
 @bp.route("/places/<int:place_id>/enrol", methods=["GET", "POST"], endpoint="enrol")
