@@ -40,6 +40,9 @@ class DefaultConfig:
     REVEAL_MINUTES = 15
     # Enrolments waiting longer than this are highlighted in the approval queue.
     ENROLMENT_SLA_DAYS = 7
+    # Incidents: the first verification call is due within, and a verdict within.
+    INCIDENT_FIRST_CALL_MINUTES = 30
+    INCIDENT_VERDICT_HOURS = 6
     # Where the reference data sets live (relative to the project root).
     SHARED_DATA_DIR = None
 

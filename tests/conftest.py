@@ -85,9 +85,11 @@ def app(_schema, database_url, tmp_path):
 
 
 def _empty_all_tables():
-    # audit_events refuses row DELETEs by trigger; PostgreSQL's TRUNCATE is not a row delete,
-    # on SQLite the triggers are dropped and re-installed inside the same transaction.
+    # audit_events and timeline_entries refuse row DELETEs by trigger; PostgreSQL's TRUNCATE
+    # is not a row delete, on SQLite the triggers are dropped and re-installed inside the same
+    # transaction.
     from cplan.models.audit import drop_triggers, install_triggers
+    from cplan.models.incidents import drop_timeline_triggers, install_timeline_triggers
 
     tables = list(reversed(_db.metadata.sorted_tables))
     with _db.engine.begin() as connection:
@@ -96,11 +98,13 @@ def _empty_all_tables():
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             drop_triggers(connection)
+            drop_timeline_triggers(connection)
             # units and places refer to each other (a station's HQ place): break the cycle first.
             connection.execute(text("UPDATE units SET hq_place_id = NULL"))
             for table in tables:
                 connection.execute(table.delete())
             install_triggers(connection)
+            install_timeline_triggers(connection)
 
 
 @pytest.fixture

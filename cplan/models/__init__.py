@@ -18,6 +18,18 @@ from cplan.models.geo import (
     Unit,
     UnitKind,
 )
+from cplan.models.incidents import (
+    CallOutcome,
+    EntryKind,
+    Incident,
+    IncidentKind,
+    IncidentPlace,
+    IncidentSerial,
+    IncidentSource,
+    IncidentStatus,
+    Severity,
+    TimelineEntry,
+)
 from cplan.models.roster import (
     Contact,
     ContactCategory,
@@ -34,6 +46,16 @@ from cplan.models.search import SearchToken
 __all__ = [
     "AuditEvent",
     "AuditOutcome",
+    "CallOutcome",
+    "EntryKind",
+    "Incident",
+    "IncidentKind",
+    "IncidentPlace",
+    "IncidentSerial",
+    "IncidentSource",
+    "IncidentStatus",
+    "Severity",
+    "TimelineEntry",
     "Contact",
     "ContactCategory",
     "ContactProposal",

@@ -1,0 +1,619 @@
+"""Incidents: reporting, verification calls, verdicts, supervision and tips.
+
+Every function here changes state in the caller's transaction (flush, never commit) and writes
+an audit event (``incident.*``) next to the change. Audit details name citizens by id only,
+never by name or number; what a citizen said is kept on the incident's timeline, not in the trail.
+
+The status workflow is ``TRANSITIONS``; anything else raises ``InvalidTransition``. A status
+change names the ``version`` the officer saw and is a compare-and-set UPDATE, so two officers
+cannot both move the same incident. The "being handled by" marker is claimed the same way.
+
+Scope: a post sees an incident when one of its places lies in the post's subtree (an incident
+spanning two stations is visible to both), or when the post's unit contains the incident's
+district (district, range, zone and state posts). Confidential incidents (tips) need
+``VIEW_CONFIDENTIAL`` (ASP upwards). Anything else is ``NotInScope`` (the pages answer 404).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import Select, and_, exists, false, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cplan.access import Principal
+from cplan.extensions import db
+from cplan.models.base import utcnow
+from cplan.models.geo import Place, Unit, UnitKind
+from cplan.models.incidents import (
+    ANSWERED_OUTCOMES,
+    VERDICT_STATUSES,
+    CallOutcome,
+    EntryKind,
+    Incident,
+    IncidentKind,
+    IncidentPlace,
+    IncidentSerial,
+    IncidentSource,
+    IncidentStatus,
+    Severity,
+    TimelineEntry,
+)
+from cplan.models.roster import Contact, ContactStatus
+from cplan.services import audit, roster
+from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
+from cplan.services.geo import in_subtree
+from cplan.services.permissions import Permission
+
+IST = ZoneInfo("Asia/Kolkata")
+S = IncidentStatus
+
+# status -> the statuses it may move to. A verdict may be revisited (back to verifying); a
+# report found false may be closed without action; a closed incident may be reopened.
+TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
+    S.NEW: frozenset({S.VERIFYING}),
+    S.VERIFYING: frozenset({S.VERIFIED_TRUE, S.FOUND_FALSE, S.UNCONFIRMED}),
+    S.VERIFIED_TRUE: frozenset({S.ACTION_TAKEN, S.VERIFYING}),
+    S.FOUND_FALSE: frozenset({S.ACTION_TAKEN, S.CLOSED, S.VERIFYING}),
+    S.UNCONFIRMED: frozenset({S.ACTION_TAKEN, S.VERIFYING}),
+    S.ACTION_TAKEN: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset({S.VERIFYING}),  # reopening, recorded as incident.reopened
+}
+
+# A claim on an incident lapses after this long and may be taken over.
+CLAIM_LAPSES_AFTER = timedelta(hours=2)
+DEFAULT_FIRST_CALL_MINUTES = 30
+DEFAULT_VERDICT_HOURS = 6
+# Posts whose unit holds whole districts: they see every incident of those districts.
+_ABOVE_STATION = frozenset({UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE, UnitKind.DISTRICT})
+MAX_TEXT = 4000
+
+
+class IncidentError(DomainError):
+    """A rule about incidents refused the action; the message is safe to show."""
+
+
+class IncidentChanged(AlreadyDecided):
+    """Someone else changed the incident since the officer looked at it."""
+
+
+class AlreadyClaimed(AlreadyDecided):
+    """Another officer is handling the incident (and the claim has not lapsed)."""
+
+    def __init__(self, message: str, officer_name: str = "", since: datetime | None = None):
+        super().__init__(message)
+        self.officer_name = officer_name
+        self.since = since
+
+
+# ---- scope ----------------------------------------------------------------------------------
+
+
+def visible_incidents_condition(principal: Principal):
+    """SQL condition: the incidents ``principal`` may see at all."""
+    if not principal.can(Permission.VIEW_INCIDENTS):
+        return false()
+    unit = principal.unit
+    condition = exists(
+        select(IncidentPlace.id).where(
+            IncidentPlace.incident_id == Incident.id, in_subtree(IncidentPlace.unit_path, unit)
+        )
+    )
+    if unit.kind in _ABOVE_STATION:
+        condition = or_(condition, exists(
+            select(Unit.id).where(Unit.id == Incident.district_id, in_subtree(Unit.path, unit))
+        ))
+    if not principal.can(Permission.VIEW_CONFIDENTIAL):
+        condition = and_(condition, Incident.confidential.is_(False))
+    return condition
+
+
+def get_visible(principal: Principal, incident_id: int) -> Incident:
+    """An incident the principal may see, or NotInScope (the view answers 404)."""
+    incident = db.session.scalar(
+        select(Incident).where(Incident.id == incident_id, visible_incidents_condition(principal))
+    )
+    if incident is None:
+        raise NotInScope()
+    return incident
+
+
+def _require(principal: Principal, permission: Permission) -> None:
+    if not principal.can(permission):
+        raise IncidentError("Your post cannot do this.")
+
+
+def _clean_text(text: str, required: bool = False) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise IncidentError("Write something.")
+    return text[:MAX_TEXT]
+
+
+# ---- creating -------------------------------------------------------------------------------
+
+
+def _next_serial(district_id: int, year: int) -> int:
+    """The next serial of ``district_id`` in ``year``; concurrent creators never share one.
+
+    The UPDATE locks the counter row until commit (PostgreSQL) or runs under SQLite's single
+    writer; the first incident of a year inserts the row, and a creator that loses that
+    insert race retries the UPDATE.
+    """
+    key = (IncidentSerial.district_id == district_id, IncidentSerial.year == year)
+    for _attempt in range(3):
+        result = db.session.execute(
+            update(IncidentSerial).where(*key)
+            .values(last_serial=IncidentSerial.last_serial + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            return db.session.scalar(select(IncidentSerial.last_serial).where(*key))
+        try:
+            with db.session.begin_nested():
+                db.session.add(IncidentSerial(district_id=district_id, year=year, last_serial=1))
+            return 1
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not allocate an incident serial")
+
+
+def create_incident(
+    principal: Principal,
+    places: list[Place],
+    kind: IncidentKind | str,
+    severity: Severity | str,
+    occurred_at: datetime,
+    reported_at: datetime,
+    source: IncidentSource | str,
+    summary: str,
+    up112_number: str | None = None,
+    confidential: bool = False,
+) -> Incident:
+    """Open an incident for one or more places of one district, all within the principal's scope."""
+    _require(principal, Permission.MANAGE_INCIDENTS)
+    places = list({place.id: place for place in places}.values())
+    if not places:
+        raise IncidentError("Choose at least one place.")
+    if any(not principal.unit.contains_path(place.unit_path) for place in places):
+        raise NotInScope()
+    if len({place.district_id for place in places}) != 1:
+        raise IncidentError("All places of an incident must be in one district.")
+    if occurred_at > reported_at:
+        raise IncidentError("An incident cannot be reported before it happened.")
+    summary = _clean_text(summary, required=True)
+    up112_number = (up112_number or "").strip() or None
+    if up112_number is not None and not (up112_number.isascii() and up112_number.isalnum()):
+        raise IncidentError("A UP-112 event number has letters and digits only.")
+
+    district = db.session.get(Unit, places[0].district_id)
+    year = reported_at.astimezone(IST).year
+    serial = _next_serial(district.id, year)
+    incident = Incident(
+        reference=f"{district.code or district.id}/{year}/{serial}",
+        district_id=district.id, year=year, serial=serial, up112_number=up112_number,
+        kind=IncidentKind(kind), severity=Severity(severity), source=IncidentSource(source),
+        occurred_at=occurred_at, reported_at=reported_at, summary=summary,
+        status=IncidentStatus.NEW, confidential=bool(confidential), version=1, last_entry_seq=0,
+        created_by_officer_id=principal.officer.id, created_by_post_id=principal.post.id,
+    )
+    db.session.add(incident)
+    for place in places:
+        db.session.add(IncidentPlace(incident=incident, place_id=place.id, unit_path=place.unit_path))
+    db.session.flush()
+    audit.record("incident.created", officer=principal.officer, post=principal.post, target=incident,
+                 unit=district, detail={"reference": incident.reference, "kind": incident.kind.value,
+                                        "severity": incident.severity.value,
+                                        "source": incident.source.value,
+                                        "places": [place.id for place in places],
+                                        "confidential": incident.confidential})
+    return incident
+
+
+def record_tip(principal: Principal, contact_id: int, summary: str, confidential: bool = False,
+               kind: IncidentKind | str = IncidentKind.CRIME,
+               severity: Severity | str = Severity.MEDIUM) -> Incident:
+    """Record what a contact told the police as an incident (source: contact tip) of their place."""
+    contact = roster.get_visible_contact(principal, contact_id)
+    if contact.status != ContactStatus.ACTIVE:
+        raise IncidentError("Only an active contact's information can be recorded as a tip.")
+    now = utcnow()
+    incident = create_incident(principal, [contact.place], kind, severity, now, now,
+                               IncidentSource.CONTACT_TIP, summary, confidential=confidential)
+    _append(principal, incident, EntryKind.NOTE, text="Tip received from a contact.",
+            contact_id=contact.id)
+    audit.record("incident.tip_recorded", officer=principal.officer, post=principal.post,
+                 target=incident, unit=incident.district,
+                 detail={"contact_id": contact.id, "confidential": incident.confidential})
+    return incident
+
+
+# ---- the timeline ---------------------------------------------------------------------------
+
+
+def _append(principal: Principal, incident: Incident, kind: EntryKind, **fields) -> TimelineEntry:
+    """Add an entry with the incident's next seq (the counter UPDATE serialises writers)."""
+    db.session.execute(
+        update(Incident).where(Incident.id == incident.id)
+        .values(last_entry_seq=Incident.last_entry_seq + 1)
+        .execution_options(synchronize_session=False)
+    )
+    seq = db.session.scalar(select(Incident.last_entry_seq).where(Incident.id == incident.id))
+    entry = TimelineEntry(incident_id=incident.id, seq=seq, at=utcnow(), kind=kind,
+                          officer_id=principal.officer.id, post_id=principal.post.id, **fields)
+    db.session.add(entry)
+    db.session.flush()
+    db.session.expire(incident)
+    return entry
+
+
+def timeline(incident: Incident) -> list[TimelineEntry]:
+    """The incident's entries in order."""
+    return list(db.session.scalars(
+        select(TimelineEntry).where(TimelineEntry.incident_id == incident.id).order_by(TimelineEntry.seq)
+    ))
+
+
+def add_note(principal: Principal, incident_id: int, text: str, public_message: bool = False) -> TimelineEntry:
+    """A note on the timeline, or (``public_message``) the facts pushed to the public."""
+    _require(principal, Permission.MANAGE_INCIDENTS)
+    incident = get_visible(principal, incident_id)
+    kind = EntryKind.PUBLIC_MESSAGE if public_message else EntryKind.NOTE
+    entry = _append(principal, incident, kind, text=_clean_text(text, required=True))
+    audit.record(f"incident.{kind.value}_added", officer=principal.officer, post=principal.post,
+                 target=incident, unit=incident.district, detail={"entry": entry.seq})
+    return entry
+
+
+def correct_entry(principal: Principal, entry_id: int, text: str) -> TimelineEntry:
+    """Correct an entry: a new entry that names the old one (the old one stays as written)."""
+    _require(principal, Permission.MANAGE_INCIDENTS)
+    old = db.session.get(TimelineEntry, entry_id)
+    if old is None:
+        raise NotInScope()
+    incident = get_visible(principal, old.incident_id)
+    entry = _append(principal, incident, EntryKind.CORRECTION, text=_clean_text(text, required=True),
+                    corrects_entry_id=old.id)
+    audit.record("incident.entry_corrected", officer=principal.officer, post=principal.post,
+                 target=incident, unit=incident.district,
+                 detail={"entry": entry.seq, "corrects": old.seq})
+    return entry
+
+
+def escalate(principal: Principal, incident_id: int, unit: Unit, note: str) -> TimelineEntry:
+    """Escalate to a unit above the principal's that covers the incident's district."""
+    _require(principal, Permission.MANAGE_INCIDENTS)
+    incident = get_visible(principal, incident_id)
+    if principal.unit.contains(unit) or not unit.contains(incident.district):
+        raise IncidentError("Escalate to a higher unit that covers this incident.")
+    entry = _append(principal, incident, EntryKind.ESCALATION, text=_clean_text(note),
+                    escalated_to_unit_id=unit.id)
+    audit.record("incident.escalated", officer=principal.officer, post=principal.post,
+                 target=incident, unit=incident.district,
+                 detail={"entry": entry.seq, "to_unit": unit.id})
+    return entry
+
+
+# ---- the status workflow --------------------------------------------------------------------
+
+
+def allowed_statuses(status: IncidentStatus) -> frozenset[IncidentStatus]:
+    return TRANSITIONS[IncidentStatus(status)]
+
+
+def change_status(principal: Principal, incident_id: int, seen_version: int,
+                  new_status: IncidentStatus | str, note: str = "") -> Incident:
+    """Move the incident to ``new_status`` if it is still as the officer saw it (compare-and-set)."""
+    _require(principal, Permission.MANAGE_INCIDENTS)
+    incident = get_visible(principal, incident_id)
+    new_status = IncidentStatus(new_status)
+    old_status = incident.status
+    if incident.version != seen_version:
+        raise IncidentChanged(f"incident {incident.reference} was changed meanwhile "
+                              f"(now {old_status.value})")
+    if new_status not in TRANSITIONS[old_status]:
+        raise InvalidTransition(f"cannot move an incident from {old_status.value} to {new_status.value}")
+    reopening = old_status == S.CLOSED
+    note = _clean_text(note, required=reopening)
+    now = utcnow()
+    values = {"status": new_status, "version": Incident.version + 1}
+    if new_status in VERDICT_STATUSES:
+        values["verdict_at"] = func.coalesce(Incident.verdict_at, now)
+    if reopening:
+        # A reopened incident goes back into the review queue.
+        values.update(reviewed_at=None, reviewed_by_officer_id=None, review_comment="")
+    result = db.session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.status == old_status, Incident.version == seen_version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(incident)
+        raise IncidentChanged(f"incident {incident.reference} was changed meanwhile "
+                              f"(now {incident.status.value})")
+    entry = _append(principal, incident, EntryKind.STATUS_CHANGE, text=note,
+                    from_status=old_status, to_status=new_status)
+    db.session.refresh(incident)
+    audit.record("incident.reopened" if reopening else "incident.status_changed",
+                 officer=principal.officer, post=principal.post, target=incident,
+                 unit=incident.district,
+                 detail={"from": old_status.value, "to": new_status.value, "entry": entry.seq})
+    return incident
+
+
+# ---- verification calls ---------------------------------------------------------------------
+
+
+def _sheet_place_ids(incident: Incident) -> tuple[list[int], list[int]]:
+    """The affected places, and the other places of the stations they belong to."""
+    affected = [incident_place.place_id for incident_place in incident.places]
+    stations = set(db.session.scalars(
+        select(Place.station_id).where(Place.id.in_(affected), Place.station_id.is_not(None))
+    ))
+    neighbours = []
+    if stations:
+        neighbours = list(db.session.scalars(
+            select(Place.id).where(Place.station_id.in_(stations), Place.id.not_in(affected))
+        ))
+    return affected, neighbours
+
+
+def log_call(principal: Principal, incident_id: int, contact_id: int,
+             outcome: CallOutcome | str, said: str = "") -> TimelineEntry:
+    """Record a verification call to a contact of the incident's places (or their stations')."""
+    _require(principal, Permission.MANAGE_INCIDENTS)
+    incident = get_visible(principal, incident_id)
+    outcome = CallOutcome(outcome)
+    contact = roster.get_visible_contact(principal, contact_id)
+    affected, neighbours = _sheet_place_ids(incident)
+    if contact.status != ContactStatus.ACTIVE or contact.place_id not in {*affected, *neighbours}:
+        raise IncidentError("Call only active contacts of the incident's places or their stations.")
+    now = utcnow()
+    if outcome in ANSWERED_OUTCOMES:
+        contact.last_verified_at = now
+    else:
+        contact.unreachable_count = Contact.unreachable_count + 1  # in SQL: no lost update
+    db.session.execute(
+        update(Incident).where(Incident.id == incident.id, Incident.first_call_at.is_(None))
+        .values(first_call_at=now).execution_options(synchronize_session=False)
+    )
+    entry = _append(principal, incident, EntryKind.CALL, text=_clean_text(said),
+                    contact_id=contact.id, call_outcome=outcome)
+    db.session.refresh(contact)
+    audit.record("incident.call_logged", officer=principal.officer, post=principal.post,
+                 target=incident, unit=incident.district,
+                 detail={"entry": entry.seq, "contact_id": contact.id, "outcome": outcome.value})
+    return entry
+
+
+@dataclass
+class CallSheetRow:
+    """One contact to call: from an affected place or a neighbouring one, and whether called yet."""
+
+    contact: Contact
+    affected_place: bool
+    called: bool
+    last_outcome: CallOutcome | None
+
+
+def call_sheet(principal: Principal, incident: Incident) -> list[CallSheetRow]:
+    """Active visible contacts of the affected places, then of the other places of the same
+    station(s); within each group who answered most recently first (never verified last)."""
+    affected, neighbours = _sheet_place_ids(incident)
+    last_outcomes: dict[int, CallOutcome] = {}
+    for contact_id, outcome in db.session.execute(
+        select(TimelineEntry.contact_id, TimelineEntry.call_outcome)
+        .where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind == EntryKind.CALL)
+        .order_by(TimelineEntry.seq)
+    ):
+        last_outcomes[contact_id] = outcome
+    rows: list[CallSheetRow] = []
+    for place_ids, is_affected in ((affected, True), (neighbours, False)):
+        if not place_ids:
+            continue
+        contacts = db.session.scalars(
+            select(Contact)
+            .where(Contact.place_id.in_(place_ids), Contact.status == ContactStatus.ACTIVE,
+                   roster.visible_condition(principal))
+            .order_by(Contact.last_verified_at.is_(None), Contact.last_verified_at.desc(),
+                      Contact.name, Contact.id)
+        )
+        rows.extend(
+            CallSheetRow(contact, is_affected, contact.id in last_outcomes, last_outcomes.get(contact.id))
+            for contact in contacts
+        )
+    return rows
+
+
+def tally(incident: Incident) -> dict[CallOutcome, int]:
+    """Outcomes of the incident's calls, counting each contact once by their latest call
+    (a contact who did not answer and later confirmed counts as confirmed)."""
+    latest: dict[int, CallOutcome] = {}
+    for contact_id, outcome in db.session.execute(
+        select(TimelineEntry.contact_id, TimelineEntry.call_outcome)
+        .where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind == EntryKind.CALL)
+        .order_by(TimelineEntry.seq)
+    ):
+        latest[contact_id] = outcome
+    counts = Counter(latest.values())
+    return {outcome: counts.get(outcome, 0) for outcome in CallOutcome}
+
+
+MIN_ANSWERED_FOR_VERDICT = 3
+
+
+def suggested_verdict(counts: dict[CallOutcome, int]) -> IncidentStatus | None:
+    """A suggestion only; the officer decides.
+
+    Fewer than 3 contacts answered (confirmed, denied or unaware): no suggestion. Otherwise
+    verified true when at least 2 confirmed and confirmations are at least twice the denials;
+    found false when at least 2 denied and denials are at least twice the confirmations;
+    otherwise unconfirmed.
+    """
+    confirmed = counts.get(CallOutcome.CONFIRMED, 0)
+    denied = counts.get(CallOutcome.DENIED, 0)
+    answered = sum(counts.get(outcome, 0) for outcome in ANSWERED_OUTCOMES)
+    if answered < MIN_ANSWERED_FOR_VERDICT:
+        return None
+    if confirmed >= 2 and confirmed >= 2 * denied:
+        return S.VERIFIED_TRUE
+    if denied >= 2 and denied >= 2 * confirmed:
+        return S.FOUND_FALSE
+    return S.UNCONFIRMED
+
+
+# ---- supervision ----------------------------------------------------------------------------
+
+
+def claim(principal: Principal, incident_id: int, *, now: datetime | None = None) -> Incident:
+    """Mark the incident as being handled by this officer; exactly one of two claimants wins.
+
+    A claim older than ``CLAIM_LAPSES_AFTER`` may be taken over; claiming again refreshes one's own.
+    """
+    _require(principal, Permission.MANAGE_INCIDENTS)
+    incident = get_visible(principal, incident_id)
+    previous = incident.handling_by_officer_id
+    now = now or utcnow()
+    me = principal.officer.id
+    result = db.session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id,
+               or_(Incident.handling_by_officer_id.is_(None), Incident.handling_by_officer_id == me,
+                   Incident.handling_since < now - CLAIM_LAPSES_AFTER))
+        .values(handling_by_officer_id=me, handling_since=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(incident)
+    if result.rowcount != 1:
+        holder = incident.handling_by
+        raise AlreadyClaimed(f"being handled by {holder.name if holder else '?'}",
+                             holder.name if holder else "", incident.handling_since)
+    detail = {"taken_over_from": previous} if previous not in (None, me) else None
+    audit.record("incident.claimed", officer=principal.officer, post=principal.post,
+                 target=incident, unit=incident.district, detail=detail)
+    return incident
+
+
+def release(principal: Principal, incident_id: int) -> Incident:
+    """Give up one's own claim on the incident."""
+    _require(principal, Permission.MANAGE_INCIDENTS)
+    incident = get_visible(principal, incident_id)
+    result = db.session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.handling_by_officer_id == principal.officer.id)
+        .values(handling_by_officer_id=None, handling_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(incident)
+    if result.rowcount != 1:
+        raise IncidentError("You are not handling this incident.")
+    audit.record("incident.released", officer=principal.officer, post=principal.post,
+                 target=incident, unit=incident.district)
+    return incident
+
+
+def mark_reviewed(principal: Principal, incident_id: int, comment: str = "") -> Incident:
+    """A supervisor's review (once; reopening puts the incident back in the queue)."""
+    _require(principal, Permission.REVIEW_INCIDENTS)
+    incident = get_visible(principal, incident_id)
+    comment = _clean_text(comment)
+    now = utcnow()
+    result = db.session.execute(
+        update(Incident).where(Incident.id == incident.id, Incident.reviewed_at.is_(None))
+        .values(reviewed_at=now, reviewed_by_officer_id=principal.officer.id, review_comment=comment)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(incident)
+    if result.rowcount != 1:
+        who = incident.reviewed_by.name if incident.reviewed_by else "?"
+        raise AlreadyDecided(f"already reviewed by {who} at {incident.reviewed_at}")
+    entry = _append(principal, incident, EntryKind.REVIEW, text=comment)
+    audit.record("incident.reviewed", officer=principal.officer, post=principal.post,
+                 target=incident, unit=incident.district, detail={"entry": entry.seq})
+    return incident
+
+
+@dataclass
+class FeedFilters:
+    """What the control-room feed is narrowed to; ``since`` inclusive, ``until`` exclusive (UTC)."""
+
+    district_id: int | None = None
+    kind: IncidentKind | str | None = None
+    status: IncidentStatus | str | None = None
+    severity: Severity | str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def feed_query(principal: Principal, filters: FeedFilters | None = None) -> Select:
+    """Visible incidents matching ``filters``, newest report first."""
+    filters = filters or FeedFilters()
+    query = select(Incident).where(visible_incidents_condition(principal))
+    if filters.district_id:
+        query = query.where(Incident.district_id == filters.district_id)
+    if filters.kind:
+        query = query.where(Incident.kind == IncidentKind(filters.kind))
+    if filters.status:
+        query = query.where(Incident.status == IncidentStatus(filters.status))
+    if filters.severity:
+        query = query.where(Incident.severity == Severity(filters.severity))
+    if filters.since is not None:
+        query = query.where(Incident.reported_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(Incident.reported_at < filters.until)
+    return query.order_by(Incident.reported_at.desc(), Incident.id.desc())
+
+
+def review_queue(principal: Principal) -> Select:
+    """Visible incidents not yet reviewed, oldest report first."""
+    if not principal.can(Permission.REVIEW_INCIDENTS):
+        return select(Incident).where(false())
+    return (select(Incident)
+            .where(visible_incidents_condition(principal), Incident.reviewed_at.is_(None))
+            .order_by(Incident.reported_at, Incident.id))
+
+
+# ---- response times -------------------------------------------------------------------------
+
+
+@dataclass
+class ResponseTimes:
+    """Report -> first call and report -> verdict; ``*_overdue`` when past the limit (or still
+    missing after it)."""
+
+    to_first_call: timedelta | None
+    to_verdict: timedelta | None
+    first_call_overdue: bool
+    verdict_overdue: bool
+
+    @property
+    def overdue(self) -> bool:
+        return self.first_call_overdue or self.verdict_overdue
+
+
+def first_call_limit() -> timedelta:
+    return timedelta(minutes=int(current_app.config.get("INCIDENT_FIRST_CALL_MINUTES",
+                                                        DEFAULT_FIRST_CALL_MINUTES)))
+
+
+def verdict_limit() -> timedelta:
+    return timedelta(hours=float(current_app.config.get("INCIDENT_VERDICT_HOURS", DEFAULT_VERDICT_HOURS)))
+
+
+def response_times(incident: Incident, *, now: datetime | None = None) -> ResponseTimes:
+    """How long the first verification call and the verdict took, against the configured limits."""
+    now = now or utcnow()
+
+    def measure(at: datetime | None, limit: timedelta) -> tuple[timedelta | None, bool]:
+        if at is None:
+            return None, now - incident.reported_at > limit
+        taken = at - incident.reported_at
+        return taken, taken > limit
+
+    to_first_call, first_late = measure(incident.first_call_at, first_call_limit())
+    to_verdict, verdict_late = measure(incident.verdict_at, verdict_limit())
+    return ResponseTimes(to_first_call, to_verdict, first_late, verdict_late)
