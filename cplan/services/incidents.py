@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -123,13 +124,13 @@ def get_visible(principal: Principal, incident_id: int) -> Incident:
 
 def _require(principal: Principal, permission: Permission) -> None:
     if not principal.can(permission):
-        raise IncidentError("Your post cannot do this.")
+        raise IncidentError(_l("Your post cannot do this."))
 
 
 def _clean_text(text: str, required: bool = False) -> str:
     text = (text or "").strip()
     if required and not text:
-        raise IncidentError("Write something.")
+        raise IncidentError(_l("Write something."))
     return text[:MAX_TEXT]
 
 
@@ -177,17 +178,17 @@ def create_incident(
     _require(principal, Permission.MANAGE_INCIDENTS)
     places = list({place.id: place for place in places}.values())
     if not places:
-        raise IncidentError("Choose at least one place.")
+        raise IncidentError(_l("Choose at least one place."))
     if any(not principal.unit.contains_path(place.unit_path) for place in places):
         raise NotInScope()
     if len({place.district_id for place in places}) != 1:
-        raise IncidentError("All places of an incident must be in one district.")
+        raise IncidentError(_l("All places of an incident must be in one district."))
     if occurred_at > reported_at:
-        raise IncidentError("An incident cannot be reported before it happened.")
+        raise IncidentError(_l("An incident cannot be reported before it happened."))
     summary = _clean_text(summary, required=True)
     up112_number = (up112_number or "").strip() or None
     if up112_number is not None and not (up112_number.isascii() and up112_number.isalnum()):
-        raise IncidentError("A UP-112 event number has letters and digits only.")
+        raise IncidentError(_l("A UP-112 event number has letters and digits only."))
 
     district = db.session.get(Unit, places[0].district_id)
     year = reported_at.astimezone(IST).year
@@ -219,7 +220,7 @@ def record_tip(principal: Principal, contact_id: int, summary: str, confidential
     """Record what a contact told the police as an incident (source: contact tip) of their place."""
     contact = roster.get_visible_contact(principal, contact_id)
     if contact.status != ContactStatus.ACTIVE:
-        raise IncidentError("Only an active contact's information can be recorded as a tip.")
+        raise IncidentError(_l("Only an active contact's information can be recorded as a tip."))
     now = utcnow()
     incident = create_incident(principal, [contact.place], kind, severity, now, now,
                                IncidentSource.CONTACT_TIP, summary, confidential=confidential)
@@ -288,7 +289,7 @@ def escalate(principal: Principal, incident_id: int, unit: Unit, note: str) -> T
     _require(principal, Permission.MANAGE_INCIDENTS)
     incident = get_visible(principal, incident_id)
     if principal.unit.contains(unit) or not unit.contains(incident.district):
-        raise IncidentError("Escalate to a higher unit that covers this incident.")
+        raise IncidentError(_l("Escalate to a higher unit that covers this incident."))
     entry = _append(principal, incident, EntryKind.ESCALATION, text=_clean_text(note),
                     escalated_to_unit_id=unit.id)
     audit.record("incident.escalated", officer=principal.officer, post=principal.post,
@@ -371,7 +372,7 @@ def log_call(principal: Principal, incident_id: int, contact_id: int,
     contact = roster.get_visible_contact(principal, contact_id)
     affected, neighbours = _sheet_place_ids(incident)
     if contact.status != ContactStatus.ACTIVE or contact.place_id not in {*affected, *neighbours}:
-        raise IncidentError("Call only active contacts of the incident's places or their stations.")
+        raise IncidentError(_l("Call only active contacts of the incident's places or their stations."))
     now = utcnow()
     if outcome in ANSWERED_OUTCOMES:
         contact.last_verified_at = now
@@ -510,7 +511,7 @@ def release(principal: Principal, incident_id: int) -> Incident:
     )
     db.session.refresh(incident)
     if result.rowcount != 1:
-        raise IncidentError("You are not handling this incident.")
+        raise IncidentError(_l("You are not handling this incident."))
     audit.record("incident.released", officer=principal.officer, post=principal.post,
                  target=incident, unit=incident.district)
     return incident

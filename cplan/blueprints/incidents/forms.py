@@ -1,0 +1,168 @@
+"""Forms of the incident pages, and the translated labels of incident values.
+
+The forms only collect what was typed; ``cplan.services.incidents`` checks it. Times are typed
+in IST and handed to the service in UTC.
+"""
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    Form,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+from cplan.services.incidents import IST
+
+LABELS = {
+    "kind": {
+        "rumour": _l("Rumour"),
+        "communal_tension": _l("Communal tension"),
+        "dispute_clash": _l("Dispute or clash"),
+        "crime": _l("Crime"),
+        "election": _l("Election-related"),
+        "protest_gathering": _l("Protest or gathering"),
+        "other": _l("Other"),
+    },
+    "severity": {
+        "low": _l("Low"),
+        "medium": _l("Medium"),
+        "high": _l("High"),
+        "critical": _l("Critical"),
+    },
+    "source": {
+        "up112_call": _l("UP-112 call"),
+        "social_media": _l("Social media"),
+        "field_report": _l("Field report"),
+        "contact_tip": _l("Tip from a C-Plan contact"),
+        "control_room": _l("Control room"),
+    },
+    "status": {
+        "new": _l("New"),
+        "verifying": _l("Verifying"),
+        "verified_true": _l("Verified true"),
+        "found_false": _l("Found false"),
+        "unconfirmed": _l("Unconfirmed"),
+        "action_taken": _l("Action taken"),
+        "closed": _l("Closed"),
+    },
+    "outcome": {
+        "confirmed": _l("Confirmed"),
+        "denied": _l("Denied"),
+        "unaware": _l("Unaware"),
+        "no_answer": _l("No answer"),
+        "switched_off": _l("Switched off"),
+        "wrong_number": _l("Wrong number"),
+    },
+    "entry": {
+        "note": _l("Note"),
+        "call": _l("Call"),
+        "status_change": _l("Status change"),
+        "escalation": _l("Escalation"),
+        "review": _l("Supervisor review"),
+        "public_message": _l("Facts pushed to the public"),
+        "correction": _l("Correction"),
+    },
+}
+
+WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
+
+
+def label(kind: str, value) -> str:
+    """The reader's words for an incident value (``label("status", incident.status)``)."""
+    value = getattr(value, "value", value)
+    text = LABELS[kind].get(value or "")
+    return str(text) if text is not None else (value or "")
+
+
+def choices(kind: str, blank=None) -> list[SelectChoice]:
+    options = [SelectChoice("", blank)] if blank is not None else []
+    return options + [SelectChoice(value, text) for value, text in LABELS[kind].items()]
+
+
+def ist_to_utc(value: datetime | None) -> datetime | None:
+    """A naive time typed in IST as an aware UTC time."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=IST).astimezone(UTC)
+
+
+class FeedFilterForm(Form):
+    """The feed's filters (a GET form: no CSRF token, invalid values are ignored)."""
+
+    district = SelectField(_l("District"), choices=[], validate_choice=False)
+    kind = SelectField(_l("Kind"), choices=choices("kind", _l("Any kind")), validate_choice=False)
+    status = SelectField(_l("Status"), choices=choices("status", _l("Any status")), validate_choice=False)
+    severity = SelectField(_l("Severity"), choices=choices("severity", _l("Any severity")),
+                           validate_choice=False)
+    window = SelectField(_l("Reported"), choices=[
+        SelectChoice("", _l("Any time")), SelectChoice("24h", _l("In the last 24 hours")),
+        SelectChoice("7d", _l("In the last 7 days")), SelectChoice("30d", _l("In the last 30 days")),
+    ], validate_choice=False)
+
+
+class PlaceSearchForm(Form):
+    """Find places to add to a new incident by name (GET)."""
+
+    q = StringField(_l("Find a village or ward by name"), validators=[Optional(), Length(max=100)])
+
+
+class IncidentForm(FlaskForm):
+    """Report an incident (phone-friendly: one column)."""
+
+    places = SelectMultipleField(_l("Affected villages or wards"), choices=[], validate_choice=False,
+                                 description=_l("Choose one or more places of one district."))
+    kind = SelectField(_l("Kind"), choices=choices("kind"), validators=[InputRequired()])
+    severity = SelectField(_l("Severity"), choices=choices("severity"), default="medium",
+                           validators=[InputRequired()])
+    occurred_at = DateTimeLocalField(_l("When it happened (IST)"), format="%Y-%m-%dT%H:%M",
+                                     validators=[InputRequired(_l("Enter a date and time."))])
+    reported_at = DateTimeLocalField(_l("When it was reported (IST)"), format="%Y-%m-%dT%H:%M",
+                                     validators=[InputRequired(_l("Enter a date and time."))])
+    source = SelectField(_l("Source"), choices=choices("source"), validators=[InputRequired()])
+    up112_number = StringField(_l("UP-112 event number"), validators=[Optional(), Length(max=32)],
+                               render_kw={"autocomplete": "off"})
+    summary = TextAreaField(_l("Summary"), validators=[InputRequired(_l("Write what was reported.")),
+                                                       Length(max=4000)])
+    submit = SubmitField(_l("Open the incident"))
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("New status"), choices=[], validate_choice=False)
+    version = HiddenField()
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)],
+                         description=_l("Required when reopening a closed incident."))
+    submit = SubmitField(_l("Change status"))
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("Note"), validators=[InputRequired(_l("Write something.")), Length(max=4000)])
+    public = BooleanField(_l("These are facts pushed to the public"))
+    submit = SubmitField(_l("Add to the timeline"))
+
+
+class CallForm(FlaskForm):
+    """One tap: the outcome is the button pressed."""
+
+    contact_id = HiddenField()
+    outcome = SelectField(_l("Outcome"), choices=choices("outcome"), validators=[InputRequired()])
+    said = StringField(_l("What they said"), validators=[Optional(), Length(max=4000)],
+                       render_kw={"autocomplete": "off"})
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs the CSRF token (claim, release)."""
+
+
+class ReviewForm(FlaskForm):
+    comment = TextAreaField(_l("Review comment"), validators=[Optional(), Length(max=4000)])
+    submit = SubmitField(_l("Mark reviewed"))

@@ -1,0 +1,362 @@
+"""The incident pages: the feed, reporting an incident, the incident with its timeline, the call
+sheet and the review queue.
+
+Thin views: form -> ``cplan.services.incidents`` -> one commit -> flash -> redirect. Incidents are
+loaded through ``incidents.get_visible``, so one outside the post's scope answers 404 like one
+that does not exist. Times are shown and typed in IST, stored in UTC.
+"""
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from cplan.access import requires
+from cplan.blueprints.incidents.forms import (
+    WINDOWS,
+    ActionForm,
+    CallForm,
+    FeedFilterForm,
+    IncidentForm,
+    NoteForm,
+    PlaceSearchForm,
+    ReviewForm,
+    StatusForm,
+    ist_to_utc,
+    label,
+)
+from cplan.errors import render_error
+from cplan.extensions import db
+from cplan.models.geo import Place, Unit, UnitKind
+from cplan.models.incidents import Incident
+from cplan.services import audit, incidents, roster, search
+from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
+from cplan.services.geo import in_subtree
+from cplan.services.incidents import FeedFilters, IncidentChanged
+from cplan.services.permissions import Permission
+from cplan.templating import localised_name
+
+bp = Blueprint("incidents", __name__, url_prefix="/incidents")
+
+PER_PAGE = 50
+MAX_PLACE_CHOICES = 300
+FILTER_ARGS = ("district", "kind", "status", "severity", "window")
+
+
+@bp.app_template_global("incident_label")
+def incident_label(kind, value):
+    """Templates everywhere: ``incident_label("status", incident.status)``."""
+    return label(kind, value)
+
+
+@bp.app_template_filter("duration")
+def duration(value: timedelta | None) -> str:
+    """A response time in hours and minutes ("1 h 05 min"), or "–" when there is none yet."""
+    if value is None:
+        return "–"
+    minutes = max(int(value.total_seconds() // 60), 0)
+    if minutes < 60:
+        return _("%(minutes)s min", minutes=minutes)
+    hours, rest = divmod(minutes, 60)
+    return _("%(hours)s h %(minutes)s min", hours=hours, minutes=str(rest).zfill(2))
+
+
+@bp.errorhandler(NotInScope)
+def not_in_scope(error):
+    """Outside the post's scope: nothing changes, and it looks like an incident that does not exist."""
+    db.session.rollback()
+    return render_error(404)
+
+
+def _incident_or_404(incident_id: int) -> Incident:
+    try:
+        return incidents.get_visible(current_user, incident_id)
+    except NotInScope:
+        abort(404)
+
+
+def _page() -> int:
+    value = request.args.get("page", "")
+    return int(value) if value.isascii() and value.isdigit() and 0 < len(value) < 7 else 1
+
+
+def _refusal(error: Exception) -> str:
+    if isinstance(error, IncidentChanged):
+        return _("Someone changed this incident first. Look at it again and retry.")
+    if isinstance(error, incidents.AlreadyClaimed):
+        return _("%(name)s is already handling this incident.", name=error.officer_name or "?")
+    if isinstance(error, AlreadyDecided):
+        return _("Someone else did this first.")
+    if isinstance(error, InvalidTransition):
+        return _("The incident cannot move to that status now.")
+    return str(error)
+
+
+def _rows(items):
+    return [(incident, incidents.response_times(incident)) for incident in items]
+
+
+# ---- the feed --------------------------------------------------------------------------------
+
+
+def _districts() -> list[Unit]:
+    """Districts the post may filter by (posts above a district only)."""
+    unit = current_user.unit
+    if unit.kind not in (UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE):
+        return []
+    return list(db.session.scalars(
+        select(Unit).where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, unit)).order_by(Unit.name_en)
+    ))
+
+
+def _feed_filters(form: FeedFilterForm) -> tuple[FeedFilters, dict]:
+    districts = _districts()
+    if districts:
+        form.district.choices = [SelectChoice("", _("Any district"))] + [
+            SelectChoice(str(d.id), localised_name(d)) for d in districts]
+    else:
+        del form.district
+    filters = FeedFilters()
+    if districts:
+        filters.district_id = next((d.id for d in districts if str(d.id) == form.district.data), None)
+    for name in ("kind", "status", "severity"):
+        value = getattr(form, name).data
+        if value in {choice.value for choice in getattr(form, name).choices if choice.value}:
+            setattr(filters, name, value)
+    if form.window.data in WINDOWS:
+        filters.since = roster.now() - timedelta(hours=WINDOWS[form.window.data])
+    args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+    return filters, args
+
+
+@bp.get("/", endpoint="feed")
+@requires(Permission.VIEW_INCIDENTS)
+def show_feed():
+    """Incidents the post may see, newest report first, with filters and response times."""
+    form = FeedFilterForm(request.args)
+    filters, args = _feed_filters(form)
+    pager = db.paginate(incidents.feed_query(current_user, filters), page=_page(), per_page=PER_PAGE,
+                        error_out=False)
+    return render_template("incidents/feed.html", form=form, pager=pager, rows=_rows(pager.items), args=args)
+
+
+@bp.get("/review", endpoint="review_queue")
+@requires(Permission.REVIEW_INCIDENTS)
+def show_review_queue():
+    """Incidents not yet reviewed, oldest report first."""
+    pager = db.paginate(incidents.review_queue(current_user), page=_page(), per_page=PER_PAGE, error_out=False)
+    return render_template("incidents/review_queue.html", pager=pager, rows=_rows(pager.items))
+
+
+# ---- reporting -------------------------------------------------------------------------------
+
+
+def _scope_places(ids=None, query: str = "") -> list[Place]:
+    """Places of the post's scope: those with ``ids``, those named like ``query``, or (for a
+    station post) all of the station's."""
+    unit = current_user.unit
+    statement = select(Place).where(in_subtree(Place.unit_path, unit))
+    if ids is not None:
+        statement = statement.where(Place.id.in_(ids))
+    elif query:
+        matching = search.matching_ids(search.PLACE, query, unit)
+        if matching is None:
+            return []
+        statement = statement.where(Place.id.in_(matching))
+    elif unit.kind != UnitKind.STATION:
+        return []
+    return list(db.session.scalars(statement.order_by(Place.name_en).limit(MAX_PLACE_CHOICES)))
+
+
+def _place_choice(place: Place) -> SelectChoice:
+    holder = place.station or place.district
+    return SelectChoice(str(place.id), f"{localised_name(place)} ({localised_name(holder)})")
+
+
+@bp.route("/new", methods=["GET", "POST"], endpoint="new")
+@requires(Permission.MANAGE_INCIDENTS)
+def new():
+    """Report an incident for one or more places of the post's scope."""
+    finder = PlaceSearchForm(request.args)
+    form = IncidentForm()
+    picked = [value for value in (form.places.data or []) if value.isascii() and value.isdigit()]
+    places = _scope_places([int(value) for value in picked]) if picked else []
+    found = _scope_places(query=(finder.q.data or "").strip()[:100])
+    form.places.choices = [_place_choice(place) for place in {p.id: p for p in places + found}.values()]
+    if form.validate_on_submit():
+        try:
+            if not places:
+                raise incidents.IncidentError(_("Choose at least one place."))
+            incident = incidents.create_incident(
+                current_user, places, form.kind.data, form.severity.data, ist_to_utc(form.occurred_at.data),
+                ist_to_utc(form.reported_at.data), form.source.data, form.summary.data,
+                up112_number=form.up112_number.data,
+            )
+        except NotInScope:
+            db.session.rollback()
+            abort(404)
+        except (DomainError, ValueError) as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Incident %(reference)s is open.", reference=incident.reference), "success")
+            return redirect(url_for("incidents.show", incident_id=incident.id))
+    db.session.rollback()
+    status = 400 if form.is_submitted() else 200
+    return render_template("incidents/new.html", form=form, finder=finder), status
+
+
+# ---- one incident ----------------------------------------------------------------------------
+
+
+@bp.get("/<int:incident_id>", endpoint="show")
+@requires(Permission.VIEW_INCIDENTS)
+def show(incident_id):
+    """The incident, its timeline, the tally of calls and the forms that move it on."""
+    incident = _incident_or_404(incident_id)
+    counts = incidents.tally(incident)
+    status_form = StatusForm(formdata=None, version=str(incident.version))
+    status_form.status.choices = [SelectChoice(s.value, label("status", s))
+                                  for s in sorted(incidents.allowed_statuses(incident.status))]
+    return render_template(
+        "incidents/show.html", incident=incident, entries=incidents.timeline(incident), counts=counts,
+        suggestion=incidents.suggested_verdict(counts), times=incidents.response_times(incident),
+        status_form=status_form, note_form=NoteForm(formdata=None), action_form=ActionForm(formdata=None),
+        review_form=ReviewForm(formdata=None),
+    )
+
+
+def _done(incident_id: int, action, success: str, anchor: str = ""):
+    """Run a service call; commit and flash on success, roll back and explain on refusal."""
+    try:
+        action()
+    except NotInScope:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(_refusal(error), "warning" if isinstance(error, AlreadyDecided) else "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("incidents.show", incident_id=incident_id) + anchor)
+
+
+def _form_errors(form) -> None:
+    db.session.rollback()
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
+
+
+@bp.post("/<int:incident_id>/status", endpoint="change_status")
+@requires(Permission.MANAGE_INCIDENTS)
+def change_status(incident_id):
+    """Move the incident on (compare-and-set on the version the officer saw)."""
+    _incident_or_404(incident_id)
+    form = StatusForm()
+    version = form.version.data or ""
+    if not form.validate_on_submit() or not (version.isascii() and version.isdigit()):
+        _form_errors(form)
+        return redirect(url_for("incidents.show", incident_id=incident_id))
+    status = form.status.data if form.status.data in {s.value for s in incidents.IncidentStatus} else None
+    if status is None:
+        flash(_("The incident cannot move to that status now."), "error")
+        return redirect(url_for("incidents.show", incident_id=incident_id))
+    return _done(incident_id, lambda: incidents.change_status(current_user, incident_id, int(version), status,
+                                                              form.note.data or ""),
+                 _("Status changed to %(status)s.", status=label("status", status)))
+
+
+@bp.post("/<int:incident_id>/notes", endpoint="add_note")
+@requires(Permission.MANAGE_INCIDENTS)
+def add_note(incident_id):
+    """Add a note (or the facts pushed to the public) to the timeline."""
+    _incident_or_404(incident_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(url_for("incidents.show", incident_id=incident_id))
+    return _done(incident_id, lambda: incidents.add_note(current_user, incident_id, form.text.data,
+                                                         public_message=form.public.data),
+                 _("Added to the timeline."), "#timeline")
+
+
+@bp.post("/<int:incident_id>/claim", endpoint="claim")
+@requires(Permission.MANAGE_INCIDENTS)
+def claim(incident_id):
+    """Mark the incident as being handled by the signed-in officer."""
+    _incident_or_404(incident_id)
+    ActionForm().validate_on_submit()
+    return _done(incident_id, lambda: incidents.claim(current_user, incident_id),
+                 _("You are handling this incident."))
+
+
+@bp.post("/<int:incident_id>/release", endpoint="release")
+@requires(Permission.MANAGE_INCIDENTS)
+def release(incident_id):
+    """Give up one's claim on the incident."""
+    _incident_or_404(incident_id)
+    ActionForm().validate_on_submit()
+    return _done(incident_id, lambda: incidents.release(current_user, incident_id),
+                 _("You are no longer handling this incident."))
+
+
+@bp.post("/<int:incident_id>/review", endpoint="review")
+@requires(Permission.REVIEW_INCIDENTS)
+def review(incident_id):
+    """A supervisor marks the incident reviewed, with a comment."""
+    _incident_or_404(incident_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(url_for("incidents.show", incident_id=incident_id))
+    return _done(incident_id, lambda: incidents.mark_reviewed(current_user, incident_id, form.comment.data or ""),
+                 _("Marked reviewed."))
+
+
+# ---- the call sheet --------------------------------------------------------------------------
+
+
+@bp.get("/<int:incident_id>/calls", endpoint="calls")
+@requires(Permission.VIEW_INCIDENTS)
+def show_calls(incident_id):
+    """The contacts to call, affected places first, each with a call button and one-tap outcomes."""
+    incident = _incident_or_404(incident_id)
+    rows = incidents.call_sheet(current_user, incident)
+    full = roster.sees_full_numbers(current_user)
+    counts = incidents.tally(incident)
+    page = render_template("incidents/calls.html", incident=incident, rows=rows, full=full, counts=counts,
+                           suggestion=incidents.suggested_verdict(counts), call_form=CallForm(formdata=None))
+    audit.record("incident.call_sheet_viewed", officer=current_user.officer, post=current_user.post,
+                 target=incident, unit=incident.district,
+                 detail={"contacts": len(rows), "full_numbers": len(rows) if full else 0})
+    db.session.commit()
+    return page
+
+
+@bp.post("/<int:incident_id>/calls", endpoint="log_call")
+@requires(Permission.MANAGE_INCIDENTS)
+def log_call(incident_id):
+    """Record the outcome of one call, then back to the sheet."""
+    incident = _incident_or_404(incident_id)
+    form = CallForm()
+    contact_id = form.contact_id.data or ""
+    back = url_for("incidents.calls", incident_id=incident.id)
+    if not form.validate_on_submit() or not (contact_id.isascii() and contact_id.isdigit()):
+        _form_errors(form)
+        return redirect(back)
+    try:
+        incidents.log_call(current_user, incident.id, int(contact_id), form.outcome.data, form.said.data or "")
+    except NotInScope:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(_refusal(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Call recorded: %(outcome)s.", outcome=label("outcome", form.outcome.data)), "success")
+    return redirect(back + f"#contact-{contact_id}")

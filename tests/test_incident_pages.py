@@ -1,0 +1,219 @@
+"""The incident pages: a station officer reports and works an incident on the call sheet, a UP-112
+supervisor finds, claims and reviews it; scope (404), the feed's filters, and Hindi pages."""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from cplan.access import Principal
+from cplan.models import (
+    AuditEvent,
+    Contact,
+    ContactCategory,
+    ContactStatus,
+    Incident,
+    IncidentStatus,
+    Script,
+)
+from cplan.services import incidents
+
+REPORTED = datetime(2026, 11, 20, 4, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(make_district, make_station, make_place, make_officer, state):
+    baghpat = make_district("Baghpat", code="124", name_hi="बागपत")
+    meerut = make_district("Meerut", code="135")
+    baraut = make_station(baghpat, "Baraut")
+    kotwali = make_station(baghpat, "Kotwali")
+    sardhana = make_station(meerut, "Sardhana")
+    return {
+        "baghpat": baghpat,
+        "meerut": meerut,
+        "bijrol": make_place("BIJROL", station=baraut, name_hi="बिजरौल", lgd_code="119300"),
+        "bamnauli": make_place("BAMNAULI", station=baraut, lgd_code="119301"),
+        "sisana": make_place("SISANA", station=kotwali, lgd_code="119302"),
+        "sardhana_village": make_place("SARDHANA", station=sardhana, lgd_code="120001"),
+        "baraut_so": make_officer("station_officer", baraut),
+        "baraut_constable": make_officer("constable", baraut),
+        "kotwali_constable": make_officer("constable", kotwali),
+        "sardhana_constable": make_officer("constable", sardhana),
+        "asp": make_officer("asp", baghpat),
+        "supervisor": make_officer("control_room", state, name="Supervisor Sharma"),
+    }
+
+
+@pytest.fixture
+def make_contact(db):
+    counter = {"n": 0}
+
+    def make(place, name=None):
+        counter["n"] += 1
+        contact = Contact(place_id=place.id, unit_path=place.unit_path, name=name or f"Citizen {counter['n']}",
+                          name_script=Script.LATIN, category=ContactCategory.TEACHER,
+                          status=ContactStatus.ACTIVE, mobile=f"+9198765{counter['n']:05d}")
+        db.session.add(contact)
+        db.session.flush()
+        return contact
+
+    return make
+
+
+def new_incident(db, world, who="baraut_so", places=("bijrol",), **overrides):
+    officer = world[who]
+    values = dict(kind="rumour", severity="high", occurred_at=REPORTED - timedelta(hours=1),
+                  reported_at=REPORTED, source="up112_call", summary="Rumour of a clash at the pond")
+    values.update(overrides)
+    incident = incidents.create_incident(Principal(officer=officer, post=officer.test_post, session=None),
+                                         [world[name] for name in places], **values)
+    db.session.commit()
+    return incident
+
+
+def page_of(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def count_events(db, action):
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+
+
+def test_a_station_officer_reports_works_and_closes_an_incident_and_a_supervisor_reviews_it(
+        client, db, login_as, world, make_contact):
+    contacts = [make_contact(world["bijrol"]), make_contact(world["bijrol"]), make_contact(world["bamnauli"])]
+    db.session.commit()
+    login_as(world["baraut_so"])
+
+    form = page_of(client, "/incidents/new")
+    assert "BIJROL" in form and "BAMNAULI" in form  # the station's places to choose from
+    response = client.post("/incidents/new", data={
+        "places": [str(world["bijrol"].id), str(world["bamnauli"].id)], "kind": "rumour", "severity": "high",
+        "occurred_at": "2026-11-20T09:30", "reported_at": "2026-11-20T10:00", "source": "up112_call",
+        "up112_number": "UP112X42", "summary": "Rumour of a clash at the pond",
+    })
+    assert response.status_code == 302
+    incident = db.session.scalar(select(Incident))
+    assert response.location.endswith(f"/incidents/{incident.id}")
+    assert incident.reported_at == datetime(2026, 11, 20, 4, 30, tzinfo=UTC)  # typed in IST
+    assert {p.place_id for p in incident.places} == {world["bijrol"].id, world["bamnauli"].id}
+    assert incident.reference in page_of(client, f"/incidents/{incident.id}")
+
+    sheet = page_of(client, f"/incidents/{incident.id}/calls")
+    assert f'href="tel:{contacts[0].mobile}"' in sheet
+    assert count_events(db, "incident.call_sheet_viewed") == 1
+
+    assert client.post(f"/incidents/{incident.id}/status",
+                       data={"status": "verifying", "version": "1"}).status_code == 302
+    for contact in contacts:
+        response = client.post(f"/incidents/{incident.id}/calls",
+                               data={"contact_id": str(contact.id), "outcome": "denied", "said": "All calm here"})
+        assert response.status_code == 302 and "/calls" in response.location
+    sheet = page_of(client, f"/incidents/{incident.id}/calls")
+    assert "Denied" in sheet
+    page = page_of(client, f"/incidents/{incident.id}")
+    assert "All calm here" in page and "Found false" in page  # timeline and suggested verdict
+    db.session.refresh(contacts[0])
+    assert contacts[0].last_verified_at is not None
+
+    db.session.refresh(incident)
+    assert client.post(f"/incidents/{incident.id}/status",
+                       data={"status": "found_false", "version": str(incident.version)}).status_code == 302
+    db.session.refresh(incident)
+    client.post(f"/incidents/{incident.id}/status", data={"status": "closed", "version": str(incident.version)})
+    db.session.refresh(incident)
+    assert incident.status == IncidentStatus.CLOSED
+
+    login_as(world["supervisor"])
+    feed = page_of(client, "/incidents/")
+    assert incident.reference in feed
+    assert client.post(f"/incidents/{incident.id}/claim").status_code == 302
+    assert "Being handled by Supervisor Sharma" in page_of(client, "/incidents/")
+    assert incident.reference in page_of(client, "/incidents/review")
+    client.post(f"/incidents/{incident.id}/review", data={"comment": "Handled well"})
+    db.session.refresh(incident)
+    assert incident.reviewed_at is not None
+    assert incident.reference not in page_of(client, "/incidents/review")
+    assert "Handled well" in page_of(client, f"/incidents/{incident.id}")
+
+
+def test_a_stale_status_form_says_someone_changed_it_first(client, db, login_as, world):
+    incident = new_incident(db, world)
+    login_as(world["baraut_so"])
+    client.post(f"/incidents/{incident.id}/status", data={"status": "verifying", "version": "1"})
+    response = client.post(f"/incidents/{incident.id}/status", data={"status": "verifying", "version": "1"},
+                           follow_redirects=True)
+    assert "Someone changed this incident first" in response.get_data(as_text=True)
+
+
+def test_a_supervisor_sees_masked_numbers_on_the_call_sheet(client, db, login_as, world, make_contact):
+    contact = make_contact(world["bijrol"])
+    incident = new_incident(db, world)
+    login_as(world["supervisor"])
+    sheet = page_of(client, f"/incidents/{incident.id}/calls")
+    assert "tel:" not in sheet and contact.mobile not in sheet
+    assert f"/roster/places/{world['bijrol'].id}" in sheet
+
+
+def test_another_stations_constable_gets_404(client, db, login_as, world):
+    incident = new_incident(db, world)
+    login_as(world["sardhana_constable"])
+    for url in (f"/incidents/{incident.id}", f"/incidents/{incident.id}/calls"):
+        assert client.get(url).status_code == 404
+    assert client.post(f"/incidents/{incident.id}/claim").status_code == 404
+    assert incident.reference not in page_of(client, "/incidents/")
+
+
+def test_constables_see_only_their_stations_incidents(client, db, login_as, world):
+    baraut = new_incident(db, world, summary="At Bijrol")
+    both = new_incident(db, world, who="asp", places=("bamnauli", "sisana"), summary="At both")
+    login_as(world["kotwali_constable"])
+    feed = page_of(client, "/incidents/")
+    assert both.reference in feed and baraut.reference not in feed
+    assert client.get(f"/incidents/{baraut.id}").status_code == 404
+    assert client.get(f"/incidents/{both.id}").status_code == 200
+
+
+def test_the_feed_filters_by_district_kind_status_severity_and_time(client, db, login_as, world):
+    rumour = new_incident(db, world, reported_at=datetime.now(UTC) - timedelta(hours=2),
+                          occurred_at=datetime.now(UTC) - timedelta(hours=3))
+    crime = new_incident(db, world, kind="crime", severity="low")
+    meerut = new_incident(db, world, who="sardhana_constable", places=("sardhana_village",))
+    login_as(world["supervisor"])
+
+    def refs(query):
+        page = page_of(client, "/incidents/?" + query)
+        return {i.reference for i in (rumour, crime, meerut) if i.reference in page}
+
+    assert refs("") == {rumour.reference, crime.reference, meerut.reference}
+    assert refs(f"district={world['meerut'].id}") == {meerut.reference}
+    assert refs("kind=crime") == {crime.reference}
+    assert refs("severity=low") == {crime.reference}
+    assert refs("status=new") == {rumour.reference, crime.reference, meerut.reference}
+    assert refs("status=closed") == set()
+    assert refs("window=24h") == {rumour.reference}
+    assert refs("kind=nonsense&page=x") == {rumour.reference, crime.reference, meerut.reference}
+
+
+def test_an_overdue_incident_is_highlighted(client, db, login_as, world):
+    new_incident(db, world)  # reported long ago, never called
+    login_as(world["baraut_so"])
+    assert "row-overdue" in page_of(client, "/incidents/")
+
+
+def test_a_constable_cannot_open_the_review_queue(client, db, login_as, world):
+    login_as(world["baraut_constable"])
+    assert client.get("/incidents/review").status_code == 403
+
+
+def test_every_incident_page_renders_in_hindi(client, db, login_as, world, make_contact):
+    make_contact(world["bijrol"])
+    incident = new_incident(db, world)
+    login_as(world["supervisor"])
+    client.post("/language/hi", data={"next": "/"})
+    for url in ("/incidents/", "/incidents/review", "/incidents/new?q=BIJ", f"/incidents/{incident.id}",
+                f"/incidents/{incident.id}/calls"):
+        page = page_of(client, url)
+        assert 'lang="hi"' in page, url
+    assert "अफ़वाह" in page_of(client, f"/incidents/{incident.id}")
