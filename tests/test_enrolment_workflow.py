@@ -1,5 +1,4 @@
 """The enrolment workflow: maker-checker, every transition, decisions made exactly once."""
-import threading
 from datetime import date
 
 import pytest
@@ -12,13 +11,12 @@ from cplan.models import (
     ContactCategory,
     ContactStatus,
     InactiveReason,
-    Officer,
-    Post,
     ProposalStatus,
     Script,
 )
 from cplan.services import audit, enrolment, roster
 from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
+from tests.concurrency import principal_in_thread, run_together
 
 
 @pytest.fixture
@@ -200,49 +198,14 @@ def test_erasure_removes_personal_data_and_the_audit_chain_stays_valid(db, world
 # ---- decided exactly once, under concurrency (SQLite and PostgreSQL) ---------------------------
 
 
-def _race(app, workers):
-    """Run each worker in its own thread and app context, all released together."""
-    barrier = threading.Barrier(len(workers))
-    results = [None] * len(workers)
-
-    def run(index, work):
-        with app.app_context():
-            from cplan.extensions import db
-
-            try:
-                barrier.wait()
-                results[index] = work()
-                db.session.commit()
-            except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
-
-
-def _principal_in_thread(officer_id):
-    from cplan.extensions import db
-
-    officer = db.session.get(Officer, officer_id)
-    post = db.session.scalars(select(Post).join(Post.assignments).where(Post.assignments.any(officer_id=officer_id))).first()
-    return Principal(officer=officer, post=post, session=None)
-
-
 def test_two_asps_deciding_at_once_make_exactly_one_decision(app, db, world):
     contact = enrol(world)
     contact_id, version = contact.id, contact.version
     first, second = world["asp"].id, world["second_asp"].id
     db.session.commit()
-    results = _race(app, [
-        lambda: enrolment.decide_enrolment(_principal_in_thread(first), contact_id, version, "approve"),
-        lambda: enrolment.decide_enrolment(_principal_in_thread(second), contact_id, version, "reject", "duplicate"),
+    results = run_together(app, [
+        lambda: enrolment.decide_enrolment(principal_in_thread(first), contact_id, version, "approve"),
+        lambda: enrolment.decide_enrolment(principal_in_thread(second), contact_id, version, "reject", "duplicate"),
     ])
     winners = [r for r in results if isinstance(r, Contact)]
     losers = [r for r in results if isinstance(r, AlreadyDecided)]
@@ -259,9 +222,9 @@ def test_a_bulk_approval_overlapping_a_single_decision_decides_each_once(app, db
     target = contacts[2].id
     first, second = world["asp"].id, world["second_asp"].id
     db.session.commit()
-    results = _race(app, [
-        lambda: enrolment.bulk_approve(_principal_in_thread(first), seen),
-        lambda: enrolment.decide_enrolment(_principal_in_thread(second), target, seen[target], "reject", "duplicate"),
+    results = run_together(app, [
+        lambda: enrolment.bulk_approve(principal_in_thread(first), seen),
+        lambda: enrolment.decide_enrolment(principal_in_thread(second), target, seen[target], "reject", "duplicate"),
     ])
     bulk = results[0]
     assert isinstance(bulk, enrolment.BulkOutcome), results

@@ -1,5 +1,4 @@
 """Incidents: the status workflow, the append-only timeline, calls, scope, supervision, races."""
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,14 +14,13 @@ from cplan.models import (
     EntryKind,
     Incident,
     IncidentStatus,
-    Officer,
     Place,
-    Post,
     Script,
     TimelineEntry,
 )
 from cplan.services import audit, incidents
 from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
+from tests.concurrency import principal_in_thread, run_together
 
 S = IncidentStatus
 REPORTED = datetime(2026, 11, 20, 4, 30, tzinfo=UTC)
@@ -568,48 +566,13 @@ def test_the_audit_trail_never_names_a_citizen(db, world, make_contact):
 # ---- under concurrency (SQLite and PostgreSQL) ------------------------------------------------
 
 
-def _race(app, workers):
-    """Run each worker in its own thread and app context, all released together."""
-    barrier = threading.Barrier(len(workers))
-    results = [None] * len(workers)
-
-    def run(index, work):
-        with app.app_context():
-            from cplan.extensions import db
-
-            try:
-                barrier.wait()
-                results[index] = work()
-                db.session.commit()
-            except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
-
-
-def _principal_in_thread(officer_id):
-    from cplan.extensions import db
-
-    officer = db.session.get(Officer, officer_id)
-    post = db.session.scalars(select(Post).where(Post.assignments.any(officer_id=officer_id))).first()
-    return Principal(officer=officer, post=post, session=None)
-
-
 def test_two_supervisors_claiming_at_once_exactly_one_wins(app, db, world):
     incident_id = new_incident(world).id
     first, second = world["supervisor"].id, world["second_supervisor"].id
     db.session.commit()
-    results = _race(app, [
-        lambda: incidents.claim(_principal_in_thread(first), incident_id).handling_by_officer_id,
-        lambda: incidents.claim(_principal_in_thread(second), incident_id).handling_by_officer_id,
+    results = run_together(app, [
+        lambda: incidents.claim(principal_in_thread(first), incident_id).handling_by_officer_id,
+        lambda: incidents.claim(principal_in_thread(second), incident_id).handling_by_officer_id,
     ])
     winners = [r for r in results if isinstance(r, int)]
     losers = [r for r in results if isinstance(r, incidents.AlreadyClaimed)]
@@ -631,11 +594,11 @@ def test_reference_serials_stay_unique_under_concurrent_creation(app, db, world)
 
             place = thread_db.session.get(Place, place_id)
             return incidents.create_incident(
-                _principal_in_thread(officer_id), [place], "rumour", "medium", REPORTED, REPORTED,
+                principal_in_thread(officer_id), [place], "rumour", "medium", REPORTED, REPORTED,
                 "field_report", "Same rumour reported by several posts").reference
         return work
 
-    results = _race(app, [create(officer_id) for officer_id in officer_ids])
+    results = run_together(app, [create(officer_id) for officer_id in officer_ids])
     assert sorted(results) == [f"124/2026/{n}" for n in range(1, 5)], results
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Incident)) == 4
@@ -647,9 +610,9 @@ def test_concurrent_calls_get_distinct_timeline_numbers(app, db, world, make_con
     incident_id = new_incident(world).id
     constable = world["constable"].id
     db.session.commit()
-    results = _race(app, [
+    results = run_together(app, [
         (lambda contact_id=contact_id: incidents.log_call(
-            _principal_in_thread(constable), incident_id, contact_id, "confirmed").seq)
+            principal_in_thread(constable), incident_id, contact_id, "confirmed").seq)
         for contact_id in contacts
     ])
     assert sorted(results) == [1, 2, 3], results
