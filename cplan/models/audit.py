@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from sqlalchemy import BigInteger, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cplan.models import append_only
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.geo import PathString, enum_column
 
@@ -117,65 +118,18 @@ def event_hash(fields) -> str:
 
 # ---- append-only at the database --------------------------------------------------------------
 
-_REFUSAL = "audit_events is append-only"
-
-AUDIT_TRIGGERS_DDL = {
-    "sqlite": [
-        "CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events "
-        f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}: UPDATE refused'); END",
-        "CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events "
-        f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}: DELETE refused'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION audit_events_refuse_change() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN "
-        # No "%" placeholder in the message: drivers would take it for a parameter.
-        f"RAISE EXCEPTION USING MESSAGE = '{_REFUSAL}: ' || TG_OP || ' refused', "
-        "ERRCODE = 'insufficient_privilege'; "
-        "END $$",
-        "DROP TRIGGER IF EXISTS audit_events_no_update ON audit_events",
-        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
-        "FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()",
-        "DROP TRIGGER IF EXISTS audit_events_no_delete ON audit_events",
-        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
-        "FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()",
-    ],
-}
-
-_DROP_TRIGGERS_DDL = {
-    "sqlite": [
-        "DROP TRIGGER IF EXISTS audit_events_no_update",
-        "DROP TRIGGER IF EXISTS audit_events_no_delete",
-    ],
-    "postgresql": [
-        "DROP TRIGGER IF EXISTS audit_events_no_update ON audit_events",
-        "DROP TRIGGER IF EXISTS audit_events_no_delete ON audit_events",
-        "DROP FUNCTION IF EXISTS audit_events_refuse_change()",
-    ],
-}
-
-
-def _statements(ddl: dict, connection) -> list[str]:
-    dialect = connection.dialect.name
-    if dialect not in ddl:
-        raise RuntimeError(f"no audit trigger DDL for the {dialect} database")
-    return ddl[dialect]
-
-
 def install_triggers(connection) -> None:
     """Make ``audit_events`` refuse UPDATE and DELETE (idempotent).
 
     Called after ``create_all`` creates the table and from the Alembic migration
     (``install_triggers(op.get_bind())``).
     """
-    for statement in _statements(AUDIT_TRIGGERS_DDL, connection):
-        connection.exec_driver_sql(statement)
+    append_only.install(connection, "audit_events")
 
 
 def drop_triggers(connection) -> None:
     """Remove the append-only triggers (migration downgrade and test teardown only)."""
-    for statement in _statements(_DROP_TRIGGERS_DDL, connection):
-        connection.exec_driver_sql(statement)
+    append_only.drop(connection, "audit_events")
 
 
 def _install_after_create(_table, connection, **_kw):

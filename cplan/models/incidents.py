@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cplan.models import append_only
 from cplan.models.accounts import Officer, Post
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.geo import PathString, Place, Unit, enum_column
@@ -244,60 +245,14 @@ class TimelineEntry(Base):
 
 # ---- append-only at the database --------------------------------------------------------------
 
-_REFUSAL = "timeline_entries is append-only"
-
-TIMELINE_TRIGGERS_DDL = {
-    "sqlite": [
-        "CREATE TRIGGER IF NOT EXISTS timeline_entries_no_update BEFORE UPDATE ON timeline_entries "
-        f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}: UPDATE refused'); END",
-        "CREATE TRIGGER IF NOT EXISTS timeline_entries_no_delete BEFORE DELETE ON timeline_entries "
-        f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}: DELETE refused'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION timeline_entries_refuse_change() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN "
-        f"RAISE EXCEPTION USING MESSAGE = '{_REFUSAL}: ' || TG_OP || ' refused', "
-        "ERRCODE = 'insufficient_privilege'; "
-        "END $$",
-        "DROP TRIGGER IF EXISTS timeline_entries_no_update ON timeline_entries",
-        "CREATE TRIGGER timeline_entries_no_update BEFORE UPDATE ON timeline_entries "
-        "FOR EACH ROW EXECUTE FUNCTION timeline_entries_refuse_change()",
-        "DROP TRIGGER IF EXISTS timeline_entries_no_delete ON timeline_entries",
-        "CREATE TRIGGER timeline_entries_no_delete BEFORE DELETE ON timeline_entries "
-        "FOR EACH ROW EXECUTE FUNCTION timeline_entries_refuse_change()",
-    ],
-}
-
-_DROP_TIMELINE_TRIGGERS_DDL = {
-    "sqlite": [
-        "DROP TRIGGER IF EXISTS timeline_entries_no_update",
-        "DROP TRIGGER IF EXISTS timeline_entries_no_delete",
-    ],
-    "postgresql": [
-        "DROP TRIGGER IF EXISTS timeline_entries_no_update ON timeline_entries",
-        "DROP TRIGGER IF EXISTS timeline_entries_no_delete ON timeline_entries",
-        "DROP FUNCTION IF EXISTS timeline_entries_refuse_change()",
-    ],
-}
-
-
-def _statements(ddl: dict, connection) -> list[str]:
-    dialect = connection.dialect.name
-    if dialect not in ddl:
-        raise RuntimeError(f"no timeline trigger DDL for the {dialect} database")
-    return ddl[dialect]
-
-
 def install_timeline_triggers(connection) -> None:
     """Make ``timeline_entries`` refuse UPDATE and DELETE (idempotent)."""
-    for statement in _statements(TIMELINE_TRIGGERS_DDL, connection):
-        connection.exec_driver_sql(statement)
+    append_only.install(connection, "timeline_entries")
 
 
 def drop_timeline_triggers(connection) -> None:
     """Remove the append-only triggers (migration downgrade and test teardown only)."""
-    for statement in _statements(_DROP_TIMELINE_TRIGGERS_DDL, connection):
-        connection.exec_driver_sql(statement)
+    append_only.drop(connection, "timeline_entries")
 
 
 def _install_after_create(_table, connection, **_kw):

@@ -6,10 +6,6 @@ Create Date: 2026-11-29 04:46:23.008420
 
 """
 from alembic import op
-import sqlalchemy as sa
-
-import cplan.models.base
-
 
 # revision identifiers, used by Alembic.
 revision = 'ee024cc2aff5'
