@@ -156,6 +156,21 @@ def test_a_supervisor_sees_masked_numbers_on_the_call_sheet(client, db, login_as
     assert f"/roster/places/{world['bijrol'].id}" in sheet
 
 
+def test_after_revealing_a_village_the_supervisor_can_call_its_contacts_from_the_sheet(
+        client, db, login_as, world, make_contact):
+    revealed = make_contact(world["bijrol"])
+    masked = make_contact(world["bamnauli"])
+    incident = new_incident(db, world, places=("bijrol", "bamnauli"))
+    login_as(world["supervisor"])
+    response = client.post(f"/roster/places/{world['bijrol'].id}/reveal", data={"reason": "rumour", "note": ""})
+    assert response.status_code == 302
+    sheet = page_of(client, f"/incidents/{incident.id}/calls")
+    assert f'href="tel:{revealed.mobile}"' in sheet
+    assert masked.mobile not in sheet and f"/roster/places/{world['bamnauli'].id}" in sheet
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "incident.call_sheet_viewed")).one()
+    assert event.detail_data["full_numbers"] == 1
+
+
 def test_another_stations_constable_gets_404(client, db, login_as, world):
     incident = new_incident(db, world)
     login_as(world["sardhana_constable"])

@@ -399,6 +399,7 @@ class CallSheetRow:
     affected_place: bool
     called: bool
     last_outcome: CallOutcome | None
+    full_number: bool = False  # a station post, or the number (or its village) revealed
 
 
 def call_sheet(principal: Principal, incident: Incident) -> list[CallSheetRow]:
@@ -412,6 +413,8 @@ def call_sheet(principal: Principal, incident: Incident) -> list[CallSheetRow]:
         .order_by(TimelineEntry.seq)
     ):
         last_outcomes[contact_id] = outcome
+    full = roster.sees_full_numbers(principal)
+    revealed = set() if full else roster.revealed_ids(principal, *affected, *neighbours)
     rows: list[CallSheetRow] = []
     for place_ids, is_affected in ((affected, True), (neighbours, False)):
         if not place_ids:
@@ -424,7 +427,8 @@ def call_sheet(principal: Principal, incident: Incident) -> list[CallSheetRow]:
                       Contact.name, Contact.id)
         )
         rows.extend(
-            CallSheetRow(contact, is_affected, contact.id in last_outcomes, last_outcomes.get(contact.id))
+            CallSheetRow(contact, is_affected, contact.id in last_outcomes, last_outcomes.get(contact.id),
+                         full or contact.id in revealed)
             for contact in contacts
         )
     return rows

@@ -212,19 +212,22 @@ def _reveal_event_matches(principal: Principal):
     )
 
 
-def revealed_ids(principal: Principal, place: Place) -> set[int]:
-    """Ids of the place's visible contacts whose numbers ``principal`` has revealed (the whole
-    village or the contact itself), in one query. Station posts need no reveal: see
+def revealed_ids(principal: Principal, *places: Place | int) -> set[int]:
+    """Ids of the visible contacts of ``places`` whose numbers ``principal`` has revealed (the
+    whole village or the contact itself), in one query. Station posts need no reveal: see
     ``sees_full_numbers``."""
+    place_ids = [getattr(place, "id", place) for place in places]
+    if not place_ids:
+        return set()
     revealed = exists().where(
         _reveal_event_matches(principal),
         or_(
-            and_(AuditEvent.target_type == Place.__table__.name, AuditEvent.target_id == place.id),
+            and_(AuditEvent.target_type == Place.__table__.name, AuditEvent.target_id == Contact.place_id),
             and_(AuditEvent.target_type == Contact.__table__.name, AuditEvent.target_id == Contact.id),
         ),
     )
     return set(db.session.scalars(
-        select(Contact.id).where(Contact.place_id == place.id, visible_condition(principal), revealed)
+        select(Contact.id).where(Contact.place_id.in_(place_ids), visible_condition(principal), revealed)
     ))
 
 

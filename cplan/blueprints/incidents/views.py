@@ -326,13 +326,13 @@ def show_calls(incident_id):
     """The contacts to call, affected places first, each with a call button and one-tap outcomes."""
     incident = _incident_or_404(incident_id)
     rows = incidents.call_sheet(current_user, incident)
-    full = roster.sees_full_numbers(current_user)
+    full = all(row.full_number for row in rows)
     counts = incidents.tally(incident)
     page = render_template("incidents/calls.html", incident=incident, rows=rows, full=full, counts=counts,
                            suggestion=incidents.suggested_verdict(counts), call_form=CallForm(formdata=None))
     audit.record("incident.call_sheet_viewed", officer=current_user.officer, post=current_user.post,
                  target=incident, unit=incident.district,
-                 detail={"contacts": len(rows), "full_numbers": len(rows) if full else 0})
+                 detail={"contacts": len(rows), "full_numbers": sum(row.full_number for row in rows)})
     db.session.commit()
     return page
 
