@@ -228,7 +228,163 @@ def test_every_incident_page_renders_in_hindi(client, db, login_as, world, make_
     login_as(world["supervisor"])
     client.post("/language/hi", data={"next": "/"})
     for url in ("/incidents/", "/incidents/review", "/incidents/new?q=BIJ", f"/incidents/{incident.id}",
-                f"/incidents/{incident.id}/calls"):
+                f"/incidents/{incident.id}/calls", f"/incidents/{incident.id}/report"):
         page = page_of(client, url)
         assert 'lang="hi"' in page, url
     assert "अफ़वाह" in page_of(client, f"/incidents/{incident.id}")
+
+
+# ---- exports, the printed report, escalation, corrections and tips ---------------------------
+
+
+def csv_rows(response):
+    import csv
+    import io
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+
+
+def test_the_feed_downloads_as_csv_with_the_same_filters_safe_cells_and_an_audit_event(
+        client, db, login_as, world):
+    formula = new_incident(db, world, summary="=HYPERLINK(\"http://x\")", kind="crime")
+    rumour = new_incident(db, world)
+    new_incident(db, world, who="sardhana_constable", places=("sardhana_village",), kind="crime")
+    login_as(world["asp"])  # Baghpat only
+
+    rows = csv_rows(client.get("/incidents/export.csv?kind=crime"))
+    header, body = rows[0], rows[1:]
+    assert header[0] == "Reference" and "Summary" in header
+    assert [row[0] for row in body] == [formula.reference]  # the filter, and not Meerut's incident
+    summary = body[0][header.index("Summary")]
+    assert summary.startswith("'=")  # a spreadsheet shows it as text
+    assert body[0][header.index("Reported (IST)")] == "2026-11-20 10:00"
+    assert body[0][header.index("Places")] == "BIJROL"
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "incident.feed_exported")).one()
+    assert event.detail_data == {"rows": 1, "filters": {"kind": "crime"}}
+    assert rumour.reference not in {row[0] for row in body}
+
+
+def test_a_feed_too_large_for_one_file_is_refused_with_the_count(client, db, login_as, world, monkeypatch):
+    from cplan.services import incident_reports
+
+    monkeypatch.setattr(incident_reports, "EXPORT_LIMIT", 1)
+    new_incident(db, world)
+    new_incident(db, world)
+    login_as(world["asp"])
+    response = client.get("/incidents/export.csv", follow_redirects=True)
+    assert response.mimetype == "text/html"
+    assert "2 incidents match" in response.get_data(as_text=True)
+    assert count_events(db, "incident.feed_exported") == 0
+
+
+def test_the_csv_speaks_hindi_for_a_hindi_reader(client, db, login_as, world):
+    new_incident(db, world)
+    login_as(world["asp"])
+    client.post("/language/hi", data={"next": "/"})
+    header, row = csv_rows(client.get("/incidents/export.csv"))[:2]
+    assert "अफ़वाह" in row
+    assert header[0] != "Reference"
+
+
+def test_the_printable_report_holds_the_timeline_and_is_recorded(client, db, login_as, world, make_contact):
+    contact = make_contact(world["bijrol"], name="Ramesh Tyagi")
+    incident = new_incident(db, world)
+    login_as(world["baraut_so"])
+    client.post(f"/incidents/{incident.id}/status", data={"status": "verifying", "version": "1"})
+    client.post(f"/incidents/{incident.id}/calls",
+                data={"contact_id": str(contact.id), "outcome": "confirmed", "said": "Crowd near the pond"})
+    page = page_of(client, f"/incidents/{incident.id}/report")
+    assert "Ramesh Tyagi" in page and "Crowd near the pond" in page and incident.reference in page
+    assert "<form" not in page.split("<main", 1)[1]  # nothing to press on paper
+    assert count_events(db, "incident.report_opened") == 1
+    login_as(world["sardhana_constable"])
+    assert client.get(f"/incidents/{incident.id}/report").status_code == 404
+
+
+def test_a_station_officer_escalates_to_the_district_and_not_below_or_sideways(client, db, login_as, world):
+    incident = new_incident(db, world)
+    login_as(world["baraut_so"])
+    page = page_of(client, f"/incidents/{incident.id}")
+    assert f'value="{world["baghpat"].id}"' in page and f'value="{world["meerut"].id}"' not in page
+    response = client.post(f"/incidents/{incident.id}/escalate",
+                           data={"unit": str(world["meerut"].id), "note": "Need the other district"})
+    assert response.status_code == 302
+    assert incidents.timeline(incident) == []
+    client.post(f"/incidents/{incident.id}/escalate", data={"unit": str(world["baghpat"].id), "note": "Crowd growing"})
+    entry = incidents.timeline(incident)[-1]
+    assert entry.kind.value == "escalation" and entry.escalated_to_unit_id == world["baghpat"].id
+    assert "Crowd growing" in page_of(client, f"/incidents/{incident.id}")
+    assert count_events(db, "incident.escalated") == 1
+
+
+def test_the_state_control_room_has_no_one_above_to_escalate_to(client, db, login_as, world):
+    incident = new_incident(db, world)
+    login_as(world["supervisor"])
+    assert 'id="escalation-heading"' not in page_of(client, f"/incidents/{incident.id}")
+
+
+def test_a_correction_is_a_new_entry_naming_the_old_one(client, db, login_as, world):
+    incident = new_incident(db, world)
+    login_as(world["baraut_so"])
+    client.post(f"/incidents/{incident.id}/notes", data={"text": "Crowd of 500"})
+    wrong = incidents.timeline(incident)[0]
+    form = page_of(client, f"/incidents/{incident.id}/entries/{wrong.id}/correct")
+    assert "Crowd of 500" in form
+    response = client.post(f"/incidents/{incident.id}/entries/{wrong.id}/correct", data={"text": "Crowd of 50"})
+    assert response.status_code == 302
+    first, correction = incidents.timeline(incident)
+    assert first.text == "Crowd of 500"  # as written
+    assert correction.kind.value == "correction" and correction.corrects_entry_id == first.id
+    assert "corrects entry 1" in page_of(client, f"/incidents/{incident.id}")
+    empty = client.post(f"/incidents/{incident.id}/entries/{wrong.id}/correct", data={"text": " "})
+    assert empty.status_code == 400 and len(incidents.timeline(incident)) == 2
+
+
+def test_an_entry_of_another_incident_cannot_be_corrected_through_this_one(client, db, login_as, world):
+    one, other = new_incident(db, world), new_incident(db, world)
+    login_as(world["baraut_so"])
+    client.post(f"/incidents/{other.id}/notes", data={"text": "Other"})
+    entry = incidents.timeline(other)[0]
+    assert client.get(f"/incidents/{one.id}/entries/{entry.id}/correct").status_code == 404
+
+
+def test_a_tip_from_a_contact_opens_an_incident_naming_them(client, db, login_as, world, make_contact):
+    contact = make_contact(world["bijrol"], name="Suresh Kumar")
+    db.session.commit()
+    login_as(world["baraut_so"])
+    assert "Record a tip" in page_of(client, f"/roster/contacts/{contact.id}")
+    response = client.post(f"/incidents/tips/{contact.id}", data={
+        "summary": "Illegal liquor sold behind the school", "kind": "crime", "severity": "medium"})
+    assert response.status_code == 302
+    incident = db.session.scalars(select(Incident)).one()
+    assert response.location.endswith(f"/incidents/{incident.id}")
+    assert incident.source.value == "contact_tip" and not incident.confidential
+    assert "tip from Suresh Kumar" in page_of(client, f"/incidents/{incident.id}")
+
+
+def test_a_confidential_tip_is_hidden_from_the_station_and_seen_by_the_asp(client, db, login_as, world, make_contact):
+    contact = make_contact(world["bijrol"])
+    db.session.commit()
+    login_as(world["baraut_constable"])
+    response = client.post(f"/incidents/tips/{contact.id}", data={
+        "summary": "Names the gang's supplier", "kind": "crime", "severity": "high", "confidential": "y"},
+        follow_redirects=True)
+    assert "It is confidential" in response.get_data(as_text=True)
+    incident = db.session.scalars(select(Incident)).one()
+    assert incident.confidential
+    assert client.get(f"/incidents/{incident.id}").status_code == 404
+    assert incident.reference not in page_of(client, "/incidents/")
+    login_as(world["asp"])
+    assert "Names the gang" in page_of(client, f"/incidents/{incident.id}")
+
+
+def test_a_tip_for_a_contact_outside_the_station_is_404(client, db, login_as, world, make_contact):
+    contact = make_contact(world["sardhana_village"])
+    db.session.commit()
+    login_as(world["baraut_so"])
+    assert client.get(f"/incidents/tips/{contact.id}").status_code == 404
+    assert client.post(f"/incidents/tips/{contact.id}", data={"summary": "x", "kind": "crime",
+                                                             "severity": "low"}).status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(Incident)) == 0

@@ -64,6 +64,66 @@ TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
     S.CLOSED: frozenset({S.VERIFYING}),  # reopening, recorded as incident.reopened
 }
 
+# The reader's words for incident values (pages, CSV exports and the printed report).
+LABELS = {
+    "kind": {
+        "rumour": _l("Rumour"),
+        "communal_tension": _l("Communal tension"),
+        "dispute_clash": _l("Dispute or clash"),
+        "crime": _l("Crime"),
+        "election": _l("Election-related"),
+        "protest_gathering": _l("Protest or gathering"),
+        "other": _l("Other"),
+    },
+    "severity": {
+        "low": _l("Low"),
+        "medium": _l("Medium"),
+        "high": _l("High"),
+        "critical": _l("Critical"),
+    },
+    "source": {
+        "up112_call": _l("UP-112 call"),
+        "social_media": _l("Social media"),
+        "field_report": _l("Field report"),
+        "contact_tip": _l("Tip from a C-Plan contact"),
+        "control_room": _l("Control room"),
+    },
+    "status": {
+        "new": _l("New"),
+        "verifying": _l("Verifying"),
+        "verified_true": _l("Verified true"),
+        "found_false": _l("Found false"),
+        "unconfirmed": _l("Unconfirmed"),
+        "action_taken": _l("Action taken"),
+        "closed": _l("Closed"),
+    },
+    "outcome": {
+        "confirmed": _l("Confirmed"),
+        "denied": _l("Denied"),
+        "unaware": _l("Unaware"),
+        "no_answer": _l("No answer"),
+        "switched_off": _l("Switched off"),
+        "wrong_number": _l("Wrong number"),
+    },
+    "entry": {
+        "note": _l("Note"),
+        "call": _l("Call"),
+        "status_change": _l("Status change"),
+        "escalation": _l("Escalation"),
+        "review": _l("Supervisor review"),
+        "public_message": _l("Facts pushed to the public"),
+        "correction": _l("Correction"),
+    },
+}
+
+
+def label(kind: str, value) -> str:
+    """The reader's words for an incident value (``label("status", incident.status)``)."""
+    value = getattr(value, "value", value)
+    text = LABELS[kind].get(value or "")
+    return str(text) if text is not None else (value or "")
+
+
 # A claim on an incident lapses after this long and may be taken over.
 CLAIM_LAPSES_AFTER = timedelta(hours=2)
 DEFAULT_FIRST_CALL_MINUTES = 30
@@ -120,6 +180,13 @@ def get_visible(principal: Principal, incident_id: int) -> Incident:
     if incident is None:
         raise NotInScope()
     return incident
+
+
+def is_visible(principal: Principal, incident: Incident) -> bool:
+    """Whether ``principal`` may see ``incident`` (e.g. a confidential tip its author cannot)."""
+    return db.session.scalar(
+        select(Incident.id).where(Incident.id == incident.id, visible_incidents_condition(principal))
+    ) is not None
 
 
 def _require(principal: Principal, permission: Permission) -> None:
@@ -224,8 +291,7 @@ def record_tip(principal: Principal, contact_id: int, summary: str, confidential
     now = utcnow()
     incident = create_incident(principal, [contact.place], kind, severity, now, now,
                                IncidentSource.CONTACT_TIP, summary, confidential=confidential)
-    _append(principal, incident, EntryKind.NOTE, text="Tip received from a contact.",
-            contact_id=contact.id)
+    _append(principal, incident, EntryKind.NOTE, contact_id=contact.id)  # shown as "tip from <contact>"
     audit.record("incident.tip_recorded", officer=principal.officer, post=principal.post,
                  target=incident, unit=incident.district,
                  detail={"contact_id": contact.id, "confidential": incident.confidential})
@@ -282,6 +348,15 @@ def correct_entry(principal: Principal, entry_id: int, text: str) -> TimelineEnt
                  target=incident, unit=incident.district,
                  detail={"entry": entry.seq, "corrects": old.seq})
     return entry
+
+
+def escalation_targets(principal: Principal, incident: Incident) -> list[Unit]:
+    """The units the principal may escalate ``incident`` to: the incident's district and the
+    units above it, less those within the principal's own unit; nearest first."""
+    district = incident.district
+    units = db.session.scalars(select(Unit).where(Unit.id.in_(district.ancestor_ids)))
+    return sorted((unit for unit in units if not principal.unit.contains(unit)),
+                  key=lambda unit: -unit.kind.depth)
 
 
 def escalate(principal: Principal, incident_id: int, unit: Unit, note: str) -> TimelineEntry:

@@ -21,67 +21,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from cplan.services.incidents import IST
-
-LABELS = {
-    "kind": {
-        "rumour": _l("Rumour"),
-        "communal_tension": _l("Communal tension"),
-        "dispute_clash": _l("Dispute or clash"),
-        "crime": _l("Crime"),
-        "election": _l("Election-related"),
-        "protest_gathering": _l("Protest or gathering"),
-        "other": _l("Other"),
-    },
-    "severity": {
-        "low": _l("Low"),
-        "medium": _l("Medium"),
-        "high": _l("High"),
-        "critical": _l("Critical"),
-    },
-    "source": {
-        "up112_call": _l("UP-112 call"),
-        "social_media": _l("Social media"),
-        "field_report": _l("Field report"),
-        "contact_tip": _l("Tip from a C-Plan contact"),
-        "control_room": _l("Control room"),
-    },
-    "status": {
-        "new": _l("New"),
-        "verifying": _l("Verifying"),
-        "verified_true": _l("Verified true"),
-        "found_false": _l("Found false"),
-        "unconfirmed": _l("Unconfirmed"),
-        "action_taken": _l("Action taken"),
-        "closed": _l("Closed"),
-    },
-    "outcome": {
-        "confirmed": _l("Confirmed"),
-        "denied": _l("Denied"),
-        "unaware": _l("Unaware"),
-        "no_answer": _l("No answer"),
-        "switched_off": _l("Switched off"),
-        "wrong_number": _l("Wrong number"),
-    },
-    "entry": {
-        "note": _l("Note"),
-        "call": _l("Call"),
-        "status_change": _l("Status change"),
-        "escalation": _l("Escalation"),
-        "review": _l("Supervisor review"),
-        "public_message": _l("Facts pushed to the public"),
-        "correction": _l("Correction"),
-    },
-}
+from cplan.services.incidents import IST, LABELS
 
 WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
-
-
-def label(kind: str, value) -> str:
-    """The reader's words for an incident value (``label("status", incident.status)``)."""
-    value = getattr(value, "value", value)
-    text = LABELS[kind].get(value or "")
-    return str(text) if text is not None else (value or "")
 
 
 def choices(kind: str, blank=None) -> list[SelectChoice]:
@@ -166,3 +108,32 @@ class ActionForm(FlaskForm):
 class ReviewForm(FlaskForm):
     comment = TextAreaField(_l("Review comment"), validators=[Optional(), Length(max=4000)])
     submit = SubmitField(_l("Mark reviewed"))
+
+
+class EscalationForm(FlaskForm):
+    """Escalate to a higher unit; the choices are set by the view (the units above the post)."""
+
+    unit = SelectField(_l("Escalate to"), choices=[], validate_choice=False, validators=[InputRequired()])
+    note = TextAreaField(_l("Why"), validators=[Optional(), Length(max=4000)])
+    submit = SubmitField(_l("Escalate"))
+
+
+class CorrectionForm(FlaskForm):
+    """A correction is a new entry naming the old one; the old one stays as written."""
+
+    text = TextAreaField(_l("The correction"), validators=[InputRequired(_l("Write the correction.")),
+                                                         Length(max=4000)])
+    submit = SubmitField(_l("Add the correction"))
+
+
+class TipForm(FlaskForm):
+    """What a contact told the police, recorded as an incident of the contact's place."""
+
+    summary = TextAreaField(_l("What the contact said"),
+                            validators=[InputRequired(_l("Write what was reported.")), Length(max=4000)])
+    kind = SelectField(_l("Kind"), choices=choices("kind"), default="crime", validators=[InputRequired()])
+    severity = SelectField(_l("Severity"), choices=choices("severity"), default="medium",
+                           validators=[InputRequired()])
+    confidential = BooleanField(_l("Confidential: visible from the ASP upwards only"),
+                                description=_l("For information on criminal activity that could expose the contact."))
+    submit = SubmitField(_l("Record the tip"))

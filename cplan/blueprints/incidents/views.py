@@ -7,7 +7,7 @@ that does not exist. Times are shown and typed in IST, stored in UTC.
 """
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,25 +18,28 @@ from cplan.blueprints.incidents.forms import (
     WINDOWS,
     ActionForm,
     CallForm,
+    CorrectionForm,
+    EscalationForm,
     FeedFilterForm,
     IncidentForm,
     NoteForm,
     PlaceSearchForm,
     ReviewForm,
     StatusForm,
+    TipForm,
     ist_to_utc,
-    label,
 )
 from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
-from cplan.models.incidents import Incident
-from cplan.services import audit, incidents, roster, search
+from cplan.models.incidents import Incident, TimelineEntry
+from cplan.models.roster import Contact
+from cplan.services import audit, incident_reports, incidents, roster, search
 from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
 from cplan.services.geo import in_subtree
-from cplan.services.incidents import FeedFilters, IncidentChanged
+from cplan.services.incidents import FeedFilters, IncidentChanged, label
 from cplan.services.permissions import Permission
-from cplan.templating import localised_name
+from cplan.templating import current_language, localised_name
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
@@ -142,6 +145,23 @@ def show_feed():
     return render_template("incidents/feed.html", form=form, pager=pager, rows=_rows(pager.items), args=args)
 
 
+@bp.get("/export.csv", endpoint="export_feed")
+@requires(Permission.VIEW_INCIDENTS)
+def export_feed():
+    """The filtered feed as a CSV file (formula-safe; one audit event per file)."""
+    filters, args = _feed_filters(FeedFilterForm(request.args))
+    try:
+        data, _count = incident_reports.feed_csv(current_user, filters, current_language())
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("incidents.feed", **args))
+    db.session.commit()
+    stamp = roster.now().astimezone(incidents.IST).strftime("%Y%m%d-%H%M")
+    return Response(data, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="incidents-{stamp}.csv"'})
+
+
 @bp.get("/review", endpoint="review_queue")
 @requires(Permission.REVIEW_INCIDENTS)
 def show_review_queue():
@@ -224,8 +244,31 @@ def show(incident_id):
         "incidents/show.html", incident=incident, entries=incidents.timeline(incident), counts=counts,
         suggestion=incidents.suggested_verdict(counts), times=incidents.response_times(incident),
         status_form=status_form, note_form=NoteForm(formdata=None), action_form=ActionForm(formdata=None),
-        review_form=ReviewForm(formdata=None),
+        review_form=ReviewForm(formdata=None), escalation_form=_escalation_form(incident),
     )
+
+
+@bp.get("/<int:incident_id>/report", endpoint="report")
+@requires(Permission.VIEW_INCIDENTS)
+def printable_report(incident_id):
+    """The incident and its whole timeline on one page, laid out for printing."""
+    incident = _incident_or_404(incident_id)
+    counts = incidents.tally(incident)
+    page = render_template("incidents/report.html", incident=incident, entries=incidents.timeline(incident),
+                           counts=counts, suggestion=incidents.suggested_verdict(counts),
+                           times=incidents.response_times(incident), printed_at=roster.now())
+    audit.record("incident.report_opened", officer=current_user.officer, post=current_user.post,
+                 target=incident, unit=incident.district)
+    db.session.commit()
+    return page
+
+
+def _escalation_form(incident: Incident, bound: bool = False) -> EscalationForm:
+    """The escalation form with the units above the post; ``bound`` reads the submitted form."""
+    form = EscalationForm() if bound else EscalationForm(formdata=None)
+    form.unit.choices = [SelectChoice(str(unit.id), localised_name(unit))
+                         for unit in incidents.escalation_targets(current_user, incident)]
+    return form
 
 
 def _done(incident_id: int, action, success: str, anchor: str = ""):
@@ -282,6 +325,46 @@ def add_note(incident_id):
     return _done(incident_id, lambda: incidents.add_note(current_user, incident_id, form.text.data,
                                                          public_message=form.public.data),
                  _("Added to the timeline."), "#timeline")
+
+
+@bp.post("/<int:incident_id>/escalate", endpoint="escalate")
+@requires(Permission.MANAGE_INCIDENTS)
+def escalate(incident_id):
+    """Escalate the incident to a unit above the post (recorded on the timeline)."""
+    incident = _incident_or_404(incident_id)
+    form = _escalation_form(incident, bound=True)
+    targets = {choice.value: choice for choice in form.unit.choices}
+    if not form.validate_on_submit() or form.unit.data not in targets:
+        form.unit.errors = list(form.unit.errors) or [_("Choose a unit above yours.")]
+        _form_errors(form)
+        return redirect(url_for("incidents.show", incident_id=incident_id))
+    unit = db.session.get(Unit, int(form.unit.data))
+    return _done(incident_id, lambda: incidents.escalate(current_user, incident_id, unit, form.note.data or ""),
+                 _("Escalated to %(unit)s.", unit=localised_name(unit)), "#timeline")
+
+
+@bp.route("/<int:incident_id>/entries/<int:entry_id>/correct", methods=["GET", "POST"], endpoint="correct_entry")
+@requires(Permission.MANAGE_INCIDENTS)
+def correct_entry(incident_id, entry_id):
+    """Correct a timeline entry: the old entry stays, a correction naming it is added."""
+    incident = _incident_or_404(incident_id)
+    entry = db.session.scalar(select(TimelineEntry).where(TimelineEntry.id == entry_id,
+                                                          TimelineEntry.incident_id == incident.id))
+    if entry is None:
+        abort(404)
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            incidents.correct_entry(current_user, entry.id, form.text.data)
+        except DomainError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Correction added to the timeline."), "success")
+            return redirect(url_for("incidents.show", incident_id=incident.id) + "#timeline")
+    db.session.rollback()
+    status = 400 if form.is_submitted() else 200
+    return render_template("incidents/correct.html", incident=incident, entry=entry, form=form), status
 
 
 @bp.post("/<int:incident_id>/claim", endpoint="claim")
@@ -360,3 +443,34 @@ def log_call(incident_id):
         db.session.commit()
         flash(_("Call recorded: %(outcome)s.", outcome=label("outcome", form.outcome.data)), "success")
     return redirect(back + f"#contact-{contact_id}")
+
+
+# ---- tips from contacts ----------------------------------------------------------------------
+
+
+@bp.route("/tips/<int:contact_id>", methods=["GET", "POST"], endpoint="new_tip")
+@requires(Permission.MANAGE_INCIDENTS)
+def new_tip(contact_id):
+    """Record what a contact told the police as an incident of the contact's place."""
+    try:
+        contact: Contact = roster.get_visible_contact(current_user, contact_id)
+    except NotInScope:
+        abort(404)
+    form = TipForm()
+    if form.validate_on_submit():
+        try:
+            incident = incidents.record_tip(current_user, contact.id, form.summary.data, form.confidential.data,
+                                            kind=form.kind.data, severity=form.severity.data)
+        except (DomainError, ValueError) as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            if incidents.is_visible(current_user, incident):
+                flash(_("Tip recorded as incident %(reference)s.", reference=incident.reference), "success")
+                return redirect(url_for("incidents.show", incident_id=incident.id))
+            flash(_("Tip recorded as incident %(reference)s. It is confidential: the ASP and officers "
+                    "above can see it.", reference=incident.reference), "success")
+            return redirect(url_for("roster.contact", contact_id=contact.id))
+    db.session.rollback()
+    status = 400 if form.is_submitted() else 200
+    return render_template("incidents/tip.html", contact=contact, form=form), status
