@@ -109,6 +109,12 @@ def step_contacts(context: DemoContext) -> None:
     context.log += ensure_demo_contacts(context.district, context.data_dir)
 
 
+def step_incidents(context: DemoContext) -> None:
+    from cplan.services.demo_incidents import ensure_demo_incidents
+
+    context.log += ensure_demo_incidents(context.state, context.district)
+
+
 # Later issues append here: ("officers", step_officers), ("contacts", step_contacts)...
 DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("UP districts", step_districts),
@@ -119,6 +125,7 @@ DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("places to nearest station", step_attach),
     ("posts and officers", step_people),
     ("contacts", step_contacts),
+    ("incidents", step_incidents),
 ]
 
 

@@ -204,7 +204,12 @@ def _clean_text(text: str, required: bool = False) -> str:
 # ---- creating -------------------------------------------------------------------------------
 
 
-def _next_serial(district_id: int, year: int) -> int:
+def reference_for(district: Unit, year: int, serial: int) -> str:
+    """The readable reference: district LGD code / year / serial (``124/2026/17``)."""
+    return f"{district.code or district.id}/{year}/{serial}"
+
+
+def next_serial(district_id: int, year: int) -> int:
     """The next serial of ``district_id`` in ``year``; concurrent creators never share one.
 
     The UPDATE locks the counter row until commit (PostgreSQL) or runs under SQLite's single
@@ -259,9 +264,9 @@ def create_incident(
 
     district = db.session.get(Unit, places[0].district_id)
     year = reported_at.astimezone(IST).year
-    serial = _next_serial(district.id, year)
+    serial = next_serial(district.id, year)
     incident = Incident(
-        reference=f"{district.code or district.id}/{year}/{serial}",
+        reference=reference_for(district, year, serial),
         district_id=district.id, year=year, serial=serial, up112_number=up112_number,
         kind=IncidentKind(kind), severity=Severity(severity), source=IncidentSource(source),
         occurred_at=occurred_at, reported_at=reported_at, summary=summary,
