@@ -140,8 +140,8 @@ def show_feed():
     """Incidents the post may see, newest report first, with filters and response times."""
     form = FeedFilterForm(request.args)
     filters, args = _feed_filters(form)
-    pager = db.paginate(incidents.feed_query(current_user, filters), page=_page(), per_page=PER_PAGE,
-                        error_out=False)
+    pager = db.paginate(incidents.with_listing_details(incidents.feed_query(current_user, filters)),
+                        page=_page(), per_page=PER_PAGE, error_out=False)
     return render_template("incidents/feed.html", form=form, pager=pager, rows=_rows(pager.items), args=args)
 
 
@@ -166,7 +166,8 @@ def export_feed():
 @requires(Permission.REVIEW_INCIDENTS)
 def show_review_queue():
     """Incidents not yet reviewed, oldest report first."""
-    pager = db.paginate(incidents.review_queue(current_user), page=_page(), per_page=PER_PAGE, error_out=False)
+    pager = db.paginate(incidents.with_listing_details(incidents.review_queue(current_user)), page=_page(),
+                        per_page=PER_PAGE, error_out=False)
     return render_template("incidents/review_queue.html", pager=pager, rows=_rows(pager.items))
 
 
