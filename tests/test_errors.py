@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from cplan.models import Unit, UnitKind
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "cplan" / "templates"
+pytestmark = pytest.mark.fresh_app  # broken_route adds routes to the app
 
 
 @pytest.fixture
