@@ -576,3 +576,21 @@ def test_a_failing_gateway_does_not_break_sign_in_and_is_audited(app, db, post):
     assert len(ticket.public_id) == 43
     [event] = audit_events(db, "auth.otp_sent")
     assert event.outcome.value == "failure" and event.detail_data["cug"] == MASKED
+
+
+def test_parallel_officer_password_guesses_cannot_slip_past_the_failure_limit(app, db, post):
+    """The officer step claims an attempt before checking the password, as the code step does."""
+    checked = []
+
+    class Attempt:
+        def __init__(self):
+            failures = otp.claim_attempt(CUG, now=at(10))
+            self.ok = failures is not None
+            if self.ok:
+                checked.append(failures)  # here the password would be checked, and be wrong
+                otp.fail_attempt(CUG, failures, reason="officer_password", now=at(10))
+
+    results = _in_parallel(app, db, [Attempt] * 8)
+    assert results.count(True) == otp.FAILURE_LIMIT  # the rest were refused unchecked
+    assert sorted(checked) == list(range(1, otp.FAILURE_LIMIT + 1))
+    assert otp.is_locked(CUG, now=at(11))

@@ -235,3 +235,17 @@ def test_a_repeated_code_field_is_not_a_second_guess(client, db, sho):
 
     response = client.post("/auth/code", data=MultiDict([("code", "000000"), ("code", right)]))
     assert b"That did not work" in response.data
+
+
+def test_a_locked_number_is_not_checked_at_the_officer_step_even_with_the_right_password(client, db, sho):
+    from cplan.services import otp
+
+    cug = sho.test_post.cug_number
+    start(client, cug)
+    client.post("/auth/code", data={"code": latest_code(cug)})
+    for _ in range(otp.FAILURE_LIMIT):  # meanwhile, guesses elsewhere lock the number
+        otp.record_failure(cug, "127.0.0.1", reason="test")
+    db.session.commit()
+    response = client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
+    assert response.status_code == 302 and response.location.endswith("/auth/sign-in")
+    assert db.session.scalar(select(SignInSession)) is None

@@ -385,6 +385,27 @@ def _release_attempt(cug: str) -> None:
     )
 
 
+def claim_attempt(cug, *, now: datetime | None = None) -> int | None:
+    """Count a sign-in attempt on the number as a failure before it is checked (the officer
+    step: PNO and password); None while the number is locked, and then do not check it.
+
+    Parallel guesses queue on the number's row, so they cannot all pass before the lock. After
+    checking: ``fail_attempt`` on failure; a completed sign-in resets the count (``reset_failures``).
+    """
+    cug = _as_e164(cug)
+    if cug is None:
+        return None
+    _ensure_throttle(cug)
+    return _claim_attempt(cug, _now(now))
+
+
+def fail_attempt(cug, failures: int, ip: str | None = None, *, reason: str, now: datetime | None = None) -> None:
+    """The attempt claimed by ``claim_attempt`` failed: lock the number at the limit."""
+    cug = _as_e164(cug)
+    if cug is not None and failures >= FAILURE_LIMIT:
+        _lock(cug, ip, reason, _now(now))
+
+
 def record_failure(cug, ip: str | None = None, *, reason: str, now: datetime | None = None) -> None:
     """Count a failed attempt on the number (a wrong code or a wrong officer password)."""
     cug = _as_e164(cug)

@@ -141,21 +141,27 @@ def identify():
         return redirect(url_for("auth.sign_in"))
     form = OfficerForm()
     if form.validate_on_submit():
-        officer = accounts.authenticate_officer(post, form.pno.data, form.password.data)
-        if officer is not None and app_officer_id is not None and officer.id != app_officer_id:
-            officer = None  # the authenticator app belongs to someone else
+        # Counted as a failure before the password is checked, so parallel guesses queue on the
+        # number and cannot all slip past the lock; a locked number is not checked at all.
+        failures = otp.claim_attempt(post.cug_number)
+        officer = None
+        if failures is not None:
+            officer = accounts.authenticate_officer(post, form.pno.data, form.password.data)
+            if officer is not None and app_officer_id is not None and officer.id != app_officer_id:
+                officer = None  # the authenticator app belongs to someone else
         if officer is None:
-            otp.record_failure(post.cug_number, _client_ip(), reason="officer_password")
+            if failures is not None:
+                otp.fail_attempt(post.cug_number, failures, _client_ip(), reason="officer_password")
             audit.record("auth.sign_in", outcome="failure", post=post, unit=post.unit,
                          ip_address=_client_ip(), detail={"step": "officer"})
             db.session.commit()
-            if otp.is_locked(post.cug_number):
+            if failures is None or otp.is_locked(post.cug_number):
                 _restart_sign_in()
                 _generic_failure()
                 return redirect(url_for("auth.sign_in"))
             _generic_failure()
             return render_template("auth/officer.html", form=form, post=post)
-        return _complete_sign_in(officer, post)
+        return _complete_sign_in(officer, post)  # resets the number's failures
     elif request.method == "POST":
         _generic_failure()
     return render_template("auth/officer.html", form=form, post=post)
