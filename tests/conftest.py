@@ -77,7 +77,9 @@ def _shared_app(_schema, database_url, tmp_path_factory):
     """One app for the run: building the URL map and compiling templates costs ~0.15 s per app."""
     app = create_app(_test_config(database_url, tmp_path_factory.mktemp("instance")))
     app.test_client_class = RequestIsolatingClient
-    return app
+    yield app
+    with app.app_context():
+        _db.engine.dispose()  # close the pooled connections before the interpreter goes
 
 
 @pytest.fixture

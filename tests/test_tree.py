@@ -48,10 +48,12 @@ def test_another_district_sees_nothing_of_baghpat(db, baghpat, make_district, ma
 
 
 def test_a_unit_whose_id_shares_a_prefix_is_not_in_the_subtree(db, state, make_unit):
-    # Paths /1/2/ and /1/21/ share characters; the range must not confuse them.
-    zones = [make_unit("zone", f"Zone {n}", state) for n in range(25)]
-    two = next(z for z in zones if z.path.endswith("/2/"))
-    twenty_one = next(z for z in zones if z.path.endswith("/21/"))
+    # Paths /1/N/ and /1/N1/ share characters; the range must not confuse them. The ids are
+    # chosen (above any in use) so the test does not depend on where the id sequence stands.
+    base = state.id + 1000
+    two = make_unit("zone", "Zone N", state, id=base)
+    twenty_one = make_unit("zone", "Zone N1", state, id=int(f"{base}1"))
+    assert twenty_one.path.startswith(two.path[:-1])
     assert twenty_one.id not in {u.id for u in db.session.scalars(geo.units_under(two))}
 
 
