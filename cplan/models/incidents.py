@@ -122,6 +122,8 @@ class Incident(Base):
         Index("ix_incidents_district_reported", "district_id", "reported_at"),
         Index("ix_incidents_reported_at", "reported_at"),
         Index("ix_incidents_status", "status"),
+        # The review queue: not yet reviewed, oldest report first (statewide for the control room).
+        Index("ix_incidents_reviewed_reported", "reviewed_at", "reported_at"),
         Index("ix_incidents_up112_number", "up112_number"),
     )
 

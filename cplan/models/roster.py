@@ -72,6 +72,10 @@ class Contact(Base):
         Index("ix_contacts_mobile", "mobile"),
         Index("ix_contacts_mobile_alt", "mobile_alt"),
         Index("ix_contacts_status_enrolled_at", "status", "enrolled_at"),
+        # The few pending enrolments of a subtree (the ASP's queue and the count in the menu)
+        # without reading the many active contacts that share the subtree; and, covering,
+        # coverage's counts per station, status and category without reading any row.
+        Index("ix_contacts_status_unit_path", "status", "unit_path", "category", "confidential", "place_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

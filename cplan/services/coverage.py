@@ -122,9 +122,16 @@ def active_counts(principal: Principal, unit: Unit):
     )
 
 
-def figures_by_group(principal: Principal, unit: Unit, level: Level, goal: int) -> dict[int | None, Figures]:
-    """Coverage figures per group of inhabited places under ``unit``, in two grouped queries."""
-    group = GROUP_COLUMN[level]
+def figures_by_group(principal: Principal, unit: Unit, level: Level, goal: int) -> dict:
+    """Coverage figures per group of inhabited places under ``unit``, in two grouped queries,
+    keyed by district id, place id, or (per station) the station's path.
+
+    Per station, places and contacts are grouped by the ``unit_path`` they carry (their
+    station's path): both queries then read one index range in order, and contacts need no join
+    to their places (places not yet attached carry their district's path).
+    """
+    by_path = level == Level.STATION
+    group = Place.unit_path if by_path else GROUP_COLUMN[level]
     active = active_counts(principal, unit)
     count = func.coalesce(active.c.active, 0)
     place_rows = db.session.execute(
@@ -140,18 +147,26 @@ def figures_by_group(principal: Principal, unit: Unit, level: Level, goal: int) 
         .where(in_subtree(Place.unit_path, unit), Place.uninhabited.is_(False))
         .group_by(group)
     )
-    figures: dict[int | None, Figures] = {}
+    figures: dict = {}
     for key, inhabited, meeting, without, active_total in place_rows:
         figures[key] = Figures(inhabited=inhabited, meeting=int(meeting or 0),
                                without_contacts=int(without or 0), active=int(active_total or 0))
-    contact_rows = db.session.execute(
-        select(group, Contact.status, Contact.category, func.count(Contact.id))
-        .join(Place, Place.id == Contact.place_id)
-        .where(in_subtree(Contact.unit_path, unit), visible_condition(principal),
-               Contact.status.in_([ContactStatus.ACTIVE, ContactStatus.PENDING]),
-               Place.uninhabited.is_(False))
-        .group_by(group, Contact.status, Contact.category)
-    )
+    counted = (Contact.status.in_([ContactStatus.ACTIVE, ContactStatus.PENDING]),
+               in_subtree(Contact.unit_path, unit), visible_condition(principal))
+    if by_path:
+        uninhabited = select(Place.id).where(in_subtree(Place.unit_path, unit), Place.uninhabited.is_(True))
+        contact_rows = db.session.execute(
+            select(Contact.unit_path, Contact.status, Contact.category, func.count(Contact.id))
+            .where(*counted, Contact.place_id.not_in(uninhabited))
+            .group_by(Contact.status, Contact.unit_path, Contact.category)
+        )
+    else:
+        contact_rows = db.session.execute(
+            select(group, Contact.status, Contact.category, func.count(Contact.id))
+            .join(Place, Place.id == Contact.place_id)
+            .where(*counted, Place.uninhabited.is_(False))
+            .group_by(group, Contact.status, Contact.category)
+        )
     for key, status, category, number in contact_rows:
         row = figures.setdefault(key, Figures())
         if status == ContactStatus.PENDING:
@@ -176,9 +191,13 @@ def coverage_of(principal: Principal, unit: Unit) -> Coverage:
     else:
         kind = UnitKind.DISTRICT if level == Level.DISTRICT else UnitKind.STATION
         units = db.session.scalars(select(Unit).where(Unit.kind == kind, in_subtree(Unit.path, unit)))
-        records = {record.id: record for record in units}
-        if None in figures:
-            records[None] = None
+        records = {(record.path if level == Level.STATION else record.id): record for record in units}
+        # Figures of no listed unit: places not attached to a station (one row of their own).
+        unattached = Figures()
+        for key in [key for key in figures if key not in records]:
+            unattached.add(figures.pop(key))
+        if unattached.inhabited or unattached.active or unattached.pending:
+            records[None], figures[None] = None, unattached
     rows = [CoverageRow(record, figures.get(key) or Figures()) for key, record in records.items()]
     if level == Level.PLACE:  # an action list: worst first
         rows.sort(key=lambda row: (row.figures.active, row.record.name_en, row.record.id))

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, false, func, or_, select, update
+from sqlalchemy import Select, and_, exists, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -159,9 +159,14 @@ def visible_incidents_condition(principal: Principal):
     if not principal.can(Permission.VIEW_INCIDENTS):
         return false()
     unit = principal.unit
-    if unit.kind in _ABOVE_STATION:
+    if unit.kind == UnitKind.STATE:
+        condition = true()  # every district lies in the state
+    elif unit.kind == UnitKind.DISTRICT:
+        # Newest first within one district: read in order from the (district_id, reported_at) index.
+        condition = Incident.district_id == unit.id
+    elif unit.kind in _ABOVE_STATION:
         # Every place of an incident lies in its district, so "the district is in my subtree"
-        # decides; as an IN list of district ids it is served by the (district_id, reported_at) index.
+        # decides, as an IN list of district ids.
         condition = Incident.district_id.in_(
             select(Unit.id).where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, unit)).scalar_subquery()
         )
