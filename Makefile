@@ -14,8 +14,18 @@ run: install translations  ## create .venv, migrate, load the Baghpat demo once,
 	$(FLASK) cplan demo --if-empty
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install translations  ## the whole test suite (set CPLAN_TEST_DATABASE_URL for PostgreSQL)
+# The browser tests (tests/e2e) need Chromium (Debian package) and axe-core from npm; pytest
+# skips them, saying why, when either is missing.
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+NPM := $(shell command -v npm 2>/dev/null)
+
+test: install translations $(if $(NPM),$(AXE))  ## the whole test suite (set CPLAN_TEST_DATABASE_URL for PostgreSQL)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(AXE): tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error \
+		|| echo "make: npm ci failed in tests/e2e: the accessibility checks will be skipped"
+	touch -c $@
 
 install: $(STAMP)
 
