@@ -32,6 +32,9 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Static files are linked with their content's fingerprint (templating.static_url): a
+    # phone keeps the stylesheet for a year and fetches it again only when it changes.
+    SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=365)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     # Roster coverage: active contacts a place should have.

@@ -43,6 +43,8 @@ def register(app):
 
     @app.before_request
     def require_sign_in():
+        if request.endpoint == "static":
+            return None  # the stylesheet: public, cacheable, and no session lookup for it
         if current_user.is_authenticated:
             g.scope_unit = current_user.unit
             return None
@@ -60,7 +62,7 @@ def register(app):
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if current_user.is_authenticated:
+        if request.endpoint != "static" and current_user.is_authenticated:
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
         if app.config["ENV_NAME"] == "production":

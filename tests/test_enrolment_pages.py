@@ -1,6 +1,7 @@
 """The enrolment pages end to end: constable enrols, ASP decides, constable sees the outcome;
 corrections, moves, removals, bulk approval, stale decisions, the JSON API, filters, the nav
 badge, erasure and history."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -393,3 +394,37 @@ def test_the_contact_page_links_to_the_changes_each_post_may_make(db, world, cli
     text = page(client, f"/roster/contacts/{contact.id}")
     assert f"/enrolments/contacts/{contact.id}/erase" in text
     assert f"/enrolments/contacts/{contact.id}/correct" not in text
+
+
+def test_the_queue_links_each_row_to_a_rejection_page_that_carries_the_version_seen(db, world, client, login_as):
+    contact = enrol(db, world)
+    login_as(world["asp"])
+    queue = page(client, "/enrolments/")
+    link = re.search(rf'href="(/enrolments/{contact.id}/reject\?[^"]+)"', queue).group(1).replace("&amp;", "&")
+    assert 'name="reason"' not in queue  # no rejection form in the rows: the page stays light
+    form = page(client, link)
+    assert "Ram Kishore" in form and 'name="reason"' in form
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+    back = re.search(r'name="back" type="hidden" value="([^"]+)"', form).group(1)
+    response = client.post(f"/enrolments/{contact.id}/reject",
+                           data={"version": version, "back": back, "reason": "duplicate", "note": ""})
+    assert response.status_code == 302 and response.location.endswith("/enrolments/")
+    db.session.refresh(contact)
+    assert contact.status == ContactStatus.REJECTED and contact.decision_reason == "duplicate"
+    # Opened again after the decision, the page says so instead of offering the form.
+    response = client.get(link, follow_redirects=True)
+    assert "decided already" in response.get_data(as_text=True)
+
+
+def test_a_rejection_page_opened_before_a_correction_cannot_reject_the_corrected_record(db, world, client, login_as):
+    contact = enrol(db, world)
+    login_as(world["asp"])
+    form = page(client, f"/enrolments/{contact.id}/reject?version={contact.version}")
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+    enrolment.decide_enrolment(principal(world["second_asp"]), contact.id, contact.version, "approve")
+    db.session.commit()
+    response = client.post(f"/enrolments/{contact.id}/reject", data={"version": version, "reason": "duplicate"},
+                           follow_redirects=True)
+    assert "decided" in response.get_data(as_text=True)
+    db.session.refresh(contact)
+    assert contact.status == ContactStatus.ACTIVE

@@ -120,3 +120,15 @@ def test_templates_need_no_inline_script_or_style(template):
     assert not re.search(r"\sstyle=", source), "style attribute"
     assert not re.search(r"\son[a-z]+=", source), "event-handler attribute"
     assert "javascript:" not in source
+
+
+def test_the_stylesheet_is_fingerprinted_and_cached_for_a_signed_in_phone(client, state, make_officer, login_as):
+    login_as(make_officer("control_room", state))
+    page = client.get("/").get_data(as_text=True)
+    href = re.search(r'<link rel="stylesheet" href="([^"]+)"', page).group(1)
+    assert re.fullmatch(r"/static/css/cplan\.css\?v=[0-9a-f]{12}", href)
+    with client.get(href) as response:
+        assert response.status_code == 200
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+        assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert client.get("/").headers["Cache-Control"] == "no-store"  # pages stay private

@@ -326,7 +326,7 @@ def test_the_call_sheet_lists_affected_places_first_then_neighbours_by_last_answ
     incident = new_incident(world)
     who = principal(world["constable"])
     incidents.log_call(who, incident.id, older.id, "no_answer")
-    sheet = incidents.call_sheet(who, incident)
+    sheet = incidents.call_sheet(who, incident).rows
     assert [row.contact.id for row in sheet] == [recent.id, older.id, never.id, neighbour.id]
     assert [row.affected_place for row in sheet] == [True, True, True, False]
     assert [row.called for row in sheet] == [False, True, False, False]
@@ -620,3 +620,20 @@ def test_concurrent_calls_get_distinct_timeline_numbers(app, db, world, make_con
     assert db.session.get(Incident, incident_id).first_call_at is not None
     seqs = db.session.scalars(select(TimelineEntry.seq).where(TimelineEntry.incident_id == incident_id))
     assert sorted(seqs) == [1, 2, 3]
+
+
+def test_the_call_sheet_shows_a_few_of_the_stations_other_contacts_and_any_already_called(
+        db, world, make_contact, monkeypatch):
+    monkeypatch.setattr(incidents, "NEIGHBOURS_SHOWN", 2)
+    now = datetime.now(UTC)
+    affected = [make_contact(world["bijrol"]) for _ in range(3)]
+    recent = [make_contact(world["bamnauli"], last_verified_at=now - timedelta(days=n)) for n in (1, 2)]
+    others = [make_contact(world["bamnauli"]) for _ in range(4)]
+    incident = new_incident(world)
+    who = principal(world["constable"])
+    incidents.log_call(who, incident.id, others[0].id, "no_answer")  # called: stays on the sheet
+    sheet = incidents.call_sheet(who, incident)
+    shown = [row.contact.id for row in sheet.rows]
+    assert set(shown[:3]) == {contact.id for contact in affected}  # the affected place in full
+    assert set(shown[3:]) == {others[0].id, recent[0].id, recent[1].id} and len(shown) == 6
+    assert sheet.more_neighbours == 3  # 6 neighbours, 3 shown

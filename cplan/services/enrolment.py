@@ -412,7 +412,13 @@ def sla_days() -> int:
     return int(current_app.config.get("ENROLMENT_SLA_DAYS", DEFAULT_SLA_DAYS))
 
 
-def queue_page(principal: Principal, filters: QueueFilters | None = None, *, page: int = 1, per_page: int = 50):
+# Rows per page of the approval queue: 25 keeps the page within a weak 3G link's budget
+# (tests/e2e/test_page_weight.py); bulk approval and the station filter cover larger backlogs.
+QUEUE_PER_PAGE = 25
+
+
+def queue_page(principal: Principal, filters: QueueFilters | None = None, *, page: int = 1,
+               per_page: int = QUEUE_PER_PAGE):
     """``pending_queue`` as a Flask-SQLAlchemy page (oldest first) for the queue page."""
     conditions = _queue_conditions(principal, filters or QueueFilters())
     query = (select(Contact).where(*conditions)

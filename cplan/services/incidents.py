@@ -493,9 +493,23 @@ class CallSheetRow:
     full_number: bool = False  # a station post, or the number (or its village) revealed
 
 
-def call_sheet(principal: Principal, incident: Incident) -> list[CallSheetRow]:
-    """Active visible contacts of the affected places, then of the other places of the same
-    station(s); within each group who answered most recently first (never verified last)."""
+# Contacts of the station's other places shown on a call sheet (beyond those already called):
+# the affected places come first and in full; a station has hundreds of other contacts.
+NEIGHBOURS_SHOWN = 10
+
+
+@dataclass
+class CallSheet:
+    """The rows to call, and how many more contacts the station's other places hold."""
+
+    rows: list[CallSheetRow]
+    more_neighbours: int = 0
+
+
+def call_sheet(principal: Principal, incident: Incident) -> CallSheet:
+    """Active visible contacts of the affected places, then the ``NEIGHBOURS_SHOWN`` first of
+    the other places of the same station(s) (and any of them already called); within each
+    group who answered most recently first (never verified last)."""
     affected, neighbours = _sheet_place_ids(incident)
     last_outcomes: dict[int, CallOutcome] = {}
     for contact_id, outcome in db.session.execute(
@@ -506,23 +520,27 @@ def call_sheet(principal: Principal, incident: Incident) -> list[CallSheetRow]:
         last_outcomes[contact_id] = outcome
     full = roster.sees_full_numbers(principal)
     revealed = set() if full else roster.revealed_ids(principal, *affected, *neighbours)
-    rows: list[CallSheetRow] = []
-    for place_ids, is_affected in ((affected, True), (neighbours, False)):
-        if not place_ids:
-            continue
-        contacts = db.session.scalars(
-            select(Contact).options(selectinload(Contact.place))
-            .where(Contact.place_id.in_(place_ids), Contact.status == ContactStatus.ACTIVE,
-                   roster.visible_condition(principal))
-            .order_by(Contact.last_verified_at.is_(None), Contact.last_verified_at.desc(),
-                      Contact.name, Contact.id)
-        )
-        rows.extend(
-            CallSheetRow(contact, is_affected, contact.id in last_outcomes, last_outcomes.get(contact.id),
-                         full or contact.id in revealed)
-            for contact in contacts
-        )
-    return rows
+    order = (Contact.last_verified_at.is_(None), Contact.last_verified_at.desc(), Contact.name, Contact.id)
+
+    def callable_in(place_ids):
+        return (select(Contact).options(selectinload(Contact.place))
+                .where(Contact.place_id.in_(place_ids), Contact.status == ContactStatus.ACTIVE,
+                       roster.visible_condition(principal)))
+
+    contacts = list(db.session.scalars(callable_in(affected).order_by(*order))) if affected else []
+    sheet = CallSheet([CallSheetRow(contact, True, contact.id in last_outcomes, last_outcomes.get(contact.id),
+                                    full or contact.id in revealed) for contact in contacts])
+    if neighbours:
+        shown = list(db.session.scalars(
+            callable_in(neighbours).where(or_(Contact.id.in_(list(last_outcomes)), Contact.id.in_(
+                callable_in(neighbours).with_only_columns(Contact.id).order_by(*order)
+                .limit(NEIGHBOURS_SHOWN).scalar_subquery())))
+            .order_by(*order)))
+        sheet.rows += [CallSheetRow(contact, False, contact.id in last_outcomes, last_outcomes.get(contact.id),
+                                    full or contact.id in revealed) for contact in shown]
+        total = db.session.scalar(callable_in(neighbours).with_only_columns(func.count(Contact.id)))
+        sheet.more_neighbours = total - len(shown)
+    return sheet
 
 
 def tally(incident: Incident) -> dict[CallOutcome, int]:

@@ -32,7 +32,7 @@ from cplan.blueprints.incidents.forms import (
 from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
-from cplan.models.incidents import Incident, TimelineEntry
+from cplan.models.incidents import CallOutcome, Incident, TimelineEntry
 from cplan.models.roster import Contact
 from cplan.services import audit, incident_reports, incidents, roster, search
 from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
@@ -409,10 +409,13 @@ def review(incident_id):
 def show_calls(incident_id):
     """The contacts to call, affected places first, each with a call button and one-tap outcomes."""
     incident = _incident_or_404(incident_id)
-    rows = incidents.call_sheet(current_user, incident)
+    sheet = incidents.call_sheet(current_user, incident)
+    rows = sheet.rows
     full = all(row.full_number for row in rows)
     counts = incidents.tally(incident)
     page = render_template("incidents/calls.html", incident=incident, rows=rows, full=full, counts=counts,
+                           more_neighbours=sheet.more_neighbours,
+                           outcomes=[(outcome.value, label("outcome", outcome)) for outcome in CallOutcome],
                            suggestion=incidents.suggested_verdict(counts), call_form=CallForm(formdata=None))
     audit.record("incident.call_sheet_viewed", officer=current_user.officer, post=current_user.post,
                  target=incident, unit=incident.district,
