@@ -151,6 +151,52 @@ def load_demo_command(if_empty):
         click.echo(line)
 
 
+@cplan_cli.command("generate")
+@click.option("--scale", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="Share of the state: 1.0 is 110,274 villages and ~1.1 million contacts; 0.002 for tests.")
+@click.option("--seed", type=int, default=2026, show_default=True, help="Seed of every random choice.")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The history ends at 00:00 UTC of this day (YYYY-MM-DD); default today.")
+@click.option("--batch-size", type=click.IntRange(100), default=10_000, show_default=True,
+              help="Rows per INSERT statement.")
+def generate_command(scale, seed, until, batch_size):
+    """Fill an empty, migrated database with a state-scale data set in the real shape of UP."""
+    # The generator writes millions of rows: it commits after each stage (not once at the end,
+    # as the other commands do), so a failed run leaves a partly filled database to drop.
+    import time
+
+    from cplan.extensions import db
+    from cplan.services.generate import (
+        GENERATED_PASSWORD,
+        GenerateError,
+        StateGenerator,
+        summary_lines,
+    )
+
+    try:
+        generator = StateGenerator(scale=scale, seed=seed, until=until.date() if until else None,
+                                   batch_size=batch_size, echo=click.echo)
+        generator.check_empty()
+    except GenerateError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"generating UP at scale {scale:g} (seed {seed}, history until {generator.until.isoformat()})")
+    started = time.perf_counter()
+    for name, stage in generator.stages():
+        stage_started = time.perf_counter()
+        click.echo(f"{name}...")
+        try:
+            stage()
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        click.echo(f"  {name}: {time.perf_counter() - stage_started:.1f} s")
+    click.echo(f"done in {time.perf_counter() - started:.1f} s")
+    for line in summary_lines(generator):
+        click.echo(line)
+    click.echo(f"every generated officer's password: {GENERATED_PASSWORD}")
+
+
 @cplan_cli.command("reindex")
 def reindex_command():
     """Rebuild the name search index of every place and contact (changes only what differs)."""
