@@ -512,3 +512,14 @@ def test_a_geo_command_on_a_malformed_file_exits_non_zero_and_keeps_nothing(db, 
 def test_attach_for_a_district_not_imported_exits_non_zero(runner):
     result = runner.invoke(args=["cplan", "geo", "attach", "--district", "999"])
     assert result.exit_code == 1 and "district '999' is not in the database" in result.output
+
+
+def test_a_unit_code_too_long_for_its_column_is_shortened_stably_and_distinctly():
+    from cplan.services.geo_import import UNIT_CODE_LENGTH, unit_code
+
+    long_one = "135-CIRCLE-PANDITDEENDAYALUPADHYAYNAGAR"
+    other = "135-CIRCLE-PANDITDEENDAYALUPADHYAYNAGAR-2"
+    assert len(unit_code(long_one)) == UNIT_CODE_LENGTH
+    assert unit_code(long_one) == unit_code(long_one) != unit_code(other)
+    assert unit_code(long_one).startswith("135-CIRCLE-PANDIT")
+    assert unit_code("124-BARAUT") == "124-BARAUT"

@@ -122,6 +122,7 @@ from cplan.services.geo_import import (
     join_aliases,
     normalised,
     shared_data_dir,
+    unit_code,
 )
 from cplan.services.phone import log_safe
 from cplan.services.search import PLACE, word_start_keys
@@ -251,18 +252,11 @@ def _largest_remainder(total: int, weights: list[float]) -> list[int]:
 
 
 def _unit_code(text: str, taken: set[str] | None) -> str:
-    """A unit code cut to the column's 32 characters, made unique among ``taken`` (and added to it).
-
-    The station importer's rule (``<district>-<NAME>``) gives longer codes for a few long names
-    (Pandit Deendayal Upadhyay Nagar); PostgreSQL refuses them, SQLite would keep them whole.
-    """
-    width = Unit.__table__.c.code.type.length
-    code = text[:width].rstrip("-")
-    number = 2
+    """A unit code as the importers make it (``geo_import.unit_code``: long ones shortened with
+    a digest), made unique among ``taken`` (and added to it)."""
+    code, number = unit_code(text), 2
     while taken is not None and code in taken:
-        tail = f"-{number}"
-        code = text[:width - len(tail)].rstrip("-") + tail
-        number += 1
+        code, number = unit_code(f"{text}-{number}"), number + 1
     if taken is not None:
         taken.add(code)
     return code

@@ -1037,7 +1037,7 @@ def import_stations(path, district_code) -> ImportReport:
         slug = normalised(name_en).upper()
         if not slug:  # a transliteration without Latin letters: key the code on the Hindi name
             slug = "HI-" + hashlib.sha1(row.name_hi.encode()).hexdigest()[:8].upper()
-        code = f"{district.code}-{slug}"
+        code = unit_code(f"{district.code}-{slug}")
         if code in codes:
             raise source.error(f"station code {code} is also made from row {codes[code]}",
                                row.number, "thana_en_source_C")
@@ -1148,6 +1148,18 @@ def _hq_places(district: Unit, codes: set[str]) -> dict[str, Place]:
     return found
 
 
+UNIT_CODE_LENGTH = 32  # units.code
+
+
+def unit_code(code: str) -> str:
+    """``code`` as it fits ``units.code``: a long one (Pandit Deendayal Upadhyay Nagar) keeps
+    its start and gets a digest of the whole, so it stays readable, stable and distinct."""
+    if len(code) <= UNIT_CODE_LENGTH:
+        return code
+    digest = hashlib.sha1(code.encode()).hexdigest()[:8].upper()
+    return f"{code[:UNIT_CODE_LENGTH - len(digest) - 1]}-{digest}"
+
+
 def _ensure_circle(district: Unit, row: _StationRow, hindi_by_name: dict[str, str],
                    report: ImportReport) -> Unit:
     if row.circle:
@@ -1155,7 +1167,7 @@ def _ensure_circle(district: Unit, row: _StationRow, hindi_by_name: dict[str, st
     else:
         base = row.hq_subdistrict or district.name_en
         name_en = f"{base} circle"
-    code = f"{district.code}-CIRCLE-{normalised(base).upper()}"
+    code = unit_code(f"{district.code}-CIRCLE-{normalised(base).upper()}")
     circle = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.CIRCLE, Unit.code == code))
     if circle is not None:
         return circle
