@@ -49,8 +49,12 @@ extract-messages: install  ## refresh the catalogue after adding strings
 lint: install
 	$(BIN)/ruff check cplan tests bench
 
-bench: install translations
-	$(BIN)/python bench/run.py
+# BENCH_SCALE=1.0 for the whole state; CPLAN_BENCH_DATABASE_URL=postgresql://... adds PostgreSQL;
+# BENCH=web (or subtree) runs one benchmark. Results: bench/RESULTS.md.
+BENCH_SCALE ?= 0.1
+BENCH_SECONDS ?= 10
+bench: install translations  ## scope queries, then the pages over HTTP against the bare-Flask ceiling (needs wrk)
+	CPLAN_BENCH_SCALE=$(BENCH_SCALE) CPLAN_BENCH_SECONDS=$(BENCH_SECONDS) $(BIN)/python bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

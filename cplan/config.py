@@ -22,6 +22,17 @@ class DefaultConfig:
     SQLALCHEMY_DATABASE_URI = None  # None: SQLite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # PostgreSQL only (see postgresql_engine_options): each gunicorn worker process keeps its
+    # own pool, so the server sees app servers x workers x (pool size + overflow) connections
+    # at most; keep that under PostgreSQL's max_connections (100 by default) or use PgBouncer.
+    DB_POOL_SIZE = 2
+    DB_MAX_OVERFLOW = 3
+    DB_POOL_TIMEOUT = 10  # seconds to wait for a free connection before failing the request
+    DB_POOL_RECYCLE = 1800  # seconds; replaces connections before proxies and firewalls drop them
+    # Below gunicorn's worker timeout (30 s), so a runaway query fails with an error page
+    # instead of the worker being killed mid-request.
+    DB_STATEMENT_TIMEOUT_MS = 20000
+    DB_APPLICATION_NAME = "cplan"  # shown in pg_stat_activity
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Asia/Kolkata"
@@ -91,6 +102,8 @@ def load_config(app, overrides=None):
     if not database_url:
         database_url = "sqlite:///" + str(Path(app.instance_path) / "cplan.sqlite")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = postgresql_engine_options(app.config)
 
     _ensure_secret_key(app)
     if env_name == "production":
@@ -106,6 +119,30 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def postgresql_engine_options(config) -> dict:
+    """The pool and per-connection settings for PostgreSQL, from the ``DB_*`` settings.
+
+    Options given explicitly in ``SQLALCHEMY_ENGINE_OPTIONS`` win over the ones built here;
+    the server-side settings are added to any ``options`` already in ``connect_args``.
+    """
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_size", int(config["DB_POOL_SIZE"]))
+    options.setdefault("max_overflow", int(config["DB_MAX_OVERFLOW"]))
+    options.setdefault("pool_timeout", int(config["DB_POOL_TIMEOUT"]))
+    options.setdefault("pool_recycle", int(config["DB_POOL_RECYCLE"]))
+    # A connection that died while idle in the pool (failover, restart) is replaced, not
+    # handed to a request that would then fail.
+    options.setdefault("pool_pre_ping", True)
+    connect_args = dict(options.get("connect_args") or {})
+    server_options = connect_args.get("options", "")
+    if "statement_timeout" not in server_options:
+        server_options += f" -c statement_timeout={int(config['DB_STATEMENT_TIMEOUT_MS'])}"
+    connect_args["options"] = server_options.strip()
+    connect_args.setdefault("application_name", config["DB_APPLICATION_NAME"])
+    options["connect_args"] = connect_args
+    return options
 
 
 def _ensure_secret_key(app):

@@ -84,3 +84,22 @@ def test_sqlite_connections_have_wal_foreign_keys_and_busy_timeout(instance):
             assert pragma("foreign_keys") == 1
             assert pragma("busy_timeout") == 5000
         db.engine.dispose()
+
+
+def test_postgresql_gets_a_bounded_pool_and_a_statement_timeout_sqlite_none(instance, monkeypatch):
+    monkeypatch.setenv("CPLAN_DATABASE_URL", "postgresql://root@db.example/cplan")
+    monkeypatch.setenv("CPLAN_DB_STATEMENT_TIMEOUT_MS", "5000")
+    options = create_app().config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert (options["pool_size"], options["max_overflow"], options["pool_pre_ping"]) == (2, 3, True)
+    assert options["connect_args"]["options"] == "-c statement_timeout=5000"
+    assert options["connect_args"]["application_name"] == "cplan"
+    monkeypatch.delenv("CPLAN_DATABASE_URL")
+    assert create_app().config["SQLALCHEMY_ENGINE_OPTIONS"] == {}
+
+
+def test_explicit_engine_options_win_over_the_defaults(instance):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql://root@db.example/cplan",
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 9, "connect_args": {"options": "-c work_mem=64MB"}}})
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_size"] == 9
+    assert options["connect_args"]["options"] == "-c work_mem=64MB -c statement_timeout=20000"
