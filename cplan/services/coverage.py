@@ -114,7 +114,7 @@ class Coverage:
 def active_counts(principal: Principal, unit: Unit):
     """Subquery: ``place_id``, ``active`` (visible active contacts) for places under ``unit``."""
     return (
-        select(Contact.place_id, func.count(Contact.id).label("active"))
+        select(Contact.place_id, func.count().label("active"))
         .where(Contact.status == ContactStatus.ACTIVE, in_subtree(Contact.unit_path, unit),
                visible_condition(principal))
         .group_by(Contact.place_id)
@@ -156,13 +156,13 @@ def figures_by_group(principal: Principal, unit: Unit, level: Level, goal: int) 
     if by_path:
         uninhabited = select(Place.id).where(in_subtree(Place.unit_path, unit), Place.uninhabited.is_(True))
         contact_rows = db.session.execute(
-            select(Contact.unit_path, Contact.status, Contact.category, func.count(Contact.id))
+            select(Contact.unit_path, Contact.status, Contact.category, func.count())
             .where(*counted, Contact.place_id.not_in(uninhabited))
             .group_by(Contact.status, Contact.unit_path, Contact.category)
         )
     else:
         contact_rows = db.session.execute(
-            select(group, Contact.status, Contact.category, func.count(Contact.id))
+            select(group, Contact.status, Contact.category, func.count())
             .join(Place, Place.id == Contact.place_id)
             .where(*counted, Place.uninhabited.is_(False))
             .group_by(group, Contact.status, Contact.category)
@@ -246,7 +246,7 @@ def places_below_target(principal: Principal, unit: Unit, page: int = 1, per_pag
     goal = target()
     active = active_counts(principal, unit)
     pending = (
-        select(Contact.place_id, func.count(Contact.id).label("pending"))
+        select(Contact.place_id, func.count().label("pending"))
         .where(Contact.status == ContactStatus.PENDING, in_subtree(Contact.unit_path, unit),
                visible_condition(principal))
         .group_by(Contact.place_id)

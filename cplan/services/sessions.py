@@ -8,12 +8,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.accounts import Officer, Post, PostAssignment, SignInSession
 from cplan.models.base import utcnow
+from cplan.models.geo import Unit
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -38,35 +39,36 @@ def start(officer: Officer, post: Post, ip_address: str = "", user_agent: str = 
 
 
 def load(token: str | None, now=None) -> Principal | None:
-    """The principal for a cookie's token, or None when unknown, revoked or timed out."""
+    """The principal for a cookie's token, or None when unknown, revoked or timed out.
+
+    One query on every request: the session with its officer, post and the post's unit (the
+    scope), provided the officer still holds the post and both are active.
+    """
     if not token or len(token) > 100:
         return None
     now = now or utcnow()
-    session = db.session.scalar(select(SignInSession).where(SignInSession.token_hash == _hash(token)))
-    if session is None or session.revoked_at is not None:
+    row = db.session.execute(
+        select(SignInSession, Officer, Post, Unit)
+        .join(Officer, Officer.id == SignInSession.officer_id)
+        .join(Post, Post.id == SignInSession.post_id)
+        .join(Unit, Unit.id == Post.unit_id)
+        .where(
+            SignInSession.token_hash == _hash(token),
+            SignInSession.revoked_at.is_(None),
+            Officer.active.is_(True),
+            Post.active.is_(True),
+            exists().where(PostAssignment.officer_id == Officer.id, PostAssignment.post_id == Post.id,
+                           PostAssignment.ended_at.is_(None)),
+        )
+    ).first()
+    if row is None:
         return None
-    officer, post = session.officer, session.post
-    if (
-        now - session.last_seen_at > IDLE_TIMEOUT
-        or now - session.created_at > ABSOLUTE_TIMEOUT
-        or not officer.active
-        or not post.active
-        or not _holds(officer, post)
-    ):
+    session, officer, post, _unit = row  # the unit is now in the session's identity map
+    if now - session.last_seen_at > IDLE_TIMEOUT or now - session.created_at > ABSOLUTE_TIMEOUT:
         return None
     if now - session.last_seen_at > LAST_SEEN_GRANULARITY:
         session.last_seen_at = now
     return Principal(officer=officer, post=post, session=session, token=token)
-
-
-def _holds(officer: Officer, post: Post) -> bool:
-    return db.session.scalar(
-        select(PostAssignment.id).where(
-            PostAssignment.officer_id == officer.id,
-            PostAssignment.post_id == post.id,
-            PostAssignment.ended_at.is_(None),
-        )
-    ) is not None
 
 
 def revoke(session: SignInSession, reason: str) -> None:

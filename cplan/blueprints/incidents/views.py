@@ -43,7 +43,8 @@ from cplan.templating import current_language, localised_name
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
-PER_PAGE = 50
+# 25 rows: within a weak 3G link's page budget, and a page renders in a few tens of ms at state scale.
+PER_PAGE = 25
 MAX_PLACE_CHOICES = 300
 FILTER_ARGS = ("district", "kind", "status", "severity", "window")
 
