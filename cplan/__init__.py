@@ -33,10 +33,11 @@ def register_url_converters(app):
 
 def register_extensions(app):
     from cplan import models  # noqa: F401  (every table registered before migrations)
-    from cplan.extensions import babel, csrf, db, migrate
+    from cplan.extensions import babel, csrf, db, migrate, reads_first_in_safe_requests
     from cplan.i18n import select_locale, select_timezone, use_fast_translations
 
     db.init_app(app)
+    app.before_request(reads_first_in_safe_requests)  # before the sign-in check's first query
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

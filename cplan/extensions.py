@@ -4,6 +4,7 @@ Code imports ``from cplan.extensions import db``, never the app object.
 """
 import sqlite3
 
+from flask import g, has_request_context, request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -36,14 +37,43 @@ def _configure_sqlite(dbapi_connection, _record):
     cursor.close()
 
 
+# A GET or HEAD request reads first and writes, if at all, only an access record at the end.
+# Its first transaction on SQLite is therefore deferred (a WAL reader: many at once), and
+# ``ensure_write_transaction`` ends it before the first write, which then begins IMMEDIATE.
+_READ_FIRST = "_cplan_sqlite_read_first"
+_DEFERRED = "cplan_sqlite_deferred"
+
+
+def reads_first_in_safe_requests() -> None:
+    """``before_request``: let a GET or HEAD request's first transaction be a plain reader."""
+    if request.method in ("GET", "HEAD"):
+        setattr(g, _READ_FIRST, True)
+
+
 @event.listens_for(Engine, "begin")
 def _begin_immediate_on_sqlite(connection):
-    """Start SQLite transactions with BEGIN IMMEDIATE.
+    """Start SQLite transactions with BEGIN IMMEDIATE, except a safe request's first (reads).
 
     A deferred SQLite transaction that has read and then tries to write fails at once
     ("database is locked") when another writer committed in between; IMMEDIATE takes the
     write lock up front, so concurrent writers queue (up to the busy timeout) instead of
-    failing, and compare-and-set updates decide exactly once. PostgreSQL needs none of this.
+    failing, and compare-and-set updates decide exactly once. But IMMEDIATE also makes every
+    page wait for every other page: a GET's first transaction only reads, so it begins
+    deferred, and its writes go through ``ensure_write_transaction``. PostgreSQL needs none of
+    this.
     """
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.dialect.name != "sqlite":
+        return
+    deferred = has_request_context() and g.pop(_READ_FIRST, False)
+    connection.info[_DEFERRED] = deferred
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def ensure_write_transaction() -> None:
+    """Call before writing: on SQLite, end a safe request's reading transaction (nothing was
+    written in it), so that the write begins a transaction of its own, IMMEDIATE."""
+    session = db.session()
+    if not session.in_transaction() or session.get_bind().dialect.name != "sqlite":
+        return
+    if session.connection().info.get(_DEFERRED):
+        session.commit()

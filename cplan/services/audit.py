@@ -23,7 +23,7 @@ from datetime import date, datetime
 from flask import current_app, has_request_context, request
 from sqlalchemy import Select, exists, false, or_, select, text
 
-from cplan.extensions import db
+from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import Officer, Post
 from cplan.models.audit import GENESIS_HASH, AuditEvent, AuditOutcome, event_hash
 from cplan.models.base import utcnow
@@ -85,6 +85,7 @@ def record(
     """
     if len(action) > MAX_ACTION_LENGTH or not ACTION_PATTERN.fullmatch(action):
         raise ValueError(f"audit action must be a dotted lowercase verb, not {action!r}")
+    ensure_write_transaction()  # a page's access record, after its reads (SQLite)
     outcome = AuditOutcome(outcome)
     detail_text = canonical_detail(detail)
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import exists, select, update
 
 from cplan.access import Principal
-from cplan.extensions import db
+from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import Officer, Post, PostAssignment, SignInSession
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
@@ -67,6 +67,7 @@ def load(token: str | None, now=None) -> Principal | None:
     if now - session.last_seen_at > IDLE_TIMEOUT or now - session.created_at > ABSOLUTE_TIMEOUT:
         return None
     if now - session.last_seen_at > LAST_SEEN_GRANULARITY:
+        ensure_write_transaction()  # once a minute a page writes; it may not while only reading
         session.last_seen_at = now
     return Principal(officer=officer, post=post, session=session, token=token)
 
