@@ -76,4 +76,9 @@ def ensure_write_transaction() -> None:
     if not session.in_transaction() or session.get_bind().dialect.name != "sqlite":
         return
     if session.connection().info.get(_DEFERRED):
-        session.commit()
+        # Nothing was written, so what was read stays valid: keep it loaded (no re-reads).
+        session.expire_on_commit = False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = True

@@ -43,11 +43,13 @@ def search_everything():
             )
         except search.QueryTooShort:
             too_short = True
+    page = render_template("search/index.html", form=form, results=results, too_short=too_short,
+                           full_numbers=full_numbers, per_page=number_arg("per_page", None))
     if results is not None and results.contacts and full_numbers:
         # Full numbers on screen: who saw which citizens is kept, as for a roster view
-        # (ids only; the query itself may be a citizen's number and is not recorded).
+        # (ids only; the query itself may be a citizen's number and is not recorded). After
+        # rendering: the commit would otherwise make the page read each contact again.
         audit.record("roster.search_viewed", unit=current_user.unit,
                      detail={"contact_ids": [contact.id for contact in results.contacts]})
         db.session.commit()
-    return render_template("search/index.html", form=form, results=results, too_short=too_short,
-                           full_numbers=full_numbers, per_page=number_arg("per_page", None))
+    return page
