@@ -5,7 +5,7 @@ otherwise the browser's Accept-Language decides between Hindi and English.
 """
 import flask_babel
 from babel.support import NullTranslations, Translations
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import Domain
 from flask_login import current_user
 
@@ -15,6 +15,8 @@ LANGUAGE_SESSION_KEY = "lang"
 def select_locale():
     """The UI language for this request: chosen language, else the browser's best match."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # a command or a job: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get(LANGUAGE_SESSION_KEY)
     if chosen in languages:
         return chosen

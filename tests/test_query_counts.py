@@ -63,12 +63,15 @@ def principal(officer):
     return Principal(officer=officer, post=officer.test_post, session=None)
 
 
+MOBILES = iter(range(9800000000, 9900000000))  # a fresh valid number for every contact
+
+
 def enrol(db, world, place, count, name="Citizen", approve=True):
     contacts = []
     for n in range(count):
         who = world["constable"] if place.station_id == world["baraut"].id else world["khekada_constable"]
         contact = roster.enrol(principal(who), place, roster.ContactDetails(
-            name=f"{name} {place.name_en.title()} {n}", mobile=f"98{place.id:04d}{n:04d}", category="teacher",
+            name=f"{name} {place.name_en.title()} {n}", mobile=str(next(MOBILES)), category="teacher",
             consent_on=date(2026, 1, 1)))
         if approve:
             enrolment.decide_enrolment(principal(world["asp"]), contact.id, contact.version, "approve")
