@@ -58,8 +58,13 @@ def register_errorhandlers(app):
 
 
 def register_request_hooks(app):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     from cplan.security import register
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:  # behind nginx: the client's address and scheme from its headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     register(app)
 
 

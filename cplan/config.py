@@ -43,6 +43,10 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto headers are
+    # then trusted, so sessions and the audit trail record the client's address, not the
+    # proxy's. 0 (development, tests): no header is trusted, a client could forge it.
+    TRUSTED_PROXIES = 0
     # Static files are linked with their content's fingerprint (templating.static_url): a
     # phone keeps the stylesheet for a year and fetches it again only when it changes.
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=365)

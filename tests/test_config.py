@@ -103,3 +103,23 @@ def test_explicit_engine_options_win_over_the_defaults(instance):
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["pool_size"] == 9
     assert options["connect_args"]["options"] == "-c work_mem=64MB -c statement_timeout=20000"
+
+
+def test_behind_a_trusted_proxy_the_clients_address_is_recorded_not_the_proxys(instance):
+    """Sessions and audit events take ``request.remote_addr``: behind nginx (one trusted proxy)
+    it is the client's address from X-Forwarded-For; with none trusted the header is ignored."""
+    import flask
+
+    for proxies, expected in ((1, "203.0.113.7"), (0, "10.0.0.2")):
+        app = create_app({"TRUSTED_PROXIES": proxies, "TESTING": True, "SECRET_KEY": TEST_SECRET})
+        seen = {}
+
+        def where(seen=seen):
+            seen["ip"] = flask.request.remote_addr
+            return "ok"
+
+        where.is_public = True
+        app.add_url_rule("/where", "where", where)
+        app.test_client().get("/where", headers={"X-Forwarded-For": "203.0.113.7"},
+                              environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        assert seen["ip"] == expected
