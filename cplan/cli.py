@@ -1,4 +1,5 @@
 """Command-line interface: ``flask cplan ...`` (geography imports, demo data, audit checks)."""
+import time
 from pathlib import Path
 
 import click
@@ -220,6 +221,24 @@ def reindex_command():
 
     places, contacts = _in_one_transaction(rebuild)
     click.echo(f"search index: {places} place tokens and {contacts} contact tokens written or removed")
+
+
+@cplan_cli.command("analyze")
+def analyze_command():
+    """Refresh the query planner's statistics (after a large import; nightly on SQLite).
+
+    Without them SQLite chose the status index over the subtree index for coverage, reading
+    every active contact in the state (4.7 s instead of 0.2 s at state scale). PostgreSQL's
+    autovacuum does this by itself; after a bulk load it is worth running at once.
+    """
+    from sqlalchemy import text
+
+    from cplan.extensions import db
+
+    started = time.perf_counter()
+    with db.engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    click.echo(f"statistics refreshed in {time.perf_counter() - started:.1f} s")
 
 
 @cplan_cli.command("check-config")
