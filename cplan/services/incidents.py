@@ -511,13 +511,7 @@ def call_sheet(principal: Principal, incident: Incident) -> CallSheet:
     the other places of the same station(s) (and any of them already called); within each
     group who answered most recently first (never verified last)."""
     affected, neighbours = _sheet_place_ids(incident)
-    last_outcomes: dict[int, CallOutcome] = {}
-    for contact_id, outcome in db.session.execute(
-        select(TimelineEntry.contact_id, TimelineEntry.call_outcome)
-        .where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind == EntryKind.CALL)
-        .order_by(TimelineEntry.seq)
-    ):
-        last_outcomes[contact_id] = outcome
+    last_outcomes = latest_outcomes(incident)
     full = roster.sees_full_numbers(principal)
     revealed = set() if full else roster.revealed_ids(principal, *affected, *neighbours)
     order = (Contact.last_verified_at.is_(None), Contact.last_verified_at.desc(), Contact.name, Contact.id)
@@ -543,17 +537,19 @@ def call_sheet(principal: Principal, incident: Incident) -> CallSheet:
     return sheet
 
 
-def tally(incident: Incident) -> dict[CallOutcome, int]:
-    """Outcomes of the incident's calls, counting each contact once by their latest call
-    (a contact who did not answer and later confirmed counts as confirmed)."""
-    latest: dict[int, CallOutcome] = {}
-    for contact_id, outcome in db.session.execute(
+def latest_outcomes(incident: Incident) -> dict[int, CallOutcome]:
+    """contact id -> the outcome of the incident's latest call to that contact."""
+    return dict(db.session.execute(
         select(TimelineEntry.contact_id, TimelineEntry.call_outcome)
         .where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind == EntryKind.CALL)
         .order_by(TimelineEntry.seq)
-    ):
-        latest[contact_id] = outcome
-    counts = Counter(latest.values())
+    ).all())
+
+
+def tally(incident: Incident) -> dict[CallOutcome, int]:
+    """Outcomes of the incident's calls, counting each contact once by their latest call
+    (a contact who did not answer and later confirmed counts as confirmed)."""
+    counts = Counter(latest_outcomes(incident).values())
     return {outcome: counts.get(outcome, 0) for outcome in CallOutcome}
 
 
