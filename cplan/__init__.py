@@ -69,9 +69,10 @@ def register_request_hooks(app):
 
 
 def register_template_helpers(app):
-    from cplan.templating import register
+    from cplan import navigation, templating
 
-    register(app)
+    templating.register(app)
+    navigation.register(app)
 
 
 def register_cli(app):

@@ -173,3 +173,40 @@ def test_search_never_returns_places_outside_the_scope(client, db, two_districts
     own = two_districts["place_baraut"]
     response = client.get("/geo/search", query_string={"q": "BIJROL"})
     assert f"/geo/places/{own.id}".encode() in response.data
+
+
+def _nav_links(page: str) -> list[tuple[str, str, bool]]:
+    nav = page.split('<nav class="nav"', 1)[1].split("</nav>", 1)[0]
+    return [(href, re.sub(r"<[^>]+>|\s+\d+$", "", label).strip(), bool(current))
+            for href, current, label in re.findall(r'<li><a href="([^"]+)"( aria-current="page")?>(.*?)</a>',
+                                                   nav, re.S)]
+
+
+def test_navigation_shows_each_post_the_sections_its_role_opens_and_marks_the_current_one(
+    client, make_district, make_station, make_officer, login_as
+):
+    district = make_district("Baghpat")
+    station = make_station(district, "Baraut")
+    constable = make_officer(Role.CONSTABLE, station)
+    login_as(constable)
+    links = _nav_links(client.get("/").get_data(as_text=True))
+    assert [label for _href, label, _current in links] == [
+        "Home", "Districts and stations", "Find a place", "Search", "Incidents", "Import / export",
+        "My submissions",
+    ]
+    assert [label for _href, label, current in links if current] == ["Home"]
+    for href, label, _current in links:  # every link opens for this post
+        assert client.get(href).status_code == 200, label
+    page = client.get("/incidents/").get_data(as_text=True)
+    assert [label for _href, label, current in _nav_links(page) if current] == ["Incidents"]
+
+    client.post("/auth/sign-out", data={})
+    asp = make_officer(Role.ASP, district)
+    login_as(asp)
+    labels = [label for _href, label, _current in _nav_links(client.get("/enrolments/").get_data(as_text=True))]
+    assert "Approvals" in labels and "Coverage" in labels and "My submissions" not in labels
+    assert "Posts and officers" not in labels
+
+
+def test_navigation_is_absent_before_sign_in(client):
+    assert '<nav class="nav"' not in client.get("/auth/sign-in").get_data(as_text=True)
