@@ -188,6 +188,10 @@ class Place(BilingualName, Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     # River-bed, forest and deserted parcels: real places with nobody to enrol.
     uninhabited: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Active contacts of the place, and how many of them are confidential: kept by triggers on
+    # contacts (cplan/models/contact_counts.py), read by the coverage pages.
+    active_contacts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    active_confidential: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # What the importer flagged about this row (wrong coordinates, merged duplicate...).
     import_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cplan.models import contact_counts
 from cplan.models.accounts import Officer, Post
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.geo import PathString, Place, enum_column
@@ -138,6 +139,13 @@ class Contact(Base):
         if self.name_script != wants and self.name_other:
             return self.name_other
         return self.name
+
+
+def _install_counts_after_create(_table, connection, **_kw):
+    contact_counts.install_triggers(connection)
+
+
+event.listen(Contact.__table__, "after_create", _install_counts_after_create)
 
 
 class ProposalKind(enum.StrEnum):

@@ -83,6 +83,7 @@ from sqlalchemy import Date, bindparam, case, func, select, text, update
 from werkzeug.security import generate_password_hash
 
 from cplan.extensions import db
+from cplan.models import contact_counts
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.audit import GENESIS_HASH, AuditEvent, AuditOutcome, event_hash
 from cplan.models.base import UTCDateTime
@@ -687,7 +688,8 @@ class StateGenerator:
                         "station_id": station_id, "unit_path": station_path,
                         "latitude": round(centre[0] + rng.uniform(-spread, spread), 6),
                         "longitude": round(centre[1] + rng.uniform(-spread, spread), 6),
-                        "uninhabited": False, "import_note": "generated (state-scale data set)",
+                        "uninhabited": False, "active_contacts": 0, "active_confidential": 0,
+                        "import_note": "generated (state-scale data set)",
                         "created_at": created,
                     })
                     spell_rows.append({"place_id": place_id, "station_id": station_id, "started_at": created,
@@ -871,6 +873,8 @@ class StateGenerator:
         indexes = [index for table in _Batches.ORDER for index in sorted(table.indexes, key=lambda i: i.name)]
         for index in indexes:
             index.drop(connection)
+        # Likewise the places' contact counts: one recount after the load, not a trigger per row.
+        contact_counts.drop_triggers(connection)
         batches = _Batches(self.batch_size)
         self._progress_at = time.perf_counter()
         tiebreak = itertools.count()
@@ -904,6 +908,10 @@ class StateGenerator:
         for index in indexes:
             index.create(connection)
         self.echo(f"  {len(indexes)} indexes built in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        contact_counts.recount(connection)
+        contact_counts.install_triggers(connection)
+        self.echo(f"  places' active contacts counted in {time.perf_counter() - started:.1f} s")
         self.echo(f"  {seq:,} audit events, last hash {prev_hash[:16]}...")
 
     def _event(self, action: str, officer_post: tuple[int, int] | None, unit_path: str | None,
