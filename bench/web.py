@@ -91,6 +91,7 @@ class Load:
     p99_ms: float
     errors: int
     cpu_ms: float = 0.0  # CPU time the server's workers spent per request
+    database_cpu_ms: float | None = None  # PostgreSQL's processes, per request (None: SQLite)
 
     @property
     def rps(self) -> float:
@@ -464,17 +465,20 @@ def worker_memory(master_pid: int) -> list[tuple[float, float]]:
     return sorted(sizes, reverse=True)
 
 
-def workers_cpu_seconds(master_pid: int) -> float:
-    """User and system CPU time used so far by the workers of ``master_pid``."""
+def cpu_seconds(master_pid: int | None = None, name: str | None = None) -> float:
+    """User and system CPU time used so far by the children of ``master_pid`` (the workers) or
+    by the processes called ``name`` (PostgreSQL's backends and helpers, on this machine)."""
     ticks = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
         except OSError:
             continue
-        if int(fields[1]) == master_pid:  # fields after the name: state, ppid, ...
+        fields = tail.split()  # after the name: state, ppid, ...
+        if (master_pid is not None and int(fields[1]) == master_pid) or (
+                name is not None and head.split("(", 1)[1] == name):
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
 
@@ -518,13 +522,16 @@ def run_wrk(server: Server, path: str, cookie: str, seconds: int, clients: int) 
                 figures["p95"] / 1000, figures["p99"] / 1000, errors)
 
 
-def measure(server: Server, path: str, cookie: str, config) -> Load:
+def measure(server: Server, path: str, cookie: str, config, database: str) -> Load:
     check_page(server, path, cookie)
     run_wrk(server, path, cookie, 2, config["clients"])  # warm every worker first
-    cpu_before = workers_cpu_seconds(server.process.pid)
+    cpu_before = cpu_seconds(master_pid=server.process.pid)
+    database_before = cpu_seconds(name="postgres")
     load = run_wrk(server, path, cookie, config["seconds"], config["clients"])
     if load.requests:
-        load.cpu_ms = (workers_cpu_seconds(server.process.pid) - cpu_before) * 1000 / load.requests
+        load.cpu_ms = (cpu_seconds(master_pid=server.process.pid) - cpu_before) * 1000 / load.requests
+        if database == "postgresql":  # SQLite runs inside the workers: already counted
+            load.database_cpu_ms = (cpu_seconds(name="postgres") - database_before) * 1000 / load.requests
     return load
 
 
@@ -552,7 +559,7 @@ def bench_database(kind: str, config) -> dict:
                            {"CPLAN_BENCH_CEILING_DATABASE_URL": url}, f"ceiling-{kind}")
     try:
         print(f"  ceiling: /places/{place_id}")
-        ceiling_load = measure(ceiling, f"/places/{place_id}", "", config)
+        ceiling_load = measure(ceiling, f"/places/{place_id}", "", config, kind)
     finally:
         stop_server(ceiling)
     portal = start_server(config["app"], variables, f"portal-{kind}")
@@ -561,7 +568,7 @@ def bench_database(kind: str, config) -> dict:
         for page in pages:
             if page.path:
                 print(f"  {page.label}: {page.path} as {page.post}")
-                loads[page.key] = measure(portal, page.path, page.cookie, config)
+                loads[page.key] = measure(portal, page.path, page.cookie, config, kind)
     finally:
         stop_server(portal)
     return {
@@ -638,28 +645,33 @@ def table(result) -> list[str]:
     ceiling = result["ceiling"]
     lines = [
         "| page | signed in as | req/s | of ceiling | p50 ms | p95 ms | p99 ms | target p95 | failed "
-        "| CPU ms/req | SQL/req | in-process ms |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU ms/req | DB CPU ms/req | SQL/req | in-process ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| ceiling (bare Flask, 1 query) | nobody | {rate(ceiling.rps)} | 100% | {ceiling.p50_ms:.1f} | "
-        f"{ceiling.p95_ms:.1f} | {ceiling.p99_ms:.1f} | | {ceiling.errors} | {ceiling.cpu_ms:.1f} | 1 | |",
+        f"{ceiling.p95_ms:.1f} | {ceiling.p99_ms:.1f} | | {ceiling.errors} | {ceiling.cpu_ms:.1f} | "
+        f"{database_cpu(ceiling)} | 1 | |",
     ]
     for page in result["pages"]:
         load = result["loads"].get(page.key)
         if load is None:
-            lines.append(f"| {page.label} | | | | | | | {page.p95_target_ms:.0f} | | | | {page.note} |")
+            lines.append(f"| {page.label} | | | | | | | {page.p95_target_ms:.0f} | | | | | {page.note} |")
             continue
         ratio = load.rps / ceiling.rps if ceiling.rps else 0
         if not load.requests:
             lines.append(f"| {page.label} | {page.post} | 0 | 0% | | | | {page.p95_target_ms:.0f} | "
-                         f"{load.errors} | | {page.statements} | {page.in_process_ms:.1f} |")
+                         f"{load.errors} | | | {page.statements} | {page.in_process_ms:.1f} |")
             continue
         mark = "" if load.p95_ms < page.p95_target_ms else " ✗"
         lines.append(
             f"| {page.label} | {page.post} | {rate(load.rps)} | {ratio:.0%} | {load.p50_ms:.1f} | "
             f"{load.p95_ms:.1f}{mark} | {load.p99_ms:.1f} | {page.p95_target_ms:.0f} | {load.errors} | "
-            f"{load.cpu_ms:.1f} | {page.statements} | {page.in_process_ms:.1f} |"
+            f"{load.cpu_ms:.1f} | {database_cpu(load)} | {page.statements} | {page.in_process_ms:.1f} |"
         )
     return lines
+
+
+def database_cpu(load: Load) -> str:
+    return "–" if load.database_cpu_ms is None else f"{load.database_cpu_ms:.1f}"
 
 
 def memory_lines(result) -> list[str]:
