@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -20,6 +21,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import Select
 
 from cplan.services.incidents import IST, LABELS
 
@@ -38,18 +40,33 @@ def ist_to_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=IST).astimezone(UTC)
 
 
+class PlainSelect(Select):
+    """The same ``<select>`` markup as WTForms' own, without its general attribute handling per
+    option: the feed's filters render a hundred options (75 districts) on every page."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        selected = "selected " if choice.selected else ""
+        return Markup(f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>')
+
+
 class FeedFilterForm(Form):
     """The feed's filters (a GET form: no CSRF token, invalid values are ignored)."""
 
-    district = SelectField(_l("District"), choices=[], validate_choice=False)
-    kind = SelectField(_l("Kind"), choices=choices("kind", _l("Any kind")), validate_choice=False)
-    status = SelectField(_l("Status"), choices=choices("status", _l("Any status")), validate_choice=False)
+    district = SelectField(_l("District"), choices=[], validate_choice=False, widget=PlainSelect())
+    kind = SelectField(_l("Kind"), choices=choices("kind", _l("Any kind")), validate_choice=False,
+                       widget=PlainSelect())
+    status = SelectField(_l("Status"), choices=choices("status", _l("Any status")), validate_choice=False,
+                         widget=PlainSelect())
     severity = SelectField(_l("Severity"), choices=choices("severity", _l("Any severity")),
-                           validate_choice=False)
+                           validate_choice=False, widget=PlainSelect())
     window = SelectField(_l("Reported"), choices=[
         SelectChoice("", _l("Any time")), SelectChoice("24h", _l("In the last 24 hours")),
         SelectChoice("7d", _l("In the last 7 days")), SelectChoice("30d", _l("In the last 30 days")),
-    ], validate_choice=False)
+    ], validate_choice=False, widget=PlainSelect())
 
 
 class PlaceSearchForm(Form):

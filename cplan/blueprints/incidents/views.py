@@ -5,9 +5,12 @@ Thin views: form -> ``cplan.services.incidents`` -> one commit -> flash -> redir
 loaded through ``incidents.get_visible``, so one outside the post's scope answers 404 like one
 that does not exist. Times are shown and typed in IST, stored in UTC.
 """
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -58,13 +61,22 @@ def incident_label(kind, value):
 @bp.app_template_filter("duration")
 def duration(value: timedelta | None) -> str:
     """A response time in hours and minutes ("1 h 05 min"), or "–" when there is none yet."""
-    if value is None:
-        return "–"
-    minutes = max(int(value.total_seconds() // 60), 0)
-    if minutes < 60:
-        return _("%(minutes)s min", minutes=minutes)
-    hours, rest = divmod(minutes, 60)
-    return _("%(hours)s h %(minutes)s min", hours=hours, minutes=str(rest).zfill(2))
+    return duration_formatter()(value)
+
+
+def duration_formatter():
+    """``duration`` with its two messages translated once, for a page that shows many."""
+    in_minutes, in_hours = _("%(minutes)s min"), _("%(hours)s h %(minutes)s min")
+
+    def format_duration(value: timedelta | None) -> str:
+        if value is None:
+            return "–"
+        minutes = max(int(value.total_seconds() // 60), 0)
+        if minutes < 60:
+            return in_minutes % {"minutes": minutes}
+        hours, rest = divmod(minutes, 60)
+        return in_hours % {"hours": hours, "minutes": str(rest).zfill(2)}
+    return format_duration
 
 
 @bp.errorhandler(NotInScope)
@@ -98,28 +110,89 @@ def _refusal(error: Exception) -> str:
     return str(error)
 
 
-def _rows(items):
-    return [(incident, incidents.response_times(incident)) for incident in items]
+class FeedRow(NamedTuple):
+    """What one row of ``im.feed_table`` shows, in the reader's words: labels translated, times
+    formatted and places named here once rather than through a dozen macro calls a row."""
+
+    href: str
+    reference: str
+    kind: str
+    severity: str
+    severity_label: str
+    status: str
+    status_label: str
+    places: str
+    reported: str
+    handler: str
+    to_first_call: str
+    first_call_overdue: bool
+    to_verdict: str
+    verdict_overdue: bool
+    overdue: bool
+
+
+def _rows(items) -> list[FeedRow]:
+    if not items:
+        return []
+    language, locale = current_language(), str(get_locale())
+    # The incident's id is the last segment of its URL: build one and swap the id.
+    href = url_for("incidents.show", incident_id=0).removesuffix("0")
+    took = duration_formatter()
+    labels: dict = {}
+
+    def word(kind, value):
+        key = (kind, value)
+        if key not in labels:
+            labels[key] = label(kind, value)
+        return labels[key]
+
+    rows = []
+    for incident in items:
+        times = incidents.response_times(incident)
+        rows.append(FeedRow(
+            href=f"{href}{incident.id}", reference=incident.reference,
+            kind=word("kind", incident.kind),
+            severity=incident.severity.value, severity_label=word("severity", incident.severity),
+            status=incident.status.value, status_label=word("status", incident.status),
+            places=", ".join(link.place.display_name(language) if link.place is not None else ""
+                             for link in incident.places),
+            reported=_short_ist(incident.reported_at, locale) if incident.reported_at else "",
+            handler=incident.handling_by.name if incident.handling_by else "",
+            to_first_call=took(times.to_first_call), first_call_overdue=times.first_call_overdue,
+            to_verdict=took(times.to_verdict), verdict_overdue=times.verdict_overdue,
+            overdue=times.overdue,
+        ))
+    return rows
+
+
+@lru_cache(maxsize=4096)
+def _short_ist(value: datetime, locale: str) -> str:
+    # ``value|ist("short")``. Babel's formatting is most of a row's cost and a feed shows the same
+    # incidents again and again: "locale" keys the cache.
+    return format_datetime(value, "short")
 
 
 # ---- the feed --------------------------------------------------------------------------------
 
 
-def _districts() -> list[Unit]:
-    """Districts the post may filter by (posts above a district only)."""
+def _districts() -> list:
+    """Districts the post may filter by (posts above a district only): id and names, not whole
+    units (the state's 75 would be most of the feed's ORM work)."""
     unit = current_user.unit
     if unit.kind not in (UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE):
         return []
-    return list(db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, unit)).order_by(Unit.name_en)
+    return list(db.session.execute(
+        select(Unit.id, Unit.name_en, Unit.name_hi)
+        .where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, unit)).order_by(Unit.name_en)
     ))
 
 
 def _feed_filters(form: FeedFilterForm) -> tuple[FeedFilters, dict]:
     districts = _districts()
     if districts:
+        hindi = current_language() == "hi"
         form.district.choices = [SelectChoice("", _("Any district"))] + [
-            SelectChoice(str(d.id), localised_name(d)) for d in districts]
+            SelectChoice(str(d.id), d.name_hi if hindi and d.name_hi else d.name_en) for d in districts]
     else:
         del form.district
     filters = FeedFilters()
