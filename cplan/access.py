@@ -24,6 +24,8 @@ class Principal:
     session: SignInSession
     # The raw session token, known only at sign-in (the database keeps its hash).
     token: str | None = None
+    # This request stamped the session's activity (``sessions.touch``): to commit before the page.
+    touched: bool = False
 
     is_authenticated = True
     is_active = True

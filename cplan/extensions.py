@@ -82,3 +82,17 @@ def ensure_write_transaction() -> None:
             session.commit()
         finally:
             session.expire_on_commit = True
+
+
+def commit_before_the_page() -> None:
+    """Commit what a request hook wrote (the sign-in session's activity stamp) before the view
+    runs, keeping what was loaded, so the page neither holds the written row (PostgreSQL) nor
+    SQLite's write lock while it works; a safe request's next transaction reads again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    if has_request_context():
+        reads_first_in_safe_requests()

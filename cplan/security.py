@@ -7,7 +7,7 @@ a CSP without inline script, no framing, no sniffing; signed-in pages are never 
 from flask import current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from cplan.extensions import login_manager
+from cplan.extensions import commit_before_the_page, login_manager
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -46,6 +46,8 @@ def register(app):
         if request.endpoint == "static":
             return None  # the stylesheet: public, cacheable, and no session lookup for it
         if current_user.is_authenticated:
+            if current_user.touched:
+                commit_before_the_page()
             g.scope_unit = current_user.unit
             return None
         if is_public_endpoint(request.endpoint):

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from cplan.models import SignInSession
+from cplan.models.base import utcnow
 from tests.conftest import TEST_PASSWORD
 
 
@@ -139,6 +140,21 @@ def test_an_idle_session_expires_after_thirty_minutes(client, db, sho, login_as)
     principal.session.last_seen_at -= timedelta(minutes=31)
     db.session.commit()
     assert client.get("/").status_code == 302
+
+
+def test_reading_pages_keeps_a_session_alive(client, db, sho, login_as):
+    """The activity stamp is committed even by pages that write nothing else: an officer who
+    only reads the feed for half an hour is not signed out."""
+    from datetime import timedelta
+
+    principal = login_as(sho)
+    principal.session.last_seen_at -= timedelta(minutes=20)
+    db.session.commit()
+    session_id = principal.session.id
+    assert client.get("/incidents/").status_code == 200
+    db.session.rollback()  # what the end of a request does to anything it did not commit
+    stamped = db.session.scalar(select(SignInSession.last_seen_at).where(SignInSession.id == session_id))
+    assert stamped > utcnow() - timedelta(minutes=1)
 
 
 def test_a_session_ends_after_twelve_hours_even_when_active(client, db, sho, login_as):

@@ -1,5 +1,6 @@
-"""SQLite transactions: pages read side by side, and a page's access record after its reads
-still lands when another writer committed meanwhile (cplan/extensions.py)."""
+"""SQLite transactions: pages read side by side, a page's access record after its reads still
+lands when another writer committed meanwhile, and the session's activity stamp does not turn
+a page into a writer (cplan/extensions.py)."""
 import threading
 
 import pytest
@@ -79,3 +80,30 @@ def test_a_pages_access_record_lands_after_another_writer_committed(app, state):
     assert writer_outcome.get("error") is None and viewer_outcome == {"result": "recorded"}
     assert db.session.scalar(select(func.count(AuditEvent.id))) == 2
     assert audit.verify_chain().ok
+
+
+def test_a_pages_reads_after_the_session_stamp_take_no_write_lock(app, client, make_district, make_station,
+                                                                 make_officer, login_as):
+    """Once a minute the sign-in check stamps the session: it commits that at once, and the page
+    then reads as a plain (deferred) transaction instead of holding the write lock throughout."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    station = make_station(make_district("Baghpat", code="124"), "Baraut")
+    principal = login_as(make_officer("station_officer", station))
+    principal.session.last_seen_at -= timedelta(minutes=5)
+    db.session.commit()
+    db.session.close()
+    statements = []
+    listener = lambda _conn, _cursor, sql, *_: statements.append(sql.split()[0] + (  # noqa: E731
+        " IMMEDIATE" if sql.startswith("BEGIN IMMEDIATE") else ""))
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/incidents/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    begins = [sql for sql in statements if sql.startswith("BEGIN")]
+    assert begins[:2] == ["BEGIN", "BEGIN IMMEDIATE"]  # the sign-in check reads, then stamps
+    assert begins[2:] == ["BEGIN"]  # the page: a reader again
+    assert statements.count("UPDATE") == 1

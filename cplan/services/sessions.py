@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import exists, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cplan.access import Principal
 from cplan.extensions import db, ensure_write_transaction
@@ -66,10 +67,28 @@ def load(token: str | None, now=None) -> Principal | None:
     session, officer, post, _unit = row  # the unit is now in the session's identity map
     if now - session.last_seen_at > IDLE_TIMEOUT or now - session.created_at > ABSOLUTE_TIMEOUT:
         return None
+    principal = Principal(officer=officer, post=post, session=session, token=token)
     if now - session.last_seen_at > LAST_SEEN_GRANULARITY:
-        ensure_write_transaction()  # once a minute a page writes; it may not while only reading
-        session.last_seen_at = now
-    return Principal(officer=officer, post=post, session=session, token=token)
+        touch(session, now)
+        principal.touched = True
+    return principal
+
+
+def touch(session: SignInSession, now) -> None:
+    """Stamp the session's activity (at most once a minute: the idle timeout counts from it).
+
+    A conditional UPDATE, so that the requests of one session arriving together stamp it once;
+    the sign-in check commits it at once (``security.require_sign_in``): a page that only reads
+    must still keep its session alive, and must not hold the row until it has finished.
+    """
+    ensure_write_transaction()
+    db.session.execute(
+        update(SignInSession)
+        .where(SignInSession.id == session.id, SignInSession.last_seen_at < now - LAST_SEEN_GRANULARITY)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(session, "last_seen_at", now)
 
 
 def revoke(session: SignInSession, reason: str) -> None:
