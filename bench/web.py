@@ -743,8 +743,9 @@ Written by `make bench` (bench/web.py); each database's section is replaced by i
 bare-Flask ceiling (bench/ceiling.py: the same village roster from one raw SQL query and a
 minimal template, under the same gunicorn settings). "failed" counts errors and responses other
 than 2xx/3xx during the load. "CPU ms/req" is the CPU time gunicorn's workers used per
-request during the load (the database server's own CPU not included): unlike latency it hardly
-depends on what else the machine is doing, and cores x 1000 / CPU ms bounds the throughput.
+request during the load, "DB CPU ms/req" what PostgreSQL's processes used (SQLite runs inside
+the workers: its share is in the first column). Unlike latency these hardly depend on what else
+the machine is doing, and cores x 1000 / (their sum) bounds the throughput.
 "SQL/req" and "in-process ms" come from the Flask test client with no concurrency: how many
 statements one request runs, and how long the app itself takes to answer.
 """
@@ -752,8 +753,9 @@ statements one request runs, and how long the app itself takes to answer.
 
 def write_results(results: list[dict], machine: dict) -> None:
     text = RESULTS.read_text() if RESULTS.exists() else RESULTS_HEAD
-    if not text.startswith(RESULTS_HEAD):
-        text = RESULTS_HEAD
+    if not text.startswith(RESULTS_HEAD):  # a new explanation: keep the sections and notes below
+        first = text.find("<!-- ")
+        text = RESULTS_HEAD + ("\n" + text[first:] if first >= 0 else "")
     for result in results:
         start, end = f"<!-- {result['kind']}:start -->", f"<!-- {result['kind']}:end -->"
         block = f"{start}\n{section(result, machine)}{end}\n"
