@@ -33,6 +33,9 @@ class DefaultConfig:
     # instead of the worker being killed mid-request.
     DB_STATEMENT_TIMEOUT_MS = 20000
     DB_APPLICATION_NAME = "cplan"  # shown in pg_stat_activity
+    # A read replica for the report pages (coverage), e.g. postgresql://cplan@db-replica/cplan.
+    # Unset: reports read from the primary like every other page.
+    REPORTS_DATABASE_URL = None
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Asia/Kolkata"
@@ -109,6 +112,11 @@ def load_config(app, overrides=None):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = postgresql_engine_options(app.config)
 
+    reports_url = app.config.get("REPORTS_DATABASE_URL")
+    if reports_url:
+        app.config["SQLALCHEMY_BINDS"] = {**(app.config.get("SQLALCHEMY_BINDS") or {}),
+                                          REPORTS_BIND: reports_engine_options(app.config, reports_url)}
+
     _ensure_secret_key(app)
     if env_name == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
@@ -146,6 +154,22 @@ def postgresql_engine_options(config) -> dict:
     connect_args["options"] = server_options.strip()
     connect_args.setdefault("application_name", config["DB_APPLICATION_NAME"])
     options["connect_args"] = connect_args
+    return options
+
+
+REPORTS_BIND = "reports"
+
+
+def reports_engine_options(config, url: str) -> dict:
+    """The reports replica's engine: the primary's pool and timeouts, read-only sessions."""
+    url = normalise_database_url(url)
+    options: dict = {"url": url, "execution_options": {"cplan_reports": True}}
+    if url.startswith("postgresql"):
+        options.update(postgresql_engine_options({**config, "SQLALCHEMY_ENGINE_OPTIONS": {}}))
+        connect_args = options["connect_args"]
+        # A hot standby refuses writes anyway; a replica that is not one must refuse them too.
+        connect_args["options"] += " -c default_transaction_read_only=on"
+        connect_args["application_name"] = config["DB_APPLICATION_NAME"] + "-reports"
     return options
 
 

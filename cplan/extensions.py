@@ -13,6 +13,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from cplan.config import REPORTS_BIND
 from cplan.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -64,6 +65,9 @@ def _begin_immediate_on_sqlite(connection):
     """
     if connection.dialect.name != "sqlite":
         return
+    if connection.get_execution_options().get("cplan_reports"):
+        connection.exec_driver_sql("BEGIN")  # the reports database is only ever read
+        return
     deferred = has_request_context() and g.pop(_READ_FIRST, False)
     connection.info[_DEFERRED] = deferred
     connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
@@ -96,3 +100,11 @@ def commit_before_the_page() -> None:
         session.expire_on_commit = True
     if has_request_context():
         reads_first_in_safe_requests()
+
+
+def reports_bind() -> dict:
+    """``bind_arguments`` for a report's reads: the reports replica when one is configured
+    (``CPLAN_REPORTS_DATABASE_URL``), else the primary. Use for reads only, in report services:
+    what they show may lag the primary by the replica's delay."""
+    engine = db.engines.get(REPORTS_BIND)
+    return {"bind": engine} if engine is not None else {}

@@ -86,12 +86,18 @@ def _shared_app(_schema, database_url, tmp_path_factory):
 def app(request, _shared_app, database_url, tmp_path):
     """The app, with an empty database; configuration changes and sent SMS are undone afterwards.
 
-    Tests that add routes (``@pytest.mark.fresh_app``) get an app of their own.
+    Tests that add routes (``@pytest.mark.fresh_app``) get an app of their own;
+    ``fresh_app(reports_replica=True)`` gives it a reports database (the test database again,
+    through an engine of its own, as a replica would be).
     """
     from cplan.services.sms import OUTBOX_KEY
 
-    if request.node.get_closest_marker("fresh_app"):
-        app = create_app(_test_config(database_url, tmp_path))
+    marker = request.node.get_closest_marker("fresh_app")
+    if marker:
+        config = _test_config(database_url, tmp_path)
+        if marker.kwargs.get("reports_replica"):
+            config["REPORTS_DATABASE_URL"] = database_url
+        app = create_app(config)
         app.test_client_class = RequestIsolatingClient
     else:
         app = _shared_app
@@ -103,7 +109,8 @@ def app(request, _shared_app, database_url, tmp_path):
             _db.session.remove()
             _empty_all_tables()
             if app is not _shared_app:
-                _db.engine.dispose()
+                for engine in _db.engines.values():
+                    engine.dispose()
     app.config.clear()
     app.config.update(config)
     app.extensions.pop(OUTBOX_KEY, None)

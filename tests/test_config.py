@@ -105,6 +105,19 @@ def test_explicit_engine_options_win_over_the_defaults(instance):
     assert options["connect_args"]["options"] == "-c work_mem=64MB -c statement_timeout=20000"
 
 
+def test_a_reports_replica_gets_its_own_read_only_engine(instance, monkeypatch):
+    monkeypatch.setenv("CPLAN_DATABASE_URL", "postgresql://root@db-primary/cplan")
+    monkeypatch.setenv("CPLAN_REPORTS_DATABASE_URL", "postgresql://root@db-replica/cplan")
+    reports = create_app().config["SQLALCHEMY_BINDS"]["reports"]
+    assert reports["url"] == "postgresql+psycopg://root@db-replica/cplan"
+    assert reports["connect_args"]["options"] == (
+        "-c statement_timeout=20000 -c default_transaction_read_only=on")
+    assert reports["connect_args"]["application_name"] == "cplan-reports"
+    assert reports["pool_size"] == 2
+    monkeypatch.delenv("CPLAN_REPORTS_DATABASE_URL")
+    assert "reports" not in (create_app().config.get("SQLALCHEMY_BINDS") or {})
+
+
 def test_behind_a_trusted_proxy_the_clients_address_is_recorded_not_the_proxys(instance):
     """Sessions and audit events take ``request.remote_addr``: behind nginx (one trusted proxy)
     it is the client's address from X-Forwarded-For; with none trusted the header is ignored."""

@@ -202,3 +202,32 @@ def test_the_analyze_command_gives_the_planner_statistics_on_contacts(fixture, d
         analysed = db.session.scalar(text(
             "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'contacts' AND last_analyze IS NOT NULL"))
     assert analysed >= 1
+
+
+@pytest.mark.fresh_app(reports_replica=True)
+def test_with_a_reports_replica_the_figures_are_read_from_it(app, client, db, fixture, reader):
+    from sqlalchemy import event
+
+    replica, primary = db.engines["reports"], db.engines[None]
+    assert replica is not primary
+    read = {"replica": [], "primary": []}
+
+    def listen(engine, name):
+        def record(_conn, _cursor, statement, *_):
+            read[name].append(statement)
+        event.listen(engine, "before_cursor_execute", record)
+        return record
+
+    listeners = [(replica, listen(replica, "replica")), (primary, listen(primary, "primary"))]
+    try:
+        reader("asp", fixture["baghpat"])
+        page = client.get(f"/coverage/units/{fixture['baraut'].id}").get_data(as_text=True)
+    finally:
+        for engine, listener in listeners:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert "<dt>Active contacts</dt><dd>15</dd>" in page  # the same figures as from the primary
+    assert f'href="/roster/places/{fixture["four"].id}"' in page  # and the places below the target
+    aggregates = [sql for sql in read["replica"] if "count(" in sql.lower()]
+    assert len(aggregates) >= 2  # the places' figures, the contacts by status and category
+    assert not any("places.active_contacts" in sql for sql in read["primary"])  # nothing on the primary
+    assert any("sign_in_sessions" in sql for sql in read["primary"])  # sign-in stays on the primary

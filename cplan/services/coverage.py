@@ -11,7 +11,8 @@ row, and contacts are counted only through the reader's visibility rule
 (``roster.visible_condition``): a station post's figures leave out confidential contacts it
 cannot see. Active contacts per place come from the counts each place keeps
 (``cplan.models.contact_counts``, kept by database triggers), so the state's table reads its
-117,000 places rather than counting 1.1 million contacts.
+117,000 places rather than counting 1.1 million contacts. Its reads go to the reports replica
+when one is configured (``CPLAN_REPORTS_DATABASE_URL``): figures may then lag by its delay.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, select
 
 from cplan.access import Principal
-from cplan.extensions import db
+from cplan.extensions import db, reports_bind
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.roster import Contact, ContactCategory, ContactStatus
 from cplan.services.geo import in_subtree
@@ -143,7 +144,8 @@ def figures_by_group(principal: Principal, unit: Unit, level: Level, goal: int) 
             func.sum(count),
         )
         .where(in_subtree(Place.unit_path, unit), Place.uninhabited.is_(False))
-        .group_by(group)
+        .group_by(group),
+        bind_arguments=reports_bind(),
     )
     figures: dict = {}
     for key, inhabited, meeting, without, active_total in place_rows:
@@ -156,14 +158,16 @@ def figures_by_group(principal: Principal, unit: Unit, level: Level, goal: int) 
         contact_rows = db.session.execute(
             select(Contact.unit_path, Contact.status, Contact.category, func.count())
             .where(*counted, Contact.place_id.not_in(uninhabited))
-            .group_by(Contact.status, Contact.unit_path, Contact.category)
+            .group_by(Contact.status, Contact.unit_path, Contact.category),
+            bind_arguments=reports_bind(),
         )
     else:
         contact_rows = db.session.execute(
             select(group, Contact.status, Contact.category, func.count())
             .join(Place, Place.id == Contact.place_id)
             .where(*counted, Place.uninhabited.is_(False))
-            .group_by(group, Contact.status, Contact.category)
+            .group_by(group, Contact.status, Contact.category),
+            bind_arguments=reports_bind(),
         )
     for key, status, category, number in contact_rows:
         row = figures.setdefault(key, Figures())
@@ -184,11 +188,13 @@ def coverage_of(principal: Principal, unit: Unit) -> Coverage:
     goal = target()
     figures = figures_by_group(principal, unit, level, goal)
     if level == Level.PLACE:
-        places = db.session.scalars(select(Place).where(Place.id.in_([k for k in figures if k is not None])))
+        places = db.session.scalars(select(Place).where(Place.id.in_([k for k in figures if k is not None])),
+                                    bind_arguments=reports_bind())
         records: dict[int | None, Unit | Place | None] = {place.id: place for place in places}
     else:
         kind = UnitKind.DISTRICT if level == Level.DISTRICT else UnitKind.STATION
-        units = db.session.scalars(select(Unit).where(Unit.kind == kind, in_subtree(Unit.path, unit)))
+        units = db.session.scalars(select(Unit).where(Unit.kind == kind, in_subtree(Unit.path, unit)),
+                                   bind_arguments=reports_bind())
         records = {(record.path if level == Level.STATION else record.id): record for record in units}
         # Figures of no listed unit: places not attached to a station (one row of their own).
         unattached = Figures()
@@ -231,11 +237,13 @@ class RowsPage(Pagination):
 
     def _query_items(self) -> list:
         rows = db.session.execute(
-            self._statement.offset((self.page - 1) * self.per_page).limit(self.per_page))
+            self._statement.offset((self.page - 1) * self.per_page).limit(self.per_page),
+            bind_arguments=reports_bind())
         return [self._make(*row) for row in rows]
 
     def _query_count(self) -> int:
-        return db.session.scalar(select(func.count()).select_from(self._statement.order_by(None).subquery()))
+        return db.session.scalar(select(func.count()).select_from(self._statement.order_by(None).subquery()),
+                                 bind_arguments=reports_bind())
 
 
 def places_below_target(principal: Principal, unit: Unit, page: int = 1, per_page: int = PER_PAGE) -> RowsPage:
