@@ -152,7 +152,7 @@ def server(tmp_path_factory):
 
 def _add_checking_posts():
     """A district post (as the SP office) and a station post (as SHO Baraut) for each screen
-    size and language of the accessibility checks.
+    size and language of the accessibility checks, and one for the keyboard-only sign-in.
 
     Their own CUG numbers let each check sign in through the pages without waiting for another
     post's one-minute code interval; their own officers keep the language each check chooses
@@ -169,19 +169,23 @@ def _add_checking_posts():
     station = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.STATION, Unit.name_en == "Baraut"))
     password_hash = generate_password_hash(DEMO_PASSWORD)
     checkers = {}
-    number = 0
+
+    def add(scope, role, unit, screen, language):
+        number = len(checkers) + 1
+        title = f"Accessibility check {number}"
+        post = Post(title_en=title, title_hi=f"सुलभता जाँच {number}", role=role, unit=unit,
+                    cug_number=f"+9190000099{number:02d}")
+        officer = Officer(pno=f"9900000{number:02d}", name=f"Checker {number}", rank="Inspector",
+                          unit=district, password_hash=password_hash, password_set_at=utcnow(),
+                          language=language)
+        db.session.add_all([post, officer, PostAssignment(officer=officer, post=post)])
+        checkers[scope, screen, language] = DemoLogin(title, post.cug_number, officer.pno, officer.name)
+
     for scope, role, unit in (("district", Role.SP_OFFICE, district), ("station", Role.STATION_OFFICER, station)):
         for screen in SCREENS:
             for language in ("en", "hi"):
-                number += 1
-                title = f"Accessibility check {number}"
-                post = Post(title_en=title, title_hi=f"सुलभता जाँच {number}", role=role, unit=unit,
-                            cug_number=f"+9190000099{number:02d}")
-                officer = Officer(pno=f"9900000{number:02d}", name=f"Checker {number}", rank="Inspector",
-                                  unit=district, password_hash=password_hash, password_set_at=utcnow(),
-                                  language=language)
-                db.session.add_all([post, officer, PostAssignment(officer=officer, post=post)])
-                checkers[scope, screen, language] = DemoLogin(title, post.cug_number, officer.pno, officer.name)
+                add(scope, role, unit, screen, language)
+    add("keyboard", Role.SP_OFFICE, district, "phone", "en")  # the keyboard-only sign-in's own post
     db.session.flush()
     return checkers
 

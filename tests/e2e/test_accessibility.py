@@ -67,9 +67,9 @@ def new_page(pages, language):
     return pages.new(bypass_csp=True, locale="hi-IN" if language == "hi" else "en-IN")
 
 
-# Each language once and each screen once: Hindi on the phone (a constable at a station),
-# English on the desktop (the SP office). Layout and wording differ; the markup is the same.
-@pytest.mark.parametrize(("screen", "language"), [("phone", "hi"), ("desktop", "en")])
+# Both languages on both screens: layout, wording and the length of words differ.
+@pytest.mark.parametrize(("screen", "language"),
+                         [("phone", "hi"), ("phone", "en"), ("desktop", "en"), ("desktop", "hi")])
 def test_main_pages_have_no_serious_accessibility_violations(pages, server, screen, language, audit):
     english = language == "en"
     district = server.checkers["district", screen, language]
@@ -152,7 +152,7 @@ def focused(page):
 def test_signing_in_and_reaching_the_menu_work_by_keyboard_alone(pages, server, screen):
     """Tab, type and Enter only: the skip link comes first and shows where the focus is, the
     sign-in steps submit with Enter, and the menu is reachable after the header."""
-    post = server.checkers["district", screen, "en"]
+    post = server.checkers["keyboard", screen, "en"]
     page = pages.new()
     page.goto("/auth/sign-in")
     page.keyboard.press("Tab")
