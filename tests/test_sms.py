@@ -140,6 +140,9 @@ class _Gateway(http.server.BaseHTTPRequestHandler):
             "content_type": self.headers["Content-Type"],
             "fields": urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8"), strict_parsing=True),
         })
+        hold = getattr(self.server, "hold", None)
+        if hold is not None:  # a slow gateway: it answers when the test lets it
+            hold.wait(10)
         self.send_response(self.server.status)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -234,3 +237,47 @@ def test_production_sends_only_over_https(http_app, gateway):
     with pytest.raises(SmsError, match="https"):
         send_template(NUMBER, "otp", "123456")
     assert gateway.received == []
+
+
+# ---- sign-in codes go out after the page -------------------------------------------------------
+
+
+def _otp_sent_events(db):
+    from sqlalchemy import select
+
+    from cplan.models import AuditEvent
+
+    db.session.rollback()  # see what the delivery thread committed...
+    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.otp_sent")))
+    db.session.rollback()  # ...and leave it free to write (a test's SQLite reads take the lock)
+    return events
+
+
+def test_a_sign_in_code_goes_out_after_the_page_so_its_timing_tells_nothing(
+    http_app, gateway, client, db, make_district, make_station, make_officer
+):
+    """A code goes only to a registered CUG number: if the page waited for the gateway, how long
+    it took would tell a stranger which numbers are registered."""
+    officer = make_officer("station_officer", make_station(make_district("Baghpat", code="124"), "Baraut"))
+    db.session.commit()
+    gateway.hold = threading.Event()
+
+    response = client.post("/auth/sign-in", data={"cug": officer.test_post.cug_number})
+    assert response.status_code == 302 and response.location.endswith("/auth/code")
+    assert _otp_sent_events(db) == []  # the page is back; the gateway has not answered yet
+
+    gateway.hold.set()
+    for _ in range(200):
+        events = _otp_sent_events(db)
+        if events:
+            break
+        threading.Event().wait(0.05)
+    [event] = events
+    assert event.outcome.value == "success" and event.post_id == officer.test_post.id
+    [request] = gateway.received
+    assert request["fields"]["to"] == [officer.test_post.cug_number.lstrip("+")]
+
+    stranger = client.post("/auth/sign-in", data={"cug": "+919999988888"})
+    assert (stranger.status_code, stranger.location) == (response.status_code, response.location)
+    assert len(gateway.received) == 1  # nothing sent for a number that is not registered
+

@@ -208,15 +208,20 @@ def _issue_code(challenge: OtpChallenge, ip: str | None, now: datetime, language
     if post is None:
         _audit_suppressed(cug, "not_registered", ip)
         return
-    try:
-        sms.send_template(cug, "otp", code, language=language if language in sms.LANGUAGES else "en")
-    except sms.SmsError as error:
-        current_app.logger.warning("otp: SMS to %s failed: %s", phone.log_safe(cug), error)
-        audit.record("auth.otp_sent", outcome="failure", post=post, unit=post.unit, ip_address=ip,
-                     detail={"cug": phone.log_safe(cug), "error": audit.redact_mobiles(str(error))})
-        return
-    audit.record("auth.otp_sent", post=post, unit=post.unit, ip_address=ip,
-                 detail={"cug": phone.log_safe(cug)})
+    post_id = post.id
+
+    def report(error: sms.SmsError | None) -> None:
+        # Here, or after the response in a transaction of its own (sms.send_template).
+        sent_for = db.session.get(Post, post_id)
+        detail = {"cug": phone.log_safe(cug)}
+        if error is not None:
+            current_app.logger.warning("otp: SMS to %s failed: %s", phone.log_safe(cug), error)
+            detail["error"] = audit.redact_mobiles(str(error))
+        audit.record("auth.otp_sent", outcome="failure" if error else "success", post=sent_for,
+                     unit=sent_for.unit, ip_address=ip, detail=detail)
+
+    sms.send_template(cug, "otp", code, language=language if language in sms.LANGUAGES else "en",
+                      report=report)
 
 
 def _new_code() -> str:

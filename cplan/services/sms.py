@@ -17,13 +17,16 @@ No other code path may log a full number or a message text (it may carry a one-t
 from __future__ import annotations
 
 import re
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import after_this_request, current_app, has_request_context
 
+from cplan.extensions import db
 from cplan.services.phone import log_safe
 
 SLOT = "{#var#}"
@@ -178,8 +181,16 @@ def segment_count(text: str) -> int:
     return -(-units // part)
 
 
-def send_template(number_e164: str, template_name: str, *values: str, language: str = "en") -> SmsMessage:
-    """Render a registered template and hand it to the configured backend."""
+def send_template(number_e164: str, template_name: str, *values: str, language: str = "en",
+                  report: Callable[[SmsError | None], None] | None = None) -> SmsMessage:
+    """Render a registered template and hand it to the configured backend.
+
+    Without ``report`` a failure raises ``SmsError``. With it, the outcome is given to
+    ``report`` (None for success) and nothing raises; and during a request the ``http``
+    backend delivers after the response, on a thread of its own (``report`` then runs in a
+    transaction of its own, committed there). A sign-in code goes only to registered CUG
+    numbers: had the page waited for the gateway, its timing would tell which numbers are.
+    """
     if not isinstance(number_e164, str) or not _E164_INDIA.fullmatch(number_e164):
         raise ValueError("SMS goes only to an Indian mobile number in E.164 form")
     template = get_template(template_name, language)
@@ -194,8 +205,46 @@ def send_template(number_e164: str, template_name: str, *values: str, language: 
     backend = BACKENDS.get(backend_name)
     if backend is None:
         raise SmsError(f"unknown SMS_BACKEND {backend_name!r}")
-    backend(message)
+    if report is None:
+        backend(message)
+    elif backend is _send_http and has_request_context():
+        _deliver_after_the_response(message, report)
+    else:
+        report(_attempt(backend, message))
     return message
+
+
+def _attempt(backend, message: SmsMessage) -> SmsError | None:
+    try:
+        backend(message)
+    except SmsError as error:
+        return error
+    return None
+
+
+def _deliver_after_the_response(message: SmsMessage, report) -> None:
+    """Send ``message`` once the response has gone, on a thread, then ``report`` and commit.
+
+    The thread is a daemon: a worker stopped at that moment loses the message, as a phone out
+    of coverage would; the officer asks for the code again.
+    """
+    app = current_app._get_current_object()
+
+    def deliver() -> None:
+        with app.app_context():
+            try:
+                report(_attempt(_send_http, message))
+                db.session.commit()
+            except Exception:  # noqa: BLE001 - a thread has no caller to tell
+                db.session.rollback()
+                app.logger.exception("sms: recording a delivery to %s failed", log_safe(message.to))
+            finally:
+                db.session.remove()
+
+    @after_this_request
+    def start_delivery(response):
+        threading.Thread(target=deliver, name="cplan-sms", daemon=True).start()
+        return response
 
 
 def get_outbox() -> list[SmsMessage]:
