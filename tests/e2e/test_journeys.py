@@ -157,6 +157,7 @@ def test_enrol_a_contact_and_the_asp_approves_it(pages, screen):
     asp.get_by_role("button", name="Filter").click()
     asp.get_by_label("Village or ward").select_option(label=village)
     asp.get_by_role("button", name="Filter").click()
+    asp.wait_for_url(re.compile(r"/enrolments/\?.*place=\d"))
     pages.check(asp, "approvals")
     row = asp.locator("tr", has_text=name)
     expect(row).to_have_count(1)
@@ -178,6 +179,7 @@ def test_report_an_incident_call_contacts_and_up112_reviews_it(pages, screen):
     sets the verdict; a UP-112 supervisor finds it in the statewide feed and reviews it."""
     page = pages.signed_in(STATION[screen])
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Incidents").click()
+    page.wait_for_url(re.compile(r"/incidents/$"))
     pages.check(page, "feed")
     page.get_by_role("link", name="Report an incident").click()
     assert fill_incident_report(page, "Baraut Patti", INCIDENT[screen]) == 2
@@ -188,6 +190,7 @@ def test_report_an_incident_call_contacts_and_up112_reviews_it(pages, screen):
     pages.check(page, "incident")
 
     page.get_by_role("link", name="Call sheet").click()
+    page.wait_for_url(re.compile(r"/calls$"))
     pages.check(page, "call-sheet")
     for outcome in ("Denied", "No answer"):
         card = page.locator(".call-card:not(.call-card-done)").first
@@ -212,8 +215,10 @@ def test_report_an_incident_call_contacts_and_up112_reviews_it(pages, screen):
     supervisor = pages.signed_in(UP112)
     supervisor.get_by_role("navigation", name="Main").get_by_role("link", name="Incidents").click()
     supervisor.get_by_role("link", name="Review queue").click()
+    supervisor.wait_for_url(re.compile(r"/incidents/review$"))
     pages.check(supervisor, "review-queue")
     supervisor.get_by_role("navigation", name="Main").get_by_role("link", name="Incidents").click()
+    supervisor.wait_for_url(re.compile(r"/incidents/$"))
     pages.check(supervisor, "statewide-feed")
     supervisor.get_by_role("link", name=reference).click()
     supervisor.get_by_label("Review comment").fill("Verified quickly; good calls.")
