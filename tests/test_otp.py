@@ -529,6 +529,28 @@ def test_only_a_confirmed_authenticator_of_an_officer_holding_the_post_counts(db
                           now=at(4)).ok
 
 
+def test_an_authenticator_secret_is_sealed_in_the_database(app, db, post, app_officer):
+    """A copy of the database (a backup, a replica) holds no secret that could mint codes."""
+    from sqlalchemy import text
+
+    secret = app_officer.totp_secret
+    db.session.commit()
+    stored = db.session.scalar(text("SELECT totp_secret FROM officers WHERE id = :id"), {"id": app_officer.id})
+    assert stored.startswith("sealed:v1:") and secret not in stored
+    db.session.expire_all()
+    ticket = otp.start_challenge(CUG, now=T0)
+    assert otp.verify(ticket.public_id, otp.current_totp_code(secret, now=at(2)), now=at(2)).ok
+
+    # Under another secret key the sealed value cannot be opened: no authenticator code works,
+    # the code by SMS still does, and the officer sets the app up again.
+    app.config["SECRET_KEY"] = "another-secret-key-that-is-long-enough-9876543210"
+    db.session.expire_all()
+    assert db.session.get(type(app_officer), app_officer.id).totp_secret is None
+    ticket = otp.start_challenge(CUG, now=at(100))
+    assert not otp.verify(ticket.public_id, otp.current_totp_code(secret, now=at(101)), now=at(101)).ok
+    assert otp.verify(ticket.public_id, codes_sent()[-1], now=at(102)).ok
+
+
 def test_a_locked_number_refuses_the_authenticator_code_too(db, post, app_officer):
     ticket = otp.start_challenge(CUG, now=T0)
     fail_times(ticket, 5)

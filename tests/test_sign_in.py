@@ -224,6 +224,22 @@ def test_an_officer_enrols_an_authenticator_app_and_signs_in_with_it(client, db,
     assert client.get("/").status_code == 200
 
 
+def test_an_authenticator_sealed_under_an_old_secret_key_is_set_up_again(app, client, db, sho, login_as):
+    from cplan.models import AuditEvent, Officer
+    from cplan.services import otp
+
+    sho.totp_secret, sho.totp_confirmed = otp.new_totp_secret(), True
+    login_as(sho)
+    app.config["SECRET_KEY"] = "another-secret-key-that-is-long-enough-9876543210"
+    login_as(sho)  # the new key signs the cookie too
+    db.session.expire_all()
+    page = client.get("/auth/authenticator")
+    assert b'src="data:image/svg+xml;base64,' in page.data  # a new secret to scan
+    officer = db.session.get(Officer, sho.id)
+    assert not officer.totp_confirmed and officer.totp_secret
+    assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "auth.authenticator_reset"))
+
+
 def test_a_wrong_authenticator_confirmation_code_enrols_nothing(client, db, sho, login_as):
     from cplan.models import Officer
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.base import Base, SealedString, UTCDateTime, utcnow
 from cplan.models.geo import Unit, enum_column
 
 
@@ -82,8 +82,9 @@ class Officer(Base):
     # One-time setup code issued by an administrator (only its hash is kept).
     setup_code_hash: Mapped[str | None] = mapped_column(String(128))
     setup_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Authenticator app (TOTP): the shared secret, and the last time step accepted (no replay).
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Authenticator app (TOTP): the shared secret (sealed at rest), and the last time step
+    # accepted (no replay).
+    totp_secret: Mapped[str | None] = mapped_column(SealedString)
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     language: Mapped[str | None] = mapped_column(String(8))

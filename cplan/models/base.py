@@ -1,7 +1,11 @@
 """Declarative base and helpers shared by every model."""
+import base64
+import hashlib
+import hmac
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, String
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -34,6 +38,59 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class SealedString(TypeDecorator):
+    """A secret kept encrypted at rest: an authenticator app's shared secret, say.
+
+    Stored as ``sealed:v1:`` and a Fernet token (AES-128-CBC with HMAC-SHA256) under a key
+    derived from the app's ``SECRET_KEY``, so a copy of the database (a backup, a replica, an
+    export) does not carry secrets that could mint sign-in codes. A value that cannot be opened
+    (the secret key was changed) reads as None: the officer sets the authenticator up again.
+    """
+
+    impl = String(255)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else seal(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else unseal(value)
+
+
+SEALED_PREFIX = "sealed:v1:"
+
+
+def _fernet():
+    from flask import current_app
+
+    return _fernet_for(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=4)
+def _fernet_for(secret_key: str):
+    from cryptography.fernet import Fernet
+
+    derived = hmac.new(secret_key.encode(), b"cplan sealed columns v1", hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def seal(value: str) -> str:
+    return SEALED_PREFIX + _fernet().encrypt(value.encode()).decode("ascii")
+
+
+def unseal(stored: str) -> str | None:
+    from cryptography.fernet import InvalidToken
+    from flask import current_app
+
+    if not stored.startswith(SEALED_PREFIX):
+        return None  # not sealed by this app: never taken as a secret
+    try:
+        return _fernet().decrypt(stored[len(SEALED_PREFIX):].encode("ascii")).decode()
+    except InvalidToken:
+        current_app.logger.warning("a sealed value could not be opened: was CPLAN_SECRET_KEY changed?")
+        return None
 
 
 # Named constraints make Alembic migrations reproducible on SQLite and PostgreSQL alike.
