@@ -531,6 +531,17 @@ def provisioning_uri(secret: str, officer: Officer) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=officer.pno, issuer_name=issuer)
 
 
+def forget_unreadable_authenticator(officer: Officer) -> bool:
+    """An authenticator whose secret was sealed under an earlier secret key cannot work: mark
+    it unconfirmed (audited), so the officer sets it up again. True when that happened."""
+    if not officer.totp_confirmed or officer.totp_secret is not None:
+        return False
+    officer.totp_confirmed = False
+    audit.record("auth.authenticator_reset", target=officer, unit=officer.unit,
+                 detail={"reason": "secret_unreadable"})
+    return True
+
+
 def confirm_totp(officer: Officer, code, *, now: datetime | None = None) -> bool:
     """Mark the officer's authenticator as working when ``code`` is right (and unused)."""
     if not officer.totp_secret or not isinstance(code, str) or not _CODE.fullmatch(code):

@@ -224,11 +224,7 @@ def authenticator():
     """Enrol an authenticator app, so SMS is not the only way in."""
     officer = current_user.officer
     form = AuthenticatorForm()
-    if officer.totp_confirmed and officer.totp_secret is None:
-        # Sealed under an earlier secret key (cplan.models.base.SealedString): set up again.
-        officer.totp_confirmed = False
-        audit.record("auth.authenticator_reset", target=officer, unit=officer.unit,
-                     detail={"reason": "secret_unreadable"})
+    otp.forget_unreadable_authenticator(officer)
     if request.method == "GET" and not officer.totp_confirmed:
         officer.totp_secret = otp.new_totp_secret()
         db.session.commit()
