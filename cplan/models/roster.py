@@ -140,6 +140,18 @@ class Contact(Base):
             return self.name_other
         return self.name
 
+    def names(self, locale: str = "en") -> tuple[str, str, str, str]:
+        """(name, its lang, the name in the other script or "", its lang): the reader's script
+        first, for markup that tags each with its ``lang``."""
+        written = "hi" if self.name_script == Script.DEVANAGARI else "en"
+        other_script = "en" if written == "hi" else "hi"
+        primary = self.display_name(locale)
+        if primary == self.name:
+            primary_lang, other, other_lang = written, self.name_other, other_script
+        else:
+            primary_lang, other, other_lang = other_script, self.name, written
+        return primary, primary_lang, (other if other != primary else ""), other_lang
+
 
 def _install_counts_after_create(_table, connection, **_kw):
     contact_counts.install_triggers(connection)

@@ -49,6 +49,13 @@ def normalise_mobile(text: str, allow_devanagari_digits: bool = False) -> str:
     return "+91" + value
 
 
+def display_mobile(e164: str | None, full: bool) -> str:
+    """``+91 98765 43210`` when ``full``, else masked (``mask_mobile``); "" without a number."""
+    if not e164:
+        return ""
+    return f"{e164[:3]} {e164[3:8]} {e164[8:]}" if full else mask_mobile(e164)
+
+
 def mask_mobile(e164: str | None) -> str:
     """``+91 ******3210``: enough to tell numbers apart, not enough to call."""
     if not e164:

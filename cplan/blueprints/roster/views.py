@@ -26,7 +26,7 @@ from cplan.services import places as place_service
 from cplan.services import roster
 from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission
-from cplan.services.phone import mask_mobile
+from cplan.services.phone import display_mobile, mask_mobile
 from cplan.services.scope import scoped_get_or_404
 from cplan.templating import current_language
 
@@ -65,6 +65,7 @@ def _medium_date(day: date, locale: str) -> str:
 
 
 bp.add_app_template_global(mask_mobile, "mask_mobile")
+bp.add_app_template_global(display_mobile, "display_mobile")
 
 
 @bp.errorhandler(NotInScope)
@@ -110,12 +111,6 @@ class Card(NamedTuple):
     shown: bool
 
 
-def _number_text(e164: str | None, full: bool) -> str:
-    if not e164:
-        return ""
-    return f"{e164[:3]} {e164[3:8]} {e164[8:]}" if full else mask_mobile(e164)
-
-
 def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
     """The cards of a roster, worked out once in Python: per card, a dozen macro calls, each
     looking up the language through context proxies, cost more than the rest of the page."""
@@ -129,22 +124,16 @@ def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
     cards = []
     for contact in contacts:
         shown = contact.id in full
-        primary = contact.display_name(language)
-        name_lang = "hi" if contact.name_script == "deva" else "en"
-        other_name_lang = "en" if name_lang == "hi" else "hi"
-        if primary == contact.name:
-            primary_lang, other, other_lang = name_lang, contact.name_other, other_name_lang
-        else:
-            primary_lang, other, other_lang = other_name_lang, contact.name, name_lang
+        primary, primary_lang, other, other_lang = contact.names(language)
         category = categories.get(contact.category)
         if category is None:
             category = categories[contact.category] = roster.label("category", contact.category)
         cards.append(Card(
             href=f"{href}{contact.id}", name=primary, name_lang=primary_lang,
-            other=other if other and other != primary else "", other_lang=other_lang,
+            other=other, other_lang=other_lang,
             category=category, confidential=contact.confidential,
-            mobile=contact.mobile or "", mobile_text=_number_text(contact.mobile, shown),
-            mobile_alt=contact.mobile_alt or "", mobile_alt_text=_number_text(contact.mobile_alt, shown),
+            mobile=contact.mobile or "", mobile_text=display_mobile(contact.mobile, shown),
+            mobile_alt=contact.mobile_alt or "", mobile_alt_text=display_mobile(contact.mobile_alt, shown),
             whatsapp=contact.whatsapp,
             verified=day(contact.last_verified_at) if contact.last_verified_at else "", shown=shown,
         ))
