@@ -25,6 +25,14 @@ def ist(value, format="medium"):
     """A UTC datetime shown in IST, in the current language's format."""
     if value is None:
         return ""
+    return _formatted(value, format, str(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _formatted(value, format: str, locale: str) -> str:
+    # Babel's formatting is most of a table row's cost, and pages show the same times again
+    # and again. "locale" keys the cache (format_datetime reads it from the request); the time
+    # zone is IST for everyone.
     return format_datetime(value, format)
 
 

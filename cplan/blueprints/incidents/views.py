@@ -5,12 +5,10 @@ Thin views: form -> ``cplan.services.incidents`` -> one commit -> flash -> redir
 loaded through ``incidents.get_visible``, so one outside the post's scope answers 404 like one
 that does not exist. Times are shown and typed in IST, stored in UTC.
 """
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import timedelta
 from typing import NamedTuple
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -42,7 +40,7 @@ from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition
 from cplan.services.geo import in_subtree
 from cplan.services.incidents import FeedFilters, IncidentChanged, label
 from cplan.services.permissions import Permission
-from cplan.templating import current_language, localised_name
+from cplan.templating import current_language, ist, localised_name
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
@@ -134,7 +132,7 @@ class FeedRow(NamedTuple):
 def _rows(items) -> list[FeedRow]:
     if not items:
         return []
-    language, locale = current_language(), str(get_locale())
+    language = current_language()
     # The incident's id is the last segment of its URL: build one and swap the id.
     href = url_for("incidents.show", incident_id=0).removesuffix("0")
     took = duration_formatter()
@@ -156,20 +154,13 @@ def _rows(items) -> list[FeedRow]:
             status=incident.status.value, status_label=word("status", incident.status),
             places=", ".join(link.place.display_name(language) if link.place is not None else ""
                              for link in incident.places),
-            reported=_short_ist(incident.reported_at, locale) if incident.reported_at else "",
+            reported=ist(incident.reported_at, "short"),
             handler=incident.handling_by.name if incident.handling_by else "",
             to_first_call=took(times.to_first_call), first_call_overdue=times.first_call_overdue,
             to_verdict=took(times.to_verdict), verdict_overdue=times.verdict_overdue,
             overdue=times.overdue,
         ))
     return rows
-
-
-@lru_cache(maxsize=4096)
-def _short_ist(value: datetime, locale: str) -> str:
-    # ``value|ist("short")``. Babel's formatting is most of a row's cost and a feed shows the same
-    # incidents again and again: "locale" keys the cache.
-    return format_datetime(value, "short")
 
 
 # ---- the feed --------------------------------------------------------------------------------
