@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -174,6 +175,9 @@ class Place(BilingualName, Base):
     name_en: Mapped[str] = mapped_column(String(200))
     name_hi: Mapped[str] = mapped_column(String(200), default="")
     name_generated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True once district staff corrected the names by hand: a re-import of the official files
+    # never overwrites name_en / name_hi again (the file's spellings go to the aliases).
+    name_corrected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     aliases: Mapped[str] = mapped_column(Text, default="")
     search_key: Mapped[str] = mapped_column(String(400), default="")
     district_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
