@@ -188,6 +188,16 @@ def test_station_words_are_stripped_from_the_start_of_a_name_only(db, shamli, tm
     assert any(r == "station word kept: देहात alone names no place" for r in reasons(report, 6))
 
 
+def test_a_generic_word_left_after_a_station_word_is_never_taken_for_a_village(db, shamli, tmp_path):
+    import_places(write(tmp_path, PLACES_HEADER + "\n9,660,Shamli,NAGAR,Un,village,29.6,77.2,990201\n",
+                        name="places.csv"), "660")
+
+    import_stations(write(tmp_path, "district_code,police_station\n660,कोतवाली नगर\n"), "660")
+
+    kotwali = station(db, "660-KOTWALI-NAGAR")
+    assert kotwali.name_hi == "कोतवाली नगर" and kotwali.hq_place_id is None
+
+
 def test_a_station_word_written_together_with_the_name_is_part_of_it(db, shamli_lgd, tmp_path):
     # No places imported, so nothing but the spelling can tell: "थानाभवन" is one word.
     import_stations(write(tmp_path, "district_code,police_station\n660,थानाभवन\n660,PS-Kairana\n"), "660")

@@ -1324,12 +1324,13 @@ def _without_station_word(name: str, places: _PlaceNames) -> tuple[str, str, lis
     while (match := STATION_WORD_PREFIX.match(forms[-1])) and forms[-1][match.end():].strip():
         forms.append(forms[-1][match.end():].strip())
     shortest = forms[-1]
-    chosen = next((form for form in reversed(forms) if places.matches(form)), None)
+    # "नगर" alone is never the name, even where a village is called Nagar.
+    named = [form for form in forms if not set(form.lower().split()) <= GENERIC_STATION_WORDS] or forms[:1]
+    chosen = next((form for form in reversed(named) if places.matches(form)), None)
     if chosen is not None:
         why = f"station word kept: {chosen} is the name of a town or village of the district"
     else:
-        chosen = next((form for form in reversed(forms)
-                       if not set(form.lower().split()) <= GENERIC_STATION_WORDS), forms[0])
+        chosen = named[-1]
         why = f"station word kept: {shortest} alone names no place"
     return chosen, ("" if chosen == shortest else why), [form for form in forms if form != chosen]
 
