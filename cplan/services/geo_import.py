@@ -94,7 +94,6 @@ UNINHABITED_MARKERS = {
 KEEP_CAPITALS = {"RF"}
 
 THANA_PREFIX = "थाना"
-KOTWALI_PREFIX = "Kotwali"
 WOMEN_STATION_WORD = "महिला"
 WOMEN_STATION_NAME_EN = "Mahila Thana"
 CIRCLE_WORD_HI = "सर्किल"
@@ -1017,8 +1016,8 @@ STATION_HEADERS = {
 STATION_NAME_ROLES = ("name_hi", "other_hi", "name", "name_en")
 
 # Words that name the *kind* of station, written before its name in public lists: "थाना
-# कैराना", "कोतवाली शामली", "PS Kairana", "P.S. Kandhla". Only a leading word is a station word.
-STATION_WORDS = (THANA_PREFIX, "कोतवाली", "Thana", KOTWALI_PREFIX, "PS", "P.S.", "P. S.")
+# कैराना", "कोतवाली शामली", "PS Kairana", "P.S. Kandhla". Only a leading word, followed by a
+# space or punctuation, is a station word ("थानाभवन" is one word).
 STATION_WORD_PREFIX = re.compile(
     r"(?:(?:थाना|कोतवाली|thana|kotwali|ps)(?=[\s.:-])|p\.\s?s\.)[\s.:-]*", re.IGNORECASE)
 # What is left after a station word can be no place's name: "कोतवाली देहात" (the rural
@@ -1364,8 +1363,8 @@ class _PlaceNames:
         for place in self.places:
             for spelling in (place.name_en, place.name_hi, *split_aliases(place.aliases)):
                 for level, key in enumerate(_spelling_keys(spelling or "")):
-                    bucket = self.index[(place.kind, level, key)]
-                    if key and place not in bucket:
+                    bucket = self.index[(place.kind, level, key)] if key else None
+                    if bucket is not None and place not in bucket:
                         bucket.append(place)
 
     def matches(self, name: str) -> bool:
