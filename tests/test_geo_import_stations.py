@@ -285,7 +285,8 @@ def test_an_english_name_from_the_hq_place_is_flagged(db, shamli_report):
     "district_lgd_code,थाना,hq_place\n660,कैराना,Kairana\n",
     "\ufeffdistrict_code,Police Station,Name EN,hq_name\n660,कोतवाली कैराना,Kotwali Kairana,KAIRANA (NPP)\n",
     "district_code,police_station\r\n660,कोतवाली कैराना\r\n",
-], ids=["codes", "spaced-headers", "hindi-header", "hq-name", "names-only"])
+    "District Code,Name of Police Station,Tehsil\n660,थाना कैराना,Kairana\n",
+], ids=["codes", "spaced-headers", "hindi-header", "hq-name", "names-only", "long-header"])
 def test_a_simple_station_list_imports_without_renaming_columns(db, shamli, tmp_path, content):
     report = import_stations(write(tmp_path, content), "660")
 

@@ -999,7 +999,8 @@ STATION_HEADERS = {
     # a second Hindi spelling (another source), kept as an alias
     "other_hi": ("thana_hi_source_a", "other_name_hi", "alias_hi"),
     # the station's name in either script: Devanagari is the Hindi name, Roman the English one
-    "name": ("thana", "police_station", "station", "station_name", "name", "थाना", "पुलिस_स्टेशन"),
+    "name": ("thana", "thana_name", "police_station", "police_station_name", "name_of_police_station",
+             "ps", "ps_name", "station", "station_name", "name", "थाना", "पुलिस_स्टेशन"),
     # the station's name in Roman letters
     "name_en": ("thana_en_source_c", "name_en", "thana_en", "station_en", "station_name_en",
                 "police_station_en"),
