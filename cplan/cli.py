@@ -97,7 +97,7 @@ def import_places_command(district_code, path):
 @_district_option
 @_required_path
 def import_stations_command(district_code, path):
-    """Import a district's police stations and circles (shaped like baghpat_police_stations.csv)."""
+    """Import a district's police stations and circles from a station list (layouts: README)."""
     from cplan.services.geo_import import import_stations
 
     _echo_report(_in_one_transaction(lambda: import_stations(path, district_code)))

@@ -322,7 +322,7 @@ def test_stations_imported_before_their_places_keep_their_codes_and_find_their_h
     stations_file = data_dir / "baghpat_police_stations.csv"
     first = import_stations(stations_file, "124")
     codes = set(db.session.scalars(select(Unit.code).where(Unit.kind == UnitKind.STATION)))
-    assert sum("import places first" in n.reason for n in first.notes) == 9
+    assert sum("not among the district's places (import places first" in n.reason for n in first.notes) == 9
 
     import_places(data_dir / "baghpat_villages.csv", "124")
     second = import_stations(stations_file, "124")
@@ -363,7 +363,7 @@ def test_every_inhabited_place_goes_to_the_station_with_the_nearest_hq(db, attac
     assert sum(attach_report.per_station.values()) == attach_report.updated == 440
     # The two stations without HQ coordinates receive nothing, and say so.
     skipped = {n.subject for n in attach_report.notes_about("skipped") if n.subject.startswith("station ")}
-    assert skipped == {"station Chandinagar", "station Mahila Thana"}
+    assert skipped == {"station Chandinagar (124-CHANDINAGAR)", "station Mahila Thana (124-MAHILA-THANA)"}
     assert len(geo.count_places_by_station(baghpat_lgd)) == 9
 
 
@@ -404,8 +404,9 @@ def test_uninhabited_places_and_places_without_coordinates_are_listed_not_droppe
     assert place(db, "lgd:119998").station_id is None
 
 
-def test_attaching_needs_a_station_with_hq_coordinates(db, baghpat_lgd):
-    with pytest.raises(GeoImportError, match="no police station of Baghpat"):
+def test_attaching_needs_a_station_with_hq_coordinates(db, baghpat_lgd, data_dir):
+    import_stations(data_dir / "baghpat_police_stations.csv", "124")  # before the places: no HQ
+    with pytest.raises(GeoImportError, match="no police station of Baghpat has HQ coordinates"):
         attach_places_to_nearest_station(baghpat_lgd)
 
 

@@ -24,6 +24,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -93,7 +94,6 @@ UNINHABITED_MARKERS = {
 KEEP_CAPITALS = {"RF"}
 
 THANA_PREFIX = "थाना"
-KOTWALI_PREFIX = "Kotwali"
 WOMEN_STATION_WORD = "महिला"
 WOMEN_STATION_NAME_EN = "Mahila Thana"
 CIRCLE_WORD_HI = "सर्किल"
@@ -979,8 +979,67 @@ def _save_place(draft: _PlaceDraft, district: Unit, place: Place | None, saved: 
 
 # ---- police stations -------------------------------------------------------------------------
 
-STATION_COLUMNS = ("district_lgd_code", "thana_hi_source_B", "thana_hi_source_A", "thana_en_source_C",
-                   "hq_place_lgd_or_census_name", "hq_place_code", "hq_subdistrict")
+# Column roles of a stations file and the header spellings accepted for each. Headers are
+# compared after ``_header_key`` (lower case; spaces, hyphens, dots and slashes as "_"), so
+# "District LGD Code" is ``district_lgd_code``. The Baghpat layout's names come first.
+STATION_HEADERS = {
+    # the district's LGD code, checked against the district imported (required)
+    "district": ("district_lgd_code", "district_code", "district_lgd", "lgd_district_code", "जिला_कोड"),
+    # the station's name in Devanagari
+    "name_hi": ("thana_hi_source_b", "name_hi", "thana_hi", "station_hi", "station_name_hi",
+                "police_station_hi", "थाने_का_नाम"),
+    # a second Hindi spelling (another source), kept as an alias
+    "other_hi": ("thana_hi_source_a", "other_name_hi", "alias_hi"),
+    # the station's name in either script: Devanagari is the Hindi name, Roman the English one
+    "name": ("thana", "thana_name", "police_station", "police_station_name", "name_of_police_station",
+             "ps", "ps_name", "station", "station_name", "name", "थाना", "पुलिस_स्टेशन"),
+    # the station's name in Roman letters
+    "name_en": ("thana_en_source_c", "name_en", "thana_en", "station_en", "station_name_en",
+                "police_station_en"),
+    # the HQ place's Census 2011 town code or LGD village code
+    "hq_code": ("hq_place_code", "hq_code", "hq_lgd_code", "hq_census_code"),
+    # the HQ place's name (free text; "KHEKRA / Khekada (ULB 297023)" gives two spellings)
+    "hq_name": ("hq_place_lgd_or_census_name", "hq_name", "hq_place_name", "hq_town", "hq_village"),
+    # the HQ place's code (digits) or name (anything else)
+    "hq": ("hq", "hq_place", "headquarters", "मुख्यालय"),
+    "hq_subdistrict": ("hq_subdistrict", "subdistrict", "tehsil", "तहसील"),
+    "circle": ("circle", "circle_name", "सर्किल"),
+    "note": ("note", "notes", "remarks", "टिप्पणी"),
+}
+STATION_NAME_ROLES = ("name_hi", "other_hi", "name", "name_en")
+
+# Words that name the *kind* of station, written before its name in public lists: "थाना
+# कैराना", "कोतवाली शामली", "PS Kairana", "P.S. Kandhla". Only a leading word, followed by a
+# space or punctuation, is a station word ("थानाभवन" is one word).
+STATION_WORD_PREFIX = re.compile(
+    r"(?:(?:थाना|कोतवाली|thana|kotwali|ps)(?=[\s.:-])|p\.\s?s\.)[\s.:-]*", re.IGNORECASE)
+# What is left after a station word can be no place's name: "कोतवाली देहात" (the rural
+# kotwali) or "Kotwali Nagar" keep their station word.
+GENERIC_STATION_WORDS = {"नगर", "देहात", "शहर", "सदर", "थाना", "कोतवाली", "nagar", "dehat", "shahar",
+                         "sadar", "city", "thana", "kotwali"}
+
+# Curated English spellings of the words station names are made of, besides place names
+# (which come from the district's places, sub-districts and districts). Used only when the file
+# gives no English name and the station is not named after its HQ place.
+STATION_WORDS_EN = {
+    "थाना": "Thana", "कोतवाली": "Kotwali", "महिला": "Mahila", "देहात": "Dehat", "नगर": "Nagar",
+    "शहर": "Shahar", "सदर": "Sadar", "मंडी": "Mandi", "मण्डी": "Mandi", "आदर्श": "Adarsh",
+    "कैंट": "Cantt", "कैण्ट": "Cantt", "छावनी": "Chhawani", "सिविल": "Civil", "लाइंस": "Lines",
+    "लाइन्स": "Lines", "लाइन": "Line", "चौक": "Chowk", "बाजार": "Bazar", "बाज़ार": "Bazar",
+    "गंज": "Ganj", "पुरानी": "Purani", "पुराना": "Purana", "नई": "Nai", "नया": "Naya",
+    "कॉलोनी": "Colony", "कालोनी": "Colony", "औद्योगिक": "Audyogik", "क्षेत्र": "Kshetra",
+    "साइबर": "Cyber", "क्राइम": "Crime", "रेलवे": "Railway", "जीआरपी": "GRP", "उत्तर": "Uttar",
+    "दक्षिण": "Dakshin", "पूर्व": "Purv", "पश्चिम": "Paschim", "मध्य": "Madhya", "सेक्टर": "Sector",
+    "फेज": "Phase", "फ़ेज़": "Phase", "पुलिस": "Police", "चौकी": "Chowki", "टाउन": "Town",
+    "कस्बा": "Kasba", "रोड": "Road", "गेट": "Gate", "विहार": "Vihar", "पार्क": "Park",
+}
+# English names a file may give the district women police station.
+WOMEN_STATION_NAMES_EN = ("mahila thana", "mahila police station", "women police station",
+                          "women thana", "mahila ps", "women ps")
+DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+# A station is taken to be named after its HQ place when their phonetic keys agree this much
+# (सिंघावली अहीर / Singauli Ahir: 0.9; आदर्श मंडी / Shamli: 0.36).
+NAMED_AFTER_HQ_SIMILARITY = 0.8
 
 
 @dataclass
@@ -994,63 +1053,127 @@ class _StationRow:
     hq_subdistrict: str
     circle: str
     source_note: str
+    hi_generated: bool = False  # the file gives the name in Roman letters only
+    # Hindi names this station may already be imported under (with or without its station word).
+    earlier_hi: tuple[str, ...] = ()
+    # the HQ's name from the file's hq column (or its free text): matched instead of the station's
+    hq_names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # flags found while reading the row
+
+
+@dataclass
+class _StationColumns:
+    """The file's header name for each column role it has (``STATION_HEADERS``)."""
+
+    by_role: dict[str, str]
+
+    def __getitem__(self, role: str) -> str | None:
+        return self.by_role.get(role)
+
+    def hq_hint(self) -> str:
+        """Where the file takes an HQ, for messages: the file's own column, else the usual one."""
+        for role in ("hq_code", "hq"):
+            if self[role]:
+                return f"column {self[role]!r}"
+        return "a column 'hq_place_code' (or 'hq' with the HQ's code or name)"
 
 
 def import_stations(path, district_code) -> ImportReport:
-    """Import one district's police stations (shaped like ``baghpat_police_stations.csv``).
+    """Import one district's police stations from a CSV list, in any of the accepted layouts.
 
-    Names: Hindi from source B, else source A without the "थाना" prefix, the other spelling kept
-    as an alias; English from source C without "Kotwali", else the HQ place's name, else
-    transliterated. The file carries no official station code, so the code is a stable slug
+    Columns (``STATION_HEADERS``; any order, case and spacing of the header; other columns are
+    ignored and listed in the report): the district's LGD code (``district_lgd_code`` or
+    ``district_code``, required, checked against the district imported); the name in Hindi
+    (``name_hi``) or in either script (``thana``, ``police_station``, ``थाना``...), at least one
+    name per row; optional ``name_en``; the HQ place as a code (``hq_place_code``, ``hq_code``),
+    a name (``hq_name``) or either (``hq``, ``hq_place``); optional ``hq_subdistrict``,
+    ``circle`` and ``note``. Baghpat's file (``baghpat_police_stations.csv``: Hindi from source B,
+    else source A kept as an alias; English from source C; HQ code and free-text name) is one
+    such layout.
+
+    Station words: "थाना", "कोतवाली", "Thana", "Kotwali", "PS", "P.S." are stripped from the
+    start of a name only ("महिला थाना" keeps its word). The word stays when it belongs to a place's
+    name: if the name without it matches none of the district's towns and villages but the whole
+    name does ("थाना भवन", the town Thana Bhawan), the whole name is kept, and so it is when only a
+    generic word would be left ("कोतवाली देहात").
+
+    HQ place: a code is a Census 2011 town code or an LGD village code of a place already
+    imported (import places first). Without a code, the HQ's name (else the station's own names)
+    is matched against the district's inhabited towns, then villages, by Hindi name, English
+    name and aliases, exactly, then by the phonetic ``search_key`` (बड़ौत = Baraut). A name that
+    matches two places of the same rank (two villages called Rampur), or a place that another
+    row already has as its HQ, is flagged and not used. The HQ place is attached to its station
+    with the reason ``HQ_SPELL_REASON``, which is how the station's coordinates are found later.
+    Stations without an HQ (and the women police station) are imported and flagged.
+
+    English names: the file's, without a leading station word; else "Mahila Thana" for the
+    women police station; else the HQ place's English name when the station is named after it
+    (keys at least ``NAMED_AFTER_HQ_SIMILARITY`` alike); else the last spelling of the file's HQ
+    text ("Badaut / Baraut"); else a curated spelling, for the whole name or word by word, from
+    ``STATION_WORDS_EN``, the district's places, its sub-districts (LGD) and the districts; only
+    then ``to_roman`` (marked generated). Every name not taken from the file is flagged. A name
+    given in Roman letters only gets a transliterated Hindi name (marked generated).
+
+    The file carries no official station code, so the code is a stable slug
     ``<district LGD code>-<ENGLISH NAME>`` (``124-BARAUT``); a station already imported under
-    another code is recognised by its Hindi name and re-coded.
+    another code is recognised by its Hindi name (with or without its station word) and re-coded.
 
     Circles: a ``circle`` column wins when the file has one. Otherwise each station goes under
-    the circle named after its HQ sub-district ("Baraut circle"), and a station with no HQ
-    sub-district under the circle named after the district ("Baghpat circle"), where the
-    district HQ's stations sit. A station already imported stays in its circle.
-
-    HQ place: ``hq_place_code`` is a Census 2011 town code or an LGD village code of a place
-    already imported (import places first). The HQ place is attached to its station with the
-    reason ``HQ_SPELL_REASON``, which is how the station's coordinates are found later.
-    Stations without an HQ (and the women police station) are imported and flagged.
+    the circle named after its HQ sub-district (the file's, else its HQ place's: "Baraut
+    circle"), and a station with neither under the circle named after the district ("Baghpat
+    circle"), where the district HQ's stations sit. A station already imported stays in its
+    circle.
     """
-    source = SourceFile(path, STATION_COLUMNS)
+    source = SourceFile(path, ())
+    columns = _station_columns(source)
     district = _require_district(district_code)
-    rows = [_parse_station_row(source, row, district_code) for row in source.rows]
+    places = _PlaceNames(district)
+    rows = [_parse_station_row(source, columns, row, district_code, places) for row in source.rows]
     report = ImportReport("police stations", source.name)
+    ignored = [name for name in source.header if name and name not in columns.by_role.values()]
+    if ignored:
+        report.note(1, "flagged", "columns ignored", ", ".join(ignored))
+    if not places.places:
+        report.note(None, "flagged", f"no places of {district.name_en}",
+                    "no HQ can be found by name, and a station word cannot be told from a place's "
+                    f"name: import places first (`flask cplan geo places --district {district.code} FILE`), "
+                    "then this file again")
 
-    hq_places = _hq_places(district, {row.hq_code for row in rows if row.hq_code})
+    hq_places, hq_matches = _find_headquarters(district, rows, places, columns)
+    english = _EnglishNames(district, places)
     planned = []
     codes: dict[str, int] = {}
     for row in rows:
-        hq_place = hq_places.get(row.hq_code) if row.hq_code else None
-        name_en, generated = _station_name_en(row, hq_place)
+        hq_place = hq_places.get(row.number)
+        name_en, generated, origin = _station_name_en(row, hq_place, english)
         slug = normalised(name_en).upper()
         if not slug:  # a transliteration without Latin letters: key the code on the Hindi name
             slug = "HI-" + hashlib.sha1(row.name_hi.encode()).hexdigest()[:8].upper()
         code = unit_code(f"{district.code}-{slug}")
         if code in codes:
-            raise source.error(f"station code {code} is also made from row {codes[code]}",
-                               row.number, "thana_en_source_C")
+            column = columns["name_en"] if row.name_en_source else (columns["name_hi"] or columns["name"])
+            raise source.error(f"station code {code} is also made from row {codes[code]}: the "
+                               "same station twice, or give the two different English names",
+                               row.number, column)
         codes[code] = row.number
-        planned.append((row, hq_place, name_en, generated, code))
+        planned.append((row, hq_place, name_en, generated or row.hi_generated, origin, code))
 
     stations = list(db.session.scalars(geo.units_under(district, UnitKind.STATION)))
     by_code = {s.code: s for s in stations}
     by_name_hi = {s.name_hi: s for s in stations}
     hq_of = station_headquarters(district)
     # Circles are named after places that stations are named after: reuse the sources' Hindi.
-    hindi_by_name = {normalised(name_en): row.name_hi for row, _, name_en, _, _ in planned}
+    hindi_by_name = {normalised(name_en): row.name_hi for row, _, name_en, _, _, _ in planned}
     hindi_by_name[normalised(district.name_en)] = district.name_hi
-    for row, hq_place, name_en, generated, code in planned:
-        circle = _ensure_circle(district, row, hindi_by_name, report)
+    for row, hq_place, name_en, generated, origin, code in planned:
+        circle = _ensure_circle(district, row, hq_place, hindi_by_name, report)
         aliases = join_aliases([row.other_hi, *_hq_spellings(row.hq_text), row.name_en_source],
                                name_en, row.name_hi)
         fields = {"code": code, "name_en": name_en, "name_hi": row.name_hi,
                   "name_generated": generated, "aliases": aliases,
                   "search_key": geo.names_search_key(name_en, row.name_hi, aliases)}
-        station = by_code.get(code) or by_name_hi.get(row.name_hi)
+        station = by_code.get(code) or next(
+            (by_name_hi[name] for name in (row.name_hi, *row.earlier_hi) if name in by_name_hi), None)
         if station is None:
             fields.pop("name_en")
             station = geo.create_unit(UnitKind.STATION, name_en, circle, **fields)
@@ -1058,6 +1181,8 @@ def import_stations(path, district_code) -> ImportReport:
         else:
             if station.code != code:
                 report.note(row.number, "flagged", row.name_hi, f"code changed from {station.code} to {code}")
+            if station.name_hi != row.name_hi:
+                report.note(row.number, "flagged", row.name_hi, f"Hindi name changed from {station.name_hi}")
             outcome = "updated" if _apply(station, fields) else "unchanged"
             if station.parent_id != circle.id:
                 report.note(row.number, "flagged", row.name_hi,
@@ -1067,41 +1192,139 @@ def import_stations(path, district_code) -> ImportReport:
         report.tally(outcome)
         report.row_keys[row.number] = code
         _name_hq_place_in_hindi(station, hq_place, row, report)
-        _flag_station(row, station, hq_place, generated, report)
+        _flag_station(row, station, hq_place, hq_matches.get(row.number, ""), origin, district,
+                      bool(places.places), columns, report)
     db.session.flush()
     _audit("geo.stations_imported", report, district)
     return report
 
 
-def _parse_station_row(source: SourceFile, row: SourceRow, district_code) -> _StationRow:
-    file_district = source.code(row, "district_lgd_code")
+def _header_key(name: str) -> str:
+    return re.sub(r"[\s./-]+", "_", unicodedata.normalize("NFC", name).strip().lower()).strip("_")
+
+
+def _station_columns(source: SourceFile) -> _StationColumns:
+    """Which of the file's columns plays each role; a role given twice or a missing name or
+    district column is an error naming row 1 and the column."""
+    role_of = {spelling: role for role, spellings in STATION_HEADERS.items() for spelling in spellings}
+    by_role: dict[str, str] = {}
+    for name in source.header:
+        role = role_of.get(_header_key(name))
+        if role is None:
+            continue
+        if role in by_role:
+            raise source.error(f"gives the same thing as column {by_role[role]!r}: keep one of them", 1, name)
+        by_role[role] = name
+    if "district" not in by_role:
+        raise source.error("no column for the district's LGD code: name it district_code (or "
+                           "district_lgd_code)", 1, "district_code")
+    if not any(role in by_role for role in STATION_NAME_ROLES):
+        raise source.error("no column for the station's name: name it name_hi (Hindi), thana or "
+                           "police_station (either script) or थाना, and name_en for English", 1, "name_hi")
+    if "name_hi" in by_role and "name" in by_role:
+        raise source.error(f"gives the station's name like column {by_role['name_hi']!r}: keep one "
+                           "of them", 1, by_role["name"])
+    return _StationColumns(by_role)
+
+
+def _parse_station_row(source: SourceFile, columns: _StationColumns, row: SourceRow, district_code,
+                       places: _PlaceNames) -> _StationRow:
+    def text(role: str) -> str:
+        return source.text(row, columns[role]) if columns[role] else ""
+
+    file_district = source.code(row, columns["district"])
     if not _same_code(file_district, district_code):
         raise source.error(f"district {file_district} in a file imported for district {district_code}",
-                           row.number, "district_lgd_code")
-    source_b = _without_thana(source.text(row, "thana_hi_source_B"))
-    source_a = _without_thana(source.text(row, "thana_hi_source_A"))
-    if not (source_b or source_a):
-        raise source.error("no Hindi name in source B or source A", row.number, "thana_hi_source_B")
-    name_en = source.text(row, "thana_en_source_C")
-    if name_en.startswith(KOTWALI_PREFIX + " "):
-        name_en = name_en[len(KOTWALI_PREFIX):].strip()
+                           row.number, columns["district"])
+    name_hi, other_hi, name_en = text("name_hi"), text("other_hi"), text("name_en")
+    for role, value in (("name_hi", name_hi), ("other_hi", other_hi)):
+        if value and not DEVANAGARI.search(value):
+            raise source.error(f"{value!r} is not written in Devanagari (give the English name in a "
+                               "name_en column)", row.number, columns[role])
+    if name_en and DEVANAGARI.search(name_en):
+        raise source.error(f"{name_en!r} is not written in Roman letters", row.number, columns["name_en"])
+    either = text("name")
+    if DEVANAGARI.search(either):
+        name_hi = either
+    elif either and not name_en:
+        name_en = either
+    elif either:
+        raise source.error(f"{either!r} is not written in Devanagari, and the English name is in "
+                           f"column {columns['name_en']!r}", row.number, columns["name"])
+
+    notes: list[str] = []
+    earlier: list[str] = []
+    if name_hi:
+        name_hi, kept, earlier = _without_station_word(name_hi, places)
+        if kept:
+            notes.append(kept)
+    if other_hi:
+        other_hi, _, other_forms = _without_station_word(other_hi, places)
+        earlier += other_forms
+    if name_en:
+        name_en, kept_en, _ = _without_station_word(name_en, places)
+        if kept_en and not name_hi:
+            notes.append(kept_en)
+    if not (name_hi or other_hi or name_en):
+        column = columns["name_hi"] or columns["name"] or columns["name_en"]
+        raise source.error("the station has no name", row.number, column)
+    hi_generated = False
+    if not (name_hi or other_hi):
+        if name_en.lower() in WOMEN_STATION_NAMES_EN:
+            name_hi, name_en = f"{WOMEN_STATION_WORD} {THANA_PREFIX}", WOMEN_STATION_NAME_EN
+        else:
+            name_hi, hi_generated = to_devanagari(name_en), True
+
+    hq_code, hq_text = None, text("hq_name")
+    if columns["hq_code"]:
+        hq_code = source.code(row, columns["hq_code"], required=False)
+    hq_value = text("hq")
+    if hq_value and DIGITS.fullmatch(hq_value):
+        if hq_code and hq_code != hq_value:
+            raise source.error(f"HQ code {hq_value} differs from {hq_code} in column "
+                               f"{columns['hq_code']!r}", row.number, columns["hq"])
+        hq_code = hq_value
+    elif hq_value:
+        hq_text = hq_text or hq_value
     return _StationRow(
         number=row.number,
-        name_hi=source_b or source_a,
-        other_hi=source_a if source_b and source_a != source_b else "",
+        name_hi=name_hi or other_hi,
+        other_hi=other_hi if name_hi and other_hi != name_hi else "",
         name_en_source=name_en,
-        hq_text=source.text(row, "hq_place_lgd_or_census_name"),
-        hq_code=source.code(row, "hq_place_code", required=False),
-        hq_subdistrict=source.text(row, "hq_subdistrict"),
-        circle=source.text(row, "circle") if source.has("circle") else "",
-        source_note=source.text(row, "note") if source.has("note") else "",
+        hq_text=hq_text,
+        hq_code=hq_code,
+        hq_subdistrict=text("hq_subdistrict"),
+        circle=text("circle"),
+        source_note=text("note"),
+        hi_generated=hi_generated,
+        earlier_hi=tuple(name for name in earlier if name != (name_hi or other_hi)),
+        hq_names=_hq_spellings(hq_text),
+        notes=notes,
     )
 
 
-def _without_thana(name: str) -> str:
-    if name.startswith(THANA_PREFIX + " "):
-        return name[len(THANA_PREFIX):].strip()
-    return name
+def _without_station_word(name: str, places: _PlaceNames) -> tuple[str, str, list[str]]:
+    """``name`` without its leading station word(s), unless they belong to the name.
+
+    Returns the name to use, why a station word was kept (or ""), and the other forms of the
+    name (with more or fewer station words), under which the station may have been imported
+    before. Of the forms with fewer and fewer leading station words, the shortest that matches
+    one of the district's towns or villages wins; when none matches, the shortest that is more
+    than generic words ("कोतवाली देहात" stays whole).
+    """
+    forms = [" ".join(name.split())]
+    while (match := STATION_WORD_PREFIX.match(forms[-1])) and forms[-1][match.end():].strip():
+        forms.append(forms[-1][match.end():].strip())
+    shortest = forms[-1]
+    # "नगर" alone is never the name, even where a village is called Nagar.
+    named = [form for form in forms if not set(form.lower().split()) <= GENERIC_STATION_WORDS] or forms[:1]
+    chosen = next((form for form in reversed(named) if places.matches(form)), None)
+    if chosen is not None:
+        why = f"station word kept: {chosen} is the name of a town or village of the district"
+    else:
+        chosen = named[-1]
+        why = f"station word kept: {shortest} alone names no place"
+    return chosen, ("" if chosen == shortest else why), [form for form in forms if form != chosen]
 
 
 def _hq_spellings(hq_text: str) -> list[str]:
@@ -1110,18 +1333,182 @@ def _hq_spellings(hq_text: str) -> list[str]:
     return [part.strip() for part in bare.split("/") if part.strip()]
 
 
-def _station_name_en(row: _StationRow, hq_place: Place | None) -> tuple[str, bool]:
+def _spelling_keys(spelling: str) -> tuple[str, str]:
+    """An exact key (slug, or the Devanagari with its spaces normalised) and the phonetic key."""
+    if DEVANAGARI.search(spelling):
+        exact = " ".join(unicodedata.normalize("NFC", spelling).split())
+    else:
+        exact = normalised(spelling)
+    return exact, search_key(spelling)
+
+
+class _PlaceNames:
+    """The district's inhabited towns and villages by every spelling of their names, to find a
+    station's HQ place and to tell a station word from a part of a place's name."""
+
+    KINDS = (PlaceKind.TOWN, PlaceKind.VILLAGE)  # the order of preference
+
+    def __init__(self, district: Unit):
+        self.places = db.session.scalars(select(Place).where(
+            Place.district_id == district.id, Place.kind.in_(self.KINDS), Place.uninhabited.is_(False),
+        ).order_by(Place.id)).all()
+        self.index: dict[tuple[PlaceKind, int, str], list[Place]] = defaultdict(list)
+        for place in self.places:
+            for spelling in (place.name_en, place.name_hi, *split_aliases(place.aliases)):
+                for level, key in enumerate(_spelling_keys(spelling or "")):
+                    bucket = self.index[(place.kind, level, key)] if key else None
+                    if bucket is not None and place not in bucket:
+                        bucket.append(place)
+
+    def matches(self, name: str) -> bool:
+        place, candidates = self.find([name])
+        return place is not None or bool(candidates)
+
+    def find(self, spellings: Iterable[str]) -> tuple[Place | None, list[Place]]:
+        """(the one place the spellings name, else None; the places when they name several).
+
+        Towns before villages, exact spellings before phonetic keys; the first rank and level
+        with any match decides."""
+        keys = [_spelling_keys(spelling) for spelling in spellings if spelling]
+        for kind in self.KINDS:
+            for level in (0, 1):
+                found: list[Place] = []
+                for spelling_keys in keys:
+                    for place in self.index.get((kind, level, spelling_keys[level]), ()):
+                        if place not in found:
+                            found.append(place)
+                if len(found) == 1:
+                    return found[0], []
+                if found:
+                    return None, found
+        return None, []
+
+
+def _find_headquarters(district: Unit, rows: list[_StationRow], places: _PlaceNames,
+                       columns: _StationColumns) -> tuple[dict[int, Place], dict[int, str]]:
+    """Each row's HQ place by row number, and why a row got none when it is worth saying.
+
+    A code wins; without one, the HQ's name from the file, else the station's own names, is
+    matched (``_PlaceNames.find``). A place is the HQ of one row only: the first row that names
+    it by code, else by name, keeps it."""
+    by_code = _hq_places(district, {row.hq_code for row in rows if row.hq_code})
+    found: dict[int, Place] = {}
+    why: dict[int, str] = {}
+    holder: dict[int, int] = {}  # place id -> row number
+    for row in rows:
+        if row.hq_code and row.hq_code in by_code:
+            found[row.number] = by_code[row.hq_code]
+            holder.setdefault(found[row.number].id, row.number)
+    for row in rows:
+        if row.hq_code or WOMEN_STATION_WORD in row.name_hi:
+            continue
+        spellings = row.hq_names or [row.name_hi, row.other_hi, row.name_en_source]
+        named = " / ".join(name for name in spellings if name)
+        place, candidates = places.find(spellings)
+        if candidates:
+            listed = ", ".join(_place_label(candidate) for candidate in candidates)
+            why[row.number] = (f"HQ not chosen: {named} matches {len(candidates)} places of "
+                               f"{district.name_en} ({listed}); give the HQ's code in {columns.hq_hint()}")
+        elif place is not None and holder.get(place.id, row.number) != row.number:
+            why[row.number] = (f"HQ not chosen: {named} matches {_place_label(place)}, the HQ of row "
+                               f"{holder[place.id]}; give this station's HQ code in {columns.hq_hint()}")
+        elif place is not None:
+            found[row.number] = place
+            holder[place.id] = row.number
+            why[row.number] = f"HQ place {_place_label(place)} found by its name {named}"
+        elif row.hq_names:
+            why[row.number] = (f"HQ {named} matches no town or village of {district.name_en}: "
+                               f"correct it or give the HQ's code in {columns.hq_hint()}")
+    return found, why
+
+
+def _place_label(place: Place) -> str:
+    where = f", {place.subdistrict.name_en}" if place.subdistrict is not None else ""
+    return f"{place.kind} {place.name_en} ({place.natural_key}{where})"
+
+
+def _place_spellings(place: Place) -> list[str]:
+    return [place.name_en, place.name_hi, *split_aliases(place.aliases)]
+
+
+def _sound_alike(names: Iterable[str], others: Iterable[str]) -> bool:
+    """True when a name of one list and a name of the other sound alike: their phonetic keys
+    agree at least ``NAMED_AFTER_HQ_SIMILARITY`` (सिंघावली अहीर / Singauli Ahir)."""
+    keys = {search_key(name) for name in names if name} - {""}
+    other_keys = {search_key(name) for name in others if name} - {""}
+    return any(SequenceMatcher(None, key, other).ratio() >= NAMED_AFTER_HQ_SIMILARITY
+               for key in keys for other in other_keys)
+
+
+class _EnglishNames:
+    """Curated English spellings for Hindi station names, whole or word by word: the
+    station-word table, the district's towns and villages, its sub-districts (LGD) and the
+    districts, in that order. A spelling is used only when its source gives exactly one."""
+
+    def __init__(self, district: Unit, places: _PlaceNames):
+        self.sources: list[tuple[str, dict[tuple[int, str], set[str]]]] = []
+        self._add("the station-word table", STATION_WORDS_EN.items())
+        self._add(f"the places of {district.name_en}", (
+            (spelling, place.name_en) for place in places.places
+            for spelling in (place.name_en, "" if place.name_generated else place.name_hi,
+                             *split_aliases(place.aliases))))
+        subdistricts = db.session.scalars(select(Subdistrict).where(Subdistrict.district_id == district.id))
+        self._add("the sub-district list (LGD)", (
+            (spelling, subdistrict.name_en) for subdistrict in subdistricts
+            for spelling in (subdistrict.name_en, "" if subdistrict.name_generated else subdistrict.name_hi)))
+        districts = db.session.scalars(select(Unit).where(Unit.kind == UnitKind.DISTRICT))
+        self._add("the district list (LGD)", (
+            (spelling, unit.name_en) for unit in districts
+            for spelling in (unit.name_en, "" if unit.name_generated else unit.name_hi,
+                             *split_aliases(unit.aliases))))
+
+    def _add(self, label: str, pairs) -> None:
+        index: dict[tuple[int, str], set[str]] = defaultdict(set)
+        for spelling, english in pairs:
+            for level, key in enumerate(_spelling_keys(spelling or "")):
+                if key:
+                    index[(level, key)].add(english)
+        self.sources.append((label, index))
+
+    def _lookup(self, text: str) -> tuple[str, str] | None:
+        keys = _spelling_keys(text)
+        for label, index in self.sources:
+            for level in (0, 1):
+                spellings = index.get((level, keys[level]), set())
+                if len(spellings) == 1:
+                    return next(iter(spellings)), label
+        return None
+
+    def english(self, name_hi: str) -> tuple[str, str] | None:
+        """(English name, where it comes from), or None when some word has no curated spelling."""
+        whole = self._lookup(name_hi)
+        words = name_hi.split()
+        if whole is not None or len(words) < 2:
+            return whole
+        found = [self._lookup(word) for word in words]
+        if any(one is None for one in found):
+            return None
+        labels = " and ".join(dict.fromkeys(label for _, label in found))
+        return " ".join(english for english, _ in found), labels
+
+
+def _station_name_en(row: _StationRow, hq_place: Place | None,
+                     english: _EnglishNames) -> tuple[str, bool, str]:
+    """(English name, generated, where it comes from when not from the file: flagged)."""
     if row.name_en_source:
-        return row.name_en_source, False
+        return row.name_en_source, False, ""
     if WOMEN_STATION_WORD in row.name_hi:
-        return WOMEN_STATION_NAME_EN, False
-    if hq_place is not None:
-        return hq_place.name_en, False
-    spellings = _hq_spellings(row.hq_text)
-    if spellings:
+        return WOMEN_STATION_NAME_EN, False, ""
+    station_names = (row.name_hi, row.other_hi)
+    if hq_place is not None and _sound_alike(station_names, _place_spellings(hq_place)):
+        return hq_place.name_en, False, f"its HQ place {hq_place.name_en}"
+    if row.hq_names and _sound_alike(station_names, row.hq_names):
         # The file writes the usual English spelling last ("Badaut / Baraut").
-        return display_name(spellings[-1]), False
-    return to_roman(row.name_hi), True
+        return display_name(row.hq_names[-1]), False, ""
+    curated = english.english(row.name_hi)
+    if curated is not None:
+        return curated[0], False, curated[1]
+    return to_roman(row.name_hi), True, ""
 
 
 def _hq_places(district: Unit, codes: set[str]) -> dict[str, Place]:
@@ -1152,12 +1539,15 @@ def unit_code(code: str) -> str:
     return f"{code[:UNIT_CODE_LENGTH - len(digest) - 1]}-{digest}"
 
 
-def _ensure_circle(district: Unit, row: _StationRow, hindi_by_name: dict[str, str],
-                   report: ImportReport) -> Unit:
+def _ensure_circle(district: Unit, row: _StationRow, hq_place: Place | None,
+                   hindi_by_name: dict[str, str], report: ImportReport) -> Unit:
+    hq_subdistrict = row.hq_subdistrict
+    if not hq_subdistrict and hq_place is not None and hq_place.subdistrict is not None:
+        hq_subdistrict = hq_place.subdistrict.name_en
     if row.circle:
         name_en, base = row.circle, row.circle
     else:
-        base = row.hq_subdistrict or district.name_en
+        base = hq_subdistrict or district.name_en
         name_en = f"{base} circle"
     code = unit_code(f"{district.code}-CIRCLE-{normalised(base).upper()}")
     circle = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.CIRCLE, Unit.code == code))
@@ -1172,7 +1562,8 @@ def _ensure_circle(district: Unit, row: _StationRow, hindi_by_name: dict[str, st
     circle = geo.create_unit(UnitKind.CIRCLE, name_en, district, code=code, name_hi=name_hi,
                              name_generated=generated, search_key=geo.names_search_key(name_en, name_hi))
     rule = "the file's circle column" if row.circle else (
-        "its HQ sub-district" if row.hq_subdistrict else "the district (no HQ sub-district given)")
+        "its HQ sub-district" if row.hq_subdistrict else
+        "its HQ place's sub-district" if hq_subdistrict else "the district (no HQ sub-district known)")
     report.note(row.number, "flagged", name_en, f"circle created, named after {rule}")
     return circle
 
@@ -1210,25 +1601,44 @@ def _name_hq_place_in_hindi(station: Unit, hq_place: Place | None, row: _Station
                 f"HQ place takes the station's Hindi name {station.name_hi} instead of a transliteration")
 
 
-def _flag_station(row: _StationRow, station: Unit, hq_place: Place | None, generated: bool,
-                  report: ImportReport) -> None:
+def _flag_station(row: _StationRow, station: Unit, hq_place: Place | None, hq_why: str, origin: str,
+                  district: Unit, places_exist: bool, columns: _StationColumns, report: ImportReport) -> None:
+    for reason in row.notes:
+        report.note(row.number, "flagged", row.name_hi, reason)
     if row.other_hi:
         report.note(row.number, "flagged", row.name_hi,
-                    f"sources spell it differently ({row.name_hi} / {row.other_hi}): source B used, "
-                    "the other kept as an alias")
+                    f"sources spell it differently ({row.name_hi} / {row.other_hi}): "
+                    f"{columns['name_hi'] or columns['name']} used, the other kept as an alias")
+    if hq_why:
+        report.note(row.number, "flagged", row.name_hi, hq_why)
     if is_womens_station(station):
         report.note(row.number, "flagged", row.name_hi,
                     "district women police station: no territorial jurisdiction, never receives places")
-    elif row.hq_code is None:
+    elif row.hq_code and hq_place is None:
+        report.note(row.number, "flagged", row.name_hi,
+                    f"HQ place {row.hq_code} is not among the district's places (import places first: "
+                    f"`flask cplan geo places --district {district.code} FILE`, then this file again): "
+                    "no coordinates yet")
+    elif hq_place is None:
+        why = ""
+        if not hq_why:
+            why = (" (no code given, and its name matches no town or village of the district)"
+                   if places_exist else " (no code given)")
         extra = f" (source note: {row.source_note})" if row.source_note else ""
         report.note(row.number, "flagged", row.name_hi,
-                    f"no HQ place in the file: imported without coordinates, receives no places{extra}")
-    elif hq_place is None:
-        report.note(row.number, "flagged", row.name_hi,
-                    f"HQ place {row.hq_code} is not among the district's places (import places "
-                    "first): no coordinates yet")
-    if generated:
+                    f"no HQ place{why}: imported without coordinates, "
+                    f"receives no places from `flask cplan geo attach` until its HQ is given in "
+                    f"{columns.hq_hint()} and this file is imported again{extra}")
+    if row.hi_generated:
+        report.note(row.number, "flagged", row.name_hi, f"Hindi name {station.name_hi!r} transliterated")
+    if origin:
+        report.note(row.number, "flagged", row.name_hi, f"English name {station.name_en!r} from {origin}")
+    elif station.name_generated and not row.hi_generated:
         report.note(row.number, "flagged", row.name_hi, f"English name {station.name_en!r} transliterated")
+
+
+def _has_places(district: Unit) -> bool:
+    return db.session.scalar(select(Place.id).where(Place.district_id == district.id).limit(1)) is not None
 
 
 def is_womens_station(station: Unit) -> bool:
@@ -1258,24 +1668,44 @@ def attach_places_to_nearest_station(district: Unit) -> ImportReport:
     coordinates, stay with the district and are listed. Places already attached are left
     alone (counted unchanged), so running it again changes nothing. Attaching goes through
     ``services.geo.move_place``, so every place gets its opening history spell.
+
+    The report names the stations that receive nothing and the command or column that fixes
+    each; with no station able to receive places it refuses with the same advice.
     """
     report = ImportReport("attach to nearest station", district.name_en)
     stations = db.session.scalars(geo.units_under(district, UnitKind.STATION).order_by(Unit.code)).all()
+    if not stations:
+        raise GeoImportError(f"{district.name_en} has no police stations: import them first with "
+                             f"`flask cplan geo stations --district {district.code} FILE`")
     headquarters = station_headquarters(district)
     receiving = []
+    without_hq: list[Unit] = []
+    without_coordinates: list[tuple[Unit, Place]] = []
     for station in stations:
         hq_place = headquarters.get(station.id)
+        subject = f"station {station.name_en} ({station.code})"
         if is_womens_station(station):
-            report.note(None, "skipped", f"station {station.name_en}",
-                        "women police station: receives no places")
-        elif hq_place is None or hq_place.latitude is None or hq_place.longitude is None:
-            report.note(None, "skipped", f"station {station.name_en}",
-                        "no HQ coordinates: receives no places; attach its places by hand")
+            report.note(None, "skipped", subject,
+                        "women police station: serves the whole district, receives no places")
+        elif hq_place is None:
+            without_hq.append(station)
+            report.note(None, "skipped", subject, "no HQ place: receives no places")
+        elif hq_place.latitude is None or hq_place.longitude is None:
+            without_coordinates.append((station, hq_place))
+            report.note(None, "skipped", subject,
+                        f"its HQ place {hq_place.name_en} ({hq_place.natural_key}) has no coordinates: "
+                        "receives no places")
         else:
             receiving.append((station, (hq_place.latitude, hq_place.longitude)))
+    advice = _hq_advice(district, without_hq, without_coordinates)
     if not receiving:
-        raise GeoImportError(f"no police station of {district.name_en} has HQ coordinates: "
-                             "import its places, then its stations, first")
+        details = " ".join(f"{subject}: {fix}." for subject, fix in advice) or (
+            "Only the women police station is imported: import the others with "
+            f"`flask cplan geo stations --district {district.code} FILE`.")
+        raise GeoImportError(f"no police station of {district.name_en} has HQ coordinates, so no "
+                             f"place can be attached. {details}")
+    for subject, fix in advice:
+        report.note(None, "flagged", subject, fix)
 
     report.unchanged = db.session.scalar(select(func.count(Place.id)).where(
         Place.district_id == district.id, Place.station_id.is_not(None)))
@@ -1309,3 +1739,32 @@ def attach_places_to_nearest_station(district: Unit) -> ImportReport:
     db.session.flush()
     _audit("geo.places_attached", report, district)
     return report
+
+
+def _hq_advice(district: Unit, without_hq: list[Unit],
+               without_coordinates: list[tuple[Unit, Place]]) -> list[tuple[str, str]]:
+    """(which stations, what fixes it) for stations that cannot receive places."""
+    def listed(stations: Iterable[Unit]) -> str:
+        return ", ".join(f"{station.name_en} ({station.code})" for station in stations)
+
+    advice = []
+    move = ("or move places to them one by one with `flask cplan geo move-place --place CODE "
+            "--station STATION_CODE --reason TEXT`")
+    if without_hq and not _has_places(district):
+        advice.append((f"stations without HQ coordinates: {listed(without_hq)}",
+                       f"{district.name_en} has no places yet: import them with `flask cplan geo places "
+                       f"--district {district.code} FILE`, then its stations again with `flask cplan geo "
+                       f"stations --district {district.code} FILE`"))
+    elif without_hq:
+        advice.append((f"stations without HQ coordinates: {listed(without_hq)}",
+                       "give their HQ place in the `hq_place_code` column of the stations file (a Census "
+                       "town or LGD village code; or its name in an `hq` column) and import it again with "
+                       f"`flask cplan geo stations --district {district.code} FILE`, {move}"))
+    if without_coordinates:
+        places = ", ".join(f"{place.name_en} ({place.natural_key})" for _, place in without_coordinates)
+        advice.append((f"stations whose HQ place has no coordinates: "
+                       f"{listed(station for station, _ in without_coordinates)}",
+                       f"give {places} their coordinates (the `lat` and `lng` columns of the places file) "
+                       f"and import it again with `flask cplan geo places --district {district.code} FILE`, "
+                       f"{move}"))
+    return advice
