@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from cplan.data import data_dir as reference_data_dir
 from cplan.models import Place, Unit, UnitKind
 from cplan.services import geo
 from cplan.services.geo_import import (
@@ -23,7 +24,6 @@ from cplan.services.geo_import import (
     import_places,
     import_stations,
     import_subdistricts,
-    shared_data_dir,
     station_headquarters,
 )
 
@@ -58,7 +58,7 @@ def _rows_of(source, target, district_code):
 @pytest.fixture
 def shamli_lgd(app, tmp_path):
     """Shamli and its three sub-districts (Kairana, Shamli, Un), from the real LGD rows."""
-    data = shared_data_dir()
+    data = reference_data_dir()
     import_districts(_rows_of(data / "up_districts.csv", tmp_path / "districts.csv", "660"))
     import_subdistricts(_rows_of(data / "up_subdistricts.csv", tmp_path / "subdistricts.csv", "660"))
     return find_district("660")
