@@ -6,6 +6,7 @@ rate and its misses. Usage, from the repository root::
 
     .venv/bin/python -m bench.transliteration            # both sets, misses of both
     .venv/bin/python -m bench.transliteration --quiet    # the rates only
+    .venv/bin/python -m bench.transliteration --dev-misses   # while tuning: no held-out misses
     .venv/bin/python -m bench.transliteration --names FILE   # spell a CSV's ``name`` column
 
 A name matches when the output equals one of the ``|``-separated spellings after Unicode NFC
@@ -67,6 +68,8 @@ def measure(rows: list[tuple[str, list[str]]]) -> Result:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quiet", action="store_true", help="print the rates only")
+    parser.add_argument("--dev-misses", action="store_true",
+                        help="print the dev set's misses only (while tuning the rules)")
     parser.add_argument("--names", type=Path, help="print name -> Hindi for a CSV's name column")
     args = parser.parse_args(argv)
     if args.names:
@@ -76,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for label, path in (("dev set", DEV), ("held-out set", HELD_OUT)):
         result = measure(load(path))
-        if not args.quiet:
+        if not args.quiet and not (args.dev_misses and path == HELD_OUT):
             print(f"-- misses in the {label} (name, output, accepted):")
             for name, output, accepted in result.misses:
                 print(f"   {name}: {output}   [{accepted}]")

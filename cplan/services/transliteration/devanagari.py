@@ -1,0 +1,275 @@
+"""Roman -> Devanagari for Indian place and person names: ``to_devanagari``.
+
+Roman spellings of Indian names do not say which vowels are long, which t/d are retroflex or
+where a conjunct goes ("Meerut" is मेरठ, "Jalalpur" जलालपुर), so letters alone cannot spell
+them. The function works word by word and uses what is known before guessing:
+
+1. **Whole words** (``lexicon.WORDS``): English words of addresses as Hindi writes them (Road
+   रोड, Colony कॉलोनी, Civil Lines सिविल लाइंस, City सिटी, Station, Market, Chowk, Tehsil ...),
+   name words with fixed spellings (Singh सिंह, Khurd खुर्द, Kalan कलां) and a few names whose
+   Roman spelling is historical (Meerut मेरठ). "No" before a number or a full stop is नं.
+   (Ward No. 12 -> वार्ड नं. 12). Single letters and words without a vowel are read as letter
+   names (M -> एम, RF -> आरएफ); an underscore separates words.
+2. **Compounds** are split into known parts (``lexicon.PIECES``: name stems such as Ram, Shyam,
+   Jalal, Kamal, Hasan, Sultan, Shah, Jahan, Gandhi, Nehru, Azad; and ``lexicon.ENDINGS``, which
+   never start a word: -pur/-pura/-puri, -nagar, -ganj, -garh/-garhi, -abad, -khera/-kheri,
+   -gaon, -majra, -wala/-wali, -kot, -bagh, -mau ...). The split with the fewest unknown letters
+   wins, then the one with the fewest parts. A part may not start inside a letter pair (kh, sh,
+   au, ee ...), nor with a vowel unless it is a known part (Firoz|abad -> फ़िरोज़ाबाद; after i the
+   glide य is written: Ghazi|abad -> ग़ाज़ियाबाद).
+3. **Letters**, for the unknown rest, with rules for names:
+   * Greedy tokens: aspirates (chh kh gh ch jh th dh ph bh sh), ksh -> क्ष, a word-initial
+     gy -> ज्ञ, and vowel pairs (aa ee ii oo uu ai ae au ou); w/v -> व, z -> ज़, f -> फ़,
+     q -> क़, x -> क्स, c/ck -> क, a word-final rh -> ढ़ (elsewhere r + h: Karhal करहल).
+   * Vowel length: a word-final a, i, u are long (ा ी ू; not u after two consonants: Vishnu); the
+     a of a one-syllable word closed by one consonant is long (Ram, Lal, Kan|pur); in a word of
+     three or more syllables the a before a single consonant and the final vowel is long
+     (Ramala रमाला, Kairana कैराना, Bilari बिलारी), except before h (Jamunaha जमुनहा).
+   * Vowel groups: final ai -> ाई (Debai), final au -> अऊ (Mau मऊ), ao -> आव and aon -> आंव
+     before a consonant or at the end (Unnao उन्नाव, Aonla आंवला), eo -> एव (Deoria देवरिया),
+     i + a -> िया (Ballia); any other vowel after a vowel is written as a full letter (Hardoi).
+     An English silent e after o + consonant is dropped (Kishore -> किशोर); final ey -> े.
+   * n/m before a stop, a sibilant or h becomes anusvara (गंज, संभल).
+   * Two consonants with no vowel between them are written without a halant (सुलतान,
+     बिजनौर), because a Hindi reader drops that schwa anyway. A conjunct is used only where names
+     really have one: a doubled consonant (मोहम्मद; tt -> ट्ट, t + th -> ट्ठ), a word-initial
+     cluster (प्र, श्य), consonant + य, sh/d + व (Ishwar, Dwarka), s + t/th/k/p (बस्ती), r before
+     m y sh z j g t th ch (शर्मा, मिर्ज़ा), a stop + r before the final vowel (मिश्रा).
+4. The parts are joined: a part that starts with a vowel takes the vowel sign after a consonant.
+
+Pure Python and deterministic; input is capped at ``MAX_INPUT`` characters; never raises. The
+rules were tuned on ``tests/data/transliteration/dev_places.csv`` and measured on the held-out
+set (README, "Measured"); ``python -m bench.transliteration`` prints both rates and the misses.
+"""
+import re
+import unicodedata
+
+from cplan.services.transliteration.lexicon import ENDINGS, LETTERS, PIECES, WORDS
+from cplan.services.transliteration.roman import _prepare
+
+_NUKTA, _VIRAMA, _ANUSVARA = "\u093c", "\u094d", "\u0902"
+_CONS = {
+    "chh": "छ", "ksh": "क्ष", "kh": "ख", "gh": "घ", "ch": "च", "jh": "झ", "th": "थ",
+    "dh": "ध", "ph": "फ", "bh": "भ", "sh": "श", "rh": "ढ" + _NUKTA, "ck": "क", "gy": "ज्ञ",
+    "k": "क", "g": "ग", "c": "क", "j": "ज", "t": "त", "d": "द", "n": "न", "p": "प", "b": "ब",
+    "m": "म", "y": "य", "r": "र", "l": "ल", "v": "व", "w": "व", "s": "स", "h": "ह",
+    "z": "ज" + _NUKTA, "f": "फ" + _NUKTA, "q": "क" + _NUKTA, "x": "क्स",
+}
+_VOWELS = {  # token -> (independent letter, vowel sign)
+    "aa": ("आ", "ा"), "a": ("अ", ""), "i": ("इ", "ि"), "ee": ("ई", "ी"), "ii": ("ई", "ी"),
+    "u": ("उ", "ु"), "oo": ("ऊ", "ू"), "uu": ("ऊ", "ू"), "e": ("ए", "े"), "ai": ("ऐ", "ै"),
+    "ae": ("ऐ", "ै"), "au": ("औ", "ौ"), "ou": ("औ", "ौ"), "o": ("ओ", "ो"),
+    "ao": ("आव", "ाव"), "eo": ("एव", "ेव"), "ei": ("ए", "े"), "ow": ("औ", "ौ"),
+}
+_SIGN_OF = {"अ": "", "आ": "ा", "इ": "ि", "ई": "ी", "उ": "ु", "ऊ": "ू", "ए": "े", "ऐ": "ै",
+            "ओ": "ो", "औ": "ौ", "ऋ": "ृ"}
+_ANUSVARA_BEFORE = {"k", "kh", "g", "gh", "c", "ch", "chh", "j", "jh", "t", "th", "d", "dh",
+                    "p", "ph", "b", "bh", "s", "sh", "z", "f", "q", "ksh"}
+_REPHA_BEFORE = {"m", "y", "sh", "z", "j", "g", "t", "th", "ch"}
+_S_CLUSTER = {"t", "th", "k", "p"}
+_PAIRS = {c + "h" for c in "kgcjtdpbsr"} | {"aa", "ee", "ii", "oo", "uu", "ai", "au", "ou"}
+_ROMAN_RUN = re.compile(r"[A-Za-z]+")
+_CONSONANT_LETTER = re.compile("[\u0915-\u0939\u0958-\u095f]\u093c?$")
+
+
+def _tokens(word: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(word):
+        for size in (3, 2, 1):
+            piece = word[i:i + size]
+            if len(piece) < size:
+                continue
+            if piece in _VOWELS and not (piece == "ow" and word[i + 2:i + 3] in tuple("aeiou")):
+                out.append(("v", piece))
+                break
+            if piece in _CONS and not (piece == "gy" and i) and not (
+                    piece == "rh" and (i == 0 or i + 2 < len(word))):
+                out.append(("c", piece))
+                break
+        else:  # a character outside a-z: cannot happen for a Roman run, kept to never loop
+            piece = word[i]
+        i += len(piece)
+    return out
+
+
+def _conjunct(toks: list[tuple[str, str]], i: int) -> bool:
+    """Is consonant ``toks[i]`` joined (halant) to the consonant after it?"""
+    c1, c2 = toks[i][1], toks[i + 1][1]
+    return (c1 == c2 or i == 0 or c2 == "y" or (c2 in ("v", "w") and c1 in ("sh", "d"))
+            or (c1 == "s" and c2 in _S_CLUSTER)
+            or (c1 == "r" and c2 in _REPHA_BEFORE) or c2 == c1 + "h")
+
+
+_ASPIRATES = {"kh", "gh", "chh", "jh", "th", "dh", "ph", "bh"}
+_LONG_I_BEFORE = {"r", "m", "sh"}
+
+
+def _lengthen(toks: list[tuple[str, str]], first_part: bool) -> list[tuple[str, str]]:
+    """Decide the vowel lengths that a Roman spelling leaves open (rule 3 of the docstring)."""
+    toks = list(toks)
+    vowel_at = [i for i, (kind, _) in enumerate(toks) if kind == "v"]
+    if not vowel_at:
+        return toks
+    last, first, lastv = len(toks) - 1, vowel_at[0], vowel_at[-1]
+    ends_in_vowel = lastv == last
+    if ends_in_vowel and last > 0:
+        tok = toks[last][1]
+        if tok == "a":
+            toks[last] = ("v", "aa")
+        elif tok == "i":
+            toks[last] = ("v", "ee")
+        elif tok == "u" and not (last >= 2 and toks[last - 1][0] == toks[last - 2][0] == "c"):
+            toks[last] = ("v", "uu")
+    if len(vowel_at) == 1 and first_part and toks[first][1] == "a":
+        tail = toks[first + 1:]
+        if (len(tail) == 1 and tail[0][0] == "c") or (
+                len(tail) == 2 and tail[0][1] in ("n", "m") and tail[1][0] == "c"):
+            toks[first] = ("v", "aa")  # Ram, Lal, Kan|pur, Kanth
+        return toks
+    if len(vowel_at) == 2 and ends_in_vowel and toks[first][1] == "a" and first + 3 == lastv \
+            and toks[first + 1][1] in ("n", "m") and toks[first + 2][1] not in ("n", "m", "y", "h"):
+        toks[first] = ("v", "aa")  # Banda बांदा, Jhansi झांसी
+    pen = vowel_at[-2] if len(vowel_at) >= 2 else -1
+    if pen > 0 and toks[pen][1] == "a" and pen + 2 == lastv and toks[pen + 1][1] not in ("h", "y") \
+            and toks[pen - 1][0] == "c" and not (
+                toks[pen - 1][1] in _ASPIRATES and pen >= 2 and toks[pen - 2][0] == "c"):
+        if (ends_in_vowel and toks[last][1] in ("aa", "ee", "uu")) or (
+                len(vowel_at) >= 3 and lastv == last - 1 and toks[lastv][1] == "a"):
+            toks[pen] = ("v", "aa")  # Bara, Ramala, Kairana, Bilari, Sohawal
+    if len(vowel_at) >= 2 and lastv == last - 1 and toks[lastv][1] == "i" \
+            and toks[last][1] in _LONG_I_BEFORE:
+        toks[lastv] = ("v", "ee")  # Hamir|pur, Rahim, Harish
+    return toks
+
+
+def _render(word: str, word_end: bool = True, first_part: bool = True) -> str:
+    """Spell an unknown word (or part of one) letter by letter.
+
+    A part is spelled as if it ended the word (Raja|pur -> राजापुर), except for the vowel groups
+    that only a word's real end has (Mau मऊ, but Nau|garh नौगढ़).
+    """
+    toks = _tokens(word)
+    if len(toks) >= 3 and toks[-1] == ("v", "e") and toks[-2][0] == "c" and toks[-3] == ("v", "o"):
+        toks.pop()  # silent English e: Kishore, Shore
+    if len(toks) >= 2 and toks[-1] == ("c", "y") and toks[-2] == ("v", "e"):
+        toks.pop()  # Dubey -> दुबे
+    if (word_end and len(toks) >= 3 and toks[-1] == ("c", "h") and toks[-2] == ("v", "a")
+            and sum(kind == "v" for kind, _ in toks) >= 2):
+        toks.pop()  # Etah -> एटा, Etawah -> इटावा
+    toks = _lengthen(toks, first_part)
+    out: list[str] = []
+    skip = False
+    for i, (kind, tok) in enumerate(toks):
+        if skip:
+            skip = False
+            continue
+        prev = toks[i - 1] if i else None
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        after = toks[i + 2] if i + 2 < len(toks) else None
+        if kind == "v":
+            at_end = nxt is None and word_end
+            if tok == "ao" and nxt == ("c", "n") and (after is None or after[0] == "c"):
+                out.append(("आंव" if prev is None or prev[0] == "v" else "ांव"))
+                skip = True
+            elif tok == "au" and at_end and prev is not None and prev[0] == "c":
+                out.append("ऊ")  # Mau, Lakhnau
+            elif tok == "ai" and at_end and prev is not None and prev[0] == "c":
+                out.append("ाई")  # Debai, Aurai
+            elif prev is None:
+                out.append(_VOWELS[tok][0])
+            elif prev[0] == "v" and prev[1] in ("i", "ee", "ii") and tok in ("a", "aa"):
+                out.append("य" + _VOWELS[tok][1])  # Ballia: ि + या
+            elif prev[0] == "v":
+                out.append(_VOWELS[tok][0])
+            else:
+                out.append(_VOWELS[tok][1])
+        elif (tok in ("n", "m") and prev and prev[0] == "v" and nxt and nxt[0] == "c"
+              and nxt[1] in _ANUSVARA_BEFORE):
+            out.append(_ANUSVARA)
+        elif tok == "t" and prev == ("c", "h"):
+            out.append("ट")  # Rohta रोहटा, Chinhat चिनहट
+            if nxt and nxt[0] == "c" and _conjunct(toks, i):
+                out.append(_VIRAMA)
+        elif tok == "t" and nxt is not None and nxt[1] in ("t", "th"):
+            out.append("ट" + _VIRAMA + ("ट" if nxt[1] == "t" else "ठ"))  # पट्टी, मुट्ठी
+            skip = True
+        else:
+            out.append(_CONS[tok])
+            if nxt and nxt[0] == "c" and _conjunct(toks, i):
+                out.append(_VIRAMA)
+    return "".join(out)
+
+
+def _join(left: str, right: str) -> str:
+    """Concatenate two spelled parts; a part starting with a vowel takes its sign."""
+    if not left or not right or right[0] not in _SIGN_OF:
+        return left + right
+    if _CONSONANT_LETTER.search(left):
+        return left + _SIGN_OF[right[0]] + right[1:]
+    if left[-1] in ("ि", "ी") and right[0] in ("अ", "आ"):
+        return left[:-1] + "ि" + "य" + _SIGN_OF[right[0]] + right[1:]
+    return left + right
+
+
+def _boundary_ok(word: str, at: int, right_known: bool) -> bool:
+    """May a part start at ``word[at]``?"""
+    return word[at] not in "aeiou" or right_known
+
+
+def _split(word: str) -> list[tuple[str, bool]]:
+    """The best split of a lowercase word into (part, known) pairs (see rule 2)."""
+    n = len(word)
+    best: list[tuple[tuple[int, int, int], list[tuple[str, bool]]] | None] = [None] * (n + 1)
+    best[0] = ((0, 0, 0), [])
+    for i in range(n):
+        if best[i] is None or (i and word[i - 1:i + 1] in _PAIRS):
+            continue
+        (unknown, parts, _), split = best[i]
+        for j in range(i + 1, n + 1):
+            piece = word[i:j]
+            known = piece in PIECES or (i > 0 and piece in ENDINGS)
+            if i and not _boundary_ok(word, i, known):
+                continue
+            if j < n and word[j - 1:j + 1] in _PAIRS:
+                continue
+            if known and i and len(piece) <= 3 and piece not in ENDINGS:
+                continue  # a short stem only starts a word: not Mi|sri|kh
+            if not known and split and split[-1][1] and len(split[-1][0]) <= 3:
+                continue  # nor may unknown letters follow a short part: not Nai|ni, A|mau|si
+            cost = (unknown + (0 if known else len(piece)), parts + 1,
+                    0 if known else len(piece))
+            if best[j] is None or cost < best[j][0]:
+                best[j] = (cost, [*split, (piece, known)])
+    return best[n][1] if best[n] else [(word, False)]
+
+
+def _word(word: str) -> str:
+    lower = word.lower()
+    if lower in WORDS:
+        return WORDS[lower]
+    if len(lower) == 1 or (len(lower) <= 4 and not any(ch in "aeiouy" for ch in lower)):
+        return "".join(LETTERS[ch] for ch in lower)
+    out = ""
+    parts = _split(lower)
+    for k, (piece, known) in enumerate(parts):
+        if known:
+            spelled = PIECES.get(piece) or ENDINGS[piece]
+        else:
+            spelled = _render(piece, word_end=k + 1 == len(parts), first_part=k == 0)
+        out = _join(out, spelled)
+    return out
+
+
+def to_devanagari(roman: object) -> str:
+    """Spell a Roman-script Indian name in Devanagari; other characters pass through."""
+    text = _prepare(roman).replace("_", " ")
+
+    def spell(match: re.Match) -> str:
+        word = match.group()
+        rest = text[match.end():].lstrip()
+        if word.lower() == "no" and rest[:1] and (rest[0] == "." or rest[0].isdigit()):
+            return "नं"
+        return _word(word)
+
+    return unicodedata.normalize("NFC", _ROMAN_RUN.sub(spell, text))
