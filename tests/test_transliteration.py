@@ -101,12 +101,12 @@ def test_a_usable_query_becomes_its_search_key(query, key):
 # ---- to_devanagari --------------------------------------------------------------------------
 @pytest.mark.parametrize(("roman", "devanagari"), [
     ("Ram", "राम"),
-    ("Baraut", "बरौत"),
+    ("Baraut", "बड़ौत"),
     ("Kishore", "किशोर"),
     ("Ram Kishore", "राम किशोर"),
     ("Chhaprauli", "छपरौली"),
     ("Binauli", "बिनौली"),
-    ("SURAJPUR MENWA", "सुरजपुर मेनवा"),
+    ("SURAJPUR MENWA", "सूरजपुर मेनवा"),
     ("NAUROJPUR GUJAR", "नौरोजपुर गुजर"),
     ("Rampur", "रामपुर"),
     ("Kanpur", "कानपुर"),
@@ -134,7 +134,7 @@ def test_letter_rules_for_nukta_sounds_nasals_clusters_and_initial_vowels(roman,
 
 
 def test_punctuation_digits_and_brackets_are_kept():
-    assert to_devanagari("Baraut (Ramala), 12") == "बरौत (रमला), 12"
+    assert to_devanagari("Baraut (Ramala), 12") == "बड़ौत (रमाला), 12"
 
 
 def test_devanagari_in_the_input_passes_through_unchanged():

@@ -67,6 +67,7 @@ _ANUSVARA_BEFORE = {"k", "kh", "g", "gh", "c", "ch", "chh", "j", "jh", "t", "th"
                     "p", "ph", "b", "bh", "s", "sh", "z", "f", "q", "ksh"}
 _REPHA_BEFORE = {"m", "y", "sh", "z", "j", "g", "t", "th", "ch"}
 _S_CLUSTER = {"t", "th", "k", "p"}
+_LABIALS = {"p", "ph", "b", "bh"}
 _PAIRS = {c + "h" for c in "kgcjtdpbsr"} | {"aa", "ee", "ii", "oo", "uu", "ai", "au", "ou"}
 _ROMAN_RUN = re.compile(r"[A-Za-z]+")
 _CONSONANT_LETTER = re.compile("[\u0915-\u0939\u0958-\u095f]\u093c?$")
@@ -105,7 +106,7 @@ _ASPIRATES = {"kh", "gh", "chh", "jh", "th", "dh", "ph", "bh"}
 _LONG_I_BEFORE = {"r", "m", "sh"}
 
 
-def _lengthen(toks: list[tuple[str, str]], first_part: bool) -> list[tuple[str, str]]:
+def _lengthen(toks: list[tuple[str, str]], first_part: bool, whole: bool) -> list[tuple[str, str]]:
     """Decide the vowel lengths that a Roman spelling leaves open (rule 3 of the docstring)."""
     toks = list(toks)
     vowel_at = [i for i, (kind, _) in enumerate(toks) if kind == "v"]
@@ -127,11 +128,11 @@ def _lengthen(toks: list[tuple[str, str]], first_part: bool) -> list[tuple[str, 
                 len(tail) == 2 and tail[0][1] in ("n", "m") and tail[1][0] == "c"):
             toks[first] = ("v", "aa")  # Ram, Lal, Kan|pur, Kanth
         return toks
-    if len(vowel_at) == 2 and ends_in_vowel and toks[first][1] == "a" and first + 3 == lastv \
+    if len(vowel_at) == 2 and whole and ends_in_vowel and toks[first][1] == "a" and first + 3 == lastv \
             and toks[first + 1][1] in ("n", "m") and toks[first + 2][1] not in ("n", "m", "y", "h"):
         toks[first] = ("v", "aa")  # Banda बांदा, Jhansi झांसी
     pen = vowel_at[-2] if len(vowel_at) >= 2 else -1
-    if pen > 0 and toks[pen][1] == "a" and pen + 2 == lastv and toks[pen + 1][1] not in ("h", "y") \
+    if pen > 0 and toks[pen][1] == "a" and pen + 2 == lastv and toks[pen + 1][1] != "h" \
             and toks[pen - 1][0] == "c" and not (
                 toks[pen - 1][1] in _ASPIRATES and pen >= 2 and toks[pen - 2][0] == "c"):
         if (ends_in_vowel and toks[last][1] in ("aa", "ee", "uu")) or (
@@ -140,6 +141,9 @@ def _lengthen(toks: list[tuple[str, str]], first_part: bool) -> list[tuple[str, 
     if len(vowel_at) >= 2 and lastv == last - 1 and toks[lastv][1] == "i" \
             and toks[last][1] in _LONG_I_BEFORE:
         toks[lastv] = ("v", "ee")  # Hamir|pur, Rahim, Harish
+    if pen > 0 and toks[pen][1] == "i" and pen + 2 == last and ends_in_vowel \
+            and toks[pen + 1][1] in ("n", "l", "r") and toks[last][1] == "aa":
+        toks[pen] = ("v", "ee")  # Nagina नगीना, Sarila सरीला
     return toks
 
 
@@ -154,10 +158,14 @@ def _render(word: str, word_end: bool = True, first_part: bool = True) -> str:
         toks.pop()  # silent English e: Kishore, Shore
     if len(toks) >= 2 and toks[-1] == ("c", "y") and toks[-2] == ("v", "e"):
         toks.pop()  # Dubey -> दुबे
+    vowels = sum(kind == "v" for kind, _ in toks)
+    if vowels >= 2 and len(toks) >= 3 and toks[-1] == ("c", "r") and toks[-2] == ("v", "e") \
+            and toks[-3][0] == "c":
+        toks[-2] = ("v", "a")  # English-style -er is -ar: Sunder सुंदर, Haider हैदर
     if (word_end and len(toks) >= 3 and toks[-1] == ("c", "h") and toks[-2] == ("v", "a")
             and sum(kind == "v" for kind, _ in toks) >= 2):
         toks.pop()  # Etah -> एटा, Etawah -> इटावा
-    toks = _lengthen(toks, first_part)
+    toks = _lengthen(toks, first_part, first_part and word_end)
     out: list[str] = []
     skip = False
     for i, (kind, tok) in enumerate(toks):
@@ -185,9 +193,10 @@ def _render(word: str, word_end: bool = True, first_part: bool = True) -> str:
             else:
                 out.append(_VOWELS[tok][1])
         elif (tok in ("n", "m") and prev and prev[0] == "v" and nxt and nxt[0] == "c"
-              and nxt[1] in _ANUSVARA_BEFORE):
+              and nxt[1] in (_ANUSVARA_BEFORE if tok == "n" else _LABIALS)):
             out.append(_ANUSVARA)
-        elif tok == "t" and prev == ("c", "h"):
+        elif tok == "t" and (prev == ("c", "h") or (
+                nxt is None and word_end and i >= 2 and toks[i - 2] == ("c", "h") and prev[0] == "v")):
             out.append("ट")  # Rohta रोहटा, Chinhat चिनहट
             if nxt and nxt[0] == "c" and _conjunct(toks, i):
                 out.append(_VIRAMA)
@@ -212,9 +221,14 @@ def _join(left: str, right: str) -> str:
     return left + right
 
 
-def _boundary_ok(word: str, at: int, right_known: bool) -> bool:
-    """May a part start at ``word[at]``?"""
-    return word[at] not in "aeiou" or right_known
+def _is_known(word: str, i: int, piece: str) -> bool:
+    """May ``piece`` (at ``word[i]``) be taken from the lexicon?"""
+    if i == 0:
+        return piece in PIECES
+    if piece in ENDINGS:
+        return piece != "bad" or word[i - 1] in "aeiou"  # Darya|bad, but Sad|abad
+    # a short stem, or one starting with a vowel, only starts a word: not Mi|sri|kh, N|agra
+    return piece in PIECES and len(piece) > 3 and piece[0] not in "aeiou"
 
 
 def _split(word: str) -> list[tuple[str, bool]]:
@@ -223,22 +237,22 @@ def _split(word: str) -> list[tuple[str, bool]]:
     best: list[tuple[tuple[int, int, int], list[tuple[str, bool]]] | None] = [None] * (n + 1)
     best[0] = ((0, 0, 0), [])
     for i in range(n):
-        if best[i] is None or (i and word[i - 1:i + 1] in _PAIRS):
-            continue
+        if best[i] is None or (i and (word[i - 1:i + 1] in _PAIRS or word[i - 1] == word[i])):
+            continue  # no part starts inside a letter pair or a doubled letter
         (unknown, parts, _), split = best[i]
+        before = split[-1] if split else None
         for j in range(i + 1, n + 1):
             piece = word[i:j]
-            known = piece in PIECES or (i > 0 and piece in ENDINGS)
-            if i and not _boundary_ok(word, i, known):
-                continue
-            if j < n and word[j - 1:j + 1] in _PAIRS:
-                continue
-            if known and i and len(piece) <= 3 and piece not in ENDINGS:
-                continue  # a short stem only starts a word: not Mi|sri|kh
-            if not known and split and split[-1][1] and len(split[-1][0]) <= 3:
-                continue  # nor may unknown letters follow a short part: not Nai|ni, A|mau|si
-            cost = (unknown + (0 if known else len(piece)), parts + 1,
-                    0 if known else len(piece))
+            known = _is_known(word, i, piece)
+            if not known and before is not None:
+                if word[i] in "aeiou":
+                    continue  # only a known part starts with a vowel: Firoz|abad
+                if before[1] and before[0][-1] in "aeiouy" and (
+                        len(before[0]) <= 3 or not any(ch in "aeiouy" for ch in piece)):
+                    continue  # not Nai|ni, A|mau|si, Raja|n
+                if len(piece) > 1 and piece[0] in "nm" and piece[1] not in "aeiouy":
+                    continue  # a nasal before a consonant closes the syllable before: Kalinjar
+            cost = (unknown + (0 if known else len(piece)), parts + 1, 0 if known else len(piece))
             if best[j] is None or cost < best[j][0]:
                 best[j] = (cost, [*split, (piece, known)])
     return best[n][1] if best[n] else [(word, False)]

@@ -160,6 +160,7 @@ sainik सैनिक
 nursing नर्सिंग
 memorial मेमोरियल
 smt श्रीमती
+kapur kapoor कपूर
 mohd md मोहम्मद
 dr डॉ
 singh सिंह
@@ -577,6 +578,99 @@ mathura मथुरा
 ayodhya अयोध्या
 agra आगरा
 bihar बिहार
+rawat रावत
+saket साकेत
+bilas बिलास
+vilas विलास
+maharaj maharaja महाराज
+maha महा
+kidwai किदवई
+darya dariya दरिया
+dwara द्वारा
+dwar द्वार
+shukla शुक्ला
+khatri खत्री
+malhotra मल्होत्रा
+srivastava shrivastava श्रीवास्तव
+rishi ऋषि
+brij braj बृज
+anirudh anirudhh अनिरुद्ध
+madhav माधव
+madho माधो
+madhavi माधवी
+bahadur बहादुर
+humayun हुमायूं
+babar बाबर
+bishun bisun बिशुन
+bishan बिशन
+bhagwant भगवंत
+lakhpat लखपत
+lakhan लखन
+hamir hameer हमीर
+himmat हिम्मत
+dilawar दिलावर
+sardar सरदार
+zamindar jamindar ज़मींदार
+chak चक
+mafi maafi माफ़ी
+jangal jungle जंगल
+dehra dehara देहरा
+mauza mauja मौज़ा
+tappa टप्पा
+kuan kuwan कुआं
+bhawani bhavani भवानी
+kamakhya कामाख्या
+sheetla shitla शीतला
+chamunda चामुंडा
+bhairav bhairo भैरव
+kalka कालका
+mansa मनसा
+jwala ज्वाला
+vaishno वैष्णो
+balaji बालाजी
+khatu खाटू
+shyamji श्यामजी
+gurudwara gurdwara गुरुद्वारा
+masjid मस्जिद
+imambara इमामबाड़ा
+karbala कर्बला
+kabristan qabristan क़ब्रिस्तान
+shamshan श्मशान
+mela मेला
+haat haat हाट
+peeth pith पीठ
+kashi काशी
+hardwar haridwar हरिद्वार
+harihar हरिहर
+said saiyid सैद
+sadat saadat सादात
+shams शमस
+shikoh शिकोह
+najib najeeb नजीब
+majid maajid माजिद
+gauri gouri गौरी
+raghunath रघुनाथ
+jagannath जगन्नाथ
+vishwanath vishvanath विश्वनाथ
+bhola भोला
+shatrughan शत्रुघ्न
+bajrang बजरंग
+sankat संकट
+mochan मोचन
+ravidas रविदास
+raidas रैदास
+bhim bheem भीम
+hastina हस्तिना
+mahal महल
+bangla बंगला
+chhavni chhawni छावनी
+khadar khader खादर
+bangar बांगर
+viran wiran वीरान
+purab poorab पूरब
+uttar उत्तर
+dakshin दक्षिण
+nehar नहर
 azam aazam आज़म
 pratap partap प्रताप
 ghanshyam घनश्याम
@@ -599,6 +693,8 @@ chitra चित्र
 govardhan gowardhan गोवर्धन
 roberts रॉबर्ट्स
 garh गढ़
+ganj गंज
+suraj sooraj सूरज
 jaya जया
 lata लता
 rama रमा
@@ -655,6 +751,7 @@ patti पट्टी
 sarai सराय
 sagar सागर
 mandi मंडी
+bad बाद
 wara wada वाड़ा
 wari wadi वाड़ी
 iyan iyaan इयान
