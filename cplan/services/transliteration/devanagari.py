@@ -118,8 +118,8 @@ def _lengthen(toks: list[tuple[str, str]], first_part: bool, whole: bool) -> lis
         tok = toks[last][1]
         if tok == "a":
             toks[last] = ("v", "aa")
-        elif tok == "i":
-            toks[last] = ("v", "ee")
+        elif tok == "i" and (len(vowel_at) > 1 or whole):
+            toks[last] = ("v", "ee")  # but Ni|wari निवाड़ी
         elif tok == "u" and not (last >= 2 and toks[last - 1][0] == toks[last - 2][0] == "c"):
             toks[last] = ("v", "uu")
     if len(vowel_at) == 1 and first_part and toks[first][1] == "a":
@@ -178,7 +178,7 @@ def _render(word: str, word_end: bool = True, first_part: bool = True) -> str:
         if kind == "v":
             at_end = nxt is None and word_end
             if tok == "ao" and nxt == ("c", "n") and (after is None or after[0] == "c"):
-                out.append(("आंव" if prev is None or prev[0] == "v" else "ांव"))
+                out.append("आंव" if prev is None or prev[0] == "v" else "ांव")
                 skip = True
             elif tok == "au" and at_end and prev is not None and prev[0] == "c":
                 out.append("ऊ")  # Mau, Lakhnau
@@ -244,6 +244,8 @@ def _split(word: str) -> list[tuple[str, bool]]:
         for j in range(i + 1, n + 1):
             piece = word[i:j]
             known = _is_known(word, i, piece)
+            if not known and (i or j < n) and not any(ch in "aeiouy" for ch in piece):
+                continue  # unknown letters without a vowel are no part of their own: Khan|d|wari
             if not known and before is not None:
                 if word[i] in "aeiou":
                     continue  # only a known part starts with a vowel: Firoz|abad

@@ -496,6 +496,7 @@ tal taal ताल
 talab talaab तालाब
 pokhar पोखर
 nahar nehar नहर
+vyapar vyaapar व्यापार
 nala nalla नाला
 pul पुल
 teela tila टीला
