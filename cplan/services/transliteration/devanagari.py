@@ -124,16 +124,15 @@ def _lengthen(toks: list[tuple[str, str]], first_part: bool, whole: bool) -> lis
             toks[last] = ("v", "uu")
     if len(vowel_at) == 1 and first_part and toks[first][1] == "a":
         tail = toks[first + 1:]
-        if (len(tail) == 1 and tail[0][0] == "c") or (
-                len(tail) == 2 and tail[0][1] in ("n", "m") and tail[1][0] == "c"):
-            toks[first] = ("v", "aa")  # Ram, Lal, Kan|pur, Kanth
+        if len(tail) == 1 and tail[0][0] == "c":
+            toks[first] = ("v", "aa")  # Ram, Lal, Kan|pur
         return toks
     if len(vowel_at) == 2 and whole and ends_in_vowel and toks[first][1] == "a" and first + 3 == lastv \
             and toks[first + 1][1] in ("n", "m") and toks[first + 2][1] not in ("n", "m", "y", "h"):
         toks[first] = ("v", "aa")  # Banda बांदा, Jhansi झांसी
     pen = vowel_at[-2] if len(vowel_at) >= 2 else -1
     if pen > 0 and toks[pen][1] == "a" and pen + 2 == lastv and toks[pen + 1][1] != "h" \
-            and toks[pen - 1][0] == "c" and not (
+            and (toks[pen - 1][0] == "c" or toks[pen - 1][1] == "i") and not (
                 toks[pen - 1][1] in _ASPIRATES and pen >= 2 and toks[pen - 2][0] == "c"):
         if (ends_in_vowel and toks[last][1] in ("aa", "ee", "uu")) or (
                 len(vowel_at) >= 3 and lastv == last - 1 and toks[lastv][1] == "a"):
@@ -221,43 +220,50 @@ def _join(left: str, right: str) -> str:
     return left + right
 
 
-def _is_known(word: str, i: int, piece: str) -> bool:
-    """May ``piece`` (at ``word[i]``) be taken from the lexicon?"""
+def _kind(word: str, i: int, piece: str) -> str:
+    """How ``piece`` (at ``word[i]``) may be taken: "start" or "inner" (a stem of ``PIECES``),
+    "ending" (``ENDINGS``) or "" (spelled letter by letter)."""
     if i == 0:
-        return piece in PIECES
+        return "start" if piece in PIECES else ""
     if piece in ENDINGS:
-        return piece != "bad" or word[i - 1] in "aeiou"  # Darya|bad, but Sad|abad
+        return "ending" if piece != "bad" or word[i - 1] in "aeiou" else ""  # Darya|bad, Sad|abad
     # a short stem, or one starting with a vowel, only starts a word: not Mi|sri|kh, N|agra
-    return piece in PIECES and len(piece) > 3 and piece[0] not in "aeiou"
+    return "inner" if piece in PIECES and len(piece) > 3 and piece[0] not in "aeiou" else ""
 
 
 def _split(word: str) -> list[tuple[str, bool]]:
     """The best split of a lowercase word into (part, known) pairs (see rule 2)."""
     n = len(word)
-    best: list[tuple[tuple[int, int, int], list[tuple[str, bool]]] | None] = [None] * (n + 1)
+    Split = list[tuple[str, str]]
+    best: list[tuple[tuple[int, int, int], Split] | None] = [None] * (n + 1)
     best[0] = ((0, 0, 0), [])
     for i in range(n):
-        if best[i] is None or (i and (word[i - 1:i + 1] in _PAIRS or word[i - 1] == word[i])):
-            continue  # no part starts inside a letter pair or a doubled letter
+        if best[i] is None or (i and word[i - 1:i + 1] in _PAIRS):
+            continue  # no part starts inside a letter pair
         (unknown, parts, _), split = best[i]
         before = split[-1] if split else None
         for j in range(i + 1, n + 1):
             piece = word[i:j]
-            known = _is_known(word, i, piece)
-            if not known and (i or j < n) and not any(ch in "aeiouy" for ch in piece):
-                continue  # unknown letters without a vowel are no part of their own: Khan|d|wari
-            if not known and before is not None:
-                if word[i] in "aeiou":
-                    continue  # only a known part starts with a vowel: Firoz|abad
-                if before[1] and before[0][-1] in "aeiouy" and (
-                        len(before[0]) <= 3 or not any(ch in "aeiouy" for ch in piece)):
-                    continue  # not Nai|ni, A|mau|si, Raja|n
+            kind = _kind(word, i, piece)
+            if i and word[i - 1] == word[i] and not kind:
+                continue  # a doubled letter splits only before a known part: Amun|nagar, Pallav
+            if kind == "inner" and j == n and any(not k for _, k in split):
+                continue  # an inner stem ends a word only after known parts: Ram|kishor, not Lo|hari
+            if not kind and before is not None:
+                if (before[1] == "inner" or word[i] in "aeiou"
+                        or not any(ch in "aeiouy" for ch in piece)):
+                    continue  # not Kar|mali|x, Firoz|abad only as known, not Khan|d|wari
+                if before[0][-1] in "aeiouy" and (
+                        len(before[0]) <= 3 or piece[1:2] not in tuple("aeiouyh")):
+                    continue  # not Nai|ni, A|mau|si, Bada|rkha
                 if len(piece) > 1 and piece[0] in "nm" and piece[1] not in "aeiouy":
                     continue  # a nasal before a consonant closes the syllable before: Kalinjar
-            cost = (unknown + (0 if known else len(piece)), parts + 1, 0 if known else len(piece))
+            if not kind and before is None and j < n and not any(ch in "aeiouy" for ch in piece):
+                continue
+            cost = (unknown + (0 if kind else len(piece)), parts + 1, 0 if kind else len(piece))
             if best[j] is None or cost < best[j][0]:
-                best[j] = (cost, [*split, (piece, known)])
-    return best[n][1] if best[n] else [(word, False)]
+                best[j] = (cost, [*split, (piece, kind)])
+    return [(piece, bool(kind)) for piece, kind in best[n][1]] if best[n] else [(word, False)]
 
 
 def _word(word: str) -> str:

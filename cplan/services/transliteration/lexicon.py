@@ -171,6 +171,8 @@ meerut मेरठ
 hapur हापुड़
 baraut badaut बड़ौत
 khekada khekra khekda खेकड़ा
+doghat दोघट
+baleni बालैनी
 delhi dilli दिल्ली
 """)
 
@@ -496,6 +498,16 @@ tal taal ताल
 talab talaab तालाब
 pokhar पोखर
 nahar nehar नहर
+chandi चांदी
+khand खंड
+mansur mansoor मंसूर
+subhan सुभान
+adam आदम
+hilal हिलाल
+faulad फ़ौलाद
+pradhan प्रधान
+kote कोट
+abdullah abdulla अब्दुल्ला
 vyapar vyaapar व्यापार
 nala nalla नाला
 pul पुल
@@ -752,6 +764,10 @@ patti पट्टी
 sarai सराय
 sagar सागर
 mandi मंडी
+gram ग्राम
+ullah ulla उल्ला
+uddin uddeen उद्दीन
+raj राज
 bad बाद
 wara wada वाड़ा
 wari wadi वाड़ी
