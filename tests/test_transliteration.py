@@ -181,7 +181,7 @@ def test_compounds_vowel_length_and_clusters_follow_the_name_rules(roman, devana
     ("Ward No 3", "वार्ड नं 3"),
     ("M_Ward 7", "एम वार्ड 7"),
     ("R K Sharma", "आर के शर्मा"),
-    ("NIWARA RF", "निवाड़ा आरएफ़"),
+    ("TIKRI RF", "टीकरी आरएफ़"),
 ])
 def test_ward_numbers_initials_and_abbreviations(roman, devanagari):
     assert to_devanagari(roman) == nfc(devanagari)
@@ -193,8 +193,9 @@ def test_held_out_place_names_are_spelled_right_often_enough():
     ``python -m bench.transliteration`` prints the rate and every miss.
     """
     result = transliteration_bench.measure(transliteration_bench.load(transliteration_bench.HELD_OUT))
-    assert result.total >= 300
-    assert result.rate >= HELD_OUT_FLOOR, f"{len(result.misses)} misses: see python -m bench.transliteration"
+    total, rate = result.total, result.rate
+    assert total >= 300
+    assert rate >= HELD_OUT_FLOOR, "see the misses: python -m bench.transliteration"
 
 
 def test_the_place_name_sets_are_apart_and_written_in_nfc():

@@ -269,7 +269,8 @@ verma varma वर्मा
 gupta गुप्ता
 mishra misra मिश्रा
 tiwari tiwary तिवारी
-pandey pande पांडेय
+pandey पांडेय
+pande पांडे
 kumar कुमार
 prasad prashad प्रसाद
 lal laal लाल
@@ -498,6 +499,19 @@ tal taal ताल
 talab talaab तालाब
 pokhar पोखर
 nahar nehar नहर
+datta dutta दत्ता
+datt dutt दत्त
+desh देश
+bhatnagar भटनागर
+siddiqui siddiqi सिद्दीक़ी
+harsh हर्ष
+janki janaki जानकी
+malviya malaviya मालवीय
+chandni chandani चांदनी
+mahipal महिपाल
+prithvi पृथ्वी
+walid waleed वलीद
+sahai sahay सहाय
 chandi चांदी
 khand खंड
 mansur mansoor मंसूर
@@ -766,11 +780,11 @@ sagar सागर
 mandi मंडी
 gram ग्राम
 ullah ulla उल्ला
+ram राम
+pal paal पाल
 uddin uddeen उद्दीन
 raj राज
 bad बाद
-wara wada वाड़ा
-wari wadi वाड़ी
 iyan iyaan इयान
 yan यान
 koot kut कूट
