@@ -15,7 +15,7 @@ them. The function works word by word and uses what is known before it guesses:
    Shyam, Jalal, Kamal, Hasan, Sultan, Shah, Jahan, Gandhi, Azad, Khan ...) and
    ``lexicon.ENDINGS``, which never start a word (-pur/-pura/-puri, -nagar, -ganj,
    -garh/-garhi, -abad, -khera/-kheri, -gaon, -majra, -wala/-wali, -kot, -bagh, -mau, -raj,
-   -ram, -pal, -ullah, -uddin, -iyan ...). The split with the fewest letters left unknown
+   -ram, -pal, -ji, -ullah, -uddin, -iyan ...). The split with the fewest letters left unknown
    wins, then the one with the fewest parts. Guards against false splits:
    * no part starts inside a letter pair (kh, sh, au, ee ...) or in kkh/tth (Makkhan); a doubled
      letter is split only before a known part (Amun|nagar, but Pallav);
@@ -56,7 +56,8 @@ them. The function works word by word and uses what is known before it guesses:
      because a Hindi reader drops that schwa anyway. A conjunct is used only where names really
      have one: a doubled consonant (मोहम्मद; tt -> ट्ट, t + th -> ट्ठ, dd -> ड्ड), a consonant
      and its own aspirate (द्ध), a word-initial cluster (प्र, श्य), consonant + य, sh/d + व
-     (Ishwar, Dwarka), s + t/th/k/p (बस्ती), r before m y sh z j g th ch (शर्मा, मिर्ज़ा).
+     but not after a nasal (Ishwar, Thakurdwara; Tindwari), s + t/th/k/p (बस्ती), r before
+     m y sh z j g th ch (शर्मा, मिर्ज़ा).
    * Retroflex ट only where the letters show it: t after h (Rohta रोहटा), a final hat
      (Chinhat चिनहट), tt. Otherwise t/d stay dental: local names with ट/ड/ड़ (Tanda टांडा,
      Rasra रसड़ा) are the main known misses.
@@ -99,6 +100,7 @@ _ANUSVARA_BEFORE = {"k", "kh", "g", "gh", "c", "ch", "chh", "j", "jh", "t", "th"
 _REPHA_BEFORE = {"m", "y", "sh", "z", "j", "g", "th", "ch"}
 _S_CLUSTER = {"t", "th", "k", "p"}
 _LABIALS = {"p", "ph", "b", "bh"}
+_LONGEST_KNOWN = max(len(key) for key in (*PIECES, *ENDINGS))
 _PAIRS = {c + "h" for c in "kgcjtdpbsr"} | {"aa", "ee", "ii", "oo", "uu", "ai", "au", "ou"}
 _ROMAN_RUN = re.compile(r"[A-Za-z]+")
 _CONSONANT_LETTER = re.compile("[\u0915-\u0939\u0958-\u095f]\u093c?$")
@@ -128,7 +130,9 @@ def _tokens(word: str) -> list[tuple[str, str]]:
 def _conjunct(toks: list[tuple[str, str]], i: int) -> bool:
     """Is consonant ``toks[i]`` joined (halant) to the consonant after it?"""
     c1, c2 = toks[i][1], toks[i + 1][1]
-    return (c1 == c2 or i == 0 or c2 == "y" or (c2 in ("v", "w") and c1 in ("sh", "d"))
+    after_nasal = i > 0 and toks[i - 1][1] in ("n", "m")
+    return (c1 == c2 or i == 0 or c2 == "y"
+            or (c2 in ("v", "w") and c1 in ("sh", "d") and not after_nasal)
             or (c1 == "s" and c2 in _S_CLUSTER)
             or (c1 == "r" and c2 in _REPHA_BEFORE) or c2 == c1 + "h")
 
@@ -290,6 +294,9 @@ def _kind(word: str, i: int, piece: str) -> str:
 def _split(word: str) -> list[tuple[str, bool]]:
     """The best split of a lowercase word into (part, known) pairs (see rule 2)."""
     n = len(word)
+    vowels_before = [0]  # vowels_before[k]: how many of word[:k] are vowels (or y)
+    for ch in word:
+        vowels_before.append(vowels_before[-1] + (ch in "aeiouy"))
     Split = list[tuple[str, str]]
     best: list[tuple[tuple[int, int, int], Split] | None] = [None] * (n + 1)
     best[0] = ((0, 0, 0), [])
@@ -301,21 +308,21 @@ def _split(word: str) -> list[tuple[str, bool]]:
         before = split[-1] if split else None
         for j in range(i + 1, n + 1):
             piece = word[i:j]
-            kind = _kind(word, i, piece)
+            kind = _kind(word, i, piece) if j - i <= _LONGEST_KNOWN else ""
+            has_vowel = vowels_before[j] > vowels_before[i]
             if i and word[i - 1] == word[i] and not kind:
                 continue  # a doubled letter splits only before a known part: Amun|nagar, Pallav
             if kind == "inner" and j == n and any(not k for _, k in split):
                 continue  # an inner stem ends a word only after known parts: Ram|kishor, not Lo|hari
             if not kind and before is not None:
-                if (before[1] == "inner" or word[i] in "aeiou"
-                        or not any(ch in "aeiouy" for ch in piece)):
+                if before[1] == "inner" or word[i] in "aeiou" or not has_vowel:
                     continue  # not Kar|mali|x, Firoz|abad only as known, not Khan|d|wari
                 if before[0][-1] in "aeiouy" and (
                         len(before[0]) <= 3 or piece[1:2] not in tuple("aeiouyh")):
                     continue  # not Nai|ni, A|mau|si, Bada|rkha
                 if len(piece) > 1 and piece[0] in "nm" and piece[1] not in "aeiouy":
                     continue  # a nasal before a consonant closes the syllable before: Kalinjar
-            if not kind and before is None and j < n and not any(ch in "aeiouy" for ch in piece):
+            if not kind and before is None and j < n and not has_vowel:
                 continue
             cost = (unknown + (0 if kind else len(piece)), parts + 1, 0 if kind else len(piece))
             if best[j] is None or cost < best[j][0]:

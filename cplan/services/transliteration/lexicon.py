@@ -499,6 +499,8 @@ tal taal ताल
 talab talaab तालाब
 pokhar पोखर
 nahar nehar नहर
+shalimar शालीमार
+mayur mayoor मयूर
 datta dutta दत्ता
 datt dutt दत्त
 desh देश
@@ -780,6 +782,7 @@ sagar सागर
 mandi मंडी
 gram ग्राम
 ullah ulla उल्ला
+ji जी
 ram राम
 pal paal पाल
 uddin uddeen उद्दीन
