@@ -337,7 +337,7 @@ qasim kasim क़ासिम
 usman उस्मान
 rehman rahman रहमान
 mustafa मुस्तफ़ा
-yusuf युसुफ़
+yusuf yousuf यूसुफ़
 nasir nasir नासिर
 jafar जाफ़र
 haji हाजी
@@ -349,7 +349,7 @@ ashraf अशरफ़
 asaf आसफ़
 idris idrish इदरीस
 sadiq sadik सादिक़
-zain जैन
+zain ज़ैन
 mukarram मुकर्रम
 muzaffar मुज़फ़्फ़र
 ghazi gazi ग़ाज़ी
@@ -766,7 +766,7 @@ garhi गढ़ी
 abad aabad आबाद
 khera kheda खेड़ा
 kheri khedi खेड़ी
-gaon gaanv gaw गांव
+gaon gaanv गांव
 majra माजरा
 wala vala वाला
 wali vali वाली
