@@ -89,6 +89,16 @@ def test_keys_are_stable_for_known_names(text, key):
     assert search_key(text) == key
 
 
+@pytest.mark.parametrize(("devanagari", "roman", "key"), [
+    ("रामपुरखेड़ा", "Rampurkheda", "rmpurkr"), ("बांसगांव", "Bansganv", "bnsgnv"),
+    ("कोसीकलां", "Kosiklan", "kusikln"), ("गांधी नगर", "Gandhi Nagar", "gnringr"), ("मेरठ", "Merath", "mrt"),
+])
+def test_romanisation_and_keys_of_stored_names_do_not_change(devanagari, roman, key):
+    """Search tokens are stored: to_roman and search_key keep their output when the Hindi
+    spelling rules (to_devanagari's lexicon of endings) grow."""
+    assert (to_roman(devanagari), search_key(devanagari)) == (roman, key)
+
+
 # ---- normalise_query ------------------------------------------------------------------------
 @pytest.mark.parametrize("query", ["", "   ", "A", "!!", "र", " - ", "्ं", None])
 def test_a_query_with_under_two_meaningful_characters_is_refused(query):
