@@ -1,27 +1,7 @@
-"""Names in two scripts: Roman <-> Devanagari transliteration and a script-neutral search key.
+"""Devanagari -> Roman (``to_roman``) and the script-neutral search key (``search_key``).
 
-Names reach us in whatever script the source used: official lists in UPPERCASE Roman
-("SURAJPUR MENWA"), Hindi typed by station staff ("बड़ौत"), Hinglish ("Badaut"). Everything here
-is pure Python, deterministic, caps its input at 200 characters and never raises. Generated
-spellings are plausible, not authoritative: callers mark them as machine-generated.
-
-``to_devanagari`` (rule-based, tuned for names)
-  * Greedy tokens: aspirates (chh kh gh ch jh th dh ph bh sh) and vowel pairs (aa ee ii oo uu ai
-    ae au ou) before single letters; w/v -> व, z -> ज़, f -> फ़, q -> क़, x -> क्स, c -> क, and a
-    non-initial rh -> ढ़ (Aligarh).
-  * A vowel at the start of a word or after another vowel is an independent letter (अ इ औ ...);
-    i before a takes a glide य (Ghaziabad -> ...ज़ियाबाद).
-  * A bare "a" is the consonant's inherent schwa. Word-final "a" and the "a" of a one-syllable
-    word closed by one consonant (Ram, Lal, Khan) are long ा, as in most names.
-  * Two consonants with no vowel between them are written without a halant (सुरजपुर), because a
-    Hindi reader drops that schwa anyway. A conjunct (्) is used only where names really have
-    one: a doubled consonant (मोहम्मद), a word-initial cluster (प्र, श्य), consonant + य,
-    s/sh + व, r + common consonants (शर्मा), stop + r before a final vowel (मिश्रा).
-  * n/m before a stop, a sibilant or h becomes anusvara (गंज); an English silent e after
-    o + consonant is dropped (Kishore -> किशोर).
-  * Common place-name endings (pur, pura, nagar, ganj, garh, gaon, khera) are written as a part
-    of their own so the stem keeps its reading (Rampur -> रामपुर, not रंपुर); -abad -> आबाद. A
-    few whole words have fixed spellings (Singh -> सिंह, Khurd -> खुर्द, Kalan -> कलां).
+Their output is stored (search tokens, romanised names), so it must not change: the place-name
+endings read apart below are frozen here, independent of ``to_devanagari``'s lexicon.
 
 ``to_roman`` (letter map plus Hindi schwa deletion)
   * ā/ī/ū are written a/i/u (Hindi-style, "Ram" not "Raam"); ड़ -> d (बड़ौत -> Badaut),
@@ -56,113 +36,17 @@ import re
 import unicodedata
 
 MAX_INPUT = 200
-
-# ---- Roman -> Devanagari -------------------------------------------------------------------
 _NUKTA = "\u093c"
-_CONS_RD = {
-    "chh": "छ", "kh": "ख", "gh": "घ", "ch": "च", "jh": "झ", "th": "थ", "dh": "ध", "ph": "फ",
-    "bh": "भ", "sh": "श", "rh": "ढ" + _NUKTA, "ck": "क",
-    "k": "क", "g": "ग", "c": "क", "j": "ज", "t": "त", "d": "द", "n": "न", "p": "प", "b": "ब",
-    "m": "म", "y": "य", "r": "र", "l": "ल", "v": "व", "w": "व", "s": "स", "h": "ह",
-    "z": "ज" + _NUKTA, "f": "फ" + _NUKTA, "q": "क" + _NUKTA, "x": "क्स",
-}
-_VOW_RD = {  # token -> (independent letter, vowel sign)
-    "aa": ("आ", "ा"), "a": ("अ", ""), "i": ("इ", "ि"), "ee": ("ई", "ी"), "ii": ("ई", "ी"),
-    "u": ("उ", "ु"), "oo": ("ऊ", "ू"), "uu": ("ऊ", "ू"), "e": ("ए", "े"), "ai": ("ऐ", "ै"),
-    "ae": ("ऐ", "ै"), "au": ("औ", "ौ"), "ou": ("औ", "ौ"), "o": ("ओ", "ो"),
-}
-_ANUSVARA_BEFORE = {"k", "kh", "g", "gh", "c", "ch", "chh", "j", "jh", "t", "th", "d", "dh",
-                    "p", "ph", "b", "bh", "s", "sh", "h", "z", "f", "q"}
-_STOP_R = {"k", "kh", "g", "gh", "t", "th", "d", "dh", "p", "ph", "b", "bh", "s", "sh"}
-_REPHA_BEFORE = {"m", "y", "s", "sh", "z", "v", "w", "j", "g", "t", "th", "k", "ch"}
-_WORDS = {"singh": "सिंह", "khurd": "खुर्द", "kalan": "कलां", "gaon": "गांव"}
+# The endings ``to_roman`` reads as a part of their own (सुरज|पुर). Frozen: changing them changes
+# stored search keys.
 _SUFFIXES = (("nagar", "नगर"), ("khera", "खेड़ा"), ("kheda", "खेड़ा"), ("pura", "पुरा"),
              ("ganj", "गंज"), ("garh", "गढ़"), ("gaon", "गांव"), ("pur", "पुर"))
-_ROMAN_WORD = re.compile(r"[A-Za-z]+")
 
 
 def _prepare(text: object) -> str:
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     return unicodedata.normalize("NFC", text[:MAX_INPUT])
-
-
-def _tokens(word: str) -> list[tuple[str, str]]:
-    out, i = [], 0
-    while i < len(word):
-        for size in (3, 2, 1):
-            piece = word[i:i + size]
-            if len(piece) == size and piece in _VOW_RD:
-                out.append(("v", piece))
-                break
-            if len(piece) == size and piece in _CONS_RD and not (piece == "rh" and i == 0):
-                out.append(("c", piece))
-                break
-        else:  # not reachable for a-z, kept so odd input can never loop forever
-            piece = word[i]
-        i += len(piece)
-    return out
-
-
-def _conjunct(toks, i: int) -> bool:
-    """Is consonant ``toks[i]`` joined (halant) to the consonant after it?"""
-    c1, c2 = toks[i][1], toks[i + 1][1]
-    final_vowel_after = i + 3 == len(toks) and toks[i + 2][0] == "v"
-    return (c1 == c2 or i == 0 or c2 == "y" or (c2 in ("v", "w") and c1 in ("s", "sh"))
-            or (c1 == "r" and c2 in _REPHA_BEFORE)
-            or (c2 == "r" and c1 in _STOP_R and final_vowel_after))
-
-
-def _render(word: str) -> str:
-    toks = _tokens(word)
-    if len(toks) >= 3 and toks[-1] == ("v", "e") and toks[-2][0] == "c" and toks[-3] == ("v", "o"):
-        toks.pop()  # silent English e: Kishore, Shore
-    vowels = sum(kind == "v" for kind, _ in toks)
-    out = []
-    for i, (kind, tok) in enumerate(toks):
-        prev = toks[i - 1] if i else None
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
-        if kind == "v":
-            if tok == "a" and (nxt is None or (vowels == 1 and i + 2 == len(toks)
-                                               and nxt[0] == "c")):
-                tok = "aa"  # final a, or the a of Ram / Lal / Khan
-            elif tok == "i" and nxt is None and prev is not None:
-                tok = "ee"  # final i is long in names: Chhaprauli -> छपरौली
-            if prev is None:
-                out.append(_VOW_RD[tok][0])
-            elif prev[0] == "v" and prev[1] in ("i", "ee", "ii") and tok in ("a", "aa"):
-                out.append("य" + _VOW_RD[tok][1])  # Ghaziabad: ि + या
-            elif prev[0] == "v":
-                out.append(_VOW_RD[tok][0])
-            else:
-                out.append(_VOW_RD[tok][1])
-        elif (tok in ("n", "m") and prev and prev[0] == "v" and nxt and nxt[0] == "c"
-              and nxt[1] in _ANUSVARA_BEFORE):
-            out.append("ं")
-        else:
-            out.append(_CONS_RD[tok])
-            if nxt and nxt[0] == "c" and _conjunct(toks, i):
-                out.append("्")
-    return "".join(out)
-
-
-def _word_to_devanagari(word: str) -> str:
-    word = word.lower()
-    if word in _WORDS:
-        return _WORDS[word]
-    if word.endswith("abad") and len(word) > 5:
-        return _render(word[:-4] + "aabaad")
-    for suffix, devanagari in _SUFFIXES:
-        stem = word[:-len(suffix)]
-        if word.endswith(suffix) and len(stem) >= 2 and any(ch in "aeiou" for ch in stem):
-            return _word_to_devanagari(stem) + devanagari
-    return _render(word)
-
-
-def to_devanagari(roman: str) -> str:
-    """Spell a Roman-script Indian name in Devanagari; other characters pass through."""
-    text = _ROMAN_WORD.sub(lambda m: _word_to_devanagari(m.group()), _prepare(roman))
-    return unicodedata.normalize("NFC", text)
 
 
 # ---- Devanagari -> Roman -------------------------------------------------------------------
