@@ -4,7 +4,6 @@ The forms only collect what was typed; ``cplan.services.roster`` validates and n
 names the field a refusal belongs to, so a message appears beside the right input.
 """
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from cplan.forms import Form
 from cplan.models.roster import Gender
 from cplan.services import roster
 from cplan.services.roster import ContactDetails, RevealReason
@@ -30,7 +30,7 @@ def select_choices(kind: str, blank=None) -> list[SelectChoice]:
     return options + [SelectChoice(value, text) for value, text in roster.choices(kind)]
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     """Enrol a respected citizen for a village or ward (phone-friendly: one column, big inputs)."""
 
     name = StringField(
@@ -83,7 +83,7 @@ class EnrolForm(FlaskForm):
         )
 
 
-class RevealForm(FlaskForm):
+class RevealForm(Form):
     """Why full numbers are needed: a reason from the list, and words when it is "other"."""
 
     reason = SelectField(
