@@ -8,7 +8,6 @@ import hmac
 import re
 import secrets
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from cplan.access import Principal
 from cplan.extensions import db
+from cplan.formats import numeric_date
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
@@ -24,7 +24,6 @@ from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import ROLE_UNIT_KINDS
 from cplan.services.phone import InvalidMobile, log_safe, normalise_mobile
 
-IST = ZoneInfo("Asia/Kolkata")
 PNO_PATTERN = re.compile(r"[A-Za-z0-9]{4,20}")
 MIN_PASSWORD_LENGTH = 10
 SETUP_CODE_LIFETIME = timedelta(hours=72)
@@ -92,7 +91,7 @@ def change_cug(actor: Principal, post: Post, cug: str) -> Post:
     post.cug_changed_at = utcnow()
     ended = sessions.revoke_all(post_id=post.id, reason="cug_changed")
     db.session.flush()
-    changed_on = post.cug_changed_at.astimezone(IST).strftime("%d-%m-%Y")  # the template's 2nd slot
+    changed_on = numeric_date(post.cug_changed_at)  # the template's 2nd slot, in IST
     sms.send_template(old, "cug_changed", post.title_en[:30], changed_on)
     audit.record("admin.post_cug_changed", target=post, unit=post.unit,
                  detail={"old": log_safe(old), "new": log_safe(number), "sessions_ended": ended})

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -28,6 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from cplan.access import Principal
 from cplan.extensions import db
+from cplan.formats import IST
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.incidents import (
@@ -50,7 +50,6 @@ from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 
-IST = ZoneInfo("Asia/Kolkata")
 S = IncidentStatus
 
 # status -> the statuses it may move to. A verdict may be revisited (back to verifying); a

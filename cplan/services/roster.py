@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -23,6 +22,7 @@ from sqlalchemy import and_, exists, or_, select
 
 from cplan.access import Principal
 from cplan.extensions import db
+from cplan.formats import IST
 from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit
@@ -43,7 +43,6 @@ from cplan.services.transliteration import to_devanagari, to_roman
 
 CONTACT_SEARCH_KIND = "contact"
 _DEVANAGARI = range(0x0900, 0x0980)
-IST = ZoneInfo("Asia/Kolkata")
 DEFAULT_REVEAL_MINUTES = 15
 DEFAULT_COVERAGE_TARGET = 10
 REVEAL_NOTE_LENGTH = 300

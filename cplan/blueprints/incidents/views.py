@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from cplan import formats
 from cplan.access import requires
 from cplan.blueprints.incidents.forms import (
     WINDOWS,
@@ -222,7 +223,7 @@ def export_feed():
         flash(str(error), "error")
         return redirect(url_for("incidents.feed", **args))
     db.session.commit()
-    stamp = roster.now().astimezone(incidents.IST).strftime("%Y%m%d-%H%M")
+    stamp = formats.file_name_stamp(roster.now(), with_time=True)
     return Response(data, mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="incidents-{stamp}.csv"'})
 
