@@ -115,15 +115,16 @@ def set_post_active(actor: Principal, post: Post, active: bool) -> Post:
     return post
 
 
-def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Unit) -> Officer:
-    """Register an officer managed by ``unit`` (a district, or the state)."""
+def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Unit, name_hi: str = "") -> Officer:
+    """Register an officer managed by ``unit`` (a district, or the state); ``name_hi`` is the name
+    in Devanagari that Hindi pages show (optional)."""
     _check_in_scope(actor, unit)
     pno = (pno or "").strip().upper()
     if not PNO_PATTERN.fullmatch(pno):
         raise AccountError(_l("A PNO has 4 to 20 letters and digits."))
     if db.session.scalar(select(Officer.id).where(Officer.pno == pno)) is not None:
         raise AccountError(_l("An officer with that PNO already exists."))
-    officer = Officer(pno=pno, name=name.strip(), rank=rank.strip(), unit=unit)
+    officer = Officer(pno=pno, name=name.strip(), name_hi=(name_hi or "").strip(), rank=rank.strip(), unit=unit)
     db.session.add(officer)
     db.session.flush()
     audit.record("admin.officer_created", target=officer, unit=unit, detail={"pno": pno})
@@ -132,6 +133,21 @@ def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Un
 
 def _check_officer_in_scope(actor: Principal, officer: Officer) -> None:
     _check_in_scope(actor, officer.unit)
+
+
+def rename_officer(actor: Principal, officer: Officer, *, name: str, name_hi: str) -> Officer:
+    """Correct an officer's name or Hindi name (the names themselves are not audited, only which
+    changed: the PNO identifies the officer in the trail)."""
+    _check_officer_in_scope(actor, officer)
+    name, name_hi = name.strip(), (name_hi or "").strip()
+    changed = [field for field, value in (("name", name), ("name_hi", name_hi)) if getattr(officer, field) != value]
+    if not changed:
+        return officer
+    officer.name, officer.name_hi = name, name_hi
+    db.session.flush()
+    audit.record("admin.officer_renamed", target=officer, unit=officer.unit,
+                 detail={"pno": officer.pno, "changed": changed})
+    return officer
 
 
 def assign(actor: Principal, officer: Officer, post: Post) -> PostAssignment:

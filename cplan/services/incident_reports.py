@@ -63,8 +63,8 @@ def _row(incident: Incident, language: str, yes: str, no: str) -> list[str]:
         label("status", incident.status), _ist(incident.occurred_at), _ist(incident.reported_at),
         _ist(incident.first_call_at), _ist(incident.verdict_at), _minutes(times.to_first_call),
         _minutes(times.to_verdict), yes if times.overdue else no,
-        incident.handling_by.name if incident.handling_by else "", _ist(incident.reviewed_at),
-        incident.reviewed_by.name if incident.reviewed_by else "", incident.summary,
+        incident.handling_by.display_name(language) if incident.handling_by else "", _ist(incident.reviewed_at),
+        incident.reviewed_by.display_name(language) if incident.reviewed_by else "", incident.summary,
     ]
 
 

@@ -133,8 +133,21 @@ class OfficerForm(Form):
                       description=_l("The police number: 4 to 20 letters and digits."),
                       render_kw={"autocomplete": "off", "autocapitalize": "characters"})
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name_hi = StringField(_l("Name in Hindi"), validators=[Optional(), Length(max=200)],
+                          description=_l("In Devanagari, as Hindi pages show it, e.g. राम कुमार. "
+                                         "Leave empty and Hindi pages show the name above."))
     rank = StringField(_l("Rank"), validators=[Optional(), Length(max=100)],
                        description=_l("For example: Sub-Inspector, Head Constable"))
     unit = SelectField(_l("Managed by"), coerce=ascii_int, validators=[DataRequired()],
                        description=_l("The district (or the state) whose administrators look after this officer."))
     submit = SubmitField(_l("Register officer"))
+
+
+class OfficerNamesForm(Form):
+    """Correct an officer's name, or add the name in Hindi."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name_hi = StringField(_l("Name in Hindi"), validators=[Optional(), Length(max=200)],
+                          description=_l("In Devanagari, as Hindi pages show it, e.g. राम कुमार. "
+                                         "Leave empty and Hindi pages show the name above."))
+    submit = SubmitField(_l("Save names"))

@@ -82,7 +82,8 @@ def already_decided_message(error: AlreadyDecided) -> str:
     if decided is None:
         return _("Someone else decided this first.")
     when = formats.datetime_text(decided.decided_at, current_language()) if decided.decided_at else "?"
-    return _("Already decided by %(officer)s at %(time)s.", officer=decided.officer_name, time=when)
+    who = decided.officer.display_name(current_language()) if decided.officer is not None else decided.officer_name
+    return _("Already decided by %(officer)s at %(time)s.", officer=who, time=when)
 
 
 def _refusal(error: Exception) -> str:
