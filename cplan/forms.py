@@ -10,12 +10,14 @@ CSRF messages without gettext; the CSRF class here passes them through the same 
 
 Every form of the app derives from ``Form`` (a POST form with a CSRF token) or ``FilterForm``
 (a GET form: filters and searches change nothing and live in the URL, so no token);
-``tests/test_forms.py`` walks ``cplan`` and proves it.
+``tests/test_forms.py`` walks ``cplan`` and proves it. The ``PersonOrPlaceName`` validator
+checks typed names of people and places with the one rule of ``cplan.services.names``.
 """
 from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
 from cplan.i18n import request_translations
+from cplan.services import names
 
 
 class CatalogueTranslations:
@@ -59,3 +61,17 @@ class FilterForm(Form):
     class Meta:
         csrf = False
 
+
+
+class PersonOrPlaceName:
+    """Validator: the field holds a name with at least one letter (``names.clean_name``).
+
+    An empty field is left to ``InputRequired`` / ``Optional``; the service checks again."""
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        try:
+            names.clean_name(field.data, max_length=names.MAX_LENGTH)
+        except names.InvalidName as error:
+            raise ValidationError(str(error)) from error

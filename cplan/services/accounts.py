@@ -19,7 +19,7 @@ from cplan.formats import numeric_date
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
-from cplan.services import audit, sessions, sms
+from cplan.services import audit, names, sessions, sms
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import ROLE_UNIT_KINDS
 from cplan.services.phone import InvalidMobile, log_safe, normalise_mobile
@@ -33,12 +33,25 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
 
 
 class AccountError(DomainError):
-    """An account change was refused; the message is shown to the administrator."""
+    """An account change was refused; the message is shown to the administrator (beside
+    ``field`` when it names one)."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def _check_in_scope(actor: Principal, unit: Unit) -> None:
     if not actor.unit.contains(unit):
         raise NotInScope()
+
+
+def _name(text: str | None, field: str, *, required: bool = True) -> str:
+    """An officer's name or a post's title under the one rule for names (at least one letter)."""
+    try:
+        return names.clean_name(text, required=required)
+    except names.InvalidName as error:
+        raise AccountError(error.args[0], field) from error
 
 
 def _refuse_self_lockout(actor: Principal, *, post: Post | None = None, officer: Officer | None = None) -> None:
@@ -53,9 +66,10 @@ def create_post(actor: Principal, *, title_en: str, title_hi: str, role: Role, u
     _check_in_scope(actor, unit)
     if unit.kind.value not in ROLE_UNIT_KINDS[role]:
         raise AccountError(_l("This role cannot be attached to that kind of unit."))
+    title_en, title_hi = _name(title_en, "title_en"), _name(title_hi, "title_hi", required=False)
     number = _cug_or_error(cug)
     _check_cug_free(number)
-    post = Post(title_en=title_en.strip(), title_hi=title_hi.strip(), role=role, unit=unit, cug_number=number)
+    post = Post(title_en=title_en, title_hi=title_hi, role=role, unit=unit, cug_number=number)
     db.session.add(post)
     db.session.flush()
     audit.record("admin.post_created", target=post, unit=unit,
@@ -124,7 +138,8 @@ def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Un
         raise AccountError(_l("A PNO has 4 to 20 letters and digits."))
     if db.session.scalar(select(Officer.id).where(Officer.pno == pno)) is not None:
         raise AccountError(_l("An officer with that PNO already exists."))
-    officer = Officer(pno=pno, name=name.strip(), name_hi=(name_hi or "").strip(), rank=rank.strip(), unit=unit)
+    name, name_hi = _name(name, "name"), _name(name_hi, "name_hi", required=False)
+    officer = Officer(pno=pno, name=name, name_hi=name_hi, rank=rank.strip(), unit=unit)
     db.session.add(officer)
     db.session.flush()
     audit.record("admin.officer_created", target=officer, unit=unit, detail={"pno": pno})
@@ -139,7 +154,7 @@ def rename_officer(actor: Principal, officer: Officer, *, name: str, name_hi: st
     """Correct an officer's name or Hindi name (the names themselves are not audited, only which
     changed: the PNO identifies the officer in the trail)."""
     _check_officer_in_scope(actor, officer)
-    name, name_hi = name.strip(), (name_hi or "").strip()
+    name, name_hi = _name(name, "name"), _name(name_hi, "name_hi", required=False)
     changed = [field for field, value in (("name", name), ("name_hi", name_hi)) if getattr(officer, field) != value]
     if not changed:
         return officer

@@ -11,7 +11,7 @@ from wtforms import SearchField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from cplan.forms import FilterForm, Form
+from cplan.forms import FilterForm, Form, PersonOrPlaceName
 from cplan.models.accounts import Role
 from cplan.services.phone import InvalidMobile, normalise_mobile
 
@@ -86,9 +86,9 @@ class NewPostStartForm(FilterForm):
 class PostForm(Form):
     """Second step: the post's titles, its unit and its CUG number."""
 
-    title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200)],
+    title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200), PersonOrPlaceName()],
                            description=_l("For example: SHO Baraut"))
-    title_hi = StringField(_l("Title in Hindi"), validators=[Optional(), Length(max=200)],
+    title_hi = StringField(_l("Title in Hindi"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
                            description=_l("For example: थानाध्यक्ष बड़ौत"))
     unit = SelectField(_l("Unit"), coerce=ascii_int, validators=[DataRequired()])
     cug = StringField(_l("CUG mobile number"), validators=[DataRequired(), Length(max=32), indian_mobile],
@@ -132,8 +132,8 @@ class OfficerForm(Form):
     pno = StringField(_l("PNO"), validators=[DataRequired(), Length(max=20)],
                       description=_l("The police number: 4 to 20 letters and digits."),
                       render_kw={"autocomplete": "off", "autocapitalize": "characters"})
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    name_hi = StringField(_l("Name in Hindi"), validators=[Optional(), Length(max=200)],
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200), PersonOrPlaceName()])
+    name_hi = StringField(_l("Name in Hindi"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
                           description=_l("In Devanagari, as Hindi pages show it, e.g. राम कुमार. "
                                          "Leave empty and Hindi pages show the name above."))
     rank = StringField(_l("Rank"), validators=[Optional(), Length(max=100)],
@@ -146,8 +146,8 @@ class OfficerForm(Form):
 class OfficerNamesForm(Form):
     """Correct an officer's name, or add the name in Hindi."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    name_hi = StringField(_l("Name in Hindi"), validators=[Optional(), Length(max=200)],
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200), PersonOrPlaceName()])
+    name_hi = StringField(_l("Name in Hindi"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
                           description=_l("In Devanagari, as Hindi pages show it, e.g. राम कुमार. "
                                          "Leave empty and Hindi pages show the name above."))
     submit = SubmitField(_l("Save names"))

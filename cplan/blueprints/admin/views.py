@@ -433,7 +433,7 @@ def create_officer():
                                               name_hi=form.name_hi.data or "", rank=form.rank.data or "", unit=unit)
         except accounts.AccountError as error:
             db.session.rollback()
-            form.pno.errors.append(str(error))
+            getattr(form, error.field or "pno").errors.append(str(error))
         else:
             db.session.commit()
             flash(_("Officer %(name)s (%(pno)s) registered. Issue a setup code so they can set a password.",
@@ -479,7 +479,8 @@ def rename_officer(officer_id):
         accounts.rename_officer(current_user, officer, name=form.name.data, name_hi=form.name_hi.data or "")
     except accounts.AccountError as error:
         db.session.rollback()
-        form.form_errors.append(str(error))
+        errors = getattr(form, error.field).errors if error.field else form.form_errors
+        errors.append(str(error))
         return _officer_page(officer, names_form=form), 400
     db.session.commit()
     flash(_("The officer's names are saved."), "success")

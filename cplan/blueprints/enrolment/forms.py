@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from cplan.blueprints.roster.forms import select_choices
-from cplan.forms import FilterForm, Form
+from cplan.forms import FilterForm, Form, PersonOrPlaceName
 from cplan.services import enrolment
 from cplan.services.roster import ContactDetails
 
@@ -101,10 +101,11 @@ class BulkApproveForm(Form):
 class CorrectionForm(Form):
     """New values for an active contact's name, numbers and category (prefilled with today's)."""
 
-    name = StringField(_l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=200)],
+    name = StringField(_l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=200),
+                                               PersonOrPlaceName()],
                        render_kw={"autocomplete": "off", "autocapitalize": "words"})
     name_other = StringField(
-        _l("Name in the other script"), validators=[Optional(), Length(max=200)],
+        _l("Name in the other script"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
         description=_l("Left empty, it is transliterated from the name."), render_kw={"autocomplete": "off"},
     )
     mobile = TelField(_l("Mobile number"), validators=[InputRequired(_l("Enter a mobile number.")), Length(max=32)],

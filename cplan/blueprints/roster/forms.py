@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from cplan.forms import Form
+from cplan.forms import Form, PersonOrPlaceName
 from cplan.models.roster import Gender
 from cplan.services import roster
 from cplan.services.roster import ContactDetails, RevealReason
@@ -34,11 +34,11 @@ class EnrolForm(Form):
     """Enrol a respected citizen for a village or ward (phone-friendly: one column, big inputs)."""
 
     name = StringField(
-        _l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=200)],
+        _l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=200), PersonOrPlaceName()],
         render_kw={"autocomplete": "off", "autocapitalize": "words"},
     )
     name_other = StringField(
-        _l("Name in the other script"), validators=[Optional(), Length(max=200)],
+        _l("Name in the other script"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
         description=_l("Optional: left empty, it is transliterated from the name (Hindi ↔ English). "
                        "Check it later on the contact's page."),
         render_kw={"autocomplete": "off"},
