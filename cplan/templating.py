@@ -1,12 +1,14 @@
-"""Template filters and globals: IST times, names in the reader's script, language list,
-fingerprinted static files."""
+"""Template filters and globals: IST times and dates (``cplan.formats``), names in the reader's
+script, language list, fingerprinted static files."""
 import hashlib
 from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from markupsafe import Markup, escape
+
+from cplan import formats
 
 
 def current_language() -> str:
@@ -22,18 +24,18 @@ def localised_name(record) -> str:
 
 
 def ist(value, format="medium"):
-    """A UTC datetime shown in IST, in the current language's format."""
+    """A UTC datetime shown in IST in the reader's language (``cplan.formats.datetime_text``:
+    day first; 24-hour in English, the day's period in Hindi)."""
     if value is None:
         return ""
-    return _formatted(value, format, str(get_locale()))
+    return formats.datetime_text(value, current_language(), format)
 
 
-@lru_cache(maxsize=4096)
-def _formatted(value, format: str, locale: str) -> str:
-    # Babel's formatting is most of a table row's cost, and pages show the same times again
-    # and again. "locale" keys the cache (format_datetime reads it from the request); the time
-    # zone is IST for everyone.
-    return format_datetime(value, format)
+def ist_date(value, format="medium"):
+    """A date (or a UTC datetime's date in IST) in the reader's language, day first."""
+    if value is None:
+        return ""
+    return formats.date_text(value, current_language(), format)
 
 
 def static_url(filename: str) -> str:
@@ -68,6 +70,7 @@ def register(app):
     """Make the helpers available to every template."""
     app.add_template_filter(localised_name, "name")
     app.add_template_filter(ist, "ist")
+    app.add_template_filter(ist_date, "ist_date")
     app.add_template_global(current_language, "current_language")
     app.add_template_global(static_url, "static_url")
     app.add_template_global(table_cell, "table_cell")

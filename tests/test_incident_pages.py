@@ -1,5 +1,6 @@
 """The incident pages: a station officer reports and works an incident on the call sheet, a UP-112
 supervisor finds, claims and reviews it; scope (404), the feed's filters, and Hindi pages."""
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -259,7 +260,7 @@ def test_the_feed_downloads_as_csv_with_the_same_filters_safe_cells_and_an_audit
     assert [row[0] for row in body] == [formula.reference]  # the filter, and not Meerut's incident
     summary = body[0][header.index("Summary")]
     assert summary.startswith("'=")  # a spreadsheet shows it as text
-    assert body[0][header.index("Reported (IST)")] == "2026-11-20 10:00"
+    assert body[0][header.index("Reported (IST)")] == "20 Nov 2026 10:00"  # day first, any spreadsheet
     assert body[0][header.index("Places")] == "BIJROL"
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "incident.feed_exported")).one()
     assert event.detail_data == {"rows": 1, "filters": {"kind": "crime"}}
@@ -286,6 +287,22 @@ def test_the_csv_speaks_hindi_for_a_hindi_reader(client, db, login_as, world):
     header, row = csv_rows(client.get("/incidents/export.csv"))[:2]
     assert "अफ़वाह" in row
     assert header[0] != "Reference"
+
+
+@pytest.mark.parametrize(("language", "reported", "csv_reported"), [
+    ("en", "20 Nov 2026, 10:00", "20 Nov 2026 10:00"),
+    ("hi", "20 नवंबर 2026, सुबह 10:00", "20 Nov 2026 10:00"),
+])
+def test_the_printed_report_and_the_csv_put_the_day_first_in_either_language(
+        client, db, login_as, world, language, reported, csv_reported):
+    incident = new_incident(db, world)  # reported 04:30 UTC, 10:00 IST
+    login_as(world["asp"])
+    client.post("/language/" + language, data={"next": "/"})
+    page = page_of(client, f"/incidents/{incident.id}/report")
+    assert reported in page
+    assert not re.search(r"\d (am|pm|AM|PM)\b", page)
+    header, row = csv_rows(client.get("/incidents/export.csv"))[:2]
+    assert csv_reported in row
 
 
 def test_the_printable_report_holds_the_timeline_and_is_recorded(client, db, login_as, world, make_contact):

@@ -118,7 +118,7 @@ def test_the_page_shows_category_coverage_and_verification(client, login_as, wor
     page = page_of(client, village_url(world))
     assert "Teacher" in page
     assert "2 of 10" in page and "below target" in page
-    assert "Verified Mar 5, 2025" in page  # 20:00 UTC is the next morning in IST
+    assert "Verified 5 Mar 2025" in page  # 20:00 UTC is the next morning in IST
     assert "Not yet verified" in page
 
     app.config["COVERAGE_TARGET"] = 2
@@ -314,7 +314,7 @@ def test_the_contact_page_shows_status_consent_and_enrolment(client, login_as, w
     db.session.commit()
     login_as(world["sho"])
     page = page_of(client, f"/roster/contacts/{contact.id}")
-    for text in ("Pending approval", "Near the temple", "Runs the ration shop", "Mar 1, 2025", "Hindi",
+    for text in ("Pending approval", "Near the temple", "Runs the ration shop", "1 Mar 2025", "Hindi",
                  world["constable"].pno, "Teacher", 'href="tel:+919876543210"'):
         assert text in page, text
 

@@ -1,5 +1,6 @@
 """The real two-step sign-in, driven through the pages: CUG + code, then PNO + password."""
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -281,3 +282,100 @@ def test_a_locked_number_is_not_checked_at_the_officer_step_even_with_the_right_
     response = client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
     assert response.status_code == 302 and response.location.endswith("/auth/sign-in")
     assert db.session.scalar(select(SignInSession)) is None
+
+
+# ---- the code's language, and asking for a new code too soon ---------------------------------
+
+
+def test_the_sign_in_sms_goes_in_the_language_chosen_on_the_sign_in_page(client, db, sho):
+    db.session.commit()
+    client.post("/language/hi")
+    start(client, sho.test_post.cug_number)
+    message = outbox()[-1]
+    assert message.language == "hi" and "आपका C-Plan साइन-इन कोड" in message.text
+
+
+def test_the_sign_in_sms_stays_english_on_an_english_sign_in_page(client, db, sho):
+    db.session.commit()
+    start(client, sho.test_post.cug_number)
+    assert outbox()[-1].language == "en" and "is your C-Plan sign-in code" in outbox()[-1].text
+
+
+def test_a_new_code_asked_for_on_a_hindi_page_comes_in_hindi(client, db, sho, monkeypatch):
+    from cplan.services import otp
+
+    db.session.commit()
+    now = {"at": utcnow()}
+    monkeypatch.setattr(otp, "clock", lambda: now["at"])
+    client.post("/language/hi")
+    start(client, sho.test_post.cug_number)
+    now["at"] += timedelta(seconds=61)
+    client.post("/auth/code/resend")
+    assert [m.language for m in outbox()] == ["hi", "hi"]
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The sign-in clock, set by the test: 04:30 UTC is 10:00 IST."""
+    from cplan.services import otp
+
+    now = {"at": datetime(2026, 3, 5, 4, 30, tzinfo=UTC)}
+    monkeypatch.setattr(otp, "clock", lambda: now["at"])
+
+    def move(seconds):
+        now["at"] += timedelta(seconds=seconds)
+    return move
+
+
+def _code_page(browser):
+    body = browser.get("/auth/code").data
+    return re.sub(rb'name="csrf_token" value="[^"]*"', b"", body).decode()
+
+
+def test_asking_again_too_soon_says_when_and_the_same_for_every_kind_of_number(client, db, sho, make_post, clock):
+    from cplan.services import otp
+
+    retired = make_post("constable", sho.test_post.unit, active=False)
+    locked = make_post("constable", sho.test_post.unit)
+    db.session.commit()
+    for _ in range(5):
+        otp.record_failure(locked.cug_number, "127.0.0.1", reason="test")
+    db.session.commit()
+    numbers = [sho.test_post.cug_number, "+919999912345", retired.cug_number, locked.cug_number]
+    pages = []
+    for number in numbers:
+        browser = client.application.test_client()
+        browser.post("/auth/sign-in", data={"cug": number})
+        clock(15)
+        response = browser.post("/auth/code/resend")
+        assert response.status_code == 302 and response.location.endswith("/auth/code")
+        pages.append(_code_page(browser))
+        clock(-15)
+    assert "You can ask for a new code in 45 seconds." in pages[0]
+    assert "a new code has been sent" not in pages[0]
+    assert all(page == pages[0] for page in pages)
+    assert [m.to for m in outbox()] == [sho.test_post.cug_number]  # no second code went out
+
+
+def test_after_a_minute_a_new_code_is_sent(client, db, sho, clock):
+    db.session.commit()
+    start(client, sho.test_post.cug_number)
+    clock(60)
+    client.post("/auth/code/resend")
+    assert "If the number is registered, a new code has been sent." in _code_page(client)
+    assert len(outbox()) == 2
+
+
+def test_after_three_codes_the_page_names_the_clock_time_in_the_readers_language(client, db, sho, clock):
+    db.session.commit()
+    start(client, sho.test_post.cug_number)  # 10:00:00 IST
+    for _ in range(2):
+        clock(61)
+        client.post("/auth/code/resend")
+    clock(61)
+    client.post("/auth/code/resend")  # the third code went at 10:02:02: the next at 10:17:02
+    assert "You can ask for a new code at 10:18." in _code_page(client)
+    client.post("/language/hi")
+    client.post("/auth/code/resend")
+    assert "आप सुबह 10:18 के बाद नया कोड माँग सकते हैं।" in _code_page(client)
+    assert len(outbox()) == 3

@@ -74,6 +74,8 @@ class Officer(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pno: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The name in Devanagari, shown on Hindi pages; empty when not known (the name is shown).
+    name_hi: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
     rank: Mapped[str] = mapped_column(String(100), default="")
     # The unit whose administrators manage this officer (their district, or the state).
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -96,6 +98,13 @@ class Officer(Base):
 
     def __repr__(self) -> str:
         return f"<Officer {self.pno}>"
+
+    def display_name(self, language: str = "en") -> str:
+        """The name for a reader of ``language``: the Hindi name on Hindi pages when there is
+        one, else the name as registered (templates: ``officer|name``)."""
+        if language == "hi" and self.name_hi:
+            return self.name_hi
+        return self.name
 
 
 class PostAssignment(Base):

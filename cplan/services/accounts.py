@@ -8,7 +8,6 @@ import hmac
 import re
 import secrets
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -16,15 +15,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from cplan.access import Principal
 from cplan.extensions import db
+from cplan.formats import numeric_date
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
-from cplan.services import audit, sessions, sms
+from cplan.services import audit, names, sessions, sms
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import ROLE_UNIT_KINDS
 from cplan.services.phone import InvalidMobile, log_safe, normalise_mobile
 
-IST = ZoneInfo("Asia/Kolkata")
 PNO_PATTERN = re.compile(r"[A-Za-z0-9]{4,20}")
 MIN_PASSWORD_LENGTH = 10
 SETUP_CODE_LIFETIME = timedelta(hours=72)
@@ -34,12 +33,25 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
 
 
 class AccountError(DomainError):
-    """An account change was refused; the message is shown to the administrator."""
+    """An account change was refused; the message is shown to the administrator (beside
+    ``field`` when it names one)."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def _check_in_scope(actor: Principal, unit: Unit) -> None:
     if not actor.unit.contains(unit):
         raise NotInScope()
+
+
+def _name(text: str | None, field: str, *, required: bool = True) -> str:
+    """An officer's name or a post's title under the one rule for names (at least one letter)."""
+    try:
+        return names.clean_name(text, required=required)
+    except names.InvalidName as error:
+        raise AccountError(error.args[0], field) from error
 
 
 def _refuse_self_lockout(actor: Principal, *, post: Post | None = None, officer: Officer | None = None) -> None:
@@ -54,9 +66,10 @@ def create_post(actor: Principal, *, title_en: str, title_hi: str, role: Role, u
     _check_in_scope(actor, unit)
     if unit.kind.value not in ROLE_UNIT_KINDS[role]:
         raise AccountError(_l("This role cannot be attached to that kind of unit."))
+    title_en, title_hi = _name(title_en, "title_en"), _name(title_hi, "title_hi", required=False)
     number = _cug_or_error(cug)
     _check_cug_free(number)
-    post = Post(title_en=title_en.strip(), title_hi=title_hi.strip(), role=role, unit=unit, cug_number=number)
+    post = Post(title_en=title_en, title_hi=title_hi, role=role, unit=unit, cug_number=number)
     db.session.add(post)
     db.session.flush()
     audit.record("admin.post_created", target=post, unit=unit,
@@ -92,7 +105,7 @@ def change_cug(actor: Principal, post: Post, cug: str) -> Post:
     post.cug_changed_at = utcnow()
     ended = sessions.revoke_all(post_id=post.id, reason="cug_changed")
     db.session.flush()
-    changed_on = post.cug_changed_at.astimezone(IST).strftime("%d-%m-%Y")  # the template's 2nd slot
+    changed_on = numeric_date(post.cug_changed_at)  # the template's 2nd slot, in IST
     sms.send_template(old, "cug_changed", post.title_en[:30], changed_on)
     audit.record("admin.post_cug_changed", target=post, unit=post.unit,
                  detail={"old": log_safe(old), "new": log_safe(number), "sessions_ended": ended})
@@ -116,15 +129,17 @@ def set_post_active(actor: Principal, post: Post, active: bool) -> Post:
     return post
 
 
-def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Unit) -> Officer:
-    """Register an officer managed by ``unit`` (a district, or the state)."""
+def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Unit, name_hi: str = "") -> Officer:
+    """Register an officer managed by ``unit`` (a district, or the state); ``name_hi`` is the name
+    in Devanagari that Hindi pages show (optional)."""
     _check_in_scope(actor, unit)
     pno = (pno or "").strip().upper()
     if not PNO_PATTERN.fullmatch(pno):
         raise AccountError(_l("A PNO has 4 to 20 letters and digits."))
     if db.session.scalar(select(Officer.id).where(Officer.pno == pno)) is not None:
         raise AccountError(_l("An officer with that PNO already exists."))
-    officer = Officer(pno=pno, name=name.strip(), rank=rank.strip(), unit=unit)
+    name, name_hi = _name(name, "name"), _name(name_hi, "name_hi", required=False)
+    officer = Officer(pno=pno, name=name, name_hi=name_hi, rank=rank.strip(), unit=unit)
     db.session.add(officer)
     db.session.flush()
     audit.record("admin.officer_created", target=officer, unit=unit, detail={"pno": pno})
@@ -133,6 +148,21 @@ def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Un
 
 def _check_officer_in_scope(actor: Principal, officer: Officer) -> None:
     _check_in_scope(actor, officer.unit)
+
+
+def rename_officer(actor: Principal, officer: Officer, *, name: str, name_hi: str) -> Officer:
+    """Correct an officer's name or Hindi name (the names themselves are not audited, only which
+    changed: the PNO identifies the officer in the trail)."""
+    _check_officer_in_scope(actor, officer)
+    name, name_hi = _name(name, "name"), _name(name_hi, "name_hi", required=False)
+    changed = [field for field, value in (("name", name), ("name_hi", name_hi)) if getattr(officer, field) != value]
+    if not changed:
+        return officer
+    officer.name, officer.name_hi = name, name_hi
+    db.session.flush()
+    audit.record("admin.officer_renamed", target=officer, unit=officer.unit,
+                 detail={"pno": officer.pno, "changed": changed})
+    return officer
 
 
 def assign(actor: Principal, officer: Officer, post: Post) -> PostAssignment:

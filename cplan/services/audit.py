@@ -404,6 +404,15 @@ def units_filed_under(events) -> dict[str, Unit]:
     return {path: units[unit_id] for path, unit_id in ids.items() if unit_id in units}
 
 
+def officers_of(events) -> dict[int, Officer]:
+    """The officers who acted in ``events``, by id, in one query (the pages name them beside the
+    PNO the trail recorded)."""
+    wanted = {event.officer_id for event in events if event.officer_id is not None}
+    if not wanted:
+        return {}
+    return {officer.id: officer for officer in db.session.scalars(select(Officer).where(Officer.id.in_(wanted)))}
+
+
 def _last_id(path: str) -> int | None:
     parts = [part for part in path.strip("/").split("/") if part]
     return int(parts[-1]) if parts and parts[-1].isascii() and parts[-1].isdigit() else None

@@ -66,6 +66,7 @@ class Decided:
 
     officer_name: str
     decided_at: datetime | None
+    officer: Officer | None = None  # for the name in the reader's language
 
 
 def target_status(current: ContactStatus, action: str) -> ContactStatus:
@@ -89,7 +90,7 @@ def _already_decided(contact: Contact) -> AlreadyDecided:
     db.session.refresh(contact)
     who = contact.decided_by.name if contact.decided_by else "?"
     error = AlreadyDecided(f"already decided by {who} at {contact.decided_at}")
-    error.decided = Decided(who, contact.decided_at)
+    error.decided = Decided(who, contact.decided_at, contact.decided_by)
     return error
 
 
@@ -279,7 +280,7 @@ def decide_proposal(principal: Principal, proposal_id: int, seen_version: int, a
         db.session.refresh(proposal)
         who = proposal.decided_by.name if proposal.decided_by else "?"
         error = AlreadyDecided(f"already decided by {who} at {proposal.decided_at}")
-        error.decided = Decided(who, proposal.decided_at)
+        error.decided = Decided(who, proposal.decided_at, proposal.decided_by)
         raise error
     db.session.refresh(proposal)
     if action == "approve":
@@ -558,6 +559,7 @@ class TimelineEntry:
     occurred_at: datetime
     officer_name: str
     officer_pno: str
+    officer: Officer | None
     post_title: str
     outcome: str
     detail: dict
@@ -568,13 +570,13 @@ def contact_history(contact: Contact) -> list[TimelineEntry]:
     order. Officers are named from the trail's own PNO (the event outlives transfers); the
     trail holds no personal data of the citizen, so it survives erasure intact."""
     rows = db.session.execute(
-        select(AuditEvent, Officer.name)
+        select(AuditEvent, Officer)
         .outerjoin(Officer, Officer.id == AuditEvent.officer_id)
         .where(AuditEvent.target_type == Contact.__table__.name, AuditEvent.target_id == contact.id)
         .order_by(AuditEvent.seq)
     ).all()
     entries = []
-    for event, officer_name in rows:
+    for event, officer in rows:
         try:
             detail = json.loads(event.detail or "{}")
         except ValueError:
@@ -582,7 +584,8 @@ def contact_history(contact: Contact) -> list[TimelineEntry]:
         label = HISTORY_LABELS.get(event.action)
         entries.append(TimelineEntry(
             seq=event.seq, action=event.action, label=str(label) if label else event.action,
-            occurred_at=event.occurred_at, officer_name=officer_name or "", officer_pno=event.officer_pno,
+            occurred_at=event.occurred_at, officer_name=officer.name if officer else "", officer_pno=event.officer_pno,
+            officer=officer,
             post_title=event.post_title, outcome=str(getattr(event.outcome, "value", event.outcome)),
             detail=detail if isinstance(detail, dict) else {},
         ))

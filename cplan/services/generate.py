@@ -26,8 +26,9 @@ Decisions:
 - **Posts and officers**: a state administrator and six control-room posts (UP-112 and DGP
   control room, three shifts each); per district an SP office and an ASP; a CO per circle; per
   station an SHO and a station desk held by three constables. Every generated officer has the
-  same known password (``GENERATED_PASSWORD``), hashed once. CUG numbers are fictional
-  (+91 90001 xxxxx) as in the demo, never the real UP Police CUG series.
+  same known password (``GENERATED_PASSWORD``), hashed once, and a Hindi name transliterated from
+  the English one. CUG numbers are fictional (+91 90001 xxxxx) as in the demo, never the real
+  UP Police CUG series.
 - **Contacts** (6-14 per place, about 9.6 on average): names from ``names_hi_en.csv`` written in
   Devanagari or Roman, the other script transliterated, exactly as the demo makes them; numbers
   are fictional, ``+91 7001 xxxxxx`` (the contact's id added to 7001000000; alternate numbers
@@ -805,7 +806,8 @@ class StateGenerator:
                 gender_names = names.female if rng.random() < 0.15 else names.male
                 name = f"{rng.choice(gender_names[Script.LATIN])} {rng.choice(names.last[Script.LATIN])}"
                 officer_rows.append({
-                    "id": officer_id, "pno": pno, "name": name, "rank": OFFICER_RANKS[role], "unit_id": home,
+                    "id": officer_id, "pno": pno, "name": name, "name_hi": self._hindi(name),
+                    "rank": OFFICER_RANKS[role], "unit_id": home,
                     "password_hash": password_hash, "password_set_at": when, "setup_code_hash": None,
                     "setup_code_expires_at": None, "totp_secret": None, "totp_confirmed": False,
                     "totp_last_step": 0, "language": "hi" if rng.random() < 0.6 else "en", "active": True,

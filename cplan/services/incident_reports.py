@@ -20,11 +20,12 @@ from sqlalchemy.orm import selectinload
 
 from cplan.access import Principal
 from cplan.extensions import db
+from cplan.formats import file_datetime
 from cplan.models.geo import Place
 from cplan.models.incidents import Incident, IncidentPlace
 from cplan.services import audit, incidents
 from cplan.services.errors import DomainError
-from cplan.services.incidents import IST, FeedFilters, label
+from cplan.services.incidents import FeedFilters, label
 from cplan.services.permissions import Permission
 from cplan.services.roster_export import inert
 from cplan.services.roster_import import UTF8_BOM
@@ -44,7 +45,7 @@ class ExportRefused(DomainError):
 
 
 def _ist(value: datetime | None) -> str:
-    return value.astimezone(IST).strftime("%Y-%m-%d %H:%M") if value else ""
+    return file_datetime(value)
 
 
 def _minutes(value) -> str:
@@ -62,8 +63,8 @@ def _row(incident: Incident, language: str, yes: str, no: str) -> list[str]:
         label("status", incident.status), _ist(incident.occurred_at), _ist(incident.reported_at),
         _ist(incident.first_call_at), _ist(incident.verdict_at), _minutes(times.to_first_call),
         _minutes(times.to_verdict), yes if times.overdue else no,
-        incident.handling_by.name if incident.handling_by else "", _ist(incident.reviewed_at),
-        incident.reviewed_by.name if incident.reviewed_by else "", incident.summary,
+        incident.handling_by.display_name(language) if incident.handling_by else "", _ist(incident.reviewed_at),
+        incident.reviewed_by.display_name(language) if incident.reviewed_by else "", incident.summary,
     ]
 
 

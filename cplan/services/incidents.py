@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -28,6 +27,8 @@ from sqlalchemy.orm import selectinload
 
 from cplan.access import Principal
 from cplan.extensions import db
+from cplan.formats import IST
+from cplan.models.accounts import Officer
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.incidents import (
@@ -50,7 +51,6 @@ from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 
-IST = ZoneInfo("Asia/Kolkata")
 S = IncidentStatus
 
 # status -> the statuses it may move to. A verdict may be revisited (back to verifying); a
@@ -145,9 +145,10 @@ class IncidentChanged(AlreadyDecided):
 class AlreadyClaimed(AlreadyDecided):
     """Another officer is handling the incident (and the claim has not lapsed)."""
 
-    def __init__(self, message: str, officer_name: str = "", since: datetime | None = None):
+    def __init__(self, message: str, officer: Officer | None = None, since: datetime | None = None):
         super().__init__(message)
-        self.officer_name = officer_name
+        self.officer = officer
+        self.officer_name = officer.name if officer is not None else ""
         self.since = since
 
 
@@ -600,8 +601,8 @@ def claim(principal: Principal, incident_id: int, *, now: datetime | None = None
     db.session.refresh(incident)
     if result.rowcount != 1:
         holder = incident.handling_by
-        raise AlreadyClaimed(f"being handled by {holder.name if holder else '?'}",
-                             holder.name if holder else "", incident.handling_since)
+        raise AlreadyClaimed(f"being handled by {holder.name if holder else '?'}", holder,
+                             incident.handling_since)
     detail = {"taken_over_from": previous} if previous not in (None, me) else None
     audit.record("incident.claimed", officer=principal.officer, post=principal.post,
                  target=incident, unit=incident.district, detail=detail)

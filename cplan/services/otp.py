@@ -167,6 +167,26 @@ def _verified(challenge: OtpChallenge, post: Post, officer: Officer | None, ip: 
     return VerifyOutcome(ok=True, post=post, totp_officer=officer)
 
 
+def next_code_at(asked: list[datetime], now: datetime | None = None) -> datetime | None:
+    """When someone who asked for codes at ``asked`` may ask again, by the limits above (60 s
+    apart, 3 in a burst, a new burst after 15 quiet minutes); None if they may ask now.
+
+    Fed only with the asker's own requests (the view keeps them in the browser's session), so
+    the answer is the same for registered, unknown, locked and retired numbers: it tells
+    nothing the asker did not already know. The number's own counters still decide whether a
+    code is really sent.
+    """
+    now = _now(now)
+    in_burst, last = 0, None
+    for moment in sorted(asked):
+        in_burst = 1 if last is None or moment - last >= QUIET_PERIOD else in_burst + 1
+        last = moment
+    if last is None:
+        return None
+    allowed = last + (QUIET_PERIOD if in_burst >= SENDS_PER_BURST else MIN_SEND_INTERVAL)
+    return allowed if allowed > now else None
+
+
 def _issue_code(challenge: OtpChallenge, ip: str | None, now: datetime, language: str) -> None:
     """Send a fresh code for ``challenge`` if the number's lock and limits allow it."""
     cug = challenge.cug_number

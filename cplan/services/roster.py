@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -23,6 +22,7 @@ from sqlalchemy import and_, exists, or_, select
 
 from cplan.access import Principal
 from cplan.extensions import db
+from cplan.formats import IST
 from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit
@@ -34,7 +34,7 @@ from cplan.models.roster import (
     InactiveReason,
     Script,
 )
-from cplan.services import audit, search
+from cplan.services import audit, names, search
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.geo import district_of, in_subtree
 from cplan.services.permissions import STATION_ROLES, Permission
@@ -43,7 +43,6 @@ from cplan.services.transliteration import to_devanagari, to_roman
 
 CONTACT_SEARCH_KIND = "contact"
 _DEVANAGARI = range(0x0900, 0x0980)
-IST = ZoneInfo("Asia/Kolkata")
 DEFAULT_REVEAL_MINUTES = 15
 DEFAULT_COVERAGE_TARGET = 10
 REVEAL_NOTE_LENGTH = 300
@@ -364,13 +363,24 @@ def script_of(text: str) -> Script:
     return Script.DEVANAGARI if letters and devanagari * 2 >= len(letters) else Script.LATIN
 
 
+def contact_name(text: str | None, field: str = "name", *, required: bool = True) -> str:
+    """A contact's typed name under the one rule for names (``cplan.services.names``: at least
+    one letter) and the roster's own (at least two characters); RosterError names ``field``.
+    Without ``required`` (the name in the other script) an empty text gives ``""``."""
+    try:
+        name = names.clean_name(text, required=required)
+    except names.InvalidName as error:
+        if not (text or "").strip():  # nothing typed at all
+            raise RosterError(_l("Enter the contact's name."), field) from error
+        raise RosterError(error.args[0], field) from error
+    if required and len(name) < 2:
+        raise RosterError(_l("Enter the contact's name."), field)
+    return name
+
+
 def clean(details: ContactDetails) -> CleanDetails:
     """Validate and normalise typed details, or raise RosterError naming the field."""
-    name = " ".join((details.name or "").split())
-    if len(name) < 2:
-        raise RosterError(_l("Enter the contact's name."), "name")
-    if len(name) > 200:
-        raise RosterError(_l("That name is too long."), "name")
+    name = contact_name(details.name)
     try:
         mobile = normalise_mobile(details.mobile, allow_devanagari_digits=True)
     except InvalidMobile as error:
@@ -396,7 +406,7 @@ def clean(details: ContactDetails) -> CleanDetails:
     if details.consent_on > today_ist():
         raise RosterError(_l("The consent date cannot be in the future."), "consent_on")
     script = script_of(name)
-    other = " ".join((details.name_other or "").split())[:200]
+    other = contact_name(details.name_other, "name_other", required=False)
     generated = not other
     if generated:
         other = to_roman(name) if script == Script.DEVANAGARI else to_devanagari(name)

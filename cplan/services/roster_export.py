@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from cplan.access import Principal
 from cplan.extensions import db
+from cplan.formats import file_name_stamp
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.roster import Contact, ContactStatus
@@ -136,7 +137,7 @@ def export(principal: Principal, file_format: str, reason: str, note: str, *,
     content = writer(contacts, language)
     code = (place.lgd_code or f"place{place.id}") if place is not None else (station.code or f"station{station.id}")
     safe_code = re.sub(r"[^A-Za-z0-9_-]+", "-", code).strip("-") or "list"
-    filename = f"cplan-{safe_code}-{utcnow():%Y%m%d}.{file_format}"
+    filename = f"cplan-{safe_code}-{file_name_stamp(utcnow())}.{file_format}"
     audit.record("roster.exported", target=target, detail={
         "format": file_format, "scope": "place" if place is not None else "station",
         "rows": len(contacts), "reason": reason,

@@ -44,7 +44,7 @@ from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Gender
-from cplan.services import audit, roster
+from cplan.services import audit, names, roster
 from cplan.services.errors import DomainError
 from cplan.services.geo import in_subtree
 from cplan.services.geo_import import UTF8_BOM, _locate_byte
@@ -88,6 +88,7 @@ COLUMNS = (
     Column("consent_language", "सहमति भाषा"),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+NAME_COLUMNS = ("name", "name_other")
 
 # Category names as plain data in both languages (matching must not depend on the reader's
 # language, and the template lists them in both). Extra spellings people type are accepted too.
@@ -191,6 +192,8 @@ class ImportReport:
     ready: list[PreparedRow] = field(default_factory=list)
     already: list[tuple[int, int]] = field(default_factory=list)  # (row, existing contact id)
     problems: list[Problem] = field(default_factory=list)
+    # Worth a look but not wrong (a name a spreadsheet would take for a formula): never block.
+    warnings: list[Problem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     created: int = 0
     committed: bool = False
@@ -200,8 +203,15 @@ class ImportReport:
         return not self.problems
 
     def problems_sorted(self) -> list[Problem]:
-        order = {key: index for index, key in enumerate(COLUMN_KEYS)}
-        return sorted(self.problems, key=lambda p: (p.row, order.get(p.column or "", -1)))
+        return _by_row_and_column(self.problems)
+
+    def warnings_sorted(self) -> list[Problem]:
+        return _by_row_and_column(self.warnings)
+
+
+def _by_row_and_column(problems: list[Problem]) -> list[Problem]:
+    order = {key: index for index, key in enumerate(COLUMN_KEYS)}
+    return sorted(problems, key=lambda p: (p.row, order.get(p.column or "", -1)))
 
 
 # ---- who may import where ------------------------------------------------------------------
@@ -435,11 +445,16 @@ def _check_row(number: int, values: dict, places: dict[str, Place], headers: dic
     elif place.uninhabited:
         problem("place_lgd_code", _l("Nobody lives in this place; contacts cannot be enrolled here."))
 
-    name = " ".join(cell("name").split())
-    if len(name) < 2:
-        problem("name", _l("Enter the contact's name."))
-    elif len(name) > 200:
-        problem("name", _l("That name is too long."))
+    # The one rule for names (at least one letter; cplan.services.names) and the roster's own.
+    name = ""
+    try:
+        name = roster.contact_name(cell("name"))
+    except roster.RosterError as error:
+        problem("name", error.args[0])
+    try:
+        roster.contact_name(cell("name_other"), "name_other", required=False)
+    except roster.RosterError as error:
+        problem("name_other", error.args[0])
 
     mobiles = {}
     for key in ("mobile", "mobile_alt"):
@@ -507,6 +522,7 @@ def check(principal: Principal, table: Table, report: ImportReport) -> ImportRep
     places = _places_in_scope(principal, {code for code in codes if _LGD_CODE.fullmatch(code)})
     prepared = [row for number, values in table.rows
                 if (row := _check_row(number, values, places, table.headers_by_key, report.problems))]
+    report.warnings = formula_warnings(table)
     mobile_header = table.headers_by_key.get("mobile", "mobile")
     alt_header = table.headers_by_key.get("mobile_alt", "mobile_alt")
 
@@ -547,6 +563,22 @@ def check(principal: Principal, table: Table, report: ImportReport) -> ImportRep
         if not duplicate:
             report.ready.append(row)
     return report
+
+
+def formula_warnings(table: Table) -> list[Problem]:
+    """Names beginning with =, +, - or @, by row and column: accepted as written (a name is what
+    the person is called, and every export makes such a cell inert), but listed in the dry run,
+    since they are often a spreadsheet's damage or a pasted formula rather than a name."""
+    warnings = []
+    for number, values in table.rows:
+        for key in NAME_COLUMNS:
+            text = names.tidy(_text(values.get(key)))
+            if names.looks_like_formula(text):
+                warnings.append(Problem(number, table.headers_by_key.get(key, key), _l(
+                    "This name begins with “%(character)s”, which spreadsheets take for a formula. It is "
+                    "imported as written and exported as text; check that it really is the name.",
+                    character=text[0])))
+    return warnings
 
 
 def _visible_contacts_with_numbers(principal: Principal, numbers: set[str]) -> dict[str, list[Contact]]:

@@ -43,7 +43,7 @@ def demo_login(title_en: str, pno: str | None = None) -> DemoLogin:
     from cplan.services.demo_people import DEMO_POSTS
 
     spec = next(spec for spec in DEMO_POSTS if spec.title_en == title_en)
-    officer_pno, name, _rank = next(o for o in spec.officers if pno in (None, o[0]))
+    officer_pno, name, _name_hi, _rank = next(o for o in spec.officers if pno in (None, o[0]))
     return DemoLogin(title=spec.title_en, cug=spec.cug, pno=officer_pno, name=name)
 
 

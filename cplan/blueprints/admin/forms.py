@@ -7,11 +7,11 @@ outside it is simply "not a valid choice".
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from cplan.forms import FilterForm, Form, PersonOrPlaceName
 from cplan.models.accounts import Role
 from cplan.services.phone import InvalidMobile, normalise_mobile
 
@@ -60,12 +60,7 @@ def indian_mobile(form, field):
         raise ValidationError(str(error)) from error
 
 
-class _SearchForm(FlaskForm):
-    class Meta:
-        csrf = False  # a filter changes nothing; it lives in the URL so it can be shared
-
-
-class PostFilterForm(_SearchForm):
+class PostFilterForm(FilterForm):
     """Filter the post list by role, unit or title text, and whether active."""
 
     q = SearchField(_l("Unit or post title"), validators=[Optional(), Length(max=100)])
@@ -80,7 +75,7 @@ class PostFilterForm(_SearchForm):
             [("", _l("Active and inactive")), ("yes", _l("Active only")), ("no", _l("Inactive only"))])
 
 
-class NewPostStartForm(_SearchForm):
+class NewPostStartForm(FilterForm):
     """First step of creating a post: which role (and, above district level, which district)."""
 
     role = SelectField(_l("Role of the new post"), validators=[DataRequired()])
@@ -88,12 +83,12 @@ class NewPostStartForm(_SearchForm):
                          description=_l("Optional: shortens the list of units to one district."))
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     """Second step: the post's titles, its unit and its CUG number."""
 
-    title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200)],
+    title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200), PersonOrPlaceName()],
                            description=_l("For example: SHO Baraut"))
-    title_hi = StringField(_l("Title in Hindi"), validators=[Optional(), Length(max=200)],
+    title_hi = StringField(_l("Title in Hindi"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
                            description=_l("For example: थानाध्यक्ष बड़ौत"))
     unit = SelectField(_l("Unit"), coerce=ascii_int, validators=[DataRequired()])
     cug = StringField(_l("CUG mobile number"), validators=[DataRequired(), Length(max=32), indian_mobile],
@@ -101,7 +96,7 @@ class PostForm(FlaskForm):
     submit = SubmitField(_l("Create post"))
 
 
-class CugForm(FlaskForm):
+class CugForm(Form):
     """Give a post a new CUG number."""
 
     cug = StringField(_l("New CUG mobile number"), validators=[DataRequired(), Length(max=32), indian_mobile],
@@ -111,7 +106,7 @@ class CugForm(FlaskForm):
     submit = SubmitField(_l("Change CUG number"))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     """Let an officer sign in through a post, found by PNO."""
 
     pno = StringField(_l("PNO of the officer"), validators=[DataRequired(), Length(max=20)],
@@ -119,27 +114,40 @@ class AssignForm(FlaskForm):
     submit = SubmitField(_l("Assign officer"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that changes something: only the CSRF token travels with it."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class OfficerFilterForm(_SearchForm):
+class OfficerFilterForm(FilterForm):
     """Find officers by PNO or name."""
 
     q = SearchField(_l("PNO or name"), validators=[Optional(), Length(max=100)])
 
 
-class OfficerForm(FlaskForm):
+class OfficerForm(Form):
     """Register an officer."""
 
     pno = StringField(_l("PNO"), validators=[DataRequired(), Length(max=20)],
                       description=_l("The police number: 4 to 20 letters and digits."),
                       render_kw={"autocomplete": "off", "autocapitalize": "characters"})
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200), PersonOrPlaceName()])
+    name_hi = StringField(_l("Name in Hindi"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
+                          description=_l("In Devanagari, as Hindi pages show it, e.g. राम कुमार. "
+                                         "Leave empty and Hindi pages show the name above."))
     rank = StringField(_l("Rank"), validators=[Optional(), Length(max=100)],
                        description=_l("For example: Sub-Inspector, Head Constable"))
     unit = SelectField(_l("Managed by"), coerce=ascii_int, validators=[DataRequired()],
                        description=_l("The district (or the state) whose administrators look after this officer."))
     submit = SubmitField(_l("Register officer"))
+
+
+class OfficerNamesForm(Form):
+    """Correct an officer's name, or add the name in Hindi."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200), PersonOrPlaceName()])
+    name_hi = StringField(_l("Name in Hindi"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
+                          description=_l("In Devanagari, as Hindi pages show it, e.g. राम कुमार. "
+                                         "Leave empty and Hindi pages show the name above."))
+    submit = SubmitField(_l("Save names"))

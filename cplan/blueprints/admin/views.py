@@ -23,6 +23,7 @@ from cplan.blueprints.admin.forms import (
     NewPostStartForm,
     OfficerFilterForm,
     OfficerForm,
+    OfficerNamesForm,
     PostFilterForm,
     PostForm,
     role_label,
@@ -346,7 +347,7 @@ def assign_officer(post_id):
         form.pno.errors.append(str(error))
         return _post_page(post, assign_form=form)
     db.session.commit()
-    flash(_("%(name)s (%(pno)s) now holds this post.", name=officer.name, pno=officer.pno), "success")
+    flash(_("%(name)s (%(pno)s) now holds this post.", name=officer.display_name(current_language()), pno=officer.pno), "success")
     return redirect(url_for("admin.post", post_id=post.id))
 
 
@@ -364,7 +365,7 @@ def unassign_officer(post_id, officer_id):
         db.session.rollback()
         return _post_page(post, error=str(error))
     db.session.commit()
-    flash(_("%(name)s (%(pno)s) no longer holds this post.", name=officer.name, pno=officer.pno), "success")
+    flash(_("%(name)s (%(pno)s) no longer holds this post.", name=officer.display_name(current_language()), pno=officer.pno), "success")
     return redirect(url_for("admin.post", post_id=post.id))
 
 
@@ -383,7 +384,7 @@ def list_officers():
     if form.validate() and (form.q.data or "").strip():
         text = form.q.data.strip()
         statement = statement.where(or_(Officer.pno == text.upper(), _contains(Officer.pno, text),
-                                        _contains(Officer.name, text)))
+                                        _contains(Officer.name, text), _contains(Officer.name_hi, text)))
     statement = statement.order_by(Officer.name, Officer.pno)
     pager = db.paginate(statement, page=_page(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
     posts_held = _current_posts([officer.id for officer in pager.items])
@@ -429,19 +430,19 @@ def create_officer():
         unit = _unit_or_404(form.unit.data)
         try:
             officer = accounts.create_officer(current_user, pno=form.pno.data, name=form.name.data,
-                                              rank=form.rank.data or "", unit=unit)
+                                              name_hi=form.name_hi.data or "", rank=form.rank.data or "", unit=unit)
         except accounts.AccountError as error:
             db.session.rollback()
-            form.pno.errors.append(str(error))
+            getattr(form, error.field or "pno").errors.append(str(error))
         else:
             db.session.commit()
             flash(_("Officer %(name)s (%(pno)s) registered. Issue a setup code so they can set a password.",
-                    name=officer.name, pno=officer.pno), "success")
+                    name=officer.display_name(current_language()), pno=officer.pno), "success")
             return redirect(url_for("admin.officer", officer_id=officer.id))
     return render_template("admin/new_officer.html", form=form)
 
 
-def _officer_page(officer: Officer, error: str | None = None):
+def _officer_page(officer: Officer, error: str | None = None, names_form: OfficerNamesForm | None = None):
     assignments = list(db.session.scalars(
         select(PostAssignment).options(joinedload(PostAssignment.post).joinedload(Post.unit))
         .where(PostAssignment.officer_id == officer.id)
@@ -449,8 +450,11 @@ def _officer_page(officer: Officer, error: str | None = None):
     ))
     setup_pending = bool(officer.setup_code_hash and officer.setup_code_expires_at
                          and officer.setup_code_expires_at > utcnow())
+    if names_form is None:
+        names_form = OfficerNamesForm(formdata=None, obj=officer)
     return render_template(
         "admin/officer.html", officer=officer, scope=_scope(), error=error, setup_pending=setup_pending,
+        names_form=names_form,
         current=[a for a in assignments if a.ended_at is None],
         past=[a for a in assignments if a.ended_at is not None],
     )
@@ -461,6 +465,26 @@ def _officer_page(officer: Officer, error: str | None = None):
 def show_officer(officer_id):
     """Show an officer: posts held now and before, and whether a password and authenticator are set."""
     return _officer_page(_officer_or_404(officer_id))
+
+
+@bp.post("/officers/<int:officer_id>/names", endpoint="officer_names")
+@requires(Permission.MANAGE_ACCOUNTS)
+def rename_officer(officer_id):
+    """Correct the officer's name or add their name in Hindi."""
+    officer = _officer_or_404(officer_id)
+    form = OfficerNamesForm()
+    if not form.validate_on_submit():
+        return _officer_page(officer, names_form=form), 400
+    try:
+        accounts.rename_officer(current_user, officer, name=form.name.data, name_hi=form.name_hi.data or "")
+    except accounts.AccountError as error:
+        db.session.rollback()
+        errors = getattr(form, error.field).errors if error.field else form.form_errors
+        errors.append(str(error))
+        return _officer_page(officer, names_form=form), 400
+    db.session.commit()
+    flash(_("The officer's names are saved."), "success")
+    return redirect(url_for("admin.officer", officer_id=officer.id))
 
 
 @bp.post("/officers/<int:officer_id>/setup-code", endpoint="setup_code")

@@ -3,11 +3,11 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
+from cplan.forms import FilterForm
 from cplan.models.audit import AuditOutcome
 
 
@@ -15,11 +15,8 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(FilterForm):
     """Narrow the audit list by officer, post, action, outcome and dates (IST)."""
-
-    class Meta:
-        csrf = False  # reading changes nothing
 
     pno = StringField(_l("Officer PNO"), validators=[Optional(), Length(max=20)], filters=[_strip],
                       render_kw={"autocapitalize": "characters", "autocomplete": "off"})

@@ -43,7 +43,7 @@ def list_events():
     link_args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
     paged = "before" in request.args or "after" in request.args
     return render_template("audit/index.html", form=form, page=page, link_args=link_args, paged=paged,
-                           units=audit.units_filed_under(page.events))
+                           units=audit.units_filed_under(page.events), officers=audit.officers_of(page.events))
 
 
 @bp.get("/<int:seq>", endpoint="event")
@@ -57,4 +57,4 @@ def show_event(seq):
               for key, value in sorted(event.detail_data.items())]
     units = audit.units_filed_under([event])
     return render_template("audit/event.html", event=event, detail=detail,
-                           unit=units.get(event.unit_path))
+                           unit=units.get(event.unit_path), officer=audit.officers_of([event]).get(event.officer_id))

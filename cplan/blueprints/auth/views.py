@@ -1,10 +1,14 @@
 """Sign-in in two steps: the post's handset (CUG + one-time code), then the officer (PNO + password).
 
 Every failure shows one generic message, and the pages after the CUG step look the same for
-registered, unknown, locked and deactivated numbers.
+registered, unknown, locked and deactivated numbers. The code's SMS goes in the language of the
+sign-in page. Asking for a new code too soon says when one may be asked for, worked out from
+this browser's own requests (kept in its session, ``ASKED_KEY``), never from the number's
+state, so that message too is the same whatever the number.
 """
 import base64
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -17,8 +21,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
+from cplan import formats
 from cplan.access import public, requires
 from cplan.blueprints.auth.forms import (
     AuthenticatorForm,
@@ -35,6 +41,7 @@ from cplan.models.base import utcnow
 from cplan.services import accounts, audit, otp, sessions
 from cplan.services.errors import DomainError
 from cplan.services.permissions import Permission
+from cplan.templating import current_language
 from cplan.urls import safe_next_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -42,6 +49,7 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 CHALLENGE_KEY = "signin_challenge"
 HANDSET_KEY = "signin_handset"  # set once the code step passed: post id, app officer, time
 NEXT_KEY = "signin_next"
+ASKED_KEY = "signin_asked"  # when this browser asked for this sign-in's codes (UTC timestamps)
 HANDSET_STEP_LIFETIME = timedelta(minutes=5)
 
 
@@ -74,10 +82,12 @@ def sign_in():
     if request.method == "GET" and safe_next_url(request.args.get("next")):
         session[NEXT_KEY] = request.args["next"]
     if form.validate_on_submit():
-        ticket = otp.start_challenge(form.cug.data, _client_ip())
+        asked_at = otp.clock()
+        ticket = otp.start_challenge(form.cug.data, _client_ip(), language=current_language())
         db.session.commit()
         _restart_sign_in()
         session[CHALLENGE_KEY] = ticket.public_id
+        session[ASKED_KEY] = [asked_at.timestamp()]
         return redirect(url_for("auth.enter_code"))
     return render_template("auth/sign_in.html", form=form)
 
@@ -113,10 +123,35 @@ def resend_code():
     """Send a new code for the same sign-in (the earlier code stops working)."""
     public_id = session.get(CHALLENGE_KEY)
     if public_id:
-        otp.resend(public_id, _client_ip())
+        now = otp.clock()
+        asked = _asked_times()
+        allowed_at = otp.next_code_at(asked, now)
+        if allowed_at is not None:
+            flash(_wait_message(allowed_at, now), "info")
+            return redirect(url_for("auth.enter_code"))
+        otp.resend(public_id, _client_ip(), language=current_language())
         db.session.commit()
+        session[ASKED_KEY] = [moment.timestamp() for moment in asked[-(otp.SENDS_PER_BURST - 1):] + [now]]
     flash(_("If the number is registered, a new code has been sent. Only the newest code works."), "info")
     return redirect(url_for("auth.enter_code") if public_id else url_for("auth.sign_in"))
+
+
+def _asked_times() -> list[datetime]:
+    stamps = session.get(ASKED_KEY)
+    if not isinstance(stamps, list):
+        return []
+    return [datetime.fromtimestamp(stamp, UTC) for stamp in stamps
+            if isinstance(stamp, int | float)]
+
+
+def _wait_message(allowed_at: datetime, now: datetime) -> str:
+    """When a new code may be asked for: in seconds within two minutes, else the clock time."""
+    seconds = math.ceil((allowed_at - now).total_seconds())
+    if seconds <= 120:
+        return ngettext("You can ask for a new code in %(num)d second.",
+                        "You can ask for a new code in %(num)d seconds.", seconds)
+    minute = datetime.fromtimestamp(math.ceil(allowed_at.timestamp() / 60) * 60, UTC)  # never too early
+    return _("You can ask for a new code at %(time)s.", time=formats.time_text(minute, current_language()))
 
 
 def _handset_post() -> tuple[Post | None, int | None]:

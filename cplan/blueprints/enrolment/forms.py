@@ -7,10 +7,8 @@ the service can decide by compare-and-set. Ids and versions are checked as ASCII
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    Form,
     HiddenField,
     SelectField,
     StringField,
@@ -22,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from cplan.blueprints.roster.forms import select_choices
+from cplan.forms import FilterForm, Form, PersonOrPlaceName
 from cplan.services import enrolment
 from cplan.services.roster import ContactDetails
 
@@ -62,7 +61,7 @@ def reject_reason_choices() -> list[SelectChoice]:
     ]
 
 
-class QueueFilterForm(Form):
+class QueueFilterForm(FilterForm):
     """The approval queue's filters (a GET form: no CSRF, nothing changes)."""
 
     station = SelectField(_l("Police station"), choices=[], validate_choice=True, validators=[Optional()])
@@ -75,7 +74,7 @@ class QueueFilterForm(Form):
     submit = SubmitField(_l("Filter"))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """Approve: the version seen and where to go back to."""
 
     version = HiddenField(validators=[ascii_number])
@@ -92,20 +91,21 @@ class RejectForm(DecisionForm):
     submit = SubmitField(_l("Reject"))
 
 
-class BulkApproveForm(FlaskForm):
+class BulkApproveForm(Form):
     """The confirmed bulk approval: the picks (id:version) shown on the confirmation page."""
 
     back = HiddenField()
     submit = SubmitField(_l("Approve them"))
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(Form):
     """New values for an active contact's name, numbers and category (prefilled with today's)."""
 
-    name = StringField(_l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=200)],
+    name = StringField(_l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=200),
+                                               PersonOrPlaceName()],
                        render_kw={"autocomplete": "off", "autocapitalize": "words"})
     name_other = StringField(
-        _l("Name in the other script"), validators=[Optional(), Length(max=200)],
+        _l("Name in the other script"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
         description=_l("Left empty, it is transliterated from the name."), render_kw={"autocomplete": "off"},
     )
     mobile = TelField(_l("Mobile number"), validators=[InputRequired(_l("Enter a mobile number.")), Length(max=32)],
@@ -132,14 +132,14 @@ class CorrectionForm(FlaskForm):
         )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     """Another village or ward of the same police station."""
 
     place = SelectField(_l("Move to"), choices=[], validators=[InputRequired(_l("Choose a village from the list."))])
     submit = SubmitField(_l("Propose the move"))
 
 
-class RemovalForm(FlaskForm):
+class RemovalForm(Form):
     """Why a contact should leave the roster, and a note."""
 
     reason = SelectField(_l("Reason"), choices=select_choices("inactive_reason", blank=_l("Choose a reason")),
@@ -148,7 +148,7 @@ class RemovalForm(FlaskForm):
     submit = SubmitField(_l("Propose the removal"))
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     """Erasure on a citizen's request: a note on the request and an explicit confirmation."""
 
     note = TextAreaField(_l("The citizen's request"), validators=[InputRequired(_l("Say how and when the citizen asked.")),

@@ -9,11 +9,12 @@ who and when (in IST) instead of deciding twice.
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from cplan import formats
 from cplan.access import can, requires
 from cplan.blueprints.enrolment.forms import (
     BulkApproveForm,
@@ -37,7 +38,7 @@ from cplan.services.enrolment import QueueFilters, WorkflowError
 from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
 from cplan.services.permissions import Permission
 from cplan.services.scope import scoped_get_or_404
-from cplan.templating import localised_name
+from cplan.templating import current_language, localised_name
 
 bp = Blueprint("enrolment", __name__, url_prefix="/enrolments")
 
@@ -80,8 +81,9 @@ def already_decided_message(error: AlreadyDecided) -> str:
     decided = getattr(error, "decided", None)
     if decided is None:
         return _("Someone else decided this first.")
-    when = format_datetime(decided.decided_at) if decided.decided_at else "?"
-    return _("Already decided by %(officer)s at %(time)s.", officer=decided.officer_name, time=when)
+    when = formats.datetime_text(decided.decided_at, current_language()) if decided.decided_at else "?"
+    who = decided.officer.display_name(current_language()) if decided.officer is not None else decided.officer_name
+    return _("Already decided by %(officer)s at %(time)s.", officer=who, time=when)
 
 
 def _refusal(error: Exception) -> str:

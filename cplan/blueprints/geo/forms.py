@@ -1,17 +1,14 @@
 """Forms of the geography pages."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SearchField
 from wtforms.validators import Length
 
+from cplan.forms import FilterForm
 from cplan.services.places import MAX_QUERY_LENGTH
 
 
-class PlaceSearchForm(FlaskForm):
+class PlaceSearchForm(FilterForm):
     """Find a village, town or ward by name in either script, or by its LGD code (a GET form)."""
-
-    class Meta:
-        csrf = False  # a search changes nothing; the query sits in the URL so it can be shared
 
     q = SearchField(
         _l("Name or LGD code"),

@@ -6,12 +6,10 @@ in IST and handed to the service in UTC.
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    Form,
     HiddenField,
     SelectField,
     SelectMultipleField,
@@ -23,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import Select
 
+from cplan.forms import FilterForm, Form
 from cplan.services.incidents import IST, LABELS
 
 WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
@@ -53,7 +52,7 @@ class PlainSelect(Select):
         return Markup(f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>')
 
 
-class FeedFilterForm(Form):
+class FeedFilterForm(FilterForm):
     """The feed's filters (a GET form: no CSRF token, invalid values are ignored)."""
 
     district = SelectField(_l("District"), choices=[], validate_choice=False, widget=PlainSelect())
@@ -69,13 +68,13 @@ class FeedFilterForm(Form):
     ], validate_choice=False, widget=PlainSelect())
 
 
-class PlaceSearchForm(Form):
+class PlaceSearchForm(FilterForm):
     """Find places to add to a new incident by name (GET)."""
 
     q = StringField(_l("Find a village or ward by name"), validators=[Optional(), Length(max=100)])
 
 
-class IncidentForm(FlaskForm):
+class IncidentForm(Form):
     """Report an incident (phone-friendly: one column)."""
 
     places = SelectMultipleField(_l("Affected villages or wards"), choices=[], validate_choice=False,
@@ -95,7 +94,7 @@ class IncidentForm(FlaskForm):
     submit = SubmitField(_l("Open the incident"))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = SelectField(_l("New status"), choices=[], validate_choice=False)
     version = HiddenField()
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)],
@@ -103,13 +102,13 @@ class StatusForm(FlaskForm):
     submit = SubmitField(_l("Change status"))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     text = TextAreaField(_l("Note"), validators=[InputRequired(_l("Write something.")), Length(max=4000)])
     public = BooleanField(_l("These are facts pushed to the public"))
     submit = SubmitField(_l("Add to the timeline"))
 
 
-class CallForm(FlaskForm):
+class CallForm(Form):
     """One tap: the outcome is the button pressed."""
 
     contact_id = HiddenField()
@@ -118,16 +117,16 @@ class CallForm(FlaskForm):
                        render_kw={"autocomplete": "off"})
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that only needs the CSRF token (claim, release)."""
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     comment = TextAreaField(_l("Review comment"), validators=[Optional(), Length(max=4000)])
     submit = SubmitField(_l("Mark reviewed"))
 
 
-class EscalationForm(FlaskForm):
+class EscalationForm(Form):
     """Escalate to a higher unit; the choices are set by the view (the units above the post)."""
 
     unit = SelectField(_l("Escalate to"), choices=[], validate_choice=False, validators=[InputRequired()])
@@ -135,7 +134,7 @@ class EscalationForm(FlaskForm):
     submit = SubmitField(_l("Escalate"))
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(Form):
     """A correction is a new entry naming the old one; the old one stays as written."""
 
     text = TextAreaField(_l("The correction"), validators=[InputRequired(_l("Write the correction.")),
@@ -143,7 +142,7 @@ class CorrectionForm(FlaskForm):
     submit = SubmitField(_l("Add the correction"))
 
 
-class TipForm(FlaskForm):
+class TipForm(Form):
     """What a contact told the police, recorded as an incident of the contact's place."""
 
     summary = TextAreaField(_l("What the contact said"),

@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from cplan import formats
 from cplan.access import requires
 from cplan.blueprints.incidents.forms import (
     WINDOWS,
@@ -100,7 +101,8 @@ def _refusal(error: Exception) -> str:
     if isinstance(error, IncidentChanged):
         return _("Someone changed this incident first. Look at it again and retry.")
     if isinstance(error, incidents.AlreadyClaimed):
-        return _("%(name)s is already handling this incident.", name=error.officer_name or "?")
+        holder = error.officer.display_name(current_language()) if error.officer is not None else "?"
+        return _("%(name)s is already handling this incident.", name=holder)
     if isinstance(error, AlreadyDecided):
         return _("Someone else did this first.")
     if isinstance(error, InvalidTransition):
@@ -155,7 +157,7 @@ def _rows(items) -> list[FeedRow]:
             places=", ".join(link.place.display_name(language) if link.place is not None else ""
                              for link in incident.places),
             reported=ist(incident.reported_at, "short"),
-            handler=incident.handling_by.name if incident.handling_by else "",
+            handler=incident.handling_by.display_name(language) if incident.handling_by else "",
             to_first_call=took(times.to_first_call), first_call_overdue=times.first_call_overdue,
             to_verdict=took(times.to_verdict), verdict_overdue=times.verdict_overdue,
             overdue=times.overdue,
@@ -222,7 +224,7 @@ def export_feed():
         flash(str(error), "error")
         return redirect(url_for("incidents.feed", **args))
     db.session.commit()
-    stamp = roster.now().astimezone(incidents.IST).strftime("%Y%m%d-%H%M")
+    stamp = formats.file_name_stamp(roster.now(), with_time=True)
     return Response(data, mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="incidents-{stamp}.csv"'})
 

@@ -4,7 +4,6 @@ The forms only collect what was typed; ``cplan.services.roster`` validates and n
 names the field a refusal belongs to, so a message appears beside the right input.
 """
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from cplan.forms import Form, PersonOrPlaceName
 from cplan.models.roster import Gender
 from cplan.services import roster
 from cplan.services.roster import ContactDetails, RevealReason
@@ -30,15 +30,15 @@ def select_choices(kind: str, blank=None) -> list[SelectChoice]:
     return options + [SelectChoice(value, text) for value, text in roster.choices(kind)]
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     """Enrol a respected citizen for a village or ward (phone-friendly: one column, big inputs)."""
 
     name = StringField(
-        _l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=200)],
+        _l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=200), PersonOrPlaceName()],
         render_kw={"autocomplete": "off", "autocapitalize": "words"},
     )
     name_other = StringField(
-        _l("Name in the other script"), validators=[Optional(), Length(max=200)],
+        _l("Name in the other script"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
         description=_l("Optional: left empty, it is transliterated from the name (Hindi ↔ English). "
                        "Check it later on the contact's page."),
         render_kw={"autocomplete": "off"},
@@ -83,7 +83,7 @@ class EnrolForm(FlaskForm):
         )
 
 
-class RevealForm(FlaskForm):
+class RevealForm(Form):
     """Why full numbers are needed: a reason from the list, and words when it is "other"."""
 
     reason = SelectField(

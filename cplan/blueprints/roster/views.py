@@ -7,15 +7,13 @@ page that shows contacts writes one audit event, committed with nothing else in 
 Pages that record a view are rendered before the commit, so an event is kept only for a page
 that was actually produced.
 """
-from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from cplan import formats
 from cplan.access import requires
 from cplan.blueprints.roster.forms import EnrolForm, RevealForm
 from cplan.errors import render_error
@@ -37,31 +35,6 @@ bp = Blueprint("roster", __name__, url_prefix="/roster")
 def roster_label(kind, value):
     """Templates everywhere: ``roster_label("category", contact.category)``."""
     return roster.label(kind, value)
-
-
-@bp.app_template_filter("ist_date")
-def ist_date(value):
-    """A UTC datetime's date in IST (a date is shown as it is)."""
-    if value is None:
-        return ""
-    return _date_formatter()(value)
-
-
-def _date_formatter():
-    """``ist_date`` with the request's locale and time zone looked up once, for a page of dates."""
-    locale, zone = str(get_locale()), get_timezone()
-
-    def format_day(value) -> str:
-        if isinstance(value, datetime):
-            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone).date()
-        return _medium_date(value, locale)
-    return format_day
-
-
-@lru_cache(maxsize=2048)
-def _medium_date(day: date, locale: str) -> str:
-    # Babel's formatting is most of the cost, and a page's dates repeat: "locale" keys the cache.
-    return format_date(day, "medium")
 
 
 bp.add_app_template_global(mask_mobile, "mask_mobile")
@@ -119,7 +92,6 @@ def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
     language = current_language()
     # The contact's id is the last segment of its URL: build one and swap the id.
     href = url_for("roster.contact", contact_id=0).removesuffix("0")
-    day = _date_formatter()
     categories: dict = {}
     cards = []
     for contact in contacts:
@@ -135,7 +107,7 @@ def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
             mobile=contact.mobile or "", mobile_text=display_mobile(contact.mobile, shown),
             mobile_alt=contact.mobile_alt or "", mobile_alt_text=display_mobile(contact.mobile_alt, shown),
             whatsapp=contact.whatsapp,
-            verified=day(contact.last_verified_at) if contact.last_verified_at else "", shown=shown,
+            verified=formats.date_text(contact.last_verified_at, language) if contact.last_verified_at else "", shown=shown,
         ))
     return cards
 

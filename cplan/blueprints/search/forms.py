@@ -1,17 +1,14 @@
 """The search form (a GET form: a search changes nothing and its URL can be shared)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SearchField
 from wtforms.validators import Length
 
+from cplan.forms import FilterForm
 from cplan.services.search import MAX_QUERY_LENGTH
 
 
-class SearchForm(FlaskForm):
+class SearchForm(FilterForm):
     """Find a village, town, ward or contact by name (either script), mobile number or LGD code."""
-
-    class Meta:
-        csrf = False
 
     q = SearchField(
         _l("Name, mobile number or LGD code"),

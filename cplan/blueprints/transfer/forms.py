@@ -6,18 +6,18 @@ again: nothing is kept on the server between the two steps.
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from cplan.blueprints.admin.forms import ascii_int, select_choices
+from cplan.forms import Form
 from cplan.services.roster_export import MAX_NOTE_LENGTH, MIN_NOTE_LENGTH, REASONS
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
-class CheckForm(FlaskForm):
+class CheckForm(Form):
     """Step 1: upload a file for the dry run."""
 
     file = FileField(_l("CSV or Excel file"), validators=[FileRequired(_l("Choose a file."))],
@@ -25,7 +25,7 @@ class CheckForm(FlaskForm):
     submit = SubmitField(_l("Check the file"))
 
 
-class CommitForm(FlaskForm):
+class CommitForm(Form):
     """Step 2: the same file again, to import every row or none."""
 
     file = FileField(_l("The same file again"), validators=[FileRequired(_l("Choose a file."))],
@@ -34,7 +34,7 @@ class CommitForm(FlaskForm):
     submit = SubmitField(_l("Import the contacts"))
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     """A station's or one place's active contacts as a file, with the reason."""
 
     station = SelectField(_l("Police station"), coerce=ascii_int, validators=[DataRequired()])
