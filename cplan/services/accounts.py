@@ -19,14 +19,13 @@ from cplan.extensions import db
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
-from cplan.services import audit, sessions, sms
+from cplan.services import audit, passwords, sessions, sms
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import ROLE_UNIT_KINDS
 from cplan.services.phone import InvalidMobile, log_safe, normalise_mobile
 
 IST = ZoneInfo("Asia/Kolkata")
 PNO_PATTERN = re.compile(r"[A-Za-z0-9]{4,20}")
-MIN_PASSWORD_LENGTH = 10
 SETUP_CODE_LIFETIME = timedelta(hours=72)
 SETUP_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 # A hash to compare against when the PNO is unknown, so timing does not reveal it.
@@ -238,7 +237,7 @@ def set_password_with_setup_code(pno: str, code: str, password: str) -> Officer 
         # Whatever was typed as a PNO may be a phone number: never store one whole.
         audit.record("auth.setup_failed", outcome="failure", detail={"pno": audit.redact_mobiles(pno)})
         return None
-    check_password_strength(password)
+    check_password_strength(password, officer)
     officer.password_hash = generate_password_hash(password)
     officer.password_set_at = utcnow()
     officer.setup_code_hash = None
@@ -249,13 +248,13 @@ def set_password_with_setup_code(pno: str, code: str, password: str) -> Officer 
     return officer
 
 
-def check_password_strength(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(_l("Choose a password of at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
-    if len(password) > 200:
-        raise AccountError(_l("That password is too long."))
-    if len(set(password)) < 5:
-        raise AccountError(_l("That password is too easy to guess."))
+def check_password_strength(password: str, officer: Officer | None = None) -> None:
+    """Refuse a weak password with the reason (``cplan.services.passwords``: length, common and
+    breached passwords, the officer's PNO, name, CUG numbers, police words and place names)."""
+    context = passwords.context_for(officer) if officer is not None else passwords.Context()
+    reason = passwords.problem(password or "", context)
+    if reason is not None:
+        raise AccountError(reason)
 
 
 def authenticate_officer(post: Post, pno: str, password: str) -> Officer | None:
