@@ -53,6 +53,7 @@ def create_post(actor: Principal, *, title_en: str, title_hi: str, role: Role, u
     _check_in_scope(actor, unit)
     if unit.kind.value not in ROLE_UNIT_KINDS[role]:
         raise AccountError(_l("This role cannot be attached to that kind of unit."))
+    _check_sms_safe(title_en, title_hi)
     number = _cug_or_error(cug)
     _check_cug_free(number)
     post = Post(title_en=title_en.strip(), title_hi=title_hi.strip(), role=role, unit=unit, cug_number=number)
@@ -61,6 +62,14 @@ def create_post(actor: Principal, *, title_en: str, title_hi: str, role: Role, u
     audit.record("admin.post_created", target=post, unit=unit,
                  detail={"role": role.value, "title": post.title_en, "cug": log_safe(number)})
     return post
+
+
+def _check_sms_safe(*texts: str) -> None:
+    """Post titles and officer names go into SMS (the CUG-change and setup notices): refuse a
+    line break, a control character or "{#" when they are saved, not when a message fails."""
+    if not all(sms.is_safe_text(text or "") for text in texts):
+        raise AccountError(_l("Titles and names may not contain line breaks, control characters or "
+                              "“{#”: they are sent in SMS."))
 
 
 def _cug_or_error(text: str) -> str:
@@ -92,7 +101,8 @@ def change_cug(actor: Principal, post: Post, cug: str) -> Post:
     ended = sessions.revoke_all(post_id=post.id, reason="cug_changed")
     db.session.flush()
     changed_on = post.cug_changed_at.astimezone(IST).strftime("%d-%m-%Y")  # the template's 2nd slot
-    sms.send_template(old, "cug_changed", post.title_en[:30], changed_on)
+    # slot_value: a title saved before titles were checked must not make this change fail.
+    sms.send_template(old, "cug_changed", sms.slot_value(post.title_en), changed_on)
     audit.record("admin.post_cug_changed", target=post, unit=post.unit,
                  detail={"old": log_safe(old), "new": log_safe(number), "sessions_ended": ended})
     return post
@@ -121,6 +131,7 @@ def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Un
     pno = (pno or "").strip().upper()
     if not PNO_PATTERN.fullmatch(pno):
         raise AccountError(_l("A PNO has 4 to 20 letters and digits."))
+    _check_sms_safe(name, rank)
     if db.session.scalar(select(Officer.id).where(Officer.pno == pno)) is not None:
         raise AccountError(_l("An officer with that PNO already exists."))
     officer = Officer(pno=pno, name=name.strip(), rank=rank.strip(), unit=unit)
