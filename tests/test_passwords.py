@@ -95,7 +95,7 @@ def test_the_list_is_shipped_with_the_app_and_says_where_it_comes_from():
     assert len(common) > 30_000
     assert {"password", "123456", "qwerty", "iloveyou", "jaishreeram", "sairam"} <= common
     readme = (passwords.DATA_DIR / "README.md").read_text(encoding="utf-8")
-    assert "zxcvbn" in readme and "MIT" in readme
+    assert "zxcvbn" in readme and "MIT" in readme  # its source and licence
 
 
 def test_a_weak_password_at_first_sign_in_shows_the_reason_and_sets_nothing(client, db, officer):

@@ -7,9 +7,9 @@ The rules, in the order they are checked (the first that applies is the reason s
 1. At most ``MAX_LENGTH`` characters (a hash of anything longer is work for nothing).
 2. **Not a common or breached password**: the password, and the password without the digits
    and symbols people add at either end ("Password@123" -> "password"), with "leet" spellings
-   undone ("p@ssw0rd" -> "password"), is looked up in ``cplan/data/common-passwords*.txt``
+   undone ("p@ssw0rd" -> "password"), is looked up in ``cplan/data/passwords/``
    (30,000 passwords from the Burnett / Xato 10-million corpus as packaged by zxcvbn, and our
-   own list of passwords common in India; see cplan/data/README.md). Case never matters.
+   own list of passwords common in India; see its README.md). Case never matters.
 3. **Not made of guessable parts**: the officer's PNO, names and CUG numbers; police words
    ("police", "uppolice", "up", "cplan", "thana"...) and the names of the state, zones,
    ranges, every district, and the circles, stations and posts of the officer's own district
@@ -38,8 +38,8 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-LIST_FILES = ("common-passwords.txt", "common-passwords-india.txt")
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "passwords"
+LIST_FILES = ("common.txt", "india.txt")
 MIN_LENGTH = 12
 MAX_LENGTH = 200
 MIN_UNGUESSABLE = 8
