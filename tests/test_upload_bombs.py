@@ -211,3 +211,18 @@ def test_a_workbook_reaching_for_an_external_entity_is_refused_before_parsing():
         '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY secret SYSTEM "file:///etc/passwd">]>',
         '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&secret;</t></si></sst>'])
     assert "XML declarations" in refusal("c.xlsx", data)
+
+
+def test_an_xml_part_under_another_name_is_inspected_too():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        with zipfile.ZipFile(io.BytesIO(bombs.billion_laughs())) as source:
+            for part in source.infolist():
+                name = "xl/strings.bin" if part.filename == "xl/sharedStrings.xml" else part.filename
+                archive.writestr(name, source.read(part))
+    assert "XML declarations" in refusal("c.xlsx", buffer.getvalue())
+
+
+def test_utf16_xml_is_refused_since_the_scan_reads_utf8():
+    data = bombs.workbook(shared_strings=['<?xml version="1.0" encoding="UTF-16"?><sst/>'.encode("utf-16")])
+    assert refusal("c.xlsx", data) == "The file is not a readable Excel workbook (.xlsx)."

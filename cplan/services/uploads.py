@@ -10,8 +10,8 @@ it makes: 256 KB of ZIP can unpack to a 100 MB shared-strings table. So, in this
 2. **Inspected before parsing** (``inspect_workbook``), from the archive's directory and then by
    unpacking each part in 64 KB pieces (never trusting the declared sizes): at most
    ``MAX_PARTS`` parts, ``MAX_UNPACKED_BYTES`` unpacked in all, no part over 1 MB unpacking to
-   more than ``MAX_RATIO`` times its packed size (nor the archive as a whole); XML parts must be
-   UTF-8 without a document type declaration (``<!DOCTYPE``, ``<!ENTITY``: Excel never writes
+   more than ``MAX_RATIO`` times its packed size (nor the archive as a whole); XML parts (known
+   by their first bytes, not their names) must be UTF-8 without a document type declaration (``<!DOCTYPE``, ``<!ENTITY``: Excel never writes
    one, and entity expansion is how an "XML bomb" grows); no run of text between two tags
    longer than ``MAX_TEXT_RUN_BYTES`` (a cell that long is refused before it is ever read).
 3. **Parsed without entity expansion**: openpyxl parses through defusedxml when it is installed
@@ -52,7 +52,6 @@ _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 # A piece is never longer than the longest text run allowed, so a run too long always spans
 # pieces and the running count below finds it.
 assert CHUNK_BYTES <= MAX_TEXT_RUN_BYTES
-_XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 
 class UploadError(DomainError):
@@ -168,30 +167,32 @@ def inspect_workbook(data: bytes) -> None:
     try:
         for part in parts:
             budget = _read_part(archive, part, budget)
-    except UploadError:
-        raise
     except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError, ValueError):
         # A bad checksum (sizes that lied), an unknown compression, an encrypted part.
         raise _unreadable_workbook() from None
 
 
 def _read_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, budget: int) -> int:
-    """Unpack one part piece by piece, checking it; returns what is left of ``budget``."""
-    is_xml = part.filename.lower().endswith(_XML_SUFFIXES)
+    """Unpack one part piece by piece, checking it; returns what is left of ``budget``.
+
+    A part is XML when its content starts like XML, whatever its name (a workbook's
+    relationships may point at a part named anything); other parts (images) are only counted.
+    """
+    is_xml = None  # decided on the first piece
     tail = b""  # the end of the previous piece, so a marker split between two pieces is found
     text_run = 0  # bytes since the last "<"
-    first = True
     with archive.open(part) as stream:
         while chunk := stream.read(CHUNK_BYTES):
             budget -= len(chunk)
             if budget < 0:
                 raise _too_big_unpacked()
+            if is_xml is None:
+                start = chunk.removeprefix(UTF8_BOM).lstrip()
+                if start.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+                    raise _unreadable_workbook()  # UTF-16 XML could hide a declaration from the scan
+                is_xml = start.startswith(b"<")
             if not is_xml:
                 continue
-            if first:
-                first = False
-                if chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in chunk[:512]:
-                    raise _unreadable_workbook()  # XML that is not UTF-8 could hide a declaration
             window = tail + chunk
             if any(marker in window for marker in _DECLARATIONS):
                 raise UploadError(_l("The workbook contains XML declarations that Excel never writes "
