@@ -149,6 +149,16 @@ def move_place_command(place_key, station_code, reason):
     click.echo(f"{place.name_en} ({place.natural_key}) now answers to {station.name_en} ({station.code})")
 
 
+def _refuse_in_production(command: str) -> None:
+    """The demo and the generator create officers whose password is published (in the README
+    and the command's output): never in production."""
+    from flask import current_app
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException(
+            f"`cplan {command}` refuses to run in production: it creates officers with a published password")
+
+
 @cplan_cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when any police unit already exists.")
 @_data_dir_option
@@ -158,6 +168,8 @@ def load_demo_command(if_empty, data_dir, sign_in_url):
     """Load the Baghpat demo: UP geography, Baghpat places and stations, demo posts and officers."""
     from cplan.services.demo import any_unit_exists, demo_summary, load_demo
     from cplan.services.demo_people import sign_in_lines
+
+    _refuse_in_production("demo")
 
     if if_empty and any_unit_exists():
         click.echo("units already exist: demo data not loaded again")
@@ -194,6 +206,8 @@ def generate_command(scale, seed, until, batch_size, data_dir):
         StateGenerator,
         summary_lines,
     )
+
+    _refuse_in_production("generate")
 
     try:
         generator = StateGenerator(scale=scale, seed=seed, until=until.date() if until else None,

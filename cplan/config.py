@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 MIN_SECRET_KEY_LENGTH = 32
+# 32 random bytes carry 256 bits; their usual encodings (hex, base64) estimate at 200 or more.
+MIN_SECRET_KEY_BITS = 128
 WEAK_SECRET_KEYS = {"dev", "secret", "changeme", "change-me", "development", "test"}
 
 
@@ -179,7 +181,8 @@ def _ensure_secret_key(app):
         if not is_strong_secret(key):
             raise ConfigError(
                 "production needs CPLAN_SECRET_KEY: a random value of at least "
-                f"{MIN_SECRET_KEY_LENGTH} characters"
+                f"{MIN_SECRET_KEY_LENGTH} characters and about {MIN_SECRET_KEY_BITS} bits, "
+                'e.g. python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
             )
         return
     if key:
@@ -198,10 +201,63 @@ def _ensure_secret_key(app):
 
 
 def is_strong_secret(key) -> bool:
-    """A secret key is strong when long enough and not a well-known placeholder."""
+    """A secret key is strong when long enough, not a well-known placeholder, and of enough
+    estimated entropy (``secret_bits``): "0123456789abcdef" twice has 32 characters and 16
+    distinct ones, but is one step away from guessed."""
     return (
         isinstance(key, str)
         and len(key) >= MIN_SECRET_KEY_LENGTH
         and key.lower() not in WEAK_SECRET_KEYS
         and len(set(key)) >= 10
+        and secret_bits(key) >= MIN_SECRET_KEY_BITS
     )
+
+
+_SECRET_ALPHABETS = (
+    (frozenset("0123456789"), 10),
+    (frozenset("0123456789abcdef"), 16),
+    (frozenset("0123456789ABCDEF"), 16),
+    (frozenset("abcdefghijklmnopqrstuvwxyz"), 26),
+    (frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 26),
+    (frozenset("abcdefghijklmnopqrstuvwxyz0123456789"), 36),
+    (frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), 36),
+    (frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), 62),
+    (frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"), 64),
+    (frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/="), 65),
+)
+
+
+def secret_bits(key: str) -> float:
+    """A conservative estimate of the entropy of ``key`` in bits.
+
+    Each character that a guesser could not predict adds log2 of the alphabet the key is drawn
+    from (the smallest of hex, base32-ish, base64... that holds every character, or 95 printable
+    ASCII). Predictable characters add nothing: the next or previous character of a run
+    ("0123", "abc", "zyx"), a repeat of the previous one, and any character inside a piece of
+    four or more that already occurred ("...abcd...abcd"). The result is capped by the
+    character counts' own (Shannon) entropy times the length.
+    """
+    import math
+    from collections import Counter
+
+    key = key[:512]  # enough to judge; keeps the work small whatever is configured
+    characters = set(key)
+    size = next((size for alphabet, size in _SECRET_ALPHABETS if characters <= alphabet), 95)
+    size = max(size, len(characters))
+    fresh = 0
+    index = 0
+    while index < len(key):
+        repeated = 0
+        for length in range(min(len(key) - index, index), 3, -1):  # a piece seen before
+            if key[index:index + length] in key[:index]:
+                repeated = length
+                break
+        if repeated:
+            index += repeated
+            continue
+        if index == 0 or abs(ord(key[index]) - ord(key[index - 1])) > 1:
+            fresh += 1
+        index += 1
+    counts = Counter(key)
+    shannon = -sum(count / len(key) * math.log2(count / len(key)) for count in counts.values())
+    return min(fresh * math.log2(size), shannon * len(key))

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cplan.i18n import LANGUAGE_SESSION_KEY
-from cplan.models import CugThrottle, Officer, Post, PostAssignment, SignInSession, utcnow
+from cplan.models import CugThrottle, Officer, Post, PostAssignment, Role, SignInSession, utcnow
 from cplan.models.audit import AuditEvent
 from cplan.services import accounts, otp, sessions
 from cplan.services.sms import get_outbox
@@ -476,3 +476,47 @@ def test_an_administrator_cannot_lock_themselves_out(client, db, make_district, 
     assert db.session.get(Officer, sp.id).active
     assert db.session.get(Post, sp.test_post.id).active
     assert client.get("/admin/posts").status_code == 200
+
+
+# ---- texts that reach an SMS (issue 14, finding 9) -------------------------------------------
+
+UNSAFE_TITLES = ["SHO\nBaraut", "SHO Baraut {#var#}", "SHO {#", "SHO\tBaraut", "SHO\u202eBaraut", "SHO\x85Baraut"]
+
+
+@pytest.mark.parametrize("title", UNSAFE_TITLES)
+def test_a_post_title_that_would_break_an_sms_is_refused_and_nothing_is_created(admin, db, baghpat, title):
+    posts_before = count(db, Post)
+    response = admin.post("/admin/posts/new?role=constable", data={
+        "title_en": title, "title_hi": "थाना बड़ौत", "unit": baghpat["station"].id, "cug": "9876543210"})
+    assert response.status_code == 200
+    assert "may not contain line breaks, control characters or “{#”" in response.get_data(as_text=True)
+    assert count(db, Post) == posts_before
+
+
+def test_the_rule_is_in_the_service_so_every_caller_gets_it_and_hindi_titles_pass(db, baghpat, sp_office, login_as):
+    principal = login_as(sp_office)
+    with pytest.raises(accounts.AccountError):
+        accounts.create_post(principal, title_en="SHO Baraut", title_hi="थानाध्यक्ष\nबड़ौत",
+                             role=Role.CONSTABLE, unit=baghpat["station"], cug="9876543210")
+    with pytest.raises(accounts.AccountError):
+        accounts.create_officer(principal, pno="PNO555555", name="Ram {#var#}", rank="", unit=baghpat["district"])
+    # The zero-width joiner belongs to Devanagari spelling ("क्‍ष"): allowed.
+    post = accounts.create_post(principal, title_en="SHO Baraut", title_hi="थानाध्यक्ष बड़ौत क्\u200dष",
+                                role=Role.CONSTABLE, unit=baghpat["station"], cug="9876543210")
+    assert post.id is not None
+
+
+def test_an_officer_name_that_would_break_an_sms_is_refused(admin, db, baghpat):
+    officers_before = count(db, Officer)
+    response = admin.post("/admin/officers/new", data={
+        "pno": "PNO777777", "name": "Sita\r\nDevi", "unit": baghpat["district"].id})
+    assert "may not contain line breaks" in response.get_data(as_text=True)
+    assert count(db, Officer) == officers_before
+
+
+def test_a_cug_change_of_a_post_saved_with_a_bad_title_before_the_rule_still_works(admin, db, make_post, baghpat):
+    post = make_post("constable", baghpat["station"], title_en="SHO\nBaraut {#var#} and a very long title")
+    db.session.commit()
+    response = admin.post(f"/admin/posts/{post.id}/cug", data={"cug": "+91 70000 12345"})
+    assert response.status_code == 302  # was a 500: the SMS template refused the title
+    assert get_outbox()[0].text.startswith("C-Plan: the CUG number of post SHO Baraut #var#} and a very l was")

@@ -1,4 +1,7 @@
 """Configuration layers: defaults < instance/config.py < CPLAN_* environment < create_app()."""
+import base64
+import secrets
+
 import pytest
 
 from cplan import create_app
@@ -46,7 +49,12 @@ def test_development_generates_a_secret_once_and_keeps_it(instance):
     assert (instance / "secret_key").stat().st_mode & 0o077 == 0
 
 
-@pytest.mark.parametrize("secret", [None, "", "dev", "short-secret", "a" * 40])
+@pytest.mark.parametrize("secret", [
+    None, "", "dev", "short-secret", "a" * 40,
+    # Issue 14: long enough and 16 distinct characters, but two runs of one sequence.
+    "0123456789abcdef0123456789abcdef", "abcdefghijklmnopqrstuvwxyzABCDEF", "ab" * 20,
+    "Password123Password123Password123", secrets.token_hex(16),
+])
 def test_production_refuses_to_start_without_a_strong_secret(instance, monkeypatch, secret):
     monkeypatch.setenv("CPLAN_ENV_NAME", "production")
     monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
@@ -136,3 +144,23 @@ def test_behind_a_trusted_proxy_the_clients_address_is_recorded_not_the_proxys(i
         app.test_client().get("/where", headers={"X-Forwarded-For": "203.0.113.7"},
                               environ_base={"REMOTE_ADDR": "10.0.0.2"})
         assert seen["ip"] == expected
+
+
+@pytest.mark.parametrize("secret", [
+    secrets.token_hex(32), secrets.token_urlsafe(32), base64.b64encode(secrets.token_bytes(32)).decode(),
+    secrets.token_urlsafe(48),
+])
+def test_production_accepts_32_or_more_random_bytes_in_any_usual_encoding(instance, monkeypatch, secret):
+    monkeypatch.setenv("CPLAN_ENV_NAME", "production")
+    monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
+    monkeypatch.setenv("CPLAN_SECRET_KEY", secret)
+    assert create_app().config["SECRET_KEY"] == secret
+
+
+def test_the_secret_estimate_counts_only_what_a_guesser_could_not_predict():
+    from cplan.config import secret_bits
+
+    assert secret_bits("0123456789abcdef" * 2) < 16
+    assert secret_bits("ab" * 20) < 8
+    assert min(secret_bits(secrets.token_hex(32)) for _ in range(200)) > 150
+    assert secret_bits("x" * 100_000) == 0  # a huge value is judged quickly, on its start

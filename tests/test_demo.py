@@ -1,7 +1,11 @@
 """The Baghpat demo data set: its police hierarchy, every village accounted for, and
 ``flask cplan demo [--if-empty]``."""
+import secrets
+
+import pytest
 from sqlalchemy import func, select
 
+from cplan import create_app
 from cplan.models import Place, Unit, UnitKind
 from cplan.services import demo, geo
 
@@ -91,3 +95,18 @@ def test_the_reference_data_ships_inside_the_package():
     readme = (data.PACKAGED_DATA_DIR / "README.md").read_text(encoding="utf-8")
     for name in ("up_districts.csv", "baghpat_villages.csv", "names_hi_en.csv"):
         assert name in readme
+
+
+@pytest.mark.parametrize("command", [["cplan", "demo"], ["cplan", "demo", "--if-empty"],
+                                     ["cplan", "generate", "--scale", "0.002"]])
+def test_production_refuses_the_demo_and_the_generator_and_their_published_password(tmp_path, command):
+    # No test app context here: the command must run in the production app's own context.
+    database = tmp_path / "production.sqlite"
+    production = create_app({
+        "ENV_NAME": "production", "SMS_BACKEND": "http", "SECRET_KEY": secrets.token_urlsafe(32),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+    })
+    result = production.test_cli_runner().invoke(args=command)
+    assert result.exit_code == 1
+    assert "refuses to run in production" in result.output
+    assert not database.exists() or database.stat().st_size == 0  # refused before touching the database

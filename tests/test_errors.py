@@ -109,6 +109,7 @@ def test_every_response_carries_the_security_headers(client, path):
     assert directives["object-src"] == ["'none'"]
     assert directives["base-uri"] == ["'none'"]
     assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"  # issue 14
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda path: path.name)

@@ -281,3 +281,15 @@ def test_a_sign_in_code_goes_out_after_the_page_so_its_timing_tells_nothing(
     assert (stranger.status_code, stranger.location) == (response.status_code, response.location)
     assert len(gateway.received) == 1  # nothing sent for a number that is not registered
 
+
+
+@pytest.mark.parametrize("text, safe", [
+    ("SHO Baraut", True), ("थानाध्यक्ष बड़ौत", True), ("क्\u200dष", True), ("Ram Singh (PNO 123)", True),
+    ("SHO\nBaraut", False), ("SHO\rBaraut", False), ("a{#b", False), ("SHO\u2028Baraut", False),
+    ("SHO\u202eBaraut", False), ("SHO\x85Baraut", False), ("SHO\u200bBaraut", False), ("\x7f", False),
+])
+def test_one_rule_says_which_texts_may_reach_an_sms(text, safe):
+    assert sms.is_safe_text(text) is safe
+    if not safe:
+        with pytest.raises(TemplateError):
+            render("cug_changed", text[:30], "05-03-2026")

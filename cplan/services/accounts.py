@@ -19,13 +19,12 @@ from cplan.formats import numeric_date
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
-from cplan.services import audit, names, sessions, sms
+from cplan.services import audit, names, passwords, sessions, sms
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import ROLE_UNIT_KINDS
 from cplan.services.phone import InvalidMobile, log_safe, normalise_mobile
 
 PNO_PATTERN = re.compile(r"[A-Za-z0-9]{4,20}")
-MIN_PASSWORD_LENGTH = 10
 SETUP_CODE_LIFETIME = timedelta(hours=72)
 SETUP_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 # A hash to compare against when the PNO is unknown, so timing does not reveal it.
@@ -66,6 +65,7 @@ def create_post(actor: Principal, *, title_en: str, title_hi: str, role: Role, u
     _check_in_scope(actor, unit)
     if unit.kind.value not in ROLE_UNIT_KINDS[role]:
         raise AccountError(_l("This role cannot be attached to that kind of unit."))
+    _check_sms_safe(title_en, title_hi)  # before cleaning folds a line break into a space
     title_en, title_hi = _name(title_en, "title_en"), _name(title_hi, "title_hi", required=False)
     number = _cug_or_error(cug)
     _check_cug_free(number)
@@ -75,6 +75,14 @@ def create_post(actor: Principal, *, title_en: str, title_hi: str, role: Role, u
     audit.record("admin.post_created", target=post, unit=unit,
                  detail={"role": role.value, "title": post.title_en, "cug": log_safe(number)})
     return post
+
+
+def _check_sms_safe(*texts: str) -> None:
+    """Post titles and officer names go into SMS (the CUG-change and setup notices): refuse a
+    line break, a control character or "{#" when they are saved, not when a message fails."""
+    if not all(sms.is_safe_text(text or "") for text in texts):
+        raise AccountError(_l("Titles and names may not contain line breaks, control characters or "
+                              "“{#”: they are sent in SMS."))
 
 
 def _cug_or_error(text: str) -> str:
@@ -106,7 +114,8 @@ def change_cug(actor: Principal, post: Post, cug: str) -> Post:
     ended = sessions.revoke_all(post_id=post.id, reason="cug_changed")
     db.session.flush()
     changed_on = numeric_date(post.cug_changed_at)  # the template's 2nd slot, in IST
-    sms.send_template(old, "cug_changed", post.title_en[:30], changed_on)
+    # slot_value: a title saved before titles were checked must not make this change fail.
+    sms.send_template(old, "cug_changed", sms.slot_value(post.title_en), changed_on)
     audit.record("admin.post_cug_changed", target=post, unit=post.unit,
                  detail={"old": log_safe(old), "new": log_safe(number), "sessions_ended": ended})
     return post
@@ -136,6 +145,7 @@ def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Un
     pno = (pno or "").strip().upper()
     if not PNO_PATTERN.fullmatch(pno):
         raise AccountError(_l("A PNO has 4 to 20 letters and digits."))
+    _check_sms_safe(name, rank, name_hi)
     if db.session.scalar(select(Officer.id).where(Officer.pno == pno)) is not None:
         raise AccountError(_l("An officer with that PNO already exists."))
     name, name_hi = _name(name, "name"), _name(name_hi, "name_hi", required=False)
@@ -154,6 +164,7 @@ def rename_officer(actor: Principal, officer: Officer, *, name: str, name_hi: st
     """Correct an officer's name or Hindi name (the names themselves are not audited, only which
     changed: the PNO identifies the officer in the trail)."""
     _check_officer_in_scope(actor, officer)
+    _check_sms_safe(name, name_hi)
     name, name_hi = _name(name, "name"), _name(name_hi, "name_hi", required=False)
     changed = [field for field, value in (("name", name), ("name_hi", name_hi)) if getattr(officer, field) != value]
     if not changed:
@@ -268,7 +279,7 @@ def set_password_with_setup_code(pno: str, code: str, password: str) -> Officer 
         # Whatever was typed as a PNO may be a phone number: never store one whole.
         audit.record("auth.setup_failed", outcome="failure", detail={"pno": audit.redact_mobiles(pno)})
         return None
-    check_password_strength(password)
+    check_password_strength(password, officer)
     officer.password_hash = generate_password_hash(password)
     officer.password_set_at = utcnow()
     officer.setup_code_hash = None
@@ -279,13 +290,13 @@ def set_password_with_setup_code(pno: str, code: str, password: str) -> Officer 
     return officer
 
 
-def check_password_strength(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(_l("Choose a password of at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
-    if len(password) > 200:
-        raise AccountError(_l("That password is too long."))
-    if len(set(password)) < 5:
-        raise AccountError(_l("That password is too easy to guess."))
+def check_password_strength(password: str, officer: Officer | None = None) -> None:
+    """Refuse a weak password with the reason (``cplan.services.passwords``: length, common and
+    breached passwords, the officer's PNO, name, CUG numbers, police words and place names)."""
+    context = passwords.context_for(officer) if officer is not None else passwords.Context()
+    reason = passwords.problem(password or "", context)
+    if reason is not None:
+        raise AccountError(reason)
 
 
 def authenticate_officer(post: Post, pno: str, password: str) -> Officer | None:

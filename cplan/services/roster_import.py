@@ -19,6 +19,9 @@ import never reveals them; the approver sees such a duplicate.
 
 Limits (each refused with a clear message, nothing changed): ``MAX_FILE_BYTES`` (2 MB) and
 ``MAX_ROWS`` (5,000 data rows); UTF-8 text only for CSV (with or without a byte-order mark).
+The file is recognised by its content and read by ``cplan.services.uploads``, which inspects a
+workbook before parsing it (unpacked size, compression ratio, no XML entities) and limits
+columns and cell sizes while streaming the rows.
 Spreadsheet damage to numbers is caught: ``9.87654E+09`` lost digits and is refused, while
 ``9876543210.0`` and numeric XLSX cells are recovered exactly.
 
@@ -32,7 +35,6 @@ import hashlib
 import io
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -44,17 +46,16 @@ from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Gender
-from cplan.services import audit, names, roster
+from cplan.services import audit, names, roster, uploads
 from cplan.services.errors import DomainError
 from cplan.services.geo import in_subtree
-from cplan.services.geo_import import UTF8_BOM, _locate_byte
 from cplan.services.permissions import Permission
 from cplan.services.phone import DEVANAGARI_DIGITS, InvalidMobile, normalise_mobile
+from cplan.services.uploads import UTF8_BOM
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 FORMATS = ("csv", "xlsx")
-XLSX_MAGIC = b"PK\x03\x04"
 # How many numbers go into one IN (...) list when looking for duplicates in the database.
 QUERY_CHUNK = 500
 # Blank rows are skipped, but a file padded with endless blank rows is refused at this point.
@@ -255,24 +256,27 @@ def _row_limit() -> str:
 
 
 def file_format_of(filename: str, data: bytes) -> str:
-    """"csv" or "xlsx", from the name and the first bytes; anything else is refused."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx") or data.startswith(XLSX_MAGIC):
-        return "xlsx"
-    if name.endswith(".csv") or name.endswith(".txt"):
-        return "csv"
-    raise RosterFileError(_l("Upload a .csv or .xlsx file (Excel: File > Save as > CSV UTF-8 or Excel workbook)."))
+    """"csv" or "xlsx": the name's extension, when the content agrees (``uploads.recognise``)."""
+    try:
+        return uploads.recognise(filename, data)
+    except uploads.UploadError as error:
+        raise RosterFileError(error.message) from None
 
 
 def read_table(filename: str, data: bytes) -> Table:
-    """Read and shape-check the whole file, or raise ``RosterFileError``."""
+    """Read and shape-check the whole file, or raise ``RosterFileError``.
+
+    The file is inspected and read by ``cplan.services.uploads`` (content must match the name,
+    a workbook is checked before it is parsed, rows come one at a time within column and cell
+    limits); this function stops at the row limits.
+    """
     if len(data) > MAX_FILE_BYTES:
         raise RosterFileError(_l("The file is larger than %(limit)s MB. Split it into smaller files.",
                                  limit=MAX_FILE_BYTES // (1024 * 1024)))
     if not data.removeprefix(UTF8_BOM).strip():
         raise RosterFileError(_l("The file is empty."))
     file_format = file_format_of(filename, data)
-    records = iter(_xlsx_records(data) if file_format == "xlsx" else _csv_records(data))
+    records = _records(file_format, data)
     header_cells = next(records, None)
     if header_cells is None or not any(_text(cell) for cell in header_cells):
         raise RosterFileError(_l("The file is empty."))
@@ -314,38 +318,12 @@ def read_table(filename: str, data: bytes) -> Table:
     return Table(file_format, header, headers_by_key, ignored, rows)
 
 
-def _csv_records(data: bytes):
-    if data.startswith(UTF8_BOM):  # Excel's "CSV UTF-8" writes one; it is still UTF-8
-        data = data[len(UTF8_BOM):]
+def _records(file_format: str, data: bytes):
+    """The file's rows, one at a time; a file the reader refuses raises ``RosterFileError``."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        row, _column = _locate_byte(data, error.start)
-        raise RosterFileError(_l("The file is not UTF-8 text (first unreadable byte on row %(row)s). "
-                                 "In Excel choose File > Save as > \"CSV UTF-8\".", row=row), row=row) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        return list(reader)
-    except csv.Error:
-        raise RosterFileError(_l("The CSV file cannot be read near row %(row)s.", row=reader.line_num),
-                              row=reader.line_num) from None
-
-
-def _xlsx_records(data: bytes):
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise RosterFileError(_l("The file is not a readable Excel workbook (.xlsx).")) from None
-    if not workbook.worksheets:
-        workbook.close()
-        raise RosterFileError(_l("The file is empty."))
-    try:
-        # Read only as far as the caller asks (it stops at the row limit).
-        yield from workbook.worksheets[0].iter_rows(values_only=True)
-    finally:
-        workbook.close()
+        yield from (uploads.xlsx_rows(data) if file_format == "xlsx" else uploads.csv_rows(data))
+    except uploads.UploadError as error:
+        raise RosterFileError(error.message, row=error.row, column=error.column) from None
 
 
 def _text(value) -> str:

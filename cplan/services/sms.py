@@ -36,9 +36,14 @@ MAX_SLOTS = 3
 LANGUAGES = ("en", "hi")
 OUTBOX_KEY = "sms_outbox"
 _E164_INDIA = re.compile(r"\+91[6-9][0-9]{9}")
-# A value must not smuggle in a slot marker, a line break (one log line, one SMS line) or any
-# other control character.
-_FORBIDDEN_IN_VALUE = re.compile(r"\{#|[\x00-\x1f\x7f]")
+# Characters a text that may reach an SMS must not hold (see ``is_safe_text``): control
+# characters (C0, DEL, C1), line and paragraph separators, and invisible format characters
+# such as bidirectional overrides; the zero-width joiner and non-joiner stay, since Devanagari
+# spelling needs them.
+_UNSAFE_CHARACTER = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ufff9-\ufffb\ud800-\udfff]")
+_SLOT_MARKER = "{#"
 
 # The GSM 03.38 default alphabet; its extension characters cost two septets each.
 _GSM_BASIC = set(
@@ -152,7 +157,7 @@ def render(template_name: str, *values: str, language: str = "en") -> str:
     out = [pieces[0]]
     for value, piece in zip(values, pieces[1:], strict=True):
         value = str(value)
-        if _FORBIDDEN_IN_VALUE.search(value):
+        if not is_safe_text(value):
             raise TemplateError("an SMS value may not contain '{#' or control characters")
         if not value.strip():
             raise TemplateError("an SMS value may not be empty")
@@ -161,6 +166,24 @@ def render(template_name: str, *values: str, language: str = "en") -> str:
         out.append(value)
         out.append(piece)
     return "".join(out)
+
+
+def is_safe_text(text: str) -> bool:
+    """True when ``text`` may fill a slot of a registered SMS: no "{#" (DLT's slot marker) and
+    no control, line-breaking or invisible formatting character.
+
+    The one rule for every text that can reach an SMS (post titles, officer names): services
+    refuse such a text when it is saved, so a later message cannot fail on it.
+    """
+    return _SLOT_MARKER not in text and not _UNSAFE_CHARACTER.search(text)
+
+
+def slot_value(text: str, limit: int = MAX_VALUE_LENGTH) -> str:
+    """``text`` made fit for a slot: unsafe characters become spaces, "{#" loses its brace,
+    spaces collapse and the result is cut to ``limit`` characters. For texts saved before the
+    rule existed; new ones are refused instead (``is_safe_text``)."""
+    cleaned = " ".join(_UNSAFE_CHARACTER.sub(" ", text).replace(_SLOT_MARKER, "#").split())
+    return cleaned[:limit].rstrip() or "-"
 
 
 def needs_unicode(text: str) -> bool:
