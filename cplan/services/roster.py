@@ -346,6 +346,19 @@ def record_roster_view(place: Place, *, active: int, pending: int, full_numbers:
                          "full_numbers": full_numbers})
 
 
+def record_number_lookup(results: search.SearchResults, *, full_numbers: bool) -> None:
+    """One ``search.number_lookup`` event for a page of a look-up by number, from any post and
+    whatever it found: the query masked (``search.masked_number_query``), whether it matched a
+    whole number or its beginning, how many contacts matched and the ids of those shown."""
+    audit.record("search.number_lookup", detail={
+        "query": search.masked_number_query(results),
+        "match": "exact" if results.number else "start",
+        "contacts": results.contact_total,
+        "contact_ids": [contact.id for contact in results.contacts],
+        "full_numbers": full_numbers,
+    })
+
+
 def record_contact_view(contact: Contact, *, full_number: bool) -> None:
     """One ``roster.contact_viewed`` event when a contact's own page is opened."""
     audit.record("roster.contact_viewed", target=contact, detail={"full_number": full_number})
