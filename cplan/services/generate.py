@@ -688,7 +688,7 @@ class StateGenerator:
                         "station_id": station_id, "unit_path": station_path,
                         "latitude": round(centre[0] + rng.uniform(-spread, spread), 6),
                         "longitude": round(centre[1] + rng.uniform(-spread, spread), 6),
-                        "uninhabited": False, "active_contacts": 0, "active_confidential": 0,
+                        "uninhabited": False, "name_corrected": False, "active_contacts": 0, "active_confidential": 0,
                         "import_note": "generated (state-scale data set)",
                         "created_at": created,
                     })
