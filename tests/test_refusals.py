@@ -123,3 +123,25 @@ def test_the_audit_page_shows_the_count_of_a_burst_still_open(db, client, login_
     login_as(world["sp_office"])
     page = client.get(f"/audit/{event.seq}").get_data(as_text=True)
     assert "Refusals counted since this event" in page and "<dd>5, the last at" in page
+
+
+def test_refusals_at_once_are_each_counted_once(app, db, world):
+    """Six refusals of one officer at one endpoint racing each other: every one is counted,
+    either in an event of its own or in the burst an event opened."""
+    from cplan.models import RefusalBurst
+    from tests.concurrency import principal_in_thread, run_together
+
+    officer_id = world["constable"].id
+    db.session.commit()  # the reading above must not hold SQLite's write lock
+
+    def refuse():
+        principal = principal_in_thread(officer_id)
+        refusals.record_refusal(principal.officer, principal.post, "roster.contact", 404, "GET", {"contact_id": 1})
+
+    results = run_together(app, [refuse] * 6)
+    assert results == [None] * 6, results
+    db.session.expire_all()
+    events = refusal_events(db)
+    (burst,) = db.session.scalars(select(RefusalBurst)).all()
+    assert len(events) >= 1 and len(events) + burst.count - 1 == 6
+    assert audit.verify_chain().ok

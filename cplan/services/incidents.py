@@ -12,6 +12,12 @@ Scope: a station or circle post sees an incident when one of its places lies in 
 subtree (an incident spanning two stations is visible to both); district, range, zone and state
 posts see the incidents of the districts under them (all of an incident's places lie in its district). Confidential incidents (tips) need
 ``VIEW_CONFIDENTIAL`` (ASP upwards). Anything else is ``NotInScope`` (the pages answer 404).
+
+Seeing an incident is not knowing every contact on its timeline: an incident shared by two
+stations is worked by both, and the ASP may call a confidential source about an open incident.
+Pages read the timeline through ``timeline(principal, incident)``, which names a contact only
+as ``roster.contact_visibility`` allows and otherwise says "a confidential source" or "a contact
+of another station"; the call sheet lists contacts through ``roster.visible_condition``.
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from cplan.extensions import db
+from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import Officer, Post
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import utcnow
@@ -43,7 +43,9 @@ def record_refusal(officer: Officer, post: Post, endpoint: str, status: int, met
     only; the caller commits (after rolling back whatever the refused request had started).
     """
     now = now or utcnow()
-    key = (RefusalBurst.officer_id == officer.id, RefusalBurst.endpoint == endpoint)
+    officer_id = officer.id  # (re)loaded after the caller's rollback, in a reading transaction...
+    ensure_write_transaction()  # ...that ends here, so the count begins IMMEDIATE on SQLite
+    key = (RefusalBurst.officer_id == officer_id, RefusalBurst.endpoint == endpoint)
     counted = db.session.execute(
         update(RefusalBurst).where(*key, RefusalBurst.started_at > now - WINDOW)
         .values(count=RefusalBurst.count + 1, last_at=now)
@@ -61,7 +63,7 @@ def record_refusal(officer: Officer, post: Post, endpoint: str, status: int, met
     if previous is None:
         try:
             with db.session.begin_nested():
-                db.session.add(RefusalBurst(officer_id=officer.id, endpoint=endpoint, started_at=now,
+                db.session.add(RefusalBurst(officer_id=officer_id, endpoint=endpoint, started_at=now,
                                             last_at=now, count=1, event_seq=event.seq))
         except IntegrityError:
             pass  # a concurrent refusal opened the burst first; this one has its own event
