@@ -115,6 +115,8 @@ def pages(world, db):
                  f"/search?q={contact.name.split()[0]}", f"/search?q={contact.name_other.split()[0]}"]
     for seq in db.session.scalars(select(AuditEvent.seq)):
         urls.append(f"/audit/{seq}")
+    for contact in (source, ordinary_b):  # the JSON API answers about a contact by id
+        urls.append(("JSON", f"/api/enrolments/{contact.id}/decision", {"action": "approve", "version": 1}))
     for station in (world["station_a"], world["station_b"]):
         for file_format in ("csv", "xlsx", "vcf"):
             urls.append(("POST", "/transfer/export", {"station": str(station.id), "file_format": file_format,
@@ -122,16 +124,18 @@ def pages(world, db):
     return urls
 
 
-@pytest.mark.parametrize("who", list(HIDDEN))
-def test_no_page_or_export_names_a_contact_its_reader_may_not_see(client, db, login_as, world, who):
+@pytest.mark.parametrize("who, language", [(who, "en") for who in HIDDEN] +
+                         [(who, "hi") for who, hidden in HIDDEN.items() if hidden])
+def test_no_page_or_export_names_a_contact_its_reader_may_not_see(client, db, login_as, world, who, language):
     login_as(world[who])
+    client.post(f"/language/{language}")
     hidden = [secret for name in HIDDEN[who] for secret in secrets_of(world[name])]
     opened = 0
     for url in pages(world, db):
         if isinstance(url, tuple):
-            _method, path, data = url
-            response = client.post(path, data=data)
-            url = f"{path} {data['file_format']} {data['station']}"
+            method, path, data = url
+            response = client.post(path, json=data) if method == "JSON" else client.post(path, data=data)
+            url = f"{method} {path} {data}"
         else:
             response = client.get(url)
         assert response.status_code < 500, url
