@@ -1,10 +1,19 @@
-"""Error pages: friendly HTML for people, JSON under /api/, and a rollback on 500."""
+"""Error pages: friendly HTML for people, JSON under /api/, and a rollback on 500; and the
+trace a refusal on a record URL leaves in the audit trail (``cplan.services.refusals``)."""
+import logging
+
 from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from cplan.extensions import db
+from cplan.security import is_public_endpoint
+from cplan.services import refusals
+
+logger = logging.getLogger(__name__)
+REFUSALS = (403, 404)
 
 
 def _messages():
@@ -56,3 +65,31 @@ def register(app):
     def internal_error(error):
         db.session.rollback()
         return render_error(500)
+
+    app.after_request(audit_refusal)
+
+
+def record_ids() -> dict[str, int]:
+    """The record ids a matched URL names (its integer arguments: ``contact_id``, ``seq``...)."""
+    return {name: value for name, value in (request.view_args or {}).items()
+            if isinstance(value, int) and not isinstance(value, bool)}
+
+
+def audit_refusal(response):
+    """``after_request``: a signed-in officer refused a record (403/404 on a URL naming one by
+    id) leaves a throttled ``access.refused`` event. Nothing the refused request started is
+    kept. A failure to record is logged and the refusal still answered."""
+    if response.status_code not in REFUSALS or request.url_rule is None or not current_user.is_authenticated:
+        return response
+    ids = record_ids()
+    if not ids or is_public_endpoint(request.endpoint):
+        return response
+    try:
+        db.session.rollback()
+        refusals.record_refusal(current_user.officer, current_user.post, request.endpoint, response.status_code,
+                                request.method, ids, ip_address=request.remote_addr)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        logger.exception("could not record a refusal at %s", request.endpoint)
+    return response

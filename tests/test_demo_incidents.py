@@ -33,7 +33,7 @@ def test_demo_incidents_cover_every_status_with_consistent_timelines(app, db):
     assert counter == max(incident.serial for incident in made)  # real incidents continue the series
 
     for incident in made:
-        entries = incidents.timeline(incident)
+        entries = incidents.entries(incident)
         assert [entry.seq for entry in entries] == list(range(1, len(entries) + 1)), incident.reference
         assert incident.last_entry_seq == len(entries)
         assert [entry.at for entry in entries] == sorted(entry.at for entry in entries)
@@ -48,7 +48,7 @@ def test_demo_incidents_cover_every_status_with_consistent_timelines(app, db):
             assert entries[-1].kind == EntryKind.REVIEW
         for call in calls:  # only the active contacts of the incident's places
             assert call.contact.place_id in {link.place_id for link in incident.places}
-    reopened = [i for i in made if any(e.from_status == IncidentStatus.CLOSED for e in incidents.timeline(i))]
+    reopened = [i for i in made if any(e.from_status == IncidentStatus.CLOSED for e in incidents.entries(i))]
     assert len(reopened) == 1 and reopened[0].reviewed_at is None
     called = db.session.scalars(select(TimelineEntry).where(TimelineEntry.kind == EntryKind.CALL)).all()
     assert any(call.contact.last_verified_at and call.contact.last_verified_at >= call.at for call in called)

@@ -210,6 +210,51 @@ def test_bulk_approval_confirms_the_count_then_approves_and_reports_what_was_ski
     assert [c.status for c in contacts] == [ContactStatus.REJECTED, ContactStatus.ACTIVE, ContactStatus.ACTIVE]
 
 
+@pytest.fixture
+def meerut_pending(db, world, make_station, make_place, make_officer):
+    """A pending enrolment of another district (outside the Baghpat ASP's scope)."""
+    meerut = world["other_asp"].test_post.unit
+    place = make_place("DABTHALA", station=make_station(meerut, "Sardhana"), lgd_code="120001")
+    world.update(meerut_place=place, meerut_constable=make_officer("constable", place.station))
+    return enrol(db, world, name="Meerut Citizen", mobile="91234 56780", by="meerut_constable", place="meerut_place")
+
+
+@pytest.mark.parametrize("extra", ["other_district", "unknown"])
+def test_a_bulk_approval_naming_an_out_of_scope_or_unknown_id_decides_nothing(
+        db, world, client, login_as, meerut_pending, extra):
+    """Issue 14, finding 9: a bulk approval with some out-of-scope ids approved the rest."""
+    from cplan.models.audit import AuditEvent
+
+    ours = [enrol(db, world, name=name, mobile=f"98765 4321{n}") for n, name in enumerate(["Ram Kishore", "Shyam"])]
+    stranger = meerut_pending.id if extra == "other_district" else meerut_pending.id + 1000
+    picks = [f"{c.id}:{c.version}" for c in ours] + [f"{stranger}:1"]
+    login_as(world["asp"])
+
+    for response in (client.get("/enrolments/bulk?" + "&".join(f"pick={p}" for p in picks), follow_redirects=True),
+                     client.post("/enrolments/bulk", data={"pick": picks}, follow_redirects=True)):
+        text = response.get_data(as_text=True)
+        assert "Nothing was approved: 1 of the ticked enrolments cannot be found in your area." in text
+        assert "Meerut Citizen" not in text and "Approve 3" not in text and "enrolments approved" not in text
+    for contact in [*ours, meerut_pending]:
+        db.session.refresh(contact)
+        assert contact.status == ContactStatus.PENDING
+    refusals = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "enrolment.bulk_refused")).all()
+    assert [(e.outcome.value, e.detail_data["unseen_ids"], e.detail_data["asked"]) for e in refusals] == \
+        [("denied", [stranger], 3)] * 2
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "enrolment.approved")) is None
+
+
+def test_the_bulk_service_refuses_whole_when_an_id_is_out_of_scope(db, world, meerut_pending):
+    ours = enrol(db, world, name="Shyam Lal", mobile="98765 43219")
+    with pytest.raises(enrolment.BulkRefused) as refused:
+        enrolment.bulk_approve(principal(world["asp"]), {ours.id: ours.version, meerut_pending.id: 1})
+    assert refused.value.unseen == [meerut_pending.id]
+    db.session.refresh(ours)
+    assert ours.status == ContactStatus.PENDING
+    # The same request without the stranger goes through.
+    assert enrolment.bulk_approve(principal(world["asp"]), {ours.id: ours.version}).approved == [ours.id]
+
+
 def test_a_stale_version_shows_who_decided_first(db, world, client, login_as):
     contact = enrol(db, world)
     seen = contact.version

@@ -328,9 +328,9 @@ def test_a_station_officer_escalates_to_the_district_and_not_below_or_sideways(c
     response = client.post(f"/incidents/{incident.id}/escalate",
                            data={"unit": str(world["meerut"].id), "note": "Need the other district"})
     assert response.status_code == 302
-    assert incidents.timeline(incident) == []
+    assert incidents.entries(incident) == []
     client.post(f"/incidents/{incident.id}/escalate", data={"unit": str(world["baghpat"].id), "note": "Crowd growing"})
-    entry = incidents.timeline(incident)[-1]
+    entry = incidents.entries(incident)[-1]
     assert entry.kind.value == "escalation" and entry.escalated_to_unit_id == world["baghpat"].id
     assert "Crowd growing" in page_of(client, f"/incidents/{incident.id}")
     assert count_events(db, "incident.escalated") == 1
@@ -346,24 +346,24 @@ def test_a_correction_is_a_new_entry_naming_the_old_one(client, db, login_as, wo
     incident = new_incident(db, world)
     login_as(world["baraut_so"])
     client.post(f"/incidents/{incident.id}/notes", data={"text": "Crowd of 500"})
-    wrong = incidents.timeline(incident)[0]
+    wrong = incidents.entries(incident)[0]
     form = page_of(client, f"/incidents/{incident.id}/entries/{wrong.id}/correct")
     assert "Crowd of 500" in form
     response = client.post(f"/incidents/{incident.id}/entries/{wrong.id}/correct", data={"text": "Crowd of 50"})
     assert response.status_code == 302
-    first, correction = incidents.timeline(incident)
+    first, correction = incidents.entries(incident)
     assert first.text == "Crowd of 500"  # as written
     assert correction.kind.value == "correction" and correction.corrects_entry_id == first.id
     assert "corrects entry 1" in page_of(client, f"/incidents/{incident.id}")
     empty = client.post(f"/incidents/{incident.id}/entries/{wrong.id}/correct", data={"text": " "})
-    assert empty.status_code == 400 and len(incidents.timeline(incident)) == 2
+    assert empty.status_code == 400 and len(incidents.entries(incident)) == 2
 
 
 def test_an_entry_of_another_incident_cannot_be_corrected_through_this_one(client, db, login_as, world):
     one, other = new_incident(db, world), new_incident(db, world)
     login_as(world["baraut_so"])
     client.post(f"/incidents/{other.id}/notes", data={"text": "Other"})
-    entry = incidents.timeline(other)[0]
+    entry = incidents.entries(other)[0]
     assert client.get(f"/incidents/{one.id}/entries/{entry.id}/correct").status_code == 404
 
 

@@ -144,7 +144,7 @@ def test_the_workflow_runs_from_new_to_closed(db, world):
     for status in (S.VERIFYING, S.VERIFIED_TRUE, S.ACTION_TAKEN, S.CLOSED):
         incidents.change_status(who, incident.id, incident.version, status, "")
     assert incident.status == S.CLOSED and incident.version == 5
-    changes = [(e.from_status, e.to_status) for e in incidents.timeline(incident)]
+    changes = [(e.from_status, e.to_status) for e in incidents.entries(incident)]
     assert changes == [(S.NEW, S.VERIFYING), (S.VERIFYING, S.VERIFIED_TRUE),
                        (S.VERIFIED_TRUE, S.ACTION_TAKEN), (S.ACTION_TAKEN, S.CLOSED)]
     assert count_events(db, "incident.status_changed") == 4
@@ -156,7 +156,7 @@ def test_every_allowed_transition_is_accepted(db, world, old, new):
     force_status(db, incident, old)
     incidents.change_status(principal(world["baraut_so"]), incident.id, incident.version, new, "a reason")
     assert incident.status == new
-    entry = incidents.timeline(incident)[-1]
+    entry = incidents.entries(incident)[-1]
     assert (entry.kind, entry.from_status, entry.to_status) == (EntryKind.STATUS_CHANGE, old, new)
 
 
@@ -167,7 +167,7 @@ def test_transitions_outside_the_mapping_are_refused(db, world, old, new):
     with pytest.raises(InvalidTransition):
         incidents.change_status(principal(world["baraut_so"]), incident.id, incident.version, new, "x")
     assert incident.status == old
-    assert incidents.timeline(incident) == []
+    assert incidents.entries(incident) == []
 
 
 def test_reopening_a_closed_incident_needs_a_reason_and_is_recorded(db, world):
@@ -180,7 +180,7 @@ def test_reopening_a_closed_incident_needs_a_reason_and_is_recorded(db, world):
                             "Fresh reports from the village")
     assert incident.status == S.VERIFYING
     assert count_events(db, "incident.reopened") == 1
-    entry = incidents.timeline(incident)[-1]
+    entry = incidents.entries(incident)[-1]
     assert (entry.from_status, entry.to_status, entry.text) == (S.CLOSED, S.VERIFYING, "Fresh reports from the village")
     # Back in the review queue.
     assert incident.reviewed_at is None
@@ -193,7 +193,7 @@ def test_a_status_change_on_a_stale_version_is_refused(db, world):
     incidents.change_status(principal(world["baraut_so"]), incident.id, seen, S.VERIFYING)
     with pytest.raises(incidents.IncidentChanged):
         incidents.change_status(principal(world["constable"]), incident.id, seen, S.VERIFYING)
-    assert len(incidents.timeline(incident)) == 1
+    assert len(incidents.entries(incident)) == 1
 
 
 def test_the_verdict_time_is_set_when_a_verdict_is_first_reached(db, world):
@@ -233,7 +233,7 @@ def test_a_raw_update_or_delete_of_timeline_entries_fails(app, db, world, statem
         with db.engine.begin() as connection:
             connection.execute(text(statement))
     db.session.expire_all()
-    assert [e.text for e in incidents.timeline(incident)] == ["Beat constable sent to the spot"]
+    assert [e.text for e in incidents.entries(incident)] == ["Beat constable sent to the spot"]
 
 
 def test_a_correction_is_a_new_entry_naming_the_old_one(db, world):
@@ -241,7 +241,7 @@ def test_a_correction_is_a_new_entry_naming_the_old_one(db, world):
     who = principal(world["baraut_so"])
     note = incidents.add_note(who, incident.id, "Crowd of 50 at the pond")
     correction = incidents.correct_entry(who, note.id, "Crowd of 15, not 50")
-    entries = incidents.timeline(incident)
+    entries = incidents.entries(incident)
     assert [e.seq for e in entries] == [1, 2]
     assert entries[0].text == "Crowd of 50 at the pond"
     assert (correction.kind, correction.corrects_entry_id) == (EntryKind.CORRECTION, note.id)
@@ -451,7 +451,7 @@ def test_confidential_tips_are_visible_from_the_asp_upwards_only(db, world, make
 def test_a_station_records_an_open_tip_from_its_contact(db, world, make_contact):
     contact = make_contact(world["bijrol"])
     tip = incidents.record_tip(principal(world["constable"]), contact.id, "Strangers seen at night")
-    entry = incidents.timeline(tip)[0]
+    entry = incidents.entries(tip)[0]
     assert (entry.kind, entry.contact_id) == (EntryKind.NOTE, contact.id)
     assert incidents.get_visible(principal(world["baraut_so"]), tip.id) is tip
     assert count_events(db, "incident.tip_recorded") == 1
@@ -508,7 +508,7 @@ def test_the_review_queue_holds_incidents_not_yet_reviewed(db, world, feed):
     assert queue == [feed["rumour"], feed["meerut"]]
     assert feed["clash"].reviewed_by.id == world["supervisor"].id
     assert feed["clash"].review_comment == "Force sent in time"
-    assert incidents.timeline(feed["clash"])[-1].kind == EntryKind.REVIEW
+    assert incidents.entries(feed["clash"])[-1].kind == EntryKind.REVIEW
     with pytest.raises(AlreadyDecided):
         incidents.mark_reviewed(principal(world["second_supervisor"]), feed["clash"].id, "again")
     assert count_events(db, "incident.reviewed") == 1

@@ -66,7 +66,9 @@ def test_the_hot_pages_use_indexes(client, db, login_as, world):  # noqa: F811
     pages = {
         "sho": [f"/roster/places/{world['many'].id}", "/search?q=citizen", "/incidents/",
                 f"/incidents/{incident.id}", f"/incidents/{incident.id}/calls"],
-        "asp": ["/enrolments/", f"/roster/places/{world['many'].id}"],
+        # Look-ups by number: the whole number, and the first eight digits (a range on the index).
+        "asp": ["/enrolments/", f"/roster/places/{world['many'].id}", f"/search?q={contacts[0].mobile}",
+                f"/search?q={contacts[0].mobile[3:11]}"],
         "sp_office": [f"/coverage/units/{world['district'].id}", "/incidents/?kind=rumour"],
         "supervisor": ["/incidents/", "/incidents/?status=verifying&window=24h", "/incidents/review"],
     }

@@ -157,6 +157,65 @@ def test_part_of_a_number_finds_nothing(client, world, sign_in):
     assert results(client, "98765")[1] == []
 
 
+@pytest.mark.parametrize("query, found", [
+    ("98765432", ["Ramkishor"]), ("98765 4321", ["Ramkishor"]), ("+91 98765 432", ["Ramkishor"]),
+    ("098765432", ["Ramkishor"]), ("७०१११२२२", ["Ram Kishore Sharma"]),  # the alternate number
+    ("98123456", ["Ram Kishore Sharma"]), ("98765433", []), ("99999999", []),
+])
+def test_eight_or_nine_digits_find_the_numbers_beginning_with_them(client, world, sign_in, query, found):
+    sign_in(world["baraut"])
+    assert results(client, query)[1] == found
+
+
+@pytest.mark.parametrize("query", ["+91 98765", "98765-43", "९८७६५४३", "+91 9876543", "(98765) 43"])
+def test_fewer_than_eight_digits_of_a_number_are_refused(client, world, sign_in, db, query):
+    from cplan.models.audit import AuditEvent
+
+    sign_in(world["baghpat"])
+    page = client.get("/search", query_string={"q": query}).get_data(as_text=True)
+    assert "Type at least 8 digits of the mobile number." in page
+    assert 'id="found-contacts"' not in page
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "search.number_lookup")) is None
+
+
+def lookups(db):
+    from cplan.models.audit import AuditEvent
+
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == "search.number_lookup")
+                              .order_by(AuditEvent.seq)).all()
+
+
+@pytest.mark.parametrize("unit", ["baraut", "baghpat"])
+def test_every_number_look_up_is_audited_with_the_number_masked(client, world, sign_in, db, unit):
+    """Issue 14, finding 8: an ASP searching a phone number saw whose it was and nothing
+    recorded it. Every look-up by number, from any post, now leaves an event."""
+    sign_in(world[unit])
+    assert results(client, "98765 43210")[1] == ["Ramkishor"]
+    assert results(client, "98765432")[1] == ["Ramkishor"]
+    results(client, "9500011122")  # nobody's number: the look-up is recorded all the same
+    exact, start, missed = lookups(db)
+    assert exact.detail_data == {"query": "+91 ******3210", "match": "exact", "contacts": 1,
+                                 "contact_ids": [world["ramkishor"].id], "full_numbers": unit == "baraut"}
+    assert (start.detail_data["query"], start.detail_data["match"]) == ("+91 ****5432…", "start")
+    assert (missed.detail_data["query"], missed.detail_data["contacts"]) == ("+91 ******1122", 0)
+    for event in (exact, start, missed):
+        assert "9876543210" not in event.detail and "98765432" not in event.detail
+
+
+def test_a_number_look_up_that_finds_a_hidden_contact_is_recorded_and_shows_nothing(client, world, sign_in, db):
+    sign_in(world["baraut"])
+    assert results(client, "9700011122") == ([], [])  # the confidential contact's number
+    (event,) = lookups(db)
+    assert event.detail_data["contacts"] == 0 and event.detail_data["contact_ids"] == []
+
+
+def test_a_name_search_is_no_number_look_up(client, world, sign_in, db):
+    sign_in(world["baghpat"])
+    results(client, "Ramkishor")
+    results(client, "119300")  # an LGD code: a place, never a contact
+    assert lookups(db) == []
+
+
 def test_a_place_is_found_by_its_lgd_code_exactly(client, world, sign_in):
     sign_in(world["baghpat"])
     assert results(client, "119300")[0] == ["BIJROL"]
@@ -218,15 +277,16 @@ def test_a_number_search_by_a_masked_post_does_not_echo_other_numbers(client, wo
 # ---- odd input and paging --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query", ["r", "र", " a ", "%", "_", "%%", "__", "-", "."])
+@pytest.mark.parametrize("query", ["r", "र", " a ", "%", "_", "%%", "__", "-", ".", "Ra", "रा", "R%m", "+"])
 def test_a_too_short_query_explains_itself(client, world, sign_in, query):
     sign_in(world["baghpat"])
     page = client.get("/search", query_string={"q": query}).get_data(as_text=True)
-    assert "Type at least two letters of a name, a mobile number or a complete LGD code." in page
+    assert ("Type at least three letters of a name, at least 8 digits of a mobile number, "
+            "or a complete LGD code.") in page
     assert 'id="found-places"' not in page and 'id="found-contacts"' not in page
 
 
-@pytest.mark.parametrize("query", ["Ram%", "Ram_", "R%m", "%Ram%", "Ram.*", "(Ram)", "Ram\\"])
+@pytest.mark.parametrize("query", ["Ram%", "Ram_", "Ra%m", "%Ram%", "Ram.*", "(Ram)", "Ram\\"])
 def test_wildcards_and_regex_characters_in_a_query_match_nothing_extra(client, world, sign_in, query):
     sign_in(world["baraut"])
     # Punctuation is not part of a name key: the query means "Ram", never "anything".

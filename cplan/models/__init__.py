@@ -8,7 +8,7 @@ from cplan.models.accounts import (
     Role,
     SignInSession,
 )
-from cplan.models.audit import AuditEvent, AuditOutcome
+from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.geo import (
     Place,
@@ -46,6 +46,7 @@ from cplan.models.search import SearchToken
 __all__ = [
     "AuditEvent",
     "AuditOutcome",
+    "RefusalBurst",
     "CallOutcome",
     "EntryKind",
     "Incident",

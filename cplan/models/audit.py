@@ -21,7 +21,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, event
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cplan.models import append_only
@@ -83,6 +83,31 @@ class AuditEvent(Base):
     @property
     def detail_data(self) -> dict:
         return json.loads(self.detail or "{}")
+
+
+class RefusalBurst(Base):
+    """Refusals (403/404 on a record URL) of one officer at one endpoint since the audit event
+    that opened the burst (``event_seq``); see ``cplan.services.refusals``.
+
+    Not part of the chain: a counter the next ``access.refused`` event of the same officer and
+    endpoint copies into its detail, so a scan of ids leaves one event a minute, not one a
+    request. One row per officer and endpoint, reused burst after burst.
+    """
+
+    __tablename__ = "refusal_bursts"
+    __table_args__ = (
+        UniqueConstraint("officer_id", "endpoint", name="uq_refusal_bursts_officer_endpoint"),
+        Index("ix_refusal_bursts_event_seq", "event_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # No foreign key, as for the trail: the count outlives the officer's record.
+    officer_id: Mapped[int] = mapped_column(Integer)
+    endpoint: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    event_seq: Mapped[int] = mapped_column(BigInteger)
 
 
 # Every column the hash covers (all but ``id`` and ``hash`` itself).

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.accounts import Officer
-from cplan.models.audit import AuditEvent
+from cplan.models.audit import AuditEvent, AuditOutcome
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.roster import (
@@ -144,13 +144,46 @@ class BulkOutcome:
     errors: dict[int, Exception] = field(default_factory=dict)
 
 
+class BulkRefused(DomainError):
+    """A bulk approval named contacts that do not exist or lie outside the post's scope
+    (``unseen``, their ids): the request is refused whole and nothing is decided."""
+
+    def __init__(self, message, unseen: list[int]):
+        super().__init__(message)
+        self.unseen = unseen
+
+
+def check_bulk_ids(principal: Principal, ids) -> None:
+    """Raise ``BulkRefused`` unless every id is a contact ``principal`` may see (one query).
+
+    A bulk request naming a record the post cannot see is no slip of the hand (the queue only
+    lists what it may see): deciding the rest would hide the attempt, so nothing is decided.
+    """
+    ids = sorted(set(ids))
+    visible = set(db.session.scalars(
+        select(Contact.id).where(Contact.id.in_(ids), roster.visible_condition(principal)))) if ids else set()
+    unseen = [contact_id for contact_id in ids if contact_id not in visible]
+    if unseen:
+        raise BulkRefused(_l("Nothing was approved: %(count)s of the ticked enrolments cannot be found in your "
+                             "area. Go back to the queue and tick them again.", count=len(unseen)), unseen)
+
+
+def record_bulk_refusal(error: BulkRefused, asked: int) -> None:
+    """The refused bulk approval in the audit trail (after the caller rolled back): how many
+    enrolments were asked for and the ids that were not visible."""
+    audit.record("enrolment.bulk_refused", outcome=AuditOutcome.DENIED,
+                 detail={"asked": asked, "unseen_ids": error.unseen[:100], "unseen": len(error.unseen)})
+
+
 def bulk_approve(principal: Principal, seen: dict[int, int]) -> BulkOutcome:
     """Approve many enrolments (id -> the version the officer saw); each is decided once.
 
-    Enrolments someone else decided meanwhile, or that this officer enrolled, are skipped and
-    reported, never decided twice.
+    Refused whole (``BulkRefused``, nothing decided) when any id is unknown or out of scope.
+    Otherwise enrolments someone else decided meanwhile, or that this officer enrolled, are
+    skipped and reported, never decided twice.
     """
     _require(principal, Permission.APPROVE_ENROLMENT)
+    check_bulk_ids(principal, seen)
     outcome = BulkOutcome()
     for contact_id, version in sorted(seen.items()):
         try:

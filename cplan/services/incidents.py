@@ -12,6 +12,12 @@ Scope: a station or circle post sees an incident when one of its places lies in 
 subtree (an incident spanning two stations is visible to both); district, range, zone and state
 posts see the incidents of the districts under them (all of an incident's places lie in its district). Confidential incidents (tips) need
 ``VIEW_CONFIDENTIAL`` (ASP upwards). Anything else is ``NotInScope`` (the pages answer 404).
+
+Seeing an incident is not knowing every contact on its timeline: an incident shared by two
+stations is worked by both, and the ASP may call a confidential source about an open incident.
+Pages read the timeline through ``timeline(principal, incident)``, which names a contact only
+as ``roster.contact_visibility`` allows and otherwise says "a confidential source" or "a contact
+of another station"; the call sheet lists contacts through ``roster.visible_condition``.
 """
 from __future__ import annotations
 
@@ -332,13 +338,50 @@ def _append(principal: Principal, incident: Incident, kind: EntryKind, **fields)
     return entry
 
 
-def timeline(incident: Incident) -> list[TimelineEntry]:
-    """The incident's entries in order, with the people and units they name (no query per entry)."""
+def entries(incident: Incident) -> list[TimelineEntry]:
+    """The incident's entries in order, as recorded: they name contacts whoever reads them, so
+    pages show ``timeline`` instead."""
     return list(db.session.scalars(
         select(TimelineEntry).where(TimelineEntry.incident_id == incident.id).order_by(TimelineEntry.seq)
         .options(selectinload(TimelineEntry.officer), selectinload(TimelineEntry.contact),
                  selectinload(TimelineEntry.corrects), selectinload(TimelineEntry.escalated_to))
     ))
+
+
+class ShownEntry:
+    """A timeline entry as one reader may see it: every field of the entry, except that
+    ``contact`` is the contact it names only when the reader may see that contact
+    (``roster.contact_visibility``); otherwise ``contact`` is None and ``withheld`` says which
+    placeholder to show ("a confidential source", "a contact of another station")."""
+
+    __slots__ = ("_entry", "contact", "withheld")
+
+    def __init__(self, entry: TimelineEntry, contact: Contact | None, withheld: roster.Visibility | None):
+        self._entry, self.contact, self.withheld = entry, contact, withheld
+
+    def __getattr__(self, name):
+        return getattr(self._entry, name)
+
+    def __repr__(self) -> str:
+        return f"<ShownEntry {self._entry!r} withheld={self.withheld}>"
+
+
+def shown_entry(principal: Principal, entry: TimelineEntry) -> ShownEntry:
+    """``entry`` as ``principal`` may see it (see ``ShownEntry``)."""
+    contact = entry.contact
+    if contact is None:
+        return ShownEntry(entry, None, None)
+    visibility = roster.contact_visibility(principal, contact)
+    if visibility == roster.Visibility.VISIBLE:
+        return ShownEntry(entry, contact, None)
+    return ShownEntry(entry, None, visibility)
+
+
+def timeline(principal: Principal, incident: Incident) -> list[ShownEntry]:
+    """The incident's timeline as ``principal`` may read it (the incident page, its printed
+    report): entries naming a contact the reader may not see name a placeholder instead. The
+    same queries whatever the entries name (the contacts are read in one, as before)."""
+    return [shown_entry(principal, entry) for entry in entries(incident)]
 
 
 def add_note(principal: Principal, incident_id: int, text: str, public_message: bool = False) -> TimelineEntry:

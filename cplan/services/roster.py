@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -140,6 +141,28 @@ class RosterError(DomainError):
 
 
 # ---- visibility ------------------------------------------------------------------------------
+#
+# One rule decides whether a reader may know who a contact is: the contact lies in the reader's
+# subtree, and a confidential contact needs VIEW_CONFIDENTIAL (ASP upwards). ``visible_condition``
+# is the rule in SQL (every list of contacts is read through it) and ``contact_visibility`` the
+# same rule for a contact already loaded (a timeline entry naming one); a test proves the two
+# agree. Where a page must say that *someone* was called or gave a tip without naming them, it
+# shows ``label("withheld", visibility)``: "a contact of another station" or "a confidential
+# source". A contact outside the reader's subtree is "of another station" even when it is also
+# confidential: what lies outside a post's scope tells it nothing more.
+
+
+class Visibility(enum.StrEnum):
+    VISIBLE = "visible"
+    CONFIDENTIAL = "confidential"  # in scope, but a source only the ASP and above may know
+    OTHER_STATION = "other_station"  # outside the reader's subtree
+
+
+WITHHELD_LABELS = {
+    Visibility.CONFIDENTIAL: _l("a confidential source"),
+    Visibility.OTHER_STATION: _l("a contact of another station"),
+}
+_LABELS["withheld"] = WITHHELD_LABELS
 
 
 def visible_condition(principal: Principal):
@@ -148,6 +171,16 @@ def visible_condition(principal: Principal):
     if not principal.can(Permission.VIEW_CONFIDENTIAL):
         condition = and_(condition, Contact.confidential.is_(False))
     return condition
+
+
+def contact_visibility(principal: Principal, contact: Contact) -> Visibility:
+    """Whether ``principal`` may know who ``contact`` is (``visible_condition`` for one loaded
+    contact), and if not, which placeholder names it."""
+    if not principal.unit.contains_path(contact.unit_path):
+        return Visibility.OTHER_STATION
+    if contact.confidential and not principal.can(Permission.VIEW_CONFIDENTIAL):
+        return Visibility.CONFIDENTIAL
+    return Visibility.VISIBLE
 
 
 def sees_full_numbers(principal: Principal) -> bool:
@@ -310,6 +343,19 @@ def record_roster_view(place: Place, *, active: int, pending: int, full_numbers:
     audit.record(VIEWED, target=place,
                  detail={"shown": active + pending, "active": active, "pending": pending,
                          "full_numbers": full_numbers})
+
+
+def record_number_lookup(results: search.SearchResults, *, full_numbers: bool) -> None:
+    """One ``search.number_lookup`` event for a page of a look-up by number, from any post and
+    whatever it found: the query masked (``search.masked_number_query``), whether it matched a
+    whole number or its beginning, how many contacts matched and the ids of those shown."""
+    audit.record("search.number_lookup", detail={
+        "query": search.masked_number_query(results),
+        "match": "exact" if results.number else "start",
+        "contacts": results.contact_total,
+        "contact_ids": [contact.id for contact in results.contacts],
+        "full_numbers": full_numbers,
+    })
 
 
 def record_contact_view(contact: Contact, *, full_number: bool) -> None:

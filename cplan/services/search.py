@@ -8,6 +8,15 @@ subtree in the same query, never ``LIKE '%..%'``.
 
 ``find`` is the portal-wide search: places and contacts by name, contacts by mobile number in
 any accepted format, places by LGD code, results grouped (places first) on one paginated list.
+
+Limits (issue 14): a name needs at least ``MIN_NAME_CHARACTERS`` (3) letters, so a search cannot
+list a district's contacts two letters at a time. A query typed as a phone number (digits, with
+or without +91, spaces and dashes) is a number look-up and needs at least ``MIN_NUMBER_DIGITS``
+(8): a whole number matches exactly; 8 or 9 digits match the numbers that *begin* with them (at
+most 100 numbers, read by a range on the number indexes); fewer are refused, except that bare
+ASCII digits still look up an LGD code (a place, never a contact). Every number look-up, from
+any post and whatever it finds, is audited by ``roster.record_number_lookup`` with the query masked
+(``+91 ******3210``): the trail never holds a full number.
 """
 from __future__ import annotations
 
@@ -22,7 +31,7 @@ from cplan.extensions import db
 from cplan.models.geo import Place, Unit
 from cplan.models.roster import Contact
 from cplan.models.search import SearchToken
-from cplan.services.phone import InvalidMobile, normalise_mobile
+from cplan.services.phone import DEVANAGARI_DIGITS, InvalidMobile, mask_mobile, normalise_mobile
 from cplan.services.transliteration import normalise_query, search_key
 
 KEY_LENGTH = 64
@@ -38,8 +47,19 @@ MAX_PER_PAGE = 100
 CHUNK = 500
 
 
+MIN_NAME_CHARACTERS = 3
+MIN_NUMBER_DIGITS = 8
+# A query typed as a phone number: digits (ASCII or Devanagari), a leading +, spaces and dashes.
+_NUMBER_LIKE = re.compile(r"\+?[0-9\u0966-\u096f\s\-().]+")
+
+
 class QueryTooShort(ValueError):
-    """The search text has fewer than two meaningful characters, and is no number or code."""
+    """The search text is neither a name of ``MIN_NAME_CHARACTERS`` letters, nor a number of
+    ``MIN_NUMBER_DIGITS`` digits, nor an LGD code; ``number`` when it was typed as a number."""
+
+    def __init__(self, query: str, number: bool = False):
+        super().__init__(query)
+        self.number = number
 
 
 # ---- the index -------------------------------------------------------------------------------
@@ -191,6 +211,37 @@ def mobile_in(query: str) -> str | None:
         return None
 
 
+def number_digits(query: str) -> str | None:
+    """The digits of a query typed as a phone number (digits, +, spaces, dashes), else None."""
+    text = (query or "").strip()
+    if not _NUMBER_LIKE.fullmatch(text):
+        return None
+    digits = "".join(ch for ch in text.translate(DEVANAGARI_DIGITS) if ch in "0123456789")
+    return digits or None
+
+
+def number_start_in(query: str) -> str | None:
+    """The first 8 or 9 digits of a mobile number (after +91 or a leading 0), when that is what
+    the query holds; None otherwise."""
+    digits = number_digits(query)
+    if digits is None:
+        return None
+    if query.strip().startswith("+91"):
+        digits = digits[2:]
+    elif digits.startswith("0"):
+        digits = digits[1:]
+    if MIN_NUMBER_DIGITS <= len(digits) < 10 and digits[0] in "6789":
+        return digits
+    return None
+
+
+def _after_start(digits: str) -> str | None:
+    """The smallest number of the same length above every number beginning with ``digits``
+    (digits only, so the range is the same under any collation); None after all nines."""
+    following = str(int(digits) + 1)
+    return following if len(following) == len(digits) else None
+
+
 def page_size(per_page: int | None) -> int:
     """``PER_PAGE`` by default, never more than ``MAX_PER_PAGE``, never less than one."""
     return max(1, min(per_page or PER_PAGE, MAX_PER_PAGE))
@@ -202,6 +253,10 @@ class SearchResults(Pagination):
     ``places`` and ``contacts`` are this page's share of each group; ``place_total`` and
     ``contact_total`` count the whole groups (two COUNT queries, then at most two page queries).
     """
+
+    # The number looked up (E.164, or the digits a number begins with), for the audit trail.
+    number: str | None = None
+    number_start: str | None = None
 
     def __init__(self, places_query, contacts_query, page: int, per_page: int):
         self._places_query, self._contacts_query = places_query, contacts_query
@@ -256,10 +311,18 @@ def places_query(key: str | None, code: str | None, scope: Unit, language: str =
     )
 
 
-def contacts_query(key: str | None, mobile: str | None, scope: Unit, visible):
+def _number_range(column, start: str):
+    """``column`` (E.164) begins with +91 and the digits ``start``: a range on its index."""
+    condition = column >= "+91" + start
+    upper = _after_start(start)
+    return and_(condition, column < "+91" + upper) if upper else condition
+
+
+def contacts_query(key: str | None, mobile: str | None, scope: Unit, visible, number_start: str | None = None):
     """Contacts passing ``visible`` (the roster's visibility rule) by name key or by number.
 
-    A number is matched exactly on ``mobile`` or ``mobile_alt`` (stored E.164), never by LIKE.
+    A number is matched exactly on ``mobile`` or ``mobile_alt`` (stored E.164), never by LIKE;
+    ``number_start`` (8 or 9 digits) matches the numbers beginning with it, by a range.
     """
     conditions = []
     if key is not None:
@@ -268,6 +331,11 @@ def contacts_query(key: str | None, mobile: str | None, scope: Unit, visible):
         conditions.append(Contact.id.in_(
             select(Contact.id).where(Contact.mobile == mobile)
             .union(select(Contact.id).where(Contact.mobile_alt == mobile))
+            .scalar_subquery()))
+    if number_start is not None:
+        conditions.append(Contact.id.in_(
+            select(Contact.id).where(_number_range(Contact.mobile, number_start))
+            .union(select(Contact.id).where(_number_range(Contact.mobile_alt, number_start)))
             .scalar_subquery()))
     if not conditions:
         return None
@@ -285,18 +353,38 @@ def find(query: str, scope: Unit, visible_contacts, page: int = 1, per_page: int
 
     ``visible_contacts`` is the SQL condition of contacts the reader may see
     (``roster.visible_condition``): it carries the confidential rule as well as the scope.
-    Raises ``QueryTooShort`` when the query is neither two meaningful characters, nor a
-    mobile number, nor an LGD code.
+    Raises ``QueryTooShort`` when the query is neither a name of three meaningful characters,
+    nor a number of at least eight digits, nor an LGD code (see the module's docstring).
     """
     query = (query or "")[:MAX_QUERY_LENGTH]
-    key = normalise_query(query)
-    code = lgd_code_in(query)
-    mobile = mobile_in(query)
-    if key is None and code is None and mobile is None:
-        raise QueryTooShort(query)
-    return SearchResults(
+    key = mobile = start = code = None
+    if number_digits(query) is not None:
+        # Typed as a number: a number look-up (or an LGD code), never a name.
+        mobile = mobile_in(query)
+        start = None if mobile else number_start_in(query)
+        code = lgd_code_in(query)
+        if mobile is None and start is None and code is None:
+            raise QueryTooShort(query, number=True)
+    else:
+        key = normalise_query(query, MIN_NAME_CHARACTERS)
+        if key is None:
+            raise QueryTooShort(query)
+    results = SearchResults(
         places_query(key, code, scope, language),
-        contacts_query(key, mobile, scope, visible_contacts),
+        contacts_query(key, mobile, scope, visible_contacts, number_start=start),
         page=max(1, page), per_page=page_size(per_page),
     )
+    results.number, results.number_start = mobile, start
+    return results
+
+
+def masked_number_query(results: SearchResults) -> str | None:
+    """The number looked up, masked for the audit trail (``+91 ******3210``; the beginning of a
+    number as ``+91 ****5432…``), or None when the search was no number look-up."""
+    if results.number:
+        return mask_mobile(results.number)
+    if results.number_start:
+        start = results.number_start
+        return f"+91 {'*' * (len(start) - 4)}{start[-4:]}…"
+    return None
 

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from cplan.access import requires
 from cplan.blueprints.audit.forms import AuditFilterForm
-from cplan.services import audit
+from cplan.services import audit, refusals
 from cplan.services.permissions import Permission
 from cplan.services.scope import scope_unit
 
@@ -57,4 +57,5 @@ def show_event(seq):
               for key, value in sorted(event.detail_data.items())]
     units = audit.units_filed_under([event])
     return render_template("audit/event.html", event=event, detail=detail,
-                           unit=units.get(event.unit_path), officer=audit.officers_of([event]).get(event.officer_id))
+                           unit=units.get(event.unit_path), officer=audit.officers_of([event]).get(event.officer_id),
+                           burst=refusals.open_burst(event))

@@ -229,6 +229,10 @@ def confirm_bulk():
     """Ask "Approve N enrolments?" for the ticked rows of the queue, listing them."""
     picks = parse_picks(request.args.getlist("pick"))
     back = _back(request.args.get("back"), url_for("enrolment.queue"))
+    try:
+        enrolment.check_bulk_ids(current_user, picks)
+    except enrolment.BulkRefused as error:
+        return _bulk_refused(error, len(picks), back)
     contacts = [c for c in enrolment.pending_for_bulk(current_user, picks) if c.id in picks]
     if not contacts:
         flash(_("Tick the enrolments to approve first."), "error")
@@ -249,7 +253,10 @@ def approve_bulk():
         db.session.rollback()
         flash(_("Tick the enrolments to approve first."), "error")
         return redirect(back)
-    outcome = enrolment.bulk_approve(current_user, picks)
+    try:
+        outcome = enrolment.bulk_approve(current_user, picks)
+    except enrolment.BulkRefused as error:
+        return _bulk_refused(error, len(picks), back)
     skipped = []
     for contact_id, _text in outcome.skipped:
         contact = db.session.scalar(db.select(Contact).where(Contact.id == contact_id,
@@ -264,6 +271,15 @@ def approve_bulk():
         flash(ngettext("%(num)s skipped:", "%(num)s skipped:", len(skipped)), "warning")
         for message in skipped:
             flash(message, "warning")
+    return redirect(back)
+
+
+def _bulk_refused(error: enrolment.BulkRefused, asked: int, back: str):
+    """Nothing decided: say so, and keep the attempt in the audit trail."""
+    db.session.rollback()
+    enrolment.record_bulk_refusal(error, asked)
+    db.session.commit()
+    flash(str(error), "error")
     return redirect(back)
 
 

@@ -309,7 +309,8 @@ def show(incident_id):
     status_form.status.choices = [SelectChoice(s.value, label("status", s))
                                   for s in sorted(incidents.allowed_statuses(incident.status))]
     return render_template(
-        "incidents/show.html", incident=incident, entries=incidents.timeline(incident), counts=counts,
+        "incidents/show.html", incident=incident, entries=incidents.timeline(current_user, incident),
+        counts=counts,
         suggestion=incidents.suggested_verdict(counts), times=incidents.response_times(incident),
         status_form=status_form, note_form=NoteForm(formdata=None), action_form=ActionForm(formdata=None),
         review_form=ReviewForm(formdata=None), escalation_form=_escalation_form(incident),
@@ -322,7 +323,8 @@ def printable_report(incident_id):
     """The incident and its whole timeline on one page, laid out for printing."""
     incident = _incident_or_404(incident_id)
     counts = incidents.tally(incident)
-    page = render_template("incidents/report.html", incident=incident, entries=incidents.timeline(incident),
+    page = render_template("incidents/report.html", incident=incident,
+                           entries=incidents.timeline(current_user, incident),
                            counts=counts, suggestion=incidents.suggested_verdict(counts),
                            times=incidents.response_times(incident), printed_at=roster.now())
     audit.record("incident.report_opened", officer=current_user.officer, post=current_user.post,
@@ -432,7 +434,8 @@ def correct_entry(incident_id, entry_id):
             return redirect(url_for("incidents.show", incident_id=incident.id) + "#timeline")
     db.session.rollback()
     status = 400 if form.is_submitted() else 200
-    return render_template("incidents/correct.html", incident=incident, entry=entry, form=form), status
+    return render_template("incidents/correct.html", incident=incident,
+                           entry=incidents.shown_entry(current_user, entry), form=form), status
 
 
 @bp.post("/<int:incident_id>/claim", endpoint="claim")

@@ -2,7 +2,8 @@
 
 Contacts are read only through ``roster.visible_condition`` (scope and the confidential
 rule); numbers are shown in full only to station posts (``roster.sees_full_numbers``), and
-such a result page is recorded in the audit trail like a roster view.
+such a result page is recorded in the audit trail like a roster view. A look-up by number is
+recorded from every post, found or not, with the number masked (``roster.record_number_lookup``).
 """
 import re
 
@@ -33,6 +34,7 @@ def search_everything():
     """Find places and contacts in scope by name (either script), mobile number or LGD code."""
     form = SearchForm(formdata=request.args)
     results = too_short = None
+    number_too_short = False
     full_numbers = roster.sees_full_numbers(current_user)
     if form.q.data and form.validate():
         try:
@@ -41,14 +43,17 @@ def search_everything():
                 page=number_arg("page", 1), per_page=number_arg("per_page", None),
                 language=current_language(),
             )
-        except search.QueryTooShort:
-            too_short = True
+        except search.QueryTooShort as error:
+            too_short, number_too_short = True, error.number
     page = render_template("search/index.html", form=form, results=results, too_short=too_short,
-                           full_numbers=full_numbers, per_page=number_arg("per_page", None))
-    if results is not None and results.contacts and full_numbers:
-        # Full numbers on screen: who saw which citizens is kept, as for a roster view
-        # (ids only; the query itself may be a citizen's number and is not recorded). After
-        # rendering: the commit would otherwise make the page read each contact again.
+                           number_too_short=number_too_short, full_numbers=full_numbers,
+                           per_page=number_arg("per_page", None))
+    # After rendering: the commit would otherwise make the page read each contact again.
+    if results is not None and (results.number or results.number_start):
+        roster.record_number_lookup(results, full_numbers=full_numbers)
+        db.session.commit()
+    elif results is not None and results.contacts and full_numbers:
+        # Full numbers on screen: who saw which citizens is kept, as for a roster view (ids only).
         audit.record("roster.search_viewed", unit=current_user.unit,
                      detail={"contact_ids": [contact.id for contact in results.contacts]})
         db.session.commit()

@@ -178,13 +178,15 @@ def search_key(text: str) -> str:
     return "".join(out)[:MAX_INPUT]
 
 
-def normalise_query(text: str) -> str | None:
-    """The key for a user's query, or None when it has under two letters/digits (or no key).
+def normalise_query(text: str, min_characters: int = 2) -> str | None:
+    """The key for a user's query, or None when it has under ``min_characters`` letters/digits
+    (or no key).
 
-    Letters, digits and vowel signs count, so "रा" and "Ra" qualify but "र" and "A" do not. A
-    short key such as "j" (Ajay) is still returned: broad, but the name is real.
+    Letters, digits and vowel signs count, so with two "रा" and "Ra" qualify but "र" and "A" do
+    not (with three, "राम" and "Ram" do). A short key such as "j" (Ajay) is still returned:
+    broad, but the name is real.
     """
     text = _prepare(text)
     meaningful = sum(ch.isalnum() or ch in _SIGNS for ch in text)
     key = search_key(text)
-    return key if key and meaningful >= 2 else None
+    return key if key and meaningful >= min_characters else None
