@@ -36,6 +36,9 @@ DEMO_DISTRICT_CODE = "124"  # Baghpat
 DISTRICTS_FILE = "up_districts.csv"
 SUBDISTRICTS_FILE = "up_subdistricts.csv"
 PLACES_FILE = "baghpat_villages.csv"
+# LGD's urban local bodies: the official names of census towns (BAZIDPUR's 800723 is Badaut,
+# that is Baraut), so the importer merges each with its town by name.
+LOCAL_BODIES_FILE = "up_urban_local_bodies.csv"
 STATIONS_FILE = "baghpat_police_stations.csv"
 
 # (kind, code, English name, Hindi name) of the police units between the state and Baghpat.
@@ -86,7 +89,8 @@ def _ensure_unit(kind: UnitKind, code: str, name_en: str, name_hi: str, parent: 
 
 
 def step_places(context: DemoContext) -> None:
-    context.reports["places"] = import_places(context.data_dir / PLACES_FILE, DEMO_DISTRICT_CODE)
+    context.reports["places"] = import_places(context.data_dir / PLACES_FILE, DEMO_DISTRICT_CODE,
+                                              local_bodies=context.data_dir / LOCAL_BODIES_FILE)
 
 
 def step_stations(context: DemoContext) -> None:
