@@ -22,7 +22,7 @@ import math
 import re
 import statistics
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -769,6 +769,7 @@ LGD_LOCAL_BODIES = Layout("LGD local-body list", {
                 "Localbody Name"),
     "name_local": ("Local Body Name (In Local)", "Localbody Name (In Local)"),
     "census_2011_code": ("Census 2011 Code",),
+    "type_code": ("Localbody Type Code", "Local Body Type Code"),
     "district_code": ("District Code",),
 }, ("code", "name_en"))
 PLACE_LAYOUTS = (PLACES_CSV, LGD_VILLAGES, LGD_WARDS, LGD_LOCAL_BODIES)
@@ -830,6 +831,7 @@ class _PlaceDraft:
     town: _PlaceDraft | None = None
     ward_key: str = ""  # a ward's key below its town: "dabra-west", "m-ward@28.9918,77.7645"
     official_hi: str | None = None  # a Hindi name from an official list
+    point_doubtful: bool = False  # a town's point shared with another town, with no wards to fix it
     flags: list[str] = field(default_factory=list)  # kept in Place.import_note
 
 
@@ -1173,8 +1175,10 @@ def _correct_town_coordinates(towns, town_rows, ward_rows, report) -> None:
             if not ward_points:
                 report.note(town.rows[0], "flagged", town.name_en,
                             f"coordinates {point[0]}, {point[1]} are also given for {others}, "
-                            "and it has no wards to correct them from: kept; verify")
+                            "and it has no wards to correct them from: kept unless its census row "
+                            "has its own; verify")
                 town.flags.append("coordinates shared with another town; verify")
+                town.point_doubtful = True
                 continue
             town.point = _centre(ward_points)
             report.note(town.rows[0], "flagged", town.name_en,
@@ -1301,17 +1305,24 @@ def _numbered(name: str, number: int) -> str:
     return f"{name} ({number})" if re.search(r"[0-9]", name) or not is_unnamed_ward(name) else f"{name} {number}"
 
 
-def _census_town_names(path) -> dict[str, list[tuple[str, str | None]]]:
-    """Census 2011 town code -> the (English, Hindi) names an LGD local-body list gives it."""
+# LGD's urban local body types (the "Localbody Type Code" column), to tell apart two local
+# bodies of one name (Meerut's municipal corporation and its cantonment).
+LGD_LOCAL_BODY_TYPES = {"4": "Municipal Corporation", "5": "Municipality", "6": "Notified Area Council",
+                        "7": "Town Panchayat", "8": "Municipal Council"}
+
+
+def _census_town_names(path) -> dict[str, list[tuple[str, str | None, str]]]:
+    """Census 2011 town code -> the (English, Hindi, body type) names an LGD local-body list gives it."""
     source = SourceFile(path, layouts=(LGD_LOCAL_BODIES,))
     if not source.has("census_2011_code"):
         raise source.error("an LGD local-body list needs its Census 2011 code column", 1, "Census 2011 Code")
-    names: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    names: dict[str, list[tuple[str, str | None, str]]] = defaultdict(list)
     for row in source.rows:
         census = source.text(row, "census_2011_code")
         name = clean_name(source.text(row, "name_en"))[0]
         if DIGITS.fullmatch(census) and census.strip("0") and name:
-            names[census].append((name, official_hindi(source.text(row, "name_local"))))
+            names[census].append((name, official_hindi(source.text(row, "name_local")),
+                                  LGD_LOCAL_BODY_TYPES.get(source.text(row, "type_code"), "")))
     return names
 
 
@@ -1322,7 +1333,7 @@ def _merge_census_towns(census_rows, towns, official, match_subdistrict, report)
     matched: dict[str, _PlaceRow] = {}
     leftovers = []
     for row in census_rows:
-        names = [row.name, *(name for name, _ in official.get(row.code, ()))]
+        names = [row.name, *(name for name, _, _ in official.get(row.code, ()))]
         slug = next((s for s, town in towns.items()
                      if s not in matched and any(_names_agree(name, town.name_en) for name in names)), None)
         if slug is None:
@@ -1332,8 +1343,8 @@ def _merge_census_towns(census_rows, towns, official, match_subdistrict, report)
 
     def lgd_names(row) -> tuple[list[str], str | None, str]:
         names = official.get(row.code, [])
-        english = [name for name, _ in names]
-        hindi = next((name_hi for _, name_hi in names if name_hi), None)
+        english = [name for name, _, _ in names]
+        hindi = next((name_hi for _, name_hi, _ in names if name_hi), None)
         said = f" (LGD local bodies: {', '.join(english)})" if english else ""
         return english, hindi, said
 
@@ -1348,23 +1359,32 @@ def _merge_census_towns(census_rows, towns, official, match_subdistrict, report)
         town.rows.append(row.number)
         town.flags += row.flags
         town.subdistrict = match_subdistrict(row.sub)
-        if town.point is None:
-            town.point = row.point
         reason = (f"Census 2011 town code {row.code}{said} in the lgd_code column: a town, not a village; "
                   f"merged with the town of the same name {town.name_en} (row {town.rows[0]}), "
                   + (f"{km:.1f} km apart" if km is not None else "no coordinates to compare"))
-        if km is not None and km > CENSUS_TOWN_MERGE_KM:
+        if row.point is not None and (town.point is None or town.point_doubtful):
+            town.point = row.point
+            reason += "; the census row's coordinates are used (the town's were shared or unusable)"
+            town.flags.append("coordinates of its Census 2011 row used")
+        elif km is not None and km > CENSUS_TOWN_MERGE_KM:
             reason += "; verify"
             town.flags.append(f"Census 2011 town {row.code} ({row.name}) lies {km:.1f} km from it; verify")
         report.note(row.number, "merged", row.name, reason)
 
+    # A census town left on its own is named officially where it can be; two of one name (a
+    # city's corporation and its cantonment) are told apart by the type of local body.
+    proposed = {row.number: display_name((lgd_names(row)[0] or [row.name])[0]) for row in leftovers}
+    taken = Counter([*map(normalised, proposed.values()), *(normalised(t.name_en) for t in towns.values())])
     drafts = []
     for row in leftovers:
         english, hindi, said = lgd_names(row)
+        name_en = proposed[row.number]
+        if taken[normalised(name_en)] > 1:
+            kind = next((body for _, _, body in official.get(row.code, ()) if body), "")
+            name_en = f"{name_en} ({kind or 'census town ' + row.code})"
         nearest = min(((distance_km(row.point, town.point), slug) for slug, town in towns.items()
                        if town.point and row.point), default=None)
-        draft = _PlaceDraft(key=f"census:{row.code}", kind=PlaceKind.TOWN,
-                            name_en=display_name(english[0] if english else row.name),
+        draft = _PlaceDraft(key=f"census:{row.code}", kind=PlaceKind.TOWN, name_en=name_en,
                             rows=[row.number], point=row.point, subdistrict=match_subdistrict(row.sub),
                             census_2011_code=row.code, aliases=[*_spellings(row), *english],
                             official_hi=hindi, flags=list(row.flags))
