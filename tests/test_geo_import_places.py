@@ -414,6 +414,8 @@ def test_a_name_corrected_by_hand_survives_a_re_import(db, districts, tmp_path):
     assert set(village.aliases.split(" | ")) == {"Surajpur Menwa", "SURAJPUR MENWA", "सूरजपुर मेनवा"}
     assert search_key("Surajpur Menwa") in village.search_key
     assert (first.updated, lgd.updated, again.updated, again.unchanged) == (1, 1, 0, 1)
+    assert "name corrected by hand kept (Surajpur Mainwa" in notes_for_row(first, 2)[0].reason
+    assert "LGD's सूरजपुर मेनवा is kept as an alias" in notes_for_row(lgd, 3)[0].reason
 
 
 # ---- file limits -----------------------------------------------------------------------------

@@ -1446,6 +1446,10 @@ def _save_place(draft: _PlaceDraft, district: Unit, place: Place | None, saved: 
         # Corrected by hand: the staff's names stay, the file's spelling joins the aliases.
         name_en, name_hi, generated = place.name_en, place.name_hi, place.name_generated
         spellings.insert(0, draft.name_en)
+        if draft.name_en != name_en:
+            report.note(draft.rows[0], "flagged", draft.name_en,
+                        f"name corrected by hand kept ({name_en} / {name_hi}); the file's spelling "
+                        "is kept as an alias")
     elif normalised(draft.name_en) == normalised(district.name_en) and not district.name_generated:
         # The district HQ town is written as the district is (बागपत), not transliterated.
         name_en, (name_hi, generated) = draft.name_en, (district.name_hi, False)
@@ -1502,6 +1506,9 @@ def _official_names(place: Place, name_hi: str | None, spellings: list[str], num
     final_hi, generated = place.name_hi, place.name_generated
     if name_hi and place.name_corrected:
         spellings.append(name_hi)
+        if name_hi != place.name_hi:
+            report.note(number, "flagged", place.name_en,
+                        f"name corrected by hand kept ({place.name_hi}); LGD's {name_hi} is kept as an alias")
     elif name_hi and (name_hi != place.name_hi or place.name_generated):
         if place.name_hi and not place.name_generated:
             spellings.append(place.name_hi)
