@@ -689,7 +689,7 @@ class StateGenerator:
                         "latitude": round(centre[0] + rng.uniform(-spread, spread), 6),
                         "longitude": round(centre[1] + rng.uniform(-spread, spread), 6),
                         "uninhabited": False, "active_contacts": 0, "active_confidential": 0,
-                        "import_note": "generated (state-scale data set)",
+                        "name_corrected": False, "import_note": "generated (state-scale data set)",
                         "created_at": created,
                     })
                     spell_rows.append({"place_id": place_id, "station_id": station_id, "started_at": created,
