@@ -85,12 +85,14 @@ def import_subdistricts_command(path, data_dir):
 
 @geo_cli.command("places")
 @_district_option
+@click.option("--local-bodies", "local_bodies", type=click.Path(dir_okay=False, path_type=Path),
+              help="An LGD local-body list: official names of the census towns in FILE.")
 @_required_path
-def import_places_command(district_code, path):
-    """Import a district's villages, towns and wards (file shaped like baghpat_villages.csv)."""
+def import_places_command(district_code, local_bodies, path):
+    """Import a district's villages, towns and wards: a places CSV, or an LGD village, ward or local-body list."""
     from cplan.services.geo_import import import_places
 
-    _echo_report(_in_one_transaction(lambda: import_places(path, district_code)))
+    _echo_report(_in_one_transaction(lambda: import_places(path, district_code, local_bodies=local_bodies)))
 
 
 @geo_cli.command("stations")

@@ -47,7 +47,9 @@ def _rows_of(source, target, district_code):
 
 @pytest.fixture
 def places_report(baghpat_lgd, data_dir):
-    return import_places(data_dir / "baghpat_villages.csv", "124")
+    """Baghpat's places as the demo imports them, with LGD's local bodies naming census towns."""
+    return import_places(data_dir / "baghpat_villages.csv", "124",
+                         local_bodies=data_dir / "up_urban_local_bodies.csv")
 
 
 @pytest.fixture
@@ -135,7 +137,8 @@ def test_baghpat_gets_eleven_police_stations(db, stations_report, baghpat_lgd):
 def import_everything(data_dir):
     reports = [import_districts(data_dir / "up_districts.csv"),
                import_subdistricts(data_dir / "up_subdistricts.csv"),
-               import_places(data_dir / "baghpat_villages.csv", "124"),
+               import_places(data_dir / "baghpat_villages.csv", "124",
+                             local_bodies=data_dir / "up_urban_local_bodies.csv"),
                import_stations(data_dir / "baghpat_police_stations.csv", "124")]
     reports.append(attach_places_to_nearest_station(find_district("124")))
     return reports
@@ -177,10 +180,27 @@ def test_a_census_town_code_in_the_lgd_column_is_merged_into_its_town(db, places
         assert db.session.scalar(select(func.count(Place.id)).where(Place.town_id == merged.id)) > 0
 
 
-def test_a_town_merged_under_another_name_keeps_the_official_name_as_an_alias(db, places_report):
+def test_a_census_town_named_officially_like_its_town_is_merged_and_keeps_both_names(db, places_report):
+    # The file calls census town 800723 BAZIDPUR (a village's name); LGD's local bodies call it
+    # Badaut, which is Baraut: merged by that name, not by nearness.
     baraut = place(db, "census:800723")
-    assert baraut.aliases == "BAZIDPUR"
-    assert "names differ" in notes_for_row(places_report, 260)[0].reason
+    assert (baraut.name_en, baraut.aliases) == ("Baraut", "BAZIDPUR | Badaut")
+    [note] = notes_for_row(places_report, 260)
+    assert note.action == "merged" and "LGD local bodies: Badaut" in note.reason and "same name" in note.reason
+
+
+def test_a_census_town_near_a_town_of_another_name_stays_separate_and_is_flagged(db, baghpat_lgd, data_dir):
+    report = import_places(data_dir / "baghpat_villages.csv", "124")  # no official names to go by
+
+    bazidpur, baraut = place(db, "census:800723"), place(db, "town:124:baraut")
+    assert (bazidpur.kind, bazidpur.name_en, bazidpur.census_2011_code) == (PlaceKind.TOWN, "Bazidpur", "800723")
+    assert baraut.census_2011_code is None
+    assert db.session.scalar(select(func.count(Place.id)).where(Place.town_id == bazidpur.id)) == 0
+    [note] = notes_for_row(report, 260)
+    assert note.action == "flagged"
+    assert "the nearest town, Baraut (row 363), is 3.0 km away" in note.reason
+    assert "kept as a separate town" in note.reason
+    assert "Baraut" in bazidpur.import_note and "3.0 km" in bazidpur.import_note
 
 
 def test_a_census_town_with_no_town_nearby_stays_separate_and_is_flagged(db, places_report):
@@ -324,7 +344,7 @@ def test_stations_imported_before_their_places_keep_their_codes_and_find_their_h
     codes = set(db.session.scalars(select(Unit.code).where(Unit.kind == UnitKind.STATION)))
     assert sum("not among the district's places (import places first" in n.reason for n in first.notes) == 9
 
-    import_places(data_dir / "baghpat_villages.csv", "124")
+    import_places(data_dir / "baghpat_villages.csv", "124", local_bodies=data_dir / "up_urban_local_bodies.csv")
     second = import_stations(stations_file, "124")
 
     assert set(db.session.scalars(select(Unit.code).where(Unit.kind == UnitKind.STATION))) == codes
@@ -483,6 +503,7 @@ def test_the_geo_commands_import_the_shared_files_and_print_their_reports(db, ru
     assert "350 created" in result.output
 
     result = runner.invoke(args=["cplan", "geo", "places", "--district", "124",
+                                 "--local-bodies", str(data_dir / "up_urban_local_bodies.csv"),
                                  str(data_dir / "baghpat_villages.csv")])
     assert result.exit_code == 0, result.output
     assert "456 created" in result.output

@@ -16,6 +16,9 @@ DISTRICTS_FILE = "up_districts.csv"
 SUBDISTRICTS_FILE = "up_subdistricts.csv"
 DEMO_PLACES_FILE = "baghpat_villages.csv"
 DEMO_STATIONS_FILE = "baghpat_police_stations.csv"
+# LGD's urban local bodies: the official names of census towns (the file's BAZIDPUR, census town
+# 800723, is Badaut, that is Baraut), so the importer merges each with its town by name.
+LOCAL_BODIES_FILE = "up_urban_local_bodies.csv"
 NAMES_FILE = "names_hi_en.csv"
 
 # Said wherever a reference file cannot be read, so the reader knows how to give another.

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from cplan.data import DEMO_PLACES_FILE as PLACES_FILE
 from cplan.data import DEMO_STATIONS_FILE as STATIONS_FILE
-from cplan.data import DISTRICTS_FILE, SUBDISTRICTS_FILE, data_dir
+from cplan.data import DISTRICTS_FILE, LOCAL_BODIES_FILE, SUBDISTRICTS_FILE, data_dir
 from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.services import geo
@@ -84,7 +84,8 @@ def _ensure_unit(kind: UnitKind, code: str, name_en: str, name_hi: str, parent: 
 
 
 def step_places(context: DemoContext) -> None:
-    context.reports["places"] = import_places(context.data_dir / PLACES_FILE, DEMO_DISTRICT_CODE)
+    context.reports["places"] = import_places(context.data_dir / PLACES_FILE, DEMO_DISTRICT_CODE,
+                                              local_bodies=context.data_dir / LOCAL_BODIES_FILE)
 
 
 def step_stations(context: DemoContext) -> None:

@@ -20,8 +20,9 @@ import hashlib
 import io
 import math
 import re
+import statistics
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -192,25 +193,101 @@ class SourceRow:
     values: dict[str, str]
 
 
-class SourceFile:
-    """A CSV reference file read whole and checked for shape, so errors can name row and column."""
+# Every geo file is one district's (or the state's lists of districts and sub-districts): a file
+# beyond these is refused before its rows are read. Azamgarh, the UP district with the most
+# villages, has 4,240 (LGD); with its towns' wards and localities a district's file stays well
+# under 10,000 rows, and at about 100 bytes a row (250 for an LGD export) well under 5 MB. A
+# whole state's LGD list (110,274 villages for UP) is refused, as it should be.
+MAX_FILE_ROWS = 10_000
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# An LGD download may carry a title line or two above its header.
+HEADER_SEARCH_ROWS = 5
+DELIMITERS = (",", ";", "\t")  # LGD's CSV downloads have used semicolons
 
-    def __init__(self, path, required: Iterable[str]):
+
+def _header_key(name: str) -> str:
+    """A header compared loosely: "Sub-District Code", "Subdistrict code" and "SUB DISTRICT CODE"
+    are one column, as are "Census2011 Code" and "Census 2011 Code"; Devanagari headers ("थाना",
+    "जिला कोड") keep their letters and vowel signs."""
+    return "".join(ch for ch in unicodedata.normalize("NFC", name).casefold()
+                   if ch.isalnum() or unicodedata.category(ch) in ("Mn", "Mc"))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One known shape of a file: the header spellings accepted for each field, and the fields
+    a file must have to be read as this layout."""
+
+    name: str
+    columns: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+
+    def find(self, header: list[str]) -> dict[str, str]:
+        """field -> the file's own spelling of its column, for the fields this header has."""
+        by_key: dict[str, str] = {}
+        for name in header:
+            by_key.setdefault(_header_key(name), name)
+        found = {}
+        for field_name, spellings in self.columns.items():
+            for spelling in spellings:
+                if _header_key(spelling) in by_key:
+                    found[field_name] = by_key[_header_key(spelling)]
+                    break
+        return found
+
+
+class SourceFile:
+    """A CSV reference file read whole and checked for shape, so errors can name row and column.
+
+    ``required`` names the columns of a single-layout file. ``layouts`` instead lists the shapes
+    a file may have (our own CSV, an LGD download...): the header is looked for in the first
+    ``HEADER_SEARCH_ROWS`` rows (title lines above it are skipped), with a comma, semicolon or
+    tab as the delimiter, and the first layout whose required columns it has wins
+    (``self.layout``). Columns match loosely (``_header_key``); ``text``/``code`` accept a
+    field name or a header. A file over ``max_rows`` rows or ``max_bytes`` is refused, naming
+    the limit, before any row is read.
+    """
+
+    def __init__(self, path, required: Iterable[str] = (), *, layouts: Iterable[Layout] | None = None,
+                 max_rows: int = MAX_FILE_ROWS, max_bytes: int = MAX_FILE_BYTES):
         self.path = Path(path)
         self.name = self.path.name
-        self.header, self.rows = self._read(tuple(required))
+        required = tuple(required)
+        self.layouts = tuple(layouts) if layouts is not None else (
+            Layout("", {column: (column,) for column in required}, required),)
+        self.max_rows, self.max_bytes = max_rows, max_bytes
+        self.layout: Layout = self.layouts[0]
+        self.columns: dict[str, str] = {}  # field (or header) -> the file's header spelling
+        self.header, self.rows = self._read()
 
     def error(self, problem: str, row: int | None = None, column: str | None = None) -> GeoImportError:
         return GeoImportError(problem, source=self.name, row=row, column=column)
 
     def has(self, column: str) -> bool:
-        return column in self.header
+        return self.column(column) in self.header
 
-    def _read(self, required: tuple[str, ...]) -> tuple[list[str], list[SourceRow]]:
+    def column(self, name: str) -> str:
+        """The file's header for a field of the layout (or a header name given as it is)."""
+        return self.columns.get(name, name)
+
+    def _read(self) -> tuple[list[str], list[SourceRow]]:
+        try:
+            size = self.path.stat().st_size
+        except OSError as error:
+            raise GeoImportError(str(MissingDataFile(self.path.resolve(), error.strerror or "unreadable"))) from None
+        if size > self.max_bytes:
+            raise self.error(f"the file is {size / 1024 / 1024:.1f} MB, over the limit of "
+                             f"{self.max_bytes // 1024 // 1024} MB for one file (a district's places "
+                             "fit well within it): import one district at a time")
         try:
             raw = self.path.read_bytes()
         except OSError as error:
             raise GeoImportError(str(MissingDataFile(self.path.resolve(), error.strerror or "unreadable"))) from None
+        lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+        if lines - 1 > self.max_rows:
+            raise self.error(f"the file has {lines - 1:,} rows after its header, over the limit of "
+                             f"{self.max_rows:,} rows for one file (Azamgarh, the UP district with the "
+                             "most villages, has 4,240): import one district at a time")
         if raw.startswith(UTF8_BOM):  # spreadsheet programs write one; it is still UTF-8
             raw = raw[len(UTF8_BOM):]
         try:
@@ -223,56 +300,87 @@ class SourceFile:
             ) from None
         if not text.strip():
             raise self.error("the file is empty", row=1)
-        reader = csv.reader(io.StringIO(text, newline=""))
+        delimiter, header_index = self._find_header(text)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
             records = list(reader)
         except csv.Error as error:
             raise self.error(f"unreadable CSV ({error})", row=reader.line_num) from None
-        header = [name.strip() for name in records[0]]
-        for column in required:
-            if column not in header:
-                raise self.error("required column is missing from the header", 1, column)
+        header = [" ".join(name.split()) for name in records[header_index]]
+        used = set(self.columns.values())
         seen = set()
         for name in header:
-            if name and name in seen:
-                raise self.error("column appears twice in the header", 1, name)
+            if name and name in seen and name in used:
+                raise self.error("column appears twice in the header", header_index + 1, name)
             seen.add(name)
         rows = []
-        for number, fields in enumerate(records[1:], start=2):
+        for index, fields in enumerate(records[header_index + 1:], start=header_index + 1):
+            number = index + 1
             if not any(value.strip() for value in fields):
                 continue  # blank lines (a trailing newline too many) carry nothing
             if len(fields) != len(header):
                 raise self.error(f"{len(fields)} fields where the header has {len(header)}", number)
             rows.append(SourceRow(number, {n: v.strip() for n, v in zip(header, fields, strict=True)}))
         if not rows:
-            raise self.error("no data rows after the header", row=2)
+            raise self.error("no data rows after the header", row=header_index + 2)
         return header, rows
 
+    def _find_header(self, text: str) -> tuple[str, int]:
+        """The delimiter and the index of the header row; sets ``layout`` and ``columns``."""
+        best = None  # (columns found, row index, layout, missing column)
+        for delimiter in DELIMITERS:
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            try:
+                head = [record for _, record in zip(range(HEADER_SEARCH_ROWS), reader, strict=False)]
+            except csv.Error:
+                continue
+            for index, record in enumerate(head):
+                header = [" ".join(name.split()) for name in record]
+                for layout in self.layouts:
+                    found = layout.find(header)
+                    missing = [f for f in layout.required if f not in found]
+                    if not missing:
+                        self.layout, self.columns = layout, found
+                        return delimiter, index
+                    score = len(layout.required) - len(missing)
+                    if best is None or score > best[0]:
+                        best = (score, index, layout, missing[0])
+        _, index, layout, missing = best
+        column = layout.columns[missing][0]
+        names = " / ".join(repr(spelling) for spelling in layout.columns[missing][1:])
+        problem = "required column is missing from the header"
+        if len(self.layouts) > 1:
+            problem += (f" (or spelled {names})" if names else "") + (
+                "; the header matches none of the known layouts: "
+                + ", ".join(one.name for one in self.layouts))
+        raise self.error(problem, index + 1, column)
+
     def text(self, row: SourceRow, column: str, required: bool = False) -> str:
-        value = row.values.get(column, "")
+        value = row.values.get(self.column(column), "")
         if required and not value:
-            raise self.error("a value is required", row.number, column)
+            raise self.error("a value is required", row.number, self.column(column))
         return value
 
     def code(self, row: SourceRow, column: str, required: bool = True) -> str | None:
-        value = row.values.get(column, "")
+        value = row.values.get(self.column(column), "")
         if not value:
             if required:
-                raise self.error("a code is required", row.number, column)
+                raise self.error("a code is required", row.number, self.column(column))
             return None
         if not DIGITS.fullmatch(value):
-            raise self.error(f"{value!r} is not a number (digits 0-9 only)", row.number, column)
+            raise self.error(f"{value!r} is not a number (digits 0-9 only)", row.number, self.column(column))
         return value
 
     def coordinate(self, row: SourceRow, column: str, limit: float) -> float | None:
-        value = row.values.get(column, "")
+        value = row.values.get(self.column(column), "")
         if not value:
             return None
         if not DECIMAL.fullmatch(value):
-            raise self.error(f"{value!r} is not a decimal number", row.number, column)
+            raise self.error(f"{value!r} is not a decimal number", row.number, self.column(column))
         number = float(value)
         if abs(number) > limit:
-            raise self.error(f"{value} is out of range (-{limit:g} to {limit:g})", row.number, column)
+            raise self.error(f"{value} is out of range (-{limit:g} to {limit:g})", row.number,
+                             self.column(column))
         return round(number, 6)
 
 
@@ -333,8 +441,91 @@ def display_name(official: str) -> str:
     return " ".join(words)
 
 
-def _close_parentheses(name: str) -> str:
-    return name + ")" * (name.count("(") - name.count(")")) if name.count("(") > name.count(")") else name
+# Repairs that make a name from a file searchable (``clean_name``). In the files seen, a "|" or
+# "\" between two letters stood for the letter I (MAHIUDD|NAPUR, M\RPUR JAKHERA: Mahiuddinpur,
+# Mirpur), and ";", quotes and underscores were typing slips (NAGL;I KHADAR, M_Ward).
+STRAY_LETTER_I = re.compile(r"(?<=[A-Za-z])[|\\](?=[A-Za-z])")
+STRAY_MARKS = re.compile(r"[|\\;\"'`\u2018\u2019\u201c\u201d]")
+GLUED_NUMBER = re.compile(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?!(?:st|nd|rd|th)\b)(?=[A-Za-z])")
+LOOSE_DASH = re.compile(r"\s+-\s*|\s*-\s+")
+DOUBLED_SPACE = re.compile(r"\s{2,}")
+ALIAS_SEPARATOR_STANDIN = "\u00a6"  # a "|" in a kept spelling would split the alias list
+
+
+def clean_name(raw: str) -> tuple[str, list[str]]:
+    """A name from a file in a form people can search for, and the repairs made (none: ``[]``).
+
+    ``|`` or ``\\`` between letters is read as the letter I; other stray marks (``| \\ ;``,
+    quotes) are dropped; an underscore is a space; a number glued to a word is set apart
+    ("Basi2" -> "Basi 2"); a dash standing next to a space and doubled spaces become one space;
+    an unmatched ")" is dropped and an unclosed "(" closed.
+    """
+    name, repairs = raw.strip(), []
+    if STRAY_LETTER_I.search(name):
+        name = STRAY_LETTER_I.sub("I", name)
+        repairs.append("'|' or '\\' between letters read as I")
+    stray = sorted(set(STRAY_MARKS.findall(name)))
+    if stray:
+        name = STRAY_MARKS.sub("", name)
+        repairs.append("stray " + " ".join(stray) + " removed")
+    if "_" in name:
+        name = name.replace("_", " ")
+        repairs.append("underscore read as a space")
+    if GLUED_NUMBER.search(name):
+        name = GLUED_NUMBER.sub(" ", name)
+        repairs.append("number set apart from the word")
+    if LOOSE_DASH.search(name):
+        name = LOOSE_DASH.sub(" ", name)
+        repairs.append("loose dash removed")
+    if DOUBLED_SPACE.search(raw.strip()):
+        repairs.append("doubled spaces")
+    kept, depth, dropped = [], 0, False
+    for character in name:
+        if character == "(":
+            depth += 1
+        elif character == ")":
+            if depth == 0:
+                dropped = True
+                continue
+            depth -= 1
+        kept.append(character)
+    name = "".join(kept) + ")" * depth
+    if dropped:
+        repairs.append("stray ')' removed")
+    if depth:
+        repairs.append("unclosed parenthesis closed")
+    name = " ".join(name.split()).strip(" -,")
+    if name != raw.strip() and not repairs:
+        repairs.append("spacing tidied")
+    return name, repairs
+
+
+def kept_spelling(raw: str) -> str:
+    """A file's spelling as an alias: exactly as written, but for the alias separator."""
+    return " ".join(raw.replace("|", ALIAS_SEPARATOR_STANDIN).split())
+
+
+DEVANAGARI_LETTER = re.compile(r"[\u0900-\u097f]")
+LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def official_hindi(local_name: str) -> str | None:
+    """An LGD "(In Local)" name usable as the Hindi name: Devanagari only (for UP, LGD also
+    writes Latin names in that column, and leaves it blank)."""
+    name = " ".join(local_name.split())
+    if name and DEVANAGARI_LETTER.search(name) and not LATIN_LETTER.search(name):
+        return name
+    return None
+
+
+# Words that say "a ward" without naming it: "M_Ward", "Ward No.", "Ward 12", a blank name.
+UNNAMED_WARD_WORDS = {"m", "w", "ward", "wards", "no", "number", "num", "locality"}
+
+
+def is_unnamed_ward(name: str) -> bool:
+    """True for a ward "name" that only says it is a ward (and perhaps its number)."""
+    words = re.findall(r"[a-z]+|[0-9]+", name.lower())
+    return all(word in UNNAMED_WARD_WORDS or word.isdigit() for word in words)
 
 
 def split_aliases(aliases: str) -> list[str]:
@@ -544,16 +735,71 @@ def _subdistrict_matcher(district: Unit):
 PLACE_COLUMNS = ("district_code", "name", "sub", "type", "lat", "lng", "lgd_code")
 PLACE_ROW_TYPES = {"village", "city", "ward", "locality"}
 
+# The layouts ``import_places`` reads, told apart by their headers. The LGD ones are the
+# "Download Directory" reports of lgdirectory.gov.in as downloaded (CSV; a title line above the
+# header, a byte order mark and the "S.No." column are fine).
+PLACES_CSV = Layout("places CSV (like baghpat_villages.csv)",
+                    {column: (column,) for column in PLACE_COLUMNS}, PLACE_COLUMNS)
+LGD_VILLAGES = Layout("LGD village list", {
+    "district_code": ("District Code", "District LGD Code"),
+    "subdistrict_code": ("Sub-District Code", "Sub-District LGD Code"),
+    "subdistrict_name": ("Sub-District Name (In English)", "Sub-District Name"),
+    "code": ("Village Code", "Village LGD Code"),
+    "name_en": ("Village Name (In English)", "Village Name"),
+    "name_local": ("Village Name (In Local)", "Village Name (In Local Language)"),
+    "status": ("Village Status",),
+}, ("district_code", "code", "name_en"))
+LGD_WARDS = Layout("LGD ward list", {
+    "body_name": ("Local Body Name (In English)", "Local Body Name", "Localbody Name (In English)",
+                  "Localbody Name"),
+    "code": ("Ward Code",),
+    "number": ("Ward Number", "Ward No."),
+    "name_en": ("Ward Name (In English)", "Ward Name"),
+    "name_local": ("Ward Name (In Local)",),
+}, ("body_name", "code"))
+LGD_LOCAL_BODIES = Layout("LGD local-body list", {
+    "code": ("Local Body Code", "Localbody Code"),
+    "name_en": ("Local Body Name (In English)", "Local Body Name", "Localbody Name (In English)",
+                "Localbody Name"),
+    "name_local": ("Local Body Name (In Local)", "Localbody Name (In Local)"),
+    "census_2011_code": ("Census 2011 Code",),
+    "type_code": ("Localbody Type Code", "Local Body Type Code"),
+    "district_code": ("District Code",),
+}, ("code", "name_en"))
+PLACE_LAYOUTS = (PLACES_CSV, LGD_VILLAGES, LGD_WARDS, LGD_LOCAL_BODIES)
+
+# LGD's village status for places where nobody lives ("Inhabitant" is the other value).
+LGD_UNINHABITED_STATUSES = {"uninhabitant", "uninhabited", "forest", "reserveforest"}
+
+# Coordinates: the state's box (lat min, lat max, lng min, lng max) and, for a district, the
+# median of the file's own points +- a margin of at least DISTRICT_MARGIN_DEG (about 55 km; the
+# largest UP districts, Sonbhadra and Kheri, reach 0.6-0.7 degrees from their middle) or
+# DISTRICT_SPREAD_FACTOR times the points' median absolute deviation, whichever is wider.
+STATE_BOXES = {"9": (23.8, 30.5, 77.0, 84.7)}  # Uttar Pradesh
+INDIA_BOX = (6.5, 37.5, 68.0, 97.5)
+DISTRICT_MARGIN_DEG = 0.5
+DISTRICT_SPREAD_FACTOR = 4.0
+
+# Wards of one town with one name: rows this close are the same ward listed twice. A named
+# mohalla is drawn at several points up to a few hundred metres apart (Tikri's "Dabra West",
+# 0.6 km); unnamed wards ("M_Ward") sit 0.3 km apart and more, so only one point is one ward.
+NAMED_WARD_REPEAT_KM = 1.0
+UNNAMED_WARD_SAME_POINT_KM = 0.1
+# A locality with its town's own name this close to the town's point is the town itself.
+TOWN_ITSELF_KM = 0.1
+
 
 @dataclass
 class _PlaceRow:
     number: int
-    name: str
+    name: str  # cleaned (``clean_name``); the file's spelling is ``raw_name``
     sub: str
     type: str
     latitude: float | None
     longitude: float | None
     code: str | None
+    raw_name: str = ""
+    flags: list[str] = field(default_factory=list)  # what the place's import note keeps of this row
 
     @property
     def point(self) -> tuple[float, float] | None:
@@ -577,50 +823,102 @@ class _PlaceDraft:
     aliases: list[str] = field(default_factory=list)
     uninhabited: bool = False
     town: _PlaceDraft | None = None
+    ward_key: str = ""  # a ward's key below its town: "dabra-west", "m-ward@28.9918,77.7645"
+    official_hi: str | None = None  # a Hindi name from an official list
+    point_doubtful: bool = False  # a town's point shared with another town, with no wards to fix it
     flags: list[str] = field(default_factory=list)  # kept in Place.import_note
 
 
-def import_places(path, district_code) -> ImportReport:
-    """Import one district's villages, towns and town wards (shaped like ``baghpat_villages.csv``).
+def import_places(path, district_code, local_bodies=None) -> ImportReport:
+    """Import one district's villages, towns and wards from a file in any of ``PLACE_LAYOUTS``.
 
-    Rows of type ``village`` are LGD villages (natural key ``lgd:<code>``); ``city`` rows are
-    OpenStreetMap towns, ``ward`` and ``locality`` rows their wards, whose ``sub`` column holds
-    the town's name (for villages it holds the sub-district). Quirks handled, each reported:
+    The layout is told from the header: our places CSV (``baghpat_villages.csv``), or an LGD
+    village, ward or local-body list as downloaded. A file over ``MAX_FILE_ROWS`` rows or
+    ``MAX_FILE_BYTES`` is refused before its rows are read. Every row ends in ``row_keys`` or
+    in a note saying why not; a second run changes nothing.
 
+    **The places CSV.** Rows of type ``village`` are LGD villages (natural key ``lgd:<code>``);
+    ``city`` rows are OpenStreetMap towns, ``ward`` and ``locality`` rows their wards, whose
+    ``sub`` column holds the town's name (for villages it holds the sub-district). Quirks
+    handled, each reported by row:
+
+    - Names are cleaned to a searchable form (``clean_name``: stray ``| \\ ;`` and quotes,
+      underscores, numbers glued to words, loose dashes, doubled spaces, unmatched
+      parentheses); the file's spelling stays an alias. Names written in capitals are
+      title-cased for display, the official spelling kept as an alias.
+    - Coordinates outside the state's box, with latitude and longitude swapped, or outside the
+      district (the median of the file's own points +- ``DISTRICT_MARGIN_DEG`` or more, see
+      ``district_box``) are not stored, so the place is never attached by distance; the
+      file's values stay in the place's import note.
     - A Census 2011 *town* code (six digits starting with 8) in ``lgd_code`` marks a town, not a
-      village: it becomes a TOWN place ``census:<code>`` merged with the OSM town of the same
-      name (also matching a name in parentheses), else with the nearest OSM town within
-      ``CENSUS_TOWN_MERGE_KM`` (names differ: flagged to verify). A census town with no OSM
-      town that close stays a separate town without wards, flagged.
+      village: it becomes a TOWN place ``census:<code>``, merged with the OSM town of the same
+      name (normalised, phonetic, or a name in parentheses; "verify" when they lie over
+      ``CENSUS_TOWN_MERGE_KM`` apart). The row's name is often a village's (BAZIDPUR for
+      Baraut's 800723): given ``local_bodies``, an LGD local-body list, the official names of
+      the census code count too (Badaut), and name a census town left on its own. A census
+      town whose name no town shares stays a separate town without wards, flagged with the
+      nearest town and its distance: nearness alone never merges two towns.
     - A village row without a code is imported under a key built from district, sub-district
       and normalised name; when its name marks a river-bed (KHADER), forest (RF) or deserted
       (VIRAN) parcel it is uninhabited; either way it is flagged.
-    - A town whose coordinates equal another town's (copied from a neighbour) gets the centre
-      of its wards instead, flagged.
-    - Ward names repeated within one town are one place (at the mid-point of the rows); a ward
-      or locality listed under two towns at the same point is one place, under the town whose
-      centre is nearest. Both are reported as merged.
-    - Names written in capitals are title-cased for display; the official spelling is kept as
-      an alias. An unclosed parenthesis in a town name is closed.
+    - A town whose coordinates equal another town's (copied from a neighbour), or which has
+      none it may use, gets the centre of its wards instead, flagged. A locality listed under
+      its own town with the town's name and point is the town itself.
+    - Wards of one town with one name merge only when they lie close together (a named ward
+      within ``NAMED_WARD_REPEAT_KM``, an unnamed one such as "M_Ward", "Ward No." or "Ward 12"
+      within ``UNNAMED_WARD_SAME_POINT_KM``); farther apart they are distinct places, keyed by
+      their point (``ward:<town key>:m-ward@28.9918,77.7645``) and numbered north to south
+      ("M Ward 1", "M Ward 2"...). A ward or locality listed under two towns at the same point
+      is one place, under the town whose centre is nearest.
 
     Wards hang on their town (``Place.town_id``) with key ``ward:<town key>:<name>``. Hindi
-    names are transliterated (marked generated). Stations are not touched here: new places
-    wait in their district until ``attach_places_to_nearest_station``.
-    """
-    source = SourceFile(path, PLACE_COLUMNS)
-    district = _require_district(district_code)
-    rows = [_parse_place_row(source, row, district_code) for row in source.rows]
-    _check_unique_codes(source, rows)
+    names are transliterated (marked generated) unless the place has one from a source.
 
+    **LGD lists** (``_import_lgd_villages``, ``_import_lgd_wards``, ``_import_lgd_local_bodies``)
+    bring the official names: the "(In Local)" name, when it is Devanagari, becomes the Hindi
+    name over any other; English spellings that differ become aliases. A village row updates the
+    place ``lgd:<code>`` or creates it without coordinates.
+
+    Every layout: a name corrected by hand (``Place.name_corrected``) is kept, and the file's
+    spellings only join its aliases; aliases are never dropped; what a file does not say (a
+    sub-district it cannot match, a village's LGD status) is left as it is. Stations are not
+    touched here: new places wait in their district until ``attach_places_to_nearest_station``.
+    """
+    source = SourceFile(path, layouts=PLACE_LAYOUTS)
+    district = _require_district(district_code)
     report = ImportReport("places", source.name)
+    if source.layout is LGD_VILLAGES:
+        saved = _import_lgd_villages(source, district, district_code, report)
+    elif source.layout is LGD_WARDS:
+        saved = _import_lgd_wards(source, district, report)
+    elif source.layout is LGD_LOCAL_BODIES:
+        saved = _import_lgd_local_bodies(source, district, district_code, report)
+    else:
+        official = _census_town_names(local_bodies) if local_bodies is not None else {}
+        saved = _import_place_rows(source, district, district_code, report, official)
+    # Names made searchable in bulk; only tokens that differ are written, so a re-run with
+    # nothing changed leaves the index exactly as it was.
+    search.reindex_places(saved)
+    report.notes.sort(key=lambda note: (note.row is None, note.row or 0))
+    db.session.flush()
+    _audit("geo.places_imported", report, district)
+    return report
+
+
+def _import_place_rows(source: SourceFile, district: Unit, district_code, report: ImportReport,
+                       official: dict[str, list[tuple[str, str | None]]]) -> list[Place]:
+    rows = [_parse_place_row(source, row, district_code, report) for row in source.rows]
+    _check_unique_codes(source, rows)
+    _screen_coordinates(rows, district, report)
+
     match_subdistrict = _subdistrict_matcher(district)
     villages, census_rows = _village_drafts(rows, district, match_subdistrict, report)
     towns, wards = _town_drafts(rows, district, report)
-    census_towns = _merge_census_towns(census_rows, towns, district, match_subdistrict, report)
+    census_towns = _merge_census_towns(census_rows, towns, official, match_subdistrict, report)
     _give_towns_subdistricts(towns, rows, villages, match_subdistrict, report)
     for ward in wards:  # town keys are final only once census codes are merged in
         ward.subdistrict = ward.town.subdistrict
-        ward.key = f"ward:{ward.town.key}:{normalised(ward.name_en)}"
+        ward.key = f"ward:{ward.town.key}:{ward.ward_key}"
 
     drafts = [*villages, *census_towns, *towns.values(), *wards]
     existing = {place.natural_key: place for place in db.session.scalars(
@@ -638,16 +936,10 @@ def import_places(path, district_code) -> ImportReport:
             for number in draft.rows:
                 report.row_keys[number] = draft.key
         db.session.flush()
-    # Names made searchable in bulk; only tokens that differ are written, so a re-run with
-    # nothing changed leaves the index exactly as it was.
-    search.reindex_places(saved.values())
-    report.notes.sort(key=lambda note: (note.row is None, note.row or 0))
-    db.session.flush()
-    _audit("geo.places_imported", report, district)
-    return report
+    return list(saved.values())
 
 
-def _parse_place_row(source: SourceFile, row: SourceRow, district_code) -> _PlaceRow:
+def _parse_place_row(source: SourceFile, row: SourceRow, district_code, report: ImportReport) -> _PlaceRow:
     file_district = source.code(row, "district_code")
     if not _same_code(file_district, district_code):
         raise source.error(f"district {file_district} in a file imported for district {district_code}",
@@ -656,14 +948,25 @@ def _parse_place_row(source: SourceFile, row: SourceRow, district_code) -> _Plac
     if row_type not in PLACE_ROW_TYPES:
         raise source.error(f"unknown type {row_type!r} (expected {', '.join(sorted(PLACE_ROW_TYPES))})",
                            row.number, "type")
+    ward_like = row_type in {"ward", "locality"}
+    raw_name = source.text(row, "name", required=not ward_like)
+    name, repairs = clean_name(raw_name)
+    if not name:
+        if not ward_like:
+            raise source.error(f"{raw_name!r} has no letters or digits to name a place by", row.number, "name")
+        name = "Ward" if row_type == "ward" else "Locality"  # an unnamed ward: see is_unnamed_ward
+    if repairs:
+        report.note(row.number, "flagged", raw_name or "(no name)",
+                    f"name cleaned to {name!r} ({'; '.join(repairs)}); the file's spelling is kept as an alias")
     return _PlaceRow(
         number=row.number,
-        name=source.text(row, "name", required=True),
-        sub=source.text(row, "sub", required=row_type != "village"),
+        name=name,
+        sub=clean_name(source.text(row, "sub", required=row_type != "village"))[0],
         type=row_type,
         latitude=source.coordinate(row, "lat", 90),
         longitude=source.coordinate(row, "lng", 180),
         code=source.code(row, "lgd_code", required=False),
+        raw_name=raw_name,
     )
 
 
@@ -675,6 +978,79 @@ def _check_unique_codes(source: SourceFile, rows: list[_PlaceRow]) -> None:
         if row.code in seen:
             raise source.error(f"code {row.code} is also on row {seen[row.code]}", row.number, "lgd_code")
         seen[row.code] = row.number
+
+
+def _spellings(row: _PlaceRow) -> list[str]:
+    """The spellings of a row worth keeping as aliases: the file's, and the cleaned one."""
+    return [kept_spelling(row.raw_name), row.name] if row.raw_name else [row.name]
+
+
+# ---- coordinates a district's file may use ----------------------------------------------------
+
+
+def _box_text(box: tuple[float, float, float, float]) -> str:
+    return f"lat {box[0]:.2f} to {box[1]:.2f}, lng {box[2]:.2f} to {box[3]:.2f}"
+
+
+def _in_box(point: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    return box[0] <= point[0] <= box[1] and box[2] <= point[1] <= box[3]
+
+
+def state_box(district: Unit) -> tuple[str, tuple[float, float, float, float]]:
+    """The name and box of the state ``district`` lies in (India's box for a state we do not know)."""
+    root = db.session.get(Unit, district.ancestor_ids[0]) if district.ancestor_ids else None
+    if root is not None and root.kind == UnitKind.STATE and root.code in STATE_BOXES:
+        return root.name_en, STATE_BOXES[root.code]
+    return "India", INDIA_BOX
+
+
+def district_box(points: list[tuple[float, float]],
+                 within: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """Where a district's places may lie, judged robustly from its own points: per axis, the
+    median +- the wider of ``DISTRICT_MARGIN_DEG`` and ``DISTRICT_SPREAD_FACTOR`` times the
+    median absolute deviation, cut to ``within`` (the state). A few wrong points cannot move it."""
+    bounds = []
+    for axis, (low, high) in enumerate(((within[0], within[1]), (within[2], within[3]))):
+        values = [point[axis] for point in points]
+        middle = statistics.median(values)
+        spread = statistics.median(abs(value - middle) for value in values)
+        margin = max(DISTRICT_MARGIN_DEG, DISTRICT_SPREAD_FACTOR * spread)
+        bounds += [round(max(low, middle - margin), 4), round(min(high, middle + margin), 4)]
+    return tuple(bounds)
+
+
+def _screen_coordinates(rows: list[_PlaceRow], district: Unit, report: ImportReport) -> None:
+    """Drop coordinates outside the state (or swapped), then those outside the district's box."""
+    state_name, box = state_box(district)
+    usable = []
+    for row in rows:
+        if row.point is None:
+            continue
+        if _in_box(row.point, box):
+            usable.append(row)
+        elif _in_box((row.point[1], row.point[0]), box):
+            _reject_point(row, "have latitude and longitude swapped", report)
+        else:
+            _reject_point(row, f"lie outside {state_name} ({_box_text(box)})", report)
+    if not usable:
+        return
+    inside = district_box([row.point for row in usable], box)
+    for row in usable:
+        if not _in_box(row.point, inside):
+            _reject_point(row, f"lie outside {district.name_en} ({_box_text(inside)}: the median of "
+                               "the file's points +- a margin)", report)
+
+
+def _reject_point(row: _PlaceRow, reason: str, report: ImportReport) -> None:
+    where = f"{row.latitude}, {row.longitude}"
+    row.latitude = row.longitude = None
+    row.flags.append(f"the file's coordinates {where} {reason}: not used; verify")
+    report.note(row.number, "flagged", row.raw_name or row.name,
+                f"coordinates {where} {reason}: not stored, so it is not attached to a station by "
+                "distance; the file's values are kept in its import note")
+
+
+# ---- villages, towns and wards of a places CSV ------------------------------------------------
 
 
 def _village_drafts(rows, district, match_subdistrict, report):
@@ -694,7 +1070,8 @@ def _village_drafts(rows, district, match_subdistrict, report):
                         f"sub-district {row.sub!r} matches none of {district.name_en}'s; left blank")
         name_en = display_name(row.name)
         draft = _PlaceDraft(key="", kind=PlaceKind.VILLAGE, name_en=name_en, rows=[row.number],
-                            point=row.point, subdistrict=subdistrict, aliases=[row.name])
+                            point=row.point, subdistrict=subdistrict, aliases=_spellings(row),
+                            flags=list(row.flags))
         if row.code:
             draft.key, draft.lgd_code = f"lgd:{_lgd(row.code)}", _lgd(row.code)
             deserted = _uninhabited_reason(row.name)
@@ -748,28 +1125,36 @@ def _town_drafts(rows, district, report):
             towns[slug].rows.append(row.number)
             report.note(row.number, "merged", row.name, f"town already listed on row {towns[slug].rows[0]}")
             continue
-        name_en = _close_parentheses(row.name)
-        draft = _PlaceDraft(key=f"town:{district.code}:{normalised(name_en)}", kind=PlaceKind.TOWN,
-                            name_en=name_en, rows=[row.number], point=row.point)
-        if name_en != row.name:
-            report.note(row.number, "flagged", row.name, f"unclosed parenthesis in the name: shown as {name_en!r}")
-        towns[slug] = draft
+        towns[slug] = _PlaceDraft(key=f"town:{district.code}:{slug}", kind=PlaceKind.TOWN, name_en=row.name,
+                                  rows=[row.number], point=row.point, aliases=_spellings(row),
+                                  flags=list(row.flags))
         town_rows[slug] = row
 
     ward_rows: dict[str, list[_PlaceRow]] = defaultdict(list)
     for row in rows:
-        if row.type in {"ward", "locality"}:
-            if normalised(row.sub) not in towns:
-                report.note(row.number, "skipped", row.name, f"its town {row.sub!r} has no 'city' row in the file")
-                continue
-            ward_rows[normalised(row.sub)].append(row)
+        if row.type not in {"ward", "locality"}:
+            continue
+        slug = normalised(row.sub)
+        if slug not in towns:
+            report.note(row.number, "skipped", row.name, f"its town {row.sub!r} has no 'city' row in the file")
+            continue
+        town_point = town_rows[slug].point
+        if normalised(row.name) == slug and (row.point is None or town_point is None
+                                             or distance_km(row.point, town_point) <= TOWN_ITSELF_KM):
+            towns[slug].rows.append(row.number)
+            report.note(row.number, "merged", row.name,
+                        f"the town itself, listed again as a {row.type} of {towns[slug].name_en} "
+                        f"(row {towns[slug].rows[0]}) at its point: one place")
+            continue
+        ward_rows[slug].append(row)
 
-    _correct_copied_town_coordinates(towns, town_rows, ward_rows, report)
+    _correct_town_coordinates(towns, town_rows, ward_rows, report)
     return towns, _ward_drafts(towns, ward_rows, report)
 
 
-def _correct_copied_town_coordinates(towns, town_rows, ward_rows, report) -> None:
-    """Towns sharing one point were given a neighbour's coordinates: use their wards' centre."""
+def _correct_town_coordinates(towns, town_rows, ward_rows, report) -> None:
+    """Towns sharing one point were given a neighbour's coordinates, and towns without usable
+    coordinates have none: either way the centre of their wards is used."""
     by_point: dict[tuple[float, float], list[str]] = defaultdict(list)
     for slug, town in towns.items():
         if town.point is not None:
@@ -784,8 +1169,10 @@ def _correct_copied_town_coordinates(towns, town_rows, ward_rows, report) -> Non
             if not ward_points:
                 report.note(town.rows[0], "flagged", town.name_en,
                             f"coordinates {point[0]}, {point[1]} are also given for {others}, "
-                            "and it has no wards to correct them from: kept; verify")
+                            "and it has no wards to correct them from: kept unless its census row "
+                            "has its own; verify")
                 town.flags.append("coordinates shared with another town; verify")
+                town.point_doubtful = True
                 continue
             town.point = _centre(ward_points)
             report.note(town.rows[0], "flagged", town.name_en,
@@ -793,6 +1180,14 @@ def _correct_copied_town_coordinates(towns, town_rows, ward_rows, report) -> Non
                         f"the centre of its {len(ward_points)} wards ({town.point[0]}, {town.point[1]})")
             town.flags.append(f"source coordinates {point[0]}, {point[1]} belonged to another town: "
                               "centre of its wards used")
+    for slug, town in towns.items():
+        ward_points = [r.point for r in ward_rows.get(slug, []) if r.type == "ward" and r.point]
+        if town.point is None and ward_points:
+            town.point = _centre(ward_points)
+            report.note(town.rows[0], "flagged", town.name_en,
+                        f"no usable coordinates in the file: the centre of its {len(ward_points)} "
+                        f"wards is used ({town.point[0]}, {town.point[1]})")
+            town.flags.append("no usable coordinates in the file: centre of its wards used")
 
 
 def _ward_drafts(towns, ward_rows, report) -> list[_PlaceDraft]:
@@ -818,105 +1213,202 @@ def _ward_drafts(towns, ward_rows, report) -> list[_PlaceDraft]:
                         f"listed under {where} at the same point: one place, under "
                         f"{towns[chosen].name_en} (nearest town centre)")
 
-    drafts: dict[tuple[str, str], _PlaceDraft] = {}
-    points: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    # Then the rows of each town and name, in clusters of rows close enough to be one ward.
+    groups: dict[tuple[str, str], list[_PlaceRow]] = defaultdict(list)
     rows_by_number = {row.number: row for rows in ward_rows.values() for row in rows}
     for number in sorted(home):
-        row, slug = rows_by_number[number], home[number]
-        identity = (slug, normalised(row.name))
-        if row.point:
-            points[identity].append(row.point)
-        if identity in drafts:
-            draft = drafts[identity]
-            if number not in draft.rows:
-                if row.sub == rows_by_number[draft.rows[0]].sub:  # not the cross-town case above
-                    report.note(number, "merged", row.name,
-                                f"ward name repeated in {towns[slug].name_en} (first on row "
-                                f"{draft.rows[0]}): one place at the mid-point of the rows")
-                    draft.flags.append("listed twice in the source: mid-point of the rows used")
-                draft.rows.append(number)
-            continue
-        drafts[identity] = _PlaceDraft(key="", kind=PlaceKind.WARD, name_en=row.name, rows=[number],
-                                       point=row.point, town=towns[slug])
-    for identity, draft in drafts.items():
-        if len(points[identity]) > 1:
-            draft.point = _centre(points[identity])
-    return list(drafts.values())
+        row = rows_by_number[number]
+        groups[(home[number], normalised(row.name))].append(row)
+    drafts = []
+    for (slug, name_key), rows in groups.items():
+        clusters = _ward_clusters(rows)
+        numbered = len(clusters) > 1
+        if numbered:  # north to south, then west to east: stable whatever the file's order
+            clusters.sort(key=lambda c: (c.point is None, -(c.point or (0, 0))[0], (c.point or (0, 0))[1]))
+        for index, cluster in enumerate(clusters, start=1):
+            first = cluster.rows[0]
+            name_en, ward_key = first.name, name_key
+            if numbered:
+                name_en = _numbered(first.name, index)
+                ward_key += f"@{cluster.point[0]:.4f},{cluster.point[1]:.4f}" if cluster.point else "@no-point"
+            draft = _PlaceDraft(key="", kind=PlaceKind.WARD, name_en=name_en, rows=[], point=cluster.point,
+                                town=towns[slug], ward_key=ward_key)
+            for row in cluster.rows:
+                draft.rows.append(row.number)
+                draft.aliases += [alias for alias in _spellings(row) if alias != name_en]
+                draft.flags += row.flags
+                if numbered:
+                    report.note(row.number, "flagged", row.raw_name or row.name,
+                                f"{len(clusters)} {'unnamed wards' if cluster.unnamed else 'places'} "
+                                f"called {first.name!r} in {towns[slug].name_en} lie apart: kept as "
+                                f"distinct places, this one {name_en!r} (numbered north to south)")
+                if row is not first and row.sub == first.sub:  # not the cross-town case above
+                    report.note(row.number, "merged", row.name,
+                                f"ward name repeated in {towns[slug].name_en} (first on row {first.number}) "
+                                "at nearly the same point: one place at the mid-point of the rows")
+            if len(cluster.points) > 1:
+                draft.flags.append("listed twice in the source: mid-point of the rows used")
+            if numbered:
+                draft.flags.append(f"one of {len(clusters)} places called {first.name!r} in "
+                                   f"{towns[slug].name_en}: numbered; give it its real name")
+            drafts.append(draft)
+    return drafts
 
 
-def _merge_census_towns(census_rows, towns, district, match_subdistrict, report) -> list[_PlaceDraft]:
-    """Give each Census 2011 town row to its OSM town; unmatched ones become towns of their own."""
+@dataclass
+class _WardCluster:
+    rows: list[_PlaceRow]
+    unnamed: bool
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> tuple[float, float] | None:
+        return self.points[0] if self.points else None
+
+    @property
+    def point(self) -> tuple[float, float] | None:
+        return _centre(self.points) if self.points else None
+
+
+def _ward_clusters(rows: list[_PlaceRow]) -> list[_WardCluster]:
+    """Rows of one town and name, grouped into the wards they describe: a row joins a ward whose
+    first point is within the limit for its kind of name; a row without a point joins the
+    first ward of a named place, or the other point-less rows of an unnamed one."""
+    unnamed = is_unnamed_ward(rows[0].name)
+    limit = UNNAMED_WARD_SAME_POINT_KM if unnamed else NAMED_WARD_REPEAT_KM
+    clusters: list[_WardCluster] = []
+    for row in rows:
+        target = None
+        if row.point is None:
+            target = next((c for c in clusters if not unnamed or c.anchor is None), None)
+        else:
+            target = next((c for c in clusters if c.anchor is not None
+                           and distance_km(row.point, c.anchor) <= limit), None)
+            if target is None and not unnamed:
+                target = next((c for c in clusters if c.anchor is None), None)
+        if target is None:
+            target = _WardCluster([], unnamed)
+            clusters.append(target)
+        target.rows.append(row)
+        if row.point is not None:
+            target.points.append(row.point)
+    return clusters
+
+
+def _numbered(name: str, number: int) -> str:
+    return f"{name} ({number})" if re.search(r"[0-9]", name) or not is_unnamed_ward(name) else f"{name} {number}"
+
+
+# LGD's urban local body types (the "Localbody Type Code" column), to tell apart two local
+# bodies of one name (Meerut's municipal corporation and its cantonment).
+LGD_LOCAL_BODY_TYPES = {"4": "Municipal Corporation", "5": "Municipality", "6": "Notified Area Council",
+                        "7": "Town Panchayat", "8": "Municipal Council"}
+
+
+def _census_town_names(path) -> dict[str, list[tuple[str, str | None, str]]]:
+    """Census 2011 town code -> the (English, Hindi, body type) names an LGD local-body list gives it."""
+    source = SourceFile(path, layouts=(LGD_LOCAL_BODIES,))
+    if not source.has("census_2011_code"):
+        raise source.error("an LGD local-body list needs its Census 2011 code column", 1, "Census 2011 Code")
+    names: dict[str, list[tuple[str, str | None, str]]] = defaultdict(list)
+    for row in source.rows:
+        census = source.text(row, "census_2011_code")
+        name = clean_name(source.text(row, "name_en"))[0]
+        if DIGITS.fullmatch(census) and census.strip("0") and name:
+            names[census].append((name, official_hindi(source.text(row, "name_local")),
+                                  LGD_LOCAL_BODY_TYPES.get(source.text(row, "type_code"), "")))
+    return names
+
+
+def _merge_census_towns(census_rows, towns, official, match_subdistrict, report) -> list[_PlaceDraft]:
+    """Give each Census 2011 town row to the town of the same name (its own, or an official one
+    for its code); the others become towns of their own, flagged with the nearest town:
+    nearness alone never merges two towns."""
     matched: dict[str, _PlaceRow] = {}
-    pending = []
-    for row in census_rows:  # names first: the strongest evidence
+    leftovers = []
+    for row in census_rows:
+        names = [row.name, *(name for name, _, _ in official.get(row.code, ()))]
         slug = next((s for s, town in towns.items()
-                     if s not in matched and _names_agree(row.name, town.name_en)), None)
+                     if s not in matched and any(_names_agree(name, town.name_en) for name in names)), None)
         if slug is None:
-            pending.append(row)
+            leftovers.append(row)
         else:
             matched[slug] = row
-    # Then by distance: closest pairs first, so the file's order cannot steal a town.
-    pairs = sorted(
-        (distance_km(row.point, town.point), row.number, slug, row)
-        for row in pending for slug, town in towns.items()
-        if slug not in matched and town.point and row.point)
-    placed: set[int] = set()
-    for km, number, slug, row in pairs:
-        if km <= CENSUS_TOWN_MERGE_KM and number not in placed and slug not in matched:
-            matched[slug] = row
-            placed.add(number)
-    leftovers = []
-    for row in pending:
-        if row.number not in placed:
-            nearest = min(((km, slug) for km, number, slug, _ in pairs if number == row.number),
-                          default=None)
-            leftovers.append((row, nearest))
+
+    def lgd_names(row) -> tuple[list[str], str | None, str]:
+        names = official.get(row.code, [])
+        english = [name for name, _, _ in names]
+        hindi = next((name_hi for _, name_hi, _ in names if name_hi), None)
+        said = f" (LGD local bodies: {', '.join(english)})" if english else ""
+        return english, hindi, said
 
     for slug, row in matched.items():
         town = towns[slug]
-        apart = (f"{distance_km(row.point, town.point):.1f} km apart"
-                 if row.point and town.point else "no coordinates to compare")
+        english, hindi, said = lgd_names(row)
+        km = distance_km(row.point, town.point) if row.point and town.point else None
         town.key = f"census:{row.code}"
         town.census_2011_code = row.code
-        town.aliases.append(row.name)
+        town.aliases += [*_spellings(row), *english]
+        town.official_hi = hindi
         town.rows.append(row.number)
+        town.flags += row.flags
         town.subdistrict = match_subdistrict(row.sub)
-        if town.point is None:
+        reason = (f"Census 2011 town code {row.code}{said} in the lgd_code column: a town, not a village; "
+                  f"merged with the town of the same name {town.name_en} (row {town.rows[0]}), "
+                  + (f"{km:.1f} km apart" if km is not None else "no coordinates to compare"))
+        if row.point is not None and (town.point is None or town.point_doubtful):
             town.point = row.point
-        if _names_agree(row.name, town.name_en):
-            reason = (f"Census 2011 town code {row.code} in the lgd_code column: a town, not a village; "
-                      f"merged with town {town.name_en} (row {town.rows[0]}), {apart}")
-        else:
-            reason = (f"Census 2011 town code {row.code} in the lgd_code column: a town, not a village; "
-                      f"names differ, merged with the nearest town {town.name_en} (row {town.rows[0]}), "
-                      f"{apart}; verify")
-            town.flags.append(f"Census 2011 town {row.code} ({row.name}) merged by proximity; verify")
+            reason += "; the census row's coordinates are used (the town's were shared or unusable)"
+            town.flags.append("coordinates of its Census 2011 row used")
+        elif km is not None and km > CENSUS_TOWN_MERGE_KM:
+            reason += "; verify"
+            town.flags.append(f"Census 2011 town {row.code} ({row.name}) lies {km:.1f} km from it; verify")
         report.note(row.number, "merged", row.name, reason)
 
+    # A census town left on its own is named officially where it can be; two of one name (a
+    # city's corporation and its cantonment) are told apart by the type of local body.
+    proposed = {row.number: display_name((lgd_names(row)[0] or [row.name])[0]) for row in leftovers}
+    taken = Counter([*map(normalised, proposed.values()), *(normalised(t.name_en) for t in towns.values())])
     drafts = []
-    for row, nearest in leftovers:
-        nearest_text = (f"nearest town {towns[nearest[1]].name_en} is {nearest[0]:.1f} km away"
-                        if nearest else "no town with coordinates to compare")
-        draft = _PlaceDraft(key=f"census:{row.code}", kind=PlaceKind.TOWN, name_en=display_name(row.name),
+    for row in leftovers:
+        english, hindi, said = lgd_names(row)
+        name_en = proposed[row.number]
+        if taken[normalised(name_en)] > 1:
+            kind = next((body for _, _, body in official.get(row.code, ()) if body), "")
+            name_en = f"{name_en} ({kind or 'census town ' + row.code})"
+        nearest = min(((distance_km(row.point, town.point), slug) for slug, town in towns.items()
+                       if town.point and row.point), default=None)
+        draft = _PlaceDraft(key=f"census:{row.code}", kind=PlaceKind.TOWN, name_en=name_en,
                             rows=[row.number], point=row.point, subdistrict=match_subdistrict(row.sub),
-                            census_2011_code=row.code, aliases=[row.name])
-        draft.flags.append("Census 2011 town with no matching OpenStreetMap town: no wards")
+                            census_2011_code=row.code, aliases=[*_spellings(row), *english],
+                            official_hi=hindi, flags=list(row.flags))
+        if nearest is None:
+            nearest_text = "no town with coordinates to compare"
+            draft.flags.append("Census 2011 town with no town of its name in the file: no wards")
+        else:
+            km, slug = nearest
+            nearest_text = (f"the nearest town, {towns[slug].name_en} (row {towns[slug].rows[0]}), is "
+                            f"{km:.1f} km away, but a different name")
+            draft.flags.append(f"Census 2011 town with no town of its name in the file: no wards; the "
+                               f"nearest, {towns[slug].name_en}, is {km:.1f} km away; verify whether "
+                               "they are one town")
         report.note(row.number, "flagged", row.name,
-                    f"Census 2011 town code {row.code} in the lgd_code column: a town, not a village; "
-                    f"no town of the file matches it by name and the {nearest_text} "
-                    f"(over {CENSUS_TOWN_MERGE_KM:g} km): kept as a separate town without wards; verify")
+                    f"Census 2011 town code {row.code}{said} in the lgd_code column: a town, not a village; "
+                    f"no town of the file has its name and {nearest_text}: kept as a separate town "
+                    f"{draft.name_en} without wards; verify")
         drafts.append(draft)
     for slug, town in towns.items():
         if slug not in matched:
             report.note(town.rows[0], "flagged", town.name_en,
-                        "no Census 2011 town row matches it: kept as a town without a census code")
+                        "no Census 2011 town row has its name: kept as a town without a census code")
     return drafts
 
 
 def _names_agree(official: str, town_name: str) -> bool:
-    """True when an official name equals the town's name or a part of it in parentheses."""
+    """True when an official name, with or without what it adds in parentheses ("Jalalabad
+    (Shamli)"), equals the town's name or a part of it in parentheses."""
     variants = {town_name, *re.findall(r"\(([^)]*)\)?", town_name), re.sub(r"\(.*", "", town_name)}
-    wanted = _name_keys(official)
+    wanted = _name_keys(official) | _name_keys(re.sub(r"\(.*", "", official))
     return any(_name_keys(variant) & wanted for variant in variants)
 
 
@@ -943,21 +1435,34 @@ def _give_towns_subdistricts(towns, rows, villages, match_subdistrict, report) -
 
 def _save_place(draft: _PlaceDraft, district: Unit, place: Place | None, saved: dict[str, Place],
                 report: ImportReport) -> Place:
-    if normalised(draft.name_en) == normalised(district.name_en) and not district.name_generated:
+    spellings = list(draft.aliases)
+    if place is not None and place.name_corrected:
+        # Corrected by hand: the staff's names stay, the file's spelling joins the aliases.
+        name_en, name_hi, generated = place.name_en, place.name_hi, place.name_generated
+        spellings.insert(0, draft.name_en)
+        if draft.name_en != name_en:
+            report.note(draft.rows[0], "flagged", draft.name_en,
+                        f"name corrected by hand kept ({name_en} / {name_hi}); the file's spelling "
+                        "is kept as an alias")
+    elif normalised(draft.name_en) == normalised(district.name_en) and not district.name_generated:
         # The district HQ town is written as the district is (बागपत), not transliterated.
-        name_hi, generated = district.name_hi, False
+        name_en, (name_hi, generated) = draft.name_en, (district.name_hi, False)
+    elif draft.official_hi:
+        name_en, name_hi, generated = draft.name_en, draft.official_hi, False
     else:
+        name_en = draft.name_en
         name_hi, generated = _hindi_name(place, to_devanagari(draft.name_en), True)
-    aliases = join_aliases(draft.aliases, draft.name_en)
+    known = split_aliases(place.aliases) if place is not None else []
+    aliases = join_aliases([*known, *spellings], name_en, name_hi)
     fields = {
         "kind": draft.kind,
         "lgd_code": draft.lgd_code,
         "census_2011_code": draft.census_2011_code,
-        "name_en": draft.name_en,
+        "name_en": name_en,
         "name_hi": name_hi,
         "name_generated": generated,
         "aliases": aliases,
-        "search_key": geo.names_search_key(draft.name_en, name_hi, aliases),
+        "search_key": geo.names_search_key(name_en, name_hi, aliases),
         "district_id": district.id,
         "subdistrict_id": draft.subdistrict.id if draft.subdistrict else None,
         "town_id": saved[draft.town.key].id if draft.town else None,
@@ -972,15 +1477,268 @@ def _save_place(draft: _PlaceDraft, district: Unit, place: Place | None, saved: 
         place = Place(natural_key=draft.key, unit_path=district.path, **fields)
         db.session.add(place)
         report.tally("created")
-    else:
-        report.tally("updated" if _apply(place, fields) else "unchanged")
+        return place
+    # What this file cannot say is left as another source set it: a sub-district it does not
+    # name, and a coded village's LGD status (only the LGD list says whether people live there).
+    if draft.subdistrict is None:
+        fields.pop("subdistrict_id")
+    if draft.lgd_code is not None:
+        fields.pop("uninhabited")
+    report.tally("updated" if _apply(place, fields) else "unchanged")
     return place
+
+
+# ---- official LGD lists ----------------------------------------------------------------------
+
+
+def _official_names(place: Place, name_hi: str | None, spellings: list[str], number: int,
+                    report: ImportReport) -> dict:
+    """The name fields an LGD row gives an existing place: its official Hindi name (over a
+    generated one or another source's; never over one corrected by hand), and its spellings as
+    aliases. The English name stays (the places file's), so the two files never undo each other."""
+    spellings = list(spellings)
+    final_hi, generated = place.name_hi, place.name_generated
+    if name_hi and place.name_corrected:
+        spellings.append(name_hi)
+        if name_hi != place.name_hi:
+            report.note(number, "flagged", place.name_en,
+                        f"name corrected by hand kept ({place.name_hi}); LGD's {name_hi} is kept as an alias")
+    elif name_hi and (name_hi != place.name_hi or place.name_generated):
+        if place.name_hi and not place.name_generated:
+            spellings.append(place.name_hi)
+            report.note(number, "flagged", place.name_en,
+                        f"LGD's Hindi name {name_hi} replaces {place.name_hi} (kept as an alias)")
+        final_hi, generated = name_hi, False
+    aliases = join_aliases([*split_aliases(place.aliases), *spellings], place.name_en, final_hi)
+    return {"name_hi": final_hi, "name_generated": generated, "aliases": aliases,
+            "search_key": geo.names_search_key(place.name_en, final_hi, aliases)}
+
+
+def _lgd_name(source: SourceFile, row: SourceRow, report: ImportReport) -> tuple[str, str, str | None, list[str]]:
+    """(the file's English name, cleaned, the official Hindi name, spellings to keep)."""
+    raw = source.text(row, "name_en", required=True)
+    name, repairs = clean_name(raw)
+    if not name:
+        raise source.error(f"{raw!r} has no letters or digits to name a place by", row.number,
+                           source.column("name_en"))
+    if repairs:
+        report.note(row.number, "flagged", raw,
+                    f"name cleaned to {name!r} ({'; '.join(repairs)}); the file's spelling is kept as an alias")
+    local = " ".join(source.text(row, "name_local").split())
+    hindi = official_hindi(local)
+    spellings = [kept_spelling(raw), name]
+    if local and not hindi:
+        spellings.append(kept_spelling(local))
+        report.note(row.number, "flagged", raw,
+                    f"local name {local!r} is not in Devanagari: kept as an alias, not as the Hindi name")
+    return raw, name, hindi, spellings
+
+
+def _import_lgd_villages(source: SourceFile, district: Unit, district_code, report: ImportReport) -> list[Place]:
+    """An LGD village list ("All Villages of a State/District" as downloaded, this district's rows).
+
+    Each row updates the place ``lgd:<code>`` (official Hindi name, sub-district, and
+    "Un-Inhabitant"/"Forest" status as uninhabited) or, when there is none, creates the village
+    without coordinates (flagged: it waits for coordinates or to be attached by hand). A row of
+    another district is an error naming the row.
+    """
+    match_subdistrict = _subdistrict_matcher(district)
+    by_code = {s.lgd_code: s for s in db.session.scalars(
+        select(Subdistrict).where(Subdistrict.district_id == district.id))}
+    parsed, seen = [], {}
+    for row in source.rows:
+        file_district = source.code(row, "district_code")
+        if not _same_code(file_district, district_code):
+            raise source.error(f"district {file_district} in a file imported for district {district_code}: "
+                               "keep only this district's rows", row.number, source.column("district_code"))
+        code = _lgd(source.code(row, "code"))
+        if code in seen:
+            raise source.error(f"village {code} is also on row {seen[code]}", row.number, source.column("code"))
+        seen[code] = row.number
+        parsed.append((row, code, *_lgd_name(source, row, report)))
+
+    existing = {place.natural_key: place for place in db.session.scalars(
+        select(Place).where(Place.natural_key.in_([f"lgd:{code}" for _, code, *_ in parsed])))}
+    saved = []
+    for row, code, raw, name, hindi, spellings in parsed:
+        key = f"lgd:{code}"
+        place = existing.get(key)
+        if place is not None and place.district_id != district.id:
+            raise source.error(f"{key} already belongs to another district", row.number, source.column("code"))
+        sub_code = source.code(row, "subdistrict_code", required=False) if source.has("subdistrict_code") else None
+        sub_name = source.text(row, "subdistrict_name")
+        subdistrict = by_code.get(_lgd(sub_code)) if sub_code else None
+        subdistrict = subdistrict or match_subdistrict(sub_name)
+        if subdistrict is None and (sub_code or sub_name):
+            report.note(row.number, "flagged", raw, f"sub-district {sub_code or ''} {sub_name!r} matches none of "
+                                                    f"{district.name_en}'s; left as it was")
+        status = source.text(row, "status")
+        uninhabited = _header_key(status) in LGD_UNINHABITED_STATUSES if status else None
+        if place is None:
+            name_en = display_name(name)
+            name_hi, generated = (hindi, False) if hindi else (to_devanagari(name_en), True)
+            aliases = join_aliases(spellings, name_en, name_hi)
+            place = Place(natural_key=key, kind=PlaceKind.VILLAGE, lgd_code=code, name_en=name_en,
+                          name_hi=name_hi, name_generated=generated, aliases=aliases,
+                          search_key=geo.names_search_key(name_en, name_hi, aliases), district_id=district.id,
+                          subdistrict_id=subdistrict.id if subdistrict else None, unit_path=district.path,
+                          uninhabited=bool(uninhabited),
+                          import_note="from the LGD village list, without coordinates; attach it by hand")
+            db.session.add(place)
+            report.tally("created")
+            report.note(row.number, "flagged", raw,
+                        f"village {code} was not among the district's places: created from the LGD list "
+                        "without coordinates, so it is not attached by distance; attach it by hand")
+        else:
+            fields = _official_names(place, hindi, spellings, row.number, report)
+            if subdistrict is not None:
+                fields["subdistrict_id"] = subdistrict.id
+            if uninhabited is not None:
+                if uninhabited != place.uninhabited:
+                    report.note(row.number, "flagged", raw, f"LGD status {status!r}: "
+                                + ("uninhabited" if uninhabited else "inhabited"))
+                fields["uninhabited"] = uninhabited
+            report.tally("updated" if _apply(place, fields) else "unchanged")
+        report.row_keys[row.number] = key
+        saved.append(place)
+    db.session.flush()
+    return saved
+
+
+def _district_towns(district: Unit) -> list[Place]:
+    return list(db.session.scalars(select(Place).where(
+        Place.district_id == district.id, Place.kind == PlaceKind.TOWN).order_by(Place.natural_key)))
+
+
+def _towns_named(towns: list[Place], name: str) -> list[Place]:
+    return [town for town in towns
+            if any(_names_agree(name, spelling) for spelling in (town.name_en, *split_aliases(town.aliases)))]
+
+
+def _import_lgd_local_bodies(source: SourceFile, district: Unit, district_code, report: ImportReport) -> list[Place]:
+    """An LGD list of urban local bodies (all of the state's, as downloaded).
+
+    A row is matched to a town of the district by its Census 2011 code, else by its name (then
+    flagged to verify), and gives it its official names. The list has no district column (the
+    "with coverage" report does, and rows of other districts are skipped), so a row matching no
+    town of this district is skipped with a note: local bodies are never created from it.
+    """
+    towns = _district_towns(district)
+    by_census = {town.census_2011_code: town for town in towns if town.census_2011_code}
+    seen: dict[str, int] = {}
+    saved = []
+    for row in source.rows:
+        code = source.code(row, "code")
+        raw, name, hindi, spellings = _lgd_name(source, row, report)
+        if code in seen:
+            report.note(row.number, "merged", raw, f"local body {code} is also on row {seen[code]}")
+            if seen[code] in report.row_keys:
+                report.row_keys[row.number] = report.row_keys[seen[code]]
+            continue
+        seen[code] = row.number
+        if source.has("district_code"):
+            file_district = source.code(row, "district_code", required=False)
+            if file_district and not _same_code(file_district, district_code):
+                report.note(row.number, "skipped", raw, f"a local body of district {file_district}")
+                continue
+        census = source.code(row, "census_2011_code", required=False) if source.has("census_2011_code") else None
+        census = census if census and census.strip("0") else None  # LGD writes 000000 for none
+        town = by_census.get(census) if census else None
+        if town is None:
+            named = _towns_named(towns, name)
+            if len(named) > 1:
+                report.note(row.number, "skipped", raw, "its name fits several towns of "
+                            f"{district.name_en} ({', '.join(t.name_en for t in named)}): give its names by hand")
+                continue
+            town = named[0] if named else None
+            if town is not None:
+                report.note(row.number, "flagged", raw, f"matched to town {town.name_en} ({town.natural_key}) by "
+                            f"name only (census code {census or 'none'} matches no town); verify")
+        if town is None:
+            report.note(row.number, "skipped", raw, f"no town of {district.name_en} has census code "
+                        f"{census or '(none)'} or this name: not one of its towns, or import its places first")
+            continue
+        report.tally("updated" if _apply(town, _official_names(town, hindi, spellings, row.number, report))
+                     else "unchanged")
+        report.row_keys[row.number] = town.natural_key
+        saved.append(town)
+    db.session.flush()
+    return saved
+
+
+def _import_lgd_wards(source: SourceFile, district: Unit, report: ImportReport) -> list[Place]:
+    """An LGD list of the wards of urban local bodies (as downloaded).
+
+    A row's local body is matched to a town of the district by name (rows of other towns are
+    skipped with a note). The ward is the place ``ward:<town key>:lgd-<ward code>``, else the
+    town's ward of the same name (from the places file, which then gets its official names),
+    else a new ward of the town without coordinates (it goes with its town's station). An
+    unnamed ward is called "Ward <number>".
+    """
+    towns = _district_towns(district)
+    wards = list(db.session.scalars(select(Place).where(
+        Place.district_id == district.id, Place.kind == PlaceKind.WARD)))
+    by_key = {ward.natural_key: ward for ward in wards}
+    by_name = {(ward.town_id, normalised(ward.name_en)): ward for ward in wards}
+    town_of: dict[str, Place | None] = {}
+    seen: dict[str, int] = {}
+    saved = []
+    new_wards = []
+    for row in source.rows:
+        body = " ".join(source.text(row, "body_name", required=True).split())
+        code = source.code(row, "code")
+        if code in seen:
+            raise source.error(f"ward {code} is also on row {seen[code]}", row.number, source.column("code"))
+        seen[code] = row.number
+        number = source.text(row, "number")
+        if normalised(body) not in town_of:
+            named = _towns_named(towns, clean_name(body)[0])
+            town_of[normalised(body)] = named[0] if len(named) == 1 else None
+        town = town_of[normalised(body)]
+        raw = source.text(row, "name_en")
+        if town is None:
+            report.note(row.number, "skipped", raw or f"ward {number or code}",
+                        f"its local body {body!r} is not one town of {district.name_en} "
+                        "(none or several match its name)")
+            continue
+        name, repairs = clean_name(raw)
+        if repairs:
+            report.note(row.number, "flagged", raw, f"name cleaned to {name!r} ({'; '.join(repairs)}); "
+                        "the file's spelling is kept as an alias")
+        label = f"Ward {number}" if number else f"Ward {code}"
+        name_en = name if name and not is_unnamed_ward(name) else label
+        local = " ".join(source.text(row, "name_local").split())
+        hindi = official_hindi(local)
+        spellings = [s for s in (kept_spelling(raw), name, label, None if hindi else kept_spelling(local)) if s]
+        key = f"ward:{town.natural_key}:lgd-{code}"
+        place = by_key.get(key) or by_name.get((town.id, normalised(name_en)))
+        if place is None:
+            name_hi, generated = (hindi, False) if hindi else (to_devanagari(name_en), True)
+            aliases = join_aliases(spellings, name_en, name_hi)
+            place = Place(natural_key=key, kind=PlaceKind.WARD, name_en=name_en, name_hi=name_hi,
+                          name_generated=generated, aliases=aliases,
+                          search_key=geo.names_search_key(name_en, name_hi, aliases), district_id=district.id,
+                          subdistrict_id=town.subdistrict_id, town_id=town.id, unit_path=district.path,
+                          import_note="from the LGD ward list, without coordinates; goes with its town")
+            db.session.add(place)
+            by_key[key] = by_name[(town.id, normalised(name_en))] = place
+            new_wards.append(place)
+            report.tally("created")
+            report.note(row.number, "flagged", name_en,
+                        f"ward {code} of {town.name_en} was not among its wards: created without coordinates")
+        else:
+            report.tally("updated" if _apply(place, _official_names(place, hindi, spellings, row.number, report))
+                         else "unchanged")
+        report.row_keys[row.number] = place.natural_key
+        saved.append(place)
+    db.session.flush()
+    return saved
 
 
 # ---- police stations -------------------------------------------------------------------------
 
 # Column roles of a stations file and the header spellings accepted for each. Headers are
-# compared after ``_header_key`` (lower case; spaces, hyphens, dots and slashes as "_"), so
+# compared after ``_header_key`` (case, spaces, underscores and punctuation ignored), so
 # "District LGD Code" is ``district_lgd_code``. The Baghpat layout's names come first.
 STATION_HEADERS = {
     # the district's LGD code, checked against the district imported (required)
@@ -1199,14 +1957,10 @@ def import_stations(path, district_code) -> ImportReport:
     return report
 
 
-def _header_key(name: str) -> str:
-    return re.sub(r"[\s./-]+", "_", unicodedata.normalize("NFC", name).strip().lower()).strip("_")
-
-
 def _station_columns(source: SourceFile) -> _StationColumns:
     """Which of the file's columns plays each role; a role given twice or a missing name or
     district column is an error naming row 1 and the column."""
-    role_of = {spelling: role for role, spellings in STATION_HEADERS.items() for spelling in spellings}
+    role_of = {_header_key(spelling): role for role, spellings in STATION_HEADERS.items() for spelling in spellings}
     by_role: dict[str, str] = {}
     for name in source.header:
         role = role_of.get(_header_key(name))
