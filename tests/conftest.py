@@ -15,6 +15,7 @@ from cplan import create_app
 from cplan.config import normalise_database_url
 from cplan.extensions import db as _db
 from cplan.models import Place, PlaceKind, UnitKind
+from cplan.ratelimits import limiter_of
 from cplan.services import geo
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -102,6 +103,7 @@ def app(request, _shared_app, database_url, tmp_path):
     else:
         app = _shared_app
     config = dict(app.config)
+    limiter_of(app).reset()  # rate limits count in memory: each test starts with none used
     with app.app_context():
         try:
             yield app

@@ -32,6 +32,18 @@ def start(client, cug):
     return client.post("/auth/sign-in", data={"cug": cug})
 
 
+def lock_the_number(client, cug, addresses=10):
+    """What a stranger with many addresses does: 5 wrong codes from each (50 in all)."""
+    from cplan.services import lockouts
+
+    for index in range(addresses):
+        stranger = client.application.test_client()
+        environ = {"REMOTE_ADDR": f"198.51.100.{index + 1}"}
+        stranger.post("/auth/sign-in", data={"cug": cug}, environ_base=environ)
+        for _ in range(lockouts.CLIENT_CODES.limit):
+            stranger.post("/auth/code", data={"code": "000000"}, environ_base=environ)
+
+
 def test_an_officer_signs_in_with_cug_code_and_password(client, db, sho):
     db.session.commit()
     response = start(client, sho.test_post.cug_number.replace("+91", "0"))
@@ -89,11 +101,17 @@ def test_unknown_registered_locked_and_deactivated_cugs_look_the_same(client, db
 
     retired = make_post("constable", sho.test_post.unit, active=False)
     locked = make_post("constable", sho.test_post.unit)
+    client_locked = make_post("constable", sho.test_post.unit)
     db.session.commit()
-    for _ in range(5):
-        otp.record_failure(locked.cug_number, "127.0.0.1", reason="test")
+    lock_the_number(client, locked.cug_number)
+    fresh = client.application.test_client()  # this browser's own address is locked out of it
+    fresh.post("/auth/sign-in", data={"cug": client_locked.cug_number})
+    for _ in range(otp.lockouts.CLIENT_CODES.limit):
+        fresh.post("/auth/code", data={"code": "000000"})
     db.session.commit()
-    numbers = [sho.test_post.cug_number, "+919999912345", retired.cug_number, locked.cug_number]
+    outbox().clear()
+    numbers = [sho.test_post.cug_number, "+919999912345", retired.cug_number, locked.cug_number,
+               client_locked.cug_number]
     snapshots = []
     for number in numbers:
         fresh = client.application.test_client()
@@ -269,14 +287,16 @@ def test_a_repeated_code_field_is_not_a_second_guess(client, db, sho):
     assert b"That did not work" in response.data
 
 
-def test_a_locked_number_is_not_checked_at_the_officer_step_even_with_the_right_password(client, db, sho):
-    from cplan.services import otp
+def test_a_locked_post_is_not_checked_at_the_officer_step_even_with_the_right_password(client, db, sho):
+    from cplan.models.base import utcnow
+    from cplan.services import lockouts
 
     cug = sho.test_post.cug_number
     start(client, cug)
     client.post("/auth/code", data={"code": latest_code(cug)})
-    for _ in range(otp.FAILURE_LIMIT):  # meanwhile, guesses elsewhere lock the number
-        otp.record_failure(cug, "127.0.0.1", reason="test")
+    key, now = lockouts.post_key(sho.test_post.id), utcnow()
+    for _ in range(lockouts.POST_PASSWORDS.limit):  # meanwhile, guesses elsewhere lock the post
+        lockouts.lock_at_limit(key, lockouts.claim(key, now), lockouts.POST_PASSWORDS, now)
     db.session.commit()
     response = client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
     assert response.status_code == 302 and response.location.endswith("/auth/sign-in")
