@@ -55,6 +55,8 @@ LIMITS: dict[str, RateLimit] = {
     "auth.identify": RateLimit("10 per minute;100 per hour", ("POST",), "address"),
     "auth.resend_code": RateLimit("5 per minute;30 per hour", ("POST",), "address"),
     "auth.set_up": RateLimit("5 per minute;20 per hour", ("POST",), "address"),
+    # The language switch is public too (and writes the officer's choice when signed in).
+    "main.set_language": RateLimit("30 per minute", ("POST",), "address"),
     # Searches, per officer: a search a second, sustained for a minute, is more than anyone types.
     "search.index": RateLimit("60 per minute;600 per hour", None, "officer"),
     "geo.search": RateLimit("60 per minute;600 per hour", None, "officer"),

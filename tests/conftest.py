@@ -295,3 +295,14 @@ def login_as(db, client):
         return principal
 
     return login
+
+
+def lock_subject(key, policy, now=None):
+    """Count failures on a sign-in subject until its policy locks it (``cplan.services.lockouts``;
+    the real attacks are driven in tests/test_otp.py and tests/test_sign_in.py)."""
+    from cplan.models.base import utcnow
+    from cplan.services import lockouts
+
+    now = now or utcnow()
+    for _ in range(policy.limit):
+        lockouts.lock_at_limit(key, lockouts.claim(key, now), policy, now)

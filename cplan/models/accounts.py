@@ -231,7 +231,7 @@ class TrustedDevice(Base):
     """A browser in which an officer completed a sign-in on a post (a long-lived device cookie).
 
     Such a browser may still sign in to that post while strangers' wrong codes have locked
-    the number; its own failures are counted apart. The cookie holds a random token, the row its
+    the number, and has send limits of its own; its own failures are counted apart. The cookie holds a random token, the row its
     SHA-256; trust lapses after ``cplan.services.lockouts.DEVICE_TRUST`` without a sign-in.
     """
 
@@ -243,3 +243,7 @@ class TrustedDevice(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_signed_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its own send limits (as ``CugThrottle``'s), so strangers cannot use up the number's for it.
+    window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sends_in_window: Mapped[int] = mapped_column(Integer, default=0)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -266,7 +266,7 @@ def trust_device(token, post_id: int, now: datetime) -> str:
         insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
         db.session.execute(
             insert(TrustedDevice).values(token_hash=token_hash, post_id=post_id, created_at=now,
-                                         last_signed_in_at=now)
+                                         last_signed_in_at=now, sends_in_window=0)
             .on_conflict_do_nothing(index_elements=["token_hash", "post_id"])
         )
     return token

@@ -6,7 +6,8 @@ The only module that imports ``pyotp``. The rules (issue "Sign-in with CUG numbe
   so the CUG number) it was issued for. Only an HMAC of it is stored; it is never logged.
 * Starting or resending issues a new code and makes every earlier code of that number useless.
 * At most 3 codes go to one number in a burst, at least 60 s apart; the count starts again after
-  15 minutes without a code, so no 15-minute span ever holds more than 3.
+  15 minutes without a code, so no 15-minute span ever holds more than 3. A browser trusted for
+  the post (below) has the same limits of its own, so strangers cannot use them up for it.
 * Wrong codes are counted per number and client (5 lock that client out of the number) and
   per number (50 lock it for everyone but the browsers that signed in to its post before), 15
   minutes at first, escalating to 24 hours; the post's handset gets an SMS when its number is
@@ -54,6 +55,7 @@ from cplan.models.accounts import (
     OtpChallenge,
     Post,
     PostAssignment,
+    TrustedDevice,
 )
 from cplan.models.base import utcnow
 from cplan.services import accounts, audit, lockouts, phone, sessions, sms
@@ -114,17 +116,22 @@ class OfficerStepOutcome:
 
 @dataclass(frozen=True)
 class _Client:
-    """Who is asking, for the failure counters: the ``cug-client`` key and whether the browser
-    is trusted for the number's post (a stranger's number-wide lock then spares it)."""
+    """Who is asking, for the failure counters (the ``cug-client`` key) and, when the browser
+    is trusted for the number's post, its device: strangers' number-wide lock and their use of
+    the number's send limits then spare it."""
 
     key: str
-    trusted: bool
+    device: TrustedDevice | None
+
+    @property
+    def trusted(self) -> bool:
+        return self.device is not None
 
 
 def _client(cug: str, post_id: int | None, ip: str | None, device_token, now: datetime) -> _Client:
     device = lockouts.trusted_device(device_token, post_id, now)
     who = lockouts.device_client(device) if device is not None else lockouts.address_client(ip)
-    return _Client(lockouts.client_key(cug, who), device is not None)
+    return _Client(lockouts.client_key(cug, who), device)
 
 
 def _locked_for(cug: str, client: _Client, now: datetime) -> bool:
@@ -255,10 +262,11 @@ def _issue_code(challenge: OtpChallenge, ip: str | None, device_token, now: date
         return
     _ensure_throttle(cug)
     # Locks and limits come before the registration check, so they behave the same for all.
-    if _locked_for(cug, _client(cug, challenge.post_id, ip, device_token, now), now):
+    client = _client(cug, challenge.post_id, ip, device_token, now)
+    if _locked_for(cug, client, now):
         _audit_suppressed(cug, "locked", ip)
         return
-    if not _take_send_slot(cug, now):
+    if not _take_send_slot(cug, now, client.device):
         _audit_suppressed(cug, "limited", ip)
         return
     post = _post_still_holding(challenge)
@@ -398,28 +406,35 @@ def _ensure_throttle(cug: str) -> None:
     )
 
 
-def _take_send_slot(cug: str, now: datetime) -> bool:
-    """Count one code against the number's limits; False when a limit says no."""
+def _take_send_slot(cug: str, now: datetime, device: TrustedDevice | None = None) -> bool:
+    """Count one code against the number's limits; False when a limit says no.
+
+    A browser trusted for the post counts against limits of its own (the same numbers), so
+    strangers starting sign-ins on the number cannot use up the codes its officers need.
+    """
+    if device is not None:
+        model, identity = TrustedDevice, TrustedDevice.id == device.id
+    else:
+        model, identity = CugThrottle, CugThrottle.cug_number == cug
     quiet_since = now - QUIET_PERIOD
     # After a quiet period a new burst starts; otherwise the burst continues while it has room
     # and the last code is old enough. Each is one conditional UPDATE, so racing requests
     # cannot both take the last slot.
     fresh_burst = db.session.execute(
-        update(CugThrottle)
-        .where(CugThrottle.cug_number == cug,
-               or_(CugThrottle.last_sent_at.is_(None), CugThrottle.last_sent_at <= quiet_since))
+        update(model)
+        .where(identity, or_(model.last_sent_at.is_(None), model.last_sent_at <= quiet_since))
         .values(window_started_at=now, sends_in_window=1, last_sent_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if fresh_burst == 1:
         return True
     continued = db.session.execute(
-        update(CugThrottle)
-        .where(CugThrottle.cug_number == cug,
-               CugThrottle.last_sent_at > quiet_since,
-               CugThrottle.last_sent_at <= now - MIN_SEND_INTERVAL,
-               CugThrottle.sends_in_window < SENDS_PER_BURST)
-        .values(sends_in_window=CugThrottle.sends_in_window + 1, last_sent_at=now)
+        update(model)
+        .where(identity,
+               model.last_sent_at > quiet_since,
+               model.last_sent_at <= now - MIN_SEND_INTERVAL,
+               model.sends_in_window < SENDS_PER_BURST)
+        .values(sends_in_window=model.sends_in_window + 1, last_sent_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     return continued == 1
