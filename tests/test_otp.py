@@ -835,3 +835,13 @@ def test_parallel_officer_password_guesses_cannot_slip_past_the_post_limit(app, 
     reasons = [event.detail_data["reason"] for event in audit_events(db, "auth.sign_in")]
     assert sorted(reasons) == ["locked", "wrong_password", "wrong_password"]
     assert lockouts.is_locked(key, at(131))
+
+
+def test_typing_the_pno_of_an_officer_of_another_post_cannot_lock_that_officer_out(db, post, make_officer):
+    elsewhere = make_officer("station_officer", post.unit)  # holds a post of their own
+    for when in (T0, at(61)):
+        proof = new_proof(when)
+        for attempt in range(3):
+            otp.sign_in_officer(proof, elsewhere.pno, "wrong password!", now=when + timedelta(seconds=5 + attempt))
+    assert counter(db, lockouts.officer_key(elsewhere.id)) is None
+    assert counter(db, lockouts.post_key(post.id)).failures == 6  # the post that was guessed on

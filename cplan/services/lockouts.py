@@ -11,8 +11,8 @@ subject (key)               counts                                 locks   a suc
 ``cug:N``                   wrong codes on number N from anywhere   50     (a right code) resets
 ``post:P``                  wrong PNO/passwords at P's officer      10     never resets: the count
                             step, whoever typed them                       lapses after 24 hours
-``officer:O``               wrong passwords for officer O, on any   5      of O alone resets
-                            post
+``officer:O``               wrong passwords for officer O, on a     5      of O alone resets
+                            post O holds
 ==========================  =====================================  ======  ======================
 
 A lock lasts 15 minutes, then 1 hour, 4 hours and 24 hours for locks that follow within a day of

@@ -572,12 +572,18 @@ def _consume_proof(proof: HandsetProof, officer: Officer, now: datetime) -> bool
     return consumed
 
 
-def _officer_id_for(pno) -> int | None:
-    """The officer a typed PNO names (as ``accounts.authenticate_officer`` reads it), if any."""
+def _officer_id_for(pno, post: Post) -> int | None:
+    """The officer holding ``post`` that a typed PNO names (read as
+    ``accounts.authenticate_officer`` reads it). Guesses at anyone else cannot succeed on this
+    post, so they are counted against the post only: a colleague cannot lock out an officer
+    of another post by typing their PNO."""
     pno = (pno or "").strip().upper() if isinstance(pno, str) else ""
     if not accounts.PNO_PATTERN.fullmatch(pno):
         return None
-    return db.session.scalar(select(Officer.id).where(Officer.pno == pno))
+    return db.session.scalar(
+        select(Officer.id).join(PostAssignment, PostAssignment.officer_id == Officer.id)
+        .where(Officer.pno == pno, PostAssignment.post_id == post.id, PostAssignment.ended_at.is_(None))
+        .limit(1))
 
 
 def sign_in_officer(proof_token, pno, password, *, ip: str | None = None, user_agent: str = "",
@@ -608,7 +614,7 @@ def sign_in_officer(proof_token, pno, password, *, ip: str | None = None, user_a
     if post_failures is None:
         _audit_officer_failure(post, ip, "locked")
         return OfficerStepOutcome(restart=True)
-    officer_id = _officer_id_for(pno)
+    officer_id = _officer_id_for(pno, post)
     officer_key = lockouts.officer_key(officer_id) if officer_id is not None else None
     officer_failures = lockouts.claim(officer_key, now) if officer_key else 0
     if officer_failures is None:
