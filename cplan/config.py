@@ -59,9 +59,11 @@ class DefaultConfig:
     # worker would count alone); memory:// for development and tests.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_STRATEGY = "sliding-window-counter"
+    RATELIMIT_STRATEGY = "moving-window"  # exact: never more than N in any span of the window
     RATELIMIT_KEY_PREFIX = "cplan"
-    RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* on limited pages, Retry-After on a 429
+    # No X-RateLimit-* headers: each would cost the store a round trip (cplan.errors sets
+    # Retry-After on a 429 itself).
+    RATELIMIT_HEADERS_ENABLED = False
     # The store unreachable: count per worker in memory meanwhile, log it, never fail a page.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True

@@ -3,8 +3,8 @@
 Flask-Limiter counts in the store named by ``CPLAN_RATELIMIT_STORAGE_URI``: ``redis://...`` in
 production, so every worker of every app server counts together (production refuses to start
 with ``memory://``, which would give each worker a count of its own); ``memory://`` in
-development and tests. Counting uses a sliding window, so a burst across a window's edge does
-not get twice the limit.
+development and tests. Counting uses a moving window ("10 per minute" is never more than 10 in
+any 60 seconds), so a burst across a window's edge does not get twice the limit.
 
 The limits are one table (``LIMITS``), applied to the views when the app is built, so a view
 never carries a limit of its own and the README's table is this one. A limit counts either
@@ -15,7 +15,8 @@ and one officer's several sessions share one count). ``CPLAN_RATE_LIMITS`` (JSON
 single entries, e.g. ``{"auth.sign_in": "20 per minute"}``.
 
 A refused request gets 429 from ``cplan.errors`` (a page in the reader's language, JSON under
-``/api/``) with ``Retry-After``. When the store cannot be reached, requests are counted per
+``/api/``) with ``Retry-After``; other responses carry no rate-limit headers, which would cost
+the store a second round trip per request. When the store cannot be reached, requests are counted per
 worker in memory until it is back (and the failure is logged): sign-in stays possible, and the
 database's own lockouts (``cplan.services.lockouts``) still hold.
 
@@ -58,8 +59,9 @@ LIMITS: dict[str, RateLimit] = {
     # The language switch is public too (and writes the officer's choice when signed in).
     "main.set_language": RateLimit("30 per minute", ("POST",), "address"),
     # Searches, per officer: a search a second, sustained for a minute, is more than anyone types.
-    "search.index": RateLimit("60 per minute;600 per hour", None, "officer"),
-    "geo.search": RateLimit("60 per minute;600 per hour", None, "officer"),
+    # One limit only: each costs a round trip to the store on every search.
+    "search.index": RateLimit("60 per minute", None, "officer"),
+    "geo.search": RateLimit("60 per minute", None, "officer"),
     # Exports, per officer: each is a whole station's list or up to 20,000 incidents.
     "transfer.export": RateLimit("20 per hour;100 per day", ("POST",), "officer"),
     "incidents.export_feed": RateLimit("20 per hour;100 per day", None, "officer"),
@@ -103,8 +105,9 @@ def limiter_of(app) -> Limiter:
 
 
 def retry_after_seconds(error: RateLimitExceeded) -> int:
-    """How long until the refused client may try again (at least a second)."""
+    """How long until the refused client may try again: at least a second, at most the window."""
+    window = int(error.limit.limit.get_expiry())
     current = limiter_of(current_app).current_limit
     if current is not None and current.breached:
-        return max(1, math.ceil(current.reset_at - time.time()))
-    return max(1, int(error.limit.limit.get_expiry()))
+        return min(window, max(1, math.ceil(current.reset_at - time.time())))
+    return window

@@ -46,7 +46,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from cplan.extensions import db
 from cplan.models.accounts import SignInCounter, TrustedDevice
-from cplan.models.base import utcnow
 
 LOCK_DURATIONS = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4), timedelta(hours=24))
 # A lock more than this long after the previous one ended starts the escalation again.
@@ -218,19 +217,6 @@ def clear(*keys: str, prefixes: tuple[str, ...] = ()) -> int:
         return 0
     return db.session.execute(
         delete(SignInCounter).where(or_(*conditions)).execution_options(synchronize_session=False)
-    ).rowcount
-
-
-def forget_stale(now: datetime | None = None) -> int:
-    """Delete counters with no lock and no failure that still counts (housekeeping: a stranger
-    trying many addresses leaves a row per address)."""
-    now = now or utcnow()
-    return db.session.execute(
-        delete(SignInCounter).where(
-            or_(SignInCounter.locked_until.is_(None), SignInCounter.locked_until <= now - ESCALATION_MEMORY),
-            or_(SignInCounter.window_started_at.is_(None),
-                SignInCounter.window_started_at <= now - FAILURE_WINDOW),
-        ).execution_options(synchronize_session=False)
     ).rowcount
 
 
