@@ -14,6 +14,7 @@ def create_app(config=None):
     register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
+    register_rate_limits(app)
     register_template_helpers(app)
     register_cli(app)
     return app
@@ -65,6 +66,13 @@ def register_request_hooks(app):
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:  # behind nginx: the client's address and scheme from its headers
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    register(app)
+
+
+def register_rate_limits(app):
+    # After the sign-in guard: a limit counted per officer needs to know who is signed in.
+    from cplan.ratelimits import register
+
     register(app)
 
 

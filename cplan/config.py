@@ -52,6 +52,24 @@ class DefaultConfig:
     # then trusted, so sessions and the audit trail record the client's address, not the
     # proxy's. 0 (development, tests): no header is trusted, a client could forge it.
     TRUSTED_PROXIES = 0
+    # The long-lived cookie that marks a browser which completed a sign-in on a post: a lock
+    # that strangers' wrong codes put on the post's number spares it (cplan.services.lockouts).
+    # Production names it "__Host-cplan-device" (HTTPS only, this host only).
+    DEVICE_COOKIE_NAME = "cplan_device"
+    # Rate limits (cplan/ratelimits.py, the table of limits is there). The store every server
+    # and worker counts in: redis://host:6379/0 in production, which refuses memory:// (each
+    # worker would count alone); memory:// for development and tests.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"  # exact: never more than N in any span of the window
+    RATELIMIT_KEY_PREFIX = "cplan"
+    # No X-RateLimit-* headers: each would cost the store a round trip (cplan.errors sets
+    # Retry-After on a 429 itself).
+    RATELIMIT_HEADERS_ENABLED = False
+    # The store unreachable: count per worker in memory meanwhile, log it, never fail a page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATE_LIMITS: dict = {}  # endpoint -> limit string, overriding single entries of the table
     # Static files are linked with their content's fingerprint (templating.static_url): a
     # phone keeps the stylesheet for a year and fetches it again only when it changes.
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=365)
@@ -85,6 +103,8 @@ class DefaultConfig:
     SMS_TEMPLATE_CUG_CHANGED_HI_ID = None
     SMS_TEMPLATE_OFFICER_SETUP_ID = None
     SMS_TEMPLATE_OFFICER_SETUP_HI_ID = None
+    SMS_TEMPLATE_SIGN_IN_LOCKED_ID = None
+    SMS_TEMPLATE_SIGN_IN_LOCKED_HI_ID = None
     # The name authenticator apps show next to the officer's PNO.
     TOTP_ISSUER = "C-Plan UP Police"
     LOG_LEVEL = "INFO"
@@ -123,8 +143,15 @@ def load_config(app, overrides=None):
     if env_name == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["SESSION_COOKIE_NAME"] = "__Host-cplan"
+        app.config["DEVICE_COOKIE_NAME"] = "__Host-cplan-device"
         if app.config["SMS_BACKEND"] != "http":
             raise ConfigError("production must send SMS through the http gateway (CPLAN_SMS_BACKEND=http)")
+        storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+        if app.config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://"):
+            raise ConfigError(
+                "production needs CPLAN_RATELIMIT_STORAGE_URI=redis://...: with memory:// every "
+                "worker of every server would count on its own, multiplying each rate limit"
+            )
 
 
 def normalise_database_url(url: str) -> str:

@@ -2,8 +2,10 @@
 trace a refusal on a record URL leaves in the audit trail (``cplan.services.refusals``)."""
 import logging
 
-from flask import jsonify, redirect, render_template, request, url_for
+from flask import jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -48,6 +50,21 @@ def register(app):
         return render_error(
             400, _("Your form expired or was sent from another page. Please go back, reload and try again.")
         )
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error):
+        from cplan.ratelimits import retry_after_seconds
+
+        seconds = retry_after_seconds(error)
+        minutes = -(-seconds // 60)
+        message = ngettext(
+            "Too many requests from your connection in a short time. Please try again in %(num)d minute.",
+            "Too many requests from your connection in a short time. Please try again in %(num)d minutes.",
+            minutes,
+        )
+        response = make_response(render_error(429, message))
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     @app.errorhandler(401)
     def sign_in_required(error):

@@ -15,6 +15,7 @@ from cplan import create_app
 from cplan.config import normalise_database_url
 from cplan.extensions import db as _db
 from cplan.models import Place, PlaceKind, UnitKind
+from cplan.ratelimits import limiter_of
 from cplan.services import geo
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -102,6 +103,7 @@ def app(request, _shared_app, database_url, tmp_path):
     else:
         app = _shared_app
     config = dict(app.config)
+    limiter_of(app).reset()  # rate limits count in memory: each test starts with none used
     with app.app_context():
         try:
             yield app
@@ -293,3 +295,14 @@ def login_as(db, client):
         return principal
 
     return login
+
+
+def lock_subject(key, policy, now=None):
+    """Count failures on a sign-in subject until its policy locks it (``cplan.services.lockouts``;
+    the real attacks are driven in tests/test_otp.py and tests/test_sign_in.py)."""
+    from cplan.models.base import utcnow
+    from cplan.services import lockouts
+
+    now = now or utcnow()
+    for _ in range(policy.limit):
+        lockouts.lock_at_limit(key, lockouts.claim(key, now), policy, now)

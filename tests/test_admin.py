@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from cplan.i18n import LANGUAGE_SESSION_KEY
-from cplan.models import CugThrottle, Officer, Post, PostAssignment, Role, SignInSession, utcnow
+from cplan.models import (
+    Officer,
+    Post,
+    PostAssignment,
+    Role,
+    SignInCounter,
+    SignInSession,
+    utcnow,
+)
 from cplan.models.audit import AuditEvent
 from cplan.services import accounts, otp, sessions
 from cplan.services.sms import get_outbox
@@ -214,8 +222,8 @@ def test_deactivating_a_post_ends_its_sessions_and_reactivating_restores_it(app,
 
 def test_unlocking_a_cug_lifts_the_lock_and_is_audited(admin, db, sho):
     number = sho.test_post.cug_number
-    db.session.add(CugThrottle(cug_number=number, failures=5, lock_count=1,
-                               locked_until=utcnow() + timedelta(minutes=15)))
+    db.session.add(SignInCounter(key=f"cug:{number}", failures=0, lock_count=1,
+                                 locked_until=utcnow() + timedelta(minutes=15)))
     db.session.commit()
     assert b"Unlock the CUG number" in admin.get(f"/admin/posts/{sho.test_post.id}").data
 

@@ -69,9 +69,22 @@ def test_production_with_a_strong_secret_sets_secure_cookies(instance, monkeypat
     monkeypatch.setenv("CPLAN_ENV_NAME", "production")
     monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
     monkeypatch.setenv("CPLAN_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("CPLAN_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
+    assert app.config["DEVICE_COOKIE_NAME"].startswith("__Host-")
+
+
+def test_production_refuses_rate_limits_counted_in_each_workers_memory(instance, monkeypatch):
+    monkeypatch.setenv("CPLAN_ENV_NAME", "production")
+    monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
+    monkeypatch.setenv("CPLAN_SECRET_KEY", TEST_SECRET)
+    with pytest.raises(ConfigError, match="CPLAN_RATELIMIT_STORAGE_URI"):
+        create_app()
+    monkeypatch.setenv("CPLAN_RATELIMIT_STORAGE_URI", "memory://")
+    with pytest.raises(ConfigError, match="CPLAN_RATELIMIT_STORAGE_URI"):
+        create_app()
 
 
 def test_production_refuses_the_console_sms_backend(instance, monkeypatch):
@@ -154,6 +167,7 @@ def test_production_accepts_32_or_more_random_bytes_in_any_usual_encoding(instan
     monkeypatch.setenv("CPLAN_ENV_NAME", "production")
     monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
     monkeypatch.setenv("CPLAN_SECRET_KEY", secret)
+    monkeypatch.setenv("CPLAN_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     assert create_app().config["SECRET_KEY"] == secret
 
 

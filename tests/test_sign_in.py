@@ -3,11 +3,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cplan.models import SignInSession
 from cplan.models.base import utcnow
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, lock_subject
 
 
 def outbox():
@@ -31,6 +31,18 @@ def sho(make_district, make_station, make_officer):
 
 def start(client, cug):
     return client.post("/auth/sign-in", data={"cug": cug})
+
+
+def lock_the_number(client, cug, addresses=10):
+    """What a stranger with many addresses does: 5 wrong codes from each (50 in all)."""
+    from cplan.services import lockouts
+
+    for index in range(addresses):
+        stranger = client.application.test_client()
+        environ = {"REMOTE_ADDR": f"198.51.100.{index + 1}"}
+        stranger.post("/auth/sign-in", data={"cug": cug}, environ_base=environ)
+        for _ in range(lockouts.CLIENT_CODES.limit):
+            stranger.post("/auth/code", data={"code": "000000"}, environ_base=environ)
 
 
 def test_an_officer_signs_in_with_cug_code_and_password(client, db, sho):
@@ -90,11 +102,17 @@ def test_unknown_registered_locked_and_deactivated_cugs_look_the_same(client, db
 
     retired = make_post("constable", sho.test_post.unit, active=False)
     locked = make_post("constable", sho.test_post.unit)
+    client_locked = make_post("constable", sho.test_post.unit)
     db.session.commit()
-    for _ in range(5):
-        otp.record_failure(locked.cug_number, "127.0.0.1", reason="test")
+    lock_subject(otp.lockouts.number_key(locked.cug_number), otp.lockouts.NUMBER_CODES)
+    fresh = client.application.test_client()  # this browser's own address is locked out of it
+    fresh.post("/auth/sign-in", data={"cug": client_locked.cug_number})
+    for _ in range(otp.lockouts.CLIENT_CODES.limit):
+        fresh.post("/auth/code", data={"code": "000000"})
     db.session.commit()
-    numbers = [sho.test_post.cug_number, "+919999912345", retired.cug_number, locked.cug_number]
+    outbox().clear()
+    numbers = [sho.test_post.cug_number, "+919999912345", retired.cug_number, locked.cug_number,
+               client_locked.cug_number]
     snapshots = []
     for number in numbers:
         fresh = client.application.test_client()
@@ -270,14 +288,13 @@ def test_a_repeated_code_field_is_not_a_second_guess(client, db, sho):
     assert b"That did not work" in response.data
 
 
-def test_a_locked_number_is_not_checked_at_the_officer_step_even_with_the_right_password(client, db, sho):
-    from cplan.services import otp
+def test_a_locked_post_is_not_checked_at_the_officer_step_even_with_the_right_password(client, db, sho):
+    from cplan.services import lockouts
 
     cug = sho.test_post.cug_number
     start(client, cug)
     client.post("/auth/code", data={"code": latest_code(cug)})
-    for _ in range(otp.FAILURE_LIMIT):  # meanwhile, guesses elsewhere lock the number
-        otp.record_failure(cug, "127.0.0.1", reason="test")
+    lock_subject(lockouts.post_key(sho.test_post.id), lockouts.POST_PASSWORDS)  # guesses elsewhere
     db.session.commit()
     response = client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
     assert response.status_code == 302 and response.location.endswith("/auth/sign-in")
@@ -333,13 +350,12 @@ def _code_page(browser):
 
 
 def test_asking_again_too_soon_says_when_and_the_same_for_every_kind_of_number(client, db, sho, make_post, clock):
-    from cplan.services import otp
+    from cplan.services import lockouts
 
     retired = make_post("constable", sho.test_post.unit, active=False)
     locked = make_post("constable", sho.test_post.unit)
     db.session.commit()
-    for _ in range(5):
-        otp.record_failure(locked.cug_number, "127.0.0.1", reason="test")
+    lock_subject(lockouts.number_key(locked.cug_number), lockouts.NUMBER_CODES)
     db.session.commit()
     numbers = [sho.test_post.cug_number, "+919999912345", retired.cug_number, locked.cug_number]
     pages = []
@@ -379,3 +395,69 @@ def test_after_three_codes_the_page_names_the_clock_time_in_the_readers_language
     client.post("/auth/code/resend")
     assert "आप सुबह 10:18 के बाद नया कोड माँग सकते हैं।" in _code_page(client)
     assert len(outbox()) == 3
+
+
+# ---- issue 14: replayed cookies and strangers' lockouts ---------------------------------------
+
+
+def test_replaying_the_cookie_of_a_passed_code_step_opens_no_second_session(client, db, sho):
+    """Finding 1: the passed step lived in the signed cookie; replaying it opened 4 sessions."""
+    cug = sho.test_post.cug_number
+    start(client, cug)
+    client.post("/auth/code", data={"code": latest_code(cug)})
+    with client.session_transaction() as session:
+        captured = dict(session)
+    assert client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD}).status_code == 302
+    for _ in range(3):
+        replay = client.application.test_client()
+        with replay.session_transaction() as session:
+            session.update(captured)
+        response = replay.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
+        assert response.status_code == 302 and response.location.endswith("/auth/sign-in")
+        assert replay.get("/").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(SignInSession)) == 1
+
+
+def test_a_replayed_cookie_buys_no_more_password_guesses_than_the_code_gave(client, db, sho):
+    cug = sho.test_post.cug_number
+    start(client, cug)
+    client.post("/auth/code", data={"code": latest_code(cug)})
+    with client.session_transaction() as session:
+        captured = dict(session)
+    answers = []
+    for _ in range(6):  # the same cookie each time, as a colleague replaying it would
+        with client.session_transaction() as session:
+            session.clear()
+            session.update(captured)
+        answers.append(client.post("/auth/officer", data={"pno": sho.pno, "password": "a guess!!"}).status_code)
+    assert answers == [200, 200, 302, 302, 302, 302]  # 3 guesses, then back to the CUG step
+
+
+def test_a_browser_that_signed_in_before_gets_in_while_strangers_have_locked_the_number(client, db, sho):
+    """Finding 4: anyone who knew the CUG number could lock the post out, no code needed."""
+    cug = sho.test_post.cug_number
+    start(client, cug)
+    client.post("/auth/code", data={"code": latest_code(cug)})
+    response = client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
+    [device_cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("cplan_device=")]
+    assert "HttpOnly" in device_cookie
+    assert "Max-Age=2592000" in device_cookie and "SameSite=Lax" in device_cookie  # 30 days
+    client.post("/auth/sign-out")
+
+    from cplan.services import otp
+
+    lock_the_number(client, cug)
+    db.session.commit()
+    assert otp.is_locked(cug)
+    assert [m.template_name for m in outbox() if m.to == cug][-1] == "sign_in_locked"
+    # A browser that never signed in here gets the usual page and no code.
+    stranger = client.application.test_client()
+    sent = len(outbox())
+    start(stranger, cug)
+    assert len(outbox()) == sent
+    # The officer's own browser still gets a code, and gets in.
+    outbox().clear()
+    start(client, cug)
+    assert client.post("/auth/code", data={"code": latest_code(cug)}).location.endswith("/auth/officer")
+    client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
+    assert client.get("/").status_code == 200

@@ -1,12 +1,15 @@
 """All models, imported here so Alembic and ``db.create_all`` see every table."""
 from cplan.models.accounts import (
     CugThrottle,
+    HandsetProof,
     Officer,
     OtpChallenge,
     Post,
     PostAssignment,
     Role,
+    SignInCounter,
     SignInSession,
+    TrustedDevice,
 )
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
@@ -73,7 +76,10 @@ __all__ = [
     "Post",
     "PostAssignment",
     "Role",
+    "SignInCounter",
     "SignInSession",
+    "TrustedDevice",
+    "HandsetProof",
     "Base",
     "Place",
     "PlaceKind",

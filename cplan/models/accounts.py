@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cplan.models.base import Base, SealedString, UTCDateTime, utcnow
@@ -172,9 +172,12 @@ class OtpChallenge(Base):
 
 
 class CugThrottle(Base):
-    """Send and failure counters per CUG number, in the database so every server process shares them.
+    """Send counters per CUG number, in the database so every server process shares them.
 
     Kept for any well-formed number, registered or not, so limits never reveal registration.
+    ``failures``, ``locked_until`` and ``lock_count`` are no longer written: failures and locks
+    live in ``sign_in_counters`` (per number, per number and client, per post, per officer).
+    They stay for one release, for servers still running the previous one during an upgrade.
     """
 
     __tablename__ = "cug_throttles"
@@ -186,3 +189,70 @@ class CugThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lock_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HandsetProof(Base):
+    """A passed handset step (a right code) waiting for the officer step; one sign-in at most.
+
+    The browser that answered the code gets a random token in its session cookie; only the
+    token's SHA-256 is kept here. The officer step takes an attempt (``attempts``, a few per
+    proof) and, on success, consumes the row with one compare-and-set, so a replayed cookie can
+    neither open a second session nor buy more password guesses.
+    """
+
+    __tablename__ = "handset_proofs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("otp_challenges.id"), unique=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    cug_number: Mapped[str] = mapped_column(String(16))  # the number the code went to
+    # Set when the code came from an officer's authenticator app: only that officer may follow.
+    totp_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))  # who signed in with it
+
+    post: Mapped[Post] = relationship()
+
+
+class SignInCounter(Base):
+    """Failed sign-in attempts of one subject, and the lock they led to.
+
+    ``key`` names the subject: ``cug:<number>`` (wrong codes on a number, from anywhere),
+    ``cug-client:<number>|<client>`` (wrong codes on a number from one client), ``post:<id>``
+    and ``officer:<id>`` (wrong passwords at the officer step). The policy for each lives in
+    ``cplan.services.lockouts``. Failures older than the counting window no longer count.
+    """
+
+    __tablename__ = "sign_in_counters"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lock_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TrustedDevice(Base):
+    """A browser in which an officer completed a sign-in on a post (a long-lived device cookie).
+
+    Such a browser may still sign in to that post while strangers' wrong codes have locked
+    the number, and has send limits of its own; its own failures are counted apart. The cookie holds a random token, the row its
+    SHA-256; trust lapses after ``cplan.services.lockouts.DEVICE_TRUST`` without a sign-in.
+    """
+
+    __tablename__ = "trusted_devices"
+    __table_args__ = (UniqueConstraint("token_hash", "post_id", name="uq_trusted_devices_token_post"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_signed_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its own send limits (as ``CugThrottle``'s), so strangers cannot use up the number's for it.
+    window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sends_in_window: Mapped[int] = mapped_column(Integer, default=0)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,11 +6,18 @@ The only module that imports ``pyotp``. The rules (issue "Sign-in with CUG numbe
   so the CUG number) it was issued for. Only an HMAC of it is stored; it is never logged.
 * Starting or resending issues a new code and makes every earlier code of that number useless.
 * At most 3 codes go to one number in a burst, at least 60 s apart; the count starts again after
-  15 minutes without a code, so no 15-minute span ever holds more than 3.
-* 5 failures lock the number for 15 minutes, then 1 h, 4 h and 24 h for locks that follow within
-  a day of the previous one. Neither a resend nor a new start clears failures; only a completed
-  sign-in does (``reset_failures``, called by the view once the officer has also proved who they
-  are, so the handset alone cannot buy more password guesses).
+  15 minutes without a code, so no 15-minute span ever holds more than 3. A browser trusted for
+  the post (below) has the same limits of its own, so strangers cannot use them up for it.
+* Wrong codes are counted per number and client (5 lock that client out of the number) and
+  per number (50 lock it for everyone but the browsers that signed in to its post before), 15
+  minutes at first, escalating to 24 hours; the post's handset gets an SMS when its number is
+  locked. ``cplan.services.lockouts`` has the whole policy. Neither a resend nor a new start
+  clears failures; a right code clears the client's and the number's.
+* A right code gives the browser a *handset proof* (``handset_proofs``): a random token in its
+  session cookie, consumed by exactly one officer sign-in and good for 3 password attempts in
+  5 minutes. Wrong passwords are counted per officer and per post (``sign_in_officer``); another
+  officer's success resets neither, so one code never buys more than 3 guesses and a shared
+  handset never buys endless ones.
 * Unknown, deactivated, locked and limited numbers get a challenge and a ticket exactly like a
   registered one, but no SMS; counters exist for every well-formed number, so nothing the caller
   sees reveals whether a number is registered.
@@ -18,7 +25,9 @@ The only module that imports ``pyotp``. The rules (issue "Sign-in with CUG numbe
   clock drift either way, each step accepted once).
 
 Every decision that two requests could race for is one conditional UPDATE whose row count says
-who won, so it holds on SQLite and PostgreSQL alike. Services flush; the view commits.
+who won, so it holds on SQLite and PostgreSQL alike. Rows are always taken in one order (the
+proof, then the counters, then the audit chain), so two requests never wait on each other in
+opposite order. Services flush; the view commits.
 """
 from __future__ import annotations
 
@@ -36,10 +45,20 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from cplan import formats
+from cplan.access import Principal
 from cplan.extensions import db
-from cplan.models.accounts import CugThrottle, Officer, OtpChallenge, Post, PostAssignment
+from cplan.models.accounts import (
+    CugThrottle,
+    HandsetProof,
+    Officer,
+    OtpChallenge,
+    Post,
+    PostAssignment,
+    TrustedDevice,
+)
 from cplan.models.base import utcnow
-from cplan.services import audit, phone, sms
+from cplan.services import accounts, audit, lockouts, phone, sessions, sms
 
 CODE_DIGITS = 6
 # The SMS text promises 5 minutes: change both together (and re-register the DLT template).
@@ -47,10 +66,9 @@ CODE_LIFETIME = timedelta(minutes=5)
 SENDS_PER_BURST = 3
 QUIET_PERIOD = timedelta(minutes=15)
 MIN_SEND_INTERVAL = timedelta(seconds=60)
-FAILURE_LIMIT = 5
-LOCK_DURATIONS = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4), timedelta(hours=24))
-# A lock more than this long after the previous one ended starts the escalation again.
-ESCALATION_MEMORY = timedelta(hours=24)
+# The officer step must follow the code step within this time, in at most this many attempts.
+PROOF_LIFETIME = timedelta(minutes=5)
+PROOF_ATTEMPTS = 3
 TOTP_ISSUER = "C-Plan UP Police"
 TOTP_VALID_WINDOW = 1
 
@@ -58,6 +76,7 @@ TOTP_VALID_WINDOW = 1
 _CODE = re.compile(r"[0-9]{6}")
 _PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{20,64}")
 _E164_INDIA = re.compile(r"\+91[6-9][0-9]{9}")
+
 
 # Tests move time by passing ``now=`` or by replacing this function.
 clock = utcnow
@@ -77,9 +96,46 @@ class VerifyOutcome:
     ok: bool
     post: Post | None = None
     totp_officer: Officer | None = None
+    # The handset proof's token, for the browser's session cookie (``sign_in_officer``).
+    proof: str | None = None
 
 
 _FAILED = VerifyOutcome(ok=False)
+
+
+@dataclass(frozen=True)
+class OfficerStepOutcome:
+    """The officer step's result: a signed-in principal, or a failure (``restart``: the handset
+    step must be passed again). ``device_token`` is the browser's device cookie to keep."""
+
+    principal: Principal | None = None
+    restart: bool = False
+    device_token: str | None = None
+
+
+@dataclass(frozen=True)
+class _Client:
+    """Who is asking, for the failure counters (the ``cug-client`` key) and, when the browser
+    is trusted for the number's post, its device: strangers' number-wide lock and their use of
+    the number's send limits then spare it."""
+
+    key: str
+    device: TrustedDevice | None
+
+    @property
+    def trusted(self) -> bool:
+        return self.device is not None
+
+
+def _client(cug: str, post_id: int | None, ip: str | None, device_token, now: datetime) -> _Client:
+    device = lockouts.trusted_device(device_token, post_id, now)
+    who = lockouts.device_client(device) if device is not None else lockouts.address_client(ip)
+    return _Client(lockouts.client_key(cug, who), device)
+
+
+def _locked_for(cug: str, client: _Client, now: datetime) -> bool:
+    return lockouts.is_locked(client.key, now) or (
+        not client.trusted and lockouts.is_locked(lockouts.number_key(cug), now))
 
 
 def _now(now: datetime | None) -> datetime:
@@ -89,9 +145,13 @@ def _now(now: datetime | None) -> datetime:
 # ---- the sign-in challenge ---------------------------------------------------------------------
 
 
-def start_challenge(cug_text, ip: str | None = None, *, language: str = "en",
+def start_challenge(cug_text, ip: str | None = None, *, language: str = "en", device_token=None,
                     now: datetime | None = None) -> ChallengeTicket:
-    """Open a challenge for the typed number and send a code if, and only if, it may get one."""
+    """Open a challenge for the typed number and send a code if, and only if, it may get one.
+
+    ``device_token`` is the browser's device cookie: a browser trusted for the number's post
+    still gets a code while strangers' failures have locked the number.
+    """
     now = _now(now)
     challenge = OtpChallenge(
         public_id=secrets.token_urlsafe(32), cug_number="", created_at=now, expires_at=now + CODE_LIFETIME
@@ -105,11 +165,11 @@ def start_challenge(cug_text, ip: str | None = None, *, language: str = "en",
         challenge.post = _active_post_with_cug(cug)
     db.session.add(challenge)
     db.session.flush()
-    _issue_code(challenge, ip, now, language)
+    _issue_code(challenge, ip, device_token, now, language)
     return ChallengeTicket(challenge.public_id)
 
 
-def resend(public_id, ip: str | None = None, *, language: str = "en",
+def resend(public_id, ip: str | None = None, *, language: str = "en", device_token=None,
            now: datetime | None = None) -> ChallengeTicket:
     """A new code for the same challenge, under the same limits; the earlier code stops working."""
     now = _now(now)
@@ -117,12 +177,16 @@ def resend(public_id, ip: str | None = None, *, language: str = "en",
     if challenge is None:
         _audit_suppressed("", "unknown_challenge", ip)
         return ChallengeTicket(public_id if isinstance(public_id, str) else "")
-    _issue_code(challenge, ip, now, language)
+    _issue_code(challenge, ip, device_token, now, language)
     return ChallengeTicket(challenge.public_id)
 
 
-def verify(public_id, code_text, ip: str | None = None, *, now: datetime | None = None) -> VerifyOutcome:
-    """Check the code typed for challenge ``public_id``; never raises on bad input."""
+def verify(public_id, code_text, ip: str | None = None, *, device_token=None,
+           now: datetime | None = None) -> VerifyOutcome:
+    """Check the code typed for challenge ``public_id``; never raises on bad input.
+
+    A right code returns the post and a handset proof for the officer step (``proof``).
+    """
     now = _now(now)
     challenge = _find_challenge(public_id)
     if challenge is None or not challenge.cug_number:
@@ -130,41 +194,63 @@ def verify(public_id, code_text, ip: str | None = None, *, now: datetime | None 
         _audit_failed(challenge.cug_number if challenge else "", "unknown_challenge", ip)
         return _FAILED
     cug = challenge.cug_number
-    _ensure_throttle(cug)
-    failures = _claim_attempt(cug, now)
-    if failures is None:
-        # Not even checked: a lock must not become a way to learn whether a guess was right.
+    client = _client(cug, challenge.post_id, ip, device_token, now)
+    number = lockouts.number_key(cug)
+    # Counted before checking, so parallel guesses queue and cannot all slip past a lock; a
+    # locked client (or, for strangers, a locked number) is not checked at all, so a lock never
+    # tells whether a guess was right.
+    failures = lockouts.claim(client.key, now)
+    number_failures = None
+    if failures is not None:
+        number_failures = lockouts.claim(number, now, honour_lock=not client.trusted)
+        if number_failures is None:
+            lockouts.release(client.key)
+    if failures is None or number_failures is None:
         _audit_failed(cug, "locked", ip)
         return _FAILED
 
     code = code_text if isinstance(code_text, str) and _CODE.fullmatch(code_text) else None
     post = _post_still_holding(challenge)
     if code is not None and post is not None:
+        officer = None
         sms_code_hash = _code_hash(challenge, code) if challenge.code_hash is not None else None
-        if sms_code_hash is not None and _consume(challenge, now, code_hash=sms_code_hash):
-            _release_attempt(cug)
-            return _verified(challenge, post, None, ip)
-        officer = _consume_with_authenticator(challenge, post, code, now)
-        if officer is not None:
-            _release_attempt(cug)
-            return _verified(challenge, post, officer, ip)
+        passed = sms_code_hash is not None and _consume(challenge, now, code_hash=sms_code_hash)
+        if not passed:
+            officer = _consume_with_authenticator(challenge, post, code, now)
+            passed = officer is not None
+        if passed:
+            # The handset is proven: the failures before it were the owner's own typing.
+            lockouts.reset(client.key)
+            lockouts.reset(number)
+            return _verified(challenge, post, officer, ip, now)
 
-    if failures >= FAILURE_LIMIT:
-        _lock(cug, ip, "otp", now)
-    # Audit last: every path takes the number's row before the audit chain's lock, so two
-    # requests never wait on each other in opposite order.
+    client_lock = lockouts.lock_at_limit(client.key, failures, lockouts.CLIENT_CODES, now)
+    if client_lock is not None:
+        _audit_lock("auth.client_locked", cug, client_lock, ip, post=post, reason="otp")
+    number_lock = lockouts.lock_at_limit(number, number_failures, lockouts.NUMBER_CODES, now)
+    if number_lock is not None:
+        _number_locked(cug, number_lock, ip)
+    # Audit last: every path takes the counters' rows before the audit chain's lock.
     _audit_failed(cug, "malformed_code" if code is None else "wrong_code", ip, post=post)
     return _FAILED
 
 
-def _verified(challenge: OtpChallenge, post: Post, officer: Officer | None, ip: str | None) -> VerifyOutcome:
+def _verified(challenge: OtpChallenge, post: Post, officer: Officer | None, ip: str | None,
+              now: datetime) -> VerifyOutcome:
+    token = secrets.token_urlsafe(32)
+    db.session.add(HandsetProof(
+        token_hash=_proof_hash(token), challenge_id=challenge.id, post_id=post.id,
+        cug_number=challenge.cug_number, totp_officer_id=officer.id if officer else None,
+        created_at=now, expires_at=now + PROOF_LIFETIME, attempts=0,
+    ))
+    db.session.flush()
     db.session.expire(challenge)
     audit.record(
         "auth.otp_verified", officer=officer, post=post, unit=post.unit, ip_address=ip,
         detail={"cug": phone.log_safe(challenge.cug_number),
                 "method": "authenticator" if officer else "sms"},
     )
-    return VerifyOutcome(ok=True, post=post, totp_officer=officer)
+    return VerifyOutcome(ok=True, post=post, totp_officer=officer, proof=token)
 
 
 def next_code_at(asked: list[datetime], now: datetime | None = None) -> datetime | None:
@@ -187,18 +273,19 @@ def next_code_at(asked: list[datetime], now: datetime | None = None) -> datetime
     return allowed if allowed > now else None
 
 
-def _issue_code(challenge: OtpChallenge, ip: str | None, now: datetime, language: str) -> None:
-    """Send a fresh code for ``challenge`` if the number's lock and limits allow it."""
+def _issue_code(challenge: OtpChallenge, ip: str | None, device_token, now: datetime, language: str) -> None:
+    """Send a fresh code for ``challenge`` if the number's locks and limits allow it."""
     cug = challenge.cug_number
     if not cug:
         _audit_suppressed("", "malformed_number", ip)
         return
     _ensure_throttle(cug)
-    # Lock and limits come before the registration check, so they behave the same for all.
-    if is_locked(cug, now=now):
+    # Locks and limits come before the registration check, so they behave the same for all.
+    client = _client(cug, challenge.post_id, ip, device_token, now)
+    if _locked_for(cug, client, now):
         _audit_suppressed(cug, "locked", ip)
         return
-    if not _take_send_slot(cug, now):
+    if not _take_send_slot(cug, now, client.device):
         _audit_suppressed(cug, "limited", ip)
         return
     post = _post_still_holding(challenge)
@@ -338,35 +425,38 @@ def _ensure_throttle(cug: str) -> None:
     )
 
 
-def _take_send_slot(cug: str, now: datetime) -> bool:
-    """Count one code against the number's limits; False when a limit says no."""
+def _take_send_slot(cug: str, now: datetime, device: TrustedDevice | None = None) -> bool:
+    """Count one code against the number's limits; False when a limit says no.
+
+    A browser trusted for the post counts against limits of its own (the same numbers), so
+    strangers starting sign-ins on the number cannot use up the codes its officers need.
+    """
+    if device is not None:
+        model, identity = TrustedDevice, TrustedDevice.id == device.id
+    else:
+        model, identity = CugThrottle, CugThrottle.cug_number == cug
     quiet_since = now - QUIET_PERIOD
     # After a quiet period a new burst starts; otherwise the burst continues while it has room
     # and the last code is old enough. Each is one conditional UPDATE, so racing requests
     # cannot both take the last slot.
     fresh_burst = db.session.execute(
-        update(CugThrottle)
-        .where(CugThrottle.cug_number == cug,
-               or_(CugThrottle.last_sent_at.is_(None), CugThrottle.last_sent_at <= quiet_since))
+        update(model)
+        .where(identity, or_(model.last_sent_at.is_(None), model.last_sent_at <= quiet_since))
         .values(window_started_at=now, sends_in_window=1, last_sent_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if fresh_burst == 1:
         return True
     continued = db.session.execute(
-        update(CugThrottle)
-        .where(CugThrottle.cug_number == cug,
-               CugThrottle.last_sent_at > quiet_since,
-               CugThrottle.last_sent_at <= now - MIN_SEND_INTERVAL,
-               CugThrottle.sends_in_window < SENDS_PER_BURST)
-        .values(sends_in_window=CugThrottle.sends_in_window + 1, last_sent_at=now)
+        update(model)
+        .where(identity,
+               model.last_sent_at > quiet_since,
+               model.last_sent_at <= now - MIN_SEND_INTERVAL,
+               model.sends_in_window < SENDS_PER_BURST)
+        .values(sends_in_window=model.sends_in_window + 1, last_sent_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     return continued == 1
-
-
-def _throttle(cug: str) -> CugThrottle | None:
-    return db.session.get(CugThrottle, cug, populate_existing=True)
 
 
 def _as_e164(cug) -> str | None:
@@ -376,133 +466,215 @@ def _as_e164(cug) -> str | None:
 
 
 def is_locked(cug, *, now: datetime | None = None) -> bool:
-    """True while the number is locked after too many failures."""
+    """True while strangers' wrong codes have locked the number, or wrong passwords its post's
+    officer step (what the SP office sees on the post's page and can lift with ``unlock``)."""
     cug = _as_e164(cug)
     if cug is None:
         return False
-    locked_until = db.session.scalar(
-        select(CugThrottle.locked_until).where(CugThrottle.cug_number == cug)
-    )
-    return locked_until is not None and locked_until > _now(now)
-
-
-def _claim_attempt(cug: str, now: datetime) -> int | None:
-    """Count an attempt as a failure *before* checking it; None while the number is locked.
-
-    The UPDATE holds the number's row until commit, so attempts on one number queue up here:
-    parallel guesses cannot all slip past the lock check before the first one sets the lock.
-    A right code gives the attempt back (``_release_attempt``).
-    """
-    row = db.session.execute(
-        update(CugThrottle)
-        .where(CugThrottle.cug_number == cug,
-               or_(CugThrottle.locked_until.is_(None), CugThrottle.locked_until <= now))
-        .values(failures=CugThrottle.failures + 1)
-        .returning(CugThrottle.failures)
-        .execution_options(synchronize_session=False)
-    ).first()
-    return row[0] if row else None
-
-
-def _release_attempt(cug: str) -> None:
-    db.session.execute(
-        update(CugThrottle).where(CugThrottle.cug_number == cug, CugThrottle.failures > 0)
-        .values(failures=CugThrottle.failures - 1)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def claim_attempt(cug, *, now: datetime | None = None) -> int | None:
-    """Count a sign-in attempt on the number as a failure before it is checked (the officer
-    step: PNO and password); None while the number is locked, and then do not check it.
-
-    Parallel guesses queue on the number's row, so they cannot all pass before the lock. After
-    checking: ``fail_attempt`` on failure; a completed sign-in resets the count (``reset_failures``).
-    """
-    cug = _as_e164(cug)
-    if cug is None:
-        return None
-    _ensure_throttle(cug)
-    return _claim_attempt(cug, _now(now))
-
-
-def fail_attempt(cug, failures: int, ip: str | None = None, *, reason: str, now: datetime | None = None) -> None:
-    """The attempt claimed by ``claim_attempt`` failed: lock the number at the limit."""
-    cug = _as_e164(cug)
-    if cug is not None and failures >= FAILURE_LIMIT:
-        _lock(cug, ip, reason, _now(now))
-
-
-def record_failure(cug, ip: str | None = None, *, reason: str, now: datetime | None = None) -> None:
-    """Count a failed attempt on the number (a wrong code or a wrong officer password)."""
-    cug = _as_e164(cug)
-    if cug is None:
-        return
     now = _now(now)
-    _ensure_throttle(cug)
-    failures = db.session.execute(
-        update(CugThrottle).where(CugThrottle.cug_number == cug)
-        .values(failures=CugThrottle.failures + 1)
-        .returning(CugThrottle.failures)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    if failures >= FAILURE_LIMIT:
-        _lock(cug, ip, reason, now)
+    if lockouts.is_locked(lockouts.number_key(cug), now):
+        return True
+    post = _active_post_with_cug(cug)
+    return post is not None and lockouts.is_locked(lockouts.post_key(post.id), now)
 
 
-def _lock(cug: str, ip: str | None, reason: str, now: datetime) -> None:
-    # Our UPDATE above holds the row (PostgreSQL row lock, SQLite write lock) until commit, so
-    # reading it and writing the lock cannot interleave with another failure.
-    throttle = _throttle(cug)
-    recent = throttle.locked_until is not None and throttle.locked_until > now - ESCALATION_MEMORY
-    lock_count = (throttle.lock_count if recent else 0) + 1
-    locked_until = now + LOCK_DURATIONS[min(lock_count, len(LOCK_DURATIONS)) - 1]
-    locked = db.session.execute(
-        update(CugThrottle)
-        .where(CugThrottle.cug_number == cug, CugThrottle.failures >= FAILURE_LIMIT)
-        .values(locked_until=locked_until, lock_count=lock_count, failures=0)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.expire(throttle)
-    if locked == 1:
-        post = _active_post_with_cug(cug)
-        audit.record(
-            "auth.cug_locked", outcome="denied", post=post, unit=post.unit if post else None,
-            ip_address=ip,
-            detail={"cug": phone.log_safe(cug), "lock_count": lock_count, "reason": reason,
-                    "minutes": int((locked_until - now).total_seconds() // 60)},
-        )
+def _number_locked(cug: str, lock: lockouts.Lock, ip: str | None) -> None:
+    """Audit a number-wide lock and tell the post's handset by SMS."""
+    post = _active_post_with_cug(cug)
+    _audit_lock("auth.cug_locked", cug, lock, ip, post=post, reason="otp")
+    if post is not None:
+        _notify_lock(post, lock.until, ip)
 
 
-def reset_failures(cug) -> None:
-    """Forget the number's failures after a completed sign-in (locks and escalation stay)."""
-    cug = _as_e164(cug)
-    if cug is None:
-        return
-    db.session.execute(
-        update(CugThrottle).where(CugThrottle.cug_number == cug, CugThrottle.failures != 0)
-        .values(failures=0).execution_options(synchronize_session=False)
-    )
+def _audit_lock(action: str, cug: str, lock: lockouts.Lock, ip: str | None, *,
+                post: Post | None = None, officer: Officer | None = None, reason: str) -> None:
+    audit.record(action, outcome="denied", post=post, unit=post.unit if post else None, target=officer,
+                 ip_address=ip, detail={"cug": phone.log_safe(cug), "lock_count": lock.count,
+                                        "minutes": lock.minutes, "reason": reason})
+
+
+def _notify_lock(post: Post, locked_until: datetime, ip: str | None) -> None:
+    """SMS to the post's handset: sign-in is locked until when, and whom to tell if it was not them.
+
+    In Hindi, the working language of the handsets' holders (the request that caused the lock
+    came from whoever was guessing, so its language says nothing about the post's).
+    """
+    cug, post_id = post.cug_number, post.id
+    until = f"{formats.time_text(locked_until, 'hi')} {formats.numeric_date(locked_until)}"  # IST, day first
+
+    def report(error: sms.SmsError | None) -> None:
+        notified = db.session.get(Post, post_id)
+        detail = {"cug": phone.log_safe(cug)}
+        if error is not None:
+            current_app.logger.warning("otp: lock notice to %s failed: %s", phone.log_safe(cug), error)
+            detail["error"] = audit.redact_mobiles(str(error))
+        audit.record("auth.lock_notice_sent", outcome="failure" if error else "success", post=notified,
+                     unit=notified.unit, ip_address=ip, detail=detail)
+
+    sms.send_template(cug, "sign_in_locked", post.title_en[:30], until, language="hi", report=report)
 
 
 def unlock(cug, *, officer: Officer | None = None, post: Post | None = None, ip: str | None = None,
            now: datetime | None = None) -> bool:
-    """Lift a number's lock and reset its counters (an administrator's action); True if it was locked."""
+    """Lift every sign-in lock of a number and its post (an SP office's action, audited): the
+    number-wide lock, each client's, the post's officer step and those of the officers holding
+    it; their failures are forgotten. True if anything was locked."""
     cug = _as_e164(cug)
     if cug is None:
         return False
-    was_locked = is_locked(cug, now=now)
-    db.session.execute(
-        update(CugThrottle).where(CugThrottle.cug_number == cug)
-        .values(locked_until=None, failures=0, lock_count=0)
-        .execution_options(synchronize_session=False)
-    )
+    now = _now(now)
     locked_post = _active_post_with_cug(cug)
+    client_prefix = lockouts.client_key(cug, "")
+    keys = [lockouts.number_key(cug)]
+    if locked_post is not None:
+        keys.append(lockouts.post_key(locked_post.id))
+        keys += [lockouts.officer_key(officer_id) for officer_id in db.session.scalars(
+            select(PostAssignment.officer_id).where(PostAssignment.post_id == locked_post.id,
+                                                    PostAssignment.ended_at.is_(None)))]
+    was_locked = any(lockouts.is_locked(key, now) for key in keys) or lockouts.any_locked(client_prefix, now)
+    lockouts.clear(*keys, prefixes=(client_prefix,))
     audit.record(
         "auth.cug_unlocked", officer=officer, post=post, unit=locked_post.unit if locked_post else None,
         target=locked_post, ip_address=ip, detail={"cug": phone.log_safe(cug), "was_locked": was_locked},
     )
     return was_locked
+
+
+# ---- the officer step -------------------------------------------------------------------------
+
+
+def _proof_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _open_proof(token, now: datetime) -> HandsetProof | None:
+    if not isinstance(token, str) or not _PUBLIC_ID.fullmatch(token):
+        return None
+    return db.session.scalar(select(HandsetProof).where(
+        HandsetProof.token_hash == _proof_hash(token), HandsetProof.consumed_at.is_(None),
+        HandsetProof.expires_at > now, HandsetProof.attempts < PROOF_ATTEMPTS))
+
+
+def handset_post(proof_token, *, now: datetime | None = None) -> Post | None:
+    """The post whose handset step this browser passed, while its proof is still good for the
+    officer step (unused, within 5 minutes and 3 attempts, the post unchanged)."""
+    proof = _open_proof(proof_token, _now(now))
+    if proof is None:
+        return None
+    post = proof.post
+    return post if post.active and post.cug_number == proof.cug_number else None
+
+
+def _claim_proof_attempt(token, now: datetime) -> HandsetProof | None:
+    """Take one of the proof's attempts (compare-and-set); None when it has none left."""
+    if not isinstance(token, str) or not _PUBLIC_ID.fullmatch(token):
+        return None
+    proof_id = db.session.execute(
+        update(HandsetProof)
+        .where(HandsetProof.token_hash == _proof_hash(token), HandsetProof.consumed_at.is_(None),
+               HandsetProof.expires_at > now, HandsetProof.attempts < PROOF_ATTEMPTS)
+        .values(attempts=HandsetProof.attempts + 1)
+        .returning(HandsetProof.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    return db.session.get(HandsetProof, proof_id, populate_existing=True) if proof_id else None
+
+
+def _consume_proof(proof: HandsetProof, officer: Officer, now: datetime) -> bool:
+    """Use the proof up for ``officer``'s sign-in; True for exactly one caller."""
+    consumed = db.session.execute(
+        update(HandsetProof).where(HandsetProof.id == proof.id, HandsetProof.consumed_at.is_(None))
+        .values(consumed_at=now, officer_id=officer.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.expire(proof)
+    return consumed
+
+
+def _officer_id_for(pno, post: Post) -> int | None:
+    """The officer holding ``post`` that a typed PNO names (read as
+    ``accounts.authenticate_officer`` reads it). Guesses at anyone else cannot succeed on this
+    post, so they are counted against the post only: a colleague cannot lock out an officer
+    of another post by typing their PNO."""
+    pno = (pno or "").strip().upper() if isinstance(pno, str) else ""
+    if not accounts.PNO_PATTERN.fullmatch(pno):
+        return None
+    return db.session.scalar(
+        select(Officer.id).join(PostAssignment, PostAssignment.officer_id == Officer.id)
+        .where(Officer.pno == pno, PostAssignment.post_id == post.id, PostAssignment.ended_at.is_(None))
+        .limit(1))
+
+
+def sign_in_officer(proof_token, pno, password, *, ip: str | None = None, user_agent: str = "",
+                    device_token=None, now: datetime | None = None) -> OfficerStepOutcome:
+    """Step 2: the officer on duty proves who they are with PNO and password on the post whose
+    handset step this browser passed (``proof_token``, from ``verify``).
+
+    The proof gives 3 attempts and one sign-in (compare-and-set), so a replayed cookie opens no
+    second session. Each attempt is counted as a failure *before* the password is checked,
+    against the post and against the officer the PNO names; a locked post or officer is not
+    checked at all. A success gives the post's attempt back and resets the officer's own count
+    only: one officer signing in never wipes out the failures of guesses at another's password.
+    On success the session is started, the browser is trusted for the post (its device cookie's
+    token is returned) and the sign-in is audited.
+    """
+    now = _now(now)
+    proof = _claim_proof_attempt(proof_token, now)
+    if proof is None:
+        _audit_officer_failure(None, ip, "no_handset_proof")
+        return OfficerStepOutcome(restart=True)
+    post = proof.post
+    if not post.active or post.cug_number != proof.cug_number:
+        _audit_officer_failure(None, ip, "post_changed")
+        return OfficerStepOutcome(restart=True)
+    out_of_attempts = proof.attempts >= PROOF_ATTEMPTS
+    post_key = lockouts.post_key(post.id)
+    post_failures = lockouts.claim(post_key, now)
+    if post_failures is None:
+        _audit_officer_failure(post, ip, "locked")
+        return OfficerStepOutcome(restart=True)
+    officer_id = _officer_id_for(pno, post)
+    officer_key = lockouts.officer_key(officer_id) if officer_id is not None else None
+    officer_failures = lockouts.claim(officer_key, now) if officer_key else 0
+    if officer_failures is None:
+        # Not checked, so not counted against the post either.
+        lockouts.release(post_key)
+        _audit_officer_failure(post, ip, "officer_locked")
+        return OfficerStepOutcome(restart=out_of_attempts)
+
+    officer = accounts.authenticate_officer(post, pno, password)
+    if officer is not None and proof.totp_officer_id is not None and officer.id != proof.totp_officer_id:
+        officer = None  # the authenticator app that passed the handset step is someone else's
+    if officer is not None:
+        if not _consume_proof(proof, officer, now):
+            # Used meanwhile by a request with the same cookie: the right password is not a failure.
+            lockouts.release(post_key)
+            lockouts.release(officer_key)
+            _audit_officer_failure(post, ip, "handset_proof_used")
+            return OfficerStepOutcome(restart=True)
+        lockouts.release(post_key)
+        lockouts.reset(officer_key)
+        principal = sessions.start(officer, post, ip or "", user_agent)
+        device_token = lockouts.trust_device(device_token, post.id, now)
+        audit.record("auth.sign_in", officer=officer, post=post, unit=post.unit, ip_address=ip)
+        return OfficerStepOutcome(principal=principal, device_token=device_token)
+
+    post_lock = lockouts.lock_at_limit(post_key, post_failures, lockouts.POST_PASSWORDS, now)
+    if post_lock is not None:
+        _audit_lock("auth.post_locked", post.cug_number, post_lock, ip, post=post, reason="officer_password")
+        _notify_lock(post, post_lock.until, ip)
+    if officer_key is not None:
+        officer_lock = lockouts.lock_at_limit(officer_key, officer_failures, lockouts.OFFICER_PASSWORDS, now)
+        if officer_lock is not None:
+            _audit_lock("auth.officer_locked", post.cug_number, officer_lock, ip, post=post,
+                        officer=db.session.get(Officer, officer_id), reason="officer_password")
+    _audit_officer_failure(post, ip, "wrong_password")
+    return OfficerStepOutcome(restart=out_of_attempts or post_lock is not None)
+
+
+def _audit_officer_failure(post: Post | None, ip: str | None, reason: str) -> None:
+    audit.record("auth.sign_in", outcome="failure", post=post, unit=post.unit if post else None,
+                 ip_address=ip, detail={"step": "officer", "reason": reason})
 
 
 # ---- lookups ----------------------------------------------------------------------------------

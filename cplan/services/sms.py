@@ -112,6 +112,18 @@ TEMPLATES: dict[str, Template] = {
             },
             id_keys={"en": "SMS_TEMPLATE_OFFICER_SETUP_ID", "hi": "SMS_TEMPLATE_OFFICER_SETUP_HI_ID"},
         ),
+        # Sent to a post's handset when too many failed sign-ins lock its number or its officer
+        # step: the post's title and the end of the lock (IST).
+        Template(
+            name="sign_in_locked",
+            texts={
+                "en": "C-Plan: sign-in for post {#var#} is locked until {#var#} after repeated failed "
+                      "attempts. If this was not you, inform your SP office. - UP Police",
+                "hi": "C-Plan: बार-बार असफल प्रयासों के कारण पद {#var#} का साइन-इन {#var#} तक रोक दिया "
+                      "गया है। यदि यह आपने नहीं किया, तो एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
+            },
+            id_keys={"en": "SMS_TEMPLATE_SIGN_IN_LOCKED_ID", "hi": "SMS_TEMPLATE_SIGN_IN_LOCKED_HI_ID"},
+        ),
     )
 }
 

@@ -132,6 +132,9 @@ def server(tmp_path_factory):
         "SECRET_KEY": E2E_SECRET,
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(instance / "cplan-e2e.sqlite"),
         "SMS_BACKEND": "memory",
+        # The journeys sign in a dozen posts a minute from one address, which the per-address
+        # sign-in limit would refuse; the limits are proven in tests/test_rate_limits.py.
+        "RATELIMIT_ENABLED": False,
     })
     with app.app_context():
         db.create_all()

@@ -1,14 +1,17 @@
 """Sign-in in two steps: the post's handset (CUG + one-time code), then the officer (PNO + password).
 
 Every failure shows one generic message, and the pages after the CUG step look the same for
-registered, unknown, locked and deactivated numbers. The code's SMS goes in the language of the
-sign-in page. Asking for a new code too soon says when one may be asked for, worked out from
-this browser's own requests (kept in its session, ``ASKED_KEY``), never from the number's
-state, so that message too is the same whatever the number.
+registered, unknown, locked and deactivated numbers. The rules (codes, proofs, failure counts,
+locks) live in ``cplan.services.otp`` and ``cplan.services.lockouts``; the session cookie holds
+only random ids (the challenge, then the handset proof), and a long-lived device cookie marks a
+browser that completed a sign-in, which a stranger's lock on the number spares. The code's SMS
+goes in the language of the sign-in page. Asking for a new code too soon says when one may be
+asked for, worked out from this browser's own requests (kept in its session, ``ASKED_KEY``),
+never from the number's state, so that message too is the same whatever the number.
 """
 import base64
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
@@ -36,9 +39,7 @@ from cplan.blueprints.auth.forms import (
 )
 from cplan.extensions import db
 from cplan.i18n import LANGUAGE_SESSION_KEY
-from cplan.models.accounts import Officer, Post
-from cplan.models.base import utcnow
-from cplan.services import accounts, audit, otp, sessions
+from cplan.services import accounts, audit, lockouts, otp, sessions
 from cplan.services.errors import DomainError
 from cplan.services.permissions import Permission
 from cplan.templating import current_language
@@ -47,10 +48,9 @@ from cplan.urls import safe_next_url
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 CHALLENGE_KEY = "signin_challenge"
-HANDSET_KEY = "signin_handset"  # set once the code step passed: post id, app officer, time
+HANDSET_KEY = "signin_handset"  # once the code step passed: the handset proof's random token
 NEXT_KEY = "signin_next"
 ASKED_KEY = "signin_asked"  # when this browser asked for this sign-in's codes (UTC timestamps)
-HANDSET_STEP_LIFETIME = timedelta(minutes=5)
 
 
 def _generic_failure():
@@ -59,6 +59,20 @@ def _generic_failure():
 
 def _client_ip() -> str:
     return request.remote_addr or ""
+
+
+def _device_token() -> str | None:
+    """The browser's device cookie (set at a completed sign-in), if any."""
+    return request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
+
+
+def _keep_device_cookie(response, token: str):
+    config = current_app.config
+    response.set_cookie(
+        config["DEVICE_COOKIE_NAME"], token, max_age=int(lockouts.DEVICE_TRUST.total_seconds()),
+        path="/", secure=config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax",
+    )
+    return response
 
 
 def _restart_sign_in(keep_next=True):
@@ -83,7 +97,8 @@ def sign_in():
         session[NEXT_KEY] = request.args["next"]
     if form.validate_on_submit():
         asked_at = otp.clock()
-        ticket = otp.start_challenge(form.cug.data, _client_ip(), language=current_language())
+        ticket = otp.start_challenge(form.cug.data, _client_ip(), language=current_language(),
+                                     device_token=_device_token())
         db.session.commit()
         _restart_sign_in()
         session[CHALLENGE_KEY] = ticket.public_id
@@ -101,15 +116,11 @@ def enter_code():
         return redirect(url_for("auth.sign_in"))
     form = CodeForm()
     if form.validate_on_submit():
-        outcome = otp.verify(public_id, form.code.data, _client_ip())
+        outcome = otp.verify(public_id, form.code.data, _client_ip(), device_token=_device_token())
         db.session.commit()
         if outcome.ok:
             session.pop(CHALLENGE_KEY, None)
-            session[HANDSET_KEY] = {
-                "post": outcome.post.id,
-                "officer": outcome.totp_officer.id if outcome.totp_officer else None,
-                "at": utcnow().timestamp(),
-            }
+            session[HANDSET_KEY] = outcome.proof
             return redirect(url_for("auth.identify"))
         _generic_failure()
     elif request.method == "POST":
@@ -129,7 +140,8 @@ def resend_code():
         if allowed_at is not None:
             flash(_wait_message(allowed_at, now), "info")
             return redirect(url_for("auth.enter_code"))
-        otp.resend(public_id, _client_ip(), language=current_language())
+        otp.resend(public_id, _client_ip(), language=current_language(),
+                   device_token=_device_token())
         db.session.commit()
         session[ASKED_KEY] = [moment.timestamp() for moment in asked[-(otp.SENDS_PER_BURST - 1):] + [now]]
     flash(_("If the number is registered, a new code has been sent. Only the newest code works."), "info")
@@ -154,66 +166,41 @@ def _wait_message(allowed_at: datetime, now: datetime) -> str:
     return _("You can ask for a new code at %(time)s.", time=formats.time_text(minute, current_language()))
 
 
-def _handset_post() -> tuple[Post | None, int | None]:
-    state = session.get(HANDSET_KEY)
-    if not isinstance(state, dict):
-        return None, None
-    if utcnow().timestamp() - float(state.get("at", 0)) > HANDSET_STEP_LIFETIME.total_seconds():
-        return None, None
-    post = db.session.get(Post, state.get("post"))
-    if post is None or not post.active:
-        return None, None
-    return post, state.get("officer")
-
-
 @bp.route("/officer", methods=["GET", "POST"])
 @public
 def identify():
     """Step 2: the officer on duty proves who they are with PNO and password."""
-    post, app_officer_id = _handset_post()
+    proof = session.get(HANDSET_KEY)
+    post = otp.handset_post(proof)
     if post is None:
         _restart_sign_in()
         return redirect(url_for("auth.sign_in"))
     form = OfficerForm()
     if form.validate_on_submit():
-        # Counted as a failure before the password is checked, so parallel guesses queue on the
-        # number and cannot all slip past the lock; a locked number is not checked at all.
-        failures = otp.claim_attempt(post.cug_number)
-        officer = None
-        if failures is not None:
-            officer = accounts.authenticate_officer(post, form.pno.data, form.password.data)
-            if officer is not None and app_officer_id is not None and officer.id != app_officer_id:
-                officer = None  # the authenticator app belongs to someone else
-        if officer is None:
-            if failures is not None:
-                otp.fail_attempt(post.cug_number, failures, _client_ip(), reason="officer_password")
-            audit.record("auth.sign_in", outcome="failure", post=post, unit=post.unit,
-                         ip_address=_client_ip(), detail={"step": "officer"})
-            db.session.commit()
-            if failures is None or otp.is_locked(post.cug_number):
-                _restart_sign_in()
-                _generic_failure()
-                return redirect(url_for("auth.sign_in"))
-            _generic_failure()
-            return render_template("auth/officer.html", form=form, post=post)
-        return _complete_sign_in(officer, post)  # resets the number's failures
+        outcome = otp.sign_in_officer(proof, form.pno.data, form.password.data, ip=_client_ip(),
+                                      user_agent=request.user_agent.string, device_token=_device_token())
+        db.session.commit()
+        if outcome.principal is not None:
+            return _complete_sign_in(outcome)
+        _generic_failure()
+        if outcome.restart:
+            _restart_sign_in()
+            return redirect(url_for("auth.sign_in"))
+        return render_template("auth/officer.html", form=form, post=post)
     elif request.method == "POST":
         _generic_failure()
     return render_template("auth/officer.html", form=form, post=post)
 
 
-def _complete_sign_in(officer: Officer, post: Post):
-    principal = sessions.start(officer, post, _client_ip(), request.user_agent.string)
-    otp.reset_failures(post.cug_number)
-    audit.record("auth.sign_in", officer=officer, post=post, unit=post.unit, ip_address=_client_ip())
-    db.session.commit()
+def _complete_sign_in(outcome: otp.OfficerStepOutcome):
+    principal = outcome.principal
     next_url = safe_next_url(session.get(NEXT_KEY))
-    language = officer.language or session.get(LANGUAGE_SESSION_KEY)
+    language = principal.officer.language or session.get(LANGUAGE_SESSION_KEY)
     session.clear()  # a fresh session on sign-in: nothing carried over (no fixation)
     if language:
         session[LANGUAGE_SESSION_KEY] = language
     login_user(principal, remember=False, fresh=True)
-    return redirect(next_url or url_for("main.index"))
+    return _keep_device_cookie(redirect(next_url or url_for("main.index")), outcome.device_token)
 
 
 @bp.post("/sign-out")
