@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and ``db.create_all`` see every table."""
 from cplan.models.accounts import (
     CugThrottle,
+    DailyExportCount,
     Officer,
     OtpChallenge,
     Post,
@@ -30,6 +31,7 @@ from cplan.models.incidents import (
     Severity,
     TimelineEntry,
 )
+from cplan.models.messages import MessageState, OutboundMessage
 from cplan.models.roster import (
     Contact,
     ContactCategory,
@@ -61,6 +63,9 @@ __all__ = [
     "ContactProposal",
     "ContactStatus",
     "CugThrottle",
+    "DailyExportCount",
+    "MessageState",
+    "OutboundMessage",
     "Gender",
     "InactiveReason",
     "ProposalKind",
