@@ -130,6 +130,11 @@ class SmsMessage:
         return segment_count(self.text)
 
 
+def is_indian_e164(number: str) -> bool:
+    """True for an Indian mobile number in E.164 form (``+91`` and ten ASCII digits from 6-9)."""
+    return _E164_INDIA.fullmatch(number) is not None
+
+
 def get_template(template_name: str, language: str = "en") -> Template:
     """The registered template ``template_name``, checking that it exists in ``language``."""
     template = TEMPLATES.get(template_name)
@@ -161,6 +166,14 @@ def render(template_name: str, *values: str, language: str = "en") -> str:
         out.append(value)
         out.append(piece)
     return "".join(out)
+
+
+def slot_value(text: str, fallback: str) -> str:
+    """``text`` made fit for a slot: control characters and slot markers dropped, spaces
+    collapsed, cut to the DLT maximum; ``fallback`` when nothing is left. For values taken from
+    records (a post's title), so that a notice can always be rendered."""
+    cleaned = " ".join(_FORBIDDEN_IN_VALUE.sub(" ", text or "").split())[:MAX_VALUE_LENGTH].strip()
+    return cleaned or fallback
 
 
 def needs_unicode(text: str) -> bool:

@@ -33,7 +33,7 @@ from cplan.extensions import db
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit, UnitKind
-from cplan.services import accounts, otp
+from cplan.services import accounts, otp, sms_queue
 from cplan.services.errors import NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import ROLE_UNIT_KINDS, Permission
@@ -250,6 +250,7 @@ def _post_page(post: Post, **overrides):
         "current": [a for a in assignments if a.ended_at is None],
         "past": [a for a in assignments if a.ended_at is not None],
         "locked": otp.is_locked(post.cug_number),
+        "cug_notice": sms_queue.latest_for(post, "cug_changed") if post.cug_changed_at else None,
         "cug_form": overrides.get("cug_form") or CugForm(formdata=None),
         "assign_form": overrides.get("assign_form") or AssignForm(formdata=None),
         "error": overrides.get("error"),
@@ -279,9 +280,9 @@ def change_cug(post_id):
         db.session.rollback()
         form.cug.errors.append(str(error))
         return _post_page(post, cug_form=form)
-    db.session.commit()
+    db.session.commit()  # the notice to the old number goes out after this, never before
     flash(_("The CUG number was changed. Everyone signed in through this post has been signed out."), "success")
-    return redirect(url_for("admin.post", post_id=post.id))
+    return redirect(url_for("admin.post", post_id=post_id))  # post_id: nothing to reload after the commit
 
 
 @bp.post("/posts/<int:post_id>/deactivate", endpoint="deactivate_post")
