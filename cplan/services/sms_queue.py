@@ -98,7 +98,13 @@ def _dispatch(app, message_ids: list[int]) -> None:
     thread = threading.Thread(target=run, name="cplan-sms-queue", daemon=True)
     with _threads_lock:
         _threads.add(thread)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:  # no thread to be had: the change is committed, the rows stay pending
+        with _threads_lock:
+            _threads.discard(thread)
+        app.logger.exception("sms queue: could not start a delivery thread for messages %s", message_ids)
+        return
     if app.config.get("SMS_BACKEND") != "http":
         thread.join()
 
