@@ -30,6 +30,9 @@ class DefaultConfig:
     DB_POOL_SIZE = 2
     DB_MAX_OVERFLOW = 3
     DB_POOL_TIMEOUT = 10  # seconds to wait for a free connection before failing the request
+    # Seconds to wait for the database server to answer a new connection: a host that is down
+    # gets the "try again in a minute" page quickly rather than a worker stuck until killed.
+    DB_CONNECT_TIMEOUT = 5
     DB_POOL_RECYCLE = 1800  # seconds; replaces connections before proxies and firewalls drop them
     # Below gunicorn's worker timeout (30 s), so a runaway query fails with an error page
     # instead of the worker being killed mid-request.
@@ -84,6 +87,11 @@ class DefaultConfig:
     # Incidents: the first verification call is due within, and a verdict within.
     INCIDENT_FIRST_CALL_MINUTES = 30
     INCIDENT_VERDICT_HOURS = 6
+    # Sensitive actions (exports with full numbers, CUG and post changes, confidential marking,
+    # erasure) need the officer's password typed within this many minutes (cplan.access).
+    FRESH_SIGN_IN_MINUTES = 10
+    # Exports with full numbers each officer may make per day (IST); 0 allows none.
+    FULL_NUMBER_EXPORTS_PER_DAY = 3
     # Another folder of reference data (CPLAN_DATA_DIR); unset: the files shipped in cplan/data/.
     DATA_DIR = None
 
@@ -182,6 +190,7 @@ def postgresql_engine_options(config) -> dict:
         server_options += f" -c statement_timeout={int(config['DB_STATEMENT_TIMEOUT_MS'])}"
     connect_args["options"] = server_options.strip()
     connect_args.setdefault("application_name", config["DB_APPLICATION_NAME"])
+    connect_args.setdefault("connect_timeout", int(config.get("DB_CONNECT_TIMEOUT") or 5))
     options["connect_args"] = connect_args
     return options
 

@@ -1,21 +1,41 @@
 """Error pages: friendly HTML for people, JSON under /api/, and a rollback on 500; and the
-trace a refusal on a record URL leaves in the audit trail (``cplan.services.refusals``)."""
+trace a refusal on a record URL leaves in the audit trail (``cplan.services.refusals``).
+
+When the database cannot be reached (refused, timed out, no free connection in the pool) the
+answer is a 503 "try again in a minute" page that needs nothing from the database: the signed-in
+user is not looked up (Flask-Login is told this request is anonymous), the navigation is left
+out, and the language comes from the cookie or the browser.
+"""
 import logging
 
-from flask import jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from cplan.extensions import db
+from cplan.extensions import db, login_manager
 from cplan.security import is_public_endpoint
 from cplan.services import refusals
 
 logger = logging.getLogger(__name__)
 REFUSALS = (403, 404)
+# What a database that is down, restarting, overloaded or out of connections raises.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+RETRY_AFTER_SECONDS = 60
 
 
 def _messages():
@@ -42,8 +62,36 @@ def render_error(status: int, message: str | None = None):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def render_database_unavailable(error: Exception):
+    """503 without touching the database again: no user lookup, no navigation, no retry."""
+    original = getattr(error, "orig", None) or error
+    # The driver's first line only: SQLAlchemy's full text carries the statement's parameters.
+    first_line = (str(original).strip().splitlines() or [""])[0][:200]
+    current_app.logger.error("database unavailable: %s: %s", type(original).__name__, first_line)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the session is dropped at teardown
+        pass
+    # Flask-Login's per-request user: anonymous from here on, so nothing (templates, the
+    # language choice, the security headers) loads the signed-in session from the database.
+    g._login_user = login_manager.anonymous_user()
+    message = _("The portal cannot reach its database just now. Please try again in a minute.")
+    if wants_json():
+        response = jsonify(error=message, status=503)
+    else:
+        retry_url = request.full_path.rstrip("?") if request.method == "GET" else None
+        response = make_response(render_template("errors/unavailable.html", message=message, retry_url=retry_url))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register(app):
     """Attach the error handlers to ``app``."""
+
+    for database_error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(database_error, render_database_unavailable)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -80,6 +128,8 @@ def register(app):
 
     @app.errorhandler(InternalServerError)
     def internal_error(error):
+        if isinstance(error.original_exception, DATABASE_UNAVAILABLE):
+            return render_database_unavailable(error.original_exception)
         db.session.rollback()
         return render_error(500)
 

@@ -3,7 +3,10 @@
 Set ``CPLAN_TEST_DATABASE_URL`` (e.g. ``postgresql://root@/cplan_test?host=/var/run/postgresql``)
 to run the whole suite on PostgreSQL; otherwise each run uses a fresh SQLite file.
 """
+import http.server
 import os
+import threading
+import urllib.parse
 
 import flask_babel
 import pytest
@@ -306,3 +309,62 @@ def lock_subject(key, policy, now=None):
     now = now or utcnow()
     for _ in range(policy.limit):
         lockouts.lock_at_limit(key, lockouts.claim(key, now), policy, now)
+
+
+# ---- a fake SMS gateway -----------------------------------------------------------------------
+
+
+class _Gateway(http.server.BaseHTTPRequestHandler):
+    """Records each request; answers ``server.status``, after ``server.hold`` is set if given
+    (a hanging gateway). Shut the server down and close it for one that refuses connections."""
+
+    status = 200
+
+    def do_POST(self):  # noqa: N802 (the name http.server calls)
+        length = int(self.headers["Content-Length"])
+        self.server.received.append({
+            "path": self.path,
+            "content_type": self.headers["Content-Type"],
+            "fields": urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8"), strict_parsing=True),
+        })
+        hold = getattr(self.server, "hold", None)
+        if hold is not None:  # a slow gateway: it answers when the test lets it
+            hold.wait(10)
+        self.send_response(self.server.status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"OK")
+
+    def log_message(self, *args):
+        pass  # keep the test output quiet
+
+
+@pytest.fixture
+def gateway():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Gateway)
+    server.received = []
+    server.status = 200
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def http_app(app, gateway):
+    app.config.update(
+        SMS_BACKEND="http",
+        SMS_HTTP_URL=f"http://127.0.0.1:{gateway.server_address[1]}/send",
+        SMS_HTTP_USERNAME="cplan-user",
+        SMS_HTTP_PASSWORD="gateway-password",
+        SMS_HTTP_TIMEOUT=5,
+        SMS_DLT_ENTITY_ID=1201160000000012345,  # CPLAN_* variables arrive as JSON numbers
+        SMS_SENDER_ID="UPPCPL",
+        SMS_TEMPLATE_OTP_ID="1207160000000000001",
+        SMS_TEMPLATE_OTP_HI_ID="1207160000000000002",
+        SMS_TEMPLATE_CUG_CHANGED_ID="1207160000000000003",
+        SMS_TEMPLATE_CUG_CHANGED_HI_ID="1207160000000000004",
+    )
+    return app

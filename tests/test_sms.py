@@ -1,9 +1,7 @@
 """SMS: DLT templates render exactly their registered text, and each backend delivers as promised."""
-import http.server
 import logging
 import re
 import threading
-import urllib.parse
 
 import pytest
 
@@ -127,58 +125,7 @@ def test_an_unknown_backend_is_an_error(app):
         send_template(NUMBER, "otp", "123456")
 
 
-# ---- http backend, against a real local HTTP server ---------------------------------------
-
-
-class _Gateway(http.server.BaseHTTPRequestHandler):
-    status = 200
-
-    def do_POST(self):  # noqa: N802 (the name http.server calls)
-        length = int(self.headers["Content-Length"])
-        self.server.received.append({
-            "path": self.path,
-            "content_type": self.headers["Content-Type"],
-            "fields": urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8"), strict_parsing=True),
-        })
-        hold = getattr(self.server, "hold", None)
-        if hold is not None:  # a slow gateway: it answers when the test lets it
-            hold.wait(10)
-        self.send_response(self.server.status)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"OK")
-
-    def log_message(self, *args):
-        pass  # keep the test output quiet
-
-
-@pytest.fixture
-def gateway():
-    server = http.server.HTTPServer(("127.0.0.1", 0), _Gateway)
-    server.received = []
-    server.status = 200
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-@pytest.fixture
-def http_app(app, gateway):
-    app.config.update(
-        SMS_BACKEND="http",
-        SMS_HTTP_URL=f"http://127.0.0.1:{gateway.server_address[1]}/send",
-        SMS_HTTP_USERNAME="cplan-user",
-        SMS_HTTP_PASSWORD="gateway-password",
-        SMS_HTTP_TIMEOUT=5,
-        SMS_DLT_ENTITY_ID=1201160000000012345,  # CPLAN_* variables arrive as JSON numbers
-        SMS_SENDER_ID="UPPCPL",
-        SMS_TEMPLATE_OTP_ID="1207160000000000001",
-        SMS_TEMPLATE_OTP_HI_ID="1207160000000000002",
-    )
-    return app
+# ---- http backend, against a real local HTTP server (tests/conftest.py: gateway) ----------
 
 
 def test_the_http_backend_posts_the_dlt_fields_to_the_gateway(http_app, gateway, caplog):

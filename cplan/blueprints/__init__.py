@@ -8,9 +8,10 @@ from cplan.blueprints.enrolment.views import bp as enrolment_bp
 from cplan.blueprints.geo.views import bp as geo_bp
 from cplan.blueprints.incidents.views import bp as incidents_bp
 from cplan.blueprints.main.views import bp as main_bp
+from cplan.blueprints.reauth.views import bp as reauth_bp
 from cplan.blueprints.roster.views import bp as roster_bp
 from cplan.blueprints.search.views import bp as search_bp
 from cplan.blueprints.transfer.views import bp as transfer_bp
 
 BLUEPRINTS = [main_bp, auth_bp, geo_bp, audit_bp, admin_bp, roster_bp, transfer_bp, search_bp, coverage_bp, enrolment_bp, enrolment_api_bp,
-              incidents_bp]
+              incidents_bp, reauth_bp]

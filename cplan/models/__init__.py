@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and ``db.create_all`` see every table."""
 from cplan.models.accounts import (
     CugThrottle,
+    DailyExportCount,
     HandsetProof,
     Officer,
     OtpChallenge,
@@ -33,6 +34,7 @@ from cplan.models.incidents import (
     Severity,
     TimelineEntry,
 )
+from cplan.models.messages import MessageState, OutboundMessage
 from cplan.models.roster import (
     Contact,
     ContactCategory,
@@ -65,6 +67,9 @@ __all__ = [
     "ContactProposal",
     "ContactStatus",
     "CugThrottle",
+    "DailyExportCount",
+    "MessageState",
+    "OutboundMessage",
     "Gender",
     "InactiveReason",
     "ProposalKind",

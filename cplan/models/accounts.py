@@ -8,9 +8,19 @@ handset has proved itself with a one-time code.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cplan.models.base import Base, SealedString, UTCDateTime, utcnow
@@ -141,9 +151,19 @@ class SignInSession(Base):
     revoked_reason: Mapped[str] = mapped_column(String(64), default="")
     ip_address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(Text, default="")
+    # When the officer last typed their password in this session (sign-in, or "Confirm it is
+    # you"): sensitive actions need it recent (``cplan.access.fresh_sign_in``).
+    password_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Wrong passwords on "Confirm it is you" since the last right one; too many end the session.
+    password_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     officer: Mapped[Officer] = relationship()
     post: Mapped[Post] = relationship()
+
+    def password_confirmed_within(self, window: timedelta, now: datetime) -> bool:
+        """True when the password was typed in this session no longer than ``window`` ago."""
+        confirmed = self.password_confirmed_at
+        return confirmed is not None and timedelta(0) <= now - confirmed <= window
 
 
 class OtpChallenge(Base):
@@ -256,3 +276,17 @@ class TrustedDevice(Base):
     window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sends_in_window: Mapped[int] = mapped_column(Integer, default=0)
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DailyExportCount(Base):
+    """How many exports with full numbers an officer made on one day (IST), to cap them.
+
+    A row per officer and day, raised by a conditional UPDATE (``count < limit``), so two
+    exports at the same moment cannot both take the last one on either database.
+    """
+
+    __tablename__ = "daily_export_counts"
+
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    exports: Mapped[int] = mapped_column(Integer, default=0)

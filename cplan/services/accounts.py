@@ -19,7 +19,7 @@ from cplan.formats import numeric_date
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
-from cplan.services import audit, names, passwords, sessions, sms
+from cplan.services import audit, names, passwords, sessions, sms, sms_queue
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import ROLE_UNIT_KINDS
 from cplan.services.phone import InvalidMobile, log_safe, normalise_mobile
@@ -101,7 +101,12 @@ def _check_cug_free(number: str, except_post: Post | None = None) -> None:
 
 
 def change_cug(actor: Principal, post: Post, cug: str) -> Post:
-    """Give a post a new CUG number: its sessions end and the old number is told."""
+    """Give a post a new CUG number: its sessions end and the old number is told.
+
+    The notice to the old number is queued in this transaction and sent after the commit
+    (``sms_queue``): the change never waits for the gateway, a gateway fault cannot undo it,
+    and a change that is rolled back tells nobody.
+    """
     _check_in_scope(actor, post.unit)
     _refuse_self_lockout(actor, post=post)
     number = _cug_or_error(cug)
@@ -114,10 +119,12 @@ def change_cug(actor: Principal, post: Post, cug: str) -> Post:
     ended = sessions.revoke_all(post_id=post.id, reason="cug_changed")
     db.session.flush()
     changed_on = numeric_date(post.cug_changed_at)  # the template's 2nd slot, in IST
-    # slot_value: a title saved before titles were checked must not make this change fail.
-    sms.send_template(old, "cug_changed", sms.slot_value(post.title_en), changed_on)
+    # slot_value: a title saved before titles were checked must not stop this notice.
+    notice = sms_queue.enqueue(old, "cug_changed", sms.slot_value(post.title_en, f"#{post.id}"), changed_on,
+                               target=post, unit=post.unit)
     audit.record("admin.post_cug_changed", target=post, unit=post.unit,
-                 detail={"old": log_safe(old), "new": log_safe(number), "sessions_ended": ended})
+                 detail={"old": log_safe(old), "new": log_safe(number), "sessions_ended": ended,
+                         "notice": notice.id})
     return post
 
 

@@ -6,6 +6,13 @@ out unless the post has VIEW_CONFIDENTIAL. The export carries full numbers (that
 purpose), so it needs a stated reason and writes one ``roster.exported`` audit event (format,
 scope, row count, reason; never names or numbers) in the same transaction.
 
+Every format carries full numbers, so each export counts against the officer's daily limit
+(``FULL_NUMBER_EXPORTS_PER_DAY``, 3 by default, per officer whatever post they act through,
+per IST calendar day), kept in ``daily_export_counts`` and raised by a conditional UPDATE so two
+exports at once cannot both take the last one. A refused export raises ``ExportLimitReached``;
+the view records it as ``roster.export_refused``. The SP office sees both kinds of event on the
+audit trail's "Exports with full numbers" page (``recent_exports``).
+
 Spreadsheet formula injection: a cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return is a formula to Excel and LibreOffice. In CSV such a cell gets a leading
 apostrophe (the OWASP advice). Phone numbers are E.164 and start with ``+``: a spreadsheet would
@@ -19,14 +26,21 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from cplan.access import Principal
 from cplan.extensions import db
 from cplan.formats import file_name_stamp
+from cplan.models.accounts import DailyExportCount
+from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.roster import Contact, ContactStatus
@@ -36,6 +50,8 @@ from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 from cplan.services.roster_import import UTF8_BOM, XLSX_MIMETYPE, category_name
 
+IST = ZoneInfo("Asia/Kolkata")
+DEFAULT_DAILY_LIMIT = 3
 FORMATS = ("csv", "xlsx", "vcf")
 MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MIMETYPE, "vcf": "text/vcard; charset=utf-8"}
 REASONS = {
@@ -56,6 +72,16 @@ _VCARD_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", ";": "\\;", "\n": "\\n
 
 class ExportError(DomainError):
     """The export was refused; the message says why (translatable)."""
+
+
+class ExportLimitReached(ExportError):
+    """The officer has used today's exports with full numbers."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(_l("You have made %(limit)s exports with full numbers today, the most allowed "
+                            "per officer in a day. You can export again after midnight; your SP office "
+                            "sees every export.", limit=limit))
 
 
 @dataclass
@@ -132,6 +158,7 @@ def export(principal: Principal, file_format: str, reason: str, note: str, *,
     target = place if place is not None else station
     if not principal.unit.contains_path(place.unit_path if place is not None else station.path):
         raise NotInScope()
+    take_daily_export(principal)
     contacts = active_contacts(principal, station=station, place=place)
     writer = {"csv": to_csv, "xlsx": to_xlsx, "vcf": to_vcard}[file_format]
     content = writer(contacts, language)
@@ -145,6 +172,84 @@ def export(principal: Principal, file_format: str, reason: str, note: str, *,
         "confidential_included": principal.can(Permission.VIEW_CONFIDENTIAL),
     })
     return ExportFile(filename, MIMETYPES[file_format], content, len(contacts))
+
+
+# ---- the daily limit -----------------------------------------------------------------------
+
+
+def daily_limit() -> int:
+    """Exports with full numbers allowed per officer per IST day (config)."""
+    return max(0, int(current_app.config.get("FULL_NUMBER_EXPORTS_PER_DAY", DEFAULT_DAILY_LIMIT)))
+
+
+def ist_day(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(IST).date()
+
+
+def take_daily_export(principal: Principal, now: datetime | None = None) -> int:
+    """Count one export against the officer's limit for today; returns how many are left.
+
+    Raises ``ExportLimitReached`` when none is left. Flush only: a refused or failed export
+    rolls back with its transaction and costs nothing.
+    """
+    limit = daily_limit()
+    officer_id, day = principal.officer.id, ist_day(now)
+    table = DailyExportCount.__table__
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(table).values(officer_id=officer_id, day=day, exports=0).on_conflict_do_nothing())
+    taken = db.session.execute(
+        update(table)
+        .where(table.c.officer_id == officer_id, table.c.day == day, table.c.exports < limit)
+        .values(exports=table.c.exports + 1)
+    ).rowcount
+    if taken != 1:
+        raise ExportLimitReached(limit)
+    used = db.session.scalar(select(table.c.exports).where(table.c.officer_id == officer_id, table.c.day == day))
+    return limit - used
+
+
+def exports_left_today(principal: Principal) -> int:
+    """How many exports with full numbers the officer may still make today."""
+    used = db.session.scalar(select(DailyExportCount.exports).where(
+        DailyExportCount.officer_id == principal.officer.id, DailyExportCount.day == ist_day())) or 0
+    return max(0, daily_limit() - used)
+
+
+# ---- what the SP office sees ------------------------------------------------------------------
+
+EXPORT_ACTIONS = ("roster.exported", "roster.export_refused")
+
+
+@dataclass
+class ExportSummary:
+    """Exports with full numbers made (and refused) today in a jurisdiction."""
+
+    exports: int = 0
+    rows: int = 0
+    officers: int = 0
+    refused: int = 0
+
+
+def export_events(unit: Unit, pno: str | None = None) -> Select:
+    """Audit events of exports with full numbers, and of refused ones, filed under ``unit``."""
+    query = audit.events_in_scope(unit, pno=pno or None)
+    return query.where(AuditEvent.action.in_(EXPORT_ACTIONS))
+
+
+def today_summary(unit: Unit, now: datetime | None = None) -> ExportSummary:
+    """Today's (IST) exports under ``unit``: how many, how many contacts, by how many officers."""
+    midnight = datetime.combine(ist_day(now), time.min, tzinfo=IST)
+    summary = ExportSummary()
+    officers = set()
+    for event in db.session.scalars(export_events(unit).where(AuditEvent.occurred_at >= midnight)):
+        if event.action == "roster.export_refused":
+            summary.refused += 1
+            continue
+        summary.exports += 1
+        summary.rows += int(event.detail_data.get("rows") or 0)
+        officers.add(event.officer_id)
+    summary.officers = len(officers)
+    return summary
 
 
 # ---- the three formats ---------------------------------------------------------------------

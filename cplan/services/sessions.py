@@ -30,9 +30,12 @@ def _hash(token: str) -> str:
 def start(officer: Officer, post: Post, ip_address: str = "", user_agent: str = "") -> Principal:
     """Open a session for ``officer`` acting through ``post``; returns the principal with its token."""
     token = secrets.token_urlsafe(32)
+    # Signing in ends with the officer's password, so a new session starts fresh for the
+    # sensitive actions (``cplan.access.fresh_sign_in``).
     session = SignInSession(
         token_hash=_hash(token), officer=officer, post=post,
         ip_address=(ip_address or "")[:64], user_agent=(user_agent or "")[:300],
+        password_confirmed_at=utcnow(),
     )
     db.session.add(session)
     db.session.flush()

@@ -147,6 +147,11 @@ class SmsMessage:
         return segment_count(self.text)
 
 
+def is_indian_e164(number: str) -> bool:
+    """True for an Indian mobile number in E.164 form (``+91`` and ten ASCII digits from 6-9)."""
+    return _E164_INDIA.fullmatch(number) is not None
+
+
 def get_template(template_name: str, language: str = "en") -> Template:
     """The registered template ``template_name``, checking that it exists in ``language``."""
     template = TEMPLATES.get(template_name)
@@ -190,12 +195,13 @@ def is_safe_text(text: str) -> bool:
     return _SLOT_MARKER not in text and not _UNSAFE_CHARACTER.search(text)
 
 
-def slot_value(text: str, limit: int = MAX_VALUE_LENGTH) -> str:
+def slot_value(text: str, fallback: str = "-", limit: int = MAX_VALUE_LENGTH) -> str:
     """``text`` made fit for a slot: unsafe characters become spaces, "{#" loses its brace,
-    spaces collapse and the result is cut to ``limit`` characters. For texts saved before the
-    rule existed; new ones are refused instead (``is_safe_text``)."""
-    cleaned = " ".join(_UNSAFE_CHARACTER.sub(" ", text).replace(_SLOT_MARKER, "#").split())
-    return cleaned[:limit].rstrip() or "-"
+    spaces collapse and the result is cut to ``limit`` characters; ``fallback`` when nothing is
+    left. For texts saved before the rule existed (a post's title), so that a notice can always
+    be rendered; new ones are refused instead (``is_safe_text``)."""
+    cleaned = " ".join(_UNSAFE_CHARACTER.sub(" ", text or "").replace(_SLOT_MARKER, "#").split())
+    return cleaned[:limit].rstrip() or fallback
 
 
 def needs_unicode(text: str) -> bool:

@@ -5,6 +5,7 @@ path of their unit and officers by the path of their managing unit, so a record 
 administrator's subtree answers 404 exactly like one that does not exist. Every change goes
 through ``cplan.services.accounts`` (which writes the audit event), then one commit, a flash
 and a redirect; a refused change re-renders the form with the reason and changes nothing.
+Every change also needs a fresh sign-in (the administrator's password within 10 minutes).
 """
 import re
 
@@ -14,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from cplan.access import requires
+from cplan.access import fresh_sign_in, requires
 from cplan.blueprints.admin.forms import (
     ROLE_LABELS,
     AssignForm,
@@ -34,7 +35,7 @@ from cplan.extensions import db
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit, UnitKind
-from cplan.services import accounts, otp
+from cplan.services import accounts, otp, sms_queue
 from cplan.services.errors import NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import ROLE_UNIT_KINDS, Permission
@@ -62,6 +63,20 @@ def not_in_scope(error):
     looks exactly like a record that does not exist."""
     db.session.rollback()
     return render_error(404)
+
+
+# ---- fresh sign-in ---------------------------------------------------------------------------
+# Every change on these pages decides who can sign in where and with which powers, so each
+# needs the administrator's password typed within the last minutes (``fresh_sign_in``). A
+# refused POST is not replayed: the administrator comes back to the record's page.
+
+
+def _back_to_post(post_id, **_ignored) -> str:
+    return url_for("admin.post", post_id=post_id)
+
+
+def _back_to_officer(officer_id, **_ignored) -> str:
+    return url_for("admin.officer", officer_id=officer_id)
 
 
 # ---- scoped loading ------------------------------------------------------------------------
@@ -206,6 +221,7 @@ def _unit_choices(root: Unit, kinds):
 
 @bp.route("/posts/new", methods=["GET", "POST"], endpoint="new_post")
 @requires(Permission.MANAGE_ACCOUNTS)
+@fresh_sign_in()
 def create_post():
     """Create a post: first its role (and district), then its titles, unit and CUG number."""
     scope = _scope()
@@ -251,6 +267,7 @@ def _post_page(post: Post, **overrides):
         "current": [a for a in assignments if a.ended_at is None],
         "past": [a for a in assignments if a.ended_at is not None],
         "locked": otp.is_locked(post.cug_number),
+        "cug_notice": sms_queue.latest_for(post, "cug_changed") if post.cug_changed_at else None,
         "cug_form": overrides.get("cug_form") or CugForm(formdata=None),
         "assign_form": overrides.get("assign_form") or AssignForm(formdata=None),
         "error": overrides.get("error"),
@@ -268,6 +285,7 @@ def show_post(post_id):
 
 @bp.post("/posts/<int:post_id>/cug", endpoint="post_cug")
 @requires(Permission.MANAGE_ACCOUNTS)
+@fresh_sign_in(back=_back_to_post)
 def change_cug(post_id):
     """Give the post a new CUG number (its sessions end; the old number gets an SMS)."""
     post = _post_or_404(post_id)
@@ -280,13 +298,14 @@ def change_cug(post_id):
         db.session.rollback()
         form.cug.errors.append(str(error))
         return _post_page(post, cug_form=form)
-    db.session.commit()
+    db.session.commit()  # the notice to the old number goes out after this, never before
     flash(_("The CUG number was changed. Everyone signed in through this post has been signed out."), "success")
-    return redirect(url_for("admin.post", post_id=post.id))
+    return redirect(url_for("admin.post", post_id=post_id))  # post_id: nothing to reload after the commit
 
 
 @bp.post("/posts/<int:post_id>/deactivate", endpoint="deactivate_post")
 @requires(Permission.MANAGE_ACCOUNTS)
+@fresh_sign_in(back=_back_to_post)
 def deactivate_post(post_id):
     """Deactivate the post: nobody can sign in through it, its sessions end."""
     return _set_post_active(post_id, False)
@@ -294,6 +313,7 @@ def deactivate_post(post_id):
 
 @bp.post("/posts/<int:post_id>/reactivate", endpoint="reactivate_post")
 @requires(Permission.MANAGE_ACCOUNTS)
+@fresh_sign_in(back=_back_to_post)
 def reactivate_post(post_id):
     """Reactivate the post (refused if its CUG number now belongs to another active post)."""
     return _set_post_active(post_id, True)
@@ -316,6 +336,7 @@ def _set_post_active(post_id: int, active: bool):
 
 @bp.post("/posts/<int:post_id>/unlock", endpoint="unlock_cug")
 @requires(Permission.MANAGE_ACCOUNTS)
+@fresh_sign_in(back=_back_to_post)
 def unlock_cug(post_id):
     """Lift the lock that too many failed sign-ins put on the post's CUG number."""
     post = _post_or_404(post_id)
@@ -330,6 +351,7 @@ def unlock_cug(post_id):
 
 @bp.post("/posts/<int:post_id>/assign", endpoint="assign")
 @requires(Permission.MANAGE_ACCOUNTS)
+@fresh_sign_in(back=_back_to_post)
 def assign_officer(post_id):
     """Let an officer (found by PNO among those the administrator manages) sign in through the post."""
     post = _post_or_404(post_id)
@@ -353,6 +375,7 @@ def assign_officer(post_id):
 
 @bp.post("/posts/<int:post_id>/officers/<int:officer_id>/unassign", endpoint="unassign")
 @requires(Permission.MANAGE_ACCOUNTS)
+@fresh_sign_in(back=_back_to_post)
 def unassign_officer(post_id, officer_id):
     """End the officer's hold on the post; their sessions through it end at once."""
     post = _post_or_404(post_id)
@@ -420,6 +443,7 @@ def _managing_unit_choices():
 
 @bp.route("/officers/new", methods=["GET", "POST"], endpoint="new_officer")
 @requires(Permission.MANAGE_ACCOUNTS)
+@fresh_sign_in()
 def create_officer():
     """Register an officer managed by the administrator's district (or, for the state, any district)."""
     form = OfficerForm()
@@ -489,6 +513,7 @@ def rename_officer(officer_id):
 
 @bp.post("/officers/<int:officer_id>/setup-code", endpoint="setup_code")
 @requires(Permission.MANAGE_ACCOUNTS)
+@fresh_sign_in(back=_back_to_officer)
 def issue_setup_code(officer_id):
     """Issue a one-time setup code (a password reset if one is set) and show it once."""
     officer = _officer_or_404(officer_id)
@@ -507,6 +532,7 @@ def issue_setup_code(officer_id):
 
 @bp.post("/officers/<int:officer_id>/deactivate", endpoint="deactivate_officer")
 @requires(Permission.MANAGE_ACCOUNTS)
+@fresh_sign_in(back=_back_to_officer)
 def deactivate_officer(officer_id):
     """Deactivate the officer: every session of theirs ends and they cannot sign in."""
     return _set_officer_active(officer_id, False)
@@ -514,6 +540,7 @@ def deactivate_officer(officer_id):
 
 @bp.post("/officers/<int:officer_id>/reactivate", endpoint="reactivate_officer")
 @requires(Permission.MANAGE_ACCOUNTS)
+@fresh_sign_in(back=_back_to_officer)
 def reactivate_officer(officer_id):
     """Reactivate the officer."""
     return _set_officer_active(officer_id, True)

@@ -2,7 +2,9 @@
 
 Events are filed under a unit path; a post sees the events of its own subtree only, and an
 event outside it answers 404 like one that does not exist. Actions and details are shown as
-recorded (audit summaries are not translated); times are shown in IST.
+recorded (audit summaries are not translated); times are shown in IST. "Exports with full
+numbers" lists the roster exports (who, when, how many contacts, why) and the ones refused by the
+daily limit, with today's totals.
 """
 import json
 import re
@@ -12,7 +14,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from cplan.access import requires
 from cplan.blueprints.audit.forms import AuditFilterForm
-from cplan.services import audit, refusals
+from cplan.services import audit, refusals, roster_export
 from cplan.services.permissions import Permission
 from cplan.services.scope import scope_unit
 
@@ -44,6 +46,21 @@ def list_events():
     paged = "before" in request.args or "after" in request.args
     return render_template("audit/index.html", form=form, page=page, link_args=link_args, paged=paged,
                            units=audit.units_filed_under(page.events), officers=audit.officers_of(page.events))
+
+
+@bp.get("/exports", endpoint="exports")
+@requires(Permission.VIEW_AUDIT)
+def list_exports():
+    """List the exports with full numbers in the jurisdiction (and refused ones), newest first."""
+    unit = scope_unit()
+    pno = (request.args.get("pno") or "").strip()[:20]
+    page = audit.page_of_events(roster_export.export_events(unit, pno=pno), before=cursor_arg("before"),
+                                after=cursor_arg("after"), per_page=PER_PAGE)
+    link_args = {"pno": pno} if pno else {}
+    return render_template("audit/exports.html", page=page, pno=pno, link_args=link_args,
+                           paged="before" in request.args or "after" in request.args,
+                           today=roster_export.today_summary(unit), limit=roster_export.daily_limit(),
+                           reasons=roster_export.REASONS, units=audit.units_filed_under(page.events))
 
 
 @bp.get("/<int:seq>", endpoint="event")

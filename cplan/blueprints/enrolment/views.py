@@ -15,7 +15,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from cplan import formats
-from cplan.access import can, requires
+from cplan.access import can, fresh_sign_in, requires
 from cplan.blueprints.enrolment.forms import (
     BulkApproveForm,
     CorrectionForm,
@@ -466,6 +466,7 @@ def resubmit(contact_id):
 
 @bp.route("/contacts/<int:contact_id>/erase", methods=["GET", "POST"], endpoint="erase")
 @requires(Permission.MANAGE_ROSTER)
+@fresh_sign_in()
 def erase(contact_id):
     """Erase a contact's personal data on the citizen's request; the history stays."""
     contact = _contact_or_404(contact_id)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from cplan import formats
-from cplan.access import requires
+from cplan.access import fresh_sign_in, requires
 from cplan.blueprints.roster.forms import EnrolForm, RevealForm
 from cplan.errors import render_error
 from cplan.extensions import db
@@ -214,6 +214,7 @@ def reveal_contact(contact_id):
 
 @bp.post("/contacts/<int:contact_id>/confidential", endpoint="set_confidential")
 @requires(Permission.MANAGE_ROSTER)
+@fresh_sign_in(back=lambda contact_id: url_for("roster.contact", contact_id=contact_id))
 def set_confidential(contact_id):
     """Mark a contact confidential (ASP upwards only) or open it to the station again."""
     contact = _contact_or_404(contact_id)

@@ -4,7 +4,10 @@ Import is two stateless steps: ``check`` reads the uploaded file and shows every
 and column without writing anything; ``commit`` takes the same file again (its SHA-256 from the
 check rides in a hidden field), checks it again and imports every row or none, then one commit
 and a redirect. Export answers with a download (nothing written to disk) after writing the
-audit event. Places and stations are loaded within the post's subtree: out of scope is 404.
+audit event; it needs a fresh sign-in (the password within 10 minutes) and counts against the
+officer's daily limit of exports with full numbers (a refusal is audited as
+``roster.export_refused``). Places and stations are loaded within the post's subtree: out of
+scope is 404.
 """
 import io
 import re
@@ -14,12 +17,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from cplan.access import requires
+from cplan.access import fresh_sign_in, requires
 from cplan.blueprints.transfer.forms import CheckForm, CommitForm, ExportForm
 from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place
-from cplan.services import roster_export, roster_import
+from cplan.services import audit, roster_export, roster_import
 from cplan.services.errors import NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
@@ -129,6 +132,7 @@ def commit():
 
 @bp.route("/export", methods=["GET", "POST"])
 @requires(Permission.EXPORT_ROSTER)
+@fresh_sign_in()
 def export():
     """Download a station's or one place's active contacts (CSV, XLSX or vCard) with a reason."""
     language = current_language()
@@ -140,7 +144,7 @@ def export():
         form.station.data, form.place_code.data = place.station_id, place.lgd_code
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
-        return render_template("transfer/export.html", form=form), status
+        return _export_page(form), status
     station = roster_export.station_in_scope(current_user, form.station.data)
     place = None
     if (form.place_code.data or "").strip():
@@ -149,17 +153,30 @@ def export():
             in_subtree(Place.unit_path, current_user.unit)))
         if place is None:
             form.place_code.errors.append(_("No place with this code in the chosen police station."))
-            return render_template("transfer/export.html", form=form), 400
+            return _export_page(form), 400
     try:
         result = roster_export.export(
             current_user, form.file_format.data, form.reason.data, form.note.data,
             station=None if place else station, place=place, language=language)
+    except roster_export.ExportLimitReached as error:
+        db.session.rollback()
+        # Kept, so the SP office sees who tried to export beyond the limit.
+        audit.record("roster.export_refused", outcome="denied", target=place or station,
+                     detail={"format": form.file_format.data, "reason": form.reason.data, "limit": error.limit})
+        db.session.commit()
+        form.form_errors.append(str(error))
+        return _export_page(form), 429
     except roster_export.ExportError as error:
         db.session.rollback()
         form.form_errors.append(str(error))
-        return render_template("transfer/export.html", form=form), 400
+        return _export_page(form), 400
     db.session.commit()
     return _download(result.filename, result.mimetype, result.content)
+
+
+def _export_page(form):
+    return render_template("transfer/export.html", form=form, limit=roster_export.daily_limit(),
+                           left=roster_export.exports_left_today(current_user))
 
 
 def _download(filename: str, mimetype: str, content: bytes):
