@@ -1,11 +1,12 @@
-"""Template filters and globals: IST times, names in the reader's script, language list,
-fingerprinted static files."""
+"""Template filters and globals: IST times, names in the reader's script (and the quiet mark on a
+spelling the computer made), language list, fingerprinted static files."""
 import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 
@@ -19,6 +20,34 @@ def localised_name(record) -> str:
     if record is None:
         return ""
     return record.display_name(current_language())
+
+
+def generated_name(text, generated=False) -> Markup:
+    """A name as shown, and the one place that marks a spelling the computer made.
+
+    A generated spelling (a place's transliterated Hindi name, a contact's name in the other
+    script) is wrapped in ``<span class="generated" title="...">``: a dotted underline with a
+    tooltip, quiet enough for every row of a list. A phone shows no tooltip and a screen reader
+    may skip it, so the page also says once, at its end, what the dotted underline means
+    (``base.html`` shows that note when ``g.generated_names`` was set here). A function, not a
+    macro: coverage tables and search results mark hundreds of names a page.
+    """
+    if not generated or not text:
+        return escape(text or "")
+    title = getattr(g, "generated_names", None)
+    if title is None:
+        title = g.generated_names = escape(_("Spelt by the computer, not yet checked"))
+    return Markup(f'<span class="generated" title="{title}">{escape(text)}</span>')
+
+
+def marked_name(record) -> Markup:
+    """``record|marked_name``: a unit's, place's or sub-district's name in the reader's language,
+    marked when that spelling was generated (``localised_name`` for plain text: titles, labels)."""
+    if record is None:
+        return Markup("")
+    language = current_language()
+    shown = "hi" if language == "hi" and record.name_hi else "en"
+    return generated_name(record.display_name(language), record.spelling_generated(shown))
 
 
 def ist(value, format="medium"):
@@ -67,6 +96,8 @@ def table_cell(label, value=None, numeric=False, primary=False, caller=None) -> 
 def register(app):
     """Make the helpers available to every template."""
     app.add_template_filter(localised_name, "name")
+    app.add_template_filter(marked_name, "marked_name")
+    app.add_template_global(generated_name, "generated_name")
     app.add_template_filter(ist, "ist")
     app.add_template_global(current_language, "current_language")
     app.add_template_global(static_url, "static_url")

@@ -93,13 +93,16 @@ def _holder_trail(place: Place) -> list:
 
 class Card(NamedTuple):
     """What one contact card shows (``rm.contact_cards``): names in both scripts with their
-    ``lang``, the category label, and the numbers already masked unless ``shown``."""
+    ``lang`` and whether the computer made that spelling, the category label, and the numbers
+    already masked unless ``shown``."""
 
     href: str
     name: str
     name_lang: str
+    name_generated: bool
     other: str
     other_lang: str
+    other_generated: bool
     category: str
     confidential: bool
     mobile: str
@@ -130,7 +133,8 @@ def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
             category = categories[contact.category] = roster.label("category", contact.category)
         cards.append(Card(
             href=f"{href}{contact.id}", name=primary, name_lang=primary_lang,
-            other=other, other_lang=other_lang,
+            name_generated=contact.spelling_generated(primary_lang),
+            other=other, other_lang=other_lang, other_generated=contact.spelling_generated(other_lang),
             category=category, confidential=contact.confidential,
             mobile=contact.mobile or "", mobile_text=display_mobile(contact.mobile, shown),
             mobile_alt=contact.mobile_alt or "", mobile_alt_text=display_mobile(contact.mobile_alt, shown),
