@@ -364,6 +364,15 @@ def script_of(text: str) -> Script:
     return Script.DEVANAGARI if letters and devanagari * 2 >= len(letters) else Script.LATIN
 
 
+def other_script_spelling(name: str) -> str:
+    """The computer's spelling of ``name`` in the other script (Hindi <-> English), "" for none:
+    what is saved when the officer leaves that field empty, and what "Check spelling" proposes."""
+    name = " ".join((name or "").split())
+    if not name:
+        return ""
+    return (to_roman(name) if script_of(name) == Script.DEVANAGARI else to_devanagari(name))[:200]
+
+
 def clean(details: ContactDetails) -> CleanDetails:
     """Validate and normalise typed details, or raise RosterError naming the field."""
     name = " ".join((details.name or "").split())
@@ -399,7 +408,7 @@ def clean(details: ContactDetails) -> CleanDetails:
     other = " ".join((details.name_other or "").split())[:200]
     generated = not other
     if generated:
-        other = to_roman(name) if script == Script.DEVANAGARI else to_devanagari(name)
+        other = other_script_spelling(name)
     return CleanDetails(
         name=name, name_script=script, name_other=other, name_other_generated=generated,
         mobile=mobile, mobile_alt=mobile_alt, whatsapp=bool(details.whatsapp), category=category,

@@ -276,7 +276,9 @@ def enrol(place_id):
     if not current_user.can(Permission.VIEW_CONFIDENTIAL):
         del form.confidential
     duplicates, elsewhere = [], []
-    if form.validate_on_submit():
+    if form.checking_spelling():
+        form.propose_spelling()  # the form again with the computer's spelling; nothing saved
+    elif form.validate_on_submit():
         details = form.details()
         try:
             duplicates, elsewhere = _duplicates(details)
@@ -294,7 +296,7 @@ def enrol(place_id):
                 flash(_("%(name)s is enrolled and waits for approval.", name=contact.name), "success")
                 return redirect(url_for("roster.place", place_id=place.id))
     db.session.rollback()
-    status = 400 if form.is_submitted() else 200
+    status = 400 if form.is_submitted() and (not form.checking_spelling() or form.name.errors) else 200
     return render_template("roster/enrol.html", form=form, place=place, ancestors=_holder_trail(place),
                            duplicates=duplicates, elsewhere=elsewhere), status
 
