@@ -136,6 +136,8 @@ def test_the_place_page_shows_the_name_history_newest_first(client, db, world):
 def test_saving_a_generated_spelling_unchanged_confirms_it(client, db, world):
     world.login(world.asp)
     place = world.bamnauli
+    form = client.get(f"/geo/places/{place.id}/names").get_data(as_text=True)
+    assert "nobody has checked it yet" in form.split('id="name_hi-hint"')[1][:200]
     response = client.post(f"/geo/places/{place.id}/names", data={"name_en": "BAMNOLI", "name_hi": "बमनोली"})
     assert response.status_code == 302
     db.session.refresh(place)
