@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from cplan.models.audit import AuditEvent
-from cplan.services import place_name_import, place_names, search
+from cplan.services import audit, place_name_import, place_names, search
 from cplan.services.permissions import Permission, has_permission
 
 RENAMED = place_names.RENAMED
@@ -244,6 +244,8 @@ def test_the_commit_corrects_every_changed_row_and_audits_each_place_and_the_fil
     renamed = events(db, RENAMED)
     assert sorted(event.target_id for event in renamed) == sorted([world.bamnauli.id, world.ward.id])
     assert {json.loads(event.detail)["via"] for event in renamed} == {"file"}
+    assert {event.unit_path for event in renamed} == {world.baraut.path}  # filed under each place's station
+    assert audit.verify_chain().ok  # written as one append, the chain is intact
     [summary] = events(db, place_name_import.IMPORTED)
     detail = json.loads(summary.detail)
     assert (detail["rows"], detail["corrected"], detail["unchanged"]) == (3, 2, 1)

@@ -283,9 +283,12 @@ def commit(principal: Principal, district: Unit, filename: str, data: bytes,
         raise NamesFileError(_l("This is not the file you checked. Check it again before importing."))
     if not report.ok:
         return report
-    for row in report.ready:
-        place_names.apply_names(row.place, row.name_en, row.name_hi, row.generated, place_names.FILE)
+    details = [place_names.apply_names(row.place, row.name_en, row.name_hi, row.generated, place_names.FILE)
+               for row in report.ready]
+    db.session.flush()
     search.reindex_places(row.place for row in report.ready)
+    audit.record_many(place_names.RENAMED, [(row.place, detail) for row, detail in zip(report.ready, details,
+                                                                                        strict=True)])
     report.corrected = len(report.ready)
     report.committed = True
     audit.record(IMPORTED, unit=district, detail={

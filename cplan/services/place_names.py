@@ -148,19 +148,17 @@ def what_changes(place: Place, names: NewNames, *, checks_both: bool) -> tuple[s
     return name_en, name_hi, generated
 
 
-def apply_names(place: Place, name_en: str, name_hi: str, generated: bool, via: str) -> None:
-    """Write a correction decided by ``what_changes`` and audit it; the search tokens are the
-    caller's (``search.reindex_places``, once for many places)."""
+def apply_names(place: Place, name_en: str, name_hi: str, generated: bool, via: str) -> dict:
+    """Write a correction decided by ``what_changes``; returns the detail of its audit event.
+    Flushing, the search tokens (``search.reindex_places``) and the ``RENAMED`` event are the
+    caller's, so a file of thousands of corrections does each once."""
     before = {"name_en": place.name_en, "name_hi": place.name_hi or ""}
     place.aliases = _aliases_after(place, name_en, name_hi)
     place.name_en, place.name_hi = name_en, name_hi
     place.name_generated, place.name_corrected = generated, True
     place.search_key = names_search_key(name_en, name_hi, place.aliases)
-    db.session.flush()
-    audit.record(RENAMED, target=place, detail={
-        "before": before, "after": {"name_en": name_en, "name_hi": name_hi},
-        "generated": generated, "via": via,
-    })
+    return {"before": before, "after": {"name_en": name_en, "name_hi": name_hi}, "generated": generated,
+            "via": via}
 
 
 def correct_place_names(principal: Principal, place: Place, name_en: str | None, name_hi: str | None) -> Place:
@@ -172,8 +170,10 @@ def correct_place_names(principal: Principal, place: Place, name_en: str | None,
     change = what_changes(place, names, checks_both=True)
     if change is None:
         raise PlaceNameError(_l("These are already the place's names."))
-    apply_names(place, *change, via=FORM)
+    detail = apply_names(place, *change, via=FORM)
+    db.session.flush()
     search.reindex_places([place])
+    audit.record(RENAMED, target=place, detail=detail)
     return place
 
 
