@@ -9,10 +9,11 @@ COMPILED := $(CATALOGUES:.po=.mo)
 
 .PHONY: run test install translations extract-messages lint bench clean
 
-run: install translations  ## create .venv, migrate, load the Baghpat demo once, serve on :5000
+PORT ?= 5000
+run: install translations  ## create .venv, migrate, load the Baghpat demo once, serve on :$(PORT)
 	$(FLASK) db upgrade
-	$(FLASK) cplan demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) cplan demo --if-empty --sign-in-url http://127.0.0.1:$(PORT)/auth/sign-in
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The browser tests (tests/e2e) need Chromium (Debian package) and axe-core from npm; pytest
 # skips them, saying why, when either is missing.

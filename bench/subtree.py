@@ -12,17 +12,17 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from sqlalchemy import func, insert, select, text
 
 from cplan import create_app
+from cplan.data import PACKAGED_DATA_DIR
 from cplan.extensions import db
 from cplan.models import Place, PlaceKind, Unit, UnitKind
 from cplan.services import geo
 
 STATIONS_PER_DISTRICT = 20
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DATA = PACKAGED_DATA_DIR
 
 
 def build(state_scale_districts):

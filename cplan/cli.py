@@ -17,13 +17,14 @@ cplan_cli.add_command(geo_cli)
 
 def _in_one_transaction(work):
     """Run ``work``, commit once; on an import or domain error roll back and exit 1 with its message."""
+    from cplan.data import MissingDataFile
     from cplan.extensions import db
     from cplan.services.errors import DomainError
     from cplan.services.geo_import import GeoImportError
 
     try:
         result = work()
-    except (GeoImportError, DomainError) as error:
+    except (GeoImportError, DomainError, MissingDataFile) as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     except BaseException:
@@ -33,10 +34,17 @@ def _in_one_transaction(work):
     return result
 
 
-def _data_file(path, name):
-    from cplan.services.geo_import import shared_data_dir
+def _data_folder(option):
+    """The reference data folder: ``--data-dir``, else ``CPLAN_DATA_DIR``, else cplan/data."""
+    from flask import current_app
 
-    return path or shared_data_dir() / name
+    from cplan.data import data_dir
+
+    return data_dir(option or current_app.config.get("DATA_DIR"))
+
+
+def _data_file(path, name, folder_option=None):
+    return path or _data_folder(folder_option) / name
 
 
 def _echo_report(report):
@@ -46,26 +54,33 @@ def _echo_report(report):
 
 _path_argument = click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 _required_path = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+_data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Folder of reference files (default: CPLAN_DATA_DIR, else the files shipped in cplan/data).")
 _district_option = click.option("--district", "district_code", required=True, metavar="LGD_CODE",
                                 help="LGD district code, e.g. 124 for Baghpat.")
 
 
 @geo_cli.command("districts")
 @_path_argument
-def import_districts_command(path):
-    """Import the state and its districts from an LGD list (default: shared up_districts.csv)."""
+@_data_dir_option
+def import_districts_command(path, data_dir):
+    """Import the state and its districts from an LGD list (default: the data folder's up_districts.csv)."""
+    from cplan.data import DISTRICTS_FILE
     from cplan.services.geo_import import import_districts
 
-    _echo_report(_in_one_transaction(lambda: import_districts(_data_file(path, "up_districts.csv"))))
+    _echo_report(_in_one_transaction(lambda: import_districts(_data_file(path, DISTRICTS_FILE, data_dir))))
 
 
 @geo_cli.command("subdistricts")
 @_path_argument
-def import_subdistricts_command(path):
-    """Import LGD sub-districts (tehsils) of imported districts (default: up_subdistricts.csv)."""
+@_data_dir_option
+def import_subdistricts_command(path, data_dir):
+    """Import LGD sub-districts (tehsils) of imported districts (default: the data folder's up_subdistricts.csv)."""
+    from cplan.data import SUBDISTRICTS_FILE
     from cplan.services.geo_import import import_subdistricts
 
-    _echo_report(_in_one_transaction(lambda: import_subdistricts(_data_file(path, "up_subdistricts.csv"))))
+    _echo_report(_in_one_transaction(lambda: import_subdistricts(_data_file(path, SUBDISTRICTS_FILE, data_dir))))
 
 
 @geo_cli.command("places")
@@ -136,7 +151,10 @@ def move_place_command(place_key, station_code, reason):
 
 @cplan_cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when any police unit already exists.")
-def load_demo_command(if_empty):
+@_data_dir_option
+@click.option("--sign-in-url", default="http://127.0.0.1:5000/auth/sign-in", show_default=True,
+              help="The sign-in address printed with the demo posts.")
+def load_demo_command(if_empty, data_dir, sign_in_url):
     """Load the Baghpat demo: UP geography, Baghpat places and stations, demo posts and officers."""
     from cplan.services.demo import any_unit_exists, demo_summary, load_demo
     from cplan.services.demo_people import sign_in_lines
@@ -144,11 +162,12 @@ def load_demo_command(if_empty):
     if if_empty and any_unit_exists():
         click.echo("units already exist: demo data not loaded again")
     else:
-        context = _in_one_transaction(load_demo)
+        folder = _data_folder(data_dir)
+        context = _in_one_transaction(lambda: load_demo(folder))
         for line in demo_summary(context):
             click.echo(line)
     click.echo("")
-    for line in sign_in_lines():
+    for line in sign_in_lines(sign_in_url):
         click.echo(line)
 
 
@@ -160,12 +179,14 @@ def load_demo_command(if_empty):
               help="The history ends at 00:00 UTC of this day (YYYY-MM-DD); default today.")
 @click.option("--batch-size", type=click.IntRange(100), default=10_000, show_default=True,
               help="Rows per INSERT statement.")
-def generate_command(scale, seed, until, batch_size):
+@_data_dir_option
+def generate_command(scale, seed, until, batch_size, data_dir):
     """Fill an empty, migrated database with a state-scale data set in the real shape of UP."""
     # The generator writes millions of rows: it commits after each stage (not once at the end,
     # as the other commands do), so a failed run leaves a partly filled database to drop.
     import time
 
+    from cplan.data import MissingDataFile
     from cplan.extensions import db
     from cplan.services.generate import (
         GENERATED_PASSWORD,
@@ -176,9 +197,9 @@ def generate_command(scale, seed, until, batch_size):
 
     try:
         generator = StateGenerator(scale=scale, seed=seed, until=until.date() if until else None,
-                                   batch_size=batch_size, echo=click.echo)
+                                   data_dir=_data_folder(data_dir), batch_size=batch_size, echo=click.echo)
         generator.check_empty()
-    except GenerateError as error:
+    except (GenerateError, MissingDataFile) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"generating UP at scale {scale:g} (seed {seed}, history until {generator.until.isoformat()})")
     started = time.perf_counter()

@@ -64,8 +64,8 @@ class DefaultConfig:
     # Incidents: the first verification call is due within, and a verdict within.
     INCIDENT_FIRST_CALL_MINUTES = 30
     INCIDENT_VERDICT_HOURS = 6
-    # Where the reference data sets live (relative to the project root).
-    SHARED_DATA_DIR = None
+    # Another folder of reference data (CPLAN_DATA_DIR); unset: the files shipped in cplan/data/.
+    DATA_DIR = None
 
     # SMS (cplan.services.sms): console | memory | http. The gateway settings and the DLT ids
     # come from instance/config.py or CPLAN_* variables; credentials never live here.

@@ -63,9 +63,31 @@ def test_demo_steps_are_a_list_later_issues_can_extend(app, monkeypatch):
     assert [name for name, _ in demo.DEMO_STEPS] == ["first", "officers"]
 
 
-def test_the_demo_command_fails_cleanly_when_the_data_folder_is_missing(app, db, runner, tmp_path):
-    app.config["SHARED_DATA_DIR"] = str(tmp_path / "missing")
+def test_the_demo_command_names_the_full_path_it_tried_and_how_to_give_another(app, db, runner, tmp_path):
+    app.config["DATA_DIR"] = str(tmp_path / "missing")
     result = runner.invoke(args=["cplan", "demo"])
     assert result.exit_code == 1
-    assert "up_districts.csv: cannot read the file" in result.output
+    assert f"cannot read {tmp_path / 'missing' / 'up_districts.csv'} (No such file or directory)" in result.output
+    assert "--data-dir" in result.output and "CPLAN_DATA_DIR" in result.output
     assert db.session.scalar(select(func.count(Unit.id))) == 0
+
+
+def test_the_data_dir_option_wins_over_the_configured_folder(app, db, runner, tmp_path):
+    app.config["DATA_DIR"] = str(tmp_path / "missing")
+    other = tmp_path / "other"
+    other.mkdir()
+    result = runner.invoke(args=["cplan", "geo", "districts", "--data-dir", str(other)])
+    assert result.exit_code == 1
+    assert str(other / "up_districts.csv") in result.output
+
+
+def test_the_reference_data_ships_inside_the_package():
+    """A bare clone has nothing beside it: every file the demo and generator read is in cplan/data."""
+    from cplan import data
+
+    for name in (data.DISTRICTS_FILE, data.SUBDISTRICTS_FILE, data.DEMO_PLACES_FILE,
+                 data.DEMO_STATIONS_FILE, data.NAMES_FILE):
+        assert data.data_file(name).parent == data.PACKAGED_DATA_DIR
+    readme = (data.PACKAGED_DATA_DIR / "README.md").read_text(encoding="utf-8")
+    for name in ("up_districts.csv", "baghpat_villages.csv", "names_hi_en.csv"):
+        assert name in readme

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from cplan import create_app
 from cplan.access import Principal
+from cplan.data import data_dir
 from cplan.extensions import db as _db
 from cplan.models import (
     AuditEvent,
@@ -37,7 +38,6 @@ from cplan.models.incidents import VERDICT_STATUSES
 from cplan.services import accounts, roster, search
 from cplan.services.audit import verify_chain
 from cplan.services.generate import GENERATED_PASSWORD, expected_villages
-from cplan.services.geo_import import shared_data_dir
 from tests.conftest import _empty_all_tables, _test_config
 
 SCALE = 0.002
@@ -75,7 +75,7 @@ def test_the_state_has_the_real_districts_and_scaled_villages(generated):
     assert count(Unit, Unit.kind == UnitKind.DISTRICT) == 75
     baghpat = _db.session.scalar(select(Unit).where(Unit.kind == UnitKind.DISTRICT, Unit.code == "124"))
     assert (baghpat.name_en, baghpat.name_hi) == ("Baghpat", "बागपत")
-    assert count(Place, Place.kind == PlaceKind.VILLAGE) == expected_villages(shared_data_dir(), SCALE)
+    assert count(Place, Place.kind == PlaceKind.VILLAGE) == expected_villages(data_dir(), SCALE)
     villages_per_district = dict(_db.session.execute(
         select(Place.district_id, func.count()).where(Place.kind == PlaceKind.VILLAGE).group_by(Place.district_id)).all())
     assert len(villages_per_district) == 75

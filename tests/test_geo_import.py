@@ -5,6 +5,7 @@ import csv
 import pytest
 from sqlalchemy import func, select
 
+from cplan.data import data_dir as reference_data_dir
 from cplan.models import Place, PlaceKind, PlaceStationSpell, Subdistrict, Unit, UnitKind
 from cplan.services import geo
 from cplan.services.geo_import import (
@@ -16,7 +17,6 @@ from cplan.services.geo_import import (
     import_places,
     import_stations,
     import_subdistricts,
-    shared_data_dir,
     station_headquarters,
 )
 
@@ -25,7 +25,7 @@ PLACES_HEADER = "state_code,district_code,district_name,name,sub,type,lat,lng,lg
 
 @pytest.fixture
 def data_dir(app):
-    return shared_data_dir()
+    return reference_data_dir()
 
 
 @pytest.fixture

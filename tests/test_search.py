@@ -1,10 +1,10 @@
 """Search across the post's scope: places and contacts by name in either script, by number and
 by LGD code, through the search-token index; scope, confidentiality, masking, paging, plans."""
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
+from cplan.data import PACKAGED_DATA_DIR
 from cplan.models import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
 from cplan.models.search import SearchToken
@@ -322,7 +322,7 @@ def test_a_rename_through_reindex_replaces_the_old_keys(app, world, db):
     assert keys == search.word_start_keys("BARAUT CITY")
 
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = PACKAGED_DATA_DIR
 
 
 def token_rows(db):
@@ -330,7 +330,6 @@ def token_rows(db):
                                          SearchToken.key, SearchToken.unit_path)).all())
 
 
-@pytest.mark.skipif(not (DATA / "baghpat_villages.csv").exists(), reason="shared data not present")
 def test_the_geo_import_indexes_every_place_and_a_rerun_leaves_the_tokens_unchanged(app, db):
     geo_import.import_districts(DATA / "up_districts.csv")
     geo_import.import_subdistricts(DATA / "up_subdistricts.csv")

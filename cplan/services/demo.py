@@ -1,4 +1,4 @@
-"""The demonstration data set: Baghpat district, imported from the shared reference data.
+"""The demonstration data set: Baghpat district, imported from the reference data in ``cplan/data``.
 
 ``load_demo`` runs ``DEMO_STEPS`` in order. Each step is a plain function taking the shared
 ``DemoContext``; later issues append their own steps (demo officers, enrolled contacts...)
@@ -17,6 +17,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from cplan.data import DEMO_PLACES_FILE as PLACES_FILE
+from cplan.data import DEMO_STATIONS_FILE as STATIONS_FILE
+from cplan.data import DISTRICTS_FILE, SUBDISTRICTS_FILE, data_dir
 from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.services import geo
@@ -29,14 +32,9 @@ from cplan.services.geo_import import (
     import_places,
     import_stations,
     import_subdistricts,
-    shared_data_dir,
 )
 
 DEMO_DISTRICT_CODE = "124"  # Baghpat
-DISTRICTS_FILE = "up_districts.csv"
-SUBDISTRICTS_FILE = "up_subdistricts.csv"
-PLACES_FILE = "baghpat_villages.csv"
-STATIONS_FILE = "baghpat_police_stations.csv"
 
 # (kind, code, English name, Hindi name) of the police units between the state and Baghpat.
 MEERUT_ZONE = (UnitKind.ZONE, "MEERUT", "Meerut zone", "मेरठ ज़ोन")
@@ -134,9 +132,10 @@ def any_unit_exists() -> bool:
     return db.session.scalar(select(Unit.id).limit(1)) is not None
 
 
-def load_demo(data_dir: Path | None = None) -> DemoContext:
-    """Run every demo step in order; flushes, never commits."""
-    context = DemoContext(data_dir=Path(data_dir) if data_dir else shared_data_dir())
+def load_demo(folder: Path | str | None = None) -> DemoContext:
+    """Run every demo step in order, reading ``folder`` (default: the shipped cplan/data);
+    flushes, never commits."""
+    context = DemoContext(data_dir=data_dir(folder))
     for _name, step in DEMO_STEPS:
         step(context)
     return context

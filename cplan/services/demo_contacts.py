@@ -30,6 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
+from cplan.data import NAMES_FILE, data_file
 from cplan.extensions import db
 from cplan.models.accounts import Officer, Post, PostAssignment
 from cplan.models.geo import Place, Unit, UnitKind
@@ -47,7 +48,6 @@ from cplan.services.geo import in_subtree
 from cplan.services.roster import CONTACT_SEARCH_KIND
 from cplan.services.transliteration import to_devanagari, to_roman
 
-NAMES_FILE = "names_hi_en.csv"
 NUMBER_BASE = 7000000000  # +91 70000 00000: the fictional demo range
 PER_PLACE_SLOTS = 20  # numbers reserved per place (at most 14 are used)
 COUNT_WEIGHTS = {6: 1, 7: 1, 8: 2, 9: 3, 10: 4, 11: 6, 12: 6, 13: 4, 14: 2}
@@ -191,7 +191,7 @@ def ensure_demo_contacts(district: Unit, data_dir: Path) -> list[str]:
         return ["contacts: no attached places"]
     has_contacts = set(db.session.scalars(
         select(Contact.place_id).where(in_subtree(Contact.unit_path, district)).distinct()))
-    names = read_names(data_dir / NAMES_FILE)
+    names = read_names(data_file(NAMES_FILE, data_dir))
     by_station, sp_office, asp_id = _enrollers(district)
     rows: list[dict] = []
     for index, place in enumerate(places):

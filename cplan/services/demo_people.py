@@ -100,10 +100,10 @@ def ensure_demo_people(state: Unit, district: Unit) -> list[str]:
     return made
 
 
-def sign_in_lines() -> list[str]:
+def sign_in_lines(sign_in_url: str = "http://127.0.0.1:5000/auth/sign-in") -> list[str]:
     """How to sign in as each demo post (for the console after ``make run``)."""
     lines = [
-        "Sign in at http://127.0.0.1:5000/auth/sign-in as any demo post:",
+        f"Sign in at {sign_in_url} as any demo post:",
         "  1. enter the post's CUG number;",
         "  2. copy the 6-digit code from the '[sms] ...' line this console prints;",
         f"  3. enter one of the post's PNOs and the demo password: {DEMO_PASSWORD}",

@@ -82,6 +82,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, bindparam, case, func, select, text, update
 from werkzeug.security import generate_password_hash
 
+from cplan.data import DISTRICTS_FILE, NAMES_FILE, SUBDISTRICTS_FILE, data_file
+from cplan.data import data_dir as data_dir_of
 from cplan.extensions import db
 from cplan.models import contact_counts
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
@@ -122,7 +124,6 @@ from cplan.services.geo_import import (
     UP_DISTRICT_OTHER_NAMES,
     join_aliases,
     normalised,
-    shared_data_dir,
     unit_code,
 )
 from cplan.services.phone import log_safe
@@ -134,9 +135,6 @@ DEFAULT_SEED = 2026
 BATCH_SIZE = 10_000
 IST = ZoneInfo("Asia/Kolkata")
 
-DISTRICTS_FILE = "up_districts.csv"
-SUBDISTRICTS_FILE = "up_subdistricts.csv"
-NAMES_FILE = "names_hi_en.csv"
 
 # Sizes at scale 1.0.
 STATIONS_IN_STATE = 1500
@@ -460,7 +458,7 @@ class StateGenerator:
     """
 
     def __init__(self, scale: float = 1.0, seed: int = DEFAULT_SEED, until: date | None = None,
-                 data_dir: Path | None = None, batch_size: int = BATCH_SIZE,
+                 data_dir: Path | str | None = None, batch_size: int = BATCH_SIZE,
                  echo: Callable[[str], None] | None = None):
         if not (0 < scale <= 1.0):
             raise GenerateError("the scale must be above 0 and at most 1.0")
@@ -471,7 +469,9 @@ class StateGenerator:
         self.start = datetime(2024, 5, 1, 4, 30, tzinfo=UTC)
         if self.end < datetime(2025, 1, 1, tzinfo=UTC):
             raise GenerateError("the history must end on 2025-01-01 or later")
-        self.data_dir = Path(data_dir) if data_dir else shared_data_dir()
+        self.data_dir = data_dir_of(data_dir)
+        for name in (DISTRICTS_FILE, SUBDISTRICTS_FILE, NAMES_FILE):
+            data_file(name, self.data_dir)  # a missing file stops the run before any stage
         self.batch_size = batch_size
         self.echo = echo or (lambda line: None)
         self.counts: Counter = Counter()  # places by kind, for the progress lines
@@ -681,7 +681,7 @@ class StateGenerator:
                     place_rows.append({
                         "id": place_id, "kind": kind, "natural_key": key, "lgd_code": lgd,
                         "census_2011_code": None, "name_en": place_name, "name_hi": place_hi,
-                        "name_generated": place_hi != name_hi, "aliases": "",
+                        "name_generated": place_hi != name_hi, "name_corrected": False, "aliases": "",
                         "search_key": self._names_key(place_name, place_hi),
                         "district_id": district_id, "subdistrict_id": sub_ids[sub_index],
                         "town_id": draft_place_ids[town_draft] if town_draft is not None else None,

@@ -10,7 +10,7 @@ note per row it skipped, merged or flagged, with the reason.
 Services flush, never commit: the caller (the CLI, the demo loader) commits once at the end and
 rolls back on any error.
 
-The reference files and their quirks are described in ``../shared/data/README.md``; the rules
+The reference files and their quirks are described in ``cplan/data/README.md``; the rules
 that handle each quirk are documented on the importer that applies them.
 """
 from __future__ import annotations
@@ -26,9 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from cplan.data import MissingDataFile
 from cplan.extensions import db
 from cplan.models.geo import Place, PlaceKind, Subdistrict, Unit, UnitKind
 from cplan.services import audit, geo, search
@@ -186,14 +186,6 @@ class ImportReport:
 # ---- reading files ---------------------------------------------------------------------------
 
 
-def shared_data_dir() -> Path:
-    """The reference data folder: config ``SHARED_DATA_DIR``, else ``<project>/../shared/data``."""
-    configured = current_app.config.get("SHARED_DATA_DIR")
-    if configured:
-        return Path(configured)
-    return Path(current_app.root_path).parent.parent / "shared" / "data"
-
-
 @dataclass
 class SourceRow:
     number: int  # 1-based row of the file; the header is row 1
@@ -218,7 +210,7 @@ class SourceFile:
         try:
             raw = self.path.read_bytes()
         except OSError as error:
-            raise self.error(f"cannot read the file ({error.strerror})") from None
+            raise GeoImportError(str(MissingDataFile(self.path.resolve(), error.strerror or "unreadable"))) from None
         if raw.startswith(UTF8_BOM):  # spreadsheet programs write one; it is still UTF-8
             raw = raw[len(UTF8_BOM):]
         try:
