@@ -149,3 +149,23 @@ def test_a_correction_offers_the_computers_spelling_and_its_approval_marks_it_ch
     assert not contact.name_other_generated
     page = client.get(f"/roster/contacts/{contact.id}").get_data(as_text=True)
     assert 'class="generated"' not in page
+
+
+def test_a_resubmission_offers_the_spelling_again_and_saves_it_as_checked(app, client, db, world):
+    constable, asp = world["constable"], world["asp"]
+    with app.test_request_context():
+        contact = roster.enrol(Principal(constable, constable.test_post, None), world["bijrol"],
+                               ContactDetails(name=NAME, mobile="9876543210", category="teacher",
+                                              consent_on=date(2025, 1, 1)))
+        enrolment.decide_enrolment(Principal(asp, asp.test_post, None), contact.id, contact.version, "reject",
+                                   reason="wrong_number")
+    db.session.commit()
+    url = f"/enrolments/contacts/{contact.id}/resubmit"
+    assert field_value(client.get(url).get_data(as_text=True), "name_other") in (None, "")
+    data = {**form_data(), "consent_on": "2025-01-01"}
+    page = client.post(url, data={**data, "check_spelling": "1"}).get_data(as_text=True)
+    proposal = field_value(page, "name_other")
+    assert proposal == contact.name_other
+    assert client.post(url, data={**data, "name_other": proposal, "proposed": proposal}).status_code == 302
+    db.session.refresh(contact)
+    assert contact.status == "pending" and not contact.name_other_generated
