@@ -6,7 +6,6 @@ from pathlib import Path
 
 from flask import current_app, g, url_for
 from flask_babel import format_datetime, get_locale
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 
@@ -26,18 +25,19 @@ def generated_name(text, generated=False) -> Markup:
     """A name as shown, and the one place that marks a spelling the computer made.
 
     A generated spelling (a place's transliterated Hindi name, a contact's name in the other
-    script) is wrapped in ``<span class="generated" title="...">``: a dotted underline with a
-    tooltip, quiet enough for every row of a list. A phone shows no tooltip and a screen reader
-    may skip it, so the page also says once, at its end, what the dotted underline means
-    (``base.html`` shows that note when ``g.generated_names`` was set here). A function, not a
+    script) is wrapped in ``<span class="generated">``: a dotted underline, quiet enough for every
+    row of a list. The page then says once, at its end, what the underline means (``base.html``
+    shows that note when ``g.generated_names`` was set here): phones show no tooltips and screen
+    readers skip them, so the note is what explains the mark to everyone. A deferred script
+    (``static/js/generated-names.js``) gives every mark the note's words as its tooltip; written
+    into each mark they cost about 100 bytes a name in Hindi, and a Hindi search page of 50
+    contacts marks about a hundred names (13 KB, over the 60 KB page budget). A function, not a
     macro: coverage tables and search results mark hundreds of names a page.
     """
     if not generated or not text:
         return escape(text or "")
-    title = getattr(g, "generated_names", None)
-    if title is None:
-        title = g.generated_names = escape(_("Spelt by the computer, not yet checked"))
-    return Markup(f'<span class="generated" title="{title}">{escape(text)}</span>')
+    g.generated_names = True
+    return Markup(f'<span class="generated">{escape(text)}</span>')
 
 
 def marked_name(record) -> Markup:
