@@ -1,10 +1,11 @@
 """Template filters and globals: IST times and dates (``cplan.formats``), names in the reader's
-script, language list, fingerprinted static files."""
+script (and the quiet mark on a spelling the computer made), language list, fingerprinted
+static files."""
 import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
@@ -21,6 +22,35 @@ def localised_name(record) -> str:
     if record is None:
         return ""
     return record.display_name(current_language())
+
+
+def generated_name(text, generated=False) -> Markup:
+    """A name as shown, and the one place that marks a spelling the computer made.
+
+    A generated spelling (a place's transliterated Hindi name, a contact's name in the other
+    script) is wrapped in ``<span class="generated">``: a dotted underline, quiet enough for every
+    row of a list. The page then says once, at its end, what the underline means (``base.html``
+    shows that note when ``g.generated_names`` was set here): phones show no tooltips and screen
+    readers skip them, so the note is what explains the mark to everyone. A deferred script
+    (``static/js/generated-names.js``) gives every mark the note's words as its tooltip; written
+    into each mark they cost about 100 bytes a name in Hindi, and a Hindi search page of 50
+    contacts marks about a hundred names (13 KB, over the 60 KB page budget). A function, not a
+    macro: coverage tables and search results mark hundreds of names a page.
+    """
+    if not generated or not text:
+        return escape(text or "")
+    g.generated_names = True
+    return Markup(f'<span class="generated">{escape(text)}</span>')
+
+
+def marked_name(record) -> Markup:
+    """``record|marked_name``: a unit's, place's or sub-district's name in the reader's language,
+    marked when that spelling was generated (``localised_name`` for plain text: titles, labels)."""
+    if record is None:
+        return Markup("")
+    language = current_language()
+    shown = "hi" if language == "hi" and record.name_hi else "en"
+    return generated_name(record.display_name(language), record.spelling_generated(shown))
 
 
 def ist(value, format="medium"):
@@ -69,6 +99,8 @@ def table_cell(label, value=None, numeric=False, primary=False, caller=None) -> 
 def register(app):
     """Make the helpers available to every template."""
     app.add_template_filter(localised_name, "name")
+    app.add_template_filter(marked_name, "marked_name")
+    app.add_template_global(generated_name, "generated_name")
     app.add_template_filter(ist, "ist")
     app.add_template_filter(ist_date, "ist_date")
     app.add_template_global(current_language, "current_language")

@@ -104,7 +104,7 @@ def test_the_form_is_phone_friendly(client, login_as, world):
     login_as(world["constable"])
     page = client.get(enrol_url(world["bijrol"])).get_data(as_text=True)
     assert 'inputmode="tel"' in page and 'type="tel"' in page
-    assert "transliterated" in page  # the hint on the other-script name
+    assert "Check spelling" in page  # the computer's spelling of the other-script name, on request
     assert f'value="{date.today().isoformat()}"' in page or "consent_on" in page
     assert 'name="confidential"' not in page  # station posts cannot mark a contact confidential
 

@@ -110,10 +110,26 @@ class Base(DeclarativeBase):
 
 
 class BilingualName:
-    """Mixin for records named in English (``name_en``) and Hindi (``name_hi``)."""
+    """Mixin for records named in English (``name_en``) and Hindi (``name_hi``).
+
+    ``name_generated`` says one spelling was transliterated from the other. Which one: the Hindi
+    for places, sub-districts, districts and circles (the official lists are in English); a
+    police station's list may give only Hindi, so either of its spellings may be the made one.
+    """
+
+    # The scripts ("hi", "en") whose spelling may have been made by the computer.
+    GENERATED_SCRIPTS: tuple[str, ...] = ("hi",)
 
     def display_name(self, locale: str = "en") -> str:
         """The name in the reader's language; English when there is no Hindi name."""
         if locale == "hi" and self.name_hi:
             return self.name_hi
         return self.name_en
+
+    def spelling_generated(self, lang: str) -> bool:
+        """True when the spelling in ``lang`` ("hi" or "en") was made by transliteration and
+        nobody has checked it yet."""
+        return bool(getattr(self, "name_generated", False)) and lang in self.generated_scripts()
+
+    def generated_scripts(self) -> tuple[str, ...]:
+        return self.GENERATED_SCRIPTS

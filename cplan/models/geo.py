@@ -122,6 +122,11 @@ class Unit(BilingualName, Base):
         """Ids from the root down to this unit, read from the path."""
         return [int(part) for part in self.path.strip("/").split("/") if part]
 
+    def generated_scripts(self) -> tuple[str, ...]:
+        # A station's list may give only the Hindi name (its English one is then transliterated)
+        # or only the English one: either spelling may be the made one.
+        return ("hi", "en") if self.kind == UnitKind.STATION else self.GENERATED_SCRIPTS
+
     def contains(self, other: Unit) -> bool:
         """True when ``other`` is this unit or lies below it."""
         return other.path.startswith(self.path)

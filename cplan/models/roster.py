@@ -152,6 +152,12 @@ class Contact(Base):
             primary_lang, other, other_lang = other_script, self.name, written
         return primary, primary_lang, (other if other != primary else ""), other_lang
 
+    def spelling_generated(self, lang: str) -> bool:
+        """True when the name shown in ``lang`` ("hi" or "en") is the other-script spelling the
+        computer made (``name_other_generated``), not one a person wrote or checked."""
+        written = "hi" if self.name_script == Script.DEVANAGARI else "en"
+        return bool(self.name_other_generated and self.name_other) and lang != written
+
 
 def _install_counts_after_create(_table, connection, **_kw):
     contact_counts.install_triggers(connection)

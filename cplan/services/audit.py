@@ -127,6 +127,44 @@ def record(
     return event
 
 
+def record_many(action: str, targets: list[tuple[object, dict | None]]) -> list[AuditEvent]:
+    """``record`` of one action on many targets (``(target, detail)`` pairs) by the signed-in
+    officer, as one append: one chain lock, one read of the chain's end, one flush. A file that
+    corrects 4,000 places writes its 4,000 events in well under a second instead of a minute.
+    The same rules apply to every detail; events are filed under each target's unit."""
+    if len(action) > MAX_ACTION_LENGTH or not ACTION_PATTERN.fullmatch(action):
+        raise ValueError(f"audit action must be a dotted lowercase verb, not {action!r}")
+    if not targets:
+        return []
+    ensure_write_transaction()
+    prepared = [(target, canonical_detail(detail)) for target, detail in targets]
+    principal = _current_principal()
+    officer = principal.officer if principal is not None else None
+    post = principal.post if principal is not None else None
+    ip_address = request.remote_addr if has_request_context() else ""
+    _lock_chain()
+    last = db.session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+    events = []
+    for target, detail_text in prepared:
+        target_type, target_id = _target_key(target)
+        seq += 1
+        event = AuditEvent(
+            seq=seq, occurred_at=utcnow(), action=action, outcome=AuditOutcome.SUCCESS,
+            officer_id=officer.id if officer else None, officer_pno=officer.pno if officer else "",
+            post_id=post.id if post else None, post_title=post.title_en if post else "",
+            unit_path=_unit_path(None, target, post), target_type=target_type, target_id=target_id,
+            detail=detail_text, ip_address=(ip_address or "")[:64], prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = event.compute_hash()
+        events.append(event)
+    db.session.add_all(events)
+    db.session.flush()
+    return events
+
+
 def _current_principal():
     """The signed-in principal of this request, or None (no request, no sign-in)."""
     if not has_request_context() or getattr(current_app, "login_manager", None) is None:

@@ -241,6 +241,11 @@ def propose_correction(principal: Principal, contact_id: int, details: roster.Co
     for name in ("name", "name_other", "mobile", "mobile_alt", "whatsapp"):
         if getattr(data, name) != getattr(contact, name):
             changes[name] = getattr(data, name)
+    if data.name_other_generated != contact.name_other_generated:
+        # The officer checked the computer's spelling (or left the field to the computer again):
+        # the same letters may now count as checked, which the approver sees as a change.
+        changes["name_other"] = data.name_other
+        changes["name_other_generated"] = data.name_other_generated
     if data.category != contact.category:
         changes["category"] = data.category.value
     if not changes:

@@ -23,6 +23,8 @@ class Permission(enum.StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     VIEW_AUDIT = "view_audit"
     MANAGE_GEOGRAPHY = "manage_geography"
+    # Correct a place's Hindi or English name (the place page, or a file per district).
+    CORRECT_PLACE_NAMES = "correct_place_names"
     # Confidential contacts and tips: from the ASP upwards only.
     VIEW_CONFIDENTIAL = "view_confidential"
     # Any signed-in post: own profile, authenticator app, sign out.
@@ -41,12 +43,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.ASP: frozenset(
         {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.APPROVE_ENROLMENT, P.MANAGE_ROSTER,
-         P.EXPORT_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.VIEW_REPORTS, P.VIEW_CONFIDENTIAL}
+         P.EXPORT_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.VIEW_REPORTS, P.VIEW_CONFIDENTIAL,
+         P.CORRECT_PLACE_NAMES}
     ),
     Role.SP_OFFICE: frozenset(
         {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.APPROVE_ENROLMENT, P.MANAGE_ROSTER,
          P.EXPORT_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.REVIEW_INCIDENTS, P.VIEW_REPORTS,
-         P.MANAGE_ACCOUNTS, P.VIEW_AUDIT, P.VIEW_CONFIDENTIAL}
+         P.MANAGE_ACCOUNTS, P.VIEW_AUDIT, P.VIEW_CONFIDENTIAL, P.CORRECT_PLACE_NAMES}
     ),
     # Control rooms read rosters to verify rumours and review incidents; they never approve.
     Role.CONTROL_ROOM: frozenset(
@@ -55,7 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.STATE_ADMIN: frozenset(
         {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_REPORTS, P.MANAGE_ACCOUNTS, P.VIEW_AUDIT,
-         P.MANAGE_GEOGRAPHY}
+         P.MANAGE_GEOGRAPHY, P.CORRECT_PLACE_NAMES}
     ),
 }
 

@@ -424,6 +424,15 @@ def contact_name(text: str | None, field: str = "name", *, required: bool = True
     return name
 
 
+def other_script_spelling(name: str) -> str:
+    """The computer's spelling of ``name`` in the other script (Hindi <-> English), "" for none:
+    what is saved when the officer leaves that field empty, and what "Check spelling" proposes."""
+    name = " ".join((name or "").split())
+    if not name:
+        return ""
+    return (to_roman(name) if script_of(name) == Script.DEVANAGARI else to_devanagari(name))[:200]
+
+
 def clean(details: ContactDetails) -> CleanDetails:
     """Validate and normalise typed details, or raise RosterError naming the field."""
     name = contact_name(details.name)
@@ -455,7 +464,7 @@ def clean(details: ContactDetails) -> CleanDetails:
     other = contact_name(details.name_other, "name_other", required=False)
     generated = not other
     if generated:
-        other = to_roman(name) if script == Script.DEVANAGARI else to_devanagari(name)
+        other = other_script_spelling(name)
     return CleanDetails(
         name=name, name_script=script, name_other=other, name_other_generated=generated,
         mobile=mobile, mobile_alt=mobile_alt, whatsapp=bool(details.whatsapp), category=category,

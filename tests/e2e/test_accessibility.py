@@ -121,21 +121,30 @@ def test_main_pages_have_no_serious_accessibility_violations(pages, server, scre
     audit(page, "review-queue")
     page.goto("/coverage/")
     audit(page, "coverage")
+    page.goto(f"/geo/places/{server.place_id(ROSTER_PLACE)}/names")
+    audit(page, "correct-place-name")
 
     station = server.checkers["station", screen, language]
     page = new_page(pages, language)
     SignIn(page, server, station, english=english).complete()
     page.goto(roster)
     audit(page, "roster")
+    # The page explains a generated spelling once; the script makes that every mark's tooltip.
+    note_title = page.locator("#generated-note").get_attribute("data-title")
+    expect(page.locator(".contact-card .generated").first).to_have_attribute("title", note_title)
     page.goto(roster + "/enrol")
     audit(page, "enrol")
-    page.locator("form.enrol-form [type=submit]").click()
+    page.locator("form.enrol-form #submit").click()
     # Each error is tied to its field and announced.
     name_field = page.locator("#name")
     expect(name_field).to_have_attribute("aria-invalid", "true")
     assert "name-error" in name_field.get_attribute("aria-describedby").split()
     expect(page.locator("#name-error")).to_have_attribute("role", "alert")
     audit(page, "enrol-errors")
+    page.locator("#name").fill("राम किशोर" if english else "Ram Kishore")
+    page.locator("form.enrol-form #check_spelling").click()
+    expect(page.locator("#name_other")).not_to_have_value("")
+    audit(page, "enrol-check-spelling")
     audit.assert_clean()
 
 

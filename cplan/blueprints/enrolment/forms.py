@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from cplan.blueprints.roster.forms import select_choices
+from cplan.blueprints.roster.forms import OtherScriptSpelling, select_choices
 from cplan.forms import FilterForm, Form, PersonOrPlaceName
 from cplan.services import enrolment
 from cplan.services.roster import ContactDetails
@@ -98,15 +98,17 @@ class BulkApproveForm(Form):
     submit = SubmitField(_l("Approve them"))
 
 
-class CorrectionForm(Form):
-    """New values for an active contact's name, numbers and category (prefilled with today's)."""
+class CorrectionForm(OtherScriptSpelling, Form):
+    """New values for an active contact's name, numbers and category (prefilled with today's; the
+    name in the other script only when a person wrote or checked it, see ``OtherScriptSpelling``)."""
 
     name = StringField(_l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=200),
                                                PersonOrPlaceName()],
                        render_kw={"autocomplete": "off", "autocapitalize": "words"})
     name_other = StringField(
         _l("Name in the other script"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
-        description=_l("Left empty, it is transliterated from the name."), render_kw={"autocomplete": "off"},
+        description=_l("Press “Check spelling” to see the computer's spelling and correct it. Left empty, "
+                       "the computer spells it, marked as not checked."), render_kw={"autocomplete": "off"},
     )
     mobile = TelField(_l("Mobile number"), validators=[InputRequired(_l("Enter a mobile number.")), Length(max=32)],
                       render_kw={"inputmode": "tel", "autocomplete": "off"})
@@ -119,7 +121,7 @@ class CorrectionForm(Form):
 
     def details(self, contact) -> ContactDetails:
         """The typed values, with the fields a correction does not touch taken from ``contact``."""
-        name_other = self.name_other.data or ""
+        name_other = self.name_other_to_save()
         if contact.name_other_generated and (self.name.data or "").strip() != contact.name \
                 and name_other.strip() == contact.name_other:
             name_other = ""  # the name changed: transliterate it afresh rather than keep the old one

@@ -350,7 +350,8 @@ def _field_error(form, error: roster.RosterError) -> None:
 
 def _render_change(template: str, form, contact: Contact, **context):
     db.session.rollback()
-    status = 400 if form.is_submitted() else 200
+    checking = getattr(form, "checking_spelling", None)
+    status = 400 if form.is_submitted() and not (checking and checking() and not form.name.errors) else 200
     return render_template(template, form=form, contact=contact, place=contact.place, **context), status
 
 
@@ -375,11 +376,15 @@ def correct(contact_id):
     refused = _require_active(contact)
     if refused:
         return refused
+    # A spelling the computer made is not prefilled: saved unchanged it would count as checked.
     form = CorrectionForm(data={
-        "name": contact.name, "name_other": contact.name_other, "mobile": contact.mobile or "",
-        "mobile_alt": contact.mobile_alt or "", "whatsapp": contact.whatsapp, "category": contact.category.value,
+        "name": contact.name, "name_other": "" if contact.name_other_generated else contact.name_other,
+        "mobile": contact.mobile or "", "mobile_alt": contact.mobile_alt or "", "whatsapp": contact.whatsapp,
+        "category": contact.category.value,
     })
-    if form.validate_on_submit():
+    if form.checking_spelling():
+        form.propose_spelling()
+    elif form.validate_on_submit():
         try:
             enrolment.propose_correction(current_user, contact.id, form.details(contact))
         except roster.RosterError as error:
@@ -446,11 +451,15 @@ def resubmit(contact_id):
         flash(_("Only a rejected enrolment can be sent again."), "error")
         return redirect(url_for("roster.contact", contact_id=contact.id))
     form = EnrolForm(obj=contact)
+    if not form.is_submitted() and contact.name_other_generated:
+        form.name_other.data = ""  # the computer's spelling is offered again by "Check spelling"
     del form.confirm_duplicate
     if not current_user.can(Permission.VIEW_CONFIDENTIAL):
         del form.confidential
     form.submit.label.text = _("Send for approval again")
-    if form.validate_on_submit():
+    if form.checking_spelling():
+        form.propose_spelling()
+    elif form.validate_on_submit():
         try:
             enrolment.resubmit(current_user, contact.id, form.details())
         except roster.RosterError as error:

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -30,7 +31,59 @@ def select_choices(kind: str, blank=None) -> list[SelectChoice]:
     return options + [SelectChoice(value, text) for value, text in roster.choices(kind)]
 
 
-class EnrolForm(Form):
+def _tidy(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+class OtherScriptSpelling:
+    """The name in the other script, offered by the computer for the officer to accept or correct.
+
+    Without JavaScript: the "Check spelling" button sends the form back to the server, which
+    fills the field with the computer's spelling of the name typed (``roster.other_script_spelling``)
+    and shows the form again, nothing saved. Chosen over a script calling a JSON endpoint: it
+    works on every phone browser, adds no endpoint to protect and no bytes to the page, and the
+    officer is asked to look at the spelling exactly once, before saving. What is in the field
+    when the form is saved counts as checked by the officer (``name_other_generated`` False); an
+    empty field is spelt by the computer at saving and stays marked as not checked.
+
+    ``proposed`` (hidden) remembers the spelling offered: if the officer then changes the name
+    and saves without checking again, the stale spelling is dropped and the new name is spelt
+    by the computer (marked as not checked) instead.
+    """
+
+    check_spelling = SubmitField(_l("Check spelling"))
+    proposed = HiddenField()
+
+    def checking_spelling(self) -> bool:
+        """The officer pressed "Check spelling" (the view shows the form again, saving nothing)."""
+        return self.is_submitted() and bool(self.check_spelling.data)
+
+    def propose_spelling(self) -> None:
+        """Fill the field with the computer's spelling, unless the officer wrote one of their own."""
+        if len(_tidy(self.name.data)) < 2:
+            self.name.errors = [_l("Enter the contact's name.")]
+            return
+        proposal = roster.other_script_spelling(self.name.data)
+        typed = _tidy(self.name_other.data)
+        if not typed or typed == _tidy(self.proposed.data):
+            self.name_other.data = proposal
+        self.proposed.data = proposal
+
+    def showing_proposal(self) -> bool:
+        """The field holds the computer's spelling, as offered (the page says so beside it)."""
+        return bool(self.proposed.data) and _tidy(self.name_other.data) == _tidy(self.proposed.data)
+
+    def name_other_to_save(self) -> str:
+        """The other-script name as the officer left it, or "" (the computer spells it at saving)
+        when it is a spelling offered for a name changed since."""
+        typed = _tidy(self.name_other.data)
+        proposed = _tidy(self.proposed.data)
+        if typed and typed == proposed and roster.other_script_spelling(self.name.data) != proposed:
+            return ""
+        return typed
+
+
+class EnrolForm(OtherScriptSpelling, Form):
     """Enrol a respected citizen for a village or ward (phone-friendly: one column, big inputs)."""
 
     name = StringField(
@@ -39,8 +92,9 @@ class EnrolForm(Form):
     )
     name_other = StringField(
         _l("Name in the other script"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
-        description=_l("Optional: left empty, it is transliterated from the name (Hindi ↔ English). "
-                       "Check it later on the contact's page."),
+        description=_l("Optional: press “Check spelling” to see how the computer writes the name in "
+                       "the other script (Hindi ↔ English), then correct it if needed. Left empty, the "
+                       "computer's spelling is saved, marked as not checked."),
         render_kw={"autocomplete": "off"},
     )
     mobile = TelField(
@@ -74,7 +128,7 @@ class EnrolForm(Form):
     def details(self) -> ContactDetails:
         """What was typed, for ``roster.clean`` / ``roster.enrol``."""
         return ContactDetails(
-            name=self.name.data or "", name_other=self.name_other.data or "", mobile=self.mobile.data or "",
+            name=self.name.data or "", name_other=self.name_other_to_save(), mobile=self.mobile.data or "",
             mobile_alt=self.mobile_alt.data or "", whatsapp=bool(self.whatsapp.data),
             category=self.category.data or "", gender=self.gender.data or Gender.NOT_STATED.value,
             address=self.address.data or "", notes=self.notes.data or "",

@@ -66,13 +66,16 @@ def _holder_trail(place: Place) -> list:
 
 class Card(NamedTuple):
     """What one contact card shows (``rm.contact_cards``): names in both scripts with their
-    ``lang``, the category label, and the numbers already masked unless ``shown``."""
+    ``lang`` and whether the computer made that spelling, the category label, and the numbers
+    already masked unless ``shown``."""
 
     href: str
     name: str
     name_lang: str
+    name_generated: bool
     other: str
     other_lang: str
+    other_generated: bool
     category: str
     confidential: bool
     mobile: str
@@ -102,7 +105,8 @@ def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
             category = categories[contact.category] = roster.label("category", contact.category)
         cards.append(Card(
             href=f"{href}{contact.id}", name=primary, name_lang=primary_lang,
-            other=other, other_lang=other_lang,
+            name_generated=contact.spelling_generated(primary_lang),
+            other=other, other_lang=other_lang, other_generated=contact.spelling_generated(other_lang),
             category=category, confidential=contact.confidential,
             mobile=contact.mobile or "", mobile_text=display_mobile(contact.mobile, shown),
             mobile_alt=contact.mobile_alt or "", mobile_alt_text=display_mobile(contact.mobile_alt, shown),
@@ -245,7 +249,9 @@ def enrol(place_id):
     if not current_user.can(Permission.VIEW_CONFIDENTIAL):
         del form.confidential
     duplicates, elsewhere = [], []
-    if form.validate_on_submit():
+    if form.checking_spelling():
+        form.propose_spelling()  # the form again with the computer's spelling; nothing saved
+    elif form.validate_on_submit():
         details = form.details()
         try:
             duplicates, elsewhere = _duplicates(details)
@@ -263,7 +269,7 @@ def enrol(place_id):
                 flash(_("%(name)s is enrolled and waits for approval.", name=contact.name), "success")
                 return redirect(url_for("roster.place", place_id=place.id))
     db.session.rollback()
-    status = 400 if form.is_submitted() else 200
+    status = 400 if form.is_submitted() and (not form.checking_spelling() or form.name.errors) else 200
     return render_template("roster/enrol.html", form=form, place=place, ancestors=_holder_trail(place),
                            duplicates=duplicates, elsewhere=elsewhere), status
 
