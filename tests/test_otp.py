@@ -845,3 +845,38 @@ def test_typing_the_pno_of_an_officer_of_another_post_cannot_lock_that_officer_o
             otp.sign_in_officer(proof, elsewhere.pno, "wrong password!", now=when + timedelta(seconds=5 + attempt))
     assert counter(db, lockouts.officer_key(elsewhere.id)) is None
     assert counter(db, lockouts.post_key(post.id)).failures == 6  # the post that was guessed on
+
+
+# ---- the send window after gateway faults and unlocks -----------------------------------------
+
+
+def test_codes_the_gateway_did_not_take_do_not_use_up_the_numbers_codes(db, post, http_app, gateway):
+    """After an outage the officer gets a code at once, not after three failed sends' 15 minutes."""
+    gateway.status = 500
+    for minute in range(3):
+        otp.start_challenge(CUG, "10.0.0.1", now=at(minutes=minute))
+    assert len(gateway.received) == 3
+    assert [event.outcome.value for event in audit_events(db, "auth.otp_sent")] == ["failure"] * 3
+    assert throttle(db).sends_in_window == 0
+
+    gateway.status = 200
+    otp.start_challenge(CUG, "10.0.0.1", now=at(minutes=3))
+    assert len(gateway.received) == 4
+    assert audit_events(db, "auth.otp_sent")[-1].outcome.value == "success"
+
+
+def test_codes_the_gateway_took_still_count(db, post, http_app, gateway):
+    for minute in range(4):
+        otp.start_challenge(CUG, "10.0.0.1", now=at(minutes=minute))
+    assert len(gateway.received) == 3
+    assert audit_events(db, "auth.otp_suppressed")[-1].detail_data["reason"] == "limited"
+
+
+def test_an_unlock_gives_the_number_its_codes_back(db, post, make_officer, state):
+    admin = make_officer("state_admin", state)
+    for minute in range(4):
+        otp.start_challenge(CUG, now=at(minutes=minute))
+    assert len(codes_sent()) == 3  # the fourth within 15 minutes was held back
+    otp.unlock(CUG, officer=admin, post=admin.test_post, now=at(minutes=4))
+    otp.start_challenge(CUG, now=at(minutes=4, seconds=1))
+    assert len(codes_sent()) == 4

@@ -161,13 +161,33 @@ def test_an_idle_session_expires_after_thirty_minutes(client, db, sho, login_as)
     assert client.get("/").status_code == 302
 
 
+@pytest.mark.parametrize(("role", "unit", "minutes", "signed_in"), [
+    ("constable", "station", 16, True), ("circle_officer", "circle", 16, True),
+    ("control_room", "state", 16, True), ("constable", "station", 31, False),
+    ("station_officer", "station", 16, False), ("asp", "district", 16, False),
+    ("sp_office", "district", 16, False), ("state_admin", "state", 16, False),
+    ("sp_office", "district", 14, True),
+])
+def test_posts_that_approve_export_or_administer_are_signed_out_after_fifteen_idle_minutes(
+        client, db, login_as, make_officer, make_district, make_station, role, unit, minutes, signed_in):
+    from datetime import timedelta
+
+    district = make_district("Baghpat", code="124")
+    station = make_station(district, "Baraut")
+    units = {"station": station, "circle": station.parent, "district": district, "state": district.parent}
+    principal = login_as(make_officer(role, units[unit]))
+    principal.session.last_seen_at -= timedelta(minutes=minutes)
+    db.session.commit()
+    assert (client.get("/").status_code == 200) is signed_in
+
+
 def test_reading_pages_keeps_a_session_alive(client, db, sho, login_as):
     """The activity stamp is committed even by pages that write nothing else: an officer who
-    only reads the feed for half an hour is not signed out."""
+    only reads the feed for a quarter of an hour is not signed out."""
     from datetime import timedelta
 
     principal = login_as(sho)
-    principal.session.last_seen_at -= timedelta(minutes=20)
+    principal.session.last_seen_at -= timedelta(minutes=12)
     db.session.commit()
     session_id = principal.session.id
     assert client.get("/incidents/").status_code == 200

@@ -316,6 +316,7 @@ def _issue_code(challenge: OtpChallenge, ip: str | None, device_token, now: date
         _audit_suppressed(cug, "not_registered", ip)
         return
     post_id = post.id
+    device_id = client.device.id if client.device is not None else None
 
     def report(error: sms.SmsError | None) -> None:
         # Here, or after the response in a transaction of its own (sms.send_template).
@@ -324,6 +325,7 @@ def _issue_code(challenge: OtpChallenge, ip: str | None, device_token, now: date
         if error is not None:
             current_app.logger.warning("otp: SMS to %s failed: %s", phone.log_safe(cug), error)
             detail["error"] = audit.redact_mobiles(str(error))
+            _give_back_send_slot(cug, device_id, now)
         audit.record("auth.otp_sent", outcome="failure" if error else "success", post=sent_for,
                      unit=sent_for.unit, ip_address=ip, detail=detail)
 
@@ -459,6 +461,31 @@ def _take_send_slot(cug: str, now: datetime, device: TrustedDevice | None = None
     return continued == 1
 
 
+def _give_back_send_slot(cug: str, device_id: int | None, sent_at: datetime) -> None:
+    """A code the gateway did not take does not count: after an outage the officer can ask for
+    a code at once, instead of waiting out three failed sends' 15 minutes."""
+    if device_id is not None:
+        model, identity = TrustedDevice, TrustedDevice.id == device_id
+    else:
+        model, identity = CugThrottle, CugThrottle.cug_number == cug
+    db.session.execute(
+        update(model)
+        .where(identity, model.sends_in_window > 0)
+        .values(sends_in_window=model.sends_in_window - 1, last_sent_at=sent_at - MIN_SEND_INTERVAL)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _restore_send_window(cug: str, post_id: int | None) -> None:
+    """An unlock also gives the number (and the post's trusted browsers) their codes back."""
+    fresh = {"window_started_at": None, "sends_in_window": 0, "last_sent_at": None}
+    db.session.execute(update(CugThrottle).where(CugThrottle.cug_number == cug).values(**fresh)
+                       .execution_options(synchronize_session=False))
+    if post_id is not None:
+        db.session.execute(update(TrustedDevice).where(TrustedDevice.post_id == post_id).values(**fresh)
+                           .execution_options(synchronize_session=False))
+
+
 def _as_e164(cug) -> str | None:
     if isinstance(cug, str) and _E164_INDIA.fullmatch(cug):
         return cug
@@ -518,7 +545,8 @@ def unlock(cug, *, officer: Officer | None = None, post: Post | None = None, ip:
            now: datetime | None = None) -> bool:
     """Lift every sign-in lock of a number and its post (an SP office's action, audited): the
     number-wide lock, each client's, the post's officer step and those of the officers holding
-    it; their failures are forgotten. True if anything was locked."""
+    it; their failures are forgotten, and the number's codes per 15 minutes start afresh. True
+    if anything was locked."""
     cug = _as_e164(cug)
     if cug is None:
         return False
@@ -533,6 +561,7 @@ def unlock(cug, *, officer: Officer | None = None, post: Post | None = None, ip:
                                                     PostAssignment.ended_at.is_(None)))]
     was_locked = any(lockouts.is_locked(key, now) for key in keys) or lockouts.any_locked(client_prefix, now)
     lockouts.clear(*keys, prefixes=(client_prefix,))
+    _restore_send_window(cug, locked_post.id if locked_post is not None else None)
     audit.record(
         "auth.cug_unlocked", officer=officer, post=post, unit=locked_post.unit if locked_post else None,
         target=locked_post, ip_address=ip, detail={"cug": phone.log_safe(cug), "was_locked": was_locked},

@@ -62,6 +62,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
 }
 
+# What a post left signed in on an unattended screen could do the most harm with: a session
+# of a role holding any of these ends after a shorter idle time (``cplan.services.sessions``).
+PRIVILEGED_PERMISSIONS = frozenset({P.APPROVE_ENROLMENT, P.EXPORT_ROSTER, P.MANAGE_ACCOUNTS, P.MANAGE_GEOGRAPHY})
+
 # Roles whose posts sit at a police station and see full numbers of their own places.
 STATION_ROLES = frozenset({Role.CONSTABLE, Role.STATION_OFFICER})
 # Roles that must be attached to a unit of this kind (checked when a post is created).
@@ -79,3 +83,8 @@ ROLE_UNIT_KINDS = {
 def has_permission(role: Role, permission: Permission) -> bool:
     """True when posts of ``role`` may do ``permission``."""
     return permission in ROLE_PERMISSIONS[role]
+
+
+def is_privileged(role: Role) -> bool:
+    """True when posts of ``role`` can approve, export full numbers or administer."""
+    return bool(ROLE_PERMISSIONS.get(role, frozenset()) & PRIVILEGED_PERMISSIONS)

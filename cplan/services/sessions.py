@@ -1,8 +1,9 @@
 """Server-side sign-in sessions: created on sign-in, checked on every request, revocable.
 
 The cookie carries only a random token; the database keeps its SHA-256. A session ends after
-30 idle minutes or 12 hours in all, and is revoked on sign-out, on the officer's deactivation or
-unassignment, and when the post's CUG number changes or the post is deactivated.
+30 idle minutes (15 for a post that can approve, export full numbers or administer:
+``permissions.is_privileged``) or 12 hours in all, and is revoked on sign-out, on the officer's
+deactivation or unassignment, and when the post's CUG number changes or the post is deactivated.
 """
 import hashlib
 import secrets
@@ -16,8 +17,10 @@ from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import Officer, Post, PostAssignment, SignInSession
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
+from cplan.services.permissions import is_privileged
 
 IDLE_TIMEOUT = timedelta(minutes=30)
+PRIVILEGED_IDLE_TIMEOUT = timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 # Record activity at most this often, so reading pages does not write on every request.
 LAST_SEEN_GRANULARITY = timedelta(seconds=60)
@@ -68,13 +71,18 @@ def load(token: str | None, now=None) -> Principal | None:
     if row is None:
         return None
     session, officer, post, _unit = row  # the unit is now in the session's identity map
-    if now - session.last_seen_at > IDLE_TIMEOUT or now - session.created_at > ABSOLUTE_TIMEOUT:
+    if now - session.last_seen_at > idle_timeout(post) or now - session.created_at > ABSOLUTE_TIMEOUT:
         return None
     principal = Principal(officer=officer, post=post, session=session, token=token)
     if now - session.last_seen_at > LAST_SEEN_GRANULARITY:
         touch(session, now)
         principal.touched = True
     return principal
+
+
+def idle_timeout(post: Post) -> timedelta:
+    """How long a session of ``post`` may sit unused."""
+    return PRIVILEGED_IDLE_TIMEOUT if is_privileged(post.role) else IDLE_TIMEOUT
 
 
 def touch(session: SignInSession, now) -> None:
