@@ -749,6 +749,7 @@ raman रमन
 abhay abhai अभय
 arun अरुण
 arjun अर्जुन
+tanda टांडा
 """)
 
 # Endings of village and town names: only after another part.
@@ -791,6 +792,12 @@ bad बाद
 iyan iyaan इयान
 yan यान
 koot kut कूट
+tal taal ताल
+khana khaana खाना
+para पारा
+diha deeha डीहा
+nath naath नाथ
+deo dev देव
 """)
 
 # Letter names, for initials and words without a vowel (RF, BKT).
