@@ -74,6 +74,7 @@ import unicodedata
 
 from cplan.services.transliteration.lexicon import ENDINGS, LETTERS, PIECES, WORDS
 from cplan.services.transliteration.roman import _prepare
+from cplan.services.transliteration.scoring import Scorer, default_scorer
 
 _NUKTA, _VIRAMA, _ANUSVARA = "\u093c", "\u094d", "\u0902"
 _CONS = {
@@ -185,8 +186,71 @@ def _lengthen(toks: list[tuple[str, str]], first_part: bool, word_end: bool,
     return toks
 
 
-def _render(word: str, word_end: bool = True, first_part: bool = True) -> str:
-    """Spell an unknown word (or part of one) letter by letter.
+Slot = list[tuple[str, str]]  # the spellings of one stretch of a word: (text, feature); default first
+
+# What a Roman letter may stand for besides the rules' choice, named by the feature that the
+# scorer (``scoring.py``) weighs. Roman spellings do not show retroflex, flapped or long sounds.
+_CONS_ALTS = {"t": (("ट", "t_retro"),), "th": (("ठ", "th_retro"),),
+              "d": (("ड", "d_retro"), ("ड" + _NUKTA, "d_flap")),
+              "dh": (("ढ", "d_retro"), ("ढ" + _NUKTA, "d_flap")),
+              "r": (("ड" + _NUKTA, "r_flap"),), "n": (("ण", "n_retro"),),
+              "sh": (("ष", "sh_retro"),)}
+
+
+def _cons_alts(tok: str, prev: tuple[str, str] | None) -> list[tuple[str, str]]:
+    """Other spellings of consonant ``tok``; the feature names say where it stands."""
+    alts = []
+    for text, feature in _CONS_ALTS.get(tok, ()):
+        if prev is None and feature in ("d_flap", "r_flap", "n_retro", "sh_retro"):
+            continue  # no word starts with ड़ or ण (nor, in names, with ष)
+        if feature == "d_flap" and prev[0] == "c":
+            continue
+        if prev is None and feature in ("t_retro", "th_retro", "d_retro"):
+            feature += "_first"  # Tanda टांडा, Dasna डासना
+        elif prev is not None and prev[0] == "c" and prev[1] in ("n", "m") and feature == "d_retro":
+            feature = "nd_retro"  # Sandila संडीला (but Banda बांदा)
+        elif prev is not None and prev[0] == "c" and feature == "r_flap":
+            feature = "r_flap_after_consonant"  # Rasra रसड़ा, Sagri सगड़ी
+        alts.append((text, feature))
+    return alts
+
+
+def _vowel_alts(orig: str, tok: str, sign: bool, at_end: bool, first: bool, before_h: bool,
+                ) -> list[tuple[str, str]]:
+    """Other spellings of a vowel the Roman spelling leaves open (short or long, o/au, e/ai);
+    ``first``: the word's first vowel, whose length has features of its own; ``before_h``: the
+    next letter is h (eh is often a + h: Mehrauli महरौली)."""
+    pick = 1 if sign else 0
+    alts: list[tuple[str, str]] = []
+    if orig in ("a", "i", "u") and tok == orig:
+        long = {"a": "aa", "i": "ee", "u": "uu"}[orig]
+        alts.append((_VOWELS[long][pick], f"{orig}_long_first" if first else f"{orig}_long"))
+    elif orig == "a" and tok == "aa" and not at_end:
+        alts.append((_VOWELS["a"][pick], "a_short"))
+    elif orig == "i" and tok == "ee":
+        alts.append((_VOWELS["i"][pick], "i_short_end" if at_end else "i_short"))
+    elif orig == "u" and tok == "uu":
+        alts.append((_VOWELS["u"][pick], "u_short"))
+    elif tok == "o":
+        alts.append((_VOWELS["au"][pick], "o_au"))  # Mahroni महरौनी
+    elif tok == "e":
+        alts.append((_VOWELS["ai"][pick], "e_ai"))
+        if sign and before_h:
+            alts.append(("", "e_a"))  # Mehrauli महरौली, Nehtaur नहटौर
+    elif tok == "ai" and sign and not at_end:
+        alts.append(("ाय", "ai_ay"))
+    elif tok == "au" and sign and not at_end:
+        alts.append(("ाव", "au_av"))
+    return alts
+
+
+_NASAL_VOWEL = {"a": "ां", "aa": "ां", "o": "ों"}  # a final vowel + n read as a nasal vowel,
+# after another syllable: Beswan बेसवां, Soron सोरों (but not Sen, Ayaan)
+
+
+def _render_slots(word: str, word_end: bool = True, first_part: bool = True) -> list[Slot]:
+    """Spell an unknown word (or part of one) letter by letter: the rules' spelling of each
+    stretch first, then the other spellings its letters allow (``_CONS_ALTS``, ``_vowel_alts``).
 
     A part is spelled as if it ended the word (Raja|pur -> राजापुर), except for the vowel groups
     that only a word's real end has (Mau मऊ, but Nau|garh नौगढ़).
@@ -212,10 +276,11 @@ def _render(word: str, word_end: bool = True, first_part: bool = True) -> str:
     if (word_end and len(toks) >= 3 and toks[-1] == ("c", "h") and toks[-2] == ("v", "a")
             and sum(kind == "v" for kind, _ in toks) >= 2):
         toks.pop()  # Etah -> एटा, Etawah -> इटावा
+    orig = [tok for _, tok in toks]
     toks = _lengthen(toks, first_part, word_end)
     if sanskrit_ndra:
         toks[-1] = ("v", "a")
-    out: list[str] = []
+    slots: list[Slot] = []
     skip = False
     for i, (kind, tok) in enumerate(toks):
         if skip:
@@ -227,42 +292,67 @@ def _render(word: str, word_end: bool = True, first_part: bool = True) -> str:
         if kind == "v":
             at_end = nxt is None and word_end
             if tok == "ao" and nxt == ("c", "n") and (after is None or after[0] == "c"):
-                out.append("आंव" if prev is None or prev[0] == "v" else "ांव")
+                slots.append([("आंव" if prev is None or prev[0] == "v" else "ांव", "")])
                 skip = True
             elif tok == "au" and at_end and prev is not None and prev[0] == "c":
-                out.append("ऊ")  # Mau, Lakhnau
+                slots.append([("ऊ", "")])  # Mau, Lakhnau
             elif tok == "ai" and at_end and prev is not None and prev[0] == "c":
-                out.append("ाई")  # Debai, Aurai
-            elif prev is None:
-                out.append(_VOWELS[tok][0])
-            elif prev[0] == "v" and prev[1] in ("i", "ee", "ii") and tok in ("a", "aa"):
-                out.append("य" + _VOWELS[tok][1])  # Ballia: ि + या
-            elif prev[0] == "v":
-                out.append(_VOWELS[tok][0])
+                slots.append([("ाई", "")])  # Debai, Aurai
+            elif prev is not None and prev[0] == "v" and prev[1] in ("i", "ee", "ii") \
+                    and tok in ("a", "aa"):
+                slots.append([("य" + _VOWELS[tok][1], "")])  # Ballia: ि + या
             else:
-                out.append(_VOWELS[tok][1])
+                sign = prev is not None and prev[0] == "c"
+                text = _VOWELS[tok][1 if sign else 0]
+                first = first_part and not any(k == "v" for k, _ in toks[:i])
+                options = [(text, ""), *_vowel_alts(orig[i], tok, sign, nxt is None, first,
+                                                    nxt == ("c", "h"))]
+                if nxt == ("c", "n") and after is None and word_end and sign \
+                        and orig[i] in ("a", "o") and any(k == "v" for k, _ in toks[:i]):
+                    options = [(spelled + "न", feature) for spelled, feature in options]
+                    options.append((_NASAL_VOWEL[tok], "nasal_end"))
+                    skip = True
+                slots.append(options)
         elif (tok in ("n", "m") and prev and prev[0] == "v" and nxt and nxt[0] == "c"
               and nxt[1] in (_ANUSVARA_BEFORE if tok == "n" else _LABIALS)):
-            out.append(_ANUSVARA)
+            slots.append([(_ANUSVARA, ""), (_CONS[tok], "nasal_letter")])
         elif tok == "t" and (prev == ("c", "h") or (
                 nxt is None and word_end and i >= 2 and toks[i - 2] == ("c", "h") and prev[0] == "v")):
-            out.append("ट")  # Rohta रोहटा, Chinhat चिनहट
-            if nxt and nxt[0] == "c" and _conjunct(toks, i):
-                out.append(_VIRAMA)
+            slots.append([("ट", "")])  # Rohta रोहटा, Chinhat चिनहट
+            if nxt and nxt[0] == "c":
+                slots.append([(_VIRAMA if _conjunct(toks, i) else "", "")])
         elif tok == "t" and nxt is not None and nxt[1] in ("t", "th"):
-            out.append("ट" + _VIRAMA + ("ट" if nxt[1] == "t" else "ठ"))  # पट्टी, मुट्ठी
+            slots.append([("ट" + _VIRAMA + ("ट" if nxt[1] == "t" else "ठ"), "")])  # पट्टी, मुट्ठी
             skip = True
         elif tok == "sh" and nxt is not None and nxt[1] in _RETROFLEX_AFTER_SH:
-            out.append("ष" + _VIRAMA + _RETROFLEX_AFTER_SH[nxt[1]])  # दृष्टि, विष्णु
+            slots.append([("ष" + _VIRAMA + _RETROFLEX_AFTER_SH[nxt[1]], "")])  # दृष्टि, विष्णु
             skip = True
         elif tok == "d" and nxt == ("c", "d"):
-            out.append("ड" + _VIRAMA + "ड")  # Adda अड्डा, Khadda
+            slots.append([("ड" + _VIRAMA + "ड", "")])  # Adda अड्डा, Khadda
             skip = True
         else:
-            out.append(_CONS[tok])
-            if nxt and nxt[0] == "c" and _conjunct(toks, i):
-                out.append(_VIRAMA)
-    return "".join(out)
+            alts = _cons_alts(tok, prev)
+            if tok == "r" and nxt == ("c", "h") and prev is not None and prev[0] == "v":
+                # r + h may be ढ़: Barhni बढ़नी, Sitamarhi सीतामढ़ी (but Karhal करहल)
+                joined = _VIRAMA if _conjunct(toks, i) else ""
+                slots.append([("र" + joined + "ह", ""), ("ढ" + _NUKTA, "rh_flap")])
+                tok, i, nxt = "h", i + 1, after
+                skip = True
+            else:
+                slots.append([(_CONS[tok], ""), *alts])
+            if nxt and nxt[0] == "c":
+                joined = _conjunct(toks, i)
+                if nxt[1] == tok:
+                    slots.append([(_VIRAMA, "")])
+                else:
+                    slots.append([(_VIRAMA, ""), ("", "conj_drop")] if joined
+                                 else [("", ""), (_VIRAMA, "conj_add")])
+    return slots
+
+
+def _render(word: str, word_end: bool = True, first_part: bool = True) -> str:
+    """The rules' spelling of an unknown word or part (see ``_render_slots``)."""
+    return "".join(slot[0][0] for slot in _render_slots(word, word_end, first_part))
 
 
 def _join(left: str, right: str) -> str:
@@ -330,25 +420,73 @@ def _split(word: str) -> list[tuple[str, bool]]:
     return [(piece, bool(kind)) for piece, kind in best[n][1]] if best[n] else [(word, False)]
 
 
-def _word(word: str) -> str:
+def _join_slots(left: list[Slot], right: list[Slot]) -> list[Slot]:
+    """``_join`` for spelled parts with alternatives: where joining changes letters (a vowel
+    sign, न for an anusvara), the stretches it touches keep only the joined spelling."""
+    ltext = "".join(slot[0][0] for slot in left)
+    rtext = "".join(slot[0][0] for slot in right)
+    plain, joined = ltext + rtext, _join(ltext, rtext)
+    if joined == plain:
+        return left + right
+    start = 0
+    while start < min(len(plain), len(joined)) and plain[start] == joined[start]:
+        start += 1
+    tail = 0
+    while tail < min(len(plain), len(joined)) - start and plain[-1 - tail] == joined[-1 - tail]:
+        tail += 1
+    end = len(plain) - tail
+    out: list[Slot] = []
+    frozen_from = frozen_to = None  # character offsets (in ``plain``) of the merged stretch
+    pos = 0
+    for slot in left + right:
+        size = len(slot[0][0])
+        if pos + size <= start or pos >= end:
+            if frozen_from is not None and pos >= end and frozen_to is not None:
+                out.append([(joined[frozen_from:len(joined) - (len(plain) - frozen_to)], "")])
+                frozen_from = frozen_to = None
+            out.append(slot)
+        else:
+            if frozen_from is None:
+                frozen_from = pos
+            frozen_to = pos + size
+        pos += size
+    if frozen_from is not None and frozen_to is not None:
+        out.append([(joined[frozen_from:len(joined) - (len(plain) - frozen_to)], "")])
+    return out
+
+
+def _word_slots(word: str) -> list[Slot]:
+    """A Roman word as stretches of Devanagari with their possible spellings (rules 1-4)."""
     lower = word.lower()
     if lower in WORDS:
-        return WORDS[lower]
+        return [[(WORDS[lower], "")]]
     if len(lower) == 1 or (len(lower) <= 4 and not any(ch in "aeiouy" for ch in lower)):
-        return "".join(LETTERS[ch] for ch in lower)
-    out = ""
+        return [[("".join(LETTERS[ch] for ch in lower), "")]]
+    slots: list[Slot] = []
     parts = _split(lower)
     for k, (piece, known) in enumerate(parts):
         if known:
-            spelled = PIECES.get(piece) or ENDINGS[piece]
+            part = [[(PIECES.get(piece) or ENDINGS[piece], "")]]
         else:
-            spelled = _render(piece, word_end=k + 1 == len(parts), first_part=k == 0)
-        out = _join(out, spelled)
-    return out
+            part = _render_slots(piece, word_end=k + 1 == len(parts), first_part=k == 0)
+        slots = _join_slots(slots, part)
+    return slots
+
+
+def _word(word: str, scorer: "Scorer | None") -> str:
+    slots = _word_slots(word)
+    if scorer is None or all(len(slot) == 1 for slot in slots):
+        return "".join(slot[0][0] for slot in slots)
+    return scorer.best(slots)
 
 
 def to_devanagari(roman: object) -> str:
     """Spell a Roman-script Indian name in Devanagari; other characters pass through."""
+    return spell_with(roman, default_scorer())
+
+
+def spell_with(roman: object, scorer: "Scorer | None") -> str:
+    """``to_devanagari`` with another scorer (``None``: the rules' spelling, no statistics)."""
     text = _prepare(roman).replace("_", " ")
 
     def spell(match: re.Match) -> str:
@@ -356,6 +494,6 @@ def to_devanagari(roman: object) -> str:
         rest = text[match.end():].lstrip()
         if word.lower() == "no" and rest[:1] and (rest[0] == "." or rest[0].isdigit()):
             return "नं"
-        return _word(word)
+        return _word(word, scorer)
 
     return unicodedata.normalize("NFC", _ROMAN_RUN.sub(spell, text))
