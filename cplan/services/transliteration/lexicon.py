@@ -790,7 +790,6 @@ uddin uddeen उद्दीन
 raj राज
 bad बाद
 iyan iyaan इयान
-yan यान
 koot kut कूट
 tal taal ताल
 khana khaana खाना
