@@ -19,8 +19,8 @@ def _in_one_transaction(work):
     """Run ``work``, commit once; on an import or domain error roll back and exit 1 with its message."""
     from cplan.data import MissingDataFile
     from cplan.extensions import db
+    from cplan.pipelines.geo_import import GeoImportError
     from cplan.services.errors import DomainError
-    from cplan.services.geo_import import GeoImportError
 
     try:
         result = work()
@@ -67,7 +67,7 @@ _district_option = click.option("--district", "district_code", required=True, me
 def import_districts_command(path, data_dir):
     """Import the state and its districts from an LGD list (default: the data folder's up_districts.csv)."""
     from cplan.data import DISTRICTS_FILE
-    from cplan.services.geo_import import import_districts
+    from cplan.pipelines.geo_import import import_districts
 
     _echo_report(_in_one_transaction(lambda: import_districts(_data_file(path, DISTRICTS_FILE, data_dir))))
 
@@ -78,7 +78,7 @@ def import_districts_command(path, data_dir):
 def import_subdistricts_command(path, data_dir):
     """Import LGD sub-districts (tehsils) of imported districts (default: the data folder's up_subdistricts.csv)."""
     from cplan.data import SUBDISTRICTS_FILE
-    from cplan.services.geo_import import import_subdistricts
+    from cplan.pipelines.geo_import import import_subdistricts
 
     _echo_report(_in_one_transaction(lambda: import_subdistricts(_data_file(path, SUBDISTRICTS_FILE, data_dir))))
 
@@ -90,7 +90,7 @@ def import_subdistricts_command(path, data_dir):
 @_required_path
 def import_places_command(district_code, local_bodies, path):
     """Import a district's villages, towns and wards: a places CSV, or an LGD village, ward or local-body list."""
-    from cplan.services.geo_import import import_places
+    from cplan.pipelines.geo_import import import_places
 
     _echo_report(_in_one_transaction(lambda: import_places(path, district_code, local_bodies=local_bodies)))
 
@@ -100,7 +100,7 @@ def import_places_command(district_code, local_bodies, path):
 @_required_path
 def import_stations_command(district_code, path):
     """Import a district's police stations and circles from a station list (layouts: README)."""
-    from cplan.services.geo_import import import_stations
+    from cplan.pipelines.geo_import import import_stations
 
     _echo_report(_in_one_transaction(lambda: import_stations(path, district_code)))
 
@@ -109,7 +109,7 @@ def import_stations_command(district_code, path):
 @_district_option
 def attach_places_command(district_code):
     """Attach each unattached place of a district to the police station nearest to it."""
-    from cplan.services.geo_import import (
+    from cplan.pipelines.geo_import import (
         GeoImportError,
         attach_places_to_nearest_station,
         find_district,
@@ -168,8 +168,8 @@ def _refuse_in_production(command: str) -> None:
               help="The sign-in address printed with the demo posts.")
 def load_demo_command(if_empty, data_dir, sign_in_url):
     """Load the Baghpat demo: UP geography, Baghpat places and stations, demo posts and officers."""
-    from cplan.services.demo import any_unit_exists, demo_summary, load_demo
-    from cplan.services.demo_people import sign_in_lines
+    from cplan.devdata.demo import any_unit_exists, demo_summary, load_demo
+    from cplan.devdata.demo_people import sign_in_lines
 
     _refuse_in_production("demo")
 
@@ -201,13 +201,13 @@ def generate_command(scale, seed, until, batch_size, data_dir):
     import time
 
     from cplan.data import MissingDataFile
-    from cplan.extensions import db
-    from cplan.services.generate import (
+    from cplan.devdata.generate import (
         GENERATED_PASSWORD,
         GenerateError,
         StateGenerator,
         summary_lines,
     )
+    from cplan.extensions import db
 
     _refuse_in_production("generate")
 

@@ -201,7 +201,7 @@ def measure(names) -> list[dict]:
     import gc
     import resource
 
-    from cplan.services import roster_import
+    from cplan.pipelines import roster_import
 
     def cpu() -> float:
         usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from cplan import create_app
+from cplan.devdata import demo
 from cplan.models import Place, Unit, UnitKind
-from cplan.services import demo, geo
+from cplan.services import geo
 
 
 def test_the_demo_command_builds_baghpat_under_meerut_and_accounts_for_every_village(db, runner):
@@ -44,9 +45,9 @@ def test_the_demo_command_builds_baghpat_under_meerut_and_accounts_for_every_vil
 
     # Demo posts for every role, each with an officer who can sign in with the demo password,
     # and the console shows how.
+    from cplan.devdata.demo_people import DEMO_PASSWORD
     from cplan.models import Post, Role
     from cplan.services import accounts
-    from cplan.services.demo_people import DEMO_PASSWORD
 
     posts = db.session.scalars(select(Post)).all()
     assert {post.role for post in posts} == set(Role)

@@ -5,9 +5,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from cplan.devdata import demo, demo_contacts
 from cplan.models.roster import Contact, ContactStatus, Script
 from cplan.models.search import SearchToken
-from cplan.services import demo, demo_contacts
 from cplan.services.phone import normalise_mobile
 
 

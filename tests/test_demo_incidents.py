@@ -5,6 +5,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from cplan.access import Principal
+from cplan.devdata import demo
 from cplan.models import Officer, Post
 from cplan.models.incidents import (
     EntryKind,
@@ -14,7 +15,7 @@ from cplan.models.incidents import (
     IncidentStatus,
     TimelineEntry,
 )
-from cplan.services import audit, demo, incidents
+from cplan.services import audit, incidents
 
 
 def principal_of(db, pno):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from cplan.models import AuditEvent, Contact, ContactCategory, ContactStatus
 from cplan.models.roster import Script
-from cplan.services import roster_export
+from cplan.pipelines import roster_export
 from tests.concurrency import principal_in_thread, run_together
 
 IST = ZoneInfo("Asia/Kolkata")

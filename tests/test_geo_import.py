@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 
 from cplan.data import data_dir as reference_data_dir
 from cplan.models import Place, PlaceKind, PlaceStationSpell, Subdistrict, Unit, UnitKind
-from cplan.services import geo
-from cplan.services.geo_import import (
+from cplan.pipelines.geo_import import (
     GeoImportError,
     attach_places_to_nearest_station,
     distance_km,
@@ -19,6 +18,7 @@ from cplan.services.geo_import import (
     import_subdistricts,
     station_headquarters,
 )
+from cplan.services import geo
 
 PLACES_HEADER = "state_code,district_code,district_name,name,sub,type,lat,lng,lgd_code"
 
@@ -537,7 +537,7 @@ def test_attach_for_a_district_not_imported_exits_non_zero(runner):
 
 
 def test_a_unit_code_too_long_for_its_column_is_shortened_stably_and_distinctly():
-    from cplan.services.geo_import import UNIT_CODE_LENGTH, unit_code
+    from cplan.pipelines.geo_import import UNIT_CODE_LENGTH, unit_code
 
     long_one = "135-CIRCLE-PANDITDEENDAYALUPADHYAYNAGAR"
     other = "135-CIRCLE-PANDITDEENDAYALUPADHYAYNAGAR-2"

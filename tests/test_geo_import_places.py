@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from cplan.data import data_dir as reference_data_dir
 from cplan.models import Place, PlaceKind
-from cplan.services.geo_import import (
+from cplan.pipelines.geo_import import (
     MAX_FILE_BYTES,
     MAX_FILE_ROWS,
     GeoImportError,

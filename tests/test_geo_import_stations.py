@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 
 from cplan.data import data_dir as reference_data_dir
 from cplan.models import Place, Unit, UnitKind
-from cplan.services import geo
-from cplan.services.geo_import import (
+from cplan.pipelines.geo_import import (
     GeoImportError,
     attach_places_to_nearest_station,
     find_district,
@@ -26,6 +25,7 @@ from cplan.services.geo_import import (
     import_subdistricts,
     station_headquarters,
 )
+from cplan.services import geo
 
 GEO_DATA = Path(__file__).parent / "data" / "geo"
 SHAMLI_STATIONS = GEO_DATA / "shamli_police_stations.csv"

@@ -268,9 +268,9 @@ def test_the_feed_downloads_as_csv_with_the_same_filters_safe_cells_and_an_audit
 
 
 def test_a_feed_too_large_for_one_file_is_refused_with_the_count(client, db, login_as, world, monkeypatch):
-    from cplan.services import incident_reports
+    from cplan.pipelines import incident_export
 
-    monkeypatch.setattr(incident_reports, "EXPORT_LIMIT", 1)
+    monkeypatch.setattr(incident_export, "EXPORT_LIMIT", 1)
     new_incident(db, world)
     new_incident(db, world)
     login_as(world["asp"])

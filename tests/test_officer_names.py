@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from cplan.access import Principal
+from cplan.devdata.demo_people import DEMO_POSTS
 from cplan.models import Officer
 from cplan.models.audit import AuditEvent
 from cplan.models.roster import Script
 from cplan.services import enrolment, incidents, roster
-from cplan.services.demo_people import DEMO_POSTS
 from cplan.services.roster import script_of
 
 

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from cplan.models.audit import AuditEvent
-from cplan.services import audit, place_name_import, place_names, search
+from cplan.pipelines import place_name_import
+from cplan.services import audit, place_names, search
 from cplan.services.permissions import Permission, has_permission
 
 RENAMED = place_names.RENAMED

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cplan.models.audit import AuditEvent
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
-from cplan.services import roster_export
+from cplan.pipelines import roster_export
 
 DANGEROUS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+CMD|' /C calc'!A0", "-1+1", "@SUM(A1:A2)"]
 

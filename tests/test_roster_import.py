@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from cplan.models.audit import AuditEvent
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
-from cplan.services import roster_import
-from cplan.services.roster_import import RosterFileError
+from cplan.pipelines import roster_import
+from cplan.pipelines.roster_import import RosterFileError
 
 HEADER = "place_lgd_code,name,mobile,category,consent_date"
 DATA_DIR = __import__("pathlib").Path(__file__).parent / "data" / "roster"

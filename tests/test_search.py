@@ -8,7 +8,8 @@ from cplan.data import PACKAGED_DATA_DIR
 from cplan.models import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
 from cplan.models.search import SearchToken
-from cplan.services import geo_import, search
+from cplan.pipelines import geo_import
+from cplan.services import search
 from cplan.services.transliteration import normalise_query
 
 

@@ -23,8 +23,8 @@ from defusedxml import DefusedXmlException
 from sqlalchemy import func, select
 
 from cplan.models.roster import Contact
-from cplan.services import roster_import, uploads
-from cplan.services.roster_import import RosterFileError
+from cplan.pipelines import roster_import, uploads
+from cplan.pipelines.roster_import import RosterFileError
 from tests import bombs
 from tests.bombs import BOMBS, HEADER
 

@@ -39,8 +39,8 @@ class DemoLogin:
 
 
 def demo_login(title_en: str, pno: str | None = None) -> DemoLogin:
-    """The demo post titled ``title_en`` (``cplan.services.demo_people``) and its officer."""
-    from cplan.services.demo_people import DEMO_POSTS
+    """The demo post titled ``title_en`` (``cplan.devdata.demo_people``) and its officer."""
+    from cplan.devdata.demo_people import DEMO_POSTS
 
     spec = next(spec for spec in DEMO_POSTS if spec.title_en == title_en)
     officer_pno, name, _name_hi, _rank = next(o for o in spec.officers if pno in (None, o[0]))
@@ -162,7 +162,7 @@ class SignIn:
             self.page.wait_for_load_state()
 
     def identify(self):
-        from cplan.services.demo_people import DEMO_PASSWORD
+        from cplan.devdata.demo_people import DEMO_PASSWORD
 
         self._field("Your PNO", "pno").fill(self.post.pno)
         self._field("Your password", "password").fill(DEMO_PASSWORD)

@@ -123,8 +123,8 @@ class _QuietHandler(WSGIRequestHandler):
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     from cplan import create_app
+    from cplan.devdata.demo import load_demo
     from cplan.extensions import db
-    from cplan.services.demo import load_demo
 
     instance = tmp_path_factory.mktemp("e2e")
     app = create_app({
@@ -164,9 +164,9 @@ def _add_checking_posts():
     from sqlalchemy import select
     from werkzeug.security import generate_password_hash
 
+    from cplan.devdata.demo_people import DEMO_PASSWORD
     from cplan.extensions import db
     from cplan.models import Officer, Post, PostAssignment, Role, Unit, UnitKind, utcnow
-    from cplan.services.demo_people import DEMO_PASSWORD
 
     district = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.DISTRICT, Unit.code == "124"))
     station = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.STATION, Unit.name_en == "Baraut"))

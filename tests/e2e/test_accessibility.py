@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from cplan.services.demo_people import DEMO_PASSWORD
+from cplan.devdata.demo_people import DEMO_PASSWORD
 from tests.e2e.browser import (
     AXE_SCRIPT,
     NO_PLAYWRIGHT,

@@ -22,7 +22,8 @@ from cplan.blueprints.geo.forms import (
 from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place, PlaceKind, Unit, UnitKind
-from cplan.services import place_name_import, place_names
+from cplan.pipelines import place_name_import
+from cplan.services import place_names
 from cplan.services import places as place_service
 from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission

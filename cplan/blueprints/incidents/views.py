@@ -36,7 +36,8 @@ from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.incidents import CallOutcome, Incident, TimelineEntry
 from cplan.models.roster import Contact
-from cplan.services import audit, incident_reports, incidents, roster, search
+from cplan.pipelines import incident_export
+from cplan.services import audit, incidents, roster, search
 from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.incidents import FeedFilters, IncidentChanged, label
@@ -218,7 +219,7 @@ def export_feed():
     """The filtered feed as a CSV file (formula-safe; one audit event per file)."""
     filters, args = _feed_filters(FeedFilterForm(request.args))
     try:
-        data, _count = incident_reports.feed_csv(current_user, filters, current_language())
+        data, _count = incident_export.feed_csv(current_user, filters, current_language())
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from cplan.blueprints.admin.forms import ascii_int, select_choices
 from cplan.forms import Form
-from cplan.services.roster_export import MAX_NOTE_LENGTH, MIN_NOTE_LENGTH, REASONS
+from cplan.pipelines.roster_export import MAX_NOTE_LENGTH, MIN_NOTE_LENGTH, REASONS
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 

@@ -22,7 +22,8 @@ from cplan.blueprints.transfer.forms import CheckForm, CommitForm, ExportForm
 from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place
-from cplan.services import audit, roster_export, roster_import
+from cplan.pipelines import roster_export, roster_import
+from cplan.services import audit
 from cplan.services.errors import NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission

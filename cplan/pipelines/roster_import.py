@@ -19,7 +19,7 @@ import never reveals them; the approver sees such a duplicate.
 
 Limits (each refused with a clear message, nothing changed): ``MAX_FILE_BYTES`` (2 MB) and
 ``MAX_ROWS`` (5,000 data rows); UTF-8 text only for CSV (with or without a byte-order mark).
-The file is recognised by its content and read by ``cplan.services.uploads``, which inspects a
+The file is recognised by its content and read by ``cplan.pipelines.uploads``, which inspects a
 workbook before parsing it (unpacked size, compression ratio, no XML entities) and limits
 columns and cell sizes while streaming the rows.
 Spreadsheet damage to numbers is caught: ``9.87654E+09`` lost digits and is refused, while
@@ -46,12 +46,13 @@ from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Gender
-from cplan.services import audit, names, roster, uploads
+from cplan.pipelines import uploads
+from cplan.pipelines.uploads import UTF8_BOM
+from cplan.services import audit, names, roster
 from cplan.services.errors import DomainError
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 from cplan.services.phone import DEVANAGARI_DIGITS, InvalidMobile, normalise_mobile
-from cplan.services.uploads import UTF8_BOM
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
@@ -266,7 +267,7 @@ def file_format_of(filename: str, data: bytes) -> str:
 def read_table(filename: str, data: bytes) -> Table:
     """Read and shape-check the whole file, or raise ``RosterFileError``.
 
-    The file is inspected and read by ``cplan.services.uploads`` (content must match the name,
+    The file is inspected and read by ``cplan.pipelines.uploads`` (content must match the name,
     a workbook is checked before it is parsed, rows come one at a time within column and cell
     limits); this function stops at the row limits.
     """

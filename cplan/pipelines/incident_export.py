@@ -23,12 +23,12 @@ from cplan.extensions import db
 from cplan.formats import file_datetime
 from cplan.models.geo import Place
 from cplan.models.incidents import Incident, IncidentPlace
+from cplan.pipelines.roster_export import inert
+from cplan.pipelines.roster_import import UTF8_BOM
 from cplan.services import audit, incidents
 from cplan.services.errors import DomainError
 from cplan.services.incidents import FeedFilters, label
 from cplan.services.permissions import Permission
-from cplan.services.roster_export import inert
-from cplan.services.roster_import import UTF8_BOM
 
 EXPORT_LIMIT = 20_000
 

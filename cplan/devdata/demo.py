@@ -22,8 +22,7 @@ from cplan.data import DEMO_STATIONS_FILE as STATIONS_FILE
 from cplan.data import DISTRICTS_FILE, LOCAL_BODIES_FILE, SUBDISTRICTS_FILE, data_dir
 from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
-from cplan.services import geo
-from cplan.services.geo_import import (
+from cplan.pipelines.geo_import import (
     GeoImportError,
     ImportReport,
     attach_places_to_nearest_station,
@@ -33,6 +32,7 @@ from cplan.services.geo_import import (
     import_stations,
     import_subdistricts,
 )
+from cplan.services import geo
 
 DEMO_DISTRICT_CODE = "124"  # Baghpat
 
@@ -97,19 +97,19 @@ def step_attach(context: DemoContext) -> None:
 
 
 def step_people(context: DemoContext) -> None:
-    from cplan.services.demo_people import ensure_demo_people
+    from cplan.devdata.demo_people import ensure_demo_people
 
     context.log += ensure_demo_people(context.state, context.district)
 
 
 def step_contacts(context: DemoContext) -> None:
-    from cplan.services.demo_contacts import ensure_demo_contacts
+    from cplan.devdata.demo_contacts import ensure_demo_contacts
 
     context.log += ensure_demo_contacts(context.district, context.data_dir)
 
 
 def step_incidents(context: DemoContext) -> None:
-    from cplan.services.demo_incidents import ensure_demo_incidents
+    from cplan.devdata.demo_incidents import ensure_demo_incidents
 
     context.log += ensure_demo_incidents(context.state, context.district)
 

@@ -44,11 +44,11 @@ from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.roster import Contact, ContactStatus
+from cplan.pipelines.roster_import import UTF8_BOM, XLSX_MIMETYPE, category_name
 from cplan.services import audit, roster
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
-from cplan.services.roster_import import UTF8_BOM, XLSX_MIMETYPE, category_name
 
 IST = ZoneInfo("Asia/Kolkata")
 DEFAULT_DAILY_LIMIT = 3

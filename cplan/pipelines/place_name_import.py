@@ -1,5 +1,5 @@
 """Correcting many place names at once: a CSV or XLSX file per district, checked in a dry run
-and committed all or nothing, exactly as roster imports are (``cplan.services.roster_import``).
+and committed all or nothing, exactly as roster imports are (``cplan.pipelines.roster_import``).
 
 The district's template is its list of places with today's names (``template_file``): people
 fix the spellings that are wrong and upload the file. Each row names a place by ``lgd_code`` or
@@ -34,7 +34,8 @@ from sqlalchemy.orm import joinedload
 from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
-from cplan.services import audit, place_names, roster_import, search
+from cplan.pipelines import roster_import
+from cplan.services import audit, place_names, search
 from cplan.services.errors import NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.phone import DEVANAGARI_DIGITS

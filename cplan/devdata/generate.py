@@ -85,6 +85,7 @@ from werkzeug.security import generate_password_hash
 
 from cplan.data import DISTRICTS_FILE, NAMES_FILE, SUBDISTRICTS_FILE, data_file
 from cplan.data import data_dir as data_dir_of
+from cplan.devdata.demo_contacts import CATEGORY_WEIGHTS, read_names
 from cplan.extensions import db
 from cplan.models import contact_counts
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
@@ -116,10 +117,7 @@ from cplan.models.roster import (
     Script,
 )
 from cplan.models.search import SearchToken
-from cplan.services.demo_contacts import CATEGORY_WEIGHTS, read_names
-from cplan.services.errors import DomainError
-from cplan.services.geo import names_search_key
-from cplan.services.geo_import import (
+from cplan.pipelines.geo_import import (
     STATE_NAMES_HI,
     UP_DISTRICT_NAMES_HI,
     UP_DISTRICT_OTHER_NAMES,
@@ -127,6 +125,8 @@ from cplan.services.geo_import import (
     normalised,
     unit_code,
 )
+from cplan.services.errors import DomainError
+from cplan.services.geo import names_search_key
 from cplan.services.phone import log_safe
 from cplan.services.search import PLACE, word_start_keys
 from cplan.services.transliteration import to_devanagari, to_roman
