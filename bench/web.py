@@ -25,6 +25,7 @@ and ``CPLAN_BENCH_APP`` (another WSGI app to serve as the portal, for experiment
 import cProfile
 import http.client
 import io
+import json
 import os
 import platform
 import pstats
@@ -259,8 +260,17 @@ def app_settings(database_url: str, secret_key: str) -> dict:
 def in_process_app(variables: dict):
     from cplan import create_app
 
-    overrides = {name.removeprefix("CPLAN_"): value for name, value in variables.items()}
+    # As ``from_prefixed_env`` reads the same variables in gunicorn: JSON where it parses
+    # ("false" is False), the text otherwise.
+    overrides = {name.removeprefix("CPLAN_"): _env_value(value) for name, value in variables.items()}
     return create_app(overrides)
+
+
+def _env_value(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
