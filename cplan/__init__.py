@@ -27,7 +27,7 @@ def configure_logging(app):
 
 
 def register_url_converters(app):
-    from cplan.urls import AsciiIntConverter
+    from cplan.web.urls import AsciiIntConverter
 
     app.url_map.converters["int"] = AsciiIntConverter
 
@@ -35,7 +35,7 @@ def register_url_converters(app):
 def register_extensions(app):
     from cplan import models  # noqa: F401  (every table registered before migrations)
     from cplan.extensions import babel, csrf, db, migrate, reads_first_in_safe_requests
-    from cplan.i18n import select_locale, select_timezone, use_fast_translations
+    from cplan.web.i18n import select_locale, select_timezone, use_fast_translations
 
     db.init_app(app)
     app.before_request(reads_first_in_safe_requests)  # before the sign-in check's first query
@@ -53,7 +53,7 @@ def register_blueprints(app):
 
 
 def register_errorhandlers(app):
-    from cplan.errors import register
+    from cplan.web.errors import register
 
     register(app)
 
@@ -61,7 +61,7 @@ def register_errorhandlers(app):
 def register_request_hooks(app):
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from cplan.security import register
+    from cplan.web.security import register
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:  # behind nginx: the client's address and scheme from its headers
@@ -71,13 +71,13 @@ def register_request_hooks(app):
 
 def register_rate_limits(app):
     # After the sign-in guard: a limit counted per officer needs to know who is signed in.
-    from cplan.ratelimits import register
+    from cplan.web.ratelimits import register
 
     register(app)
 
 
 def register_template_helpers(app):
-    from cplan import navigation, templating
+    from cplan.web import navigation, templating
 
     templating.register(app)
     navigation.register(app)

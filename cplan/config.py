@@ -59,14 +59,14 @@ class DefaultConfig:
     # that strangers' wrong codes put on the post's number spares it (cplan.services.lockouts).
     # Production names it "__Host-cplan-device" (HTTPS only, this host only).
     DEVICE_COOKIE_NAME = "cplan_device"
-    # Rate limits (cplan/ratelimits.py, the table of limits is there). The store every server
+    # Rate limits (cplan/web/ratelimits.py, the table of limits is there). The store every server
     # and worker counts in: redis://host:6379/0 in production, which refuses memory:// (each
     # worker would count alone); memory:// for development and tests.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"  # exact: never more than N in any span of the window
     RATELIMIT_KEY_PREFIX = "cplan"
-    # No X-RateLimit-* headers: each would cost the store a round trip (cplan.errors sets
+    # No X-RateLimit-* headers: each would cost the store a round trip (cplan.web.errors sets
     # Retry-After on a 429 itself).
     RATELIMIT_HEADERS_ENABLED = False
     # The store unreachable: count per worker in memory meanwhile, log it, never fail a page.
@@ -88,7 +88,7 @@ class DefaultConfig:
     INCIDENT_FIRST_CALL_MINUTES = 30
     INCIDENT_VERDICT_HOURS = 6
     # Sensitive actions (exports with full numbers, CUG and post changes, confidential marking,
-    # erasure) need the officer's password typed within this many minutes (cplan.access).
+    # erasure) need the officer's password typed within this many minutes (cplan.web.access).
     FRESH_SIGN_IN_MINUTES = 10
     # Exports with full numbers each officer may make per day (IST); 0 allows none.
     FULL_NUMBER_EXPORTS_PER_DAY = 3

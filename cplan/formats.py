@@ -16,7 +16,7 @@ Times are stored in UTC and shown in IST. The rules (issue 13, "found by trying 
   (``incidents-20260212-1435.csv``) so that downloads sort by date in a folder.
 
 Nothing here reads the request: the web layer passes the reader's language
-(``cplan.templating`` registers the ``ist`` and ``ist_date`` filters), services pass theirs.
+(``cplan.web.templating`` registers the ``ist`` and ``ist_date`` filters), services pass theirs.
 """
 from __future__ import annotations
 

@@ -3,9 +3,9 @@ import threading
 
 from sqlalchemy import select
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models import Officer, Post
+from cplan.services.principal import Principal
 
 
 def run_together(app, workers, timeout=30):

@@ -18,8 +18,8 @@ from cplan import create_app
 from cplan.config import normalise_database_url
 from cplan.extensions import db as _db
 from cplan.models import Place, PlaceKind, UnitKind
-from cplan.ratelimits import limiter_of
 from cplan.services import geo
+from cplan.web.ratelimits import limiter_of
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from cplan.i18n import LANGUAGE_SESSION_KEY
 from cplan.models import (
     Officer,
     Post,
@@ -22,6 +21,7 @@ from cplan.models import (
 from cplan.models.audit import AuditEvent
 from cplan.services import accounts, otp, sessions
 from cplan.services.sms import get_outbox
+from cplan.web.i18n import LANGUAGE_SESSION_KEY
 
 # ---- fixtures and helpers ------------------------------------------------------------------
 

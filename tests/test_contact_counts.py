@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 from sqlalchemy import case, func, select, update
 
-from cplan.access import Principal
 from cplan.models import Contact, ContactStatus, InactiveReason, Place, contact_counts
 from cplan.services import coverage, enrolment, geo, roster
+from cplan.services.principal import Principal
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from cplan import create_app
-from cplan.i18n import LANGUAGE_SESSION_KEY
+from cplan.web.i18n import LANGUAGE_SESSION_KEY
 from tests.conftest import TEST_SECRET, RequestIsolatingClient
 
 UNREACHABLE = {

@@ -4,7 +4,6 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from cplan.access import Principal
 from cplan.devdata import demo
 from cplan.models import Officer, Post
 from cplan.models.incidents import (
@@ -16,6 +15,7 @@ from cplan.models.incidents import (
     TimelineEntry,
 )
 from cplan.services import audit, incidents
+from cplan.services.principal import Principal
 
 
 def principal_of(db, pno):

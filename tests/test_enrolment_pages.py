@@ -7,10 +7,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from cplan.access import Principal
 from cplan.models.base import utcnow
 from cplan.models.roster import Contact, ContactProposal, ContactStatus, ProposalStatus
 from cplan.services import enrolment, roster
+from cplan.services.principal import Principal
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from cplan.access import Principal
 from cplan.models import (
     AuditEvent,
     Contact,
@@ -16,6 +15,7 @@ from cplan.models import (
 )
 from cplan.services import audit, enrolment, roster
 from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
+from cplan.services.principal import Principal
 from tests.concurrency import principal_in_thread, run_together
 
 

@@ -1,6 +1,6 @@
 """Forms speak the reader's language: the form library's own messages come from our catalogue.
 
-WTForms has no Hindi catalogue of its own; every form of the app derives from ``cplan.forms``,
+WTForms has no Hindi catalogue of its own; every form of the app derives from ``cplan.web.forms``,
 whose Meta answers WTForms' gettext from ``messages.po``.
 """
 import importlib
@@ -18,7 +18,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 import cplan.blueprints
-from cplan.forms import FilterForm, Form
+from cplan.web.forms import FilterForm, Form
 
 HINDI_PO = Path(__file__).resolve().parents[1] / "cplan" / "translations" / "hi" / "LC_MESSAGES" / "messages.po"
 
@@ -72,7 +72,7 @@ def test_every_form_of_the_app_derives_from_the_translated_base():
     classes = list(_form_classes())
     assert len(classes) > 20
     strays = [f"{cls.__module__}.{cls.__name__}" for cls in classes if not issubclass(cls, Form)]
-    assert not strays, f"derive these from cplan.forms.Form or FilterForm: {strays}"
+    assert not strays, f"derive these from cplan.web.forms.Form or FilterForm: {strays}"
 
 
 def _hindi(client):

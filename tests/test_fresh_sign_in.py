@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from cplan.access import Principal
 from cplan.models import (
     AuditEvent,
     Contact,
@@ -25,6 +24,7 @@ from cplan.models import (
 from cplan.models.base import utcnow
 from cplan.models.roster import Script
 from cplan.services import reauth
+from cplan.services.principal import Principal
 from tests.concurrency import run_together
 from tests.conftest import TEST_PASSWORD
 

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from cplan import create_app
-from cplan.access import Principal
 from cplan.data import data_dir
 from cplan.devdata.generate import GENERATED_PASSWORD, expected_villages
 from cplan.extensions import db as _db
@@ -38,6 +37,7 @@ from cplan.models import (
 from cplan.models.incidents import VERDICT_STATUSES
 from cplan.services import accounts, roster, search
 from cplan.services.audit import verify_chain
+from cplan.services.principal import Principal
 from tests.conftest import _empty_all_tables, _test_config
 
 SCALE = 0.002

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cplan.access import Principal
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
 from cplan.services import incidents, roster
+from cplan.services.principal import Principal
 
 MARK = re.compile(r'<span class="generated">([^<]*)</span>')
 NOTE = 'id="generated-note"'

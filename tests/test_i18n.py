@@ -55,7 +55,7 @@ def hindi_catalogue():
 
 def test_extraction_finds_strings_in_templates_macros_partials_and_python():
     places = {where.split(":")[0] for _key, where in extracted_messages()}
-    assert "cplan/errors.py" in places
+    assert "cplan/web/errors.py" in places
     assert "cplan/templates/base.html" in places
     assert "cplan/templates/_macros/tables.html" in places
     assert "cplan/templates/_partials/_nav.html" in places

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from cplan.access import Principal
 from cplan.models import (
     AuditEvent,
     Contact,
@@ -17,6 +16,7 @@ from cplan.models import (
     Script,
 )
 from cplan.services import incidents
+from cplan.services.principal import Principal
 
 REPORTED = datetime(2026, 11, 20, 4, 30, tzinfo=UTC)
 

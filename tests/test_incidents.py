@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from cplan.access import Principal
 from cplan.models import (
     AuditEvent,
     CallOutcome,
@@ -20,6 +19,7 @@ from cplan.models import (
 )
 from cplan.services import audit, incidents
 from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
+from cplan.services.principal import Principal
 from tests.concurrency import principal_in_thread, run_together
 
 S = IncidentStatus

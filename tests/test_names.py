@@ -8,11 +8,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from cplan.access import Principal
 from cplan.models import Officer, Post
 from cplan.models.roster import Contact, ContactStatus
 from cplan.pipelines import roster_export, roster_import
 from cplan.services import accounts, enrolment, names, roster
+from cplan.services.principal import Principal
 
 NO_LETTER = "A name needs at least one letter"
 NO_LETTER_HI = "नाम में कम से कम एक अक्षर होना चाहिए"

@@ -5,12 +5,12 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from cplan.access import Principal
 from cplan.devdata.demo_people import DEMO_POSTS
 from cplan.models import Officer
 from cplan.models.audit import AuditEvent
 from cplan.models.roster import Script
 from cplan.services import enrolment, incidents, roster
+from cplan.services.principal import Principal
 from cplan.services.roster import script_of
 
 

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from cplan.access import Principal
 from cplan.models.audit import AuditEvent
 from cplan.models.roster import Contact, ContactProposal
 from cplan.services import enrolment, roster
+from cplan.services.principal import Principal
 from cplan.services.roster import ContactDetails
 
 NAME = "राम किशोर शर्मा"

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from cplan.access import Principal
 from cplan.services import enrolment, incidents, roster
+from cplan.services.principal import Principal
 
 SMALL, LARGE = 3, 12
 

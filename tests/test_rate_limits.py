@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from cplan import create_app
-from cplan.access import public
 from cplan.extensions import db as _db
 from cplan.models import AuditEvent, OtpChallenge
-from cplan.ratelimits import LIMITS, limiter_of
 from cplan.services import sessions
+from cplan.web.access import public
+from cplan.web.ratelimits import LIMITS, limiter_of
 from tests.conftest import _test_config
 
 STRANGER = {"REMOTE_ADDR": "203.0.113.9"}

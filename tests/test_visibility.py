@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from cplan.access import Principal
 from cplan.models import AuditEvent, Contact, ContactCategory, ContactStatus, Script, TimelineEntry
 from cplan.services import incidents, roster
+from cplan.services.principal import Principal
 from cplan.services.roster import Visibility
 
 REPORTED = datetime(2026, 11, 20, 4, 30, tzinfo=UTC)

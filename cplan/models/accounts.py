@@ -152,7 +152,7 @@ class SignInSession(Base):
     ip_address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(Text, default="")
     # When the officer last typed their password in this session (sign-in, or "Confirm it is
-    # you"): sensitive actions need it recent (``cplan.access.fresh_sign_in``).
+    # you"): sensitive actions need it recent (``cplan.web.access.fresh_sign_in``).
     password_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Wrong passwords on "Confirm it is you" since the last right one; too many end the session.
     password_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

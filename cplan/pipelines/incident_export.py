@@ -18,7 +18,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.formats import file_datetime
 from cplan.models.geo import Place
@@ -29,6 +28,7 @@ from cplan.services import audit, incidents
 from cplan.services.errors import DomainError
 from cplan.services.incidents import FeedFilters, label
 from cplan.services.permissions import Permission
+from cplan.services.principal import Principal
 
 EXPORT_LIMIT = 20_000
 

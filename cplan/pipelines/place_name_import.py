@@ -31,7 +31,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.pipelines import roster_import
@@ -39,6 +38,7 @@ from cplan.services import audit, place_names, search
 from cplan.services.errors import NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.phone import DEVANAGARI_DIGITS
+from cplan.services.principal import Principal
 
 # The file rules are the roster import's: one reader, one set of limits.
 MAX_FILE_BYTES = roster_import.MAX_FILE_BYTES

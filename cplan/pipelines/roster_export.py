@@ -36,7 +36,6 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.formats import file_name_stamp
 from cplan.models.accounts import DailyExportCount
@@ -49,6 +48,7 @@ from cplan.services import audit, roster
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
+from cplan.services.principal import Principal
 
 IST = ZoneInfo("Asia/Kolkata")
 DEFAULT_DAILY_LIMIT = 3

@@ -42,7 +42,6 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Gender
@@ -53,6 +52,7 @@ from cplan.services.errors import DomainError
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 from cplan.services.phone import DEVANAGARI_DIGITS, InvalidMobile, normalise_mobile
+from cplan.services.principal import Principal
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000

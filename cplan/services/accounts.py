@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.formats import numeric_date
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
@@ -23,6 +22,7 @@ from cplan.services import audit, names, passwords, sessions, sms, sms_queue
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import ROLE_UNIT_KINDS
 from cplan.services.phone import InvalidMobile, log_safe, normalise_mobile
+from cplan.services.principal import Principal
 
 PNO_PATTERN = re.compile(r"[A-Za-z0-9]{4,20}")
 SETUP_CODE_LIFETIME = timedelta(hours=72)

@@ -23,12 +23,12 @@ from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, select
 
-from cplan.access import Principal
 from cplan.extensions import db, reports_bind
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.roster import Contact, ContactCategory, ContactStatus
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
+from cplan.services.principal import Principal
 from cplan.services.roster import visible_condition
 
 DEFAULT_TARGET = 10

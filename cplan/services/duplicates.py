@@ -14,9 +14,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.roster import Contact, ContactStatus
+from cplan.services.principal import Principal
 from cplan.services.roster import visible_condition
 
 PER_PAGE = 50

@@ -17,7 +17,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.accounts import Officer
 from cplan.models.audit import AuditEvent, AuditOutcome
@@ -35,6 +34,7 @@ from cplan.services import audit, roster, search
 from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
+from cplan.services.principal import Principal
 
 # status -> the statuses it may move to, and by which action.
 TRANSITIONS: dict[ContactStatus, dict[str, ContactStatus]] = {

@@ -31,7 +31,6 @@ from sqlalchemy import Select, and_, exists, false, func, or_, select, true, upd
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.formats import IST
 from cplan.models.accounts import Officer
@@ -56,6 +55,7 @@ from cplan.services import audit, roster
 from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
+from cplan.services.principal import Principal
 
 S = IncidentStatus
 

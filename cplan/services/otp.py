@@ -46,7 +46,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cplan import formats
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.accounts import (
     CugThrottle,
@@ -59,6 +58,7 @@ from cplan.models.accounts import (
 )
 from cplan.models.base import utcnow
 from cplan.services import accounts, audit, lockouts, phone, sessions, sms
+from cplan.services.principal import Principal
 
 CODE_DIGITS = 6
 # The SMS text promises 5 minutes: change both together (and re-register the DLT template).

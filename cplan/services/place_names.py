@@ -33,7 +33,6 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.accounts import Officer
 from cplan.models.audit import AuditEvent
@@ -42,6 +41,7 @@ from cplan.services import audit, search
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.geo import names_search_key
 from cplan.services.permissions import Permission
+from cplan.services.principal import Principal
 
 RENAMED = "geo.place_renamed"
 MAX_NAME_LENGTH = 100

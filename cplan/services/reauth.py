@@ -3,7 +3,7 @@
 A session stays open for up to 12 hours, on a handset that may be shared or left unlocked.
 Exports with full numbers, CUG and post changes, confidential marking and erasure therefore
 need the password typed within the last ``FRESH_SIGN_IN_MINUTES`` (10) minutes of this session
-(``cplan.access.fresh_sign_in`` sends the officer to "Confirm it is you"). Signing in counts as a
+(``cplan.web.access.fresh_sign_in`` sends the officer to "Confirm it is you"). Signing in counts as a
 confirmation (``sessions.start``).
 
 Wrong passwords are counted on the session row before the password is checked, with a
@@ -19,11 +19,11 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from cplan.access import Principal
 from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import SignInSession
 from cplan.models.base import utcnow
 from cplan.services import accounts, audit, sessions
+from cplan.services.principal import Principal
 
 MAX_FAILURES = 3
 DEFAULT_MINUTES = 10

@@ -21,7 +21,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.formats import IST
 from cplan.models.audit import AuditEvent
@@ -40,6 +39,7 @@ from cplan.services.errors import DomainError, NotInScope
 from cplan.services.geo import district_of, in_subtree
 from cplan.services.permissions import STATION_ROLES, Permission
 from cplan.services.phone import DEVANAGARI_DIGITS, InvalidMobile, log_safe, normalise_mobile
+from cplan.services.principal import Principal
 from cplan.services.transliteration import to_devanagari, to_roman
 
 CONTACT_SEARCH_KIND = "contact"

@@ -12,12 +12,12 @@ from datetime import timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cplan.access import Principal
 from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import Officer, Post, PostAssignment, SignInSession
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
 from cplan.services.permissions import is_privileged
+from cplan.services.principal import Principal
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 PRIVILEGED_IDLE_TIMEOUT = timedelta(minutes=15)
@@ -34,7 +34,7 @@ def start(officer: Officer, post: Post, ip_address: str = "", user_agent: str = 
     """Open a session for ``officer`` acting through ``post``; returns the principal with its token."""
     token = secrets.token_urlsafe(32)
     # Signing in ends with the officer's password, so a new session starts fresh for the
-    # sensitive actions (``cplan.access.fresh_sign_in``).
+    # sensitive actions (``cplan.web.access.fresh_sign_in``).
     session = SignInSession(
         token_hash=_hash(token), officer=officer, post=post,
         ip_address=(ip_address or "")[:64], user_agent=(user_agent or "")[:300],

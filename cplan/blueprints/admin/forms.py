@@ -11,9 +11,9 @@ from wtforms import SearchField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from cplan.forms import FilterForm, Form, PersonOrPlaceName
 from cplan.models.accounts import Role
 from cplan.services.phone import InvalidMobile, normalise_mobile
+from cplan.web.forms import FilterForm, Form, PersonOrPlaceName
 
 ASCII_ID = re.compile(r"[0-9]{1,12}")
 

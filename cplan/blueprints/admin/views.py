@@ -15,7 +15,6 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from cplan.access import fresh_sign_in, requires
 from cplan.blueprints.admin.forms import (
     ROLE_LABELS,
     AssignForm,
@@ -30,7 +29,6 @@ from cplan.blueprints.admin.forms import (
     role_label,
     select_choices,
 )
-from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.base import utcnow
@@ -41,7 +39,9 @@ from cplan.services.geo import in_subtree
 from cplan.services.permissions import ROLE_UNIT_KINDS, Permission
 from cplan.services.phone import mask_mobile
 from cplan.services.places import query_key
-from cplan.templating import current_language
+from cplan.web.access import fresh_sign_in, requires
+from cplan.web.errors import render_error
+from cplan.web.templating import current_language
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -7,8 +7,8 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
-from cplan.forms import FilterForm
 from cplan.models.audit import AuditOutcome
+from cplan.web.forms import FilterForm
 
 
 def _strip(value):

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from cplan.access import requires
 from cplan.blueprints.audit.forms import AuditFilterForm
 from cplan.pipelines import roster_export
 from cplan.services import audit, refusals
 from cplan.services.permissions import Permission
 from cplan.services.scope import scope_unit
+from cplan.web.access import requires
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

@@ -28,7 +28,6 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from cplan import formats
-from cplan.access import public, requires
 from cplan.blueprints.auth.forms import (
     AuthenticatorForm,
     CodeForm,
@@ -38,12 +37,13 @@ from cplan.blueprints.auth.forms import (
     SignOutForm,
 )
 from cplan.extensions import db
-from cplan.i18n import LANGUAGE_SESSION_KEY
 from cplan.services import accounts, audit, lockouts, otp, sessions
 from cplan.services.errors import DomainError
 from cplan.services.permissions import Permission
-from cplan.templating import current_language
-from cplan.urls import safe_next_url
+from cplan.web.access import public, requires
+from cplan.web.i18n import LANGUAGE_SESSION_KEY
+from cplan.web.templating import current_language
+from cplan.web.urls import safe_next_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

@@ -9,12 +9,12 @@ import re
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from cplan.access import requires
 from cplan.extensions import db
 from cplan.models.geo import Unit, UnitKind
 from cplan.services import audit, coverage, duplicates, places, roster
 from cplan.services.permissions import Permission
 from cplan.services.scope import scoped_get_or_404
+from cplan.web.access import requires
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 

@@ -8,13 +8,13 @@ and when), 404 outside the post's scope, 400 on a malformed request or an unknow
 from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
 
-from cplan.access import requires
 from cplan.blueprints.enrolment.views import already_decided_message
 from cplan.extensions import db
 from cplan.services import enrolment, roster
 from cplan.services.enrolment import WorkflowError
 from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
 from cplan.services.permissions import Permission
+from cplan.web.access import requires
 
 api_bp = Blueprint("enrolment_api", __name__, url_prefix="/api/enrolments")
 

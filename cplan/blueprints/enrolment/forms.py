@@ -20,9 +20,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from cplan.blueprints.roster.forms import OtherScriptSpelling, select_choices
-from cplan.forms import FilterForm, Form, PersonOrPlaceName
 from cplan.services import enrolment
 from cplan.services.roster import ContactDetails
+from cplan.web.forms import FilterForm, Form, PersonOrPlaceName
 
 ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
 # A bulk pick: "<contact id>:<version seen>".

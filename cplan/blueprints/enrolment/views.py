@@ -15,7 +15,6 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from cplan import formats
-from cplan.access import can, fresh_sign_in, requires
 from cplan.blueprints.enrolment.forms import (
     BulkApproveForm,
     CorrectionForm,
@@ -29,7 +28,6 @@ from cplan.blueprints.enrolment.forms import (
     parse_picks,
 )
 from cplan.blueprints.roster.forms import EnrolForm
-from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, InactiveReason
@@ -38,7 +36,9 @@ from cplan.services.enrolment import QueueFilters, WorkflowError
 from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
 from cplan.services.permissions import Permission
 from cplan.services.scope import scoped_get_or_404
-from cplan.templating import current_language, localised_name
+from cplan.web.access import can, fresh_sign_in, requires
+from cplan.web.errors import render_error
+from cplan.web.templating import current_language, localised_name
 
 bp = Blueprint("enrolment", __name__, url_prefix="/enrolments")
 

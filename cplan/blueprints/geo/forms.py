@@ -7,9 +7,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SearchField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from cplan.forms import FilterForm, Form
 from cplan.services.place_names import MAX_NAME_LENGTH
 from cplan.services.places import MAX_QUERY_LENGTH
+from cplan.web.forms import FilterForm, Form
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 

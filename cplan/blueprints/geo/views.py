@@ -12,14 +12,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from cplan.access import requires
 from cplan.blueprints.geo.forms import (
     NamesCommitForm,
     NamesFileForm,
     PlaceNamesForm,
     PlaceSearchForm,
 )
-from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place, PlaceKind, Unit, UnitKind
 from cplan.pipelines import place_name_import
@@ -28,7 +26,9 @@ from cplan.services import places as place_service
 from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission
 from cplan.services.scope import scope_unit, scoped_get_or_404
-from cplan.templating import current_language
+from cplan.web.access import requires
+from cplan.web.errors import render_error
+from cplan.web.templating import current_language
 
 bp = Blueprint("geo", __name__, url_prefix="/geo")
 

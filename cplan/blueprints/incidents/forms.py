@@ -21,8 +21,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import Select
 
-from cplan.forms import FilterForm, Form
 from cplan.services.incidents import IST, LABELS
+from cplan.web.forms import FilterForm, Form
 
 WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
 

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from cplan import formats
-from cplan.access import requires
 from cplan.blueprints.incidents.forms import (
     WINDOWS,
     ActionForm,
@@ -31,7 +30,6 @@ from cplan.blueprints.incidents.forms import (
     TipForm,
     ist_to_utc,
 )
-from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.incidents import CallOutcome, Incident, TimelineEntry
@@ -42,7 +40,9 @@ from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition
 from cplan.services.geo import in_subtree
 from cplan.services.incidents import FeedFilters, IncidentChanged, label
 from cplan.services.permissions import Permission
-from cplan.templating import current_language, ist, localised_name
+from cplan.web.access import requires
+from cplan.web.errors import render_error
+from cplan.web.templating import current_language, ist, localised_name
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 

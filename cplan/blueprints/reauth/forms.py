@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from cplan.forms import Form
+from cplan.web.forms import Form
 
 
 class ConfirmPasswordForm(Form):

@@ -1,6 +1,6 @@
 """Confirm it is you (``/auth/confirm``): the signed-in officer types their password again.
 
-``cplan.access.fresh_sign_in`` sends an officer here before a sensitive action when their
+``cplan.web.access.fresh_sign_in`` sends an officer here before a sensitive action when their
 password was last typed in this session more than ``FRESH_SIGN_IN_MINUTES`` ago, with ``next``
 (where to go back: a path on this site) and ``repeat=1`` when the action was a form that must
 be sent again. A blueprint of its own, next to the sign-in pages, so the two change apart.
@@ -11,13 +11,13 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from cplan.access import requires
 from cplan.blueprints.reauth.forms import ConfirmPasswordForm
 from cplan.extensions import db
-from cplan.i18n import LANGUAGE_SESSION_KEY
 from cplan.services import reauth
 from cplan.services.permissions import Permission
-from cplan.urls import safe_next_url
+from cplan.web.access import requires
+from cplan.web.i18n import LANGUAGE_SESSION_KEY
+from cplan.web.urls import safe_next_url
 
 bp = Blueprint("reauth", __name__, url_prefix="/auth")
 

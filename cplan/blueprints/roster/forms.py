@@ -18,10 +18,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from cplan.forms import Form, PersonOrPlaceName
 from cplan.models.roster import Gender
 from cplan.services import roster
 from cplan.services.roster import ContactDetails, RevealReason
+from cplan.web.forms import Form, PersonOrPlaceName
 
 
 def select_choices(kind: str, blank=None) -> list[SelectChoice]:

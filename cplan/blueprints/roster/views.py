@@ -14,9 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from cplan import formats
-from cplan.access import fresh_sign_in, requires
 from cplan.blueprints.roster.forms import EnrolForm, RevealForm
-from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactStatus
@@ -26,7 +24,9 @@ from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission
 from cplan.services.phone import display_mobile, mask_mobile
 from cplan.services.scope import scoped_get_or_404
-from cplan.templating import current_language
+from cplan.web.access import fresh_sign_in, requires
+from cplan.web.errors import render_error
+from cplan.web.templating import current_language
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
 

@@ -3,8 +3,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SearchField
 from wtforms.validators import Length
 
-from cplan.forms import FilterForm
 from cplan.services.search import MAX_QUERY_LENGTH
+from cplan.web.forms import FilterForm
 
 
 class SearchForm(FilterForm):

@@ -10,12 +10,12 @@ import re
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from cplan.access import requires
 from cplan.blueprints.search.forms import SearchForm
 from cplan.extensions import db
 from cplan.services import audit, roster, search
 from cplan.services.permissions import Permission
-from cplan.templating import current_language
+from cplan.web.access import requires
+from cplan.web.templating import current_language
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 

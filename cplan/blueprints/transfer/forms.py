@@ -11,8 +11,8 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitFie
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from cplan.blueprints.admin.forms import ascii_int, select_choices
-from cplan.forms import Form
 from cplan.pipelines.roster_export import MAX_NOTE_LENGTH, MIN_NOTE_LENGTH, REASONS
+from cplan.web.forms import Form
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 

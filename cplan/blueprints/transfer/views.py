@@ -17,9 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from cplan.access import fresh_sign_in, requires
 from cplan.blueprints.transfer.forms import CheckForm, CommitForm, ExportForm
-from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.pipelines import roster_export, roster_import
@@ -27,7 +25,9 @@ from cplan.services import audit
 from cplan.services.errors import NotInScope
 from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
-from cplan.templating import current_language, localised_name
+from cplan.web.access import fresh_sign_in, requires
+from cplan.web.errors import render_error
+from cplan.web.templating import current_language, localised_name
 
 bp = Blueprint("transfer", __name__, url_prefix="/roster-files")
 

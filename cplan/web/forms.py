@@ -16,8 +16,8 @@ checks typed names of people and places with the one rule of ``cplan.services.na
 from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
-from cplan.i18n import request_translations
 from cplan.services import names
+from cplan.web.i18n import request_translations
 
 
 class CatalogueTranslations:

@@ -28,8 +28,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from cplan.extensions import db, login_manager
-from cplan.security import is_public_endpoint
 from cplan.services import refusals
+from cplan.web.security import is_public_endpoint
 
 logger = logging.getLogger(__name__)
 REFUSALS = (403, 404)
@@ -101,7 +101,7 @@ def register(app):
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error):
-        from cplan.ratelimits import retry_after_seconds
+        from cplan.web.ratelimits import retry_after_seconds
 
         seconds = retry_after_seconds(error)
         minutes = -(-seconds // 60)

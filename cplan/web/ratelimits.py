@@ -14,7 +14,7 @@ officer (searches and exports: the officers of one police station share its rout
 and one officer's several sessions share one count). ``CPLAN_RATE_LIMITS`` (JSON) overrides
 single entries, e.g. ``{"auth.sign_in": "20 per minute"}``.
 
-A refused request gets 429 from ``cplan.errors`` (a page in the reader's language, JSON under
+A refused request gets 429 from ``cplan.web.errors`` (a page in the reader's language, JSON under
 ``/api/``) with ``Retry-After``; other responses carry no rate-limit headers, which would cost
 the store a second round trip per request. When the store cannot be reached, requests are counted per
 worker in memory until it is back (and the failure is logged): sign-in stays possible, and the
