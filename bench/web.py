@@ -285,7 +285,6 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
     from cplan.models.accounts import Officer, Post, PostAssignment, Role
     from cplan.models.roster import Contact, ContactStatus
     from cplan.services import sessions
-    from cplan.services.geo import in_subtree
 
     serializer = app.session_interface.get_signing_serializer(app)
     cookie_name = app.config["SESSION_COOKIE_NAME"]
@@ -315,7 +314,7 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
             select(Place.district_id).group_by(Place.district_id).order_by(func.count().desc()).limit(1)
         ).scalar_one()
         district = db.session.get(Unit, district_id)
-        station_post, station_cookie = sign_in(Role.STATION_OFFICER, in_subtree(Unit.path, district))
+        station_post, station_cookie = sign_in(Role.STATION_OFFICER, district.covers(Unit.path))
         if station_post is None:
             station_post, station_cookie = sign_in(Role.STATION_OFFICER)
         station = station_post.unit
@@ -323,7 +322,7 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
         shown = (ContactStatus.ACTIVE, ContactStatus.PENDING)
         per_place = db.session.execute(
             select(Contact.place_id, func.count())
-            .where(in_subtree(Contact.unit_path, station), Contact.status.in_(shown))
+            .where(station.covers(Contact.unit_path), Contact.status.in_(shown))
             .group_by(Contact.place_id)
         ).all()
         place_id = min(per_place, key=lambda row: (abs(row[1] - 10), row[0]))[0]

@@ -44,7 +44,6 @@ from cplan.models.roster import (
 )
 from cplan.models.search import SearchToken
 from cplan.services import audit, search
-from cplan.services.geo import in_subtree
 from cplan.services.roster import CONTACT_SEARCH_KIND
 from cplan.services.transliteration import to_devanagari, to_roman
 
@@ -98,7 +97,7 @@ def demo_places(district: Unit) -> list[Place]:
     """Inhabited places of the district attached to a station, in a stable order."""
     return list(db.session.scalars(
         select(Place).where(Place.district_id == district.id, Place.station_id.is_not(None),
-                            Place.uninhabited.is_(False), in_subtree(Place.unit_path, district))
+                            Place.uninhabited.is_(False), district.covers(Place.unit_path))
         .order_by(Place.natural_key)
     ))
 
@@ -112,7 +111,7 @@ def _enrollers(district: Unit) -> tuple[dict[int, list[tuple[int, int]]], tuple[
         select(Officer.id, Officer.pno, Post.id, Unit.id, Unit.kind)
         .join(PostAssignment, PostAssignment.officer_id == Officer.id)
         .join(Post, Post.id == PostAssignment.post_id).join(Unit, Unit.id == Post.unit_id)
-        .where(PostAssignment.ended_at.is_(None), in_subtree(Unit.path, district))
+        .where(PostAssignment.ended_at.is_(None), district.covers(Unit.path))
         .order_by(Officer.pno)
     )
     for officer_id, pno, post_id, unit_id, unit_kind in rows:
@@ -190,7 +189,7 @@ def ensure_demo_contacts(district: Unit, data_dir: Path) -> list[str]:
     if not places:
         return ["contacts: no attached places"]
     has_contacts = set(db.session.scalars(
-        select(Contact.place_id).where(in_subtree(Contact.unit_path, district)).distinct()))
+        select(Contact.place_id).where(district.covers(Contact.unit_path)).distinct()))
     names = read_names(data_file(NAMES_FILE, data_dir))
     by_station, sp_office, asp_id = _enrollers(district)
     rows: list[dict] = []
@@ -219,7 +218,7 @@ def contact_counts(district: Unit) -> dict[int, dict[ContactStatus, int]]:
     """Contacts per place and status within the district (for the summary and the tests)."""
     counts: dict[int, dict[ContactStatus, int]] = defaultdict(lambda: defaultdict(int))
     for place_id, status, number in db.session.execute(
-        select(Contact.place_id, Contact.status, func.count()).where(in_subtree(Contact.unit_path, district))
+        select(Contact.place_id, Contact.status, func.count()).where(district.covers(Contact.unit_path))
         .group_by(Contact.place_id, Contact.status)
     ):
         counts[place_id][ContactStatus(status)] += number

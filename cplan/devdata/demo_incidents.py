@@ -42,7 +42,6 @@ from cplan.models.incidents import (
 )
 from cplan.models.roster import Contact, ContactStatus
 from cplan.services import audit, incidents
-from cplan.services.geo import in_subtree
 
 S = IncidentStatus
 K = IncidentKind
@@ -121,7 +120,7 @@ def _actors(state: Unit, district: Unit) -> _Actors:
         select(Officer.id, Post.id, Post.role, Unit.id, Unit.path)
         .join(PostAssignment, PostAssignment.officer_id == Officer.id)
         .join(Post, Post.id == PostAssignment.post_id).join(Unit, Unit.id == Post.unit_id)
-        .where(PostAssignment.ended_at.is_(None), Post.active.is_(True), in_subtree(Unit.path, state))
+        .where(PostAssignment.ended_at.is_(None), Post.active.is_(True), state.covers(Unit.path))
         .order_by(Post.role, Officer.pno)
     )
     for officer_id, post_id, role, unit_id, path in rows:
@@ -169,7 +168,7 @@ def ensure_demo_incidents(state: Unit, district: Unit) -> list[str]:
                             Place.uninhabited.is_(False)).order_by(Place.natural_key)))
     contacts: dict[int, list[Contact]] = {}
     for contact in db.session.scalars(
-            select(Contact).where(in_subtree(Contact.unit_path, district), Contact.status == ContactStatus.ACTIVE,
+            select(Contact).where(district.covers(Contact.unit_path), Contact.status == ContactStatus.ACTIVE,
                                   Contact.confidential.is_(False)).order_by(Contact.id)):
         contacts.setdefault(contact.place_id, []).append(contact)
     places = [place for place in places if len(contacts.get(place.id, ())) >= 5]

@@ -2405,7 +2405,7 @@ def station_headquarters(district: Unit) -> dict[int, Place]:
     rows = db.session.execute(
         select(Unit.id, Place)
         .join(Place, Place.id == Unit.hq_place_id)
-        .where(geo.in_subtree(Unit.path, district), Unit.kind == UnitKind.STATION)
+        .where(district.covers(Unit.path), Unit.kind == UnitKind.STATION)
     )
     return {station_id: place for station_id, place in rows}
 

@@ -36,7 +36,6 @@ from cplan.models.geo import Place, Unit, UnitKind
 from cplan.pipelines import roster_import
 from cplan.services import audit, place_names, search
 from cplan.services.errors import NotInScope
-from cplan.services.geo import in_subtree
 from cplan.services.phone import DEVANAGARI_DIGITS
 from cplan.services.principal import Principal
 
@@ -185,7 +184,7 @@ def read_table(filename: str, data: bytes) -> Table:
 def _district_places(principal: Principal, district: Unit) -> tuple[dict[str, Place], dict[str, Place]]:
     """The district's places the post may see, by LGD code and by natural key (one query)."""
     places = db.session.scalars(select(Place).where(
-        Place.district_id == district.id, in_subtree(Place.unit_path, principal.unit)))
+        Place.district_id == district.id, principal.unit.covers(Place.unit_path)))
     by_code, by_key = {}, {}
     for place in places:
         if place.lgd_code:
@@ -310,7 +309,7 @@ def template_rows(principal: Principal, district: Unit, language: str) -> list[l
     _require(principal, district)
     places = db.session.scalars(
         select(Place).options(joinedload(Place.station))
-        .where(Place.district_id == district.id, in_subtree(Place.unit_path, principal.unit))
+        .where(Place.district_id == district.id, principal.unit.covers(Place.unit_path))
         .order_by(Place.unit_path, Place.name_en, Place.id)
     )
     yes = "हाँ" if language == "hi" else "yes"

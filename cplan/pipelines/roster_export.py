@@ -46,7 +46,6 @@ from cplan.models.roster import Contact, ContactStatus
 from cplan.pipelines.roster_import import UTF8_BOM, XLSX_MIMETYPE, category_name
 from cplan.services import audit, roster
 from cplan.services.errors import DomainError, NotInScope
-from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 from cplan.services.principal import Principal
 
@@ -103,13 +102,13 @@ def stations_in_scope(principal: Principal) -> list[Unit]:
     if unit.kind == UnitKind.STATION:
         return [unit]
     return list(db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.STATION, in_subtree(Unit.path, unit)).order_by(Unit.name_en)
+        select(Unit).where(Unit.kind == UnitKind.STATION, unit.covers(Unit.path)).order_by(Unit.name_en)
     ))
 
 
 def station_in_scope(principal: Principal, station_id: int) -> Unit:
     station = db.session.scalar(select(Unit).where(
-        Unit.id == station_id, Unit.kind == UnitKind.STATION, in_subtree(Unit.path, principal.unit)))
+        Unit.id == station_id, Unit.kind == UnitKind.STATION, principal.unit.covers(Unit.path)))
     if station is None:
         raise NotInScope()
     return station
@@ -117,7 +116,7 @@ def station_in_scope(principal: Principal, station_id: int) -> Unit:
 
 def place_in_scope(principal: Principal, place_id: int) -> Place:
     place = db.session.scalar(select(Place).where(
-        Place.id == place_id, Place.station_id.is_not(None), in_subtree(Place.unit_path, principal.unit)))
+        Place.id == place_id, Place.station_id.is_not(None), principal.unit.covers(Place.unit_path)))
     if place is None:
         raise NotInScope()
     return place
@@ -133,7 +132,7 @@ def active_contacts(principal: Principal, station: Unit | None = None, place: Pl
     if place is not None:
         query = query.where(Contact.place_id == place.id)
     else:
-        query = query.where(in_subtree(Contact.unit_path, station))
+        query = query.where(station.covers(Contact.unit_path))
     return list(db.session.scalars(query.order_by(Place.name_en, Place.id, Contact.name, Contact.id)))
 
 

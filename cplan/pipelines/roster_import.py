@@ -49,7 +49,6 @@ from cplan.pipelines import uploads
 from cplan.pipelines.uploads import UTF8_BOM
 from cplan.services import audit, names, roster
 from cplan.services.errors import DomainError
-from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 from cplan.services.phone import DEVANAGARI_DIGITS, InvalidMobile, normalise_mobile
 from cplan.services.principal import Principal
@@ -232,7 +231,7 @@ def _places_in_scope(principal: Principal, codes: set[str]) -> dict[str, Place]:
         chunk = ordered[start:start + QUERY_CHUNK]
         for place in db.session.scalars(select(Place).where(
             Place.lgd_code.in_(chunk), Place.station_id.is_not(None),
-            in_subtree(Place.unit_path, principal.unit),
+            principal.unit.covers(Place.unit_path),
         )):
             found[place.lgd_code] = place
     return found

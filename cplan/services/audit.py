@@ -28,7 +28,6 @@ from cplan.models.accounts import Officer, Post
 from cplan.models.audit import GENESIS_HASH, AuditEvent, AuditOutcome, event_hash
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
-from cplan.services.geo import in_subtree
 from cplan.services.phone import DEVANAGARI_DIGITS, log_safe
 
 # pg_advisory_xact_lock key of the chain: the bytes "cplan.au" read as a big-endian integer.
@@ -351,7 +350,7 @@ def scope_condition(unit: Unit | None):
     """Events filed under ``unit``'s subtree; the state also sees events filed under no unit."""
     if unit is None:
         return false()
-    condition = in_subtree(AuditEvent.unit_path, unit)
+    condition = unit.covers(AuditEvent.unit_path)
     if unit.parent_id is None:
         condition = or_(condition, AuditEvent.unit_path.is_(None))
     return condition

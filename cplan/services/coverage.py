@@ -26,7 +26,6 @@ from sqlalchemy import case, func, select
 from cplan.extensions import db, reports_bind
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.roster import Contact, ContactCategory, ContactStatus
-from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 from cplan.services.principal import Principal
 from cplan.services.roster import visible_condition
@@ -143,7 +142,7 @@ def figures_by_group(principal: Principal, unit: Unit, level: Level, goal: int) 
             func.sum(case((count == 0, 1), else_=0)),
             func.sum(count),
         )
-        .where(in_subtree(Place.unit_path, unit), Place.uninhabited.is_(False))
+        .where(unit.covers(Place.unit_path), Place.uninhabited.is_(False))
         .group_by(group),
         bind_arguments=reports_bind(),
     )
@@ -152,9 +151,9 @@ def figures_by_group(principal: Principal, unit: Unit, level: Level, goal: int) 
         figures[key] = Figures(inhabited=inhabited, meeting=int(meeting or 0),
                                without_contacts=int(without or 0), active=int(active_total or 0))
     counted = (Contact.status.in_([ContactStatus.ACTIVE, ContactStatus.PENDING]),
-               in_subtree(Contact.unit_path, unit), visible_condition(principal))
+               unit.covers(Contact.unit_path), visible_condition(principal))
     if by_path:
-        uninhabited = select(Place.id).where(in_subtree(Place.unit_path, unit), Place.uninhabited.is_(True))
+        uninhabited = select(Place.id).where(unit.covers(Place.unit_path), Place.uninhabited.is_(True))
         contact_rows = db.session.execute(
             select(Contact.unit_path, Contact.status, Contact.category, func.count())
             .where(*counted, Contact.place_id.not_in(uninhabited))
@@ -193,7 +192,7 @@ def coverage_of(principal: Principal, unit: Unit) -> Coverage:
         records: dict[int | None, Unit | Place | None] = {place.id: place for place in places}
     else:
         kind = UnitKind.DISTRICT if level == Level.DISTRICT else UnitKind.STATION
-        units = db.session.scalars(select(Unit).where(Unit.kind == kind, in_subtree(Unit.path, unit)),
+        units = db.session.scalars(select(Unit).where(Unit.kind == kind, unit.covers(Unit.path)),
                                    bind_arguments=reports_bind())
         records = {(record.path if level == Level.STATION else record.id): record for record in units}
         # Figures of no listed unit: places not attached to a station (one row of their own).
@@ -252,7 +251,7 @@ def places_below_target(principal: Principal, unit: Unit, page: int = 1, per_pag
     goal = target()
     pending = (
         select(Contact.place_id, func.count().label("pending"))
-        .where(Contact.status == ContactStatus.PENDING, in_subtree(Contact.unit_path, unit),
+        .where(Contact.status == ContactStatus.PENDING, unit.covers(Contact.unit_path),
                visible_condition(principal))
         .group_by(Contact.place_id)
         .subquery("pending_counts")
@@ -261,7 +260,7 @@ def places_below_target(principal: Principal, unit: Unit, page: int = 1, per_pag
     statement = (
         select(Place, active_count, func.coalesce(pending.c.pending, 0))
         .outerjoin(pending, pending.c.place_id == Place.id)
-        .where(in_subtree(Place.unit_path, unit), Place.uninhabited.is_(False), active_count < goal)
+        .where(unit.covers(Place.unit_path), Place.uninhabited.is_(False), active_count < goal)
         .order_by(active_count, Place.name_en, Place.id)
     )
     per_page = max(1, min(per_page, MAX_PER_PAGE))

@@ -32,7 +32,6 @@ from cplan.models.roster import (
 )
 from cplan.services import audit, roster, search
 from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
-from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 from cplan.services.principal import Principal
 
@@ -437,7 +436,7 @@ def pending_counts(principal: Principal) -> dict[str, int]:
     enrolments = db.session.scalar(select(func.count(Contact.id)).where(
         roster.visible_condition(principal), Contact.status == ContactStatus.PENDING))
     proposals = db.session.scalar(select(func.count(ContactProposal.id)).where(
-        in_subtree(ContactProposal.unit_path, principal.unit), ContactProposal.status == ProposalStatus.PENDING))
+        principal.unit.covers(ContactProposal.unit_path), ContactProposal.status == ProposalStatus.PENDING))
     return {"enrolments": enrolments, "proposals": proposals}
 
 
@@ -469,14 +468,14 @@ def queue_page(principal: Principal, filters: QueueFilters | None = None, *, pag
 def queue_stations(principal: Principal) -> list[Unit]:
     """The police stations within the principal's scope (the queue's station filter)."""
     return list(db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.STATION, in_subtree(Unit.path, principal.unit))
+        select(Unit).where(Unit.kind == UnitKind.STATION, principal.unit.covers(Unit.path))
         .order_by(Unit.name_en)))
 
 
 def station_places(principal: Principal, station: Unit) -> list[Place]:
     """The inhabited places of ``station`` (within scope), by name."""
     return list(db.session.scalars(
-        select(Place).where(Place.station_id == station.id, in_subtree(Place.unit_path, principal.unit),
+        select(Place).where(Place.station_id == station.id, principal.unit.covers(Place.unit_path),
                             Place.uninhabited.is_(False))
         .order_by(Place.name_en, Place.id)))
 
@@ -494,7 +493,7 @@ def pending_for_bulk(principal: Principal, ids) -> list[Contact]:
 
 def _visible_proposals(principal: Principal):
     return (select(ContactProposal).join(Contact, ContactProposal.contact_id == Contact.id)
-            .where(in_subtree(ContactProposal.unit_path, principal.unit), roster.visible_condition(principal)))
+            .where(principal.unit.covers(ContactProposal.unit_path), roster.visible_condition(principal)))
 
 
 def pending_proposals(principal: Principal, *, page: int = 1, per_page: int = 50):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, func, select, update
 
 from cplan.extensions import db
 from cplan.models.base import utcnow
@@ -70,14 +70,9 @@ def create_unit(kind: UnitKind, name_en: str, parent: Unit | None = None, **fiel
     return unit
 
 
-def in_subtree(path_column, unit: Unit):
-    """SQL condition: ``path_column`` lies in ``unit``'s subtree (one indexed range scan)."""
-    return and_(path_column >= unit.path, path_column < unit.path_upper)
-
-
 def units_under(unit: Unit, kind: UnitKind | None = None, include_self: bool = True) -> Select:
     """A query for the units in ``unit``'s subtree, optionally of one kind."""
-    query = select(Unit).where(in_subtree(Unit.path, unit))
+    query = select(Unit).where(unit.covers(Unit.path))
     if not include_self:
         query = query.where(Unit.id != unit.id)
     if kind is not None:
@@ -87,14 +82,14 @@ def units_under(unit: Unit, kind: UnitKind | None = None, include_self: bool = T
 
 def places_under(unit: Unit) -> Select:
     """A query for every place answered for by a unit in ``unit``'s subtree."""
-    return select(Place).where(in_subtree(Place.unit_path, unit))
+    return select(Place).where(unit.covers(Place.unit_path))
 
 
 def count_places_by_station(unit: Unit) -> dict[int, int]:
     """Number of places per station in ``unit``'s subtree, in one grouped query."""
     rows = db.session.execute(
         select(Place.station_id, func.count(Place.id))
-        .where(in_subtree(Place.unit_path, unit), Place.station_id.is_not(None))
+        .where(unit.covers(Place.unit_path), Place.station_id.is_not(None))
         .group_by(Place.station_id)
     )
     return {station_id: count for station_id, count in rows}
@@ -212,7 +207,7 @@ def move_unit(unit: Unit, new_parent: Unit) -> Unit:
     cut = len(old_prefix) + 1  # SQL substr is 1-based
     db.session.execute(
         update(Unit)
-        .where(in_subtree(Unit.path, unit))
+        .where(unit.covers(Unit.path))
         .values(path=new_prefix + func.substr(Unit.path, cut))
         .execution_options(synchronize_session=False)
     )
@@ -221,7 +216,7 @@ def move_unit(unit: Unit, new_parent: Unit) -> Unit:
     for model in (Place, Contact, ContactProposal, SearchToken):
         db.session.execute(
             update(model)
-            .where(in_subtree(model.unit_path, unit))
+            .where(unit.covers(model.unit_path))
             .values(unit_path=new_prefix + func.substr(model.unit_path, cut))
             .execution_options(synchronize_session=False)
         )

@@ -53,7 +53,6 @@ from cplan.models.incidents import (
 from cplan.models.roster import Contact, ContactStatus
 from cplan.services import audit, roster
 from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
-from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 from cplan.services.principal import Principal
 
@@ -175,12 +174,12 @@ def visible_incidents_condition(principal: Principal):
         # Every place of an incident lies in its district, so "the district is in my subtree"
         # decides, as an IN list of district ids.
         condition = Incident.district_id.in_(
-            select(Unit.id).where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, unit)).scalar_subquery()
+            select(Unit.id).where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path)).scalar_subquery()
         )
     else:
         condition = exists(
             select(IncidentPlace.id).where(
-                IncidentPlace.incident_id == Incident.id, in_subtree(IncidentPlace.unit_path, unit)
+                IncidentPlace.incident_id == Incident.id, unit.covers(IncidentPlace.unit_path)
             )
         )
     if not principal.can(Permission.VIEW_CONFIDENTIAL):

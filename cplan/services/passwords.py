@@ -223,7 +223,7 @@ def context_for(officer) -> Context:
     from cplan.extensions import db
     from cplan.models.accounts import Post, PostAssignment
     from cplan.models.geo import Unit, UnitKind
-    from cplan.services.geo import district_of, in_subtree
+    from cplan.services.geo import district_of
 
     personal = words_of(officer.name or "") | {normalise(officer.pno or "")}
     numbers = {run for run in re.findall(r"[0-9]{4,}", officer.pno or "")}
@@ -242,7 +242,7 @@ def context_for(officer) -> Context:
     districts = {district.id: district for unit in own_units if (district := district_of(unit)) is not None}
     for district in districts.values():
         names.extend(db.session.execute(select(Unit.name_en, Unit.name_hi).where(
-            in_subtree(Unit.path, district))))
+            district.covers(Unit.path))))
     places = words_of(*(name for pair in names for name in pair))
     places |= words_of(*(post.title_en for post in posts), *(post.title_hi for post in posts))
     return Context(personal=tuple(sorted(personal - {""})), places=tuple(sorted(places)),

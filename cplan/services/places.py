@@ -18,7 +18,6 @@ from cplan.extensions import db
 from cplan.models.geo import Place, PlaceStationSpell, Unit, UnitKind
 from cplan.services import search, transliteration
 from cplan.services.errors import DomainError
-from cplan.services.geo import in_subtree
 from cplan.services.scope import scope_condition, scope_unit
 
 PER_PAGE = 50
@@ -57,7 +56,7 @@ def district_summaries(root: Unit) -> list[UnitSummary]:
     """The districts under ``root`` with their station and place counts (three queries)."""
     districts = db.session.scalars(
         select(Unit)
-        .where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, root), scope_condition(Unit))
+        .where(Unit.kind == UnitKind.DISTRICT, root.covers(Unit.path), scope_condition(Unit))
         .order_by(Unit.name_en, Unit.id)
     ).all()
     if not districts:
@@ -68,14 +67,14 @@ def district_summaries(root: Unit) -> list[UnitSummary]:
         db.session.execute(
             select(circle.parent_id, func.count(Unit.id))
             .join(circle, Unit.parent_id == circle.id)
-            .where(Unit.kind == UnitKind.STATION, in_subtree(Unit.path, root), scope_condition(Unit))
+            .where(Unit.kind == UnitKind.STATION, root.covers(Unit.path), scope_condition(Unit))
             .group_by(circle.parent_id)
         ).all()
     )
     place_counts = dict(
         db.session.execute(
             select(Place.district_id, func.count(Place.id))
-            .where(in_subtree(Place.unit_path, root), scope_condition(Place))
+            .where(root.covers(Place.unit_path), scope_condition(Place))
             .group_by(Place.district_id)
         ).all()
     )
@@ -90,7 +89,7 @@ def station_summaries(root: Unit) -> list[UnitSummary]:
     """The police stations under ``root`` (itself, for a station) with place counts (two queries)."""
     stations = db.session.scalars(
         select(Unit)
-        .where(Unit.kind == UnitKind.STATION, in_subtree(Unit.path, root), scope_condition(Unit))
+        .where(Unit.kind == UnitKind.STATION, root.covers(Unit.path), scope_condition(Unit))
         .order_by(Unit.name_en, Unit.id)
     ).all()
     if not stations:
@@ -98,7 +97,7 @@ def station_summaries(root: Unit) -> list[UnitSummary]:
     place_counts = dict(
         db.session.execute(
             select(Place.station_id, func.count(Place.id))
-            .where(in_subtree(Place.unit_path, root), scope_condition(Place),
+            .where(root.covers(Place.unit_path), scope_condition(Place),
                    Place.station_id.is_not(None))
             .group_by(Place.station_id)
         ).all()
@@ -117,7 +116,7 @@ def stations_by_circle(unit: Unit) -> list[CircleStations]:
     """The circles of a district (or the circle itself) with their stations and place counts."""
     circles = db.session.scalars(
         select(Unit)
-        .where(Unit.kind == UnitKind.CIRCLE, in_subtree(Unit.path, unit), scope_condition(Unit))
+        .where(Unit.kind == UnitKind.CIRCLE, unit.covers(Unit.path), scope_condition(Unit))
         .order_by(Unit.name_en, Unit.id)
     ).all()
     by_circle: dict[int, list[UnitSummary]] = {circle.id: [] for circle in circles}
@@ -155,7 +154,7 @@ def places_of(unit: Unit, page: int = 1, language: str = "en"):
     """One page (``PER_PAGE``) of the places a unit answers for, ordered by name."""
     query = (
         select(Place)
-        .where(in_subtree(Place.unit_path, unit), scope_condition(Place))
+        .where(unit.covers(Place.unit_path), scope_condition(Place))
         .order_by(*name_order(language))
     )
     return db.paginate(query, page=page, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)

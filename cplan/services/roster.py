@@ -36,7 +36,7 @@ from cplan.models.roster import (
 )
 from cplan.services import audit, names, search
 from cplan.services.errors import DomainError, NotInScope
-from cplan.services.geo import district_of, in_subtree
+from cplan.services.geo import district_of
 from cplan.services.permissions import STATION_ROLES, Permission
 from cplan.services.phone import DEVANAGARI_DIGITS, InvalidMobile, log_safe, normalise_mobile
 from cplan.services.principal import Principal
@@ -167,7 +167,7 @@ _LABELS["withheld"] = WITHHELD_LABELS
 
 def visible_condition(principal: Principal):
     """SQL condition: the contacts ``principal`` may see at all."""
-    condition = in_subtree(Contact.unit_path, principal.unit)
+    condition = principal.unit.covers(Contact.unit_path)
     if not principal.can(Permission.VIEW_CONFIDENTIAL):
         condition = and_(condition, Contact.confidential.is_(False))
     return condition
@@ -501,7 +501,7 @@ def places_holding_number_elsewhere(mobile: str, principal: Principal) -> list[t
             or_(Contact.mobile == mobile, Contact.mobile_alt == mobile),
             Contact.status != ContactStatus.REJECTED,
             Contact.confidential.is_(False),
-            in_subtree(Contact.unit_path, district),
+            district.covers(Contact.unit_path),
             ~visible_condition(principal),
         )
         .limit(20)

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
-from cplan.services.geo import in_subtree
 
 
 def scope_unit() -> Unit | None:
@@ -29,9 +28,9 @@ def scope_condition(model):
     if unit is None:
         return db.false()
     if model is Unit:
-        return in_subtree(Unit.path, unit)
+        return unit.covers(Unit.path)
     if model is Place:
-        return in_subtree(Place.unit_path, unit)
+        return unit.covers(Place.unit_path)
     raise TypeError(f"no scope rule for {model.__name__}")
 
 

@@ -152,11 +152,6 @@ def key_upper_bound(key: str) -> str:
     return key[:-1] + chr(ord(key[-1]) + 1)
 
 
-def in_scope(path_column, scope: Unit):
-    """``path_column`` lies in ``scope``'s subtree (the same range as ``services.geo.in_subtree``)."""
-    return and_(path_column >= scope.path, path_column < scope.path_upper)
-
-
 def ids_for_key(kind: str, key: str, scope: Unit):
     """A query of record ids with a name word starting with ``key`` (already a search key).
 
@@ -170,7 +165,7 @@ def ids_for_key(kind: str, key: str, scope: Unit):
             SearchToken.kind == kind,
             SearchToken.key >= key,
             SearchToken.key < key_upper_bound(key),
-            in_scope(SearchToken.unit_path, scope),
+            scope.covers(SearchToken.unit_path),
         )
         .distinct()
     )
@@ -306,7 +301,7 @@ def places_query(key: str | None, code: str | None, scope: Unit, language: str =
     return (
         select(Place)
         .options(joinedload(Place.station), joinedload(Place.district))
-        .where(or_(*conditions), in_scope(Place.unit_path, scope))
+        .where(or_(*conditions), scope.covers(Place.unit_path))
         .order_by(*place_name_order(language))
     )
 

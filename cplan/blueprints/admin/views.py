@@ -35,7 +35,6 @@ from cplan.models.base import utcnow
 from cplan.models.geo import Unit, UnitKind
 from cplan.services import accounts, otp, sms_queue
 from cplan.services.errors import NotInScope
-from cplan.services.geo import in_subtree
 from cplan.services.permissions import ROLE_UNIT_KINDS, Permission
 from cplan.services.phone import mask_mobile
 from cplan.services.places import query_key
@@ -89,7 +88,7 @@ def _scope() -> Unit:
 def _post_or_404(post_id: int) -> Post:
     post = db.session.scalar(
         select(Post).join(Post.unit).options(contains_eager(Post.unit))
-        .where(Post.id == post_id, in_subtree(Unit.path, _scope()))
+        .where(Post.id == post_id, _scope().covers(Unit.path))
     )
     if post is None:
         abort(404)
@@ -99,7 +98,7 @@ def _post_or_404(post_id: int) -> Post:
 def _officer_or_404(officer_id: int) -> Officer:
     officer = db.session.scalar(
         select(Officer).join(Officer.unit).options(contains_eager(Officer.unit))
-        .where(Officer.id == officer_id, in_subtree(Unit.path, _scope()))
+        .where(Officer.id == officer_id, _scope().covers(Unit.path))
     )
     if officer is None:
         abort(404)
@@ -107,7 +106,7 @@ def _officer_or_404(officer_id: int) -> Officer:
 
 
 def _unit_or_404(unit_id: int) -> Unit:
-    unit = db.session.scalar(select(Unit).where(Unit.id == unit_id, in_subtree(Unit.path, _scope())))
+    unit = db.session.scalar(select(Unit).where(Unit.id == unit_id, _scope().covers(Unit.path)))
     if unit is None:
         abort(404)
     return unit
@@ -116,7 +115,7 @@ def _unit_or_404(unit_id: int) -> Unit:
 def _officer_by_pno(pno: str) -> Officer | None:
     return db.session.scalar(
         select(Officer).join(Officer.unit)
-        .where(Officer.pno == (pno or "").strip().upper(), in_subtree(Unit.path, _scope()))
+        .where(Officer.pno == (pno or "").strip().upper(), _scope().covers(Unit.path))
     )
 
 
@@ -144,12 +143,12 @@ def list_posts():
     form = PostFilterForm(formdata=request.args)
     statement = (
         select(Post).join(Post.unit).options(contains_eager(Post.unit))
-        .where(in_subtree(Unit.path, _scope()))
+        .where(_scope().covers(Unit.path))
     )
     within = None
     if _id_arg("unit") is not None:
         within = _unit_or_404(_id_arg("unit"))
-        statement = statement.where(in_subtree(Unit.path, within))
+        statement = statement.where(within.covers(Unit.path))
     if form.validate():
         if form.role.data:
             statement = statement.where(Post.role == Role(form.role.data))
@@ -193,7 +192,7 @@ def _creatable_roles(scope: Unit) -> list[Role]:
 
 def _districts_in_scope() -> list[Unit]:
     return list(db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, _scope()))
+        select(Unit).where(Unit.kind == UnitKind.DISTRICT, _scope().covers(Unit.path))
         .order_by(Unit.name_en)
     ))
 
@@ -202,13 +201,13 @@ def _unit_choices(root: Unit, kinds):
     """Active units of ``kinds`` under ``root``, labelled with their district when several."""
     language = current_language()
     units = list(db.session.scalars(
-        select(Unit).where(in_subtree(Unit.path, root), Unit.kind.in_(list(kinds)), Unit.active.is_(True))
+        select(Unit).where(root.covers(Unit.path), Unit.kind.in_(list(kinds)), Unit.active.is_(True))
         .order_by(Unit.name_en, Unit.id)
     ))
     districts = {}
     if root.kind.depth < UnitKind.DISTRICT.depth:
         districts = {unit.id: unit for unit in db.session.scalars(
-            select(Unit).where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, root)))}
+            select(Unit).where(Unit.kind == UnitKind.DISTRICT, root.covers(Unit.path)))}
     choices = []
     for unit in units:
         label = unit.display_name(language)
@@ -402,7 +401,7 @@ def list_officers():
     form = OfficerFilterForm(formdata=request.args)
     statement = (
         select(Officer).join(Officer.unit).options(contains_eager(Officer.unit))
-        .where(in_subtree(Unit.path, _scope()))
+        .where(_scope().covers(Unit.path))
     )
     if form.validate() and (form.q.data or "").strip():
         text = form.q.data.strip()
@@ -434,7 +433,7 @@ def _managing_unit_choices():
     """The state (for a state administrator) first, then the districts of the subtree by name."""
     language = current_language()
     units = db.session.scalars(
-        select(Unit).where(in_subtree(Unit.path, _scope()), Unit.kind.in_(MANAGING_KINDS), Unit.active.is_(True))
+        select(Unit).where(_scope().covers(Unit.path), Unit.kind.in_(MANAGING_KINDS), Unit.active.is_(True))
         .order_by(Unit.name_en, Unit.id)
     )
     units = sorted(units, key=lambda unit: unit.kind != UnitKind.STATE)

@@ -37,7 +37,6 @@ from cplan.models.roster import Contact
 from cplan.pipelines import incident_export
 from cplan.services import audit, incidents, roster, search
 from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
-from cplan.services.geo import in_subtree
 from cplan.services.incidents import FeedFilters, IncidentChanged, label
 from cplan.services.permissions import Permission
 from cplan.web.access import requires
@@ -177,7 +176,7 @@ def _districts() -> list:
         return []
     return list(db.session.execute(
         select(Unit.id, Unit.name_en, Unit.name_hi)
-        .where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, unit)).order_by(Unit.name_en)
+        .where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path)).order_by(Unit.name_en)
     ))
 
 
@@ -246,7 +245,7 @@ def _scope_places(ids=None, query: str = "") -> list[Place]:
     """Places of the post's scope: those with ``ids``, those named like ``query``, or (for a
     station post) all of the station's."""
     unit = current_user.unit
-    statement = select(Place).where(in_subtree(Place.unit_path, unit))
+    statement = select(Place).where(unit.covers(Place.unit_path))
     if ids is not None:
         statement = statement.where(Place.id.in_(ids))
     elif query:

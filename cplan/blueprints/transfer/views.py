@@ -23,7 +23,6 @@ from cplan.models.geo import Place
 from cplan.pipelines import roster_export, roster_import
 from cplan.services import audit
 from cplan.services.errors import NotInScope
-from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
 from cplan.web.access import fresh_sign_in, requires
 from cplan.web.errors import render_error
@@ -151,7 +150,7 @@ def export():
     if (form.place_code.data or "").strip():
         place = db.session.scalar(select(Place).where(
             Place.lgd_code == form.place_code.data.strip(), Place.station_id == station.id,
-            in_subtree(Place.unit_path, current_user.unit)))
+            current_user.unit.covers(Place.unit_path)))
         if place is None:
             form.place_code.errors.append(_("No place with this code in the chosen police station."))
             return _export_page(form), 400
