@@ -1,5 +1,5 @@
 """cplan: the C-Plan community-contact portal. ``create_app`` builds the application."""
-from flask import Flask
+from flask import Flask, current_app
 
 from cplan.config import load_config
 
@@ -34,11 +34,14 @@ def register_url_converters(app):
 
 def register_extensions(app):
     from cplan import models  # noqa: F401  (every table registered before migrations)
-    from cplan.extensions import babel, csrf, db, migrate, reads_first_in_safe_requests
+    from cplan.extensions import babel, csrf, db, migrate
+    from cplan.models.base import use_secret_key
+    from cplan.web import lifecycle
     from cplan.web.i18n import select_locale, select_timezone, use_fast_translations
 
     db.init_app(app)
-    app.before_request(reads_first_in_safe_requests)  # before the sign-in check's first query
+    use_secret_key(lambda: current_app.config["SECRET_KEY"])  # sealed columns (authenticator secrets)
+    lifecycle.register(app)  # before the sign-in check's first query
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

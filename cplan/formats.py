@@ -55,6 +55,11 @@ def in_ist(value: datetime) -> datetime:
     return value.astimezone(IST)
 
 
+def ist_day(value: datetime) -> date:
+    """The calendar day in India of a moment (the day a daily limit counts, "today")."""
+    return in_ist(value).date()
+
+
 def hindi_day_period(hour: int) -> str:
     """सुबह, दोपहर, शाम or रात for an hour of the day (0-23)."""
     name = HINDI_DAY_PERIODS[0][1]

@@ -14,6 +14,7 @@ from cplan.models import AuditEvent
 from cplan.models.audit import GENESIS_HASH, drop_triggers, event_hash, install_triggers
 from cplan.services import audit, sessions
 from cplan.services.phone import log_safe
+from cplan.web.security import load_principal
 
 # ---- fixtures and helpers ---------------------------------------------------------------------
 
@@ -297,16 +298,20 @@ def test_the_event_is_filed_under_the_target_then_the_post(db, baghpat, make_pla
     assert on_nothing.post_title == post.title_en and on_nothing.post_id == post.id
 
 
-def test_the_actor_and_address_come_from_the_signed_in_request(app, db, baghpat, make_officer):
+def test_the_actor_and_address_come_from_the_principal_of_the_request(app, db, baghpat, make_officer):
     officer = make_officer(role="station_officer", unit=baghpat["baraut"])
-    principal = sessions.start(officer, officer.test_post)
+    token = sessions.start(officer, officer.test_post).token
     with app.test_request_context(environ_base={"REMOTE_ADDR": "10.20.30.40"}):
+        principal = load_principal(token)  # what the sign-in guard makes current_user
         login_user(principal)
-        event = audit.record("roster.viewed", target_type="contacts", target_id=42)
+        event = audit.record("roster.viewed", actor=principal, target_type="contacts", target_id=42)
+        # Nothing below the web layer reads the request: without the principal, no actor.
+        unattributed = audit.record("roster.viewed", target_type="contacts", target_id=43)
     assert (event.officer_id, event.officer_pno) == (officer.id, officer.pno)
     assert (event.post_id, event.post_title) == (officer.test_post.id, officer.test_post.title_en)
     assert event.unit_path == baghpat["baraut"].path
     assert event.ip_address == "10.20.30.40"
+    assert (unattributed.officer_id, unattributed.ip_address) == (None, "")
 
 
 def test_an_event_outside_a_request_has_no_actor(db):

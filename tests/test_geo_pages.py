@@ -12,6 +12,7 @@ from sqlalchemy import event
 from cplan.extensions import db as _db
 from cplan.models import Subdistrict
 from cplan.services import geo, places, transliteration
+from cplan.services.principal import Principal
 
 
 class TableRows(HTMLParser):
@@ -118,6 +119,14 @@ def client(client, state, scoped_to):
     """The test client, signed in as a state control-room supervisor (sees the whole state)."""
     scoped_to(state)
     return client
+
+
+@pytest.fixture
+def control_room(state, make_officer):
+    """A state control-room principal, for the place services called directly (they take the
+    principal whose scope they read: there is no default scope)."""
+    officer = make_officer("control_room", state)
+    return Principal(officer, officer.test_post, None)
 
 
 def count_queries(app):
@@ -333,12 +342,12 @@ def test_like_wildcards_in_the_query_match_only_themselves(client, spine, query)
     assert found(client, query) == []
 
 
-def test_the_search_escapes_wildcards_even_when_the_key_keeps_them(app, spine, monkeypatch):
+def test_the_search_escapes_wildcards_even_when_the_key_keeps_them(app, spine, monkeypatch, control_room):
     # Today's keys drop % and _, so prove the escaping itself with a key function that keeps them.
     monkeypatch.setattr(transliteration, "normalise_query", lambda text: text.lower())
-    assert places.search_places("bij").total == 1
+    assert places.search_places(control_room, "bij").total == 1
     for query in ("%%", "__", "b%l", "b_jrol"):
-        assert places.search_places(query).total == 0, query
+        assert places.search_places(control_room, query).total == 0, query
 
 
 def test_search_stays_inside_the_scope(client, spine, scoped_to):
@@ -362,15 +371,16 @@ def test_search_results_are_ordered_by_name_and_paginated_fifty_a_page(client, m
     assert "Showing 51–55 of 55" in client.get("/geo/search?q=kheri&page=2").get_data(as_text=True)
 
 
-def test_the_search_service_never_returns_more_than_fifty(app, make_district, make_station, add_place, db):
+def test_the_search_service_never_returns_more_than_fifty(app, make_district, make_station, add_place, db,
+                                                           control_room):
     station = make_station(make_district("Shamli", code="701"), "Kairana")
     for number in range(60):
         add_place(f"KHERI {number:02d}", station=station)
     db.session.flush()
-    result = places.search_places("kheri", page=1, per_page=1000)
+    result = places.search_places(control_room, "kheri", page=1, per_page=1000)
     assert len(result.items) == 50 and result.total == 60
 
 
-def test_the_search_service_refuses_a_query_without_letters(app):
+def test_the_search_service_refuses_a_query_without_letters(app, control_room):
     with pytest.raises(places.QueryTooShort):
-        places.search_places("  x ")
+        places.search_places(control_room, "  x ")

@@ -78,7 +78,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, bindparam, case, func, select, text, update
 from werkzeug.security import generate_password_hash
@@ -87,6 +86,7 @@ from cplan.data import DISTRICTS_FILE, NAMES_FILE, SUBDISTRICTS_FILE, data_file
 from cplan.data import data_dir as data_dir_of
 from cplan.devdata.demo_contacts import CATEGORY_WEIGHTS, read_names
 from cplan.extensions import db
+from cplan.formats import IST
 from cplan.models import contact_counts
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.audit import GENESIS_HASH, AuditEvent, AuditOutcome, event_hash
@@ -134,7 +134,6 @@ from cplan.services.transliteration import to_devanagari, to_roman
 GENERATED_PASSWORD = "cplan-state-scale-2026"
 DEFAULT_SEED = 2026
 BATCH_SIZE = 10_000
-IST = ZoneInfo("Asia/Kolkata")
 
 
 # Sizes at scale 1.0.

@@ -87,7 +87,7 @@ def feed_csv(principal: Principal, filters: FeedFilters, language: str = "en") -
     writer.writerow([str(header) for header in HEADERS])
     for incident in rows:
         writer.writerow([inert(value) for value in _row(incident, language, yes, no)])
-    audit.record("incident.feed_exported", officer=principal.officer, post=principal.post,
+    audit.record("incident.feed_exported", actor=principal,
                  unit=principal.unit, detail={"rows": count, "filters": _filters_detail(filters)})
     return UTF8_BOM + buffer.getvalue().encode("utf-8"), count
 

@@ -287,10 +287,11 @@ def commit(principal: Principal, district: Unit, filename: str, data: bytes,
     db.session.flush()
     search.reindex_places(row.place for row in report.ready)
     audit.record_many(place_names.RENAMED, [(row.place, detail) for row, detail in zip(report.ready, details,
-                                                                                        strict=True)])
+                                                                                        strict=True)],
+                      actor=principal)
     report.corrected = len(report.ready)
     report.committed = True
-    audit.record(IMPORTED, unit=district, detail={
+    audit.record(IMPORTED, actor=principal, unit=district, detail={
         "format": report.file_format, "rows": report.rows, "corrected": report.corrected,
         "unchanged": report.unchanged, "sha256": report.sha256,
     })

@@ -26,8 +26,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime, time
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -37,7 +36,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from cplan.extensions import db
-from cplan.formats import file_name_stamp
+from cplan.formats import IST, file_name_stamp, ist_day
 from cplan.models.accounts import DailyExportCount
 from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
@@ -49,7 +48,6 @@ from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import Permission
 from cplan.services.principal import Principal
 
-IST = ZoneInfo("Asia/Kolkata")
 DEFAULT_DAILY_LIMIT = 3
 FORMATS = ("csv", "xlsx", "vcf")
 MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MIMETYPE, "vcf": "text/vcard; charset=utf-8"}
@@ -164,7 +162,7 @@ def export(principal: Principal, file_format: str, reason: str, note: str, *,
     code = (place.lgd_code or f"place{place.id}") if place is not None else (station.code or f"station{station.id}")
     safe_code = re.sub(r"[^A-Za-z0-9_-]+", "-", code).strip("-") or "list"
     filename = f"cplan-{safe_code}-{file_name_stamp(utcnow())}.{file_format}"
-    audit.record("roster.exported", target=target, detail={
+    audit.record("roster.exported", actor=principal, target=target, detail={
         "format": file_format, "scope": "place" if place is not None else "station",
         "rows": len(contacts), "reason": reason,
         "note": audit.redact_mobiles(note[:MAX_NOTE_LENGTH]),
@@ -181,10 +179,6 @@ def daily_limit() -> int:
     return max(0, int(current_app.config.get("FULL_NUMBER_EXPORTS_PER_DAY", DEFAULT_DAILY_LIMIT)))
 
 
-def ist_day(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(IST).date()
-
-
 def take_daily_export(principal: Principal, now: datetime | None = None) -> int:
     """Count one export against the officer's limit for today; returns how many are left.
 
@@ -192,7 +186,7 @@ def take_daily_export(principal: Principal, now: datetime | None = None) -> int:
     rolls back with its transaction and costs nothing.
     """
     limit = daily_limit()
-    officer_id, day = principal.officer.id, ist_day(now)
+    officer_id, day = principal.officer.id, ist_day(now or utcnow())
     table = DailyExportCount.__table__
     insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.session.execute(insert(table).values(officer_id=officer_id, day=day, exports=0).on_conflict_do_nothing())
@@ -210,7 +204,7 @@ def take_daily_export(principal: Principal, now: datetime | None = None) -> int:
 def exports_left_today(principal: Principal) -> int:
     """How many exports with full numbers the officer may still make today."""
     used = db.session.scalar(select(DailyExportCount.exports).where(
-        DailyExportCount.officer_id == principal.officer.id, DailyExportCount.day == ist_day())) or 0
+        DailyExportCount.officer_id == principal.officer.id, DailyExportCount.day == ist_day(utcnow()))) or 0
     return max(0, daily_limit() - used)
 
 
@@ -229,18 +223,18 @@ class ExportSummary:
     refused: int = 0
 
 
-def export_events(unit: Unit, pno: str | None = None) -> Select:
-    """Audit events of exports with full numbers, and of refused ones, filed under ``unit``."""
-    query = audit.events_in_scope(unit, pno=pno or None)
+def export_events(principal: Principal, pno: str | None = None) -> Select:
+    """Audit events of exports with full numbers, and of refused ones, in ``principal``'s subtree."""
+    query = audit.events_in_scope(principal, pno=pno or None)
     return query.where(AuditEvent.action.in_(EXPORT_ACTIONS))
 
 
-def today_summary(unit: Unit, now: datetime | None = None) -> ExportSummary:
-    """Today's (IST) exports under ``unit``: how many, how many contacts, by how many officers."""
-    midnight = datetime.combine(ist_day(now), time.min, tzinfo=IST)
+def today_summary(principal: Principal, now: datetime | None = None) -> ExportSummary:
+    """Today's (IST) exports in ``principal``'s subtree: how many, how many contacts, by how many officers."""
+    midnight = datetime.combine(ist_day(now or utcnow()), time.min, tzinfo=IST)
     summary = ExportSummary()
     officers = set()
-    for event in db.session.scalars(export_events(unit).where(AuditEvent.occurred_at >= midnight)):
+    for event in db.session.scalars(export_events(principal).where(AuditEvent.occurred_at >= midnight)):
         if event.action == "roster.export_refused":
             summary.refused += 1
             continue

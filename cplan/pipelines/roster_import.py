@@ -614,7 +614,7 @@ def commit(principal: Principal, filename: str, data: bytes, expected_sha256: st
         roster.index_contact(contact)
     report.created = len(contacts)
     report.committed = True
-    audit.record("roster.imported", unit=principal.unit, detail={
+    audit.record("roster.imported", actor=principal, unit=principal.unit, detail={
         "format": report.file_format, "rows": report.rows, "created": report.created,
         "already_enrolled": len(report.already),
         "places": len({row.place.id for row in report.ready}),

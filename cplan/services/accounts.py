@@ -72,7 +72,7 @@ def create_post(actor: Principal, *, title_en: str, title_hi: str, role: Role, u
     post = Post(title_en=title_en, title_hi=title_hi, role=role, unit=unit, cug_number=number)
     db.session.add(post)
     db.session.flush()
-    audit.record("admin.post_created", target=post, unit=unit,
+    audit.record("admin.post_created", actor=actor, target=post, unit=unit,
                  detail={"role": role.value, "title": post.title_en, "cug": log_safe(number)})
     return post
 
@@ -122,7 +122,7 @@ def change_cug(actor: Principal, post: Post, cug: str) -> Post:
     # slot_value: a title saved before titles were checked must not stop this notice.
     notice = sms_queue.enqueue(old, "cug_changed", sms.slot_value(post.title_en, f"#{post.id}"), changed_on,
                                target=post, unit=post.unit)
-    audit.record("admin.post_cug_changed", target=post, unit=post.unit,
+    audit.record("admin.post_cug_changed", actor=actor, target=post, unit=post.unit,
                  detail={"old": log_safe(old), "new": log_safe(number), "sessions_ended": ended,
                          "notice": notice.id})
     return post
@@ -141,7 +141,7 @@ def set_post_active(actor: Principal, post: Post, active: bool) -> Post:
     ended = 0 if active else sessions.revoke_all(post_id=post.id, reason="post_deactivated")
     db.session.flush()
     audit.record("admin.post_activated" if active else "admin.post_deactivated",
-                 target=post, unit=post.unit, detail={"sessions_ended": ended})
+                 actor=actor, target=post, unit=post.unit, detail={"sessions_ended": ended})
     return post
 
 
@@ -159,7 +159,7 @@ def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Un
     officer = Officer(pno=pno, name=name, name_hi=name_hi, rank=rank.strip(), unit=unit)
     db.session.add(officer)
     db.session.flush()
-    audit.record("admin.officer_created", target=officer, unit=unit, detail={"pno": pno})
+    audit.record("admin.officer_created", actor=actor, target=officer, unit=unit, detail={"pno": pno})
     return officer
 
 
@@ -178,7 +178,7 @@ def rename_officer(actor: Principal, officer: Officer, *, name: str, name_hi: st
         return officer
     officer.name, officer.name_hi = name, name_hi
     db.session.flush()
-    audit.record("admin.officer_renamed", target=officer, unit=officer.unit,
+    audit.record("admin.officer_renamed", actor=actor, target=officer, unit=officer.unit,
                  detail={"pno": officer.pno, "changed": changed})
     return officer
 
@@ -192,7 +192,7 @@ def assign(actor: Principal, officer: Officer, post: Post) -> PostAssignment:
     assignment = PostAssignment(officer=officer, post=post)
     db.session.add(assignment)
     db.session.flush()
-    audit.record("admin.officer_assigned", target=post, unit=post.unit, detail={"pno": officer.pno})
+    audit.record("admin.officer_assigned", actor=actor, target=post, unit=post.unit, detail={"pno": officer.pno})
     return assignment
 
 
@@ -208,7 +208,7 @@ def unassign(actor: Principal, officer: Officer, post: Post) -> None:
     assignment.ended_at = utcnow()
     ended = sessions.revoke_all(officer_id=officer.id, post_id=post.id, reason="unassigned")
     db.session.flush()
-    audit.record("admin.officer_unassigned", target=post, unit=post.unit,
+    audit.record("admin.officer_unassigned", actor=actor, target=post, unit=post.unit,
                  detail={"pno": officer.pno, "sessions_ended": ended})
 
 
@@ -233,7 +233,7 @@ def set_officer_active(actor: Principal, officer: Officer, active: bool) -> Offi
     ended = 0 if active else sessions.revoke_all(officer_id=officer.id, reason="officer_deactivated")
     db.session.flush()
     audit.record("admin.officer_activated" if active else "admin.officer_deactivated",
-                 target=officer, unit=officer.unit, detail={"pno": officer.pno, "sessions_ended": ended})
+                 actor=actor, target=officer, unit=officer.unit, detail={"pno": officer.pno, "sessions_ended": ended})
     return officer
 
 
@@ -252,7 +252,7 @@ def issue_setup_code(actor: Principal, officer: Officer) -> str:
     ended = sessions.revoke_all(officer_id=officer.id, reason="password_reset") if was_reset else 0
     db.session.flush()
     audit.record("admin.password_reset" if was_reset else "admin.setup_code_issued",
-                 target=officer, unit=officer.unit, detail={"pno": officer.pno, "sessions_ended": ended})
+                 actor=actor, target=officer, unit=officer.unit, detail={"pno": officer.pno, "sessions_ended": ended})
     return format_setup_code(code)
 
 
@@ -265,10 +265,11 @@ def _setup_hash(pno: str, code: str) -> str:
     return hashlib.sha256(f"{pno}:{cleaned}".encode()).hexdigest()
 
 
-def set_password_with_setup_code(pno: str, code: str, password: str) -> Officer | None:
+def set_password_with_setup_code(pno: str, code: str, password: str, *, ip_address: str = "") -> Officer | None:
     """Set a password with a valid, unexpired setup code; the code then stops working.
 
     Returns None (never saying which part was wrong) when the PNO or code does not match.
+    ``ip_address`` is the client's, for the audit trail.
     """
     pno = (pno or "").strip().upper()
     if not PNO_PATTERN.fullmatch(pno) or len(code or "") > 40:
@@ -284,7 +285,7 @@ def set_password_with_setup_code(pno: str, code: str, password: str) -> Officer 
         or officer.setup_code_expires_at < utcnow()
     ):
         # Whatever was typed as a PNO may be a phone number: never store one whole.
-        audit.record("auth.setup_failed", outcome="failure", detail={"pno": audit.redact_mobiles(pno)})
+        audit.record("auth.setup_failed", outcome="failure", ip_address=ip_address, detail={"pno": audit.redact_mobiles(pno)})
         return None
     check_password_strength(password, officer)
     officer.password_hash = generate_password_hash(password)
@@ -293,7 +294,7 @@ def set_password_with_setup_code(pno: str, code: str, password: str) -> Officer 
     officer.setup_code_expires_at = None
     db.session.flush()
     audit.record("auth.password_set", officer=officer, target=officer, unit=officer.unit,
-                 detail={"pno": pno})
+                 ip_address=ip_address, detail={"pno": pno})
     return officer
 
 

@@ -31,7 +31,15 @@ from cplan.models.roster import (
     ProposalStatus,
 )
 from cplan.services import audit, roster, search
-from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
+from cplan.services.errors import (
+    AlreadyDecided,
+    Decided,
+    DomainError,
+    InvalidTransition,
+    NotAllowed,
+    NotInScope,
+    WorkflowError,
+)
 from cplan.services.permissions import Permission
 from cplan.services.principal import Principal
 
@@ -55,19 +63,6 @@ REJECT_REASON_LABELS = {
 CORRECTABLE = ("name", "name_other", "mobile", "mobile_alt", "whatsapp", "category", "place_id")
 
 
-class WorkflowError(DomainError):
-    """A workflow rule refused the action; the message is shown to the officer."""
-
-
-@dataclass
-class Decided:
-    """Who decided a record first (for the "already decided" message)."""
-
-    officer_name: str
-    decided_at: datetime | None
-    officer: Officer | None = None  # for the name in the reader's language
-
-
 def target_status(current: ContactStatus, action: str) -> ContactStatus:
     """The status ``action`` leads to from ``current``, or InvalidTransition."""
     allowed = TRANSITIONS[current]
@@ -78,7 +73,7 @@ def target_status(current: ContactStatus, action: str) -> ContactStatus:
 
 def _require(principal: Principal, permission: Permission) -> None:
     if not principal.can(permission):
-        raise WorkflowError(_l("Your post cannot do this."))
+        raise NotAllowed(_l("Your post cannot do this."))
 
 
 def _visible(principal: Principal, contact_id: int) -> Contact:
@@ -88,9 +83,8 @@ def _visible(principal: Principal, contact_id: int) -> Contact:
 def _already_decided(contact: Contact) -> AlreadyDecided:
     db.session.refresh(contact)
     who = contact.decided_by.name if contact.decided_by else "?"
-    error = AlreadyDecided(f"already decided by {who} at {contact.decided_at}")
-    error.decided = Decided(who, contact.decided_at, contact.decided_by)
-    return error
+    return AlreadyDecided(f"already decided by {who} at {contact.decided_at}",
+                          decided=Decided(who, contact.decided_at, contact.decided_by))
 
 
 def _check_reason(reason: str, note: str) -> tuple[str, str]:
@@ -110,7 +104,7 @@ def decide_enrolment(principal: Principal, contact_id: int, seen_version: int, a
     if action not in ("approve", "reject"):
         raise InvalidTransition(action)
     if contact.enrolled_by_officer_id == principal.officer.id:
-        raise WorkflowError(_l("You enrolled this contact, so someone else must decide it."))
+        raise NotAllowed(_l("You enrolled this contact, so someone else must decide it."))
     if action == "reject":
         reason, note = _check_reason(reason, note)
     if contact.status != ContactStatus.PENDING:
@@ -130,7 +124,7 @@ def decide_enrolment(principal: Principal, contact_id: int, seen_version: int, a
     if result.rowcount != 1:
         raise _already_decided(contact)
     db.session.refresh(contact)
-    audit.record(f"enrolment.{'approved' if action == 'approve' else 'rejected'}", target=contact,
+    audit.record(f"enrolment.{'approved' if action == 'approve' else 'rejected'}", actor=principal, target=contact,
                  unit=contact.place.station, detail={"reason": reason} if reason else None)
     return contact
 
@@ -167,10 +161,10 @@ def check_bulk_ids(principal: Principal, ids) -> None:
                              "area. Go back to the queue and tick them again.", count=len(unseen)), unseen)
 
 
-def record_bulk_refusal(error: BulkRefused, asked: int) -> None:
+def record_bulk_refusal(principal: Principal, error: BulkRefused, asked: int) -> None:
     """The refused bulk approval in the audit trail (after the caller rolled back): how many
     enrolments were asked for and the ids that were not visible."""
-    audit.record("enrolment.bulk_refused", outcome=AuditOutcome.DENIED,
+    audit.record("enrolment.bulk_refused", actor=principal, outcome=AuditOutcome.DENIED,
                  detail={"asked": asked, "unseen_ids": error.unseen[:100], "unseen": len(error.unseen)})
 
 
@@ -215,7 +209,7 @@ def resubmit(principal: Principal, contact_id: int, details: roster.ContactDetai
         raise _already_decided(contact)
     db.session.refresh(contact)
     roster.index_contact(contact)
-    audit.record("enrolment.resubmitted", target=contact, unit=contact.place.station)
+    audit.record("enrolment.resubmitted", actor=principal, target=contact, unit=contact.place.station)
     return contact
 
 
@@ -284,7 +278,7 @@ def _add_proposal(principal: Principal, contact: Contact, kind: ProposalKind, **
     )
     db.session.add(proposal)
     db.session.flush()
-    audit.record(f"roster.{kind.value}_proposed", target=contact, unit=contact.place.station,
+    audit.record(f"roster.{kind.value}_proposed", actor=principal, target=contact, unit=contact.place.station,
                  detail={"proposal_id": proposal.id, "fields": sorted(changes)})
     return proposal
 
@@ -298,7 +292,7 @@ def decide_proposal(principal: Principal, proposal_id: int, seen_version: int, a
         raise NotInScope()
     contact = _visible(principal, proposal.contact_id)
     if proposal.proposed_by_officer_id == principal.officer.id:
-        raise WorkflowError(_l("You proposed this change, so someone else must decide it."))
+        raise NotAllowed(_l("You proposed this change, so someone else must decide it."))
     if action not in ("approve", "reject"):
         raise InvalidTransition(action)
     if action == "reject":
@@ -316,14 +310,13 @@ def decide_proposal(principal: Principal, proposal_id: int, seen_version: int, a
     if result.rowcount != 1:
         db.session.refresh(proposal)
         who = proposal.decided_by.name if proposal.decided_by else "?"
-        error = AlreadyDecided(f"already decided by {who} at {proposal.decided_at}")
-        error.decided = Decided(who, proposal.decided_at, proposal.decided_by)
-        raise error
+        raise AlreadyDecided(f"already decided by {who} at {proposal.decided_at}",
+                             decided=Decided(who, proposal.decided_at, proposal.decided_by))
     db.session.refresh(proposal)
     if action == "approve":
         _apply(proposal, contact, now)
     audit.record(f"roster.{proposal.kind.value}_{'approved' if action == 'approve' else 'rejected'}",
-                 target=contact, unit=contact.place.station, detail={"proposal_id": proposal.id})
+                 actor=principal, target=contact, unit=contact.place.station, detail={"proposal_id": proposal.id})
     return proposal
 
 
@@ -378,7 +371,7 @@ def erase(principal: Principal, contact_id: int, note: str) -> Contact:
     )
     search.forget(roster.CONTACT_SEARCH_KIND, contact.id)
     db.session.flush()
-    audit.record("roster.contact_erased", target=contact, unit=contact.place.station,
+    audit.record("roster.contact_erased", actor=principal, target=contact, unit=contact.place.station,
                  detail={"note_given": bool((note or "").strip())})
     return contact
 

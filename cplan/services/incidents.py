@@ -52,7 +52,13 @@ from cplan.models.incidents import (
 )
 from cplan.models.roster import Contact, ContactStatus
 from cplan.services import audit, roster
-from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
+from cplan.services.errors import (
+    AlreadyDecided,
+    Decided,
+    DomainError,
+    InvalidTransition,
+    NotInScope,
+)
 from cplan.services.permissions import Permission
 from cplan.services.principal import Principal
 
@@ -146,15 +152,19 @@ class IncidentError(DomainError):
 class IncidentChanged(AlreadyDecided):
     """Someone else changed the incident since the officer looked at it."""
 
+    refusal = _l("Someone changed this incident first. Look at it again and retry.")
+
 
 class AlreadyClaimed(AlreadyDecided):
     """Another officer is handling the incident (and the claim has not lapsed)."""
 
+    decided_refusal = _l("%(name)s is already handling this incident.")
+
     def __init__(self, message: str, officer: Officer | None = None, since: datetime | None = None):
-        super().__init__(message)
         self.officer = officer
         self.officer_name = officer.name if officer is not None else ""
         self.since = since
+        super().__init__(message, decided=Decided(self.officer_name or "?", since, officer))
 
 
 # ---- scope ----------------------------------------------------------------------------------
@@ -292,7 +302,7 @@ def create_incident(
     for place in places:
         db.session.add(IncidentPlace(incident=incident, place_id=place.id, unit_path=place.unit_path))
     db.session.flush()
-    audit.record("incident.created", officer=principal.officer, post=principal.post, target=incident,
+    audit.record("incident.created", actor=principal, target=incident,
                  unit=district, detail={"reference": incident.reference, "kind": incident.kind.value,
                                         "severity": incident.severity.value,
                                         "source": incident.source.value,
@@ -312,7 +322,7 @@ def record_tip(principal: Principal, contact_id: int, summary: str, confidential
     incident = create_incident(principal, [contact.place], kind, severity, now, now,
                                IncidentSource.CONTACT_TIP, summary, confidential=confidential)
     _append(principal, incident, EntryKind.NOTE, contact_id=contact.id)  # shown as "tip from <contact>"
-    audit.record("incident.tip_recorded", officer=principal.officer, post=principal.post,
+    audit.record("incident.tip_recorded", actor=principal,
                  target=incident, unit=incident.district,
                  detail={"contact_id": contact.id, "confidential": incident.confidential})
     return incident
@@ -389,7 +399,7 @@ def add_note(principal: Principal, incident_id: int, text: str, public_message: 
     incident = get_visible(principal, incident_id)
     kind = EntryKind.PUBLIC_MESSAGE if public_message else EntryKind.NOTE
     entry = _append(principal, incident, kind, text=_clean_text(text, required=True))
-    audit.record(f"incident.{kind.value}_added", officer=principal.officer, post=principal.post,
+    audit.record(f"incident.{kind.value}_added", actor=principal,
                  target=incident, unit=incident.district, detail={"entry": entry.seq})
     return entry
 
@@ -403,7 +413,7 @@ def correct_entry(principal: Principal, entry_id: int, text: str) -> TimelineEnt
     incident = get_visible(principal, old.incident_id)
     entry = _append(principal, incident, EntryKind.CORRECTION, text=_clean_text(text, required=True),
                     corrects_entry_id=old.id)
-    audit.record("incident.entry_corrected", officer=principal.officer, post=principal.post,
+    audit.record("incident.entry_corrected", actor=principal,
                  target=incident, unit=incident.district,
                  detail={"entry": entry.seq, "corrects": old.seq})
     return entry
@@ -426,7 +436,7 @@ def escalate(principal: Principal, incident_id: int, unit: Unit, note: str) -> T
         raise IncidentError(_l("Escalate to a higher unit that covers this incident."))
     entry = _append(principal, incident, EntryKind.ESCALATION, text=_clean_text(note),
                     escalated_to_unit_id=unit.id)
-    audit.record("incident.escalated", officer=principal.officer, post=principal.post,
+    audit.record("incident.escalated", actor=principal,
                  target=incident, unit=incident.district,
                  detail={"entry": entry.seq, "to_unit": unit.id})
     return entry
@@ -450,7 +460,8 @@ def change_status(principal: Principal, incident_id: int, seen_version: int,
         raise IncidentChanged(f"incident {incident.reference} was changed meanwhile "
                               f"(now {old_status.value})")
     if new_status not in TRANSITIONS[old_status]:
-        raise InvalidTransition(f"cannot move an incident from {old_status.value} to {new_status.value}")
+        raise InvalidTransition(f"cannot move an incident from {old_status.value} to {new_status.value}",
+                                refusal=_l("The incident cannot move to that status now."))
     reopening = old_status == S.CLOSED
     note = _clean_text(note, required=reopening)
     now = utcnow()
@@ -474,7 +485,7 @@ def change_status(principal: Principal, incident_id: int, seen_version: int,
                     from_status=old_status, to_status=new_status)
     db.session.refresh(incident)
     audit.record("incident.reopened" if reopening else "incident.status_changed",
-                 officer=principal.officer, post=principal.post, target=incident,
+                 actor=principal, target=incident,
                  unit=incident.district,
                  detail={"from": old_status.value, "to": new_status.value, "entry": entry.seq})
     return incident
@@ -519,7 +530,7 @@ def log_call(principal: Principal, incident_id: int, contact_id: int,
     entry = _append(principal, incident, EntryKind.CALL, text=_clean_text(said),
                     contact_id=contact.id, call_outcome=outcome)
     db.session.refresh(contact)
-    audit.record("incident.call_logged", officer=principal.officer, post=principal.post,
+    audit.record("incident.call_logged", actor=principal,
                  target=incident, unit=incident.district,
                  detail={"entry": entry.seq, "contact_id": contact.id, "outcome": outcome.value})
     return entry
@@ -646,7 +657,7 @@ def claim(principal: Principal, incident_id: int, *, now: datetime | None = None
         raise AlreadyClaimed(f"being handled by {holder.name if holder else '?'}", holder,
                              incident.handling_since)
     detail = {"taken_over_from": previous} if previous not in (None, me) else None
-    audit.record("incident.claimed", officer=principal.officer, post=principal.post,
+    audit.record("incident.claimed", actor=principal,
                  target=incident, unit=incident.district, detail=detail)
     return incident
 
@@ -664,7 +675,7 @@ def release(principal: Principal, incident_id: int) -> Incident:
     db.session.refresh(incident)
     if result.rowcount != 1:
         raise IncidentError(_l("You are not handling this incident."))
-    audit.record("incident.released", officer=principal.officer, post=principal.post,
+    audit.record("incident.released", actor=principal,
                  target=incident, unit=incident.district)
     return incident
 
@@ -683,9 +694,10 @@ def mark_reviewed(principal: Principal, incident_id: int, comment: str = "") -> 
     db.session.refresh(incident)
     if result.rowcount != 1:
         who = incident.reviewed_by.name if incident.reviewed_by else "?"
-        raise AlreadyDecided(f"already reviewed by {who} at {incident.reviewed_at}")
+        raise AlreadyDecided(f"already reviewed by {who} at {incident.reviewed_at}",
+                             refusal=_l("Someone else did this first."))
     entry = _append(principal, incident, EntryKind.REVIEW, text=comment)
-    audit.record("incident.reviewed", officer=principal.officer, post=principal.post,
+    audit.record("incident.reviewed", actor=principal,
                  target=incident, unit=incident.district, detail={"entry": entry.seq})
     return incident
 

@@ -752,13 +752,14 @@ def provisioning_uri(secret: str, officer: Officer) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=officer.pno, issuer_name=issuer)
 
 
-def forget_unreadable_authenticator(officer: Officer) -> bool:
+def forget_unreadable_authenticator(principal: Principal) -> bool:
     """An authenticator whose secret was sealed under an earlier secret key cannot work: mark
-    it unconfirmed (audited), so the officer sets it up again. True when that happened."""
+    the signed-in officer's unconfirmed (audited), so they set it up again. True when that happened."""
+    officer = principal.officer
     if not officer.totp_confirmed or officer.totp_secret is not None:
         return False
     officer.totp_confirmed = False
-    audit.record("auth.authenticator_reset", target=officer, unit=officer.unit,
+    audit.record("auth.authenticator_reset", actor=principal, target=officer, unit=officer.unit,
                  detail={"reason": "secret_unreadable"})
     return True
 

@@ -173,7 +173,7 @@ def correct_place_names(principal: Principal, place: Place, name_en: str | None,
     detail = apply_names(place, *change, via=FORM)
     db.session.flush()
     search.reindex_places([place])
-    audit.record(RENAMED, target=place, detail=detail)
+    audit.record(RENAMED, actor=principal, target=place, detail=detail)
     return place
 
 

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 
 from cplan.extensions import db
-from cplan.formats import IST
+from cplan.formats import ist_day
 from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit
@@ -129,7 +129,7 @@ def now() -> datetime:
 
 def today_ist() -> date:
     """Today's date in India: a consent given at 1 a.m. IST is not "in the future"."""
-    return now().astimezone(IST).date()
+    return ist_day(now())
 
 
 class RosterError(DomainError):
@@ -325,7 +325,7 @@ def reveal_place(principal: Principal, place: Place, reason: RevealReason) -> in
         select(Contact.id).where(Contact.place_id == place.id, Contact.status.in_(statuses),
                                  visible_condition(principal))
     ).all())
-    audit.record(REVEALED, target=place, detail=_reveal_detail(reason, count))
+    audit.record(REVEALED, actor=principal, target=place, detail=_reveal_detail(reason, count))
     return count
 
 
@@ -334,22 +334,22 @@ def reveal_contact(principal: Principal, contact: Contact, reason: RevealReason)
     if not principal.unit.contains_path(contact.unit_path):
         raise NotInScope()
     reason = _clean_reason(reason)
-    audit.record(REVEALED, target=contact, detail=_reveal_detail(reason, 1))
+    audit.record(REVEALED, actor=principal, target=contact, detail=_reveal_detail(reason, 1))
 
 
-def record_roster_view(place: Place, *, active: int, pending: int, full_numbers: int) -> None:
+def record_roster_view(principal: Principal, place: Place, *, active: int, pending: int, full_numbers: int) -> None:
     """One ``roster.viewed`` event per page view: who saw which village, how many contacts and
     how many of them with full numbers (the DPDP access log)."""
-    audit.record(VIEWED, target=place,
+    audit.record(VIEWED, actor=principal, target=place,
                  detail={"shown": active + pending, "active": active, "pending": pending,
                          "full_numbers": full_numbers})
 
 
-def record_number_lookup(results: search.SearchResults, *, full_numbers: bool) -> None:
+def record_number_lookup(principal: Principal, results: search.SearchResults, *, full_numbers: bool) -> None:
     """One ``search.number_lookup`` event for a page of a look-up by number, from any post and
     whatever it found: the query masked (``search.masked_number_query``), whether it matched a
     whole number or its beginning, how many contacts matched and the ids of those shown."""
-    audit.record("search.number_lookup", detail={
+    audit.record("search.number_lookup", actor=principal, detail={
         "query": search.masked_number_query(results),
         "match": "exact" if results.number else "start",
         "contacts": results.contact_total,
@@ -358,9 +358,9 @@ def record_number_lookup(results: search.SearchResults, *, full_numbers: bool) -
     })
 
 
-def record_contact_view(contact: Contact, *, full_number: bool) -> None:
+def record_contact_view(principal: Principal, contact: Contact, *, full_number: bool) -> None:
     """One ``roster.contact_viewed`` event when a contact's own page is opened."""
-    audit.record("roster.contact_viewed", target=contact, detail={"full_number": full_number})
+    audit.record("roster.contact_viewed", actor=principal, target=contact, detail={"full_number": full_number})
 
 
 # ---- enrolling -------------------------------------------------------------------------------
@@ -528,7 +528,7 @@ def enrol(principal: Principal, place: Place, details: ContactDetails) -> Contac
     db.session.add(contact)
     db.session.flush()
     index_contact(contact)
-    audit.record("roster.contact_enrolled", target=contact, unit=place.station,
+    audit.record("roster.contact_enrolled", actor=principal, target=contact, unit=place.station,
                  detail={"place_id": place.id, "category": data.category.value})
     return contact
 
@@ -554,5 +554,5 @@ def set_confidential(principal: Principal, contact: Contact, confidential: bool)
     contact.version += 1
     db.session.flush()
     audit.record("roster.confidential_set" if confidential else "roster.confidential_cleared",
-                 target=contact, unit=contact.place.station)
+                 actor=principal, target=contact, unit=contact.place.station)
     return contact

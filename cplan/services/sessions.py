@@ -42,11 +42,12 @@ def start(officer: Officer, post: Post, ip_address: str = "", user_agent: str = 
     )
     db.session.add(session)
     db.session.flush()
-    return Principal(officer=officer, post=post, session=session, token=token)
+    return Principal(officer=officer, post=post, session=session, token=token, ip_address=session.ip_address)
 
 
-def load(token: str | None, now=None) -> Principal | None:
-    """The principal for a cookie's token, or None when unknown, revoked or timed out.
+def load(token: str | None, now=None, ip_address: str = "") -> Principal | None:
+    """The principal for a cookie's token, or None when unknown, revoked or timed out;
+    ``ip_address`` is the client's address in this request (kept on the principal for the audit).
 
     One query on every request: the session with its officer, post and the post's unit (the
     scope), provided the officer still holds the post and both are active.
@@ -73,7 +74,7 @@ def load(token: str | None, now=None) -> Principal | None:
     session, officer, post, _unit = row  # the unit is now in the session's identity map
     if now - session.last_seen_at > idle_timeout(post) or now - session.created_at > ABSOLUTE_TIMEOUT:
         return None
-    principal = Principal(officer=officer, post=post, session=session, token=token)
+    principal = Principal(officer=officer, post=post, session=session, token=token, ip_address=ip_address)
     if now - session.last_seen_at > LAST_SEEN_GRANULARITY:
         touch(session, now)
         principal.touched = True

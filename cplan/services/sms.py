@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import after_this_request, current_app, has_request_context
+from flask import current_app
 
 from cplan.extensions import db
 from cplan.services.phone import log_safe
@@ -35,6 +35,9 @@ MAX_VALUE_LENGTH = 30
 MAX_SLOTS = 3
 LANGUAGES = ("en", "hi")
 OUTBOX_KEY = "sms_outbox"
+# Key in ``app.extensions``: a function that runs a task after the current response and says
+# whether it could (the web layer's ``cplan.web.lifecycle.run_after_response``).
+AFTER_RESPONSE = "cplan_after_response"
 _E164_INDIA = re.compile(r"\+91[6-9][0-9]{9}")
 # Characters a text that may reach an SMS must not hold (see ``is_safe_text``): control
 # characters (C0, DEL, C1), line and paragraph separators, and invisible format characters
@@ -248,9 +251,7 @@ def send_template(number_e164: str, template_name: str, *values: str, language: 
         raise SmsError(f"unknown SMS_BACKEND {backend_name!r}")
     if report is None:
         backend(message)
-    elif backend is _send_http and has_request_context():
-        _deliver_after_the_response(message, report)
-    else:
+    elif backend is not _send_http or not _deliver_after_the_response(message, report):
         report(_attempt(backend, message))
     return message
 
@@ -263,12 +264,16 @@ def _attempt(backend, message: SmsMessage) -> SmsError | None:
     return None
 
 
-def _deliver_after_the_response(message: SmsMessage, report) -> None:
+def _deliver_after_the_response(message: SmsMessage, report) -> bool:
     """Send ``message`` once the response has gone, on a thread, then ``report`` and commit.
+    False when there is no response to wait for (no request: the caller sends at once).
 
     The thread is a daemon: a worker stopped at that moment loses the message, as a phone out
     of coverage would; the officer asks for the code again.
     """
+    after_response = current_app.extensions.get(AFTER_RESPONSE)
+    if after_response is None:
+        return False
     app = current_app._get_current_object()
 
     def deliver() -> None:
@@ -282,10 +287,10 @@ def _deliver_after_the_response(message: SmsMessage, report) -> None:
             finally:
                 db.session.remove()
 
-    @after_this_request
-    def start_delivery(response):
+    def start_delivery() -> None:
         threading.Thread(target=deliver, name="cplan-sms", daemon=True).start()
-        return response
+
+    return after_response(start_delivery)
 
 
 def get_outbox() -> list[SmsMessage]:

@@ -1,5 +1,13 @@
-"""Error pages: friendly HTML for people, JSON under /api/, and a rollback on 500; and the
-trace a refusal on a record URL leaves in the audit trail (``cplan.services.refusals``).
+"""Error pages: friendly HTML for people, JSON under /api/, and a rollback on 500; every domain
+refusal a service raises (``cplan.services.errors``) as its HTTP answer; and the trace a refusal
+on a record URL leaves in the audit trail (``cplan.services.refusals``).
+
+Domain refusals are mapped here and nowhere else (``DOMAIN_STATUSES``): a record outside the
+principal's subtree (``NotInScope``) is 404 exactly like one that does not exist, ``NotAllowed``
+403, ``AlreadyDecided`` and ``InvalidTransition`` 409, any other ``DomainError`` 400. A refusal a
+view does not catch rolls the request's changes back and answers with the refusal's own words
+(``refusal_message``); a view that shows a refusal on its own page (a field error, a flash)
+catches it and words it with the same function.
 
 When the database cannot be reached (refused, timed out, no free connection in the pool) the
 answer is a 503 "try again in a minute" page that needs nothing from the database: the signed-in
@@ -27,9 +35,18 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from cplan import formats
 from cplan.extensions import db, login_manager
 from cplan.services import refusals
+from cplan.services.errors import (
+    AlreadyDecided,
+    DomainError,
+    InvalidTransition,
+    NotAllowed,
+    NotInScope,
+)
 from cplan.web.security import is_public_endpoint
+from cplan.web.templating import current_language
 
 logger = logging.getLogger(__name__)
 REFUSALS = (403, 404)
@@ -49,6 +66,48 @@ def _messages():
         429: _("Too many attempts. Please wait a few minutes and try again."),
         500: _("Something went wrong on our side. It has been logged; please try again."),
     }
+
+
+# Each domain refusal as an HTTP status: the first class that matches wins.
+DOMAIN_STATUSES = ((NotInScope, 404), (NotAllowed, 403), (AlreadyDecided, 409), (InvalidTransition, 409),
+                   (DomainError, 400))
+
+
+def domain_status(error: DomainError) -> int:
+    """The HTTP status of a domain refusal."""
+    return next(status for kind, status in DOMAIN_STATUSES if isinstance(error, kind))
+
+
+def refusal_message(error: DomainError) -> str:
+    """A service's refusal in the reader's words: who decided first and when, in the reader's
+    language, when the error knows; else its ``refusal`` sentence, else its own message."""
+    decided = getattr(error, "decided", None)
+    if decided is not None:
+        language = current_language()
+        who = decided.officer.display_name(language) if decided.officer is not None else decided.officer_name
+        when = formats.datetime_text(decided.decided_at, language) if decided.decided_at else "?"
+        return str(error.decided_refusal) % {"officer": who, "name": who, "time": when}
+    return str(error.refusal if error.refusal is not None else error)
+
+
+def domain_error_details(error: DomainError) -> dict:
+    """What the JSON answer adds to a refusal: who decided first and when."""
+    decided = getattr(error, "decided", None)
+    if decided is None:
+        return {}
+    return {"decided_by": decided.officer_name,
+            "decided_at": decided.decided_at.isoformat() if decided.decided_at else None}
+
+
+def render_refusal(error: DomainError):
+    """A refusal no view caught: nothing the request changed is kept; out of scope answers
+    exactly like a record that does not exist."""
+    db.session.rollback()
+    status = domain_status(error)
+    if wants_json():
+        message = _messages()[404] if status == 404 else refusal_message(error)
+        return jsonify(error=message, status=status, **domain_error_details(error)), status
+    return render_error(status, None if status == 404 else refusal_message(error))
 
 
 def wants_json() -> bool:
@@ -92,6 +151,7 @@ def register(app):
 
     for database_error in DATABASE_UNAVAILABLE:
         app.register_error_handler(database_error, render_database_unavailable)
+    app.register_error_handler(DomainError, render_refusal)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

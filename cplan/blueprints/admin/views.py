@@ -341,7 +341,8 @@ def unlock_cug(post_id):
     post = _post_or_404(post_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    was_locked = otp.unlock(post.cug_number, ip=request.remote_addr or "")  # writes its own audit event
+    was_locked = otp.unlock(post.cug_number, officer=current_user.officer, post=current_user.post,
+                            ip=current_user.ip_address)  # writes its own audit event
     db.session.commit()
     flash(_("The CUG number is unlocked; a new code can be requested now.") if was_locked
           else _("The CUG number was not locked."), "success" if was_locked else "info")

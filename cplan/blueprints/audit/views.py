@@ -10,13 +10,13 @@ import json
 import re
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
 
 from cplan.blueprints.audit.forms import AuditFilterForm
 from cplan.pipelines import roster_export
 from cplan.services import audit, refusals
 from cplan.services.permissions import Permission
-from cplan.services.scope import scope_unit
 from cplan.web.access import requires
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -39,7 +39,7 @@ def list_events():
     form = AuditFilterForm(formdata=request.args)
     form.validate()
     timezone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    query = audit.events_in_scope(scope_unit(), **form.filters(timezone))
+    query = audit.events_in_scope(current_user, **form.filters(timezone))
     page = audit.page_of_events(query, before=cursor_arg("before"), after=cursor_arg("after"),
                                 per_page=PER_PAGE)
     # The filters travel with the page links, empty ones left out.
@@ -53,14 +53,13 @@ def list_events():
 @requires(Permission.VIEW_AUDIT)
 def list_exports():
     """List the exports with full numbers in the jurisdiction (and refused ones), newest first."""
-    unit = scope_unit()
     pno = (request.args.get("pno") or "").strip()[:20]
-    page = audit.page_of_events(roster_export.export_events(unit, pno=pno), before=cursor_arg("before"),
+    page = audit.page_of_events(roster_export.export_events(current_user, pno=pno), before=cursor_arg("before"),
                                 after=cursor_arg("after"), per_page=PER_PAGE)
     link_args = {"pno": pno} if pno else {}
     return render_template("audit/exports.html", page=page, pno=pno, link_args=link_args,
                            paged="before" in request.args or "after" in request.args,
-                           today=roster_export.today_summary(unit), limit=roster_export.daily_limit(),
+                           today=roster_export.today_summary(current_user), limit=roster_export.daily_limit(),
                            reasons=roster_export.REASONS, units=audit.units_filed_under(page.events))
 
 
@@ -68,9 +67,7 @@ def list_exports():
 @requires(Permission.VIEW_AUDIT)
 def show_event(seq):
     """Show one audit event in full, with its place in the hash chain."""
-    event = audit.get_in_scope(scope_unit(), seq)
-    if event is None:
-        abort(404)
+    event = audit.get_in_scope(current_user, seq)
     detail = [(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
               for key, value in sorted(event.detail_data.items())]
     units = audit.units_filed_under([event])

@@ -208,7 +208,7 @@ def _complete_sign_in(outcome: otp.OfficerStepOutcome):
 def sign_out():
     """End this session on the server and in the browser."""
     sessions.revoke(current_user.session, "signed_out")
-    audit.record("auth.sign_out")
+    audit.record("auth.sign_out", actor=current_user)
     db.session.commit()
     language = session.get(LANGUAGE_SESSION_KEY)
     logout_user()
@@ -226,7 +226,8 @@ def set_up():
     form = SetupForm()
     if form.validate_on_submit():
         try:
-            officer = accounts.set_password_with_setup_code(form.pno.data, form.code.data, form.password.data)
+            officer = accounts.set_password_with_setup_code(form.pno.data, form.code.data, form.password.data,
+                                                            ip_address=_client_ip())
         except DomainError as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -246,13 +247,13 @@ def authenticator():
     """Enrol an authenticator app, so SMS is not the only way in."""
     officer = current_user.officer
     form = AuthenticatorForm()
-    otp.forget_unreadable_authenticator(officer)
+    otp.forget_unreadable_authenticator(current_user)
     if request.method == "GET" and not officer.totp_confirmed:
         officer.totp_secret = otp.new_totp_secret()
         db.session.commit()
     if form.validate_on_submit() and not officer.totp_confirmed:
         if otp.confirm_totp(officer, form.code.data):
-            audit.record("auth.authenticator_enrolled", target=officer, unit=officer.unit)
+            audit.record("auth.authenticator_enrolled", actor=current_user, target=officer, unit=officer.unit)
             db.session.commit()
             flash(_("Your authenticator app is ready. You can use its code instead of the SMS."), "success")
             return redirect(url_for("auth.authenticator"))

@@ -35,7 +35,7 @@ from cplan.services import enrolment, roster
 from cplan.services.enrolment import QueueFilters, WorkflowError
 from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
 from cplan.services.permissions import Permission
-from cplan.services.scope import scoped_get_or_404
+from cplan.services.scope import get_in_scope
 from cplan.web.access import can, fresh_sign_in, requires
 from cplan.web.errors import render_error
 from cplan.web.templating import current_language, localised_name
@@ -277,7 +277,7 @@ def approve_bulk():
 def _bulk_refused(error: enrolment.BulkRefused, asked: int, back: str):
     """Nothing decided: say so, and keep the attempt in the audit trail."""
     db.session.rollback()
-    enrolment.record_bulk_refusal(error, asked)
+    enrolment.record_bulk_refusal(current_user, error, asked)
     db.session.commit()
     flash(str(error), "error")
     return redirect(back)
@@ -411,7 +411,7 @@ def move(contact_id):
     form.place.choices = [SelectChoice("", _("Choose a village"))] + [SelectChoice(str(p.id), localised_name(p))
                                                                  for p in places]
     if form.validate_on_submit():
-        place = scoped_get_or_404(Place, as_int(form.place.data) or 0)
+        place = get_in_scope(current_user, Place, as_int(form.place.data) or 0)
         try:
             enrolment.propose_move(current_user, contact.id, place)
         except (WorkflowError, InvalidTransition) as error:

@@ -25,7 +25,7 @@ from cplan.services import place_names
 from cplan.services import places as place_service
 from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission
-from cplan.services.scope import scope_unit, scoped_get_or_404
+from cplan.services.scope import get_in_scope
 from cplan.web.access import requires
 from cplan.web.errors import render_error
 from cplan.web.templating import current_language
@@ -52,10 +52,8 @@ def page_arg() -> int:
 @requires(Permission.VIEW_GEOGRAPHY)
 def show_index():
     """List the districts (or stations) of the current scope with their counts."""
-    scope = scope_unit()
-    summaries = place_service.overview(scope) if scope is not None else []
     return render_template(
-        "geo/index.html", scope=scope, summaries=summaries, form=PlaceSearchForm(formdata=None)
+        "geo/index.html", scope=current_user.unit, summaries=place_service.overview(current_user), form=PlaceSearchForm(formdata=None)
     )
 
 
@@ -63,16 +61,16 @@ def show_index():
 @requires(Permission.VIEW_GEOGRAPHY)
 def show_unit(unit_id):
     """Show a unit: districts above district level, circles and stations, or a station's places."""
-    unit = scoped_get_or_404(Unit, unit_id)
-    context = {"unit": unit, "ancestors": place_service.ancestors(unit)}
+    unit = get_in_scope(current_user, Unit, unit_id)
+    context = {"unit": unit, "ancestors": place_service.ancestors(current_user, unit)}
     if unit.kind in place_service.ABOVE_DISTRICT:
-        context["summaries"] = place_service.district_summaries(unit)
+        context["summaries"] = place_service.district_summaries(current_user, unit)
     elif unit.kind == UnitKind.STATION:
-        context["pager"] = place_service.places_of(unit, page_arg(), current_language())
+        context["pager"] = place_service.places_of(current_user, unit, page_arg(), current_language())
     else:
-        context["circles"] = place_service.stations_by_circle(unit)
+        context["circles"] = place_service.stations_by_circle(current_user, unit)
         if unit.kind == UnitKind.DISTRICT:
-            context["unattached"] = place_service.count_unattached_places(unit)
+            context["unattached"] = place_service.count_unattached_places(current_user, unit)
     return render_template("geo/unit.html", **context)
 
 
@@ -80,16 +78,16 @@ def show_unit(unit_id):
 @requires(Permission.VIEW_GEOGRAPHY)
 def show_place(place_id):
     """Show a place: names in both scripts, codes, where it lies and its station history."""
-    place = scoped_get_or_404(Place, place_id)
+    place = get_in_scope(current_user, Place, place_id)
     holder = place.station or place.district  # the unit that answers for the place
     is_town = place.kind == PlaceKind.TOWN
     return render_template(
         "geo/place.html",
         place=place,
-        ancestors=place_service.ancestors(holder) + [holder],
+        ancestors=place_service.ancestors(current_user, holder) + [holder],
         spells=place_service.station_history(place),
-        wards=place_service.wards_of(place, current_language()) if is_town else [],
-        scope=scope_unit(),
+        wards=place_service.wards_of(current_user, place, current_language()) if is_town else [],
+        scope=current_user.unit,
         name_changes=place_names.name_history(place),
     )
 
@@ -98,7 +96,7 @@ def show_place(place_id):
 @requires(Permission.CORRECT_PLACE_NAMES)
 def correct_names(place_id):
     """Correct a place's Hindi or English name (the old spellings stay searchable)."""
-    place = scoped_get_or_404(Place, place_id)
+    place = get_in_scope(current_user, Place, place_id)
     form = PlaceNamesForm(data={"name_en": place.name_en, "name_hi": place.name_hi})
     if form.validate_on_submit():
         try:
@@ -116,7 +114,7 @@ def correct_names(place_id):
     db.session.rollback()
     holder = place.station or place.district
     return render_template("geo/correct_names.html", form=form, place=place,
-                           ancestors=place_service.ancestors(holder) + [holder]), \
+                           ancestors=place_service.ancestors(current_user, holder) + [holder]), \
         400 if form.is_submitted() else 200
 
 
@@ -124,7 +122,7 @@ def correct_names(place_id):
 
 
 def _district_or_404(unit_id: int) -> Unit:
-    district = scoped_get_or_404(Unit, unit_id)
+    district = get_in_scope(current_user, Unit, unit_id)
     if district.kind != UnitKind.DISTRICT:
         abort(404)
     return district
@@ -218,7 +216,7 @@ def search_places():
     pager = too_short = None
     if form.q.data and form.validate():
         try:
-            pager = place_service.search_places(form.q.data, page_arg(), language=current_language())
+            pager = place_service.search_places(current_user, form.q.data, page_arg(), language=current_language())
         except place_service.QueryTooShort:
             too_short = True
     return render_template("geo/search.html", form=form, pager=pager, too_short=too_short)

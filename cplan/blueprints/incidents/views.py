@@ -327,7 +327,7 @@ def printable_report(incident_id):
                            entries=incidents.timeline(current_user, incident),
                            counts=counts, suggestion=incidents.suggested_verdict(counts),
                            times=incidents.response_times(incident), printed_at=roster.now())
-    audit.record("incident.report_opened", officer=current_user.officer, post=current_user.post,
+    audit.record("incident.report_opened", actor=current_user,
                  target=incident, unit=incident.district)
     db.session.commit()
     return page
@@ -487,7 +487,7 @@ def show_calls(incident_id):
                            more_neighbours=sheet.more_neighbours,
                            outcomes=[(outcome.value, label("outcome", outcome)) for outcome in CallOutcome],
                            suggestion=incidents.suggested_verdict(counts), call_form=CallForm(formdata=None))
-    audit.record("incident.call_sheet_viewed", officer=current_user.officer, post=current_user.post,
+    audit.record("incident.call_sheet_viewed", actor=current_user,
                  target=incident, unit=incident.district,
                  detail={"contacts": len(rows), "full_numbers": sum(row.full_number for row in rows)})
     db.session.commit()

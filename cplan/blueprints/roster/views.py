@@ -23,7 +23,7 @@ from cplan.services import roster
 from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission
 from cplan.services.phone import display_mobile, mask_mobile
-from cplan.services.scope import scoped_get_or_404
+from cplan.services.scope import get_in_scope
 from cplan.web.access import fresh_sign_in, requires
 from cplan.web.errors import render_error
 from cplan.web.templating import current_language
@@ -61,7 +61,7 @@ def _contact_or_404(contact_id: int) -> Contact:
 
 def _holder_trail(place: Place) -> list:
     holder = place.station or place.district
-    return place_service.ancestors(holder) + [holder]
+    return place_service.ancestors(current_user, holder) + [holder]
 
 
 class Card(NamedTuple):
@@ -139,7 +139,7 @@ def _village_context(place: Place) -> dict:
 def _render_village(place: Place, reveal_form: RevealForm, status: int = 200):
     context = _village_context(place)
     page = render_template("roster/place.html", reveal_form=reveal_form, **context)
-    roster.record_roster_view(place, active=len(context["active"]), pending=len(context["pending"]),
+    roster.record_roster_view(current_user, place, active=len(context["active"]), pending=len(context["pending"]),
                               full_numbers=len(context["full"]))
     db.session.commit()
     return page, status
@@ -152,7 +152,7 @@ def _render_village(place: Place, reveal_form: RevealForm, status: int = 200):
 @requires(Permission.VIEW_ROSTER)
 def show_place(place_id):
     """Show a village's or ward's respected citizens, with call and WhatsApp links."""
-    place = scoped_get_or_404(Place, place_id)
+    place = get_in_scope(current_user, Place, place_id)
     return _render_village(place, RevealForm(formdata=None))
 
 
@@ -160,7 +160,7 @@ def show_place(place_id):
 @requires(Permission.VIEW_ROSTER)
 def reveal_place(place_id):
     """Reveal the full numbers of a whole village for a while, with a stated reason."""
-    place = scoped_get_or_404(Place, place_id)
+    place = get_in_scope(current_user, Place, place_id)
     form = RevealForm()
     if form.validate():
         try:
@@ -189,7 +189,7 @@ def show_contact(contact_id):
         "roster/contact.html", contact=contact, place=contact.place, ancestors=_holder_trail(contact.place),
         full=full, reveal_form=RevealForm(formdata=None), reveal_minutes=roster.reveal_minutes(),
     )
-    roster.record_contact_view(contact, full_number=full)
+    roster.record_contact_view(current_user, contact, full_number=full)
     db.session.commit()
     return page
 
@@ -239,7 +239,7 @@ def set_confidential(contact_id):
 @requires(Permission.ENROL_CONTACT)
 def enrol(place_id):
     """Enrol a respected citizen for a village of the post's station (pending until approved)."""
-    place = scoped_get_or_404(Place, place_id)
+    place = get_in_scope(current_user, Place, place_id)
     if place.station_id is None or not current_user.unit.contains_path(place.unit_path):
         abort(404)
     if place.uninhabited:

@@ -50,11 +50,11 @@ def search_everything():
                            per_page=number_arg("per_page", None))
     # After rendering: the commit would otherwise make the page read each contact again.
     if results is not None and (results.number or results.number_start):
-        roster.record_number_lookup(results, full_numbers=full_numbers)
+        roster.record_number_lookup(current_user, results, full_numbers=full_numbers)
         db.session.commit()
     elif results is not None and results.contacts and full_numbers:
         # Full numbers on screen: who saw which citizens is kept, as for a roster view (ids only).
-        audit.record("roster.search_viewed", unit=current_user.unit,
+        audit.record("roster.search_viewed", actor=current_user, unit=current_user.unit,
                      detail={"contact_ids": [contact.id for contact in results.contacts]})
         db.session.commit()
     return page

@@ -161,7 +161,7 @@ def export():
     except roster_export.ExportLimitReached as error:
         db.session.rollback()
         # Kept, so the SP office sees who tried to export beyond the limit.
-        audit.record("roster.export_refused", outcome="denied", target=place or station,
+        audit.record("roster.export_refused", actor=current_user, outcome="denied", target=place or station,
                      detail={"format": form.file_format.data, "reason": form.reason.data, "limit": error.limit})
         db.session.commit()
         form.form_errors.append(str(error))
