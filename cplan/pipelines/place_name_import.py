@@ -38,6 +38,7 @@ from cplan.services import audit, place_names, search
 from cplan.services.errors import NotInScope
 from cplan.services.phone import DEVANAGARI_DIGITS
 from cplan.services.principal import Principal
+from cplan.services.scope import get_in_scope
 
 # The file rules are the roster import's: one reader, one set of limits.
 MAX_FILE_BYTES = roster_import.MAX_FILE_BYTES
@@ -252,6 +253,15 @@ def check(principal: Principal, district: Unit, table: Table, report: ImportRepo
 
 
 # ---- the two steps ---------------------------------------------------------------------------
+
+
+def get_district(principal: Principal, unit_id: int) -> Unit:
+    """The district whose place names the pages correct: one of the principal's subtree, else
+    ``NotInScope`` (as for any other kind of unit)."""
+    district = get_in_scope(principal, Unit, unit_id)
+    if district.kind != UnitKind.DISTRICT:
+        raise NotInScope()
+    return district
 
 
 def _require(principal: Principal, district: Unit) -> None:

@@ -120,6 +120,12 @@ def place_in_scope(principal: Principal, place_id: int) -> Place:
     return place
 
 
+def place_with_code(principal: Principal, station: Unit, lgd_code: str) -> Place | None:
+    """The place of ``station`` with this LGD code, within the principal's subtree."""
+    return db.session.scalar(select(Place).where(
+        Place.lgd_code == lgd_code.strip(), Place.station_id == station.id, principal.unit.covers(Place.unit_path)))
+
+
 def active_contacts(principal: Principal, station: Unit | None = None, place: Place | None = None) -> list[Contact]:
     """The active contacts of a station or a place that the post may see, by place then name."""
     query = (

@@ -71,6 +71,27 @@ def target_status(current: ContactStatus, action: str) -> ContactStatus:
     return allowed[action]
 
 
+def check_resubmittable(contact: Contact) -> None:
+    """Only a rejected enrolment can be corrected and sent again (else ``InvalidTransition``)."""
+    if "resubmit" not in TRANSITIONS[contact.status]:
+        raise InvalidTransition(f"cannot resubmit a {contact.status.value} contact",
+                                refusal=_l("Only a rejected enrolment can be sent again."))
+
+
+def check_changeable(contact: Contact) -> None:
+    """Only a contact in the roster (active) can be corrected, moved or proposed for removal
+    (else ``InvalidTransition``)."""
+    if contact.status != ContactStatus.ACTIVE:
+        raise InvalidTransition(f"only active contacts can be changed, not a {contact.status.value} one",
+                                refusal=_l("Only contacts in the roster (active) can be changed."))
+
+
+def check_erasable(contact: Contact) -> None:
+    """A contact's personal data is erased once (else ``WorkflowError``)."""
+    if contact.erased_at is not None:
+        raise WorkflowError(_l("This contact's personal data has already been erased."))
+
+
 def _require(principal: Principal, permission: Permission) -> None:
     if not principal.can(permission):
         raise NotAllowed(_l("Your post cannot do this."))
@@ -193,7 +214,7 @@ def resubmit(principal: Principal, contact_id: int, details: roster.ContactDetai
     """Correct a rejected enrolment and send it again; both rounds stay in the history."""
     _require(principal, Permission.ENROL_CONTACT)
     contact = _visible(principal, contact_id)
-    target_status(contact.status, "resubmit")
+    check_resubmittable(contact)
     data = roster.clean(details)
     result = db.session.execute(
         update(Contact)
@@ -225,8 +246,7 @@ def propose_correction(principal: Principal, contact_id: int, details: roster.Co
     """Station staff propose new values for an active contact; the roster keeps the old ones until approved."""
     _require(principal, Permission.PROPOSE_CORRECTION)
     contact = _visible(principal, contact_id)
-    if contact.status != ContactStatus.ACTIVE:
-        raise InvalidTransition("only active contacts can be corrected")
+    check_changeable(contact)
     if _open_proposal(contact) is not None:
         raise WorkflowError(_l("A change to this contact is already waiting for a decision."))
     data = roster.clean(details)
@@ -250,8 +270,7 @@ def propose_move(principal: Principal, contact_id: int, place: Place) -> Contact
     """Propose moving an active contact to another village of the same station."""
     _require(principal, Permission.PROPOSE_CORRECTION)
     contact = _visible(principal, contact_id)
-    if contact.status != ContactStatus.ACTIVE:
-        raise InvalidTransition("only active contacts can be moved")
+    check_changeable(contact)
     if place.station_id is None or place.station_id != contact.place.station_id or place.id == contact.place_id:
         raise WorkflowError(_l("Choose another village of the same police station."))
     if _open_proposal(contact) is not None:
@@ -263,7 +282,7 @@ def propose_removal(principal: Principal, contact_id: int, reason: InactiveReaso
     """Propose marking an active contact inactive (moved, deceased, unreachable...)."""
     _require(principal, Permission.PROPOSE_CORRECTION)
     contact = _visible(principal, contact_id)
-    target_status(contact.status, "remove")
+    check_changeable(contact)
     if _open_proposal(contact) is not None:
         raise WorkflowError(_l("A change to this contact is already waiting for a decision."))
     return _add_proposal(principal, contact, ProposalKind.REMOVAL, inactive_reason=InactiveReason(reason),
@@ -354,8 +373,7 @@ def erase(principal: Principal, contact_id: int, note: str) -> Contact:
     """
     _require(principal, Permission.MANAGE_ROSTER)
     contact = _visible(principal, contact_id)
-    if contact.erased_at is not None:
-        raise WorkflowError(_l("This contact's personal data has already been erased."))
+    check_erasable(contact)
     contact.name, contact.name_other, contact.search_key = ERASED_NAME, "", ""
     contact.mobile = contact.mobile_alt = None
     contact.address = contact.notes = ""

@@ -51,7 +51,7 @@ from cplan.models.incidents import (
     TimelineEntry,
 )
 from cplan.models.roster import Contact, ContactStatus
-from cplan.services import audit, roster
+from cplan.services import audit, roster, search
 from cplan.services.errors import (
     AlreadyDecided,
     Decided,
@@ -143,6 +143,8 @@ DEFAULT_VERDICT_HOURS = 6
 # Posts whose unit holds whole districts: they see every incident of those districts.
 _ABOVE_STATION = frozenset({UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE, UnitKind.DISTRICT})
 MAX_TEXT = 4000
+# Places offered at once on the "report an incident" form.
+MAX_PLACE_CHOICES = 300
 
 
 class IncidentError(DomainError):
@@ -401,6 +403,15 @@ def add_note(principal: Principal, incident_id: int, text: str, public_message: 
     entry = _append(principal, incident, kind, text=_clean_text(text, required=True))
     audit.record(f"incident.{kind.value}_added", actor=principal,
                  target=incident, unit=incident.district, detail={"entry": entry.seq})
+    return entry
+
+
+def get_entry(principal: Principal, incident: Incident, entry_id: int) -> TimelineEntry:
+    """An entry of ``incident`` (one the principal may see), or ``NotInScope``."""
+    entry = db.session.scalar(select(TimelineEntry).where(TimelineEntry.id == entry_id,
+                                                          TimelineEntry.incident_id == incident.id))
+    if entry is None:
+        raise NotInScope()
     return entry
 
 
@@ -712,6 +723,36 @@ class FeedFilters:
     severity: Severity | str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+
+def feed_districts(principal: Principal) -> list:
+    """The districts a post above district level may narrow the feed to (id and names, not
+    whole units: the state's 75 would be most of the feed's ORM work); none for other posts."""
+    unit = principal.unit
+    if unit.kind not in (UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE):
+        return []
+    return list(db.session.execute(
+        select(Unit.id, Unit.name_en, Unit.name_hi)
+        .where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path)).order_by(Unit.name_en)
+    ))
+
+
+def places_to_report(principal: Principal, ids=None, query: str = "") -> list[Place]:
+    """Places an incident may be reported for: those of the principal's subtree with ``ids``,
+    or named like ``query``, or (for a station post) all of the station's; at most
+    ``MAX_PLACE_CHOICES``, by name."""
+    unit = principal.unit
+    statement = select(Place).where(unit.covers(Place.unit_path))
+    if ids is not None:
+        statement = statement.where(Place.id.in_(ids))
+    elif query:
+        matching = search.matching_ids(search.PLACE, query, unit)
+        if matching is None:
+            return []
+        statement = statement.where(Place.id.in_(matching))
+    elif unit.kind != UnitKind.STATION:
+        return []
+    return list(db.session.scalars(statement.order_by(Place.name_en).limit(MAX_PLACE_CHOICES)))
 
 
 def with_listing_details(query: Select) -> Select:

@@ -509,14 +509,20 @@ def places_holding_number_elsewhere(mobile: str, principal: Principal) -> list[t
     return sorted({(place.display_name("en"), station.display_name("en")) for place, station in rows})
 
 
-def enrol(principal: Principal, place: Place, details: ContactDetails) -> Contact:
-    """Enrol a contact for ``place`` as *pending*; the ASP's approval puts it in the roster."""
-    if not principal.can(Permission.ENROL_CONTACT):
-        raise RosterError(_l("Your post cannot enrol contacts."))
+def check_enrolment_place(principal: Principal, place: Place) -> None:
+    """Contacts are enrolled for a place of the principal's subtree that a police station
+    answers for (else ``NotInScope``) and where somebody lives (else ``RosterError``)."""
     if not principal.unit.contains_path(place.unit_path) or place.station_id is None:
         raise NotInScope()
     if place.uninhabited:
         raise RosterError(_l("Nobody lives in this place; contacts cannot be enrolled here."))
+
+
+def enrol(principal: Principal, place: Place, details: ContactDetails) -> Contact:
+    """Enrol a contact for ``place`` as *pending*; the ASP's approval puts it in the roster."""
+    if not principal.can(Permission.ENROL_CONTACT):
+        raise RosterError(_l("Your post cannot enrol contacts."))
+    check_enrolment_place(principal, place)
     data = clean(details)
     if data.confidential and not principal.can(Permission.VIEW_CONFIDENTIAL):
         raise RosterError(_l("Only the ASP or above can mark a contact confidential."), "confidential")

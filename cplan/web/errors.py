@@ -90,6 +90,15 @@ def refusal_message(error: DomainError) -> str:
     return str(error.refusal if error.refusal is not None else error)
 
 
+def explain(error: DomainError) -> str:
+    """``refusal_message`` for a refusal a view shows on its own page (beside a field, in a
+    flash). A record out of scope is not a refusal to explain: it is raised again, so that the
+    one handler answers 404, as for a record that does not exist."""
+    if isinstance(error, NotInScope):
+        raise error
+    return refusal_message(error)
+
+
 def domain_error_details(error: DomainError) -> dict:
     """What the JSON answer adds to a refusal: who decided first and when."""
     decided = getattr(error, "decided", None)

@@ -8,13 +8,12 @@ who and when (in IST) instead of deciding twice.
 """
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from cplan import formats
 from cplan.blueprints.enrolment.forms import (
     BulkApproveForm,
     CorrectionForm,
@@ -32,13 +31,13 @@ from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, InactiveReason
 from cplan.services import enrolment, roster
-from cplan.services.enrolment import QueueFilters, WorkflowError
-from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
+from cplan.services.enrolment import QueueFilters
+from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, WorkflowError
 from cplan.services.permissions import Permission
 from cplan.services.scope import get_in_scope
 from cplan.web.access import can, fresh_sign_in, requires
-from cplan.web.errors import render_error
-from cplan.web.templating import current_language, localised_name
+from cplan.web.errors import explain, refusal_message
+from cplan.web.templating import localised_name
 
 bp = Blueprint("enrolment", __name__, url_prefix="/enrolments")
 
@@ -62,39 +61,11 @@ def _approval_counts() -> dict[str, int]:
     return g.approval_counts
 
 
-@bp.errorhandler(NotInScope)
-def not_in_scope(error):
-    """A service found the record outside the post's subtree: it looks like one that does not exist."""
-    db.session.rollback()
-    return render_error(404)
-
-
 @bp.app_template_global("reject_reason_label")
 def reject_reason_label(code: str) -> str:
     """Templates (macros too): the translated label of a rejection reason code."""
     label = enrolment.REJECT_REASON_LABELS.get(code or "")
     return str(label) if label else (code or "")
-
-
-def already_decided_message(error: AlreadyDecided) -> str:
-    """"Already decided by <officer> at <time IST>" for an AlreadyDecided refusal."""
-    decided = getattr(error, "decided", None)
-    if decided is None:
-        return _("Someone else decided this first.")
-    when = formats.datetime_text(decided.decided_at, current_language()) if decided.decided_at else "?"
-    who = decided.officer.display_name(current_language()) if decided.officer is not None else decided.officer_name
-    return _("Already decided by %(officer)s at %(time)s.", officer=who, time=when)
-
-
-def _refusal(error: Exception) -> str:
-    """A service's refusal in the reader's words."""
-    if isinstance(error, AlreadyDecided):
-        return already_decided_message(error)
-    if isinstance(error, InvalidTransition):
-        return _("This is no longer waiting for a decision.")
-    if isinstance(error, NotInScope):
-        return _("Not found.")
-    return str(error)
 
 
 def _back(target: str | None, default: str) -> str:
@@ -103,13 +74,6 @@ def _back(target: str | None, default: str) -> str:
     if target.startswith("/enrolments") and "//" not in target and "\\" not in target:
         return target
     return default
-
-
-def _contact_or_404(contact_id: int) -> Contact:
-    try:
-        return roster.get_visible_contact(current_user, contact_id)
-    except NotInScope:
-        abort(404)
 
 
 def _page() -> int:
@@ -179,12 +143,9 @@ def _decide(contact_id: int, form: DecisionForm, action: str):
     note = form.note.data if action == "reject" else ""
     try:
         contact = enrolment.decide_enrolment(current_user, contact_id, int(form.version.data), action, reason, note)
-    except NotInScope:
+    except DomainError as error:
+        flash(explain(error), "warning" if isinstance(error, AlreadyDecided) else "error")
         db.session.rollback()
-        abort(404)
-    except (AlreadyDecided, InvalidTransition, WorkflowError) as error:
-        db.session.rollback()
-        flash(_refusal(error), "warning" if isinstance(error, AlreadyDecided) else "error")
         return redirect(back)
     name = contact.display_name()
     db.session.commit()
@@ -213,7 +174,7 @@ def reject(contact_id):
     """
     if request.method == "POST":
         return _decide(contact_id, RejectForm(), "reject")
-    contact = _contact_or_404(contact_id)
+    contact = roster.get_visible_contact(current_user, contact_id)
     back = _back(request.args.get("back"), url_for("enrolment.queue"))
     if contact.status != ContactStatus.PENDING:
         flash(_("This enrolment has been decided already."), "warning")
@@ -263,7 +224,7 @@ def approve_bulk():
                                                              roster.visible_condition(current_user)))
         name = contact.display_name() if contact else f"#{contact_id}"
         skipped.append(_("%(name)s was not approved: %(why)s", name=name,
-                         why=_refusal(outcome.errors.get(contact_id, WorkflowError(_text)))))
+                         why=refusal_message(outcome.errors.get(contact_id, WorkflowError(_text)))))
     db.session.commit()
     count = len(outcome.approved)
     flash(ngettext("%(num)s enrolment approved.", "%(num)s enrolments approved.", count), "success")
@@ -310,12 +271,9 @@ def _decide_proposal(proposal_id: int, form: DecisionForm, action: str):
     note = form.note.data if action == "reject" else ""
     try:
         enrolment.decide_proposal(current_user, proposal_id, int(form.version.data), action, reason, note)
-    except NotInScope:
+    except DomainError as error:
+        flash(explain(error), "warning" if isinstance(error, AlreadyDecided) else "error")
         db.session.rollback()
-        abort(404)
-    except (AlreadyDecided, InvalidTransition, WorkflowError) as error:
-        db.session.rollback()
-        flash(_refusal(error), "warning" if isinstance(error, AlreadyDecided) else "error")
         return redirect(back)
     db.session.commit()
     flash(_("The change is approved and the roster updated.") if action == "approve"
@@ -361,9 +319,12 @@ def _proposal_made(contact: Contact, message: str):
     return redirect(url_for("roster.contact", contact_id=contact.id))
 
 
-def _require_active(contact: Contact):
-    if contact.status != ContactStatus.ACTIVE:
-        flash(_("Only contacts in the roster (active) can be changed."), "error")
+def _refuse_change(contact: Contact):
+    """A page to go back to when ``contact`` cannot be changed (the service's rule), else None."""
+    try:
+        enrolment.check_changeable(contact)
+    except InvalidTransition as error:
+        flash(explain(error), "error")
         return redirect(url_for("roster.contact", contact_id=contact.id))
     return None
 
@@ -372,8 +333,8 @@ def _require_active(contact: Contact):
 @requires(Permission.PROPOSE_CORRECTION)
 def correct(contact_id):
     """Propose new values for an active contact; the roster keeps the old ones until approved."""
-    contact = _contact_or_404(contact_id)
-    refused = _require_active(contact)
+    contact = roster.get_visible_contact(current_user, contact_id)
+    refused = _refuse_change(contact)
     if refused:
         return refused
     # A spelling the computer made is not prefilled: saved unchanged it would count as checked.
@@ -389,8 +350,8 @@ def correct(contact_id):
             enrolment.propose_correction(current_user, contact.id, form.details(contact))
         except roster.RosterError as error:
             _field_error(form, error)
-        except (WorkflowError, InvalidTransition) as error:
-            form.form_errors.append(_refusal(error))
+        except DomainError as error:
+            form.form_errors.append(explain(error))
         else:
             return _proposal_made(contact, _("Correction proposed. The roster keeps the current values "
                                              "until the ASP approves it."))
@@ -401,8 +362,8 @@ def correct(contact_id):
 @requires(Permission.PROPOSE_CORRECTION)
 def move(contact_id):
     """Propose moving an active contact to another village or ward of the same station."""
-    contact = _contact_or_404(contact_id)
-    refused = _require_active(contact)
+    contact = roster.get_visible_contact(current_user, contact_id)
+    refused = _refuse_change(contact)
     if refused:
         return refused
     form = MoveForm()
@@ -414,8 +375,8 @@ def move(contact_id):
         place = get_in_scope(current_user, Place, as_int(form.place.data) or 0)
         try:
             enrolment.propose_move(current_user, contact.id, place)
-        except (WorkflowError, InvalidTransition) as error:
-            form.form_errors.append(_refusal(error))
+        except DomainError as error:
+            form.form_errors.append(explain(error))
         else:
             return _proposal_made(contact, _("Move proposed. The contact stays in %(place)s until the ASP approves it.",
                                              place=localised_name(contact.place)))
@@ -426,16 +387,16 @@ def move(contact_id):
 @requires(Permission.PROPOSE_CORRECTION)
 def remove(contact_id):
     """Propose taking an active contact off the roster (moved, deceased, unreachable...)."""
-    contact = _contact_or_404(contact_id)
-    refused = _require_active(contact)
+    contact = roster.get_visible_contact(current_user, contact_id)
+    refused = _refuse_change(contact)
     if refused:
         return refused
     form = RemovalForm()
     if form.validate_on_submit():
         try:
             enrolment.propose_removal(current_user, contact.id, InactiveReason(form.reason.data), form.note.data)
-        except (WorkflowError, InvalidTransition) as error:
-            form.form_errors.append(_refusal(error))
+        except DomainError as error:
+            form.form_errors.append(explain(error))
         else:
             return _proposal_made(contact, _("Removal proposed. The contact stays in the roster until the ASP "
                                              "approves it."))
@@ -446,9 +407,11 @@ def remove(contact_id):
 @requires(Permission.ENROL_CONTACT)
 def resubmit(contact_id):
     """Correct a rejected enrolment and send it for approval again."""
-    contact = _contact_or_404(contact_id)
-    if contact.status != ContactStatus.REJECTED:
-        flash(_("Only a rejected enrolment can be sent again."), "error")
+    contact = roster.get_visible_contact(current_user, contact_id)
+    try:
+        enrolment.check_resubmittable(contact)
+    except InvalidTransition as error:
+        flash(explain(error), "error")
         return redirect(url_for("roster.contact", contact_id=contact.id))
     form = EnrolForm(obj=contact)
     if not form.is_submitted() and contact.name_other_generated:
@@ -464,8 +427,8 @@ def resubmit(contact_id):
             enrolment.resubmit(current_user, contact.id, form.details())
         except roster.RosterError as error:
             _field_error(form, error)
-        except (AlreadyDecided, WorkflowError, InvalidTransition) as error:
-            form.form_errors.append(_refusal(error))
+        except DomainError as error:
+            form.form_errors.append(explain(error))
         else:
             db.session.commit()
             flash(_("%(name)s is sent for approval again.", name=contact.display_name()), "success")
@@ -478,16 +441,18 @@ def resubmit(contact_id):
 @fresh_sign_in()
 def erase(contact_id):
     """Erase a contact's personal data on the citizen's request; the history stays."""
-    contact = _contact_or_404(contact_id)
-    if contact.erased_at is not None:
-        flash(_("This contact's personal data has already been erased."), "error")
+    contact = roster.get_visible_contact(current_user, contact_id)
+    try:
+        enrolment.check_erasable(contact)
+    except WorkflowError as error:
+        flash(explain(error), "error")
         return redirect(url_for("enrolment.history", contact_id=contact.id))
     form = EraseForm()
     if form.validate_on_submit():
         try:
             enrolment.erase(current_user, contact.id, form.note.data)
-        except WorkflowError as error:
-            form.form_errors.append(_refusal(error))
+        except DomainError as error:
+            form.form_errors.append(explain(error))
         else:
             db.session.commit()
             flash(_("The personal data is erased. The history of the record is kept."), "success")
@@ -511,6 +476,6 @@ def show_mine():
 @requires(Permission.VIEW_ROSTER)
 def show_history(contact_id):
     """Show a contact's timeline from the audit trail: enrolment, decisions, changes, reveals."""
-    contact = _contact_or_404(contact_id)
+    contact = roster.get_visible_contact(current_user, contact_id)
     return render_template("enrolment/history.html", contact=contact, place=contact.place,
                            entries=enrolment.contact_history(contact))

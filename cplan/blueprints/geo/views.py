@@ -23,21 +23,13 @@ from cplan.models.geo import Place, PlaceKind, Unit, UnitKind
 from cplan.pipelines import place_name_import
 from cplan.services import place_names
 from cplan.services import places as place_service
-from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission
 from cplan.services.scope import get_in_scope
 from cplan.web.access import requires
-from cplan.web.errors import render_error
 from cplan.web.templating import current_language
 
 bp = Blueprint("geo", __name__, url_prefix="/geo")
 
-
-@bp.errorhandler(NotInScope)
-def not_in_scope(error):
-    """A service found the record outside the post's subtree: it looks like one that does not exist."""
-    db.session.rollback()
-    return render_error(404)
 
 PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
 
@@ -121,13 +113,6 @@ def correct_names(place_id):
 # ---- a file of name corrections per district --------------------------------------------------
 
 
-def _district_or_404(unit_id: int) -> Unit:
-    district = get_in_scope(current_user, Unit, unit_id)
-    if district.kind != UnitKind.DISTRICT:
-        abort(404)
-    return district
-
-
 def _names_page(district: Unit, form, status: int = 200):
     return render_template("geo/place_names.html", district=district, form=form,
                            limits={"megabytes": place_name_import.MAX_FILE_BYTES // (1024 * 1024),
@@ -143,14 +128,14 @@ def _upload(field) -> tuple[str, bytes]:
 @requires(Permission.CORRECT_PLACE_NAMES)
 def place_names_page(unit_id):
     """Correct many place names of a district from a file: the list to fill in, and the upload."""
-    return _names_page(_district_or_404(unit_id), NamesFileForm())
+    return _names_page(place_name_import.get_district(current_user, unit_id), NamesFileForm())
 
 
 @bp.get("/units/<int:unit_id>/place-names/<language>.<file_format>", endpoint="place_names_list")
 @requires(Permission.CORRECT_PLACE_NAMES)
 def place_names_list(unit_id, language, file_format):
     """Download the district's places with today's names (CSV or XLSX, English or Hindi headers)."""
-    district = _district_or_404(unit_id)
+    district = place_name_import.get_district(current_user, unit_id)
     try:
         filename, mimetype, content = place_name_import.template_file(current_user, district, file_format, language)
     except ValueError:
@@ -165,7 +150,7 @@ def place_names_list(unit_id, language, file_format):
 @requires(Permission.CORRECT_PLACE_NAMES)
 def check_place_names(unit_id):
     """Dry run: read the file and report every problem by row and column; changes nothing."""
-    district = _district_or_404(unit_id)
+    district = place_name_import.get_district(current_user, unit_id)
     form = NamesFileForm()
     if not form.validate_on_submit():
         return _names_page(district, form, 400)
@@ -186,7 +171,7 @@ def check_place_names(unit_id):
 @requires(Permission.CORRECT_PLACE_NAMES)
 def commit_place_names(unit_id):
     """Correct every place the checked file changes, or none if any row has a problem."""
-    district = _district_or_404(unit_id)
+    district = place_name_import.get_district(current_user, unit_id)
     form = NamesCommitForm()
     if not form.validate_on_submit():
         flash(_("Choose the file again to correct the names."), "error")

@@ -8,10 +8,9 @@ that does not exist. Times are shown and typed in IST, stored in UTC.
 from datetime import timedelta
 from typing import NamedTuple
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from cplan import formats
@@ -31,23 +30,21 @@ from cplan.blueprints.incidents.forms import (
     ist_to_utc,
 )
 from cplan.extensions import db
-from cplan.models.geo import Place, Unit, UnitKind
-from cplan.models.incidents import CallOutcome, Incident, TimelineEntry
-from cplan.models.roster import Contact
+from cplan.models.geo import Place, Unit
+from cplan.models.incidents import CallOutcome, Incident
 from cplan.pipelines import incident_export
-from cplan.services import audit, incidents, roster, search
-from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
-from cplan.services.incidents import FeedFilters, IncidentChanged, label
+from cplan.services import audit, incidents, roster
+from cplan.services.errors import AlreadyDecided, DomainError
+from cplan.services.incidents import FeedFilters, label
 from cplan.services.permissions import Permission
 from cplan.web.access import requires
-from cplan.web.errors import render_error
+from cplan.web.errors import explain
 from cplan.web.templating import current_language, ist, localised_name
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
 # 25 rows: within a weak 3G link's page budget, and a page renders in a few tens of ms at state scale.
 PER_PAGE = 25
-MAX_PLACE_CHOICES = 300
 FILTER_ARGS = ("district", "kind", "status", "severity", "window")
 
 
@@ -78,36 +75,9 @@ def duration_formatter():
     return format_duration
 
 
-@bp.errorhandler(NotInScope)
-def not_in_scope(error):
-    """Outside the post's scope: nothing changes, and it looks like an incident that does not exist."""
-    db.session.rollback()
-    return render_error(404)
-
-
-def _incident_or_404(incident_id: int) -> Incident:
-    try:
-        return incidents.get_visible(current_user, incident_id)
-    except NotInScope:
-        abort(404)
-
-
 def _page() -> int:
     value = request.args.get("page", "")
     return int(value) if value.isascii() and value.isdigit() and 0 < len(value) < 7 else 1
-
-
-def _refusal(error: Exception) -> str:
-    if isinstance(error, IncidentChanged):
-        return _("Someone changed this incident first. Look at it again and retry.")
-    if isinstance(error, incidents.AlreadyClaimed):
-        holder = error.officer.display_name(current_language()) if error.officer is not None else "?"
-        return _("%(name)s is already handling this incident.", name=holder)
-    if isinstance(error, AlreadyDecided):
-        return _("Someone else did this first.")
-    if isinstance(error, InvalidTransition):
-        return _("The incident cannot move to that status now.")
-    return str(error)
 
 
 class FeedRow(NamedTuple):
@@ -168,20 +138,8 @@ def _rows(items) -> list[FeedRow]:
 # ---- the feed --------------------------------------------------------------------------------
 
 
-def _districts() -> list:
-    """Districts the post may filter by (posts above a district only): id and names, not whole
-    units (the state's 75 would be most of the feed's ORM work)."""
-    unit = current_user.unit
-    if unit.kind not in (UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE):
-        return []
-    return list(db.session.execute(
-        select(Unit.id, Unit.name_en, Unit.name_hi)
-        .where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path)).order_by(Unit.name_en)
-    ))
-
-
 def _feed_filters(form: FeedFilterForm) -> tuple[FeedFilters, dict]:
-    districts = _districts()
+    districts = incidents.feed_districts(current_user)
     if districts:
         hindi = current_language() == "hi"
         form.district.choices = [SelectChoice("", _("Any district"))] + [
@@ -221,7 +179,7 @@ def export_feed():
         data, _count = incident_export.feed_csv(current_user, filters, current_language())
     except DomainError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(explain(error), "error")
         return redirect(url_for("incidents.feed", **args))
     db.session.commit()
     stamp = formats.file_name_stamp(roster.now(), with_time=True)
@@ -241,23 +199,6 @@ def show_review_queue():
 # ---- reporting -------------------------------------------------------------------------------
 
 
-def _scope_places(ids=None, query: str = "") -> list[Place]:
-    """Places of the post's scope: those with ``ids``, those named like ``query``, or (for a
-    station post) all of the station's."""
-    unit = current_user.unit
-    statement = select(Place).where(unit.covers(Place.unit_path))
-    if ids is not None:
-        statement = statement.where(Place.id.in_(ids))
-    elif query:
-        matching = search.matching_ids(search.PLACE, query, unit)
-        if matching is None:
-            return []
-        statement = statement.where(Place.id.in_(matching))
-    elif unit.kind != UnitKind.STATION:
-        return []
-    return list(db.session.scalars(statement.order_by(Place.name_en).limit(MAX_PLACE_CHOICES)))
-
-
 def _place_choice(place: Place) -> SelectChoice:
     holder = place.station or place.district
     return SelectChoice(str(place.id), f"{localised_name(place)} ({localised_name(holder)})")
@@ -270,8 +211,8 @@ def new():
     finder = PlaceSearchForm(request.args)
     form = IncidentForm()
     picked = [value for value in (form.places.data or []) if value.isascii() and value.isdigit()]
-    places = _scope_places([int(value) for value in picked]) if picked else []
-    found = _scope_places(query=(finder.q.data or "").strip()[:100])
+    places = incidents.places_to_report(current_user, [int(value) for value in picked]) if picked else []
+    found = incidents.places_to_report(current_user, query=(finder.q.data or "").strip()[:100])
     form.places.choices = [_place_choice(place) for place in {p.id: p for p in places + found}.values()]
     if form.validate_on_submit():
         try:
@@ -282,10 +223,9 @@ def new():
                 ist_to_utc(form.reported_at.data), form.source.data, form.summary.data,
                 up112_number=form.up112_number.data,
             )
-        except NotInScope:
-            db.session.rollback()
-            abort(404)
-        except (DomainError, ValueError) as error:
+        except DomainError as error:
+            form.form_errors.append(explain(error))
+        except ValueError as error:
             form.form_errors.append(str(error))
         else:
             db.session.commit()
@@ -303,7 +243,7 @@ def new():
 @requires(Permission.VIEW_INCIDENTS)
 def show(incident_id):
     """The incident, its timeline, the tally of calls and the forms that move it on."""
-    incident = _incident_or_404(incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     counts = incidents.tally(incident)
     status_form = StatusForm(formdata=None, version=str(incident.version))
     status_form.status.choices = [SelectChoice(s.value, label("status", s))
@@ -321,7 +261,7 @@ def show(incident_id):
 @requires(Permission.VIEW_INCIDENTS)
 def printable_report(incident_id):
     """The incident and its whole timeline on one page, laid out for printing."""
-    incident = _incident_or_404(incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     counts = incidents.tally(incident)
     page = render_template("incidents/report.html", incident=incident,
                            entries=incidents.timeline(current_user, incident),
@@ -345,12 +285,9 @@ def _done(incident_id: int, action, success: str, anchor: str = ""):
     """Run a service call; commit and flash on success, roll back and explain on refusal."""
     try:
         action()
-    except NotInScope:
-        db.session.rollback()
-        abort(404)
     except DomainError as error:
+        flash(explain(error), "warning" if isinstance(error, AlreadyDecided) else "error")
         db.session.rollback()
-        flash(_refusal(error), "warning" if isinstance(error, AlreadyDecided) else "error")
     else:
         db.session.commit()
         flash(success, "success")
@@ -368,7 +305,7 @@ def _form_errors(form) -> None:
 @requires(Permission.MANAGE_INCIDENTS)
 def change_status(incident_id):
     """Move the incident on (compare-and-set on the version the officer saw)."""
-    _incident_or_404(incident_id)
+    incidents.get_visible(current_user, incident_id)
     form = StatusForm()
     version = form.version.data or ""
     if not form.validate_on_submit() or not (version.isascii() and version.isdigit()):
@@ -387,7 +324,7 @@ def change_status(incident_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def add_note(incident_id):
     """Add a note (or the facts pushed to the public) to the timeline."""
-    _incident_or_404(incident_id)
+    incidents.get_visible(current_user, incident_id)
     form = NoteForm()
     if not form.validate_on_submit():
         _form_errors(form)
@@ -401,7 +338,7 @@ def add_note(incident_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def escalate(incident_id):
     """Escalate the incident to a unit above the post (recorded on the timeline)."""
-    incident = _incident_or_404(incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     form = _escalation_form(incident, bound=True)
     targets = {choice.value: choice for choice in form.unit.choices}
     if not form.validate_on_submit() or form.unit.data not in targets:
@@ -417,17 +354,14 @@ def escalate(incident_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def correct_entry(incident_id, entry_id):
     """Correct a timeline entry: the old entry stays, a correction naming it is added."""
-    incident = _incident_or_404(incident_id)
-    entry = db.session.scalar(select(TimelineEntry).where(TimelineEntry.id == entry_id,
-                                                          TimelineEntry.incident_id == incident.id))
-    if entry is None:
-        abort(404)
+    incident = incidents.get_visible(current_user, incident_id)
+    entry = incidents.get_entry(current_user, incident, entry_id)
     form = CorrectionForm()
     if form.validate_on_submit():
         try:
             incidents.correct_entry(current_user, entry.id, form.text.data)
         except DomainError as error:
-            form.form_errors.append(str(error))
+            form.form_errors.append(explain(error))
         else:
             db.session.commit()
             flash(_("Correction added to the timeline."), "success")
@@ -442,7 +376,7 @@ def correct_entry(incident_id, entry_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def claim(incident_id):
     """Mark the incident as being handled by the signed-in officer."""
-    _incident_or_404(incident_id)
+    incidents.get_visible(current_user, incident_id)
     ActionForm().validate_on_submit()
     return _done(incident_id, lambda: incidents.claim(current_user, incident_id),
                  _("You are handling this incident."))
@@ -452,7 +386,7 @@ def claim(incident_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def release(incident_id):
     """Give up one's claim on the incident."""
-    _incident_or_404(incident_id)
+    incidents.get_visible(current_user, incident_id)
     ActionForm().validate_on_submit()
     return _done(incident_id, lambda: incidents.release(current_user, incident_id),
                  _("You are no longer handling this incident."))
@@ -462,7 +396,7 @@ def release(incident_id):
 @requires(Permission.REVIEW_INCIDENTS)
 def review(incident_id):
     """A supervisor marks the incident reviewed, with a comment."""
-    _incident_or_404(incident_id)
+    incidents.get_visible(current_user, incident_id)
     form = ReviewForm()
     if not form.validate_on_submit():
         _form_errors(form)
@@ -478,7 +412,7 @@ def review(incident_id):
 @requires(Permission.VIEW_INCIDENTS)
 def show_calls(incident_id):
     """The contacts to call, affected places first, each with a call button and one-tap outcomes."""
-    incident = _incident_or_404(incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     sheet = incidents.call_sheet(current_user, incident)
     rows = sheet.rows
     full = all(row.full_number for row in rows)
@@ -498,7 +432,7 @@ def show_calls(incident_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def log_call(incident_id):
     """Record the outcome of one call, then back to the sheet."""
-    incident = _incident_or_404(incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     form = CallForm()
     contact_id = form.contact_id.data or ""
     back = url_for("incidents.calls", incident_id=incident.id)
@@ -507,12 +441,9 @@ def log_call(incident_id):
         return redirect(back)
     try:
         incidents.log_call(current_user, incident.id, int(contact_id), form.outcome.data, form.said.data or "")
-    except NotInScope:
-        db.session.rollback()
-        abort(404)
     except DomainError as error:
+        flash(explain(error), "error")
         db.session.rollback()
-        flash(_refusal(error), "error")
     else:
         db.session.commit()
         flash(_("Call recorded: %(outcome)s.", outcome=label("outcome", form.outcome.data)), "success")
@@ -526,16 +457,15 @@ def log_call(incident_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def new_tip(contact_id):
     """Record what a contact told the police as an incident of the contact's place."""
-    try:
-        contact: Contact = roster.get_visible_contact(current_user, contact_id)
-    except NotInScope:
-        abort(404)
+    contact = roster.get_visible_contact(current_user, contact_id)
     form = TipForm()
     if form.validate_on_submit():
         try:
             incident = incidents.record_tip(current_user, contact.id, form.summary.data, form.confidential.data,
                                             kind=form.kind.data, severity=form.severity.data)
-        except (DomainError, ValueError) as error:
+        except DomainError as error:
+            form.form_errors.append(explain(error))
+        except ValueError as error:
             form.form_errors.append(str(error))
         else:
             db.session.commit()

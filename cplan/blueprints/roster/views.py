@@ -9,7 +9,7 @@ that was actually produced.
 """
 from typing import NamedTuple
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,12 +20,11 @@ from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactStatus
 from cplan.services import places as place_service
 from cplan.services import roster
-from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission
 from cplan.services.phone import display_mobile, mask_mobile
 from cplan.services.scope import get_in_scope
 from cplan.web.access import fresh_sign_in, requires
-from cplan.web.errors import render_error
+from cplan.web.errors import explain
 from cplan.web.templating import current_language
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
@@ -41,22 +40,7 @@ bp.add_app_template_global(mask_mobile, "mask_mobile")
 bp.add_app_template_global(display_mobile, "display_mobile")
 
 
-@bp.errorhandler(NotInScope)
-def not_in_scope(error):
-    """A service found the record outside the post's subtree: nothing changes, and it looks
-    exactly like a record that does not exist."""
-    db.session.rollback()
-    return render_error(404)
-
-
 # ---- loading ---------------------------------------------------------------------------------
-
-
-def _contact_or_404(contact_id: int) -> Contact:
-    try:
-        return roster.get_visible_contact(current_user, contact_id)
-    except NotInScope:
-        abort(404)
 
 
 def _holder_trail(place: Place) -> list:
@@ -183,7 +167,7 @@ def reveal_place(place_id):
 @requires(Permission.VIEW_ROSTER)
 def show_contact(contact_id):
     """Show one contact: numbers, status, consent record, who enrolled them and when."""
-    contact = _contact_or_404(contact_id)
+    contact = roster.get_visible_contact(current_user, contact_id)
     full = contact.id in roster.full_number_ids(current_user, contact.place, [contact])
     page = render_template(
         "roster/contact.html", contact=contact, place=contact.place, ancestors=_holder_trail(contact.place),
@@ -198,7 +182,7 @@ def show_contact(contact_id):
 @requires(Permission.VIEW_ROSTER)
 def reveal_contact(contact_id):
     """Reveal one contact's full numbers for a while, with a stated reason."""
-    contact = _contact_or_404(contact_id)
+    contact = roster.get_visible_contact(current_user, contact_id)
     form = RevealForm()
     if form.validate():
         try:
@@ -221,7 +205,7 @@ def reveal_contact(contact_id):
 @fresh_sign_in(back=lambda contact_id: url_for("roster.contact", contact_id=contact_id))
 def set_confidential(contact_id):
     """Mark a contact confidential (ASP upwards only) or open it to the station again."""
-    contact = _contact_or_404(contact_id)
+    contact = roster.get_visible_contact(current_user, contact_id)
     wanted = request.form.get("confidential") == "1"
     try:
         roster.set_confidential(current_user, contact, wanted)
@@ -240,10 +224,10 @@ def set_confidential(contact_id):
 def enrol(place_id):
     """Enrol a respected citizen for a village of the post's station (pending until approved)."""
     place = get_in_scope(current_user, Place, place_id)
-    if place.station_id is None or not current_user.unit.contains_path(place.unit_path):
-        abort(404)
-    if place.uninhabited:
-        flash(_("Nobody lives in this place; contacts cannot be enrolled here."), "error")
+    try:
+        roster.check_enrolment_place(current_user, place)
+    except roster.RosterError as error:
+        flash(explain(error), "error")
         return redirect(url_for("roster.place", place_id=place.id))
     form = EnrolForm()
     if not current_user.can(Permission.VIEW_CONFIDENTIAL):

@@ -15,29 +15,18 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from cplan.blueprints.transfer.forms import CheckForm, CommitForm, ExportForm
 from cplan.extensions import db
-from cplan.models.geo import Place
 from cplan.pipelines import roster_export, roster_import
 from cplan.services import audit
-from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission
 from cplan.web.access import fresh_sign_in, requires
-from cplan.web.errors import render_error
 from cplan.web.templating import current_language, localised_name
 
 bp = Blueprint("transfer", __name__, url_prefix="/roster-files")
 
 ASCII_ID = re.compile(r"[0-9]{1,12}")
-
-
-@bp.errorhandler(NotInScope)
-def not_in_scope(error):
-    """A station or place outside the post's subtree looks exactly like one that does not exist."""
-    db.session.rollback()
-    return render_error(404)
 
 
 def _require_import():
@@ -148,9 +137,7 @@ def export():
     station = roster_export.station_in_scope(current_user, form.station.data)
     place = None
     if (form.place_code.data or "").strip():
-        place = db.session.scalar(select(Place).where(
-            Place.lgd_code == form.place_code.data.strip(), Place.station_id == station.id,
-            current_user.unit.covers(Place.unit_path)))
+        place = roster_export.place_with_code(current_user, station, form.place_code.data)
         if place is None:
             form.place_code.errors.append(_("No place with this code in the chosen police station."))
             return _export_page(form), 400
