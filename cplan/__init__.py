@@ -27,7 +27,7 @@ def configure_logging(app):
 
 
 def register_url_converters(app):
-    from cplan.web.urls import AsciiIntConverter
+    from cplan.web.kit import AsciiIntConverter
 
     app.url_map.converters["int"] = AsciiIntConverter
 
@@ -80,10 +80,9 @@ def register_rate_limits(app):
 
 
 def register_template_helpers(app):
-    from cplan.web import navigation, templating
+    from cplan.web import templating
 
     templating.register(app)
-    navigation.register(app)
 
 
 def register_cli(app):

@@ -73,6 +73,3 @@ def main_links() -> list[Link]:
     return [Link(section.endpoint, url_for(section.endpoint), str(section.label), is_current(section, here))
             for section in sections_for(current_user.post.role)]
 
-
-def register(app) -> None:
-    app.add_template_global(main_links, "main_links")

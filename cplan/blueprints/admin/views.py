@@ -8,8 +8,6 @@ through ``cplan.services.accounts`` (which writes the audit event), then one com
 and a redirect; a refused change re-renders the form with the reason and changes nothing.
 Every change also needs a fresh sign-in (the administrator's password within 10 minutes).
 """
-import re
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,7 +24,6 @@ from cplan.blueprints.admin.forms import (
     PostFilterForm,
     PostForm,
     role_label,
-    select_choices,
 )
 from cplan.extensions import db
 from cplan.models.accounts import Officer, Post, Role
@@ -34,20 +31,21 @@ from cplan.models.base import utcnow
 from cplan.models.geo import Unit, UnitKind
 from cplan.services import accounts, directory, otp, sms_queue
 from cplan.services.permissions import ROLE_UNIT_KINDS, Permission
-from cplan.services.phone import mask_mobile
 from cplan.web.access import fresh_sign_in, requires
+from cplan.web.errors import explain
+from cplan.web.kit import choices, field_error, id_arg, page_arg
 from cplan.web.templating import current_language
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PER_PAGE = 50
-PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 @bp.context_processor
 def admin_helpers():
-    """Role labels, masked numbers and a CSRF-only form for the one-button actions."""
-    return {"role_label": role_label, "mask_mobile": mask_mobile, "confirm_form": ConfirmForm()}
+    """The admin pages' own helpers: role labels and a CSRF-only form for the one-button actions
+    (app-wide helpers, such as masked numbers, are ``cplan.web.templating``'s)."""
+    return {"role_label": role_label, "confirm_form": ConfirmForm()}
 
 
 # ---- fresh sign-in ---------------------------------------------------------------------------
@@ -69,16 +67,6 @@ def _back_to_officer(officer_id, **_ignored) -> str:
 # administrator's subtree raises NotInScope, which answers 404 (``cplan.web.errors``).
 
 
-def _page() -> int:
-    value = request.args.get("page", "")
-    return max(1, int(value)) if PAGE_NUMBER.fullmatch(value) else 1
-
-
-def _id_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if PAGE_NUMBER.fullmatch(value) else None
-
-
 # ---- posts ---------------------------------------------------------------------------------
 
 
@@ -87,11 +75,11 @@ def _id_arg(name: str) -> int | None:
 def list_posts():
     """List the posts in the administrator's subtree, filtered by role, unit or title, and status."""
     form = PostFilterForm(formdata=request.args)
-    within = directory.get_unit(current_user, _id_arg("unit")) if _id_arg("unit") is not None else None
+    within = directory.get_unit(current_user, id_arg("unit")) if id_arg("unit") is not None else None
     filters = {"role": form.role.data or "", "active": form.active.data or "", "text": form.q.data or ""} \
         if form.validate() else {}
     statement = directory.find_posts(current_user, within=within, **filters)
-    pager = db.paginate(statement, page=_page(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    pager = db.paginate(statement, page=page_arg(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
     holders = directory.holder_counts([post.id for post in pager.items])
     filters = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("admin/posts.html", form=form, pager=pager, holders=holders,
@@ -101,13 +89,13 @@ def list_posts():
 def _unit_choices(root: Unit, kinds):
     """Active units of ``kinds`` under ``root``, labelled with their district when several."""
     language = current_language()
-    choices = []
+    labelled = []
     for unit, district in directory.units_for_posts(root, kinds):
         label = unit.display_name(language)
         if district is not None:
             label = f"{label} ({district.display_name(language)})"
-        choices.append((unit.id, label))
-    return select_choices(choices)
+        labelled.append((unit.id, label))
+    return choices(labelled)
 
 
 @bp.route("/posts/new", methods=["GET", "POST"], endpoint="new_post")
@@ -118,11 +106,11 @@ def create_post():
     scope = current_user.unit
     roles = directory.creatable_roles(current_user, ROLE_LABELS)
     start = NewPostStartForm(formdata=request.args)
-    start.role.choices = select_choices((role.value, ROLE_LABELS[role]) for role in roles)
+    start.role.choices = choices((role.value, ROLE_LABELS[role]) for role in roles)
     districts = directory.districts_in_scope(current_user) if scope.kind.depth < UnitKind.DISTRICT.depth else []
-    start.within.choices = select_choices(
+    start.within.choices = choices(
         [("", _("All districts"))] + [(d.id, d.display_name(current_language())) for d in districts])
-    within = directory.get_unit(current_user, _id_arg("within")) if _id_arg("within") is not None else None
+    within = directory.get_unit(current_user, id_arg("within")) if id_arg("within") is not None else None
     if not request.args.get("role") or not start.validate():
         return render_template("admin/new_post_start.html", start=start, districts=districts)
 
@@ -138,7 +126,7 @@ def create_post():
                                         role=role, unit=unit, cug=form.cug.data)
         except accounts.AccountError as error:
             db.session.rollback()
-            form.form_errors.append(str(error))
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("Post “%(title)s” created.", title=post.title_en), "success")
@@ -183,7 +171,7 @@ def change_cug(post_id):
         accounts.change_cug(current_user, post, form.cug.data)
     except accounts.AccountError as error:
         db.session.rollback()
-        form.cug.errors.append(str(error))
+        field_error(form, error, "cug")
         return _post_page(post, cug_form=form)
     db.session.commit()  # the notice to the old number goes out after this, never before
     flash(_("The CUG number was changed. Everyone signed in through this post has been signed out."), "success")
@@ -214,7 +202,7 @@ def _set_post_active(post_id: int, active: bool):
         accounts.set_post_active(current_user, post, active)
     except accounts.AccountError as error:
         db.session.rollback()
-        return _post_page(post, error=str(error))
+        return _post_page(post, error=explain(error))
     db.session.commit()
     flash(_("The post is active again.") if active else _("The post is deactivated; its sessions have ended."),
           "success")
@@ -254,7 +242,7 @@ def assign_officer(post_id):
         accounts.assign(current_user, officer, post)
     except accounts.AccountError as error:
         db.session.rollback()
-        form.pno.errors.append(str(error))
+        field_error(form, error, "pno")
         return _post_page(post, assign_form=form)
     db.session.commit()
     flash(_("%(name)s (%(pno)s) now holds this post.", name=officer.display_name(current_language()), pno=officer.pno), "success")
@@ -274,7 +262,7 @@ def unassign_officer(post_id, officer_id):
         accounts.unassign(current_user, officer, post)
     except accounts.AccountError as error:
         db.session.rollback()
-        return _post_page(post, error=str(error))
+        return _post_page(post, error=explain(error))
     db.session.commit()
     flash(_("%(name)s (%(pno)s) no longer holds this post.", name=officer.display_name(current_language()), pno=officer.pno), "success")
     return redirect(url_for("admin.post", post_id=post.id))
@@ -290,7 +278,7 @@ def list_officers():
     form = OfficerFilterForm(formdata=request.args)
     text = (form.q.data or "") if form.validate() else ""
     statement = directory.find_officers(current_user, text)
-    pager = db.paginate(statement, page=_page(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    pager = db.paginate(statement, page=page_arg(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
     posts_held = directory.posts_held([officer.id for officer in pager.items])
     filters = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("admin/officers.html", form=form, pager=pager, posts_held=posts_held, filters=filters)
@@ -299,7 +287,7 @@ def list_officers():
 def _managing_unit_choices():
     """The state (for a state administrator) first, then the districts of the subtree by name."""
     language = current_language()
-    return select_choices((unit.id, unit.display_name(language)) for unit in directory.managing_units(current_user))
+    return choices((unit.id, unit.display_name(language)) for unit in directory.managing_units(current_user))
 
 
 @bp.route("/officers/new", methods=["GET", "POST"], endpoint="new_officer")
@@ -318,7 +306,7 @@ def create_officer():
                                               name_hi=form.name_hi.data or "", rank=form.rank.data or "", unit=unit)
         except accounts.AccountError as error:
             db.session.rollback()
-            getattr(form, error.field or "pno").errors.append(str(error))
+            field_error(form, error, "pno")
         else:
             db.session.commit()
             flash(_("Officer %(name)s (%(pno)s) registered. Issue a setup code so they can set a password.",
@@ -360,8 +348,7 @@ def rename_officer(officer_id):
         accounts.rename_officer(current_user, officer, name=form.name.data, name_hi=form.name_hi.data or "")
     except accounts.AccountError as error:
         db.session.rollback()
-        errors = getattr(form, error.field).errors if error.field else form.form_errors
-        errors.append(str(error))
+        field_error(form, error)
         return _officer_page(officer, names_form=form), 400
     db.session.commit()
     flash(_("The officer's names are saved."), "success")
@@ -381,7 +368,7 @@ def issue_setup_code(officer_id):
         code = accounts.issue_setup_code(current_user, officer)
     except accounts.AccountError as error:
         db.session.rollback()
-        return _officer_page(officer, error=str(error))
+        return _officer_page(officer, error=explain(error))
     db.session.commit()
     # Rendered straight into this response: never flashed, so it never sits in the session cookie.
     return render_template("admin/setup_code.html", officer=officer, code=code, was_reset=was_reset)
@@ -411,7 +398,7 @@ def _set_officer_active(officer_id: int, active: bool):
         accounts.set_officer_active(current_user, officer, active)
     except accounts.AccountError as error:
         db.session.rollback()
-        return _officer_page(officer, error=str(error))
+        return _officer_page(officer, error=explain(error))
     db.session.commit()
     flash(_("The officer is active again.") if active
           else _("The officer is deactivated; all their sessions have ended."), "success")

@@ -7,7 +7,6 @@ numbers" lists the roster exports (who, when, how many contacts, why) and the on
 daily limit, with today's totals.
 """
 import json
-import re
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request
@@ -18,18 +17,12 @@ from cplan.pipelines import roster_export
 from cplan.services import audit, refusals
 from cplan.services.permissions import Permission
 from cplan.web.access import requires
+from cplan.web.kit import filter_args, id_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 PER_PAGE = 50
-CURSOR = re.compile(r"[0-9]{1,18}")
 FILTER_ARGS = ("pno", "post", "action", "outcome", "date_from", "date_to")
-
-
-def cursor_arg(name: str) -> int | None:
-    """A page cursor from the query string: ASCII digits only, anything else is ignored."""
-    value = request.args.get(name, "")
-    return int(value) if CURSOR.fullmatch(value) else None
 
 
 @bp.get("/", endpoint="index")
@@ -40,10 +33,10 @@ def list_events():
     form.validate()
     timezone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     query = audit.events_in_scope(current_user, **form.filters(timezone))
-    page = audit.page_of_events(query, before=cursor_arg("before"), after=cursor_arg("after"),
+    page = audit.page_of_events(query, before=id_arg("before"), after=id_arg("after"),
                                 per_page=PER_PAGE)
     # The filters travel with the page links, empty ones left out.
-    link_args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+    link_args = filter_args(FILTER_ARGS)
     paged = "before" in request.args or "after" in request.args
     return render_template("audit/index.html", form=form, page=page, link_args=link_args, paged=paged,
                            units=audit.units_filed_under(page.events), officers=audit.officers_of(page.events))
@@ -54,8 +47,8 @@ def list_events():
 def list_exports():
     """List the exports with full numbers in the jurisdiction (and refused ones), newest first."""
     pno = (request.args.get("pno") or "").strip()[:20]
-    page = audit.page_of_events(roster_export.export_events(current_user, pno=pno), before=cursor_arg("before"),
-                                after=cursor_arg("after"), per_page=PER_PAGE)
+    page = audit.page_of_events(roster_export.export_events(current_user, pno=pno), before=id_arg("before"),
+                                after=id_arg("after"), per_page=PER_PAGE)
     link_args = {"pno": pno} if pno else {}
     return render_template("audit/exports.html", page=page, pno=pno, link_args=link_args,
                            paged="before" in request.args or "after" in request.args,

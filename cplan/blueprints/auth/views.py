@@ -42,8 +42,8 @@ from cplan.services.errors import DomainError
 from cplan.services.permissions import Permission
 from cplan.web.access import public, requires
 from cplan.web.i18n import LANGUAGE_SESSION_KEY
+from cplan.web.kit import safe_next_url
 from cplan.web.templating import current_language
-from cplan.web.urls import safe_next_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

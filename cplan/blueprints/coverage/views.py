@@ -4,9 +4,7 @@ Coverage needs ``VIEW_REPORTS`` (station officers upwards; constables do not hav
 duplicates page needs ``VIEW_ROSTER``. Units are loaded through ``scope.get_in_scope``, so a
 unit outside the post's subtree answers 404.
 """
-import re
-
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from cplan.extensions import db
@@ -15,24 +13,16 @@ from cplan.services import audit, coverage, duplicates, places, roster
 from cplan.services.permissions import Permission
 from cplan.services.scope import get_in_scope
 from cplan.web.access import requires
+from cplan.web.kit import number_arg, page_arg
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
-
-NUMBER = re.compile(r"[0-9]{1,6}")
-
-
-def number_arg(name: str, default: int) -> int:
-    """A positive query argument of ASCII digits; anything else gives ``default``."""
-    value = request.args.get(name, "")
-    return max(1, int(value)) if NUMBER.fullmatch(value) else default
-
 
 def render_coverage(unit: Unit):
     context = {"unit": unit, "coverage": coverage.coverage_of(current_user, unit),
                "ancestors": places.ancestors(current_user, unit)}
     if unit.kind == UnitKind.STATION:
         context["shortfalls"] = coverage.places_below_target(
-            current_user, unit, page=number_arg("page", 1), per_page=number_arg("per_page", coverage.PER_PAGE))
+            current_user, unit, page=page_arg(), per_page=number_arg("per_page", coverage.PER_PAGE))
     return render_template("coverage/unit.html", **context)
 
 
@@ -54,7 +44,7 @@ def show_unit(unit_id):
 @requires(Permission.VIEW_ROSTER)
 def list_duplicates():
     """Numbers carried by more than one pending or active contact in scope, with links to each."""
-    pager = duplicates.duplicate_numbers(current_user, page=number_arg("page", 1),
+    pager = duplicates.duplicate_numbers(current_user, page=page_arg(),
                                          per_page=number_arg("per_page", duplicates.PER_PAGE))
     full_numbers = roster.sees_full_numbers(current_user)
     if full_numbers and pager.items:

@@ -16,32 +16,26 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from cplan.blueprints.roster.forms import OtherScriptSpelling, select_choices
-from cplan.services import enrolment
+from cplan.blueprints.roster.forms import OtherScriptSpelling
+from cplan.services import enrolment, roster
 from cplan.services.roster import ContactDetails
 from cplan.web.forms import FilterForm, Form, PersonOrPlaceName
+from cplan.web.kit import choices
 
 ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
 # A bulk pick: "<contact id>:<version seen>".
 PICK = re.compile(r"([0-9]{1,9}):([0-9]{1,9})")
-AGE_CHOICES = [SelectChoice("", _l("Any age")), SelectChoice("3", _l("Waiting more than 3 days")),
-               SelectChoice("7", _l("Waiting more than 7 days")), SelectChoice("14", _l("Waiting more than 14 days")),
-               SelectChoice("30", _l("Waiting more than 30 days"))]
+AGE_CHOICES = choices([("3", _l("Waiting more than 3 days")), ("7", _l("Waiting more than 7 days")),
+                       ("14", _l("Waiting more than 14 days")), ("30", _l("Waiting more than 30 days"))],
+                      _l("Any age"))
 
 
 def ascii_number(form, field):
     """A whole number written in ASCII digits."""
     if not ASCII_NUMBER.fullmatch((field.data or "").strip()):
         raise ValidationError(_l("This form is out of date. Reload the page and try again."))
-
-
-def as_int(text: str | None) -> int | None:
-    """``text`` as an int when it is ASCII digits, else None."""
-    text = (text or "").strip()
-    return int(text) if ASCII_NUMBER.fullmatch(text) else None
 
 
 def parse_picks(values) -> dict[int, int]:
@@ -54,11 +48,10 @@ def parse_picks(values) -> dict[int, int]:
     return picks
 
 
-def reject_reason_choices() -> list[SelectChoice]:
+def reject_reason_choices() -> list:
     """The reasons for refusing an enrolment or a change, translated, a blank one first."""
-    return [SelectChoice("", _l("Choose a reason"))] + [
-        SelectChoice(code, enrolment.REJECT_REASON_LABELS[code]) for code in enrolment.REJECT_REASONS
-    ]
+    return choices(((code, enrolment.REJECT_REASON_LABELS[code]) for code in enrolment.REJECT_REASONS),
+                   _l("Choose a reason"))
 
 
 class QueueFilterForm(FilterForm):
@@ -66,7 +59,7 @@ class QueueFilterForm(FilterForm):
 
     station = SelectField(_l("Police station"), choices=[], validate_choice=True, validators=[Optional()])
     place = SelectField(_l("Village or ward"), choices=[], validate_choice=True, validators=[Optional()])
-    category = SelectField(_l("Category"), choices=select_choices("category", blank=_l("Any category")),
+    category = SelectField(_l("Category"), choices=choices(roster.choices("category"), blank=_l("Any category")),
                            validators=[Optional()])
     submitter = StringField(_l("Submitted by (PNO)"), validators=[Optional(), Length(max=20)],
                             render_kw={"autocomplete": "off", "autocapitalize": "characters"})
@@ -115,7 +108,7 @@ class CorrectionForm(OtherScriptSpelling, Form):
     mobile_alt = TelField(_l("Alternate number"), validators=[Optional(), Length(max=32)],
                           render_kw={"inputmode": "tel", "autocomplete": "off"})
     whatsapp = BooleanField(_l("Uses WhatsApp on this number"))
-    category = SelectField(_l("Category"), choices=select_choices("category"),
+    category = SelectField(_l("Category"), choices=choices(roster.choices("category")),
                            validators=[InputRequired(_l("Choose a category from the list."))])
     submit = SubmitField(_l("Propose the correction"))
 
@@ -144,7 +137,7 @@ class MoveForm(Form):
 class RemovalForm(Form):
     """Why a contact should leave the roster, and a note."""
 
-    reason = SelectField(_l("Reason"), choices=select_choices("inactive_reason", blank=_l("Choose a reason")),
+    reason = SelectField(_l("Reason"), choices=choices(roster.choices("inactive_reason"), blank=_l("Choose a reason")),
                          validators=[InputRequired(_l("Choose a reason from the list."))])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
     submit = SubmitField(_l("Propose the removal"))

@@ -8,11 +8,10 @@ who and when (in IST) instead of deciding twice.
 """
 from datetime import timedelta
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from cplan.blueprints.enrolment.forms import (
     BulkApproveForm,
@@ -23,7 +22,6 @@ from cplan.blueprints.enrolment.forms import (
     QueueFilterForm,
     RejectForm,
     RemovalForm,
-    as_int,
     parse_picks,
 )
 from cplan.blueprints.roster.forms import EnrolForm
@@ -35,9 +33,10 @@ from cplan.services.enrolment import QueueFilters
 from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, WorkflowError
 from cplan.services.permissions import Permission
 from cplan.services.scope import get_in_scope
-from cplan.web.access import can, fresh_sign_in, requires
+from cplan.web.access import fresh_sign_in, requires
 from cplan.web.errors import explain, refusal_message
-from cplan.web.templating import localised_name
+from cplan.web.kit import ascii_int, choices, field_error, filter_args, page_arg, safe_next_url
+from cplan.web.templating import approval_counts, localised_name
 
 bp = Blueprint("enrolment", __name__, url_prefix="/enrolments")
 
@@ -45,39 +44,9 @@ FILTER_ARGS = ("station", "place", "category", "submitter", "age")
 AGES = {"3", "7", "14", "30"}
 
 
-@bp.app_context_processor
-def navigation_counts():
-    """``approval_counts()`` for the navigation: two COUNT queries, only for posts that approve,
-    at most once a request."""
-    return {"approval_counts": _approval_counts}
-
-
-def _approval_counts() -> dict[str, int]:
-    if "approval_counts" not in g:
-        if can(Permission.APPROVE_ENROLMENT):
-            g.approval_counts = enrolment.pending_counts(current_user)
-        else:
-            g.approval_counts = {"enrolments": 0, "proposals": 0}
-    return g.approval_counts
-
-
-@bp.app_template_global("reject_reason_label")
-def reject_reason_label(code: str) -> str:
-    """Templates (macros too): the translated label of a rejection reason code."""
-    label = enrolment.REJECT_REASON_LABELS.get(code or "")
-    return str(label) if label else (code or "")
-
-
 def _back(target: str | None, default: str) -> str:
     """Only our own enrolment pages are followed back to (no open redirect)."""
-    target = (target or "").strip()
-    if target.startswith("/enrolments") and "//" not in target and "\\" not in target:
-        return target
-    return default
-
-
-def _page() -> int:
-    return as_int(request.args.get("page")) or 1
+    return safe_next_url((target or "").strip(), within="/enrolments") or default
 
 
 # ---- the approval queue ------------------------------------------------------------------------
@@ -97,19 +66,17 @@ def _queue_filters(form: QueueFilterForm) -> tuple[QueueFilters, dict]:
     """The filters from the query string, each used only when valid; and the arguments that
     keep them in links."""
     stations = enrolment.queue_stations(current_user)
-    form.station.choices = [SelectChoice("", _("Any station"))] + [SelectChoice(str(s.id), localised_name(s))
-                                                                for s in stations]
+    form.station.choices = choices(((str(s.id), localised_name(s)) for s in stations), _("Any station"))
     station = next((s for s in stations if str(s.id) == form.station.data), None)
     places = enrolment.station_places(current_user, station) if station else []
-    form.place.choices = [SelectChoice("", _("Any village or ward"))] + [SelectChoice(str(p.id), localised_name(p))
-                                                                      for p in places]
+    form.place.choices = choices(((str(p.id), localised_name(p)) for p in places), _("Any village or ward"))
     place = next((p for p in places if str(p.id) == form.place.data), None)
     category = form.category.data if form.category.data in {c.value for c in ContactCategory} else None
     submitter = (form.submitter.data or "").strip().upper()[:20] or None
     age = form.age.data if form.age.data in AGES else None
     filters = QueueFilters(station_id=station.id if station else None, place_id=place.id if place else None,
                            category=category, submitter_pno=submitter, older_than_days=int(age) if age else None)
-    args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+    args = filter_args(FILTER_ARGS)
     return filters, args
 
 
@@ -119,7 +86,7 @@ def show_queue():
     """List the pending enrolments of the post's scope, oldest first, with filters and decisions."""
     form = QueueFilterForm(request.args)
     filters, args = _queue_filters(form)
-    pager = enrolment.queue_page(current_user, filters, page=_page())
+    pager = enrolment.queue_page(current_user, filters, page=page_arg())
     now = roster.now()
     sla = timedelta(days=enrolment.sla_days())
     rows = [(contact, waited_text(now - contact.enrolled_at), now - contact.enrolled_at > sla)
@@ -127,7 +94,7 @@ def show_queue():
     return render_template(
         "enrolment/queue.html", form=form, pager=pager, rows=rows, args=args, sla_days=enrolment.sla_days(),
         back=request.full_path.rstrip("?"),
-        decision_form=DecisionForm(formdata=None), counts=_approval_counts(),
+        decision_form=DecisionForm(formdata=None), counts=approval_counts(),
     )
 
 
@@ -179,7 +146,7 @@ def reject(contact_id):
     if contact.status != ContactStatus.PENDING:
         flash(_("This enrolment has been decided already."), "warning")
         return redirect(back)
-    seen = as_int(request.args.get("version")) or contact.version
+    seen = ascii_int(request.args.get("version")) or contact.version
     form = RejectForm(formdata=None, version=str(seen), back=back)
     return render_template("enrolment/reject.html", contact=contact, place=contact.place, form=form, back=back)
 
@@ -251,7 +218,7 @@ def _bulk_refused(error: enrolment.BulkRefused, asked: int, back: str):
 @requires(Permission.APPROVE_ENROLMENT)
 def show_proposals():
     """List pending corrections (as before/after comparisons) and removals, oldest first."""
-    pager = enrolment.pending_proposals(current_user, page=_page())
+    pager = enrolment.pending_proposals(current_user, page=page_arg())
     items = [(proposal, enrolment.comparison(proposal) if proposal.kind == "correction" else None)
              for proposal in pager.items]
     return render_template("enrolment/proposals.html", pager=pager, items=items,
@@ -298,14 +265,6 @@ def reject_proposal(proposal_id):
 # ---- station staff: corrections, moves, removals, resubmission ----------------------------------
 
 
-def _field_error(form, error: roster.RosterError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
-    else:
-        form.form_errors.append(str(error))
-
-
 def _render_change(template: str, form, contact: Contact, **context):
     db.session.rollback()
     checking = getattr(form, "checking_spelling", None)
@@ -349,7 +308,7 @@ def correct(contact_id):
         try:
             enrolment.propose_correction(current_user, contact.id, form.details(contact))
         except roster.RosterError as error:
-            _field_error(form, error)
+            field_error(form, error)
         except DomainError as error:
             form.form_errors.append(explain(error))
         else:
@@ -369,10 +328,9 @@ def move(contact_id):
     form = MoveForm()
     station = contact.place.station
     places = [p for p in enrolment.station_places(current_user, station) if p.id != contact.place_id] if station else []
-    form.place.choices = [SelectChoice("", _("Choose a village"))] + [SelectChoice(str(p.id), localised_name(p))
-                                                                 for p in places]
+    form.place.choices = choices(((str(p.id), localised_name(p)) for p in places), _("Choose a village"))
     if form.validate_on_submit():
-        place = get_in_scope(current_user, Place, as_int(form.place.data) or 0)
+        place = get_in_scope(current_user, Place, ascii_int(form.place.data) or 0)
         try:
             enrolment.propose_move(current_user, contact.id, place)
         except DomainError as error:
@@ -426,7 +384,7 @@ def resubmit(contact_id):
         try:
             enrolment.resubmit(current_user, contact.id, form.details())
         except roster.RosterError as error:
-            _field_error(form, error)
+            field_error(form, error)
         except DomainError as error:
             form.form_errors.append(explain(error))
         else:
@@ -467,8 +425,8 @@ def erase(contact_id):
 @requires(Permission.ENROL_CONTACT)
 def show_mine():
     """List the officer's own enrolments and proposals with their outcomes, newest first."""
-    pager = enrolment.my_submissions(current_user, page=_page())
-    proposals = enrolment.my_proposals(current_user) if _page() == 1 else []
+    pager = enrolment.my_submissions(current_user, page=page_arg())
+    proposals = enrolment.my_proposals(current_user) if page_arg() == 1 else []
     return render_template("enrolment/mine.html", pager=pager, proposals=proposals)
 
 

@@ -6,7 +6,6 @@ through the scope helpers, so a unit or place outside the signed-in post's juris
 404 exactly like one that does not exist.
 """
 import io
-import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -26,18 +25,11 @@ from cplan.services import places as place_service
 from cplan.services.permissions import Permission
 from cplan.services.scope import get_in_scope
 from cplan.web.access import requires
+from cplan.web.errors import explain
+from cplan.web.kit import field_error, page_arg
 from cplan.web.templating import current_language
 
 bp = Blueprint("geo", __name__, url_prefix="/geo")
-
-
-PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
-
-
-def page_arg() -> int:
-    """The ``page`` query argument: ASCII digits only, anything else means the first page."""
-    value = request.args.get("page", "")
-    return max(1, int(value)) if PAGE_NUMBER.fullmatch(value) else 1
 
 
 @bp.get("/", endpoint="index")
@@ -94,11 +86,7 @@ def correct_names(place_id):
         try:
             place_names.correct_place_names(current_user, place, form.name_en.data, form.name_hi.data)
         except place_names.PlaceNameError as error:
-            field = getattr(form, error.field, None) if error.field else None
-            if field is not None:
-                field.errors = [*field.errors, error.message]
-            else:
-                form.form_errors.append(error.message)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The names are corrected. The old spellings still find the place."), "success")
@@ -159,7 +147,7 @@ def check_place_names(unit_id):
         report = place_name_import.dry_run(current_user, district, filename, data)
     except place_name_import.NamesFileError as error:
         db.session.rollback()
-        form.form_errors.append(error.message)
+        field_error(form, error)
         return _names_page(district, form, 400)
     db.session.rollback()  # a dry run changes nothing
     commit_form = NamesCommitForm(formdata=None, sha256=report.sha256) if report.ok and report.ready else None
@@ -181,7 +169,7 @@ def commit_place_names(unit_id):
         report = place_name_import.commit(current_user, district, filename, data, expected_sha256=form.sha256.data)
     except place_name_import.NamesFileError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
+        flash(explain(error), "error")
         return redirect(url_for("geo.place_names", unit_id=district.id))
     if not report.committed:
         db.session.rollback()

@@ -17,19 +17,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import Select
 
 from cplan.services.incidents import IST, LABELS
 from cplan.web.forms import FilterForm, Form
+from cplan.web.kit import choices
 
 WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
-
-
-def choices(kind: str, blank=None) -> list[SelectChoice]:
-    options = [SelectChoice("", blank)] if blank is not None else []
-    return options + [SelectChoice(value, text) for value, text in LABELS[kind].items()]
 
 
 def ist_to_utc(value: datetime | None) -> datetime | None:
@@ -56,16 +51,15 @@ class FeedFilterForm(FilterForm):
     """The feed's filters (a GET form: no CSRF token, invalid values are ignored)."""
 
     district = SelectField(_l("District"), choices=[], validate_choice=False, widget=PlainSelect())
-    kind = SelectField(_l("Kind"), choices=choices("kind", _l("Any kind")), validate_choice=False,
+    kind = SelectField(_l("Kind"), choices=choices(LABELS["kind"].items(), _l("Any kind")), validate_choice=False,
                        widget=PlainSelect())
-    status = SelectField(_l("Status"), choices=choices("status", _l("Any status")), validate_choice=False,
+    status = SelectField(_l("Status"), choices=choices(LABELS["status"].items(), _l("Any status")), validate_choice=False,
                          widget=PlainSelect())
-    severity = SelectField(_l("Severity"), choices=choices("severity", _l("Any severity")),
+    severity = SelectField(_l("Severity"), choices=choices(LABELS["severity"].items(), _l("Any severity")),
                            validate_choice=False, widget=PlainSelect())
-    window = SelectField(_l("Reported"), choices=[
-        SelectChoice("", _l("Any time")), SelectChoice("24h", _l("In the last 24 hours")),
-        SelectChoice("7d", _l("In the last 7 days")), SelectChoice("30d", _l("In the last 30 days")),
-    ], validate_choice=False, widget=PlainSelect())
+    window = SelectField(_l("Reported"), choices=choices([
+        ("24h", _l("In the last 24 hours")), ("7d", _l("In the last 7 days")), ("30d", _l("In the last 30 days")),
+    ], _l("Any time")), validate_choice=False, widget=PlainSelect())
 
 
 class PlaceSearchForm(FilterForm):
@@ -79,14 +73,14 @@ class IncidentForm(Form):
 
     places = SelectMultipleField(_l("Affected villages or wards"), choices=[], validate_choice=False,
                                  description=_l("Choose one or more places of one district."))
-    kind = SelectField(_l("Kind"), choices=choices("kind"), validators=[InputRequired()])
-    severity = SelectField(_l("Severity"), choices=choices("severity"), default="medium",
+    kind = SelectField(_l("Kind"), choices=choices(LABELS["kind"].items()), validators=[InputRequired()])
+    severity = SelectField(_l("Severity"), choices=choices(LABELS["severity"].items()), default="medium",
                            validators=[InputRequired()])
     occurred_at = DateTimeLocalField(_l("When it happened (IST)"), format="%Y-%m-%dT%H:%M",
                                      validators=[InputRequired(_l("Enter a date and time."))])
     reported_at = DateTimeLocalField(_l("When it was reported (IST)"), format="%Y-%m-%dT%H:%M",
                                      validators=[InputRequired(_l("Enter a date and time."))])
-    source = SelectField(_l("Source"), choices=choices("source"), validators=[InputRequired()])
+    source = SelectField(_l("Source"), choices=choices(LABELS["source"].items()), validators=[InputRequired()])
     up112_number = StringField(_l("UP-112 event number"), validators=[Optional(), Length(max=32)],
                                render_kw={"autocomplete": "off"})
     summary = TextAreaField(_l("Summary"), validators=[InputRequired(_l("Write what was reported.")),
@@ -112,7 +106,7 @@ class CallForm(Form):
     """One tap: the outcome is the button pressed."""
 
     contact_id = HiddenField()
-    outcome = SelectField(_l("Outcome"), choices=choices("outcome"), validators=[InputRequired()])
+    outcome = SelectField(_l("Outcome"), choices=choices(LABELS["outcome"].items()), validators=[InputRequired()])
     said = StringField(_l("What they said"), validators=[Optional(), Length(max=4000)],
                        render_kw={"autocomplete": "off"})
 
@@ -147,8 +141,8 @@ class TipForm(Form):
 
     summary = TextAreaField(_l("What the contact said"),
                             validators=[InputRequired(_l("Write what was reported.")), Length(max=4000)])
-    kind = SelectField(_l("Kind"), choices=choices("kind"), default="crime", validators=[InputRequired()])
-    severity = SelectField(_l("Severity"), choices=choices("severity"), default="medium",
+    kind = SelectField(_l("Kind"), choices=choices(LABELS["kind"].items()), default="crime", validators=[InputRequired()])
+    severity = SelectField(_l("Severity"), choices=choices(LABELS["severity"].items()), default="medium",
                            validators=[InputRequired()])
     confidential = BooleanField(_l("Confidential: visible from the ASP upwards only"),
                                 description=_l("For information on criminal activity that could expose the contact."))

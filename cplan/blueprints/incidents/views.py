@@ -11,7 +11,6 @@ from typing import NamedTuple
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from cplan import formats
 from cplan.blueprints.incidents.forms import (
@@ -39,45 +38,14 @@ from cplan.services.incidents import FeedFilters, label
 from cplan.services.permissions import Permission
 from cplan.web.access import requires
 from cplan.web.errors import explain
-from cplan.web.templating import current_language, ist, localised_name
+from cplan.web.kit import ascii_int, choices, filter_args, page_arg
+from cplan.web.templating import current_language, duration_formatter, ist, localised_name
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
 # 25 rows: within a weak 3G link's page budget, and a page renders in a few tens of ms at state scale.
 PER_PAGE = 25
 FILTER_ARGS = ("district", "kind", "status", "severity", "window")
-
-
-@bp.app_template_global("incident_label")
-def incident_label(kind, value):
-    """Templates everywhere: ``incident_label("status", incident.status)``."""
-    return label(kind, value)
-
-
-@bp.app_template_filter("duration")
-def duration(value: timedelta | None) -> str:
-    """A response time in hours and minutes ("1 h 05 min"), or "–" when there is none yet."""
-    return duration_formatter()(value)
-
-
-def duration_formatter():
-    """``duration`` with its two messages translated once, for a page that shows many."""
-    in_minutes, in_hours = _("%(minutes)s min"), _("%(hours)s h %(minutes)s min")
-
-    def format_duration(value: timedelta | None) -> str:
-        if value is None:
-            return "–"
-        minutes = max(int(value.total_seconds() // 60), 0)
-        if minutes < 60:
-            return in_minutes % {"minutes": minutes}
-        hours, rest = divmod(minutes, 60)
-        return in_hours % {"hours": hours, "minutes": str(rest).zfill(2)}
-    return format_duration
-
-
-def _page() -> int:
-    value = request.args.get("page", "")
-    return int(value) if value.isascii() and value.isdigit() and 0 < len(value) < 7 else 1
 
 
 class FeedRow(NamedTuple):
@@ -142,8 +110,8 @@ def _feed_filters(form: FeedFilterForm) -> tuple[FeedFilters, dict]:
     districts = incidents.feed_districts(current_user)
     if districts:
         hindi = current_language() == "hi"
-        form.district.choices = [SelectChoice("", _("Any district"))] + [
-            SelectChoice(str(d.id), d.name_hi if hindi and d.name_hi else d.name_en) for d in districts]
+        form.district.choices = choices(((str(d.id), d.name_hi if hindi and d.name_hi else d.name_en)
+                                         for d in districts), _("Any district"))
     else:
         del form.district
     filters = FeedFilters()
@@ -155,7 +123,7 @@ def _feed_filters(form: FeedFilterForm) -> tuple[FeedFilters, dict]:
             setattr(filters, name, value)
     if form.window.data in WINDOWS:
         filters.since = roster.now() - timedelta(hours=WINDOWS[form.window.data])
-    args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+    args = filter_args(FILTER_ARGS)
     return filters, args
 
 
@@ -166,7 +134,7 @@ def show_feed():
     form = FeedFilterForm(request.args)
     filters, args = _feed_filters(form)
     pager = db.paginate(incidents.with_listing_details(incidents.feed_query(current_user, filters)),
-                        page=_page(), per_page=PER_PAGE, error_out=False)
+                        page=page_arg(), per_page=PER_PAGE, error_out=False)
     return render_template("incidents/feed.html", form=form, pager=pager, rows=_rows(pager.items), args=args)
 
 
@@ -191,7 +159,7 @@ def export_feed():
 @requires(Permission.REVIEW_INCIDENTS)
 def show_review_queue():
     """Incidents not yet reviewed, oldest report first."""
-    pager = db.paginate(incidents.with_listing_details(incidents.review_queue(current_user)), page=_page(),
+    pager = db.paginate(incidents.with_listing_details(incidents.review_queue(current_user)), page=page_arg(),
                         per_page=PER_PAGE, error_out=False)
     return render_template("incidents/review_queue.html", pager=pager, rows=_rows(pager.items))
 
@@ -199,9 +167,9 @@ def show_review_queue():
 # ---- reporting -------------------------------------------------------------------------------
 
 
-def _place_choice(place: Place) -> SelectChoice:
+def _place_label(place: Place) -> str:
     holder = place.station or place.district
-    return SelectChoice(str(place.id), f"{localised_name(place)} ({localised_name(holder)})")
+    return f"{localised_name(place)} ({localised_name(holder)})"
 
 
 @bp.route("/new", methods=["GET", "POST"], endpoint="new")
@@ -210,10 +178,11 @@ def new():
     """Report an incident for one or more places of the post's scope."""
     finder = PlaceSearchForm(request.args)
     form = IncidentForm()
-    picked = [value for value in (form.places.data or []) if value.isascii() and value.isdigit()]
-    places = incidents.places_to_report(current_user, [int(value) for value in picked]) if picked else []
+    picked = [number for number in map(ascii_int, form.places.data or []) if number is not None]
+    places = incidents.places_to_report(current_user, picked) if picked else []
     found = incidents.places_to_report(current_user, query=(finder.q.data or "").strip()[:100])
-    form.places.choices = [_place_choice(place) for place in {p.id: p for p in places + found}.values()]
+    form.places.choices = choices((str(place.id), _place_label(place))
+                                  for place in {p.id: p for p in places + found}.values())
     if form.validate_on_submit():
         try:
             if not places:
@@ -246,8 +215,8 @@ def show(incident_id):
     incident = incidents.get_visible(current_user, incident_id)
     counts = incidents.tally(incident)
     status_form = StatusForm(formdata=None, version=str(incident.version))
-    status_form.status.choices = [SelectChoice(s.value, label("status", s))
-                                  for s in sorted(incidents.allowed_statuses(incident.status))]
+    status_form.status.choices = choices((s.value, label("status", s))
+                                         for s in sorted(incidents.allowed_statuses(incident.status)))
     return render_template(
         "incidents/show.html", incident=incident, entries=incidents.timeline(current_user, incident),
         counts=counts,
@@ -276,8 +245,8 @@ def printable_report(incident_id):
 def _escalation_form(incident: Incident, bound: bool = False) -> EscalationForm:
     """The escalation form with the units above the post; ``bound`` reads the submitted form."""
     form = EscalationForm() if bound else EscalationForm(formdata=None)
-    form.unit.choices = [SelectChoice(str(unit.id), localised_name(unit))
-                         for unit in incidents.escalation_targets(current_user, incident)]
+    form.unit.choices = choices((str(unit.id), localised_name(unit))
+                                for unit in incidents.escalation_targets(current_user, incident))
     return form
 
 
@@ -307,15 +276,15 @@ def change_status(incident_id):
     """Move the incident on (compare-and-set on the version the officer saw)."""
     incidents.get_visible(current_user, incident_id)
     form = StatusForm()
-    version = form.version.data or ""
-    if not form.validate_on_submit() or not (version.isascii() and version.isdigit()):
+    version = ascii_int(form.version.data)
+    if not form.validate_on_submit() or version is None:
         _form_errors(form)
         return redirect(url_for("incidents.show", incident_id=incident_id))
     status = form.status.data if form.status.data in {s.value for s in incidents.IncidentStatus} else None
     if status is None:
         flash(_("The incident cannot move to that status now."), "error")
         return redirect(url_for("incidents.show", incident_id=incident_id))
-    return _done(incident_id, lambda: incidents.change_status(current_user, incident_id, int(version), status,
+    return _done(incident_id, lambda: incidents.change_status(current_user, incident_id, version, status,
                                                               form.note.data or ""),
                  _("Status changed to %(status)s.", status=label("status", status)))
 
@@ -434,13 +403,13 @@ def log_call(incident_id):
     """Record the outcome of one call, then back to the sheet."""
     incident = incidents.get_visible(current_user, incident_id)
     form = CallForm()
-    contact_id = form.contact_id.data or ""
+    contact_id = ascii_int(form.contact_id.data)
     back = url_for("incidents.calls", incident_id=incident.id)
-    if not form.validate_on_submit() or not (contact_id.isascii() and contact_id.isdigit()):
+    if not form.validate_on_submit() or contact_id is None:
         _form_errors(form)
         return redirect(back)
     try:
-        incidents.log_call(current_user, incident.id, int(contact_id), form.outcome.data, form.said.data or "")
+        incidents.log_call(current_user, incident.id, contact_id, form.outcome.data, form.said.data or "")
     except DomainError as error:
         flash(explain(error), "error")
         db.session.rollback()

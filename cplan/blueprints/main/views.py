@@ -15,7 +15,7 @@ from cplan.extensions import db
 from cplan.services.permissions import Permission
 from cplan.web.access import public, requires
 from cplan.web.i18n import LANGUAGE_SESSION_KEY
-from cplan.web.urls import safe_next_url
+from cplan.web.kit import safe_next_url
 
 bp = Blueprint("main", __name__)
 

@@ -17,7 +17,7 @@ from cplan.services import reauth
 from cplan.services.permissions import Permission
 from cplan.web.access import requires
 from cplan.web.i18n import LANGUAGE_SESSION_KEY
-from cplan.web.urls import safe_next_url
+from cplan.web.kit import safe_next_url
 
 bp = Blueprint("reauth", __name__, url_prefix="/auth")
 

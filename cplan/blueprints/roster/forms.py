@@ -15,20 +15,13 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from cplan.models.roster import Gender
 from cplan.services import roster
 from cplan.services.roster import ContactDetails, RevealReason
 from cplan.web.forms import Form, PersonOrPlaceName
-
-
-def select_choices(kind: str, blank=None) -> list[SelectChoice]:
-    """The translated labels of ``cplan.services.roster`` as select options (a blank one first
-    when ``blank`` gives its label)."""
-    options = [SelectChoice("", blank)] if blank is not None else []
-    return options + [SelectChoice(value, text) for value, text in roster.choices(kind)]
+from cplan.web.kit import choices
 
 
 def _tidy(text: str | None) -> str:
@@ -107,9 +100,9 @@ class EnrolForm(OtherScriptSpelling, Form):
         render_kw={"inputmode": "tel", "autocomplete": "off"},
     )
     whatsapp = BooleanField(_l("Uses WhatsApp on this number"))
-    category = SelectField(_l("Category"), choices=select_choices("category"),
+    category = SelectField(_l("Category"), choices=choices(roster.choices("category")),
                            validators=[InputRequired(_l("Choose a category from the list."))])
-    gender = SelectField(_l("Gender"), choices=select_choices("gender"), default=Gender.NOT_STATED.value)
+    gender = SelectField(_l("Gender"), choices=choices(roster.choices("gender")), default=Gender.NOT_STATED.value)
     address = StringField(_l("Address or landmark"), validators=[Optional(), Length(max=300)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
     consent_on = DateField(
@@ -117,7 +110,7 @@ class EnrolForm(OtherScriptSpelling, Form):
         validators=[InputRequired(_l("Record the date the notice was given and consent obtained."))],
         default=roster.today_ist,
     )
-    consent_language = RadioField(_l("Language of the notice"), choices=select_choices("notice_language"),
+    consent_language = RadioField(_l("Language of the notice"), choices=choices(roster.choices("notice_language")),
                                   default="hi", validators=[InputRequired(_l("Choose from the list."))])
     confidential = BooleanField(
         _l("Confidential"), description=_l("Only the ASP and above will see this contact."),
@@ -141,7 +134,7 @@ class RevealForm(Form):
     """Why full numbers are needed: a reason from the list, and words when it is "other"."""
 
     reason = SelectField(
-        _l("Reason"), choices=select_choices("reveal_reason", blank=_l("Choose a reason")),
+        _l("Reason"), choices=choices(roster.choices("reveal_reason"), blank=_l("Choose a reason")),
         validators=[InputRequired(_l("Choose why you need the numbers."))],
     )
     note = StringField(

@@ -21,23 +21,14 @@ from cplan.models.roster import Contact, ContactStatus
 from cplan.services import places as place_service
 from cplan.services import roster
 from cplan.services.permissions import Permission
-from cplan.services.phone import display_mobile, mask_mobile
+from cplan.services.phone import display_mobile
 from cplan.services.scope import get_in_scope
 from cplan.web.access import fresh_sign_in, requires
 from cplan.web.errors import explain
+from cplan.web.kit import field_error
 from cplan.web.templating import current_language
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
-
-
-@bp.app_template_global("roster_label")
-def roster_label(kind, value):
-    """Templates everywhere: ``roster_label("category", contact.category)``."""
-    return roster.label(kind, value)
-
-
-bp.add_app_template_global(mask_mobile, "mask_mobile")
-bp.add_app_template_global(display_mobile, "display_mobile")
 
 
 # ---- loading ---------------------------------------------------------------------------------
@@ -150,7 +141,7 @@ def reveal_place(place_id):
         try:
             count = roster.reveal_place(current_user, place, form.reveal_reason())
         except roster.RosterError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("Numbers shown for %(count)s contacts for the next %(minutes)s minutes.",
@@ -188,7 +179,7 @@ def reveal_contact(contact_id):
         try:
             roster.reveal_contact(current_user, contact, form.reveal_reason())
         except roster.RosterError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("Numbers shown for the next %(minutes)s minutes.", minutes=roster.reveal_minutes()), "success")
@@ -246,7 +237,7 @@ def enrol(place_id):
             else:
                 contact = roster.enrol(current_user, place, details)
         except roster.RosterError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             if not form.confirm_duplicate.errors:
                 db.session.commit()
@@ -270,12 +261,3 @@ def _duplicates(details) -> tuple[list[Contact], list[tuple[str, str]]]:
         found.update({contact.id: contact for contact in roster.contacts_with_number(number, current_user)})
         elsewhere.update(roster.places_holding_number_elsewhere(number, current_user))
     return list(found.values()), sorted(elsewhere)
-
-
-def _field_error(form, error: roster.RosterError) -> None:
-    """Show a service's refusal beside its field, or above the form when it names none."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
-    else:
-        form.form_errors.append(str(error))

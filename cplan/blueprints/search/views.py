@@ -5,8 +5,6 @@ rule); numbers are shown in full only to station posts (``roster.sees_full_numbe
 such a result page is recorded in the audit trail like a roster view. A look-up by number is
 recorded from every post, found or not, with the number masked (``roster.record_number_lookup``).
 """
-import re
-
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
@@ -15,18 +13,10 @@ from cplan.extensions import db
 from cplan.services import audit, roster, search
 from cplan.services.permissions import Permission
 from cplan.web.access import requires
+from cplan.web.kit import number_arg, page_arg
 from cplan.web.templating import current_language
 
 bp = Blueprint("search", __name__, url_prefix="/search")
-
-NUMBER = re.compile(r"[0-9]{1,6}")
-
-
-def number_arg(name: str, default: int | None) -> int | None:
-    """A positive query argument of ASCII digits; anything else gives ``default``."""
-    value = request.args.get(name, "")
-    return max(1, int(value)) if NUMBER.fullmatch(value) else default
-
 
 @bp.get("", endpoint="index")
 @requires(Permission.VIEW_ROSTER)
@@ -40,7 +30,7 @@ def search_everything():
         try:
             results = search.find(
                 form.q.data, current_user.unit, roster.visible_condition(current_user),
-                page=number_arg("page", 1), per_page=number_arg("per_page", None),
+                page=page_arg(), per_page=number_arg("per_page", None),
                 language=current_language(),
             )
         except search.QueryTooShort as error:

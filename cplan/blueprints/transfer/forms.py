@@ -10,9 +10,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from cplan.blueprints.admin.forms import ascii_int, select_choices
 from cplan.pipelines.roster_export import MAX_NOTE_LENGTH, MIN_NOTE_LENGTH, REASONS
 from cplan.web.forms import Form
+from cplan.web.kit import choices, coerce_id
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -37,10 +37,10 @@ class CommitForm(Form):
 class ExportForm(Form):
     """A station's or one place's active contacts as a file, with the reason."""
 
-    station = SelectField(_l("Police station"), coerce=ascii_int, validators=[DataRequired()])
+    station = SelectField(_l("Police station"), coerce=coerce_id, validators=[DataRequired()])
     place_code = StringField(_l("Only this place (LGD code)"), validators=[Optional(), Length(max=16)],
                              description=_l("Leave empty for the whole station."))
-    file_format = RadioField(_l("File"), default="vcf", validators=[DataRequired()], choices=select_choices([
+    file_format = RadioField(_l("File"), default="vcf", validators=[DataRequired()], choices=choices([
         ("vcf", _l("Phone contacts (vCard)")), ("xlsx", _l("Excel (XLSX)")), ("csv", _l("CSV"))]))
     reason = SelectField(_l("Reason"), validators=[DataRequired()])
     note = StringField(_l("Why you need the list"),
@@ -50,5 +50,5 @@ class ExportForm(Form):
 
     def __init__(self, station_choices, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.station.choices = select_choices(station_choices)
-        self.reason.choices = select_choices([("", _l("Choose a reason"))] + list(REASONS.items()))
+        self.station.choices = choices(station_choices)
+        self.reason.choices = choices(REASONS.items(), _l("Choose a reason"))

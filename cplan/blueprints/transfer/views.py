@@ -10,7 +10,6 @@ officer's daily limit of exports with full numbers (a refusal is audited as
 scope is 404.
 """
 import io
-import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -22,12 +21,11 @@ from cplan.pipelines import roster_export, roster_import
 from cplan.services import audit
 from cplan.services.permissions import Permission
 from cplan.web.access import fresh_sign_in, requires
+from cplan.web.errors import explain
+from cplan.web.kit import field_error, id_arg
 from cplan.web.templating import current_language, localised_name
 
 bp = Blueprint("transfer", __name__, url_prefix="/roster-files")
-
-ASCII_ID = re.compile(r"[0-9]{1,12}")
-
 
 def _require_import():
     if not roster_import.may_import(current_user):
@@ -85,7 +83,7 @@ def check():
         report = roster_import.dry_run(current_user, filename, data)
     except roster_import.RosterFileError as error:
         db.session.rollback()
-        form.form_errors.append(error.message)
+        field_error(form, error)
         return render_template("transfer/index.html", form=form, can_import=True,
                                can_export=_can_export(), limits=_limits()), 400
     db.session.rollback()  # a dry run changes nothing
@@ -107,7 +105,7 @@ def commit():
         report = roster_import.commit(current_user, filename, data, expected_sha256=form.sha256.data)
     except roster_import.RosterFileError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
+        flash(explain(error), "error")
         return redirect(url_for("transfer.index"))
     if not report.committed:
         db.session.rollback()
@@ -127,9 +125,9 @@ def export():
     language = current_language()
     stations = roster_export.stations_in_scope(current_user)
     form = ExportForm([(station.id, localised_name(station)) for station in stations])
-    place_id = request.args.get("place_id", "")
-    if request.method == "GET" and ASCII_ID.fullmatch(place_id):
-        place = roster_export.place_in_scope(current_user, int(place_id))
+    place_id = id_arg("place_id")
+    if request.method == "GET" and place_id is not None:
+        place = roster_export.place_in_scope(current_user, place_id)
         form.station.data, form.place_code.data = place.station_id, place.lgd_code
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
@@ -151,11 +149,11 @@ def export():
         audit.record("roster.export_refused", actor=current_user, outcome="denied", target=place or station,
                      detail={"format": form.file_format.data, "reason": form.reason.data, "limit": error.limit})
         db.session.commit()
-        form.form_errors.append(str(error))
+        field_error(form, error)
         return _export_page(form), 429
     except roster_export.ExportError as error:
         db.session.rollback()
-        form.form_errors.append(str(error))
+        field_error(form, error)
         return _export_page(form), 400
     db.session.commit()
     return _download(result.filename, result.mimetype, result.content)
