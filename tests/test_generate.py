@@ -35,7 +35,7 @@ from cplan.models import (
     UnitKind,
 )
 from cplan.models.incidents import VERDICT_STATUSES
-from cplan.services import accounts, roster, search
+from cplan.services import accounts, incidents, roster, search
 from cplan.services.audit import verify_chain
 from cplan.services.principal import Principal
 from tests.conftest import _empty_all_tables, _test_config
@@ -167,6 +167,19 @@ def test_timelines_are_contiguous_and_agree_with_their_incidents(generated):
         assert all(entry.at >= incident.reported_at for entry in timeline)
         statuses[incident.status] += 1
     assert set(statuses) == set(IncidentStatus)
+
+
+def test_generated_incidents_move_only_as_the_apps_workflow_allows(generated):
+    changes = defaultdict(list)
+    for entry in _db.session.scalars(select(TimelineEntry).where(TimelineEntry.kind == EntryKind.STATUS_CHANGE)
+                                     .order_by(TimelineEntry.incident_id, TimelineEntry.seq)):
+        changes[entry.incident_id].append(entry)
+    assert changes
+    for moves in changes.values():
+        assert moves[0].from_status == IncidentStatus.NEW
+        for before, after in zip([None, *moves], moves, strict=False):
+            assert before is None or after.from_status == before.to_status
+            assert after.to_status in incidents.TRANSITIONS[after.from_status]
 
 
 def test_calls_go_to_active_contacts_of_the_incidents_station(generated):

@@ -149,6 +149,7 @@ class _Timeline:
         return entry
 
     def status(self, at: datetime, actor, to: IncidentStatus, text: str = "") -> None:
+        incidents.check_transition(self.incident.status, to)  # the app's own workflow
         self.add(at, EntryKind.STATUS_CHANGE, actor, from_status=self.incident.status, to_status=to, text=text)
         self.incident.status = to
         self.incident.version += 1

@@ -94,6 +94,7 @@ from cplan.models.base import UTCDateTime
 from cplan.models.geo import Place, PlaceKind, PlaceStationSpell, Subdistrict, Unit, UnitKind
 from cplan.models.incidents import (
     ANSWERED_OUTCOMES,
+    VERDICT_STATUSES,
     CallOutcome,
     EntryKind,
     Incident,
@@ -125,6 +126,7 @@ from cplan.pipelines.geo_import import (
     normalised,
     unit_code,
 )
+from cplan.services import incidents
 from cplan.services.errors import DomainError
 from cplan.services.geo import names_search_key
 from cplan.services.phone import log_safe
@@ -1229,7 +1231,7 @@ class StateGenerator:
         else:
             plan = rng.choices((S.CLOSED, S.ACTION_TAKEN, S.VERIFIED_TRUE, S.FOUND_FALSE, S.UNCONFIRMED,
                                 S.VERIFYING, S.NEW), weights=(55, 12, 8, 10, 8, 5, 2))[0]
-        verdict = plan if plan in (S.VERIFIED_TRUE, S.FOUND_FALSE, S.UNCONFIRMED) else None
+        verdict = plan if plan in VERDICT_STATUSES else None
         if plan == S.ACTION_TAKEN:
             verdict = rng.choices((S.VERIFIED_TRUE, S.UNCONFIRMED, S.FOUND_FALSE), weights=(70, 20, 10))[0]
         elif plan == S.CLOSED:
@@ -1248,12 +1250,13 @@ class StateGenerator:
 
         def move(at: datetime, to_status: IncidentStatus, note: str = "") -> bool:
             from_status = state["status"]
+            incidents.check_transition(from_status, to_status)  # the app's own workflow
             if not add(at, sho, "incident.status_changed", {"from": from_status.value, "to": to_status.value},
                        kind=EntryKind.STATUS_CHANGE, from_status=from_status, to_status=to_status, text=note):
                 return False
             state["status"] = to_status
             state["version"] += 1
-            if to_status in (S.VERIFIED_TRUE, S.FOUND_FALSE, S.UNCONFIRMED) and "verdict_at" not in state:
+            if to_status in VERDICT_STATUSES and "verdict_at" not in state:
                 state["verdict_at"] = at
             return True
 
@@ -1393,9 +1396,9 @@ class StateGenerator:
 
     def status_counts(self) -> dict[str, dict[str, int]]:
         contacts = dict(db.session.execute(select(Contact.status, func.count()).group_by(Contact.status)).all())
-        incidents = dict(db.session.execute(select(Incident.status, func.count()).group_by(Incident.status)).all())
+        incident_counts = dict(db.session.execute(select(Incident.status, func.count()).group_by(Incident.status)).all())
         return {"contacts": {str(getattr(k, "value", k)): v for k, v in contacts.items()},
-                "incidents": {str(getattr(k, "value", k)): v for k, v in incidents.items()}}
+                "incidents": {str(getattr(k, "value", k)): v for k, v in incident_counts.items()}}
 
 
 def summary_lines(generator: StateGenerator) -> list[str]:

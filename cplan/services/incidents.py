@@ -460,6 +460,15 @@ def allowed_statuses(status: IncidentStatus) -> frozenset[IncidentStatus]:
     return TRANSITIONS[IncidentStatus(status)]
 
 
+def check_transition(old_status: IncidentStatus | str, new_status: IncidentStatus | str) -> None:
+    """Raise ``InvalidTransition`` unless ``TRANSITIONS`` lets an incident move from
+    ``old_status`` to ``new_status``: the one rule for the pages, the demo and the generator."""
+    old_status, new_status = IncidentStatus(old_status), IncidentStatus(new_status)
+    if new_status not in TRANSITIONS[old_status]:
+        raise InvalidTransition(f"cannot move an incident from {old_status.value} to {new_status.value}",
+                                refusal=_l("The incident cannot move to that status now."))
+
+
 def change_status(principal: Principal, incident_id: int, seen_version: int,
                   new_status: IncidentStatus | str, note: str = "") -> Incident:
     """Move the incident to ``new_status`` if it is still as the officer saw it (compare-and-set)."""
@@ -470,9 +479,7 @@ def change_status(principal: Principal, incident_id: int, seen_version: int,
     if incident.version != seen_version:
         raise IncidentChanged(f"incident {incident.reference} was changed meanwhile "
                               f"(now {old_status.value})")
-    if new_status not in TRANSITIONS[old_status]:
-        raise InvalidTransition(f"cannot move an incident from {old_status.value} to {new_status.value}",
-                                refusal=_l("The incident cannot move to that status now."))
+    check_transition(old_status, new_status)
     reopening = old_status == S.CLOSED
     note = _clean_text(note, required=reopening)
     now = utcnow()

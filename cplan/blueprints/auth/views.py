@@ -41,6 +41,7 @@ from cplan.services import accounts, audit, lockouts, otp, sessions
 from cplan.services.errors import DomainError
 from cplan.services.permissions import Permission
 from cplan.web.access import public, requires
+from cplan.web.errors import explain
 from cplan.web.i18n import LANGUAGE_SESSION_KEY
 from cplan.web.kit import safe_next_url
 from cplan.web.templating import current_language
@@ -230,7 +231,7 @@ def set_up():
                                                             ip_address=_client_ip())
         except DomainError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            flash(explain(error), "error")
             return render_template("auth/setup.html", form=form)
         db.session.commit()
         if officer is None:

@@ -207,7 +207,7 @@ def _bulk_refused(error: enrolment.BulkRefused, asked: int, back: str):
     db.session.rollback()
     enrolment.record_bulk_refusal(current_user, error, asked)
     db.session.commit()
-    flash(str(error), "error")
+    flash(explain(error), "error")
     return redirect(back)
 
 

@@ -202,7 +202,7 @@ def set_confidential(contact_id):
         roster.set_confidential(current_user, contact, wanted)
     except roster.RosterError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(explain(error), "error")
     else:
         db.session.commit()
         flash(_("The contact is now confidential.") if wanted else _("The contact is no longer confidential."),
