@@ -231,6 +231,15 @@ TEST_PASSWORD = "correct horse battery 42"
 
 
 @pytest.fixture
+def lgd_districts(app, tmp_path):
+    """``lgd_districts("124", "169")``: the state and those districts with their sub-districts,
+    imported from the real LGD lists (tests/geo_files.py); returns {code: district}."""
+    from tests.geo_files import import_lgd_districts
+
+    return lambda *codes: import_lgd_districts(tmp_path, *codes)
+
+
+@pytest.fixture
 def make_post(db):
     """A post with a unique CUG number (``make_post(Role.ASP, district)``)."""
     from cplan.models import Post, Role

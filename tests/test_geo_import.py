@@ -19,8 +19,7 @@ from cplan.pipelines.geo_import import (
     station_headquarters,
 )
 from cplan.services import geo
-
-PLACES_HEADER = "state_code,district_code,district_name,name,sub,type,lat,lng,lgd_code"
+from tests.geo_files import PLACES_HEADER, notes_for_row, place, write
 
 
 @pytest.fixture
@@ -29,20 +28,9 @@ def data_dir(app):
 
 
 @pytest.fixture
-def baghpat_lgd(app, data_dir, tmp_path):
-    """The state, Baghpat and its three sub-districts, from the real LGD rows (others skipped
-    to keep tests fast; the full lists have their own tests)."""
-    import_districts(_rows_of(data_dir / "up_districts.csv", tmp_path / "districts.csv", "124"))
-    import_subdistricts(_rows_of(data_dir / "up_subdistricts.csv", tmp_path / "subdistricts.csv", "124"))
-    return find_district("124")
-
-
-def _rows_of(source, target, district_code):
-    with open(source, encoding="utf-8", newline="") as handle:
-        lines = handle.read().splitlines()
-    kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[2] == district_code]
-    target.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    return target
+def baghpat_lgd(lgd_districts):
+    """The state, Baghpat and its three sub-districts, from the real LGD rows."""
+    return lgd_districts("124")["124"]
 
 
 @pytest.fixture
@@ -60,20 +48,6 @@ def stations_report(places_report, data_dir):
 @pytest.fixture
 def attach_report(stations_report, baghpat_lgd):
     return attach_places_to_nearest_station(baghpat_lgd)
-
-
-def place(db, key):
-    return db.session.scalar(select(Place).where(Place.natural_key == key))
-
-
-def notes_for_row(report, row, action=None):
-    return [n for n in report.notes if n.row == row and (action is None or n.action == action)]
-
-
-def write(tmp_path, text, name="places.csv", encoding="utf-8"):
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
-    return path
 
 
 def snapshot(db):

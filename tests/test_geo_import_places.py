@@ -16,38 +16,25 @@ from cplan.pipelines.geo_import import (
     GeoImportError,
     attach_places_to_nearest_station,
     clean_name,
-    find_district,
-    import_districts,
     import_places,
     import_stations,
-    import_subdistricts,
     is_unnamed_ward,
 )
 from cplan.services.transliteration import search_key
+from tests.geo_files import PLACES_HEADER, notes_for_row, place, write
 
 MEERUT_FILE = Path(__file__).parent / "data" / "geo" / "meerut_places.csv"
-PLACES_HEADER = "state_code,district_code,district_name,name,sub,type,lat,lng,lgd_code"
 LGD_VILLAGE_HEADER = ("S.No.,State Code,State Name (In English),District Code,District Name (In English),"
                       "Sub-District Code,Sub-District Name (In English),Village Code,Village Version,"
                       "Village Name (In English),Village Name (In Local),Village Category,Village Status,"
                       "Census 2001 Code,Census 2011 Code")
 
 
-def _lgd_rows_of(source, target, district_codes):
-    with open(source, encoding="utf-8", newline="") as handle:
-        lines = handle.read().splitlines()
-    kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[2] in district_codes]
-    target.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    return target
-
-
 @pytest.fixture
-def districts(app, tmp_path):
+def districts(lgd_districts):
     """The state with Baghpat (124) and Meerut (169) and their sub-districts, from the LGD lists."""
-    data = reference_data_dir()
-    import_districts(_lgd_rows_of(data / "up_districts.csv", tmp_path / "d.csv", {"124", "169"}))
-    import_subdistricts(_lgd_rows_of(data / "up_subdistricts.csv", tmp_path / "s.csv", {"124", "169"}))
-    return {"baghpat": find_district("124"), "meerut": find_district("169")}
+    found = lgd_districts("124", "169")
+    return {"baghpat": found["124"], "meerut": found["169"]}
 
 
 @pytest.fixture
@@ -58,20 +45,6 @@ def local_bodies():
 @pytest.fixture
 def meerut_report(districts, local_bodies):
     return import_places(MEERUT_FILE, "169", local_bodies=local_bodies)
-
-
-def place(db, key):
-    return db.session.scalar(select(Place).where(Place.natural_key == key))
-
-
-def notes_for_row(report, row, action=None):
-    return [n for n in report.notes if n.row == row and (action is None or n.action == action)]
-
-
-def write(tmp_path, text, name="places.csv", encoding="utf-8"):
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
-    return path
 
 
 def places_file(tmp_path, *rows, district="124,Baghpat", name="places.csv"):

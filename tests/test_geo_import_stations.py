@@ -13,23 +13,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cplan.data import data_dir as reference_data_dir
 from cplan.models import Place, Unit, UnitKind
 from cplan.pipelines.geo_import import (
     GeoImportError,
     attach_places_to_nearest_station,
-    find_district,
-    import_districts,
     import_places,
     import_stations,
-    import_subdistricts,
     station_headquarters,
 )
 from cplan.services import geo
+from tests import geo_files
+from tests.geo_files import PLACES_HEADER, place
 
 GEO_DATA = Path(__file__).parent / "data" / "geo"
 SHAMLI_STATIONS = GEO_DATA / "shamli_police_stations.csv"
-PLACES_HEADER = "state_code,district_code,district_name,name,sub,type,lat,lng,lgd_code"
 
 # station code -> (Hindi name, natural key of the HQ place found by name, or None)
 SHAMLI = {
@@ -47,21 +44,10 @@ SHAMLI = {
 }
 
 
-def _rows_of(source, target, district_code):
-    with open(source, encoding="utf-8", newline="") as handle:
-        lines = handle.read().splitlines()
-    kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[2] == district_code]
-    target.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    return target
-
-
 @pytest.fixture
-def shamli_lgd(app, tmp_path):
+def shamli_lgd(lgd_districts):
     """Shamli and its three sub-districts (Kairana, Shamli, Un), from the real LGD rows."""
-    data = reference_data_dir()
-    import_districts(_rows_of(data / "up_districts.csv", tmp_path / "districts.csv", "660"))
-    import_subdistricts(_rows_of(data / "up_subdistricts.csv", tmp_path / "subdistricts.csv", "660"))
-    return find_district("660")
+    return lgd_districts("660")["660"]
 
 
 @pytest.fixture
@@ -76,9 +62,7 @@ def shamli_report(shamli):
 
 
 def write(tmp_path, text, name="stations.csv"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
+    return geo_files.write(tmp_path, text, name)
 
 
 def station(db, code):
@@ -91,10 +75,6 @@ def stations_by_code(db, district):
 
 def reasons(report, row=None):
     return [note.reason for note in report.notes if row is None or note.row == row]
-
-
-def place(db, key):
-    return db.session.scalar(select(Place).where(Place.natural_key == key))
 
 
 # ---- a realistic list of another district --------------------------------------------------

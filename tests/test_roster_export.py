@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cplan.models.audit import AuditEvent
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
-from cplan.pipelines import roster_export
+from cplan.pipelines import roster_export, tables
 
 DANGEROUS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+CMD|' /C calc'!A0", "-1+1", "@SUM(A1:A2)"]
 
@@ -65,7 +65,7 @@ def test_dangerous_names_come_out_inert_in_csv_and_xlsx(client, world, db):
     names = {row[2] for row in rows[1:]}
     assert names == {"'" + name for name in DANGEROUS}
     for row in rows[1:]:
-        assert all(not cell.startswith(roster_export.FORMULA_STARTS) for cell in row)
+        assert all(not cell.startswith(tables.FORMULA_STARTS) for cell in row)
         assert row[4].startswith("'+91")  # numbers stay text, not 9.19877E+11
 
     response = export(client, station=world.baraut.id, file_format="xlsx")
@@ -77,8 +77,8 @@ def test_dangerous_names_come_out_inert_in_csv_and_xlsx(client, world, db):
 
 def test_the_csv_rule_prefixes_every_formula_start():
     for start in ("=", "+", "-", "@", "\t", "\r"):
-        assert roster_export.inert(start + "x") == "'" + start + "x"
-    assert roster_export.inert("Ram") == "Ram"
+        assert tables.inert(start + "x") == "'" + start + "x"
+    assert tables.inert("Ram") == "Ram"
 
 
 def parse_vcards(text: str) -> list[dict[str, list[str]]]:

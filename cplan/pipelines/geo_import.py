@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from cplan.data import MissingDataFile
 from cplan.extensions import db
 from cplan.models.geo import Place, PlaceKind, Subdistrict, Unit, UnitKind
+from cplan.pipelines.uploads import UTF8_BOM
 from cplan.services import audit, geo, search
 from cplan.services.errors import DomainError
 from cplan.services.transliteration import search_key, to_devanagari, to_roman
@@ -102,7 +103,6 @@ CIRCLE_WORD_HI = "सर्किल"
 # The reason recorded on the history spell that attaches a headquarters place to its station.
 HQ_SPELL_REASON = "police station headquarters (station import)"
 
-UTF8_BOM = b"\xef\xbb\xbf"
 # ASCII digits only: Python's int() and \d also accept Devanagari and full-width digits.
 DIGITS = re.compile(r"[0-9]+")
 DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")

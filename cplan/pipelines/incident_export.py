@@ -3,15 +3,13 @@
 The file holds what the feed shows for the same filters (scope and confidentiality applied by
 ``incidents.feed_query``), one row per incident, in the reader's language, times in IST. It
 names no citizen: what contacts said stays on the timeline, which only the incident page and its
-printed report show. Cells are made formula-safe as for roster exports (``roster_export.inert``).
+printed report show. Cells are made formula-safe as for roster exports (``tables.inert``).
 Each export writes one ``incident.feed_exported`` audit event (filters and row count) in the
 caller's transaction. A file is capped at ``EXPORT_LIMIT`` incidents: above it the export is
 refused with the count, so a file never silently leaves incidents out.
 """
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -22,8 +20,7 @@ from cplan.extensions import db
 from cplan.formats import file_datetime
 from cplan.models.geo import Place
 from cplan.models.incidents import Incident, IncidentPlace
-from cplan.pipelines.roster_export import inert
-from cplan.pipelines.roster_import import UTF8_BOM
+from cplan.pipelines.tables import csv_file
 from cplan.services import audit, incidents
 from cplan.services.errors import DomainError
 from cplan.services.incidents import FeedFilters, label
@@ -82,14 +79,10 @@ def feed_csv(principal: Principal, filters: FeedFilters, language: str = "en") -
         selectinload(Incident.places).selectinload(IncidentPlace.place).selectinload(Place.station),
     ))
     yes, no = ("हाँ", "नहीं") if language == "hi" else ("yes", "no")
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([str(header) for header in HEADERS])
-    for incident in rows:
-        writer.writerow([inert(value) for value in _row(incident, language, yes, no)])
+    data = csv_file([str(header) for header in HEADERS], (_row(incident, language, yes, no) for incident in rows))
     audit.record("incident.feed_exported", actor=principal,
                  unit=principal.unit, detail={"rows": count, "filters": _filters_detail(filters)})
-    return UTF8_BOM + buffer.getvalue().encode("utf-8"), count
+    return data, count
 
 
 def _filters_detail(filters: FeedFilters) -> dict:

@@ -22,7 +22,6 @@ no spreadsheet evaluates. Nothing is written to disk: the caller sends the bytes
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass
@@ -42,7 +41,8 @@ from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.roster import Contact, ContactStatus
-from cplan.pipelines.roster_import import UTF8_BOM, XLSX_MIMETYPE, category_name
+from cplan.pipelines.roster_import import category_name
+from cplan.pipelines.tables import CSV_MIMETYPE, XLSX_MIMETYPE, csv_file
 from cplan.services import audit, roster
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import Permission
@@ -50,7 +50,7 @@ from cplan.services.principal import Principal
 
 DEFAULT_DAILY_LIMIT = 3
 FORMATS = ("csv", "xlsx", "vcf")
-MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MIMETYPE, "vcf": "text/vcard; charset=utf-8"}
+MIMETYPES = {"csv": CSV_MIMETYPE, "xlsx": XLSX_MIMETYPE, "vcf": "text/vcard; charset=utf-8"}
 REASONS = {
     "whatsapp_group": _l("Station WhatsApp group"),
     "election": _l("Election preparation"),
@@ -60,7 +60,6 @@ REASONS = {
 }
 MIN_NOTE_LENGTH = 5
 MAX_NOTE_LENGTH = 200
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 VCARD_LINE_OCTETS = 75
 # Characters an XLSX file cannot hold (control characters other than tab, LF and CR).
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -277,20 +276,8 @@ def rows_of(contacts: list[Contact], language: str) -> list[list[str]]:
     ]
 
 
-def inert(value: str) -> str:
-    """A CSV cell a spreadsheet will not evaluate: a leading apostrophe before a formula start."""
-    value = value or ""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def to_csv(contacts: list[Contact], language: str = "en") -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS.get(language, HEADERS["en"]))
-    for row in rows_of(contacts, language):
-        writer.writerow([inert(value) for value in row])
-    # The byte-order mark makes Excel read Devanagari as UTF-8.
-    return UTF8_BOM + buffer.getvalue().encode("utf-8")
+    return csv_file(HEADERS.get(language, HEADERS["en"]), rows_of(contacts, language))
 
 
 def to_xlsx(contacts: list[Contact], language: str = "en") -> bytes:

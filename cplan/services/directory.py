@@ -25,26 +25,27 @@ MANAGING_KINDS = (UnitKind.STATE, UnitKind.DISTRICT)
 # ---- loading one record ----------------------------------------------------------------------
 
 
+def in_scope(principal: Principal, model) -> Select:
+    """Posts (by their unit) or officers (by their managing unit) of the principal's subtree,
+    each with its unit loaded: the one jurisdiction rule of these pages."""
+    return select(model).join(model.unit).options(contains_eager(model.unit)).where(principal.unit.covers(Unit.path))
+
+
+def _get(principal: Principal, model, record_id: int):
+    record = db.session.scalar(in_scope(principal, model).where(model.id == record_id))
+    if record is None:
+        raise NotInScope()
+    return record
+
+
 def get_post(principal: Principal, post_id: int) -> Post:
     """A post of the principal's subtree (its unit loaded with it), or ``NotInScope``."""
-    post = db.session.scalar(
-        select(Post).join(Post.unit).options(contains_eager(Post.unit))
-        .where(Post.id == post_id, principal.unit.covers(Unit.path))
-    )
-    if post is None:
-        raise NotInScope()
-    return post
+    return _get(principal, Post, post_id)
 
 
 def get_officer(principal: Principal, officer_id: int) -> Officer:
     """An officer managed within the principal's subtree, or ``NotInScope``."""
-    officer = db.session.scalar(
-        select(Officer).join(Officer.unit).options(contains_eager(Officer.unit))
-        .where(Officer.id == officer_id, principal.unit.covers(Unit.path))
-    )
-    if officer is None:
-        raise NotInScope()
-    return officer
+    return _get(principal, Officer, officer_id)
 
 
 def get_unit(principal: Principal, unit_id: int) -> Unit:
@@ -54,10 +55,7 @@ def get_unit(principal: Principal, unit_id: int) -> Unit:
 
 def officer_by_pno(principal: Principal, pno: str) -> Officer | None:
     """The officer with this PNO among those managed within the principal's subtree."""
-    return db.session.scalar(
-        select(Officer).join(Officer.unit)
-        .where(Officer.pno == (pno or "").strip().upper(), principal.unit.covers(Unit.path))
-    )
+    return db.session.scalar(in_scope(principal, Officer).where(Officer.pno == (pno or "").strip().upper()))
 
 
 # ---- lists -----------------------------------------------------------------------------------
@@ -71,10 +69,7 @@ def find_posts(principal: Principal, *, within: Unit | None = None, role: str = 
                text: str = "") -> Select:
     """The posts of the principal's subtree (or of ``within``), by role, by "yes"/"no" active,
     and by text in the unit's name or the post's title (either script), by unit then title."""
-    statement = (
-        select(Post).join(Post.unit).options(contains_eager(Post.unit))
-        .where(principal.unit.covers(Unit.path))
-    )
+    statement = in_scope(principal, Post)
     if within is not None:
         statement = statement.where(within.covers(Unit.path))
     if role:
@@ -94,10 +89,7 @@ def find_posts(principal: Principal, *, within: Unit | None = None, role: str = 
 
 def find_officers(principal: Principal, text: str = "") -> Select:
     """The officers managed within the principal's subtree, found by PNO or name, by name."""
-    statement = (
-        select(Officer).join(Officer.unit).options(contains_eager(Officer.unit))
-        .where(principal.unit.covers(Unit.path))
-    )
+    statement = in_scope(principal, Officer)
     text = (text or "").strip()
     if text:
         statement = statement.where(or_(Officer.pno == text.upper(), _contains(Officer.pno, text),

@@ -746,10 +746,14 @@ def new_totp_secret() -> str:
     return pyotp.random_base32()
 
 
+def totp_issuer() -> str:
+    """The name an authenticator app shows for our codes (config ``TOTP_ISSUER``)."""
+    return current_app.config.get("TOTP_ISSUER") or TOTP_ISSUER
+
+
 def provisioning_uri(secret: str, officer: Officer) -> str:
     """The ``otpauth://`` URI an authenticator app scans; labelled by PNO, not by name."""
-    issuer = current_app.config.get("TOTP_ISSUER") or TOTP_ISSUER
-    return pyotp.TOTP(secret).provisioning_uri(name=officer.pno, issuer_name=issuer)
+    return pyotp.TOTP(secret).provisioning_uri(name=officer.pno, issuer_name=totp_issuer())
 
 
 def forget_unreadable_authenticator(principal: Principal) -> bool:

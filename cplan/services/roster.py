@@ -45,7 +45,6 @@ from cplan.services.transliteration import to_devanagari, to_roman
 CONTACT_SEARCH_KIND = "contact"
 _DEVANAGARI = range(0x0900, 0x0980)
 DEFAULT_REVEAL_MINUTES = 15
-DEFAULT_COVERAGE_TARGET = 10
 REVEAL_NOTE_LENGTH = 300
 
 # ---- labels (one place for every page, form and export) ---------------------------------------
@@ -206,11 +205,6 @@ def place_roster(principal: Principal, place: Place) -> dict[ContactStatus, list
     for contact in rows:
         grouped[contact.status].append(contact)
     return grouped
-
-
-def coverage_target() -> int:
-    """Active contacts a place should have (config ``COVERAGE_TARGET``)."""
-    return int(current_app.config.get("COVERAGE_TARGET", DEFAULT_COVERAGE_TARGET))
 
 
 def reveal_minutes() -> int:

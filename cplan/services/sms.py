@@ -70,8 +70,13 @@ class Template:
 
     name: str
     texts: dict[str, str]
-    # Configuration key per language holding that text's DLT template id.
-    id_keys: dict[str, str]
+
+    @property
+    def id_keys(self) -> dict[str, str]:
+        """The configuration key per language holding that text's DLT template id:
+        ``SMS_TEMPLATE_OTP_ID`` and ``SMS_TEMPLATE_OTP_HI_ID`` for "otp"."""
+        key = self.name.upper()
+        return {"en": f"SMS_TEMPLATE_{key}_ID", "hi": f"SMS_TEMPLATE_{key}_HI_ID"}
 
     @property
     def slot_count(self) -> int:
@@ -89,7 +94,6 @@ TEMPLATES: dict[str, Template] = {
                 "hi": "{#var#} आपका C-Plan साइन-इन कोड है। यह 5 मिनट तक मान्य है। "
                       "इसे किसी को न बताएं। - यूपी पुलिस",
             },
-            id_keys={"en": "SMS_TEMPLATE_OTP_ID", "hi": "SMS_TEMPLATE_OTP_HI_ID"},
         ),
         # Sent to the *old* number of a post whose CUG number was changed: the new number is
         # deliberately not in it.
@@ -101,7 +105,6 @@ TEMPLATES: dict[str, Template] = {
                 "hi": "C-Plan: पद {#var#} का CUG नंबर {#var#} को बदल दिया गया है। अनपेक्षित "
                       "हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
             },
-            id_keys={"en": "SMS_TEMPLATE_CUG_CHANGED_ID", "hi": "SMS_TEMPLATE_CUG_CHANGED_HI_ID"},
         ),
         # Sent to a post's handset when an officer is set up to sign in on it; the setup code
         # itself is handed over by the administrator, never sent by SMS.
@@ -113,7 +116,6 @@ TEMPLATES: dict[str, Template] = {
                 "hi": "C-Plan: {#var#} (PNO {#var#}) अब पद {#var#} पर साइन इन कर सकते हैं। "
                       "अनपेक्षित हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
             },
-            id_keys={"en": "SMS_TEMPLATE_OFFICER_SETUP_ID", "hi": "SMS_TEMPLATE_OFFICER_SETUP_HI_ID"},
         ),
         # Sent to a post's handset when too many failed sign-ins lock its number or its officer
         # step: the post's title and the end of the lock (IST).
@@ -125,7 +127,6 @@ TEMPLATES: dict[str, Template] = {
                 "hi": "C-Plan: बार-बार असफल प्रयासों के कारण पद {#var#} का साइन-इन {#var#} तक रोक दिया "
                       "गया है। यदि यह आपने नहीं किया, तो एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
             },
-            id_keys={"en": "SMS_TEMPLATE_SIGN_IN_LOCKED_ID", "hi": "SMS_TEMPLATE_SIGN_IN_LOCKED_HI_ID"},
         ),
     )
 }

@@ -8,13 +8,12 @@ page unless its view is marked ``@public``; every other view declares ``@require
 password typed within the last few minutes of this session.
 """
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from cplan.models.base import utcnow
+from cplan.services import reauth
 from cplan.services.permissions import Permission
 
 
@@ -63,8 +62,7 @@ def fresh_sign_in(minutes: int | None = None, back: Callable[..., str] | None = 
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 abort(401)
-            window = minutes if minutes is not None else int(current_app.config.get("FRESH_SIGN_IN_MINUTES", 10))
-            if current_user.session.password_confirmed_within(timedelta(minutes=window), utcnow()):
+            if reauth.is_fresh(current_user, minutes):
                 return view(*args, **kwargs)
             replay = request.method not in ("GET", "HEAD")
             target = back(**kwargs) if replay and back is not None else request.full_path.rstrip("?")

@@ -8,7 +8,10 @@
 - **Where to go back to.** ``safe_next_url``: a path on this site, never another host (no open
   redirect); ``within`` narrows it to one part of the site.
 - **Refusals on a form.** ``field_error`` puts a service's refusal beside the field it names
-  (``error.field``), or above the form; the words are ``cplan.web.errors.explain``'s.
+  (``error.field``), or above the form; ``flash_refusal`` flashes it (a warning when someone
+  decided first); ``flash_form_errors`` flashes a one-button form's errors. The words are
+  ``cplan.web.errors.explain``'s.
+- **Downloads.** ``download``: a file made for the request, as an attachment no cache keeps.
 - **Choices.** ``choices``: ``(value, label)`` pairs as WTForms choices, a blank one first when
   asked; labels stay lazy, so a form class can build them at import.
 
@@ -17,14 +20,15 @@ Dates and times are formatted by ``cplan.formats`` (the ``ist`` and ``ist_date``
 """
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import flash, request, send_file
 from werkzeug.routing import IntegerConverter
 from wtforms.fields.choices import SelectChoice
 
-from cplan.services.errors import DomainError
+from cplan.services.errors import AlreadyDecided, DomainError
 from cplan.web.errors import explain
 
 # An id or a count: ASCII digits, as many as a 64-bit id has.
@@ -96,6 +100,17 @@ def safe_next_url(target: str | None, within: str = "/") -> str | None:
     return target
 
 
+# ---- downloads ---------------------------------------------------------------------------------
+
+
+def download(filename: str, mimetype: str, content: bytes):
+    """A file made for this request (an export, a template): an attachment kept by no cache."""
+    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename,
+                         max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # ---- refusals on a form ------------------------------------------------------------------------
 
 
@@ -108,6 +123,19 @@ def field_error(form, error: DomainError, default_field: str | None = None) -> N
         field.errors = [*field.errors, explain(error)]
     else:
         form.form_errors.append(explain(error))
+
+
+def flash_form_errors(form) -> None:
+    """Flash every error of a form that did not validate (a one-button form on another page)."""
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
+
+
+def flash_refusal(error: DomainError) -> None:
+    """Flash a service's refusal: a warning when someone else decided first (nothing the
+    officer did was wrong), else an error."""
+    flash(explain(error), "warning" if isinstance(error, AlreadyDecided) else "error")
 
 
 # ---- choices -----------------------------------------------------------------------------------

@@ -266,4 +266,4 @@ def authenticator():
         qr = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
     return render_template("auth/authenticator.html", form=form, officer=officer, qr=qr,
                            secret=None if officer.totp_confirmed else officer.totp_secret,
-                           issuer=current_app.config.get("TOTP_ISSUER", "C-Plan UP Police"))
+                           issuer=otp.totp_issuer())

@@ -30,12 +30,21 @@ from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, InactiveReason
 from cplan.services import enrolment, roster
 from cplan.services.enrolment import QueueFilters
-from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, WorkflowError
+from cplan.services.errors import DomainError, WorkflowError
 from cplan.services.permissions import Permission
 from cplan.services.scope import get_in_scope
 from cplan.web.access import fresh_sign_in, requires
 from cplan.web.errors import explain, refusal_message
-from cplan.web.kit import ascii_int, choices, field_error, filter_args, page_arg, safe_next_url
+from cplan.web.kit import (
+    ascii_int,
+    choices,
+    field_error,
+    filter_args,
+    flash_form_errors,
+    flash_refusal,
+    page_arg,
+    safe_next_url,
+)
 from cplan.web.templating import approval_counts, localised_name
 
 bp = Blueprint("enrolment", __name__, url_prefix="/enrolments")
@@ -98,29 +107,37 @@ def show_queue():
     )
 
 
-def _decide(contact_id: int, form: DecisionForm, action: str):
-    back = _back(form.back.data, url_for("enrolment.queue"))
+def _decided(form: DecisionForm, action: str, queue: str, decide, done) -> object:
+    """One decision from a queue: ``decide(version, action, reason, note)`` (the service, a
+    compare-and-set on the version the officer saw), one commit and ``done(decided)`` flashed,
+    then back to the queue page the officer came from; a refusal is flashed instead."""
+    back = _back(form.back.data, url_for(queue))
     if not form.validate_on_submit():
         db.session.rollback()
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
         return redirect(back)
     reason = form.reason.data if action == "reject" else ""
     note = form.note.data if action == "reject" else ""
     try:
-        contact = enrolment.decide_enrolment(current_user, contact_id, int(form.version.data), action, reason, note)
+        decided = decide(int(form.version.data), action, reason, note)
     except DomainError as error:
-        flash(explain(error), "warning" if isinstance(error, AlreadyDecided) else "error")
+        flash_refusal(error)
         db.session.rollback()
         return redirect(back)
-    name = contact.display_name()
+    message = done(decided)
     db.session.commit()
-    if action == "approve":
-        flash(_("%(name)s is approved and joins the roster.", name=name), "success")
-    else:
-        flash(_("%(name)s is rejected; the station can correct and resubmit it.", name=name), "success")
+    flash(message, "success")
     return redirect(back)
+
+
+def _decide(contact_id: int, form: DecisionForm, action: str):
+    def done(contact):
+        if action == "approve":
+            return _("%(name)s is approved and joins the roster.", name=contact.display_name())
+        return _("%(name)s is rejected; the station can correct and resubmit it.", name=contact.display_name())
+
+    return _decided(form, action, "enrolment.queue",
+                    lambda *decision: enrolment.decide_enrolment(current_user, contact_id, *decision), done)
 
 
 @bp.post("/<int:contact_id>/approve", endpoint="approve")
@@ -227,25 +244,13 @@ def show_proposals():
 
 
 def _decide_proposal(proposal_id: int, form: DecisionForm, action: str):
-    back = _back(form.back.data, url_for("enrolment.proposals"))
-    if not form.validate_on_submit():
-        db.session.rollback()
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-        return redirect(back)
-    reason = form.reason.data if action == "reject" else ""
-    note = form.note.data if action == "reject" else ""
-    try:
-        enrolment.decide_proposal(current_user, proposal_id, int(form.version.data), action, reason, note)
-    except DomainError as error:
-        flash(explain(error), "warning" if isinstance(error, AlreadyDecided) else "error")
-        db.session.rollback()
-        return redirect(back)
-    db.session.commit()
-    flash(_("The change is approved and the roster updated.") if action == "approve"
-          else _("The change is rejected; the roster keeps its values."), "success")
-    return redirect(back)
+    def done(_proposal):
+        if action == "approve":
+            return _("The change is approved and the roster updated.")
+        return _("The change is rejected; the roster keeps its values.")
+
+    return _decided(form, action, "enrolment.proposals",
+                    lambda *decision: enrolment.decide_proposal(current_user, proposal_id, *decision), done)
 
 
 @bp.post("/proposals/<int:proposal_id>/approve", endpoint="approve_proposal")
@@ -278,13 +283,14 @@ def _proposal_made(contact: Contact, message: str):
     return redirect(url_for("roster.contact", contact_id=contact.id))
 
 
-def _refuse_change(contact: Contact):
-    """A page to go back to when ``contact`` cannot be changed (the service's rule), else None."""
+def _refused(check, contact: Contact, back: str | None = None):
+    """None when the service's precondition ``check(contact)`` holds; else back to the contact's
+    page (or ``back``) with the service's reason, before any form is shown."""
     try:
-        enrolment.check_changeable(contact)
-    except InvalidTransition as error:
+        check(contact)
+    except DomainError as error:
         flash(explain(error), "error")
-        return redirect(url_for("roster.contact", contact_id=contact.id))
+        return redirect(back or url_for("roster.contact", contact_id=contact.id))
     return None
 
 
@@ -293,7 +299,7 @@ def _refuse_change(contact: Contact):
 def correct(contact_id):
     """Propose new values for an active contact; the roster keeps the old ones until approved."""
     contact = roster.get_visible_contact(current_user, contact_id)
-    refused = _refuse_change(contact)
+    refused = _refused(enrolment.check_changeable, contact)
     if refused:
         return refused
     # A spelling the computer made is not prefilled: saved unchanged it would count as checked.
@@ -307,10 +313,8 @@ def correct(contact_id):
     elif form.validate_on_submit():
         try:
             enrolment.propose_correction(current_user, contact.id, form.details(contact))
-        except roster.RosterError as error:
-            field_error(form, error)
         except DomainError as error:
-            form.form_errors.append(explain(error))
+            field_error(form, error)
         else:
             return _proposal_made(contact, _("Correction proposed. The roster keeps the current values "
                                              "until the ASP approves it."))
@@ -322,7 +326,7 @@ def correct(contact_id):
 def move(contact_id):
     """Propose moving an active contact to another village or ward of the same station."""
     contact = roster.get_visible_contact(current_user, contact_id)
-    refused = _refuse_change(contact)
+    refused = _refused(enrolment.check_changeable, contact)
     if refused:
         return refused
     form = MoveForm()
@@ -334,7 +338,7 @@ def move(contact_id):
         try:
             enrolment.propose_move(current_user, contact.id, place)
         except DomainError as error:
-            form.form_errors.append(explain(error))
+            field_error(form, error)
         else:
             return _proposal_made(contact, _("Move proposed. The contact stays in %(place)s until the ASP approves it.",
                                              place=localised_name(contact.place)))
@@ -346,7 +350,7 @@ def move(contact_id):
 def remove(contact_id):
     """Propose taking an active contact off the roster (moved, deceased, unreachable...)."""
     contact = roster.get_visible_contact(current_user, contact_id)
-    refused = _refuse_change(contact)
+    refused = _refused(enrolment.check_changeable, contact)
     if refused:
         return refused
     form = RemovalForm()
@@ -354,7 +358,7 @@ def remove(contact_id):
         try:
             enrolment.propose_removal(current_user, contact.id, InactiveReason(form.reason.data), form.note.data)
         except DomainError as error:
-            form.form_errors.append(explain(error))
+            field_error(form, error)
         else:
             return _proposal_made(contact, _("Removal proposed. The contact stays in the roster until the ASP "
                                              "approves it."))
@@ -366,11 +370,9 @@ def remove(contact_id):
 def resubmit(contact_id):
     """Correct a rejected enrolment and send it for approval again."""
     contact = roster.get_visible_contact(current_user, contact_id)
-    try:
-        enrolment.check_resubmittable(contact)
-    except InvalidTransition as error:
-        flash(explain(error), "error")
-        return redirect(url_for("roster.contact", contact_id=contact.id))
+    refused = _refused(enrolment.check_resubmittable, contact)
+    if refused:
+        return refused
     form = EnrolForm(obj=contact)
     if not form.is_submitted() and contact.name_other_generated:
         form.name_other.data = ""  # the computer's spelling is offered again by "Check spelling"
@@ -383,10 +385,8 @@ def resubmit(contact_id):
     elif form.validate_on_submit():
         try:
             enrolment.resubmit(current_user, contact.id, form.details())
-        except roster.RosterError as error:
-            field_error(form, error)
         except DomainError as error:
-            form.form_errors.append(explain(error))
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("%(name)s is sent for approval again.", name=contact.display_name()), "success")
@@ -400,17 +400,15 @@ def resubmit(contact_id):
 def erase(contact_id):
     """Erase a contact's personal data on the citizen's request; the history stays."""
     contact = roster.get_visible_contact(current_user, contact_id)
-    try:
-        enrolment.check_erasable(contact)
-    except WorkflowError as error:
-        flash(explain(error), "error")
-        return redirect(url_for("enrolment.history", contact_id=contact.id))
+    refused = _refused(enrolment.check_erasable, contact, url_for("enrolment.history", contact_id=contact.id))
+    if refused:
+        return refused
     form = EraseForm()
     if form.validate_on_submit():
         try:
             enrolment.erase(current_user, contact.id, form.note.data)
         except DomainError as error:
-            form.form_errors.append(explain(error))
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The personal data is erased. The history of the record is kept."), "success")

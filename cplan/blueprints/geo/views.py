@@ -5,9 +5,8 @@ Every view needs ``VIEW_GEOGRAPHY`` (corrections ``CORRECT_PLACE_NAMES``); every
 through the scope helpers, so a unit or place outside the signed-in post's jurisdiction answers
 404 exactly like one that does not exist.
 """
-import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -26,7 +25,7 @@ from cplan.services.permissions import Permission
 from cplan.services.scope import get_in_scope
 from cplan.web.access import requires
 from cplan.web.errors import explain
-from cplan.web.kit import field_error, page_arg
+from cplan.web.kit import download, field_error, page_arg
 from cplan.web.templating import current_language
 
 bp = Blueprint("geo", __name__, url_prefix="/geo")
@@ -128,10 +127,7 @@ def place_names_list(unit_id, language, file_format):
         filename, mimetype, content = place_name_import.template_file(current_user, district, file_format, language)
     except ValueError:
         abort(404)
-    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename,
-                         max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download(filename, mimetype, content)
 
 
 @bp.post("/units/<int:unit_id>/place-names/check", endpoint="check_place_names")

@@ -8,7 +8,7 @@ that does not exist. Times are shown and typed in IST, stored in UTC.
 from datetime import timedelta
 from typing import NamedTuple
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -32,13 +32,22 @@ from cplan.extensions import db
 from cplan.models.geo import Place, Unit
 from cplan.models.incidents import CallOutcome, Incident
 from cplan.pipelines import incident_export
+from cplan.pipelines.tables import CSV_MIMETYPE
 from cplan.services import audit, incidents, roster
-from cplan.services.errors import AlreadyDecided, DomainError
+from cplan.services.errors import DomainError
 from cplan.services.incidents import FeedFilters, label
 from cplan.services.permissions import Permission
 from cplan.web.access import requires
 from cplan.web.errors import explain
-from cplan.web.kit import ascii_int, choices, filter_args, page_arg
+from cplan.web.kit import (
+    ascii_int,
+    choices,
+    download,
+    filter_args,
+    flash_form_errors,
+    flash_refusal,
+    page_arg,
+)
 from cplan.web.templating import current_language, duration_formatter, ist, localised_name
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
@@ -151,8 +160,7 @@ def export_feed():
         return redirect(url_for("incidents.feed", **args))
     db.session.commit()
     stamp = formats.file_name_stamp(roster.now(), with_time=True)
-    return Response(data, mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="incidents-{stamp}.csv"'})
+    return download(f"incidents-{stamp}.csv", CSV_MIMETYPE, data)
 
 
 @bp.get("/review", endpoint="review_queue")
@@ -250,24 +258,27 @@ def _escalation_form(incident: Incident, bound: bool = False) -> EscalationForm:
     return form
 
 
-def _done(incident_id: int, action, success: str, anchor: str = ""):
-    """Run a service call; commit and flash on success, roll back and explain on refusal."""
-    try:
-        action()
-    except DomainError as error:
-        flash(explain(error), "warning" if isinstance(error, AlreadyDecided) else "error")
-        db.session.rollback()
+def _done(incident_id: int, action, success: str, anchor: str = "", form=None):
+    """One of the incident page's actions: when ``form`` does not validate, its errors are
+    flashed; else the service call ``action()``, one commit and ``success`` flashed, or the
+    service's refusal flashed and nothing kept. Back to the incident (at ``anchor``)."""
+    if form is not None and not form.validate_on_submit():
+        _form_errors(form)
     else:
-        db.session.commit()
-        flash(success, "success")
+        try:
+            action()
+        except DomainError as error:
+            flash_refusal(error)
+            db.session.rollback()
+        else:
+            db.session.commit()
+            flash(success, "success")
     return redirect(url_for("incidents.show", incident_id=incident_id) + anchor)
 
 
 def _form_errors(form) -> None:
     db.session.rollback()
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "error")
+    flash_form_errors(form)
 
 
 @bp.post("/<int:incident_id>/status", endpoint="change_status")
@@ -295,12 +306,9 @@ def add_note(incident_id):
     """Add a note (or the facts pushed to the public) to the timeline."""
     incidents.get_visible(current_user, incident_id)
     form = NoteForm()
-    if not form.validate_on_submit():
-        _form_errors(form)
-        return redirect(url_for("incidents.show", incident_id=incident_id))
     return _done(incident_id, lambda: incidents.add_note(current_user, incident_id, form.text.data,
                                                          public_message=form.public.data),
-                 _("Added to the timeline."), "#timeline")
+                 _("Added to the timeline."), "#timeline", form=form)
 
 
 @bp.post("/<int:incident_id>/escalate", endpoint="escalate")
@@ -367,11 +375,8 @@ def review(incident_id):
     """A supervisor marks the incident reviewed, with a comment."""
     incidents.get_visible(current_user, incident_id)
     form = ReviewForm()
-    if not form.validate_on_submit():
-        _form_errors(form)
-        return redirect(url_for("incidents.show", incident_id=incident_id))
     return _done(incident_id, lambda: incidents.mark_reviewed(current_user, incident_id, form.comment.data or ""),
-                 _("Marked reviewed."))
+                 _("Marked reviewed."), form=form)
 
 
 # ---- the call sheet --------------------------------------------------------------------------
@@ -411,7 +416,7 @@ def log_call(incident_id):
     try:
         incidents.log_call(current_user, incident.id, contact_id, form.outcome.data, form.said.data or "")
     except DomainError as error:
-        flash(explain(error), "error")
+        flash_refusal(error)
         db.session.rollback()
     else:
         db.session.commit()

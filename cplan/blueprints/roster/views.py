@@ -18,8 +18,8 @@ from cplan.blueprints.roster.forms import EnrolForm, RevealForm
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactStatus
+from cplan.services import coverage, roster
 from cplan.services import places as place_service
-from cplan.services import roster
 from cplan.services.permissions import Permission
 from cplan.services.phone import display_mobile
 from cplan.services.scope import get_in_scope
@@ -105,7 +105,7 @@ def _village_context(place: Place) -> dict:
         "active_cards": _cards(active, full),
         "pending_cards": _cards(pending, full),
         "full": full,
-        "target": roster.coverage_target(),
+        "target": coverage.target(),
         "masked_any": any(contact.id not in full for contact in active + pending),
         "reveal_minutes": roster.reveal_minutes(),
     }

@@ -9,9 +9,8 @@ officer's daily limit of exports with full numbers (a refusal is audited as
 ``roster.export_refused``). Places and stations are loaded within the post's subtree: out of
 scope is 404.
 """
-import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,7 +21,7 @@ from cplan.services import audit
 from cplan.services.permissions import Permission
 from cplan.web.access import fresh_sign_in, requires
 from cplan.web.errors import explain
-from cplan.web.kit import field_error, id_arg
+from cplan.web.kit import download, field_error, id_arg
 from cplan.web.templating import current_language, localised_name
 
 bp = Blueprint("transfer", __name__, url_prefix="/roster-files")
@@ -66,7 +65,7 @@ def template(language, file_format):
         filename, mimetype, content = roster_import.template_file(file_format, language)
     except ValueError:
         abort(404)
-    return _download(filename, mimetype, content)
+    return download(filename, mimetype, content)
 
 
 @bp.post("/import/check")
@@ -156,16 +155,9 @@ def export():
         field_error(form, error)
         return _export_page(form), 400
     db.session.commit()
-    return _download(result.filename, result.mimetype, result.content)
+    return download(result.filename, result.mimetype, result.content)
 
 
 def _export_page(form):
     return render_template("transfer/export.html", form=form, limit=roster_export.daily_limit(),
                            left=roster_export.exports_left_today(current_user))
-
-
-def _download(filename: str, mimetype: str, content: bytes):
-    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True,
-                         download_name=filename, max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
