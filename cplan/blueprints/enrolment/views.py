@@ -277,12 +277,6 @@ def _render_change(template: str, form, contact: Contact, **context):
     return render_template(template, form=form, contact=contact, place=contact.place, **context), status
 
 
-def _proposal_made(contact: Contact, message: str):
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("roster.contact", contact_id=contact.id))
-
-
 def _refused(check, contact: Contact, back: str | None = None):
     """None when the service's precondition ``check(contact)`` holds; else back to the contact's
     page (or ``back``) with the service's reason, before any form is shown."""
@@ -294,13 +288,40 @@ def _refused(check, contact: Contact, back: str | None = None):
     return None
 
 
+def _change_page(contact: Contact, form, template: str, save, done, **context):
+    """A page that changes a contact through a form (correct, move, remove, resubmit, erase).
+
+    "Check spelling" shows the form again with the computer's spelling, saving nothing. A valid
+    form runs ``save()`` (the service), then one commit; ``done()`` gives the message flashed
+    and the page to go to. A refusal stands beside its field, and nothing is kept.
+    """
+    checking = getattr(form, "checking_spelling", None)
+    if checking is not None and checking():
+        form.propose_spelling()
+    elif form.validate_on_submit():
+        try:
+            save()
+        except DomainError as error:
+            field_error(form, error)
+        else:
+            message, back = done()
+            db.session.commit()
+            flash(message, "success")
+            return redirect(back)
+    return _render_change(template, form, contact, **context)
+
+
+def _proposed(contact: Contact, message: str):
+    """What a proposal's ``done`` gives: the message, and back to the contact."""
+    return lambda: (message, url_for("roster.contact", contact_id=contact.id))
+
+
 @bp.route("/contacts/<int:contact_id>/correct", methods=["GET", "POST"], endpoint="correct")
 @requires(Permission.PROPOSE_CORRECTION)
 def correct(contact_id):
     """Propose new values for an active contact; the roster keeps the old ones until approved."""
     contact = roster.get_visible_contact(current_user, contact_id)
-    refused = _refused(enrolment.check_changeable, contact)
-    if refused:
+    if refused := _refused(enrolment.check_changeable, contact):
         return refused
     # A spelling the computer made is not prefilled: saved unchanged it would count as checked.
     form = CorrectionForm(data={
@@ -308,17 +329,10 @@ def correct(contact_id):
         "mobile": contact.mobile or "", "mobile_alt": contact.mobile_alt or "", "whatsapp": contact.whatsapp,
         "category": contact.category.value,
     })
-    if form.checking_spelling():
-        form.propose_spelling()
-    elif form.validate_on_submit():
-        try:
-            enrolment.propose_correction(current_user, contact.id, form.details(contact))
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            return _proposal_made(contact, _("Correction proposed. The roster keeps the current values "
-                                             "until the ASP approves it."))
-    return _render_change("enrolment/correct.html", form, contact)
+    return _change_page(
+        contact, form, "enrolment/correct.html",
+        lambda: enrolment.propose_correction(current_user, contact.id, form.details(contact)),
+        _proposed(contact, _("Correction proposed. The roster keeps the current values until the ASP approves it.")))
 
 
 @bp.route("/contacts/<int:contact_id>/move", methods=["GET", "POST"], endpoint="move")
@@ -326,23 +340,22 @@ def correct(contact_id):
 def move(contact_id):
     """Propose moving an active contact to another village or ward of the same station."""
     contact = roster.get_visible_contact(current_user, contact_id)
-    refused = _refused(enrolment.check_changeable, contact)
-    if refused:
+    if refused := _refused(enrolment.check_changeable, contact):
         return refused
     form = MoveForm()
     station = contact.place.station
     places = [p for p in enrolment.station_places(current_user, station) if p.id != contact.place_id] if station else []
     form.place.choices = choices(((str(p.id), localised_name(p)) for p in places), _("Choose a village"))
-    if form.validate_on_submit():
+
+    def save():
         place = get_in_scope(current_user, Place, ascii_int(form.place.data) or 0)
-        try:
-            enrolment.propose_move(current_user, contact.id, place)
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            return _proposal_made(contact, _("Move proposed. The contact stays in %(place)s until the ASP approves it.",
-                                             place=localised_name(contact.place)))
-    return _render_change("enrolment/move.html", form, contact, places=places)
+        enrolment.propose_move(current_user, contact.id, place)
+
+    return _change_page(
+        contact, form, "enrolment/move.html", save,
+        _proposed(contact, _("Move proposed. The contact stays in %(place)s until the ASP approves it.",
+                             place=localised_name(contact.place))),
+        places=places)
 
 
 @bp.route("/contacts/<int:contact_id>/remove", methods=["GET", "POST"], endpoint="remove")
@@ -350,19 +363,13 @@ def move(contact_id):
 def remove(contact_id):
     """Propose taking an active contact off the roster (moved, deceased, unreachable...)."""
     contact = roster.get_visible_contact(current_user, contact_id)
-    refused = _refused(enrolment.check_changeable, contact)
-    if refused:
+    if refused := _refused(enrolment.check_changeable, contact):
         return refused
     form = RemovalForm()
-    if form.validate_on_submit():
-        try:
-            enrolment.propose_removal(current_user, contact.id, InactiveReason(form.reason.data), form.note.data)
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            return _proposal_made(contact, _("Removal proposed. The contact stays in the roster until the ASP "
-                                             "approves it."))
-    return _render_change("enrolment/remove.html", form, contact)
+    return _change_page(
+        contact, form, "enrolment/remove.html",
+        lambda: enrolment.propose_removal(current_user, contact.id, InactiveReason(form.reason.data), form.note.data),
+        _proposed(contact, _("Removal proposed. The contact stays in the roster until the ASP approves it.")))
 
 
 @bp.route("/contacts/<int:contact_id>/resubmit", methods=["GET", "POST"], endpoint="resubmit")
@@ -370,8 +377,7 @@ def remove(contact_id):
 def resubmit(contact_id):
     """Correct a rejected enrolment and send it for approval again."""
     contact = roster.get_visible_contact(current_user, contact_id)
-    refused = _refused(enrolment.check_resubmittable, contact)
-    if refused:
+    if refused := _refused(enrolment.check_resubmittable, contact):
         return refused
     form = EnrolForm(obj=contact)
     if not form.is_submitted() and contact.name_other_generated:
@@ -380,18 +386,10 @@ def resubmit(contact_id):
     if not current_user.can(Permission.VIEW_CONFIDENTIAL):
         del form.confidential
     form.submit.label.text = _("Send for approval again")
-    if form.checking_spelling():
-        form.propose_spelling()
-    elif form.validate_on_submit():
-        try:
-            enrolment.resubmit(current_user, contact.id, form.details())
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s is sent for approval again.", name=contact.display_name()), "success")
-            return redirect(url_for("enrolment.mine"))
-    return _render_change("enrolment/resubmit.html", form, contact)
+    return _change_page(
+        contact, form, "enrolment/resubmit.html",
+        lambda: enrolment.resubmit(current_user, contact.id, form.details()),
+        lambda: (_("%(name)s is sent for approval again.", name=contact.display_name()), url_for("enrolment.mine")))
 
 
 @bp.route("/contacts/<int:contact_id>/erase", methods=["GET", "POST"], endpoint="erase")
@@ -400,20 +398,14 @@ def resubmit(contact_id):
 def erase(contact_id):
     """Erase a contact's personal data on the citizen's request; the history stays."""
     contact = roster.get_visible_contact(current_user, contact_id)
-    refused = _refused(enrolment.check_erasable, contact, url_for("enrolment.history", contact_id=contact.id))
-    if refused:
+    history = url_for("enrolment.history", contact_id=contact.id)
+    if refused := _refused(enrolment.check_erasable, contact, history):
         return refused
     form = EraseForm()
-    if form.validate_on_submit():
-        try:
-            enrolment.erase(current_user, contact.id, form.note.data)
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The personal data is erased. The history of the record is kept."), "success")
-            return redirect(url_for("enrolment.history", contact_id=contact.id))
-    return _render_change("enrolment/erase.html", form, contact)
+    return _change_page(
+        contact, form, "enrolment/erase.html",
+        lambda: enrolment.erase(current_user, contact.id, form.note.data),
+        lambda: (_("The personal data is erased. The history of the record is kept."), history))
 
 
 # ---- own submissions and history ---------------------------------------------------------------

@@ -258,10 +258,14 @@ def _escalation_form(incident: Incident, bound: bool = False) -> EscalationForm:
     return form
 
 
-def _done(incident_id: int, action, success: str, anchor: str = "", form=None):
-    """One of the incident page's actions: when ``form`` does not validate, its errors are
-    flashed; else the service call ``action()``, one commit and ``success`` flashed, or the
+def _done(incident: Incident | int, action, success: str, anchor: str = "", form=None):
+    """One of the incident page's actions, on ``incident`` (or its id: it is loaded first, so
+    an incident the post may not see answers 404). When ``form`` does not validate, its errors
+    are flashed; else the service call ``action()``, one commit and ``success`` flashed, or the
     service's refusal flashed and nothing kept. Back to the incident (at ``anchor``)."""
+    if not isinstance(incident, Incident):
+        incident = incidents.get_visible(current_user, incident)
+    incident_id = incident.id
     if form is not None and not form.validate_on_submit():
         _form_errors(form)
     else:
@@ -285,7 +289,7 @@ def _form_errors(form) -> None:
 @requires(Permission.MANAGE_INCIDENTS)
 def change_status(incident_id):
     """Move the incident on (compare-and-set on the version the officer saw)."""
-    incidents.get_visible(current_user, incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     form = StatusForm()
     version = ascii_int(form.version.data)
     if not form.validate_on_submit() or version is None:
@@ -295,7 +299,7 @@ def change_status(incident_id):
     if status is None:
         flash(_("The incident cannot move to that status now."), "error")
         return redirect(url_for("incidents.show", incident_id=incident_id))
-    return _done(incident_id, lambda: incidents.change_status(current_user, incident_id, version, status,
+    return _done(incident, lambda: incidents.change_status(current_user, incident_id, version, status,
                                                               form.note.data or ""),
                  _("Status changed to %(status)s.", status=label("status", status)))
 
@@ -304,7 +308,6 @@ def change_status(incident_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def add_note(incident_id):
     """Add a note (or the facts pushed to the public) to the timeline."""
-    incidents.get_visible(current_user, incident_id)
     form = NoteForm()
     return _done(incident_id, lambda: incidents.add_note(current_user, incident_id, form.text.data,
                                                          public_message=form.public.data),
@@ -323,7 +326,7 @@ def escalate(incident_id):
         _form_errors(form)
         return redirect(url_for("incidents.show", incident_id=incident_id))
     unit = db.session.get(Unit, int(form.unit.data))
-    return _done(incident_id, lambda: incidents.escalate(current_user, incident_id, unit, form.note.data or ""),
+    return _done(incident, lambda: incidents.escalate(current_user, incident_id, unit, form.note.data or ""),
                  _("Escalated to %(unit)s.", unit=localised_name(unit)), "#timeline")
 
 
@@ -353,8 +356,6 @@ def correct_entry(incident_id, entry_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def claim(incident_id):
     """Mark the incident as being handled by the signed-in officer."""
-    incidents.get_visible(current_user, incident_id)
-    ActionForm().validate_on_submit()
     return _done(incident_id, lambda: incidents.claim(current_user, incident_id),
                  _("You are handling this incident."))
 
@@ -363,8 +364,6 @@ def claim(incident_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def release(incident_id):
     """Give up one's claim on the incident."""
-    incidents.get_visible(current_user, incident_id)
-    ActionForm().validate_on_submit()
     return _done(incident_id, lambda: incidents.release(current_user, incident_id),
                  _("You are no longer handling this incident."))
 
@@ -373,7 +372,6 @@ def release(incident_id):
 @requires(Permission.REVIEW_INCIDENTS)
 def review(incident_id):
     """A supervisor marks the incident reviewed, with a comment."""
-    incidents.get_visible(current_user, incident_id)
     form = ReviewForm()
     return _done(incident_id, lambda: incidents.mark_reviewed(current_user, incident_id, form.comment.data or ""),
                  _("Marked reviewed."), form=form)
