@@ -96,8 +96,10 @@ def test_a_pages_reads_after_the_session_stamp_take_no_write_lock(app, client, m
     db.session.commit()
     db.session.close()
     statements = []
-    listener = lambda _conn, _cursor, sql, *_: statements.append(sql.split()[0] + (  # noqa: E731
-        " IMMEDIATE" if sql.startswith("BEGIN IMMEDIATE") else ""))
+
+    def listener(_conn, _cursor, sql, *_):
+        statements.append(sql.split()[0] + (" IMMEDIATE" if sql.startswith("BEGIN IMMEDIATE") else ""))
+
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
         assert client.get("/incidents/").status_code == 200
