@@ -7,6 +7,7 @@ the portal and divides each portal page's throughput by this one's. Usage::
 
     CPLAN_BENCH_CEILING_DATABASE_URL=sqlite:///path.sqlite gunicorn -c gunicorn.conf.py 'bench.ceiling:create_app()'
 """
+
 import os
 
 from flask import Flask, abort
@@ -33,7 +34,7 @@ def create_app(database_url: str | None = None) -> Flask:
     """The ceiling app on ``database_url`` (default: ``CPLAN_BENCH_CEILING_DATABASE_URL``)."""
     url = database_url or os.environ["CPLAN_BENCH_CEILING_DATABASE_URL"]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     # The pool opens no connection until the first request, so the app can be preloaded.
     engine = create_engine(url)
     app = Flask(__name__)

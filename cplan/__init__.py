@@ -1,4 +1,5 @@
 """cplan: the C-Plan community-contact portal. ``create_app`` builds the application."""
+
 from flask import Flask, current_app
 
 from cplan.config import load_config
@@ -40,7 +41,9 @@ def register_extensions(app):
     from cplan.web.i18n import select_locale, select_timezone, use_fast_translations
 
     db.init_app(app)
-    use_secret_key(lambda: current_app.config["SECRET_KEY"])  # sealed columns (authenticator secrets)
+    use_secret_key(
+        lambda: current_app.config["SECRET_KEY"]
+    )  # sealed columns (authenticator secrets)
     lifecycle.register(app)  # before the sign-in check's first query
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)

@@ -4,6 +4,7 @@ Code imports ``from cplan.extensions import db``, never the app object. Nothing 
 request: how a request's first transaction begins is asked of the web layer through
 ``begin_as_reader_when`` (``cplan.web.lifecycle``).
 """
+
 import sqlite3
 from collections.abc import Callable
 

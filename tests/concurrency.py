@@ -1,4 +1,5 @@
 """Helpers for tests that race real database transactions against each other."""
+
 import threading
 
 from sqlalchemy import select
@@ -37,5 +38,7 @@ def run_together(app, workers, timeout=30):
 def principal_in_thread(officer_id):
     """The officer acting through the first post they hold, loaded in the current thread's session."""
     officer = db.session.get(Officer, officer_id)
-    post = db.session.scalars(select(Post).where(Post.assignments.any(officer_id=officer_id))).first()
+    post = db.session.scalars(
+        select(Post).where(Post.assignments.any(officer_id=officer_id))
+    ).first()
     return Principal(officer=officer, post=post, session=None)

@@ -1,6 +1,7 @@
 """What the geography import tests share (tests/test_geo_import*.py): the real LGD lists cut
 down to a few districts (the ``lgd_districts`` fixture of conftest.py imports them), small files
 written for one rule, and looking up what an import made or said."""
+
 from pathlib import Path
 
 from sqlalchemy import select
@@ -26,7 +27,9 @@ def import_lgd_districts(folder: Path, *codes: str) -> dict:
     lists (the others skipped to keep tests fast; the full lists have tests of their own)."""
     data = reference_data_dir()
     import_districts(lgd_rows_of(data / "up_districts.csv", folder / "districts.csv", set(codes)))
-    import_subdistricts(lgd_rows_of(data / "up_subdistricts.csv", folder / "subdistricts.csv", set(codes)))
+    import_subdistricts(
+        lgd_rows_of(data / "up_subdistricts.csv", folder / "subdistricts.csv", set(codes))
+    )
     return {code: find_district(code) for code in codes}
 
 
@@ -41,4 +44,8 @@ def place(db, key: str) -> Place | None:
 
 
 def notes_for_row(report, row, action=None) -> list:
-    return [note for note in report.notes if note.row == row and (action is None or note.action == action)]
+    return [
+        note
+        for note in report.notes
+        if note.row == row and (action is None or note.action == action)
+    ]

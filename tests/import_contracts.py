@@ -8,6 +8,7 @@ inside a parenthesised import list or a function), ``from flask.globals import g
 ``import flask`` followed by ``flask.request``. Configured in setup.cfg (``[importlinter:contract:request-globals]``);
 ``tests/test_layers.py`` proves that it fails when a service imports ``flask.request``.
 """
+
 from __future__ import annotations
 
 import ast
@@ -50,11 +51,15 @@ class ForbiddenNamesContract(Contract):
         return ContractCheck(kept=not violations, metadata={"violations": violations})
 
     def _is_source(self, module: str) -> bool:
-        return any(module == source or module.startswith(source + ".") for source in self.source_modules)
+        return any(
+            module == source or module.startswith(source + ".") for source in self.source_modules
+        )
 
     def render_broken_contract(self, check: ContractCheck) -> None:
         for violation in check.metadata["violations"]:
-            output.print_error(f"{violation.module} imports {violation.name} (l.{violation.line})", bold=False)
+            output.print_error(
+                f"{violation.module} imports {violation.name} (l.{violation.line})", bold=False
+            )
             output.new_line()
 
 
@@ -66,15 +71,22 @@ def _violations(module: str, forbidden: dict[str, set[str]]) -> list[Violation]:
         if isinstance(node, ast.ImportFrom) and node.level == 0:
             package = _package_of(node.module or "", forbidden)
             if package is not None:
-                found += [Violation(module, node.lineno, f"{package}.{alias.name}")
-                          for alias in node.names if alias.name in forbidden[package]]
+                found += [
+                    Violation(module, node.lineno, f"{package}.{alias.name}")
+                    for alias in node.names
+                    if alias.name in forbidden[package]
+                ]
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name in forbidden:
                     aliases[alias.asname or alias.name] = alias.name
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                and node.attr in forbidden[aliases[node.value.id]]):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and node.attr in forbidden[aliases[node.value.id]]
+        ):
             found.append(Violation(module, node.lineno, f"{aliases[node.value.id]}.{node.attr}"))
     return found
 
@@ -82,4 +94,7 @@ def _violations(module: str, forbidden: dict[str, set[str]]) -> list[Violation]:
 def _package_of(module: str, forbidden: dict[str, set[str]]) -> str | None:
     """The forbidden names' package that ``module`` is, or is part of (``flask.globals`` holds
     ``flask.request``); None for any other module."""
-    return next((package for package in forbidden if module == package or module.startswith(package + ".")), None)
+    return next(
+        (package for package in forbidden if module == package or module.startswith(package + ".")),
+        None,
+    )

@@ -5,6 +5,7 @@ The compiled catalogue (``messages.mo``) is git-ignored and built by ``make tran
 ``.venv/bin/pybabel compile -d cplan/translations``; ``test_the_compiled_catalogue_is_fresh``
 says so when it is missing or stale.
 """
+
 import os
 from pathlib import Path
 
@@ -113,8 +114,13 @@ def test_without_a_choice_english_is_the_default(client):
 
 @pytest.mark.parametrize(
     ("header", "language"),
-    [("hi", "hi"), ("hi-IN,hi;q=0.9,en;q=0.8", "hi"), ("en-IN,en;q=0.9", "en"), ("fr, hi;q=0.5", "hi"),
-     ("ta-IN", "en")],
+    [
+        ("hi", "hi"),
+        ("hi-IN,hi;q=0.9,en;q=0.8", "hi"),
+        ("en-IN,en;q=0.9", "en"),
+        ("fr, hi;q=0.5", "hi"),
+        ("ta-IN", "en"),
+    ],
 )
 def test_the_browser_language_decides_when_no_choice_was_made(client, header, language):
     response = client.get(PAGE, headers={"Accept-Language": header})

@@ -6,6 +6,7 @@ services over models (``layers``); nothing below the web layer imports a request
 ``flask.request`` (``request-globals``, tests/import_contracts.py); no import cycles between the
 modules of a package (``cycles``).
 """
+
 import shutil
 import subprocess
 import sys
@@ -16,19 +17,33 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
-pytestmark = pytest.mark.skipif(not LINT_IMPORTS.exists(), reason="import-linter is not installed (pip install -e '.[dev]')")
+pytestmark = pytest.mark.skipif(
+    not LINT_IMPORTS.exists(), reason="import-linter is not installed (pip install -e '.[dev]')"
+)
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo", "setup.cfg"], cwd=root,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo", "setup.cfg"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def copy_of_the_code(destination: Path) -> Path:
     """The Python files of cplan, setup.cfg and the contract type, as the contracts read them."""
-    shutil.copytree(ROOT / "cplan", destination / "cplan",
-                    ignore=lambda folder, names: [name for name in names if not name.endswith(".py")
-                                                  and not (Path(folder) / name).is_dir()])
+    shutil.copytree(
+        ROOT / "cplan",
+        destination / "cplan",
+        ignore=lambda folder, names: [
+            name
+            for name in names
+            if not name.endswith(".py") and not (Path(folder) / name).is_dir()
+        ],
+    )
     (destination / "tests").mkdir()
     for name in ("__init__.py", "import_contracts.py"):
         shutil.copy(ROOT / "tests" / name, destination / "tests" / name)
@@ -42,17 +57,41 @@ def test_the_code_keeps_every_import_contract():
     assert "3 kept, 0 broken" in result.stdout
 
 
-@pytest.mark.parametrize(("module", "planted", "contract", "report"), [
-    ("cplan/services/roster.py", "from flask import request", "Nothing below the web layer reads the request",
-     "cplan.services.roster imports flask.request"),
-    ("cplan/services/sms.py", "import flask\nADDRESS = flask.g", "Nothing below the web layer reads the request",
-     "cplan.services.sms imports flask.g"),
-    ("cplan/models/geo.py", "from cplan.services import roster", "Layers",
-     "cplan.models is not allowed to import cplan.services"),
-    ("cplan/services/audit.py", "from cplan.web import kit", "Layers",
-     "cplan.services is not allowed to import cplan.web"),
-    ("cplan/services/phone.py", "from cplan.services import roster", "No import cycles", ".phone -> .roster"),
-])
+@pytest.mark.parametrize(
+    ("module", "planted", "contract", "report"),
+    [
+        (
+            "cplan/services/roster.py",
+            "from flask import request",
+            "Nothing below the web layer reads the request",
+            "cplan.services.roster imports flask.request",
+        ),
+        (
+            "cplan/services/sms.py",
+            "import flask\nADDRESS = flask.g",
+            "Nothing below the web layer reads the request",
+            "cplan.services.sms imports flask.g",
+        ),
+        (
+            "cplan/models/geo.py",
+            "from cplan.services import roster",
+            "Layers",
+            "cplan.models is not allowed to import cplan.services",
+        ),
+        (
+            "cplan/services/audit.py",
+            "from cplan.web import kit",
+            "Layers",
+            "cplan.services is not allowed to import cplan.web",
+        ),
+        (
+            "cplan/services/phone.py",
+            "from cplan.services import roster",
+            "No import cycles",
+            ".phone -> .roster",
+        ),
+    ],
+)
 def test_a_wrong_import_breaks_its_contract(tmp_path, module, planted, contract, report):
     root = copy_of_the_code(tmp_path)
     with open(root / module, "a", encoding="utf-8") as source:

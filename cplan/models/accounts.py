@@ -5,6 +5,7 @@ the officer is transferred, and one station handset is shared by several constab
 prove who they are with their PNO (police number) and a personal password once the post's
 handset has proved itself with a one-time code.
 """
+
 from __future__ import annotations
 
 import enum
@@ -233,7 +234,9 @@ class HandsetProof(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))  # who signed in with it
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("officers.id")
+    )  # who signed in with it
 
     post: Mapped[Post] = relationship()
 
@@ -265,7 +268,9 @@ class TrustedDevice(Base):
     """
 
     __tablename__ = "trusted_devices"
-    __table_args__ = (UniqueConstraint("token_hash", "post_id", name="uq_trusted_devices_token_post"),)
+    __table_args__ = (
+        UniqueConstraint("token_hash", "post_id", name="uq_trusted_devices_token_post"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64))

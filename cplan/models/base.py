@@ -1,4 +1,5 @@
 """Declarative base and helpers shared by every model."""
+
 import base64
 import hashlib
 import hmac
@@ -98,7 +99,7 @@ def unseal(stored: str) -> str | None:
     if not stored.startswith(SEALED_PREFIX):
         return None  # not sealed by this app: never taken as a secret
     try:
-        return _fernet().decrypt(stored[len(SEALED_PREFIX):].encode("ascii")).decode()
+        return _fernet().decrypt(stored[len(SEALED_PREFIX) :].encode("ascii")).decode()
     except InvalidToken:
         logger.warning("a sealed value could not be opened: was CPLAN_SECRET_KEY changed?")
         return None

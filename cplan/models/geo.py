@@ -6,6 +6,7 @@ condition on an indexed column (``X.covers(column)``: ``path >= X.path AND path 
 never a walk in Python. Places (villages, towns, town wards) carry the path of the unit that answers for them
 (their police station, or their district while unattached) in ``unit_path`` for the same reason.
 """
+
 from __future__ import annotations
 
 import enum
@@ -174,9 +175,7 @@ class Place(BilingualName, Base):
     __tablename__ = "places"
     __table_args__ = (
         Index("ix_places_unit_path_search_key", "unit_path", "search_key"),
-        CheckConstraint(
-            "latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"
-        ),
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"),
         CheckConstraint(
             "longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"
         ),

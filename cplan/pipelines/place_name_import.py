@@ -20,6 +20,7 @@ Audit: one ``geo.place_renamed`` event per place corrected (the place's name his
 them, as for a correction from the place page) and one ``geo.place_names_imported`` event per
 committed file with the counts.
 """
+
 from __future__ import annotations
 
 import io
@@ -71,7 +72,11 @@ COLUMNS = (
     Column("hindi_generated", "हिंदी नाम कंप्यूटर से", read=False),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
-KIND_NAMES = {"village": ("village", "गाँव"), "town": ("town", "नगर"), "ward": ("ward", "वार्ड / मोहल्ला")}
+KIND_NAMES = {
+    "village": ("village", "गाँव"),
+    "town": ("town", "नगर"),
+    "ward": ("ward", "वार्ड / मोहल्ला"),
+}
 
 
 @dataclass
@@ -101,29 +106,54 @@ class ImportReport(FileReport):
 
 def _check_header(keys: set[str]) -> None:
     if "lgd_code" not in keys and "natural_key" not in keys:
-        raise NamesFileError(_l("The header needs an lgd_code or a natural_key column to name each "
-                                "place. Download the district's list to see the expected columns."), row=1)
+        raise NamesFileError(
+            _l(
+                "The header needs an lgd_code or a natural_key column to name each "
+                "place. Download the district's list to see the expected columns."
+            ),
+            row=1,
+        )
     if "name_en" not in keys and "name_hi" not in keys:
-        raise NamesFileError(_l("The header needs a name_en or a name_hi column. Download the district's "
-                                "list to see the expected columns."), row=1)
+        raise NamesFileError(
+            _l(
+                "The header needs a name_en or a name_hi column. Download the district's "
+                "list to see the expected columns."
+            ),
+            row=1,
+        )
 
 
 def read_table(filename: str, data: bytes) -> Table:
     """Read and shape-check the whole file (``tables.read_table``, the roster import's reader),
     or raise ``NamesFileError``; every value as text."""
-    table = tables.read_table(filename, data, COLUMNS, max_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS,
-                              no_rows=_l("The file has a header but no rows of places."), check_header=_check_header)
-    table.rows = [(number, {key: cell_text(value) for key, value in values.items()}) for number, values in table.rows]
+    table = tables.read_table(
+        filename,
+        data,
+        COLUMNS,
+        max_bytes=MAX_FILE_BYTES,
+        max_rows=MAX_ROWS,
+        no_rows=_l("The file has a header but no rows of places."),
+        check_header=_check_header,
+    )
+    table.rows = [
+        (number, {key: cell_text(value) for key, value in values.items()})
+        for number, values in table.rows
+    ]
     return table
 
 
 # ---- checking the rows -----------------------------------------------------------------------
 
 
-def _district_places(principal: Principal, district: Unit) -> tuple[dict[str, Place], dict[str, Place]]:
+def _district_places(
+    principal: Principal, district: Unit
+) -> tuple[dict[str, Place], dict[str, Place]]:
     """The district's places the post may see, by LGD code and by natural key (one query)."""
-    places = db.session.scalars(select(Place).where(
-        Place.district_id == district.id, principal.unit.covers(Place.unit_path)))
+    places = db.session.scalars(
+        select(Place).where(
+            Place.district_id == district.id, principal.unit.covers(Place.unit_path)
+        )
+    )
     by_code, by_key = {}, {}
     for place in places:
         if place.lgd_code:
@@ -151,31 +181,53 @@ def check(principal: Principal, district: Unit, table: Table, report: ImportRepo
         natural_key = unicodedata.normalize("NFC", values.get("natural_key", "")).strip()
         place = None
         if not code and not natural_key:
-            problem("lgd_code" if "lgd_code" in headers else "natural_key",
-                    _l("Give the place's LGD code (or its key from the district's list)."))
+            problem(
+                "lgd_code" if "lgd_code" in headers else "natural_key",
+                _l("Give the place's LGD code (or its key from the district's list)."),
+            )
         else:
             by_code_place = by_code.get(code) if code else None
             by_key_place = by_key.get(natural_key) if natural_key else None
             if code and by_code_place is None:
-                problem("lgd_code", _l("No place with LGD code %(code)s in %(district)s district.",
-                                       code=code[:20], district=district_name))
+                problem(
+                    "lgd_code",
+                    _l(
+                        "No place with LGD code %(code)s in %(district)s district.",
+                        code=code[:20],
+                        district=district_name,
+                    ),
+                )
             elif natural_key and by_key_place is None:
-                problem("natural_key", _l("No place with the key %(key)s in %(district)s district.",
-                                          key=natural_key[:80], district=district_name))
+                problem(
+                    "natural_key",
+                    _l(
+                        "No place with the key %(key)s in %(district)s district.",
+                        key=natural_key[:80],
+                        district=district_name,
+                    ),
+                )
             elif by_code_place and by_key_place and by_code_place.id != by_key_place.id:
                 problem("natural_key", _l("The LGD code and the key name two different places."))
             else:
                 place = by_code_place or by_key_place
         if place is not None:
             if place.id in first_row:
-                problem("lgd_code" if code else "natural_key",
-                        _l("The same place is already on row %(row)s of this file.", row=first_row[place.id]))
+                problem(
+                    "lgd_code" if code else "natural_key",
+                    _l(
+                        "The same place is already on row %(row)s of this file.",
+                        row=first_row[place.id],
+                    ),
+                )
                 place = None
             else:
                 first_row[place.id] = number
 
         names = {}
-        for key, cleaner in (("name_en", place_names.clean_english), ("name_hi", place_names.clean_hindi)):
+        for key, cleaner in (
+            ("name_en", place_names.clean_english),
+            ("name_hi", place_names.clean_hindi),
+        ):
             try:
                 names[key] = cleaner(values.get(key, ""))
             except place_names.PlaceNameError as error:
@@ -214,13 +266,19 @@ def dry_run(principal: Principal, district: Unit, filename: str, data: bytes) ->
     """Read and check the file; writes nothing. Raises ``NamesFileError`` for a bad file."""
     _require(principal, district)
     table = read_table(filename, data)
-    report = ImportReport(filename=filename, file_format=table.file_format,
-                          sha256=file_sha256(data))
+    report = ImportReport(
+        filename=filename, file_format=table.file_format, sha256=file_sha256(data)
+    )
     return check(principal, district, table, report)
 
 
-def commit(principal: Principal, district: Unit, filename: str, data: bytes,
-           expected_sha256: str | None = None) -> ImportReport:
+def commit(
+    principal: Principal,
+    district: Unit,
+    filename: str,
+    data: bytes,
+    expected_sha256: str | None = None,
+) -> ImportReport:
     """Check the file again and, when no row has a problem, correct every place it changes.
 
     All or nothing: with any problem nothing is changed and the report says why. Flushes only.
@@ -229,19 +287,33 @@ def commit(principal: Principal, district: Unit, filename: str, data: bytes,
     report.check_same_file(expected_sha256)
     if not report.ok:
         return report
-    details = [place_names.apply_names(row.place, row.name_en, row.name_hi, row.generated, place_names.FILE)
-               for row in report.ready]
+    details = [
+        place_names.apply_names(
+            row.place, row.name_en, row.name_hi, row.generated, place_names.FILE
+        )
+        for row in report.ready
+    ]
     db.session.flush()
     search.reindex_places(row.place for row in report.ready)
-    audit.record_many(place_names.RENAMED, [(row.place, detail) for row, detail in zip(report.ready, details,
-                                                                                        strict=True)],
-                      actor=principal)
+    audit.record_many(
+        place_names.RENAMED,
+        [(row.place, detail) for row, detail in zip(report.ready, details, strict=True)],
+        actor=principal,
+    )
     report.corrected = len(report.ready)
     report.committed = True
-    audit.record(IMPORTED, actor=principal, unit=district, detail={
-        "format": report.file_format, "rows": report.rows, "corrected": report.corrected,
-        "unchanged": report.unchanged, "sha256": report.sha256,
-    })
+    audit.record(
+        IMPORTED,
+        actor=principal,
+        unit=district,
+        detail={
+            "format": report.file_format,
+            "rows": report.rows,
+            "corrected": report.corrected,
+            "unchanged": report.unchanged,
+            "sha256": report.sha256,
+        },
+    )
     return report
 
 
@@ -256,7 +328,8 @@ def template_rows(principal: Principal, district: Unit, language: str) -> list[l
     """The district's places the post may see, by station then name, with today's names."""
     _require(principal, district)
     places = db.session.scalars(
-        select(Place).options(joinedload(Place.station))
+        select(Place)
+        .options(joinedload(Place.station))
         .where(Place.district_id == district.id, principal.unit.covers(Place.unit_path))
         .order_by(Place.unit_path, Place.name_en, Place.id)
     )
@@ -264,12 +337,23 @@ def template_rows(principal: Principal, district: Unit, language: str) -> list[l
     rows = []
     for place in places:
         station = place.station.display_name(language) if place.station else ""
-        rows.append([place.lgd_code or "", place.natural_key, KIND_NAMES[place.kind.value][language == "hi"],
-                     station, place.name_en, place.name_hi or "", yes if place.name_generated else ""])
+        rows.append(
+            [
+                place.lgd_code or "",
+                place.natural_key,
+                KIND_NAMES[place.kind.value][language == "hi"],
+                station,
+                place.name_en,
+                place.name_hi or "",
+                yes if place.name_generated else "",
+            ]
+        )
     return rows
 
 
-def template_file(principal: Principal, district: Unit, file_format: str, language: str) -> tuple[str, str, bytes]:
+def template_file(
+    principal: Principal, district: Unit, file_format: str, language: str
+) -> tuple[str, str, bytes]:
     """(filename, mimetype, content) of the district's list of places to correct."""
     if file_format not in FORMATS or language not in TEMPLATE_LANGUAGES:
         raise ValueError("unknown template")

@@ -20,6 +20,7 @@ read ``+919876543210`` as the number 919876543210 (shown as 9.19877E+11), so the
 apostrophe too and stay text. In XLSX every cell is written as a string cell (type ``s``), which
 no spreadsheet evaluates. Nothing is written to disk: the caller sends the bytes as a download.
 """
+
 from __future__ import annotations
 
 import io
@@ -75,9 +76,14 @@ class ExportLimitReached(ExportError):
 
     def __init__(self, limit: int):
         self.limit = limit
-        super().__init__(_l("You have made %(limit)s exports with full numbers today, the most allowed "
-                            "per officer in a day. You can export again after midnight; your SP office "
-                            "sees every export.", limit=limit))
+        super().__init__(
+            _l(
+                "You have made %(limit)s exports with full numbers today, the most allowed "
+                "per officer in a day. You can export again after midnight; your SP office "
+                "sees every export.",
+                limit=limit,
+            )
+        )
 
 
 @dataclass
@@ -98,22 +104,34 @@ def stations_in_scope(principal: Principal) -> list[Unit]:
     unit = principal.unit
     if unit.kind == UnitKind.STATION:
         return [unit]
-    return list(db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.STATION, unit.covers(Unit.path)).order_by(Unit.name_en)
-    ))
+    return list(
+        db.session.scalars(
+            select(Unit)
+            .where(Unit.kind == UnitKind.STATION, unit.covers(Unit.path))
+            .order_by(Unit.name_en)
+        )
+    )
 
 
 def station_in_scope(principal: Principal, station_id: int) -> Unit:
-    station = db.session.scalar(select(Unit).where(
-        Unit.id == station_id, Unit.kind == UnitKind.STATION, principal.unit.covers(Unit.path)))
+    station = db.session.scalar(
+        select(Unit).where(
+            Unit.id == station_id, Unit.kind == UnitKind.STATION, principal.unit.covers(Unit.path)
+        )
+    )
     if station is None:
         raise NotInScope()
     return station
 
 
 def place_in_scope(principal: Principal, place_id: int) -> Place:
-    place = db.session.scalar(select(Place).where(
-        Place.id == place_id, Place.station_id.is_not(None), principal.unit.covers(Place.unit_path)))
+    place = db.session.scalar(
+        select(Place).where(
+            Place.id == place_id,
+            Place.station_id.is_not(None),
+            principal.unit.covers(Place.unit_path),
+        )
+    )
     if place is None:
         raise NotInScope()
     return place
@@ -121,29 +139,52 @@ def place_in_scope(principal: Principal, place_id: int) -> Place:
 
 def place_with_code(principal: Principal, station: Unit, lgd_code: str) -> Place | None:
     """The place of ``station`` with this LGD code, within the principal's subtree."""
-    return db.session.scalar(select(Place).where(
-        Place.lgd_code == lgd_code.strip(), Place.station_id == station.id, principal.unit.covers(Place.unit_path)))
+    return db.session.scalar(
+        select(Place).where(
+            Place.lgd_code == lgd_code.strip(),
+            Place.station_id == station.id,
+            principal.unit.covers(Place.unit_path),
+        )
+    )
 
 
-def active_contacts(principal: Principal, station: Unit | None = None, place: Place | None = None) -> list[Contact]:
+def active_contacts(
+    principal: Principal, station: Unit | None = None, place: Place | None = None
+) -> list[Contact]:
     """The active contacts of a station or a place that the post may see, by place then name."""
     query = (
-        select(Contact).join(Contact.place).options(joinedload(Contact.place))
-        .where(Contact.status == ContactStatus.ACTIVE, Contact.erased_at.is_(None),
-               Contact.mobile.is_not(None), roster.visible_condition(principal))
+        select(Contact)
+        .join(Contact.place)
+        .options(joinedload(Contact.place))
+        .where(
+            Contact.status == ContactStatus.ACTIVE,
+            Contact.erased_at.is_(None),
+            Contact.mobile.is_not(None),
+            roster.visible_condition(principal),
+        )
     )
     if place is not None:
         query = query.where(Contact.place_id == place.id)
     else:
         query = query.where(station.covers(Contact.unit_path))
-    return list(db.session.scalars(query.order_by(Place.name_en, Place.id, Contact.name, Contact.id)))
+    return list(
+        db.session.scalars(query.order_by(Place.name_en, Place.id, Contact.name, Contact.id))
+    )
 
 
 # ---- the export ----------------------------------------------------------------------------
 
 
-def export(principal: Principal, file_format: str, reason: str, note: str, *,
-           station: Unit | None = None, place: Place | None = None, language: str = "en") -> ExportFile:
+def export(
+    principal: Principal,
+    file_format: str,
+    reason: str,
+    note: str,
+    *,
+    station: Unit | None = None,
+    place: Place | None = None,
+    language: str = "en",
+) -> ExportFile:
     """Build the file and write the audit event (flush only). ``station`` or ``place`` is the scope,
     already loaded through ``station_in_scope`` / ``place_in_scope``."""
     if not principal.can(Permission.EXPORT_ROSTER):
@@ -164,15 +205,26 @@ def export(principal: Principal, file_format: str, reason: str, note: str, *,
     contacts = active_contacts(principal, station=station, place=place)
     writer = {"csv": to_csv, "xlsx": to_xlsx, "vcf": to_vcard}[file_format]
     content = writer(contacts, language)
-    code = (place.lgd_code or f"place{place.id}") if place is not None else (station.code or f"station{station.id}")
+    code = (
+        (place.lgd_code or f"place{place.id}")
+        if place is not None
+        else (station.code or f"station{station.id}")
+    )
     safe_code = re.sub(r"[^A-Za-z0-9_-]+", "-", code).strip("-") or "list"
     filename = f"cplan-{safe_code}-{file_name_stamp(utcnow())}.{file_format}"
-    audit.record("roster.exported", actor=principal, target=target, detail={
-        "format": file_format, "scope": "place" if place is not None else "station",
-        "rows": len(contacts), "reason": reason,
-        "note": audit.redact_mobiles(note[:MAX_NOTE_LENGTH]),
-        "confidential_included": principal.can(Permission.VIEW_CONFIDENTIAL),
-    })
+    audit.record(
+        "roster.exported",
+        actor=principal,
+        target=target,
+        detail={
+            "format": file_format,
+            "scope": "place" if place is not None else "station",
+            "rows": len(contacts),
+            "reason": reason,
+            "note": audit.redact_mobiles(note[:MAX_NOTE_LENGTH]),
+            "confidential_included": principal.can(Permission.VIEW_CONFIDENTIAL),
+        },
+    )
     return ExportFile(filename, MIMETYPES[file_format], content, len(contacts))
 
 
@@ -193,8 +245,12 @@ def take_daily_export(principal: Principal, now: datetime | None = None) -> int:
     limit = daily_limit()
     officer_id, day = principal.officer.id, ist_day(now or utcnow())
     table = DailyExportCount.__table__
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(table).values(officer_id=officer_id, day=day, exports=0).on_conflict_do_nothing())
+    insert = (
+        postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
+    db.session.execute(
+        insert(table).values(officer_id=officer_id, day=day, exports=0).on_conflict_do_nothing()
+    )
     taken = db.session.execute(
         update(table)
         .where(table.c.officer_id == officer_id, table.c.day == day, table.c.exports < limit)
@@ -202,14 +258,23 @@ def take_daily_export(principal: Principal, now: datetime | None = None) -> int:
     ).rowcount
     if taken != 1:
         raise ExportLimitReached(limit)
-    used = db.session.scalar(select(table.c.exports).where(table.c.officer_id == officer_id, table.c.day == day))
+    used = db.session.scalar(
+        select(table.c.exports).where(table.c.officer_id == officer_id, table.c.day == day)
+    )
     return limit - used
 
 
 def exports_left_today(principal: Principal) -> int:
     """How many exports with full numbers the officer may still make today."""
-    used = db.session.scalar(select(DailyExportCount.exports).where(
-        DailyExportCount.officer_id == principal.officer.id, DailyExportCount.day == ist_day(utcnow()))) or 0
+    used = (
+        db.session.scalar(
+            select(DailyExportCount.exports).where(
+                DailyExportCount.officer_id == principal.officer.id,
+                DailyExportCount.day == ist_day(utcnow()),
+            )
+        )
+        or 0
+    )
     return max(0, daily_limit() - used)
 
 
@@ -239,7 +304,9 @@ def today_summary(principal: Principal, now: datetime | None = None) -> ExportSu
     midnight = datetime.combine(ist_day(now or utcnow()), time.min, tzinfo=IST)
     summary = ExportSummary()
     officers = set()
-    for event in db.session.scalars(export_events(principal).where(AuditEvent.occurred_at >= midnight)):
+    for event in db.session.scalars(
+        export_events(principal).where(AuditEvent.occurred_at >= midnight)
+    ):
         if event.action == "roster.export_refused":
             summary.refused += 1
             continue
@@ -253,10 +320,28 @@ def today_summary(principal: Principal, now: datetime | None = None) -> ExportSu
 # ---- the three formats ---------------------------------------------------------------------
 
 HEADERS = {
-    "en": ["place_lgd_code", "place", "name", "name_other_script", "mobile", "mobile_alt",
-           "whatsapp", "category", "address"],
-    "hi": ["स्थान एलजीडी कोड", "स्थान", "नाम", "दूसरी लिपि में नाम", "मोबाइल", "वैकल्पिक मोबाइल",
-           "व्हाट्सऐप", "श्रेणी", "पता"],
+    "en": [
+        "place_lgd_code",
+        "place",
+        "name",
+        "name_other_script",
+        "mobile",
+        "mobile_alt",
+        "whatsapp",
+        "category",
+        "address",
+    ],
+    "hi": [
+        "स्थान एलजीडी कोड",
+        "स्थान",
+        "नाम",
+        "दूसरी लिपि में नाम",
+        "मोबाइल",
+        "वैकल्पिक मोबाइल",
+        "व्हाट्सऐप",
+        "श्रेणी",
+        "पता",
+    ],
 }
 
 
@@ -269,9 +354,17 @@ def rows_of(contacts: list[Contact], language: str) -> list[list[str]]:
     """The table every spreadsheet format writes: one row of text per contact."""
     yes, no = ("हाँ", "नहीं") if language == "hi" else ("yes", "no")
     return [
-        [contact.place.lgd_code or "", contact.place.display_name(language), contact.display_name(language),
-         _other_name(contact, language), contact.mobile or "", contact.mobile_alt or "",
-         yes if contact.whatsapp else no, category_name(contact.category, language), contact.address or ""]
+        [
+            contact.place.lgd_code or "",
+            contact.place.display_name(language),
+            contact.display_name(language),
+            _other_name(contact, language),
+            contact.mobile or "",
+            contact.mobile_alt or "",
+            yes if contact.whatsapp else no,
+            category_name(contact.category, language),
+            contact.address or "",
+        ]
         for contact in contacts
     ]
 
@@ -287,7 +380,9 @@ def to_xlsx(contacts: list[Contact], language: str = "en") -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "contacts" if language != "hi" else "संपर्क"
-    for row_number, row in enumerate([HEADERS.get(language, HEADERS["en"]), *rows_of(contacts, language)], start=1):
+    for row_number, row in enumerate(
+        [HEADERS.get(language, HEADERS["en"]), *rows_of(contacts, language)], start=1
+    ):
         for column_number, value in enumerate(row, start=1):
             cell = sheet.cell(row=row_number, column=column_number)
             cell.value = _ILLEGAL_XLSX.sub("", value or "")

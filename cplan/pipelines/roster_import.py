@@ -28,6 +28,7 @@ Spreadsheet damage to numbers is caught: ``9.87654E+09`` lost digits and is refu
 Services flush, never commit; one ``roster.imported`` audit event per committed import records
 the counts (no names, no numbers).
 """
+
 from __future__ import annotations
 
 import io
@@ -108,9 +109,13 @@ CATEGORY_NAMES: dict[ContactCategory, tuple[str, str]] = {
     ContactCategory.WOMEN_REPRESENTATIVE: ("Women's representative", "महिला प्रतिनिधि"),
     ContactCategory.OTHER: ("Other", "अन्य"),
 }
-CATEGORY_ALIASES = {"डॉक्टर": ContactCategory.DOCTOR, "वकील": ContactCategory.ADVOCATE,
-                    "शिक्षिका": ContactCategory.TEACHER, "अध्यापक": ContactCategory.TEACHER,
-                    "ग्राम प्रधान": ContactCategory.PRADHAN}
+CATEGORY_ALIASES = {
+    "डॉक्टर": ContactCategory.DOCTOR,
+    "वकील": ContactCategory.ADVOCATE,
+    "शिक्षिका": ContactCategory.TEACHER,
+    "अध्यापक": ContactCategory.TEACHER,
+    "ग्राम प्रधान": ContactCategory.PRADHAN,
+}
 GENDER_NAMES: dict[Gender, tuple[str, ...]] = {
     Gender.FEMALE: ("female", "f", "woman", "महिला", "स्त्री"),
     Gender.MALE: ("male", "m", "man", "पुरुष"),
@@ -119,8 +124,16 @@ GENDER_NAMES: dict[Gender, tuple[str, ...]] = {
 }
 YES = {"yes", "y", "1", "true", "हाँ", "हां", "हा"}
 NO = {"no", "n", "0", "false", "नहीं", "ना"}
-LANGUAGES = {"hi": "hi", "hindi": "hi", "हिंदी": "hi", "हिन्दी": "hi",
-             "en": "en", "english": "en", "अंग्रेज़ी": "en", "अंग्रेजी": "en"}
+LANGUAGES = {
+    "hi": "hi",
+    "hindi": "hi",
+    "हिंदी": "hi",
+    "हिन्दी": "hi",
+    "en": "en",
+    "english": "en",
+    "अंग्रेज़ी": "en",
+    "अंग्रेजी": "en",
+}
 
 _SCIENTIFIC = re.compile(r"[+-]?([0-9]+)(?:\.([0-9]*))?[eE][+-]?[0-9]+")
 _WHOLE_DECIMAL = re.compile(r"([0-9]+)\.0+")
@@ -129,11 +142,15 @@ _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DAY_FIRST_DATE = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
 
 
-_CATEGORY_KEYS = {loose(name): category for category, names in CATEGORY_NAMES.items()
-                  for name in (category.value, *names)}
+_CATEGORY_KEYS = {
+    loose(name): category
+    for category, names in CATEGORY_NAMES.items()
+    for name in (category.value, *names)
+}
 _CATEGORY_KEYS.update({loose(name): category for name, category in CATEGORY_ALIASES.items()})
-_GENDER_KEYS = {loose(name): gender for gender, names in GENDER_NAMES.items()
-                for name in (gender.value, *names)}
+_GENDER_KEYS = {
+    loose(name): gender for gender, names in GENDER_NAMES.items() for name in (gender.value, *names)
+}
 
 
 def category_name(category: ContactCategory, language: str) -> str:
@@ -187,11 +204,14 @@ def _places_in_scope(principal: Principal, codes: set[str]) -> dict[str, Place]:
     found: dict[str, Place] = {}
     ordered = sorted(codes)
     for start in range(0, len(ordered), QUERY_CHUNK):
-        chunk = ordered[start:start + QUERY_CHUNK]
-        for place in db.session.scalars(select(Place).where(
-            Place.lgd_code.in_(chunk), Place.station_id.is_not(None),
-            principal.unit.covers(Place.unit_path),
-        )):
+        chunk = ordered[start : start + QUERY_CHUNK]
+        for place in db.session.scalars(
+            select(Place).where(
+                Place.lgd_code.in_(chunk),
+                Place.station_id.is_not(None),
+                principal.unit.covers(Place.unit_path),
+            )
+        ):
             found[place.lgd_code] = place
     return found
 
@@ -202,8 +222,14 @@ def _places_in_scope(principal: Principal, codes: set[str]) -> dict[str, Place]:
 def read_table(filename: str, data: bytes) -> Table:
     """Read and shape-check the whole file, or raise ``RosterFileError`` (``tables.read_table``:
     the file is inspected and read by ``cplan.pipelines.uploads``, then the row limits)."""
-    return tables.read_table(filename, data, COLUMNS, max_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS,
-                             no_rows=_l("The file has a header but no rows of contacts."))
+    return tables.read_table(
+        filename,
+        data,
+        COLUMNS,
+        max_bytes=MAX_FILE_BYTES,
+        max_rows=MAX_ROWS,
+        no_rows=_l("The file has a header but no rows of contacts."),
+    )
 
 
 # ---- checking the rows ---------------------------------------------------------------------
@@ -224,7 +250,9 @@ def mobilecell_text(value) -> str:
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
-        raise InvalidMobile(_l("The spreadsheet stored this number with a fraction; type it again as text."))
+        raise InvalidMobile(
+            _l("The spreadsheet stored this number with a fraction; type it again as text.")
+        )
     text = str(value).strip().translate(DEVANAGARI_DIGITS)
     whole = _WHOLE_DECIMAL.fullmatch(text)
     if whole:
@@ -247,8 +275,13 @@ def _from_scientific(text: str, match: re.Match) -> str:
         # Only when every digit was written out: 9.87654E+09 may stand for 9876543210.
         if len(significant) >= len(digits):
             return digits
-    raise InvalidMobile(_l("The spreadsheet turned this number into %(value)s and digits were lost. "
-                           "Format the column as Text and type the number again.", value=text))
+    raise InvalidMobile(
+        _l(
+            "The spreadsheet turned this number into %(value)s and digits were lost. "
+            "Format the column as Text and type the number again.",
+            value=text,
+        )
+    )
 
 
 def _parse_date(value) -> date:
@@ -269,8 +302,13 @@ def _parse_date(value) -> date:
     raise ValueError(text)
 
 
-def _check_row(number: int, values: dict, places: dict[str, Place], headers: dict[str, str],
-               problems: list[Problem]) -> PreparedRow | None:
+def _check_row(
+    number: int,
+    values: dict,
+    places: dict[str, Place],
+    headers: dict[str, str],
+    problems: list[Problem],
+) -> PreparedRow | None:
     """Check every cell of one row, adding a problem per bad cell; the prepared row or None."""
     before = len(problems)
 
@@ -285,10 +323,17 @@ def _check_row(number: int, values: dict, places: dict[str, Place], headers: dic
     if not code:
         problem("place_lgd_code", _l("Enter the place's LGD code."))
     elif place is None:
-        problem("place_lgd_code", _l("Unknown place code %(code)s (or not a place you can enrol contacts in).",
-                                     code=code[:20]))
+        problem(
+            "place_lgd_code",
+            _l(
+                "Unknown place code %(code)s (or not a place you can enrol contacts in).",
+                code=code[:20],
+            ),
+        )
     elif place.uninhabited:
-        problem("place_lgd_code", _l("Nobody lives in this place; contacts cannot be enrolled here."))
+        problem(
+            "place_lgd_code", _l("Nobody lives in this place; contacts cannot be enrolled here.")
+        )
 
     # The one rule for names (at least one letter; cplan.services.names) and the roster's own.
     name = ""
@@ -315,8 +360,13 @@ def _check_row(number: int, values: dict, places: dict[str, Place], headers: dic
 
     category = _CATEGORY_KEYS.get(loose(cell("category")))
     if category is None:
-        problem("category", _l("Unknown category %(value)s: use a code or name from the template's list.",
-                               value=cell("category")[:40] or "-"))
+        problem(
+            "category",
+            _l(
+                "Unknown category %(value)s: use a code or name from the template's list.",
+                value=cell("category")[:40] or "-",
+            ),
+        )
     gender = Gender.NOT_STATED
     if cell("gender"):
         gender = _GENDER_KEYS.get(loose(cell("gender")))
@@ -346,9 +396,17 @@ def _check_row(number: int, values: dict, places: dict[str, Place], headers: dic
     if len(problems) > before:
         return None
     details = roster.ContactDetails(
-        name=name, mobile=mobiles["mobile"], category=category.value, name_other=cell("name_other"),
-        mobile_alt=mobiles.get("mobile_alt", ""), whatsapp=whatsapp in YES, gender=gender.value,
-        address=cell("address"), notes=cell("notes"), consent_on=consent_on, consent_language=language,
+        name=name,
+        mobile=mobiles["mobile"],
+        category=category.value,
+        name_other=cell("name_other"),
+        mobile_alt=mobiles.get("mobile_alt", ""),
+        whatsapp=whatsapp in YES,
+        gender=gender.value,
+        address=cell("address"),
+        notes=cell("notes"),
+        consent_on=consent_on,
+        consent_language=language,
     )
     try:
         clean = roster.clean(details)
@@ -363,10 +421,16 @@ def check(principal: Principal, table: Table, report: ImportReport) -> ImportRep
     """Check every row against the rules, the file and the database (reads only)."""
     report.rows = len(table.rows)
     report.ignored_columns = table.ignored_columns
-    codes = {cell_text(values.get("place_lgd_code")).translate(DEVANAGARI_DIGITS) for _n, values in table.rows}
+    codes = {
+        cell_text(values.get("place_lgd_code")).translate(DEVANAGARI_DIGITS)
+        for _n, values in table.rows
+    }
     places = _places_in_scope(principal, {code for code in codes if _LGD_CODE.fullmatch(code)})
-    prepared = [row for number, values in table.rows
-                if (row := _check_row(number, values, places, table.headers_by_key, report.problems))]
+    prepared = [
+        row
+        for number, values in table.rows
+        if (row := _check_row(number, values, places, table.headers_by_key, report.problems))
+    ]
     report.warnings = formula_warnings(table)
     mobile_header = table.headers_by_key.get("mobile", "mobile")
     alt_header = table.headers_by_key.get("mobile_alt", "mobile_alt")
@@ -376,12 +440,23 @@ def check(principal: Principal, table: Table, report: ImportReport) -> ImportRep
     unique = []
     for row in prepared:
         clash = False
-        for number, header in ((row.details.mobile, mobile_header), (row.details.mobile_alt, alt_header)):
+        for number, header in (
+            (row.details.mobile, mobile_header),
+            (row.details.mobile_alt, alt_header),
+        ):
             if number is None:
                 continue
             if number in first_row:
-                report.problems.append(Problem(row.row, header, _l(
-                    "The same number is already on row %(row)s of this file.", row=first_row[number])))
+                report.problems.append(
+                    Problem(
+                        row.row,
+                        header,
+                        _l(
+                            "The same number is already on row %(row)s of this file.",
+                            row=first_row[number],
+                        ),
+                    )
+                )
                 clash = True
             else:
                 first_row[number] = row.row
@@ -391,19 +466,38 @@ def check(principal: Principal, table: Table, report: ImportReport) -> ImportRep
     # Against the database, within what the post may see.
     existing = _visible_contacts_with_numbers(principal, set(first_row))
     for row in unique:
-        same_place = [contact for contact in existing.get(row.details.mobile, ())
-                      if contact.place_id == row.place.id and contact.mobile == row.details.mobile]
+        same_place = [
+            contact
+            for contact in existing.get(row.details.mobile, ())
+            if contact.place_id == row.place.id and contact.mobile == row.details.mobile
+        ]
         if same_place:
             report.already.append((row.row, same_place[0].id))
             continue
         duplicate = False
-        for number, header in ((row.details.mobile, mobile_header), (row.details.mobile_alt, alt_header)):
-            others = [contact for contact in existing.get(number, ()) if contact.status != ContactStatus.REJECTED]
+        for number, header in (
+            (row.details.mobile, mobile_header),
+            (row.details.mobile_alt, alt_header),
+        ):
+            others = [
+                contact
+                for contact in existing.get(number, ())
+                if contact.status != ContactStatus.REJECTED
+            ]
             if number and others:
                 other = others[0]
-                report.problems.append(Problem(row.row, header, _l(
-                    "This number is already on contact %(id)s (place code %(code)s); enrol this person "
-                    "through the form if both are right.", id=other.id, code=other.place.lgd_code or "-")))
+                report.problems.append(
+                    Problem(
+                        row.row,
+                        header,
+                        _l(
+                            "This number is already on contact %(id)s (place code %(code)s); enrol this person "
+                            "through the form if both are right.",
+                            id=other.id,
+                            code=other.place.lgd_code or "-",
+                        ),
+                    )
+                )
                 duplicate = True
         if not duplicate:
             report.ready.append(row)
@@ -419,23 +513,36 @@ def formula_warnings(table: Table) -> list[Problem]:
         for key in NAME_COLUMNS:
             text = names.tidy(cell_text(values.get(key)))
             if names.looks_like_formula(text):
-                warnings.append(Problem(number, table.headers_by_key.get(key, key), _l(
-                    "This name begins with “%(character)s”, which spreadsheets take for a formula. It is "
-                    "imported as written and exported as text; check that it really is the name.",
-                    character=text[0])))
+                warnings.append(
+                    Problem(
+                        number,
+                        table.headers_by_key.get(key, key),
+                        _l(
+                            "This name begins with “%(character)s”, which spreadsheets take for a formula. It is "
+                            "imported as written and exported as text; check that it really is the name.",
+                            character=text[0],
+                        ),
+                    )
+                )
     return warnings
 
 
-def _visible_contacts_with_numbers(principal: Principal, numbers: set[str]) -> dict[str, list[Contact]]:
+def _visible_contacts_with_numbers(
+    principal: Principal, numbers: set[str]
+) -> dict[str, list[Contact]]:
     """Visible contacts (any status) having one of ``numbers`` as mobile or alternate, by number."""
     found: dict[str, list[Contact]] = {}
     ordered = sorted(numbers)
     for start in range(0, len(ordered), QUERY_CHUNK):
-        chunk = ordered[start:start + QUERY_CHUNK]
-        query = select(Contact).where(
-            or_(Contact.mobile.in_(chunk), Contact.mobile_alt.in_(chunk)),
-            roster.visible_condition(principal),
-        ).order_by(Contact.id)
+        chunk = ordered[start : start + QUERY_CHUNK]
+        query = (
+            select(Contact)
+            .where(
+                or_(Contact.mobile.in_(chunk), Contact.mobile_alt.in_(chunk)),
+                roster.visible_condition(principal),
+            )
+            .order_by(Contact.id)
+        )
         for contact in db.session.scalars(query):
             for number in {contact.mobile, contact.mobile_alt}:
                 if number in numbers:
@@ -451,11 +558,15 @@ def dry_run(principal: Principal, filename: str, data: bytes) -> ImportReport:
     if not may_import(principal):
         raise RosterFileError(_l("Your post cannot import contacts."))
     table = read_table(filename, data)
-    report = ImportReport(filename=filename, file_format=table.file_format, sha256=file_sha256(data))
+    report = ImportReport(
+        filename=filename, file_format=table.file_format, sha256=file_sha256(data)
+    )
     return check(principal, table, report)
 
 
-def commit(principal: Principal, filename: str, data: bytes, expected_sha256: str | None = None) -> ImportReport:
+def commit(
+    principal: Principal, filename: str, data: bytes, expected_sha256: str | None = None
+) -> ImportReport:
     """Check the file again and, when no row has a problem, enrol every ready row as pending.
 
     All or nothing: with any problem nothing is added and the report says why. Flushes only.
@@ -465,9 +576,15 @@ def commit(principal: Principal, filename: str, data: bytes, expected_sha256: st
     if not report.ok:
         return report
     contacts = [
-        Contact(place=row.place, unit_path=row.place.unit_path, status=ContactStatus.PENDING,
-                enrolled_by_officer_id=principal.officer.id, enrolled_by_post_id=principal.post.id,
-                consent_by_officer_id=principal.officer.id, **vars(row.details))
+        Contact(
+            place=row.place,
+            unit_path=row.place.unit_path,
+            status=ContactStatus.PENDING,
+            enrolled_by_officer_id=principal.officer.id,
+            enrolled_by_post_id=principal.post.id,
+            consent_by_officer_id=principal.officer.id,
+            **vars(row.details),
+        )
         for row in report.ready
     ]
     db.session.add_all(contacts)
@@ -476,11 +593,18 @@ def commit(principal: Principal, filename: str, data: bytes, expected_sha256: st
         roster.index_contact(contact)
     report.created = len(contacts)
     report.committed = True
-    audit.record("roster.imported", actor=principal, unit=principal.unit, detail={
-        "format": report.file_format, "rows": report.rows, "created": report.created,
-        "already_enrolled": len(report.already),
-        "places": len({row.place.id for row in report.ready}),
-    })
+    audit.record(
+        "roster.imported",
+        actor=principal,
+        unit=principal.unit,
+        detail={
+            "format": report.file_format,
+            "rows": report.rows,
+            "created": report.created,
+            "already_enrolled": len(report.already),
+            "places": len({row.place.id for row in report.ready}),
+        },
+    )
     return report
 
 

@@ -8,6 +8,7 @@ not what its name says (``cplan.pipelines.uploads`` recognises and inspects it),
 in the header, a required column missing, more rows than allowed (blank rows are skipped, but a
 file padded with endless blank rows is refused at four times the limit), no rows at all.
 """
+
 from __future__ import annotations
 
 import csv
@@ -90,7 +91,9 @@ class FileReport:
     def check_same_file(self, expected_sha256: str | None) -> None:
         """The commit reads the file again: it must be the one the dry run checked."""
         if expected_sha256 and expected_sha256 != self.sha256:
-            raise TableFileError(_l("This is not the file you checked. Check it again before importing."))
+            raise TableFileError(
+                _l("This is not the file you checked. Check it again before importing.")
+            )
 
 
 def file_sha256(data: bytes) -> str:
@@ -132,7 +135,7 @@ def text(value) -> str:
 
 
 def file_format_of(filename: str, data: bytes) -> str:
-    """"csv" or "xlsx": the name's extension, when the content agrees (``uploads.recognise``)."""
+    """ "csv" or "xlsx": the name's extension, when the content agrees (``uploads.recognise``)."""
     try:
         return uploads.recognise(filename, data)
     except uploads.UploadError as error:
@@ -147,8 +150,16 @@ def records(file_format: str, data: bytes):
         raise TableFileError(error.message, row=error.row, column=error.column) from None
 
 
-def read_table(filename: str, data: bytes, columns: tuple[Column, ...], *, max_bytes: int, max_rows: int,
-               no_rows: object, check_header: Callable[[set[str]], None] | None = None) -> Table:
+def read_table(
+    filename: str,
+    data: bytes,
+    columns: tuple[Column, ...],
+    *,
+    max_bytes: int,
+    max_rows: int,
+    no_rows: object,
+    check_header: Callable[[set[str]], None] | None = None,
+) -> Table:
     """Read and shape-check the whole file, or raise ``TableFileError``.
 
     ``columns`` name what the header may hold; the rows keep the columns that are ``read``.
@@ -156,8 +167,12 @@ def read_table(filename: str, data: bytes, columns: tuple[Column, ...], *, max_b
     ``no_rows`` is the refusal of a file with a header and nothing under it.
     """
     if len(data) > max_bytes:
-        raise TableFileError(_l("The file is larger than %(limit)s MB. Split it into smaller files.",
-                                limit=max_bytes // (1024 * 1024)))
+        raise TableFileError(
+            _l(
+                "The file is larger than %(limit)s MB. Split it into smaller files.",
+                limit=max_bytes // (1024 * 1024),
+            )
+        )
     if not data.removeprefix(UTF8_BOM).strip():
         raise TableFileError(_l("The file is empty."))
     file_format = file_format_of(filename, data)
@@ -177,26 +192,41 @@ def read_table(filename: str, data: bytes, columns: tuple[Column, ...], *, max_b
         if key is None:
             ignored.append(name)
         elif key in index_by_key:
-            raise TableFileError(_l("The column %(column)s appears twice in the header.", column=name),
-                                 row=1, column=name)
+            raise TableFileError(
+                _l("The column %(column)s appears twice in the header.", column=name),
+                row=1,
+                column=name,
+            )
         else:
             index_by_key[key] = index
             headers_by_key[key] = name
-    missing = [column.key for column in columns if column.required and column.key not in index_by_key]
+    missing = [
+        column.key for column in columns if column.required and column.key not in index_by_key
+    ]
     if missing:
-        raise TableFileError(_l("Required columns are missing from the header: %(columns)s. "
-                                "Download the template to see the expected columns.",
-                                columns=", ".join(missing)), row=1)
+        raise TableFileError(
+            _l(
+                "Required columns are missing from the header: %(columns)s. "
+                "Download the template to see the expected columns.",
+                columns=", ".join(missing),
+            ),
+            row=1,
+        )
     if check_header is not None:
         check_header(set(index_by_key))
     wanted = {column.key for column in columns if column.read}
-    too_many = _l("The file has more than %(limit)s rows. Split it into smaller files.", limit=f"{max_rows:,}")
+    too_many = _l(
+        "The file has more than %(limit)s rows. Split it into smaller files.", limit=f"{max_rows:,}"
+    )
     rows = []
     for number, cells in enumerate(rows_of_file, start=2):
         if number > 4 * max_rows:
             raise TableFileError(too_many)
-        values = {key: (cells[index] if index < len(cells) else None)
-                  for key, index in index_by_key.items() if key in wanted}
+        values = {
+            key: (cells[index] if index < len(cells) else None)
+            for key, index in index_by_key.items()
+            if key in wanted
+        }
         if not any(text(value) for value in values.values()):
             continue
         rows.append((number, values))

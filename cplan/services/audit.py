@@ -13,6 +13,7 @@ latest commit. On SQLite every transaction starts with BEGIN IMMEDIATE (``cplan.
 which already lets only one writer in at a time. Either way the unique ``seq`` column is the
 backstop: a violated assumption fails the commit instead of forking the chain.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,18 @@ _SECRET_KEY_WORDS = frozenset({"pin", "passcode", "cookie"})
 # ...and a bare "code" or a code qualified as a sign-in code. Official codes (lgd_code,
 # station_code) are named for what they are and allowed.
 _SECRET_CODE_QUALIFIERS = frozenset(
-    {"setup", "verification", "recovery", "backup", "auth", "login", "reset", "sms", "access", "security"}
+    {
+        "setup",
+        "verification",
+        "recovery",
+        "backup",
+        "auth",
+        "login",
+        "reset",
+        "sms",
+        "access",
+        "security",
+    }
 )
 _KEY_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 # A full Indian mobile number once spaces and dashes are gone: ten digits starting 6-9,
@@ -128,8 +140,9 @@ def record(
     return event
 
 
-def record_many(action: str, targets: list[tuple[object, dict | None]], *,
-                actor: Principal | None = None) -> list[AuditEvent]:
+def record_many(
+    action: str, targets: list[tuple[object, dict | None]], *, actor: Principal | None = None
+) -> list[AuditEvent]:
     """``record`` of one action on many targets (``(target, detail)`` pairs) by ``actor``, as
     one append: one chain lock, one read of the chain's end, one flush. A file that
     corrects 4,000 places writes its 4,000 events in well under a second instead of a minute.
@@ -153,11 +166,20 @@ def record_many(action: str, targets: list[tuple[object, dict | None]], *,
         target_type, target_id = _target_key(target)
         seq += 1
         event = AuditEvent(
-            seq=seq, occurred_at=utcnow(), action=action, outcome=AuditOutcome.SUCCESS,
-            officer_id=officer.id if officer else None, officer_pno=officer.pno if officer else "",
-            post_id=post.id if post else None, post_title=post.title_en if post else "",
-            unit_path=_unit_path(None, target, post), target_type=target_type, target_id=target_id,
-            detail=detail_text, ip_address=(ip_address or "")[:64], prev_hash=prev_hash,
+            seq=seq,
+            occurred_at=utcnow(),
+            action=action,
+            outcome=AuditOutcome.SUCCESS,
+            officer_id=officer.id if officer else None,
+            officer_pno=officer.pno if officer else "",
+            post_id=post.id if post else None,
+            post_title=post.title_en if post else "",
+            unit_path=_unit_path(None, target, post),
+            target_type=target_type,
+            target_id=target_id,
+            detail=detail_text,
+            ip_address=(ip_address or "")[:64],
+            prev_hash=prev_hash,
         )
         event.hash = prev_hash = event.compute_hash()
         events.append(event)
@@ -203,8 +225,9 @@ def canonical_detail(detail: dict | None) -> str:
     if not isinstance(detail, dict):
         raise ValueError("audit detail must be a dict")
     try:
-        text_ = json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                           default=_json_default)
+        text_ = json.dumps(
+            detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+        )
     except TypeError as error:
         raise ValueError(f"audit detail is not JSON-serialisable: {error}") from error
     _check_safe(json.loads(text_))
@@ -316,9 +339,14 @@ def _verify(connection, batch_size: int, own_transactions: bool) -> VerifyResult
             reason = _break_reason(fields, expected_seq, prev_hash)
             if reason:
                 return VerifyResult(
-                    ok=False, checked=checked, first_broken_seq=fields["seq"], reason=reason,
-                    event_id=fields["id"], occurred_at=fields["occurred_at"],
-                    action=fields["action"], last_hash=prev_hash,
+                    ok=False,
+                    checked=checked,
+                    first_broken_seq=fields["seq"],
+                    reason=reason,
+                    event_id=fields["id"],
+                    occurred_at=fields["occurred_at"],
+                    action=fields["action"],
+                    last_hash=prev_hash,
                 )
             checked += 1
             expected_seq += 1
@@ -384,12 +412,15 @@ class EventPage:
     newer: int | None  # pass as ``after=`` for the next newer page
 
 
-def page_of_events(query: Select, *, before: int | None = None, after: int | None = None,
-                   per_page: int = 50) -> EventPage:
+def page_of_events(
+    query: Select, *, before: int | None = None, after: int | None = None, per_page: int = 50
+) -> EventPage:
     """A page of ``query``'s events by seq cursor (no COUNT and no OFFSET: the trail only grows)."""
     seq = AuditEvent.seq
     if after is not None:
-        rows = list(db.session.scalars(query.where(seq > after).order_by(seq.asc()).limit(per_page + 1)))
+        rows = list(
+            db.session.scalars(query.where(seq > after).order_by(seq.asc()).limit(per_page + 1))
+        )
         more_newer = len(rows) > per_page
         rows = rows[:per_page][::-1]
         newer = rows[0].seq if more_newer else None
@@ -415,7 +446,9 @@ def _any(query: Select) -> bool:
 
 def get_in_scope(principal: Principal, seq: int) -> AuditEvent:
     """The event with this seq if ``principal`` may see it, else ``NotInScope``."""
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.seq == seq, scope_condition(principal)))
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.seq == seq, scope_condition(principal))
+    )
     if event is None:
         raise NotInScope()
     return event
@@ -442,7 +475,10 @@ def officers_of(events) -> dict[int, Officer]:
     wanted = {event.officer_id for event in events if event.officer_id is not None}
     if not wanted:
         return {}
-    return {officer.id: officer for officer in db.session.scalars(select(Officer).where(Officer.id.in_(wanted)))}
+    return {
+        officer.id: officer
+        for officer in db.session.scalars(select(Officer).where(Officer.id.in_(wanted)))
+    }
 
 
 def _last_id(path: str) -> int | None:

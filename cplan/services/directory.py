@@ -4,6 +4,7 @@ The other half of ``cplan.services.accounts`` (which changes them). A post is in
 unit lies in the principal's subtree, an officer when the unit that manages them does; a record
 outside it raises ``NotInScope`` exactly like one that does not exist (the pages answer 404).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Select, func, or_, select
@@ -28,7 +29,12 @@ MANAGING_KINDS = (UnitKind.STATE, UnitKind.DISTRICT)
 def in_scope(principal: Principal, model) -> Select:
     """Posts (by their unit) or officers (by their managing unit) of the principal's subtree,
     each with its unit loaded: the one jurisdiction rule of these pages."""
-    return select(model).join(model.unit).options(contains_eager(model.unit)).where(principal.unit.covers(Unit.path))
+    return (
+        select(model)
+        .join(model.unit)
+        .options(contains_eager(model.unit))
+        .where(principal.unit.covers(Unit.path))
+    )
 
 
 def _get(principal: Principal, model, record_id: int):
@@ -55,7 +61,9 @@ def get_unit(principal: Principal, unit_id: int) -> Unit:
 
 def officer_by_pno(principal: Principal, pno: str) -> Officer | None:
     """The officer with this PNO among those managed within the principal's subtree."""
-    return db.session.scalar(in_scope(principal, Officer).where(Officer.pno == (pno or "").strip().upper()))
+    return db.session.scalar(
+        in_scope(principal, Officer).where(Officer.pno == (pno or "").strip().upper())
+    )
 
 
 # ---- lists -----------------------------------------------------------------------------------
@@ -65,8 +73,14 @@ def _contains(column, text: str):
     return func.lower(column).contains(text.lower(), autoescape=True)
 
 
-def find_posts(principal: Principal, *, within: Unit | None = None, role: str = "", active: str = "",
-               text: str = "") -> Select:
+def find_posts(
+    principal: Principal,
+    *,
+    within: Unit | None = None,
+    role: str = "",
+    active: str = "",
+    text: str = "",
+) -> Select:
     """The posts of the principal's subtree (or of ``within``), by role, by "yes"/"no" active,
     and by text in the unit's name or the post's title (either script), by unit then title."""
     statement = in_scope(principal, Post)
@@ -78,8 +92,12 @@ def find_posts(principal: Principal, *, within: Unit | None = None, role: str = 
         statement = statement.where(Post.active.is_(active == "yes"))
     text = (text or "").strip()
     if text:
-        matches = [_contains(Unit.name_en, text), Unit.name_hi.contains(text, autoescape=True),
-                   _contains(Post.title_en, text), Post.title_hi.contains(text, autoescape=True)]
+        matches = [
+            _contains(Unit.name_en, text),
+            Unit.name_hi.contains(text, autoescape=True),
+            _contains(Post.title_en, text),
+            Post.title_hi.contains(text, autoescape=True),
+        ]
         key = normalise_query(text)  # the script-neutral key: बड़ौत finds Baraut and back
         if key:
             matches.append(Unit.search_key.contains(key, autoescape=True))
@@ -92,8 +110,14 @@ def find_officers(principal: Principal, text: str = "") -> Select:
     statement = in_scope(principal, Officer)
     text = (text or "").strip()
     if text:
-        statement = statement.where(or_(Officer.pno == text.upper(), _contains(Officer.pno, text),
-                                        _contains(Officer.name, text), _contains(Officer.name_hi, text)))
+        statement = statement.where(
+            or_(
+                Officer.pno == text.upper(),
+                _contains(Officer.pno, text),
+                _contains(Officer.name, text),
+                _contains(Officer.name_hi, text),
+            )
+        )
     return statement.order_by(Officer.name, Officer.pno)
 
 
@@ -115,7 +139,8 @@ def posts_held(officer_ids: list[int]) -> dict[int, list[Post]]:
     if not officer_ids:
         return held
     rows = db.session.execute(
-        select(PostAssignment.officer_id, Post).join(PostAssignment.post)
+        select(PostAssignment.officer_id, Post)
+        .join(PostAssignment.post)
         .where(PostAssignment.officer_id.in_(officer_ids), PostAssignment.ended_at.is_(None))
         .order_by(Post.title_en)
     )
@@ -126,20 +151,26 @@ def posts_held(officer_ids: list[int]) -> dict[int, list[Post]]:
 
 def assignments_of_post(post: Post) -> list[PostAssignment]:
     """Who held the post and when, newest first, officers loaded."""
-    return list(db.session.scalars(
-        select(PostAssignment).options(joinedload(PostAssignment.officer))
-        .where(PostAssignment.post_id == post.id)
-        .order_by(PostAssignment.started_at.desc(), PostAssignment.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(PostAssignment)
+            .options(joinedload(PostAssignment.officer))
+            .where(PostAssignment.post_id == post.id)
+            .order_by(PostAssignment.started_at.desc(), PostAssignment.id.desc())
+        )
+    )
 
 
 def assignments_of_officer(officer: Officer) -> list[PostAssignment]:
     """The posts the officer held and when, newest first, posts and units loaded."""
-    return list(db.session.scalars(
-        select(PostAssignment).options(joinedload(PostAssignment.post).joinedload(Post.unit))
-        .where(PostAssignment.officer_id == officer.id)
-        .order_by(PostAssignment.started_at.desc(), PostAssignment.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(PostAssignment)
+            .options(joinedload(PostAssignment.post).joinedload(Post.unit))
+            .where(PostAssignment.officer_id == officer.id)
+            .order_by(PostAssignment.started_at.desc(), PostAssignment.id.desc())
+        )
+    )
 
 
 # ---- what a new post or officer may be attached to -------------------------------------------
@@ -148,38 +179,56 @@ def assignments_of_officer(officer: Officer) -> list[PostAssignment]:
 def creatable_roles(principal: Principal, roles) -> list[Role]:
     """Of ``roles``, those whose kind of unit exists at or below the principal's unit."""
     depth = principal.unit.kind.depth
-    return [role for role in roles if any(UnitKind(kind).depth >= depth for kind in ROLE_UNIT_KINDS[role])]
+    return [
+        role
+        for role in roles
+        if any(UnitKind(kind).depth >= depth for kind in ROLE_UNIT_KINDS[role])
+    ]
 
 
 def districts_in_scope(principal: Principal) -> list[Unit]:
     """The districts of the principal's subtree, by name."""
-    return list(db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.DISTRICT, principal.unit.covers(Unit.path))
-        .order_by(Unit.name_en)
-    ))
+    return list(
+        db.session.scalars(
+            select(Unit)
+            .where(Unit.kind == UnitKind.DISTRICT, principal.unit.covers(Unit.path))
+            .order_by(Unit.name_en)
+        )
+    )
 
 
 def units_for_posts(root: Unit, kinds) -> list[tuple[Unit, Unit | None]]:
     """Active units of ``kinds`` under ``root`` (a unit of the principal's subtree), by name,
     each with its district when ``root`` lies above district level (else None)."""
-    units = list(db.session.scalars(
-        select(Unit).where(root.covers(Unit.path), Unit.kind.in_(list(kinds)), Unit.active.is_(True))
-        .order_by(Unit.name_en, Unit.id)
-    ))
+    units = list(
+        db.session.scalars(
+            select(Unit)
+            .where(root.covers(Unit.path), Unit.kind.in_(list(kinds)), Unit.active.is_(True))
+            .order_by(Unit.name_en, Unit.id)
+        )
+    )
     districts = {}
     if root.kind.depth < UnitKind.DISTRICT.depth:
-        districts = {unit.id: unit for unit in db.session.scalars(
-            select(Unit).where(Unit.kind == UnitKind.DISTRICT, root.covers(Unit.path)))}
-    return [(unit, next((districts[i] for i in unit.ancestor_ids[:-1] if i in districts), None))
-            for unit in units]
+        districts = {
+            unit.id: unit
+            for unit in db.session.scalars(
+                select(Unit).where(Unit.kind == UnitKind.DISTRICT, root.covers(Unit.path))
+            )
+        }
+    return [
+        (unit, next((districts[i] for i in unit.ancestor_ids[:-1] if i in districts), None))
+        for unit in units
+    ]
 
 
 def managing_units(principal: Principal) -> list[Unit]:
     """The units that may manage a new officer: the state (for a state administrator) first,
     then the districts of the subtree, by name."""
     units = db.session.scalars(
-        select(Unit).where(principal.unit.covers(Unit.path), Unit.kind.in_(MANAGING_KINDS),
-                           Unit.active.is_(True))
+        select(Unit)
+        .where(
+            principal.unit.covers(Unit.path), Unit.kind.in_(MANAGING_KINDS), Unit.active.is_(True)
+        )
         .order_by(Unit.name_en, Unit.id)
     )
     return sorted(units, key=lambda unit: unit.kind != UnitKind.STATE)

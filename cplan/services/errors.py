@@ -12,6 +12,7 @@ write as a translatable sentence too. An ``AlreadyDecided`` that knows who decid
 (``decided``) is told with ``decided_refusal``, the officer and time filled in by the web layer
 in the reader's language.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

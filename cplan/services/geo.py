@@ -1,4 +1,5 @@
 """The jurisdiction tree: creating units, subtree queries, and moving places between stations."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -60,7 +61,8 @@ def create_unit(kind: UnitKind, name_en: str, parent: Unit | None = None, **fiel
     """Add a unit under ``parent`` and give it its materialised path."""
     _check_parent(kind, parent)
     fields.setdefault(
-        "search_key", names_search_key(name_en, fields.get("name_hi", ""), fields.get("aliases", ""))
+        "search_key",
+        names_search_key(name_en, fields.get("name_hi", ""), fields.get("aliases", "")),
     )
     unit = Unit(kind=kind, name_en=name_en, parent=parent, path="", **fields)
     db.session.add(unit)
@@ -114,7 +116,11 @@ def add_place(place: Place, station: Unit | None = None, reason: str = "") -> Pl
         place.station = station
         place.unit_path = station.path
     else:
-        place.unit_path = db.session.get(Unit, place.district_id).path if place.district_id else place.district.path
+        place.unit_path = (
+            db.session.get(Unit, place.district_id).path
+            if place.district_id
+            else place.district.path
+        )
     db.session.add(place)
     db.session.flush()
     if station is not None:
@@ -145,7 +151,9 @@ def move_place(place: Place, station: Unit, reason: str, when: datetime | None =
     )
     if current is not None:
         current.ended_at = when
-    db.session.add(PlaceStationSpell(place_id=place.id, station_id=station.id, started_at=when, reason=reason))
+    db.session.add(
+        PlaceStationSpell(place_id=place.id, station_id=station.id, started_at=when, reason=reason)
+    )
     place.station = station
     place.unit_path = station.path
     _carry_scope_of_place(place, station.path)
@@ -160,9 +168,13 @@ def _carry_scope_of_place(place: Place, unit_path: str) -> None:
         update(Contact).where(Contact.place_id == place.id),
         update(ContactProposal).where(ContactProposal.contact_id.in_(contact_ids)),
         update(SearchToken).where(SearchToken.kind == "place", SearchToken.record_id == place.id),
-        update(SearchToken).where(SearchToken.kind == "contact", SearchToken.record_id.in_(contact_ids)),
+        update(SearchToken).where(
+            SearchToken.kind == "contact", SearchToken.record_id.in_(contact_ids)
+        ),
     ):
-        db.session.execute(statement.values(unit_path=unit_path).execution_options(synchronize_session=False))
+        db.session.execute(
+            statement.values(unit_path=unit_path).execution_options(synchronize_session=False)
+        )
 
 
 def reassign_place(place: Place, station: Unit, reason: str) -> Place:
@@ -174,8 +186,12 @@ def reassign_place(place: Place, station: Unit, reason: str) -> Place:
         raise TreeError("give the reason for moving the place (at least 5 characters)")
     previous = place.station
     move_place(place, station, reason=reason[:500])
-    audit.record("geo.place_moved", target=place, unit=station,
-                 detail={"from_station": previous.code if previous else None, "to_station": station.code})
+    audit.record(
+        "geo.place_moved",
+        target=place,
+        unit=station,
+        detail={"from_station": previous.code if previous else None, "to_station": station.code},
+    )
     return place
 
 
@@ -221,7 +237,9 @@ def move_unit(unit: Unit, new_parent: Unit) -> Unit:
             .execution_options(synchronize_session=False)
         )
     db.session.execute(
-        update(Unit).where(Unit.id == unit.id).values(parent_id=new_parent.id)
+        update(Unit)
+        .where(Unit.id == unit.id)
+        .values(parent_id=new_parent.id)
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()

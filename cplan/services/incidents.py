@@ -19,6 +19,7 @@ Pages read the timeline through ``timeline(principal, incident)``, which names a
 as ``roster.contact_visibility`` allows and otherwise says "a confidential source" or "a contact
 of another station"; the call sheet lists contacts through ``roster.visible_condition``.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -186,7 +187,9 @@ def visible_incidents_condition(principal: Principal):
         # Every place of an incident lies in its district, so "the district is in my subtree"
         # decides, as an IN list of district ids.
         condition = Incident.district_id.in_(
-            select(Unit.id).where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path)).scalar_subquery()
+            select(Unit.id)
+            .where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path))
+            .scalar_subquery()
         )
     else:
         condition = exists(
@@ -211,9 +214,14 @@ def get_visible(principal: Principal, incident_id: int) -> Incident:
 
 def is_visible(principal: Principal, incident: Incident) -> bool:
     """Whether ``principal`` may see ``incident`` (e.g. a confidential tip its author cannot)."""
-    return db.session.scalar(
-        select(Incident.id).where(Incident.id == incident.id, visible_incidents_condition(principal))
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Incident.id).where(
+                Incident.id == incident.id, visible_incidents_condition(principal)
+            )
+        )
+        is not None
+    )
 
 
 def _require(principal: Principal, permission: Permission) -> None:
@@ -246,7 +254,8 @@ def next_serial(district_id: int, year: int) -> int:
     key = (IncidentSerial.district_id == district_id, IncidentSerial.year == year)
     for _attempt in range(3):
         result = db.session.execute(
-            update(IncidentSerial).where(*key)
+            update(IncidentSerial)
+            .where(*key)
             .values(last_serial=IncidentSerial.last_serial + 1)
             .execution_options(synchronize_session=False)
         )
@@ -294,39 +303,80 @@ def create_incident(
     serial = next_serial(district.id, year)
     incident = Incident(
         reference=reference_for(district, year, serial),
-        district_id=district.id, year=year, serial=serial, up112_number=up112_number,
-        kind=IncidentKind(kind), severity=Severity(severity), source=IncidentSource(source),
-        occurred_at=occurred_at, reported_at=reported_at, summary=summary,
-        status=IncidentStatus.NEW, confidential=bool(confidential), version=1, last_entry_seq=0,
-        created_by_officer_id=principal.officer.id, created_by_post_id=principal.post.id,
+        district_id=district.id,
+        year=year,
+        serial=serial,
+        up112_number=up112_number,
+        kind=IncidentKind(kind),
+        severity=Severity(severity),
+        source=IncidentSource(source),
+        occurred_at=occurred_at,
+        reported_at=reported_at,
+        summary=summary,
+        status=IncidentStatus.NEW,
+        confidential=bool(confidential),
+        version=1,
+        last_entry_seq=0,
+        created_by_officer_id=principal.officer.id,
+        created_by_post_id=principal.post.id,
     )
     db.session.add(incident)
     for place in places:
-        db.session.add(IncidentPlace(incident=incident, place_id=place.id, unit_path=place.unit_path))
+        db.session.add(
+            IncidentPlace(incident=incident, place_id=place.id, unit_path=place.unit_path)
+        )
     db.session.flush()
-    audit.record("incident.created", actor=principal, target=incident,
-                 unit=district, detail={"reference": incident.reference, "kind": incident.kind.value,
-                                        "severity": incident.severity.value,
-                                        "source": incident.source.value,
-                                        "places": [place.id for place in places],
-                                        "confidential": incident.confidential})
+    audit.record(
+        "incident.created",
+        actor=principal,
+        target=incident,
+        unit=district,
+        detail={
+            "reference": incident.reference,
+            "kind": incident.kind.value,
+            "severity": incident.severity.value,
+            "source": incident.source.value,
+            "places": [place.id for place in places],
+            "confidential": incident.confidential,
+        },
+    )
     return incident
 
 
-def record_tip(principal: Principal, contact_id: int, summary: str, confidential: bool = False,
-               kind: IncidentKind | str = IncidentKind.CRIME,
-               severity: Severity | str = Severity.MEDIUM) -> Incident:
+def record_tip(
+    principal: Principal,
+    contact_id: int,
+    summary: str,
+    confidential: bool = False,
+    kind: IncidentKind | str = IncidentKind.CRIME,
+    severity: Severity | str = Severity.MEDIUM,
+) -> Incident:
     """Record what a contact told the police as an incident (source: contact tip) of their place."""
     contact = roster.get_visible_contact(principal, contact_id)
     if contact.status != ContactStatus.ACTIVE:
         raise IncidentError(_l("Only an active contact's information can be recorded as a tip."))
     now = utcnow()
-    incident = create_incident(principal, [contact.place], kind, severity, now, now,
-                               IncidentSource.CONTACT_TIP, summary, confidential=confidential)
-    _append(principal, incident, EntryKind.NOTE, contact_id=contact.id)  # shown as "tip from <contact>"
-    audit.record("incident.tip_recorded", actor=principal,
-                 target=incident, unit=incident.district,
-                 detail={"contact_id": contact.id, "confidential": incident.confidential})
+    incident = create_incident(
+        principal,
+        [contact.place],
+        kind,
+        severity,
+        now,
+        now,
+        IncidentSource.CONTACT_TIP,
+        summary,
+        confidential=confidential,
+    )
+    _append(
+        principal, incident, EntryKind.NOTE, contact_id=contact.id
+    )  # shown as "tip from <contact>"
+    audit.record(
+        "incident.tip_recorded",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"contact_id": contact.id, "confidential": incident.confidential},
+    )
     return incident
 
 
@@ -336,13 +386,21 @@ def record_tip(principal: Principal, contact_id: int, summary: str, confidential
 def _append(principal: Principal, incident: Incident, kind: EntryKind, **fields) -> TimelineEntry:
     """Add an entry with the incident's next seq (the counter UPDATE serialises writers)."""
     db.session.execute(
-        update(Incident).where(Incident.id == incident.id)
+        update(Incident)
+        .where(Incident.id == incident.id)
         .values(last_entry_seq=Incident.last_entry_seq + 1)
         .execution_options(synchronize_session=False)
     )
     seq = db.session.scalar(select(Incident.last_entry_seq).where(Incident.id == incident.id))
-    entry = TimelineEntry(incident_id=incident.id, seq=seq, at=utcnow(), kind=kind,
-                          officer_id=principal.officer.id, post_id=principal.post.id, **fields)
+    entry = TimelineEntry(
+        incident_id=incident.id,
+        seq=seq,
+        at=utcnow(),
+        kind=kind,
+        officer_id=principal.officer.id,
+        post_id=principal.post.id,
+        **fields,
+    )
     db.session.add(entry)
     db.session.flush()
     db.session.expire(incident)
@@ -352,11 +410,19 @@ def _append(principal: Principal, incident: Incident, kind: EntryKind, **fields)
 def entries(incident: Incident) -> list[TimelineEntry]:
     """The incident's entries in order, as recorded: they name contacts whoever reads them, so
     pages show ``timeline`` instead."""
-    return list(db.session.scalars(
-        select(TimelineEntry).where(TimelineEntry.incident_id == incident.id).order_by(TimelineEntry.seq)
-        .options(selectinload(TimelineEntry.officer), selectinload(TimelineEntry.contact),
-                 selectinload(TimelineEntry.corrects), selectinload(TimelineEntry.escalated_to))
-    ))
+    return list(
+        db.session.scalars(
+            select(TimelineEntry)
+            .where(TimelineEntry.incident_id == incident.id)
+            .order_by(TimelineEntry.seq)
+            .options(
+                selectinload(TimelineEntry.officer),
+                selectinload(TimelineEntry.contact),
+                selectinload(TimelineEntry.corrects),
+                selectinload(TimelineEntry.escalated_to),
+            )
+        )
+    )
 
 
 class ShownEntry:
@@ -367,7 +433,9 @@ class ShownEntry:
 
     __slots__ = ("_entry", "contact", "withheld")
 
-    def __init__(self, entry: TimelineEntry, contact: Contact | None, withheld: roster.Visibility | None):
+    def __init__(
+        self, entry: TimelineEntry, contact: Contact | None, withheld: roster.Visibility | None
+    ):
         self._entry, self.contact, self.withheld = entry, contact, withheld
 
     def __getattr__(self, name):
@@ -395,21 +463,31 @@ def timeline(principal: Principal, incident: Incident) -> list[ShownEntry]:
     return [shown_entry(principal, entry) for entry in entries(incident)]
 
 
-def add_note(principal: Principal, incident_id: int, text: str, public_message: bool = False) -> TimelineEntry:
+def add_note(
+    principal: Principal, incident_id: int, text: str, public_message: bool = False
+) -> TimelineEntry:
     """A note on the timeline, or (``public_message``) the facts pushed to the public."""
     _require(principal, Permission.MANAGE_INCIDENTS)
     incident = get_visible(principal, incident_id)
     kind = EntryKind.PUBLIC_MESSAGE if public_message else EntryKind.NOTE
     entry = _append(principal, incident, kind, text=_clean_text(text, required=True))
-    audit.record(f"incident.{kind.value}_added", actor=principal,
-                 target=incident, unit=incident.district, detail={"entry": entry.seq})
+    audit.record(
+        f"incident.{kind.value}_added",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"entry": entry.seq},
+    )
     return entry
 
 
 def get_entry(principal: Principal, incident: Incident, entry_id: int) -> TimelineEntry:
     """An entry of ``incident`` (one the principal may see), or ``NotInScope``."""
-    entry = db.session.scalar(select(TimelineEntry).where(TimelineEntry.id == entry_id,
-                                                          TimelineEntry.incident_id == incident.id))
+    entry = db.session.scalar(
+        select(TimelineEntry).where(
+            TimelineEntry.id == entry_id, TimelineEntry.incident_id == incident.id
+        )
+    )
     if entry is None:
         raise NotInScope()
     return entry
@@ -422,11 +500,20 @@ def correct_entry(principal: Principal, entry_id: int, text: str) -> TimelineEnt
     if old is None:
         raise NotInScope()
     incident = get_visible(principal, old.incident_id)
-    entry = _append(principal, incident, EntryKind.CORRECTION, text=_clean_text(text, required=True),
-                    corrects_entry_id=old.id)
-    audit.record("incident.entry_corrected", actor=principal,
-                 target=incident, unit=incident.district,
-                 detail={"entry": entry.seq, "corrects": old.seq})
+    entry = _append(
+        principal,
+        incident,
+        EntryKind.CORRECTION,
+        text=_clean_text(text, required=True),
+        corrects_entry_id=old.id,
+    )
+    audit.record(
+        "incident.entry_corrected",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"entry": entry.seq, "corrects": old.seq},
+    )
     return entry
 
 
@@ -435,8 +522,10 @@ def escalation_targets(principal: Principal, incident: Incident) -> list[Unit]:
     units above it, less those within the principal's own unit; nearest first."""
     district = incident.district
     units = db.session.scalars(select(Unit).where(Unit.id.in_(district.ancestor_ids)))
-    return sorted((unit for unit in units if not principal.unit.contains(unit)),
-                  key=lambda unit: -unit.kind.depth)
+    return sorted(
+        (unit for unit in units if not principal.unit.contains(unit)),
+        key=lambda unit: -unit.kind.depth,
+    )
 
 
 def escalate(principal: Principal, incident_id: int, unit: Unit, note: str) -> TimelineEntry:
@@ -445,11 +534,20 @@ def escalate(principal: Principal, incident_id: int, unit: Unit, note: str) -> T
     incident = get_visible(principal, incident_id)
     if principal.unit.contains(unit) or not unit.contains(incident.district):
         raise IncidentError(_l("Escalate to a higher unit that covers this incident."))
-    entry = _append(principal, incident, EntryKind.ESCALATION, text=_clean_text(note),
-                    escalated_to_unit_id=unit.id)
-    audit.record("incident.escalated", actor=principal,
-                 target=incident, unit=incident.district,
-                 detail={"entry": entry.seq, "to_unit": unit.id})
+    entry = _append(
+        principal,
+        incident,
+        EntryKind.ESCALATION,
+        text=_clean_text(note),
+        escalated_to_unit_id=unit.id,
+    )
+    audit.record(
+        "incident.escalated",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"entry": entry.seq, "to_unit": unit.id},
+    )
     return entry
 
 
@@ -465,20 +563,28 @@ def check_transition(old_status: IncidentStatus | str, new_status: IncidentStatu
     ``old_status`` to ``new_status``: the one rule for the pages, the demo and the generator."""
     old_status, new_status = IncidentStatus(old_status), IncidentStatus(new_status)
     if new_status not in TRANSITIONS[old_status]:
-        raise InvalidTransition(f"cannot move an incident from {old_status.value} to {new_status.value}",
-                                refusal=_l("The incident cannot move to that status now."))
+        raise InvalidTransition(
+            f"cannot move an incident from {old_status.value} to {new_status.value}",
+            refusal=_l("The incident cannot move to that status now."),
+        )
 
 
-def change_status(principal: Principal, incident_id: int, seen_version: int,
-                  new_status: IncidentStatus | str, note: str = "") -> Incident:
+def change_status(
+    principal: Principal,
+    incident_id: int,
+    seen_version: int,
+    new_status: IncidentStatus | str,
+    note: str = "",
+) -> Incident:
     """Move the incident to ``new_status`` if it is still as the officer saw it (compare-and-set)."""
     _require(principal, Permission.MANAGE_INCIDENTS)
     incident = get_visible(principal, incident_id)
     new_status = IncidentStatus(new_status)
     old_status = incident.status
     if incident.version != seen_version:
-        raise IncidentChanged(f"incident {incident.reference} was changed meanwhile "
-                              f"(now {old_status.value})")
+        raise IncidentChanged(
+            f"incident {incident.reference} was changed meanwhile (now {old_status.value})"
+        )
     check_transition(old_status, new_status)
     reopening = old_status == S.CLOSED
     note = _clean_text(note, required=reopening)
@@ -491,21 +597,35 @@ def change_status(principal: Principal, incident_id: int, seen_version: int,
         values.update(reviewed_at=None, reviewed_by_officer_id=None, review_comment="")
     result = db.session.execute(
         update(Incident)
-        .where(Incident.id == incident.id, Incident.status == old_status, Incident.version == seen_version)
+        .where(
+            Incident.id == incident.id,
+            Incident.status == old_status,
+            Incident.version == seen_version,
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.refresh(incident)
-        raise IncidentChanged(f"incident {incident.reference} was changed meanwhile "
-                              f"(now {incident.status.value})")
-    entry = _append(principal, incident, EntryKind.STATUS_CHANGE, text=note,
-                    from_status=old_status, to_status=new_status)
+        raise IncidentChanged(
+            f"incident {incident.reference} was changed meanwhile (now {incident.status.value})"
+        )
+    entry = _append(
+        principal,
+        incident,
+        EntryKind.STATUS_CHANGE,
+        text=note,
+        from_status=old_status,
+        to_status=new_status,
+    )
     db.session.refresh(incident)
-    audit.record("incident.reopened" if reopening else "incident.status_changed",
-                 actor=principal, target=incident,
-                 unit=incident.district,
-                 detail={"from": old_status.value, "to": new_status.value, "entry": entry.seq})
+    audit.record(
+        "incident.reopened" if reopening else "incident.status_changed",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"from": old_status.value, "to": new_status.value, "entry": entry.seq},
+    )
     return incident
 
 
@@ -515,19 +635,28 @@ def change_status(principal: Principal, incident_id: int, seen_version: int,
 def _sheet_place_ids(incident: Incident) -> tuple[list[int], list[int]]:
     """The affected places, and the other places of the stations they belong to."""
     affected = [incident_place.place_id for incident_place in incident.places]
-    stations = set(db.session.scalars(
-        select(Place.station_id).where(Place.id.in_(affected), Place.station_id.is_not(None))
-    ))
+    stations = set(
+        db.session.scalars(
+            select(Place.station_id).where(Place.id.in_(affected), Place.station_id.is_not(None))
+        )
+    )
     neighbours = []
     if stations:
-        neighbours = list(db.session.scalars(
-            select(Place.id).where(Place.station_id.in_(stations), Place.id.not_in(affected))
-        ))
+        neighbours = list(
+            db.session.scalars(
+                select(Place.id).where(Place.station_id.in_(stations), Place.id.not_in(affected))
+            )
+        )
     return affected, neighbours
 
 
-def log_call(principal: Principal, incident_id: int, contact_id: int,
-             outcome: CallOutcome | str, said: str = "") -> TimelineEntry:
+def log_call(
+    principal: Principal,
+    incident_id: int,
+    contact_id: int,
+    outcome: CallOutcome | str,
+    said: str = "",
+) -> TimelineEntry:
     """Record a verification call to a contact of the incident's places (or their stations')."""
     _require(principal, Permission.MANAGE_INCIDENTS)
     incident = get_visible(principal, incident_id)
@@ -535,22 +664,36 @@ def log_call(principal: Principal, incident_id: int, contact_id: int,
     contact = roster.get_visible_contact(principal, contact_id)
     affected, neighbours = _sheet_place_ids(incident)
     if contact.status != ContactStatus.ACTIVE or contact.place_id not in {*affected, *neighbours}:
-        raise IncidentError(_l("Call only active contacts of the incident's places or their stations."))
+        raise IncidentError(
+            _l("Call only active contacts of the incident's places or their stations.")
+        )
     now = utcnow()
     if outcome in ANSWERED_OUTCOMES:
         contact.last_verified_at = now
     else:
         contact.unreachable_count = Contact.unreachable_count + 1  # in SQL: no lost update
     db.session.execute(
-        update(Incident).where(Incident.id == incident.id, Incident.first_call_at.is_(None))
-        .values(first_call_at=now).execution_options(synchronize_session=False)
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.first_call_at.is_(None))
+        .values(first_call_at=now)
+        .execution_options(synchronize_session=False)
     )
-    entry = _append(principal, incident, EntryKind.CALL, text=_clean_text(said),
-                    contact_id=contact.id, call_outcome=outcome)
+    entry = _append(
+        principal,
+        incident,
+        EntryKind.CALL,
+        text=_clean_text(said),
+        contact_id=contact.id,
+        call_outcome=outcome,
+    )
     db.session.refresh(contact)
-    audit.record("incident.call_logged", actor=principal,
-                 target=incident, unit=incident.district,
-                 detail={"entry": entry.seq, "contact_id": contact.id, "outcome": outcome.value})
+    audit.record(
+        "incident.call_logged",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"entry": entry.seq, "contact_id": contact.id, "outcome": outcome.value},
+    )
     return entry
 
 
@@ -586,24 +729,66 @@ def call_sheet(principal: Principal, incident: Incident) -> CallSheet:
     last_outcomes = latest_outcomes(incident)
     full = roster.sees_full_numbers(principal)
     revealed = set() if full else roster.revealed_ids(principal, *affected, *neighbours)
-    order = (Contact.last_verified_at.is_(None), Contact.last_verified_at.desc(), Contact.name, Contact.id)
+    order = (
+        Contact.last_verified_at.is_(None),
+        Contact.last_verified_at.desc(),
+        Contact.name,
+        Contact.id,
+    )
 
     def callable_in(place_ids):
-        return (select(Contact).options(selectinload(Contact.place))
-                .where(Contact.place_id.in_(place_ids), Contact.status == ContactStatus.ACTIVE,
-                       roster.visible_condition(principal)))
+        return (
+            select(Contact)
+            .options(selectinload(Contact.place))
+            .where(
+                Contact.place_id.in_(place_ids),
+                Contact.status == ContactStatus.ACTIVE,
+                roster.visible_condition(principal),
+            )
+        )
 
     contacts = list(db.session.scalars(callable_in(affected).order_by(*order))) if affected else []
-    sheet = CallSheet([CallSheetRow(contact, True, contact.id in last_outcomes, last_outcomes.get(contact.id),
-                                    full or contact.id in revealed) for contact in contacts])
+    sheet = CallSheet(
+        [
+            CallSheetRow(
+                contact,
+                True,
+                contact.id in last_outcomes,
+                last_outcomes.get(contact.id),
+                full or contact.id in revealed,
+            )
+            for contact in contacts
+        ]
+    )
     if neighbours:
-        shown = list(db.session.scalars(
-            callable_in(neighbours).where(or_(Contact.id.in_(list(last_outcomes)), Contact.id.in_(
-                callable_in(neighbours).with_only_columns(Contact.id).order_by(*order)
-                .limit(NEIGHBOURS_SHOWN).scalar_subquery())))
-            .order_by(*order)))
-        sheet.rows += [CallSheetRow(contact, False, contact.id in last_outcomes, last_outcomes.get(contact.id),
-                                    full or contact.id in revealed) for contact in shown]
+        shown = list(
+            db.session.scalars(
+                callable_in(neighbours)
+                .where(
+                    or_(
+                        Contact.id.in_(list(last_outcomes)),
+                        Contact.id.in_(
+                            callable_in(neighbours)
+                            .with_only_columns(Contact.id)
+                            .order_by(*order)
+                            .limit(NEIGHBOURS_SHOWN)
+                            .scalar_subquery()
+                        ),
+                    )
+                )
+                .order_by(*order)
+            )
+        )
+        sheet.rows += [
+            CallSheetRow(
+                contact,
+                False,
+                contact.id in last_outcomes,
+                last_outcomes.get(contact.id),
+                full or contact.id in revealed,
+            )
+            for contact in shown
+        ]
         total = db.session.scalar(callable_in(neighbours).with_only_columns(func.count(Contact.id)))
         sheet.more_neighbours = total - len(shown)
     return sheet
@@ -611,11 +796,13 @@ def call_sheet(principal: Principal, incident: Incident) -> CallSheet:
 
 def latest_outcomes(incident: Incident) -> dict[int, CallOutcome]:
     """contact id -> the outcome of the incident's latest call to that contact."""
-    return dict(db.session.execute(
-        select(TimelineEntry.contact_id, TimelineEntry.call_outcome)
-        .where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind == EntryKind.CALL)
-        .order_by(TimelineEntry.seq)
-    ).all())
+    return dict(
+        db.session.execute(
+            select(TimelineEntry.contact_id, TimelineEntry.call_outcome)
+            .where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind == EntryKind.CALL)
+            .order_by(TimelineEntry.seq)
+        ).all()
+    )
 
 
 def tally(incident: Incident) -> dict[CallOutcome, int]:
@@ -663,20 +850,27 @@ def claim(principal: Principal, incident_id: int, *, now: datetime | None = None
     me = principal.officer.id
     result = db.session.execute(
         update(Incident)
-        .where(Incident.id == incident.id,
-               or_(Incident.handling_by_officer_id.is_(None), Incident.handling_by_officer_id == me,
-                   Incident.handling_since < now - CLAIM_LAPSES_AFTER))
+        .where(
+            Incident.id == incident.id,
+            or_(
+                Incident.handling_by_officer_id.is_(None),
+                Incident.handling_by_officer_id == me,
+                Incident.handling_since < now - CLAIM_LAPSES_AFTER,
+            ),
+        )
         .values(handling_by_officer_id=me, handling_since=now)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(incident)
     if result.rowcount != 1:
         holder = incident.handling_by
-        raise AlreadyClaimed(f"being handled by {holder.name if holder else '?'}", holder,
-                             incident.handling_since)
+        raise AlreadyClaimed(
+            f"being handled by {holder.name if holder else '?'}", holder, incident.handling_since
+        )
     detail = {"taken_over_from": previous} if previous not in (None, me) else None
-    audit.record("incident.claimed", actor=principal,
-                 target=incident, unit=incident.district, detail=detail)
+    audit.record(
+        "incident.claimed", actor=principal, target=incident, unit=incident.district, detail=detail
+    )
     return incident
 
 
@@ -693,8 +887,7 @@ def release(principal: Principal, incident_id: int) -> Incident:
     db.session.refresh(incident)
     if result.rowcount != 1:
         raise IncidentError(_l("You are not handling this incident."))
-    audit.record("incident.released", actor=principal,
-                 target=incident, unit=incident.district)
+    audit.record("incident.released", actor=principal, target=incident, unit=incident.district)
     return incident
 
 
@@ -705,18 +898,28 @@ def mark_reviewed(principal: Principal, incident_id: int, comment: str = "") -> 
     comment = _clean_text(comment)
     now = utcnow()
     result = db.session.execute(
-        update(Incident).where(Incident.id == incident.id, Incident.reviewed_at.is_(None))
-        .values(reviewed_at=now, reviewed_by_officer_id=principal.officer.id, review_comment=comment)
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.reviewed_at.is_(None))
+        .values(
+            reviewed_at=now, reviewed_by_officer_id=principal.officer.id, review_comment=comment
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(incident)
     if result.rowcount != 1:
         who = incident.reviewed_by.name if incident.reviewed_by else "?"
-        raise AlreadyDecided(f"already reviewed by {who} at {incident.reviewed_at}",
-                             refusal=_l("Someone else did this first."))
+        raise AlreadyDecided(
+            f"already reviewed by {who} at {incident.reviewed_at}",
+            refusal=_l("Someone else did this first."),
+        )
     entry = _append(principal, incident, EntryKind.REVIEW, text=comment)
-    audit.record("incident.reviewed", actor=principal,
-                 target=incident, unit=incident.district, detail={"entry": entry.seq})
+    audit.record(
+        "incident.reviewed",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"entry": entry.seq},
+    )
     return incident
 
 
@@ -738,10 +941,13 @@ def feed_districts(principal: Principal) -> list:
     unit = principal.unit
     if unit.kind not in (UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE):
         return []
-    return list(db.session.execute(
-        select(Unit.id, Unit.name_en, Unit.name_hi)
-        .where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path)).order_by(Unit.name_en)
-    ))
+    return list(
+        db.session.execute(
+            select(Unit.id, Unit.name_en, Unit.name_hi)
+            .where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path))
+            .order_by(Unit.name_en)
+        )
+    )
 
 
 def places_to_report(principal: Principal, ids=None, query: str = "") -> list[Place]:
@@ -764,8 +970,10 @@ def places_to_report(principal: Principal, ids=None, query: str = "") -> list[Pl
 
 def with_listing_details(query: Select) -> Select:
     """``query`` of incidents loading what a feed row shows (places, handler) in a few queries."""
-    return query.options(selectinload(Incident.places).selectinload(IncidentPlace.place),
-                         selectinload(Incident.handling_by))
+    return query.options(
+        selectinload(Incident.places).selectinload(IncidentPlace.place),
+        selectinload(Incident.handling_by),
+    )
 
 
 def feed_query(principal: Principal, filters: FeedFilters | None = None) -> Select:
@@ -791,9 +999,11 @@ def review_queue(principal: Principal) -> Select:
     """Visible incidents not yet reviewed, oldest report first."""
     if not principal.can(Permission.REVIEW_INCIDENTS):
         return select(Incident).where(false())
-    return (select(Incident)
-            .where(visible_incidents_condition(principal), Incident.reviewed_at.is_(None))
-            .order_by(Incident.reported_at, Incident.id))
+    return (
+        select(Incident)
+        .where(visible_incidents_condition(principal), Incident.reviewed_at.is_(None))
+        .order_by(Incident.reported_at, Incident.id)
+    )
 
 
 # ---- response times -------------------------------------------------------------------------
@@ -815,12 +1025,17 @@ class ResponseTimes:
 
 
 def first_call_limit() -> timedelta:
-    return timedelta(minutes=int(current_app.config.get("INCIDENT_FIRST_CALL_MINUTES",
-                                                        DEFAULT_FIRST_CALL_MINUTES)))
+    return timedelta(
+        minutes=int(
+            current_app.config.get("INCIDENT_FIRST_CALL_MINUTES", DEFAULT_FIRST_CALL_MINUTES)
+        )
+    )
 
 
 def verdict_limit() -> timedelta:
-    return timedelta(hours=float(current_app.config.get("INCIDENT_VERDICT_HOURS", DEFAULT_VERDICT_HOURS)))
+    return timedelta(
+        hours=float(current_app.config.get("INCIDENT_VERDICT_HOURS", DEFAULT_VERDICT_HOURS))
+    )
 
 
 def response_times(incident: Incident, *, now: datetime | None = None) -> ResponseTimes:

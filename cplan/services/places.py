@@ -6,6 +6,7 @@ Every function takes the acting principal and restricts its queries to the princ
 ``search_tokens`` index (``cplan.services.search``). Lists are counted with grouped
 queries (one per kind of count), never one query per row.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,7 +55,9 @@ def district_summaries(principal: Principal, root: Unit) -> list[UnitSummary]:
     """The districts under ``root`` with their station and place counts (three queries)."""
     districts = db.session.scalars(
         select(Unit)
-        .where(Unit.kind == UnitKind.DISTRICT, root.covers(Unit.path), scope_condition(principal, Unit))
+        .where(
+            Unit.kind == UnitKind.DISTRICT, root.covers(Unit.path), scope_condition(principal, Unit)
+        )
         .order_by(Unit.name_en, Unit.id)
     ).all()
     if not districts:
@@ -65,7 +68,11 @@ def district_summaries(principal: Principal, root: Unit) -> list[UnitSummary]:
         db.session.execute(
             select(circle.parent_id, func.count(Unit.id))
             .join(circle, Unit.parent_id == circle.id)
-            .where(Unit.kind == UnitKind.STATION, root.covers(Unit.path), scope_condition(principal, Unit))
+            .where(
+                Unit.kind == UnitKind.STATION,
+                root.covers(Unit.path),
+                scope_condition(principal, Unit),
+            )
             .group_by(circle.parent_id)
         ).all()
     )
@@ -77,8 +84,11 @@ def district_summaries(principal: Principal, root: Unit) -> list[UnitSummary]:
         ).all()
     )
     return [
-        UnitSummary(district, places=place_counts.get(district.id, 0),
-                    stations=station_counts.get(district.id, 0))
+        UnitSummary(
+            district,
+            places=place_counts.get(district.id, 0),
+            stations=station_counts.get(district.id, 0),
+        )
         for district in districts
     ]
 
@@ -87,7 +97,9 @@ def station_summaries(principal: Principal, root: Unit) -> list[UnitSummary]:
     """The police stations under ``root`` (itself, for a station) with place counts (two queries)."""
     stations = db.session.scalars(
         select(Unit)
-        .where(Unit.kind == UnitKind.STATION, root.covers(Unit.path), scope_condition(principal, Unit))
+        .where(
+            Unit.kind == UnitKind.STATION, root.covers(Unit.path), scope_condition(principal, Unit)
+        )
         .order_by(Unit.name_en, Unit.id)
     ).all()
     if not stations:
@@ -95,8 +107,11 @@ def station_summaries(principal: Principal, root: Unit) -> list[UnitSummary]:
     place_counts = dict(
         db.session.execute(
             select(Place.station_id, func.count(Place.id))
-            .where(root.covers(Place.unit_path), scope_condition(principal, Place),
-                   Place.station_id.is_not(None))
+            .where(
+                root.covers(Place.unit_path),
+                scope_condition(principal, Place),
+                Place.station_id.is_not(None),
+            )
             .group_by(Place.station_id)
         ).all()
     )
@@ -115,7 +130,9 @@ def stations_by_circle(principal: Principal, unit: Unit) -> list[CircleStations]
     """The circles of a district (or the circle itself) with their stations and place counts."""
     circles = db.session.scalars(
         select(Unit)
-        .where(Unit.kind == UnitKind.CIRCLE, unit.covers(Unit.path), scope_condition(principal, Unit))
+        .where(
+            Unit.kind == UnitKind.CIRCLE, unit.covers(Unit.path), scope_condition(principal, Unit)
+        )
         .order_by(Unit.name_en, Unit.id)
     ).all()
     by_circle: dict[int, list[UnitSummary]] = {circle.id: [] for circle in circles}
@@ -128,7 +145,9 @@ def count_unattached_places(principal: Principal, district: Unit) -> int:
     """Places of ``district`` not yet answered for by any police station."""
     return db.session.scalar(
         select(func.count(Place.id)).where(
-            Place.district_id == district.id, Place.station_id.is_(None), scope_condition(principal, Place)
+            Place.district_id == district.id,
+            Place.station_id.is_(None),
+            scope_condition(principal, Place),
         )
     )
 
@@ -138,7 +157,9 @@ def ancestors(principal: Principal, unit: Unit) -> list[Unit]:
     ids = unit.ancestor_ids[:-1]
     if not ids:
         return []
-    found = db.session.scalars(select(Unit).where(Unit.id.in_(ids), scope_condition(principal, Unit))).all()
+    found = db.session.scalars(
+        select(Unit).where(Unit.id.in_(ids), scope_condition(principal, Unit))
+    ).all()
     return sorted(found, key=lambda ancestor: len(ancestor.path))
 
 
@@ -183,7 +204,9 @@ def query_key(query: str) -> str | None:
     return transliteration.normalise_query(query)
 
 
-def search_places(principal: Principal, query: str, page: int = 1, per_page: int = PER_PAGE, language: str = "en"):
+def search_places(
+    principal: Principal, query: str, page: int = 1, per_page: int = PER_PAGE, language: str = "en"
+):
     """Places in scope with a name word (either script) starting with ``query``, or whose LGD
     code is it.
 
@@ -199,4 +222,6 @@ def search_places(principal: Principal, query: str, page: int = 1, per_page: int
         raise QueryTooShort("type at least two letters, or a complete LGD code")
     statement = search.places_query(key, code, principal.unit, language)
     per_page = max(1, min(per_page, PER_PAGE))
-    return db.paginate(statement, page=page, per_page=per_page, max_per_page=PER_PAGE, error_out=False)
+    return db.paginate(
+        statement, page=page, per_page=per_page, max_per_page=PER_PAGE, error_out=False
+    )

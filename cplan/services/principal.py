@@ -8,6 +8,7 @@ a command, a worker or a test builds one directly (``Principal(officer, post, No
 It also answers Flask-Login's user protocol (``is_authenticated``, ``get_id``...), so the web
 layer uses it as ``current_user``; those are plain attributes, and nothing here imports Flask.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

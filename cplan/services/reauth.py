@@ -11,6 +11,7 @@ conditional UPDATE, so parallel guesses queue on the row and at most ``MAX_FAILU
 checked; the last allowed wrong one ends the session, and only a new sign-in with the post's
 handset opens another. Every attempt writes an ``auth.password_confirm`` audit event.
 """
+
 from __future__ import annotations
 
 import enum
@@ -61,28 +62,46 @@ def confirm_password(principal: Principal, password: str, ip_address: str = "") 
     session = principal.session
     counted = db.session.execute(
         update(SignInSession)
-        .where(SignInSession.id == session.id, SignInSession.revoked_at.is_(None),
-               SignInSession.password_failures < MAX_FAILURES)
+        .where(
+            SignInSession.id == session.id,
+            SignInSession.revoked_at.is_(None),
+            SignInSession.password_failures < MAX_FAILURES,
+        )
         .values(password_failures=SignInSession.password_failures + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
-    failures = db.session.scalar(select(SignInSession.password_failures).where(SignInSession.id == session.id))
+    failures = db.session.scalar(
+        select(SignInSession.password_failures).where(SignInSession.id == session.id)
+    )
     if counted == 1:
-        officer = accounts.authenticate_officer(principal.post, principal.officer.pno, password or "")
+        officer = accounts.authenticate_officer(
+            principal.post, principal.officer.pno, password or ""
+        )
         if officer is not None and officer.id == principal.officer.id:
             now = utcnow()
             db.session.execute(
-                update(SignInSession).where(SignInSession.id == session.id)
+                update(SignInSession)
+                .where(SignInSession.id == session.id)
                 .values(password_failures=0, password_confirmed_at=now)
                 .execution_options(synchronize_session=False)
             )
             db.session.refresh(session)
-            audit.record("auth.password_confirm", officer=principal.officer, post=principal.post,
-                         ip_address=ip_address)
+            audit.record(
+                "auth.password_confirm",
+                officer=principal.officer,
+                post=principal.post,
+                ip_address=ip_address,
+            )
             return Outcome.CONFIRMED
     signed_out = counted != 1 or failures >= MAX_FAILURES
-    audit.record("auth.password_confirm", outcome="failure", officer=principal.officer, post=principal.post,
-                 ip_address=ip_address, detail={"failures": failures, "signed_out": signed_out})
+    audit.record(
+        "auth.password_confirm",
+        outcome="failure",
+        officer=principal.officer,
+        post=principal.post,
+        ip_address=ip_address,
+        detail={"failures": failures, "signed_out": signed_out},
+    )
     if signed_out:
         sessions.revoke(session, "password_confirmation_failed")
         return Outcome.SIGNED_OUT

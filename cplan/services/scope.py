@@ -7,6 +7,7 @@ exist; the web layer answers both with 404 (``cplan.web.errors``). The condition
 principal (a command, a job) has no scope to read through here, and never falls open to the
 whole state.
 """
+
 from sqlalchemy import select
 
 from cplan.extensions import db
@@ -30,7 +31,9 @@ def scope_condition(principal: Principal, model):
 
 def get_in_scope(principal: Principal, model, record_id: int):
     """``model`` by id within ``principal``'s subtree, or ``NotInScope``."""
-    record = db.session.scalar(select(model).where(model.id == record_id, scope_condition(principal, model)))
+    record = db.session.scalar(
+        select(model).where(model.id == record_id, scope_condition(principal, model))
+    )
     if record is None:
         raise NotInScope()
     return record

@@ -14,6 +14,7 @@ The backend is chosen by ``SMS_BACKEND``:
 
 No other code path may log a full number or a message text (it may carry a one-time code).
 """
+
 from __future__ import annotations
 
 import re
@@ -45,7 +46,8 @@ _E164_INDIA = re.compile(r"\+91[6-9][0-9]{9}")
 # spelling needs them.
 _UNSAFE_CHARACTER = re.compile(
     "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f"
-    "\ufeff\ufff9-\ufffb\ud800-\udfff]")
+    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
 _SLOT_MARKER = "{#"
 
 # The GSM 03.38 default alphabet; its extension characters cost two septets each.
@@ -90,9 +92,9 @@ TEMPLATES: dict[str, Template] = {
             name="otp",
             texts={
                 "en": "{#var#} is your C-Plan sign-in code. It is valid for 5 minutes. "
-                      "Do not share it with anyone. - UP Police",
+                "Do not share it with anyone. - UP Police",
                 "hi": "{#var#} आपका C-Plan साइन-इन कोड है। यह 5 मिनट तक मान्य है। "
-                      "इसे किसी को न बताएं। - यूपी पुलिस",
+                "इसे किसी को न बताएं। - यूपी पुलिस",
             },
         ),
         # Sent to the *old* number of a post whose CUG number was changed: the new number is
@@ -101,9 +103,9 @@ TEMPLATES: dict[str, Template] = {
             name="cug_changed",
             texts={
                 "en": "C-Plan: the CUG number of post {#var#} was changed to a new number on "
-                      "{#var#}. If this is unexpected, inform your SP office at once. - UP Police",
+                "{#var#}. If this is unexpected, inform your SP office at once. - UP Police",
                 "hi": "C-Plan: पद {#var#} का CUG नंबर {#var#} को बदल दिया गया है। अनपेक्षित "
-                      "हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
+                "हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
             },
         ),
         # Sent to a post's handset when an officer is set up to sign in on it; the setup code
@@ -112,9 +114,9 @@ TEMPLATES: dict[str, Template] = {
             name="officer_setup",
             texts={
                 "en": "C-Plan: {#var#} (PNO {#var#}) can now sign in on post {#var#}. "
-                      "If this is unexpected, inform your SP office at once. - UP Police",
+                "If this is unexpected, inform your SP office at once. - UP Police",
                 "hi": "C-Plan: {#var#} (PNO {#var#}) अब पद {#var#} पर साइन इन कर सकते हैं। "
-                      "अनपेक्षित हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
+                "अनपेक्षित हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
             },
         ),
         # Sent to a post's handset when too many failed sign-ins lock its number or its officer
@@ -123,9 +125,9 @@ TEMPLATES: dict[str, Template] = {
             name="sign_in_locked",
             texts={
                 "en": "C-Plan: sign-in for post {#var#} is locked until {#var#} after repeated failed "
-                      "attempts. If this was not you, inform your SP office. - UP Police",
+                "attempts. If this was not you, inform your SP office. - UP Police",
                 "hi": "C-Plan: बार-बार असफल प्रयासों के कारण पद {#var#} का साइन-इन {#var#} तक रोक दिया "
-                      "गया है। यदि यह आपने नहीं किया, तो एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
+                "गया है। यदि यह आपने नहीं किया, तो एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
             },
         ),
     )
@@ -226,8 +228,13 @@ def segment_count(text: str) -> int:
     return -(-units // part)
 
 
-def send_template(number_e164: str, template_name: str, *values: str, language: str = "en",
-                  report: Callable[[SmsError | None], None] | None = None) -> SmsMessage:
+def send_template(
+    number_e164: str,
+    template_name: str,
+    *values: str,
+    language: str = "en",
+    report: Callable[[SmsError | None], None] | None = None,
+) -> SmsMessage:
     """Render a registered template and hand it to the configured backend.
 
     Without ``report`` a failure raises ``SmsError``. With it, the outcome is given to
@@ -317,9 +324,13 @@ def _send_memory(message: SmsMessage) -> None:
 def _send_http(message: SmsMessage) -> None:
     config = current_app.config
     url = config.get("SMS_HTTP_URL") or ""
-    missing = [key for key in ("SMS_HTTP_URL", "SMS_DLT_ENTITY_ID", "SMS_SENDER_ID") if not config.get(key)]
+    missing = [
+        key for key in ("SMS_HTTP_URL", "SMS_DLT_ENTITY_ID", "SMS_SENDER_ID") if not config.get(key)
+    ]
     if not message.template_id:
-        missing.append(get_template(message.template_name, message.language).id_keys[message.language])
+        missing.append(
+            get_template(message.template_name, message.language).id_keys[message.language]
+        )
     if missing:
         raise SmsError("SMS gateway not configured: " + ", ".join(missing))
     if config.get("ENV_NAME") == "production" and not url.startswith("https://"):
@@ -347,7 +358,9 @@ def _send_http(message: SmsMessage) -> None:
         raise SmsError(f"SMS gateway answered HTTP {status}")
     current_app.logger.info(
         "[sms] gateway accepted to=%s template=%s segments=%d",
-        log_safe(message.to), message.template_name, message.segments,
+        log_safe(message.to),
+        message.template_name,
+        message.segments,
     )
 
 

@@ -7,6 +7,7 @@ page unless its view is marked ``@public``; every other view declares ``@require
 (a test walks the URL map to prove it). Sensitive views add ``@fresh_sign_in()``: the officer's
 password typed within the last few minutes of this session.
 """
+
 from collections.abc import Callable
 from functools import wraps
 
@@ -65,10 +66,16 @@ def fresh_sign_in(minutes: int | None = None, back: Callable[..., str] | None = 
             if reauth.is_fresh(current_user, minutes):
                 return view(*args, **kwargs)
             replay = request.method not in ("GET", "HEAD")
-            target = back(**kwargs) if replay and back is not None else request.full_path.rstrip("?")
-            confirm_url = url_for("reauth.confirm", next=target, **({"repeat": "1"} if replay else {}))
+            target = (
+                back(**kwargs) if replay and back is not None else request.full_path.rstrip("?")
+            )
+            confirm_url = url_for(
+                "reauth.confirm", next=target, **({"repeat": "1"} if replay else {})
+            )
             if request.path.startswith("/api/"):
-                return jsonify(error="confirm your password first", status=403, reauthenticate=confirm_url), 403
+                return jsonify(
+                    error="confirm your password first", status=403, reauthenticate=confirm_url
+                ), 403
             return redirect(confirm_url)
 
         wrapped.fresh_sign_in = True

@@ -14,6 +14,7 @@ answer is a 503 "try again in a minute" page that needs nothing from the databas
 user is not looked up (Flask-Login is told this request is anonymous), the navigation is left
 out, and the language comes from the cookie or the browser.
 """
+
 import logging
 
 from flask import (
@@ -69,8 +70,13 @@ def _messages():
 
 
 # Each domain refusal as an HTTP status: the first class that matches wins.
-DOMAIN_STATUSES = ((NotInScope, 404), (NotAllowed, 403), (AlreadyDecided, 409), (InvalidTransition, 409),
-                   (DomainError, 400))
+DOMAIN_STATUSES = (
+    (NotInScope, 404),
+    (NotAllowed, 403),
+    (AlreadyDecided, 409),
+    (InvalidTransition, 409),
+    (DomainError, 400),
+)
 
 
 def domain_status(error: DomainError) -> int:
@@ -84,7 +90,11 @@ def refusal_message(error: DomainError) -> str:
     decided = getattr(error, "decided", None)
     if decided is not None:
         language = current_language()
-        who = decided.officer.display_name(language) if decided.officer is not None else decided.officer_name
+        who = (
+            decided.officer.display_name(language)
+            if decided.officer is not None
+            else decided.officer_name
+        )
         when = formats.datetime_text(decided.decided_at, language) if decided.decided_at else "?"
         return str(error.decided_refusal) % {"officer": who, "name": who, "time": when}
     return str(error.refusal if error.refusal is not None else error)
@@ -104,8 +114,10 @@ def domain_error_details(error: DomainError) -> dict:
     decided = getattr(error, "decided", None)
     if decided is None:
         return {}
-    return {"decided_by": decided.officer_name,
-            "decided_at": decided.decided_at.isoformat() if decided.decided_at else None}
+    return {
+        "decided_by": decided.officer_name,
+        "decided_at": decided.decided_at.isoformat() if decided.decided_at else None,
+    }
 
 
 def render_refusal(error: DomainError):
@@ -148,7 +160,9 @@ def render_database_unavailable(error: Exception):
         response = jsonify(error=message, status=503)
     else:
         retry_url = request.full_path.rstrip("?") if request.method == "GET" else None
-        response = make_response(render_template("errors/unavailable.html", message=message, retry_url=retry_url))
+        response = make_response(
+            render_template("errors/unavailable.html", message=message, retry_url=retry_url)
+        )
     response.status_code = 503
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response.headers["Cache-Control"] = "no-store"
@@ -165,7 +179,10 @@ def register(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_error(
-            400, _("Your form expired or was sent from another page. Please go back, reload and try again.")
+            400,
+            _(
+                "Your form expired or was sent from another page. Please go back, reload and try again."
+            ),
         )
 
     @app.errorhandler(RateLimitExceeded)
@@ -207,23 +224,37 @@ def register(app):
 
 def record_ids() -> dict[str, int]:
     """The record ids a matched URL names (its integer arguments: ``contact_id``, ``seq``...)."""
-    return {name: value for name, value in (request.view_args or {}).items()
-            if isinstance(value, int) and not isinstance(value, bool)}
+    return {
+        name: value
+        for name, value in (request.view_args or {}).items()
+        if isinstance(value, int) and not isinstance(value, bool)
+    }
 
 
 def audit_refusal(response):
     """``after_request``: a signed-in officer refused a record (403/404 on a URL naming one by
     id) leaves a throttled ``access.refused`` event. Nothing the refused request started is
     kept. A failure to record is logged and the refusal still answered."""
-    if response.status_code not in REFUSALS or request.url_rule is None or not current_user.is_authenticated:
+    if (
+        response.status_code not in REFUSALS
+        or request.url_rule is None
+        or not current_user.is_authenticated
+    ):
         return response
     ids = record_ids()
     if not ids or is_public_endpoint(request.endpoint):
         return response
     try:
         db.session.rollback()
-        refusals.record_refusal(current_user.officer, current_user.post, request.endpoint, response.status_code,
-                                request.method, ids, ip_address=request.remote_addr)
+        refusals.record_refusal(
+            current_user.officer,
+            current_user.post,
+            request.endpoint,
+            response.status_code,
+            request.method,
+            ids,
+            ip_address=request.remote_addr,
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()

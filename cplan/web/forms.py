@@ -13,6 +13,7 @@ Every form of the app derives from ``Form`` (a POST form with a CSRF token) or `
 ``tests/test_forms.py`` walks ``cplan`` and proves it. The ``PersonOrPlaceName`` validator
 checks typed names of people and places with the one rule of ``cplan.services.names``.
 """
+
 from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
@@ -60,7 +61,6 @@ class FilterForm(Form):
 
     class Meta:
         csrf = False
-
 
 
 class PersonOrPlaceName:

@@ -18,6 +18,7 @@
 Dates and times are formatted by ``cplan.formats`` (the ``ist`` and ``ist_date`` filters of
 ``cplan.web.templating``); template helpers are registered there, in one place.
 """
+
 from __future__ import annotations
 
 import io
@@ -105,8 +106,13 @@ def safe_next_url(target: str | None, within: str = "/") -> str | None:
 
 def download(filename: str, mimetype: str, content: bytes):
     """A file made for this request (an export, a template): an attachment kept by no cache."""
-    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename,
-                         max_age=0)
+    response = send_file(
+        io.BytesIO(content),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=filename,
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -11,6 +11,7 @@ the page has gone (a sign-in code's timing must not tell which numbers are regis
 asks ``run_after_response`` through ``app.extensions``, and delivers at once when there is no
 request (a command, a job).
 """
+
 from collections.abc import Callable
 
 from flask import after_this_request, g, has_request_context, request

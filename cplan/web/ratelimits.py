@@ -23,6 +23,7 @@ database's own lockouts (``cplan.services.lockouts``) still hold.
 Each app gets a limiter of its own (kept in ``app.extensions``), because a limiter takes its
 store from the app it is bound to.
 """
+
 from __future__ import annotations
 
 import math
@@ -94,7 +95,8 @@ def register(app) -> Limiter:
     for endpoint, rule in LIMITS.items():
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(
-            overrides.get(endpoint, rule.limit), key_func=KEY_FUNCTIONS[rule.per],
+            overrides.get(endpoint, rule.limit),
+            key_func=KEY_FUNCTIONS[rule.per],
             methods=list(rule.methods) if rule.methods else None,
         )(view)
     return limiter

@@ -5,6 +5,7 @@ Deny by default: a request to any view not marked ``@public`` needs a signed-in 
 a CSP without inline script, no framing, no sniffing, a same-origin opener policy (COOP);
 signed-in pages are never cached.
 """
+
 from flask import current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 

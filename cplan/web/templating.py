@@ -4,6 +4,7 @@ mark on a spelling the computer made), the labels of roster, incident and reject
 numbers masked or in full, the navigation and its approval counts, fingerprinted static files.
 Shared templates and macros depend on these, so no feature blueprint registers one of its own.
 """
+
 import hashlib
 from datetime import timedelta
 from functools import lru_cache
@@ -123,6 +124,7 @@ def duration_formatter():
             return in_minutes % {"minutes": minutes}
         hours, rest = divmod(minutes, 60)
         return in_hours % {"hours": hours, "minutes": str(rest).zfill(2)}
+
     return format_duration
 
 

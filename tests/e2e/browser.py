@@ -4,6 +4,7 @@ every main page gets (no sideways scrolling on a phone, a screenshot, axe-core, 
 Nothing here imports Playwright, so the test modules load without it and are skipped with a
 reason instead of failing to import.
 """
+
 from __future__ import annotations
 
 import re
@@ -76,7 +77,12 @@ class Pages:
         return self.screen == "phone"
 
     def new(self, state=None, **options):
-        options = {"locale": "en-IN", "timezone_id": "Asia/Kolkata", **SCREENS[self.screen], **options}
+        options = {
+            "locale": "en-IN",
+            "timezone_id": "Asia/Kolkata",
+            **SCREENS[self.screen],
+            **options,
+        }
         context = self.browser.new_context(base_url=self.server.url, storage_state=state, **options)
         context.set_default_timeout(15_000)
         self._contexts.append(context)
@@ -115,11 +121,11 @@ class Pages:
 
 
 def assert_no_sideways_scroll(page, name):
-    widths = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]")
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], (
         f"{name}: the page is {widths[0]} px wide on a {widths[1]} px screen "
-        f"(scrolls sideways): {page.url}")
+        f"(scrolls sideways): {page.url}"
+    )
 
 
 # ---- signing in -------------------------------------------------------------------------------
@@ -188,11 +194,13 @@ def axe_violations(page, impacts=("serious", "critical"), exclude=()):
     page.add_script_tag(path=str(AXE_SCRIPT))
     result = page.evaluate(
         "exclude => axe.run({exclude: exclude.map(s => [s])}, {resultTypes: ['violations']})",
-        list(exclude))
+        list(exclude),
+    )
     return [
         f"{v['impact']} {v['id']}: {v['help']} -> "
         + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
-        for v in result["violations"] if v["impact"] in impacts
+        for v in result["violations"]
+        if v["impact"] in impacts
     ]
 
 

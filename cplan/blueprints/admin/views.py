@@ -8,6 +8,7 @@ through ``cplan.services.accounts`` (which writes the audit event), then one com
 and a redirect; a refused change re-renders the form with the reason and changes nothing.
 Every change also needs a fresh sign-in (the administrator's password within 10 minutes).
 """
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -75,15 +76,23 @@ def _back_to_officer(officer_id, **_ignored) -> str:
 def list_posts():
     """List the posts in the administrator's subtree, filtered by role, unit or title, and status."""
     form = PostFilterForm(formdata=request.args)
-    within = directory.get_unit(current_user, id_arg("unit")) if id_arg("unit") is not None else None
-    filters = {"role": form.role.data or "", "active": form.active.data or "", "text": form.q.data or ""} \
-        if form.validate() else {}
+    within = (
+        directory.get_unit(current_user, id_arg("unit")) if id_arg("unit") is not None else None
+    )
+    filters = (
+        {"role": form.role.data or "", "active": form.active.data or "", "text": form.q.data or ""}
+        if form.validate()
+        else {}
+    )
     statement = directory.find_posts(current_user, within=within, **filters)
-    pager = db.paginate(statement, page=page_arg(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    pager = db.paginate(
+        statement, page=page_arg(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
+    )
     holders = directory.holder_counts([post.id for post in pager.items])
     filters = {key: value for key, value in request.args.items() if key != "page" and value}
-    return render_template("admin/posts.html", form=form, pager=pager, holders=holders,
-                           within=within, filters=filters)
+    return render_template(
+        "admin/posts.html", form=form, pager=pager, holders=holders, within=within, filters=filters
+    )
 
 
 def _unit_choices(root: Unit, kinds):
@@ -107,23 +116,40 @@ def create_post():
     roles = directory.creatable_roles(current_user, ROLE_LABELS)
     start = NewPostStartForm(formdata=request.args)
     start.role.choices = choices((role.value, ROLE_LABELS[role]) for role in roles)
-    districts = directory.districts_in_scope(current_user) if scope.kind.depth < UnitKind.DISTRICT.depth else []
+    districts = (
+        directory.districts_in_scope(current_user)
+        if scope.kind.depth < UnitKind.DISTRICT.depth
+        else []
+    )
     start.within.choices = choices(
-        [("", _("All districts"))] + [(d.id, d.display_name(current_language())) for d in districts])
-    within = directory.get_unit(current_user, id_arg("within")) if id_arg("within") is not None else None
+        [("", _("All districts"))] + [(d.id, d.display_name(current_language())) for d in districts]
+    )
+    within = (
+        directory.get_unit(current_user, id_arg("within")) if id_arg("within") is not None else None
+    )
     if not request.args.get("role") or not start.validate():
         return render_template("admin/new_post_start.html", start=start, districts=districts)
 
     role = Role(start.role.data)
     kinds = ROLE_UNIT_KINDS[role]
-    root = within if within is not None and all(UnitKind(k).depth >= UnitKind.DISTRICT.depth for k in kinds) else scope
+    root = (
+        within
+        if within is not None and all(UnitKind(k).depth >= UnitKind.DISTRICT.depth for k in kinds)
+        else scope
+    )
     form = PostForm()
     form.unit.choices = _unit_choices(root, kinds)
     if form.validate_on_submit():
         unit = directory.get_unit(current_user, form.unit.data)
         try:
-            post = accounts.create_post(current_user, title_en=form.title_en.data, title_hi=form.title_hi.data or "",
-                                        role=role, unit=unit, cug=form.cug.data)
+            post = accounts.create_post(
+                current_user,
+                title_en=form.title_en.data,
+                title_hi=form.title_hi.data or "",
+                role=role,
+                unit=unit,
+                cug=form.cug.data,
+            )
         except accounts.AccountError as error:
             db.session.rollback()
             field_error(form, error)
@@ -131,7 +157,9 @@ def create_post():
             db.session.commit()
             flash(_("Post “%(title)s” created.", title=post.title_en), "success")
             return redirect(url_for("admin.post", post_id=post.id))
-    return render_template("admin/new_post.html", form=form, role=role, within=within if root is within else None)
+    return render_template(
+        "admin/new_post.html", form=form, role=role, within=within if root is within else None
+    )
 
 
 def _post_page(post: Post, **overrides):
@@ -174,8 +202,13 @@ def change_cug(post_id):
         field_error(form, error, "cug")
         return _post_page(post, cug_form=form)
     db.session.commit()  # the notice to the old number goes out after this, never before
-    flash(_("The CUG number was changed. Everyone signed in through this post has been signed out."), "success")
-    return redirect(url_for("admin.post", post_id=post_id))  # post_id: nothing to reload after the commit
+    flash(
+        _("The CUG number was changed. Everyone signed in through this post has been signed out."),
+        "success",
+    )
+    return redirect(
+        url_for("admin.post", post_id=post_id)
+    )  # post_id: nothing to reload after the commit
 
 
 @bp.post("/posts/<int:post_id>/deactivate", endpoint="deactivate_post")
@@ -204,8 +237,12 @@ def _set_post_active(post_id: int, active: bool):
         db.session.rollback()
         return _post_page(post, error=explain(error))
     db.session.commit()
-    flash(_("The post is active again.") if active else _("The post is deactivated; its sessions have ended."),
-          "success")
+    flash(
+        _("The post is active again.")
+        if active
+        else _("The post is deactivated; its sessions have ended."),
+        "success",
+    )
     return redirect(url_for("admin.post", post_id=post.id))
 
 
@@ -217,11 +254,19 @@ def unlock_cug(post_id):
     post = directory.get_post(current_user, post_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    was_locked = otp.unlock(post.cug_number, officer=current_user.officer, post=current_user.post,
-                            ip=current_user.ip_address)  # writes its own audit event
+    was_locked = otp.unlock(
+        post.cug_number,
+        officer=current_user.officer,
+        post=current_user.post,
+        ip=current_user.ip_address,
+    )  # writes its own audit event
     db.session.commit()
-    flash(_("The CUG number is unlocked; a new code can be requested now.") if was_locked
-          else _("The CUG number was not locked."), "success" if was_locked else "info")
+    flash(
+        _("The CUG number is unlocked; a new code can be requested now.")
+        if was_locked
+        else _("The CUG number was not locked."),
+        "success" if was_locked else "info",
+    )
     return redirect(url_for("admin.post", post_id=post.id))
 
 
@@ -245,7 +290,14 @@ def assign_officer(post_id):
         field_error(form, error, "pno")
         return _post_page(post, assign_form=form)
     db.session.commit()
-    flash(_("%(name)s (%(pno)s) now holds this post.", name=officer.display_name(current_language()), pno=officer.pno), "success")
+    flash(
+        _(
+            "%(name)s (%(pno)s) now holds this post.",
+            name=officer.display_name(current_language()),
+            pno=officer.pno,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.post", post_id=post.id))
 
 
@@ -264,7 +316,14 @@ def unassign_officer(post_id, officer_id):
         db.session.rollback()
         return _post_page(post, error=explain(error))
     db.session.commit()
-    flash(_("%(name)s (%(pno)s) no longer holds this post.", name=officer.display_name(current_language()), pno=officer.pno), "success")
+    flash(
+        _(
+            "%(name)s (%(pno)s) no longer holds this post.",
+            name=officer.display_name(current_language()),
+            pno=officer.pno,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.post", post_id=post.id))
 
 
@@ -278,16 +337,22 @@ def list_officers():
     form = OfficerFilterForm(formdata=request.args)
     text = (form.q.data or "") if form.validate() else ""
     statement = directory.find_officers(current_user, text)
-    pager = db.paginate(statement, page=page_arg(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    pager = db.paginate(
+        statement, page=page_arg(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
+    )
     posts_held = directory.posts_held([officer.id for officer in pager.items])
     filters = {key: value for key, value in request.args.items() if key != "page" and value}
-    return render_template("admin/officers.html", form=form, pager=pager, posts_held=posts_held, filters=filters)
+    return render_template(
+        "admin/officers.html", form=form, pager=pager, posts_held=posts_held, filters=filters
+    )
 
 
 def _managing_unit_choices():
     """The state (for a state administrator) first, then the districts of the subtree by name."""
     language = current_language()
-    return choices((unit.id, unit.display_name(language)) for unit in directory.managing_units(current_user))
+    return choices(
+        (unit.id, unit.display_name(language)) for unit in directory.managing_units(current_user)
+    )
 
 
 @bp.route("/officers/new", methods=["GET", "POST"], endpoint="new_officer")
@@ -302,27 +367,48 @@ def create_officer():
     if form.validate_on_submit():
         unit = directory.get_unit(current_user, form.unit.data)
         try:
-            officer = accounts.create_officer(current_user, pno=form.pno.data, name=form.name.data,
-                                              name_hi=form.name_hi.data or "", rank=form.rank.data or "", unit=unit)
+            officer = accounts.create_officer(
+                current_user,
+                pno=form.pno.data,
+                name=form.name.data,
+                name_hi=form.name_hi.data or "",
+                rank=form.rank.data or "",
+                unit=unit,
+            )
         except accounts.AccountError as error:
             db.session.rollback()
             field_error(form, error, "pno")
         else:
             db.session.commit()
-            flash(_("Officer %(name)s (%(pno)s) registered. Issue a setup code so they can set a password.",
-                    name=officer.display_name(current_language()), pno=officer.pno), "success")
+            flash(
+                _(
+                    "Officer %(name)s (%(pno)s) registered. Issue a setup code so they can set a password.",
+                    name=officer.display_name(current_language()),
+                    pno=officer.pno,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.officer", officer_id=officer.id))
     return render_template("admin/new_officer.html", form=form)
 
 
-def _officer_page(officer: Officer, error: str | None = None, names_form: OfficerNamesForm | None = None):
+def _officer_page(
+    officer: Officer, error: str | None = None, names_form: OfficerNamesForm | None = None
+):
     assignments = directory.assignments_of_officer(officer)
-    setup_pending = bool(officer.setup_code_hash and officer.setup_code_expires_at
-                         and officer.setup_code_expires_at > utcnow())
+    setup_pending = bool(
+        officer.setup_code_hash
+        and officer.setup_code_expires_at
+        and officer.setup_code_expires_at > utcnow()
+    )
     if names_form is None:
         names_form = OfficerNamesForm(formdata=None, obj=officer)
     return render_template(
-        "admin/officer.html", officer=officer, scope=current_user.unit, error=error, setup_pending=setup_pending,
+        "admin/officer.html",
+        officer=officer,
+        scope=current_user.unit,
+        error=error,
+        setup_pending=setup_pending,
         names_form=names_form,
         current=[a for a in assignments if a.ended_at is None],
         past=[a for a in assignments if a.ended_at is not None],
@@ -345,7 +431,9 @@ def rename_officer(officer_id):
     if not form.validate_on_submit():
         return _officer_page(officer, names_form=form), 400
     try:
-        accounts.rename_officer(current_user, officer, name=form.name.data, name_hi=form.name_hi.data or "")
+        accounts.rename_officer(
+            current_user, officer, name=form.name.data, name_hi=form.name_hi.data or ""
+        )
     except accounts.AccountError as error:
         db.session.rollback()
         field_error(form, error)
@@ -400,6 +488,10 @@ def _set_officer_active(officer_id: int, active: bool):
         db.session.rollback()
         return _officer_page(officer, error=explain(error))
     db.session.commit()
-    flash(_("The officer is active again.") if active
-          else _("The officer is deactivated; all their sessions have ended."), "success")
+    flash(
+        _("The officer is active again.")
+        if active
+        else _("The officer is deactivated; all their sessions have ended."),
+        "success",
+    )
     return redirect(url_for("admin.officer", officer_id=officer.id))

@@ -6,6 +6,7 @@ recorded (audit summaries are not translated); times are shown in IST. "Exports 
 numbers" lists the roster exports (who, when, how many contacts, why) and the ones refused by the
 daily limit, with today's totals.
 """
+
 import json
 from zoneinfo import ZoneInfo
 
@@ -33,13 +34,21 @@ def list_events():
     form.validate()
     timezone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     query = audit.events_in_scope(current_user, **form.filters(timezone))
-    page = audit.page_of_events(query, before=id_arg("before"), after=id_arg("after"),
-                                per_page=PER_PAGE)
+    page = audit.page_of_events(
+        query, before=id_arg("before"), after=id_arg("after"), per_page=PER_PAGE
+    )
     # The filters travel with the page links, empty ones left out.
     link_args = filter_args(FILTER_ARGS)
     paged = "before" in request.args or "after" in request.args
-    return render_template("audit/index.html", form=form, page=page, link_args=link_args, paged=paged,
-                           units=audit.units_filed_under(page.events), officers=audit.officers_of(page.events))
+    return render_template(
+        "audit/index.html",
+        form=form,
+        page=page,
+        link_args=link_args,
+        paged=paged,
+        units=audit.units_filed_under(page.events),
+        officers=audit.officers_of(page.events),
+    )
 
 
 @bp.get("/exports", endpoint="exports")
@@ -47,13 +56,24 @@ def list_events():
 def list_exports():
     """List the exports with full numbers in the jurisdiction (and refused ones), newest first."""
     pno = (request.args.get("pno") or "").strip()[:20]
-    page = audit.page_of_events(roster_export.export_events(current_user, pno=pno), before=id_arg("before"),
-                                after=id_arg("after"), per_page=PER_PAGE)
+    page = audit.page_of_events(
+        roster_export.export_events(current_user, pno=pno),
+        before=id_arg("before"),
+        after=id_arg("after"),
+        per_page=PER_PAGE,
+    )
     link_args = {"pno": pno} if pno else {}
-    return render_template("audit/exports.html", page=page, pno=pno, link_args=link_args,
-                           paged="before" in request.args or "after" in request.args,
-                           today=roster_export.today_summary(current_user), limit=roster_export.daily_limit(),
-                           reasons=roster_export.REASONS, units=audit.units_filed_under(page.events))
+    return render_template(
+        "audit/exports.html",
+        page=page,
+        pno=pno,
+        link_args=link_args,
+        paged="before" in request.args or "after" in request.args,
+        today=roster_export.today_summary(current_user),
+        limit=roster_export.daily_limit(),
+        reasons=roster_export.REASONS,
+        units=audit.units_filed_under(page.events),
+    )
 
 
 @bp.get("/<int:seq>", endpoint="event")
@@ -61,9 +81,16 @@ def list_exports():
 def show_event(seq):
     """Show one audit event in full, with its place in the hash chain."""
     event = audit.get_in_scope(current_user, seq)
-    detail = [(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-              for key, value in sorted(event.detail_data.items())]
+    detail = [
+        (key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+        for key, value in sorted(event.detail_data.items())
+    ]
     units = audit.units_filed_under([event])
-    return render_template("audit/event.html", event=event, detail=detail,
-                           unit=units.get(event.unit_path), officer=audit.officers_of([event]).get(event.officer_id),
-                           burst=refusals.open_burst(event))
+    return render_template(
+        "audit/event.html",
+        event=event,
+        detail=detail,
+        unit=units.get(event.unit_path),
+        officer=audit.officers_of([event]).get(event.officer_id),
+        burst=refusals.open_burst(event),
+    )

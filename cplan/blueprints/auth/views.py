@@ -9,6 +9,7 @@ goes in the language of the sign-in page. Asking for a new code too soon says wh
 asked for, worked out from this browser's own requests (kept in its session, ``ASKED_KEY``),
 never from the number's state, so that message too is the same whatever the number.
 """
+
 import base64
 import math
 from datetime import UTC, datetime
@@ -55,7 +56,12 @@ ASKED_KEY = "signin_asked"  # when this browser asked for this sign-in's codes (
 
 
 def _generic_failure():
-    flash(_("That did not work. Check what you entered and try again, or start again for a new code."), "error")
+    flash(
+        _(
+            "That did not work. Check what you entered and try again, or start again for a new code."
+        ),
+        "error",
+    )
 
 
 def _client_ip() -> str:
@@ -70,8 +76,13 @@ def _device_token() -> str | None:
 def _keep_device_cookie(response, token: str):
     config = current_app.config
     response.set_cookie(
-        config["DEVICE_COOKIE_NAME"], token, max_age=int(lockouts.DEVICE_TRUST.total_seconds()),
-        path="/", secure=config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax",
+        config["DEVICE_COOKIE_NAME"],
+        token,
+        max_age=int(lockouts.DEVICE_TRUST.total_seconds()),
+        path="/",
+        secure=config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
     )
     return response
 
@@ -98,8 +109,9 @@ def sign_in():
         session[NEXT_KEY] = request.args["next"]
     if form.validate_on_submit():
         asked_at = otp.clock()
-        ticket = otp.start_challenge(form.cug.data, _client_ip(), language=current_language(),
-                                     device_token=_device_token())
+        ticket = otp.start_challenge(
+            form.cug.data, _client_ip(), language=current_language(), device_token=_device_token()
+        )
         db.session.commit()
         _restart_sign_in()
         session[CHALLENGE_KEY] = ticket.public_id
@@ -141,11 +153,17 @@ def resend_code():
         if allowed_at is not None:
             flash(_wait_message(allowed_at, now), "info")
             return redirect(url_for("auth.enter_code"))
-        otp.resend(public_id, _client_ip(), language=current_language(),
-                   device_token=_device_token())
+        otp.resend(
+            public_id, _client_ip(), language=current_language(), device_token=_device_token()
+        )
         db.session.commit()
-        session[ASKED_KEY] = [moment.timestamp() for moment in asked[-(otp.SENDS_PER_BURST - 1):] + [now]]
-    flash(_("If the number is registered, a new code has been sent. Only the newest code works."), "info")
+        session[ASKED_KEY] = [
+            moment.timestamp() for moment in asked[-(otp.SENDS_PER_BURST - 1) :] + [now]
+        ]
+    flash(
+        _("If the number is registered, a new code has been sent. Only the newest code works."),
+        "info",
+    )
     return redirect(url_for("auth.enter_code") if public_id else url_for("auth.sign_in"))
 
 
@@ -153,18 +171,27 @@ def _asked_times() -> list[datetime]:
     stamps = session.get(ASKED_KEY)
     if not isinstance(stamps, list):
         return []
-    return [datetime.fromtimestamp(stamp, UTC) for stamp in stamps
-            if isinstance(stamp, int | float)]
+    return [
+        datetime.fromtimestamp(stamp, UTC) for stamp in stamps if isinstance(stamp, int | float)
+    ]
 
 
 def _wait_message(allowed_at: datetime, now: datetime) -> str:
     """When a new code may be asked for: in seconds within two minutes, else the clock time."""
     seconds = math.ceil((allowed_at - now).total_seconds())
     if seconds <= 120:
-        return ngettext("You can ask for a new code in %(num)d second.",
-                        "You can ask for a new code in %(num)d seconds.", seconds)
-    minute = datetime.fromtimestamp(math.ceil(allowed_at.timestamp() / 60) * 60, UTC)  # never too early
-    return _("You can ask for a new code at %(time)s.", time=formats.time_text(minute, current_language()))
+        return ngettext(
+            "You can ask for a new code in %(num)d second.",
+            "You can ask for a new code in %(num)d seconds.",
+            seconds,
+        )
+    minute = datetime.fromtimestamp(
+        math.ceil(allowed_at.timestamp() / 60) * 60, UTC
+    )  # never too early
+    return _(
+        "You can ask for a new code at %(time)s.",
+        time=formats.time_text(minute, current_language()),
+    )
 
 
 @bp.route("/officer", methods=["GET", "POST"])
@@ -178,8 +205,14 @@ def identify():
         return redirect(url_for("auth.sign_in"))
     form = OfficerForm()
     if form.validate_on_submit():
-        outcome = otp.sign_in_officer(proof, form.pno.data, form.password.data, ip=_client_ip(),
-                                      user_agent=request.user_agent.string, device_token=_device_token())
+        outcome = otp.sign_in_officer(
+            proof,
+            form.pno.data,
+            form.password.data,
+            ip=_client_ip(),
+            user_agent=request.user_agent.string,
+            device_token=_device_token(),
+        )
         db.session.commit()
         if outcome.principal is not None:
             return _complete_sign_in(outcome)
@@ -227,8 +260,9 @@ def set_up():
     form = SetupForm()
     if form.validate_on_submit():
         try:
-            officer = accounts.set_password_with_setup_code(form.pno.data, form.code.data, form.password.data,
-                                                            ip_address=_client_ip())
+            officer = accounts.set_password_with_setup_code(
+                form.pno.data, form.code.data, form.password.data, ip_address=_client_ip()
+            )
         except DomainError as error:
             db.session.rollback()
             flash(explain(error), "error")
@@ -254,9 +288,14 @@ def authenticator():
         db.session.commit()
     if form.validate_on_submit() and not officer.totp_confirmed:
         if otp.confirm_totp(officer, form.code.data):
-            audit.record("auth.authenticator_enrolled", actor=current_user, target=officer, unit=officer.unit)
+            audit.record(
+                "auth.authenticator_enrolled", actor=current_user, target=officer, unit=officer.unit
+            )
             db.session.commit()
-            flash(_("Your authenticator app is ready. You can use its code instead of the SMS."), "success")
+            flash(
+                _("Your authenticator app is ready. You can use its code instead of the SMS."),
+                "success",
+            )
             return redirect(url_for("auth.authenticator"))
         db.session.commit()
         _generic_failure()
@@ -264,6 +303,11 @@ def authenticator():
     if not officer.totp_confirmed and officer.totp_secret:
         svg = otp.qr_svg(otp.provisioning_uri(officer.totp_secret, officer))
         qr = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-    return render_template("auth/authenticator.html", form=form, officer=officer, qr=qr,
-                           secret=None if officer.totp_confirmed else officer.totp_secret,
-                           issuer=otp.totp_issuer())
+    return render_template(
+        "auth/authenticator.html",
+        form=form,
+        officer=officer,
+        qr=qr,
+        secret=None if officer.totp_confirmed else officer.totp_secret,
+        issuer=otp.totp_issuer(),
+    )

@@ -4,6 +4,7 @@ Coverage needs ``VIEW_REPORTS`` (station officers upwards; constables do not hav
 duplicates page needs ``VIEW_ROSTER``. Units are loaded through ``scope.get_in_scope``, so a
 unit outside the post's subtree answers 404.
 """
+
 from flask import Blueprint, render_template
 from flask_login import current_user
 
@@ -17,12 +18,17 @@ from cplan.web.kit import number_arg, page_arg
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 
+
 def render_coverage(unit: Unit):
-    context = {"unit": unit, "coverage": coverage.coverage_of(current_user, unit),
-               "ancestors": places.ancestors(current_user, unit)}
+    context = {
+        "unit": unit,
+        "coverage": coverage.coverage_of(current_user, unit),
+        "ancestors": places.ancestors(current_user, unit),
+    }
     if unit.kind == UnitKind.STATION:
         context["shortfalls"] = coverage.places_below_target(
-            current_user, unit, page=page_arg(), per_page=number_arg("per_page", coverage.PER_PAGE))
+            current_user, unit, page=page_arg(), per_page=number_arg("per_page", coverage.PER_PAGE)
+        )
     return render_template("coverage/unit.html", **context)
 
 
@@ -44,12 +50,21 @@ def show_unit(unit_id):
 @requires(Permission.VIEW_ROSTER)
 def list_duplicates():
     """Numbers carried by more than one pending or active contact in scope, with links to each."""
-    pager = duplicates.duplicate_numbers(current_user, page=page_arg(),
-                                         per_page=number_arg("per_page", duplicates.PER_PAGE))
+    pager = duplicates.duplicate_numbers(
+        current_user, page=page_arg(), per_page=number_arg("per_page", duplicates.PER_PAGE)
+    )
     full_numbers = roster.sees_full_numbers(current_user)
     if full_numbers and pager.items:
         # Full numbers on screen: who saw which citizens is kept, as for a roster view.
-        audit.record("roster.duplicates_viewed", actor=current_user, unit=current_user.unit, detail={
-            "contact_ids": sorted({contact.id for group in pager.items for contact in group.contacts})})
+        audit.record(
+            "roster.duplicates_viewed",
+            actor=current_user,
+            unit=current_user.unit,
+            detail={
+                "contact_ids": sorted(
+                    {contact.id for group in pager.items for contact in group.contacts}
+                )
+            },
+        )
         db.session.commit()
     return render_template("coverage/duplicates.html", pager=pager, full_numbers=full_numbers)

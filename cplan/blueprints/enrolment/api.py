@@ -7,6 +7,7 @@ mapping of ``cplan.web.errors``: 409 when someone else decided first (naming who
 404 outside the post's scope, 403 when the officer enrolled the contact themselves
 (maker-checker), 400 for an unknown reason or a missing note.
 """
+
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 

@@ -6,6 +6,7 @@ loaded through ``roster.get_visible_contact``, so anything outside the post's su
 Every decision names the version the officer saw; when someone else decided first the page says
 who and when (in IST) instead of deciding twice.
 """
+
 from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -75,16 +76,27 @@ def _queue_filters(form: QueueFilterForm) -> tuple[QueueFilters, dict]:
     """The filters from the query string, each used only when valid; and the arguments that
     keep them in links."""
     stations = enrolment.queue_stations(current_user)
-    form.station.choices = choices(((str(s.id), localised_name(s)) for s in stations), _("Any station"))
+    form.station.choices = choices(
+        ((str(s.id), localised_name(s)) for s in stations), _("Any station")
+    )
     station = next((s for s in stations if str(s.id) == form.station.data), None)
     places = enrolment.station_places(current_user, station) if station else []
-    form.place.choices = choices(((str(p.id), localised_name(p)) for p in places), _("Any village or ward"))
+    form.place.choices = choices(
+        ((str(p.id), localised_name(p)) for p in places), _("Any village or ward")
+    )
     place = next((p for p in places if str(p.id) == form.place.data), None)
-    category = form.category.data if form.category.data in {c.value for c in ContactCategory} else None
+    category = (
+        form.category.data if form.category.data in {c.value for c in ContactCategory} else None
+    )
     submitter = (form.submitter.data or "").strip().upper()[:20] or None
     age = form.age.data if form.age.data in AGES else None
-    filters = QueueFilters(station_id=station.id if station else None, place_id=place.id if place else None,
-                           category=category, submitter_pno=submitter, older_than_days=int(age) if age else None)
+    filters = QueueFilters(
+        station_id=station.id if station else None,
+        place_id=place.id if place else None,
+        category=category,
+        submitter_pno=submitter,
+        older_than_days=int(age) if age else None,
+    )
     args = filter_args(FILTER_ARGS)
     return filters, args
 
@@ -98,12 +110,20 @@ def show_queue():
     pager = enrolment.queue_page(current_user, filters, page=page_arg())
     now = roster.now()
     sla = timedelta(days=enrolment.sla_days())
-    rows = [(contact, waited_text(now - contact.enrolled_at), now - contact.enrolled_at > sla)
-            for contact in pager.items]
+    rows = [
+        (contact, waited_text(now - contact.enrolled_at), now - contact.enrolled_at > sla)
+        for contact in pager.items
+    ]
     return render_template(
-        "enrolment/queue.html", form=form, pager=pager, rows=rows, args=args, sla_days=enrolment.sla_days(),
+        "enrolment/queue.html",
+        form=form,
+        pager=pager,
+        rows=rows,
+        args=args,
+        sla_days=enrolment.sla_days(),
         back=request.full_path.rstrip("?"),
-        decision_form=DecisionForm(formdata=None), counts=approval_counts(),
+        decision_form=DecisionForm(formdata=None),
+        counts=approval_counts(),
     )
 
 
@@ -134,10 +154,18 @@ def _decide(contact_id: int, form: DecisionForm, action: str):
     def done(contact):
         if action == "approve":
             return _("%(name)s is approved and joins the roster.", name=contact.display_name())
-        return _("%(name)s is rejected; the station can correct and resubmit it.", name=contact.display_name())
+        return _(
+            "%(name)s is rejected; the station can correct and resubmit it.",
+            name=contact.display_name(),
+        )
 
-    return _decided(form, action, "enrolment.queue",
-                    lambda *decision: enrolment.decide_enrolment(current_user, contact_id, *decision), done)
+    return _decided(
+        form,
+        action,
+        "enrolment.queue",
+        lambda *decision: enrolment.decide_enrolment(current_user, contact_id, *decision),
+        done,
+    )
 
 
 @bp.post("/<int:contact_id>/approve", endpoint="approve")
@@ -165,7 +193,9 @@ def reject(contact_id):
         return redirect(back)
     seen = ascii_int(request.args.get("version")) or contact.version
     form = RejectForm(formdata=None, version=str(seen), back=back)
-    return render_template("enrolment/reject.html", contact=contact, place=contact.place, form=form, back=back)
+    return render_template(
+        "enrolment/reject.html", contact=contact, place=contact.place, form=form, back=back
+    )
 
 
 @bp.get("/bulk", endpoint="bulk_confirm")
@@ -182,9 +212,14 @@ def confirm_bulk():
     if not contacts:
         flash(_("Tick the enrolments to approve first."), "error")
         return redirect(back)
-    return render_template("enrolment/bulk_confirm.html", contacts=contacts, picks=picks,
-                           gone=len(picks) - len(contacts), form=BulkApproveForm(formdata=None, back=back),
-                           back=back)
+    return render_template(
+        "enrolment/bulk_confirm.html",
+        contacts=contacts,
+        picks=picks,
+        gone=len(picks) - len(contacts),
+        form=BulkApproveForm(formdata=None, back=back),
+        back=back,
+    )
 
 
 @bp.post("/bulk", endpoint="bulk_approve")
@@ -204,11 +239,19 @@ def approve_bulk():
         return _bulk_refused(error, len(picks), back)
     skipped = []
     for contact_id, _text in outcome.skipped:
-        contact = db.session.scalar(db.select(Contact).where(Contact.id == contact_id,
-                                                             roster.visible_condition(current_user)))
+        contact = db.session.scalar(
+            db.select(Contact).where(
+                Contact.id == contact_id, roster.visible_condition(current_user)
+            )
+        )
         name = contact.display_name() if contact else f"#{contact_id}"
-        skipped.append(_("%(name)s was not approved: %(why)s", name=name,
-                         why=refusal_message(outcome.errors.get(contact_id, WorkflowError(_text)))))
+        skipped.append(
+            _(
+                "%(name)s was not approved: %(why)s",
+                name=name,
+                why=refusal_message(outcome.errors.get(contact_id, WorkflowError(_text))),
+            )
+        )
     db.session.commit()
     count = len(outcome.approved)
     flash(ngettext("%(num)s enrolment approved.", "%(num)s enrolments approved.", count), "success")
@@ -236,11 +279,18 @@ def _bulk_refused(error: enrolment.BulkRefused, asked: int, back: str):
 def show_proposals():
     """List pending corrections (as before/after comparisons) and removals, oldest first."""
     pager = enrolment.pending_proposals(current_user, page=page_arg())
-    items = [(proposal, enrolment.comparison(proposal) if proposal.kind == "correction" else None)
-             for proposal in pager.items]
-    return render_template("enrolment/proposals.html", pager=pager, items=items,
-                           back=request.full_path.rstrip("?"), reject_form=RejectForm(formdata=None),
-                           decision_form=DecisionForm(formdata=None))
+    items = [
+        (proposal, enrolment.comparison(proposal) if proposal.kind == "correction" else None)
+        for proposal in pager.items
+    ]
+    return render_template(
+        "enrolment/proposals.html",
+        pager=pager,
+        items=items,
+        back=request.full_path.rstrip("?"),
+        reject_form=RejectForm(formdata=None),
+        decision_form=DecisionForm(formdata=None),
+    )
 
 
 def _decide_proposal(proposal_id: int, form: DecisionForm, action: str):
@@ -249,8 +299,13 @@ def _decide_proposal(proposal_id: int, form: DecisionForm, action: str):
             return _("The change is approved and the roster updated.")
         return _("The change is rejected; the roster keeps its values.")
 
-    return _decided(form, action, "enrolment.proposals",
-                    lambda *decision: enrolment.decide_proposal(current_user, proposal_id, *decision), done)
+    return _decided(
+        form,
+        action,
+        "enrolment.proposals",
+        lambda *decision: enrolment.decide_proposal(current_user, proposal_id, *decision),
+        done,
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/approve", endpoint="approve_proposal")
@@ -273,8 +328,14 @@ def reject_proposal(proposal_id):
 def _render_change(template: str, form, contact: Contact, **context):
     db.session.rollback()
     checking = getattr(form, "checking_spelling", None)
-    status = 400 if form.is_submitted() and not (checking and checking() and not form.name.errors) else 200
-    return render_template(template, form=form, contact=contact, place=contact.place, **context), status
+    status = (
+        400
+        if form.is_submitted() and not (checking and checking() and not form.name.errors)
+        else 200
+    )
+    return render_template(
+        template, form=form, contact=contact, place=contact.place, **context
+    ), status
 
 
 def _refused(check, contact: Contact, back: str | None = None):
@@ -324,15 +385,28 @@ def correct(contact_id):
     if refused := _refused(enrolment.check_changeable, contact):
         return refused
     # A spelling the computer made is not prefilled: saved unchanged it would count as checked.
-    form = CorrectionForm(data={
-        "name": contact.name, "name_other": "" if contact.name_other_generated else contact.name_other,
-        "mobile": contact.mobile or "", "mobile_alt": contact.mobile_alt or "", "whatsapp": contact.whatsapp,
-        "category": contact.category.value,
-    })
+    form = CorrectionForm(
+        data={
+            "name": contact.name,
+            "name_other": "" if contact.name_other_generated else contact.name_other,
+            "mobile": contact.mobile or "",
+            "mobile_alt": contact.mobile_alt or "",
+            "whatsapp": contact.whatsapp,
+            "category": contact.category.value,
+        }
+    )
     return _change_page(
-        contact, form, "enrolment/correct.html",
+        contact,
+        form,
+        "enrolment/correct.html",
         lambda: enrolment.propose_correction(current_user, contact.id, form.details(contact)),
-        _proposed(contact, _("Correction proposed. The roster keeps the current values until the ASP approves it.")))
+        _proposed(
+            contact,
+            _(
+                "Correction proposed. The roster keeps the current values until the ASP approves it."
+            ),
+        ),
+    )
 
 
 @bp.route("/contacts/<int:contact_id>/move", methods=["GET", "POST"], endpoint="move")
@@ -344,18 +418,33 @@ def move(contact_id):
         return refused
     form = MoveForm()
     station = contact.place.station
-    places = [p for p in enrolment.station_places(current_user, station) if p.id != contact.place_id] if station else []
-    form.place.choices = choices(((str(p.id), localised_name(p)) for p in places), _("Choose a village"))
+    places = (
+        [p for p in enrolment.station_places(current_user, station) if p.id != contact.place_id]
+        if station
+        else []
+    )
+    form.place.choices = choices(
+        ((str(p.id), localised_name(p)) for p in places), _("Choose a village")
+    )
 
     def save():
         place = get_in_scope(current_user, Place, ascii_int(form.place.data) or 0)
         enrolment.propose_move(current_user, contact.id, place)
 
     return _change_page(
-        contact, form, "enrolment/move.html", save,
-        _proposed(contact, _("Move proposed. The contact stays in %(place)s until the ASP approves it.",
-                             place=localised_name(contact.place))),
-        places=places)
+        contact,
+        form,
+        "enrolment/move.html",
+        save,
+        _proposed(
+            contact,
+            _(
+                "Move proposed. The contact stays in %(place)s until the ASP approves it.",
+                place=localised_name(contact.place),
+            ),
+        ),
+        places=places,
+    )
 
 
 @bp.route("/contacts/<int:contact_id>/remove", methods=["GET", "POST"], endpoint="remove")
@@ -367,9 +456,17 @@ def remove(contact_id):
         return refused
     form = RemovalForm()
     return _change_page(
-        contact, form, "enrolment/remove.html",
-        lambda: enrolment.propose_removal(current_user, contact.id, InactiveReason(form.reason.data), form.note.data),
-        _proposed(contact, _("Removal proposed. The contact stays in the roster until the ASP approves it.")))
+        contact,
+        form,
+        "enrolment/remove.html",
+        lambda: enrolment.propose_removal(
+            current_user, contact.id, InactiveReason(form.reason.data), form.note.data
+        ),
+        _proposed(
+            contact,
+            _("Removal proposed. The contact stays in the roster until the ASP approves it."),
+        ),
+    )
 
 
 @bp.route("/contacts/<int:contact_id>/resubmit", methods=["GET", "POST"], endpoint="resubmit")
@@ -387,9 +484,15 @@ def resubmit(contact_id):
         del form.confidential
     form.submit.label.text = _("Send for approval again")
     return _change_page(
-        contact, form, "enrolment/resubmit.html",
+        contact,
+        form,
+        "enrolment/resubmit.html",
         lambda: enrolment.resubmit(current_user, contact.id, form.details()),
-        lambda: (_("%(name)s is sent for approval again.", name=contact.display_name()), url_for("enrolment.mine")))
+        lambda: (
+            _("%(name)s is sent for approval again.", name=contact.display_name()),
+            url_for("enrolment.mine"),
+        ),
+    )
 
 
 @bp.route("/contacts/<int:contact_id>/erase", methods=["GET", "POST"], endpoint="erase")
@@ -403,9 +506,12 @@ def erase(contact_id):
         return refused
     form = EraseForm()
     return _change_page(
-        contact, form, "enrolment/erase.html",
+        contact,
+        form,
+        "enrolment/erase.html",
         lambda: enrolment.erase(current_user, contact.id, form.note.data),
-        lambda: (_("The personal data is erased. The history of the record is kept."), history))
+        lambda: (_("The personal data is erased. The history of the record is kept."), history),
+    )
 
 
 # ---- own submissions and history ---------------------------------------------------------------
@@ -425,5 +531,9 @@ def show_mine():
 def show_history(contact_id):
     """Show a contact's timeline from the audit trail: enrolment, decisions, changes, reveals."""
     contact = roster.get_visible_contact(current_user, contact_id)
-    return render_template("enrolment/history.html", contact=contact, place=contact.place,
-                           entries=enrolment.contact_history(contact))
+    return render_template(
+        "enrolment/history.html",
+        contact=contact,
+        place=contact.place,
+        entries=enrolment.contact_history(contact),
+    )

@@ -36,7 +36,10 @@ bp = Blueprint("geo", __name__, url_prefix="/geo")
 def show_index():
     """List the districts (or stations) of the current scope with their counts."""
     return render_template(
-        "geo/index.html", scope=current_user.unit, summaries=place_service.overview(current_user), form=PlaceSearchForm(formdata=None)
+        "geo/index.html",
+        scope=current_user.unit,
+        summaries=place_service.overview(current_user),
+        form=PlaceSearchForm(formdata=None),
     )
 
 
@@ -49,7 +52,9 @@ def show_unit(unit_id):
     if unit.kind in place_service.ABOVE_DISTRICT:
         context["summaries"] = place_service.district_summaries(current_user, unit)
     elif unit.kind == UnitKind.STATION:
-        context["pager"] = place_service.places_of(current_user, unit, page_arg(), current_language())
+        context["pager"] = place_service.places_of(
+            current_user, unit, page_arg(), current_language()
+        )
     else:
         context["circles"] = place_service.stations_by_circle(current_user, unit)
         if unit.kind == UnitKind.DISTRICT:
@@ -83,7 +88,9 @@ def correct_names(place_id):
     form = PlaceNamesForm(data={"name_en": place.name_en, "name_hi": place.name_hi})
     if form.validate_on_submit():
         try:
-            place_names.correct_place_names(current_user, place, form.name_en.data, form.name_hi.data)
+            place_names.correct_place_names(
+                current_user, place, form.name_en.data, form.name_hi.data
+            )
         except place_names.PlaceNameError as error:
             field_error(form, error)
         else:
@@ -92,18 +99,27 @@ def correct_names(place_id):
             return redirect(url_for("geo.place", place_id=place.id))
     db.session.rollback()
     holder = place.station or place.district
-    return render_template("geo/correct_names.html", form=form, place=place,
-                           ancestors=place_service.ancestors(current_user, holder) + [holder]), \
-        400 if form.is_submitted() else 200
+    return render_template(
+        "geo/correct_names.html",
+        form=form,
+        place=place,
+        ancestors=place_service.ancestors(current_user, holder) + [holder],
+    ), 400 if form.is_submitted() else 200
 
 
 # ---- a file of name corrections per district --------------------------------------------------
 
 
 def _names_page(district: Unit, form, status: int = 200):
-    return render_template("geo/place_names.html", district=district, form=form,
-                           limits={"megabytes": place_name_import.MAX_FILE_BYTES // (1024 * 1024),
-                                   "rows": f"{place_name_import.MAX_ROWS:,}"}), status
+    return render_template(
+        "geo/place_names.html",
+        district=district,
+        form=form,
+        limits={
+            "megabytes": place_name_import.MAX_FILE_BYTES // (1024 * 1024),
+            "rows": f"{place_name_import.MAX_ROWS:,}",
+        },
+    ), status
 
 
 def _upload(field) -> tuple[str, bytes]:
@@ -124,7 +140,9 @@ def place_names_list(unit_id, language, file_format):
     """Download the district's places with today's names (CSV or XLSX, English or Hindi headers)."""
     district = place_name_import.get_district(current_user, unit_id)
     try:
-        filename, mimetype, content = place_name_import.template_file(current_user, district, file_format, language)
+        filename, mimetype, content = place_name_import.template_file(
+            current_user, district, file_format, language
+        )
     except ValueError:
         abort(404)
     return download(filename, mimetype, content)
@@ -146,9 +164,12 @@ def check_place_names(unit_id):
         field_error(form, error)
         return _names_page(district, form, 400)
     db.session.rollback()  # a dry run changes nothing
-    commit_form = NamesCommitForm(formdata=None, sha256=report.sha256) if report.ok and report.ready else None
-    return render_template("geo/place_names_report.html", district=district, report=report,
-                           commit_form=commit_form)
+    commit_form = (
+        NamesCommitForm(formdata=None, sha256=report.sha256) if report.ok and report.ready else None
+    )
+    return render_template(
+        "geo/place_names_report.html", district=district, report=report, commit_form=commit_form
+    )
 
 
 @bp.post("/units/<int:unit_id>/place-names/commit", endpoint="commit_place_names")
@@ -162,18 +183,27 @@ def commit_place_names(unit_id):
         return redirect(url_for("geo.place_names", unit_id=district.id))
     filename, data = _upload(form.file)
     try:
-        report = place_name_import.commit(current_user, district, filename, data, expected_sha256=form.sha256.data)
+        report = place_name_import.commit(
+            current_user, district, filename, data, expected_sha256=form.sha256.data
+        )
     except place_name_import.NamesFileError as error:
         db.session.rollback()
         flash(explain(error), "error")
         return redirect(url_for("geo.place_names", unit_id=district.id))
     if not report.committed:
         db.session.rollback()
-        return render_template("geo/place_names_report.html", district=district, report=report,
-                               commit_form=None), 409
+        return render_template(
+            "geo/place_names_report.html", district=district, report=report, commit_form=None
+        ), 409
     db.session.commit()
-    flash(_("%(count)s places have corrected names; %(unchanged)s rows changed nothing.",
-            count=report.corrected, unchanged=report.unchanged), "success")
+    flash(
+        _(
+            "%(count)s places have corrected names; %(unchanged)s rows changed nothing.",
+            count=report.corrected,
+            unchanged=report.unchanged,
+        ),
+        "success",
+    )
     return redirect(url_for("geo.unit", unit_id=district.id))
 
 
@@ -185,7 +215,9 @@ def search_places():
     pager = too_short = None
     if form.q.data and form.validate():
         try:
-            pager = place_service.search_places(current_user, form.q.data, page_arg(), language=current_language())
+            pager = place_service.search_places(
+                current_user, form.q.data, page_arg(), language=current_language()
+            )
         except place_service.QueryTooShort:
             too_short = True
     return render_template("geo/search.html", form=form, pager=pager, too_short=too_short)

@@ -5,6 +5,7 @@ Thin views: form -> ``cplan.services.incidents`` -> one commit -> flash -> redir
 loaded through ``incidents.get_visible``, so one outside the post's scope answers 404 like one
 that does not exist. Times are shown and typed in IST, stored in UTC.
 """
+
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -96,19 +97,28 @@ def _rows(items) -> list[FeedRow]:
     rows = []
     for incident in items:
         times = incidents.response_times(incident)
-        rows.append(FeedRow(
-            href=f"{href}{incident.id}", reference=incident.reference,
-            kind=word("kind", incident.kind),
-            severity=incident.severity.value, severity_label=word("severity", incident.severity),
-            status=incident.status.value, status_label=word("status", incident.status),
-            places=", ".join(link.place.display_name(language) if link.place is not None else ""
-                             for link in incident.places),
-            reported=ist(incident.reported_at, "short"),
-            handler=incident.handling_by.display_name(language) if incident.handling_by else "",
-            to_first_call=took(times.to_first_call), first_call_overdue=times.first_call_overdue,
-            to_verdict=took(times.to_verdict), verdict_overdue=times.verdict_overdue,
-            overdue=times.overdue,
-        ))
+        rows.append(
+            FeedRow(
+                href=f"{href}{incident.id}",
+                reference=incident.reference,
+                kind=word("kind", incident.kind),
+                severity=incident.severity.value,
+                severity_label=word("severity", incident.severity),
+                status=incident.status.value,
+                status_label=word("status", incident.status),
+                places=", ".join(
+                    link.place.display_name(language) if link.place is not None else ""
+                    for link in incident.places
+                ),
+                reported=ist(incident.reported_at, "short"),
+                handler=incident.handling_by.display_name(language) if incident.handling_by else "",
+                to_first_call=took(times.to_first_call),
+                first_call_overdue=times.first_call_overdue,
+                to_verdict=took(times.to_verdict),
+                verdict_overdue=times.verdict_overdue,
+                overdue=times.overdue,
+            )
+        )
     return rows
 
 
@@ -119,13 +129,17 @@ def _feed_filters(form: FeedFilterForm) -> tuple[FeedFilters, dict]:
     districts = incidents.feed_districts(current_user)
     if districts:
         hindi = current_language() == "hi"
-        form.district.choices = choices(((str(d.id), d.name_hi if hindi and d.name_hi else d.name_en)
-                                         for d in districts), _("Any district"))
+        form.district.choices = choices(
+            ((str(d.id), d.name_hi if hindi and d.name_hi else d.name_en) for d in districts),
+            _("Any district"),
+        )
     else:
         del form.district
     filters = FeedFilters()
     if districts:
-        filters.district_id = next((d.id for d in districts if str(d.id) == form.district.data), None)
+        filters.district_id = next(
+            (d.id for d in districts if str(d.id) == form.district.data), None
+        )
     for name in ("kind", "status", "severity"):
         value = getattr(form, name).data
         if value in {choice.value for choice in getattr(form, name).choices if choice.value}:
@@ -142,9 +156,15 @@ def show_feed():
     """Incidents the post may see, newest report first, with filters and response times."""
     form = FeedFilterForm(request.args)
     filters, args = _feed_filters(form)
-    pager = db.paginate(incidents.with_listing_details(incidents.feed_query(current_user, filters)),
-                        page=page_arg(), per_page=PER_PAGE, error_out=False)
-    return render_template("incidents/feed.html", form=form, pager=pager, rows=_rows(pager.items), args=args)
+    pager = db.paginate(
+        incidents.with_listing_details(incidents.feed_query(current_user, filters)),
+        page=page_arg(),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template(
+        "incidents/feed.html", form=form, pager=pager, rows=_rows(pager.items), args=args
+    )
 
 
 @bp.get("/export.csv", endpoint="export_feed")
@@ -167,8 +187,12 @@ def export_feed():
 @requires(Permission.REVIEW_INCIDENTS)
 def show_review_queue():
     """Incidents not yet reviewed, oldest report first."""
-    pager = db.paginate(incidents.with_listing_details(incidents.review_queue(current_user)), page=page_arg(),
-                        per_page=PER_PAGE, error_out=False)
+    pager = db.paginate(
+        incidents.with_listing_details(incidents.review_queue(current_user)),
+        page=page_arg(),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
     return render_template("incidents/review_queue.html", pager=pager, rows=_rows(pager.items))
 
 
@@ -189,15 +213,22 @@ def new():
     picked = [number for number in map(ascii_int, form.places.data or []) if number is not None]
     places = incidents.places_to_report(current_user, picked) if picked else []
     found = incidents.places_to_report(current_user, query=(finder.q.data or "").strip()[:100])
-    form.places.choices = choices((str(place.id), _place_label(place))
-                                  for place in {p.id: p for p in places + found}.values())
+    form.places.choices = choices(
+        (str(place.id), _place_label(place)) for place in {p.id: p for p in places + found}.values()
+    )
     if form.validate_on_submit():
         try:
             if not places:
                 raise incidents.IncidentError(_("Choose at least one place."))
             incident = incidents.create_incident(
-                current_user, places, form.kind.data, form.severity.data, ist_to_utc(form.occurred_at.data),
-                ist_to_utc(form.reported_at.data), form.source.data, form.summary.data,
+                current_user,
+                places,
+                form.kind.data,
+                form.severity.data,
+                ist_to_utc(form.occurred_at.data),
+                ist_to_utc(form.reported_at.data),
+                form.source.data,
+                form.summary.data,
                 up112_number=form.up112_number.data,
             )
         except DomainError as error:
@@ -223,14 +254,21 @@ def show(incident_id):
     incident = incidents.get_visible(current_user, incident_id)
     counts = incidents.tally(incident)
     status_form = StatusForm(formdata=None, version=str(incident.version))
-    status_form.status.choices = choices((s.value, label("status", s))
-                                         for s in sorted(incidents.allowed_statuses(incident.status)))
+    status_form.status.choices = choices(
+        (s.value, label("status", s)) for s in sorted(incidents.allowed_statuses(incident.status))
+    )
     return render_template(
-        "incidents/show.html", incident=incident, entries=incidents.timeline(current_user, incident),
+        "incidents/show.html",
+        incident=incident,
+        entries=incidents.timeline(current_user, incident),
         counts=counts,
-        suggestion=incidents.suggested_verdict(counts), times=incidents.response_times(incident),
-        status_form=status_form, note_form=NoteForm(formdata=None), action_form=ActionForm(formdata=None),
-        review_form=ReviewForm(formdata=None), escalation_form=_escalation_form(incident),
+        suggestion=incidents.suggested_verdict(counts),
+        times=incidents.response_times(incident),
+        status_form=status_form,
+        note_form=NoteForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+        review_form=ReviewForm(formdata=None),
+        escalation_form=_escalation_form(incident),
     )
 
 
@@ -240,12 +278,18 @@ def printable_report(incident_id):
     """The incident and its whole timeline on one page, laid out for printing."""
     incident = incidents.get_visible(current_user, incident_id)
     counts = incidents.tally(incident)
-    page = render_template("incidents/report.html", incident=incident,
-                           entries=incidents.timeline(current_user, incident),
-                           counts=counts, suggestion=incidents.suggested_verdict(counts),
-                           times=incidents.response_times(incident), printed_at=roster.now())
-    audit.record("incident.report_opened", actor=current_user,
-                 target=incident, unit=incident.district)
+    page = render_template(
+        "incidents/report.html",
+        incident=incident,
+        entries=incidents.timeline(current_user, incident),
+        counts=counts,
+        suggestion=incidents.suggested_verdict(counts),
+        times=incidents.response_times(incident),
+        printed_at=roster.now(),
+    )
+    audit.record(
+        "incident.report_opened", actor=current_user, target=incident, unit=incident.district
+    )
     db.session.commit()
     return page
 
@@ -253,8 +297,10 @@ def printable_report(incident_id):
 def _escalation_form(incident: Incident, bound: bool = False) -> EscalationForm:
     """The escalation form with the units above the post; ``bound`` reads the submitted form."""
     form = EscalationForm() if bound else EscalationForm(formdata=None)
-    form.unit.choices = choices((str(unit.id), localised_name(unit))
-                                for unit in incidents.escalation_targets(current_user, incident))
+    form.unit.choices = choices(
+        (str(unit.id), localised_name(unit))
+        for unit in incidents.escalation_targets(current_user, incident)
+    )
     return form
 
 
@@ -295,13 +341,21 @@ def change_status(incident_id):
     if not form.validate_on_submit() or version is None:
         _form_errors(form)
         return redirect(url_for("incidents.show", incident_id=incident_id))
-    status = form.status.data if form.status.data in {s.value for s in incidents.IncidentStatus} else None
+    status = (
+        form.status.data
+        if form.status.data in {s.value for s in incidents.IncidentStatus}
+        else None
+    )
     if status is None:
         flash(_("The incident cannot move to that status now."), "error")
         return redirect(url_for("incidents.show", incident_id=incident_id))
-    return _done(incident, lambda: incidents.change_status(current_user, incident_id, version, status,
-                                                              form.note.data or ""),
-                 _("Status changed to %(status)s.", status=label("status", status)))
+    return _done(
+        incident,
+        lambda: incidents.change_status(
+            current_user, incident_id, version, status, form.note.data or ""
+        ),
+        _("Status changed to %(status)s.", status=label("status", status)),
+    )
 
 
 @bp.post("/<int:incident_id>/notes", endpoint="add_note")
@@ -309,9 +363,15 @@ def change_status(incident_id):
 def add_note(incident_id):
     """Add a note (or the facts pushed to the public) to the timeline."""
     form = NoteForm()
-    return _done(incident_id, lambda: incidents.add_note(current_user, incident_id, form.text.data,
-                                                         public_message=form.public.data),
-                 _("Added to the timeline."), "#timeline", form=form)
+    return _done(
+        incident_id,
+        lambda: incidents.add_note(
+            current_user, incident_id, form.text.data, public_message=form.public.data
+        ),
+        _("Added to the timeline."),
+        "#timeline",
+        form=form,
+    )
 
 
 @bp.post("/<int:incident_id>/escalate", endpoint="escalate")
@@ -326,11 +386,19 @@ def escalate(incident_id):
         _form_errors(form)
         return redirect(url_for("incidents.show", incident_id=incident_id))
     unit = db.session.get(Unit, int(form.unit.data))
-    return _done(incident, lambda: incidents.escalate(current_user, incident_id, unit, form.note.data or ""),
-                 _("Escalated to %(unit)s.", unit=localised_name(unit)), "#timeline")
+    return _done(
+        incident,
+        lambda: incidents.escalate(current_user, incident_id, unit, form.note.data or ""),
+        _("Escalated to %(unit)s.", unit=localised_name(unit)),
+        "#timeline",
+    )
 
 
-@bp.route("/<int:incident_id>/entries/<int:entry_id>/correct", methods=["GET", "POST"], endpoint="correct_entry")
+@bp.route(
+    "/<int:incident_id>/entries/<int:entry_id>/correct",
+    methods=["GET", "POST"],
+    endpoint="correct_entry",
+)
 @requires(Permission.MANAGE_INCIDENTS)
 def correct_entry(incident_id, entry_id):
     """Correct a timeline entry: the old entry stays, a correction naming it is added."""
@@ -348,24 +416,34 @@ def correct_entry(incident_id, entry_id):
             return redirect(url_for("incidents.show", incident_id=incident.id) + "#timeline")
     db.session.rollback()
     status = 400 if form.is_submitted() else 200
-    return render_template("incidents/correct.html", incident=incident,
-                           entry=incidents.shown_entry(current_user, entry), form=form), status
+    return render_template(
+        "incidents/correct.html",
+        incident=incident,
+        entry=incidents.shown_entry(current_user, entry),
+        form=form,
+    ), status
 
 
 @bp.post("/<int:incident_id>/claim", endpoint="claim")
 @requires(Permission.MANAGE_INCIDENTS)
 def claim(incident_id):
     """Mark the incident as being handled by the signed-in officer."""
-    return _done(incident_id, lambda: incidents.claim(current_user, incident_id),
-                 _("You are handling this incident."))
+    return _done(
+        incident_id,
+        lambda: incidents.claim(current_user, incident_id),
+        _("You are handling this incident."),
+    )
 
 
 @bp.post("/<int:incident_id>/release", endpoint="release")
 @requires(Permission.MANAGE_INCIDENTS)
 def release(incident_id):
     """Give up one's claim on the incident."""
-    return _done(incident_id, lambda: incidents.release(current_user, incident_id),
-                 _("You are no longer handling this incident."))
+    return _done(
+        incident_id,
+        lambda: incidents.release(current_user, incident_id),
+        _("You are no longer handling this incident."),
+    )
 
 
 @bp.post("/<int:incident_id>/review", endpoint="review")
@@ -373,8 +451,12 @@ def release(incident_id):
 def review(incident_id):
     """A supervisor marks the incident reviewed, with a comment."""
     form = ReviewForm()
-    return _done(incident_id, lambda: incidents.mark_reviewed(current_user, incident_id, form.comment.data or ""),
-                 _("Marked reviewed."), form=form)
+    return _done(
+        incident_id,
+        lambda: incidents.mark_reviewed(current_user, incident_id, form.comment.data or ""),
+        _("Marked reviewed."),
+        form=form,
+    )
 
 
 # ---- the call sheet --------------------------------------------------------------------------
@@ -389,13 +471,24 @@ def show_calls(incident_id):
     rows = sheet.rows
     full = all(row.full_number for row in rows)
     counts = incidents.tally(incident)
-    page = render_template("incidents/calls.html", incident=incident, rows=rows, full=full, counts=counts,
-                           more_neighbours=sheet.more_neighbours,
-                           outcomes=[(outcome.value, label("outcome", outcome)) for outcome in CallOutcome],
-                           suggestion=incidents.suggested_verdict(counts), call_form=CallForm(formdata=None))
-    audit.record("incident.call_sheet_viewed", actor=current_user,
-                 target=incident, unit=incident.district,
-                 detail={"contacts": len(rows), "full_numbers": sum(row.full_number for row in rows)})
+    page = render_template(
+        "incidents/calls.html",
+        incident=incident,
+        rows=rows,
+        full=full,
+        counts=counts,
+        more_neighbours=sheet.more_neighbours,
+        outcomes=[(outcome.value, label("outcome", outcome)) for outcome in CallOutcome],
+        suggestion=incidents.suggested_verdict(counts),
+        call_form=CallForm(formdata=None),
+    )
+    audit.record(
+        "incident.call_sheet_viewed",
+        actor=current_user,
+        target=incident,
+        unit=incident.district,
+        detail={"contacts": len(rows), "full_numbers": sum(row.full_number for row in rows)},
+    )
     db.session.commit()
     return page
 
@@ -412,13 +505,17 @@ def log_call(incident_id):
         _form_errors(form)
         return redirect(back)
     try:
-        incidents.log_call(current_user, incident.id, contact_id, form.outcome.data, form.said.data or "")
+        incidents.log_call(
+            current_user, incident.id, contact_id, form.outcome.data, form.said.data or ""
+        )
     except DomainError as error:
         flash_refusal(error)
         db.session.rollback()
     else:
         db.session.commit()
-        flash(_("Call recorded: %(outcome)s.", outcome=label("outcome", form.outcome.data)), "success")
+        flash(
+            _("Call recorded: %(outcome)s.", outcome=label("outcome", form.outcome.data)), "success"
+        )
     return redirect(back + f"#contact-{contact_id}")
 
 
@@ -433,8 +530,14 @@ def new_tip(contact_id):
     form = TipForm()
     if form.validate_on_submit():
         try:
-            incident = incidents.record_tip(current_user, contact.id, form.summary.data, form.confidential.data,
-                                            kind=form.kind.data, severity=form.severity.data)
+            incident = incidents.record_tip(
+                current_user,
+                contact.id,
+                form.summary.data,
+                form.confidential.data,
+                kind=form.kind.data,
+                severity=form.severity.data,
+            )
         except DomainError as error:
             form.form_errors.append(explain(error))
         except ValueError as error:
@@ -442,10 +545,19 @@ def new_tip(contact_id):
         else:
             db.session.commit()
             if incidents.is_visible(current_user, incident):
-                flash(_("Tip recorded as incident %(reference)s.", reference=incident.reference), "success")
+                flash(
+                    _("Tip recorded as incident %(reference)s.", reference=incident.reference),
+                    "success",
+                )
                 return redirect(url_for("incidents.show", incident_id=incident.id))
-            flash(_("Tip recorded as incident %(reference)s. It is confidential: the ASP and officers "
-                    "above can see it.", reference=incident.reference), "success")
+            flash(
+                _(
+                    "Tip recorded as incident %(reference)s. It is confidential: the ASP and officers "
+                    "above can see it.",
+                    reference=incident.reference,
+                ),
+                "success",
+            )
             return redirect(url_for("roster.contact", contact_id=contact.id))
     db.session.rollback()
     status = 400 if form.is_submitted() else 200

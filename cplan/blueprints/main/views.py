@@ -1,4 +1,5 @@
 """The home page and the language switch."""
+
 from flask import (
     Blueprint,
     abort,

@@ -3,6 +3,7 @@
 The forms only collect what was typed; ``cplan.services.roster`` validates and normalises it and
 names the field a refusal belongs to, so a message appears beside the right input.
 """
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -80,40 +81,62 @@ class EnrolForm(OtherScriptSpelling, Form):
     """Enrol a respected citizen for a village or ward (phone-friendly: one column, big inputs)."""
 
     name = StringField(
-        _l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=200), PersonOrPlaceName()],
+        _l("Name"),
+        validators=[
+            InputRequired(_l("Enter the contact's name.")),
+            Length(max=200),
+            PersonOrPlaceName(),
+        ],
         render_kw={"autocomplete": "off", "autocapitalize": "words"},
     )
     name_other = StringField(
-        _l("Name in the other script"), validators=[Optional(), Length(max=200), PersonOrPlaceName()],
-        description=_l("Optional: press “Check spelling” to see how the computer writes the name in "
-                       "the other script (Hindi ↔ English), then correct it if needed. Left empty, the "
-                       "computer's spelling is saved, marked as not checked."),
+        _l("Name in the other script"),
+        validators=[Optional(), Length(max=200), PersonOrPlaceName()],
+        description=_l(
+            "Optional: press “Check spelling” to see how the computer writes the name in "
+            "the other script (Hindi ↔ English), then correct it if needed. Left empty, the "
+            "computer's spelling is saved, marked as not checked."
+        ),
         render_kw={"autocomplete": "off"},
     )
     mobile = TelField(
-        _l("Mobile number"), validators=[InputRequired(_l("Enter a mobile number.")), Length(max=32)],
+        _l("Mobile number"),
+        validators=[InputRequired(_l("Enter a mobile number.")), Length(max=32)],
         description=_l("Ten digits, e.g. 98765 43210; 0, 91 or +91 in front is fine."),
         render_kw={"inputmode": "tel", "autocomplete": "off"},
     )
     mobile_alt = TelField(
-        _l("Alternate number"), validators=[Optional(), Length(max=32)],
+        _l("Alternate number"),
+        validators=[Optional(), Length(max=32)],
         render_kw={"inputmode": "tel", "autocomplete": "off"},
     )
     whatsapp = BooleanField(_l("Uses WhatsApp on this number"))
-    category = SelectField(_l("Category"), choices=choices(roster.choices("category")),
-                           validators=[InputRequired(_l("Choose a category from the list."))])
-    gender = SelectField(_l("Gender"), choices=choices(roster.choices("gender")), default=Gender.NOT_STATED.value)
+    category = SelectField(
+        _l("Category"),
+        choices=choices(roster.choices("category")),
+        validators=[InputRequired(_l("Choose a category from the list."))],
+    )
+    gender = SelectField(
+        _l("Gender"), choices=choices(roster.choices("gender")), default=Gender.NOT_STATED.value
+    )
     address = StringField(_l("Address or landmark"), validators=[Optional(), Length(max=300)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
     consent_on = DateField(
         _l("Notice given and consent obtained on"),
-        validators=[InputRequired(_l("Record the date the notice was given and consent obtained."))],
+        validators=[
+            InputRequired(_l("Record the date the notice was given and consent obtained."))
+        ],
         default=roster.today_ist,
     )
-    consent_language = RadioField(_l("Language of the notice"), choices=choices(roster.choices("notice_language")),
-                                  default="hi", validators=[InputRequired(_l("Choose from the list."))])
+    consent_language = RadioField(
+        _l("Language of the notice"),
+        choices=choices(roster.choices("notice_language")),
+        default="hi",
+        validators=[InputRequired(_l("Choose from the list."))],
+    )
     confidential = BooleanField(
-        _l("Confidential"), description=_l("Only the ASP and above will see this contact."),
+        _l("Confidential"),
+        description=_l("Only the ASP and above will see this contact."),
     )
     confirm_duplicate = BooleanField(_l("Save anyway: I have checked the contacts listed above"))
     submit = SubmitField(_l("Enrol contact"))
@@ -121,12 +144,18 @@ class EnrolForm(OtherScriptSpelling, Form):
     def details(self) -> ContactDetails:
         """What was typed, for ``roster.clean`` / ``roster.enrol``."""
         return ContactDetails(
-            name=self.name.data or "", name_other=self.name_other_to_save(), mobile=self.mobile.data or "",
-            mobile_alt=self.mobile_alt.data or "", whatsapp=bool(self.whatsapp.data),
-            category=self.category.data or "", gender=self.gender.data or Gender.NOT_STATED.value,
-            address=self.address.data or "", notes=self.notes.data or "",
+            name=self.name.data or "",
+            name_other=self.name_other_to_save(),
+            mobile=self.mobile.data or "",
+            mobile_alt=self.mobile_alt.data or "",
+            whatsapp=bool(self.whatsapp.data),
+            category=self.category.data or "",
+            gender=self.gender.data or Gender.NOT_STATED.value,
+            address=self.address.data or "",
+            notes=self.notes.data or "",
             confidential=bool(self.confidential.data) if "confidential" in self else False,
-            consent_on=self.consent_on.data, consent_language=self.consent_language.data or "",
+            consent_on=self.consent_on.data,
+            consent_language=self.consent_language.data or "",
         )
 
 
@@ -134,12 +163,16 @@ class RevealForm(Form):
     """Why full numbers are needed: a reason from the list, and words when it is "other"."""
 
     reason = SelectField(
-        _l("Reason"), choices=choices(roster.choices("reveal_reason"), blank=_l("Choose a reason")),
+        _l("Reason"),
+        choices=choices(roster.choices("reveal_reason"), blank=_l("Choose a reason")),
         validators=[InputRequired(_l("Choose why you need the numbers."))],
     )
     note = StringField(
-        _l("Details"), validators=[Optional(), Length(max=roster.REVEAL_NOTE_LENGTH)],
-        description=_l("Required when the reason is “Other”. At most 300 characters; recorded in the audit trail."),
+        _l("Details"),
+        validators=[Optional(), Length(max=roster.REVEAL_NOTE_LENGTH)],
+        description=_l(
+            "Required when the reason is “Other”. At most 300 characters; recorded in the audit trail."
+        ),
         render_kw={"maxlength": roster.REVEAL_NOTE_LENGTH, "autocomplete": "off"},
     )
     submit = SubmitField(_l("Show numbers"))

@@ -7,6 +7,7 @@ page that shows contacts writes one audit event, committed with nothing else in 
 Pages that record a view are rendered before the commit, so an event is kept only for a page
 that was actually produced.
 """
+
 from typing import NamedTuple
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -78,16 +79,28 @@ def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
         category = categories.get(contact.category)
         if category is None:
             category = categories[contact.category] = roster.label("category", contact.category)
-        cards.append(Card(
-            href=f"{href}{contact.id}", name=primary, name_lang=primary_lang,
-            name_generated=contact.spelling_generated(primary_lang),
-            other=other, other_lang=other_lang, other_generated=contact.spelling_generated(other_lang),
-            category=category, confidential=contact.confidential,
-            mobile=contact.mobile or "", mobile_text=display_mobile(contact.mobile, shown),
-            mobile_alt=contact.mobile_alt or "", mobile_alt_text=display_mobile(contact.mobile_alt, shown),
-            whatsapp=contact.whatsapp,
-            verified=formats.date_text(contact.last_verified_at, language) if contact.last_verified_at else "", shown=shown,
-        ))
+        cards.append(
+            Card(
+                href=f"{href}{contact.id}",
+                name=primary,
+                name_lang=primary_lang,
+                name_generated=contact.spelling_generated(primary_lang),
+                other=other,
+                other_lang=other_lang,
+                other_generated=contact.spelling_generated(other_lang),
+                category=category,
+                confidential=contact.confidential,
+                mobile=contact.mobile or "",
+                mobile_text=display_mobile(contact.mobile, shown),
+                mobile_alt=contact.mobile_alt or "",
+                mobile_alt_text=display_mobile(contact.mobile_alt, shown),
+                whatsapp=contact.whatsapp,
+                verified=formats.date_text(contact.last_verified_at, language)
+                if contact.last_verified_at
+                else "",
+                shown=shown,
+            )
+        )
     return cards
 
 
@@ -114,8 +127,13 @@ def _village_context(place: Place) -> dict:
 def _render_village(place: Place, reveal_form: RevealForm, status: int = 200):
     context = _village_context(place)
     page = render_template("roster/place.html", reveal_form=reveal_form, **context)
-    roster.record_roster_view(current_user, place, active=len(context["active"]), pending=len(context["pending"]),
-                              full_numbers=len(context["full"]))
+    roster.record_roster_view(
+        current_user,
+        place,
+        active=len(context["active"]),
+        pending=len(context["pending"]),
+        full_numbers=len(context["full"]),
+    )
     db.session.commit()
     return page, status
 
@@ -144,14 +162,25 @@ def reveal_place(place_id):
             field_error(form, error)
         else:
             db.session.commit()
-            flash(_("Numbers shown for %(count)s contacts for the next %(minutes)s minutes.",
-                    count=count, minutes=roster.reveal_minutes()), "success")
+            flash(
+                _(
+                    "Numbers shown for %(count)s contacts for the next %(minutes)s minutes.",
+                    count=count,
+                    minutes=roster.reveal_minutes(),
+                ),
+                "success",
+            )
             return redirect(url_for("roster.place", place_id=place.id))
     db.session.rollback()
-    return render_template("roster/reveal.html", form=form, place=place, contact=None,
-                           action=url_for("roster.reveal_place", place_id=place.id),
-                           back=url_for("roster.place", place_id=place.id),
-                           reveal_minutes=roster.reveal_minutes()), 400
+    return render_template(
+        "roster/reveal.html",
+        form=form,
+        place=place,
+        contact=None,
+        action=url_for("roster.reveal_place", place_id=place.id),
+        back=url_for("roster.place", place_id=place.id),
+        reveal_minutes=roster.reveal_minutes(),
+    ), 400
 
 
 @bp.get("/contacts/<int:contact_id>", endpoint="contact")
@@ -161,8 +190,13 @@ def show_contact(contact_id):
     contact = roster.get_visible_contact(current_user, contact_id)
     full = contact.id in roster.full_number_ids(current_user, contact.place, [contact])
     page = render_template(
-        "roster/contact.html", contact=contact, place=contact.place, ancestors=_holder_trail(contact.place),
-        full=full, reveal_form=RevealForm(formdata=None), reveal_minutes=roster.reveal_minutes(),
+        "roster/contact.html",
+        contact=contact,
+        place=contact.place,
+        ancestors=_holder_trail(contact.place),
+        full=full,
+        reveal_form=RevealForm(formdata=None),
+        reveal_minutes=roster.reveal_minutes(),
     )
     roster.record_contact_view(current_user, contact, full_number=full)
     db.session.commit()
@@ -182,13 +216,24 @@ def reveal_contact(contact_id):
             field_error(form, error)
         else:
             db.session.commit()
-            flash(_("Numbers shown for the next %(minutes)s minutes.", minutes=roster.reveal_minutes()), "success")
+            flash(
+                _(
+                    "Numbers shown for the next %(minutes)s minutes.",
+                    minutes=roster.reveal_minutes(),
+                ),
+                "success",
+            )
             return redirect(url_for("roster.contact", contact_id=contact.id))
     db.session.rollback()
-    return render_template("roster/reveal.html", form=form, place=contact.place, contact=contact,
-                           action=url_for("roster.reveal_contact", contact_id=contact.id),
-                           back=url_for("roster.contact", contact_id=contact.id),
-                           reveal_minutes=roster.reveal_minutes()), 400
+    return render_template(
+        "roster/reveal.html",
+        form=form,
+        place=contact.place,
+        contact=contact,
+        action=url_for("roster.reveal_contact", contact_id=contact.id),
+        back=url_for("roster.contact", contact_id=contact.id),
+        reveal_minutes=roster.reveal_minutes(),
+    ), 400
 
 
 @bp.post("/contacts/<int:contact_id>/confidential", endpoint="set_confidential")
@@ -205,8 +250,12 @@ def set_confidential(contact_id):
         flash(explain(error), "error")
     else:
         db.session.commit()
-        flash(_("The contact is now confidential.") if wanted else _("The contact is no longer confidential."),
-              "success")
+        flash(
+            _("The contact is now confidential.")
+            if wanted
+            else _("The contact is no longer confidential."),
+            "success",
+        )
     return redirect(url_for("roster.contact", contact_id=contact.id))
 
 
@@ -232,7 +281,9 @@ def enrol(place_id):
             duplicates, elsewhere = _duplicates(details)
             if (duplicates or elsewhere) and not form.confirm_duplicate.data:
                 form.confirm_duplicate.errors = [
-                    _("This number already belongs to the contacts listed above. Tick the box to save anyway.")
+                    _(
+                        "This number already belongs to the contacts listed above. Tick the box to save anyway."
+                    )
                 ]
             else:
                 contact = roster.enrol(current_user, place, details)
@@ -241,12 +292,22 @@ def enrol(place_id):
         else:
             if not form.confirm_duplicate.errors:
                 db.session.commit()
-                flash(_("%(name)s is enrolled and waits for approval.", name=contact.name), "success")
+                flash(
+                    _("%(name)s is enrolled and waits for approval.", name=contact.name), "success"
+                )
                 return redirect(url_for("roster.place", place_id=place.id))
     db.session.rollback()
-    status = 400 if form.is_submitted() and (not form.checking_spelling() or form.name.errors) else 200
-    return render_template("roster/enrol.html", form=form, place=place, ancestors=_holder_trail(place),
-                           duplicates=duplicates, elsewhere=elsewhere), status
+    status = (
+        400 if form.is_submitted() and (not form.checking_spelling() or form.name.errors) else 200
+    )
+    return render_template(
+        "roster/enrol.html",
+        form=form,
+        place=place,
+        ancestors=_holder_trail(place),
+        duplicates=duplicates,
+        elsewhere=elsewhere,
+    ), status
 
 
 def _duplicates(details) -> tuple[list[Contact], list[tuple[str, str]]]:
@@ -258,6 +319,8 @@ def _duplicates(details) -> tuple[list[Contact], list[tuple[str, str]]]:
     found: dict[int, Contact] = {}
     elsewhere: set[tuple[str, str]] = set()
     for number in numbers:
-        found.update({contact.id: contact for contact in roster.contacts_with_number(number, current_user)})
+        found.update(
+            {contact.id: contact for contact in roster.contacts_with_number(number, current_user)}
+        )
         elsewhere.update(roster.places_holding_number_elsewhere(number, current_user))
     return list(found.values()), sorted(elsewhere)

@@ -3,6 +3,7 @@
 The commit form carries the checked file's SHA-256 in a hidden field and asks for the file
 again: nothing is kept on the server between the two steps.
 """
+
 import re
 
 from flask_babel import lazy_gettext as _l
@@ -20,16 +21,24 @@ SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 class CheckForm(Form):
     """Step 1: upload a file for the dry run."""
 
-    file = FileField(_l("CSV or Excel file"), validators=[FileRequired(_l("Choose a file."))],
-                     description=_l("At most 2 MB and 5,000 rows. Nothing is imported in this step."))
+    file = FileField(
+        _l("CSV or Excel file"),
+        validators=[FileRequired(_l("Choose a file."))],
+        description=_l("At most 2 MB and 5,000 rows. Nothing is imported in this step."),
+    )
     submit = SubmitField(_l("Check the file"))
 
 
 class CommitForm(Form):
     """Step 2: the same file again, to import every row or none."""
 
-    file = FileField(_l("The same file again"), validators=[FileRequired(_l("Choose a file."))],
-                     description=_l("Choose the file you just checked; it is checked again before anything is saved."))
+    file = FileField(
+        _l("The same file again"),
+        validators=[FileRequired(_l("Choose a file."))],
+        description=_l(
+            "Choose the file you just checked; it is checked again before anything is saved."
+        ),
+    )
     sha256 = HiddenField(validators=[DataRequired(), Regexp(SHA256_HEX)])
     submit = SubmitField(_l("Import the contacts"))
 
@@ -38,14 +47,29 @@ class ExportForm(Form):
     """A station's or one place's active contacts as a file, with the reason."""
 
     station = SelectField(_l("Police station"), coerce=coerce_id, validators=[DataRequired()])
-    place_code = StringField(_l("Only this place (LGD code)"), validators=[Optional(), Length(max=16)],
-                             description=_l("Leave empty for the whole station."))
-    file_format = RadioField(_l("File"), default="vcf", validators=[DataRequired()], choices=choices([
-        ("vcf", _l("Phone contacts (vCard)")), ("xlsx", _l("Excel (XLSX)")), ("csv", _l("CSV"))]))
+    place_code = StringField(
+        _l("Only this place (LGD code)"),
+        validators=[Optional(), Length(max=16)],
+        description=_l("Leave empty for the whole station."),
+    )
+    file_format = RadioField(
+        _l("File"),
+        default="vcf",
+        validators=[DataRequired()],
+        choices=choices(
+            [
+                ("vcf", _l("Phone contacts (vCard)")),
+                ("xlsx", _l("Excel (XLSX)")),
+                ("csv", _l("CSV")),
+            ]
+        ),
+    )
     reason = SelectField(_l("Reason"), validators=[DataRequired()])
-    note = StringField(_l("Why you need the list"),
-                       validators=[DataRequired(), Length(min=MIN_NOTE_LENGTH, max=MAX_NOTE_LENGTH)],
-                       description=_l("Recorded in the audit trail with the number of contacts exported."))
+    note = StringField(
+        _l("Why you need the list"),
+        validators=[DataRequired(), Length(min=MIN_NOTE_LENGTH, max=MAX_NOTE_LENGTH)],
+        description=_l("Recorded in the audit trail with the number of contacts exported."),
+    )
     submit = SubmitField(_l("Download"))
 
     def __init__(self, station_choices, *args, **kwargs):

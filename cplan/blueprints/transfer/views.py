@@ -26,6 +26,7 @@ from cplan.web.templating import current_language, localised_name
 
 bp = Blueprint("transfer", __name__, url_prefix="/roster-files")
 
+
 def _require_import():
     if not roster_import.may_import(current_user):
         abort(403)
@@ -48,12 +49,20 @@ def index():
     can_import = roster_import.may_import(current_user)
     if not can_import and not _can_export():
         abort(403)
-    return render_template("transfer/index.html", form=CheckForm() if can_import else None,
-                           can_import=can_import, can_export=_can_export(), limits=_limits())
+    return render_template(
+        "transfer/index.html",
+        form=CheckForm() if can_import else None,
+        can_import=can_import,
+        can_export=_can_export(),
+        limits=_limits(),
+    )
 
 
 def _limits() -> dict:
-    return {"megabytes": roster_import.MAX_FILE_BYTES // (1024 * 1024), "rows": f"{roster_import.MAX_ROWS:,}"}
+    return {
+        "megabytes": roster_import.MAX_FILE_BYTES // (1024 * 1024),
+        "rows": f"{roster_import.MAX_ROWS:,}",
+    }
 
 
 @bp.get("/template/<language>.<file_format>")
@@ -75,18 +84,30 @@ def check():
     _require_import()
     form = CheckForm()
     if not form.validate_on_submit():
-        return render_template("transfer/index.html", form=form, can_import=True,
-                               can_export=_can_export(), limits=_limits()), 400
+        return render_template(
+            "transfer/index.html",
+            form=form,
+            can_import=True,
+            can_export=_can_export(),
+            limits=_limits(),
+        ), 400
     filename, data = _read_upload(form.file)
     try:
         report = roster_import.dry_run(current_user, filename, data)
     except roster_import.RosterFileError as error:
         db.session.rollback()
         field_error(form, error)
-        return render_template("transfer/index.html", form=form, can_import=True,
-                               can_export=_can_export(), limits=_limits()), 400
+        return render_template(
+            "transfer/index.html",
+            form=form,
+            can_import=True,
+            can_export=_can_export(),
+            limits=_limits(),
+        ), 400
     db.session.rollback()  # a dry run changes nothing
-    commit_form = CommitForm(formdata=None, sha256=report.sha256) if report.ok and report.ready else None
+    commit_form = (
+        CommitForm(formdata=None, sha256=report.sha256) if report.ok and report.ready else None
+    )
     return render_template("transfer/report.html", report=report, commit_form=commit_form)
 
 
@@ -101,7 +122,9 @@ def commit():
         return redirect(url_for("transfer.index"))
     filename, data = _read_upload(form.file)
     try:
-        report = roster_import.commit(current_user, filename, data, expected_sha256=form.sha256.data)
+        report = roster_import.commit(
+            current_user, filename, data, expected_sha256=form.sha256.data
+        )
     except roster_import.RosterFileError as error:
         db.session.rollback()
         flash(explain(error), "error")
@@ -110,9 +133,15 @@ def commit():
         db.session.rollback()
         return render_template("transfer/report.html", report=report, commit_form=None), 409
     db.session.commit()
-    flash(_("%(created)s contacts imported; they wait for the ASP's approval. %(already)s rows were "
-            "already enrolled and were skipped.", created=report.created, already=len(report.already)),
-          "success")
+    flash(
+        _(
+            "%(created)s contacts imported; they wait for the ASP's approval. %(already)s rows were "
+            "already enrolled and were skipped.",
+            created=report.created,
+            already=len(report.already),
+        ),
+        "success",
+    )
     return redirect(url_for("transfer.index"))
 
 
@@ -136,17 +165,34 @@ def export():
     if (form.place_code.data or "").strip():
         place = roster_export.place_with_code(current_user, station, form.place_code.data)
         if place is None:
-            form.place_code.errors.append(_("No place with this code in the chosen police station."))
+            form.place_code.errors.append(
+                _("No place with this code in the chosen police station.")
+            )
             return _export_page(form), 400
     try:
         result = roster_export.export(
-            current_user, form.file_format.data, form.reason.data, form.note.data,
-            station=None if place else station, place=place, language=language)
+            current_user,
+            form.file_format.data,
+            form.reason.data,
+            form.note.data,
+            station=None if place else station,
+            place=place,
+            language=language,
+        )
     except roster_export.ExportLimitReached as error:
         db.session.rollback()
         # Kept, so the SP office sees who tried to export beyond the limit.
-        audit.record("roster.export_refused", actor=current_user, outcome="denied", target=place or station,
-                     detail={"format": form.file_format.data, "reason": form.reason.data, "limit": error.limit})
+        audit.record(
+            "roster.export_refused",
+            actor=current_user,
+            outcome="denied",
+            target=place or station,
+            detail={
+                "format": form.file_format.data,
+                "reason": form.reason.data,
+                "limit": error.limit,
+            },
+        )
         db.session.commit()
         field_error(form, error)
         return _export_page(form), 429
@@ -159,5 +205,9 @@ def export():
 
 
 def _export_page(form):
-    return render_template("transfer/export.html", form=form, limit=roster_export.daily_limit(),
-                           left=roster_export.exports_left_today(current_user))
+    return render_template(
+        "transfer/export.html",
+        form=form,
+        limit=roster_export.daily_limit(),
+        left=roster_export.exports_left_today(current_user),
+    )
