@@ -48,8 +48,9 @@ extract-messages: install  ## refresh the catalogue after adding strings
 		-o cplan/translations/messages.pot .
 	$(BIN)/pybabel update -i cplan/translations/messages.pot -d cplan/translations --no-fuzzy-matching
 
-lint: install  ## ruff's rules, then the import contracts of setup.cfg (the layers; see README "Layout")
+lint: install  ## ruff's rules (lines of at most 100 characters), the formatting, the import contracts (README "Layout")
 	$(BIN)/ruff check cplan tests bench
+	$(BIN)/ruff format --check cplan tests bench
 	$(BIN)/lint-imports --no-logo
 
 # BENCH_SCALE=1.0 for the whole state; CPLAN_BENCH_DATABASE_URL=postgresql://... adds PostgreSQL;

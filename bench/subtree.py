@@ -4,7 +4,8 @@ Builds the tree with the real shape (district village counts from up_districts.c
 times the scope queries every page uses and shows the query plan. Usage::
 
     python -m bench.subtree                 # a temporary SQLite file
-    CPLAN_BENCH_DATABASE_URL=postgresql://root@/cplan_bench?host=/var/run/postgresql python -m bench.subtree
+    CPLAN_BENCH_DATABASE_URL=postgresql://root@/cplan_bench?host=/var/run/postgresql python -m
+    bench.subtree
 """
 
 import csv
@@ -82,8 +83,8 @@ def timed(label, fn, runs=30):
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
     print(
-        f"  {label:<52} median {statistics.median(samples):7.2f} ms   p95 {samples[int(runs * 0.95) - 1]:7.2f} ms"
-        f"   -> {result}"
+        f"  {label:<52} median {statistics.median(samples):7.2f} ms   p95 "
+        f"{samples[int(runs * 0.95) - 1]:7.2f} ms   -> {result}"
     )
 
 

@@ -731,12 +731,12 @@ def rate(rps: float) -> str:
 def table(result) -> list[str]:
     ceiling = result["ceiling"]
     lines = [
-        "| page | signed in as | req/s | of ceiling | p50 ms | p95 ms | p99 ms | target p95 | failed "
-        "| CPU ms/req | DB CPU ms/req | SQL/req | in-process ms |",
+        "| page | signed in as | req/s | of ceiling | p50 ms | p95 ms | p99 ms | target p95 | "
+        "failed | CPU ms/req | DB CPU ms/req | SQL/req | in-process ms |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| ceiling (bare Flask, 1 query) | nobody | {rate(ceiling.rps)} | 100% | {ceiling.p50_ms:.1f} | "
-        f"{ceiling.p95_ms:.1f} | {ceiling.p99_ms:.1f} | | {ceiling.errors} | {ceiling.cpu_ms:.1f} | "
-        f"{database_cpu(ceiling)} | 1 | |",
+        f"| ceiling (bare Flask, 1 query) | nobody | {rate(ceiling.rps)} | 100% | "
+        f"{ceiling.p50_ms:.1f} | {ceiling.p95_ms:.1f} | {ceiling.p99_ms:.1f} | | {ceiling.errors} "
+        f"| {ceiling.cpu_ms:.1f} | {database_cpu(ceiling)} | 1 | |",
     ]
     for page in result["pages"]:
         load = result["loads"].get(page.key)
@@ -755,8 +755,9 @@ def table(result) -> list[str]:
         mark = "" if load.p95_ms < page.p95_target_ms else " ✗"
         lines.append(
             f"| {page.label} | {page.post} | {rate(load.rps)} | {ratio:.0%} | {load.p50_ms:.1f} | "
-            f"{load.p95_ms:.1f}{mark} | {load.p99_ms:.1f} | {page.p95_target_ms:.0f} | {load.errors} | "
-            f"{load.cpu_ms:.1f} | {database_cpu(load)} | {page.statements} | {page.in_process_ms:.1f} |"
+            f"{load.p95_ms:.1f}{mark} | {load.p99_ms:.1f} | {page.p95_target_ms:.0f} | "
+            f"{load.errors} | {load.cpu_ms:.1f} | {database_cpu(load)} | {page.statements} | "
+            f"{page.in_process_ms:.1f} |"
         )
     return lines
 
@@ -808,16 +809,17 @@ def section(result, machine) -> str:
     lines = [
         f"## {facts['version']}",
         "",
-        f"Run {now}: {result['data_set']} ({counts['districts']:,} districts, {counts['stations']:,} "
-        f"stations, {counts['places']:,} places, {counts['contacts']:,} contacts of which "
-        f"{counts['pending']:,} pending, {counts['incidents']:,} incidents, {counts['posts']:,} posts), "
-        f"database {facts['size_mb']:,.0f} MB.",
+        f"Run {now}: {result['data_set']} ({counts['districts']:,} districts, "
+        f"{counts['stations']:,} stations, {counts['places']:,} places, {counts['contacts']:,} "
+        f"contacts of which {counts['pending']:,} pending, {counts['incidents']:,} incidents, "
+        f"{counts['posts']:,} posts), database {facts['size_mb']:,.0f} MB.",
         f"{config['clients']} concurrent clients (wrk), {config['seconds']} s per page after a 2 s "
         f"warm-up, gunicorn.conf.py with {result['workers']} sync workers, production settings; "
         f"load average {result['loadavg']:.2f} at the start (the machine is shared).",
         f"Machine: {machine['cores']} cores, {machine['cpu']}, {machine['ram_gb']:.0f} GB RAM, "
         f"{machine['os']}; Python {machine['python']}, Flask {machine['flask']}, SQLAlchemy "
-        f"{machine['sqlalchemy']}, gunicorn {machine['gunicorn']}, {machine['wrk']}, {facts['version']}.",
+        f"{machine['sqlalchemy']}, gunicorn {machine['gunicorn']}, {machine['wrk']}, "
+        f"{facts['version']}.",
         "",
         *table(result),
         "",
@@ -890,7 +892,8 @@ def main() -> int:
         print("\n" + section(result, machine))
         if experiment:
             print(
-                f"an experiment (CPLAN_BENCH_PAGES or CPLAN_BENCH_APP): {RESULTS.name} left as it was"
+                f"an experiment (CPLAN_BENCH_PAGES or CPLAN_BENCH_APP): {RESULTS.name} left as it "
+                "was"
             )
         else:  # each database's section as soon as it is measured
             write_results([result], machine)

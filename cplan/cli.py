@@ -19,7 +19,8 @@ cplan_cli.add_command(geo_cli)
 
 
 def _in_one_transaction(work):
-    """Run ``work``, commit once; on an import or domain error roll back and exit 1 with its message."""
+    """Run ``work``, commit once; on an import or domain error roll back and exit 1 with its
+    message."""
     from cplan.data import MissingDataFile
     from cplan.extensions import db
     from cplan.pipelines.geo_import import GeoImportError
@@ -63,7 +64,8 @@ _data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder of reference files (default: CPLAN_DATA_DIR, else the files shipped in cplan/data).",
+    help="Folder of reference files (default: CPLAN_DATA_DIR, else the files shipped in "
+    "cplan/data).",
 )
 _district_option = click.option(
     "--district",
@@ -78,7 +80,8 @@ _district_option = click.option(
 @_path_argument
 @_data_dir_option
 def import_districts_command(path, data_dir):
-    """Import the state and its districts from an LGD list (default: the data folder's up_districts.csv)."""
+    """Import the state and its districts from an LGD list (default: the data folder's
+    up_districts.csv)."""
     from cplan.data import DISTRICTS_FILE
     from cplan.pipelines.geo_import import import_districts
 
@@ -91,7 +94,8 @@ def import_districts_command(path, data_dir):
 @_path_argument
 @_data_dir_option
 def import_subdistricts_command(path, data_dir):
-    """Import LGD sub-districts (tehsils) of imported districts (default: the data folder's up_subdistricts.csv)."""
+    """Import LGD sub-districts (tehsils) of imported districts (default: the data folder's
+    up_subdistricts.csv)."""
     from cplan.data import SUBDISTRICTS_FILE
     from cplan.pipelines.geo_import import import_subdistricts
 
@@ -112,7 +116,8 @@ def import_subdistricts_command(path, data_dir):
 )
 @_required_path
 def import_places_command(district_code, local_bodies, path):
-    """Import a district's villages, towns and wards: a places CSV, or an LGD village, ward or local-body list."""
+    """Import a district's villages, towns and wards: a places CSV, or an LGD village, ward or
+    local-body list."""
     from cplan.pipelines.geo_import import import_places
 
     _echo_report(
@@ -200,7 +205,8 @@ def _refuse_in_production(command: str) -> None:
 
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException(
-            f"`cplan {command}` refuses to run in production: it creates officers with a published password"
+            f"`cplan {command}` refuses to run in production: it creates officers with a published "
+            "password"
         )
 
 
@@ -287,7 +293,8 @@ def generate_command(scale, seed, until, batch_size, data_dir):
     except (GenerateError, MissingDataFile) as error:
         raise click.ClickException(str(error)) from None
     click.echo(
-        f"generating UP at scale {scale:g} (seed {seed}, history until {generator.until.isoformat()})"
+        f"generating UP at scale {scale:g} (seed {seed}, history until "
+        f"{generator.until.isoformat()})"
     )
     started = time.perf_counter()
     for name, stage in generator.stages():

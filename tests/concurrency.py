@@ -36,7 +36,8 @@ def run_together(app, workers, timeout=30):
 
 
 def principal_in_thread(officer_id):
-    """The officer acting through the first post they hold, loaded in the current thread's session."""
+    """The officer acting through the first post they hold, loaded in the current thread's
+    session."""
     officer = db.session.get(Officer, officer_id)
     post = db.session.scalars(
         select(Post).where(Post.assignments.any(officer_id=officer_id))

@@ -273,7 +273,8 @@ def make_post(db):
 def make_officer(db, make_post):
     """An officer with a password, holding a new post of ``role`` at ``unit``.
 
-    ``make_officer(role="asp", unit=district)`` returns the officer; ``officer.test_post`` is the post.
+    ``make_officer(role="asp", unit=district)`` returns the officer; ``officer.test_post`` is the
+    post.
     """
     from werkzeug.security import generate_password_hash
 

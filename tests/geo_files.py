@@ -14,7 +14,8 @@ PLACES_HEADER = "state_code,district_code,district_name,name,sub,type,lat,lng,lg
 
 
 def lgd_rows_of(source: Path, target: Path, district_codes) -> Path:
-    """``source`` (an LGD list by district) with only the rows of ``district_codes``, at ``target``."""
+    """``source`` (an LGD list by district) with only the rows of ``district_codes``, at
+    ``target``."""
     with open(source, encoding="utf-8", newline="") as handle:
         lines = handle.read().splitlines()
     kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[2] in district_codes]

@@ -1,12 +1,12 @@
 """A contract type of our own for import-linter: no request globals below the web layer.
 
-import-linter sees an external package only as a whole (``flask``), and code below the web
-layer may use some of Flask (``current_app`` for configuration and the logger) but not the
-objects that belong to one request. This contract reads each module of ``source_modules``
-that imports a forbidden name's package, and refuses ``from flask import request`` (also
-inside a parenthesised import list or a function), ``from flask.globals import g``, and
-``import flask`` followed by ``flask.request``. Configured in setup.cfg (``[importlinter:contract:request-globals]``);
-``tests/test_layers.py`` proves that it fails when a service imports ``flask.request``.
+import-linter sees an external package only as a whole (``flask``), and code below the web layer may
+use some of Flask (``current_app`` for configuration and the logger) but not the objects that belong
+to one request. This contract reads each module of ``source_modules`` that imports a forbidden
+name's package, and refuses ``from flask import request`` (also inside a parenthesised import list
+or a function), ``from flask.globals import g``, and ``import flask`` followed by ``flask.request``.
+Configured in setup.cfg (``[importlinter:contract:request-globals]``); ``tests/test_layers.py``
+proves that it fails when a service imports ``flask.request``.
 """
 
 from __future__ import annotations

@@ -265,7 +265,8 @@ def test_a_removed_event_is_found_as_a_gap(db, triggers_dropped):
     assert result.reason == "sequence broken: expected seq 2, found 3"
 
 
-# ---- the command line -----------------------------------------------------------------------------
+# ---- the command line
+# -----------------------------------------------------------------------------
 
 
 def test_cli_verify_reports_an_intact_chain_and_exits_0(db, runner):
@@ -289,7 +290,8 @@ def test_cli_verify_names_the_broken_event_and_exits_1(db, runner, triggers_drop
     assert "intact: " not in result.stdout
 
 
-# ---- what may not be recorded -----------------------------------------------------------------------
+# ---- what may not be recorded
+# -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -430,7 +432,8 @@ def test_an_event_outside_a_request_has_no_actor(db):
     ) == (None, "", None, None, "")
 
 
-# ---- concurrency ------------------------------------------------------------------------------------
+# ---- concurrency
+# ------------------------------------------------------------------------------------
 
 
 def test_concurrent_records_from_many_threads_form_one_gapless_chain(app, db):
@@ -501,7 +504,8 @@ def test_verify_streams_a_large_trail_in_batches(db):
     assert peak < 1024 * 1024, peak
 
 
-# ---- the audit page -------------------------------------------------------------------------------
+# ---- the audit page
+# -------------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -244,7 +244,8 @@ def test_the_analyze_command_gives_the_planner_statistics_on_contacts(fixture, d
     else:
         analysed = db.session.scalar(
             text(
-                "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'contacts' AND last_analyze IS NOT NULL"
+                "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'contacts' AND "
+                "last_analyze IS NOT NULL"
             )
         )
     assert analysed >= 1

@@ -107,7 +107,8 @@ def test_the_data_dir_option_wins_over_the_configured_folder(app, db, runner, tm
 
 
 def test_the_reference_data_ships_inside_the_package():
-    """A bare clone has nothing beside it: every file the demo and generator read is in cplan/data."""
+    """A bare clone has nothing beside it: every file the demo and generator read is in
+    cplan/data."""
     from cplan import data
 
     for name in (

@@ -79,7 +79,8 @@ def test_the_other_script_is_transliterated_when_left_empty(in_request):
     assert clean.name_other.lower().startswith("ram")
 
 
-# ---- the enrol page -------------------------------------------------------------------------------
+# ---- the enrol page
+# -------------------------------------------------------------------------------
 
 
 @pytest.fixture

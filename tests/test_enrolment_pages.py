@@ -68,7 +68,8 @@ def page(client, url):
     return response.get_data(as_text=True)
 
 
-# ---- enrol, decide, see the outcome ---------------------------------------------------------------
+# ---- enrol, decide, see the outcome
+# ---------------------------------------------------------------
 
 
 def test_a_constable_enrols_sees_it_pending_and_then_sees_the_asps_approval(
@@ -167,7 +168,8 @@ def test_a_correction_is_shown_before_and_after_and_the_roster_keeps_old_values_
     login_as(world["constable"])
     form = page(client, f"/enrolments/contacts/{contact.id}/correct")
     assert 'value="Ram Kishore"' in form and 'value="+919876543210"' in form
-    # The computer's spelling of the other script is not prefilled (kept, it would count as checked).
+    # The computer's spelling of the other script is not prefilled (kept, it would count as
+    # checked).
     assert f'value="{contact.name_other}"' not in form
     response = client.post(
         f"/enrolments/contacts/{contact.id}/correct",
@@ -245,7 +247,8 @@ def test_a_removal_is_proposed_approved_and_leaves_the_history(db, world, client
     assert "Removal rejected" in history and "Removal approved" in history
 
 
-# ---- bulk and stale decisions -----------------------------------------------------------------------
+# ---- bulk and stale decisions
+# -----------------------------------------------------------------------
 
 
 def test_bulk_approval_confirms_the_count_then_approves_and_reports_what_was_skipped(
@@ -370,7 +373,8 @@ def test_a_stale_version_shows_who_decided_first(db, world, client, login_as):
     assert contact.status == ContactStatus.ACTIVE
 
 
-# ---- the JSON API ----------------------------------------------------------------------------------
+# ---- the JSON API
+# ----------------------------------------------------------------------------------
 
 
 def test_the_api_answers_200_to_the_winner_and_409_to_the_loser(db, world, client, login_as):
@@ -414,7 +418,8 @@ def test_the_api_refuses_what_it_must(db, world, client, login_as, who, body, st
     assert contact.status == ContactStatus.PENDING
 
 
-# ---- the queue: filters, SLA, navigation, permissions -------------------------------------------------
+# ---- the queue: filters, SLA, navigation, permissions
+# -------------------------------------------------
 
 
 def test_the_queue_filters_by_station_category_submitter_and_age_and_highlights_late_ones(

@@ -374,9 +374,11 @@ def test_unnamed_wards_at_distinct_points_stay_distinct_and_repeated_rows_merge(
             "Ward 12,Newtown,ward,29.090,77.250,",  # row 7: another "Ward 12", 0.7 km away
             ",Newtown,ward,29.108,77.268,",  # row 8: no name at all
             "Gandhi Nagar,Newtown,ward,29.1040,77.2640,",  # row 9
-            "Gandhi Nagar,Newtown,ward,29.1045,77.2660,",  # row 10: 0.2 km, the same mohalla drawn twice
+            # row 10: 0.2 km from row 9, the same mohalla drawn twice
+            "Gandhi Nagar,Newtown,ward,29.1045,77.2660,",
             "Shiv Colony,Newtown,ward,29.1000,77.2500,",  # row 11
-            "Shiv Colony,Newtown,ward,29.1200,77.2800,",  # row 12: 3.6 km away, another place of that name
+            # row 12: 3.6 km from row 11, another place of that name
+            "Shiv Colony,Newtown,ward,29.1200,77.2800,",
         ),
         "124",
     )

@@ -318,7 +318,8 @@ def test_an_english_name_from_the_hq_place_is_flagged(db, shamli_report):
         "district_code,name_hi,name_en,hq_code\n660,कैराना,Kairana,800642\n",
         "District LGD Code,Thana,HQ\n660,थाना कैराना,800642\n",
         "district_lgd_code,थाना,hq_place\n660,कैराना,Kairana\n",
-        "\ufeffdistrict_code,Police Station,Name EN,hq_name\n660,कोतवाली कैराना,Kotwali Kairana,KAIRANA (NPP)\n",
+        "\ufeffdistrict_code,Police Station,Name EN,hq_name\n660,कोतवाली कैराना,Kotwali "
+        "Kairana,KAIRANA (NPP)\n",
         "district_code,police_station\r\n660,कोतवाली कैराना\r\n",
         "District Code,Name of Police Station,Tehsil\n660,थाना कैराना,Kairana\n",
     ],

@@ -73,8 +73,8 @@ def test_every_string_in_the_code_has_a_hindi_translation(hindi_catalogue):
         elif not all(translated_forms(entry)):
             problems.append(f"{where}: not translated: {msgid!r}")
     assert not problems, (
-        "run `make extract-messages` and translate in cplan/translations/hi/LC_MESSAGES/messages.po:\n"
-        + "\n".join(sorted(set(problems)))
+        "run `make extract-messages` and translate in "
+        "cplan/translations/hi/LC_MESSAGES/messages.po:\n" + "\n".join(sorted(set(problems)))
     )
 
 

@@ -179,7 +179,8 @@ def test_a_correction_offers_the_computers_spelling_and_its_approval_marks_it_ch
     assert enrolment.proposed_changes(proposal) == {"mobile": "+919876543219"}
     db.session.delete(proposal)
     db.session.commit()
-    # Accepting the offered spelling is a change the approver sees, and approving it marks it checked.
+    # Accepting the offered spelling is a change the approver sees, and approving it marks it
+    # checked.
     response = client.post(
         url, data={**data, "name_other": contact.name_other, "proposed": contact.name_other}
     )

@@ -32,7 +32,8 @@ def counted(db):
 
 
 def statements_for(client, db, url) -> int:
-    # The test's session outlives requests; expired, it caches nothing between them, as in production.
+    # The test's session outlives requests; expired, it caches nothing between them, as in
+    # production.
     db.session.expire_all()
     with counted(db) as statements:
         response = client.get(url)

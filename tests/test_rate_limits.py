@@ -163,7 +163,8 @@ def test_a_refusal_under_api_is_json(app, client):
     response = client.get("/api/test-only/ping", headers={"Accept-Language": "en"})
     assert response.status_code == 429 and response.is_json
     assert response.get_json() == {
-        "error": "Too many requests from your connection in a short time. Please try again in 1 minute.",
+        "error": "Too many requests from your connection in a short time. "
+        "Please try again in 1 minute.",
         "status": 429,
     }
     assert "Retry-After" in response.headers

@@ -142,7 +142,8 @@ def test_the_dry_run_reports_each_problem_by_row_and_column_and_writes_nothing(c
     assert messages[(2, "mobile")] == "An Indian mobile number has ten digits."
     assert messages[(10, "mobile")] == "Only Indian numbers (+91) can be used."
     assert "9999" in messages[(3, "place_lgd_code")]
-    # Row 8 has problems of its own, so row 9's number is not yet "a duplicate"; fix row 8 and it is.
+    # Row 8 has problems of its own, so row 9's number is not yet "a duplicate"; fix row 8 and it
+    # is.
     assert not report.ok and contact_count(db) == 0
 
     response = upload(client, "/roster-files/import/check", data)

@@ -1,4 +1,5 @@
-"""SMS: DLT templates render exactly their registered text, and each backend delivers as promised."""
+"""SMS: DLT templates render exactly their registered text, and each backend delivers as
+promised."""
 
 import logging
 import re

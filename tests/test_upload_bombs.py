@@ -94,7 +94,8 @@ def multipart_upload(filename: str, data: bytes) -> tuple[bytes, str]:
     boundary = "----cplan-test-boundary-7c1f"
     body = (
         (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
             f"Content-Type: application/octet-stream\r\n\r\n"
         ).encode()
         + data

@@ -127,7 +127,8 @@ def readable(response) -> str:
 
 
 def pages(world, db):
-    """Every page and export that lists timeline entries or contacts (GET), for the fixture's records."""
+    """Every page and export that lists timeline entries or contacts (GET), for the fixture's
+    records."""
     shared, tip = world["shared"], world["tip"]
     source, ordinary_b = world["source"], world["ordinary_b"]
     urls = [

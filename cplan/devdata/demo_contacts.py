@@ -1,4 +1,5 @@
-"""Demo contacts: 6-14 respected citizens for every inhabited place of Baghpat attached to a station.
+"""Demo contacts: 6-14 respected citizens for every inhabited place of Baghpat attached to a
+station.
 
 A realistic spread, deterministic: each place draws from its own seeded random generator (seeded
 with the place's natural key), so the same place always gets the same people whatever else
@@ -289,7 +290,8 @@ def ensure_demo_contacts(district: Unit, data_dir: Path) -> list[str]:
         "demo.contacts_loaded", unit=district, detail={"created": len(rows), "places": places_done}
     )
     return [
-        f"contacts: {len(rows)} enrolled in {places_done} places (fictional numbers +91 70000 xxxxx)"
+        f"contacts: {len(rows)} enrolled in {places_done} places (fictional numbers +91 70000 "
+        "xxxxx)"
     ]
 
 

@@ -8,12 +8,12 @@ facts pushed to the public, an escalation, a correction, tips from contacts (one
 first-call or verdict limits, so the feed has overdue rows to show.
 
 Times are relative to the moment the demo is loaded (the incidents are always "recent").
-Deterministic otherwise: one seeded random generator, places in natural-key order. Rows are
-written directly with their past times (the services stamp "now"); references come from the
-same per-district serial counter as real incidents, and each call updates the contact's
-last-verified date or unreachable count as ``incidents.log_call`` does. One ``demo.incidents_loaded``
-audit event records the load. Idempotent: nothing is added when the district has incidents.
-Flushes, never commits.
+Deterministic otherwise: one seeded random generator, places in natural-key order. Rows are written
+directly with their past times (the services stamp "now"); references come from the same
+per-district serial counter as real incidents, and each call updates the contact's last-verified
+date or unreachable count as ``incidents.log_call`` does. One ``demo.incidents_loaded`` audit event
+records the load. Idempotent: nothing is added when the district has incidents. Flushes, never
+commits.
 """
 
 from __future__ import annotations
@@ -414,7 +414,8 @@ def _make_incident(
                 at,
                 EntryKind.PUBLIC_MESSAGE,
                 station_actor,
-                text="Facts posted on the district's X handle and shared in the village WhatsApp groups.",
+                text="Facts posted on the district's X handle and shared in the village WhatsApp "
+                "groups.",
             )
         if number == 14:  # a correction of a mistyped note
             at += timedelta(minutes=12)

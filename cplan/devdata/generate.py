@@ -1,4 +1,5 @@
-"""The state-scale generator: an empty database filled with a realistic Uttar Pradesh-sized data set.
+"""The state-scale generator: an empty database filled with a realistic Uttar Pradesh-sized data
+set.
 
 ``flask cplan generate --scale 1.0`` lays out the real shape of UP and fills it: 75 districts
 with their LGD codes and names, 350 sub-districts with their real village counts, about 1,500
@@ -30,13 +31,14 @@ Decisions:
   the English one. CUG numbers are fictional (+91 90001 xxxxx) as in the demo, never the real
   UP Police CUG series.
 - **Contacts** (6-14 per place, about 9.6 on average): names from ``names_hi_en.csv`` written in
-  Devanagari or Roman, the other script transliterated, exactly as the demo makes them; numbers
-  are fictional, ``+91 7001 xxxxxx`` (the contact's id added to 7001000000; alternate numbers
-  from 7101000000), with a few shared numbers for the duplicates page. Each village is enrolled on one day ("campaign") between June
-  2024 and the end of the history, by a constable of its station; the ASP (sometimes the SP
-  office) decides 1-10 days later. Enrolments of the last 30 days are mostly still pending; a
-  few older ones too; about 2% were rejected and 3.5% later left the roster through an approved
-  removal proposal. Their search tokens are written as ``roster.index_contact`` writes them.
+  Devanagari or Roman, the other script transliterated, exactly as the demo makes them; numbers are
+  fictional, ``+91 7001 xxxxxx`` (the contact's id added to 7001000000; alternate numbers from
+  7101000000), with a few shared numbers for the duplicates page. Each village is enrolled on one
+  day ("campaign") between June 2024 and the end of the history, by a constable of its station; the
+  ASP (sometimes the SP office) decides 1-10 days later. Enrolments of the last 30 days are mostly
+  still pending; a few older ones too; about 2% were rejected and 3.5% later left the roster through
+  an approved removal proposal. Their search tokens are written as ``roster.index_contact`` writes
+  them.
 - **Incidents**: spread over the last two years (busier around the 2026 panchayat elections),
   each in one district, at one to three places of one station. Each gets a whole timeline
   (verification, calls to active contacts enrolled before it, verdict, action, closure, review)
@@ -706,8 +708,8 @@ class StateGenerator:
                 filled.append(model.__tablename__)
         if filled:
             raise GenerateError(
-                f"the database is not empty ({', '.join(filled)} hold rows): generate fills an empty, "
-                "migrated database only; create a new one and run 'flask db upgrade' first"
+                f"the database is not empty ({', '.join(filled)} hold rows): generate fills an "
+                "empty, migrated database only; create a new one and run 'flask db upgrade' first"
             )
 
     # ---- stage 1: geography -----------------------------------------------------------------
@@ -881,7 +883,8 @@ class StateGenerator:
             for sub_index, count in enumerate(village_counts):
                 for _ in range(count):
                     drafts.append((sub_index, PlaceKind.VILLAGE, self._village_name(rng), None))
-            # Group by sub-district (stable: a town stays before its wards), renumbering the wards' towns.
+            # Group by sub-district (stable: a town stays before its wards), renumbering the wards'
+            # towns.
             order = sorted(range(len(drafts)), key=lambda i: drafts[i][0])
             moved_to = {old: new for new, old in enumerate(order)}
             drafts = [
@@ -1178,7 +1181,11 @@ class StateGenerator:
                 serial_by_home[home_code] += 1
                 pno = f"{home_code}{serial_by_home[home_code]:06d}"
                 gender_names = names.female if rng.random() < 0.15 else names.male
-                name = f"{rng.choice(gender_names[Script.LATIN])} {rng.choice(names.last[Script.LATIN])}"
+                first, last = (
+                    rng.choice(gender_names[Script.LATIN]),
+                    rng.choice(names.last[Script.LATIN]),
+                )
+                name = f"{first} {last}"
                 officer_rows.append(
                     {
                         "id": officer_id,
@@ -1404,7 +1411,8 @@ class StateGenerator:
         )
 
     def _setup_stream(self, tiebreak) -> Iterator[tuple]:
-        """Geography imports and accounts, all done by the state administrator before enrolment began."""
+        """Geography imports and accounts, all done by the state administrator before enrolment
+        began."""
         for when, action, path, target_type, target_id, detail in sorted(
             self.setup_events, key=lambda e: e[0]
         ):
@@ -2164,7 +2172,8 @@ class StateGenerator:
             .scalar_subquery()
         )
         called = select(entries.c.contact_id).where(entries.c.contact_id.is_not(None))
-        # updated_at is given explicitly, else the column's onupdate would stamp the time of the run.
+        # updated_at is given explicitly, else the column's onupdate would stamp the time of the
+        # run.
         connection.execute(
             update(contacts)
             .where(contacts.c.id.in_(called))
@@ -2250,13 +2259,15 @@ def summary_lines(generator: StateGenerator) -> list[str]:
             + ", ".join(f"{status} {count:,}" for status, count in sorted(counts.items()))
         )
     lines.append(
-        f"history until {generator.until.isoformat()} (seed {generator.seed}, scale {generator.scale:g})"
+        f"history until {generator.until.isoformat()} (seed {generator.seed}, scale "
+        f"{generator.scale:g})"
     )
     return lines
 
 
 def expected_villages(data_dir: Path, scale: float) -> int:
-    """How many villages ``scale`` gives (the real per-district counts, scaled, at least one each)."""
+    """How many villages ``scale`` gives (the real per-district counts, scaled, at least one
+    each)."""
     with open(Path(data_dir) / DISTRICTS_FILE, encoding="utf-8-sig", newline="") as handle:
         return sum(
             max(1, round(int(row["village_count"]) * scale)) for row in csv.DictReader(handle)

@@ -262,9 +262,10 @@ class SignInCounter(Base):
 class TrustedDevice(Base):
     """A browser in which an officer completed a sign-in on a post (a long-lived device cookie).
 
-    Such a browser may still sign in to that post while strangers' wrong codes have locked
-    the number, and has send limits of its own; its own failures are counted apart. The cookie holds a random token, the row its
-    SHA-256; trust lapses after ``cplan.services.lockouts.DEVICE_TRUST`` without a sign-in.
+    Such a browser may still sign in to that post while strangers' wrong codes have locked the
+    number, and has send limits of its own; its own failures are counted apart. The cookie holds a
+    random token, the row its SHA-256; trust lapses after ``cplan.services.lockouts.DEVICE_TRUST``
+    without a sign-in.
     """
 
     __tablename__ = "trusted_devices"

@@ -33,7 +33,8 @@ def _ddl(table: str, dialect: str) -> tuple[list[str], list[str]]:
             trigger = f"{table}_no_{op.lower()}"
             install += [
                 f"DROP TRIGGER IF EXISTS {trigger} ON {table}",
-                f"CREATE TRIGGER {trigger} BEFORE {op} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
+                f"CREATE TRIGGER {trigger} BEFORE {op} ON {table} FOR EACH ROW EXECUTE FUNCTION "
+                f"{function}()",
             ]
         drop = [
             f"DROP TRIGGER IF EXISTS {table}_no_update ON {table}",

@@ -30,10 +30,10 @@ def _sqlite_ddl() -> tuple[list[str], list[str]]:
         f"CREATE TRIGGER IF NOT EXISTS contacts_count_delete AFTER DELETE ON contacts "
         f"WHEN OLD.status = '{ACTIVE}' BEGIN {change('-', 'OLD')}; END",
         # One trigger per side of an update: SQLite has no IF inside a trigger body.
-        f"CREATE TRIGGER IF NOT EXISTS contacts_count_update_old AFTER UPDATE OF {_WATCHED} ON contacts "
-        f"WHEN OLD.status = '{ACTIVE}' BEGIN {change('-', 'OLD')}; END",
-        f"CREATE TRIGGER IF NOT EXISTS contacts_count_update_new AFTER UPDATE OF {_WATCHED} ON contacts "
-        f"WHEN NEW.status = '{ACTIVE}' BEGIN {change('+', 'NEW')}; END",
+        f"CREATE TRIGGER IF NOT EXISTS contacts_count_update_old AFTER UPDATE OF {_WATCHED} ON "
+        f"contacts WHEN OLD.status = '{ACTIVE}' BEGIN {change('-', 'OLD')}; END",
+        f"CREATE TRIGGER IF NOT EXISTS contacts_count_update_new AFTER UPDATE OF {_WATCHED} ON "
+        f"contacts WHEN NEW.status = '{ACTIVE}' BEGIN {change('+', 'NEW')}; END",
     ]
     drop = [
         f"DROP TRIGGER IF EXISTS contacts_count_{name}"
@@ -52,10 +52,9 @@ def _postgresql_ddl() -> tuple[list[str], list[str]]:
 
     function = (
         "CREATE OR REPLACE FUNCTION contacts_count_active() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN "
-        f"IF TG_OP <> 'INSERT' THEN IF OLD.status = '{ACTIVE}' THEN {change('-', 'OLD')} END IF; END IF; "
-        f"IF TG_OP <> 'DELETE' THEN IF NEW.status = '{ACTIVE}' THEN {change('+', 'NEW')} END IF; END IF; "
-        "RETURN NULL; END $$"
+        f"BEGIN IF TG_OP <> 'INSERT' THEN IF OLD.status = '{ACTIVE}' THEN {change('-', 'OLD')} END "
+        f"IF; END IF; IF TG_OP <> 'DELETE' THEN IF NEW.status = '{ACTIVE}' THEN "
+        f"{change('+', 'NEW')} END IF; END IF; RETURN NULL; END $$"
     )
     changed = " OR ".join(
         f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in _WATCHED.split(", ")
@@ -108,7 +107,8 @@ def recount(connection) -> None:
     )
     connection.execute(
         text(
-            "UPDATE places SET active_contacts = counted.active, active_confidential = counted.confidential "
+            "UPDATE places SET active_contacts = counted.active, active_confidential = "
+            "counted.confidential "
             "FROM (SELECT place_id, count(*) AS active, "
             "sum(CASE WHEN confidential THEN 1 ELSE 0 END) AS confidential "
             "FROM contacts WHERE status = :active GROUP BY place_id) AS counted "

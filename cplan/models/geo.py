@@ -1,9 +1,9 @@
 """The jurisdiction spine: police units in one tree, revenue places, and who answers for what.
 
-Units (state > zone > range > district > circle > police station) form one tree. Each unit
-stores its *materialised path* (``/1/4/9/``), so "everything under unit X" is a single range
-condition on an indexed column (``X.covers(column)``: ``path >= X.path AND path < X.path_upper``),
-never a walk in Python. Places (villages, towns, town wards) carry the path of the unit that answers for them
+Units (state > zone > range > district > circle > police station) form one tree. Each unit stores
+its *materialised path* (``/1/4/9/``), so "everything under unit X" is a single range condition on
+an indexed column (``X.covers(column)``: ``path >= X.path AND path < X.path_upper``), never a walk
+in Python. Places (villages, towns, town wards) carry the path of the unit that answers for them
 (their police station, or their district while unattached) in ``unit_path`` for the same reason.
 """
 

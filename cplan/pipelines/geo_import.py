@@ -1170,7 +1170,8 @@ def _parse_place_row(
             row.number,
             "flagged",
             raw_name or "(no name)",
-            f"name cleaned to {name!r} ({'; '.join(repairs)}); the file's spelling is kept as an alias",
+            f"name cleaned to {name!r} ({'; '.join(repairs)}); the file's spelling is kept as an "
+            "alias",
         )
     return _PlaceRow(
         number=row.number,
@@ -1213,7 +1214,8 @@ def _in_box(point: tuple[float, float], box: tuple[float, float, float, float]) 
 
 
 def state_box(district: Unit) -> tuple[str, tuple[float, float, float, float]]:
-    """The name and box of the state ``district`` lies in (India's box for a state we do not know)."""
+    """The name and box of the state ``district`` lies in (India's box for a state we do not
+    know)."""
     root = db.session.get(Unit, district.ancestor_ids[0]) if district.ancestor_ids else None
     if root is not None and root.kind == UnitKind.STATE and root.code in STATE_BOXES:
         return root.name_en, STATE_BOXES[root.code]
@@ -1445,9 +1447,8 @@ def _correct_town_coordinates(towns, town_rows, ward_rows, report) -> None:
                     town.rows[0],
                     "flagged",
                     town.name_en,
-                    f"coordinates {point[0]}, {point[1]} are also given for {others}, "
-                    "and it has no wards to correct them from: kept unless its census row "
-                    "has its own; verify",
+                    f"coordinates {point[0]}, {point[1]} are also given for {others}, and it has "
+                    "no wards to correct them from: kept unless its census row has its own; verify",
                 )
                 town.flags.append("coordinates shared with another town; verify")
                 town.point_doubtful = True
@@ -1559,8 +1560,9 @@ def _ward_drafts(towns, ward_rows, report) -> list[_PlaceDraft]:
                         row.number,
                         "merged",
                         row.name,
-                        f"ward name repeated in {towns[slug].name_en} (first on row {first.number}) "
-                        "at nearly the same point: one place at the mid-point of the rows",
+                        f"ward name repeated in {towns[slug].name_en} (first on row "
+                        f"{first.number}) at nearly the same point: one place at the mid-point of "
+                        "the rows",
                     )
             if len(cluster.points) > 1:
                 draft.flags.append("listed twice in the source: mid-point of the rows used")
@@ -1639,7 +1641,8 @@ LGD_LOCAL_BODY_TYPES = {
 
 
 def _census_town_names(path) -> dict[str, list[tuple[str, str | None, str]]]:
-    """Census 2011 town code -> the (English, Hindi, body type) names an LGD local-body list gives it."""
+    """Census 2011 town code -> the (English, Hindi, body type) names an LGD local-body list gives
+    it."""
     source = SourceFile(path, layouts=(LGD_LOCAL_BODIES,))
     if not source.has("census_2011_code"):
         raise source.error(
@@ -1702,8 +1705,8 @@ def _merge_census_towns(
         town.flags += row.flags
         town.subdistrict = match_subdistrict(row.sub)
         reason = (
-            f"Census 2011 town code {row.code}{said} in the lgd_code column: a town, not a village; "
-            f"merged with the town of the same name {town.name_en} (row {town.rows[0]}), "
+            f"Census 2011 town code {row.code}{said} in the lgd_code column: a town, not a "
+            f"village; merged with the town of the same name {town.name_en} (row {town.rows[0]}), "
             + (f"{km:.1f} km apart" if km is not None else "no coordinates to compare")
         )
         if row.point is not None and (town.point is None or town.point_doubtful):
@@ -1760,17 +1763,16 @@ def _merge_census_towns(
                 f"{km:.1f} km away, but a different name"
             )
             draft.flags.append(
-                f"Census 2011 town with no town of its name in the file: no wards; the "
-                f"nearest, {towns[slug].name_en}, is {km:.1f} km away; verify whether "
-                "they are one town"
+                "Census 2011 town with no town of its name in the file: no wards; the nearest, "
+                f"{towns[slug].name_en}, is {km:.1f} km away; verify whether they are one town"
             )
         report.note(
             row.number,
             "flagged",
             row.name,
-            f"Census 2011 town code {row.code}{said} in the lgd_code column: a town, not a village; "
-            f"no town of the file has its name and {nearest_text}: kept as a separate town "
-            f"{draft.name_en} without wards; verify",
+            f"Census 2011 town code {row.code}{said} in the lgd_code column: a town, not a "
+            f"village; no town of the file has its name and {nearest_text}: kept as a separate "
+            f"town {draft.name_en} without wards; verify",
         )
         drafts.append(draft)
     for slug, town in towns.items():
@@ -1834,8 +1836,8 @@ def _save_place(
                 draft.rows[0],
                 "flagged",
                 draft.name_en,
-                f"name corrected by hand kept ({name_en} / {name_hi}); the file's spelling "
-                "is kept as an alias",
+                f"name corrected by hand kept ({name_en} / {name_hi}); the file's spelling is kept "
+                "as an alias",
             )
     elif normalised(draft.name_en) == normalised(district.name_en) and not district.name_generated:
         # The district HQ town is written as the district is (बागपत), not transliterated.
@@ -1899,7 +1901,8 @@ def _official_names(
                 number,
                 "flagged",
                 place.name_en,
-                f"name corrected by hand kept ({place.name_hi}); LGD's {name_hi} is kept as an alias",
+                f"name corrected by hand kept ({place.name_hi}); LGD's {name_hi} is kept as an "
+                "alias",
             )
     elif name_hi and (name_hi != place.name_hi or place.name_generated):
         if place.name_hi and not place.name_generated:
@@ -1937,7 +1940,8 @@ def _lgd_name(
             row.number,
             "flagged",
             raw,
-            f"name cleaned to {name!r} ({'; '.join(repairs)}); the file's spelling is kept as an alias",
+            f"name cleaned to {name!r} ({'; '.join(repairs)}); the file's spelling is kept as an "
+            "alias",
         )
     local = " ".join(source.text(row, "name_local").split())
     hindi = official_hindi(local)
@@ -2132,8 +2136,8 @@ def _import_lgd_local_bodies(
                     row.number,
                     "skipped",
                     raw,
-                    "its name fits several towns of "
-                    f"{district.name_en} ({', '.join(t.name_en for t in named)}): give its names by hand",
+                    f"its name fits several towns of {district.name_en} "
+                    f"({', '.join(t.name_en for t in named)}): give its names by hand",
                 )
                 continue
             town = named[0] if named else None
@@ -2150,8 +2154,8 @@ def _import_lgd_local_bodies(
                 row.number,
                 "skipped",
                 raw,
-                f"no town of {district.name_en} has census code "
-                f"{census or '(none)'} or this name: not one of its towns, or import its places first",
+                f"no town of {district.name_en} has census code {census or '(none)'} or this name: "
+                "not one of its towns, or import its places first",
             )
             continue
         report.tally(
@@ -2254,7 +2258,8 @@ def _import_lgd_wards(source: SourceFile, district: Unit, report: ImportReport) 
                 row.number,
                 "flagged",
                 name_en,
-                f"ward {code} of {town.name_en} was not among its wards: created without coordinates",
+                f"ward {code} of {town.name_en} was not among its wards: created without "
+                "coordinates",
             )
         else:
             report.tally(
@@ -2519,9 +2524,9 @@ def import_stations(path, district_code) -> ImportReport:
             None,
             "flagged",
             f"no places of {district.name_en}",
-            "no HQ can be found by name, and a station word cannot be told from a place's "
-            f"name: import places first (`flask cplan geo places --district {district.code} FILE`), "
-            "then this file again",
+            "no HQ can be found by name, and a station word cannot be told from a place's name: "
+            f"import places first (`flask cplan geo places --district {district.code} FILE`), then "
+            "this file again",
         )
 
     hq_places, hq_matches = _find_headquarters(district, rows, places, columns)
@@ -2596,7 +2601,8 @@ def import_stations(path, district_code) -> ImportReport:
                     row.number,
                     "flagged",
                     row.name_hi,
-                    f"stays in its circle {station.parent.name_en} (the file's rule gives {circle.name_en})",
+                    f"stays in its circle {station.parent.name_en} (the file's rule gives "
+                    f"{circle.name_en})",
                 )
         if (
             _link_headquarters(station, hq_place, hq_of.get(station.id), row, report)
@@ -2679,8 +2685,8 @@ def _parse_station_row(
     for role, value in (("name_hi", name_hi), ("other_hi", other_hi)):
         if value and not DEVANAGARI.search(value):
             raise source.error(
-                f"{value!r} is not written in Devanagari (give the English name in a "
-                "name_en column)",
+                f"{value!r} is not written in Devanagari (give the English name in a name_en "
+                "column)",
                 row.number,
                 columns[role],
             )
@@ -3175,8 +3181,8 @@ def _flag_station(
             "flagged",
             row.name_hi,
             f"HQ place {row.hq_code} is not among the district's places (import places first: "
-            f"`flask cplan geo places --district {district.code} FILE`, then this file again): "
-            "no coordinates yet",
+            f"`flask cplan geo places --district {district.code} FILE`, then this file again): no "
+            "coordinates yet",
         )
     elif hq_place is None:
         why = ""
@@ -3375,8 +3381,8 @@ def _hq_advice(
                 f"stations whose HQ place has no coordinates: "
                 f"{listed(station for station, _ in without_coordinates)}",
                 f"give {places} their coordinates (the `lat` and `lng` columns of the places file) "
-                f"and import it again with `flask cplan geo places --district {district.code} FILE`, "
-                f"{move}",
+                f"and import it again with `flask cplan geo places --district {district.code} "
+                f"FILE`, {move}",
             )
         )
     return advice

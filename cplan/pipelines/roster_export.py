@@ -78,9 +78,9 @@ class ExportLimitReached(ExportError):
         self.limit = limit
         super().__init__(
             _l(
-                "You have made %(limit)s exports with full numbers today, the most allowed "
-                "per officer in a day. You can export again after midnight; your SP office "
-                "sees every export.",
+                "You have made %(limit)s exports with full numbers today, the most allowed per "
+                "officer in a day. You can export again after midnight; your SP office sees every "
+                "export.",
                 limit=limit,
             )
         )
@@ -294,13 +294,15 @@ class ExportSummary:
 
 
 def export_events(principal: Principal, pno: str | None = None) -> Select:
-    """Audit events of exports with full numbers, and of refused ones, in ``principal``'s subtree."""
+    """Audit events of exports with full numbers, and of refused ones, in ``principal``'s
+    subtree."""
     query = audit.events_in_scope(principal, pno=pno or None)
     return query.where(AuditEvent.action.in_(EXPORT_ACTIONS))
 
 
 def today_summary(principal: Principal, now: datetime | None = None) -> ExportSummary:
-    """Today's (IST) exports in ``principal``'s subtree: how many, how many contacts, by how many officers."""
+    """Today's (IST) exports in ``principal``'s subtree: how many, how many contacts, by how many
+    officers."""
     midnight = datetime.combine(ist_day(now or utcnow()), time.min, tzinfo=IST)
     summary = ExportSummary()
     officers = set()

@@ -491,8 +491,8 @@ def check(principal: Principal, table: Table, report: ImportReport) -> ImportRep
                         row.row,
                         header,
                         _l(
-                            "This number is already on contact %(id)s (place code %(code)s); enrol this person "
-                            "through the form if both are right.",
+                            "This number is already on contact %(id)s (place code %(code)s); enrol "
+                            "this person through the form if both are right.",
                             id=other.id,
                             code=other.place.lgd_code or "-",
                         ),
@@ -518,8 +518,9 @@ def formula_warnings(table: Table) -> list[Problem]:
                         number,
                         table.headers_by_key.get(key, key),
                         _l(
-                            "This name begins with “%(character)s”, which spreadsheets take for a formula. It is "
-                            "imported as written and exported as text; check that it really is the name.",
+                            "This name begins with “%(character)s”, which spreadsheets take for a "
+                            "formula. It is imported as written and exported as text; check that "
+                            "it really is the name.",
                             character=text[0],
                         ),
                     )
@@ -613,7 +614,8 @@ def commit(
 TEMPLATE_NOTES = {
     "en": (
         "One row per contact. Required: place_lgd_code, name, mobile, category, consent_date.",
-        "place_lgd_code: the LGD code of a village or ward of your station (ASP / SP: of the district).",
+        "place_lgd_code: the LGD code of a village or ward of your station (ASP / SP: of the "
+        "district).",
         "mobile: 10 digits, with or without 0, 91 or +91. Keep the column formatted as Text.",
         "category: a code or name from the categories sheet. whatsapp: yes / no.",
         "gender: female, male, transgender or empty. consent_date: YYYY-MM-DD or DD-MM-YYYY.",

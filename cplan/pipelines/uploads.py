@@ -8,12 +8,13 @@ it makes: 256 KB of ZIP can unpack to a 100 MB shared-strings table. So, in this
    first bytes must agree (a ZIP archive for .xlsx, text for .csv). A ZIP renamed .csv, a CSV
    renamed .xlsx, an old .xls or a PDF is refused, saying what the file looks like.
 2. **Inspected before parsing** (``inspect_workbook``), from the archive's directory and then by
-   unpacking each part in 64 KB pieces (never trusting the declared sizes): at most
-   ``MAX_PARTS`` parts, ``MAX_UNPACKED_BYTES`` unpacked in all, no part over 1 MB unpacking to
-   more than ``MAX_RATIO`` times its packed size (nor the archive as a whole); XML parts (known
-   by their first bytes, not their names) must be UTF-8 without a document type declaration (``<!DOCTYPE``, ``<!ENTITY``: Excel never writes
-   one, and entity expansion is how an "XML bomb" grows); no run of text between two tags
-   longer than ``MAX_TEXT_RUN_BYTES`` (a cell that long is refused before it is ever read).
+   unpacking each part in 64 KB pieces (never trusting the declared sizes): at most ``MAX_PARTS``
+   parts, ``MAX_UNPACKED_BYTES`` unpacked in all, no part over 1 MB unpacking to more than
+   ``MAX_RATIO`` times its packed size (nor the archive as a whole); XML parts (known by their first
+   bytes, not their names) must be UTF-8 without a document type declaration (``<!DOCTYPE``,
+   ``<!ENTITY``: Excel never writes one, and entity expansion is how an "XML bomb" grows); no run of
+   text between two tags longer than ``MAX_TEXT_RUN_BYTES`` (a cell that long is refused before it
+   is ever read).
 3. **Parsed without entity expansion**: openpyxl parses through defusedxml when it is installed
    (a dependency of ours); ``xlsx_rows`` refuses to run if openpyxl would not.
 4. **Read row by row** (``csv_rows``, ``xlsx_rows``): the caller stops at its row limit; a cell
@@ -161,8 +162,8 @@ def _cell_too_long(row: int | None = None, column: str | None = None) -> UploadE
     if row is None:
         return UploadError(
             _l(
-                "A cell of the file holds more than %(limit)s characters; no column needs "
-                "that many.",
+                "A cell of the file holds more than %(limit)s characters; no column needs that "
+                "many.",
                 limit=format(MAX_CELL_CHARS, ","),
             )
         )
@@ -248,7 +249,8 @@ def _read_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, budget: int) -> 
             if is_xml is None:
                 start = chunk.removeprefix(UTF8_BOM).lstrip()
                 if start.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
-                    raise _unreadable_workbook()  # UTF-16 XML could hide a declaration from the scan
+                    # UTF-16 XML could hide a declaration from the scan.
+                    raise _unreadable_workbook()
                 is_xml = start.startswith(b"<")
             if not is_xml:
                 continue

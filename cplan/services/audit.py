@@ -368,7 +368,8 @@ def _break_reason(fields, expected_seq: int, prev_hash: str) -> str:
 
 
 def scope_condition(principal: Principal):
-    """Events filed under the principal's subtree; the state also sees events filed under no unit."""
+    """Events filed under the principal's subtree; the state also sees events filed under no
+    unit."""
     unit = principal.unit
     condition = unit.covers(AuditEvent.unit_path)
     if unit.parent_id is None:

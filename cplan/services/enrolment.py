@@ -307,7 +307,8 @@ def _open_proposal(contact: Contact) -> ContactProposal | None:
 def propose_correction(
     principal: Principal, contact_id: int, details: roster.ContactDetails
 ) -> ContactProposal:
-    """Station staff propose new values for an active contact; the roster keeps the old ones until approved."""
+    """Station staff propose new values for an active contact; the roster keeps the old ones until
+    approved."""
     _require(principal, Permission.PROPOSE_CORRECTION)
     contact = _visible(principal, contact_id)
     check_changeable(contact)

@@ -1,10 +1,11 @@
 """Domain errors: what services raise when a rule refuses, whoever called them.
 
-One module of the web layer (``cplan.web.errors``) turns each into an answer, for pages and for
-JSON alike: ``NotInScope`` is 404 (a record outside the principal's subtree looks exactly like
-one that does not exist), ``NotAllowed`` (a ``WorkflowError``) 403, ``AlreadyDecided`` and ``InvalidTransition`` 409,
-any other ``DomainError`` 400. A view that wants a refusal shown on its own page (beside a
-field, in a flash) catches it and lets the same module word it (``refusal_message``).
+One module of the web layer (``cplan.web.errors``) turns each into an answer, for pages and for JSON
+alike: ``NotInScope`` is 404 (a record outside the principal's subtree looks exactly like one that
+does not exist), ``NotAllowed`` (a ``WorkflowError``) 403, ``AlreadyDecided`` and
+``InvalidTransition`` 409, any other ``DomainError`` 400. A view that wants a refusal shown on its
+own page (beside a field, in a flash) catches it and lets the same module word it
+(``refusal_message``).
 
 ``str(error)`` is the message for logs and tests; what the reader is told is ``refusal`` when
 the error sets one (a translatable sentence), else the message itself, which services then
@@ -47,7 +48,8 @@ class WorkflowError(DomainError):
 
 class NotAllowed(WorkflowError):
     """A workflow rule refused the action because of who asks: the post's role lacks the
-    permission, or the maker-checker rule forbids it (whoever made a record cannot decide it) (403)."""
+    permission, or the maker-checker rule forbids it (whoever made a record cannot decide it)
+    (403)."""
 
 
 class InvalidTransition(DomainError):

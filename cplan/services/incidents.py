@@ -8,10 +8,11 @@ The status workflow is ``TRANSITIONS``; anything else raises ``InvalidTransition
 change names the ``version`` the officer saw and is a compare-and-set UPDATE, so two officers
 cannot both move the same incident. The "being handled by" marker is claimed the same way.
 
-Scope: a station or circle post sees an incident when one of its places lies in the post's
-subtree (an incident spanning two stations is visible to both); district, range, zone and state
-posts see the incidents of the districts under them (all of an incident's places lie in its district). Confidential incidents (tips) need
-``VIEW_CONFIDENTIAL`` (ASP upwards). Anything else is ``NotInScope`` (the pages answer 404).
+Scope: a station or circle post sees an incident when one of its places lies in the post's subtree
+(an incident spanning two stations is visible to both); district, range, zone and state posts see
+the incidents of the districts under them (all of an incident's places lie in its district).
+Confidential incidents (tips) need ``VIEW_CONFIDENTIAL`` (ASP upwards). Anything else is
+``NotInScope`` (the pages answer 404).
 
 Seeing an incident is not knowing every contact on its timeline: an incident shared by two
 stations is worked by both, and the ASP may call a confidential source about an open incident.
@@ -576,7 +577,8 @@ def change_status(
     new_status: IncidentStatus | str,
     note: str = "",
 ) -> Incident:
-    """Move the incident to ``new_status`` if it is still as the officer saw it (compare-and-set)."""
+    """Move the incident to ``new_status`` if it is still as the officer saw it
+    (compare-and-set)."""
     _require(principal, Permission.MANAGE_INCIDENTS)
     incident = get_visible(principal, incident_id)
     new_status = IncidentStatus(new_status)

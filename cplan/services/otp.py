@@ -427,7 +427,8 @@ def _consume(
 def _consume_with_authenticator(
     challenge: OtpChallenge, post: Post, code: str, now: datetime
 ) -> Officer | None:
-    """The officer holding ``post`` whose authenticator shows ``code`` now, if that step is unused."""
+    """The officer holding ``post`` whose authenticator shows ``code`` now, if that step is
+    unused."""
     holders = db.session.scalars(
         select(Officer)
         .where(
@@ -625,7 +626,8 @@ def _notify_lock(post: Post, locked_until: datetime, ip: str | None) -> None:
     came from whoever was guessing, so its language says nothing about the post's).
     """
     cug, post_id = post.cug_number, post.id
-    until = f"{formats.time_text(locked_until, 'hi')} {formats.numeric_date(locked_until)}"  # IST, day first
+    # IST, day first
+    until = f"{formats.time_text(locked_until, 'hi')} {formats.numeric_date(locked_until)}"
 
     def report(error: sms.SmsError | None) -> None:
         notified = db.session.get(Post, post_id)
@@ -940,7 +942,8 @@ def provisioning_uri(secret: str, officer: Officer) -> str:
 
 def forget_unreadable_authenticator(principal: Principal) -> bool:
     """An authenticator whose secret was sealed under an earlier secret key cannot work: mark
-    the signed-in officer's unconfirmed (audited), so they set it up again. True when that happened."""
+    the signed-in officer's unconfirmed (audited), so they set it up again. True when that
+    happened."""
     officer = principal.officer
     if not officer.totp_confirmed or officer.totp_secret is not None:
         return False

@@ -2,8 +2,8 @@
 places, a place's station history, and place search in either script.
 
 Every function takes the acting principal and restricts its queries to the principal's subtree
-(``cplan.services.scope``), so none can show a unit or place the post may not see. Place search reads the
-``search_tokens`` index (``cplan.services.search``). Lists are counted with grouped
+(``cplan.services.scope``), so none can show a unit or place the post may not see. Place search
+reads the ``search_tokens`` index (``cplan.services.search``). Lists are counted with grouped
 queries (one per kind of count), never one query per row.
 """
 
@@ -94,7 +94,8 @@ def district_summaries(principal: Principal, root: Unit) -> list[UnitSummary]:
 
 
 def station_summaries(principal: Principal, root: Unit) -> list[UnitSummary]:
-    """The police stations under ``root`` (itself, for a station) with place counts (two queries)."""
+    """The police stations under ``root`` (itself, for a station) with place counts (two
+    queries)."""
     stations = db.session.scalars(
         select(Unit)
         .where(

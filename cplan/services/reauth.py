@@ -1,10 +1,10 @@
 """Fresh sign-in: the signed-in officer's password again before a sensitive action.
 
-A session stays open for up to 12 hours, on a handset that may be shared or left unlocked.
-Exports with full numbers, CUG and post changes, confidential marking and erasure therefore
-need the password typed within the last ``FRESH_SIGN_IN_MINUTES`` (10) minutes of this session
-(``cplan.web.access.fresh_sign_in`` sends the officer to "Confirm it is you"). Signing in counts as a
-confirmation (``sessions.start``).
+A session stays open for up to 12 hours, on a handset that may be shared or left unlocked. Exports
+with full numbers, CUG and post changes, confidential marking and erasure therefore need the
+password typed within the last ``FRESH_SIGN_IN_MINUTES`` (10) minutes of this session
+(``cplan.web.access.fresh_sign_in`` sends the officer to "Confirm it is you"). Signing in counts as
+a confirmation (``sessions.start``).
 
 Wrong passwords are counted on the session row before the password is checked, with a
 conditional UPDATE, so parallel guesses queue on the row and at most ``MAX_FAILURES`` are ever

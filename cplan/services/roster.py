@@ -221,7 +221,8 @@ def reveal_minutes() -> int:
 
 
 def sees_pending(principal: Principal) -> bool:
-    """Pending enrolments are shown to those who make them (station staff) and decide them (ASP up)."""
+    """Pending enrolments are shown to those who make them (station staff) and decide them (ASP
+    up)."""
     return principal.can(Permission.ENROL_CONTACT) or principal.can(Permission.APPROVE_ENROLMENT)
 
 

@@ -67,7 +67,8 @@ class QueryTooShort(ValueError):
 
 
 def word_start_keys(*names: str) -> set[str]:
-    """The key of every word-start suffix of every name ("Ram Kishore" -> "Ram Kishore", "Kishore")."""
+    """The key of every word-start suffix of every name ("Ram Kishore" -> "Ram Kishore",
+    "Kishore")."""
     keys: set[str] = set()
     for name in names:
         words = [word for word in _WORD_SPLIT.split(name or "") if word]

@@ -32,7 +32,8 @@ def _hash(token: str) -> str:
 
 
 def start(officer: Officer, post: Post, ip_address: str = "", user_agent: str = "") -> Principal:
-    """Open a session for ``officer`` acting through ``post``; returns the principal with its token."""
+    """Open a session for ``officer`` acting through ``post``; returns the principal with its
+    token."""
     token = secrets.token_urlsafe(32)
     # Signing in ends with the officer's password, so a new session starts fresh for the
     # sensitive actions (``cplan.web.access.fresh_sign_in``).

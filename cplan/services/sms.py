@@ -124,10 +124,10 @@ TEMPLATES: dict[str, Template] = {
         Template(
             name="sign_in_locked",
             texts={
-                "en": "C-Plan: sign-in for post {#var#} is locked until {#var#} after repeated failed "
-                "attempts. If this was not you, inform your SP office. - UP Police",
-                "hi": "C-Plan: बार-बार असफल प्रयासों के कारण पद {#var#} का साइन-इन {#var#} तक रोक दिया "
-                "गया है। यदि यह आपने नहीं किया, तो एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
+                "en": "C-Plan: sign-in for post {#var#} is locked until {#var#} after repeated "
+                "failed attempts. If this was not you, inform your SP office. - UP Police",
+                "hi": "C-Plan: बार-बार असफल प्रयासों के कारण पद {#var#} का साइन-इन {#var#} तक रोक "
+                "दिया गया है। यदि यह आपने नहीं किया, तो एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
             },
         ),
     )
@@ -174,7 +174,8 @@ def render(template_name: str, *values: str, language: str = "en") -> str:
     text = template.texts[language]
     if len(values) != template.slot_count:
         raise TemplateError(
-            f"template {template_name!r} has {template.slot_count} slot(s), {len(values)} value(s) given"
+            f"template {template_name!r} has {template.slot_count} slot(s), {len(values)} value(s) "
+            "given"
         )
     pieces = text.split(SLOT)
     out = [pieces[0]]

@@ -90,7 +90,8 @@ def _forget_after_rollback(session: Session, transaction) -> None:
 
 
 def _dispatch(app, message_ids: list[int]) -> None:
-    """Deliver on a thread of its own (with a session of its own: this one's transaction is over)."""
+    """Deliver on a thread of its own (with a session of its own: this one's transaction is
+    over)."""
 
     def run() -> None:
         with app.app_context():

@@ -181,7 +181,8 @@ def register(app):
         return render_error(
             400,
             _(
-                "Your form expired or was sent from another page. Please go back, reload and try again."
+                "Your form expired or was sent from another page. Please go back, reload and try "
+                "again."
             ),
         )
 
@@ -192,8 +193,10 @@ def register(app):
         seconds = retry_after_seconds(error)
         minutes = -(-seconds // 60)
         message = ngettext(
-            "Too many requests from your connection in a short time. Please try again in %(num)d minute.",
-            "Too many requests from your connection in a short time. Please try again in %(num)d minutes.",
+            "Too many requests from your connection in a short time. Please try again in %(num)d "
+            "minute.",
+            "Too many requests from your connection in a short time. Please try again in %(num)d "
+            "minutes.",
             minutes,
         )
         response = make_response(render_error(429, message))

@@ -1,10 +1,11 @@
 """What only the web layer knows about a request, handed to the layers below as hooks.
 
-**A safe request's first transaction only reads (SQLite).** SQLite transactions begin IMMEDIATE (``cplan.extensions``), which queues writers instead of
-failing them but also makes every page wait for every other. A safe request reads first and
-writes, if at all, only an access record at the end, so its first transaction begins deferred
-(a WAL reader: many at once), and ``ensure_write_transaction`` ends it before that write.
-Which transaction is a safe request's first is known only here, in the web layer.
+**A safe request's first transaction only reads (SQLite).** SQLite transactions begin IMMEDIATE
+(``cplan.extensions``), which queues writers instead of failing them but also makes every page wait
+for every other. A safe request reads first and writes, if at all, only an access record at the end,
+so its first transaction begins deferred (a WAL reader: many at once), and
+``ensure_write_transaction`` ends it before that write. Which transaction is a safe request's first
+is known only here, in the web layer.
 
 **Work after the response.** ``cplan.services.sms`` hands a gateway delivery to a thread once
 the page has gone (a sign-in code's timing must not tell which numbers are registered); it
@@ -47,7 +48,8 @@ def commit_before_the_page() -> None:
 
 
 def run_after_response(task: Callable[[], None]) -> bool:
-    """Run ``task`` once this request's response is ready; False (nothing done) outside a request."""
+    """Run ``task`` once this request's response is ready; False (nothing done) outside a
+    request."""
     if not has_request_context():
         return False
 

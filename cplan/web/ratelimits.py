@@ -15,8 +15,8 @@ and one officer's several sessions share one count). ``CPLAN_RATE_LIMITS`` (JSON
 single entries, e.g. ``{"auth.sign_in": "20 per minute"}``.
 
 A refused request gets 429 from ``cplan.web.errors`` (a page in the reader's language, JSON under
-``/api/``) with ``Retry-After``; other responses carry no rate-limit headers, which would cost
-the store a second round trip per request. When the store cannot be reached, requests are counted per
+``/api/``) with ``Retry-After``; other responses carry no rate-limit headers, which would cost the
+store a second round trip per request. When the store cannot be reached, requests are counted per
 worker in memory until it is back (and the failure is logged): sign-in stays possible, and the
 database's own lockouts (``cplan.services.lockouts``) still hold.
 

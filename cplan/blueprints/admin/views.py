@@ -1,4 +1,5 @@
-"""Administration of people: posts (with their CUG numbers) and officers, within the admin's subtree.
+"""Administration of people: posts (with their CUG numbers) and officers, within the admin's
+subtree.
 
 An SP office manages its district, the state administrator everything. Posts, officers and
 units are read through ``cplan.services.directory`` (posts by the path of their unit, officers by
@@ -74,7 +75,8 @@ def _back_to_officer(officer_id, **_ignored) -> str:
 @bp.get("/posts", endpoint="posts")
 @requires(Permission.MANAGE_ACCOUNTS)
 def list_posts():
-    """List the posts in the administrator's subtree, filtered by role, unit or title, and status."""
+    """List the posts in the administrator's subtree, filtered by role, unit or title, and
+    status."""
     form = PostFilterForm(formdata=request.args)
     within = (
         directory.get_unit(current_user, id_arg("unit")) if id_arg("unit") is not None else None
@@ -274,7 +276,8 @@ def unlock_cug(post_id):
 @requires(Permission.MANAGE_ACCOUNTS)
 @fresh_sign_in(back=_back_to_post)
 def assign_officer(post_id):
-    """Let an officer (found by PNO among those the administrator manages) sign in through the post."""
+    """Let an officer (found by PNO among those the administrator manages) sign in through the
+    post."""
     post = directory.get_post(current_user, post_id)
     form = AssignForm()
     if not form.validate_on_submit():
@@ -359,7 +362,8 @@ def _managing_unit_choices():
 @requires(Permission.MANAGE_ACCOUNTS)
 @fresh_sign_in()
 def create_officer():
-    """Register an officer managed by the administrator's district (or, for the state, any district)."""
+    """Register an officer managed by the administrator's district (or, for the state, any
+    district)."""
     form = OfficerForm()
     form.unit.choices = _managing_unit_choices()
     if request.method == "GET" and len(form.unit.choices) == 1:
@@ -382,7 +386,8 @@ def create_officer():
             db.session.commit()
             flash(
                 _(
-                    "Officer %(name)s (%(pno)s) registered. Issue a setup code so they can set a password.",
+                    "Officer %(name)s (%(pno)s) registered. Issue a setup code so they can set a "
+                    "password.",
                     name=officer.display_name(current_language()),
                     pno=officer.pno,
                 ),
@@ -418,7 +423,8 @@ def _officer_page(
 @bp.get("/officers/<int:officer_id>", endpoint="officer")
 @requires(Permission.MANAGE_ACCOUNTS)
 def show_officer(officer_id):
-    """Show an officer: posts held now and before, and whether a password and authenticator are set."""
+    """Show an officer: posts held now and before, and whether a password and authenticator are
+    set."""
     return _officer_page(directory.get_officer(current_user, officer_id))
 
 

@@ -1,4 +1,5 @@
-"""Sign-in in two steps: the post's handset (CUG + one-time code), then the officer (PNO + password).
+"""Sign-in in two steps: the post's handset (CUG + one-time code), then the officer (PNO +
+password).
 
 Every failure shows one generic message, and the pages after the CUG step look the same for
 registered, unknown, locked and deactivated numbers. The rules (codes, proofs, failure counts,
@@ -58,7 +59,8 @@ ASKED_KEY = "signin_asked"  # when this browser asked for this sign-in's codes (
 def _generic_failure():
     flash(
         _(
-            "That did not work. Check what you entered and try again, or start again for a new code."
+            "That did not work. Check what you entered and try again, or start again for a new "
+            "code."
         ),
         "error",
     )

@@ -115,7 +115,8 @@ class BulkApproveForm(Form):
 
 class CorrectionForm(OtherScriptSpelling, Form):
     """New values for an active contact's name, numbers and category (prefilled with today's; the
-    name in the other script only when a person wrote or checked it, see ``OtherScriptSpelling``)."""
+    name in the other script only when a person wrote or checked it, see
+    ``OtherScriptSpelling``)."""
 
     name = StringField(
         _l("Name"),

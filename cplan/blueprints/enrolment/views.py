@@ -403,7 +403,8 @@ def correct(contact_id):
         _proposed(
             contact,
             _(
-                "Correction proposed. The roster keeps the current values until the ASP approves it."
+                "Correction proposed. The roster keeps the current values until the ASP approves "
+                "it."
             ),
         ),
     )

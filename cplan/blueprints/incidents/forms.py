@@ -45,9 +45,8 @@ class PlainSelect(Select):
             return super().render_option(choice, **kwargs)
         value = str(choice.value) if isinstance(choice.value, bool) else choice.value
         selected = "selected " if choice.selected else ""
-        return Markup(
-            f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>'
-        )
+        label = escape(choice.label or choice.value)
+        return Markup(f'<option {selected}value="{escape(value)}">{label}</option>')
 
 
 class FeedFilterForm(FilterForm):

@@ -53,7 +53,8 @@ from cplan.web.templating import current_language, duration_formatter, ist, loca
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
-# 25 rows: within a weak 3G link's page budget, and a page renders in a few tens of ms at state scale.
+# 25 rows: within a weak 3G link's page budget, and a page renders in a few tens of ms at state
+# scale.
 PER_PAGE = 25
 FILTER_ARGS = ("district", "kind", "status", "severity", "window")
 
@@ -552,8 +553,8 @@ def new_tip(contact_id):
                 return redirect(url_for("incidents.show", incident_id=incident.id))
             flash(
                 _(
-                    "Tip recorded as incident %(reference)s. It is confidential: the ASP and officers "
-                    "above can see it.",
+                    "Tip recorded as incident %(reference)s. It is confidential: the ASP and "
+                    "officers above can see it.",
                     reference=incident.reference,
                 ),
                 "success",

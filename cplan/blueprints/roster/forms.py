@@ -32,13 +32,13 @@ def _tidy(text: str | None) -> str:
 class OtherScriptSpelling:
     """The name in the other script, offered by the computer for the officer to accept or correct.
 
-    Without JavaScript: the "Check spelling" button sends the form back to the server, which
-    fills the field with the computer's spelling of the name typed (``roster.other_script_spelling``)
-    and shows the form again, nothing saved. Chosen over a script calling a JSON endpoint: it
-    works on every phone browser, adds no endpoint to protect and no bytes to the page, and the
-    officer is asked to look at the spelling exactly once, before saving. What is in the field
-    when the form is saved counts as checked by the officer (``name_other_generated`` False); an
-    empty field is spelt by the computer at saving and stays marked as not checked.
+    Without JavaScript: the "Check spelling" button sends the form back to the server, which fills
+    the field with the computer's spelling of the name typed (``roster.other_script_spelling``) and
+    shows the form again, nothing saved. Chosen over a script calling a JSON endpoint: it works on
+    every phone browser, adds no endpoint to protect and no bytes to the page, and the officer is
+    asked to look at the spelling exactly once, before saving. What is in the field when the form is
+    saved counts as checked by the officer (``name_other_generated`` False); an empty field is spelt
+    by the computer at saving and stays marked as not checked.
 
     ``proposed`` (hidden) remembers the spelling offered: if the officer then changes the name
     and saves without checking again, the stale spelling is dropped and the new name is spelt
@@ -53,7 +53,8 @@ class OtherScriptSpelling:
         return self.is_submitted() and bool(self.check_spelling.data)
 
     def propose_spelling(self) -> None:
-        """Fill the field with the computer's spelling, unless the officer wrote one of their own."""
+        """Fill the field with the computer's spelling, unless the officer wrote one of their
+        own."""
         if len(_tidy(self.name.data)) < 2:
             self.name.errors = [_l("Enter the contact's name.")]
             return
@@ -171,7 +172,8 @@ class RevealForm(Form):
         _l("Details"),
         validators=[Optional(), Length(max=roster.REVEAL_NOTE_LENGTH)],
         description=_l(
-            "Required when the reason is “Other”. At most 300 characters; recorded in the audit trail."
+            "Required when the reason is “Other”. At most 300 characters; recorded in the audit "
+            "trail."
         ),
         render_kw={"maxlength": roster.REVEAL_NOTE_LENGTH, "autocomplete": "off"},
     )

@@ -282,7 +282,8 @@ def enrol(place_id):
             if (duplicates or elsewhere) and not form.confirm_duplicate.data:
                 form.confirm_duplicate.errors = [
                     _(
-                        "This number already belongs to the contacts listed above. Tick the box to save anyway."
+                        "This number already belongs to the contacts listed above. Tick the box to "
+                        "save anyway."
                     )
                 ]
             else:

@@ -114,7 +114,8 @@ def check():
 @bp.post("/import/commit")
 @requires(Permission.VIEW_ROSTER)
 def commit():
-    """Import every row of the checked file as pending enrolments, or none if any row has a problem."""
+    """Import every row of the checked file as pending enrolments, or none if any row has a
+    problem."""
     _require_import()
     form = CommitForm()
     if not form.validate_on_submit():
@@ -135,8 +136,8 @@ def commit():
     db.session.commit()
     flash(
         _(
-            "%(created)s contacts imported; they wait for the ASP's approval. %(already)s rows were "
-            "already enrolled and were skipped.",
+            "%(created)s contacts imported; they wait for the ASP's approval. %(already)s rows "
+            "were already enrolled and were skipped.",
             created=report.created,
             already=len(report.already),
         ),
