@@ -1886,6 +1886,28 @@ def _save_place(
 # ---- official LGD lists ----------------------------------------------------------------------
 
 
+def _listed_place(
+    key: str, kind: PlaceKind, name_en: str, hindi: str, spellings, district: Unit, **fields
+) -> Place:
+    """A place an official list names but the places file did not have: its Hindi name is the
+    list's, else transliterated and marked generated; its other spellings are aliases, and the
+    search key holds them all. Answered for by its district until attached to a station."""
+    name_hi, generated = (hindi, False) if hindi else (to_devanagari(name_en), True)
+    aliases = join_aliases(spellings, name_en, name_hi)
+    return Place(
+        natural_key=key,
+        kind=kind,
+        name_en=name_en,
+        name_hi=name_hi,
+        name_generated=generated,
+        aliases=aliases,
+        search_key=geo.names_search_key(name_en, name_hi, aliases),
+        district_id=district.id,
+        unit_path=district.path,
+        **fields,
+    )
+
+
 def _official_names(
     place: Place, name_hi: str | None, spellings: list[str], number: int, report: ImportReport
 ) -> dict:
@@ -2025,21 +2047,15 @@ def _import_lgd_villages(
         status = source.text(row, "status")
         uninhabited = _header_key(status) in LGD_UNINHABITED_STATUSES if status else None
         if place is None:
-            name_en = display_name(name)
-            name_hi, generated = (hindi, False) if hindi else (to_devanagari(name_en), True)
-            aliases = join_aliases(spellings, name_en, name_hi)
-            place = Place(
-                natural_key=key,
-                kind=PlaceKind.VILLAGE,
+            place = _listed_place(
+                key,
+                PlaceKind.VILLAGE,
+                display_name(name),
+                hindi,
+                spellings,
+                district,
                 lgd_code=code,
-                name_en=name_en,
-                name_hi=name_hi,
-                name_generated=generated,
-                aliases=aliases,
-                search_key=geo.names_search_key(name_en, name_hi, aliases),
-                district_id=district.id,
                 subdistrict_id=subdistrict.id if subdistrict else None,
-                unit_path=district.path,
                 uninhabited=bool(uninhabited),
                 import_note="from the LGD village list, without coordinates; attach it by hand",
             )
@@ -2234,20 +2250,15 @@ def _import_lgd_wards(source: SourceFile, district: Unit, report: ImportReport) 
         key = f"ward:{town.natural_key}:lgd-{code}"
         place = by_key.get(key) or by_name.get((town.id, normalised(name_en)))
         if place is None:
-            name_hi, generated = (hindi, False) if hindi else (to_devanagari(name_en), True)
-            aliases = join_aliases(spellings, name_en, name_hi)
-            place = Place(
-                natural_key=key,
-                kind=PlaceKind.WARD,
-                name_en=name_en,
-                name_hi=name_hi,
-                name_generated=generated,
-                aliases=aliases,
-                search_key=geo.names_search_key(name_en, name_hi, aliases),
-                district_id=district.id,
+            place = _listed_place(
+                key,
+                PlaceKind.WARD,
+                name_en,
+                hindi,
+                spellings,
+                district,
                 subdistrict_id=town.subdistrict_id,
                 town_id=town.id,
-                unit_path=district.path,
                 import_note="from the LGD ward list, without coordinates; goes with its town",
             )
             db.session.add(place)

@@ -14,15 +14,14 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
-    TelField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from cplan.blueprints.roster.forms import OtherScriptSpelling
+from cplan.blueprints.roster.forms import ContactFields
 from cplan.services import enrolment, roster
 from cplan.services.roster import ContactDetails
-from cplan.web.forms import FilterForm, Form, PersonOrPlaceName
+from cplan.web.forms import FilterForm, Form
 from cplan.web.kit import choices
 
 ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -113,45 +112,16 @@ class BulkApproveForm(Form):
     submit = SubmitField(_l("Approve them"))
 
 
-class CorrectionForm(OtherScriptSpelling, Form):
+class CorrectionForm(ContactFields, Form):
     """New values for an active contact's name, numbers and category (prefilled with today's; the
     name in the other script only when a person wrote or checked it, see
     ``OtherScriptSpelling``)."""
 
-    name = StringField(
-        _l("Name"),
-        validators=[
-            InputRequired(_l("Enter the contact's name.")),
-            Length(max=200),
-            PersonOrPlaceName(),
-        ],
-        render_kw={"autocomplete": "off", "autocapitalize": "words"},
+    NAME_OTHER_HINT = _l(
+        "Press “Check spelling” to see the computer's spelling and correct it. Left empty, "
+        "the computer spells it, marked as not checked."
     )
-    name_other = StringField(
-        _l("Name in the other script"),
-        validators=[Optional(), Length(max=200), PersonOrPlaceName()],
-        description=_l(
-            "Press “Check spelling” to see the computer's spelling and correct it. Left empty, "
-            "the computer spells it, marked as not checked."
-        ),
-        render_kw={"autocomplete": "off"},
-    )
-    mobile = TelField(
-        _l("Mobile number"),
-        validators=[InputRequired(_l("Enter a mobile number.")), Length(max=32)],
-        render_kw={"inputmode": "tel", "autocomplete": "off"},
-    )
-    mobile_alt = TelField(
-        _l("Alternate number"),
-        validators=[Optional(), Length(max=32)],
-        render_kw={"inputmode": "tel", "autocomplete": "off"},
-    )
-    whatsapp = BooleanField(_l("Uses WhatsApp on this number"))
-    category = SelectField(
-        _l("Category"),
-        choices=choices(roster.choices("category")),
-        validators=[InputRequired(_l("Choose a category from the list."))],
-    )
+
     submit = SubmitField(_l("Propose the correction"))
 
     def details(self, contact) -> ContactDetails:

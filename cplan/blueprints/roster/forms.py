@@ -78,8 +78,13 @@ class OtherScriptSpelling:
         return typed
 
 
-class EnrolForm(OtherScriptSpelling, Form):
-    """Enrol a respected citizen for a village or ward (phone-friendly: one column, big inputs)."""
+class ContactFields(OtherScriptSpelling):
+    """The fields of a contact that enrolling, correcting and sending again share, as the
+    partial ``roster/_contact_fields.html`` shows them: the name in both scripts, the numbers,
+    WhatsApp and the category. A form gives its own hints (``NAME_OTHER_HINT``, ``MOBILE_HINT``)."""
+
+    NAME_OTHER_HINT = ""
+    MOBILE_HINT = ""
 
     name = StringField(
         _l("Name"),
@@ -93,17 +98,11 @@ class EnrolForm(OtherScriptSpelling, Form):
     name_other = StringField(
         _l("Name in the other script"),
         validators=[Optional(), Length(max=200), PersonOrPlaceName()],
-        description=_l(
-            "Optional: press “Check spelling” to see how the computer writes the name in "
-            "the other script (Hindi ↔ English), then correct it if needed. Left empty, the "
-            "computer's spelling is saved, marked as not checked."
-        ),
         render_kw={"autocomplete": "off"},
     )
     mobile = TelField(
         _l("Mobile number"),
         validators=[InputRequired(_l("Enter a mobile number.")), Length(max=32)],
-        description=_l("Ten digits, e.g. 98765 43210; 0, 91 or +91 in front is fine."),
         render_kw={"inputmode": "tel", "autocomplete": "off"},
     )
     mobile_alt = TelField(
@@ -117,6 +116,23 @@ class EnrolForm(OtherScriptSpelling, Form):
         choices=choices(roster.choices("category")),
         validators=[InputRequired(_l("Choose a category from the list."))],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.name_other.description = self.NAME_OTHER_HINT
+        self.mobile.description = self.MOBILE_HINT
+
+
+class EnrolForm(ContactFields, Form):
+    """Enrol a respected citizen for a village or ward (phone-friendly: one column, big inputs)."""
+
+    NAME_OTHER_HINT = _l(
+        "Optional: press “Check spelling” to see how the computer writes the name in "
+        "the other script (Hindi ↔ English), then correct it if needed. Left empty, the "
+        "computer's spelling is saved, marked as not checked."
+    )
+    MOBILE_HINT = _l("Ten digits, e.g. 98765 43210; 0, 91 or +91 in front is fine.")
+
     gender = SelectField(
         _l("Gender"), choices=choices(roster.choices("gender")), default=Gender.NOT_STATED.value
     )

@@ -4,42 +4,24 @@ The commit form carries the checked file's SHA-256 in a hidden field and asks fo
 again: nothing is kept on the server between the two steps.
 """
 
-import re
-
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
 
 from cplan.pipelines.roster_export import MAX_NOTE_LENGTH, MIN_NOTE_LENGTH, REASONS
-from cplan.web.forms import Form
+from cplan.web.forms import FileCheckForm, Form, SameFileForm
 from cplan.web.kit import choices, coerce_id
 
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
-
-class CheckForm(Form):
+class CheckForm(FileCheckForm):
     """Step 1: upload a file for the dry run."""
 
-    file = FileField(
-        _l("CSV or Excel file"),
-        validators=[FileRequired(_l("Choose a file."))],
-        description=_l("At most 2 MB and 5,000 rows. Nothing is imported in this step."),
-    )
-    submit = SubmitField(_l("Check the file"))
+    HINT = _l("At most 2 MB and 5,000 rows. Nothing is imported in this step.")
 
 
-class CommitForm(Form):
+class CommitForm(SameFileForm):
     """Step 2: the same file again, to import every row or none."""
 
-    file = FileField(
-        _l("The same file again"),
-        validators=[FileRequired(_l("Choose a file."))],
-        description=_l(
-            "Choose the file you just checked; it is checked again before anything is saved."
-        ),
-    )
-    sha256 = HiddenField(validators=[DataRequired(), Regexp(SHA256_HEX)])
     submit = SubmitField(_l("Import the contacts"))
 
 
