@@ -20,7 +20,8 @@ run: install translations  ## create .venv, migrate, load the Baghpat demo once,
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 NPM := $(shell command -v npm 2>/dev/null)
 
-test: install translations $(if $(NPM),$(AXE))  ## the whole test suite (set CPLAN_TEST_DATABASE_URL for PostgreSQL)
+test: install translations $(if $(NPM),$(AXE))  ## the import contracts, then the whole test suite (set CPLAN_TEST_DATABASE_URL for PostgreSQL)
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 $(AXE): tests/e2e/package-lock.json
@@ -47,8 +48,10 @@ extract-messages: install  ## refresh the catalogue after adding strings
 		-o cplan/translations/messages.pot .
 	$(BIN)/pybabel update -i cplan/translations/messages.pot -d cplan/translations --no-fuzzy-matching
 
-lint: install
+lint: install  ## ruff's rules (lines of at most 100 characters), the formatting, the import contracts (README "Layout")
 	$(BIN)/ruff check cplan tests bench
+	$(BIN)/ruff format --check cplan tests bench
+	$(BIN)/lint-imports --no-logo
 
 # BENCH_SCALE=1.0 for the whole state; CPLAN_BENCH_DATABASE_URL=postgresql://... adds PostgreSQL;
 # BENCH=web (or subtree) runs one benchmark. Results: bench/RESULTS.md.

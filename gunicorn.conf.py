@@ -14,6 +14,7 @@ The app is loaded once in the master and forked (``preload_app``), so workers sh
 imported code's memory pages and a broken app fails at start-up, not in every worker.
 The application's own settings still come from ``CPLAN_*`` variables (see cplan/config.py).
 """
+
 import multiprocessing
 import os
 

@@ -5,8 +5,10 @@ single raw SQL query rendered by a minimal Jinja template: no sign-in, no scope 
 audit record, no translations. ``bench/http.py`` serves it with the same gunicorn settings as
 the portal and divides each portal page's throughput by this one's. Usage::
 
-    CPLAN_BENCH_CEILING_DATABASE_URL=sqlite:///path.sqlite gunicorn -c gunicorn.conf.py 'bench.ceiling:create_app()'
+    CPLAN_BENCH_CEILING_DATABASE_URL=sqlite:///path.sqlite \
+        gunicorn -c gunicorn.conf.py 'bench.ceiling:create_app()'
 """
+
 import os
 
 from flask import Flask, abort
@@ -23,7 +25,8 @@ TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ name_en }}</title></head>
 <body><h1>{{ name_en }} / {{ name_hi }}</h1>
 <ul>{% for contact in contacts %}
-<li class="{{ contact.status }}">{{ contact.name }} ({{ contact.name_other }}), {{ contact.category }}:
+<li class="{{ contact.status }}">{{ contact.name }} ({{ contact.name_other }}),
+ {{- " " ~ contact.category }}:
 <a href="tel:{{ contact.mobile }}">{{ contact.mobile }}</a></li>{% endfor %}
 </ul></body></html>
 """
@@ -33,7 +36,7 @@ def create_app(database_url: str | None = None) -> Flask:
     """The ceiling app on ``database_url`` (default: ``CPLAN_BENCH_CEILING_DATABASE_URL``)."""
     url = database_url or os.environ["CPLAN_BENCH_CEILING_DATABASE_URL"]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     # The pool opens no connection until the first request, so the app can be preloaded.
     engine = create_engine(url)
     app = Flask(__name__)

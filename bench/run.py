@@ -4,6 +4,7 @@
 - ``subtree``: the scope queries at state scale (bench/subtree.py)
 - ``web``: the main pages over HTTP under gunicorn against the bare-Flask ceiling (bench/web.py)
 """
+
 import importlib
 import sys
 from pathlib import Path
@@ -16,7 +17,10 @@ BENCHMARKS = {"subtree": "bench.subtree", "web": "bench.web"}
 def main(names):
     unknown = [name for name in names if name not in BENCHMARKS]
     if unknown:
-        print(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
+        print(
+            f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}",
+            file=sys.stderr,
+        )
         return 2
     names = names or list(BENCHMARKS)
     modules = {name: importlib.import_module(BENCHMARKS[name]) for name in names}

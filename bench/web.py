@@ -22,9 +22,11 @@ Settings (environment): ``CPLAN_BENCH_SCALE`` (default 0.1; 1.0 is the whole sta
 ``CPLAN_BENCH_PAGES`` (some of roster, search, approvals, feed_district, coverage, feed_state)
 and ``CPLAN_BENCH_APP`` (another WSGI app to serve as the portal, for experiments).
 """
+
 import cProfile
 import http.client
 import io
+import json
 import os
 import platform
 import pstats
@@ -154,8 +156,10 @@ def upgrade(database_url: str) -> None:
     """Bring a cached database to the current schema (new indexes, say), with fresh statistics."""
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                           isolation_level="AUTOCOMMIT")
+    engine = create_engine(
+        database_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
 
     def revision():
         with engine.connect() as connection:
@@ -217,7 +221,8 @@ def postgresql_database(config) -> tuple[str, str]:
     marker = f"cplan bench: {data_set} complete"
     with psycopg.connect(given, autocommit=True) as connection:
         row = connection.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
         ).fetchone()
         if row is not None and row[0] == marker:
             upgrade(url)
@@ -259,8 +264,19 @@ def app_settings(database_url: str, secret_key: str) -> dict:
 def in_process_app(variables: dict):
     from cplan import create_app
 
-    overrides = {name.removeprefix("CPLAN_"): value for name, value in variables.items()}
+    # As ``from_prefixed_env`` reads the same variables in gunicorn: JSON where it parses
+    # ("false" is False), the text otherwise.
+    overrides = {
+        name.removeprefix("CPLAN_"): _env_value(value) for name, value in variables.items()
+    }
     return create_app(overrides)
+
+
+def _env_value(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
@@ -275,7 +291,6 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
     from cplan.models.accounts import Officer, Post, PostAssignment, Role
     from cplan.models.roster import Contact, ContactStatus
     from cplan.services import sessions
-    from cplan.services.geo import in_subtree
 
     serializer = app.session_interface.get_signing_serializer(app)
     cookie_name = app.config["SESSION_COOKIE_NAME"]
@@ -286,9 +301,15 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
             .join(PostAssignment, PostAssignment.post_id == Post.id)
             .join(Officer, Officer.id == PostAssignment.officer_id)
             .join(Unit, Unit.id == Post.unit_id)
-            .where(Post.role == role, Post.active, Officer.active, PostAssignment.ended_at.is_(None),
-                   *conditions)
-            .order_by(Post.id).limit(1)
+            .where(
+                Post.role == role,
+                Post.active,
+                Officer.active,
+                PostAssignment.ended_at.is_(None),
+                *conditions,
+            )
+            .order_by(Post.id)
+            .limit(1)
         ).first()
         if row is None:
             return None, ""
@@ -302,10 +323,13 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
         counts = data_set_counts()
         # The district with the most places, and in it the first station with an officer.
         district_id = db.session.execute(
-            select(Place.district_id).group_by(Place.district_id).order_by(func.count().desc()).limit(1)
+            select(Place.district_id)
+            .group_by(Place.district_id)
+            .order_by(func.count().desc())
+            .limit(1)
         ).scalar_one()
         district = db.session.get(Unit, district_id)
-        station_post, station_cookie = sign_in(Role.STATION_OFFICER, in_subtree(Unit.path, district))
+        station_post, station_cookie = sign_in(Role.STATION_OFFICER, district.covers(Unit.path))
         if station_post is None:
             station_post, station_cookie = sign_in(Role.STATION_OFFICER)
         station = station_post.unit
@@ -313,13 +337,14 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
         shown = (ContactStatus.ACTIVE, ContactStatus.PENDING)
         per_place = db.session.execute(
             select(Contact.place_id, func.count())
-            .where(in_subtree(Contact.unit_path, station), Contact.status.in_(shown))
+            .where(station.covers(Contact.unit_path), Contact.status.in_(shown))
             .group_by(Contact.place_id)
         ).all()
         place_id = min(per_place, key=lambda row: (abs(row[1] - 10), row[0]))[0]
         # The search: a given name of that place, as an officer would type it.
         names = db.session.scalars(
-            select(Contact.name).where(Contact.place_id == place_id, Contact.status == ContactStatus.ACTIVE)
+            select(Contact.name)
+            .where(Contact.place_id == place_id, Contact.status == ContactStatus.ACTIVE)
             .order_by(Contact.id)
         )
         first_name = next((name for name in names if name[:1].isalpha()), "Singh")
@@ -335,7 +360,11 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
             "search": (station_post, station_cookie, "/search?q=" + quote(first_name.split()[0])),
             "approvals": (asp_post, asp_cookie, "/enrolments/"),
             "feed_district": (sp_post, sp_cookie, "/incidents/"),
-            "coverage": (sp_post, sp_cookie, f"/coverage/units/{sp_post.unit_id if sp_post else 0}"),
+            "coverage": (
+                sp_post,
+                sp_cookie,
+                f"/coverage/units/{sp_post.unit_id if sp_post else 0}",
+            ),
             "feed_state": (state_post, state_cookie, "/incidents/"),
         }
         for page in pages:
@@ -350,8 +379,11 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
     # Each request outside any app context, as in a server: ``g`` (and the signed-in user
     # Flask-Login keeps there) must not carry over from one request to the next.
     statements = []
-    event.listen(engine, "before_cursor_execute",
-                 lambda _conn, _cursor, statement, *_: statements.append(statement))
+    event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, statement, *_: statements.append(statement),
+    )
     client = app.test_client(use_cookies=False)  # send exactly the Cookie header given
     for page in pages:
         if not page.path:
@@ -428,12 +460,22 @@ def start_server(app_spec: str, variables: dict, log_name: str) -> Server:
     port = free_port()
     CACHE.mkdir(parents=True, exist_ok=True)
     log = CACHE / f"{log_name}.log"
-    env = dict(os.environ, **variables, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_ACCESS_LOG="",
-               GUNICORN_LOG_LEVEL="warning", GUNICORN_MAX_REQUESTS="0")
+    env = dict(
+        os.environ,
+        **variables,
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_ACCESS_LOG="",
+        GUNICORN_LOG_LEVEL="warning",
+        GUNICORN_MAX_REQUESTS="0",
+    )
     with open(log, "w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), app_spec],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = Server(process, port, log)
     deadline = time.monotonic() + 120
@@ -481,7 +523,8 @@ def cpu_seconds(master_pid: int | None = None, name: str | None = None) -> float
             continue
         fields = tail.split()  # after the name: state, ppid, ...
         if (master_pid is not None and int(fields[1]) == master_pid) or (
-                name is not None and head.split("(", 1)[1] == name):
+            name is not None and head.split("(", 1)[1] == name
+        ):
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
 
@@ -505,13 +548,23 @@ def check_page(server: Server, path: str, cookie: str) -> None:
     connection.close()
     if response.status != 200:
         location = response.getheader("Location", "")
-        sys.exit(f"GET {path} answered {response.status} {location} before the load test:\n"
-                 f"{body[:500].decode(errors='replace')}\n(server log: {server.log})")
+        sys.exit(
+            f"GET {path} answered {response.status} {location} before the load test:\n"
+            f"{body[:500].decode(errors='replace')}\n(server log: {server.log})"
+        )
 
 
 def run_wrk(server: Server, path: str, cookie: str, seconds: int, clients: int) -> Load:
-    command = ["wrk", f"-t{min(clients, os.cpu_count() or 1)}", f"-c{clients}", f"-d{seconds}s",
-               "--timeout", "10s", "-s", str(WRK_SCRIPT)]
+    command = [
+        "wrk",
+        f"-t{min(clients, os.cpu_count() or 1)}",
+        f"-c{clients}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(WRK_SCRIPT),
+    ]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     command.append(f"http://127.0.0.1:{server.port}{path}")
@@ -519,10 +572,18 @@ def run_wrk(server: Server, path: str, cookie: str, seconds: int, clients: int) 
     match = re.search(r"^CPLAN_RESULT (.*)$", output, re.MULTILINE)
     if match is None:
         sys.exit(f"wrk printed no figures:\n{output}")
-    figures = {key: int(value) for key, value in (pair.split("=") for pair in match.group(1).split())}
+    figures = {
+        key: int(value) for key, value in (pair.split("=") for pair in match.group(1).split())
+    }
     errors = sum(figures[name] for name in ("connect", "read", "write", "status", "timeout"))
-    return Load(figures["requests"], figures["duration_us"] / 1e6, figures["p50"] / 1000,
-                figures["p95"] / 1000, figures["p99"] / 1000, errors)
+    return Load(
+        figures["requests"],
+        figures["duration_us"] / 1e6,
+        figures["p50"] / 1000,
+        figures["p95"] / 1000,
+        figures["p99"] / 1000,
+        errors,
+    )
 
 
 def measure(server: Server, path: str, cookie: str, config, database: str) -> Load:
@@ -532,9 +593,13 @@ def measure(server: Server, path: str, cookie: str, config, database: str) -> Lo
     database_before = cpu_seconds(name="postgres")
     load = run_wrk(server, path, cookie, config["seconds"], config["clients"])
     if load.requests:
-        load.cpu_ms = (cpu_seconds(master_pid=server.process.pid) - cpu_before) * 1000 / load.requests
+        load.cpu_ms = (
+            (cpu_seconds(master_pid=server.process.pid) - cpu_before) * 1000 / load.requests
+        )
         if database == "postgresql":  # SQLite runs inside the workers: already counted
-            load.database_cpu_ms = (cpu_seconds(name="postgres") - database_before) * 1000 / load.requests
+            load.database_cpu_ms = (
+                (cpu_seconds(name="postgres") - database_before) * 1000 / load.requests
+            )
     return load
 
 
@@ -558,8 +623,9 @@ def bench_database(kind: str, config) -> dict:
     facts = database_facts(app, url)
 
     loadavg = os.getloadavg()[0]
-    ceiling = start_server("bench.ceiling:create_app()",
-                           {"CPLAN_BENCH_CEILING_DATABASE_URL": url}, f"ceiling-{kind}")
+    ceiling = start_server(
+        "bench.ceiling:create_app()", {"CPLAN_BENCH_CEILING_DATABASE_URL": url}, f"ceiling-{kind}"
+    )
     try:
         print(f"  ceiling: /places/{place_id}")
         ceiling_load = measure(ceiling, f"/places/{place_id}", "", config, kind)
@@ -576,9 +642,18 @@ def bench_database(kind: str, config) -> dict:
         stop_server(portal)
     return {
         "server_errors": server_errors(portal.log),
-        "kind": kind, "data_set": data_set, "counts": counts, "facts": facts, "loadavg": loadavg,
-        "ceiling": ceiling_load, "ceiling_memory": ceiling.memory, "pages": pages, "loads": loads,
-        "memory": portal.memory, "workers": len(portal.memory), "config": config,
+        "kind": kind,
+        "data_set": data_set,
+        "counts": counts,
+        "facts": facts,
+        "loadavg": loadavg,
+        "ceiling": ceiling_load,
+        "ceiling_memory": ceiling.memory,
+        "pages": pages,
+        "loads": loads,
+        "memory": portal.memory,
+        "workers": len(portal.memory),
+        "config": config,
     }
 
 
@@ -622,8 +697,13 @@ def verdicts(result) -> list[tuple[str, bool]]:
         if load is None:
             continue
         if not load.requests:
-            out.append((f"{page.label}: no request completed within the run "
-                        f"({load.errors} failed or timed out after 10 s)", False))
+            out.append(
+                (
+                    f"{page.label}: no request completed within the run "
+                    f"({load.errors} failed or timed out after 10 s)",
+                    False,
+                )
+            )
             continue
         text = f"{page.label}: p95 {load.p95_ms:.0f} ms < {page.p95_target_ms:.0f} ms"
         met = load.p95_ms < page.p95_target_ms and load.errors == 0
@@ -635,8 +715,12 @@ def verdicts(result) -> list[tuple[str, bool]]:
             text += f" ({load.errors} failed requests)"
         out.append((text, met))
     largest = max((rss for rss, _ in result["memory"]), default=0)
-    out.append((f"each worker under {WORKER_RSS_TARGET_MB} MB resident: largest {largest:.0f} MB",
-                bool(result["memory"]) and largest < WORKER_RSS_TARGET_MB))
+    out.append(
+        (
+            f"each worker under {WORKER_RSS_TARGET_MB} MB resident: largest {largest:.0f} MB",
+            bool(result["memory"]) and largest < WORKER_RSS_TARGET_MB,
+        )
+    )
     return out
 
 
@@ -647,28 +731,33 @@ def rate(rps: float) -> str:
 def table(result) -> list[str]:
     ceiling = result["ceiling"]
     lines = [
-        "| page | signed in as | req/s | of ceiling | p50 ms | p95 ms | p99 ms | target p95 | failed "
-        "| CPU ms/req | DB CPU ms/req | SQL/req | in-process ms |",
+        "| page | signed in as | req/s | of ceiling | p50 ms | p95 ms | p99 ms | target p95 | "
+        "failed | CPU ms/req | DB CPU ms/req | SQL/req | in-process ms |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| ceiling (bare Flask, 1 query) | nobody | {rate(ceiling.rps)} | 100% | {ceiling.p50_ms:.1f} | "
-        f"{ceiling.p95_ms:.1f} | {ceiling.p99_ms:.1f} | | {ceiling.errors} | {ceiling.cpu_ms:.1f} | "
-        f"{database_cpu(ceiling)} | 1 | |",
+        f"| ceiling (bare Flask, 1 query) | nobody | {rate(ceiling.rps)} | 100% | "
+        f"{ceiling.p50_ms:.1f} | {ceiling.p95_ms:.1f} | {ceiling.p99_ms:.1f} | | {ceiling.errors} "
+        f"| {ceiling.cpu_ms:.1f} | {database_cpu(ceiling)} | 1 | |",
     ]
     for page in result["pages"]:
         load = result["loads"].get(page.key)
         if load is None:
-            lines.append(f"| {page.label} | | | | | | | {page.p95_target_ms:.0f} | | | | | {page.note} |")
+            lines.append(
+                f"| {page.label} | | | | | | | {page.p95_target_ms:.0f} | | | | | {page.note} |"
+            )
             continue
         ratio = load.rps / ceiling.rps if ceiling.rps else 0
         if not load.requests:
-            lines.append(f"| {page.label} | {page.post} | 0 | 0% | | | | {page.p95_target_ms:.0f} | "
-                         f"{load.errors} | | | {page.statements} | {page.in_process_ms:.1f} |")
+            lines.append(
+                f"| {page.label} | {page.post} | 0 | 0% | | | | {page.p95_target_ms:.0f} | "
+                f"{load.errors} | | | {page.statements} | {page.in_process_ms:.1f} |"
+            )
             continue
         mark = "" if load.p95_ms < page.p95_target_ms else " ✗"
         lines.append(
             f"| {page.label} | {page.post} | {rate(load.rps)} | {ratio:.0%} | {load.p50_ms:.1f} | "
-            f"{load.p95_ms:.1f}{mark} | {load.p99_ms:.1f} | {page.p95_target_ms:.0f} | {load.errors} | "
-            f"{load.cpu_ms:.1f} | {database_cpu(load)} | {page.statements} | {page.in_process_ms:.1f} |"
+            f"{load.p95_ms:.1f}{mark} | {load.p99_ms:.1f} | {page.p95_target_ms:.0f} | "
+            f"{load.errors} | {load.cpu_ms:.1f} | {database_cpu(load)} | {page.statements} | "
+            f"{page.in_process_ms:.1f} |"
         )
     return lines
 
@@ -685,8 +774,10 @@ def memory_lines(result) -> list[str]:
         pss = ", ".join(f"{size:.0f}" for _, size in sizes)
         return f"RSS {rss} MB; PSS (shared pages divided) {pss} MB"
 
-    return [f"- portal workers ({len(result['memory'])}): {describe(result['memory'])}",
-            f"- ceiling workers: {describe(result['ceiling_memory'])}"]
+    return [
+        f"- portal workers ({len(result['memory'])}): {describe(result['memory'])}",
+        f"- ceiling workers: {describe(result['ceiling_memory'])}",
+    ]
 
 
 def machine_facts() -> dict:
@@ -700,9 +791,13 @@ def machine_facts() -> dict:
         ram_kb = int(re.search(r"MemTotal:\s+([0-9]+)", handle.read()).group(1))
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     return {
-        "cores": os.cpu_count(), "ram_gb": ram_kb / 2**20, "cpu": cpu,
-        "python": platform.python_version(), "os": platform.platform(terse=True),
-        "gunicorn": metadata.version("gunicorn"), "flask": metadata.version("flask"),
+        "cores": os.cpu_count(),
+        "ram_gb": ram_kb / 2**20,
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "os": platform.platform(terse=True),
+        "gunicorn": metadata.version("gunicorn"),
+        "flask": metadata.version("flask"),
         "sqlalchemy": metadata.version("sqlalchemy"),
         "wrk": (wrk.stdout + wrk.stderr).split("\n")[0].split(" [")[0].strip(),
     }
@@ -714,16 +809,17 @@ def section(result, machine) -> str:
     lines = [
         f"## {facts['version']}",
         "",
-        f"Run {now}: {result['data_set']} ({counts['districts']:,} districts, {counts['stations']:,} "
-        f"stations, {counts['places']:,} places, {counts['contacts']:,} contacts of which "
-        f"{counts['pending']:,} pending, {counts['incidents']:,} incidents, {counts['posts']:,} posts), "
-        f"database {facts['size_mb']:,.0f} MB.",
+        f"Run {now}: {result['data_set']} ({counts['districts']:,} districts, "
+        f"{counts['stations']:,} stations, {counts['places']:,} places, {counts['contacts']:,} "
+        f"contacts of which {counts['pending']:,} pending, {counts['incidents']:,} incidents, "
+        f"{counts['posts']:,} posts), database {facts['size_mb']:,.0f} MB.",
         f"{config['clients']} concurrent clients (wrk), {config['seconds']} s per page after a 2 s "
         f"warm-up, gunicorn.conf.py with {result['workers']} sync workers, production settings; "
         f"load average {result['loadavg']:.2f} at the start (the machine is shared).",
         f"Machine: {machine['cores']} cores, {machine['cpu']}, {machine['ram_gb']:.0f} GB RAM, "
         f"{machine['os']}; Python {machine['python']}, Flask {machine['flask']}, SQLAlchemy "
-        f"{machine['sqlalchemy']}, gunicorn {machine['gunicorn']}, {machine['wrk']}, {facts['version']}.",
+        f"{machine['sqlalchemy']}, gunicorn {machine['gunicorn']}, {machine['wrk']}, "
+        f"{facts['version']}.",
         "",
         *table(result),
         "",
@@ -765,7 +861,7 @@ def write_results(results: list[dict], machine: dict) -> None:
         pattern = re.compile(re.escape(start) + ".*?" + re.escape(end) + "\n?", re.DOTALL)
         found = pattern.search(text)
         if found:
-            text = text[:found.start()] + block + text[found.end():]
+            text = text[: found.start()] + block + text[found.end() :]
         else:
             text = text.rstrip("\n") + "\n\n" + block
     RESULTS.write_text(text)
@@ -775,10 +871,13 @@ def wrk_missing() -> bool:
     """True (after saying how to install it) when wrk is not on the PATH."""
     if shutil.which("wrk") is not None:
         return False
-    print("bench: the HTTP benchmark needs wrk, the C load generator. Install it with\n"
-          "    sudo apt-get install -y wrk        (Debian/Ubuntu)\n"
-          "    brew install wrk                   (macOS)\n"
-          "and run `make bench` again.", file=sys.stderr)
+    print(
+        "bench: the HTTP benchmark needs wrk, the C load generator. Install it with\n"
+        "    sudo apt-get install -y wrk        (Debian/Ubuntu)\n"
+        "    brew install wrk                   (macOS)\n"
+        "and run `make bench` again.",
+        file=sys.stderr,
+    )
     return True
 
 
@@ -792,7 +891,10 @@ def main() -> int:
         result = bench_database(kind, config)
         print("\n" + section(result, machine))
         if experiment:
-            print(f"an experiment (CPLAN_BENCH_PAGES or CPLAN_BENCH_APP): {RESULTS.name} left as it was")
+            print(
+                f"an experiment (CPLAN_BENCH_PAGES or CPLAN_BENCH_APP): {RESULTS.name} left as it "
+                "was"
+            )
         else:  # each database's section as soon as it is measured
             write_results([result], machine)
             print(f"written to {RESULTS.relative_to(ROOT)}")

@@ -1,5 +1,6 @@
 """cplan: the C-Plan community-contact portal. ``create_app`` builds the application."""
-from flask import Flask
+
+from flask import Flask, current_app
 
 from cplan.config import load_config
 
@@ -27,18 +28,23 @@ def configure_logging(app):
 
 
 def register_url_converters(app):
-    from cplan.urls import AsciiIntConverter
+    from cplan.web.kit import AsciiIntConverter
 
     app.url_map.converters["int"] = AsciiIntConverter
 
 
 def register_extensions(app):
     from cplan import models  # noqa: F401  (every table registered before migrations)
-    from cplan.extensions import babel, csrf, db, migrate, reads_first_in_safe_requests
-    from cplan.i18n import select_locale, select_timezone, use_fast_translations
+    from cplan.extensions import babel, csrf, db, migrate
+    from cplan.models.base import use_secret_key
+    from cplan.web import lifecycle
+    from cplan.web.i18n import select_locale, select_timezone, use_fast_translations
 
     db.init_app(app)
-    app.before_request(reads_first_in_safe_requests)  # before the sign-in check's first query
+    use_secret_key(
+        lambda: current_app.config["SECRET_KEY"]
+    )  # sealed columns (authenticator secrets)
+    lifecycle.register(app)  # before the sign-in check's first query
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
@@ -53,7 +59,7 @@ def register_blueprints(app):
 
 
 def register_errorhandlers(app):
-    from cplan.errors import register
+    from cplan.web.errors import register
 
     register(app)
 
@@ -61,7 +67,7 @@ def register_errorhandlers(app):
 def register_request_hooks(app):
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from cplan.security import register
+    from cplan.web.security import register
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:  # behind nginx: the client's address and scheme from its headers
@@ -71,16 +77,15 @@ def register_request_hooks(app):
 
 def register_rate_limits(app):
     # After the sign-in guard: a limit counted per officer needs to know who is signed in.
-    from cplan.ratelimits import register
+    from cplan.web.ratelimits import register
 
     register(app)
 
 
 def register_template_helpers(app):
-    from cplan import navigation, templating
+    from cplan.web import templating
 
     templating.register(app)
-    navigation.register(app)
 
 
 def register_cli(app):

@@ -1,4 +1,5 @@
 """Command-line interface: ``flask cplan ...`` (geography imports, demo data, audit checks)."""
+
 import time
 from pathlib import Path
 
@@ -6,7 +7,9 @@ import click
 from flask.cli import AppGroup
 
 cplan_cli = AppGroup("cplan", help="cplan administration commands.")
-geo_cli = AppGroup("geo", help="Import official geography (LGD districts, villages, police stations).")
+geo_cli = AppGroup(
+    "geo", help="Import official geography (LGD districts, villages, police stations)."
+)
 cplan_cli.add_command(geo_cli)
 
 
@@ -16,11 +19,12 @@ cplan_cli.add_command(geo_cli)
 
 
 def _in_one_transaction(work):
-    """Run ``work``, commit once; on an import or domain error roll back and exit 1 with its message."""
+    """Run ``work``, commit once; on an import or domain error roll back and exit 1 with its
+    message."""
     from cplan.data import MissingDataFile
     from cplan.extensions import db
+    from cplan.pipelines.geo_import import GeoImportError
     from cplan.services.errors import DomainError
-    from cplan.services.geo_import import GeoImportError
 
     try:
         result = work()
@@ -52,47 +56,73 @@ def _echo_report(report):
         click.echo(line)
 
 
-_path_argument = click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+_path_argument = click.argument(
+    "path", required=False, type=click.Path(dir_okay=False, path_type=Path)
+)
 _required_path = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 _data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Folder of reference files (default: CPLAN_DATA_DIR, else the files shipped in cplan/data).")
-_district_option = click.option("--district", "district_code", required=True, metavar="LGD_CODE",
-                                help="LGD district code, e.g. 124 for Baghpat.")
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of reference files (default: CPLAN_DATA_DIR, else the files shipped in "
+    "cplan/data).",
+)
+_district_option = click.option(
+    "--district",
+    "district_code",
+    required=True,
+    metavar="LGD_CODE",
+    help="LGD district code, e.g. 124 for Baghpat.",
+)
 
 
 @geo_cli.command("districts")
 @_path_argument
 @_data_dir_option
 def import_districts_command(path, data_dir):
-    """Import the state and its districts from an LGD list (default: the data folder's up_districts.csv)."""
+    """Import the state and its districts from an LGD list (default: the data folder's
+    up_districts.csv)."""
     from cplan.data import DISTRICTS_FILE
-    from cplan.services.geo_import import import_districts
+    from cplan.pipelines.geo_import import import_districts
 
-    _echo_report(_in_one_transaction(lambda: import_districts(_data_file(path, DISTRICTS_FILE, data_dir))))
+    _echo_report(
+        _in_one_transaction(lambda: import_districts(_data_file(path, DISTRICTS_FILE, data_dir)))
+    )
 
 
 @geo_cli.command("subdistricts")
 @_path_argument
 @_data_dir_option
 def import_subdistricts_command(path, data_dir):
-    """Import LGD sub-districts (tehsils) of imported districts (default: the data folder's up_subdistricts.csv)."""
+    """Import LGD sub-districts (tehsils) of imported districts (default: the data folder's
+    up_subdistricts.csv)."""
     from cplan.data import SUBDISTRICTS_FILE
-    from cplan.services.geo_import import import_subdistricts
+    from cplan.pipelines.geo_import import import_subdistricts
 
-    _echo_report(_in_one_transaction(lambda: import_subdistricts(_data_file(path, SUBDISTRICTS_FILE, data_dir))))
+    _echo_report(
+        _in_one_transaction(
+            lambda: import_subdistricts(_data_file(path, SUBDISTRICTS_FILE, data_dir))
+        )
+    )
 
 
 @geo_cli.command("places")
 @_district_option
-@click.option("--local-bodies", "local_bodies", type=click.Path(dir_okay=False, path_type=Path),
-              help="An LGD local-body list: official names of the census towns in FILE.")
+@click.option(
+    "--local-bodies",
+    "local_bodies",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An LGD local-body list: official names of the census towns in FILE.",
+)
 @_required_path
 def import_places_command(district_code, local_bodies, path):
-    """Import a district's villages, towns and wards: a places CSV, or an LGD village, ward or local-body list."""
-    from cplan.services.geo_import import import_places
+    """Import a district's villages, towns and wards: a places CSV, or an LGD village, ward or
+    local-body list."""
+    from cplan.pipelines.geo_import import import_places
 
-    _echo_report(_in_one_transaction(lambda: import_places(path, district_code, local_bodies=local_bodies)))
+    _echo_report(
+        _in_one_transaction(lambda: import_places(path, district_code, local_bodies=local_bodies))
+    )
 
 
 @geo_cli.command("stations")
@@ -100,7 +130,7 @@ def import_places_command(district_code, local_bodies, path):
 @_required_path
 def import_stations_command(district_code, path):
     """Import a district's police stations and circles from a station list (layouts: README)."""
-    from cplan.services.geo_import import import_stations
+    from cplan.pipelines.geo_import import import_stations
 
     _echo_report(_in_one_transaction(lambda: import_stations(path, district_code)))
 
@@ -109,7 +139,7 @@ def import_stations_command(district_code, path):
 @_district_option
 def attach_places_command(district_code):
     """Attach each unattached place of a district to the police station nearest to it."""
-    from cplan.services.geo_import import (
+    from cplan.pipelines.geo_import import (
         GeoImportError,
         attach_places_to_nearest_station,
         find_district,
@@ -125,10 +155,21 @@ def attach_places_command(district_code):
 
 
 @geo_cli.command("move-place")
-@click.option("--place", "place_key", required=True,
-              help="The place's LGD code, or its natural key (lgd:..., census:...).")
-@click.option("--station", "station_code", required=True, help="The receiving station's code, e.g. 124-BARAUT.")
-@click.option("--reason", required=True, help="Why (kept in the place's station history and the audit trail).")
+@click.option(
+    "--place",
+    "place_key",
+    required=True,
+    help="The place's LGD code, or its natural key (lgd:..., census:...).",
+)
+@click.option(
+    "--station",
+    "station_code",
+    required=True,
+    help="The receiving station's code, e.g. 124-BARAUT.",
+)
+@click.option(
+    "--reason", required=True, help="Why (kept in the place's station history and the audit trail)."
+)
 def move_place_command(place_key, station_code, reason):
     """Hand a place over to another police station, keeping the history of who answered for it."""
     from sqlalchemy import or_, select
@@ -138,8 +179,12 @@ def move_place_command(place_key, station_code, reason):
     from cplan.services import geo
 
     def move():
-        place = db.session.scalar(select(Place).where(or_(Place.lgd_code == place_key, Place.natural_key == place_key)))
-        station = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.STATION, Unit.code == station_code))
+        place = db.session.scalar(
+            select(Place).where(or_(Place.lgd_code == place_key, Place.natural_key == place_key))
+        )
+        station = db.session.scalar(
+            select(Unit).where(Unit.kind == UnitKind.STATION, Unit.code == station_code)
+        )
         if place is None:
             raise geo.TreeError(f"no place with code {place_key!r}")
         if station is None:
@@ -148,7 +193,9 @@ def move_place_command(place_key, station_code, reason):
         return place, station
 
     place, station = _in_one_transaction(move)
-    click.echo(f"{place.name_en} ({place.natural_key}) now answers to {station.name_en} ({station.code})")
+    click.echo(
+        f"{place.name_en} ({place.natural_key}) now answers to {station.name_en} ({station.code})"
+    )
 
 
 def _refuse_in_production(command: str) -> None:
@@ -158,18 +205,24 @@ def _refuse_in_production(command: str) -> None:
 
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException(
-            f"`cplan {command}` refuses to run in production: it creates officers with a published password")
+            f"`cplan {command}` refuses to run in production: it creates officers with a published "
+            "password"
+        )
 
 
 @cplan_cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when any police unit already exists.")
 @_data_dir_option
-@click.option("--sign-in-url", default="http://127.0.0.1:5000/auth/sign-in", show_default=True,
-              help="The sign-in address printed with the demo posts.")
+@click.option(
+    "--sign-in-url",
+    default="http://127.0.0.1:5000/auth/sign-in",
+    show_default=True,
+    help="The sign-in address printed with the demo posts.",
+)
 def load_demo_command(if_empty, data_dir, sign_in_url):
     """Load the Baghpat demo: UP geography, Baghpat places and stations, demo posts and officers."""
-    from cplan.services.demo import any_unit_exists, demo_summary, load_demo
-    from cplan.services.demo_people import sign_in_lines
+    from cplan.devdata.demo import any_unit_exists, demo_summary, load_demo
+    from cplan.devdata.demo_people import sign_in_lines
 
     _refuse_in_production("demo")
 
@@ -186,13 +239,29 @@ def load_demo_command(if_empty, data_dir, sign_in_url):
 
 
 @cplan_cli.command("generate")
-@click.option("--scale", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
-              help="Share of the state: 1.0 is 110,274 villages and ~1.1 million contacts; 0.002 for tests.")
-@click.option("--seed", type=int, default=2026, show_default=True, help="Seed of every random choice.")
-@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="The history ends at 00:00 UTC of this day (YYYY-MM-DD); default today.")
-@click.option("--batch-size", type=click.IntRange(100), default=10_000, show_default=True,
-              help="Rows per INSERT statement.")
+@click.option(
+    "--scale",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Share of the state: 1.0 is 110,274 villages and ~1.1 million contacts; 0.002 for tests.",
+)
+@click.option(
+    "--seed", type=int, default=2026, show_default=True, help="Seed of every random choice."
+)
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The history ends at 00:00 UTC of this day (YYYY-MM-DD); default today.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(100),
+    default=10_000,
+    show_default=True,
+    help="Rows per INSERT statement.",
+)
 @_data_dir_option
 def generate_command(scale, seed, until, batch_size, data_dir):
     """Fill an empty, migrated database with a state-scale data set in the real shape of UP."""
@@ -201,23 +270,32 @@ def generate_command(scale, seed, until, batch_size, data_dir):
     import time
 
     from cplan.data import MissingDataFile
-    from cplan.extensions import db
-    from cplan.services.generate import (
+    from cplan.devdata.generate import (
         GENERATED_PASSWORD,
         GenerateError,
         StateGenerator,
         summary_lines,
     )
+    from cplan.extensions import db
 
     _refuse_in_production("generate")
 
     try:
-        generator = StateGenerator(scale=scale, seed=seed, until=until.date() if until else None,
-                                   data_dir=_data_folder(data_dir), batch_size=batch_size, echo=click.echo)
+        generator = StateGenerator(
+            scale=scale,
+            seed=seed,
+            until=until.date() if until else None,
+            data_dir=_data_folder(data_dir),
+            batch_size=batch_size,
+            echo=click.echo,
+        )
         generator.check_empty()
     except (GenerateError, MissingDataFile) as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"generating UP at scale {scale:g} (seed {seed}, history until {generator.until.isoformat()})")
+    click.echo(
+        f"generating UP at scale {scale:g} (seed {seed}, history until "
+        f"{generator.until.isoformat()})"
+    )
     started = time.perf_counter()
     for name, stage in generator.stages():
         stage_started = time.perf_counter()
@@ -248,16 +326,23 @@ def reindex_command():
 
     def rebuild():
         places = search.reindex_places(db.session.scalars(select(Place)).yield_per(2000))
-        contacts = search.reindex(CONTACT_SEARCH_KIND, (
-            (contact_id, unit_path, (name, name_other))
-            for contact_id, unit_path, name, name_other in db.session.execute(
-                select(Contact.id, Contact.unit_path, Contact.name, Contact.name_other)
-                .where(Contact.erased_at.is_(None)))
-        ))
+        contacts = search.reindex(
+            CONTACT_SEARCH_KIND,
+            (
+                (contact_id, unit_path, (name, name_other))
+                for contact_id, unit_path, name, name_other in db.session.execute(
+                    select(Contact.id, Contact.unit_path, Contact.name, Contact.name_other).where(
+                        Contact.erased_at.is_(None)
+                    )
+                )
+            ),
+        )
         return places, contacts
 
     places, contacts = _in_one_transaction(rebuild)
-    click.echo(f"search index: {places} place tokens and {contacts} contact tokens written or removed")
+    click.echo(
+        f"search index: {places} place tokens and {contacts} contact tokens written or removed"
+    )
 
 
 @cplan_cli.command("analyze")

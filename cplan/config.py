@@ -5,6 +5,7 @@ Layers, later wins: the defaults below < ``instance/config.py`` (git-ignored) <
 No secret lives here: development generates one into the instance folder on first
 run, production refuses to start without a strong one.
 """
+
 import os
 import secrets
 from datetime import timedelta
@@ -59,14 +60,14 @@ class DefaultConfig:
     # that strangers' wrong codes put on the post's number spares it (cplan.services.lockouts).
     # Production names it "__Host-cplan-device" (HTTPS only, this host only).
     DEVICE_COOKIE_NAME = "cplan_device"
-    # Rate limits (cplan/ratelimits.py, the table of limits is there). The store every server
+    # Rate limits (cplan/web/ratelimits.py, the table of limits is there). The store every server
     # and worker counts in: redis://host:6379/0 in production, which refuses memory:// (each
     # worker would count alone); memory:// for development and tests.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"  # exact: never more than N in any span of the window
     RATELIMIT_KEY_PREFIX = "cplan"
-    # No X-RateLimit-* headers: each would cost the store a round trip (cplan.errors sets
+    # No X-RateLimit-* headers: each would cost the store a round trip (cplan.web.errors sets
     # Retry-After on a 429 itself).
     RATELIMIT_HEADERS_ENABLED = False
     # The store unreachable: count per worker in memory meanwhile, log it, never fail a page.
@@ -88,7 +89,7 @@ class DefaultConfig:
     INCIDENT_FIRST_CALL_MINUTES = 30
     INCIDENT_VERDICT_HOURS = 6
     # Sensitive actions (exports with full numbers, CUG and post changes, confidential marking,
-    # erasure) need the officer's password typed within this many minutes (cplan.access).
+    # erasure) need the officer's password typed within this many minutes (cplan.web.access).
     FRESH_SIGN_IN_MINUTES = 10
     # Exports with full numbers each officer may make per day (IST); 0 allows none.
     FULL_NUMBER_EXPORTS_PER_DAY = 3
@@ -132,7 +133,9 @@ def load_config(app, overrides=None):
 
     env_name = app.config["ENV_NAME"]
     if env_name not in {"development", "production", "testing"}:
-        raise ConfigError(f"CPLAN_ENV_NAME must be development, production or testing, not {env_name!r}")
+        raise ConfigError(
+            f"CPLAN_ENV_NAME must be development, production or testing, not {env_name!r}"
+        )
     app.testing = app.config.get("TESTING", False) or env_name == "testing"
 
     database_url = app.config.get("DATABASE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
@@ -144,8 +147,10 @@ def load_config(app, overrides=None):
 
     reports_url = app.config.get("REPORTS_DATABASE_URL")
     if reports_url:
-        app.config["SQLALCHEMY_BINDS"] = {**(app.config.get("SQLALCHEMY_BINDS") or {}),
-                                          REPORTS_BIND: reports_engine_options(app.config, reports_url)}
+        app.config["SQLALCHEMY_BINDS"] = {
+            **(app.config.get("SQLALCHEMY_BINDS") or {}),
+            REPORTS_BIND: reports_engine_options(app.config, reports_url),
+        }
 
     _ensure_secret_key(app)
     if env_name == "production":
@@ -153,7 +158,9 @@ def load_config(app, overrides=None):
         app.config["SESSION_COOKIE_NAME"] = "__Host-cplan"
         app.config["DEVICE_COOKIE_NAME"] = "__Host-cplan-device"
         if app.config["SMS_BACKEND"] != "http":
-            raise ConfigError("production must send SMS through the http gateway (CPLAN_SMS_BACKEND=http)")
+            raise ConfigError(
+                "production must send SMS through the http gateway (CPLAN_SMS_BACKEND=http)"
+            )
         storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
         if app.config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://"):
             raise ConfigError(
@@ -166,7 +173,7 @@ def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs written the usual way."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -285,7 +292,7 @@ def secret_bits(key: str) -> float:
     while index < len(key):
         repeated = 0
         for length in range(min(len(key) - index, index), 3, -1):  # a piece seen before
-            if key[index:index + length] in key[:index]:
+            if key[index : index + length] in key[:index]:
                 repeated = length
                 break
         if repeated:

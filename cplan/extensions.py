@@ -1,10 +1,13 @@
 """Flask extensions, created unbound here and bound to the app in ``create_app``.
 
-Code imports ``from cplan.extensions import db``, never the app object.
+Code imports ``from cplan.extensions import db``, never the app object. Nothing here reads a
+request: how a request's first transaction begins is asked of the web layer through
+``begin_as_reader_when`` (``cplan.web.lifecycle``).
 """
-import sqlite3
 
-from flask import g, has_request_context, request
+import sqlite3
+from collections.abc import Callable
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -41,14 +44,16 @@ def _configure_sqlite(dbapi_connection, _record):
 # A GET or HEAD request reads first and writes, if at all, only an access record at the end.
 # Its first transaction on SQLite is therefore deferred (a WAL reader: many at once), and
 # ``ensure_write_transaction`` ends it before the first write, which then begins IMMEDIATE.
-_READ_FIRST = "_cplan_sqlite_read_first"
+# Whether the transaction beginning now is such a first read is the web layer's to say.
 _DEFERRED = "cplan_sqlite_deferred"
+_begins_as_reader: Callable[[], bool] = lambda: False  # noqa: E731 (commands and jobs: never)
 
 
-def reads_first_in_safe_requests() -> None:
-    """``before_request``: let a GET or HEAD request's first transaction be a plain reader."""
-    if request.method in ("GET", "HEAD"):
-        setattr(g, _READ_FIRST, True)
+def begin_as_reader_when(probe: Callable[[], bool]) -> None:
+    """Let ``probe()`` decide, as each SQLite transaction begins, whether it may begin as a
+    plain reader (``cplan.web.lifecycle`` answers: a safe request's first transaction)."""
+    global _begins_as_reader
+    _begins_as_reader = probe
 
 
 @event.listens_for(Engine, "begin")
@@ -68,7 +73,7 @@ def _begin_immediate_on_sqlite(connection):
     if connection.get_execution_options().get("cplan_reports"):
         connection.exec_driver_sql("BEGIN")  # the reports database is only ever read
         return
-    deferred = has_request_context() and g.pop(_READ_FIRST, False)
+    deferred = bool(_begins_as_reader())
     connection.info[_DEFERRED] = deferred
     connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
@@ -86,20 +91,6 @@ def ensure_write_transaction() -> None:
             session.commit()
         finally:
             session.expire_on_commit = True
-
-
-def commit_before_the_page() -> None:
-    """Commit what a request hook wrote (the sign-in session's activity stamp) before the view
-    runs, keeping what was loaded, so the page neither holds the written row (PostgreSQL) nor
-    SQLite's write lock while it works; a safe request's next transaction reads again."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
-    if has_request_context():
-        reads_first_in_safe_requests()
 
 
 def reports_bind() -> dict:

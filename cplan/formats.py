@@ -16,8 +16,9 @@ Times are stored in UTC and shown in IST. The rules (issue 13, "found by trying 
   (``incidents-20260212-1435.csv``) so that downloads sort by date in a folder.
 
 Nothing here reads the request: the web layer passes the reader's language
-(``cplan.templating`` registers the ``ist`` and ``ist_date`` filters), services pass theirs.
+(``cplan.web.templating`` registers the ``ist`` and ``ist_date`` filters), services pass theirs.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -26,10 +27,34 @@ from zoneinfo import ZoneInfo
 IST = ZoneInfo("Asia/Kolkata")
 
 MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
-    "hi": ("जनवरी", "फ़रवरी", "मार्च", "अप्रैल", "मई", "जून", "जुलाई", "अगस्त", "सितंबर", "अक्टूबर",
-           "नवंबर", "दिसंबर"),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "hi": (
+        "जनवरी",
+        "फ़रवरी",
+        "मार्च",
+        "अप्रैल",
+        "मई",
+        "जून",
+        "जुलाई",
+        "अगस्त",
+        "सितंबर",
+        "अक्टूबर",
+        "नवंबर",
+        "दिसंबर",
+    ),
 }
 SHORT_MONTHS = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
@@ -53,6 +78,11 @@ def in_ist(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(IST)
+
+
+def ist_day(value: datetime) -> date:
+    """The calendar day in India of a moment (the day a daily limit counts, "today")."""
+    return in_ist(value).date()
 
 
 def hindi_day_period(hour: int) -> str:

@@ -1,4 +1,5 @@
 """Logging: one stable line per event on stderr, level from configuration."""
+
 import logging
 import sys
 

@@ -1,11 +1,12 @@
 """Helpers for tests that race real database transactions against each other."""
+
 import threading
 
 from sqlalchemy import select
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models import Officer, Post
+from cplan.services.principal import Principal
 
 
 def run_together(app, workers, timeout=30):
@@ -35,7 +36,10 @@ def run_together(app, workers, timeout=30):
 
 
 def principal_in_thread(officer_id):
-    """The officer acting through the first post they hold, loaded in the current thread's session."""
+    """The officer acting through the first post they hold, loaded in the current thread's
+    session."""
     officer = db.session.get(Officer, officer_id)
-    post = db.session.scalars(select(Post).where(Post.assignments.any(officer_id=officer_id))).first()
+    post = db.session.scalars(
+        select(Post).where(Post.assignments.any(officer_id=officer_id))
+    ).first()
     return Principal(officer=officer, post=post, session=None)

@@ -3,6 +3,7 @@
 Set ``CPLAN_TEST_DATABASE_URL`` (e.g. ``postgresql://root@/cplan_test?host=/var/run/postgresql``)
 to run the whole suite on PostgreSQL; otherwise each run uses a fresh SQLite file.
 """
+
 import http.server
 import os
 import threading
@@ -18,8 +19,8 @@ from cplan import create_app
 from cplan.config import normalise_database_url
 from cplan.extensions import db as _db
 from cplan.models import Place, PlaceKind, UnitKind
-from cplan.ratelimits import limiter_of
 from cplan.services import geo
+from cplan.web.ratelimits import limiter_of
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -181,6 +182,7 @@ def state(make_unit):
 @pytest.fixture
 def make_district(make_unit, state):
     """A district under its own zone and range (``make_district("Baghpat", code="124")``)."""
+
     def make(name_en, code=None, name_hi=""):
         zone = make_unit("zone", f"{name_en} zone", state)
         police_range = make_unit("range", f"{name_en} range", zone)
@@ -192,9 +194,12 @@ def make_district(make_unit, state):
 @pytest.fixture
 def make_station(make_unit):
     """A police station under a new circle of ``district``."""
+
     def make(district, name_en, code=None, circle=None):
         circle = circle or make_unit("circle", f"Circle {name_en}", district)
-        return make_unit("station", name_en, circle, code=code or f"{district.code}-{name_en.upper()}")
+        return make_unit(
+            "station", name_en, circle, code=code or f"{district.code}-{name_en.upper()}"
+        )
 
     return make
 
@@ -203,7 +208,9 @@ def make_station(make_unit):
 def make_place(db):
     counter = {"n": 0}
 
-    def make(name_en, district=None, station=None, kind="village", lgd_code=None, name_hi="", **fields):
+    def make(
+        name_en, district=None, station=None, kind="village", lgd_code=None, name_hi="", **fields
+    ):
         counter["n"] += 1
         district = district or _district_of(station)
         place = Place(
@@ -231,6 +238,15 @@ TEST_PASSWORD = "correct horse battery 42"
 
 
 @pytest.fixture
+def lgd_districts(app, tmp_path):
+    """``lgd_districts("124", "169")``: the state and those districts with their sub-districts,
+    imported from the real LGD lists (tests/geo_files.py); returns {code: district}."""
+    from tests.geo_files import import_lgd_districts
+
+    return lambda *codes: import_lgd_districts(tmp_path, *codes)
+
+
+@pytest.fixture
 def make_post(db):
     """A post with a unique CUG number (``make_post(Role.ASP, district)``)."""
     from cplan.models import Post, Role
@@ -241,7 +257,9 @@ def make_post(db):
         counter["n"] += 1
         post = Post(
             title_en=title_en or f"{Role(role).value} {unit.name_en} {counter['n']}",
-            role=Role(role), unit=unit, active=active,
+            role=Role(role),
+            unit=unit,
+            active=active,
             cug_number=cug or f"+9194{counter['n']:08d}",
         )
         db.session.add(post)
@@ -255,7 +273,8 @@ def make_post(db):
 def make_officer(db, make_post):
     """An officer with a password, holding a new post of ``role`` at ``unit``.
 
-    ``make_officer(role="asp", unit=district)`` returns the officer; ``officer.test_post`` is the post.
+    ``make_officer(role="asp", unit=district)`` returns the officer; ``officer.test_post`` is the
+    post.
     """
     from werkzeug.security import generate_password_hash
 
@@ -269,8 +288,13 @@ def make_officer(db, make_post):
         counter["n"] += 1
         post = post or make_post(role, unit)
         home = district_of(unit) or unit
-        officer = Officer(pno=pno or f"PNO{counter['n']:06d}", name=name or f"Officer {counter['n']}",
-                          rank="Inspector", unit=home, password_hash=password_hash)
+        officer = Officer(
+            pno=pno or f"PNO{counter['n']:06d}",
+            name=name or f"Officer {counter['n']}",
+            rank="Inspector",
+            unit=home,
+            password_hash=password_hash,
+        )
         db.session.add(officer)
         db.session.add(PostAssignment(officer=officer, post=post))
         db.session.flush()
@@ -322,11 +346,15 @@ class _Gateway(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 (the name http.server calls)
         length = int(self.headers["Content-Length"])
-        self.server.received.append({
-            "path": self.path,
-            "content_type": self.headers["Content-Type"],
-            "fields": urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8"), strict_parsing=True),
-        })
+        self.server.received.append(
+            {
+                "path": self.path,
+                "content_type": self.headers["Content-Type"],
+                "fields": urllib.parse.parse_qs(
+                    self.rfile.read(length).decode("utf-8"), strict_parsing=True
+                ),
+            }
+        )
         hold = getattr(self.server, "hold", None)
         if hold is not None:  # a slow gateway: it answers when the test lets it
             hold.wait(10)
@@ -344,7 +372,9 @@ def gateway():
     server = http.server.HTTPServer(("127.0.0.1", 0), _Gateway)
     server.received = []
     server.status = 200
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield server
     server.shutdown()

@@ -1,4 +1,5 @@
 """Deny by default, the permission table, and jurisdiction as truth tables."""
+
 import re
 
 import pytest
@@ -98,8 +99,12 @@ def two_districts(make_district, make_station, make_place, make_unit, state):
     kithaur = make_station(meerut, "Kithaur")
     return {
         "state": state,
-        "baghpat": baghpat, "meerut": meerut, "circle": circle,
-        "baraut": baraut, "binauli": binauli, "kithaur": kithaur,
+        "baghpat": baghpat,
+        "meerut": meerut,
+        "circle": circle,
+        "baraut": baraut,
+        "binauli": binauli,
+        "kithaur": kithaur,
         "place_baraut": make_place("BIJROL", station=baraut, lgd_code="119300"),
         "place_binauli": make_place("BAMNAULI", station=binauli, lgd_code="119301"),
         "place_kithaur": make_place("KITHAUR", station=kithaur, lgd_code="120001"),
@@ -135,36 +140,48 @@ def test_place_pages_are_visible_only_within_the_posts_subtree(
     assert response.status_code == (200 if visible else 404)
 
 
-def test_an_out_of_scope_place_looks_exactly_like_a_missing_one(client, db, two_districts, make_officer, login_as):
+def test_an_out_of_scope_place_looks_exactly_like_a_missing_one(
+    client, db, two_districts, make_officer, login_as
+):
     login_as(make_officer("constable", two_districts["baraut"]))
     hidden_id = two_districts["place_kithaur"].id
     hidden = client.get(f"/geo/places/{hidden_id}")
     missing = client.get("/geo/places/999999")
     assert hidden.status_code == missing.status_code == 404
+
     # Identical apart from the page's own address (echoed in the language switch) and the CSRF
     # token, which carries a timestamp and so changes from one second to the next.
     def normalised(body, address):
         body = body.replace(address.encode(), b"/geo/places/ID")
         return re.sub(rb'name="csrf_token" value="[^"]*"', b"", body)
 
-    assert normalised(hidden.data, f"/geo/places/{hidden_id}") == normalised(missing.data, "/geo/places/999999")
+    assert normalised(hidden.data, f"/geo/places/{hidden_id}") == normalised(
+        missing.data, "/geo/places/999999"
+    )
 
 
-@pytest.mark.parametrize(("role", "unit", "target", "visible"), [
-    ("constable", "baraut", "baraut", True),
-    ("constable", "baraut", "binauli", False),
-    ("asp", "baghpat", "binauli", True),
-    ("asp", "baghpat", "kithaur", False),
-    ("sp_office", "baghpat", "meerut", False),
-    ("control_room", "state", "meerut", True),
-])
-def test_unit_pages_follow_the_same_scope(client, db, two_districts, make_officer, login_as, role, unit, target, visible):
+@pytest.mark.parametrize(
+    ("role", "unit", "target", "visible"),
+    [
+        ("constable", "baraut", "baraut", True),
+        ("constable", "baraut", "binauli", False),
+        ("asp", "baghpat", "binauli", True),
+        ("asp", "baghpat", "kithaur", False),
+        ("sp_office", "baghpat", "meerut", False),
+        ("control_room", "state", "meerut", True),
+    ],
+)
+def test_unit_pages_follow_the_same_scope(
+    client, db, two_districts, make_officer, login_as, role, unit, target, visible
+):
     login_as(make_officer(role, two_districts[unit]))
     response = client.get(f"/geo/units/{two_districts[target].id}")
     assert response.status_code == (200 if visible else 404)
 
 
-def test_search_never_returns_places_outside_the_scope(client, db, two_districts, make_officer, login_as):
+def test_search_never_returns_places_outside_the_scope(
+    client, db, two_districts, make_officer, login_as
+):
     login_as(make_officer("constable", two_districts["baraut"]))
     hidden = two_districts["place_binauli"]
     response = client.get("/geo/search", query_string={"q": "BAMNAULI"})
@@ -177,9 +194,12 @@ def test_search_never_returns_places_outside_the_scope(client, db, two_districts
 
 def _nav_links(page: str) -> list[tuple[str, str, bool]]:
     nav = page.split('<nav class="nav"', 1)[1].split("</nav>", 1)[0]
-    return [(href, re.sub(r"<[^>]+>|\s+\d+$", "", label).strip(), bool(current))
-            for href, current, label in re.findall(r'<li><a href="([^"]+)"( aria-current="page")?>(.*?)</a>',
-                                                   nav, re.S)]
+    return [
+        (href, re.sub(r"<[^>]+>|\s+\d+$", "", label).strip(), bool(current))
+        for href, current, label in re.findall(
+            r'<li><a href="([^"]+)"( aria-current="page")?>(.*?)</a>', nav, re.S
+        )
+    ]
 
 
 def test_navigation_shows_each_post_the_sections_its_role_opens_and_marks_the_current_one(
@@ -191,7 +211,12 @@ def test_navigation_shows_each_post_the_sections_its_role_opens_and_marks_the_cu
     login_as(constable)
     links = _nav_links(client.get("/").get_data(as_text=True))
     assert [label for _href, label, _current in links] == [
-        "Home", "Districts and stations", "Find a place", "Search", "Incidents", "Import / export",
+        "Home",
+        "Districts and stations",
+        "Find a place",
+        "Search",
+        "Incidents",
+        "Import / export",
         "My submissions",
     ]
     assert [label for _href, label, current in links if current] == ["Home"]
@@ -203,7 +228,10 @@ def test_navigation_shows_each_post_the_sections_its_role_opens_and_marks_the_cu
     client.post("/auth/sign-out", data={})
     asp = make_officer(Role.ASP, district)
     login_as(asp)
-    labels = [label for _href, label, _current in _nav_links(client.get("/enrolments/").get_data(as_text=True))]
+    labels = [
+        label
+        for _href, label, _current in _nav_links(client.get("/enrolments/").get_data(as_text=True))
+    ]
     assert "Approvals" in labels and "Coverage" in labels and "My submissions" not in labels
     assert "Posts and officers" not in labels
 

@@ -3,13 +3,13 @@
 Posts, officers and units of another district answer 404; roles without MANAGE_ACCOUNTS get 403
 on every admin page; every change ends the sessions it makes invalid and writes its audit event.
 """
+
 import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from cplan.i18n import LANGUAGE_SESSION_KEY
 from cplan.models import (
     Officer,
     Post,
@@ -22,6 +22,7 @@ from cplan.models import (
 from cplan.models.audit import AuditEvent
 from cplan.services import accounts, otp, sessions
 from cplan.services.sms import get_outbox
+from cplan.web.i18n import LANGUAGE_SESSION_KEY
 
 # ---- fixtures and helpers ------------------------------------------------------------------
 
@@ -91,7 +92,9 @@ def count(db, model):
 
 def changes(db):
     """Audit events that record something done (a refusal's own ``access.refused`` trace aside)."""
-    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action != "access.refused"))
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action != "access.refused")
+    )
 
 
 # ---- posts ---------------------------------------------------------------------------------
@@ -104,10 +107,15 @@ def test_an_sp_office_creates_a_post_at_a_station_of_its_district(admin, db, bag
     assert step_two.status_code == 200
     assert offers(step_two, baghpat["station"])
 
-    response = admin.post("/admin/posts/new?role=constable", data={
-        "title_en": "Station CUG Baraut", "title_hi": "थाना बड़ौत",
-        "unit": baghpat["station"].id, "cug": "098765-43210",
-    })
+    response = admin.post(
+        "/admin/posts/new?role=constable",
+        data={
+            "title_en": "Station CUG Baraut",
+            "title_hi": "थाना बड़ौत",
+            "unit": baghpat["station"].id,
+            "cug": "098765-43210",
+        },
+    )
 
     post = db.session.scalar(select(Post).where(Post.title_en == "Station CUG Baraut"))
     assert response.status_code == 302
@@ -125,9 +133,14 @@ def test_the_new_post_form_offers_only_units_the_role_allows(admin, baghpat):
 
 def test_a_district_sp_office_cannot_create_a_post_at_another_districts_station(admin, db, meerut):
     posts_before = count(db, Post)
-    response = admin.post("/admin/posts/new?role=constable", data={
-        "title_en": "Intruder", "unit": meerut["station"].id, "cug": "9876543210",
-    })
+    response = admin.post(
+        "/admin/posts/new?role=constable",
+        data={
+            "title_en": "Intruder",
+            "unit": meerut["station"].id,
+            "cug": "9876543210",
+        },
+    )
     assert response.status_code == 200
     assert b"Not a valid choice" in response.data
     assert count(db, Post) == posts_before
@@ -165,9 +178,14 @@ def test_a_duplicate_cug_among_active_posts_is_refused_and_nothing_changes(admin
     taken = sho.test_post.cug_number
     posts_before, events_before = count(db, Post), count(db, AuditEvent)
 
-    response = admin.post("/admin/posts/new?role=constable", data={
-        "title_en": "Second Baraut CUG", "unit": baghpat["station"].id, "cug": taken,
-    })
+    response = admin.post(
+        "/admin/posts/new?role=constable",
+        data={
+            "title_en": "Second Baraut CUG",
+            "unit": baghpat["station"].id,
+            "cug": taken,
+        },
+    )
 
     assert response.status_code == 200
     assert b"already belongs to another active post" in response.data
@@ -175,7 +193,9 @@ def test_a_duplicate_cug_among_active_posts_is_refused_and_nothing_changes(admin
     assert count(db, AuditEvent) == events_before
 
 
-def test_changing_a_cug_to_a_number_in_use_is_refused_and_nothing_changes(admin, db, make_post, baghpat, sho):
+def test_changing_a_cug_to_a_number_in_use_is_refused_and_nothing_changes(
+    admin, db, make_post, baghpat, sho
+):
     other = make_post("constable", baghpat["station"])
     db.session.commit()
     original, events_before = other.cug_number, count(db, AuditEvent)
@@ -223,8 +243,14 @@ def test_deactivating_a_post_ends_its_sessions_and_reactivating_restores_it(app,
 
 def test_unlocking_a_cug_lifts_the_lock_and_is_audited(admin, db, sho):
     number = sho.test_post.cug_number
-    db.session.add(SignInCounter(key=f"cug:{number}", failures=0, lock_count=1,
-                                 locked_until=utcnow() + timedelta(minutes=15)))
+    db.session.add(
+        SignInCounter(
+            key=f"cug:{number}",
+            failures=0,
+            lock_count=1,
+            locked_until=utcnow() + timedelta(minutes=15),
+        )
+    )
     db.session.commit()
     assert b"Unlock the CUG number" in admin.get(f"/admin/posts/{sho.test_post.id}").data
 
@@ -253,7 +279,9 @@ def test_an_sp_office_assigns_an_officer_to_a_post_by_pno(admin, db, baghpat, sh
 
 def test_an_officer_of_another_district_cannot_be_assigned_by_pno(admin, db, sho, meerut):
     assignments_before = count(db, PostAssignment)
-    response = admin.post(f"/admin/posts/{sho.test_post.id}/assign", data={"pno": meerut["officer"].pno})
+    response = admin.post(
+        f"/admin/posts/{sho.test_post.id}/assign", data={"pno": meerut["officer"].pno}
+    )
     assert response.status_code == 200
     assert b"No officer with that PNO" in response.data
     assert count(db, PostAssignment) == assignments_before
@@ -274,7 +302,9 @@ def test_unassigning_ends_the_officers_session_on_that_post(app, admin, db, sho)
     assert "held this post before" in page and sho.name in page
 
 
-def test_unassigning_an_officer_who_does_not_hold_the_post_is_refused(admin, db, sho, make_post, baghpat):
+def test_unassigning_an_officer_who_does_not_hold_the_post_is_refused(
+    admin, db, sho, make_post, baghpat
+):
     other = make_post("constable", baghpat["station"])
     db.session.commit()
     events_before = count(db, AuditEvent)
@@ -291,9 +321,15 @@ def test_an_sp_office_registers_an_officer_managed_by_its_district(admin, db, ba
     form = admin.get("/admin/officers/new")
     assert offers(form, baghpat["district"]) and not offers(form, baghpat["district"].parent)
 
-    response = admin.post("/admin/officers/new", data={
-        "pno": "pno123456", "name": "Sita Devi", "rank": "Sub-Inspector", "unit": baghpat["district"].id,
-    })
+    response = admin.post(
+        "/admin/officers/new",
+        data={
+            "pno": "pno123456",
+            "name": "Sita Devi",
+            "rank": "Sub-Inspector",
+            "unit": baghpat["district"].id,
+        },
+    )
 
     officer = db.session.scalar(select(Officer).where(Officer.pno == "PNO123456"))
     assert response.status_code == 302
@@ -304,9 +340,14 @@ def test_an_sp_office_registers_an_officer_managed_by_its_district(admin, db, ba
 
 def test_a_duplicate_pno_is_refused_with_a_message(admin, db, baghpat, sho):
     officers_before = count(db, Officer)
-    response = admin.post("/admin/officers/new", data={
-        "pno": sho.pno, "name": "Someone Else", "unit": baghpat["district"].id,
-    })
+    response = admin.post(
+        "/admin/officers/new",
+        data={
+            "pno": sho.pno,
+            "name": "Someone Else",
+            "unit": baghpat["district"].id,
+        },
+    )
     assert response.status_code == 200
     assert b"already exists" in response.data
     assert count(db, Officer) == officers_before
@@ -334,16 +375,24 @@ def test_deactivating_an_officer_ends_their_sessions(app, admin, db, sho):
 
     assert response.status_code == 302
     assert is_sent_to_sign_in(browser.get("/"))
-    open_sessions = db.session.scalar(select(func.count()).select_from(SignInSession).where(
-        SignInSession.officer_id == sho.id, SignInSession.revoked_at.is_(None)))
+    open_sessions = db.session.scalar(
+        select(func.count())
+        .select_from(SignInSession)
+        .where(SignInSession.officer_id == sho.id, SignInSession.revoked_at.is_(None))
+    )
     assert open_sessions == 0
     assert audit_actions(db)[-1] == "admin.officer_deactivated"
     assert admin.post(f"/admin/officers/{sho.id}/reactivate").status_code == 302
     assert audit_actions(db)[-1] == "admin.officer_activated"
 
 
-def test_a_setup_code_is_shown_once_and_lets_the_officer_set_a_password(app, admin, db, baghpat, sho):
-    admin.post("/admin/officers/new", data={"pno": "NEW00001", "name": "Asha Singh", "unit": baghpat["district"].id})
+def test_a_setup_code_is_shown_once_and_lets_the_officer_set_a_password(
+    app, admin, db, baghpat, sho
+):
+    admin.post(
+        "/admin/officers/new",
+        data={"pno": "NEW00001", "name": "Asha Singh", "unit": baghpat["district"].id},
+    )
     officer = db.session.scalar(select(Officer).where(Officer.pno == "NEW00001"))
     admin.post(f"/admin/posts/{sho.test_post.id}/assign", data={"pno": "NEW00001"})
 
@@ -361,9 +410,15 @@ def test_a_setup_code_is_shown_once_and_lets_the_officer_set_a_password(app, adm
 
     officer_browser = app.test_client()
     new_password = "a long new password 7"
-    set_up = officer_browser.post("/auth/setup", data={
-        "pno": "new00001", "code": code, "password": new_password, "confirm": new_password,
-    })
+    set_up = officer_browser.post(
+        "/auth/setup",
+        data={
+            "pno": "new00001",
+            "code": code,
+            "password": new_password,
+            "confirm": new_password,
+        },
+    )
     assert is_sent_to_sign_in(set_up)
     assert accounts.authenticate_officer(sho.test_post, "NEW00001", new_password) is not None
 
@@ -406,29 +461,43 @@ def test_a_district_sp_office_reaches_only_its_own_districts_records(
     admin, db, baghpat, sho, meerut, method, url, district, expected
 ):
     records = {
-        "own": {"post": sho.test_post.id, "officer": sho.id, "station": baghpat["station"].id,
-                "district": baghpat["district"].id},
-        "other": {"post": meerut["post"].id, "officer": meerut["officer"].id, "station": meerut["station"].id,
-                  "district": meerut["district"].id},
+        "own": {
+            "post": sho.test_post.id,
+            "officer": sho.id,
+            "station": baghpat["station"].id,
+            "district": baghpat["district"].id,
+        },
+        "other": {
+            "post": meerut["post"].id,
+            "officer": meerut["officer"].id,
+            "station": meerut["station"].id,
+            "district": meerut["district"].id,
+        },
     }[district]
     events_before = changes(db)
     data = {"cug": "9000012345", "pno": sho.pno}
 
-    response = admin.open(url.format(**records), method=method, data=data if method == "POST" else None)
+    response = admin.open(
+        url.format(**records), method=method, data=data if method == "POST" else None
+    )
 
     assert response.status_code in expected
     if district == "other":
         assert changes(db) == events_before  # nothing happened
 
 
-def test_a_state_administrator_manages_every_district(client, db, login_as, make_officer, state, meerut):
+def test_a_state_administrator_manages_every_district(
+    client, db, login_as, make_officer, state, meerut
+):
     state_admin = make_officer("state_admin", state)
     login_as(state_admin)
     assert client.get(f"/admin/posts/{meerut['post'].id}").status_code == 200
     assert client.get(f"/admin/officers/{meerut['officer'].id}").status_code == 200
     form = client.get("/admin/officers/new")
     assert offers(form, meerut["district"]) and offers(form, state)
-    response = client.post("/admin/officers/new", data={"pno": "HQ000001", "name": "HQ Clerk", "unit": state.id})
+    response = client.post(
+        "/admin/officers/new", data={"pno": "HQ000001", "name": "HQ Clerk", "unit": state.id}
+    )
     assert response.status_code == 302
 
 
@@ -451,27 +520,40 @@ def test_a_state_administrator_narrows_the_new_post_units_to_one_district(
 
 @pytest.mark.parametrize(
     ("role", "unit_name"),
-    [("constable", "station"), ("station_officer", "station"), ("circle_officer", "circle"),
-     ("asp", "district"), ("control_room", "state")],
+    [
+        ("constable", "station"),
+        ("station_officer", "station"),
+        ("circle_officer", "circle"),
+        ("asp", "district"),
+        ("control_room", "state"),
+    ],
 )
 def test_roles_without_account_management_get_403_on_every_admin_page(
     app, client, db, login_as, make_officer, baghpat, sho, state, role, unit_name
 ):
-    units = {"station": baghpat["station"], "circle": baghpat["station"].parent,
-             "district": baghpat["district"], "state": state}
+    units = {
+        "station": baghpat["station"],
+        "circle": baghpat["station"].parent,
+        "district": baghpat["district"],
+        "state": state,
+    }
     login_as(make_officer(role, units[unit_name]))
     events_before = changes(db)
     admin_rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")]
     assert len(admin_rules) >= 15
     for rule in admin_rules:
-        url = rule.rule.replace("<int:post_id>", str(sho.test_post.id)).replace("<int:officer_id>", str(sho.id))
+        url = rule.rule.replace("<int:post_id>", str(sho.test_post.id)).replace(
+            "<int:officer_id>", str(sho.id)
+        )
         method = "GET" if "GET" in rule.methods else "POST"
         response = client.open(url, method=method, data={"cug": "9000012345", "pno": sho.pno})
         assert response.status_code == 403, (role, url)
     assert changes(db) == events_before
 
 
-def test_an_administrator_cannot_lock_themselves_out(client, db, make_district, make_officer, login_as):
+def test_an_administrator_cannot_lock_themselves_out(
+    client, db, make_district, make_officer, login_as
+):
     from cplan.models import Officer, Post
     from cplan.services import accounts
 
@@ -494,43 +576,85 @@ def test_an_administrator_cannot_lock_themselves_out(client, db, make_district, 
 
 # ---- texts that reach an SMS (issue 14, finding 9) -------------------------------------------
 
-UNSAFE_TITLES = ["SHO\nBaraut", "SHO Baraut {#var#}", "SHO {#", "SHO\tBaraut", "SHO\u202eBaraut", "SHO\x85Baraut"]
+UNSAFE_TITLES = [
+    "SHO\nBaraut",
+    "SHO Baraut {#var#}",
+    "SHO {#",
+    "SHO\tBaraut",
+    "SHO\u202eBaraut",
+    "SHO\x85Baraut",
+]
 
 
 @pytest.mark.parametrize("title", UNSAFE_TITLES)
-def test_a_post_title_that_would_break_an_sms_is_refused_and_nothing_is_created(admin, db, baghpat, title):
+def test_a_post_title_that_would_break_an_sms_is_refused_and_nothing_is_created(
+    admin, db, baghpat, title
+):
     posts_before = count(db, Post)
-    response = admin.post("/admin/posts/new?role=constable", data={
-        "title_en": title, "title_hi": "थाना बड़ौत", "unit": baghpat["station"].id, "cug": "9876543210"})
+    response = admin.post(
+        "/admin/posts/new?role=constable",
+        data={
+            "title_en": title,
+            "title_hi": "थाना बड़ौत",
+            "unit": baghpat["station"].id,
+            "cug": "9876543210",
+        },
+    )
     assert response.status_code == 200
-    assert "may not contain line breaks, control characters or “{#”" in response.get_data(as_text=True)
+    assert "may not contain line breaks, control characters or “{#”" in response.get_data(
+        as_text=True
+    )
     assert count(db, Post) == posts_before
 
 
-def test_the_rule_is_in_the_service_so_every_caller_gets_it_and_hindi_titles_pass(db, baghpat, sp_office, login_as):
+def test_the_rule_is_in_the_service_so_every_caller_gets_it_and_hindi_titles_pass(
+    db, baghpat, sp_office, login_as
+):
     principal = login_as(sp_office)
     with pytest.raises(accounts.AccountError):
-        accounts.create_post(principal, title_en="SHO Baraut", title_hi="थानाध्यक्ष\nबड़ौत",
-                             role=Role.CONSTABLE, unit=baghpat["station"], cug="9876543210")
+        accounts.create_post(
+            principal,
+            title_en="SHO Baraut",
+            title_hi="थानाध्यक्ष\nबड़ौत",
+            role=Role.CONSTABLE,
+            unit=baghpat["station"],
+            cug="9876543210",
+        )
     with pytest.raises(accounts.AccountError):
-        accounts.create_officer(principal, pno="PNO555555", name="Ram {#var#}", rank="", unit=baghpat["district"])
+        accounts.create_officer(
+            principal, pno="PNO555555", name="Ram {#var#}", rank="", unit=baghpat["district"]
+        )
     # The zero-width joiner belongs to Devanagari spelling ("क्‍ष"): allowed.
-    post = accounts.create_post(principal, title_en="SHO Baraut", title_hi="थानाध्यक्ष बड़ौत क्\u200dष",
-                                role=Role.CONSTABLE, unit=baghpat["station"], cug="9876543210")
+    post = accounts.create_post(
+        principal,
+        title_en="SHO Baraut",
+        title_hi="थानाध्यक्ष बड़ौत क्\u200dष",
+        role=Role.CONSTABLE,
+        unit=baghpat["station"],
+        cug="9876543210",
+    )
     assert post.id is not None
 
 
 def test_an_officer_name_that_would_break_an_sms_is_refused(admin, db, baghpat):
     officers_before = count(db, Officer)
-    response = admin.post("/admin/officers/new", data={
-        "pno": "PNO777777", "name": "Sita\r\nDevi", "unit": baghpat["district"].id})
+    response = admin.post(
+        "/admin/officers/new",
+        data={"pno": "PNO777777", "name": "Sita\r\nDevi", "unit": baghpat["district"].id},
+    )
     assert "may not contain line breaks" in response.get_data(as_text=True)
     assert count(db, Officer) == officers_before
 
 
-def test_a_cug_change_of_a_post_saved_with_a_bad_title_before_the_rule_still_works(admin, db, make_post, baghpat):
-    post = make_post("constable", baghpat["station"], title_en="SHO\nBaraut {#var#} and a very long title")
+def test_a_cug_change_of_a_post_saved_with_a_bad_title_before_the_rule_still_works(
+    admin, db, make_post, baghpat
+):
+    post = make_post(
+        "constable", baghpat["station"], title_en="SHO\nBaraut {#var#} and a very long title"
+    )
     db.session.commit()
     response = admin.post(f"/admin/posts/{post.id}/cug", data={"cug": "+91 70000 12345"})
     assert response.status_code == 302  # was a 500: the SMS template refused the title
-    assert get_outbox()[0].text.startswith("C-Plan: the CUG number of post SHO Baraut #var#} and a very l was")
+    assert get_outbox()[0].text.startswith(
+        "C-Plan: the CUG number of post SHO Baraut #var#} and a very l was"
+    )

@@ -3,6 +3,7 @@
 Runs on SQLite by default and on PostgreSQL when ``CPLAN_TEST_DATABASE_URL`` points at it;
 the trigger and concurrency tests matter on both.
 """
+
 import threading
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from cplan.models import AuditEvent
 from cplan.models.audit import GENESIS_HASH, drop_triggers, event_hash, install_triggers
 from cplan.services import audit, sessions
 from cplan.services.phone import log_safe
+from cplan.web.security import load_principal
 
 # ---- fixtures and helpers ---------------------------------------------------------------------
 
@@ -72,21 +74,55 @@ def test_an_event_is_chained_to_the_previous_one(db):
 
 
 def test_the_hash_covers_every_recorded_field(db, baghpat):
-    event = audit.record("geo.place_moved", unit=baghpat["baraut"], target_type="places", target_id=3,
-                         detail={"to": "Baraut"}, ip_address="10.0.0.1", outcome="denied")
-    fields = {name: getattr(event, name) for name in (
-        "seq", "occurred_at", "action", "outcome", "officer_id", "officer_pno", "post_id",
-        "post_title", "unit_path", "target_type", "target_id", "detail", "ip_address", "prev_hash")}
-    for name, changed in [("action", "geo.place_created"), ("unit_path", "/1/"), ("target_id", 4),
-                          ("detail", '{"to":"Binauli"}'), ("ip_address", "10.0.0.2"),
-                          ("outcome", "success"), ("post_title", "SP Baghpat"), ("prev_hash", "1" * 64)]:
+    event = audit.record(
+        "geo.place_moved",
+        unit=baghpat["baraut"],
+        target_type="places",
+        target_id=3,
+        detail={"to": "Baraut"},
+        ip_address="10.0.0.1",
+        outcome="denied",
+    )
+    fields = {
+        name: getattr(event, name)
+        for name in (
+            "seq",
+            "occurred_at",
+            "action",
+            "outcome",
+            "officer_id",
+            "officer_pno",
+            "post_id",
+            "post_title",
+            "unit_path",
+            "target_type",
+            "target_id",
+            "detail",
+            "ip_address",
+            "prev_hash",
+        )
+    }
+    for name, changed in [
+        ("action", "geo.place_created"),
+        ("unit_path", "/1/"),
+        ("target_id", 4),
+        ("detail", '{"to":"Binauli"}'),
+        ("ip_address", "10.0.0.2"),
+        ("outcome", "success"),
+        ("post_title", "SP Baghpat"),
+        ("prev_hash", "1" * 64),
+    ]:
         assert event_hash({**fields, name: changed}) != event.hash, name
 
 
 def test_verify_passes_on_an_intact_chain(db, baghpat):
     audit.record("admin.post_created", unit=baghpat["district"], detail={"title": "एसएचओ बड़ौत"})
     audit.record("auth.otp_failed", outcome="failure", detail={"cug": log_safe("+919876543210")})
-    audit.record("geo.place_moved", target=baghpat["baraut"], detail={"when": datetime(2025, 1, 2, tzinfo=UTC)})
+    audit.record(
+        "geo.place_moved",
+        target=baghpat["baraut"],
+        detail={"when": datetime(2025, 1, 2, tzinfo=UTC)},
+    )
     db.session.commit()
     result = audit.verify_chain()
     assert result.ok and result.checked == 3 and result.first_broken_seq is None
@@ -115,12 +151,15 @@ def test_nothing_of_a_rolled_back_transaction_stays_in_the_chain(db):
 # ---- append-only at the database ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_events SET action = 'auth.nothing_happened' WHERE seq = 1",
-    "UPDATE audit_events SET hash = prev_hash",
-    "DELETE FROM audit_events WHERE seq = 1",
-    "DELETE FROM audit_events",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET action = 'auth.nothing_happened' WHERE seq = 1",
+        "UPDATE audit_events SET hash = prev_hash",
+        "DELETE FROM audit_events WHERE seq = 1",
+        "DELETE FROM audit_events",
+    ],
+)
 def test_editing_an_event_through_raw_sql_is_refused_by_the_database(db, statement):
     record_some(db, 2)
     with pytest.raises(exc.DBAPIError, match="append-only"):
@@ -152,16 +191,19 @@ def test_installing_the_triggers_twice_is_harmless(db):
 # ---- tampering is found -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("column, value", [
-    ("action", "'auth.nothing_happened'"),
-    ("outcome", "'success'"),
-    ("officer_pno", "'PNO999999'"),
-    ("post_title", "'SP Meerut'"),
-    ("unit_path", "'/1/'"),
-    ("target_id", "target_id + 1"),
-    ("detail", """'{"n": 99}'"""),
-    ("ip_address", "'127.0.0.1'"),
-])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("action", "'auth.nothing_happened'"),
+        ("outcome", "'success'"),
+        ("officer_pno", "'PNO999999'"),
+        ("post_title", "'SP Meerut'"),
+        ("unit_path", "'/1/'"),
+        ("target_id", "target_id + 1"),
+        ("detail", """'{"n": 99}'"""),
+        ("ip_address", "'127.0.0.1'"),
+    ],
+)
 def test_a_tampered_field_makes_verify_name_exactly_that_event(db, triggers_dropped, column, value):
     record_some(db, 5, target_type="contacts", target_id=10, outcome="denied")
     raw_sql(db, f"UPDATE audit_events SET {column} = {value} WHERE seq = 3")
@@ -184,13 +226,32 @@ def test_a_tampered_time_makes_verify_name_that_event(db, triggers_dropped):
 def test_rewriting_an_event_with_a_fresh_hash_breaks_the_link_to_the_next(db, triggers_dropped):
     record_some(db, 4)
     event = all_events(db)[1]
-    forged = {name: getattr(event, name) for name in (
-        "seq", "occurred_at", "outcome", "officer_id", "officer_pno", "post_id", "post_title",
-        "unit_path", "target_type", "target_id", "detail", "ip_address", "prev_hash")}
+    forged = {
+        name: getattr(event, name)
+        for name in (
+            "seq",
+            "occurred_at",
+            "outcome",
+            "officer_id",
+            "officer_pno",
+            "post_id",
+            "post_title",
+            "unit_path",
+            "target_type",
+            "target_id",
+            "detail",
+            "ip_address",
+            "prev_hash",
+        )
+    }
     forged["action"] = "auth.nothing_happened"
     db.session.commit()
-    raw_sql(db, "UPDATE audit_events SET action = :action, hash = :hash WHERE seq = 2",
-            action=forged["action"], hash=event_hash(forged))
+    raw_sql(
+        db,
+        "UPDATE audit_events SET action = :action, hash = :hash WHERE seq = 2",
+        action=forged["action"],
+        hash=event_hash(forged),
+    )
     result = audit.verify_chain()
     assert (result.ok, result.first_broken_seq) == (False, 3)
     assert result.reason == "prev_hash does not match the previous event's hash"
@@ -204,7 +265,8 @@ def test_a_removed_event_is_found_as_a_gap(db, triggers_dropped):
     assert result.reason == "sequence broken: expected seq 2, found 3"
 
 
-# ---- the command line -----------------------------------------------------------------------------
+# ---- the command line
+# -----------------------------------------------------------------------------
 
 
 def test_cli_verify_reports_an_intact_chain_and_exits_0(db, runner):
@@ -228,13 +290,28 @@ def test_cli_verify_names_the_broken_event_and_exits_1(db, runner, triggers_drop
     assert "intact: " not in result.stdout
 
 
-# ---- what may not be recorded -----------------------------------------------------------------------
+# ---- what may not be recorded
+# -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", [
-    "otp", "code", "password", "new_password", "token", "session_token", "secret", "totp_secret",
-    "setup_code", "verification_code", "pin", "otpCode", "Password",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "otp",
+        "code",
+        "password",
+        "new_password",
+        "token",
+        "session_token",
+        "secret",
+        "totp_secret",
+        "setup_code",
+        "verification_code",
+        "pin",
+        "otpCode",
+        "Password",
+    ],
+)
 def test_forbidden_detail_keys_are_refused(db, key):
     with pytest.raises(ValueError, match="secret"):
         audit.record("auth.otp_failed", detail={key: "123456"})
@@ -246,26 +323,49 @@ def test_a_secret_nested_deeper_in_the_detail_is_refused(db):
         audit.record("auth.sign_in", detail={"steps": [{"name": "handset", "otp": "123456"}]})
 
 
-@pytest.mark.parametrize("key", ["lgd_code", "station_code", "sessions_ended", "pno", "cug", "mapping"])
+@pytest.mark.parametrize(
+    "key", ["lgd_code", "station_code", "sessions_ended", "pno", "cug", "mapping"]
+)
 def test_official_codes_and_ordinary_keys_are_allowed(db, key):
-    assert audit.record("admin.officer_created", detail={key: "119300"}).detail == f'{{"{key}":"119300"}}'
+    assert (
+        audit.record("admin.officer_created", detail={key: "119300"}).detail
+        == f'{{"{key}":"119300"}}'
+    )
 
 
-@pytest.mark.parametrize("value", [
-    "9876543210", "+919876543210", "+91 98765 43210", "098765-43210", "919876543210",
-    "called 9876543210 at noon", "९८७६५४३२१०", 9876543210, ["x", "6000000000"],
-    {"contact": {"number": "7012345678"}},
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9876543210",
+        "+919876543210",
+        "+91 98765 43210",
+        "098765-43210",
+        "919876543210",
+        "called 9876543210 at noon",
+        "९८७६५४३२१०",
+        9876543210,
+        ["x", "6000000000"],
+        {"contact": {"number": "7012345678"}},
+    ],
+)
 def test_full_mobile_numbers_are_refused(db, value):
     with pytest.raises(ValueError, match="mobile"):
         audit.record("roster.viewed", detail={"value": value})
     assert db.session.scalar(select(func.count(AuditEvent.id))) == 0
 
 
-@pytest.mark.parametrize("value", [
-    log_safe("+919876543210"), "+91******3210", "119300", "5876543210", "98765432", 123456789,
-    "2025-01-02T10:00:00+05:30",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        log_safe("+919876543210"),
+        "+91******3210",
+        "119300",
+        "5876543210",
+        "98765432",
+        123456789,
+        "2025-01-02T10:00:00+05:30",
+    ],
+)
 def test_masked_numbers_and_other_numbers_are_allowed(db, value):
     audit.record("roster.viewed", detail={"value": value})
 
@@ -276,7 +376,9 @@ def test_redact_mobiles_masks_a_number_typed_into_a_field():
     audit.canonical_detail({"pno": audit.redact_mobiles("+91-98765-43210")})
 
 
-@pytest.mark.parametrize("action", ["signin", "Auth.sign_in", "auth.", "auth sign in", "a" * 62 + ".b_c"])
+@pytest.mark.parametrize(
+    "action", ["signin", "Auth.sign_in", "auth.", "auth sign in", "a" * 62 + ".b_c"]
+)
 def test_actions_must_be_dotted_lowercase_verbs(db, action):
     with pytest.raises(ValueError, match="action"):
         audit.record(action)
@@ -291,31 +393,47 @@ def test_the_event_is_filed_under_the_target_then_the_post(db, baghpat, make_pla
     on_place = audit.record("geo.place_moved", target=place, post=post)
     on_unit = audit.record("geo.unit_renamed", target=baghpat["baraut"], post=post)
     on_nothing = audit.record("admin.report_run", post=post)
-    assert (on_place.target_type, on_place.target_id, on_place.unit_path) == ("places", place.id, place.unit_path)
+    assert (on_place.target_type, on_place.target_id, on_place.unit_path) == (
+        "places",
+        place.id,
+        place.unit_path,
+    )
     assert on_unit.unit_path == baghpat["baraut"].path
     assert on_nothing.unit_path == baghpat["district"].path
     assert on_nothing.post_title == post.title_en and on_nothing.post_id == post.id
 
 
-def test_the_actor_and_address_come_from_the_signed_in_request(app, db, baghpat, make_officer):
+def test_the_actor_and_address_come_from_the_principal_of_the_request(
+    app, db, baghpat, make_officer
+):
     officer = make_officer(role="station_officer", unit=baghpat["baraut"])
-    principal = sessions.start(officer, officer.test_post)
+    token = sessions.start(officer, officer.test_post).token
     with app.test_request_context(environ_base={"REMOTE_ADDR": "10.20.30.40"}):
+        principal = load_principal(token)  # what the sign-in guard makes current_user
         login_user(principal)
-        event = audit.record("roster.viewed", target_type="contacts", target_id=42)
+        event = audit.record("roster.viewed", actor=principal, target_type="contacts", target_id=42)
+        # Nothing below the web layer reads the request: without the principal, no actor.
+        unattributed = audit.record("roster.viewed", target_type="contacts", target_id=43)
     assert (event.officer_id, event.officer_pno) == (officer.id, officer.pno)
     assert (event.post_id, event.post_title) == (officer.test_post.id, officer.test_post.title_en)
     assert event.unit_path == baghpat["baraut"].path
     assert event.ip_address == "10.20.30.40"
+    assert (unattributed.officer_id, unattributed.ip_address) == (None, "")
 
 
 def test_an_event_outside_a_request_has_no_actor(db):
     event = audit.record("system.retention_run")
-    assert (event.officer_id, event.officer_pno, event.post_id, event.unit_path, event.ip_address) == (
-        None, "", None, None, "")
+    assert (
+        event.officer_id,
+        event.officer_pno,
+        event.post_id,
+        event.unit_path,
+        event.ip_address,
+    ) == (None, "", None, None, "")
 
 
-# ---- concurrency ------------------------------------------------------------------------------------
+# ---- concurrency
+# ------------------------------------------------------------------------------------
 
 
 def test_concurrent_records_from_many_threads_form_one_gapless_chain(app, db):
@@ -355,10 +473,22 @@ def test_verify_streams_a_large_trail_in_batches(db):
     prev_hash, rows = GENESIS_HASH, []
     when = datetime(2025, 1, 1, tzinfo=UTC)
     for seq in range(1, count + 1):
-        row = {"seq": seq, "occurred_at": when, "action": "roster.viewed", "outcome": "success",
-               "officer_id": 1, "officer_pno": "PNO000001", "post_id": 1, "post_title": "SHO Baraut",
-               "unit_path": "/1/2/3/", "target_type": "contacts", "target_id": seq,
-               "detail": "{}", "ip_address": "10.0.0.1", "prev_hash": prev_hash}
+        row = {
+            "seq": seq,
+            "occurred_at": when,
+            "action": "roster.viewed",
+            "outcome": "success",
+            "officer_id": 1,
+            "officer_pno": "PNO000001",
+            "post_id": 1,
+            "post_title": "SHO Baraut",
+            "unit_path": "/1/2/3/",
+            "target_type": "contacts",
+            "target_id": seq,
+            "detail": "{}",
+            "ip_address": "10.0.0.1",
+            "prev_hash": prev_hash,
+        }
         row["hash"] = prev_hash = event_hash(row)
         rows.append(row)
     db.session.execute(AuditEvent.__table__.insert(), rows)
@@ -374,7 +504,8 @@ def test_verify_streams_a_large_trail_in_batches(db):
     assert peak < 1024 * 1024, peak
 
 
-# ---- the audit page -------------------------------------------------------------------------------
+# ---- the audit page
+# -------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -388,7 +519,9 @@ def file_event(db, action, unit, **fields):
     return event
 
 
-def test_the_audit_page_lists_only_events_of_the_own_district(db, client, login_as, sp_baghpat, baghpat, meerut):
+def test_the_audit_page_lists_only_events_of_the_own_district(
+    db, client, login_as, sp_baghpat, baghpat, meerut
+):
     file_event(db, "test.in_baraut", baghpat["baraut"])
     file_event(db, "test.in_kithaur", meerut["kithaur"])
     file_event(db, "test.nowhere", None)
@@ -400,7 +533,9 @@ def test_the_audit_page_lists_only_events_of_the_own_district(db, client, login_
     assert "test.nowhere" not in page.text
 
 
-def test_an_event_of_another_district_answers_404(db, client, login_as, sp_baghpat, baghpat, meerut):
+def test_an_event_of_another_district_answers_404(
+    db, client, login_as, sp_baghpat, baghpat, meerut
+):
     own = file_event(db, "test.in_baraut", baghpat["baraut"], detail={"lgd_code": "119300"})
     other = file_event(db, "test.in_kithaur", meerut["kithaur"])
     login_as(sp_baghpat)
@@ -409,7 +544,9 @@ def test_an_event_of_another_district_answers_404(db, client, login_as, sp_baghp
     assert client.get(f"/audit/{other.seq}").status_code == 404
 
 
-def test_the_state_sees_events_filed_under_no_unit(db, client, login_as, make_officer, state, meerut):
+def test_the_state_sees_events_filed_under_no_unit(
+    db, client, login_as, make_officer, state, meerut
+):
     admin = make_officer(role="state_admin", unit=state)
     file_event(db, "test.nowhere", None)
     file_event(db, "test.in_kithaur", meerut["kithaur"])
@@ -419,9 +556,15 @@ def test_the_state_sees_events_filed_under_no_unit(db, client, login_as, make_of
 
 
 @pytest.mark.parametrize("role", ["constable", "station_officer", "asp", "control_room"])
-def test_posts_without_the_audit_permission_are_refused(db, client, login_as, make_officer, baghpat, state, role):
-    unit = {"constable": baghpat["baraut"], "station_officer": baghpat["baraut"],
-            "asp": baghpat["district"], "control_room": state}[role]
+def test_posts_without_the_audit_permission_are_refused(
+    db, client, login_as, make_officer, baghpat, state, role
+):
+    unit = {
+        "constable": baghpat["baraut"],
+        "station_officer": baghpat["baraut"],
+        "asp": baghpat["district"],
+        "control_room": state,
+    }[role]
     login_as(make_officer(role=role, unit=unit))
     assert client.get("/audit/").status_code == 403
 
@@ -433,7 +576,9 @@ def test_the_audit_page_needs_a_signed_in_user(db, client, baghpat):
     assert "test.in_baraut" not in response.text
 
 
-def test_the_audit_page_filters_by_officer_action_and_outcome(db, client, login_as, sp_baghpat, make_officer, baghpat):
+def test_the_audit_page_filters_by_officer_action_and_outcome(
+    db, client, login_as, sp_baghpat, make_officer, baghpat
+):
     other = make_officer(role="station_officer", unit=baghpat["baraut"], pno="PNO777001")
     file_event(db, "auth.sign_in", baghpat["baraut"], officer=other, post=other.test_post)
     file_event(db, "auth.otp_failed", baghpat["baraut"], outcome="failure")
@@ -442,7 +587,9 @@ def test_the_audit_page_filters_by_officer_action_and_outcome(db, client, login_
 
     def actions(**args):
         text_ = client.get("/audit/", query_string=args).text
-        return {a for a in ("auth.sign_in", "auth.otp_failed", "roster.viewed") if f">{a}<" in text_}
+        return {
+            a for a in ("auth.sign_in", "auth.otp_failed", "roster.viewed") if f">{a}<" in text_
+        }
 
     assert actions() == {"auth.sign_in", "auth.otp_failed", "roster.viewed"}
     assert actions(pno="pno777001") == {"auth.sign_in"}
@@ -452,15 +599,23 @@ def test_the_audit_page_filters_by_officer_action_and_outcome(db, client, login_
     assert actions(action="auth%") == set()  # a wildcard is matched literally
 
 
-def test_the_date_filter_reads_whole_days_in_ist(db, client, login_as, sp_baghpat, baghpat, monkeypatch):
+def test_the_date_filter_reads_whole_days_in_ist(
+    db, client, login_as, sp_baghpat, baghpat, monkeypatch
+):
     # 18:45 UTC on 1 January is 00:15 IST on 2 January.
-    for action, when in [("test.late_on_jan_1_utc", datetime(2025, 1, 1, 18, 45, tzinfo=UTC)),
-                         ("test.early_on_jan_1_utc", datetime(2025, 1, 1, 10, 0, tzinfo=UTC))]:
+    for action, when in [
+        ("test.late_on_jan_1_utc", datetime(2025, 1, 1, 18, 45, tzinfo=UTC)),
+        ("test.early_on_jan_1_utc", datetime(2025, 1, 1, 10, 0, tzinfo=UTC)),
+    ]:
         monkeypatch.setattr(audit, "utcnow", lambda when=when: when)
         file_event(db, action, baghpat["baraut"])
     login_as(sp_baghpat)
-    on_2nd = client.get("/audit/", query_string={"date_from": "2025-01-02", "date_to": "2025-01-02"}).text
-    on_1st = client.get("/audit/", query_string={"date_from": "2025-01-01", "date_to": "2025-01-01"}).text
+    on_2nd = client.get(
+        "/audit/", query_string={"date_from": "2025-01-02", "date_to": "2025-01-02"}
+    ).text
+    on_1st = client.get(
+        "/audit/", query_string={"date_from": "2025-01-01", "date_to": "2025-01-01"}
+    ).text
     assert "test.late_on_jan_1_utc" in on_2nd and "test.early_on_jan_1_utc" not in on_2nd
     assert "test.early_on_jan_1_utc" in on_1st and "test.late_on_jan_1_utc" not in on_1st
 

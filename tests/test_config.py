@@ -1,4 +1,5 @@
 """Configuration layers: defaults < instance/config.py < CPLAN_* environment < create_app()."""
+
 import base64
 import secrets
 
@@ -49,12 +50,22 @@ def test_development_generates_a_secret_once_and_keeps_it(instance):
     assert (instance / "secret_key").stat().st_mode & 0o077 == 0
 
 
-@pytest.mark.parametrize("secret", [
-    None, "", "dev", "short-secret", "a" * 40,
-    # Issue 14: long enough and 16 distinct characters, but two runs of one sequence.
-    "0123456789abcdef0123456789abcdef", "abcdefghijklmnopqrstuvwxyzABCDEF", "ab" * 20,
-    "Password123Password123Password123", secrets.token_hex(16),
-])
+@pytest.mark.parametrize(
+    "secret",
+    [
+        None,
+        "",
+        "dev",
+        "short-secret",
+        "a" * 40,
+        # Issue 14: long enough and 16 distinct characters, but two runs of one sequence.
+        "0123456789abcdef0123456789abcdef",
+        "abcdefghijklmnopqrstuvwxyzABCDEF",
+        "ab" * 20,
+        "Password123Password123Password123",
+        secrets.token_hex(16),
+    ],
+)
 def test_production_refuses_to_start_without_a_strong_secret(instance, monkeypatch, secret):
     monkeypatch.setenv("CPLAN_ENV_NAME", "production")
     monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
@@ -119,8 +130,15 @@ def test_postgresql_gets_a_bounded_pool_and_a_statement_timeout_sqlite_none(inst
 
 
 def test_explicit_engine_options_win_over_the_defaults(instance):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql://root@db.example/cplan",
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 9, "connect_args": {"options": "-c work_mem=64MB"}}})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql://root@db.example/cplan",
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_size": 9,
+                "connect_args": {"options": "-c work_mem=64MB"},
+            },
+        }
+    )
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["pool_size"] == 9
     assert options["connect_args"]["options"] == "-c work_mem=64MB -c statement_timeout=20000"
@@ -132,7 +150,8 @@ def test_a_reports_replica_gets_its_own_read_only_engine(instance, monkeypatch):
     reports = create_app().config["SQLALCHEMY_BINDS"]["reports"]
     assert reports["url"] == "postgresql+psycopg://root@db-replica/cplan"
     assert reports["connect_args"]["options"] == (
-        "-c statement_timeout=20000 -c default_transaction_read_only=on")
+        "-c statement_timeout=20000 -c default_transaction_read_only=on"
+    )
     assert reports["connect_args"]["application_name"] == "cplan-reports"
     assert reports["pool_size"] == 2
     monkeypatch.delenv("CPLAN_REPORTS_DATABASE_URL")
@@ -154,16 +173,26 @@ def test_behind_a_trusted_proxy_the_clients_address_is_recorded_not_the_proxys(i
 
         where.is_public = True
         app.add_url_rule("/where", "where", where)
-        app.test_client().get("/where", headers={"X-Forwarded-For": "203.0.113.7"},
-                              environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        app.test_client().get(
+            "/where",
+            headers={"X-Forwarded-For": "203.0.113.7"},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},
+        )
         assert seen["ip"] == expected
 
 
-@pytest.mark.parametrize("secret", [
-    secrets.token_hex(32), secrets.token_urlsafe(32), base64.b64encode(secrets.token_bytes(32)).decode(),
-    secrets.token_urlsafe(48),
-])
-def test_production_accepts_32_or_more_random_bytes_in_any_usual_encoding(instance, monkeypatch, secret):
+@pytest.mark.parametrize(
+    "secret",
+    [
+        secrets.token_hex(32),
+        secrets.token_urlsafe(32),
+        base64.b64encode(secrets.token_bytes(32)).decode(),
+        secrets.token_urlsafe(48),
+    ],
+)
+def test_production_accepts_32_or_more_random_bytes_in_any_usual_encoding(
+    instance, monkeypatch, secret
+):
     monkeypatch.setenv("CPLAN_ENV_NAME", "production")
     monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
     monkeypatch.setenv("CPLAN_SECRET_KEY", secret)

@@ -1,11 +1,17 @@
 """Coverage figures on a known fixture: per district, per station, per place, the station's
 action list (worst first), who may open the pages, and that out of scope is 404."""
+
 import pytest
 
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
 from cplan.services import coverage
 
-STATUSES = (ContactStatus.ACTIVE, ContactStatus.PENDING, ContactStatus.REJECTED, ContactStatus.INACTIVE)
+STATUSES = (
+    ContactStatus.ACTIVE,
+    ContactStatus.PENDING,
+    ContactStatus.REJECTED,
+    ContactStatus.INACTIVE,
+)
 
 
 @pytest.fixture
@@ -17,10 +23,18 @@ def add_contacts(db):
         for status in STATUSES:
             for _ in range(counts.get(status.value, 0)):
                 counter["n"] += 1
-                db.session.add(Contact(
-                    place_id=place.id, unit_path=place.unit_path, name=f"Person {counter['n']}",
-                    name_script=Script.LATIN, mobile=f"+9199{counter['n']:08d}", category=category,
-                    status=status, confidential=confidential))
+                db.session.add(
+                    Contact(
+                        place_id=place.id,
+                        unit_path=place.unit_path,
+                        name=f"Person {counter['n']}",
+                        name_script=Script.LATIN,
+                        mobile=f"+9199{counter['n']:08d}",
+                        category=category,
+                        status=status,
+                        confidential=confidential,
+                    )
+                )
         db.session.flush()
 
     return add
@@ -52,9 +66,19 @@ def fixture(make_district, make_station, make_place, add_contacts, db, app):
     sardhana = make_station(meerut, "Sardhana")
     add_contacts(make_place("DABTHALA", station=sardhana), active=10)
     db.session.commit()
-    return {"baghpat": baghpat, "baraut": baraut, "khekada": khekada, "empty": empty, "four": four,
-            "eleven": eleven, "forest": forest, "ten": ten, "loose": loose, "meerut": meerut,
-            "sardhana": sardhana}
+    return {
+        "baghpat": baghpat,
+        "baraut": baraut,
+        "khekada": khekada,
+        "empty": empty,
+        "four": four,
+        "eleven": eleven,
+        "forest": forest,
+        "ten": ten,
+        "loose": loose,
+        "meerut": meerut,
+        "sardhana": sardhana,
+    }
 
 
 @pytest.fixture
@@ -73,12 +97,16 @@ def test_a_station_is_counted_place_by_place_worst_first(fixture, reader):
     asp = reader("asp", fixture["baghpat"])
     result = coverage.coverage_of(asp, fixture["baraut"])
     assert result.level == "place"
-    assert [(row.record.name_en, row.figures.active, row.figures.pending) for row in result.rows] == [
-        ("ANGADPUR", 0, 2), ("BIJROL", 4, 1), ("CHHAPRAULI", 11, 0)]
+    assert [
+        (row.record.name_en, row.figures.active, row.figures.pending) for row in result.rows
+    ] == [("ANGADPUR", 0, 2), ("BIJROL", 4, 1), ("CHHAPRAULI", 11, 0)]
     # inhabited, meeting, below, without any contact, active, pending
     assert figures(result.totals) == (3, 1, 2, 1, 15, 3)
-    assert result.totals.categories == {ContactCategory.TEACHER: 13, ContactCategory.PRADHAN: 1,
-                                        ContactCategory.DOCTOR: 1}
+    assert result.totals.categories == {
+        ContactCategory.TEACHER: 13,
+        ContactCategory.PRADHAN: 1,
+        ContactCategory.DOCTOR: 1,
+    }
 
 
 def test_a_district_is_counted_station_by_station(fixture, reader):
@@ -86,7 +114,11 @@ def test_a_district_is_counted_station_by_station(fixture, reader):
     result = coverage.coverage_of(asp, fixture["baghpat"])
     assert result.level == "station"
     rows = {row.record.name_en if row.record else None: figures(row.figures) for row in result.rows}
-    assert rows == {"Baraut": (3, 1, 2, 1, 15, 3), "Khekada": (1, 1, 0, 0, 10, 3), None: (1, 0, 1, 1, 0, 0)}
+    assert rows == {
+        "Baraut": (3, 1, 2, 1, 15, 3),
+        "Khekada": (1, 1, 0, 0, 10, 3),
+        None: (1, 0, 1, 1, 0, 0),
+    }
     assert figures(result.totals) == (5, 2, 3, 2, 25, 6)
 
 
@@ -102,7 +134,10 @@ def test_a_station_officer_does_not_count_confidential_contacts(fixture, reader)
     sho = reader("station_officer", fixture["baraut"])
     result = coverage.coverage_of(sho, fixture["baraut"])
     assert [(row.record.name_en, row.figures.active) for row in result.rows] == [
-        ("ANGADPUR", 0), ("BIJROL", 4), ("CHHAPRAULI", 10)]
+        ("ANGADPUR", 0),
+        ("BIJROL", 4),
+        ("CHHAPRAULI", 10),
+    ]
     assert figures(result.totals) == (3, 1, 2, 1, 14, 3)
 
 
@@ -116,7 +151,9 @@ def test_the_action_list_holds_places_below_target_worst_first(fixture, reader):
     sho = reader("station_officer", fixture["baraut"])
     page = coverage.places_below_target(sho, fixture["baraut"])
     assert [(row.place.name_en, row.active, row.pending, row.missing) for row in page.items] == [
-        ("ANGADPUR", 0, 2, 10), ("BIJROL", 4, 1, 6)]
+        ("ANGADPUR", 0, 2, 10),
+        ("BIJROL", 4, 1, 6),
+    ]
     assert page.total == 2
 
 
@@ -141,7 +178,8 @@ def test_the_station_page_links_each_place_below_target_to_its_roster(client, fi
     reader("station_officer", fixture["baraut"])
     page = client.get("/coverage/").get_data(as_text=True)
     assert page.index(f'href="/roster/places/{fixture["empty"].id}"') < page.index(
-        f'href="/roster/places/{fixture["four"].id}"')
+        f'href="/roster/places/{fixture["four"].id}"'
+    )
     assert f'/roster/places/{fixture["eleven"].id}"' not in page
     assert "Places below the target, worst first" in page
 
@@ -154,13 +192,16 @@ def test_the_district_page_drills_down_to_its_stations(client, fixture, reader):
     assert client.get(f"/coverage/units/{fixture['baraut'].id}").status_code == 200
 
 
-@pytest.mark.parametrize("role, unit, status", [
-    ("constable", "baraut", 403),
-    ("station_officer", "baraut", 200),
-    ("circle_officer", "baraut_circle", 200),
-    ("asp", "baghpat", 200),
-    ("sp_office", "baghpat", 200),
-])
+@pytest.mark.parametrize(
+    "role, unit, status",
+    [
+        ("constable", "baraut", 403),
+        ("station_officer", "baraut", 200),
+        ("circle_officer", "baraut_circle", 200),
+        ("asp", "baghpat", 200),
+        ("sp_office", "baghpat", 200),
+    ],
+)
 def test_who_may_open_the_coverage_page(client, fixture, reader, role, unit, status):
     units = {**fixture, "baraut_circle": fixture["baraut"].parent}
     reader(role, units[unit])
@@ -192,15 +233,21 @@ def test_the_analyze_command_gives_the_planner_statistics_on_contacts(fixture, d
     result = runner.invoke(args=["cplan", "analyze"])
     assert result.exit_code == 0 and "statistics refreshed" in result.output
     if db.engine.dialect.name == "sqlite":
-        analysed = db.session.scalar(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'contacts'"))
+        analysed = db.session.scalar(
+            text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'contacts'")
+        )
         # Statistics of this tiny data set must not steer the plans other tests look at.
         db.session.execute(text("DELETE FROM sqlite_stat1"))
         db.session.commit()
         db.session.close()
         db.engine.dispose()  # connections read the statistics when they open
     else:
-        analysed = db.session.scalar(text(
-            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'contacts' AND last_analyze IS NOT NULL"))
+        analysed = db.session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'contacts' AND "
+                "last_analyze IS NOT NULL"
+            )
+        )
     assert analysed >= 1
 
 
@@ -215,6 +262,7 @@ def test_with_a_reports_replica_the_figures_are_read_from_it(app, client, db, fi
     def listen(engine, name):
         def record(_conn, _cursor, statement, *_):
             read[name].append(statement)
+
         event.listen(engine, "before_cursor_execute", record)
         return record
 
@@ -229,5 +277,7 @@ def test_with_a_reports_replica_the_figures_are_read_from_it(app, client, db, fi
     assert f'href="/roster/places/{fixture["four"].id}"' in page  # and the places below the target
     aggregates = [sql for sql in read["replica"] if "count(" in sql.lower()]
     assert len(aggregates) >= 2  # the places' figures, the contacts by status and category
-    assert not any("places.active_contacts" in sql for sql in read["primary"])  # nothing on the primary
+    assert not any(
+        "places.active_contacts" in sql for sql in read["primary"]
+    )  # nothing on the primary
     assert any("sign_in_sessions" in sql for sql in read["primary"])  # sign-in stays on the primary

@@ -6,11 +6,12 @@ browser is pointed at a fresh app whose database cannot be reached (a closed por
 in a folder that does not exist): every page answers 503 with a page in the officer's language
 that asks them to try again in a minute.
 """
+
 import pytest
 from sqlalchemy import create_engine, text
 
 from cplan import create_app
-from cplan.i18n import LANGUAGE_SESSION_KEY
+from cplan.web.i18n import LANGUAGE_SESSION_KEY
 from tests.conftest import TEST_SECRET, RequestIsolatingClient
 
 UNREACHABLE = {
@@ -28,9 +29,19 @@ def signed_in_cookie(client, db, make_district, make_officer, login_as):
 
 
 def browser_of_a_dead_app(tmp_path, url, cookie, language=None):
-    app = create_app({"TESTING": True, "ENV_NAME": "testing", "SECRET_KEY": TEST_SECRET,
-                      "SQLALCHEMY_DATABASE_URI": url, "SMS_BACKEND": "memory", "SERVER_NAME": "localhost",
-                      "WTF_CSRF_ENABLED": False, "PROPAGATE_EXCEPTIONS": False, "DB_POOL_TIMEOUT": 2})
+    app = create_app(
+        {
+            "TESTING": True,
+            "ENV_NAME": "testing",
+            "SECRET_KEY": TEST_SECRET,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SMS_BACKEND": "memory",
+            "SERVER_NAME": "localhost",
+            "WTF_CSRF_ENABLED": False,
+            "PROPAGATE_EXCEPTIONS": False,
+            "DB_POOL_TIMEOUT": 2,
+        }
+    )
     app.instance_path = str(tmp_path)
     app.test_client_class = RequestIsolatingClient
     browser = app.test_client()
@@ -44,23 +55,30 @@ def browser_of_a_dead_app(tmp_path, url, cookie, language=None):
 @pytest.mark.parametrize("database", sorted(UNREACHABLE))
 @pytest.mark.parametrize("path", ["/", "/admin/posts", "/roster-files/export"])
 def test_a_signed_in_officer_gets_a_friendly_503_when_the_database_is_unreachable(
-        tmp_path, signed_in_cookie, database, path):
+    tmp_path, signed_in_cookie, database, path
+):
     browser = browser_of_a_dead_app(tmp_path, UNREACHABLE[database], signed_in_cookie)
 
     response = browser.get(path, headers={"Accept-Language": "en"})
 
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and response.mimetype == "text/html"
-    assert response.headers["Retry-After"] == "60" and response.headers["Cache-Control"] == "no-store"
+    assert (
+        response.headers["Retry-After"] == "60" and response.headers["Cache-Control"] == "no-store"
+    )
     assert '<html lang="en">' in page
     assert "Please try again in a minute" in page and "cannot reach its database" in page
-    assert "Internal Server Error" not in page and "Traceback" not in page and "127.0.0.1" not in page
+    assert (
+        "Internal Server Error" not in page and "Traceback" not in page and "127.0.0.1" not in page
+    )
     assert "Sign out" not in page  # nothing about the signed-in officer: it needs the database
     assert f'href="{path}"' in page  # "Try again"
 
 
 def test_the_page_is_in_the_language_chosen_in_the_cookie(tmp_path, signed_in_cookie):
-    browser = browser_of_a_dead_app(tmp_path, UNREACHABLE["postgresql"], signed_in_cookie, language="hi")
+    browser = browser_of_a_dead_app(
+        tmp_path, UNREACHABLE["postgresql"], signed_in_cookie, language="hi"
+    )
     response = browser.get("/", headers={"Accept-Language": "en"})
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and '<html lang="hi">' in page
@@ -76,7 +94,9 @@ def test_the_page_is_in_the_browsers_language_without_a_choice(tmp_path, signed_
 def test_a_form_sent_while_the_database_is_down_gets_the_page_too(tmp_path, signed_in_cookie):
     browser = browser_of_a_dead_app(tmp_path, UNREACHABLE["postgresql"], signed_in_cookie)
     response = browser.post("/auth/sign-in", data={"cug": "+919876543210"})
-    assert response.status_code == 503 and "Please try again in a minute" in response.get_data(as_text=True)
+    assert response.status_code == 503 and "Please try again in a minute" in response.get_data(
+        as_text=True
+    )
 
 
 def test_the_api_answers_503_in_json(tmp_path, signed_in_cookie):
@@ -87,11 +107,14 @@ def test_the_api_answers_503_in_json(tmp_path, signed_in_cookie):
 
 
 def test_the_database_failing_in_the_middle_of_a_signed_in_page_gets_the_same_page(
-        app, client, db, make_district, make_officer, login_as):
+    app, client, db, make_district, make_officer, login_as
+):
     """The officer was loaded from the database; then it went away (here: another, dead one)."""
 
     def report():
-        with create_engine(UNREACHABLE["postgresql"].replace("postgresql://", "postgresql+psycopg://")).connect() as c:
+        with create_engine(
+            UNREACHABLE["postgresql"].replace("postgresql://", "postgresql+psycopg://")
+        ).connect() as c:
             c.execute(text("SELECT 1"))
 
     app.add_url_rule("/test-only/report", "report", report)
@@ -108,7 +131,15 @@ def test_the_database_failing_in_the_middle_of_a_signed_in_page_gets_the_same_pa
 def test_postgresql_connections_give_up_quickly_on_a_host_that_is_down():
     from cplan.config import postgresql_engine_options
 
-    from_defaults = postgresql_engine_options({"DB_POOL_SIZE": 2, "DB_MAX_OVERFLOW": 3, "DB_POOL_TIMEOUT": 10,
-                                               "DB_POOL_RECYCLE": 1800, "DB_STATEMENT_TIMEOUT_MS": 20000,
-                                               "DB_APPLICATION_NAME": "cplan", "DB_CONNECT_TIMEOUT": 5})
+    from_defaults = postgresql_engine_options(
+        {
+            "DB_POOL_SIZE": 2,
+            "DB_MAX_OVERFLOW": 3,
+            "DB_POOL_TIMEOUT": 10,
+            "DB_POOL_RECYCLE": 1800,
+            "DB_STATEMENT_TIMEOUT_MS": 20000,
+            "DB_APPLICATION_NAME": "cplan",
+            "DB_CONNECT_TIMEOUT": 5,
+        }
+    )
     assert from_defaults["connect_args"]["connect_timeout"] == 5

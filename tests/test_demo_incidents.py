@@ -1,10 +1,11 @@
 """Demo incidents for Baghpat: every status, timelines that agree with the incidents, calls that
 updated their contacts, scope and confidentiality as for real incidents, loaded once."""
+
 from collections import Counter
 
 from sqlalchemy import func, select
 
-from cplan.access import Principal
+from cplan.devdata import demo
 from cplan.models import Officer, Post
 from cplan.models.incidents import (
     EntryKind,
@@ -14,7 +15,8 @@ from cplan.models.incidents import (
     IncidentStatus,
     TimelineEntry,
 )
-from cplan.services import audit, demo, incidents
+from cplan.services import audit, incidents
+from cplan.services.principal import Principal
 
 
 def principal_of(db, pno):
@@ -30,11 +32,15 @@ def test_demo_incidents_cover_every_status_with_consistent_timelines(app, db):
     assert set(Counter(incident.status for incident in made)) == set(IncidentStatus)
     assert len({incident.reference for incident in made}) == len(made)
     counter = db.session.scalar(select(func.max(IncidentSerial.last_serial)))
-    assert counter == max(incident.serial for incident in made)  # real incidents continue the series
+    assert counter == max(
+        incident.serial for incident in made
+    )  # real incidents continue the series
 
     for incident in made:
         entries = incidents.entries(incident)
-        assert [entry.seq for entry in entries] == list(range(1, len(entries) + 1)), incident.reference
+        assert [entry.seq for entry in entries] == list(range(1, len(entries) + 1)), (
+            incident.reference
+        )
         assert incident.last_entry_seq == len(entries)
         assert [entry.at for entry in entries] == sorted(entry.at for entry in entries)
         calls = [entry for entry in entries if entry.kind == EntryKind.CALL]
@@ -48,10 +54,17 @@ def test_demo_incidents_cover_every_status_with_consistent_timelines(app, db):
             assert entries[-1].kind == EntryKind.REVIEW
         for call in calls:  # only the active contacts of the incident's places
             assert call.contact.place_id in {link.place_id for link in incident.places}
-    reopened = [i for i in made if any(e.from_status == IncidentStatus.CLOSED for e in incidents.entries(i))]
+    reopened = [
+        i for i in made if any(e.from_status == IncidentStatus.CLOSED for e in incidents.entries(i))
+    ]
     assert len(reopened) == 1 and reopened[0].reviewed_at is None
-    called = db.session.scalars(select(TimelineEntry).where(TimelineEntry.kind == EntryKind.CALL)).all()
-    assert any(call.contact.last_verified_at and call.contact.last_verified_at >= call.at for call in called)
+    called = db.session.scalars(
+        select(TimelineEntry).where(TimelineEntry.kind == EntryKind.CALL)
+    ).all()
+    assert any(
+        call.contact.last_verified_at and call.contact.last_verified_at >= call.at
+        for call in called
+    )
     assert any(call.contact.unreachable_count > 0 for call in called)
     assert any(incidents.response_times(incident).overdue for incident in made)
     assert any(incident.handling_by_officer_id for incident in made)
@@ -59,13 +72,17 @@ def test_demo_incidents_cover_every_status_with_consistent_timelines(app, db):
     # Scope as for real incidents: the SHO of Baraut sees Baraut's, not the confidential tip.
     sho = principal_of(db, "124000004")
     seen = db.session.scalars(incidents.feed_query(sho)).all()
-    assert seen and all(any(sho.unit.contains_path(link.unit_path) for link in i.places) for i in seen)
+    assert seen and all(
+        any(sho.unit.contains_path(link.unit_path) for link in i.places) for i in seen
+    )
     tip = next(incident for incident in made if incident.confidential)
     assert tip.source == IncidentSource.CONTACT_TIP and tip not in seen
     asp = principal_of(db, "124000002")
     assert tip in db.session.scalars(incidents.feed_query(asp)).all()
     supervisor = principal_of(db, "100000002")
-    assert len(db.session.scalars(incidents.feed_query(supervisor)).all()) == len(made)  # statewide, tips too
+    assert len(db.session.scalars(incidents.feed_query(supervisor)).all()) == len(
+        made
+    )  # statewide, tips too
 
     # The audit chain holds, and loading again adds nothing.
     assert audit.verify_chain().ok

@@ -1,5 +1,6 @@
 """Numbers on more than one contact: grouped by number within the scope, standing contacts
 only (pending or active), mobile and alternate numbers alike, masked above the station."""
+
 import pytest
 
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
@@ -8,10 +9,20 @@ from cplan.services import duplicates
 
 @pytest.fixture
 def add_contact(db):
-    def add(place, mobile, mobile_alt=None, status=ContactStatus.ACTIVE, confidential=False, name=None):
-        contact = Contact(place_id=place.id, unit_path=place.unit_path, name=name or f"Person {mobile}",
-                          name_script=Script.LATIN, mobile=mobile, mobile_alt=mobile_alt,
-                          category=ContactCategory.OTHER, status=status, confidential=confidential)
+    def add(
+        place, mobile, mobile_alt=None, status=ContactStatus.ACTIVE, confidential=False, name=None
+    ):
+        contact = Contact(
+            place_id=place.id,
+            unit_path=place.unit_path,
+            name=name or f"Person {mobile}",
+            name_script=Script.LATIN,
+            mobile=mobile,
+            mobile_alt=mobile_alt,
+            category=ContactCategory.OTHER,
+            status=status,
+            confidential=confidential,
+        )
         db.session.add(contact)
         db.session.flush()
         return contact
@@ -27,9 +38,13 @@ def fixture(make_district, make_station, make_place, add_contact, db):
     bijrol = make_place("BIJROL", station=baraut)
     angadpur = make_place("ANGADPUR", station=baraut)
     khekra = make_place("KHEKRA", station=khekada)
-    meerut_place = make_place("DABTHALA", station=make_station(make_district("Meerut", code="131"), "Sardhana"))
+    meerut_place = make_place(
+        "DABTHALA", station=make_station(make_district("Meerut", code="131"), "Sardhana")
+    )
     rows = {
-        "baghpat": baghpat, "baraut": baraut, "khekada": khekada,
+        "baghpat": baghpat,
+        "baraut": baraut,
+        "khekada": khekada,
         # One number on three contacts of Baraut, once as an alternate number.
         "a1": add_contact(bijrol, "+919876543210", name="A One"),
         "a2": add_contact(angadpur, "+919876543210", name="A Two"),
@@ -63,7 +78,9 @@ def reader(make_officer, login_as):
 
 
 def grouped(page):
-    return {group.number: sorted(contact.name for contact in group.contacts) for group in page.items}
+    return {
+        group.number: sorted(contact.name for contact in group.contacts) for group in page.items
+    }
 
 
 def test_numbers_are_grouped_within_a_station(fixture, reader):
@@ -75,9 +92,16 @@ def test_numbers_are_grouped_within_a_station(fixture, reader):
     assert [group.number for group in page.items][0] == "+919876543210"  # most contacts first
 
 
-def test_the_district_sees_numbers_shared_between_its_stations_and_confidential_ones(fixture, reader):
+def test_the_district_sees_numbers_shared_between_its_stations_and_confidential_ones(
+    fixture, reader
+):
     page = duplicates.duplicate_numbers(reader("asp", fixture["baghpat"]))
-    assert set(grouped(page)) == {"+919876543210", "+919822222222", "+919844444444", "+919855555555"}
+    assert set(grouped(page)) == {
+        "+919876543210",
+        "+919822222222",
+        "+919844444444",
+        "+919855555555",
+    }
     assert len(grouped(page)["+919876543210"]) == 3  # Meerut's contact is not in scope
     assert page.total == 4
 

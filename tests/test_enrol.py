@@ -1,5 +1,6 @@
 """Enrolling a contact: number formats and refusals, the pending state, the duplicate-number
 warning, errors beside their fields, and who may enrol where."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -21,10 +22,22 @@ def in_request(app):
         yield
 
 
-@pytest.mark.parametrize("typed", ["98765 43210", "098765-43210", "+91 9876543210", "919876543210",
-                                   "९८७६५४३२१०", "9876543210", " +91-98765-43210 "])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "98765 43210",
+        "098765-43210",
+        "+91 9876543210",
+        "919876543210",
+        "९८७६५४३२१०",
+        "9876543210",
+        " +91-98765-43210 ",
+    ],
+)
 def test_every_accepted_format_becomes_e164(in_request, typed):
-    details = ContactDetails(name="Ram Kishore", mobile=typed, category="teacher", consent_on=date(2025, 1, 1))
+    details = ContactDetails(
+        name="Ram Kishore", mobile=typed, category="teacher", consent_on=date(2025, 1, 1)
+    )
     assert roster.clean(details).mobile == "+919876543210"
 
 
@@ -35,12 +48,17 @@ def test_every_accepted_format_becomes_e164(in_request, typed):
         ("987654321", "An Indian mobile number has ten digits."),
         ("5876543210", "An Indian mobile number starts with 6, 7, 8 or 9."),
         ("+1 415 555 0100", "Only Indian numbers (+91) can be used."),
-        ("98765abcde", "A mobile number may contain only digits, spaces, dashes and a leading +91."),
+        (
+            "98765abcde",
+            "A mobile number may contain only digits, spaces, dashes and a leading +91.",
+        ),
         ("", "Enter a mobile number."),
     ],
 )
 def test_each_rejected_number_says_why(in_request, typed, message):
-    details = ContactDetails(name="Ram Kishore", mobile=typed, category="teacher", consent_on=date(2025, 1, 1))
+    details = ContactDetails(
+        name="Ram Kishore", mobile=typed, category="teacher", consent_on=date(2025, 1, 1)
+    )
     with pytest.raises(RosterError) as refused:
         roster.clean(details)
     assert (str(refused.value), refused.value.field) == (message, "mobile")
@@ -53,13 +71,16 @@ def test_devanagari_digits_are_accepted_only_where_the_caller_allows_them(in_req
 
 
 def test_the_other_script_is_transliterated_when_left_empty(in_request):
-    details = ContactDetails(name="राम किशोर", mobile="9876543210", category="teacher", consent_on=date(2025, 1, 1))
+    details = ContactDetails(
+        name="राम किशोर", mobile="9876543210", category="teacher", consent_on=date(2025, 1, 1)
+    )
     clean = roster.clean(details)
     assert clean.name_script == Script.DEVANAGARI and clean.name_other_generated
     assert clean.name_other.lower().startswith("ram")
 
 
-# ---- the enrol page -------------------------------------------------------------------------------
+# ---- the enrol page
+# -------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -80,9 +101,17 @@ def world(make_district, make_station, make_place, make_unit, make_officer):
 
 def form_data(**changes):
     data = {
-        "name": "Ram Kishore Sharma", "name_other": "", "mobile": "98765 43210", "mobile_alt": "",
-        "whatsapp": "y", "category": "teacher", "gender": "male", "address": "Near the school",
-        "notes": "", "consent_on": date.today().isoformat(), "consent_language": "hi",
+        "name": "Ram Kishore Sharma",
+        "name_other": "",
+        "mobile": "98765 43210",
+        "mobile_alt": "",
+        "whatsapp": "y",
+        "category": "teacher",
+        "gender": "male",
+        "address": "Near the school",
+        "notes": "",
+        "consent_on": date.today().isoformat(),
+        "consent_language": "hi",
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
@@ -97,7 +126,9 @@ def contacts(db):
 
 
 def count_events(db, action):
-    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+    )
 
 
 def test_the_form_is_phone_friendly(client, login_as, world):
@@ -112,12 +143,20 @@ def test_the_form_is_phone_friendly(client, login_as, world):
 def test_an_enrolment_enters_as_pending_and_is_not_in_the_active_list(client, login_as, world, db):
     login_as(world["constable"])
     response = client.post(enrol_url(world["bijrol"]), data=form_data())
-    assert response.status_code == 302 and response.location.endswith(f"/roster/places/{world['bijrol'].id}")
+    assert response.status_code == 302 and response.location.endswith(
+        f"/roster/places/{world['bijrol'].id}"
+    )
     [contact] = contacts(db)
     assert contact.status == ContactStatus.PENDING
-    assert (contact.mobile, contact.whatsapp, contact.category) == ("+919876543210", True, ContactCategory.TEACHER)
+    assert (contact.mobile, contact.whatsapp, contact.category) == (
+        "+919876543210",
+        True,
+        ContactCategory.TEACHER,
+    )
     assert contact.enrolled_by_officer_id == world["constable"].id
-    assert contact.consent_by_officer_id == world["constable"].id and contact.consent_language == "hi"
+    assert (
+        contact.consent_by_officer_id == world["constable"].id and contact.consent_language == "hi"
+    )
     assert count_events(db, "roster.contact_enrolled") == 1
 
     page = client.get(response.location).get_data(as_text=True)
@@ -132,18 +171,26 @@ def test_the_duplicate_warning_appears_and_needs_confirmation(client, login_as, 
     client.post(enrol_url(world["bijrol"]), data=form_data())
     [first] = contacts(db)
 
-    again = client.post(enrol_url(world["bijrol"]), data=form_data(name="Shyam Lal", mobile="+91 98765-43210"))
+    again = client.post(
+        enrol_url(world["bijrol"]), data=form_data(name="Shyam Lal", mobile="+91 98765-43210")
+    )
     page = again.get_data(as_text=True)
     assert again.status_code == 400
-    assert "This number already belongs to" in page and f'href="/roster/contacts/{first.id}"' in page
+    assert (
+        "This number already belongs to" in page and f'href="/roster/contacts/{first.id}"' in page
+    )
     assert 'name="confirm_duplicate"' in page
     assert len(contacts(db)) == 1
 
     # Submitting the same form again without ticking the box still saves nothing.
-    assert client.post(enrol_url(world["bijrol"]), data=form_data(name="Shyam Lal")).status_code == 400
+    assert (
+        client.post(enrol_url(world["bijrol"]), data=form_data(name="Shyam Lal")).status_code == 400
+    )
     assert len(contacts(db)) == 1
 
-    confirmed = client.post(enrol_url(world["bijrol"]), data=form_data(name="Shyam Lal", confirm_duplicate="y"))
+    confirmed = client.post(
+        enrol_url(world["bijrol"]), data=form_data(name="Shyam Lal", confirm_duplicate="y")
+    )
     assert confirmed.status_code == 302
     assert [contact.name for contact in contacts(db)] == ["Ram Kishore Sharma", "Shyam Lal"]
 
@@ -151,8 +198,10 @@ def test_the_duplicate_warning_appears_and_needs_confirmation(client, login_as, 
 def test_the_alternate_number_is_checked_for_duplicates_too(client, login_as, world, db):
     login_as(world["constable"])
     client.post(enrol_url(world["bijrol"]), data=form_data())
-    page = client.post(enrol_url(world["bijrol"]),
-                       data=form_data(name="Shyam Lal", mobile="9123456780", mobile_alt="9876543210"))
+    page = client.post(
+        enrol_url(world["bijrol"]),
+        data=form_data(name="Shyam Lal", mobile="9123456780", mobile_alt="9876543210"),
+    )
     assert "This number already belongs to" in page.get_data(as_text=True)
 
 
@@ -165,10 +214,16 @@ def test_the_alternate_number_is_checked_for_duplicates_too(client, login_as, wo
         ({"name": "R"}, "name", "Enter the contact"),
         ({"name": ""}, "name", "Enter the contact"),
         ({"category": "caste_leader"}, "category", "Not a valid choice"),
-        ({"consent_on": (date.today() + timedelta(days=2)).isoformat()}, "consent_on", "cannot be in the future"),
+        (
+            {"consent_on": (date.today() + timedelta(days=2)).isoformat()},
+            "consent_on",
+            "cannot be in the future",
+        ),
     ],
 )
-def test_errors_appear_beside_their_field_and_nothing_is_saved(client, login_as, world, db, changes, field, message):
+def test_errors_appear_beside_their_field_and_nothing_is_saved(
+    client, login_as, world, db, changes, field, message
+):
     login_as(world["constable"])
     response = client.post(enrol_url(world["bijrol"]), data=form_data(**changes))
     assert response.status_code == 400
@@ -192,8 +247,13 @@ def test_an_uninhabited_place_refuses_enrolment(client, login_as, world, db):
     assert client.post(enrol_url(world["river_bed"]), data=form_data()).status_code == 302
     assert contacts(db) == []
     with pytest.raises(RosterError):
-        roster.enrol(login_as(world["constable"]), world["river_bed"],
-                     ContactDetails(name="Ram", mobile="9876543210", category="teacher", consent_on=date.today()))
+        roster.enrol(
+            login_as(world["constable"]),
+            world["river_bed"],
+            ContactDetails(
+                name="Ram", mobile="9876543210", category="teacher", consent_on=date.today()
+            ),
+        )
 
 
 def test_a_constable_cannot_enrol_in_another_stations_village(client, login_as, world, db):
@@ -209,7 +269,8 @@ def test_posts_without_enrol_permission_are_refused(client, login_as, world):
 
 
 def test_a_constable_is_warned_when_the_number_is_enrolled_at_another_station_of_the_district(
-        client, db, make_district, make_station, make_place, make_officer, login_as):
+    client, db, make_district, make_station, make_place, make_officer, login_as
+):
     from datetime import date
 
     from cplan.models import Contact, ContactCategory, ContactStatus, Script
@@ -218,16 +279,35 @@ def test_a_constable_is_warned_when_the_number_is_enrolled_at_another_station_of
     baraut, khekada = make_station(district, "Baraut"), make_station(district, "Khekada")
     mine = make_place("BIJROL", station=baraut, lgd_code="119300")
     theirs = make_place("KHEKRA", station=khekada, lgd_code="119500")
-    db.session.add(Contact(place=theirs, unit_path=theirs.unit_path, name="Ramesh", name_script=Script.LATIN,
-                           mobile="+919876543210", category=ContactCategory.TEACHER, status=ContactStatus.ACTIVE))
+    db.session.add(
+        Contact(
+            place=theirs,
+            unit_path=theirs.unit_path,
+            name="Ramesh",
+            name_script=Script.LATIN,
+            mobile="+919876543210",
+            category=ContactCategory.TEACHER,
+            status=ContactStatus.ACTIVE,
+        )
+    )
     login_as(make_officer("constable", baraut))
-    form = {"name": "Ramesh Kumar", "mobile": "9876543210", "category": "teacher", "gender": "male",
-            "consent_on": date.today().isoformat(), "consent_language": "hi"}
+    form = {
+        "name": "Ramesh Kumar",
+        "mobile": "9876543210",
+        "category": "teacher",
+        "gender": "male",
+        "consent_on": date.today().isoformat(),
+        "consent_language": "hi",
+    }
     response = client.post(f"/roster/places/{mine.id}/enrol", data=form)
     assert response.status_code == 400
     assert b"a contact of KHEKRA, Khekada police station" in response.data
-    assert b"/roster/contacts/" not in response.data  # no link to a contact the constable cannot open
+    assert (
+        b"/roster/contacts/" not in response.data
+    )  # no link to a contact the constable cannot open
     assert db.session.query(Contact).count() == 1
-    response = client.post(f"/roster/places/{mine.id}/enrol", data={**form, "confirm_duplicate": "y"})
+    response = client.post(
+        f"/roster/places/{mine.id}/enrol", data={**form, "confirm_duplicate": "y"}
+    )
     assert response.status_code == 302
     assert db.session.query(Contact).count() == 2

@@ -1,4 +1,5 @@
 """Error pages and security headers: friendly in both languages, JSON under /api/, no traces."""
+
 import re
 from pathlib import Path
 
@@ -123,7 +124,9 @@ def test_templates_need_no_inline_script_or_style(template):
     assert "javascript:" not in source
 
 
-def test_the_stylesheet_is_fingerprinted_and_cached_for_a_signed_in_phone(client, state, make_officer, login_as):
+def test_the_stylesheet_is_fingerprinted_and_cached_for_a_signed_in_phone(
+    client, state, make_officer, login_as
+):
     login_as(make_officer("control_room", state))
     page = client.get("/").get_data(as_text=True)
     href = re.search(r'<link rel="stylesheet" href="([^"]+)"', page).group(1)

@@ -5,6 +5,7 @@ Now each officer may make ``FULL_NUMBER_EXPORTS_PER_DAY`` (3) per IST day; the n
 and recorded, and the SP office's "Exports with full numbers" page lists who, when, how many
 contacts and why.
 """
+
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,12 +14,16 @@ from sqlalchemy import select
 
 from cplan.models import AuditEvent, Contact, ContactCategory, ContactStatus
 from cplan.models.roster import Script
-from cplan.services import roster_export
+from cplan.pipelines import roster_export
 from tests.concurrency import principal_in_thread, run_together
 
 IST = ZoneInfo("Asia/Kolkata")
-EXPORT = {"place_code": "", "file_format": "csv", "reason": "whatsapp_group",
-          "note": "Station WhatsApp group for panchayat elections"}
+EXPORT = {
+    "place_code": "",
+    "file_format": "csv",
+    "reason": "whatsapp_group",
+    "note": "Station WhatsApp group for panchayat elections",
+}
 
 
 @pytest.fixture
@@ -27,9 +32,17 @@ def world(db, make_district, make_station, make_place, make_officer):
     station = make_station(district, "Baraut")
     village = make_place("Bijwara", station=station, lgd_code="1001")
     for number in range(3):
-        db.session.add(Contact(place=village, unit_path=village.unit_path, name=f"Person {number}",
-                               name_script=Script.LATIN, mobile=f"+91987654321{number}",
-                               category=ContactCategory.TEACHER, status=ContactStatus.ACTIVE))
+        db.session.add(
+            Contact(
+                place=village,
+                unit_path=village.unit_path,
+                name=f"Person {number}",
+                name_script=Script.LATIN,
+                mobile=f"+91987654321{number}",
+                category=ContactCategory.TEACHER,
+                status=ContactStatus.ACTIVE,
+            )
+        )
     meerut = make_district("Meerut", code="140")
     world = {
         "station": station,
@@ -59,8 +72,11 @@ def test_the_fourth_export_of_the_day_is_refused_and_recorded(client, db, world,
     assert "You have made 3 exports with full numbers today" in page and "+919876543210" not in page
     assert "Exports with full numbers left for you today: 0 of 3." in page
     db.session.rollback()
-    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.startswith("roster.export"))
-                                 .order_by(AuditEvent.seq)).all()
+    actions = db.session.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.action.startswith("roster.export"))
+        .order_by(AuditEvent.seq)
+    ).all()
     assert actions == ["roster.exported"] * 3 + ["roster.export_refused"]
 
 
@@ -72,13 +88,18 @@ def test_the_limit_belongs_to_the_officer_and_starts_again_at_midnight_ist(app, 
     assert roster_export.take_daily_export(sho, now=late) == 0
     with pytest.raises(roster_export.ExportLimitReached):
         roster_export.take_daily_export(sho, now=late)
-    assert roster_export.take_daily_export(sho, now=late + timedelta(minutes=2)) == 1  # the next IST day
+    assert (
+        roster_export.take_daily_export(sho, now=late + timedelta(minutes=2)) == 1
+    )  # the next IST day
     assert roster_export.take_daily_export(principal_in_thread(world["asp"].id), now=late) == 1
 
 
 def test_a_refused_or_failed_export_costs_nothing(app, db, world, login_as, client):
     login_as(world["sho"])
-    bad = client.post("/roster-files/export", data={**EXPORT, "station": world["station"].id, "place_code": "9999"})
+    bad = client.post(
+        "/roster-files/export",
+        data={**EXPORT, "station": world["station"].id, "place_code": "9999"},
+    )
     assert bad.status_code == 400
     assert "left for you today: 3 of 3" in client.get("/roster-files/export").get_data(as_text=True)
 
@@ -95,7 +116,9 @@ def test_two_exports_at_once_cannot_both_take_the_last_one(app, db, world):
     officer_id = world["sho"].id
     db.session.rollback()
 
-    results = run_together(app, [lambda: roster_export.take_daily_export(principal_in_thread(officer_id))] * 2)
+    results = run_together(
+        app, [lambda: roster_export.take_daily_export(principal_in_thread(officer_id))] * 2
+    )
 
     assert sorted(type(result).__name__ for result in results) == ["ExportLimitReached", "int"]
 
@@ -109,7 +132,10 @@ def test_the_sp_office_sees_every_export_in_its_district(client, db, world, logi
     page = client.get("/audit/exports").get_data(as_text=True)
 
     assert page.count(world["sho"].pno) >= 4
-    assert "Station WhatsApp group" in page and "Station WhatsApp group for panchayat elections" in page
+    assert (
+        "Station WhatsApp group" in page
+        and "Station WhatsApp group for panchayat elections" in page
+    )
     assert "Refused: daily limit" in page
     assert "Today: 3 exports, 9 contacts in all. Officers who exported: 1. Refused: 1." in page
     assert "+91987654321" not in page

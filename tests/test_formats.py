@@ -1,4 +1,5 @@
 """Dates and times in both languages: day first everywhere, Hindi day periods, one module."""
+
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,29 +12,41 @@ from cplan import formats
 AFTERNOON = datetime(2026, 2, 12, 9, 5, 7, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("style", "english", "hindi"), [
-    ("short", "12/02/26, 14:35", "12/02/26, दोपहर 2:35"),
-    ("medium", "12 Feb 2026, 14:35", "12 फ़रवरी 2026, दोपहर 2:35"),
-    ("long", "12 February 2026, 14:35", "12 फ़रवरी 2026, दोपहर 2:35"),
-    ("full", "Thursday, 12 February 2026, 14:35:07 IST", "गुरुवार, 12 फ़रवरी 2026, दोपहर 2:35:07 IST"),
-])
+@pytest.mark.parametrize(
+    ("style", "english", "hindi"),
+    [
+        ("short", "12/02/26, 14:35", "12/02/26, दोपहर 2:35"),
+        ("medium", "12 Feb 2026, 14:35", "12 फ़रवरी 2026, दोपहर 2:35"),
+        ("long", "12 February 2026, 14:35", "12 फ़रवरी 2026, दोपहर 2:35"),
+        (
+            "full",
+            "Thursday, 12 February 2026, 14:35:07 IST",
+            "गुरुवार, 12 फ़रवरी 2026, दोपहर 2:35:07 IST",
+        ),
+    ],
+)
 def test_a_moment_reads_day_first_in_both_languages(style, english, hindi):
     assert formats.datetime_text(AFTERNOON, "en", style) == english
     assert formats.datetime_text(AFTERNOON, "hi", style) == hindi
 
 
-@pytest.mark.parametrize(("utc_hour", "utc_minute", "hindi", "english"), [
-    (18, 35, "रात 12:05", "00:05"),    # just after midnight IST
-    (22, 29, "रात 3:59", "03:59"),
-    (22, 30, "सुबह 4:00", "04:00"),
-    (3, 0, "सुबह 8:30", "08:30"),
-    (6, 30, "दोपहर 12:00", "12:00"),  # noon
-    (10, 29, "दोपहर 3:59", "15:59"),
-    (10, 30, "शाम 4:00", "16:00"),
-    (14, 29, "शाम 7:59", "19:59"),
-    (14, 30, "रात 8:00", "20:00"),
-])
-def test_hindi_times_name_the_part_of_the_day_and_english_ones_are_24_hour(utc_hour, utc_minute, hindi, english):
+@pytest.mark.parametrize(
+    ("utc_hour", "utc_minute", "hindi", "english"),
+    [
+        (18, 35, "रात 12:05", "00:05"),  # just after midnight IST
+        (22, 29, "रात 3:59", "03:59"),
+        (22, 30, "सुबह 4:00", "04:00"),
+        (3, 0, "सुबह 8:30", "08:30"),
+        (6, 30, "दोपहर 12:00", "12:00"),  # noon
+        (10, 29, "दोपहर 3:59", "15:59"),
+        (10, 30, "शाम 4:00", "16:00"),
+        (14, 29, "शाम 7:59", "19:59"),
+        (14, 30, "रात 8:00", "20:00"),
+    ],
+)
+def test_hindi_times_name_the_part_of_the_day_and_english_ones_are_24_hour(
+    utc_hour, utc_minute, hindi, english
+):
     moment = datetime(2026, 2, 12, utc_hour, utc_minute, tzinfo=UTC)
     assert formats.time_text(moment, "hi") == hindi
     assert formats.time_text(moment, "en") == english
@@ -78,8 +91,10 @@ def test_only_the_formats_module_formats_dates_for_people():
         if path in allowed:
             continue
         text = path.read_text(encoding="utf-8")
-        if re.search(r"\b(format_datetime|format_date|format_time|format_skeleton)\b|babel\.dates|strftime\(",
-                     text):
+        if re.search(
+            r"\b(format_datetime|format_date|format_time|format_skeleton)\b|babel\.dates|strftime\(",
+            text,
+        ):
             offenders.append(str(path.relative_to(root)))
     assert not offenders, offenders
 
@@ -94,7 +109,9 @@ def audited(db, make_district, make_officer, monkeypatch):
     district = make_district("Baghpat", code="124")
     sp = make_officer("sp_office", district)
     monkeypatch.setattr(audit, "utcnow", lambda: AFTERNOON)
-    event = audit.record("demo.people_loaded", officer=sp, post=sp.test_post, unit=district, detail={})
+    event = audit.record(
+        "demo.people_loaded", officer=sp, post=sp.test_post, unit=district, detail={}
+    )
     monkeypatch.undo()
     db.session.commit()
     return sp, event

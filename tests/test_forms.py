@@ -1,8 +1,9 @@
 """Forms speak the reader's language: the form library's own messages come from our catalogue.
 
-WTForms has no Hindi catalogue of its own; every form of the app derives from ``cplan.forms``,
+WTForms has no Hindi catalogue of its own; every form of the app derives from ``cplan.web.forms``,
 whose Meta answers WTForms' gettext from ``messages.po``.
 """
+
 import importlib
 import inspect
 import os
@@ -18,9 +19,16 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 import cplan.blueprints
-from cplan.forms import FilterForm, Form
+from cplan.web.forms import FilterForm, Form
 
-HINDI_PO = Path(__file__).resolve().parents[1] / "cplan" / "translations" / "hi" / "LC_MESSAGES" / "messages.po"
+HINDI_PO = (
+    Path(__file__).resolve().parents[1]
+    / "cplan"
+    / "translations"
+    / "hi"
+    / "LC_MESSAGES"
+    / "messages.po"
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +50,11 @@ def test_every_message_of_the_installed_wtforms_has_a_hindi_translation(hindi_ca
     with open(template, "rb") as pot:
         msgids = [message.id for message in read_po(pot) if message.id]
     assert len(msgids) > 30
-    missing = [msgid for msgid in msgids
-               if not _translated(hindi_catalogue, msgid[0] if isinstance(msgid, tuple) else msgid)]
+    missing = [
+        msgid
+        for msgid in msgids
+        if not _translated(hindi_catalogue, msgid[0] if isinstance(msgid, tuple) else msgid)
+    ]
     assert not missing, missing
 
 
@@ -72,7 +83,7 @@ def test_every_form_of_the_app_derives_from_the_translated_base():
     classes = list(_form_classes())
     assert len(classes) > 20
     strays = [f"{cls.__module__}.{cls.__name__}" for cls in classes if not issubclass(cls, Form)]
-    assert not strays, f"derive these from cplan.forms.Form or FilterForm: {strays}"
+    assert not strays, f"derive these from cplan.web.forms.Form or FilterForm: {strays}"
 
 
 def _hindi(client):
@@ -80,36 +91,47 @@ def _hindi(client):
 
 
 def test_a_required_field_and_a_too_long_field_read_in_hindi_on_the_officer_page(
-        client, db, login_as, make_district, make_officer):
+    client, db, login_as, make_district, make_officer
+):
     district = make_district("Baghpat", code="124")
     login_as(make_officer("sp_office", district))
     _hindi(client)
-    empty = client.post("/admin/officers/new", data={"pno": "", "name": "राम", "unit": str(district.id)})
+    empty = client.post(
+        "/admin/officers/new", data={"pno": "", "name": "राम", "unit": str(district.id)}
+    )
     page = empty.get_data(as_text=True)
     assert "यह भरना आवश्यक है।" in page
     assert "This field is required." not in page
 
-    long = client.post("/admin/officers/new", data={"pno": "AB1234", "name": "क" * 201, "unit": str(district.id)})
+    long = client.post(
+        "/admin/officers/new", data={"pno": "AB1234", "name": "क" * 201, "unit": str(district.id)}
+    )
     page = long.get_data(as_text=True)
     assert "इसमें अधिकतम 200 अक्षर हो सकते हैं।" in page
     assert "Field cannot be longer" not in page
 
 
-def test_the_same_fields_read_in_english_on_an_english_page(client, db, login_as, make_district, make_officer):
+def test_the_same_fields_read_in_english_on_an_english_page(
+    client, db, login_as, make_district, make_officer
+):
     district = make_district("Baghpat", code="124")
     login_as(make_officer("sp_office", district))
-    page = client.post("/admin/officers/new", data={"pno": "", "name": "x" * 201,
-                                                     "unit": str(district.id)}).get_data(as_text=True)
+    page = client.post(
+        "/admin/officers/new", data={"pno": "", "name": "x" * 201, "unit": str(district.id)}
+    ).get_data(as_text=True)
     assert "This field is required." in page
     assert "Field cannot be longer than 200 characters." in page
 
 
-def test_a_choice_from_outside_the_list_is_refused_in_hindi(client, db, login_as, make_district, make_officer):
+def test_a_choice_from_outside_the_list_is_refused_in_hindi(
+    client, db, login_as, make_district, make_officer
+):
     district = make_district("Baghpat", code="124")
     login_as(make_officer("sp_office", district))
     _hindi(client)
-    page = client.post("/admin/officers/new", data={"pno": "AB1234", "name": "राम",
-                                                     "unit": "99999"}).get_data(as_text=True)
+    page = client.post(
+        "/admin/officers/new", data={"pno": "AB1234", "name": "राम", "unit": "99999"}
+    ).get_data(as_text=True)
     assert "यह सूची का विकल्प नहीं है।" in page
 
 
@@ -119,8 +141,12 @@ class _CsrfProbe(Form):
 
 def test_a_refused_csrf_token_is_explained_in_hindi(app):
     app.config["WTF_CSRF_ENABLED"] = True
-    with app.test_request_context("/", method="POST", data={"csrf_token": "forged", "name": "x"},
-                                  headers={"Accept-Language": "hi"}):
+    with app.test_request_context(
+        "/",
+        method="POST",
+        data={"csrf_token": "forged", "name": "x"},
+        headers={"Accept-Language": "hi"},
+    ):
         form = _CsrfProbe()
         assert not form.validate()
         assert form.csrf_token.errors == ["फ़ॉर्म का सुरक्षा टोकन सही नहीं है।"]

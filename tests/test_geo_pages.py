@@ -3,6 +3,7 @@
 Every test here is signed in (as the state control room unless it narrows the scope with
 ``scoped_to``); anonymous visitors are covered by tests/test_access.py.
 """
+
 import re
 from html.parser import HTMLParser
 
@@ -12,6 +13,7 @@ from sqlalchemy import event
 from cplan.extensions import db as _db
 from cplan.models import Subdistrict
 from cplan.services import geo, places, transliteration
+from cplan.services.principal import Principal
 
 
 class TableRows(HTMLParser):
@@ -82,25 +84,50 @@ def spine(make_district, make_station, make_unit, add_place, db):
     town = add_place("BARAUT", "बड़ौत", station=baraut, kind="town", lgd_code="800123")
     rows = {
         "town": town,
-        "ward": add_place("PATTI CHAUDHRAN", "पट्टी चौधरान", station=baraut, kind="ward", town_id=town.id),
-        "bijrol": add_place("BIJROL", "बिजरौल", station=baraut, lgd_code="119300", subdistrict_id=tehsil.id,
-                            latitude=29.1234567, longitude=77.2345678,
-                            import_note="Coordinates checked against the tehsil map."),
-        "bamnauli": add_place("BAMNAULI", "बामनौली", station=binauli, lgd_code="119301", name_generated=True),
+        "ward": add_place(
+            "PATTI CHAUDHRAN", "पट्टी चौधरान", station=baraut, kind="ward", town_id=town.id
+        ),
+        "bijrol": add_place(
+            "BIJROL",
+            "बिजरौल",
+            station=baraut,
+            lgd_code="119300",
+            subdistrict_id=tehsil.id,
+            latitude=29.1234567,
+            longitude=77.2345678,
+            import_note="Coordinates checked against the tehsil map.",
+        ),
+        "bamnauli": add_place(
+            "BAMNAULI", "बामनौली", station=binauli, lgd_code="119301", name_generated=True
+        ),
         "khekra": add_place("KHEKRA", "खेकड़ा", station=khekada, kind="town"),
-        "nirpura": add_place("NIRPURA", "निरपुरा", district=baghpat, lgd_code="119302", uninhabited=True),
+        "nirpura": add_place(
+            "NIRPURA", "निरपुरा", district=baghpat, lgd_code="119302", uninhabited=True
+        ),
     }
     meerut = make_district("Meerut", code="131", name_hi="मेरठ")
     sardhana = make_station(meerut, "Sardhana")
     rows["sardhana"] = add_place("SARDHANA", "सरधना", station=sardhana, kind="town")
     db.session.commit()
-    return {"baghpat": baghpat, "baraut_circle": baraut_circle, "baraut": baraut, "binauli": binauli,
-            "khekada": khekada, "meerut": meerut, "sardhana_station": sardhana, **rows}
+    return {
+        "baghpat": baghpat,
+        "baraut_circle": baraut_circle,
+        "baraut": baraut,
+        "binauli": binauli,
+        "khekada": khekada,
+        "meerut": meerut,
+        "sardhana_station": sardhana,
+        **rows,
+    }
 
 
 # The role whose posts sit at each kind of unit.
-ROLE_AT = {"state": "control_room", "district": "asp", "circle": "circle_officer",
-           "station": "station_officer"}
+ROLE_AT = {
+    "state": "control_room",
+    "district": "asp",
+    "circle": "circle_officer",
+    "station": "station_officer",
+}
 
 
 @pytest.fixture
@@ -118,6 +145,14 @@ def client(client, state, scoped_to):
     """The test client, signed in as a state control-room supervisor (sees the whole state)."""
     scoped_to(state)
     return client
+
+
+@pytest.fixture
+def control_room(state, make_officer):
+    """A state control-room principal, for the place services called directly (they take the
+    principal whose scope they read: there is no default scope)."""
+    officer = make_officer("control_room", state)
+    return Principal(officer, officer.test_post, None)
 
 
 def count_queries(app):
@@ -143,7 +178,9 @@ def test_the_overview_lists_districts_with_station_and_place_counts(client, spin
     assert rows["Meerut"]["Places"] == "1"
 
 
-def test_the_overview_does_not_query_once_per_district(app, client, make_district, make_station, add_place):
+def test_the_overview_does_not_query_once_per_district(
+    app, client, make_district, make_station, add_place
+):
     def queries_for_overview():
         client.get("/geo/")  # warm up: the first request of a session does one-off work
         statements, stop = count_queries(app)
@@ -190,17 +227,26 @@ def test_a_station_page_lists_its_places_with_markers(client, spine):
     assert "बामनौली" in rows[0]["Name"]
     # The transliterated Hindi spelling carries the quiet mark; the official English one does not.
     page = response.get_data(as_text=True)
-    assert re.findall(r'<span class="generated">([^<]*)</span>', page.split('id="generated-note"')[0]) == ["बामनौली"]
+    assert re.findall(
+        r'<span class="generated">([^<]*)</span>', page.split('id="generated-note"')[0]
+    ) == ["बामनौली"]
 
 
 def test_breadcrumbs_walk_up_from_the_station(client, spine):
     assert breadcrumbs(client.get(f"/geo/units/{spine['baraut'].id}")) == [
-        "Districts and stations", "Uttar Pradesh", "Baghpat zone", "Baghpat range", "Baghpat",
-        "Baraut circle", "Baraut",
+        "Districts and stations",
+        "Uttar Pradesh",
+        "Baghpat zone",
+        "Baghpat range",
+        "Baghpat",
+        "Baraut circle",
+        "Baraut",
     ]
 
 
-def test_a_station_page_shows_fifty_places_a_page(client, make_district, make_station, add_place, db):
+def test_a_station_page_shows_fifty_places_a_page(
+    client, make_district, make_station, add_place, db
+):
     district = make_district("Shamli", code="701")
     station = make_station(district, "Kairana")
     for number in range(120):
@@ -234,7 +280,10 @@ def test_a_unit_outside_the_scope_is_not_found(client, spine, scoped_to):
 def test_breadcrumbs_stop_at_the_top_of_the_scope(client, spine, scoped_to):
     scoped_to(spine["baghpat"])
     assert breadcrumbs(client.get(f"/geo/units/{spine['baraut'].id}")) == [
-        "Districts and stations", "Baghpat", "Baraut circle", "Baraut",
+        "Districts and stations",
+        "Baghpat",
+        "Baraut circle",
+        "Baraut",
     ]
 
 
@@ -244,8 +293,15 @@ def test_breadcrumbs_stop_at_the_top_of_the_scope(client, spine, scoped_to):
 def test_a_place_page_shows_names_codes_and_where_it_lies(client, spine):
     response = client.get(f"/geo/places/{spine['bijrol'].id}")
     page = response.get_data(as_text=True)
-    for text in ("BIJROL", "बिजरौल", "119300", "Baraut", "Baghpat", "29.12346, 77.23457",
-                 "Coordinates checked against the tehsil map."):
+    for text in (
+        "BIJROL",
+        "बिजरौल",
+        "119300",
+        "Baraut",
+        "Baghpat",
+        "29.12346, 77.23457",
+        "Coordinates checked against the tehsil map.",
+    ):
         assert text in page
     assert breadcrumbs(response)[-3:] == ["Baraut circle", "Baraut", "BIJROL"]
 
@@ -333,12 +389,14 @@ def test_like_wildcards_in_the_query_match_only_themselves(client, spine, query)
     assert found(client, query) == []
 
 
-def test_the_search_escapes_wildcards_even_when_the_key_keeps_them(app, spine, monkeypatch):
+def test_the_search_escapes_wildcards_even_when_the_key_keeps_them(
+    app, spine, monkeypatch, control_room
+):
     # Today's keys drop % and _, so prove the escaping itself with a key function that keeps them.
     monkeypatch.setattr(transliteration, "normalise_query", lambda text: text.lower())
-    assert places.search_places("bij").total == 1
+    assert places.search_places(control_room, "bij").total == 1
     for query in ("%%", "__", "b%l", "b_jrol"):
-        assert places.search_places(query).total == 0, query
+        assert places.search_places(control_room, query).total == 0, query
 
 
 def test_search_stays_inside_the_scope(client, spine, scoped_to):
@@ -348,8 +406,9 @@ def test_search_stays_inside_the_scope(client, spine, scoped_to):
     assert found(client, "119300") == []
 
 
-def test_search_results_are_ordered_by_name_and_paginated_fifty_a_page(client, make_district,
-                                                                       make_station, add_place, db):
+def test_search_results_are_ordered_by_name_and_paginated_fifty_a_page(
+    client, make_district, make_station, add_place, db
+):
     station = make_station(make_district("Shamli", code="701"), "Kairana")
     for number in reversed(range(55)):
         add_place(f"KHERI {number:02d}", station=station)
@@ -362,15 +421,17 @@ def test_search_results_are_ordered_by_name_and_paginated_fifty_a_page(client, m
     assert "Showing 51–55 of 55" in client.get("/geo/search?q=kheri&page=2").get_data(as_text=True)
 
 
-def test_the_search_service_never_returns_more_than_fifty(app, make_district, make_station, add_place, db):
+def test_the_search_service_never_returns_more_than_fifty(
+    app, make_district, make_station, add_place, db, control_room
+):
     station = make_station(make_district("Shamli", code="701"), "Kairana")
     for number in range(60):
         add_place(f"KHERI {number:02d}", station=station)
     db.session.flush()
-    result = places.search_places("kheri", page=1, per_page=1000)
+    result = places.search_places(control_room, "kheri", page=1, per_page=1000)
     assert len(result.items) == 50 and result.total == 60
 
 
-def test_the_search_service_refuses_a_query_without_letters(app):
+def test_the_search_service_refuses_a_query_without_letters(app, control_room):
     with pytest.raises(places.QueryTooShort):
-        places.search_places("  x ")
+        places.search_places(control_room, "  x ")

@@ -5,6 +5,7 @@ The compiled catalogue (``messages.mo``) is git-ignored and built by ``make tran
 ``.venv/bin/pybabel compile -d cplan/translations``; ``test_the_compiled_catalogue_is_fresh``
 says so when it is missing or stale.
 """
+
 import os
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def hindi_catalogue():
 
 def test_extraction_finds_strings_in_templates_macros_partials_and_python():
     places = {where.split(":")[0] for _key, where in extracted_messages()}
-    assert "cplan/errors.py" in places
+    assert "cplan/web/errors.py" in places
     assert "cplan/templates/base.html" in places
     assert "cplan/templates/_macros/tables.html" in places
     assert "cplan/templates/_partials/_nav.html" in places
@@ -72,8 +73,8 @@ def test_every_string_in_the_code_has_a_hindi_translation(hindi_catalogue):
         elif not all(translated_forms(entry)):
             problems.append(f"{where}: not translated: {msgid!r}")
     assert not problems, (
-        "run `make extract-messages` and translate in cplan/translations/hi/LC_MESSAGES/messages.po:\n"
-        + "\n".join(sorted(set(problems)))
+        "run `make extract-messages` and translate in "
+        "cplan/translations/hi/LC_MESSAGES/messages.po:\n" + "\n".join(sorted(set(problems)))
     )
 
 
@@ -113,8 +114,13 @@ def test_without_a_choice_english_is_the_default(client):
 
 @pytest.mark.parametrize(
     ("header", "language"),
-    [("hi", "hi"), ("hi-IN,hi;q=0.9,en;q=0.8", "hi"), ("en-IN,en;q=0.9", "en"), ("fr, hi;q=0.5", "hi"),
-     ("ta-IN", "en")],
+    [
+        ("hi", "hi"),
+        ("hi-IN,hi;q=0.9,en;q=0.8", "hi"),
+        ("en-IN,en;q=0.9", "en"),
+        ("fr, hi;q=0.5", "hi"),
+        ("ta-IN", "en"),
+    ],
 )
 def test_the_browser_language_decides_when_no_choice_was_made(client, header, language):
     response = client.get(PAGE, headers={"Accept-Language": header})

@@ -1,10 +1,10 @@
 """Incidents: the status workflow, the append-only timeline, calls, scope, supervision, races."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
-from cplan.access import Principal
 from cplan.models import (
     AuditEvent,
     CallOutcome,
@@ -20,6 +20,7 @@ from cplan.models import (
 )
 from cplan.services import audit, incidents
 from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
+from cplan.services.principal import Principal
 from tests.concurrency import principal_in_thread, run_together
 
 S = IncidentStatus
@@ -64,22 +65,37 @@ def principal(officer):
 
 
 def new_incident(world, who="baraut_so", places=("bijrol",), **overrides):
-    values = dict(kind="rumour", severity="high", occurred_at=REPORTED - timedelta(hours=1),
-                  reported_at=REPORTED, source="up112_call", summary="Rumour of a clash at the pond")
+    values = dict(
+        kind="rumour",
+        severity="high",
+        occurred_at=REPORTED - timedelta(hours=1),
+        reported_at=REPORTED,
+        source="up112_call",
+        summary="Rumour of a clash at the pond",
+    )
     values.update(overrides)
-    return incidents.create_incident(principal(world[who]), [world[name] for name in places], **values)
+    return incidents.create_incident(
+        principal(world[who]), [world[name] for name in places], **values
+    )
 
 
 @pytest.fixture
 def make_contact(db):
     counter = {"n": 0}
 
-    def make(place, status=ContactStatus.ACTIVE, last_verified_at=None, name=None, confidential=False):
+    def make(
+        place, status=ContactStatus.ACTIVE, last_verified_at=None, name=None, confidential=False
+    ):
         counter["n"] += 1
         contact = Contact(
-            place_id=place.id, unit_path=place.unit_path, name=name or f"Citizen {counter['n']}",
-            name_script=Script.LATIN, category=ContactCategory.TEACHER, status=status,
-            mobile=f"+9198765{counter['n']:05d}", last_verified_at=last_verified_at,
+            place_id=place.id,
+            unit_path=place.unit_path,
+            name=name or f"Citizen {counter['n']}",
+            name_script=Script.LATIN,
+            category=ContactCategory.TEACHER,
+            status=status,
+            mobile=f"+9198765{counter['n']:05d}",
+            last_verified_at=last_verified_at,
             confidential=confidential,
         )
         db.session.add(contact)
@@ -112,8 +128,11 @@ def test_an_incident_gets_a_district_year_serial_reference(db, world):
 
 def test_a_new_year_starts_the_serials_again(db, world):
     new_incident(world)
-    later = new_incident(world, reported_at=datetime(2027, 1, 1, 0, 0, tzinfo=UTC),
-                         occurred_at=datetime(2026, 12, 31, 23, 0, tzinfo=UTC))
+    later = new_incident(
+        world,
+        reported_at=datetime(2027, 1, 1, 0, 0, tzinfo=UTC),
+        occurred_at=datetime(2026, 12, 31, 23, 0, tzinfo=UTC),
+    )
     assert later.reference == "124/2027/1"
 
 
@@ -145,8 +164,12 @@ def test_the_workflow_runs_from_new_to_closed(db, world):
         incidents.change_status(who, incident.id, incident.version, status, "")
     assert incident.status == S.CLOSED and incident.version == 5
     changes = [(e.from_status, e.to_status) for e in incidents.entries(incident)]
-    assert changes == [(S.NEW, S.VERIFYING), (S.VERIFYING, S.VERIFIED_TRUE),
-                       (S.VERIFIED_TRUE, S.ACTION_TAKEN), (S.ACTION_TAKEN, S.CLOSED)]
+    assert changes == [
+        (S.NEW, S.VERIFYING),
+        (S.VERIFYING, S.VERIFIED_TRUE),
+        (S.VERIFIED_TRUE, S.ACTION_TAKEN),
+        (S.ACTION_TAKEN, S.CLOSED),
+    ]
     assert count_events(db, "incident.status_changed") == 4
 
 
@@ -154,7 +177,9 @@ def test_the_workflow_runs_from_new_to_closed(db, world):
 def test_every_allowed_transition_is_accepted(db, world, old, new):
     incident = new_incident(world)
     force_status(db, incident, old)
-    incidents.change_status(principal(world["baraut_so"]), incident.id, incident.version, new, "a reason")
+    incidents.change_status(
+        principal(world["baraut_so"]), incident.id, incident.version, new, "a reason"
+    )
     assert incident.status == new
     entry = incidents.entries(incident)[-1]
     assert (entry.kind, entry.from_status, entry.to_status) == (EntryKind.STATUS_CHANGE, old, new)
@@ -165,7 +190,9 @@ def test_transitions_outside_the_mapping_are_refused(db, world, old, new):
     incident = new_incident(world)
     force_status(db, incident, old)
     with pytest.raises(InvalidTransition):
-        incidents.change_status(principal(world["baraut_so"]), incident.id, incident.version, new, "x")
+        incidents.change_status(
+            principal(world["baraut_so"]), incident.id, incident.version, new, "x"
+        )
     assert incident.status == old
     assert incidents.entries(incident) == []
 
@@ -175,16 +202,29 @@ def test_reopening_a_closed_incident_needs_a_reason_and_is_recorded(db, world):
     force_status(db, incident, S.CLOSED)
     incidents.mark_reviewed(principal(world["supervisor"]), incident.id, "fine")
     with pytest.raises(incidents.IncidentError):
-        incidents.change_status(principal(world["baraut_so"]), incident.id, incident.version, S.VERIFYING, "")
-    incidents.change_status(principal(world["baraut_so"]), incident.id, incident.version, S.VERIFYING,
-                            "Fresh reports from the village")
+        incidents.change_status(
+            principal(world["baraut_so"]), incident.id, incident.version, S.VERIFYING, ""
+        )
+    incidents.change_status(
+        principal(world["baraut_so"]),
+        incident.id,
+        incident.version,
+        S.VERIFYING,
+        "Fresh reports from the village",
+    )
     assert incident.status == S.VERIFYING
     assert count_events(db, "incident.reopened") == 1
     entry = incidents.entries(incident)[-1]
-    assert (entry.from_status, entry.to_status, entry.text) == (S.CLOSED, S.VERIFYING, "Fresh reports from the village")
+    assert (entry.from_status, entry.to_status, entry.text) == (
+        S.CLOSED,
+        S.VERIFYING,
+        "Fresh reports from the village",
+    )
     # Back in the review queue.
     assert incident.reviewed_at is None
-    assert incident in db.session.scalars(incidents.review_queue(principal(world["supervisor"]))).all()
+    assert (
+        incident in db.session.scalars(incidents.review_queue(principal(world["supervisor"]))).all()
+    )
 
 
 def test_a_status_change_on_a_stale_version_is_refused(db, world):
@@ -221,13 +261,18 @@ def test_a_post_without_incident_rights_cannot_change_status(db, world, make_off
 # ---- the timeline is append-only --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE timeline_entries SET text = 'rewritten'",
-    "DELETE FROM timeline_entries",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE timeline_entries SET text = 'rewritten'",
+        "DELETE FROM timeline_entries",
+    ],
+)
 def test_a_raw_update_or_delete_of_timeline_entries_fails(app, db, world, statement):
     incident = new_incident(world)
-    incidents.add_note(principal(world["baraut_so"]), incident.id, "Beat constable sent to the spot")
+    incidents.add_note(
+        principal(world["baraut_so"]), incident.id, "Beat constable sent to the spot"
+    )
     db.session.commit()
     with pytest.raises(Exception, match="append-only"):
         with db.engine.begin() as connection:
@@ -250,8 +295,12 @@ def test_a_correction_is_a_new_entry_naming_the_old_one(db, world):
 
 def test_a_public_message_is_a_timeline_entry_of_its_own_kind(db, world):
     incident = new_incident(world)
-    entry = incidents.add_note(principal(world["baraut_so"]), incident.id, "No clash; do not share the video",
-                               public_message=True)
+    entry = incidents.add_note(
+        principal(world["baraut_so"]),
+        incident.id,
+        "No clash; do not share the video",
+        public_message=True,
+    )
     assert entry.kind == EntryKind.PUBLIC_MESSAGE
     assert count_events(db, "incident.public_message_added") == 1
 
@@ -274,9 +323,15 @@ def test_an_escalation_goes_to_a_higher_unit_covering_the_incident(db, world):
 def test_an_answered_call_marks_the_contact_verified(db, world, make_contact, outcome):
     contact = make_contact(world["bijrol"])
     incident = new_incident(world)
-    entry = incidents.log_call(principal(world["constable"]), incident.id, contact.id, outcome, "He says all calm")
+    entry = incidents.log_call(
+        principal(world["constable"]), incident.id, contact.id, outcome, "He says all calm"
+    )
     assert contact.last_verified_at is not None and contact.unreachable_count == 0
-    assert (entry.kind, entry.call_outcome, entry.contact_id) == (EntryKind.CALL, CallOutcome(outcome), contact.id)
+    assert (entry.kind, entry.call_outcome, entry.contact_id) == (
+        EntryKind.CALL,
+        CallOutcome(outcome),
+        contact.id,
+    )
 
 
 @pytest.mark.parametrize("outcome", ["no_answer", "switched_off", "wrong_number"])
@@ -315,7 +370,9 @@ def test_calls_are_only_to_active_contacts_of_the_incidents_stations(db, world, 
         incidents.log_call(district_wide, incident.id, elsewhere.id, "confirmed")
 
 
-def test_the_call_sheet_lists_affected_places_first_then_neighbours_by_last_answer(db, world, make_contact):
+def test_the_call_sheet_lists_affected_places_first_then_neighbours_by_last_answer(
+    db, world, make_contact
+):
     now = datetime.now(UTC)
     never = make_contact(world["bijrol"], name="Never verified")
     recent = make_contact(world["bijrol"], last_verified_at=now - timedelta(days=1), name="Recent")
@@ -348,23 +405,32 @@ def test_the_tally_counts_each_contact_by_their_latest_call(db, world, make_cont
     assert incidents.suggested_verdict(counts) == S.VERIFIED_TRUE
 
 
-@pytest.mark.parametrize(("confirmed", "denied", "unaware", "unreachable", "expected"), [
-    (0, 0, 0, 5, None),
-    (2, 0, 0, 3, None),
-    (3, 0, 0, 0, S.VERIFIED_TRUE),
-    (2, 1, 0, 0, S.VERIFIED_TRUE),
-    (1, 0, 2, 0, S.UNCONFIRMED),
-    (0, 0, 3, 0, S.UNCONFIRMED),
-    (3, 2, 0, 0, S.UNCONFIRMED),
-    (0, 3, 0, 0, S.FOUND_FALSE),
-    (1, 2, 0, 0, S.FOUND_FALSE),
-    (2, 2, 2, 0, S.UNCONFIRMED),
-    (4, 2, 1, 1, S.VERIFIED_TRUE),
-])
+@pytest.mark.parametrize(
+    ("confirmed", "denied", "unaware", "unreachable", "expected"),
+    [
+        (0, 0, 0, 5, None),
+        (2, 0, 0, 3, None),
+        (3, 0, 0, 0, S.VERIFIED_TRUE),
+        (2, 1, 0, 0, S.VERIFIED_TRUE),
+        (1, 0, 2, 0, S.UNCONFIRMED),
+        (0, 0, 3, 0, S.UNCONFIRMED),
+        (3, 2, 0, 0, S.UNCONFIRMED),
+        (0, 3, 0, 0, S.FOUND_FALSE),
+        (1, 2, 0, 0, S.FOUND_FALSE),
+        (2, 2, 2, 0, S.UNCONFIRMED),
+        (4, 2, 1, 1, S.VERIFIED_TRUE),
+    ],
+)
 def test_the_suggested_verdict_on_known_tallies(confirmed, denied, unaware, unreachable, expected):
     counts = {outcome: 0 for outcome in CallOutcome}
-    counts.update({CallOutcome.CONFIRMED: confirmed, CallOutcome.DENIED: denied,
-                   CallOutcome.UNAWARE: unaware, CallOutcome.NO_ANSWER: unreachable})
+    counts.update(
+        {
+            CallOutcome.CONFIRMED: confirmed,
+            CallOutcome.DENIED: denied,
+            CallOutcome.UNAWARE: unaware,
+            CallOutcome.NO_ANSWER: unreachable,
+        }
+    )
     assert incidents.suggested_verdict(counts) == expected
 
 
@@ -394,27 +460,34 @@ def test_the_limits_come_from_the_configuration(app, db, world):
     app.config["INCIDENT_FIRST_CALL_MINUTES"] = 60
     incident = new_incident(world)
     incident.first_call_at = REPORTED + timedelta(minutes=45)
-    assert not incidents.response_times(incident, now=REPORTED + timedelta(hours=1)).first_call_overdue
+    assert not incidents.response_times(
+        incident, now=REPORTED + timedelta(hours=1)
+    ).first_call_overdue
     fresh = new_incident(world)
-    assert not incidents.response_times(fresh, now=REPORTED + timedelta(minutes=59)).first_call_overdue
+    assert not incidents.response_times(
+        fresh, now=REPORTED + timedelta(minutes=59)
+    ).first_call_overdue
     assert incidents.response_times(fresh, now=REPORTED + timedelta(minutes=61)).first_call_overdue
 
 
 # ---- scope ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("who", "sees"), [
-    ("constable", True),
-    ("baraut_so", True),
-    ("kotwali_so", True),
-    ("circle_officer", True),
-    ("asp", True),
-    ("sp_office", True),
-    ("supervisor", True),
-    ("khekra_so", False),
-    ("other_asp", False),
-    ("other_station_so", False),
-])
+@pytest.mark.parametrize(
+    ("who", "sees"),
+    [
+        ("constable", True),
+        ("baraut_so", True),
+        ("kotwali_so", True),
+        ("circle_officer", True),
+        ("asp", True),
+        ("sp_office", True),
+        ("supervisor", True),
+        ("khekra_so", False),
+        ("other_asp", False),
+        ("other_station_so", False),
+    ],
+)
 def test_an_incident_spanning_two_stations_is_visible_to_both_and_no_other(db, world, who, sees):
     incident = new_incident(world, who="asp", places=("bijrol", "sisana"))
     assert sorted(incident.unit_paths) == sorted([world["baraut"].path, world["kotwali"].path])
@@ -427,18 +500,27 @@ def test_an_incident_spanning_two_stations_is_visible_to_both_and_no_other(db, w
     assert (incident in listed) == sees
 
 
-@pytest.mark.parametrize(("who", "sees"), [
-    ("constable", False),
-    ("baraut_so", False),
-    ("circle_officer", False),
-    ("asp", True),
-    ("sp_office", True),
-    ("supervisor", True),
-])
-def test_confidential_tips_are_visible_from_the_asp_upwards_only(db, world, make_contact, who, sees):
+@pytest.mark.parametrize(
+    ("who", "sees"),
+    [
+        ("constable", False),
+        ("baraut_so", False),
+        ("circle_officer", False),
+        ("asp", True),
+        ("sp_office", True),
+        ("supervisor", True),
+    ],
+)
+def test_confidential_tips_are_visible_from_the_asp_upwards_only(
+    db, world, make_contact, who, sees
+):
     contact = make_contact(world["bijrol"])
-    tip = incidents.record_tip(principal(world["asp"]), contact.id, "Illicit liquor stored in a tubewell room",
-                               confidential=True)
+    tip = incidents.record_tip(
+        principal(world["asp"]),
+        contact.id,
+        "Illicit liquor stored in a tubewell room",
+        confidential=True,
+    )
     assert tip.source.value == "contact_tip" and tip.confidential
     assert [p.place_id for p in tip.places] == [world["bijrol"].id]
     if sees:
@@ -464,26 +546,49 @@ def test_a_station_records_an_open_tip_from_its_contact(db, world, make_contact)
 def feed(world):
     day = timedelta(days=1)
     return {
-        "rumour": new_incident(world, who="asp", kind="rumour", severity="low", reported_at=REPORTED,
-                               occurred_at=REPORTED),
-        "clash": new_incident(world, who="asp", places=("sisana",), kind="dispute_clash", severity="critical",
-                              reported_at=REPORTED + day, occurred_at=REPORTED + day),
-        "meerut": new_incident(world, who="other_asp", places=("sardhana_village",), kind="rumour",
-                               severity="high", reported_at=REPORTED + 2 * day, occurred_at=REPORTED + 2 * day),
+        "rumour": new_incident(
+            world,
+            who="asp",
+            kind="rumour",
+            severity="low",
+            reported_at=REPORTED,
+            occurred_at=REPORTED,
+        ),
+        "clash": new_incident(
+            world,
+            who="asp",
+            places=("sisana",),
+            kind="dispute_clash",
+            severity="critical",
+            reported_at=REPORTED + day,
+            occurred_at=REPORTED + day,
+        ),
+        "meerut": new_incident(
+            world,
+            who="other_asp",
+            places=("sardhana_village",),
+            kind="rumour",
+            severity="high",
+            reported_at=REPORTED + 2 * day,
+            occurred_at=REPORTED + 2 * day,
+        ),
     }
 
 
-@pytest.mark.parametrize(("filters", "expected"), [
-    ({}, ["meerut", "clash", "rumour"]),
-    ({"kind": "rumour"}, ["meerut", "rumour"]),
-    ({"severity": "critical"}, ["clash"]),
-    ({"status": "new"}, ["meerut", "clash", "rumour"]),
-    ({"status": "verifying"}, []),
-    ({"district": "district"}, ["clash", "rumour"]),
-    ({"since": 1}, ["meerut", "clash"]),
-    ({"until": 1}, ["rumour"]),
-    ({"since": 1, "until": 2, "kind": "dispute_clash"}, ["clash"]),
-])
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, ["meerut", "clash", "rumour"]),
+        ({"kind": "rumour"}, ["meerut", "rumour"]),
+        ({"severity": "critical"}, ["clash"]),
+        ({"status": "new"}, ["meerut", "clash", "rumour"]),
+        ({"status": "verifying"}, []),
+        ({"district": "district"}, ["clash", "rumour"]),
+        ({"since": 1}, ["meerut", "clash"]),
+        ({"until": 1}, ["rumour"]),
+        ({"since": 1, "until": 2, "kind": "dispute_clash"}, ["clash"]),
+    ],
+)
 def test_the_statewide_feed_filters(db, world, feed, filters, expected):
     values = dict(filters)
     if "district" in values:
@@ -491,7 +596,9 @@ def test_the_statewide_feed_filters(db, world, feed, filters, expected):
     for bound in ("since", "until"):
         if bound in values:
             values[bound] = REPORTED + timedelta(days=values[bound])
-    rows = db.session.scalars(incidents.feed_query(principal(world["supervisor"]), incidents.FeedFilters(**values)))
+    rows = db.session.scalars(
+        incidents.feed_query(principal(world["supervisor"]), incidents.FeedFilters(**values))
+    )
     names = {incident.id: name for name, incident in feed.items()}
     assert [names[row.id] for row in rows] == expected
 
@@ -570,10 +677,15 @@ def test_two_supervisors_claiming_at_once_exactly_one_wins(app, db, world):
     incident_id = new_incident(world).id
     first, second = world["supervisor"].id, world["second_supervisor"].id
     db.session.commit()
-    results = run_together(app, [
-        lambda: incidents.claim(principal_in_thread(first), incident_id).handling_by_officer_id,
-        lambda: incidents.claim(principal_in_thread(second), incident_id).handling_by_officer_id,
-    ])
+    results = run_together(
+        app,
+        [
+            lambda: incidents.claim(principal_in_thread(first), incident_id).handling_by_officer_id,
+            lambda: (
+                incidents.claim(principal_in_thread(second), incident_id).handling_by_officer_id
+            ),
+        ],
+    )
     winners = [r for r in results if isinstance(r, int)]
     losers = [r for r in results if isinstance(r, incidents.AlreadyClaimed)]
     assert len(winners) == 1 and len(losers) == 1, results
@@ -594,8 +706,16 @@ def test_reference_serials_stay_unique_under_concurrent_creation(app, db, world)
 
             place = thread_db.session.get(Place, place_id)
             return incidents.create_incident(
-                principal_in_thread(officer_id), [place], "rumour", "medium", REPORTED, REPORTED,
-                "field_report", "Same rumour reported by several posts").reference
+                principal_in_thread(officer_id),
+                [place],
+                "rumour",
+                "medium",
+                REPORTED,
+                REPORTED,
+                "field_report",
+                "Same rumour reported by several posts",
+            ).reference
+
         return work
 
     results = run_together(app, [create(officer_id) for officer_id in officer_ids])
@@ -610,24 +730,37 @@ def test_concurrent_calls_get_distinct_timeline_numbers(app, db, world, make_con
     incident_id = new_incident(world).id
     constable = world["constable"].id
     db.session.commit()
-    results = run_together(app, [
-        (lambda contact_id=contact_id: incidents.log_call(
-            principal_in_thread(constable), incident_id, contact_id, "confirmed").seq)
-        for contact_id in contacts
-    ])
+    results = run_together(
+        app,
+        [
+            (
+                lambda contact_id=contact_id: (
+                    incidents.log_call(
+                        principal_in_thread(constable), incident_id, contact_id, "confirmed"
+                    ).seq
+                )
+            )
+            for contact_id in contacts
+        ],
+    )
     assert sorted(results) == [1, 2, 3], results
     db.session.expire_all()
     assert db.session.get(Incident, incident_id).first_call_at is not None
-    seqs = db.session.scalars(select(TimelineEntry.seq).where(TimelineEntry.incident_id == incident_id))
+    seqs = db.session.scalars(
+        select(TimelineEntry.seq).where(TimelineEntry.incident_id == incident_id)
+    )
     assert sorted(seqs) == [1, 2, 3]
 
 
 def test_the_call_sheet_shows_a_few_of_the_stations_other_contacts_and_any_already_called(
-        db, world, make_contact, monkeypatch):
+    db, world, make_contact, monkeypatch
+):
     monkeypatch.setattr(incidents, "NEIGHBOURS_SHOWN", 2)
     now = datetime.now(UTC)
     affected = [make_contact(world["bijrol"]) for _ in range(3)]
-    recent = [make_contact(world["bamnauli"], last_verified_at=now - timedelta(days=n)) for n in (1, 2)]
+    recent = [
+        make_contact(world["bamnauli"], last_verified_at=now - timedelta(days=n)) for n in (1, 2)
+    ]
     others = [make_contact(world["bamnauli"]) for _ in range(4)]
     incident = new_incident(world)
     who = principal(world["constable"])

@@ -1,4 +1,5 @@
 """The schema built by the Alembic migrations is exactly the schema the models describe."""
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -32,8 +33,12 @@ def migration_database_url(database_url, tmp_path):
 
 def test_migrations_create_exactly_the_models_schema(migration_database_url):
     app = create_app(
-        {"TESTING": True, "ENV_NAME": "testing", "SECRET_KEY": TEST_SECRET,
-         "SQLALCHEMY_DATABASE_URI": migration_database_url}
+        {
+            "TESTING": True,
+            "ENV_NAME": "testing",
+            "SECRET_KEY": TEST_SECRET,
+            "SQLALCHEMY_DATABASE_URI": migration_database_url,
+        }
     )
     with app.app_context():
         upgrade()

@@ -1,16 +1,17 @@
 """Officers' names in the reader's language: a Hindi name where there is one, on every page that
 names an officer (the account bar, the audit pages, incident timelines, decisions)."""
+
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
-from cplan.access import Principal
+from cplan.devdata.demo_people import DEMO_POSTS
 from cplan.models import Officer
 from cplan.models.audit import AuditEvent
 from cplan.models.roster import Script
 from cplan.services import enrolment, incidents, roster
-from cplan.services.demo_people import DEMO_POSTS
+from cplan.services.principal import Principal
 from cplan.services.roster import script_of
 
 
@@ -24,9 +25,15 @@ def world(db, make_district, make_station, make_place, make_officer):
     asp.name_hi = "अनीता सिंह"
     sho = make_officer("station_officer", station, name="Vijay Pal")  # no Hindi name
     db.session.commit()
-    return {"district": district, "station": station, "constable": constable, "asp": asp, "sho": sho,
-            "sp": make_officer("sp_office", district, name="Office Baghpat"),
-            "place": make_place("BIJROL", station=station, lgd_code="119300", name_hi="बिजरौल")}
+    return {
+        "district": district,
+        "station": station,
+        "constable": constable,
+        "asp": asp,
+        "sho": sho,
+        "sp": make_officer("sp_office", district, name="Office Baghpat"),
+        "place": make_place("BIJROL", station=station, lgd_code="119300", name_hi="बिजरौल"),
+    }
 
 
 def principal(officer):
@@ -65,8 +72,13 @@ def test_an_officer_without_a_hindi_name_keeps_their_name_on_hindi_pages(client,
 
 
 def test_decided_by_and_enrolled_by_are_in_the_readers_language(db, client, login_as, world):
-    contact = roster.enrol(principal(world["constable"]), world["place"], roster.ContactDetails(
-        name="Ram Kishore", mobile="9876543210", category="teacher", consent_on=date(2026, 1, 1)))
+    contact = roster.enrol(
+        principal(world["constable"]),
+        world["place"],
+        roster.ContactDetails(
+            name="Ram Kishore", mobile="9876543210", category="teacher", consent_on=date(2026, 1, 1)
+        ),
+    )
     enrolment.decide_enrolment(principal(world["asp"]), contact.id, contact.version, "approve")
     db.session.commit()
     login_as(world["sho"])
@@ -78,23 +90,39 @@ def test_decided_by_and_enrolled_by_are_in_the_readers_language(db, client, logi
     assert "Anita Singh" in text_of(client, f"/roster/contacts/{contact.id}")
 
 
-def test_the_already_decided_message_names_the_officer_in_hindi(db, client, login_as, world, make_officer):
+def test_the_already_decided_message_names_the_officer_in_hindi(
+    db, client, login_as, world, make_officer
+):
     second_asp = make_officer("asp", world["district"], name="Second ASP")
-    contact = roster.enrol(principal(world["constable"]), world["place"], roster.ContactDetails(
-        name="Ram Kishore", mobile="9876543210", category="teacher", consent_on=date(2026, 1, 1)))
+    contact = roster.enrol(
+        principal(world["constable"]),
+        world["place"],
+        roster.ContactDetails(
+            name="Ram Kishore", mobile="9876543210", category="teacher", consent_on=date(2026, 1, 1)
+        ),
+    )
     seen = contact.version
     enrolment.decide_enrolment(principal(world["asp"]), contact.id, seen, "approve")
     db.session.commit()
     login_as(second_asp)
     in_language(client, "hi")
-    response = client.post(f"/enrolments/{contact.id}/approve", data={"version": seen}, follow_redirects=True)
+    response = client.post(
+        f"/enrolments/{contact.id}/approve", data={"version": seen}, follow_redirects=True
+    )
     assert "अनीता सिंह" in response.get_data(as_text=True)
 
 
 def test_the_incident_timeline_says_by_whom_in_hindi(db, client, login_as, world):
     incident = incidents.create_incident(
-        principal(world["constable"]), [world["place"]], "rumour", "high",
-        datetime(2026, 11, 20, 4, tzinfo=UTC), datetime(2026, 11, 20, 5, tzinfo=UTC), "up112_call", "Rumour")
+        principal(world["constable"]),
+        [world["place"]],
+        "rumour",
+        "high",
+        datetime(2026, 11, 20, 4, tzinfo=UTC),
+        datetime(2026, 11, 20, 5, tzinfo=UTC),
+        "up112_call",
+        "Rumour",
+    )
     incidents.claim(principal(world["constable"]), incident.id)
     db.session.commit()
     login_as(world["sho"])
@@ -112,15 +140,26 @@ def test_the_audit_pages_name_the_officer_beside_the_pno(db, client, login_as, w
     in_language(client, "hi")
     listing = text_of(client, "/audit/")
     assert world["constable"].pno in listing and "रमेश कुमार" in listing
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.officer_id == world["constable"].id))
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.officer_id == world["constable"].id)
+    )
     detail = text_of(client, f"/audit/{event.seq}")
     assert "रमेश कुमार" in detail
 
 
-def test_an_administrator_registers_an_officer_with_a_hindi_name_and_finds_them_by_it(db, client, login_as, world):
+def test_an_administrator_registers_an_officer_with_a_hindi_name_and_finds_them_by_it(
+    db, client, login_as, world
+):
     login_as(world["sp"])
-    response = client.post("/admin/officers/new", data={
-        "pno": "124009999", "name": "Pooja Rana", "name_hi": "पूजा राणा", "unit": str(world["district"].id)})
+    response = client.post(
+        "/admin/officers/new",
+        data={
+            "pno": "124009999",
+            "name": "Pooja Rana",
+            "name_hi": "पूजा राणा",
+            "unit": str(world["district"].id),
+        },
+    )
     assert response.status_code == 302
     officer = db.session.scalar(select(Officer).where(Officer.pno == "124009999"))
     assert officer.name_hi == "पूजा राणा"
@@ -131,11 +170,15 @@ def test_an_administrator_registers_an_officer_with_a_hindi_name_and_finds_them_
 def test_an_administrator_adds_the_hindi_name_of_an_existing_officer(db, client, login_as, world):
     officer = world["sho"]
     login_as(world["sp"])
-    response = client.post(f"/admin/officers/{officer.id}/names", data={"name": "Vijay Pal", "name_hi": "विजय पाल"})
+    response = client.post(
+        f"/admin/officers/{officer.id}/names", data={"name": "Vijay Pal", "name_hi": "विजय पाल"}
+    )
     assert response.status_code == 302
     db.session.refresh(officer)
     assert officer.name_hi == "विजय पाल"
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "admin.officer_renamed"))
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "admin.officer_renamed")
+    )
     assert event.detail_data == {"pno": officer.pno, "changed": ["name_hi"]}
     in_language(client, "hi")
     assert "विजय पाल" in text_of(client, f"/admin/officers/{officer.id}")

@@ -2,6 +2,7 @@
 
 Time never passes by sleeping: each call gets ``now=`` explicitly, starting from a fixed ``T0``.
 """
+
 import hashlib
 import hmac
 import logging
@@ -56,8 +57,11 @@ def app_officer(make_officer, post):
 
 
 def codes_sent(number=CUG):
-    return [re.match(r"([0-9]{6}) ", message.text).group(1) for message in get_outbox()
-            if message.to == number and message.template_name == "otp"]
+    return [
+        re.match(r"([0-9]{6}) ", message.text).group(1)
+        for message in get_outbox()
+        if message.to == number and message.template_name == "otp"
+    ]
 
 
 def last_code(number=CUG):
@@ -125,7 +129,9 @@ def test_the_code_goes_in_hindi_when_the_sign_in_page_is_in_hindi(db, post):
     assert "आपका C-Plan साइन-इन कोड" in get_outbox()[0].text
 
 
-@pytest.mark.parametrize(("seconds", "accepted"), [(1, True), (299, True), (300, False), (3600, False)])
+@pytest.mark.parametrize(
+    ("seconds", "accepted"), [(1, True), (299, True), (300, False), (3600, False)]
+)
 def test_a_code_is_valid_for_five_minutes(db, post, seconds, accepted):
     ticket = otp.start_challenge(CUG, now=T0)
     outcome = otp.verify(ticket.public_id, last_code(), now=at(seconds))
@@ -173,7 +179,9 @@ def test_a_new_sign_in_makes_the_earlier_challenges_code_useless(db, post):
     earlier_code = last_code()
     later = otp.start_challenge(CUG, now=at(61))
     assert not otp.verify(earlier.public_id, earlier_code, now=at(62)).ok
-    assert db.session.scalar(select(OtpChallenge).filter_by(public_id=earlier.public_id)).superseded_at == at(61)
+    assert db.session.scalar(
+        select(OtpChallenge).filter_by(public_id=earlier.public_id)
+    ).superseded_at == at(61)
     assert otp.verify(later.public_id, last_code(), now=at(63)).ok
 
 
@@ -202,8 +210,11 @@ def test_the_database_holds_only_a_keyed_hash_of_the_code(app, db, post):
     for row in audit_rows:
         # The audit trail carries the masked number only.
         assert all("9876543210" not in str(value) for value in row.values())
-    expected = hmac.new(app.config["SECRET_KEY"].encode(),
-                        f"cplan-otp|{ticket.public_id}|{CUG}|{code}".encode(), hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        app.config["SECRET_KEY"].encode(),
+        f"cplan-otp|{ticket.public_id}|{CUG}|{code}".encode(),
+        hashlib.sha256,
+    ).hexdigest()
     assert challenge_rows[0]["code_hash"] == expected
 
 
@@ -229,8 +240,9 @@ def test_only_the_developer_console_backend_shows_the_code_in_the_log(app, db, p
     code = re.search(r"text=([0-9]{6}) ", line).group(1)
     assert line.startswith(f"[sms] to={CUG} template=otp text=")
     assert otp.verify(ticket.public_id, code, now=at(5)).ok
-    assert [record for record in caplog.records if code in record.getMessage()] == \
-        [record for record in caplog.records if "[sms]" in record.getMessage()]
+    assert [record for record in caplog.records if code in record.getMessage()] == [
+        record for record in caplog.records if "[sms]" in record.getMessage()
+    ]
 
 
 # ---- send limits ------------------------------------------------------------------------------
@@ -275,15 +287,26 @@ def test_unregistered_numbers_are_counted_exactly_like_registered_ones(db, post)
         otp.start_challenge(CUG, now=at(seconds))
         otp.start_challenge(UNKNOWN_CUG, now=at(seconds))
     registered, unknown = throttle(db, CUG), throttle(db, UNKNOWN_CUG)
-    columns = ["window_started_at", "sends_in_window", "last_sent_at", "failures", "locked_until", "lock_count"]
-    assert [getattr(unknown, name) for name in columns] == [getattr(registered, name) for name in columns]
+    columns = [
+        "window_started_at",
+        "sends_in_window",
+        "last_sent_at",
+        "failures",
+        "locked_until",
+        "lock_count",
+    ]
+    assert [getattr(unknown, name) for name in columns] == [
+        getattr(registered, name) for name in columns
+    ]
     assert codes_sent(UNKNOWN_CUG) == []
 
 
 # ---- failures and locks -----------------------------------------------------------------------
 
 
-def test_five_wrong_codes_lock_that_client_out_for_fifteen_minutes_and_the_right_code_then_fails(db, post):
+def test_five_wrong_codes_lock_that_client_out_for_fifteen_minutes_and_the_right_code_then_fails(
+    db, post
+):
     ticket = otp.start_challenge(CUG, now=T0)
     code = last_code()
     fail_times(ticket, 4)
@@ -336,18 +359,24 @@ def test_fifty_wrong_codes_from_many_addresses_lock_the_number_and_tell_its_hand
     assert audit_events(db, "auth.otp_suppressed")[-1].detail_data["reason"] == "locked"
 
 
-def test_a_browser_that_signed_in_to_the_post_before_still_signs_in_while_the_number_is_locked(db, post):
+def test_a_browser_that_signed_in_to_the_post_before_still_signs_in_while_the_number_is_locked(
+    db, post
+):
     device = lockouts.trust_device(None, post.id, T0)
     lock_the_number(now=at(1))
     # Within a second of the stranger's code: the browser's own send limits let it have one.
     ticket = otp.start_challenge(CUG, "10.20.30.40", device_token=device, now=at(2))
     assert len(codes_sent()) == 2
-    assert otp.verify(ticket.public_id, last_code(), "10.20.30.40", device_token=device, now=at(3)).ok
+    assert otp.verify(
+        ticket.public_id, last_code(), "10.20.30.40", device_token=device, now=at(3)
+    ).ok
     # Its own failures are counted apart from its address: five lock that browser out.
     ticket = otp.start_challenge(CUG, "10.20.30.40", device_token=device, now=at(200))
     for second in range(201, 206):
         otp.verify(ticket.public_id, "000000", "10.20.30.40", device_token=device, now=at(second))
-    assert not otp.verify(ticket.public_id, last_code(), "10.20.30.40", device_token=device, now=at(206)).ok
+    assert not otp.verify(
+        ticket.public_id, last_code(), "10.20.30.40", device_token=device, now=at(206)
+    ).ok
 
 
 def test_a_device_cookie_is_trusted_only_for_its_post_and_for_thirty_days(db, post, other_post):
@@ -381,8 +410,13 @@ def test_locks_escalate_to_an_hour_four_hours_and_a_day(db, post):
         locked_until = counter(db, client_of()).locked_until
         lengths.append(locked_until - now)
         now = locked_until
-    assert lengths == [timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4),
-                       timedelta(hours=24), timedelta(hours=24)]
+    assert lengths == [
+        timedelta(minutes=15),
+        timedelta(hours=1),
+        timedelta(hours=4),
+        timedelta(hours=24),
+        timedelta(hours=24),
+    ]
     assert counter(db, client_of()).failures == 0
 
 
@@ -393,7 +427,9 @@ def test_a_lock_long_after_the_last_one_starts_at_fifteen_minutes_again(db, post
     later = first_end + timedelta(hours=25)
     for second in range(1, 6):
         otp.verify(ticket.public_id, "000000", now=later + timedelta(seconds=second))
-    assert counter(db, client_of()).locked_until - (later + timedelta(seconds=5)) == timedelta(minutes=15)
+    assert counter(db, client_of()).locked_until - (later + timedelta(seconds=5)) == timedelta(
+        minutes=15
+    )
 
 
 def test_failures_older_than_a_day_no_longer_count(db, post):
@@ -428,19 +464,28 @@ def test_a_right_code_clears_the_code_failures_of_the_client_and_the_number(db, 
 def test_the_sp_office_lifts_every_lock_of_a_post_at_once(db, post, make_officer, state):
     admin = make_officer("state_admin", state)
     holder = make_officer("station_officer", post.unit, post=post)
-    for key, policy in ((lockouts.number_key(CUG), lockouts.NUMBER_CODES),
-                        (client_of("198.51.100.1"), lockouts.CLIENT_CODES),
-                        (lockouts.post_key(post.id), lockouts.POST_PASSWORDS),
-                        (lockouts.officer_key(holder.id), lockouts.OFFICER_PASSWORDS)):
+    for key, policy in (
+        (lockouts.number_key(CUG), lockouts.NUMBER_CODES),
+        (client_of("198.51.100.1"), lockouts.CLIENT_CODES),
+        (lockouts.post_key(post.id), lockouts.POST_PASSWORDS),
+        (lockouts.officer_key(holder.id), lockouts.OFFICER_PASSWORDS),
+    ):
         lock_subject(key, policy, at(5))
     assert otp.is_locked(CUG, now=at(10)) and client_locked("198.51.100.1", now=at(10))
     assert otp.unlock(CUG, officer=admin, post=admin.test_post, ip="10.0.0.9", now=at(10)) is True
     assert not otp.is_locked(CUG, now=at(11))
-    for key in (lockouts.number_key(CUG), client_of("198.51.100.1"), lockouts.post_key(post.id),
-                lockouts.officer_key(holder.id)):
+    for key in (
+        lockouts.number_key(CUG),
+        client_of("198.51.100.1"),
+        lockouts.post_key(post.id),
+        lockouts.officer_key(holder.id),
+    ):
         assert not lockouts.is_locked(key, at(11)), key
     [event] = audit_events(db, "auth.cug_unlocked")
-    assert event.officer_pno == admin.pno and event.detail_data == {"cug": MASKED, "was_locked": True}
+    assert event.officer_pno == admin.pno and event.detail_data == {
+        "cug": MASKED,
+        "was_locked": True,
+    }
     assert event.target_type == "posts" and event.target_id == post.id
 
 
@@ -452,13 +497,18 @@ def kinds_of_number(db, post, make_post, station):
     retired = make_post("constable", station, cug="+917000000001", active=False)
     locked = make_post("constable", station, cug="+917000000002")
     lock_subject(lockouts.number_key(locked.cug_number), lockouts.NUMBER_CODES, at(1))
-    return {"registered": CUG, "unknown": UNKNOWN_CUG, "deactivated": retired.cug_number,
-            "locked": locked.cug_number}
+    return {
+        "registered": CUG,
+        "unknown": UNKNOWN_CUG,
+        "deactivated": retired.cug_number,
+        "locked": locked.cug_number,
+    }
 
 
 @pytest.mark.parametrize("kind", ["unknown", "deactivated", "locked"])
 def test_unknown_deactivated_and_locked_numbers_get_a_ticket_like_a_registered_one_but_no_sms(
-        db, kinds_of_number, kind):
+    db, kinds_of_number, kind
+):
     registered = otp.start_challenge(kinds_of_number["registered"], now=at(10))
     ticket = otp.start_challenge(kinds_of_number[kind], now=at(10))
     assert type(ticket) is type(registered) and len(ticket.public_id) == len(registered.public_id)
@@ -471,12 +521,17 @@ def test_unknown_deactivated_and_locked_numbers_get_a_ticket_like_a_registered_o
     assert not otp.verify(ticket.public_id, "123456", now=at(11)).ok
 
 
-@pytest.mark.parametrize("typed", ["९८७६५४३२१०", "９８７６５４３２１０", "98765", "9" * 1000, "", None, ["9876543210"]])
+@pytest.mark.parametrize(
+    "typed", ["९८७६५४३२१०", "９８７６５４３２１０", "98765", "9" * 1000, "", None, ["9876543210"]]
+)
 def test_malformed_numbers_get_a_ticket_and_no_sms_without_an_error(db, post, typed):
     ticket = otp.start_challenge(typed, now=T0)
     assert len(ticket.public_id) == 43
     assert get_outbox() == []
-    assert audit_events(db, "auth.otp_suppressed")[-1].detail_data == {"cug": "", "reason": "malformed_number"}
+    assert audit_events(db, "auth.otp_suppressed")[-1].detail_data == {
+        "cug": "",
+        "reason": "malformed_number",
+    }
     assert not otp.verify(ticket.public_id, "123456", now=at(1)).ok
     assert otp.resend(ticket.public_id, now=at(61)).public_id == ticket.public_id
     assert get_outbox() == []
@@ -484,7 +539,9 @@ def test_malformed_numbers_get_a_ticket_and_no_sms_without_an_error(db, post, ty
 
 CODE_VARIANTS = {
     "devanagari digits": lambda code: code.translate(str.maketrans("0123456789", "०१२३४५६७८९")),
-    "full-width digits": lambda code: code.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    "full-width digits": lambda code: code.translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")
+    ),
     "seven digits": lambda code: code + "7",
     "five digits": lambda code: code[:5],
     "a thousand characters": lambda code: code * 166 + "1234",
@@ -501,7 +558,10 @@ def test_a_code_in_any_other_form_fails_without_an_error(db, post, variant):
     ticket = otp.start_challenge(CUG, now=T0)
     code = last_code()
     assert otp.verify(ticket.public_id, CODE_VARIANTS[variant](code), now=at(1)).ok is False
-    assert counter(db, client_of()).failures == 1 and counter(db, lockouts.number_key(CUG)).failures == 1
+    assert (
+        counter(db, client_of()).failures == 1
+        and counter(db, lockouts.number_key(CUG)).failures == 1
+    )
     assert otp.verify(ticket.public_id, code, now=at(2)).ok
 
 
@@ -556,9 +616,11 @@ def test_parallel_guesses_cannot_slip_past_the_failure_limit(app, db, post):
     code = last_code()
     fail_times(ticket, 4)
     guesses = [wrong(code), wrong(wrong(code)), wrong(wrong(wrong(code))), "000000"]
-    results = _in_parallel(app, db, [
-        lambda guess=guess: otp.verify(ticket.public_id, guess, now=at(10)) for guess in guesses
-    ])
+    results = _in_parallel(
+        app,
+        db,
+        [lambda guess=guess: otp.verify(ticket.public_id, guess, now=at(10)) for guess in guesses],
+    )
     assert results == [False] * 4
     reasons = [event.detail_data["reason"] for event in audit_events(db, "auth.otp_failed")][4:]
     # Only the fifth attempt was checked; once it locked the client, the rest were refused unseen.
@@ -566,12 +628,20 @@ def test_parallel_guesses_cannot_slip_past_the_failure_limit(app, db, post):
     assert client_locked(now=at(11))
 
 
-def test_one_authenticator_code_used_on_two_challenges_at_once_succeeds_exactly_once(app, db, post, app_officer):
+def test_one_authenticator_code_used_on_two_challenges_at_once_succeeds_exactly_once(
+    app, db, post, app_officer
+):
     first = otp.start_challenge(CUG, now=T0)
     second = otp.start_challenge(CUG, now=at(1))  # too soon for an SMS, but open for the app
     code = otp.current_totp_code(app_officer.totp_secret, now=at(2))
-    results = _in_parallel(app, db, [lambda: otp.verify(first.public_id, code, now=at(3)),
-                                     lambda: otp.verify(second.public_id, code, now=at(3))])
+    results = _in_parallel(
+        app,
+        db,
+        [
+            lambda: otp.verify(first.public_id, code, now=at(3)),
+            lambda: otp.verify(second.public_id, code, now=at(3)),
+        ],
+    )
     assert sorted(results) == [False, True]
 
 
@@ -585,10 +655,15 @@ def test_an_officers_authenticator_code_passes_the_handset_step(db, post, app_of
     assert outcome.ok and outcome.post == post and outcome.totp_officer == app_officer
     challenge = db.session.scalar(select(OtpChallenge).filter_by(public_id=ticket.public_id))
     assert challenge.totp_officer_id == app_officer.id
-    assert audit_events(db, "auth.otp_verified")[0].detail_data == {"cug": MASKED, "method": "authenticator"}
+    assert audit_events(db, "auth.otp_verified")[0].detail_data == {
+        "cug": MASKED,
+        "method": "authenticator",
+    }
 
 
-def test_an_authenticator_code_allows_thirty_seconds_of_clock_drift_either_way(db, post, app_officer):
+def test_an_authenticator_code_allows_thirty_seconds_of_clock_drift_either_way(
+    db, post, app_officer
+):
     for offset, seconds in ((-30, 10), (30, 130), (-60, 250)):
         ticket = otp.start_challenge(CUG, now=at(seconds - 5))
         code = otp.current_totp_code(app_officer.totp_secret, now=at(seconds + offset))
@@ -602,11 +677,14 @@ def test_an_authenticator_code_is_refused_when_replayed(db, post, app_officer):
     assert otp.verify(first.public_id, code, now=at(2)).ok
     assert not otp.verify(second.public_id, code, now=at(3)).ok
     # The app's next code is fine.
-    assert otp.verify(second.public_id, otp.current_totp_code(app_officer.totp_secret, now=at(31)),
-                      now=at(31)).ok
+    assert otp.verify(
+        second.public_id, otp.current_totp_code(app_officer.totp_secret, now=at(31)), now=at(31)
+    ).ok
 
 
-def test_only_a_confirmed_authenticator_of_an_officer_holding_the_post_counts(db, post, app_officer, make_officer):
+def test_only_a_confirmed_authenticator_of_an_officer_holding_the_post_counts(
+    db, post, app_officer, make_officer
+):
     ticket = otp.start_challenge(CUG, now=T0)
     secret = app_officer.totp_secret
     db.session.scalar(select(PostAssignment).filter_by(officer_id=app_officer.id)).ended_at = at(1)
@@ -615,13 +693,15 @@ def test_only_a_confirmed_authenticator_of_an_officer_holding_the_post_counts(db
     unconfirmed = make_officer("station_officer", post.unit, post=post)
     unconfirmed.totp_secret = otp.new_totp_secret()
     db.session.flush()
-    assert not otp.verify(ticket.public_id, otp.current_totp_code(unconfirmed.totp_secret, now=at(3)),
-                          now=at(3)).ok
+    assert not otp.verify(
+        ticket.public_id, otp.current_totp_code(unconfirmed.totp_secret, now=at(3)), now=at(3)
+    ).ok
     outsider = make_officer("constable", post.unit)  # confirmed app, but holds another post
     outsider.totp_secret, outsider.totp_confirmed = otp.new_totp_secret(), True
     db.session.flush()
-    assert not otp.verify(ticket.public_id, otp.current_totp_code(outsider.totp_secret, now=at(4)),
-                          now=at(4)).ok
+    assert not otp.verify(
+        ticket.public_id, otp.current_totp_code(outsider.totp_secret, now=at(4)), now=at(4)
+    ).ok
 
 
 def test_an_authenticator_secret_is_sealed_in_the_database(app, db, post, app_officer):
@@ -630,7 +710,9 @@ def test_an_authenticator_secret_is_sealed_in_the_database(app, db, post, app_of
 
     secret = app_officer.totp_secret
     db.session.commit()
-    stored = db.session.scalar(text("SELECT totp_secret FROM officers WHERE id = :id"), {"id": app_officer.id})
+    stored = db.session.scalar(
+        text("SELECT totp_secret FROM officers WHERE id = :id"), {"id": app_officer.id}
+    )
     assert stored.startswith("sealed:v1:") and secret not in stored
     db.session.expire_all()
     ticket = otp.start_challenge(CUG, now=T0)
@@ -642,24 +724,31 @@ def test_an_authenticator_secret_is_sealed_in_the_database(app, db, post, app_of
     db.session.expire_all()
     assert db.session.get(type(app_officer), app_officer.id).totp_secret is None
     ticket = otp.start_challenge(CUG, now=at(100))
-    assert not otp.verify(ticket.public_id, otp.current_totp_code(secret, now=at(101)), now=at(101)).ok
+    assert not otp.verify(
+        ticket.public_id, otp.current_totp_code(secret, now=at(101)), now=at(101)
+    ).ok
     assert otp.verify(ticket.public_id, codes_sent()[-1], now=at(102)).ok
 
 
 def test_a_locked_client_is_refused_the_authenticator_code_too(db, post, app_officer):
     ticket = otp.start_challenge(CUG, now=T0)
     fail_times(ticket, 5)
-    assert not otp.verify(ticket.public_id, otp.current_totp_code(app_officer.totp_secret, now=at(10)),
-                          now=at(10)).ok
+    assert not otp.verify(
+        ticket.public_id, otp.current_totp_code(app_officer.totp_secret, now=at(10)), now=at(10)
+    ).ok
 
 
-def test_enrolling_an_authenticator_confirms_it_with_a_code_that_cannot_be_replayed(db, post, make_officer):
+def test_enrolling_an_authenticator_confirms_it_with_a_code_that_cannot_be_replayed(
+    db, post, make_officer
+):
     officer = make_officer("station_officer", post.unit, post=post)
     officer.totp_secret = otp.new_totp_secret()
     assert re.fullmatch(r"[A-Z2-7]{32}", officer.totp_secret)
     code = otp.current_totp_code(officer.totp_secret, now=T0)
     assert not otp.confirm_totp(officer, wrong(code), now=T0)
-    assert not otp.confirm_totp(officer, code.translate(str.maketrans("0123456789", "०१२३४५६७८९")), now=T0)
+    assert not otp.confirm_totp(
+        officer, code.translate(str.maketrans("0123456789", "०१२३४५६७८९")), now=T0
+    )
     assert not officer.totp_confirmed
     assert otp.confirm_totp(officer, code, now=T0)
     assert officer.totp_confirmed
@@ -676,7 +765,9 @@ def test_the_provisioning_uri_names_the_issuer_and_the_pno_only(db, post, make_o
 
 
 def test_the_qr_code_is_a_standalone_svg_drawn_by_the_app(app):
-    svg = otp.qr_svg("otpauth://totp/C-Plan%20UP%20Police:PNO1?secret=JBSWY3DPEHPK3PXP&issuer=C-Plan%20UP%20Police")
+    svg = otp.qr_svg(
+        "otpauth://totp/C-Plan%20UP%20Police:PNO1?secret=JBSWY3DPEHPK3PXP&issuer=C-Plan%20UP%20Police"
+    )
     assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and svg.endswith("</svg>")
     # Nothing to fetch from elsewhere, nothing the CSP would block.
     assert "href" not in svg and "<script" not in svg and "style=" not in svg
@@ -687,14 +778,18 @@ def test_the_qr_code_is_a_standalone_svg_drawn_by_the_app(app):
 
 
 def test_a_failing_gateway_does_not_break_sign_in_and_is_audited(app, db, post):
-    app.config.update(SMS_BACKEND="http", SMS_HTTP_URL="http://127.0.0.1:9/send", SMS_HTTP_TIMEOUT=2,
-                      SMS_DLT_ENTITY_ID="1201", SMS_SENDER_ID="UPPCPL", SMS_TEMPLATE_OTP_ID="1207")
+    app.config.update(
+        SMS_BACKEND="http",
+        SMS_HTTP_URL="http://127.0.0.1:9/send",
+        SMS_HTTP_TIMEOUT=2,
+        SMS_DLT_ENTITY_ID="1201",
+        SMS_SENDER_ID="UPPCPL",
+        SMS_TEMPLATE_OTP_ID="1207",
+    )
     ticket = otp.start_challenge(CUG, now=T0)
     assert len(ticket.public_id) == 43
     [event] = audit_events(db, "auth.otp_sent")
     assert event.outcome.value == "failure" and event.detail_data["cug"] == MASKED
-
-
 
 
 # ---- the officer step -------------------------------------------------------------------------
@@ -703,7 +798,9 @@ def test_a_failing_gateway_does_not_break_sign_in_and_is_audited(app, db, post):
 @pytest.fixture
 def officers(make_officer, post):
     """Two officers sharing the post's handset (a station's CUG phone)."""
-    return make_officer("station_officer", post.unit, post=post), make_officer("constable", post.unit, post=post)
+    return make_officer("station_officer", post.unit, post=post), make_officer(
+        "constable", post.unit, post=post
+    )
 
 
 def new_proof(now, ip="10.20.30.40"):
@@ -730,8 +827,11 @@ def test_a_handset_proof_opens_one_session_and_a_replayed_one_none(db, post, off
         replay = otp.sign_in_officer(proof, officer.pno, TEST_PASSWORD, now=at(second))
         assert replay.principal is None and replay.restart
     assert sessions_opened(db) == 1
-    assert [event.detail_data["reason"] for event in audit_events(db, "auth.sign_in")
-            if event.outcome.value == "failure"] == ["no_handset_proof"] * 3
+    assert [
+        event.detail_data["reason"]
+        for event in audit_events(db, "auth.sign_in")
+        if event.outcome.value == "failure"
+    ] == ["no_handset_proof"] * 3
 
 
 def test_one_code_buys_at_most_three_password_attempts(db, post, officers):
@@ -750,10 +850,17 @@ def test_a_handset_proof_lapses_after_five_minutes(db, post, officers):
     officer, _colleague = officers
     proof = new_proof(T0)
     assert otp.handset_post(proof, now=at(minutes=5)) == post
-    assert otp.sign_in_officer(proof, officer.pno, TEST_PASSWORD, now=at(minutes=5, seconds=2)).principal is None
+    assert (
+        otp.sign_in_officer(
+            proof, officer.pno, TEST_PASSWORD, now=at(minutes=5, seconds=2)
+        ).principal
+        is None
+    )
 
 
-def test_a_colleagues_own_sign_in_does_not_reset_the_count_of_guesses_at_an_officers_password(db, post, officers):
+def test_a_colleagues_own_sign_in_does_not_reset_the_count_of_guesses_at_an_officers_password(
+    db, post, officers
+):
     """Issue 14, finding 1: a colleague on a shared post guessed ~2,600 passwords per code, since
     each success of their own reset the number's failures."""
     officer, colleague = officers
@@ -763,48 +870,78 @@ def test_a_colleagues_own_sign_in_does_not_reset_the_count_of_guesses_at_an_offi
         otp.sign_in_officer(proof, officer.pno, f"guess {second}", now=at(second))
     proof = new_proof(next(times))
     otp.sign_in_officer(proof, officer.pno, "guess 5", now=at(63))  # the fourth
-    assert otp.sign_in_officer(proof, colleague.pno, TEST_PASSWORD, now=at(64)).principal is not None
+    assert (
+        otp.sign_in_officer(proof, colleague.pno, TEST_PASSWORD, now=at(64)).principal is not None
+    )
     assert counter(db, lockouts.officer_key(officer.id)).failures == 4
     assert counter(db, lockouts.post_key(post.id)).failures == 4
     proof = new_proof(next(times))
     otp.sign_in_officer(proof, officer.pno, "guess 6", now=at(124))  # the fifth locks the officer
     assert lockouts.is_locked(lockouts.officer_key(officer.id), at(125))
-    assert [event.detail_data["reason"] for event in audit_events(db, "auth.officer_locked")] == ["officer_password"]
+    assert [event.detail_data["reason"] for event in audit_events(db, "auth.officer_locked")] == [
+        "officer_password"
+    ]
     # Even the right password is not checked now, and costs the post nothing.
     outcome = otp.sign_in_officer(proof, officer.pno, TEST_PASSWORD, now=at(126))
     assert outcome.principal is None
     assert audit_events(db, "auth.sign_in")[-1].detail_data["reason"] == "officer_locked"
     # Others on the post are not locked out by it.
-    assert otp.sign_in_officer(proof, colleague.pno, TEST_PASSWORD, now=at(127)).principal is not None
+    assert (
+        otp.sign_in_officer(proof, colleague.pno, TEST_PASSWORD, now=at(127)).principal is not None
+    )
     proof = new_proof(next(times))
-    assert otp.sign_in_officer(proof, officer.pno, TEST_PASSWORD, now=at(minutes=20, seconds=5)).principal
+    assert otp.sign_in_officer(
+        proof, officer.pno, TEST_PASSWORD, now=at(minutes=20, seconds=5)
+    ).principal
     assert counter(db, lockouts.officer_key(officer.id)).failures == 0  # their own success
 
 
-def test_ten_wrong_passwords_on_a_post_lock_its_officer_step_and_tell_its_handset(db, post, officers, make_officer):
+def test_ten_wrong_passwords_on_a_post_lock_its_officer_step_and_tell_its_handset(
+    db, post, officers, make_officer
+):
     officer, colleague = officers
     extra = [make_officer("constable", post.unit, post=post) for _ in range(2)]
-    pnos = [officer.pno, colleague.pno, extra[0].pno, extra[1].pno, "NOSUCHPNO"] * 2  # spread: no officer lock
+    pnos = [
+        officer.pno,
+        colleague.pno,
+        extra[0].pno,
+        extra[1].pno,
+        "NOSUCHPNO",
+    ] * 2  # spread: no officer lock
     times = [T0, at(61), at(122), at(minutes=20)]
     for index, pno in enumerate(pnos):
         if index % 3 == 0:
             proof = new_proof(times[index // 3])
-        otp.sign_in_officer(proof, pno, "wrong password!", now=times[index // 3] + timedelta(seconds=5 + index))
+        otp.sign_in_officer(
+            proof, pno, "wrong password!", now=times[index // 3] + timedelta(seconds=5 + index)
+        )
     assert otp.is_locked(CUG, now=at(minutes=20, seconds=30))
     [event] = audit_events(db, "auth.post_locked")
-    assert event.detail_data == {"cug": MASKED, "lock_count": 1, "minutes": 15, "reason": "officer_password"}
+    assert event.detail_data == {
+        "cug": MASKED,
+        "lock_count": 1,
+        "minutes": 15,
+        "reason": "officer_password",
+    }
     assert [m.template_name for m in get_outbox()].count("sign_in_locked") == 1
     proof = new_proof(at(minutes=25))  # the code step still works; the officer step does not
-    assert otp.sign_in_officer(proof, officer.pno, TEST_PASSWORD, now=at(minutes=25, seconds=5)).restart
+    assert otp.sign_in_officer(
+        proof, officer.pno, TEST_PASSWORD, now=at(minutes=25, seconds=5)
+    ).restart
 
 
 def test_a_code_from_an_authenticator_app_admits_only_its_officer(db, post, officers):
     officer, colleague = officers
     officer.totp_secret, officer.totp_confirmed = otp.new_totp_secret(), True
     ticket = otp.start_challenge(CUG, now=T0)
-    proof = otp.verify(ticket.public_id, otp.current_totp_code(officer.totp_secret, now=at(2)), now=at(2)).proof
+    proof = otp.verify(
+        ticket.public_id, otp.current_totp_code(officer.totp_secret, now=at(2)), now=at(2)
+    ).proof
     assert otp.sign_in_officer(proof, colleague.pno, TEST_PASSWORD, now=at(3)).principal is None
-    assert otp.sign_in_officer(proof, officer.pno, TEST_PASSWORD, now=at(4)).principal.officer == officer
+    assert (
+        otp.sign_in_officer(proof, officer.pno, TEST_PASSWORD, now=at(4)).principal.officer
+        == officer
+    )
 
 
 def test_one_proof_submitted_twice_at_the_same_moment_signs_in_once(app, db, post, officers):
@@ -813,7 +950,9 @@ def test_one_proof_submitted_twice_at_the_same_moment_signs_in_once(app, db, pos
 
     class Attempt:
         def __init__(self):
-            self.ok = otp.sign_in_officer(proof, pno, TEST_PASSWORD, now=at(10)).principal is not None
+            self.ok = (
+                otp.sign_in_officer(proof, pno, TEST_PASSWORD, now=at(10)).principal is not None
+            )
 
     assert sorted(_in_parallel(app, db, [Attempt] * 3)) == [False, False, True]
     assert sessions_opened(db) == 1
@@ -825,11 +964,17 @@ def test_parallel_officer_password_guesses_cannot_slip_past_the_post_limit(app, 
     key = lockouts.post_key(post.id)
     for _ in range(lockouts.POST_PASSWORDS.limit - 2):
         lockouts.claim(key, at(5))
-    proofs = [new_proof(T0), new_proof(at(61), ip="10.20.30.41"), new_proof(at(122), ip="10.20.30.42")]
+    proofs = [
+        new_proof(T0),
+        new_proof(at(61), ip="10.20.30.41"),
+        new_proof(at(122), ip="10.20.30.42"),
+    ]
 
     class Attempt:
         def __init__(self, proof):
-            self.ok = not otp.sign_in_officer(proof, "NOSUCHPNO", "wrong password!", now=at(130)).restart
+            self.ok = not otp.sign_in_officer(
+                proof, "NOSUCHPNO", "wrong password!", now=at(130)
+            ).restart
 
     _in_parallel(app, db, [lambda proof=proof: Attempt(proof) for proof in proofs])
     reasons = [event.detail_data["reason"] for event in audit_events(db, "auth.sign_in")]
@@ -837,12 +982,16 @@ def test_parallel_officer_password_guesses_cannot_slip_past_the_post_limit(app, 
     assert lockouts.is_locked(key, at(131))
 
 
-def test_typing_the_pno_of_an_officer_of_another_post_cannot_lock_that_officer_out(db, post, make_officer):
+def test_typing_the_pno_of_an_officer_of_another_post_cannot_lock_that_officer_out(
+    db, post, make_officer
+):
     elsewhere = make_officer("station_officer", post.unit)  # holds a post of their own
     for when in (T0, at(61)):
         proof = new_proof(when)
         for attempt in range(3):
-            otp.sign_in_officer(proof, elsewhere.pno, "wrong password!", now=when + timedelta(seconds=5 + attempt))
+            otp.sign_in_officer(
+                proof, elsewhere.pno, "wrong password!", now=when + timedelta(seconds=5 + attempt)
+            )
     assert counter(db, lockouts.officer_key(elsewhere.id)) is None
     assert counter(db, lockouts.post_key(post.id)).failures == 6  # the post that was guessed on
 
@@ -850,7 +999,9 @@ def test_typing_the_pno_of_an_officer_of_another_post_cannot_lock_that_officer_o
 # ---- the send window after gateway faults and unlocks -----------------------------------------
 
 
-def test_codes_the_gateway_did_not_take_do_not_use_up_the_numbers_codes(db, post, http_app, gateway):
+def test_codes_the_gateway_did_not_take_do_not_use_up_the_numbers_codes(
+    db, post, http_app, gateway
+):
     """After an outage the officer gets a code at once, not after three failed sends' 15 minutes."""
     gateway.status = 500
     for minute in range(3):

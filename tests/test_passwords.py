@@ -4,6 +4,7 @@ The red team's four (password12, uppolice123, baghpat2026, 1234567890) and their
 cousins; the officer's own PNO, name, CUG number, district and station from the database;
 leet spellings, years, keyboard runs and repeats; and the passphrases that must still pass.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -44,33 +45,65 @@ def reason(password, officer=None) -> str | None:
     return None if found is None else str(found)
 
 
-@pytest.mark.parametrize("password, expected", [
-    # The red team's four, as typed and stretched to 12 characters.
-    ("password12", COMMON), ("uppolice123", PLACE), ("baghpat2026", PLACE), ("1234567890", COMMON),
-    ("Password1234", COMMON), ("UPPolice@2026", PLACE), ("Baghpat@2026!", PLACE), ("123456789012", PATTERN),
-    # Leet spellings, added digits and symbols, case.
-    ("P@ssw0rd!2026", COMMON), ("B@ghp4t#2O26!", PLACE), ("JaiShreeRam@123", COMMON), ("C-Plan_Police1", PLACE),
-    # Years, keyboard and alphabet runs, repeats.
-    ("qwertyuiop1234", COMMON), ("zaq1xsw2cde3vfr4", PATTERN), ("mnbvcxzlkjhgf", PATTERN),
-    ("zzzzzzzzzzzzzzz", PATTERN), ("abcdabcdabcd1990", PATTERN), ("ghaziabad#1947", COMMON),
-    # A common word dressed in a year and a place is still a common word.
-    ("Lucknow@Tiger2026", COMMON), ("kotwali-monkey-99", COMMON),
-    # Long enough for nothing else to object: the length.
-    ("Xk9#mP2$vL", SHORT),
-])
+@pytest.mark.parametrize(
+    "password, expected",
+    [
+        # The red team's four, as typed and stretched to 12 characters.
+        ("password12", COMMON),
+        ("uppolice123", PLACE),
+        ("baghpat2026", PLACE),
+        ("1234567890", COMMON),
+        ("Password1234", COMMON),
+        ("UPPolice@2026", PLACE),
+        ("Baghpat@2026!", PLACE),
+        ("123456789012", PATTERN),
+        # Leet spellings, added digits and symbols, case.
+        ("P@ssw0rd!2026", COMMON),
+        ("B@ghp4t#2O26!", PLACE),
+        ("JaiShreeRam@123", COMMON),
+        ("C-Plan_Police1", PLACE),
+        # Years, keyboard and alphabet runs, repeats.
+        ("qwertyuiop1234", COMMON),
+        ("zaq1xsw2cde3vfr4", PATTERN),
+        ("mnbvcxzlkjhgf", PATTERN),
+        ("zzzzzzzzzzzzzzz", PATTERN),
+        ("abcdabcdabcd1990", PATTERN),
+        ("ghaziabad#1947", COMMON),
+        # A common word dressed in a year and a place is still a common word.
+        ("Lucknow@Tiger2026", COMMON),
+        ("kotwali-monkey-99", COMMON),
+        # Long enough for nothing else to object: the length.
+        ("Xk9#mP2$vL", SHORT),
+    ],
+)
 def test_weak_passwords_are_refused_with_the_reason(officer, password, expected):
     assert reason(password, officer).startswith(expected)
 
 
-@pytest.mark.parametrize("password", [
-    "152340897abc!", "Ramesh@Yadav1975", "yadav-ramesh-007", "R4m3sh Y4d4v 2025", "mobile 9455001234!",
-])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "152340897abc!",
+        "Ramesh@Yadav1975",
+        "yadav-ramesh-007",
+        "R4m3sh Y4d4v 2025",
+        "mobile 9455001234!",
+    ],
+)
 def test_the_officers_pno_name_and_cug_number_are_refused(officer, password):
     assert reason(password, officer).startswith(PERSONAL)
 
 
-@pytest.mark.parametrize("password", ["Chhaprauli@2025", "khekada thana 77", "gautambuddhanagar1",
-                                      "Gautam-Buddha-Nagar", "बागपत पुलिस 2026"])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Chhaprauli@2025",
+        "khekada thana 77",
+        "gautambuddhanagar1",
+        "Gautam-Buddha-Nagar",
+        "बागपत पुलिस 2026",
+    ],
+)
 def test_the_district_and_station_names_from_the_database_are_refused(officer, db, password):
     # Hindi names come from the database too.
     officer.unit.name_hi = "बागपत"
@@ -78,10 +111,17 @@ def test_the_district_and_station_names_from_the_database_are_refused(officer, d
     assert reason(password, officer).startswith(PLACE)
 
 
-@pytest.mark.parametrize("password", [
-    "mango river lantern", "correct horse battery 42", "Xk9#mP2$vLq7", "गुलाब की खुशबू सुबह",
-    "tiffin-monsoon-kettle", "my sister likes mangoes",
-])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "mango river lantern",
+        "correct horse battery 42",
+        "Xk9#mP2$vLq7",
+        "गुलाब की खुशबू सुबह",
+        "tiffin-monsoon-kettle",
+        "my sister likes mangoes",
+    ],
+)
 def test_passphrases_and_random_passwords_pass(officer, password):
     assert reason(password, officer) is None
 
@@ -106,16 +146,23 @@ def test_a_weak_password_at_first_sign_in_shows_the_reason_and_sets_nothing(clie
     db.session.commit()
 
     for weak in ("baghpat2026", "Ramesh@Yadav1975"):
-        response = client.post("/auth/setup", data={"pno": officer.pno, "code": code, "password": weak,
-                                                     "confirm": weak}, follow_redirects=True)
+        response = client.post(
+            "/auth/setup",
+            data={"pno": officer.pno, "code": code, "password": weak, "confirm": weak},
+            follow_redirects=True,
+        )
         page = response.get_data(as_text=True)
         assert PLACE in page or PERSONAL in page
         db.session.expire_all()
         assert db.session.get(Officer, officer.id).password_hash is None
 
     good = "tiffin-monsoon-kettle"
-    response = client.post("/auth/setup", data={"pno": officer.pno, "code": code, "password": good, "confirm": good})
+    response = client.post(
+        "/auth/setup", data={"pno": officer.pno, "code": code, "password": good, "confirm": good}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert accounts.authenticate_officer(officer.test_post, officer.pno, good) is not None
-    assert db.session.scalar(select(Officer.setup_code_hash).where(Officer.id == officer.id)) is None
+    assert (
+        db.session.scalar(select(Officer.setup_code_hash).where(Officer.id == officer.id)) is None
+    )

@@ -1,6 +1,7 @@
 """Correcting place names: who may (a truth table), what a correction does (names, flags,
 aliases, search, audit, the place's name history), the spelling rules, and the file of
 corrections per district (dry run by row and column, all or nothing, the same file again)."""
+
 import io
 import json
 import re
@@ -11,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from cplan.models.audit import AuditEvent
-from cplan.services import audit, place_name_import, place_names, search
+from cplan.pipelines import place_name_import
+from cplan.services import audit, place_names, search
 from cplan.services.permissions import Permission, has_permission
 
 RENAMED = place_names.RENAMED
@@ -27,10 +29,17 @@ def world(db, make_district, make_station, make_place, make_officer, login_as, s
     sardhana = make_station(meerut, "Sardhana")
     town = make_place("BARAUT", station=baraut, kind="town", name_hi="बड़ौत", lgd_code="800123")
     world = SimpleNamespace(
-        state=state, baghpat=baghpat, baraut=baraut, meerut=meerut,
-        bamnauli=make_place("BAMNOLI", station=baraut, lgd_code="119301", name_hi="बमनोली", name_generated=True),
+        state=state,
+        baghpat=baghpat,
+        baraut=baraut,
+        meerut=meerut,
+        bamnauli=make_place(
+            "BAMNOLI", station=baraut, lgd_code="119301", name_hi="बमनोली", name_generated=True
+        ),
         bijrol=make_place("BIJROL", station=baraut, lgd_code="119300", name_hi="बिजरौल"),
-        ward=make_place("PATTI CHAUDHRAN", station=baraut, kind="ward", town_id=town.id, name_hi="पट्टी चौधरान"),
+        ward=make_place(
+            "PATTI CHAUDHRAN", station=baraut, kind="ward", town_id=town.id, name_hi="पट्टी चौधरान"
+        ),
         kaili=make_place("KAILI", station=sardhana, lgd_code="3001", name_hi="कैली"),
         asp=make_officer("asp", baghpat),
         sp_office=make_officer("sp_office", baghpat),
@@ -43,7 +52,11 @@ def world(db, make_district, make_station, make_place, make_officer, login_as, s
 
 
 def events(db, action):
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+        )
+    )
 
 
 def found_ids(db, place, query):
@@ -53,10 +66,18 @@ def found_ids(db, place, query):
 # ---- who may ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("role", "allowed"), [
-    ("constable", False), ("station_officer", False), ("circle_officer", False), ("asp", True),
-    ("sp_office", True), ("control_room", False), ("state_admin", True),
-])
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("constable", False),
+        ("station_officer", False),
+        ("circle_officer", False),
+        ("asp", True),
+        ("sp_office", True),
+        ("control_room", False),
+        ("state_admin", True),
+    ],
+)
 def test_permission_table_for_correcting_place_names(role, allowed):
     assert has_permission(role, Permission.CORRECT_PLACE_NAMES) is allowed
 
@@ -76,9 +97,16 @@ CORRECTION_TABLE = [
 
 
 @pytest.mark.parametrize(("role", "unit", "place", "status"), CORRECTION_TABLE)
-def test_who_may_open_and_send_the_correction_form(client, db, world, make_officer, role, unit, place, status):
-    units = {"baraut": world.baraut, "circle": world.baraut.parent, "baghpat": world.baghpat,
-             "meerut": world.meerut, "state": world.state}
+def test_who_may_open_and_send_the_correction_form(
+    client, db, world, make_officer, role, unit, place, status
+):
+    units = {
+        "baraut": world.baraut,
+        "circle": world.baraut.parent,
+        "baghpat": world.baghpat,
+        "meerut": world.meerut,
+        "state": world.state,
+    }
     world.login(make_officer(role, units[unit]))
     target = getattr(world, place)
     url = f"/geo/places/{target.id}/names"
@@ -103,7 +131,9 @@ def test_the_place_page_offers_the_correction_only_to_posts_that_may(client, wor
 def test_a_correction_sets_the_names_keeps_the_old_ones_findable_and_is_audited(client, db, world):
     world.login(world.sp_office)
     place = world.bamnauli
-    response = client.post(f"/geo/places/{place.id}/names", data={"name_en": "Bamnauli", "name_hi": "बामनौली"})
+    response = client.post(
+        f"/geo/places/{place.id}/names", data={"name_en": "Bamnauli", "name_hi": "बामनौली"}
+    )
     assert response.status_code == 302 and response.location.endswith(f"/geo/places/{place.id}")
     db.session.refresh(place)
     assert (place.name_en, place.name_hi) == ("Bamnauli", "बामनौली")
@@ -116,7 +146,10 @@ def test_a_correction_sets_the_names_keeps_the_old_ones_findable_and_is_audited(
     assert (event.target_type, event.target_id) == ("places", place.id)
     assert json.loads(event.detail) == {
         "before": {"name_en": "BAMNOLI", "name_hi": "बमनोली"},
-        "after": {"name_en": "Bamnauli", "name_hi": "बामनौली"}, "generated": False, "via": "form"}
+        "after": {"name_en": "Bamnauli", "name_hi": "बामनौली"},
+        "generated": False,
+        "via": "form",
+    }
     assert event.officer_id == world.sp_office.id
 
 
@@ -138,33 +171,49 @@ def test_saving_a_generated_spelling_unchanged_confirms_it(client, db, world):
     place = world.bamnauli
     form = client.get(f"/geo/places/{place.id}/names").get_data(as_text=True)
     assert "nobody has checked it yet" in form.split('id="name_hi-hint"')[1][:200]
-    response = client.post(f"/geo/places/{place.id}/names", data={"name_en": "BAMNOLI", "name_hi": "बमनोली"})
+    response = client.post(
+        f"/geo/places/{place.id}/names", data={"name_en": "BAMNOLI", "name_hi": "बमनोली"}
+    )
     assert response.status_code == 302
     db.session.refresh(place)
     assert not place.name_generated and place.name_corrected and place.aliases == ""
-    assert json.loads(events(db, RENAMED)[0].detail)["before"] == json.loads(events(db, RENAMED)[0].detail)["after"]
+    assert (
+        json.loads(events(db, RENAMED)[0].detail)["before"]
+        == json.loads(events(db, RENAMED)[0].detail)["after"]
+    )
 
 
 def test_saving_names_that_are_already_right_changes_nothing(client, db, world):
     world.login(world.asp)
-    response = client.post(f"/geo/places/{world.bijrol.id}/names", data={"name_en": "BIJROL", "name_hi": "बिजरौल"})
+    response = client.post(
+        f"/geo/places/{world.bijrol.id}/names", data={"name_en": "BIJROL", "name_hi": "बिजरौल"}
+    )
     assert response.status_code == 400
-    assert "These are already the place's names." in response.get_data(as_text=True).replace("&#39;", "'")
+    assert "These are already the place's names." in response.get_data(as_text=True).replace(
+        "&#39;", "'"
+    )
     assert events(db, RENAMED) == []
 
 
-@pytest.mark.parametrize(("name_en", "name_hi", "field", "message"), [
-    ("बामनौली", "बामनौली", "name_en", "Write the English name in Roman letters"),
-    ("Bamnauli", "Bamnauli", "name_hi", "Write the Hindi name in Devanagari."),
-    ("12 - 4", "बामनौली", "name_en", "A name must contain at least one letter."),
-    ("Bamnauli", "१२ ()", "name_hi", "A name must contain at least one letter."),
-    ("Bamnauli;", "बामनौली", "name_en", "The English name may hold only"),
-    ("B" * 101, "बामनौली", "name_en", "100 characters"),
-    ("", "बामनौली", "name_en", "Enter the name in English."),
-])
-def test_the_form_refuses_bad_spellings_beside_their_field(client, db, world, name_en, name_hi, field, message):
+@pytest.mark.parametrize(
+    ("name_en", "name_hi", "field", "message"),
+    [
+        ("बामनौली", "बामनौली", "name_en", "Write the English name in Roman letters"),
+        ("Bamnauli", "Bamnauli", "name_hi", "Write the Hindi name in Devanagari."),
+        ("12 - 4", "बामनौली", "name_en", "A name must contain at least one letter."),
+        ("Bamnauli", "१२ ()", "name_hi", "A name must contain at least one letter."),
+        ("Bamnauli;", "बामनौली", "name_en", "The English name may hold only"),
+        ("B" * 101, "बामनौली", "name_en", "100 characters"),
+        ("", "बामनौली", "name_en", "Enter the name in English."),
+    ],
+)
+def test_the_form_refuses_bad_spellings_beside_their_field(
+    client, db, world, name_en, name_hi, field, message
+):
     world.login(world.asp)
-    response = client.post(f"/geo/places/{world.bamnauli.id}/names", data={"name_en": name_en, "name_hi": name_hi})
+    response = client.post(
+        f"/geo/places/{world.bamnauli.id}/names", data={"name_en": name_en, "name_hi": name_hi}
+    )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     errors = page.split(f'id="{field}-error"')[1].split("</div>")[0]
@@ -190,7 +239,11 @@ def csv_bytes(*lines: str) -> bytes:
 
 
 def upload(client, url, data: bytes, filename="names.csv", **fields):
-    return client.post(url, data={"file": (io.BytesIO(data), filename), **fields}, content_type="multipart/form-data")
+    return client.post(
+        url,
+        data={"file": (io.BytesIO(data), filename), **fields},
+        content_type="multipart/form-data",
+    )
 
 
 def names_url(world, step=""):
@@ -201,20 +254,28 @@ def test_the_dry_run_lists_every_problem_by_row_and_column_and_changes_nothing(c
     world.login(world.sp_office)
     data = csv_bytes(
         HEADER,
-        "119301,,Bamnauli,Bamnauli",               # row 2: Hindi not in Devanagari
-        "3001,,Kaili Kalan,",                      # row 3: a Meerut place
-        ",,Nameless,",                             # row 4: no identity
-        "119300,,बिजरौल,",                          # row 5: English in Devanagari
-        "119301,,Bamnauli,बामनौली",                  # row 6: the place of row 2 again
-        f",{world.ward.natural_key},Patti Chaudhran,", # row 7: fine (by key)
-        "119300,test:9:NOWHERE,Bijrol,",            # row 8: unknown key
+        "119301,,Bamnauli,Bamnauli",  # row 2: Hindi not in Devanagari
+        "3001,,Kaili Kalan,",  # row 3: a Meerut place
+        ",,Nameless,",  # row 4: no identity
+        "119300,,बिजरौल,",  # row 5: English in Devanagari
+        "119301,,Bamnauli,बामनौली",  # row 6: the place of row 2 again
+        f",{world.ward.natural_key},Patti Chaudhran,",  # row 7: fine (by key)
+        "119300,test:9:NOWHERE,Bijrol,",  # row 8: unknown key
     )
     response = upload(client, names_url(world, "check"), data)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    problems = re.findall(r'<td data-label="Row" class="num">(\d+)</td><td data-label="Column">([^<]*)</td>', page)
-    assert problems == [("2", "name_hi"), ("3", "lgd_code"), ("4", "lgd_code"), ("5", "name_en"),
-                        ("6", "lgd_code"), ("8", "natural_key")]
+    problems = re.findall(
+        r'<td data-label="Row" class="num">(\d+)</td><td data-label="Column">([^<]*)</td>', page
+    )
+    assert problems == [
+        ("2", "name_hi"),
+        ("3", "lgd_code"),
+        ("4", "lgd_code"),
+        ("5", "name_en"),
+        ("6", "lgd_code"),
+        ("8", "natural_key"),
+    ]
     assert "No place with LGD code 3001 in Baghpat district." in page
     assert "The same place is already on row 2 of this file." in page
     assert "Correct the names" not in page  # no commit form
@@ -222,12 +283,14 @@ def test_the_dry_run_lists_every_problem_by_row_and_column_and_changes_nothing(c
     assert world.bamnauli.name_en == "BAMNOLI" and events(db, RENAMED) == []
 
 
-def test_the_commit_corrects_every_changed_row_and_audits_each_place_and_the_file(client, db, world):
+def test_the_commit_corrects_every_changed_row_and_audits_each_place_and_the_file(
+    client, db, world
+):
     world.login(world.sp_office)
     data = csv_bytes(
         HEADER,
         "119301,,Bamnauli,बामनौली",
-        "119300,,BIJROL,बिजरौल",                    # unchanged
+        "119300,,BIJROL,बिजरौल",  # unchanged
         f",{world.ward.natural_key},Patti Chaudhran,",  # English only
     )
     check = upload(client, names_url(world, "check"), data).get_data(as_text=True)
@@ -238,13 +301,23 @@ def test_the_commit_corrects_every_changed_row_and_audits_each_place_and_the_fil
     db.session.refresh(world.bamnauli)
     db.session.refresh(world.ward)
     assert (world.bamnauli.name_en, world.bamnauli.name_hi, world.bamnauli.name_generated) == (
-        "Bamnauli", "बामनौली", False)
+        "Bamnauli",
+        "बामनौली",
+        False,
+    )
     assert (world.ward.name_en, world.ward.name_hi, world.ward.name_corrected) == (
-        "Patti Chaudhran", "पट्टी चौधरान", True)
+        "Patti Chaudhran",
+        "पट्टी चौधरान",
+        True,
+    )
     renamed = events(db, RENAMED)
-    assert sorted(event.target_id for event in renamed) == sorted([world.bamnauli.id, world.ward.id])
+    assert sorted(event.target_id for event in renamed) == sorted(
+        [world.bamnauli.id, world.ward.id]
+    )
     assert {json.loads(event.detail)["via"] for event in renamed} == {"file"}
-    assert {event.unit_path for event in renamed} == {world.baraut.path}  # filed under each place's station
+    assert {event.unit_path for event in renamed} == {
+        world.baraut.path
+    }  # filed under each place's station
     assert audit.verify_chain().ok  # written as one append, the chain is intact
     [summary] = events(db, place_name_import.IMPORTED)
     detail = json.loads(summary.detail)
@@ -253,12 +326,20 @@ def test_the_commit_corrects_every_changed_row_and_audits_each_place_and_the_fil
     assert world.bamnauli.id in found_ids(db, world.bamnauli, "Bamnoli")
 
 
-def test_a_file_row_changing_only_the_english_name_keeps_a_generated_hindi_marked(client, db, world):
+def test_a_file_row_changing_only_the_english_name_keeps_a_generated_hindi_marked(
+    client, db, world
+):
     principal = world.login(world.asp)
-    report = place_name_import.commit(principal, world.baghpat, "n.csv", csv_bytes(HEADER, "119301,,Bamnauli,बमनोली"))
+    report = place_name_import.commit(
+        principal, world.baghpat, "n.csv", csv_bytes(HEADER, "119301,,Bamnauli,बमनोली")
+    )
     assert report.committed and report.corrected == 1
     db.session.refresh(world.bamnauli)
-    assert world.bamnauli.name_en == "Bamnauli" and world.bamnauli.name_generated and world.bamnauli.name_corrected
+    assert (
+        world.bamnauli.name_en == "Bamnauli"
+        and world.bamnauli.name_generated
+        and world.bamnauli.name_corrected
+    )
 
 
 def test_one_bad_row_keeps_every_name_as_it_was(client, db, world):
@@ -301,15 +382,44 @@ def test_a_file_over_the_limits_is_refused_whole(client, db, world, monkeypatch)
     assert response.status_code == 400 and "larger than" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("language", "headers"), [
-    ("en", ["lgd_code", "natural_key", "kind", "police_station", "name_en", "name_hi", "hindi_generated"]),
-    ("hi", ["एलजीडी कोड", "स्थान कुंजी", "प्रकार", "थाना", "अंग्रेज़ी नाम", "हिंदी नाम", "हिंदी नाम कंप्यूटर से"]),
-])
+@pytest.mark.parametrize(
+    ("language", "headers"),
+    [
+        (
+            "en",
+            [
+                "lgd_code",
+                "natural_key",
+                "kind",
+                "police_station",
+                "name_en",
+                "name_hi",
+                "hindi_generated",
+            ],
+        ),
+        (
+            "hi",
+            [
+                "एलजीडी कोड",
+                "स्थान कुंजी",
+                "प्रकार",
+                "थाना",
+                "अंग्रेज़ी नाम",
+                "हिंदी नाम",
+                "हिंदी नाम कंप्यूटर से",
+            ],
+        ),
+    ],
+)
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
-def test_the_districts_list_downloads_and_uploads_back_unchanged(client, db, world, language, headers, file_format):
+def test_the_districts_list_downloads_and_uploads_back_unchanged(
+    client, db, world, language, headers, file_format
+):
     principal = world.login(world.sp_office)
     response = client.get(names_url(world, f"{language}.{file_format}"))
-    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith(
+        "attachment;"
+    )
     if file_format == "csv":
         lines = response.data.removeprefix(b"\xef\xbb\xbf").decode("utf-8").splitlines()
         rows = [line.split(",") for line in lines]
@@ -320,7 +430,9 @@ def test_the_districts_list_downloads_and_uploads_back_unchanged(client, db, wor
     by_code = {row[0]: row for row in rows[1:]}
     assert set(by_code) == {"800123", "119301", "119300", ""}  # Baghpat's places only
     assert by_code["119301"][4:] == ["BAMNOLI", "बमनोली", "हाँ" if language == "hi" else "yes"]
-    report = place_name_import.dry_run(principal, world.baghpat, f"list.{file_format}", response.data)
+    report = place_name_import.dry_run(
+        principal, world.baghpat, f"list.{file_format}", response.data
+    )
     assert report.ok and not report.ready and report.unchanged == 4 and not report.ignored_columns
 
 
@@ -330,9 +442,13 @@ def test_station_posts_and_other_districts_cannot_use_the_file(client, world):
     world.login(world.meerut_asp)
     assert client.get(names_url(world)).status_code == 404
     assert client.get(names_url(world, "en.csv")).status_code == 404
-    assert upload(client, names_url(world, "check"), csv_bytes(HEADER, "119301,,X,")).status_code == 404
+    assert (
+        upload(client, names_url(world, "check"), csv_bytes(HEADER, "119301,,X,")).status_code
+        == 404
+    )
     world.login(world.asp)
-    assert client.get(f"/geo/units/{world.baraut.id}/place-names").status_code == 404  # not a district
+    assert (
+        client.get(f"/geo/units/{world.baraut.id}/place-names").status_code == 404
+    )  # not a district
     page = client.get(f"/geo/units/{world.baghpat.id}").get_data(as_text=True)
     assert names_url(world) in page
-

@@ -4,14 +4,15 @@ Each test renders a page over a small and a larger data set and compares the sta
 (every statement the engine sends, audit writes included). A page that loads a relation per row
 shows up as a count that grows with the rows.
 """
+
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
 
-from cplan.access import Principal
 from cplan.services import enrolment, incidents, roster
+from cplan.services.principal import Principal
 
 SMALL, LARGE = 3, 12
 
@@ -31,7 +32,8 @@ def counted(db):
 
 
 def statements_for(client, db, url) -> int:
-    # The test's session outlives requests; expired, it caches nothing between them, as in production.
+    # The test's session outlives requests; expired, it caches nothing between them, as in
+    # production.
     db.session.expire_all()
     with counted(db) as statements:
         response = client.get(url)
@@ -44,10 +46,15 @@ def world(make_district, make_station, make_place, make_officer, state):
     district = make_district("Baghpat", code="124")
     baraut = make_station(district, "Baraut")
     khekada = make_station(district, "Khekada")
-    places = [make_place(f"VILLAGE {n}", station=baraut if n % 2 else khekada, lgd_code=str(119300 + n))
-              for n in range(LARGE)]
+    places = [
+        make_place(f"VILLAGE {n}", station=baraut if n % 2 else khekada, lgd_code=str(119300 + n))
+        for n in range(LARGE)
+    ]
     return {
-        "district": district, "baraut": baraut, "khekada": khekada, "places": places,
+        "district": district,
+        "baraut": baraut,
+        "khekada": khekada,
+        "places": places,
         "few": make_place("FEW", station=baraut, lgd_code="119000"),
         "many": make_place("MANY", station=baraut, lgd_code="119001"),
         "constable": make_officer("constable", baraut),
@@ -69,12 +76,25 @@ MOBILES = iter(range(9800000000, 9900000000))  # a fresh valid number for every 
 def enrol(db, world, place, count, name="Citizen", approve=True):
     contacts = []
     for n in range(count):
-        who = world["constable"] if place.station_id == world["baraut"].id else world["khekada_constable"]
-        contact = roster.enrol(principal(who), place, roster.ContactDetails(
-            name=f"{name} {place.name_en.title()} {n}", mobile=str(next(MOBILES)), category="teacher",
-            consent_on=date(2026, 1, 1)))
+        who = (
+            world["constable"]
+            if place.station_id == world["baraut"].id
+            else world["khekada_constable"]
+        )
+        contact = roster.enrol(
+            principal(who),
+            place,
+            roster.ContactDetails(
+                name=f"{name} {place.name_en.title()} {n}",
+                mobile=str(next(MOBILES)),
+                category="teacher",
+                consent_on=date(2026, 1, 1),
+            ),
+        )
         if approve:
-            enrolment.decide_enrolment(principal(world["asp"]), contact.id, contact.version, "approve")
+            enrolment.decide_enrolment(
+                principal(world["asp"]), contact.id, contact.version, "approve"
+            )
         contacts.append(contact)
     db.session.commit()
     return contacts
@@ -82,9 +102,19 @@ def enrol(db, world, place, count, name="Citizen", approve=True):
 
 def report(db, world, places, n):
     incident = incidents.create_incident(
-        principal(world["sho"] if all(p.station_id == world["baraut"].id for p in places) else world["asp"]),
-        places, "rumour", "high", datetime(2026, 11, 20, 4, tzinfo=UTC) + timedelta(minutes=n),
-        datetime(2026, 11, 20, 5, tzinfo=UTC) + timedelta(minutes=n), "up112_call", f"Rumour {n}")
+        principal(
+            world["sho"]
+            if all(p.station_id == world["baraut"].id for p in places)
+            else world["asp"]
+        ),
+        places,
+        "rumour",
+        "high",
+        datetime(2026, 11, 20, 4, tzinfo=UTC) + timedelta(minutes=n),
+        datetime(2026, 11, 20, 5, tzinfo=UTC) + timedelta(minutes=n),
+        "up112_call",
+        f"Rumour {n}",
+    )
     db.session.commit()
     return incident
 
@@ -100,7 +130,9 @@ def test_the_village_roster_page(client, db, login_as, world):
         assert many == few, who
 
 
-@pytest.mark.parametrize("who", ["asp", "sho"])  # masked numbers; full numbers, with an access record
+@pytest.mark.parametrize(
+    "who", ["asp", "sho"]
+)  # masked numbers; full numbers, with an access record
 def test_the_name_search(client, db, login_as, world, who):
     enrol(db, world, world["few"], 1, name="Ramesh")
     login_as(world[who])
@@ -153,8 +185,9 @@ def test_the_incident_page_and_its_call_sheet(client, db, login_as, world):
     db.session.commit()
     login_as(world["sho"])
     for page in ("", "/calls", "/report"):
-        assert statements_for(client, db, f"/incidents/{many.id}{page}") == \
-            statements_for(client, db, f"/incidents/{few.id}{page}"), page
+        assert statements_for(client, db, f"/incidents/{many.id}{page}") == statements_for(
+            client, db, f"/incidents/{few.id}{page}"
+        ), page
 
 
 def test_the_district_coverage_page(client, db, login_as, world):

@@ -5,6 +5,7 @@ scans priced out (``enable_seqscan = off``). The planner still picks a sequentia
 index can serve a condition, so a "Seq Scan" on one of the big tables means a query that would
 read the whole table at state scale (1.1 million contacts, 100,000 incidents).
 """
+
 import re
 
 import pytest
@@ -13,8 +14,17 @@ from sqlalchemy import event
 from tests.test_query_counts import enrol, principal, report, world  # noqa: F401 (world: a fixture)
 
 # Tables that grow with the state; a scan of one of them is a defect.
-BIG_TABLES = {"contacts", "places", "incidents", "incident_places", "timeline_entries", "search_tokens",
-              "audit_events", "contact_proposals", "sign_in_sessions"}
+BIG_TABLES = {
+    "contacts",
+    "places",
+    "incidents",
+    "incident_places",
+    "timeline_entries",
+    "search_tokens",
+    "audit_events",
+    "contact_proposals",
+    "sign_in_sessions",
+}
 SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 
 
@@ -46,8 +56,14 @@ def scans_of_big_tables(db, selects) -> list[str]:
     with db.engine.connect() as connection:
         connection.exec_driver_sql("SET enable_seqscan = off")
         for statement, parameters in selects:
-            plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
-            problems += [f"{table}: {statement[:200]}" for table in SEQ_SCAN.findall(plan) if table in BIG_TABLES]
+            plan = "\n".join(
+                row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+            )
+            problems += [
+                f"{table}: {statement[:200]}"
+                for table in SEQ_SCAN.findall(plan)
+                if table in BIG_TABLES
+            ]
         connection.rollback()
     return problems
 
@@ -64,18 +80,33 @@ def test_the_hot_pages_use_indexes(client, db, login_as, world):  # noqa: F811
     db.session.commit()
 
     pages = {
-        "sho": [f"/roster/places/{world['many'].id}", "/search?q=citizen", "/incidents/",
-                f"/incidents/{incident.id}", f"/incidents/{incident.id}/calls"],
+        "sho": [
+            f"/roster/places/{world['many'].id}",
+            "/search?q=citizen",
+            "/incidents/",
+            f"/incidents/{incident.id}",
+            f"/incidents/{incident.id}/calls",
+        ],
         # Look-ups by number: the whole number, and the first eight digits (a range on the index).
-        "asp": ["/enrolments/", f"/roster/places/{world['many'].id}", f"/search?q={contacts[0].mobile}",
-                f"/search?q={contacts[0].mobile[3:11]}"],
+        "asp": [
+            "/enrolments/",
+            f"/roster/places/{world['many'].id}",
+            f"/search?q={contacts[0].mobile}",
+            f"/search?q={contacts[0].mobile[3:11]}",
+        ],
         "sp_office": [f"/coverage/units/{world['district'].id}", "/incidents/?kind=rumour"],
-        "supervisor": ["/incidents/", "/incidents/?status=verifying&window=24h", "/incidents/review"],
+        "supervisor": [
+            "/incidents/",
+            "/incidents/?status=verifying&window=24h",
+            "/incidents/review",
+        ],
     }
     problems = []
     for who, urls in pages.items():
         login_as(world[who])
         for url in urls:
-            problems += [f"{who} {url} -> {problem}" for problem in
-                         scans_of_big_tables(db, captured_selects(client, db, url))]
+            problems += [
+                f"{who} {url} -> {problem}"
+                for problem in scans_of_big_tables(db, captured_selects(client, db, url))
+            ]
     assert not problems, "\n".join(problems)

@@ -1,5 +1,6 @@
 """Issue 14, finding 9: refusals (403/404) on record URLs leave a trace, and a scan of ids
 cannot flood the audit trail (one event per officer and endpoint a minute, with the count)."""
+
 from datetime import timedelta
 
 import pytest
@@ -15,13 +16,20 @@ def world(db, make_district, make_station, make_place, make_officer):
     baghpat = make_district("Baghpat", code="124")
     baraut, kotwali = make_station(baghpat, "Baraut"), make_station(baghpat, "Kotwali")
     far_place = make_place("SISANA", station=kotwali, lgd_code="119302")
-    far_contact = Contact(place_id=far_place.id, unit_path=far_place.unit_path, name="Bhola Nath",
-                          name_script=Script.LATIN, category=ContactCategory.TEACHER, status=ContactStatus.PENDING,
-                          mobile="+918022233445")
+    far_contact = Contact(
+        place_id=far_place.id,
+        unit_path=far_place.unit_path,
+        name="Bhola Nath",
+        name_script=Script.LATIN,
+        category=ContactCategory.TEACHER,
+        status=ContactStatus.PENDING,
+        mobile="+918022233445",
+    )
     db.session.add(far_contact)
     db.session.flush()
     world = {
-        "baghpat": baghpat, "far_contact": far_contact,
+        "baghpat": baghpat,
+        "far_contact": far_contact,
         "constable": make_officer("constable", baraut, pno="PNO111111"),
         "sp_office": make_officer("sp_office", baghpat),
     }
@@ -30,8 +38,9 @@ def world(db, make_district, make_station, make_place, make_officer):
 
 
 def refusal_events(db):
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == "access.refused")
-                              .order_by(AuditEvent.seq)).all()
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "access.refused").order_by(AuditEvent.seq)
+    ).all()
 
 
 @pytest.fixture
@@ -43,29 +52,48 @@ def clock(monkeypatch):
 
 
 def test_a_refused_record_leaves_an_event_naming_the_officer_the_endpoint_and_the_id(
-        db, client, login_as, world):
+    db, client, login_as, world
+):
     login_as(world["constable"])
     contact_id = world["far_contact"].id
     assert client.get(f"/roster/contacts/{contact_id}").status_code == 404
     (event,) = refusal_events(db)
     assert (event.outcome.value, event.officer_pno, event.unit_path) == (
-        "denied", "PNO111111", world["constable"].test_post.unit.path)
-    assert event.detail_data == {"endpoint": "roster.contact", "method": "GET", "status": 404,
-                                 "record": {"contact_id": contact_id}}
+        "denied",
+        "PNO111111",
+        world["constable"].test_post.unit.path,
+    )
+    assert event.detail_data == {
+        "endpoint": "roster.contact",
+        "method": "GET",
+        "status": 404,
+        "record": {"contact_id": contact_id},
+    }
     assert audit.verify_chain().ok
 
 
 def test_a_forbidden_decision_and_an_out_of_scope_api_call_are_recorded(
-        db, client, login_as, world, make_officer, make_district):
+    db, client, login_as, world, make_officer, make_district
+):
     contact_id = world["far_contact"].id
     login_as(world["constable"])
-    assert client.post(f"/enrolments/{contact_id}/approve", data={"version": "1"}).status_code == 403
+    assert (
+        client.post(f"/enrolments/{contact_id}/approve", data={"version": "1"}).status_code == 403
+    )
     login_as(make_officer("asp", make_district("Meerut", code="135")))
-    response = client.post(f"/api/enrolments/{contact_id}/decision", json={"action": "approve", "version": 1})
+    response = client.post(
+        f"/api/enrolments/{contact_id}/decision", json={"action": "approve", "version": 1}
+    )
     assert response.status_code == 404
     forbidden, missing = refusal_events(db)
-    assert (forbidden.detail_data["endpoint"], forbidden.detail_data["status"]) == ("enrolment.approve", 403)
-    assert (missing.detail_data["endpoint"], missing.detail_data["status"]) == ("enrolment_api.decide", 404)
+    assert (forbidden.detail_data["endpoint"], forbidden.detail_data["status"]) == (
+        "enrolment.approve",
+        403,
+    )
+    assert (missing.detail_data["endpoint"], missing.detail_data["status"]) == (
+        "enrolment_api.decide",
+        404,
+    )
     db.session.refresh(world["far_contact"])
     assert world["far_contact"].status == ContactStatus.PENDING
 
@@ -89,7 +117,9 @@ def test_a_scan_of_ids_leaves_one_event_a_minute_with_the_count(db, client, logi
     assert audit.verify_chain().ok
 
 
-def test_each_endpoint_and_each_officer_has_its_own_count(db, client, login_as, world, make_officer):
+def test_each_endpoint_and_each_officer_has_its_own_count(
+    db, client, login_as, world, make_officer
+):
     contact_id = world["far_contact"].id
     login_as(world["constable"])
     client.get(f"/roster/contacts/{contact_id}")
@@ -98,8 +128,10 @@ def test_each_endpoint_and_each_officer_has_its_own_count(db, client, login_as, 
     login_as(make_officer("constable", world["constable"].test_post.unit))
     client.get(f"/roster/contacts/{contact_id}")
     assert [(e.officer_pno, e.detail_data["endpoint"]) for e in refusal_events(db)] == [
-        ("PNO111111", "roster.contact"), ("PNO111111", "enrolment.history"),
-        (refusal_events(db)[-1].officer_pno, "roster.contact")]
+        ("PNO111111", "roster.contact"),
+        ("PNO111111", "enrolment.history"),
+        (refusal_events(db)[-1].officer_pno, "roster.contact"),
+    ]
     assert refusal_events(db)[-1].officer_pno != "PNO111111"
 
 
@@ -136,7 +168,9 @@ def test_refusals_at_once_are_each_counted_once(app, db, world):
 
     def refuse():
         principal = principal_in_thread(officer_id)
-        refusals.record_refusal(principal.officer, principal.post, "roster.contact", 404, "GET", {"contact_id": 1})
+        refusals.record_refusal(
+            principal.officer, principal.post, "roster.contact", 404, "GET", {"contact_id": 1}
+        )
 
     results = run_together(app, [refuse] * 6)
     assert results == [None] * 6, results

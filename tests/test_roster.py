@@ -1,5 +1,6 @@
 """The village roster: cards with call links, coverage, pending apart, protected numbers and
 reveals, the access log (one audit event per view), confidential contacts and scope (404)."""
+
 from datetime import timedelta
 
 import pytest
@@ -44,10 +45,14 @@ def add_contact(db):
     def add(place, mobile=None, status=ContactStatus.ACTIVE, name=None, **fields):
         counter["n"] += 1
         contact = Contact(
-            place=place, unit_path=place.unit_path, status=status,
-            name=name or f"Ram Kishore {counter['n']}", name_script=Script.LATIN,
+            place=place,
+            unit_path=place.unit_path,
+            status=status,
+            name=name or f"Ram Kishore {counter['n']}",
+            name_script=Script.LATIN,
             name_other=fields.pop("name_other", f"राम किशोर {counter['n']}"),
-            mobile=mobile or f"+9197{counter['n']:08d}", category=fields.pop("category", ContactCategory.TEACHER),
+            mobile=mobile or f"+9197{counter['n']:08d}",
+            category=fields.pop("category", ContactCategory.TEACHER),
             **fields,
         )
         db.session.add(contact)
@@ -60,19 +65,29 @@ def add_contact(db):
 @pytest.fixture
 def bijrol_roster(world, add_contact, db):
     """Two active contacts (one on WhatsApp) and one pending enrolment in Bijrol."""
-    first = add_contact(world["bijrol"], BIJROL_NUMBERS[0], whatsapp=True, mobile_alt="+917654321098")
+    first = add_contact(
+        world["bijrol"], BIJROL_NUMBERS[0], whatsapp=True, mobile_alt="+917654321098"
+    )
     second = add_contact(world["bijrol"], BIJROL_NUMBERS[1])
-    pending = add_contact(world["bijrol"], "+916543210987", status=ContactStatus.PENDING, name="Sita Devi")
+    pending = add_contact(
+        world["bijrol"], "+916543210987", status=ContactStatus.PENDING, name="Sita Devi"
+    )
     db.session.commit()
     return {"first": first, "second": second, "pending": pending}
 
 
 def count_events(db, action):
-    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+    )
 
 
 def events(db, action):
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+        )
+    )
 
 
 def page_of(client, url):
@@ -89,7 +104,9 @@ def village_url(world):
 
 
 @pytest.mark.parametrize("who", ["constable", "sho"])
-def test_station_post_sees_full_numbers_with_call_and_whatsapp_links(client, login_as, world, bijrol_roster, who):
+def test_station_post_sees_full_numbers_with_call_and_whatsapp_links(
+    client, login_as, world, bijrol_roster, who
+):
     login_as(world[who])
     page = page_of(client, village_url(world))
     assert 'href="tel:+919876543210"' in page
@@ -102,7 +119,9 @@ def test_station_post_sees_full_numbers_with_call_and_whatsapp_links(client, log
 
 
 @pytest.mark.parametrize("who", ["asp", "sp", "control_room", "co"])
-def test_posts_above_the_station_see_masked_numbers_and_no_call_links(client, login_as, world, bijrol_roster, who):
+def test_posts_above_the_station_see_masked_numbers_and_no_call_links(
+    client, login_as, world, bijrol_roster, who
+):
     login_as(world[who])
     page = page_of(client, village_url(world))
     assert "+91 ******3210" in page and "+91 ******2109" in page
@@ -111,8 +130,12 @@ def test_posts_above_the_station_see_masked_numbers_and_no_call_links(client, lo
     assert "Show full numbers of this village" in page
 
 
-def test_the_page_shows_category_coverage_and_verification(client, login_as, world, bijrol_roster, db, app):
-    bijrol_roster["first"].last_verified_at = roster.now().replace(year=2025, month=3, day=4, hour=20)
+def test_the_page_shows_category_coverage_and_verification(
+    client, login_as, world, bijrol_roster, db, app
+):
+    bijrol_roster["first"].last_verified_at = roster.now().replace(
+        year=2025, month=3, day=4, hour=20
+    )
     db.session.commit()
     login_as(world["constable"])
     page = page_of(client, village_url(world))
@@ -125,16 +148,22 @@ def test_the_page_shows_category_coverage_and_verification(client, login_as, wor
     assert "2 of 2" in page_of(client, village_url(world))
 
 
-def test_pending_enrolments_are_listed_apart_for_station_staff_and_the_asp(client, login_as, world, bijrol_roster):
+def test_pending_enrolments_are_listed_apart_for_station_staff_and_the_asp(
+    client, login_as, world, bijrol_roster
+):
     for who in ("constable", "asp"):
         login_as(world[who])
         page = page_of(client, village_url(world))
-        active, _, pending = page.partition('id="active-heading"')[2].partition('id="pending-heading"')
+        active, _, pending = page.partition('id="active-heading"')[2].partition(
+            'id="pending-heading"'
+        )
         assert "Sita Devi" in pending and "Sita Devi" not in active, who
 
 
 @pytest.mark.parametrize("who", ["co", "control_room"])
-def test_readers_who_neither_enrol_nor_approve_do_not_see_pending_enrolments(client, login_as, world, bijrol_roster, who):
+def test_readers_who_neither_enrol_nor_approve_do_not_see_pending_enrolments(
+    client, login_as, world, bijrol_roster, who
+):
     login_as(world[who])
     assert "Sita Devi" not in page_of(client, village_url(world))
 
@@ -150,7 +179,7 @@ def test_names_follow_the_readers_language(client, login_as, world, bijrol_roste
 
 
 def test_enrol_button_only_for_posts_that_enrol(client, login_as, world, bijrol_roster):
-    enrol_link = f'/roster/places/{world["bijrol"].id}/enrol'
+    enrol_link = f"/roster/places/{world['bijrol'].id}/enrol"
     login_as(world["constable"])
     assert enrol_link in page_of(client, village_url(world))
     login_as(world["asp"])
@@ -159,13 +188,17 @@ def test_enrol_button_only_for_posts_that_enrol(client, login_as, world, bijrol_
 
 def test_the_place_page_links_to_the_roster(client, login_as, world):
     login_as(world["constable"])
-    assert f'href="/roster/places/{world["bijrol"].id}"' in page_of(client, f"/geo/places/{world['bijrol'].id}")
+    assert f'href="/roster/places/{world["bijrol"].id}"' in page_of(
+        client, f"/geo/places/{world['bijrol'].id}"
+    )
 
 
 # ---- the access log ---------------------------------------------------------------------------
 
 
-def test_each_roster_view_writes_exactly_one_audit_event(client, login_as, world, bijrol_roster, db):
+def test_each_roster_view_writes_exactly_one_audit_event(
+    client, login_as, world, bijrol_roster, db
+):
     login_as(world["constable"])
     page_of(client, village_url(world))
     assert count_events(db, "roster.viewed") == 1
@@ -180,7 +213,12 @@ def test_each_roster_view_writes_exactly_one_audit_event(client, login_as, world
 def test_a_masked_view_is_logged_with_no_full_numbers(client, login_as, world, bijrol_roster, db):
     login_as(world["co"])
     page_of(client, village_url(world))
-    assert events(db, "roster.viewed")[-1].detail_data == {"shown": 2, "active": 2, "pending": 0, "full_numbers": 0}
+    assert events(db, "roster.viewed")[-1].detail_data == {
+        "shown": 2,
+        "active": 2,
+        "pending": 0,
+        "full_numbers": 0,
+    }
 
 
 def test_opening_a_contact_is_logged_too(client, login_as, world, bijrol_roster, db):
@@ -194,11 +232,15 @@ def test_opening_a_contact_is_logged_too(client, login_as, world, bijrol_roster,
 
 
 def reveal_village(client, world, reason="rumour", note=""):
-    return client.post(f"/roster/places/{world['bijrol'].id}/reveal", data={"reason": reason, "note": note})
+    return client.post(
+        f"/roster/places/{world['bijrol'].id}/reveal", data={"reason": reason, "note": note}
+    )
 
 
 @pytest.mark.parametrize("who", ["asp", "sp", "control_room", "co"])
-def test_revealing_a_village_shows_its_numbers_and_call_links(client, login_as, world, bijrol_roster, db, who):
+def test_revealing_a_village_shows_its_numbers_and_call_links(
+    client, login_as, world, bijrol_roster, db, who
+):
     login_as(world[who])
     response = reveal_village(client, world, "incident")
     assert response.status_code == 302 and response.location.endswith(village_url(world))
@@ -207,13 +249,17 @@ def test_revealing_a_village_shows_its_numbers_and_call_links(client, login_as, 
     assert "******" not in page
 
 
-def test_each_reveal_writes_exactly_one_audit_event_without_numbers(client, login_as, world, bijrol_roster, db):
+def test_each_reveal_writes_exactly_one_audit_event_without_numbers(
+    client, login_as, world, bijrol_roster, db
+):
     login_as(world["asp"])
     reveal_village(client, world, "other", "Call me on 98765 43210 about the fair")
     assert count_events(db, "roster.revealed") == 1
     event = events(db, "roster.revealed")[0]
     assert (event.target_type, event.target_id) == ("places", world["bijrol"].id)
-    assert event.detail_data["reason"] == "other" and event.detail_data["contacts"] == 3  # ASP sees pending
+    assert (
+        event.detail_data["reason"] == "other" and event.detail_data["contacts"] == 3
+    )  # ASP sees pending
     assert "9876543210" not in event.detail and "about the fair" in event.detail_data["note"]
     assert count_events(db, "roster.viewed") == 0  # the redirect target has not been opened yet
 
@@ -227,7 +273,9 @@ def test_each_reveal_writes_exactly_one_audit_event_without_numbers(client, logi
         ({"reason": "rumour", "note": "x" * 301}, "300"),
     ],
 )
-def test_a_reveal_without_a_proper_reason_is_refused(client, login_as, world, bijrol_roster, db, data, message):
+def test_a_reveal_without_a_proper_reason_is_refused(
+    client, login_as, world, bijrol_roster, db, data, message
+):
     login_as(world["asp"])
     response = client.post(f"/roster/places/{world['bijrol'].id}/reveal", data=data)
     assert response.status_code == 400
@@ -244,7 +292,11 @@ def test_revealing_one_contact_shows_only_that_contact(client, login_as, world, 
     response = client.post(f"/roster/contacts/{first.id}/reveal", data={"reason": "election"})
     assert response.status_code == 302
     event = events(db, "roster.revealed")[0]
-    assert (event.target_type, event.target_id, event.detail_data["contacts"]) == ("contacts", first.id, 1)
+    assert (event.target_type, event.target_id, event.detail_data["contacts"]) == (
+        "contacts",
+        first.id,
+        1,
+    )
     assert 'href="tel:+919876543210"' in page_of(client, f"/roster/contacts/{first.id}")
     village = page_of(client, village_url(world))
     assert 'href="tel:+919876543210"' in village
@@ -263,7 +315,9 @@ def test_a_reveal_expires_after_reveal_minutes(client, login_as, world, bijrol_r
     assert "tel:" not in page and "+91 ******3210" in page
 
 
-def test_reveal_minutes_comes_from_the_configuration(client, login_as, world, bijrol_roster, monkeypatch, app):
+def test_reveal_minutes_comes_from_the_configuration(
+    client, login_as, world, bijrol_roster, monkeypatch, app
+):
     app.config["REVEAL_MINUTES"] = 2
     login_as(world["sp"])
     reveal_village(client, world)
@@ -272,7 +326,9 @@ def test_reveal_minutes_comes_from_the_configuration(client, login_as, world, bi
     assert "tel:" not in page_of(client, village_url(world))
 
 
-def test_a_reveal_belongs_to_the_post_and_the_session_that_made_it(client, login_as, world, bijrol_roster):
+def test_a_reveal_belongs_to_the_post_and_the_session_that_made_it(
+    client, login_as, world, bijrol_roster
+):
     login_as(world["asp"])
     reveal_village(client, world)
     login_as(world["sp"])  # another post in the same district
@@ -291,9 +347,20 @@ def confidential(world, add_contact, db):
     return contact
 
 
-@pytest.mark.parametrize(("who", "sees"), [("constable", False), ("sho", False), ("co", False),
-                                           ("asp", True), ("sp", True), ("control_room", True)])
-def test_confidential_contacts_are_shown_only_from_the_asp_upwards(client, login_as, world, confidential, who, sees):
+@pytest.mark.parametrize(
+    ("who", "sees"),
+    [
+        ("constable", False),
+        ("sho", False),
+        ("co", False),
+        ("asp", True),
+        ("sp", True),
+        ("control_room", True),
+    ],
+)
+def test_confidential_contacts_are_shown_only_from_the_asp_upwards(
+    client, login_as, world, confidential, who, sees
+):
     login_as(world[who])
     assert ("Gupt Soochak" in page_of(client, village_url(world))) is sees
     assert client.get(f"/roster/contacts/{confidential.id}").status_code == (200 if sees else 404)
@@ -302,20 +369,36 @@ def test_confidential_contacts_are_shown_only_from_the_asp_upwards(client, login
 # ---- the contact page -------------------------------------------------------------------------
 
 
-def test_the_contact_page_shows_status_consent_and_enrolment(client, login_as, world, add_contact, db):
+def test_the_contact_page_shows_status_consent_and_enrolment(
+    client, login_as, world, add_contact, db
+):
     from datetime import date
 
     contact = add_contact(
-        world["bijrol"], "+919876543210", status=ContactStatus.PENDING, address="Near the temple",
-        notes="Runs the ration shop", consent_on=date(2025, 3, 1), consent_language="hi",
-        consent_by_officer_id=world["constable"].id, enrolled_by_officer_id=world["constable"].id,
+        world["bijrol"],
+        "+919876543210",
+        status=ContactStatus.PENDING,
+        address="Near the temple",
+        notes="Runs the ration shop",
+        consent_on=date(2025, 3, 1),
+        consent_language="hi",
+        consent_by_officer_id=world["constable"].id,
+        enrolled_by_officer_id=world["constable"].id,
         enrolled_by_post_id=world["constable"].test_post.id,
     )
     db.session.commit()
     login_as(world["sho"])
     page = page_of(client, f"/roster/contacts/{contact.id}")
-    for text in ("Pending approval", "Near the temple", "Runs the ration shop", "1 Mar 2025", "Hindi",
-                 world["constable"].pno, "Teacher", 'href="tel:+919876543210"'):
+    for text in (
+        "Pending approval",
+        "Near the temple",
+        "Runs the ration shop",
+        "1 Mar 2025",
+        "Hindi",
+        world["constable"].pno,
+        "Teacher",
+        'href="tel:+919876543210"',
+    ):
         assert text in page, text
 
 
@@ -323,20 +406,31 @@ def test_the_contact_page_shows_status_consent_and_enrolment(client, login_as, w
 
 
 @pytest.mark.parametrize("who", ["constable_binauli", "asp_meerut"])
-def test_posts_outside_the_village_get_404_everywhere(client, login_as, world, bijrol_roster, db, who):
+def test_posts_outside_the_village_get_404_everywhere(
+    client, login_as, world, bijrol_roster, db, who
+):
     login_as(world[who])
     place_id, contact_id = world["bijrol"].id, bijrol_roster["first"].id
     assert client.get(f"/roster/places/{place_id}").status_code == 404
     assert client.get(f"/roster/contacts/{contact_id}").status_code == 404
-    assert client.post(f"/roster/places/{place_id}/reveal", data={"reason": "rumour"}).status_code == 404
-    assert client.post(f"/roster/contacts/{contact_id}/reveal", data={"reason": "rumour"}).status_code == 404
+    assert (
+        client.post(f"/roster/places/{place_id}/reveal", data={"reason": "rumour"}).status_code
+        == 404
+    )
+    assert (
+        client.post(f"/roster/contacts/{contact_id}/reveal", data={"reason": "rumour"}).status_code
+        == 404
+    )
     assert count_events(db, "roster.revealed") == 0 and count_events(db, "roster.viewed") == 0
 
 
 def test_a_constable_of_another_station_gets_404_on_enrol(client, login_as, world):
     login_as(world["constable_binauli"])
     assert client.get(f"/roster/places/{world['bijrol'].id}/enrol").status_code == 404
-    assert client.post(f"/roster/places/{world['bijrol'].id}/enrol", data={"name": "X"}).status_code == 404
+    assert (
+        client.post(f"/roster/places/{world['bijrol'].id}/enrol", data={"name": "X"}).status_code
+        == 404
+    )
 
 
 # (post, place, can open the roster?)
@@ -367,22 +461,37 @@ def test_the_state_administrator_cannot_read_rosters(client, login_as, world, ma
 
 
 def test_the_asp_marks_a_contact_confidential_and_the_station_no_longer_sees_it(
-        client, db, make_district, make_station, make_place, make_officer, login_as):
+    client, db, make_district, make_station, make_place, make_officer, login_as
+):
     from cplan.models import AuditEvent, Contact, ContactCategory, ContactStatus, Script
 
     district = make_district("Baghpat", code="124")
     station = make_station(district, "Baraut")
     place = make_place("BIJROL", station=station, lgd_code="119300")
-    contact = Contact(place=place, unit_path=place.unit_path, name="Source One", name_script=Script.LATIN,
-                      mobile="+919876543210", category=ContactCategory.OTHER, status=ContactStatus.ACTIVE)
+    contact = Contact(
+        place=place,
+        unit_path=place.unit_path,
+        name="Source One",
+        name_script=Script.LATIN,
+        mobile="+919876543210",
+        category=ContactCategory.OTHER,
+        status=ContactStatus.ACTIVE,
+    )
     db.session.add(contact)
     constable = make_officer("constable", station)
     asp = make_officer("asp", district)
     login_as(asp)
-    response = client.post(f"/roster/contacts/{contact.id}/confidential", data={"confidential": "1"})
+    response = client.post(
+        f"/roster/contacts/{contact.id}/confidential", data={"confidential": "1"}
+    )
     assert response.status_code == 302
     assert db.session.get(Contact, contact.id).confidential
     assert db.session.query(AuditEvent).filter_by(action="roster.confidential_set").count() == 1
     login_as(constable)
     assert client.get(f"/roster/contacts/{contact.id}").status_code == 404
-    assert client.post(f"/roster/contacts/{contact.id}/confidential", data={"confidential": "0"}).status_code == 403
+    assert (
+        client.post(
+            f"/roster/contacts/{contact.id}/confidential", data={"confidential": "0"}
+        ).status_code
+        == 403
+    )

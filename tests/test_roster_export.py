@@ -1,5 +1,6 @@
 """Station group lists: formula-safe CSV and XLSX, valid vCard 3.0, a required reason with one
 audit event, active and visible contacts only, and scope."""
+
 import csv
 import io
 from types import SimpleNamespace
@@ -10,9 +11,9 @@ from sqlalchemy import select
 
 from cplan.models.audit import AuditEvent
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
-from cplan.services import roster_export
+from cplan.pipelines import roster_export, tables
 
-DANGEROUS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+CMD|' /C calc'!A0", "-1+1", "@SUM(A1:A2)"]
+DANGEROUS = ['=HYPERLINK("http://evil.example","x")', "+CMD|' /C calc'!A0", "-1+1", "@SUM(A1:A2)"]
 
 
 @pytest.fixture(autouse=True)
@@ -30,24 +31,53 @@ def world(db, make_district, make_station, make_place, make_officer, login_as):
     other = make_place("Pali", station=khekada, lgd_code="2001")
     serial = iter(range(100))
 
-    def contact(name, place=village, status=ContactStatus.ACTIVE, confidential=False, name_other="", alt=None):
-        item = Contact(place=place, unit_path=place.unit_path, name=name, name_script=Script.LATIN,
-                       name_other=name_other, mobile=f"+9198765432{next(serial):02d}", mobile_alt=alt,
-                       category=ContactCategory.TEACHER, status=status, confidential=confidential)
+    def contact(
+        name,
+        place=village,
+        status=ContactStatus.ACTIVE,
+        confidential=False,
+        name_other="",
+        alt=None,
+    ):
+        item = Contact(
+            place=place,
+            unit_path=place.unit_path,
+            name=name,
+            name_script=Script.LATIN,
+            name_other=name_other,
+            mobile=f"+9198765432{next(serial):02d}",
+            mobile_alt=alt,
+            category=ContactCategory.TEACHER,
+            status=status,
+            confidential=confidential,
+        )
         db.session.add(item)
         db.session.flush()
         return item
 
-    world = SimpleNamespace(baghpat=baghpat, baraut=baraut, khekada=khekada, village=village, other=other,
-                            contact=contact, sho=make_officer("station_officer", baraut),
-                            asp=make_officer("asp", baghpat), constable=make_officer("constable", baraut))
+    world = SimpleNamespace(
+        baghpat=baghpat,
+        baraut=baraut,
+        khekada=khekada,
+        village=village,
+        other=other,
+        contact=contact,
+        sho=make_officer("station_officer", baraut),
+        asp=make_officer("asp", baghpat),
+        constable=make_officer("constable", baraut),
+    )
     world.login = login_as
     return world
 
 
 def export(client, **fields):
-    data = {"station": "", "place_code": "", "file_format": "csv", "reason": "whatsapp_group",
-            "note": "Station WhatsApp group for panchayat elections"}
+    data = {
+        "station": "",
+        "place_code": "",
+        "file_format": "csv",
+        "reason": "whatsapp_group",
+        "note": "Station WhatsApp group for panchayat elections",
+    }
     data.update(fields)
     return client.post("/roster-files/export", data=data)
 
@@ -65,7 +95,7 @@ def test_dangerous_names_come_out_inert_in_csv_and_xlsx(client, world, db):
     names = {row[2] for row in rows[1:]}
     assert names == {"'" + name for name in DANGEROUS}
     for row in rows[1:]:
-        assert all(not cell.startswith(roster_export.FORMULA_STARTS) for cell in row)
+        assert all(not cell.startswith(tables.FORMULA_STARTS) for cell in row)
         assert row[4].startswith("'+91")  # numbers stay text, not 9.19877E+11
 
     response = export(client, station=world.baraut.id, file_format="xlsx")
@@ -77,8 +107,8 @@ def test_dangerous_names_come_out_inert_in_csv_and_xlsx(client, world, db):
 
 def test_the_csv_rule_prefixes_every_formula_start():
     for start in ("=", "+", "-", "@", "\t", "\r"):
-        assert roster_export.inert(start + "x") == "'" + start + "x"
-    assert roster_export.inert("Ram") == "Ram"
+        assert tables.inert(start + "x") == "'" + start + "x"
+    assert tables.inert("Ram") == "Ram"
 
 
 def parse_vcards(text: str) -> list[dict[str, list[str]]]:
@@ -141,12 +171,16 @@ def test_an_export_requires_a_reason_and_writes_one_audit_event_with_the_count(c
     for fields in ({"reason": ""}, {"note": ""}, {"note": "ok"}):
         response = export(client, station=world.baraut.id, **fields)
         assert response.status_code == 400
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "roster.exported")) is None
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == "roster.exported")) is None
+    )
 
     response = export(client, station=world.baraut.id, note="Group for 9876543210 please")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert len(rows) == 3  # header + the two active contacts
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "roster.exported")).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "roster.exported")
+    ).all()
     assert len(events) == 1
     detail = events[0].detail
     assert '"rows":2' in detail and '"format":"csv"' in detail and '"scope":"station"' in detail
@@ -185,7 +219,9 @@ def test_stations_and_places_outside_the_scope_are_not_found(client, world, db):
     assert export(client, station=world.khekada.id).status_code == 400  # not a choice offered
     assert client.get(f"/roster-files/export?place_id={world.other.id}").status_code == 404
     assert export(client, station=world.baraut.id, place_code="2001").status_code == 400
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "roster.exported")) is None
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == "roster.exported")) is None
+    )
 
 
 def test_posts_without_the_export_permission_are_refused(client, world):

@@ -1,5 +1,6 @@
 """Bulk import of contacts: templates, the dry run, the all-or-nothing commit, idempotency,
 every bad-file case, spreadsheet-mangled numbers and scope."""
+
 import io
 from datetime import date
 from types import SimpleNamespace
@@ -10,8 +11,8 @@ from sqlalchemy import func, select
 
 from cplan.models.audit import AuditEvent
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
-from cplan.services import roster_import
-from cplan.services.roster_import import RosterFileError
+from cplan.pipelines import roster_import
+from cplan.pipelines.roster_import import RosterFileError
 
 HEADER = "place_lgd_code,name,mobile,category,consent_date"
 DATA_DIR = __import__("pathlib").Path(__file__).parent / "data" / "roster"
@@ -33,7 +34,10 @@ def world(db, make_district, make_station, make_place, make_officer, login_as):
     meerut = make_district("Meerut", code="169")
     meerut_station = make_station(meerut, "Sardhana")
     world = SimpleNamespace(
-        baghpat=baghpat, baraut=baraut, khekada=khekada, meerut=meerut,
+        baghpat=baghpat,
+        baraut=baraut,
+        khekada=khekada,
+        meerut=meerut,
         bijwara=make_place("Bijwara", station=baraut, lgd_code="1001", name_hi="बिजवाड़ा"),
         kirthal=make_place("Kirthal", station=baraut, lgd_code="1002"),
         khekada_village=make_place("Pali", station=khekada, lgd_code="2001"),
@@ -66,16 +70,23 @@ def contact_count(db) -> int:
 
 
 def upload(client, endpoint, data: bytes, filename="contacts.csv", **fields):
-    return client.post(endpoint, data={"file": (io.BytesIO(data), filename), **fields},
-                       content_type="multipart/form-data")
+    return client.post(
+        endpoint,
+        data={"file": (io.BytesIO(data), filename), **fields},
+        content_type="multipart/form-data",
+    )
 
 
 # ---- templates -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("language, first_header", [("en", "place_lgd_code"), ("hi", "स्थान एलजीडी कोड")])
+@pytest.mark.parametrize(
+    "language, first_header", [("en", "place_lgd_code"), ("hi", "स्थान एलजीडी कोड")]
+)
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
-def test_the_template_downloads_in_both_formats_and_languages(client, world, language, first_header, file_format):
+def test_the_template_downloads_in_both_formats_and_languages(
+    client, world, language, first_header, file_format
+):
     world.login(world.constable)
     response = client.get(f"/roster-files/template/{language}.{file_format}")
     assert response.status_code == 200
@@ -104,54 +115,83 @@ def test_the_dry_run_reports_each_problem_by_row_and_column_and_writes_nothing(c
     principal = world.login(world.constable)
     data = csv_bytes(
         HEADER + ",gender,consent_language",
-        "1001,राम किशोर,12345,pradhan,2025-03-01,,",           # row 2: bad number
-        "9999,Sunita Devi,9876543211,teacher,2025-03-01,,",    # row 3: unknown place
-        "1001,,9876543212,teacher,2025-03-01,,",               # row 4: missing name
-        "1001,Ravi Kumar,9876543213,astronaut,2025-03-01,,",   # row 5: bad category
-        "1001,Ravi Kumar,9876543214,teacher,31-02-2025,,",     # row 6: bad date
-        "1001,Ravi Kumar,9876543215,teacher,2999-01-01,,",     # row 7: future date
-        "1001,Asha Rani,9876543216,teacher,2025-03-01,x,fr",   # row 8: gender and language
-        "1002,Asha Rani,9876543216,teacher,2025-03-01,,",      # row 9: same number as row 8
+        "1001,राम किशोर,12345,pradhan,2025-03-01,,",  # row 2: bad number
+        "9999,Sunita Devi,9876543211,teacher,2025-03-01,,",  # row 3: unknown place
+        "1001,,9876543212,teacher,2025-03-01,,",  # row 4: missing name
+        "1001,Ravi Kumar,9876543213,astronaut,2025-03-01,,",  # row 5: bad category
+        "1001,Ravi Kumar,9876543214,teacher,31-02-2025,,",  # row 6: bad date
+        "1001,Ravi Kumar,9876543215,teacher,2999-01-01,,",  # row 7: future date
+        "1001,Asha Rani,9876543216,teacher,2025-03-01,x,fr",  # row 8: gender and language
+        "1002,Asha Rani,9876543216,teacher,2025-03-01,,",  # row 9: same number as row 8
         "1001,Ok Person,+44 7700 900123,teacher,2025-03-01,,",  # row 10: not Indian
     )
     report = roster_import.dry_run(principal, "contacts.csv", data)
     found = {(problem.row, problem.column) for problem in report.problems}
-    assert found == {(2, "mobile"), (3, "place_lgd_code"), (4, "name"), (5, "category"),
-                     (6, "consent_date"), (7, "consent_date"), (8, "gender"), (8, "consent_language"),
-                     (10, "mobile")}
+    assert found == {
+        (2, "mobile"),
+        (3, "place_lgd_code"),
+        (4, "name"),
+        (5, "category"),
+        (6, "consent_date"),
+        (7, "consent_date"),
+        (8, "gender"),
+        (8, "consent_language"),
+        (10, "mobile"),
+    }
     messages = {(problem.row, problem.column): str(problem.message) for problem in report.problems}
     assert messages[(2, "mobile")] == "An Indian mobile number has ten digits."
     assert messages[(10, "mobile")] == "Only Indian numbers (+91) can be used."
     assert "9999" in messages[(3, "place_lgd_code")]
-    # Row 8 has problems of its own, so row 9's number is not yet "a duplicate"; fix row 8 and it is.
+    # Row 8 has problems of its own, so row 9's number is not yet "a duplicate"; fix row 8 and it
+    # is.
     assert not report.ok and contact_count(db) == 0
 
     response = upload(client, "/roster-files/import/check", data)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "An Indian mobile number has ten digits." in page and 'data-label="Row"' in page
-    assert 'action="/roster-files/import/commit"' not in page  # no commit form while problems remain
+    assert (
+        'action="/roster-files/import/commit"' not in page
+    )  # no commit form while problems remain
     assert contact_count(db) == 0
-    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "roster.imported")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "roster.imported")
+        )
+        == 0
+    )
 
 
 def test_a_number_twice_in_the_file_is_reported_on_the_second_row(world):
     principal = world.login(world.constable)
-    data = csv_bytes(HEADER + ",mobile_alt",
-                     "1001,Asha Rani,9876543216,teacher,2025-03-01,",
-                     "1002,Asha Rani,9876543217,teacher,2025-03-01,09876543216")
+    data = csv_bytes(
+        HEADER + ",mobile_alt",
+        "1001,Asha Rani,9876543216,teacher,2025-03-01,",
+        "1002,Asha Rani,9876543217,teacher,2025-03-01,09876543216",
+    )
     report = roster_import.dry_run(principal, "c.csv", data)
     assert [(p.row, p.column, str(p.message)) for p in report.problems] == [
-        (3, "mobile_alt", "The same number is already on row 2 of this file.")]
+        (3, "mobile_alt", "The same number is already on row 2 of this file.")
+    ]
 
 
 def test_a_number_already_on_a_visible_contact_elsewhere_is_a_problem(world, db):
     principal = world.login(world.constable)
-    db.session.add(Contact(place=world.kirthal, unit_path=world.kirthal.unit_path, name="Old Contact",
-                           name_script=Script.LATIN, mobile="+919876543210", category=ContactCategory.TRADER,
-                           status=ContactStatus.ACTIVE))
+    db.session.add(
+        Contact(
+            place=world.kirthal,
+            unit_path=world.kirthal.unit_path,
+            name="Old Contact",
+            name_script=Script.LATIN,
+            mobile="+919876543210",
+            category=ContactCategory.TRADER,
+            status=ContactStatus.ACTIVE,
+        )
+    )
     db.session.flush()
-    report = roster_import.dry_run(principal, "c.csv", csv_bytes(HEADER, "1001,New Person,9876543210,teacher,2025-03-01"))
+    report = roster_import.dry_run(
+        principal, "c.csv", csv_bytes(HEADER, "1001,New Person,9876543210,teacher,2025-03-01")
+    )
     assert [(p.row, p.column) for p in report.problems] == [(2, "mobile")]
     assert "already on contact" in str(report.problems[0].message)
 
@@ -168,9 +208,21 @@ def test_categories_genders_and_yes_no_accept_codes_and_both_languages(world):
     assert report.ok, report.problems
     first, second, third = (row.details for row in report.ready)
     assert (first.category, first.gender.value, first.whatsapp, first.consent_language) == (
-        ContactCategory.WOMEN_REPRESENTATIVE, "female", True, "hi")
-    assert (second.category, second.gender.value, second.whatsapp) == (ContactCategory.EX_SERVICEMAN, "male", False)
-    assert third.category == ContactCategory.TEACHER and third.name_script == Script.DEVANAGARI and third.name_other
+        ContactCategory.WOMEN_REPRESENTATIVE,
+        "female",
+        True,
+        "hi",
+    )
+    assert (second.category, second.gender.value, second.whatsapp) == (
+        ContactCategory.EX_SERVICEMAN,
+        "male",
+        False,
+    )
+    assert (
+        third.category == ContactCategory.TEACHER
+        and third.name_script == Script.DEVANAGARI
+        and third.name_other
+    )
 
 
 # ---- the commit ------------------------------------------------------------------------------
@@ -193,8 +245,13 @@ def test_a_clean_file_imports_every_row_as_pending_with_one_audit_event(client, 
     assert {c.status for c in contacts} == {ContactStatus.PENDING}
     assert contacts[0].name_script == Script.DEVANAGARI and contacts[0].name_other
     assert contacts[2].category == ContactCategory.EX_SERVICEMAN
-    assert contacts[1].consent_on == date(2025, 3, 1) and contacts[0].enrolled_by_officer_id == world.constable.id
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "roster.imported")).all()
+    assert (
+        contacts[1].consent_on == date(2025, 3, 1)
+        and contacts[0].enrolled_by_officer_id == world.constable.id
+    )
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "roster.imported")
+    ).all()
     assert len(events) == 1
     assert '"created":3' in events[0].detail and '"rows":3' in events[0].detail
     assert "98765" not in events[0].detail and "Sunita" not in events[0].detail
@@ -204,9 +261,15 @@ def test_one_bad_row_means_nothing_is_imported(client, world, db):
     principal = world.login(world.constable)
     data = good_file() + b"1001,Bad Number,5555555555,teacher,2025-03-01\r\n"
     report = roster_import.commit(principal, "c.csv", data)
-    assert not report.committed and report.created == 0 and [(p.row, p.column) for p in report.problems] == [(5, "mobile")]
+    assert (
+        not report.committed
+        and report.created == 0
+        and [(p.row, p.column) for p in report.problems] == [(5, "mobile")]
+    )
     db.session.rollback()
-    response = upload(client, "/roster-files/import/commit", data, sha256=roster_import.file_sha256(data))
+    response = upload(
+        client, "/roster-files/import/commit", data, sha256=roster_import.file_sha256(data)
+    )
     assert response.status_code == 409
     assert "An Indian mobile number starts with 6, 7, 8 or 9." in response.get_data(as_text=True)
     assert contact_count(db) == 0
@@ -255,15 +318,18 @@ def test_an_xlsx_file_with_numeric_and_date_cells_imports(world, db):
 # ---- bad files -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("9.87654E+09", "digits were lost"),
-    ("9,87654E+09", "digits"),  # a comma decimal is not a number either
-    ("9876543210.0", "+919876543210"),
-    ("9.876543210E+09", "+919876543210"),
-    ("09876543210", "+919876543210"),
-    ("919876543210", "+919876543210"),
-    ("९८७६५४३२१०", "+919876543210"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("9.87654E+09", "digits were lost"),
+        ("9,87654E+09", "digits"),  # a comma decimal is not a number either
+        ("9876543210.0", "+919876543210"),
+        ("9.876543210E+09", "+919876543210"),
+        ("09876543210", "+919876543210"),
+        ("919876543210", "+919876543210"),
+        ("९८७६५४३२१०", "+919876543210"),
+    ],
+)
 def test_excel_mangled_numbers_are_recovered_only_when_no_digit_was_lost(world, value, expected):
     principal = world.login(world.constable)
     data = csv_bytes(HEADER, f'1001,Ravi Kumar,"{value}",teacher,2025-03-01')
@@ -283,20 +349,37 @@ def test_utf8_with_and_without_a_byte_order_mark_reads_the_same(world):
     assert [r.details for r in plain.ready] == [r.details for r in with_bom.ready]
 
 
-@pytest.mark.parametrize("data, filename, message", [
-    (b"", "c.csv", "The file is empty."),
-    (b"\xef\xbb\xbf \r\n", "c.csv", "The file is empty."),
-    (csv_bytes(HEADER), "c.csv", "The file has a header but no rows of contacts."),
-    (csv_bytes(HEADER, ",,,,", ""), "c.csv", "The file has a header but no rows of contacts."),
-    (csv_bytes("place_lgd_code,name,category", "1001,Ravi,teacher"), "c.csv",
-     "Required columns are missing from the header: mobile, consent_date."),
-    (csv_bytes(HEADER + ",name", "1001,Ravi,9876543210,teacher,2025-03-01,x"), "c.csv", "appears twice"),
-    ("place_lgd_code,name,mobile,category,consent_date\r\n1001,Rémy,9876543210,teacher,2025-03-01\r\n"
-     .encode("latin-1"), "c.csv", "not UTF-8 text (first unreadable byte on row 2)"),
-    (b"PK\x03\x04not really a workbook", "c.xlsx", "not a readable Excel workbook"),
-    (b"%PDF-1.4", "c.pdf", "Upload a .csv or .xlsx file"),
-])
-def test_each_bad_file_gets_a_clear_message_and_changes_nothing(client, world, db, data, filename, message):
+@pytest.mark.parametrize(
+    "data, filename, message",
+    [
+        (b"", "c.csv", "The file is empty."),
+        (b"\xef\xbb\xbf \r\n", "c.csv", "The file is empty."),
+        (csv_bytes(HEADER), "c.csv", "The file has a header but no rows of contacts."),
+        (csv_bytes(HEADER, ",,,,", ""), "c.csv", "The file has a header but no rows of contacts."),
+        (
+            csv_bytes("place_lgd_code,name,category", "1001,Ravi,teacher"),
+            "c.csv",
+            "Required columns are missing from the header: mobile, consent_date.",
+        ),
+        (
+            csv_bytes(HEADER + ",name", "1001,Ravi,9876543210,teacher,2025-03-01,x"),
+            "c.csv",
+            "appears twice",
+        ),
+        (
+            "place_lgd_code,name,mobile,category,consent_date\r\n1001,Rémy,9876543210,teacher,2025-03-01\r\n".encode(
+                "latin-1"
+            ),
+            "c.csv",
+            "not UTF-8 text (first unreadable byte on row 2)",
+        ),
+        (b"PK\x03\x04not really a workbook", "c.xlsx", "not a readable Excel workbook"),
+        (b"%PDF-1.4", "c.pdf", "Upload a .csv or .xlsx file"),
+    ],
+)
+def test_each_bad_file_gets_a_clear_message_and_changes_nothing(
+    client, world, db, data, filename, message
+):
     principal = world.login(world.constable)
     with pytest.raises(RosterFileError) as error:
         roster_import.dry_run(principal, filename, data)
@@ -350,7 +433,9 @@ def test_the_fixture_files_give_their_documented_results(world):
     principal = world.login(world.constable)
     clean = roster_import.dry_run(principal, "clean.csv", (DATA_DIR / "clean_bom.csv").read_bytes())
     assert clean.ok and len(clean.ready) == 3
-    mangled = roster_import.dry_run(principal, "mangled.csv", (DATA_DIR / "excel_mangled.csv").read_bytes())
+    mangled = roster_import.dry_run(
+        principal, "mangled.csv", (DATA_DIR / "excel_mangled.csv").read_bytes()
+    )
     assert [(p.row, p.column) for p in mangled.problems] == [(3, "mobile")]
     assert len(mangled.ready) == 2
 
@@ -360,21 +445,32 @@ def test_the_fixture_files_give_their_documented_results(world):
 
 def test_a_place_of_another_station_or_district_is_reported_as_unknown(world):
     constable = world.login(world.constable)
-    data = csv_bytes(HEADER, "2001,Ravi Kumar,9876543210,teacher,2025-03-01",
-                     "3001,Sunita Devi,9876543211,teacher,2025-03-01")
+    data = csv_bytes(
+        HEADER,
+        "2001,Ravi Kumar,9876543210,teacher,2025-03-01",
+        "3001,Sunita Devi,9876543211,teacher,2025-03-01",
+    )
     report = roster_import.dry_run(constable, "c.csv", data)
-    assert [(p.row, p.column) for p in report.problems] == [(2, "place_lgd_code"), (3, "place_lgd_code")]
+    assert [(p.row, p.column) for p in report.problems] == [
+        (2, "place_lgd_code"),
+        (3, "place_lgd_code"),
+    ]
     assert all("Unknown place code" in str(p.message) for p in report.problems)
 
     asp = world.login(world.asp)
     report = roster_import.dry_run(asp, "c.csv", data)
-    assert [(p.row, p.column) for p in report.problems] == [(3, "place_lgd_code")]  # Khekada is in the district
+    assert [(p.row, p.column) for p in report.problems] == [
+        (3, "place_lgd_code")
+    ]  # Khekada is in the district
 
 
 def test_the_asp_imports_into_any_station_of_the_district(world, db):
     asp = world.login(world.asp)
-    data = csv_bytes(HEADER, "2001,Ravi Kumar,9876543210,teacher,2025-03-01",
-                     "1001,Sunita Devi,9876543211,teacher,2025-03-01")
+    data = csv_bytes(
+        HEADER,
+        "2001,Ravi Kumar,9876543210,teacher,2025-03-01",
+        "1001,Sunita Devi,9876543211,teacher,2025-03-01",
+    )
     report = roster_import.commit(asp, "c.csv", data)
     assert report.committed and report.created == 2
     assert {c.place.lgd_code for c in db.session.scalars(select(Contact))} == {"2001", "1001"}

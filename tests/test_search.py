@@ -8,7 +8,8 @@ from cplan.data import PACKAGED_DATA_DIR
 from cplan.models import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
 from cplan.models.search import SearchToken
-from cplan.services import geo_import, search
+from cplan.pipelines import geo_import
+from cplan.services import search
 from cplan.services.transliteration import normalise_query
 
 
@@ -17,10 +18,20 @@ def make_contact(db):
     """A contact row (indexed for search) in ``place``; active unless told otherwise."""
 
     def make(place, name, mobile, name_other="", status=ContactStatus.ACTIVE, **fields):
-        script = Script.DEVANAGARI if any("\u0900" <= ch <= "\u097f" for ch in name) else Script.LATIN
-        contact = Contact(place_id=place.id, unit_path=place.unit_path, name=name, name_script=script,
-                          name_other=name_other, mobile=mobile, category=ContactCategory.TEACHER,
-                          status=status, **fields)
+        script = (
+            Script.DEVANAGARI if any("\u0900" <= ch <= "\u097f" for ch in name) else Script.LATIN
+        )
+        contact = Contact(
+            place_id=place.id,
+            unit_path=place.unit_path,
+            name=name,
+            name_script=script,
+            name_other=name_other,
+            mobile=mobile,
+            category=ContactCategory.TEACHER,
+            status=status,
+            **fields,
+        )
         db.session.add(contact)
         db.session.flush()
         search.index_names(search.CONTACT, contact.id, contact.unit_path, name, name_other)
@@ -42,10 +53,19 @@ def world(make_district, make_station, make_place, make_contact, db):
     khekra = make_place("KHEKRA", station=khekada, kind="town", name_hi="खेकड़ा")
     dabthala = make_place("DABTHALA", station=sardhana, lgd_code="120001")
     rows = {
-        "baghpat": baghpat, "baraut": baraut, "khekada": khekada, "meerut": meerut,
-        "sardhana": sardhana, "town": town, "bijrol": bijrol, "khekra": khekra, "dabthala": dabthala,
+        "baghpat": baghpat,
+        "baraut": baraut,
+        "khekada": khekada,
+        "meerut": meerut,
+        "sardhana": sardhana,
+        "town": town,
+        "bijrol": bijrol,
+        "khekra": khekra,
+        "dabthala": dabthala,
         "ramkishor": make_contact(bijrol, "Ramkishor", "+919876543210", "रामकिशोर"),
-        "sharma": make_contact(town, "Ram Kishore Sharma", "+919812345678", mobile_alt="+917011122233"),
+        "sharma": make_contact(
+            town, "Ram Kishore Sharma", "+919812345678", mobile_alt="+917011122233"
+        ),
         "hindi": make_contact(town, "सुरेश चंद", "+918800011122", "Suresh Chand"),
         "khekra_man": make_contact(khekra, "Mahesh Tyagi", "+919900011122"),
         "secret": make_contact(bijrol, "Ramesh Gupta", "+919700011122", confidential=True),
@@ -55,7 +75,12 @@ def world(make_district, make_station, make_place, make_contact, db):
     return rows
 
 
-ROLE_AT = {"state": "control_room", "district": "asp", "circle": "circle_officer", "station": "constable"}
+ROLE_AT = {
+    "state": "control_room",
+    "district": "asp",
+    "circle": "circle_officer",
+    "station": "constable",
+}
 
 
 @pytest.fixture
@@ -82,8 +107,10 @@ def _names_in(page, section):
     if f'id="{section}"' not in page:
         return []
     part = page.split(f'id="{section}"', 1)[1].split("</section>", 1)[0]
-    return [re.sub(r"<[^>]+>", "", name).strip()
-            for name in re.findall(r'class="name" href="[^"]*"[^>]*>(.*?)</a>', part)]
+    return [
+        re.sub(r"<[^>]+>", "", name).strip()
+        for name in re.findall(r'class="name" href="[^"]*"[^>]*>(.*?)</a>', part)
+    ]
 
 
 # ---- names in either script ------------------------------------------------------------------
@@ -125,7 +152,9 @@ def test_the_middle_of_a_word_is_not_a_match(client, world, sign_in):
     assert results(client, "ishore") == ([], [])
 
 
-def test_places_come_before_contacts_and_link_to_their_pages(client, world, sign_in, make_contact, db):
+def test_places_come_before_contacts_and_link_to_their_pages(
+    client, world, sign_in, make_contact, db
+):
     make_contact(world["town"], "Baraut Wale Baba", "+919511122233")
     db.session.commit()
     sign_in(world["baraut"])
@@ -140,8 +169,18 @@ def test_places_come_before_contacts_and_link_to_their_pages(client, world, sign
 # ---- numbers and codes -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query", ["9876543210", "98765 43210", "098765-43210", "+91 9876543210",
-                                   "919876543210", "+91-98765-43210", "९८७६५४३२१०"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "9876543210",
+        "98765 43210",
+        "098765-43210",
+        "+91 9876543210",
+        "919876543210",
+        "+91-98765-43210",
+        "९८७६५४३२१०",
+    ],
+)
 def test_a_contact_is_found_by_its_number_in_every_accepted_format(client, world, sign_in, query):
     sign_in(world["baraut"])
     assert results(client, query)[1] == ["Ramkishor"]
@@ -157,12 +196,22 @@ def test_part_of_a_number_finds_nothing(client, world, sign_in):
     assert results(client, "98765")[1] == []
 
 
-@pytest.mark.parametrize("query, found", [
-    ("98765432", ["Ramkishor"]), ("98765 4321", ["Ramkishor"]), ("+91 98765 432", ["Ramkishor"]),
-    ("098765432", ["Ramkishor"]), ("७०१११२२२", ["Ram Kishore Sharma"]),  # the alternate number
-    ("98123456", ["Ram Kishore Sharma"]), ("98765433", []), ("99999999", []),
-])
-def test_eight_or_nine_digits_find_the_numbers_beginning_with_them(client, world, sign_in, query, found):
+@pytest.mark.parametrize(
+    "query, found",
+    [
+        ("98765432", ["Ramkishor"]),
+        ("98765 4321", ["Ramkishor"]),
+        ("+91 98765 432", ["Ramkishor"]),
+        ("098765432", ["Ramkishor"]),
+        ("७०१११२२२", ["Ram Kishore Sharma"]),  # the alternate number
+        ("98123456", ["Ram Kishore Sharma"]),
+        ("98765433", []),
+        ("99999999", []),
+    ],
+)
+def test_eight_or_nine_digits_find_the_numbers_beginning_with_them(
+    client, world, sign_in, query, found
+):
     sign_in(world["baraut"])
     assert results(client, query)[1] == found
 
@@ -175,14 +224,20 @@ def test_fewer_than_eight_digits_of_a_number_are_refused(client, world, sign_in,
     page = client.get("/search", query_string={"q": query}).get_data(as_text=True)
     assert "Type at least 8 digits of the mobile number." in page
     assert 'id="found-contacts"' not in page
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "search.number_lookup")) is None
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == "search.number_lookup"))
+        is None
+    )
 
 
 def lookups(db):
     from cplan.models.audit import AuditEvent
 
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == "search.number_lookup")
-                              .order_by(AuditEvent.seq)).all()
+    return db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "search.number_lookup")
+        .order_by(AuditEvent.seq)
+    ).all()
 
 
 @pytest.mark.parametrize("unit", ["baraut", "baghpat"])
@@ -194,15 +249,22 @@ def test_every_number_look_up_is_audited_with_the_number_masked(client, world, s
     assert results(client, "98765432")[1] == ["Ramkishor"]
     results(client, "9500011122")  # nobody's number: the look-up is recorded all the same
     exact, start, missed = lookups(db)
-    assert exact.detail_data == {"query": "+91 ******3210", "match": "exact", "contacts": 1,
-                                 "contact_ids": [world["ramkishor"].id], "full_numbers": unit == "baraut"}
+    assert exact.detail_data == {
+        "query": "+91 ******3210",
+        "match": "exact",
+        "contacts": 1,
+        "contact_ids": [world["ramkishor"].id],
+        "full_numbers": unit == "baraut",
+    }
     assert (start.detail_data["query"], start.detail_data["match"]) == ("+91 ****5432…", "start")
     assert (missed.detail_data["query"], missed.detail_data["contacts"]) == ("+91 ******1122", 0)
     for event in (exact, start, missed):
         assert "9876543210" not in event.detail and "98765432" not in event.detail
 
 
-def test_a_number_look_up_that_finds_a_hidden_contact_is_recorded_and_shows_nothing(client, world, sign_in, db):
+def test_a_number_look_up_that_finds_a_hidden_contact_is_recorded_and_shows_nothing(
+    client, world, sign_in, db
+):
     sign_in(world["baraut"])
     assert results(client, "9700011122") == ([], [])  # the confidential contact's number
     (event,) = lookups(db)
@@ -277,17 +339,23 @@ def test_a_number_search_by_a_masked_post_does_not_echo_other_numbers(client, wo
 # ---- odd input and paging --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query", ["r", "र", " a ", "%", "_", "%%", "__", "-", ".", "Ra", "रा", "R%m", "+"])
+@pytest.mark.parametrize(
+    "query", ["r", "र", " a ", "%", "_", "%%", "__", "-", ".", "Ra", "रा", "R%m", "+"]
+)
 def test_a_too_short_query_explains_itself(client, world, sign_in, query):
     sign_in(world["baghpat"])
     page = client.get("/search", query_string={"q": query}).get_data(as_text=True)
-    assert ("Type at least three letters of a name, at least 8 digits of a mobile number, "
-            "or a complete LGD code.") in page
+    assert (
+        "Type at least three letters of a name, at least 8 digits of a mobile number, "
+        "or a complete LGD code."
+    ) in page
     assert 'id="found-places"' not in page and 'id="found-contacts"' not in page
 
 
 @pytest.mark.parametrize("query", ["Ram%", "Ram_", "Ra%m", "%Ram%", "Ram.*", "(Ram)", "Ram\\"])
-def test_wildcards_and_regex_characters_in_a_query_match_nothing_extra(client, world, sign_in, query):
+def test_wildcards_and_regex_characters_in_a_query_match_nothing_extra(
+    client, world, sign_in, query
+):
     sign_in(world["baraut"])
     # Punctuation is not part of a name key: the query means "Ram", never "anything".
     assert results(client, query)[1] == ["Ram Kishore Sharma", "Ramkishor"]
@@ -302,8 +370,14 @@ def test_a_query_of_wildcards_lists_nothing(client, world, sign_in, query):
 def test_the_index_range_scan_treats_percent_and_underscore_as_plain_characters(app, world, db):
     # Today's keys drop % and _; prove the range scan itself with keys that keep them.
     for key in ("rm%", "rm_"):
-        db.session.add(SearchToken(kind="contact", record_id=world["sharma"].id, key=key,
-                                   unit_path=world["baraut"].path))
+        db.session.add(
+            SearchToken(
+                kind="contact",
+                record_id=world["sharma"].id,
+                key=key,
+                unit_path=world["baraut"].path,
+            )
+        )
     db.session.flush()
     found = db.session.scalars(search.ids_for_key("contact", "rm%", world["baghpat"])).all()
     assert found == [world["sharma"].id]
@@ -335,7 +409,9 @@ def test_a_page_never_holds_more_than_a_hundred(client, world, sign_in, many):
     assert len(places) == 100 and contacts == []
     places, contacts = results(client, "kheri", per_page=1000, page=2)
     assert len(places) == 30 and len(contacts) == 70
-    assert "Showing 101–200 of 260" in client.get("/search?q=kheri&per_page=1000&page=2").get_data(as_text=True)
+    assert "Showing 101–200 of 260" in client.get("/search?q=kheri&per_page=1000&page=2").get_data(
+        as_text=True
+    )
 
 
 def test_the_search_service_caps_pages_at_a_hundred(app, world, many):
@@ -347,7 +423,9 @@ def test_the_search_service_caps_pages_at_a_hundred(app, world, many):
         def can(self, permission):
             return False
 
-    found = search.find("kheri", world["baraut"], roster.visible_condition(Reader()), per_page=10_000)
+    found = search.find(
+        "kheri", world["baraut"], roster.visible_condition(Reader()), per_page=10_000
+    )
     assert len(found.items) == 100 and found.total == 260 and found.pages == 3
 
 
@@ -361,8 +439,13 @@ def test_constables_may_search_but_anonymous_visitors_may_not(client, world, sig
 
 
 def test_every_added_place_is_indexed_by_each_of_its_names(app, world, db):
-    keys = set(db.session.scalars(select(SearchToken.key).where(
-        SearchToken.kind == "place", SearchToken.record_id == world["town"].id)))
+    keys = set(
+        db.session.scalars(
+            select(SearchToken.key).where(
+                SearchToken.kind == "place", SearchToken.record_id == world["town"].id
+            )
+        )
+    )
     assert normalise_query("Baraut") in keys and normalise_query("बड़ौत") in keys
 
 
@@ -377,8 +460,13 @@ def test_a_rename_through_reindex_replaces_the_old_keys(app, world, db):
     town = world["town"]
     town.name_en, town.name_hi = "BARAUT CITY", ""
     assert search.reindex_places([town]) > 0
-    keys = set(db.session.scalars(select(SearchToken.key).where(
-        SearchToken.kind == "place", SearchToken.record_id == town.id)))
+    keys = set(
+        db.session.scalars(
+            select(SearchToken.key).where(
+                SearchToken.kind == "place", SearchToken.record_id == town.id
+            )
+        )
+    )
     assert keys == search.word_start_keys("BARAUT CITY")
 
 
@@ -386,8 +474,17 @@ DATA = PACKAGED_DATA_DIR
 
 
 def token_rows(db):
-    return set(db.session.execute(select(SearchToken.id, SearchToken.kind, SearchToken.record_id,
-                                         SearchToken.key, SearchToken.unit_path)).all())
+    return set(
+        db.session.execute(
+            select(
+                SearchToken.id,
+                SearchToken.kind,
+                SearchToken.record_id,
+                SearchToken.key,
+                SearchToken.unit_path,
+            )
+        ).all()
+    )
 
 
 def test_the_geo_import_indexes_every_place_and_a_rerun_leaves_the_tokens_unchanged(app, db):
@@ -425,10 +522,18 @@ def test_the_token_query_uses_the_kind_key_path_index(app, world, db):
     letters = "bcdgjklmnprstuvi"
     rng = random.Random(4)
     paths = [world["baraut"].path, world["khekada"].path, world["sardhana"].path]
-    db.session.execute(insert(SearchToken), [
-        {"kind": ("place", "contact")[n % 2], "record_id": 10_000 + n,
-         "key": "".join(rng.choice(letters) for _ in range(rng.randint(3, 12))),
-         "unit_path": paths[n % 3]} for n in range(20_000)])
+    db.session.execute(
+        insert(SearchToken),
+        [
+            {
+                "kind": ("place", "contact")[n % 2],
+                "record_id": 10_000 + n,
+                "key": "".join(rng.choice(letters) for _ in range(rng.randint(3, 12))),
+                "unit_path": paths[n % 3],
+            }
+            for n in range(20_000)
+        ],
+    )
     db.session.execute(text("ANALYZE search_tokens"))
     statement = search.ids_for_key("place", "brut", world["baghpat"])
     compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
@@ -437,7 +542,9 @@ def test_the_token_query_uses_the_kind_key_path_index(app, world, db):
     assert "ix_search_tokens_kind_key_path" in plan, plan
 
 
-def test_the_reindex_command_restores_a_lost_index_and_is_idempotent(db, runner, make_district, make_station, make_place):
+def test_the_reindex_command_restores_a_lost_index_and_is_idempotent(
+    db, runner, make_district, make_station, make_place
+):
     from sqlalchemy import delete, func, select
 
     from cplan.models import SearchToken

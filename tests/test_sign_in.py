@@ -1,4 +1,5 @@
 """The real two-step sign-in, driven through the pages: CUG + code, then PNO + password."""
+
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -51,7 +52,9 @@ def test_an_officer_signs_in_with_cug_code_and_password(client, db, sho):
     assert response.status_code == 302 and response.location.endswith("/auth/code")
     response = client.post("/auth/code", data={"code": latest_code(sho.test_post.cug_number)})
     assert response.location.endswith("/auth/officer")
-    response = client.post("/auth/officer", data={"pno": sho.pno.lower(), "password": TEST_PASSWORD})
+    response = client.post(
+        "/auth/officer", data={"pno": sho.pno.lower(), "password": TEST_PASSWORD}
+    )
     assert response.status_code == 302
     home = client.get("/")
     assert home.status_code == 200
@@ -111,8 +114,13 @@ def test_unknown_registered_locked_and_deactivated_cugs_look_the_same(client, db
         fresh.post("/auth/code", data={"code": "000000"})
     db.session.commit()
     outbox().clear()
-    numbers = [sho.test_post.cug_number, "+919999912345", retired.cug_number, locked.cug_number,
-               client_locked.cug_number]
+    numbers = [
+        sho.test_post.cug_number,
+        "+919999912345",
+        retired.cug_number,
+        locked.cug_number,
+        client_locked.cug_number,
+    ]
     snapshots = []
     for number in numbers:
         fresh = client.application.test_client()
@@ -161,20 +169,33 @@ def test_an_idle_session_expires_after_thirty_minutes(client, db, sho, login_as)
     assert client.get("/").status_code == 302
 
 
-@pytest.mark.parametrize(("role", "unit", "minutes", "signed_in"), [
-    ("constable", "station", 16, True), ("circle_officer", "circle", 16, True),
-    ("control_room", "state", 16, True), ("constable", "station", 31, False),
-    ("station_officer", "station", 16, False), ("asp", "district", 16, False),
-    ("sp_office", "district", 16, False), ("state_admin", "state", 16, False),
-    ("sp_office", "district", 14, True),
-])
+@pytest.mark.parametrize(
+    ("role", "unit", "minutes", "signed_in"),
+    [
+        ("constable", "station", 16, True),
+        ("circle_officer", "circle", 16, True),
+        ("control_room", "state", 16, True),
+        ("constable", "station", 31, False),
+        ("station_officer", "station", 16, False),
+        ("asp", "district", 16, False),
+        ("sp_office", "district", 16, False),
+        ("state_admin", "state", 16, False),
+        ("sp_office", "district", 14, True),
+    ],
+)
 def test_posts_that_approve_export_or_administer_are_signed_out_after_fifteen_idle_minutes(
-        client, db, login_as, make_officer, make_district, make_station, role, unit, minutes, signed_in):
+    client, db, login_as, make_officer, make_district, make_station, role, unit, minutes, signed_in
+):
     from datetime import timedelta
 
     district = make_district("Baghpat", code="124")
     station = make_station(district, "Baraut")
-    units = {"station": station, "circle": station.parent, "district": district, "state": district.parent}
+    units = {
+        "station": station,
+        "circle": station.parent,
+        "district": district,
+        "state": district.parent,
+    }
     principal = login_as(make_officer(role, units[unit]))
     principal.session.last_seen_at -= timedelta(minutes=minutes)
     db.session.commit()
@@ -192,7 +213,9 @@ def test_reading_pages_keeps_a_session_alive(client, db, sho, login_as):
     session_id = principal.session.id
     assert client.get("/incidents/").status_code == 200
     db.session.rollback()  # what the end of a request does to anything it did not commit
-    stamped = db.session.scalar(select(SignInSession.last_seen_at).where(SignInSession.id == session_id))
+    stamped = db.session.scalar(
+        select(SignInSession.last_seen_at).where(SignInSession.id == session_id)
+    )
     assert stamped > utcnow() - timedelta(minutes=1)
 
 
@@ -205,7 +228,10 @@ def test_a_session_ends_after_twelve_hours_even_when_active(client, db, sho, log
     assert client.get("/").status_code == 302
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"],
+)
 def test_sign_in_never_redirects_off_site(client, db, sho, target):
     db.session.commit()
     client.get("/auth/sign-in", query_string={"next": target})
@@ -263,7 +289,9 @@ def test_an_officer_enrols_an_authenticator_app_and_signs_in_with_it(client, db,
     assert client.get("/").status_code == 200
 
 
-def test_an_authenticator_sealed_under_an_old_secret_key_is_set_up_again(app, client, db, sho, login_as):
+def test_an_authenticator_sealed_under_an_old_secret_key_is_set_up_again(
+    app, client, db, sho, login_as
+):
     from cplan.models import AuditEvent, Officer
     from cplan.services import otp
 
@@ -276,7 +304,9 @@ def test_an_authenticator_sealed_under_an_old_secret_key_is_set_up_again(app, cl
     assert b'src="data:image/svg+xml;base64,' in page.data  # a new secret to scan
     officer = db.session.get(Officer, sho.id)
     assert not officer.totp_confirmed and officer.totp_secret
-    assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "auth.authenticator_reset"))
+    assert db.session.scalar(
+        select(AuditEvent.detail).where(AuditEvent.action == "auth.authenticator_reset")
+    )
 
 
 def test_a_wrong_authenticator_confirmation_code_enrols_nothing(client, db, sho, login_as):
@@ -308,7 +338,9 @@ def test_a_repeated_code_field_is_not_a_second_guess(client, db, sho):
     assert b"That did not work" in response.data
 
 
-def test_a_locked_post_is_not_checked_at_the_officer_step_even_with_the_right_password(client, db, sho):
+def test_a_locked_post_is_not_checked_at_the_officer_step_even_with_the_right_password(
+    client, db, sho
+):
     from cplan.services import lockouts
 
     cug = sho.test_post.cug_number
@@ -361,6 +393,7 @@ def clock(monkeypatch):
 
     def move(seconds):
         now["at"] += timedelta(seconds=seconds)
+
     return move
 
 
@@ -369,7 +402,9 @@ def _code_page(browser):
     return re.sub(rb'name="csrf_token" value="[^"]*"', b"", body).decode()
 
 
-def test_asking_again_too_soon_says_when_and_the_same_for_every_kind_of_number(client, db, sho, make_post, clock):
+def test_asking_again_too_soon_says_when_and_the_same_for_every_kind_of_number(
+    client, db, sho, make_post, clock
+):
     from cplan.services import lockouts
 
     retired = make_post("constable", sho.test_post.unit, active=False)
@@ -402,7 +437,9 @@ def test_after_a_minute_a_new_code_is_sent(client, db, sho, clock):
     assert len(outbox()) == 2
 
 
-def test_after_three_codes_the_page_names_the_clock_time_in_the_readers_language(client, db, sho, clock):
+def test_after_three_codes_the_page_names_the_clock_time_in_the_readers_language(
+    client, db, sho, clock
+):
     db.session.commit()
     start(client, sho.test_post.cug_number)  # 10:00:00 IST
     for _ in range(2):
@@ -427,7 +464,10 @@ def test_replaying_the_cookie_of_a_passed_code_step_opens_no_second_session(clie
     client.post("/auth/code", data={"code": latest_code(cug)})
     with client.session_transaction() as session:
         captured = dict(session)
-    assert client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD}).status_code == 302
+    assert (
+        client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD}).status_code
+        == 302
+    )
     for _ in range(3):
         replay = client.application.test_client()
         with replay.session_transaction() as session:
@@ -449,17 +489,23 @@ def test_a_replayed_cookie_buys_no_more_password_guesses_than_the_code_gave(clie
         with client.session_transaction() as session:
             session.clear()
             session.update(captured)
-        answers.append(client.post("/auth/officer", data={"pno": sho.pno, "password": "a guess!!"}).status_code)
+        answers.append(
+            client.post("/auth/officer", data={"pno": sho.pno, "password": "a guess!!"}).status_code
+        )
     assert answers == [200, 200, 302, 302, 302, 302]  # 3 guesses, then back to the CUG step
 
 
-def test_a_browser_that_signed_in_before_gets_in_while_strangers_have_locked_the_number(client, db, sho):
+def test_a_browser_that_signed_in_before_gets_in_while_strangers_have_locked_the_number(
+    client, db, sho
+):
     """Finding 4: anyone who knew the CUG number could lock the post out, no code needed."""
     cug = sho.test_post.cug_number
     start(client, cug)
     client.post("/auth/code", data={"code": latest_code(cug)})
     response = client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
-    [device_cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("cplan_device=")]
+    [device_cookie] = [
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("cplan_device=")
+    ]
     assert "HttpOnly" in device_cookie
     assert "Max-Age=2592000" in device_cookie and "SameSite=Lax" in device_cookie  # 30 days
     client.post("/auth/sign-out")
@@ -478,6 +524,8 @@ def test_a_browser_that_signed_in_before_gets_in_while_strangers_have_locked_the
     # The officer's own browser still gets a code, and gets in.
     outbox().clear()
     start(client, cug)
-    assert client.post("/auth/code", data={"code": latest_code(cug)}).location.endswith("/auth/officer")
+    assert client.post("/auth/code", data={"code": latest_code(cug)}).location.endswith(
+        "/auth/officer"
+    )
     client.post("/auth/officer", data={"pno": sho.pno, "password": TEST_PASSWORD})
     assert client.get("/").status_code == 200

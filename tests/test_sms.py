@@ -1,4 +1,6 @@
-"""SMS: DLT templates render exactly their registered text, and each backend delivers as promised."""
+"""SMS: DLT templates render exactly their registered text, and each backend delivers as
+promised."""
+
 import logging
 import re
 import threading
@@ -18,8 +20,10 @@ from cplan.services.sms import (
 
 NUMBER = "+919876543210"
 
-OTP_EN = ("123456 is your C-Plan sign-in code. It is valid for 5 minutes. "
-          "Do not share it with anyone. - UP Police")
+OTP_EN = (
+    "123456 is your C-Plan sign-in code. It is valid for 5 minutes. "
+    "Do not share it with anyone. - UP Police"
+)
 OTP_HI = "123456 आपका C-Plan साइन-इन कोड है। यह 5 मिनट तक मान्य है। इसे किसी को न बताएं। - यूपी पुलिस"
 
 
@@ -195,7 +199,9 @@ def _otp_sent_events(db):
     from cplan.models import AuditEvent
 
     db.session.rollback()  # see what the delivery thread committed...
-    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.otp_sent")))
+    events = list(
+        db.session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.otp_sent"))
+    )
     db.session.rollback()  # ...and leave it free to write (a test's SQLite reads take the lock)
     return events
 
@@ -205,7 +211,9 @@ def test_a_sign_in_code_goes_out_after_the_page_so_its_timing_tells_nothing(
 ):
     """A code goes only to a registered CUG number: if the page waited for the gateway, how long
     it took would tell a stranger which numbers are registered."""
-    officer = make_officer("station_officer", make_station(make_district("Baghpat", code="124"), "Baraut"))
+    officer = make_officer(
+        "station_officer", make_station(make_district("Baghpat", code="124"), "Baraut")
+    )
     db.session.commit()
     gateway.hold = threading.Event()
 
@@ -229,12 +237,23 @@ def test_a_sign_in_code_goes_out_after_the_page_so_its_timing_tells_nothing(
     assert len(gateway.received) == 1  # nothing sent for a number that is not registered
 
 
-
-@pytest.mark.parametrize("text, safe", [
-    ("SHO Baraut", True), ("थानाध्यक्ष बड़ौत", True), ("क्\u200dष", True), ("Ram Singh (PNO 123)", True),
-    ("SHO\nBaraut", False), ("SHO\rBaraut", False), ("a{#b", False), ("SHO\u2028Baraut", False),
-    ("SHO\u202eBaraut", False), ("SHO\x85Baraut", False), ("SHO\u200bBaraut", False), ("\x7f", False),
-])
+@pytest.mark.parametrize(
+    "text, safe",
+    [
+        ("SHO Baraut", True),
+        ("थानाध्यक्ष बड़ौत", True),
+        ("क्\u200dष", True),
+        ("Ram Singh (PNO 123)", True),
+        ("SHO\nBaraut", False),
+        ("SHO\rBaraut", False),
+        ("a{#b", False),
+        ("SHO\u2028Baraut", False),
+        ("SHO\u202eBaraut", False),
+        ("SHO\x85Baraut", False),
+        ("SHO\u200bBaraut", False),
+        ("\x7f", False),
+    ],
+)
 def test_one_rule_says_which_texts_may_reach_an_sms(text, safe):
     assert sms.is_safe_text(text) is safe
     if not safe:

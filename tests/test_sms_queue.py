@@ -6,6 +6,7 @@ yet the notice could still reach the old number. Now the notice is queued in the
 transaction and sent after the commit; these tests drive the real HTTP backend against the fake
 gateway (tests/conftest.py) when it hangs, fails, rejects the message and refuses connections.
 """
+
 import threading
 import time
 
@@ -51,13 +52,25 @@ def committed(db, statement):
 
 def notices(db):
     """The queued messages as plain rows (an ORM object would reload, and lock, on SQLite)."""
-    return committed(db, select(OutboundMessage.state, OutboundMessage.attempts, OutboundMessage.to_number,
-                                OutboundMessage.error, OutboundMessage.sent_at).order_by(OutboundMessage.id))
+    return committed(
+        db,
+        select(
+            OutboundMessage.state,
+            OutboundMessage.attempts,
+            OutboundMessage.to_number,
+            OutboundMessage.error,
+            OutboundMessage.sent_at,
+        ).order_by(OutboundMessage.id),
+    )
 
 
 def open_sessions(db, post):
-    return committed(db, select(func.count(SignInSession.id)).where(
-        SignInSession.post_id == post.id, SignInSession.revoked_at.is_(None)))[0][0]
+    return committed(
+        db,
+        select(func.count(SignInSession.id)).where(
+            SignInSession.post_id == post.id, SignInSession.revoked_at.is_(None)
+        ),
+    )[0][0]
 
 
 def change_cug(admin, post):
@@ -83,13 +96,18 @@ def break_gateway(gateway, how):
         gateway.hold = threading.Event()
 
 
-@pytest.mark.parametrize("how, reason", [
-    ("hangs", "unreachable (TimeoutError)"),
-    ("fails", "HTTP 500"),
-    ("rejects", "HTTP 400"),
-    ("refuses", "unreachable"),
-])
-def test_a_cug_change_commits_at_once_whatever_the_gateway_does(http_app, gateway, admin, db, sho, how, reason):
+@pytest.mark.parametrize(
+    "how, reason",
+    [
+        ("hangs", "unreachable (TimeoutError)"),
+        ("fails", "HTTP 500"),
+        ("rejects", "HTTP 400"),
+        ("refuses", "unreachable"),
+    ],
+)
+def test_a_cug_change_commits_at_once_whatever_the_gateway_does(
+    http_app, gateway, admin, db, sho, how, reason
+):
     http_app.config["SMS_HTTP_TIMEOUT"] = 3
     post = sho.test_post
     old_number = post.cug_number
@@ -105,7 +123,10 @@ def test_a_cug_change_commits_at_once_whatever_the_gateway_does(http_app, gatewa
         assert open_sessions(db, post) == 0
         if how == "hangs":
             [notice] = notices(db)
-            assert notice.state in (MessageState.PENDING, MessageState.SENDING)  # still with the gateway
+            assert notice.state in (
+                MessageState.PENDING,
+                MessageState.SENDING,
+            )  # still with the gateway
     finally:
         assert sms_queue.wait_for_deliveries(15)
         if how == "hangs":
@@ -121,7 +142,9 @@ def test_a_cug_change_commits_at_once_whatever_the_gateway_does(http_app, gatewa
     assert "Not delivered" in admin.get(f"/admin/posts/{post.id}").get_data(as_text=True)
 
 
-def test_a_healthy_gateway_tells_the_old_number_and_never_the_new_one(http_app, gateway, admin, db, sho):
+def test_a_healthy_gateway_tells_the_old_number_and_never_the_new_one(
+    http_app, gateway, admin, db, sho
+):
     post = sho.test_post
     old_number = post.cug_number
 
@@ -144,12 +167,16 @@ def test_a_refused_cug_change_queues_and_sends_nothing(app, admin, db, make_post
 
     response = admin.post(f"/admin/posts/{other.id}/cug", data={"cug": sho.test_post.cug_number})
 
-    assert response.status_code == 200 and b"already belongs to another active post" in response.data
+    assert (
+        response.status_code == 200 and b"already belongs to another active post" in response.data
+    )
     assert notices(db) == [] and get_outbox() == []
 
 
 def test_a_notice_queued_in_a_transaction_that_rolls_back_is_never_sent(app, db, sho):
-    sms_queue.enqueue(sho.test_post.cug_number, "cug_changed", "SHO Baraut", "05-03-2026", target=sho.test_post)
+    sms_queue.enqueue(
+        sho.test_post.cug_number, "cug_changed", "SHO Baraut", "05-03-2026", target=sho.test_post
+    )
     db.session.rollback()
 
     assert get_outbox() == [] and notices(db) == []
@@ -168,7 +195,9 @@ def test_a_notice_goes_out_once_after_the_commit_and_cannot_be_claimed_twice(app
     assert len(get_outbox()) == 1
 
 
-def test_a_post_title_the_template_would_refuse_still_lets_the_cug_change_through(app, admin, db, sho):
+def test_a_post_title_the_template_would_refuse_still_lets_the_cug_change_through(
+    app, admin, db, sho
+):
     post = sho.test_post
     post.title_en = "SHO {#var#} Baraut\n" + "x" * 40
     db.session.commit()

@@ -1,6 +1,7 @@
 """SQLite transactions: pages read side by side, a page's access record after its reads still
 lands when another writer committed meanwhile, and the session's activity stamp does not turn
 a page into a writer (cplan/extensions.py)."""
+
 import threading
 
 import pytest
@@ -73,7 +74,9 @@ def test_a_pages_access_record_lands_after_another_writer_committed(app, state):
 
     viewer, viewer_outcome = in_thread(app, page)
     assert reading.wait(10)
-    writer, writer_outcome = in_thread(app, lambda: audit.record("test.written", unit=None), method="POST")
+    writer, writer_outcome = in_thread(
+        app, lambda: audit.record("test.written", unit=None), method="POST"
+    )
     writer.join(10)
     written.set()
     viewer.join(10)
@@ -82,8 +85,9 @@ def test_a_pages_access_record_lands_after_another_writer_committed(app, state):
     assert audit.verify_chain().ok
 
 
-def test_a_pages_reads_after_the_session_stamp_take_no_write_lock(app, client, make_district, make_station,
-                                                                 make_officer, login_as):
+def test_a_pages_reads_after_the_session_stamp_take_no_write_lock(
+    app, client, make_district, make_station, make_officer, login_as
+):
     """Once a minute the sign-in check stamps the session: it commits that at once, and the page
     then reads as a plain (deferred) transaction instead of holding the write lock throughout."""
     from datetime import timedelta
@@ -96,8 +100,12 @@ def test_a_pages_reads_after_the_session_stamp_take_no_write_lock(app, client, m
     db.session.commit()
     db.session.close()
     statements = []
-    listener = lambda _conn, _cursor, sql, *_: statements.append(sql.split()[0] + (  # noqa: E731
-        " IMMEDIATE" if sql.startswith("BEGIN IMMEDIATE") else ""))
+
+    def listener(_conn, _cursor, sql, *_):
+        statements.append(
+            sql.split()[0] + (" IMMEDIATE" if sql.startswith("BEGIN IMMEDIATE") else "")
+        )
+
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
         assert client.get("/incidents/").status_code == 200

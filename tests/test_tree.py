@@ -1,4 +1,5 @@
 """The jurisdiction tree: subtree queries by path, and moving places between stations."""
+
 from datetime import timedelta
 
 import pytest
@@ -20,8 +21,14 @@ def baghpat(make_district, make_station, make_place, make_unit):
         "bamnauli": make_place("BAMNAULI", station=binauli, lgd_code="119301"),
         "khekra": make_place("KHEKRA", station=khekada, kind="town"),
     }
-    return {"district": district, "circle": baraut_circle, "baraut": baraut,
-            "binauli": binauli, "khekada": khekada, **places}
+    return {
+        "district": district,
+        "circle": baraut_circle,
+        "baraut": baraut,
+        "binauli": binauli,
+        "khekada": khekada,
+        **places,
+    }
 
 
 def names(db, query):
@@ -40,7 +47,9 @@ def test_places_under_a_station_are_only_its_own(db, baghpat):
     assert names(db, geo.places_under(baghpat["baraut"])) == ["BIJROL"]
 
 
-def test_another_district_sees_nothing_of_baghpat(db, baghpat, make_district, make_station, make_place):
+def test_another_district_sees_nothing_of_baghpat(
+    db, baghpat, make_district, make_station, make_place
+):
     meerut = make_district("Meerut", code="135")
     make_place("KITHAUR", station=make_station(meerut, "Kithaur"))
     assert names(db, geo.places_under(meerut)) == ["KITHAUR"]
@@ -71,12 +80,18 @@ def test_moving_a_place_to_a_new_station_keeps_its_history(db, baghpat, make_sta
     carved = make_station(baghpat["district"], "Chandinagar", circle=baghpat["circle"])
     place = baghpat["bijrol"]
     before_move = utcnow()
-    geo.move_place(place, carved, reason="new thana carved out of Baraut", when=before_move + timedelta(seconds=1))
+    geo.move_place(
+        place,
+        carved,
+        reason="new thana carved out of Baraut",
+        when=before_move + timedelta(seconds=1),
+    )
 
     assert names(db, geo.places_under(carved)) == ["BIJROL"]
     assert names(db, geo.places_under(baghpat["baraut"])) == []
     spells = db.session.scalars(
-        select(PlaceStationSpell).where(PlaceStationSpell.place_id == place.id)
+        select(PlaceStationSpell)
+        .where(PlaceStationSpell.place_id == place.id)
         .order_by(PlaceStationSpell.started_at)
     ).all()
     assert [s.station.name_en for s in spells] == ["Baraut", "Chandinagar"]
@@ -85,7 +100,9 @@ def test_moving_a_place_to_a_new_station_keeps_its_history(db, baghpat, make_sta
     assert geo.station_on(place, utcnow() + timedelta(seconds=5)).name_en == "Chandinagar"
 
 
-def test_a_place_cannot_move_to_a_station_of_another_district(db, baghpat, make_district, make_station):
+def test_a_place_cannot_move_to_a_station_of_another_district(
+    db, baghpat, make_district, make_station
+):
     meerut_station = make_station(make_district("Meerut", code="135"), "Kithaur")
     with pytest.raises(geo.TreeError):
         geo.move_place(baghpat["bijrol"], meerut_station, reason="wrong")
@@ -112,28 +129,53 @@ def test_place_count_per_station(db, baghpat):
     assert isinstance(db.session.get(Place, baghpat["bijrol"].id), Place)
 
 
-def test_the_move_place_command_moves_with_history_and_an_audit_event(db, runner, baghpat, make_station):
+def test_the_move_place_command_moves_with_history_and_an_audit_event(
+    db, runner, baghpat, make_station
+):
     from cplan.models import AuditEvent
 
-    carved = make_station(baghpat["district"], "Chandinagar", code="124-CHANDINAGAR", circle=baghpat["circle"])
+    carved = make_station(
+        baghpat["district"], "Chandinagar", code="124-CHANDINAGAR", circle=baghpat["circle"]
+    )
     db.session.commit()
-    result = runner.invoke(args=["cplan", "geo", "move-place", "--place", "119300",
-                                 "--station", "124-CHANDINAGAR", "--reason", "new thana carved out"])
+    result = runner.invoke(
+        args=[
+            "cplan",
+            "geo",
+            "move-place",
+            "--place",
+            "119300",
+            "--station",
+            "124-CHANDINAGAR",
+            "--reason",
+            "new thana carved out",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "now answers to Chandinagar" in result.output
     place = db.session.get(Place, baghpat["bijrol"].id)
     assert place.station_id == carved.id
     assert [s.station.name_en for s in place.station_spells] == ["Baraut", "Chandinagar"]
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "geo.place_moved")).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "geo.place_moved")
+    ).all()
     assert len(events) == 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--place", "999999", "--station", "124-BARAUT", "--reason", "because"], "no place"),
-    (["--place", "119300", "--station", "124-NOWHERE", "--reason", "because"], "no police station"),
-    (["--place", "119300", "--station", "124-BINAULI", "--reason", "x"], "reason"),
-])
-def test_the_move_place_command_refuses_bad_input_and_changes_nothing(db, runner, baghpat, args, message):
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--place", "999999", "--station", "124-BARAUT", "--reason", "because"], "no place"),
+        (
+            ["--place", "119300", "--station", "124-NOWHERE", "--reason", "because"],
+            "no police station",
+        ),
+        (["--place", "119300", "--station", "124-BINAULI", "--reason", "x"], "reason"),
+    ],
+)
+def test_the_move_place_command_refuses_bad_input_and_changes_nothing(
+    db, runner, baghpat, args, message
+):
     db.session.commit()
     result = runner.invoke(args=["cplan", "geo", "move-place", *args])
     assert result.exit_code != 0

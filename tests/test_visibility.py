@@ -6,6 +6,7 @@ calls an ordinary contact of B. Then every page and export that lists timeline e
 contacts is opened as each post, and the response bytes are searched for the names (both
 scripts) and the numbers' digits of those the post may not see.
 """
+
 import io
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -13,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from cplan.access import Principal
 from cplan.models import AuditEvent, Contact, ContactCategory, ContactStatus, Script, TimelineEntry
 from cplan.services import incidents, roster
+from cplan.services.principal import Principal
 from cplan.services.roster import Visibility
 
 REPORTED = datetime(2026, 11, 20, 4, 30, tzinfo=UTC)
@@ -35,18 +36,31 @@ def world(db, make_district, make_unit, make_station, make_place, make_officer, 
     village_b = make_place("SISANA", station=station_b, name_hi="सिसाना", lgd_code="119302")
 
     def contact(place, name, name_other, mobile, **fields):
-        made = Contact(place_id=place.id, unit_path=place.unit_path, name=name, name_script=Script.LATIN,
-                       name_other=name_other, category=ContactCategory.TRADER, status=ContactStatus.ACTIVE,
-                       mobile=mobile, **fields)
+        made = Contact(
+            place_id=place.id,
+            unit_path=place.unit_path,
+            name=name,
+            name_script=Script.LATIN,
+            name_other=name_other,
+            category=ContactCategory.TRADER,
+            status=ContactStatus.ACTIVE,
+            mobile=mobile,
+            **fields,
+        )
         db.session.add(made)
         db.session.flush()
         roster.index_contact(made)
         return made
 
     people = {
-        "baghpat": baghpat, "station_a": station_a, "station_b": station_b,
-        "village_a": village_a, "village_b": village_b,
-        "source": contact(village_a, "Gupteshwar Mukhbir", "गुप्तेश्वर मुखबिर", "+917011122334", confidential=True),
+        "baghpat": baghpat,
+        "station_a": station_a,
+        "station_b": station_b,
+        "village_a": village_a,
+        "village_b": village_b,
+        "source": contact(
+            village_a, "Gupteshwar Mukhbir", "गुप्तेश्वर मुखबिर", "+917011122334", confidential=True
+        ),
         "ordinary_a": contact(village_a, "Ramesh Chand", "रमेश चंद", "+917055566778"),
         "ordinary_b": contact(village_b, "Bholanath Kisan", "भोलानाथ किसान", "+918022233445"),
         "constable_a": make_officer("constable", station_a),
@@ -57,9 +71,19 @@ def world(db, make_district, make_unit, make_station, make_place, make_officer, 
         "control_room": make_officer("control_room", state),
     }
     asp, sho_b = principal(people["asp"]), principal(people["sho_b"])
-    shared = incidents.create_incident(asp, [village_a, village_b], "rumour", "high", REPORTED - timedelta(hours=1),
-                                       REPORTED, "up112_call", "Rumour of a clash at the canal")
-    incidents.log_call(asp, shared.id, people["source"].id, "confirmed", "Saw a crowd near the canal")
+    shared = incidents.create_incident(
+        asp,
+        [village_a, village_b],
+        "rumour",
+        "high",
+        REPORTED - timedelta(hours=1),
+        REPORTED,
+        "up112_call",
+        "Rumour of a clash at the canal",
+    )
+    incidents.log_call(
+        asp, shared.id, people["source"].id, "confirmed", "Saw a crowd near the canal"
+    )
     incidents.log_call(sho_b, shared.id, people["ordinary_b"].id, "denied", "All calm in Sisana")
     # Open, not confidential: the station works it, and must not learn whose tip it was.
     tip = incidents.record_tip(asp, people["source"].id, "Liquor stored in a tubewell room")
@@ -82,8 +106,13 @@ HIDDEN = {
 
 def secrets_of(contact):
     digits = contact.mobile[3:]
-    return [contact.name, contact.name_other, digits, f"{digits[:5]} {digits[5:]}",
-            f'href="/roster/contacts/{contact.id}"']
+    return [
+        contact.name,
+        contact.name_other,
+        digits,
+        f"{digits[:5]} {digits[5:]}",
+        f'href="/roster/contacts/{contact.id}"',
+    ]
 
 
 def readable(response) -> str:
@@ -91,42 +120,80 @@ def readable(response) -> str:
     data = response.get_data()
     if data[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+            return "".join(
+                archive.read(name).decode("utf-8", "replace") for name in archive.namelist()
+            )
     return data.decode("utf-8", "replace")
 
 
 def pages(world, db):
-    """Every page and export that lists timeline entries or contacts (GET), for the fixture's records."""
+    """Every page and export that lists timeline entries or contacts (GET), for the fixture's
+    records."""
     shared, tip = world["shared"], world["tip"]
     source, ordinary_b = world["source"], world["ordinary_b"]
-    urls = ["/incidents/", "/incidents/review", "/incidents/export.csv", "/coverage/duplicates",
-            "/enrolments/", "/enrolments/proposals", "/enrolments/mine",
-            f"/enrolments/bulk?pick={source.id}:1", f"/enrolments/bulk?pick={ordinary_b.id}:1",
-            f"/roster/places/{world['village_a'].id}", f"/roster/places/{world['village_b'].id}",
-            "/audit/"]
+    urls = [
+        "/incidents/",
+        "/incidents/review",
+        "/incidents/export.csv",
+        "/coverage/duplicates",
+        "/enrolments/",
+        "/enrolments/proposals",
+        "/enrolments/mine",
+        f"/enrolments/bulk?pick={source.id}:1",
+        f"/enrolments/bulk?pick={ordinary_b.id}:1",
+        f"/roster/places/{world['village_a'].id}",
+        f"/roster/places/{world['village_b'].id}",
+        "/audit/",
+    ]
     for incident in (shared, tip):
-        urls += [f"/incidents/{incident.id}", f"/incidents/{incident.id}/report", f"/incidents/{incident.id}/calls"]
-        for entry_id in db.session.scalars(select(TimelineEntry.id).where(TimelineEntry.incident_id == incident.id)):
+        urls += [
+            f"/incidents/{incident.id}",
+            f"/incidents/{incident.id}/report",
+            f"/incidents/{incident.id}/calls",
+        ]
+        for entry_id in db.session.scalars(
+            select(TimelineEntry.id).where(TimelineEntry.incident_id == incident.id)
+        ):
             urls.append(f"/incidents/{incident.id}/entries/{entry_id}/correct")
     for contact in (source, ordinary_b):
-        urls += [f"/roster/contacts/{contact.id}", f"/enrolments/contacts/{contact.id}/history",
-                 f"/incidents/tips/{contact.id}",
-                 # Searching by a part of the name: the whole name must not come back.
-                 f"/search?q={contact.name.split()[0]}", f"/search?q={contact.name_other.split()[0]}"]
+        urls += [
+            f"/roster/contacts/{contact.id}",
+            f"/enrolments/contacts/{contact.id}/history",
+            f"/incidents/tips/{contact.id}",
+            # Searching by a part of the name: the whole name must not come back.
+            f"/search?q={contact.name.split()[0]}",
+            f"/search?q={contact.name_other.split()[0]}",
+        ]
     for seq in db.session.scalars(select(AuditEvent.seq)):
         urls.append(f"/audit/{seq}")
     for contact in (source, ordinary_b):  # the JSON API answers about a contact by id
-        urls.append(("JSON", f"/api/enrolments/{contact.id}/decision", {"action": "approve", "version": 1}))
+        urls.append(
+            ("JSON", f"/api/enrolments/{contact.id}/decision", {"action": "approve", "version": 1})
+        )
     for station in (world["station_a"], world["station_b"]):
         for file_format in ("csv", "xlsx", "vcf"):
-            urls.append(("POST", "/transfer/export", {"station": str(station.id), "file_format": file_format,
-                                                      "reason": "verification", "note": "Monthly check"}))
+            urls.append(
+                (
+                    "POST",
+                    "/transfer/export",
+                    {
+                        "station": str(station.id),
+                        "file_format": file_format,
+                        "reason": "verification",
+                        "note": "Monthly check",
+                    },
+                )
+            )
     return urls
 
 
-@pytest.mark.parametrize("who, language", [(who, "en") for who in HIDDEN] +
-                         [(who, "hi") for who, hidden in HIDDEN.items() if hidden])
-def test_no_page_or_export_names_a_contact_its_reader_may_not_see(client, db, login_as, world, who, language):
+@pytest.mark.parametrize(
+    "who, language",
+    [(who, "en") for who in HIDDEN] + [(who, "hi") for who, hidden in HIDDEN.items() if hidden],
+)
+def test_no_page_or_export_names_a_contact_its_reader_may_not_see(
+    client, db, login_as, world, who, language
+):
     login_as(world[who])
     client.post(f"/language/{language}")
     hidden = [secret for name in HIDDEN[who] for secret in secrets_of(world[name])]
@@ -134,7 +201,9 @@ def test_no_page_or_export_names_a_contact_its_reader_may_not_see(client, db, lo
     for url in pages(world, db):
         if isinstance(url, tuple):
             method, path, data = url
-            response = client.post(path, json=data) if method == "JSON" else client.post(path, data=data)
+            response = (
+                client.post(path, json=data) if method == "JSON" else client.post(path, data=data)
+            )
             url = f"{method} {path} {data}"
         else:
             response = client.get(url)
@@ -147,7 +216,9 @@ def test_no_page_or_export_names_a_contact_its_reader_may_not_see(client, db, lo
 
 
 @pytest.mark.parametrize("who", list(HIDDEN))
-def test_a_number_search_never_finds_a_contact_its_reader_may_not_see(client, db, login_as, world, who):
+def test_a_number_search_never_finds_a_contact_its_reader_may_not_see(
+    client, db, login_as, world, who
+):
     login_as(world[who])
     for name in HIDDEN[who]:
         contact = world[name]
@@ -156,16 +227,20 @@ def test_a_number_search_never_finds_a_contact_its_reader_may_not_see(client, db
         assert f'href="/roster/contacts/{contact.id}"' not in page
 
 
-@pytest.mark.parametrize("who, source, ordinary_b", [
-    ("constable_a", "a confidential source", "a contact of another station"),
-    ("sho_b", "a contact of another station", "Bholanath Kisan"),
-    ("co", "a confidential source", "Bholanath Kisan"),
-    ("asp", "Gupteshwar Mukhbir", "Bholanath Kisan"),
-    ("sp_office", "Gupteshwar Mukhbir", "Bholanath Kisan"),
-    ("control_room", "Gupteshwar Mukhbir", "Bholanath Kisan"),
-])
+@pytest.mark.parametrize(
+    "who, source, ordinary_b",
+    [
+        ("constable_a", "a confidential source", "a contact of another station"),
+        ("sho_b", "a contact of another station", "Bholanath Kisan"),
+        ("co", "a confidential source", "Bholanath Kisan"),
+        ("asp", "Gupteshwar Mukhbir", "Bholanath Kisan"),
+        ("sp_office", "Gupteshwar Mukhbir", "Bholanath Kisan"),
+        ("control_room", "Gupteshwar Mukhbir", "Bholanath Kisan"),
+    ],
+)
 def test_the_timeline_says_who_was_called_as_far_as_the_reader_may_know(
-        client, db, login_as, world, who, source, ordinary_b):
+    client, db, login_as, world, who, source, ordinary_b
+):
     login_as(world[who])
     for url in (f"/incidents/{world['shared'].id}", f"/incidents/{world['shared'].id}/report"):
         page = client.get(url).get_data(as_text=True)
@@ -179,7 +254,9 @@ def test_the_tip_of_a_confidential_source_names_no_one_to_the_station(client, db
     page = client.get(f"/incidents/{world['tip'].id}").get_data(as_text=True)
     assert "tip from a confidential source" in page
     login_as(world["asp"])
-    assert "tip from Gupteshwar Mukhbir" in client.get(f"/incidents/{world['tip'].id}").get_data(as_text=True)
+    assert "tip from Gupteshwar Mukhbir" in client.get(f"/incidents/{world['tip'].id}").get_data(
+        as_text=True
+    )
 
 
 def test_the_placeholders_speak_hindi(client, db, login_as, world):
@@ -197,7 +274,10 @@ def test_the_rule_for_one_contact_is_the_rule_of_every_query(db, world):
     expected = {
         ("constable_a", "source"): Visibility.CONFIDENTIAL,
         ("constable_a", "ordinary_b"): Visibility.OTHER_STATION,
-        ("sho_b", "source"): Visibility.OTHER_STATION,  # outside its scope first: that says nothing more
+        (
+            "sho_b",
+            "source",
+        ): Visibility.OTHER_STATION,  # outside its scope first: that says nothing more
         ("sho_b", "ordinary_a"): Visibility.OTHER_STATION,
         ("co", "source"): Visibility.CONFIDENTIAL,
     }

@@ -1,4 +1,5 @@
 """Feature blueprints, one package each; ``BLUEPRINTS`` is the list the factory registers."""
+
 from cplan.blueprints.admin.views import bp as admin_bp
 from cplan.blueprints.audit.views import bp as audit_bp
 from cplan.blueprints.auth.views import bp as auth_bp
@@ -13,5 +14,18 @@ from cplan.blueprints.roster.views import bp as roster_bp
 from cplan.blueprints.search.views import bp as search_bp
 from cplan.blueprints.transfer.views import bp as transfer_bp
 
-BLUEPRINTS = [main_bp, auth_bp, geo_bp, audit_bp, admin_bp, roster_bp, transfer_bp, search_bp, coverage_bp, enrolment_bp, enrolment_api_bp,
-              incidents_bp, reauth_bp]
+BLUEPRINTS = [
+    main_bp,
+    auth_bp,
+    geo_bp,
+    audit_bp,
+    admin_bp,
+    roster_bp,
+    transfer_bp,
+    search_bp,
+    coverage_bp,
+    enrolment_bp,
+    enrolment_api_bp,
+    incidents_bp,
+    reauth_bp,
+]

@@ -6,6 +6,7 @@ file). A clone of the repository needs nothing beside it: ``CPLAN_DATA_DIR`` (or
 ``--data-dir``) points the commands at another folder with files of the same names, for
 example a newer LGD export.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,8 +23,10 @@ LOCAL_BODIES_FILE = "up_urban_local_bodies.csv"
 NAMES_FILE = "names_hi_en.csv"
 
 # Said wherever a reference file cannot be read, so the reader knows how to give another.
-HOW_TO_GIVE_ANOTHER = ("give another folder with --data-dir or the CPLAN_DATA_DIR environment "
-                       "variable, or the file itself as the command's PATH argument")
+HOW_TO_GIVE_ANOTHER = (
+    "give another folder with --data-dir or the CPLAN_DATA_DIR environment "
+    "variable, or the file itself as the command's PATH argument"
+)
 
 
 class MissingDataFile(Exception):

@@ -1,4 +1,5 @@
 """All models, imported here so Alembic and ``db.create_all`` see every table."""
+
 from cplan.models.accounts import (
     CugThrottle,
     DailyExportCount,

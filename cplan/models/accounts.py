@@ -5,6 +5,7 @@ the officer is transferred, and one station handset is shared by several constab
 prove who they are with their PNO (police number) and a personal password once the post's
 handset has proved itself with a one-time code.
 """
+
 from __future__ import annotations
 
 import enum
@@ -152,7 +153,7 @@ class SignInSession(Base):
     ip_address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(Text, default="")
     # When the officer last typed their password in this session (sign-in, or "Confirm it is
-    # you"): sensitive actions need it recent (``cplan.access.fresh_sign_in``).
+    # you"): sensitive actions need it recent (``cplan.web.access.fresh_sign_in``).
     password_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Wrong passwords on "Confirm it is you" since the last right one; too many end the session.
     password_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -233,7 +234,9 @@ class HandsetProof(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))  # who signed in with it
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("officers.id")
+    )  # who signed in with it
 
     post: Mapped[Post] = relationship()
 
@@ -259,13 +262,16 @@ class SignInCounter(Base):
 class TrustedDevice(Base):
     """A browser in which an officer completed a sign-in on a post (a long-lived device cookie).
 
-    Such a browser may still sign in to that post while strangers' wrong codes have locked
-    the number, and has send limits of its own; its own failures are counted apart. The cookie holds a random token, the row its
-    SHA-256; trust lapses after ``cplan.services.lockouts.DEVICE_TRUST`` without a sign-in.
+    Such a browser may still sign in to that post while strangers' wrong codes have locked the
+    number, and has send limits of its own; its own failures are counted apart. The cookie holds a
+    random token, the row its SHA-256; trust lapses after ``cplan.services.lockouts.DEVICE_TRUST``
+    without a sign-in.
     """
 
     __tablename__ = "trusted_devices"
-    __table_args__ = (UniqueConstraint("token_hash", "post_id", name="uq_trusted_devices_token_post"),)
+    __table_args__ = (
+        UniqueConstraint("token_hash", "post_id", name="uq_trusted_devices_token_post"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64))

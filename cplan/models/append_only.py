@@ -11,9 +11,15 @@ def _ddl(table: str, dialect: str) -> tuple[list[str], list[str]]:
     refusal = f"{table} is append-only"
     if dialect == "sqlite":
         return (
-            [f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-             f"BEGIN SELECT RAISE(ABORT, '{refusal}: {op} refused'); END" for op in ("UPDATE", "DELETE")],
-            [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"],
+            [
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{refusal}: {op} refused'); END"
+                for op in ("UPDATE", "DELETE")
+            ],
+            [
+                f"DROP TRIGGER IF EXISTS {table}_no_update",
+                f"DROP TRIGGER IF EXISTS {table}_no_delete",
+            ],
         )
     if dialect == "postgresql":
         function = f"{table}_refuse_change"
@@ -25,11 +31,16 @@ def _ddl(table: str, dialect: str) -> tuple[list[str], list[str]]:
         ]
         for op in ("UPDATE", "DELETE"):
             trigger = f"{table}_no_{op.lower()}"
-            install += [f"DROP TRIGGER IF EXISTS {trigger} ON {table}",
-                        f"CREATE TRIGGER {trigger} BEFORE {op} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"]
-        drop = [f"DROP TRIGGER IF EXISTS {table}_no_update ON {table}",
-                f"DROP TRIGGER IF EXISTS {table}_no_delete ON {table}",
-                f"DROP FUNCTION IF EXISTS {function}()"]
+            install += [
+                f"DROP TRIGGER IF EXISTS {trigger} ON {table}",
+                f"CREATE TRIGGER {trigger} BEFORE {op} ON {table} FOR EACH ROW EXECUTE FUNCTION "
+                f"{function}()",
+            ]
+        drop = [
+            f"DROP TRIGGER IF EXISTS {table}_no_update ON {table}",
+            f"DROP TRIGGER IF EXISTS {table}_no_delete ON {table}",
+            f"DROP FUNCTION IF EXISTS {function}()",
+        ]
         return install, drop
     raise RuntimeError(f"no append-only trigger DDL for the {dialect} database")
 

@@ -14,6 +14,7 @@ OTP or setup code, a password, a session token, a full mobile number (only the m
 erasure) therefore leaves every event, and so the chain, intact. ``cplan.services.audit.record``
 enforces the mechanical part of these rules.
 """
+
 from __future__ import annotations
 
 import enum
@@ -57,7 +58,9 @@ class AuditEvent(Base):
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     action: Mapped[str] = mapped_column(String(64))
-    outcome: Mapped[AuditOutcome] = mapped_column(enum_column(AuditOutcome), default=AuditOutcome.SUCCESS)
+    outcome: Mapped[AuditOutcome] = mapped_column(
+        enum_column(AuditOutcome), default=AuditOutcome.SUCCESS
+    )
     # No foreign keys: the trail must outlive, and never block or cascade from, the rows it names.
     officer_id: Mapped[int | None] = mapped_column(Integer)
     officer_pno: Mapped[str] = mapped_column(String(20), default="")
@@ -112,8 +115,20 @@ class RefusalBurst(Base):
 
 # Every column the hash covers (all but ``id`` and ``hash`` itself).
 HASHED_FIELDS = (
-    "seq", "occurred_at", "action", "outcome", "officer_id", "officer_pno", "post_id",
-    "post_title", "unit_path", "target_type", "target_id", "detail", "ip_address", "prev_hash",
+    "seq",
+    "occurred_at",
+    "action",
+    "outcome",
+    "officer_id",
+    "officer_pno",
+    "post_id",
+    "post_title",
+    "unit_path",
+    "target_type",
+    "target_id",
+    "detail",
+    "ip_address",
+    "prev_hash",
 )
 
 
@@ -142,6 +157,7 @@ def event_hash(fields) -> str:
 
 
 # ---- append-only at the database --------------------------------------------------------------
+
 
 def install_triggers(connection) -> None:
     """Make ``audit_events`` refuse UPDATE and DELETE (idempotent).

@@ -1,7 +1,10 @@
 """Declarative base and helpers shared by every model."""
+
 import base64
 import hashlib
 import hmac
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -60,12 +63,22 @@ class SealedString(TypeDecorator):
 
 
 SEALED_PREFIX = "sealed:v1:"
+logger = logging.getLogger(__name__)
+# Where the sealing key comes from: a callable returning the app's ``SECRET_KEY``, given by the
+# app factory (``use_secret_key``), so that models never read the app's configuration.
+_secret_key_source: Callable[[], str] | None = None
+
+
+def use_secret_key(source: Callable[[], str]) -> None:
+    """Seal and open with the key derived from ``source()`` (the app's ``SECRET_KEY``)."""
+    global _secret_key_source
+    _secret_key_source = source
 
 
 def _fernet():
-    from flask import current_app
-
-    return _fernet_for(current_app.config["SECRET_KEY"])
+    if _secret_key_source is None:
+        raise RuntimeError("no secret key to seal with: the app factory calls use_secret_key")
+    return _fernet_for(_secret_key_source())
 
 
 @lru_cache(maxsize=4)
@@ -82,14 +95,13 @@ def seal(value: str) -> str:
 
 def unseal(stored: str) -> str | None:
     from cryptography.fernet import InvalidToken
-    from flask import current_app
 
     if not stored.startswith(SEALED_PREFIX):
         return None  # not sealed by this app: never taken as a secret
     try:
-        return _fernet().decrypt(stored[len(SEALED_PREFIX):].encode("ascii")).decode()
+        return _fernet().decrypt(stored[len(SEALED_PREFIX) :].encode("ascii")).decode()
     except InvalidToken:
-        current_app.logger.warning("a sealed value could not be opened: was CPLAN_SECRET_KEY changed?")
+        logger.warning("a sealed value could not be opened: was CPLAN_SECRET_KEY changed?")
         return None
 
 

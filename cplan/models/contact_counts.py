@@ -8,6 +8,7 @@ a move to another village, an import, a place merged into another, or a plain UP
 shell. Nothing in the application writes the counts; ``recount`` rebuilds them from the
 contacts (the migration that adds them, and after a bulk load that ran without triggers).
 """
+
 from sqlalchemy import text
 
 # Statuses are stored as their lowercase value (``enum_column``).
@@ -17,9 +18,11 @@ _WATCHED = "status, place_id, confidential"
 
 def _sqlite_ddl() -> tuple[list[str], list[str]]:
     def change(sign: str, row: str) -> str:
-        return (f"UPDATE places SET active_contacts = active_contacts {sign} 1, "
-                f"active_confidential = active_confidential {sign} {row}.confidential "
-                f"WHERE id = {row}.place_id")
+        return (
+            f"UPDATE places SET active_contacts = active_contacts {sign} 1, "
+            f"active_confidential = active_confidential {sign} {row}.confidential "
+            f"WHERE id = {row}.place_id"
+        )
 
     install = [
         f"CREATE TRIGGER IF NOT EXISTS contacts_count_insert AFTER INSERT ON contacts "
@@ -27,30 +30,35 @@ def _sqlite_ddl() -> tuple[list[str], list[str]]:
         f"CREATE TRIGGER IF NOT EXISTS contacts_count_delete AFTER DELETE ON contacts "
         f"WHEN OLD.status = '{ACTIVE}' BEGIN {change('-', 'OLD')}; END",
         # One trigger per side of an update: SQLite has no IF inside a trigger body.
-        f"CREATE TRIGGER IF NOT EXISTS contacts_count_update_old AFTER UPDATE OF {_WATCHED} ON contacts "
-        f"WHEN OLD.status = '{ACTIVE}' BEGIN {change('-', 'OLD')}; END",
-        f"CREATE TRIGGER IF NOT EXISTS contacts_count_update_new AFTER UPDATE OF {_WATCHED} ON contacts "
-        f"WHEN NEW.status = '{ACTIVE}' BEGIN {change('+', 'NEW')}; END",
+        f"CREATE TRIGGER IF NOT EXISTS contacts_count_update_old AFTER UPDATE OF {_WATCHED} ON "
+        f"contacts WHEN OLD.status = '{ACTIVE}' BEGIN {change('-', 'OLD')}; END",
+        f"CREATE TRIGGER IF NOT EXISTS contacts_count_update_new AFTER UPDATE OF {_WATCHED} ON "
+        f"contacts WHEN NEW.status = '{ACTIVE}' BEGIN {change('+', 'NEW')}; END",
     ]
-    drop = [f"DROP TRIGGER IF EXISTS contacts_count_{name}"
-            for name in ("insert", "delete", "update_old", "update_new")]
+    drop = [
+        f"DROP TRIGGER IF EXISTS contacts_count_{name}"
+        for name in ("insert", "delete", "update_old", "update_new")
+    ]
     return install, drop
 
 
 def _postgresql_ddl() -> tuple[list[str], list[str]]:
     def change(sign: str, row: str) -> str:
-        return (f"UPDATE places SET active_contacts = active_contacts {sign} 1, "
-                f"active_confidential = active_confidential {sign} {row}.confidential::integer "
-                f"WHERE id = {row}.place_id;")
+        return (
+            f"UPDATE places SET active_contacts = active_contacts {sign} 1, "
+            f"active_confidential = active_confidential {sign} {row}.confidential::integer "
+            f"WHERE id = {row}.place_id;"
+        )
 
     function = (
         "CREATE OR REPLACE FUNCTION contacts_count_active() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN "
-        f"IF TG_OP <> 'INSERT' THEN IF OLD.status = '{ACTIVE}' THEN {change('-', 'OLD')} END IF; END IF; "
-        f"IF TG_OP <> 'DELETE' THEN IF NEW.status = '{ACTIVE}' THEN {change('+', 'NEW')} END IF; END IF; "
-        "RETURN NULL; END $$"
+        f"BEGIN IF TG_OP <> 'INSERT' THEN IF OLD.status = '{ACTIVE}' THEN {change('-', 'OLD')} END "
+        f"IF; END IF; IF TG_OP <> 'DELETE' THEN IF NEW.status = '{ACTIVE}' THEN "
+        f"{change('+', 'NEW')} END IF; END IF; RETURN NULL; END $$"
     )
-    changed = " OR ".join(f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in _WATCHED.split(", "))
+    changed = " OR ".join(
+        f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in _WATCHED.split(", ")
+    )
     install = [
         function,
         "DROP TRIGGER IF EXISTS contacts_count_insert_delete ON contacts",
@@ -60,9 +68,11 @@ def _postgresql_ddl() -> tuple[list[str], list[str]]:
         f"CREATE TRIGGER contacts_count_update AFTER UPDATE OF {_WATCHED} ON contacts "
         f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION contacts_count_active()",
     ]
-    drop = ["DROP TRIGGER IF EXISTS contacts_count_insert_delete ON contacts",
-            "DROP TRIGGER IF EXISTS contacts_count_update ON contacts",
-            "DROP FUNCTION IF EXISTS contacts_count_active()"]
+    drop = [
+        "DROP TRIGGER IF EXISTS contacts_count_insert_delete ON contacts",
+        "DROP TRIGGER IF EXISTS contacts_count_update ON contacts",
+        "DROP FUNCTION IF EXISTS contacts_count_active()",
+    ]
     return install, drop
 
 
@@ -89,13 +99,20 @@ def drop_triggers(connection) -> None:
 def recount(connection) -> None:
     """Set every place's counts from its contacts (one grouped pass over the active contacts;
     ``UPDATE ... FROM`` needs SQLite 3.33 or later)."""
-    connection.execute(text(
-        "UPDATE places SET active_contacts = 0, active_confidential = 0 "
-        "WHERE active_contacts <> 0 OR active_confidential <> 0"))
-    connection.execute(text(
-        "UPDATE places SET active_contacts = counted.active, active_confidential = counted.confidential "
-        "FROM (SELECT place_id, count(*) AS active, "
-        "sum(CASE WHEN confidential THEN 1 ELSE 0 END) AS confidential "
-        "FROM contacts WHERE status = :active GROUP BY place_id) AS counted "
-        "WHERE places.id = counted.place_id"
-    ), {"active": ACTIVE})
+    connection.execute(
+        text(
+            "UPDATE places SET active_contacts = 0, active_confidential = 0 "
+            "WHERE active_contacts <> 0 OR active_confidential <> 0"
+        )
+    )
+    connection.execute(
+        text(
+            "UPDATE places SET active_contacts = counted.active, active_confidential = "
+            "counted.confidential "
+            "FROM (SELECT place_id, count(*) AS active, "
+            "sum(CASE WHEN confidential THEN 1 ELSE 0 END) AS confidential "
+            "FROM contacts WHERE status = :active GROUP BY place_id) AS counted "
+            "WHERE places.id = counted.place_id"
+        ),
+        {"active": ACTIVE},
+    )

@@ -1,11 +1,12 @@
 """The jurisdiction spine: police units in one tree, revenue places, and who answers for what.
 
-Units (state > zone > range > district > circle > police station) form one tree. Each unit
-stores its *materialised path* (``/1/4/9/``), so "everything under unit X" is a single range
-condition on an indexed column (``path >= X.path AND path < X.path_upper``), never a walk in
-Python. Places (villages, towns, town wards) carry the path of the unit that answers for them
+Units (state > zone > range > district > circle > police station) form one tree. Each unit stores
+its *materialised path* (``/1/4/9/``), so "everything under unit X" is a single range condition on
+an indexed column (``X.covers(column)``: ``path >= X.path AND path < X.path_upper``), never a walk
+in Python. Places (villages, towns, town wards) carry the path of the unit that answers for them
 (their police station, or their district while unattached) in ``unit_path`` for the same reason.
 """
+
 from __future__ import annotations
 
 import enum
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -135,6 +137,15 @@ class Unit(BilingualName, Base):
         """True when a record carrying ``path`` (a place, a contact) lies in this subtree."""
         return path.startswith(self.path)
 
+    def covers(self, path_column):
+        """SQL condition: ``path_column`` lies in this unit's subtree (one indexed range scan).
+
+        ``path_column`` is ``Unit.path`` or the ``unit_path`` a record is filed under (places,
+        contacts, proposals, search tokens, incident places, audit events). Every jurisdiction
+        condition of the app is this one; ``contains_path`` is its twin for a loaded record.
+        """
+        return and_(path_column >= self.path, path_column < self.path_upper)
+
 
 class Subdistrict(BilingualName, Base):
     """A revenue sub-district (tehsil) from LGD; places record which one they lie in."""
@@ -164,9 +175,7 @@ class Place(BilingualName, Base):
     __tablename__ = "places"
     __table_args__ = (
         Index("ix_places_unit_path_search_key", "unit_path", "search_key"),
-        CheckConstraint(
-            "latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"
-        ),
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"),
         CheckConstraint(
             "longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"
         ),

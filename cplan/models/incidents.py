@@ -11,6 +11,7 @@ and an incident spanning two stations is visible to both.
 ``TimelineEntry`` rows are never changed: the database refuses UPDATE and DELETE on the table
 (triggers below, as for ``audit_events``). A correction is a new entry naming the old one.
 """
+
 from __future__ import annotations
 
 import enum
@@ -140,7 +141,9 @@ class Incident(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     summary: Mapped[str] = mapped_column(Text)
-    status: Mapped[IncidentStatus] = mapped_column(enum_column(IncidentStatus, 16), default=IncidentStatus.NEW)
+    status: Mapped[IncidentStatus] = mapped_column(
+        enum_column(IncidentStatus, 16), default=IncidentStatus.NEW
+    )
     # Tips naming a source: visible from the ASP upwards only.
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -246,6 +249,7 @@ class TimelineEntry(Base):
 
 
 # ---- append-only at the database --------------------------------------------------------------
+
 
 def install_timeline_triggers(connection) -> None:
     """Make ``timeline_entries`` refuse UPDATE and DELETE (idempotent)."""

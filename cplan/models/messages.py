@@ -15,6 +15,7 @@ The full number is kept, because it is where the message goes; it is never logge
 the audit trail get ``log_safe``). Sign-in codes do not pass through here: they are secrets and
 are sent straight from ``cplan.services.otp``.
 """
+
 from __future__ import annotations
 
 import enum
@@ -50,7 +51,9 @@ class OutboundMessage(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     # The template's slot values, as a JSON list of strings.
     slot_values: Mapped[str] = mapped_column(Text, default="[]")
-    state: Mapped[MessageState] = mapped_column(enum_column(MessageState), default=MessageState.PENDING)
+    state: Mapped[MessageState] = mapped_column(
+        enum_column(MessageState), default=MessageState.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

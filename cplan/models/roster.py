@@ -4,6 +4,7 @@ A contact carries the ``unit_path`` of its place's police station (kept in step 
 moves), so every scope question about contacts is one indexed range condition, like places.
 No caste or religion is recorded, by design.
 """
+
 from __future__ import annotations
 
 import enum
@@ -76,7 +77,14 @@ class Contact(Base):
         # The few pending enrolments of a subtree (the ASP's queue and the count in the menu)
         # without reading the many active contacts that share the subtree; and, covering,
         # coverage's counts per station, status and category without reading any row.
-        Index("ix_contacts_status_unit_path", "status", "unit_path", "category", "confidential", "place_id"),
+        Index(
+            "ix_contacts_status_unit_path",
+            "status",
+            "unit_path",
+            "category",
+            "confidential",
+            "place_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -100,7 +108,9 @@ class Contact(Base):
     # Visible only from ASP upwards (e.g. a source of information on criminal activity).
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    status: Mapped[ContactStatus] = mapped_column(enum_column(ContactStatus), default=ContactStatus.PENDING)
+    status: Mapped[ContactStatus] = mapped_column(
+        enum_column(ContactStatus), default=ContactStatus.PENDING
+    )
     inactive_reason: Mapped[InactiveReason | None] = mapped_column(enum_column(InactiveReason, 24))
     # Compare-and-set counter: a decision names the version it saw (two approvers, one winner).
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -111,7 +121,9 @@ class Contact(Base):
     consent_language: Mapped[str] = mapped_column(String(8), default="")
 
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    enrolled_by_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    enrolled_by_officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("officers.id"), index=True
+    )
     enrolled_by_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
@@ -168,7 +180,9 @@ event.listen(Contact.__table__, "after_create", _install_counts_after_create)
 
 class ProposalKind(enum.StrEnum):
     CORRECTION = "correction"  # new number, name fix, category, another village of the station
-    REMOVAL = "removal"  # mark inactive (moved, deceased, unreachable, unsuitable, withdrew consent)
+    REMOVAL = (
+        "removal"  # mark inactive (moved, deceased, unreachable, unsuitable, withdrew consent)
+    )
 
 
 class ProposalStatus(enum.StrEnum):
@@ -194,7 +208,9 @@ class ContactProposal(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
     unit_path: Mapped[str] = mapped_column(PathString)
     kind: Mapped[ProposalKind] = mapped_column(enum_column(ProposalKind))
-    status: Mapped[ProposalStatus] = mapped_column(enum_column(ProposalStatus), default=ProposalStatus.PENDING)
+    status: Mapped[ProposalStatus] = mapped_column(
+        enum_column(ProposalStatus), default=ProposalStatus.PENDING
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     changes: Mapped[str] = mapped_column(Text, default="{}")
     inactive_reason: Mapped[InactiveReason | None] = mapped_column(enum_column(InactiveReason, 24))

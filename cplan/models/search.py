@@ -6,6 +6,7 @@ phonetic keys (``cplan.services.transliteration.search_key``). A query key then 
 B-tree range scan (``key >= q AND key < q_upper``), never by scanning the table, and the row's
 ``unit_path`` applies the jurisdiction in the same query.
 """
+
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 

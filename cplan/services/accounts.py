@@ -3,6 +3,7 @@
 Every change is made by an acting principal inside its own subtree, writes an audit event in
 the same transaction, and revokes sessions that the change makes invalid.
 """
+
 import hashlib
 import hmac
 import re
@@ -13,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.formats import numeric_date
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
@@ -23,6 +23,7 @@ from cplan.services import audit, names, passwords, sessions, sms, sms_queue
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import ROLE_UNIT_KINDS
 from cplan.services.phone import InvalidMobile, log_safe, normalise_mobile
+from cplan.services.principal import Principal
 
 PNO_PATTERN = re.compile(r"[A-Za-z0-9]{4,20}")
 SETUP_CODE_LIFETIME = timedelta(hours=72)
@@ -53,14 +54,22 @@ def _name(text: str | None, field: str, *, required: bool = True) -> str:
         raise AccountError(error.args[0], field) from error
 
 
-def _refuse_self_lockout(actor: Principal, *, post: Post | None = None, officer: Officer | None = None) -> None:
+def _refuse_self_lockout(
+    actor: Principal, *, post: Post | None = None, officer: Officer | None = None
+) -> None:
     """An administrator cannot cut off the post or the officer they are signed in as:
     they would be signed out at once, and only a higher administrator could undo it."""
-    if (post is not None and post.id == actor.post.id) or (officer is not None and officer.id == actor.officer.id):
-        raise AccountError(_l("You cannot do this to your own post or account while signed in with it."))
+    if (post is not None and post.id == actor.post.id) or (
+        officer is not None and officer.id == actor.officer.id
+    ):
+        raise AccountError(
+            _l("You cannot do this to your own post or account while signed in with it.")
+        )
 
 
-def create_post(actor: Principal, *, title_en: str, title_hi: str, role: Role, unit: Unit, cug: str) -> Post:
+def create_post(
+    actor: Principal, *, title_en: str, title_hi: str, role: Role, unit: Unit, cug: str
+) -> Post:
     """Create a post with its CUG number in a unit of the actor's subtree."""
     _check_in_scope(actor, unit)
     if unit.kind.value not in ROLE_UNIT_KINDS[role]:
@@ -72,8 +81,13 @@ def create_post(actor: Principal, *, title_en: str, title_hi: str, role: Role, u
     post = Post(title_en=title_en, title_hi=title_hi, role=role, unit=unit, cug_number=number)
     db.session.add(post)
     db.session.flush()
-    audit.record("admin.post_created", target=post, unit=unit,
-                 detail={"role": role.value, "title": post.title_en, "cug": log_safe(number)})
+    audit.record(
+        "admin.post_created",
+        actor=actor,
+        target=post,
+        unit=unit,
+        detail={"role": role.value, "title": post.title_en, "cug": log_safe(number)},
+    )
     return post
 
 
@@ -81,8 +95,12 @@ def _check_sms_safe(*texts: str) -> None:
     """Post titles and officer names go into SMS (the CUG-change and setup notices): refuse a
     line break, a control character or "{#" when they are saved, not when a message fails."""
     if not all(sms.is_safe_text(text or "") for text in texts):
-        raise AccountError(_l("Titles and names may not contain line breaks, control characters or "
-                              "“{#”: they are sent in SMS."))
+        raise AccountError(
+            _l(
+                "Titles and names may not contain line breaks, control characters or "
+                "“{#”: they are sent in SMS."
+            )
+        )
 
 
 def _cug_or_error(text: str) -> str:
@@ -120,11 +138,26 @@ def change_cug(actor: Principal, post: Post, cug: str) -> Post:
     db.session.flush()
     changed_on = numeric_date(post.cug_changed_at)  # the template's 2nd slot, in IST
     # slot_value: a title saved before titles were checked must not stop this notice.
-    notice = sms_queue.enqueue(old, "cug_changed", sms.slot_value(post.title_en, f"#{post.id}"), changed_on,
-                               target=post, unit=post.unit)
-    audit.record("admin.post_cug_changed", target=post, unit=post.unit,
-                 detail={"old": log_safe(old), "new": log_safe(number), "sessions_ended": ended,
-                         "notice": notice.id})
+    notice = sms_queue.enqueue(
+        old,
+        "cug_changed",
+        sms.slot_value(post.title_en, f"#{post.id}"),
+        changed_on,
+        target=post,
+        unit=post.unit,
+    )
+    audit.record(
+        "admin.post_cug_changed",
+        actor=actor,
+        target=post,
+        unit=post.unit,
+        detail={
+            "old": log_safe(old),
+            "new": log_safe(number),
+            "sessions_ended": ended,
+            "notice": notice.id,
+        },
+    )
     return post
 
 
@@ -140,12 +173,19 @@ def set_post_active(actor: Principal, post: Post, active: bool) -> Post:
     post.active = active
     ended = 0 if active else sessions.revoke_all(post_id=post.id, reason="post_deactivated")
     db.session.flush()
-    audit.record("admin.post_activated" if active else "admin.post_deactivated",
-                 target=post, unit=post.unit, detail={"sessions_ended": ended})
+    audit.record(
+        "admin.post_activated" if active else "admin.post_deactivated",
+        actor=actor,
+        target=post,
+        unit=post.unit,
+        detail={"sessions_ended": ended},
+    )
     return post
 
 
-def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Unit, name_hi: str = "") -> Officer:
+def create_officer(
+    actor: Principal, *, pno: str, name: str, rank: str, unit: Unit, name_hi: str = ""
+) -> Officer:
     """Register an officer managed by ``unit`` (a district, or the state); ``name_hi`` is the name
     in Devanagari that Hindi pages show (optional)."""
     _check_in_scope(actor, unit)
@@ -159,7 +199,9 @@ def create_officer(actor: Principal, *, pno: str, name: str, rank: str, unit: Un
     officer = Officer(pno=pno, name=name, name_hi=name_hi, rank=rank.strip(), unit=unit)
     db.session.add(officer)
     db.session.flush()
-    audit.record("admin.officer_created", target=officer, unit=unit, detail={"pno": pno})
+    audit.record(
+        "admin.officer_created", actor=actor, target=officer, unit=unit, detail={"pno": pno}
+    )
     return officer
 
 
@@ -173,13 +215,22 @@ def rename_officer(actor: Principal, officer: Officer, *, name: str, name_hi: st
     _check_officer_in_scope(actor, officer)
     _check_sms_safe(name, name_hi)
     name, name_hi = _name(name, "name"), _name(name_hi, "name_hi", required=False)
-    changed = [field for field, value in (("name", name), ("name_hi", name_hi)) if getattr(officer, field) != value]
+    changed = [
+        field
+        for field, value in (("name", name), ("name_hi", name_hi))
+        if getattr(officer, field) != value
+    ]
     if not changed:
         return officer
     officer.name, officer.name_hi = name, name_hi
     db.session.flush()
-    audit.record("admin.officer_renamed", target=officer, unit=officer.unit,
-                 detail={"pno": officer.pno, "changed": changed})
+    audit.record(
+        "admin.officer_renamed",
+        actor=actor,
+        target=officer,
+        unit=officer.unit,
+        detail={"pno": officer.pno, "changed": changed},
+    )
     return officer
 
 
@@ -192,7 +243,13 @@ def assign(actor: Principal, officer: Officer, post: Post) -> PostAssignment:
     assignment = PostAssignment(officer=officer, post=post)
     db.session.add(assignment)
     db.session.flush()
-    audit.record("admin.officer_assigned", target=post, unit=post.unit, detail={"pno": officer.pno})
+    audit.record(
+        "admin.officer_assigned",
+        actor=actor,
+        target=post,
+        unit=post.unit,
+        detail={"pno": officer.pno},
+    )
     return assignment
 
 
@@ -208,8 +265,13 @@ def unassign(actor: Principal, officer: Officer, post: Post) -> None:
     assignment.ended_at = utcnow()
     ended = sessions.revoke_all(officer_id=officer.id, post_id=post.id, reason="unassigned")
     db.session.flush()
-    audit.record("admin.officer_unassigned", target=post, unit=post.unit,
-                 detail={"pno": officer.pno, "sessions_ended": ended})
+    audit.record(
+        "admin.officer_unassigned",
+        actor=actor,
+        target=post,
+        unit=post.unit,
+        detail={"pno": officer.pno, "sessions_ended": ended},
+    )
 
 
 def current_assignment(officer: Officer, post: Post) -> PostAssignment | None:
@@ -230,10 +292,17 @@ def set_officer_active(actor: Principal, officer: Officer, active: bool) -> Offi
     if officer.active == active:
         return officer
     officer.active = active
-    ended = 0 if active else sessions.revoke_all(officer_id=officer.id, reason="officer_deactivated")
+    ended = (
+        0 if active else sessions.revoke_all(officer_id=officer.id, reason="officer_deactivated")
+    )
     db.session.flush()
-    audit.record("admin.officer_activated" if active else "admin.officer_deactivated",
-                 target=officer, unit=officer.unit, detail={"pno": officer.pno, "sessions_ended": ended})
+    audit.record(
+        "admin.officer_activated" if active else "admin.officer_deactivated",
+        actor=actor,
+        target=officer,
+        unit=officer.unit,
+        detail={"pno": officer.pno, "sessions_ended": ended},
+    )
     return officer
 
 
@@ -251,13 +320,18 @@ def issue_setup_code(actor: Principal, officer: Officer) -> str:
     officer.password_hash = None
     ended = sessions.revoke_all(officer_id=officer.id, reason="password_reset") if was_reset else 0
     db.session.flush()
-    audit.record("admin.password_reset" if was_reset else "admin.setup_code_issued",
-                 target=officer, unit=officer.unit, detail={"pno": officer.pno, "sessions_ended": ended})
+    audit.record(
+        "admin.password_reset" if was_reset else "admin.setup_code_issued",
+        actor=actor,
+        target=officer,
+        unit=officer.unit,
+        detail={"pno": officer.pno, "sessions_ended": ended},
+    )
     return format_setup_code(code)
 
 
 def format_setup_code(code: str) -> str:
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def _setup_hash(pno: str, code: str) -> str:
@@ -265,10 +339,13 @@ def _setup_hash(pno: str, code: str) -> str:
     return hashlib.sha256(f"{pno}:{cleaned}".encode()).hexdigest()
 
 
-def set_password_with_setup_code(pno: str, code: str, password: str) -> Officer | None:
+def set_password_with_setup_code(
+    pno: str, code: str, password: str, *, ip_address: str = ""
+) -> Officer | None:
     """Set a password with a valid, unexpired setup code; the code then stops working.
 
     Returns None (never saying which part was wrong) when the PNO or code does not match.
+    ``ip_address`` is the client's, for the audit trail.
     """
     pno = (pno or "").strip().upper()
     if not PNO_PATTERN.fullmatch(pno) or len(code or "") > 40:
@@ -284,7 +361,12 @@ def set_password_with_setup_code(pno: str, code: str, password: str) -> Officer 
         or officer.setup_code_expires_at < utcnow()
     ):
         # Whatever was typed as a PNO may be a phone number: never store one whole.
-        audit.record("auth.setup_failed", outcome="failure", detail={"pno": audit.redact_mobiles(pno)})
+        audit.record(
+            "auth.setup_failed",
+            outcome="failure",
+            ip_address=ip_address,
+            detail={"pno": audit.redact_mobiles(pno)},
+        )
         return None
     check_password_strength(password, officer)
     officer.password_hash = generate_password_hash(password)
@@ -292,8 +374,14 @@ def set_password_with_setup_code(pno: str, code: str, password: str) -> Officer 
     officer.setup_code_hash = None
     officer.setup_code_expires_at = None
     db.session.flush()
-    audit.record("auth.password_set", officer=officer, target=officer, unit=officer.unit,
-                 detail={"pno": pno})
+    audit.record(
+        "auth.password_set",
+        officer=officer,
+        target=officer,
+        unit=officer.unit,
+        ip_address=ip_address,
+        detail={"pno": pno},
+    )
     return officer
 
 

@@ -13,6 +13,7 @@ latest commit. On SQLite every transaction starts with BEGIN IMMEDIATE (``cplan.
 which already lets only one writer in at a time. Either way the unique ``seq`` column is the
 backstop: a violated assumption fails the commit instead of forking the chain.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,16 +21,16 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app, has_request_context, request
-from sqlalchemy import Select, exists, false, or_, select, text
+from sqlalchemy import Select, exists, or_, select, text
 
 from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import Officer, Post
 from cplan.models.audit import GENESIS_HASH, AuditEvent, AuditOutcome, event_hash
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
-from cplan.services.geo import in_subtree
+from cplan.services.errors import NotInScope
 from cplan.services.phone import DEVANAGARI_DIGITS, log_safe
+from cplan.services.principal import Principal
 
 # pg_advisory_xact_lock key of the chain: the bytes "cplan.au" read as a big-endian integer.
 CHAIN_LOCK_KEY = 0x63706C616E2E6175
@@ -45,7 +46,18 @@ _SECRET_KEY_WORDS = frozenset({"pin", "passcode", "cookie"})
 # ...and a bare "code" or a code qualified as a sign-in code. Official codes (lgd_code,
 # station_code) are named for what they are and allowed.
 _SECRET_CODE_QUALIFIERS = frozenset(
-    {"setup", "verification", "recovery", "backup", "auth", "login", "reset", "sms", "access", "security"}
+    {
+        "setup",
+        "verification",
+        "recovery",
+        "backup",
+        "auth",
+        "login",
+        "reset",
+        "sms",
+        "access",
+        "security",
+    }
 )
 _KEY_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 # A full Indian mobile number once spaces and dashes are gone: ten digits starting 6-9,
@@ -60,6 +72,7 @@ _FULL_MOBILE = re.compile(r"(?<![0-9])(?:\+?91|0)?[6-9][0-9]{9}(?![0-9])")
 def record(
     action: str,
     *,
+    actor: Principal | None = None,
     outcome: str | AuditOutcome = AuditOutcome.SUCCESS,
     officer: Officer | None = None,
     post: Post | None = None,
@@ -72,8 +85,10 @@ def record(
 ) -> AuditEvent:
     """Append one event to the trail in the current transaction (flush, no commit).
 
-    ``action`` is a dotted verb (``auth.sign_in``, ``roster.viewed``). The acting ``officer``
-    and ``post`` and the ``ip_address`` default to the signed-in user and the request.
+    ``action`` is a dotted verb (``auth.sign_in``, ``roster.viewed``). ``actor`` is the
+    principal who acted: the acting ``officer`` and ``post`` and the ``ip_address`` default to
+    its own. Without an actor (a sign-in step, a command, a worker) they are what is given,
+    else empty: nothing here looks at a request.
     ``target`` is the model instance acted on (its table name and id are kept, nothing else);
     or give ``target_type``/``target_id``. The event is filed under ``unit`` when given, else
     the target's unit when the target has one, else the acting post's unit.
@@ -89,12 +104,10 @@ def record(
     outcome = AuditOutcome(outcome)
     detail_text = canonical_detail(detail)
 
-    principal = _current_principal()
-    if principal is not None:
-        officer = principal.officer if officer is None else officer
-        post = principal.post if post is None else post
-    if ip_address is None and has_request_context():
-        ip_address = request.remote_addr
+    if actor is not None:
+        officer = actor.officer if officer is None else officer
+        post = actor.post if post is None else post
+        ip_address = actor.ip_address if ip_address is None else ip_address
     if target is not None:
         target_type, target_id = _target_key(target)
     if target_type is not None and not TARGET_TYPE_PATTERN.fullmatch(target_type):
@@ -127,9 +140,11 @@ def record(
     return event
 
 
-def record_many(action: str, targets: list[tuple[object, dict | None]]) -> list[AuditEvent]:
-    """``record`` of one action on many targets (``(target, detail)`` pairs) by the signed-in
-    officer, as one append: one chain lock, one read of the chain's end, one flush. A file that
+def record_many(
+    action: str, targets: list[tuple[object, dict | None]], *, actor: Principal | None = None
+) -> list[AuditEvent]:
+    """``record`` of one action on many targets (``(target, detail)`` pairs) by ``actor``, as
+    one append: one chain lock, one read of the chain's end, one flush. A file that
     corrects 4,000 places writes its 4,000 events in well under a second instead of a minute.
     The same rules apply to every detail; events are filed under each target's unit."""
     if len(action) > MAX_ACTION_LENGTH or not ACTION_PATTERN.fullmatch(action):
@@ -138,10 +153,9 @@ def record_many(action: str, targets: list[tuple[object, dict | None]]) -> list[
         return []
     ensure_write_transaction()
     prepared = [(target, canonical_detail(detail)) for target, detail in targets]
-    principal = _current_principal()
-    officer = principal.officer if principal is not None else None
-    post = principal.post if principal is not None else None
-    ip_address = request.remote_addr if has_request_context() else ""
+    officer = actor.officer if actor is not None else None
+    post = actor.post if actor is not None else None
+    ip_address = actor.ip_address if actor is not None else ""
     _lock_chain()
     last = db.session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
@@ -152,26 +166,26 @@ def record_many(action: str, targets: list[tuple[object, dict | None]]) -> list[
         target_type, target_id = _target_key(target)
         seq += 1
         event = AuditEvent(
-            seq=seq, occurred_at=utcnow(), action=action, outcome=AuditOutcome.SUCCESS,
-            officer_id=officer.id if officer else None, officer_pno=officer.pno if officer else "",
-            post_id=post.id if post else None, post_title=post.title_en if post else "",
-            unit_path=_unit_path(None, target, post), target_type=target_type, target_id=target_id,
-            detail=detail_text, ip_address=(ip_address or "")[:64], prev_hash=prev_hash,
+            seq=seq,
+            occurred_at=utcnow(),
+            action=action,
+            outcome=AuditOutcome.SUCCESS,
+            officer_id=officer.id if officer else None,
+            officer_pno=officer.pno if officer else "",
+            post_id=post.id if post else None,
+            post_title=post.title_en if post else "",
+            unit_path=_unit_path(None, target, post),
+            target_type=target_type,
+            target_id=target_id,
+            detail=detail_text,
+            ip_address=(ip_address or "")[:64],
+            prev_hash=prev_hash,
         )
         event.hash = prev_hash = event.compute_hash()
         events.append(event)
     db.session.add_all(events)
     db.session.flush()
     return events
-
-
-def _current_principal():
-    """The signed-in principal of this request, or None (no request, no sign-in)."""
-    if not has_request_context() or getattr(current_app, "login_manager", None) is None:
-        return None
-    from flask_login import current_user
-
-    return current_user if current_user.is_authenticated else None
 
 
 def _target_key(target) -> tuple[str, int]:
@@ -211,8 +225,9 @@ def canonical_detail(detail: dict | None) -> str:
     if not isinstance(detail, dict):
         raise ValueError("audit detail must be a dict")
     try:
-        text_ = json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                           default=_json_default)
+        text_ = json.dumps(
+            detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+        )
     except TypeError as error:
         raise ValueError(f"audit detail is not JSON-serialisable: {error}") from error
     _check_safe(json.loads(text_))
@@ -324,9 +339,14 @@ def _verify(connection, batch_size: int, own_transactions: bool) -> VerifyResult
             reason = _break_reason(fields, expected_seq, prev_hash)
             if reason:
                 return VerifyResult(
-                    ok=False, checked=checked, first_broken_seq=fields["seq"], reason=reason,
-                    event_id=fields["id"], occurred_at=fields["occurred_at"],
-                    action=fields["action"], last_hash=prev_hash,
+                    ok=False,
+                    checked=checked,
+                    first_broken_seq=fields["seq"],
+                    reason=reason,
+                    event_id=fields["id"],
+                    occurred_at=fields["occurred_at"],
+                    action=fields["action"],
+                    last_hash=prev_hash,
                 )
             checked += 1
             expected_seq += 1
@@ -347,18 +367,18 @@ def _break_reason(fields, expected_seq: int, prev_hash: str) -> str:
 # ---- reading (the audit page) ---------------------------------------------------------------
 
 
-def scope_condition(unit: Unit | None):
-    """Events filed under ``unit``'s subtree; the state also sees events filed under no unit."""
-    if unit is None:
-        return false()
-    condition = in_subtree(AuditEvent.unit_path, unit)
+def scope_condition(principal: Principal):
+    """Events filed under the principal's subtree; the state also sees events filed under no
+    unit."""
+    unit = principal.unit
+    condition = unit.covers(AuditEvent.unit_path)
     if unit.parent_id is None:
         condition = or_(condition, AuditEvent.unit_path.is_(None))
     return condition
 
 
 def events_in_scope(
-    unit: Unit | None,
+    principal: Principal,
     *,
     pno: str | None = None,
     post: str | None = None,
@@ -367,8 +387,8 @@ def events_in_scope(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Select:
-    """Events visible from ``unit``, filtered; ``since`` inclusive, ``until`` exclusive (UTC)."""
-    query = select(AuditEvent).where(scope_condition(unit))
+    """Events ``principal`` may see, filtered; ``since`` inclusive, ``until`` exclusive (UTC)."""
+    query = select(AuditEvent).where(scope_condition(principal))
     if pno:
         query = query.where(AuditEvent.officer_pno == pno.strip().upper())
     if post:
@@ -393,12 +413,15 @@ class EventPage:
     newer: int | None  # pass as ``after=`` for the next newer page
 
 
-def page_of_events(query: Select, *, before: int | None = None, after: int | None = None,
-                   per_page: int = 50) -> EventPage:
+def page_of_events(
+    query: Select, *, before: int | None = None, after: int | None = None, per_page: int = 50
+) -> EventPage:
     """A page of ``query``'s events by seq cursor (no COUNT and no OFFSET: the trail only grows)."""
     seq = AuditEvent.seq
     if after is not None:
-        rows = list(db.session.scalars(query.where(seq > after).order_by(seq.asc()).limit(per_page + 1)))
+        rows = list(
+            db.session.scalars(query.where(seq > after).order_by(seq.asc()).limit(per_page + 1))
+        )
         more_newer = len(rows) > per_page
         rows = rows[:per_page][::-1]
         newer = rows[0].seq if more_newer else None
@@ -422,9 +445,14 @@ def _any(query: Select) -> bool:
     return bool(db.session.scalar(select(exists(query.with_only_columns(AuditEvent.id)))))
 
 
-def get_in_scope(unit: Unit | None, seq: int) -> AuditEvent | None:
-    """The event with this seq if ``unit`` may see it, else None (the view answers 404)."""
-    return db.session.scalar(select(AuditEvent).where(AuditEvent.seq == seq, scope_condition(unit)))
+def get_in_scope(principal: Principal, seq: int) -> AuditEvent:
+    """The event with this seq if ``principal`` may see it, else ``NotInScope``."""
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.seq == seq, scope_condition(principal))
+    )
+    if event is None:
+        raise NotInScope()
+    return event
 
 
 def units_filed_under(events) -> dict[str, Unit]:
@@ -448,7 +476,10 @@ def officers_of(events) -> dict[int, Officer]:
     wanted = {event.officer_id for event in events if event.officer_id is not None}
     if not wanted:
         return {}
-    return {officer.id: officer for officer in db.session.scalars(select(Officer).where(Officer.id.in_(wanted)))}
+    return {
+        officer.id: officer
+        for officer in db.session.scalars(select(Officer).where(Officer.id.in_(wanted)))
+    }
 
 
 def _last_id(path: str) -> int | None:

@@ -14,6 +14,7 @@ cannot see. Active contacts per place come from the counts each place keeps
 117,000 places rather than counting 1.1 million contacts. Its reads go to the reports replica
 when one is configured (``CPLAN_REPORTS_DATABASE_URL``): figures may then lag by its delay.
 """
+
 from __future__ import annotations
 
 import enum
@@ -23,12 +24,11 @@ from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, select
 
-from cplan.access import Principal
 from cplan.extensions import db, reports_bind
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.roster import Contact, ContactCategory, ContactStatus
-from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
+from cplan.services.principal import Principal
 from cplan.services.roster import visible_condition
 
 DEFAULT_TARGET = 10
@@ -52,7 +52,11 @@ LEVEL_BELOW = {
     UnitKind.CIRCLE: Level.STATION,
     UnitKind.STATION: Level.PLACE,
 }
-GROUP_COLUMN = {Level.DISTRICT: Place.district_id, Level.STATION: Place.station_id, Level.PLACE: Place.id}
+GROUP_COLUMN = {
+    Level.DISTRICT: Place.district_id,
+    Level.STATION: Place.station_id,
+    Level.PLACE: Place.id,
+}
 
 
 def target() -> int:
@@ -111,8 +115,11 @@ class Coverage:
 
     def categories(self) -> list[tuple[ContactCategory, int]]:
         """Active contacts by category, in the list's order, leaving out empty ones."""
-        return [(category, self.totals.categories[category])
-                for category in ContactCategory if self.totals.categories.get(category)]
+        return [
+            (category, self.totals.categories[category])
+            for category in ContactCategory
+            if self.totals.categories.get(category)
+        ]
 
 
 def visible_active(principal: Principal):
@@ -143,18 +150,27 @@ def figures_by_group(principal: Principal, unit: Unit, level: Level, goal: int) 
             func.sum(case((count == 0, 1), else_=0)),
             func.sum(count),
         )
-        .where(in_subtree(Place.unit_path, unit), Place.uninhabited.is_(False))
+        .where(unit.covers(Place.unit_path), Place.uninhabited.is_(False))
         .group_by(group),
         bind_arguments=reports_bind(),
     )
     figures: dict = {}
     for key, inhabited, meeting, without, active_total in place_rows:
-        figures[key] = Figures(inhabited=inhabited, meeting=int(meeting or 0),
-                               without_contacts=int(without or 0), active=int(active_total or 0))
-    counted = (Contact.status.in_([ContactStatus.ACTIVE, ContactStatus.PENDING]),
-               in_subtree(Contact.unit_path, unit), visible_condition(principal))
+        figures[key] = Figures(
+            inhabited=inhabited,
+            meeting=int(meeting or 0),
+            without_contacts=int(without or 0),
+            active=int(active_total or 0),
+        )
+    counted = (
+        Contact.status.in_([ContactStatus.ACTIVE, ContactStatus.PENDING]),
+        unit.covers(Contact.unit_path),
+        visible_condition(principal),
+    )
     if by_path:
-        uninhabited = select(Place.id).where(in_subtree(Place.unit_path, unit), Place.uninhabited.is_(True))
+        uninhabited = select(Place.id).where(
+            unit.covers(Place.unit_path), Place.uninhabited.is_(True)
+        )
         contact_rows = db.session.execute(
             select(Contact.unit_path, Contact.status, Contact.category, func.count())
             .where(*counted, Contact.place_id.not_in(uninhabited))
@@ -188,14 +204,20 @@ def coverage_of(principal: Principal, unit: Unit) -> Coverage:
     goal = target()
     figures = figures_by_group(principal, unit, level, goal)
     if level == Level.PLACE:
-        places = db.session.scalars(select(Place).where(Place.id.in_([k for k in figures if k is not None])),
-                                    bind_arguments=reports_bind())
+        places = db.session.scalars(
+            select(Place).where(Place.id.in_([k for k in figures if k is not None])),
+            bind_arguments=reports_bind(),
+        )
         records: dict[int | None, Unit | Place | None] = {place.id: place for place in places}
     else:
         kind = UnitKind.DISTRICT if level == Level.DISTRICT else UnitKind.STATION
-        units = db.session.scalars(select(Unit).where(Unit.kind == kind, in_subtree(Unit.path, unit)),
-                                   bind_arguments=reports_bind())
-        records = {(record.path if level == Level.STATION else record.id): record for record in units}
+        units = db.session.scalars(
+            select(Unit).where(Unit.kind == kind, unit.covers(Unit.path)),
+            bind_arguments=reports_bind(),
+        )
+        records = {
+            (record.path if level == Level.STATION else record.id): record for record in units
+        }
         # Figures of no listed unit: places not attached to a station (one row of their own).
         unattached = Figures()
         for key in [key for key in figures if key not in records]:
@@ -206,8 +228,13 @@ def coverage_of(principal: Principal, unit: Unit) -> Coverage:
     if level == Level.PLACE:  # an action list: worst first
         rows.sort(key=lambda row: (row.figures.active, row.record.name_en, row.record.id))
     else:
-        rows.sort(key=lambda row: (row.record is None, row.record.name_en if row.record else "",
-                                   row.record.id if row.record else 0))
+        rows.sort(
+            key=lambda row: (
+                row.record is None,
+                row.record.name_en if row.record else "",
+                row.record.id if row.record else 0,
+            )
+        )
     totals = Figures()
     for row in rows:
         totals.add(row.figures)
@@ -238,22 +265,30 @@ class RowsPage(Pagination):
     def _query_items(self) -> list:
         rows = db.session.execute(
             self._statement.offset((self.page - 1) * self.per_page).limit(self.per_page),
-            bind_arguments=reports_bind())
+            bind_arguments=reports_bind(),
+        )
         return [self._make(*row) for row in rows]
 
     def _query_count(self) -> int:
-        return db.session.scalar(select(func.count()).select_from(self._statement.order_by(None).subquery()),
-                                 bind_arguments=reports_bind())
+        return db.session.scalar(
+            select(func.count()).select_from(self._statement.order_by(None).subquery()),
+            bind_arguments=reports_bind(),
+        )
 
 
-def places_below_target(principal: Principal, unit: Unit, page: int = 1, per_page: int = PER_PAGE) -> RowsPage:
+def places_below_target(
+    principal: Principal, unit: Unit, page: int = 1, per_page: int = PER_PAGE
+) -> RowsPage:
     """The inhabited places under ``unit`` short of the target, worst first (fewest active
     contacts, then name): what station staff should enrol next. One query a page (and a count)."""
     goal = target()
     pending = (
         select(Contact.place_id, func.count().label("pending"))
-        .where(Contact.status == ContactStatus.PENDING, in_subtree(Contact.unit_path, unit),
-               visible_condition(principal))
+        .where(
+            Contact.status == ContactStatus.PENDING,
+            unit.covers(Contact.unit_path),
+            visible_condition(principal),
+        )
         .group_by(Contact.place_id)
         .subquery("pending_counts")
     )
@@ -261,10 +296,13 @@ def places_below_target(principal: Principal, unit: Unit, page: int = 1, per_pag
     statement = (
         select(Place, active_count, func.coalesce(pending.c.pending, 0))
         .outerjoin(pending, pending.c.place_id == Place.id)
-        .where(in_subtree(Place.unit_path, unit), Place.uninhabited.is_(False), active_count < goal)
+        .where(unit.covers(Place.unit_path), Place.uninhabited.is_(False), active_count < goal)
         .order_by(active_count, Place.name_en, Place.id)
     )
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    return RowsPage(statement, lambda place, n_active, n_pending: PlaceShortfall(place, n_active, n_pending, goal),
-                    page=max(1, page), per_page=per_page)
-
+    return RowsPage(
+        statement,
+        lambda place, n_active, n_pending: PlaceShortfall(place, n_active, n_pending, goal),
+        page=max(1, page),
+        per_page=per_page,
+    )

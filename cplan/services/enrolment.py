@@ -6,6 +6,7 @@ AND version = :seen``): when two officers decide the same record at once exactly
 matches, and the other gets ``AlreadyDecided`` naming who decided it and when. The officer who
 enrolled or proposed something can never decide it.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.accounts import Officer
 from cplan.models.audit import AuditEvent, AuditOutcome
@@ -32,9 +32,17 @@ from cplan.models.roster import (
     ProposalStatus,
 )
 from cplan.services import audit, roster, search
-from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
-from cplan.services.geo import in_subtree
+from cplan.services.errors import (
+    AlreadyDecided,
+    Decided,
+    DomainError,
+    InvalidTransition,
+    NotAllowed,
+    NotInScope,
+    WorkflowError,
+)
 from cplan.services.permissions import Permission
+from cplan.services.principal import Principal
 
 # status -> the statuses it may move to, and by which action.
 TRANSITIONS: dict[ContactStatus, dict[str, ContactStatus]] = {
@@ -56,19 +64,6 @@ REJECT_REASON_LABELS = {
 CORRECTABLE = ("name", "name_other", "mobile", "mobile_alt", "whatsapp", "category", "place_id")
 
 
-class WorkflowError(DomainError):
-    """A workflow rule refused the action; the message is shown to the officer."""
-
-
-@dataclass
-class Decided:
-    """Who decided a record first (for the "already decided" message)."""
-
-    officer_name: str
-    decided_at: datetime | None
-    officer: Officer | None = None  # for the name in the reader's language
-
-
 def target_status(current: ContactStatus, action: str) -> ContactStatus:
     """The status ``action`` leads to from ``current``, or InvalidTransition."""
     allowed = TRANSITIONS[current]
@@ -77,9 +72,34 @@ def target_status(current: ContactStatus, action: str) -> ContactStatus:
     return allowed[action]
 
 
+def check_resubmittable(contact: Contact) -> None:
+    """Only a rejected enrolment can be corrected and sent again (else ``InvalidTransition``)."""
+    if "resubmit" not in TRANSITIONS[contact.status]:
+        raise InvalidTransition(
+            f"cannot resubmit a {contact.status.value} contact",
+            refusal=_l("Only a rejected enrolment can be sent again."),
+        )
+
+
+def check_changeable(contact: Contact) -> None:
+    """Only a contact in the roster (active) can be corrected, moved or proposed for removal
+    (else ``InvalidTransition``)."""
+    if contact.status != ContactStatus.ACTIVE:
+        raise InvalidTransition(
+            f"only active contacts can be changed, not a {contact.status.value} one",
+            refusal=_l("Only contacts in the roster (active) can be changed."),
+        )
+
+
+def check_erasable(contact: Contact) -> None:
+    """A contact's personal data is erased once (else ``WorkflowError``)."""
+    if contact.erased_at is not None:
+        raise WorkflowError(_l("This contact's personal data has already been erased."))
+
+
 def _require(principal: Principal, permission: Permission) -> None:
     if not principal.can(permission):
-        raise WorkflowError(_l("Your post cannot do this."))
+        raise NotAllowed(_l("Your post cannot do this."))
 
 
 def _visible(principal: Principal, contact_id: int) -> Contact:
@@ -89,9 +109,10 @@ def _visible(principal: Principal, contact_id: int) -> Contact:
 def _already_decided(contact: Contact) -> AlreadyDecided:
     db.session.refresh(contact)
     who = contact.decided_by.name if contact.decided_by else "?"
-    error = AlreadyDecided(f"already decided by {who} at {contact.decided_at}")
-    error.decided = Decided(who, contact.decided_at, contact.decided_by)
-    return error
+    return AlreadyDecided(
+        f"already decided by {who} at {contact.decided_at}",
+        decided=Decided(who, contact.decided_at, contact.decided_by),
+    )
 
 
 def _check_reason(reason: str, note: str) -> tuple[str, str]:
@@ -103,15 +124,23 @@ def _check_reason(reason: str, note: str) -> tuple[str, str]:
     return reason, note[:1000]
 
 
-def decide_enrolment(principal: Principal, contact_id: int, seen_version: int, action: str,
-                     reason: str = "", note: str = "", *, now: datetime | None = None) -> Contact:
+def decide_enrolment(
+    principal: Principal,
+    contact_id: int,
+    seen_version: int,
+    action: str,
+    reason: str = "",
+    note: str = "",
+    *,
+    now: datetime | None = None,
+) -> Contact:
     """Approve or reject a pending enrolment, exactly once."""
     _require(principal, Permission.APPROVE_ENROLMENT)
     contact = _visible(principal, contact_id)
     if action not in ("approve", "reject"):
         raise InvalidTransition(action)
     if contact.enrolled_by_officer_id == principal.officer.id:
-        raise WorkflowError(_l("You enrolled this contact, so someone else must decide it."))
+        raise NotAllowed(_l("You enrolled this contact, so someone else must decide it."))
     if action == "reject":
         reason, note = _check_reason(reason, note)
     if contact.status != ContactStatus.PENDING:
@@ -122,17 +151,31 @@ def decide_enrolment(principal: Principal, contact_id: int, seen_version: int, a
     now = now or utcnow()
     result = db.session.execute(
         update(Contact)
-        .where(Contact.id == contact.id, Contact.status == ContactStatus.PENDING,
-               Contact.version == seen_version)
-        .values(status=new_status, version=Contact.version + 1, decided_at=now,
-                decided_by_officer_id=principal.officer.id, decision_reason=reason, decision_note=note)
+        .where(
+            Contact.id == contact.id,
+            Contact.status == ContactStatus.PENDING,
+            Contact.version == seen_version,
+        )
+        .values(
+            status=new_status,
+            version=Contact.version + 1,
+            decided_at=now,
+            decided_by_officer_id=principal.officer.id,
+            decision_reason=reason,
+            decision_note=note,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise _already_decided(contact)
     db.session.refresh(contact)
-    audit.record(f"enrolment.{'approved' if action == 'approve' else 'rejected'}", target=contact,
-                 unit=contact.place.station, detail={"reason": reason} if reason else None)
+    audit.record(
+        f"enrolment.{'approved' if action == 'approve' else 'rejected'}",
+        actor=principal,
+        target=contact,
+        unit=contact.place.station,
+        detail={"reason": reason} if reason else None,
+    )
     return contact
 
 
@@ -160,19 +203,36 @@ def check_bulk_ids(principal: Principal, ids) -> None:
     lists what it may see): deciding the rest would hide the attempt, so nothing is decided.
     """
     ids = sorted(set(ids))
-    visible = set(db.session.scalars(
-        select(Contact.id).where(Contact.id.in_(ids), roster.visible_condition(principal)))) if ids else set()
+    visible = (
+        set(
+            db.session.scalars(
+                select(Contact.id).where(Contact.id.in_(ids), roster.visible_condition(principal))
+            )
+        )
+        if ids
+        else set()
+    )
     unseen = [contact_id for contact_id in ids if contact_id not in visible]
     if unseen:
-        raise BulkRefused(_l("Nothing was approved: %(count)s of the ticked enrolments cannot be found in your "
-                             "area. Go back to the queue and tick them again.", count=len(unseen)), unseen)
+        raise BulkRefused(
+            _l(
+                "Nothing was approved: %(count)s of the ticked enrolments cannot be found in your "
+                "area. Go back to the queue and tick them again.",
+                count=len(unseen),
+            ),
+            unseen,
+        )
 
 
-def record_bulk_refusal(error: BulkRefused, asked: int) -> None:
+def record_bulk_refusal(principal: Principal, error: BulkRefused, asked: int) -> None:
     """The refused bulk approval in the audit trail (after the caller rolled back): how many
     enrolments were asked for and the ids that were not visible."""
-    audit.record("enrolment.bulk_refused", outcome=AuditOutcome.DENIED,
-                 detail={"asked": asked, "unseen_ids": error.unseen[:100], "unseen": len(error.unseen)})
+    audit.record(
+        "enrolment.bulk_refused",
+        actor=principal,
+        outcome=AuditOutcome.DENIED,
+        detail={"asked": asked, "unseen_ids": error.unseen[:100], "unseen": len(error.unseen)},
+    )
 
 
 def bulk_approve(principal: Principal, seen: dict[int, int]) -> BulkOutcome:
@@ -200,23 +260,35 @@ def resubmit(principal: Principal, contact_id: int, details: roster.ContactDetai
     """Correct a rejected enrolment and send it again; both rounds stay in the history."""
     _require(principal, Permission.ENROL_CONTACT)
     contact = _visible(principal, contact_id)
-    target_status(contact.status, "resubmit")
+    check_resubmittable(contact)
     data = roster.clean(details)
     result = db.session.execute(
         update(Contact)
-        .where(Contact.id == contact.id, Contact.status == ContactStatus.REJECTED,
-               Contact.version == contact.version)
-        .values(status=ContactStatus.PENDING, version=Contact.version + 1, decided_at=None,
-                decided_by_officer_id=None, decision_reason="", decision_note="",
-                enrolled_by_officer_id=principal.officer.id, enrolled_by_post_id=principal.post.id,
-                **{k: v for k, v in vars(data).items()})
+        .where(
+            Contact.id == contact.id,
+            Contact.status == ContactStatus.REJECTED,
+            Contact.version == contact.version,
+        )
+        .values(
+            status=ContactStatus.PENDING,
+            version=Contact.version + 1,
+            decided_at=None,
+            decided_by_officer_id=None,
+            decision_reason="",
+            decision_note="",
+            enrolled_by_officer_id=principal.officer.id,
+            enrolled_by_post_id=principal.post.id,
+            **{k: v for k, v in vars(data).items()},
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise _already_decided(contact)
     db.session.refresh(contact)
     roster.index_contact(contact)
-    audit.record("enrolment.resubmitted", target=contact, unit=contact.place.station)
+    audit.record(
+        "enrolment.resubmitted", actor=principal, target=contact, unit=contact.place.station
+    )
     return contact
 
 
@@ -224,16 +296,22 @@ def resubmit(principal: Principal, contact_id: int, details: roster.ContactDetai
 
 
 def _open_proposal(contact: Contact) -> ContactProposal | None:
-    return db.session.scalar(select(ContactProposal).where(
-        ContactProposal.contact_id == contact.id, ContactProposal.status == ProposalStatus.PENDING))
+    return db.session.scalar(
+        select(ContactProposal).where(
+            ContactProposal.contact_id == contact.id,
+            ContactProposal.status == ProposalStatus.PENDING,
+        )
+    )
 
 
-def propose_correction(principal: Principal, contact_id: int, details: roster.ContactDetails) -> ContactProposal:
-    """Station staff propose new values for an active contact; the roster keeps the old ones until approved."""
+def propose_correction(
+    principal: Principal, contact_id: int, details: roster.ContactDetails
+) -> ContactProposal:
+    """Station staff propose new values for an active contact; the roster keeps the old ones until
+    approved."""
     _require(principal, Permission.PROPOSE_CORRECTION)
     contact = _visible(principal, contact_id)
-    if contact.status != ContactStatus.ACTIVE:
-        raise InvalidTransition("only active contacts can be corrected")
+    check_changeable(contact)
     if _open_proposal(contact) is not None:
         raise WorkflowError(_l("A change to this contact is already waiting for a decision."))
     data = roster.clean(details)
@@ -257,41 +335,73 @@ def propose_move(principal: Principal, contact_id: int, place: Place) -> Contact
     """Propose moving an active contact to another village of the same station."""
     _require(principal, Permission.PROPOSE_CORRECTION)
     contact = _visible(principal, contact_id)
-    if contact.status != ContactStatus.ACTIVE:
-        raise InvalidTransition("only active contacts can be moved")
-    if place.station_id is None or place.station_id != contact.place.station_id or place.id == contact.place_id:
+    check_changeable(contact)
+    if (
+        place.station_id is None
+        or place.station_id != contact.place.station_id
+        or place.id == contact.place_id
+    ):
         raise WorkflowError(_l("Choose another village of the same police station."))
     if _open_proposal(contact) is not None:
         raise WorkflowError(_l("A change to this contact is already waiting for a decision."))
-    return _add_proposal(principal, contact, ProposalKind.CORRECTION, changes={"place_id": place.id})
+    return _add_proposal(
+        principal, contact, ProposalKind.CORRECTION, changes={"place_id": place.id}
+    )
 
 
-def propose_removal(principal: Principal, contact_id: int, reason: InactiveReason, note: str) -> ContactProposal:
+def propose_removal(
+    principal: Principal, contact_id: int, reason: InactiveReason, note: str
+) -> ContactProposal:
     """Propose marking an active contact inactive (moved, deceased, unreachable...)."""
     _require(principal, Permission.PROPOSE_CORRECTION)
     contact = _visible(principal, contact_id)
-    target_status(contact.status, "remove")
+    check_changeable(contact)
     if _open_proposal(contact) is not None:
         raise WorkflowError(_l("A change to this contact is already waiting for a decision."))
-    return _add_proposal(principal, contact, ProposalKind.REMOVAL, inactive_reason=InactiveReason(reason),
-                         note=(note or "").strip()[:1000])
+    return _add_proposal(
+        principal,
+        contact,
+        ProposalKind.REMOVAL,
+        inactive_reason=InactiveReason(reason),
+        note=(note or "").strip()[:1000],
+    )
 
 
-def _add_proposal(principal: Principal, contact: Contact, kind: ProposalKind, **fields) -> ContactProposal:
+def _add_proposal(
+    principal: Principal, contact: Contact, kind: ProposalKind, **fields
+) -> ContactProposal:
     changes = fields.pop("changes", {})
     proposal = ContactProposal(
-        contact=contact, unit_path=contact.unit_path, kind=kind, changes=json.dumps(changes, sort_keys=True),
-        proposed_by_officer_id=principal.officer.id, proposed_by_post_id=principal.post.id, **fields,
+        contact=contact,
+        unit_path=contact.unit_path,
+        kind=kind,
+        changes=json.dumps(changes, sort_keys=True),
+        proposed_by_officer_id=principal.officer.id,
+        proposed_by_post_id=principal.post.id,
+        **fields,
     )
     db.session.add(proposal)
     db.session.flush()
-    audit.record(f"roster.{kind.value}_proposed", target=contact, unit=contact.place.station,
-                 detail={"proposal_id": proposal.id, "fields": sorted(changes)})
+    audit.record(
+        f"roster.{kind.value}_proposed",
+        actor=principal,
+        target=contact,
+        unit=contact.place.station,
+        detail={"proposal_id": proposal.id, "fields": sorted(changes)},
+    )
     return proposal
 
 
-def decide_proposal(principal: Principal, proposal_id: int, seen_version: int, action: str,
-                    reason: str = "", note: str = "", *, now: datetime | None = None) -> ContactProposal:
+def decide_proposal(
+    principal: Principal,
+    proposal_id: int,
+    seen_version: int,
+    action: str,
+    reason: str = "",
+    note: str = "",
+    *,
+    now: datetime | None = None,
+) -> ContactProposal:
     """Approve (apply) or reject a proposed correction or removal, exactly once."""
     _require(principal, Permission.APPROVE_ENROLMENT)
     proposal = db.session.scalar(select(ContactProposal).where(ContactProposal.id == proposal_id))
@@ -299,7 +409,7 @@ def decide_proposal(principal: Principal, proposal_id: int, seen_version: int, a
         raise NotInScope()
     contact = _visible(principal, proposal.contact_id)
     if proposal.proposed_by_officer_id == principal.officer.id:
-        raise WorkflowError(_l("You proposed this change, so someone else must decide it."))
+        raise NotAllowed(_l("You proposed this change, so someone else must decide it."))
     if action not in ("approve", "reject"):
         raise InvalidTransition(action)
     if action == "reject":
@@ -307,24 +417,38 @@ def decide_proposal(principal: Principal, proposal_id: int, seen_version: int, a
     now = now or utcnow()
     result = db.session.execute(
         update(ContactProposal)
-        .where(ContactProposal.id == proposal.id, ContactProposal.status == ProposalStatus.PENDING,
-               ContactProposal.version == seen_version)
-        .values(status=ProposalStatus.APPROVED if action == "approve" else ProposalStatus.REJECTED,
-                version=ContactProposal.version + 1, decided_at=now, decided_by_officer_id=principal.officer.id,
-                decision_reason=reason, decision_note=note)
+        .where(
+            ContactProposal.id == proposal.id,
+            ContactProposal.status == ProposalStatus.PENDING,
+            ContactProposal.version == seen_version,
+        )
+        .values(
+            status=ProposalStatus.APPROVED if action == "approve" else ProposalStatus.REJECTED,
+            version=ContactProposal.version + 1,
+            decided_at=now,
+            decided_by_officer_id=principal.officer.id,
+            decision_reason=reason,
+            decision_note=note,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.refresh(proposal)
         who = proposal.decided_by.name if proposal.decided_by else "?"
-        error = AlreadyDecided(f"already decided by {who} at {proposal.decided_at}")
-        error.decided = Decided(who, proposal.decided_at, proposal.decided_by)
-        raise error
+        raise AlreadyDecided(
+            f"already decided by {who} at {proposal.decided_at}",
+            decided=Decided(who, proposal.decided_at, proposal.decided_by),
+        )
     db.session.refresh(proposal)
     if action == "approve":
         _apply(proposal, contact, now)
-    audit.record(f"roster.{proposal.kind.value}_{'approved' if action == 'approve' else 'rejected'}",
-                 target=contact, unit=contact.place.station, detail={"proposal_id": proposal.id})
+    audit.record(
+        f"roster.{proposal.kind.value}_{'approved' if action == 'approve' else 'rejected'}",
+        actor=principal,
+        target=contact,
+        unit=contact.place.station,
+        detail={"proposal_id": proposal.id},
+    )
     return proposal
 
 
@@ -362,8 +486,7 @@ def erase(principal: Principal, contact_id: int, note: str) -> Contact:
     """
     _require(principal, Permission.MANAGE_ROSTER)
     contact = _visible(principal, contact_id)
-    if contact.erased_at is not None:
-        raise WorkflowError(_l("This contact's personal data has already been erased."))
+    check_erasable(contact)
     contact.name, contact.name_other, contact.search_key = ERASED_NAME, "", ""
     contact.mobile = contact.mobile_alt = None
     contact.address = contact.notes = ""
@@ -374,13 +497,20 @@ def erase(principal: Principal, contact_id: int, note: str) -> Contact:
     contact.erased_at = utcnow()
     contact.version += 1
     db.session.execute(
-        update(ContactProposal).where(ContactProposal.contact_id == contact.id)
-        .values(changes="{}", note="").execution_options(synchronize_session=False)
+        update(ContactProposal)
+        .where(ContactProposal.contact_id == contact.id)
+        .values(changes="{}", note="")
+        .execution_options(synchronize_session=False)
     )
     search.forget(roster.CONTACT_SEARCH_KIND, contact.id)
     db.session.flush()
-    audit.record("roster.contact_erased", target=contact, unit=contact.place.station,
-                 detail={"note_given": bool((note or "").strip())})
+    audit.record(
+        "roster.contact_erased",
+        actor=principal,
+        target=contact,
+        unit=contact.place.station,
+        detail={"note_given": bool((note or "").strip())},
+    )
     return contact
 
 
@@ -410,22 +540,29 @@ def _queue_conditions(principal: Principal, filters: QueueFilters):
     if filters.category:
         conditions.append(Contact.category == filters.category)
     if filters.submitter_pno:
-        conditions.append(Contact.enrolled_by_officer_id.in_(
-            select(Officer.id).where(Officer.pno == filters.submitter_pno.strip().upper())))
+        conditions.append(
+            Contact.enrolled_by_officer_id.in_(
+                select(Officer.id).where(Officer.pno == filters.submitter_pno.strip().upper())
+            )
+        )
     if filters.older_than_days:
         conditions.append(Contact.enrolled_at < utcnow() - timedelta(days=filters.older_than_days))
     return conditions
 
 
-def pending_queue(principal: Principal, filters: QueueFilters | None = None, *, page: int = 1, per_page: int = 50):
+def pending_queue(
+    principal: Principal, filters: QueueFilters | None = None, *, page: int = 1, per_page: int = 50
+):
     """The pending enrolments the principal may decide, oldest first, with the total count."""
     conditions = _queue_conditions(principal, filters or QueueFilters())
     total = db.session.scalar(select(func.count(Contact.id)).where(*conditions))
     items = db.session.scalars(
-        select(Contact).where(*conditions)
+        select(Contact)
+        .where(*conditions)
         .options(selectinload(Contact.place), selectinload(Contact.enrolled_by))
         .order_by(Contact.enrolled_at, Contact.id)
-        .limit(per_page).offset((max(page, 1) - 1) * per_page)
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
     ).all()
     return items, total
 
@@ -434,10 +571,17 @@ def pending_counts(principal: Principal) -> dict[str, int]:
     """Counts for the navigation: pending enrolments and pending proposals in scope."""
     if not principal.can(Permission.APPROVE_ENROLMENT):
         return {"enrolments": 0, "proposals": 0}
-    enrolments = db.session.scalar(select(func.count(Contact.id)).where(
-        roster.visible_condition(principal), Contact.status == ContactStatus.PENDING))
-    proposals = db.session.scalar(select(func.count(ContactProposal.id)).where(
-        in_subtree(ContactProposal.unit_path, principal.unit), ContactProposal.status == ProposalStatus.PENDING))
+    enrolments = db.session.scalar(
+        select(func.count(Contact.id)).where(
+            roster.visible_condition(principal), Contact.status == ContactStatus.PENDING
+        )
+    )
+    proposals = db.session.scalar(
+        select(func.count(ContactProposal.id)).where(
+            principal.unit.covers(ContactProposal.unit_path),
+            ContactProposal.status == ProposalStatus.PENDING,
+        )
+    )
     return {"enrolments": enrolments, "proposals": proposals}
 
 
@@ -456,73 +600,124 @@ def sla_days() -> int:
 QUEUE_PER_PAGE = 25
 
 
-def queue_page(principal: Principal, filters: QueueFilters | None = None, *, page: int = 1,
-               per_page: int = QUEUE_PER_PAGE):
+def queue_page(
+    principal: Principal,
+    filters: QueueFilters | None = None,
+    *,
+    page: int = 1,
+    per_page: int = QUEUE_PER_PAGE,
+):
     """``pending_queue`` as a Flask-SQLAlchemy page (oldest first) for the queue page."""
     conditions = _queue_conditions(principal, filters or QueueFilters())
-    query = (select(Contact).where(*conditions)
-             .options(selectinload(Contact.place).selectinload(Place.station), selectinload(Contact.enrolled_by))
-             .order_by(Contact.enrolled_at, Contact.id))
+    query = (
+        select(Contact)
+        .where(*conditions)
+        .options(
+            selectinload(Contact.place).selectinload(Place.station),
+            selectinload(Contact.enrolled_by),
+        )
+        .order_by(Contact.enrolled_at, Contact.id)
+    )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
 def queue_stations(principal: Principal) -> list[Unit]:
     """The police stations within the principal's scope (the queue's station filter)."""
-    return list(db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.STATION, in_subtree(Unit.path, principal.unit))
-        .order_by(Unit.name_en)))
+    return list(
+        db.session.scalars(
+            select(Unit)
+            .where(Unit.kind == UnitKind.STATION, principal.unit.covers(Unit.path))
+            .order_by(Unit.name_en)
+        )
+    )
 
 
 def station_places(principal: Principal, station: Unit) -> list[Place]:
     """The inhabited places of ``station`` (within scope), by name."""
-    return list(db.session.scalars(
-        select(Place).where(Place.station_id == station.id, in_subtree(Place.unit_path, principal.unit),
-                            Place.uninhabited.is_(False))
-        .order_by(Place.name_en, Place.id)))
+    return list(
+        db.session.scalars(
+            select(Place)
+            .where(
+                Place.station_id == station.id,
+                principal.unit.covers(Place.unit_path),
+                Place.uninhabited.is_(False),
+            )
+            .order_by(Place.name_en, Place.id)
+        )
+    )
 
 
 def pending_for_bulk(principal: Principal, ids) -> list[Contact]:
     """The pending enrolments among ``ids`` that the principal may see (the bulk confirmation)."""
     if not ids:
         return []
-    return list(db.session.scalars(
-        select(Contact).where(Contact.id.in_(list(ids)), roster.visible_condition(principal),
-                              Contact.status == ContactStatus.PENDING)
-        .options(selectinload(Contact.place), selectinload(Contact.enrolled_by))
-        .order_by(Contact.enrolled_at, Contact.id)))
+    return list(
+        db.session.scalars(
+            select(Contact)
+            .where(
+                Contact.id.in_(list(ids)),
+                roster.visible_condition(principal),
+                Contact.status == ContactStatus.PENDING,
+            )
+            .options(selectinload(Contact.place), selectinload(Contact.enrolled_by))
+            .order_by(Contact.enrolled_at, Contact.id)
+        )
+    )
 
 
 def _visible_proposals(principal: Principal):
-    return (select(ContactProposal).join(Contact, ContactProposal.contact_id == Contact.id)
-            .where(in_subtree(ContactProposal.unit_path, principal.unit), roster.visible_condition(principal)))
+    return (
+        select(ContactProposal)
+        .join(Contact, ContactProposal.contact_id == Contact.id)
+        .where(
+            principal.unit.covers(ContactProposal.unit_path), roster.visible_condition(principal)
+        )
+    )
 
 
 def pending_proposals(principal: Principal, *, page: int = 1, per_page: int = 50):
     """Pending corrections and removals the principal may decide, oldest first (a page)."""
     _require(principal, Permission.APPROVE_ENROLMENT)
-    query = (_visible_proposals(principal).where(ContactProposal.status == ProposalStatus.PENDING)
-             .options(selectinload(ContactProposal.contact).selectinload(Contact.place),
-                      selectinload(ContactProposal.proposed_by))
-             .order_by(ContactProposal.proposed_at, ContactProposal.id))
+    query = (
+        _visible_proposals(principal)
+        .where(ContactProposal.status == ProposalStatus.PENDING)
+        .options(
+            selectinload(ContactProposal.contact).selectinload(Contact.place),
+            selectinload(ContactProposal.proposed_by),
+        )
+        .order_by(ContactProposal.proposed_at, ContactProposal.id)
+    )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
 def my_submissions(principal: Principal, *, page: int = 1, per_page: int = 25):
     """The enrolments this officer submitted (still in scope), newest first (a page)."""
-    query = (select(Contact).where(Contact.enrolled_by_officer_id == principal.officer.id,
-                                   roster.visible_condition(principal))
-             .options(selectinload(Contact.place), selectinload(Contact.decided_by))
-             .order_by(Contact.enrolled_at.desc(), Contact.id.desc()))
+    query = (
+        select(Contact)
+        .where(
+            Contact.enrolled_by_officer_id == principal.officer.id,
+            roster.visible_condition(principal),
+        )
+        .options(selectinload(Contact.place), selectinload(Contact.decided_by))
+        .order_by(Contact.enrolled_at.desc(), Contact.id.desc())
+    )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
 def my_proposals(principal: Principal, *, limit: int = 50) -> list[ContactProposal]:
     """The corrections and removals this officer proposed (still in scope), newest first."""
-    return list(db.session.scalars(
-        _visible_proposals(principal).where(ContactProposal.proposed_by_officer_id == principal.officer.id)
-        .options(selectinload(ContactProposal.contact).selectinload(Contact.place),
-                 selectinload(ContactProposal.decided_by))
-        .order_by(ContactProposal.proposed_at.desc(), ContactProposal.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            _visible_proposals(principal)
+            .where(ContactProposal.proposed_by_officer_id == principal.officer.id)
+            .options(
+                selectinload(ContactProposal.contact).selectinload(Contact.place),
+                selectinload(ContactProposal.decided_by),
+            )
+            .order_by(ContactProposal.proposed_at.desc(), ContactProposal.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 # ---- the before/after comparison of a correction -----------------------------------------------
@@ -620,11 +815,18 @@ def contact_history(contact: Contact) -> list[TimelineEntry]:
         except ValueError:
             detail = {}
         label = HISTORY_LABELS.get(event.action)
-        entries.append(TimelineEntry(
-            seq=event.seq, action=event.action, label=str(label) if label else event.action,
-            occurred_at=event.occurred_at, officer_name=officer.name if officer else "", officer_pno=event.officer_pno,
-            officer=officer,
-            post_title=event.post_title, outcome=str(getattr(event.outcome, "value", event.outcome)),
-            detail=detail if isinstance(detail, dict) else {},
-        ))
+        entries.append(
+            TimelineEntry(
+                seq=event.seq,
+                action=event.action,
+                label=str(label) if label else event.action,
+                occurred_at=event.occurred_at,
+                officer_name=officer.name if officer else "",
+                officer_pno=event.officer_pno,
+                officer=officer,
+                post_title=event.post_title,
+                outcome=str(getattr(event.outcome, "value", event.outcome)),
+                detail=detail if isinstance(detail, dict) else {},
+            )
+        )
     return entries

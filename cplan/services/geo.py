@@ -1,9 +1,10 @@
 """The jurisdiction tree: creating units, subtree queries, and moving places between stations."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, func, select, update
 
 from cplan.extensions import db
 from cplan.models.base import utcnow
@@ -60,7 +61,8 @@ def create_unit(kind: UnitKind, name_en: str, parent: Unit | None = None, **fiel
     """Add a unit under ``parent`` and give it its materialised path."""
     _check_parent(kind, parent)
     fields.setdefault(
-        "search_key", names_search_key(name_en, fields.get("name_hi", ""), fields.get("aliases", ""))
+        "search_key",
+        names_search_key(name_en, fields.get("name_hi", ""), fields.get("aliases", "")),
     )
     unit = Unit(kind=kind, name_en=name_en, parent=parent, path="", **fields)
     db.session.add(unit)
@@ -70,14 +72,9 @@ def create_unit(kind: UnitKind, name_en: str, parent: Unit | None = None, **fiel
     return unit
 
 
-def in_subtree(path_column, unit: Unit):
-    """SQL condition: ``path_column`` lies in ``unit``'s subtree (one indexed range scan)."""
-    return and_(path_column >= unit.path, path_column < unit.path_upper)
-
-
 def units_under(unit: Unit, kind: UnitKind | None = None, include_self: bool = True) -> Select:
     """A query for the units in ``unit``'s subtree, optionally of one kind."""
-    query = select(Unit).where(in_subtree(Unit.path, unit))
+    query = select(Unit).where(unit.covers(Unit.path))
     if not include_self:
         query = query.where(Unit.id != unit.id)
     if kind is not None:
@@ -87,14 +84,14 @@ def units_under(unit: Unit, kind: UnitKind | None = None, include_self: bool = T
 
 def places_under(unit: Unit) -> Select:
     """A query for every place answered for by a unit in ``unit``'s subtree."""
-    return select(Place).where(in_subtree(Place.unit_path, unit))
+    return select(Place).where(unit.covers(Place.unit_path))
 
 
 def count_places_by_station(unit: Unit) -> dict[int, int]:
     """Number of places per station in ``unit``'s subtree, in one grouped query."""
     rows = db.session.execute(
         select(Place.station_id, func.count(Place.id))
-        .where(in_subtree(Place.unit_path, unit), Place.station_id.is_not(None))
+        .where(unit.covers(Place.unit_path), Place.station_id.is_not(None))
         .group_by(Place.station_id)
     )
     return {station_id: count for station_id, count in rows}
@@ -119,7 +116,11 @@ def add_place(place: Place, station: Unit | None = None, reason: str = "") -> Pl
         place.station = station
         place.unit_path = station.path
     else:
-        place.unit_path = db.session.get(Unit, place.district_id).path if place.district_id else place.district.path
+        place.unit_path = (
+            db.session.get(Unit, place.district_id).path
+            if place.district_id
+            else place.district.path
+        )
     db.session.add(place)
     db.session.flush()
     if station is not None:
@@ -150,7 +151,9 @@ def move_place(place: Place, station: Unit, reason: str, when: datetime | None =
     )
     if current is not None:
         current.ended_at = when
-    db.session.add(PlaceStationSpell(place_id=place.id, station_id=station.id, started_at=when, reason=reason))
+    db.session.add(
+        PlaceStationSpell(place_id=place.id, station_id=station.id, started_at=when, reason=reason)
+    )
     place.station = station
     place.unit_path = station.path
     _carry_scope_of_place(place, station.path)
@@ -165,9 +168,13 @@ def _carry_scope_of_place(place: Place, unit_path: str) -> None:
         update(Contact).where(Contact.place_id == place.id),
         update(ContactProposal).where(ContactProposal.contact_id.in_(contact_ids)),
         update(SearchToken).where(SearchToken.kind == "place", SearchToken.record_id == place.id),
-        update(SearchToken).where(SearchToken.kind == "contact", SearchToken.record_id.in_(contact_ids)),
+        update(SearchToken).where(
+            SearchToken.kind == "contact", SearchToken.record_id.in_(contact_ids)
+        ),
     ):
-        db.session.execute(statement.values(unit_path=unit_path).execution_options(synchronize_session=False))
+        db.session.execute(
+            statement.values(unit_path=unit_path).execution_options(synchronize_session=False)
+        )
 
 
 def reassign_place(place: Place, station: Unit, reason: str) -> Place:
@@ -179,8 +186,12 @@ def reassign_place(place: Place, station: Unit, reason: str) -> Place:
         raise TreeError("give the reason for moving the place (at least 5 characters)")
     previous = place.station
     move_place(place, station, reason=reason[:500])
-    audit.record("geo.place_moved", target=place, unit=station,
-                 detail={"from_station": previous.code if previous else None, "to_station": station.code})
+    audit.record(
+        "geo.place_moved",
+        target=place,
+        unit=station,
+        detail={"from_station": previous.code if previous else None, "to_station": station.code},
+    )
     return place
 
 
@@ -212,7 +223,7 @@ def move_unit(unit: Unit, new_parent: Unit) -> Unit:
     cut = len(old_prefix) + 1  # SQL substr is 1-based
     db.session.execute(
         update(Unit)
-        .where(in_subtree(Unit.path, unit))
+        .where(unit.covers(Unit.path))
         .values(path=new_prefix + func.substr(Unit.path, cut))
         .execution_options(synchronize_session=False)
     )
@@ -221,12 +232,14 @@ def move_unit(unit: Unit, new_parent: Unit) -> Unit:
     for model in (Place, Contact, ContactProposal, SearchToken):
         db.session.execute(
             update(model)
-            .where(in_subtree(model.unit_path, unit))
+            .where(unit.covers(model.unit_path))
             .values(unit_path=new_prefix + func.substr(model.unit_path, cut))
             .execution_options(synchronize_session=False)
         )
     db.session.execute(
-        update(Unit).where(Unit.id == unit.id).values(parent_id=new_parent.id)
+        update(Unit)
+        .where(Unit.id == unit.id)
+        .values(parent_id=new_parent.id)
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()

@@ -8,10 +8,11 @@ The status workflow is ``TRANSITIONS``; anything else raises ``InvalidTransition
 change names the ``version`` the officer saw and is a compare-and-set UPDATE, so two officers
 cannot both move the same incident. The "being handled by" marker is claimed the same way.
 
-Scope: a station or circle post sees an incident when one of its places lies in the post's
-subtree (an incident spanning two stations is visible to both); district, range, zone and state
-posts see the incidents of the districts under them (all of an incident's places lie in its district). Confidential incidents (tips) need
-``VIEW_CONFIDENTIAL`` (ASP upwards). Anything else is ``NotInScope`` (the pages answer 404).
+Scope: a station or circle post sees an incident when one of its places lies in the post's subtree
+(an incident spanning two stations is visible to both); district, range, zone and state posts see
+the incidents of the districts under them (all of an incident's places lie in its district).
+Confidential incidents (tips) need ``VIEW_CONFIDENTIAL`` (ASP upwards). Anything else is
+``NotInScope`` (the pages answer 404).
 
 Seeing an incident is not knowing every contact on its timeline: an incident shared by two
 stations is worked by both, and the ASP may call a confidential source about an open incident.
@@ -19,6 +20,7 @@ Pages read the timeline through ``timeline(principal, incident)``, which names a
 as ``roster.contact_visibility`` allows and otherwise says "a confidential source" or "a contact
 of another station"; the call sheet lists contacts through ``roster.visible_condition``.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -31,7 +33,6 @@ from sqlalchemy import Select, and_, exists, false, func, or_, select, true, upd
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.formats import IST
 from cplan.models.accounts import Officer
@@ -52,10 +53,16 @@ from cplan.models.incidents import (
     TimelineEntry,
 )
 from cplan.models.roster import Contact, ContactStatus
-from cplan.services import audit, roster
-from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
-from cplan.services.geo import in_subtree
+from cplan.services import audit, roster, search
+from cplan.services.errors import (
+    AlreadyDecided,
+    Decided,
+    DomainError,
+    InvalidTransition,
+    NotInScope,
+)
 from cplan.services.permissions import Permission
+from cplan.services.principal import Principal
 
 S = IncidentStatus
 
@@ -138,6 +145,8 @@ DEFAULT_VERDICT_HOURS = 6
 # Posts whose unit holds whole districts: they see every incident of those districts.
 _ABOVE_STATION = frozenset({UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE, UnitKind.DISTRICT})
 MAX_TEXT = 4000
+# Places offered at once on the "report an incident" form.
+MAX_PLACE_CHOICES = 300
 
 
 class IncidentError(DomainError):
@@ -147,15 +156,19 @@ class IncidentError(DomainError):
 class IncidentChanged(AlreadyDecided):
     """Someone else changed the incident since the officer looked at it."""
 
+    refusal = _l("Someone changed this incident first. Look at it again and retry.")
+
 
 class AlreadyClaimed(AlreadyDecided):
     """Another officer is handling the incident (and the claim has not lapsed)."""
 
+    decided_refusal = _l("%(name)s is already handling this incident.")
+
     def __init__(self, message: str, officer: Officer | None = None, since: datetime | None = None):
-        super().__init__(message)
         self.officer = officer
         self.officer_name = officer.name if officer is not None else ""
         self.since = since
+        super().__init__(message, decided=Decided(self.officer_name or "?", since, officer))
 
 
 # ---- scope ----------------------------------------------------------------------------------
@@ -175,12 +188,14 @@ def visible_incidents_condition(principal: Principal):
         # Every place of an incident lies in its district, so "the district is in my subtree"
         # decides, as an IN list of district ids.
         condition = Incident.district_id.in_(
-            select(Unit.id).where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, unit)).scalar_subquery()
+            select(Unit.id)
+            .where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path))
+            .scalar_subquery()
         )
     else:
         condition = exists(
             select(IncidentPlace.id).where(
-                IncidentPlace.incident_id == Incident.id, in_subtree(IncidentPlace.unit_path, unit)
+                IncidentPlace.incident_id == Incident.id, unit.covers(IncidentPlace.unit_path)
             )
         )
     if not principal.can(Permission.VIEW_CONFIDENTIAL):
@@ -200,9 +215,14 @@ def get_visible(principal: Principal, incident_id: int) -> Incident:
 
 def is_visible(principal: Principal, incident: Incident) -> bool:
     """Whether ``principal`` may see ``incident`` (e.g. a confidential tip its author cannot)."""
-    return db.session.scalar(
-        select(Incident.id).where(Incident.id == incident.id, visible_incidents_condition(principal))
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Incident.id).where(
+                Incident.id == incident.id, visible_incidents_condition(principal)
+            )
+        )
+        is not None
+    )
 
 
 def _require(principal: Principal, permission: Permission) -> None:
@@ -235,7 +255,8 @@ def next_serial(district_id: int, year: int) -> int:
     key = (IncidentSerial.district_id == district_id, IncidentSerial.year == year)
     for _attempt in range(3):
         result = db.session.execute(
-            update(IncidentSerial).where(*key)
+            update(IncidentSerial)
+            .where(*key)
             .values(last_serial=IncidentSerial.last_serial + 1)
             .execution_options(synchronize_session=False)
         )
@@ -283,39 +304,80 @@ def create_incident(
     serial = next_serial(district.id, year)
     incident = Incident(
         reference=reference_for(district, year, serial),
-        district_id=district.id, year=year, serial=serial, up112_number=up112_number,
-        kind=IncidentKind(kind), severity=Severity(severity), source=IncidentSource(source),
-        occurred_at=occurred_at, reported_at=reported_at, summary=summary,
-        status=IncidentStatus.NEW, confidential=bool(confidential), version=1, last_entry_seq=0,
-        created_by_officer_id=principal.officer.id, created_by_post_id=principal.post.id,
+        district_id=district.id,
+        year=year,
+        serial=serial,
+        up112_number=up112_number,
+        kind=IncidentKind(kind),
+        severity=Severity(severity),
+        source=IncidentSource(source),
+        occurred_at=occurred_at,
+        reported_at=reported_at,
+        summary=summary,
+        status=IncidentStatus.NEW,
+        confidential=bool(confidential),
+        version=1,
+        last_entry_seq=0,
+        created_by_officer_id=principal.officer.id,
+        created_by_post_id=principal.post.id,
     )
     db.session.add(incident)
     for place in places:
-        db.session.add(IncidentPlace(incident=incident, place_id=place.id, unit_path=place.unit_path))
+        db.session.add(
+            IncidentPlace(incident=incident, place_id=place.id, unit_path=place.unit_path)
+        )
     db.session.flush()
-    audit.record("incident.created", officer=principal.officer, post=principal.post, target=incident,
-                 unit=district, detail={"reference": incident.reference, "kind": incident.kind.value,
-                                        "severity": incident.severity.value,
-                                        "source": incident.source.value,
-                                        "places": [place.id for place in places],
-                                        "confidential": incident.confidential})
+    audit.record(
+        "incident.created",
+        actor=principal,
+        target=incident,
+        unit=district,
+        detail={
+            "reference": incident.reference,
+            "kind": incident.kind.value,
+            "severity": incident.severity.value,
+            "source": incident.source.value,
+            "places": [place.id for place in places],
+            "confidential": incident.confidential,
+        },
+    )
     return incident
 
 
-def record_tip(principal: Principal, contact_id: int, summary: str, confidential: bool = False,
-               kind: IncidentKind | str = IncidentKind.CRIME,
-               severity: Severity | str = Severity.MEDIUM) -> Incident:
+def record_tip(
+    principal: Principal,
+    contact_id: int,
+    summary: str,
+    confidential: bool = False,
+    kind: IncidentKind | str = IncidentKind.CRIME,
+    severity: Severity | str = Severity.MEDIUM,
+) -> Incident:
     """Record what a contact told the police as an incident (source: contact tip) of their place."""
     contact = roster.get_visible_contact(principal, contact_id)
     if contact.status != ContactStatus.ACTIVE:
         raise IncidentError(_l("Only an active contact's information can be recorded as a tip."))
     now = utcnow()
-    incident = create_incident(principal, [contact.place], kind, severity, now, now,
-                               IncidentSource.CONTACT_TIP, summary, confidential=confidential)
-    _append(principal, incident, EntryKind.NOTE, contact_id=contact.id)  # shown as "tip from <contact>"
-    audit.record("incident.tip_recorded", officer=principal.officer, post=principal.post,
-                 target=incident, unit=incident.district,
-                 detail={"contact_id": contact.id, "confidential": incident.confidential})
+    incident = create_incident(
+        principal,
+        [contact.place],
+        kind,
+        severity,
+        now,
+        now,
+        IncidentSource.CONTACT_TIP,
+        summary,
+        confidential=confidential,
+    )
+    _append(
+        principal, incident, EntryKind.NOTE, contact_id=contact.id
+    )  # shown as "tip from <contact>"
+    audit.record(
+        "incident.tip_recorded",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"contact_id": contact.id, "confidential": incident.confidential},
+    )
     return incident
 
 
@@ -325,13 +387,21 @@ def record_tip(principal: Principal, contact_id: int, summary: str, confidential
 def _append(principal: Principal, incident: Incident, kind: EntryKind, **fields) -> TimelineEntry:
     """Add an entry with the incident's next seq (the counter UPDATE serialises writers)."""
     db.session.execute(
-        update(Incident).where(Incident.id == incident.id)
+        update(Incident)
+        .where(Incident.id == incident.id)
         .values(last_entry_seq=Incident.last_entry_seq + 1)
         .execution_options(synchronize_session=False)
     )
     seq = db.session.scalar(select(Incident.last_entry_seq).where(Incident.id == incident.id))
-    entry = TimelineEntry(incident_id=incident.id, seq=seq, at=utcnow(), kind=kind,
-                          officer_id=principal.officer.id, post_id=principal.post.id, **fields)
+    entry = TimelineEntry(
+        incident_id=incident.id,
+        seq=seq,
+        at=utcnow(),
+        kind=kind,
+        officer_id=principal.officer.id,
+        post_id=principal.post.id,
+        **fields,
+    )
     db.session.add(entry)
     db.session.flush()
     db.session.expire(incident)
@@ -341,11 +411,19 @@ def _append(principal: Principal, incident: Incident, kind: EntryKind, **fields)
 def entries(incident: Incident) -> list[TimelineEntry]:
     """The incident's entries in order, as recorded: they name contacts whoever reads them, so
     pages show ``timeline`` instead."""
-    return list(db.session.scalars(
-        select(TimelineEntry).where(TimelineEntry.incident_id == incident.id).order_by(TimelineEntry.seq)
-        .options(selectinload(TimelineEntry.officer), selectinload(TimelineEntry.contact),
-                 selectinload(TimelineEntry.corrects), selectinload(TimelineEntry.escalated_to))
-    ))
+    return list(
+        db.session.scalars(
+            select(TimelineEntry)
+            .where(TimelineEntry.incident_id == incident.id)
+            .order_by(TimelineEntry.seq)
+            .options(
+                selectinload(TimelineEntry.officer),
+                selectinload(TimelineEntry.contact),
+                selectinload(TimelineEntry.corrects),
+                selectinload(TimelineEntry.escalated_to),
+            )
+        )
+    )
 
 
 class ShownEntry:
@@ -356,7 +434,9 @@ class ShownEntry:
 
     __slots__ = ("_entry", "contact", "withheld")
 
-    def __init__(self, entry: TimelineEntry, contact: Contact | None, withheld: roster.Visibility | None):
+    def __init__(
+        self, entry: TimelineEntry, contact: Contact | None, withheld: roster.Visibility | None
+    ):
         self._entry, self.contact, self.withheld = entry, contact, withheld
 
     def __getattr__(self, name):
@@ -384,14 +464,33 @@ def timeline(principal: Principal, incident: Incident) -> list[ShownEntry]:
     return [shown_entry(principal, entry) for entry in entries(incident)]
 
 
-def add_note(principal: Principal, incident_id: int, text: str, public_message: bool = False) -> TimelineEntry:
+def add_note(
+    principal: Principal, incident_id: int, text: str, public_message: bool = False
+) -> TimelineEntry:
     """A note on the timeline, or (``public_message``) the facts pushed to the public."""
     _require(principal, Permission.MANAGE_INCIDENTS)
     incident = get_visible(principal, incident_id)
     kind = EntryKind.PUBLIC_MESSAGE if public_message else EntryKind.NOTE
     entry = _append(principal, incident, kind, text=_clean_text(text, required=True))
-    audit.record(f"incident.{kind.value}_added", officer=principal.officer, post=principal.post,
-                 target=incident, unit=incident.district, detail={"entry": entry.seq})
+    audit.record(
+        f"incident.{kind.value}_added",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"entry": entry.seq},
+    )
+    return entry
+
+
+def get_entry(principal: Principal, incident: Incident, entry_id: int) -> TimelineEntry:
+    """An entry of ``incident`` (one the principal may see), or ``NotInScope``."""
+    entry = db.session.scalar(
+        select(TimelineEntry).where(
+            TimelineEntry.id == entry_id, TimelineEntry.incident_id == incident.id
+        )
+    )
+    if entry is None:
+        raise NotInScope()
     return entry
 
 
@@ -402,11 +501,20 @@ def correct_entry(principal: Principal, entry_id: int, text: str) -> TimelineEnt
     if old is None:
         raise NotInScope()
     incident = get_visible(principal, old.incident_id)
-    entry = _append(principal, incident, EntryKind.CORRECTION, text=_clean_text(text, required=True),
-                    corrects_entry_id=old.id)
-    audit.record("incident.entry_corrected", officer=principal.officer, post=principal.post,
-                 target=incident, unit=incident.district,
-                 detail={"entry": entry.seq, "corrects": old.seq})
+    entry = _append(
+        principal,
+        incident,
+        EntryKind.CORRECTION,
+        text=_clean_text(text, required=True),
+        corrects_entry_id=old.id,
+    )
+    audit.record(
+        "incident.entry_corrected",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"entry": entry.seq, "corrects": old.seq},
+    )
     return entry
 
 
@@ -415,8 +523,10 @@ def escalation_targets(principal: Principal, incident: Incident) -> list[Unit]:
     units above it, less those within the principal's own unit; nearest first."""
     district = incident.district
     units = db.session.scalars(select(Unit).where(Unit.id.in_(district.ancestor_ids)))
-    return sorted((unit for unit in units if not principal.unit.contains(unit)),
-                  key=lambda unit: -unit.kind.depth)
+    return sorted(
+        (unit for unit in units if not principal.unit.contains(unit)),
+        key=lambda unit: -unit.kind.depth,
+    )
 
 
 def escalate(principal: Principal, incident_id: int, unit: Unit, note: str) -> TimelineEntry:
@@ -425,11 +535,20 @@ def escalate(principal: Principal, incident_id: int, unit: Unit, note: str) -> T
     incident = get_visible(principal, incident_id)
     if principal.unit.contains(unit) or not unit.contains(incident.district):
         raise IncidentError(_l("Escalate to a higher unit that covers this incident."))
-    entry = _append(principal, incident, EntryKind.ESCALATION, text=_clean_text(note),
-                    escalated_to_unit_id=unit.id)
-    audit.record("incident.escalated", officer=principal.officer, post=principal.post,
-                 target=incident, unit=incident.district,
-                 detail={"entry": entry.seq, "to_unit": unit.id})
+    entry = _append(
+        principal,
+        incident,
+        EntryKind.ESCALATION,
+        text=_clean_text(note),
+        escalated_to_unit_id=unit.id,
+    )
+    audit.record(
+        "incident.escalated",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"entry": entry.seq, "to_unit": unit.id},
+    )
     return entry
 
 
@@ -440,18 +559,35 @@ def allowed_statuses(status: IncidentStatus) -> frozenset[IncidentStatus]:
     return TRANSITIONS[IncidentStatus(status)]
 
 
-def change_status(principal: Principal, incident_id: int, seen_version: int,
-                  new_status: IncidentStatus | str, note: str = "") -> Incident:
-    """Move the incident to ``new_status`` if it is still as the officer saw it (compare-and-set)."""
+def check_transition(old_status: IncidentStatus | str, new_status: IncidentStatus | str) -> None:
+    """Raise ``InvalidTransition`` unless ``TRANSITIONS`` lets an incident move from
+    ``old_status`` to ``new_status``: the one rule for the pages, the demo and the generator."""
+    old_status, new_status = IncidentStatus(old_status), IncidentStatus(new_status)
+    if new_status not in TRANSITIONS[old_status]:
+        raise InvalidTransition(
+            f"cannot move an incident from {old_status.value} to {new_status.value}",
+            refusal=_l("The incident cannot move to that status now."),
+        )
+
+
+def change_status(
+    principal: Principal,
+    incident_id: int,
+    seen_version: int,
+    new_status: IncidentStatus | str,
+    note: str = "",
+) -> Incident:
+    """Move the incident to ``new_status`` if it is still as the officer saw it
+    (compare-and-set)."""
     _require(principal, Permission.MANAGE_INCIDENTS)
     incident = get_visible(principal, incident_id)
     new_status = IncidentStatus(new_status)
     old_status = incident.status
     if incident.version != seen_version:
-        raise IncidentChanged(f"incident {incident.reference} was changed meanwhile "
-                              f"(now {old_status.value})")
-    if new_status not in TRANSITIONS[old_status]:
-        raise InvalidTransition(f"cannot move an incident from {old_status.value} to {new_status.value}")
+        raise IncidentChanged(
+            f"incident {incident.reference} was changed meanwhile (now {old_status.value})"
+        )
+    check_transition(old_status, new_status)
     reopening = old_status == S.CLOSED
     note = _clean_text(note, required=reopening)
     now = utcnow()
@@ -463,21 +599,35 @@ def change_status(principal: Principal, incident_id: int, seen_version: int,
         values.update(reviewed_at=None, reviewed_by_officer_id=None, review_comment="")
     result = db.session.execute(
         update(Incident)
-        .where(Incident.id == incident.id, Incident.status == old_status, Incident.version == seen_version)
+        .where(
+            Incident.id == incident.id,
+            Incident.status == old_status,
+            Incident.version == seen_version,
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.refresh(incident)
-        raise IncidentChanged(f"incident {incident.reference} was changed meanwhile "
-                              f"(now {incident.status.value})")
-    entry = _append(principal, incident, EntryKind.STATUS_CHANGE, text=note,
-                    from_status=old_status, to_status=new_status)
+        raise IncidentChanged(
+            f"incident {incident.reference} was changed meanwhile (now {incident.status.value})"
+        )
+    entry = _append(
+        principal,
+        incident,
+        EntryKind.STATUS_CHANGE,
+        text=note,
+        from_status=old_status,
+        to_status=new_status,
+    )
     db.session.refresh(incident)
-    audit.record("incident.reopened" if reopening else "incident.status_changed",
-                 officer=principal.officer, post=principal.post, target=incident,
-                 unit=incident.district,
-                 detail={"from": old_status.value, "to": new_status.value, "entry": entry.seq})
+    audit.record(
+        "incident.reopened" if reopening else "incident.status_changed",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"from": old_status.value, "to": new_status.value, "entry": entry.seq},
+    )
     return incident
 
 
@@ -487,19 +637,28 @@ def change_status(principal: Principal, incident_id: int, seen_version: int,
 def _sheet_place_ids(incident: Incident) -> tuple[list[int], list[int]]:
     """The affected places, and the other places of the stations they belong to."""
     affected = [incident_place.place_id for incident_place in incident.places]
-    stations = set(db.session.scalars(
-        select(Place.station_id).where(Place.id.in_(affected), Place.station_id.is_not(None))
-    ))
+    stations = set(
+        db.session.scalars(
+            select(Place.station_id).where(Place.id.in_(affected), Place.station_id.is_not(None))
+        )
+    )
     neighbours = []
     if stations:
-        neighbours = list(db.session.scalars(
-            select(Place.id).where(Place.station_id.in_(stations), Place.id.not_in(affected))
-        ))
+        neighbours = list(
+            db.session.scalars(
+                select(Place.id).where(Place.station_id.in_(stations), Place.id.not_in(affected))
+            )
+        )
     return affected, neighbours
 
 
-def log_call(principal: Principal, incident_id: int, contact_id: int,
-             outcome: CallOutcome | str, said: str = "") -> TimelineEntry:
+def log_call(
+    principal: Principal,
+    incident_id: int,
+    contact_id: int,
+    outcome: CallOutcome | str,
+    said: str = "",
+) -> TimelineEntry:
     """Record a verification call to a contact of the incident's places (or their stations')."""
     _require(principal, Permission.MANAGE_INCIDENTS)
     incident = get_visible(principal, incident_id)
@@ -507,22 +666,36 @@ def log_call(principal: Principal, incident_id: int, contact_id: int,
     contact = roster.get_visible_contact(principal, contact_id)
     affected, neighbours = _sheet_place_ids(incident)
     if contact.status != ContactStatus.ACTIVE or contact.place_id not in {*affected, *neighbours}:
-        raise IncidentError(_l("Call only active contacts of the incident's places or their stations."))
+        raise IncidentError(
+            _l("Call only active contacts of the incident's places or their stations.")
+        )
     now = utcnow()
     if outcome in ANSWERED_OUTCOMES:
         contact.last_verified_at = now
     else:
         contact.unreachable_count = Contact.unreachable_count + 1  # in SQL: no lost update
     db.session.execute(
-        update(Incident).where(Incident.id == incident.id, Incident.first_call_at.is_(None))
-        .values(first_call_at=now).execution_options(synchronize_session=False)
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.first_call_at.is_(None))
+        .values(first_call_at=now)
+        .execution_options(synchronize_session=False)
     )
-    entry = _append(principal, incident, EntryKind.CALL, text=_clean_text(said),
-                    contact_id=contact.id, call_outcome=outcome)
+    entry = _append(
+        principal,
+        incident,
+        EntryKind.CALL,
+        text=_clean_text(said),
+        contact_id=contact.id,
+        call_outcome=outcome,
+    )
     db.session.refresh(contact)
-    audit.record("incident.call_logged", officer=principal.officer, post=principal.post,
-                 target=incident, unit=incident.district,
-                 detail={"entry": entry.seq, "contact_id": contact.id, "outcome": outcome.value})
+    audit.record(
+        "incident.call_logged",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"entry": entry.seq, "contact_id": contact.id, "outcome": outcome.value},
+    )
     return entry
 
 
@@ -558,24 +731,66 @@ def call_sheet(principal: Principal, incident: Incident) -> CallSheet:
     last_outcomes = latest_outcomes(incident)
     full = roster.sees_full_numbers(principal)
     revealed = set() if full else roster.revealed_ids(principal, *affected, *neighbours)
-    order = (Contact.last_verified_at.is_(None), Contact.last_verified_at.desc(), Contact.name, Contact.id)
+    order = (
+        Contact.last_verified_at.is_(None),
+        Contact.last_verified_at.desc(),
+        Contact.name,
+        Contact.id,
+    )
 
     def callable_in(place_ids):
-        return (select(Contact).options(selectinload(Contact.place))
-                .where(Contact.place_id.in_(place_ids), Contact.status == ContactStatus.ACTIVE,
-                       roster.visible_condition(principal)))
+        return (
+            select(Contact)
+            .options(selectinload(Contact.place))
+            .where(
+                Contact.place_id.in_(place_ids),
+                Contact.status == ContactStatus.ACTIVE,
+                roster.visible_condition(principal),
+            )
+        )
 
     contacts = list(db.session.scalars(callable_in(affected).order_by(*order))) if affected else []
-    sheet = CallSheet([CallSheetRow(contact, True, contact.id in last_outcomes, last_outcomes.get(contact.id),
-                                    full or contact.id in revealed) for contact in contacts])
+    sheet = CallSheet(
+        [
+            CallSheetRow(
+                contact,
+                True,
+                contact.id in last_outcomes,
+                last_outcomes.get(contact.id),
+                full or contact.id in revealed,
+            )
+            for contact in contacts
+        ]
+    )
     if neighbours:
-        shown = list(db.session.scalars(
-            callable_in(neighbours).where(or_(Contact.id.in_(list(last_outcomes)), Contact.id.in_(
-                callable_in(neighbours).with_only_columns(Contact.id).order_by(*order)
-                .limit(NEIGHBOURS_SHOWN).scalar_subquery())))
-            .order_by(*order)))
-        sheet.rows += [CallSheetRow(contact, False, contact.id in last_outcomes, last_outcomes.get(contact.id),
-                                    full or contact.id in revealed) for contact in shown]
+        shown = list(
+            db.session.scalars(
+                callable_in(neighbours)
+                .where(
+                    or_(
+                        Contact.id.in_(list(last_outcomes)),
+                        Contact.id.in_(
+                            callable_in(neighbours)
+                            .with_only_columns(Contact.id)
+                            .order_by(*order)
+                            .limit(NEIGHBOURS_SHOWN)
+                            .scalar_subquery()
+                        ),
+                    )
+                )
+                .order_by(*order)
+            )
+        )
+        sheet.rows += [
+            CallSheetRow(
+                contact,
+                False,
+                contact.id in last_outcomes,
+                last_outcomes.get(contact.id),
+                full or contact.id in revealed,
+            )
+            for contact in shown
+        ]
         total = db.session.scalar(callable_in(neighbours).with_only_columns(func.count(Contact.id)))
         sheet.more_neighbours = total - len(shown)
     return sheet
@@ -583,11 +798,13 @@ def call_sheet(principal: Principal, incident: Incident) -> CallSheet:
 
 def latest_outcomes(incident: Incident) -> dict[int, CallOutcome]:
     """contact id -> the outcome of the incident's latest call to that contact."""
-    return dict(db.session.execute(
-        select(TimelineEntry.contact_id, TimelineEntry.call_outcome)
-        .where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind == EntryKind.CALL)
-        .order_by(TimelineEntry.seq)
-    ).all())
+    return dict(
+        db.session.execute(
+            select(TimelineEntry.contact_id, TimelineEntry.call_outcome)
+            .where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind == EntryKind.CALL)
+            .order_by(TimelineEntry.seq)
+        ).all()
+    )
 
 
 def tally(incident: Incident) -> dict[CallOutcome, int]:
@@ -635,20 +852,27 @@ def claim(principal: Principal, incident_id: int, *, now: datetime | None = None
     me = principal.officer.id
     result = db.session.execute(
         update(Incident)
-        .where(Incident.id == incident.id,
-               or_(Incident.handling_by_officer_id.is_(None), Incident.handling_by_officer_id == me,
-                   Incident.handling_since < now - CLAIM_LAPSES_AFTER))
+        .where(
+            Incident.id == incident.id,
+            or_(
+                Incident.handling_by_officer_id.is_(None),
+                Incident.handling_by_officer_id == me,
+                Incident.handling_since < now - CLAIM_LAPSES_AFTER,
+            ),
+        )
         .values(handling_by_officer_id=me, handling_since=now)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(incident)
     if result.rowcount != 1:
         holder = incident.handling_by
-        raise AlreadyClaimed(f"being handled by {holder.name if holder else '?'}", holder,
-                             incident.handling_since)
+        raise AlreadyClaimed(
+            f"being handled by {holder.name if holder else '?'}", holder, incident.handling_since
+        )
     detail = {"taken_over_from": previous} if previous not in (None, me) else None
-    audit.record("incident.claimed", officer=principal.officer, post=principal.post,
-                 target=incident, unit=incident.district, detail=detail)
+    audit.record(
+        "incident.claimed", actor=principal, target=incident, unit=incident.district, detail=detail
+    )
     return incident
 
 
@@ -665,8 +889,7 @@ def release(principal: Principal, incident_id: int) -> Incident:
     db.session.refresh(incident)
     if result.rowcount != 1:
         raise IncidentError(_l("You are not handling this incident."))
-    audit.record("incident.released", officer=principal.officer, post=principal.post,
-                 target=incident, unit=incident.district)
+    audit.record("incident.released", actor=principal, target=incident, unit=incident.district)
     return incident
 
 
@@ -677,17 +900,28 @@ def mark_reviewed(principal: Principal, incident_id: int, comment: str = "") -> 
     comment = _clean_text(comment)
     now = utcnow()
     result = db.session.execute(
-        update(Incident).where(Incident.id == incident.id, Incident.reviewed_at.is_(None))
-        .values(reviewed_at=now, reviewed_by_officer_id=principal.officer.id, review_comment=comment)
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.reviewed_at.is_(None))
+        .values(
+            reviewed_at=now, reviewed_by_officer_id=principal.officer.id, review_comment=comment
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(incident)
     if result.rowcount != 1:
         who = incident.reviewed_by.name if incident.reviewed_by else "?"
-        raise AlreadyDecided(f"already reviewed by {who} at {incident.reviewed_at}")
+        raise AlreadyDecided(
+            f"already reviewed by {who} at {incident.reviewed_at}",
+            refusal=_l("Someone else did this first."),
+        )
     entry = _append(principal, incident, EntryKind.REVIEW, text=comment)
-    audit.record("incident.reviewed", officer=principal.officer, post=principal.post,
-                 target=incident, unit=incident.district, detail={"entry": entry.seq})
+    audit.record(
+        "incident.reviewed",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"entry": entry.seq},
+    )
     return incident
 
 
@@ -703,10 +937,45 @@ class FeedFilters:
     until: datetime | None = None
 
 
+def feed_districts(principal: Principal) -> list:
+    """The districts a post above district level may narrow the feed to (id and names, not
+    whole units: the state's 75 would be most of the feed's ORM work); none for other posts."""
+    unit = principal.unit
+    if unit.kind not in (UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE):
+        return []
+    return list(
+        db.session.execute(
+            select(Unit.id, Unit.name_en, Unit.name_hi)
+            .where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path))
+            .order_by(Unit.name_en)
+        )
+    )
+
+
+def places_to_report(principal: Principal, ids=None, query: str = "") -> list[Place]:
+    """Places an incident may be reported for: those of the principal's subtree with ``ids``,
+    or named like ``query``, or (for a station post) all of the station's; at most
+    ``MAX_PLACE_CHOICES``, by name."""
+    unit = principal.unit
+    statement = select(Place).where(unit.covers(Place.unit_path))
+    if ids is not None:
+        statement = statement.where(Place.id.in_(ids))
+    elif query:
+        matching = search.matching_ids(search.PLACE, query, unit)
+        if matching is None:
+            return []
+        statement = statement.where(Place.id.in_(matching))
+    elif unit.kind != UnitKind.STATION:
+        return []
+    return list(db.session.scalars(statement.order_by(Place.name_en).limit(MAX_PLACE_CHOICES)))
+
+
 def with_listing_details(query: Select) -> Select:
     """``query`` of incidents loading what a feed row shows (places, handler) in a few queries."""
-    return query.options(selectinload(Incident.places).selectinload(IncidentPlace.place),
-                         selectinload(Incident.handling_by))
+    return query.options(
+        selectinload(Incident.places).selectinload(IncidentPlace.place),
+        selectinload(Incident.handling_by),
+    )
 
 
 def feed_query(principal: Principal, filters: FeedFilters | None = None) -> Select:
@@ -732,9 +1001,11 @@ def review_queue(principal: Principal) -> Select:
     """Visible incidents not yet reviewed, oldest report first."""
     if not principal.can(Permission.REVIEW_INCIDENTS):
         return select(Incident).where(false())
-    return (select(Incident)
-            .where(visible_incidents_condition(principal), Incident.reviewed_at.is_(None))
-            .order_by(Incident.reported_at, Incident.id))
+    return (
+        select(Incident)
+        .where(visible_incidents_condition(principal), Incident.reviewed_at.is_(None))
+        .order_by(Incident.reported_at, Incident.id)
+    )
 
 
 # ---- response times -------------------------------------------------------------------------
@@ -756,12 +1027,17 @@ class ResponseTimes:
 
 
 def first_call_limit() -> timedelta:
-    return timedelta(minutes=int(current_app.config.get("INCIDENT_FIRST_CALL_MINUTES",
-                                                        DEFAULT_FIRST_CALL_MINUTES)))
+    return timedelta(
+        minutes=int(
+            current_app.config.get("INCIDENT_FIRST_CALL_MINUTES", DEFAULT_FIRST_CALL_MINUTES)
+        )
+    )
 
 
 def verdict_limit() -> timedelta:
-    return timedelta(hours=float(current_app.config.get("INCIDENT_VERDICT_HOURS", DEFAULT_VERDICT_HOURS)))
+    return timedelta(
+        hours=float(current_app.config.get("INCIDENT_VERDICT_HOURS", DEFAULT_VERDICT_HOURS))
+    )
 
 
 def response_times(incident: Incident, *, now: datetime | None = None) -> ResponseTimes:

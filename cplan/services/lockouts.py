@@ -33,6 +33,7 @@ Every count is one conditional UPDATE that takes the attempt *before* it is chec
 so parallel attempts queue on the row and cannot all slip past the limit; a right answer gives
 the attempt back (``release``). Services flush; the view commits.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,7 +48,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from cplan.extensions import db
 from cplan.models.accounts import SignInCounter, TrustedDevice
 
-LOCK_DURATIONS = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4), timedelta(hours=24))
+LOCK_DURATIONS = (
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=4),
+    timedelta(hours=24),
+)
 # A lock more than this long after the previous one ended starts the escalation again.
 ESCALATION_MEMORY = timedelta(hours=24)
 # Failures older than this no longer count.
@@ -122,7 +128,8 @@ def _ensure(key: str) -> None:
     if insert is None:
         raise RuntimeError(f"no upsert for the {dialect} database")
     db.session.execute(
-        insert(SignInCounter).values(key=key, failures=0, lock_count=0)
+        insert(SignInCounter)
+        .values(key=key, failures=0, lock_count=0)
         .on_conflict_do_nothing(index_elements=["key"])
     )
 
@@ -135,15 +142,22 @@ def claim(key: str, now: datetime, *, honour_lock: bool = True) -> int | None:
     The UPDATE holds the row until commit, so attempts on one subject queue up here.
     """
     _ensure(key)
-    stale = or_(SignInCounter.window_started_at.is_(None),
-                SignInCounter.window_started_at <= now - FAILURE_WINDOW)
+    stale = or_(
+        SignInCounter.window_started_at.is_(None),
+        SignInCounter.window_started_at <= now - FAILURE_WINDOW,
+    )
     conditions = [SignInCounter.key == key]
     if honour_lock:
-        conditions.append(or_(SignInCounter.locked_until.is_(None), SignInCounter.locked_until <= now))
+        conditions.append(
+            or_(SignInCounter.locked_until.is_(None), SignInCounter.locked_until <= now)
+        )
     row = db.session.execute(
-        update(SignInCounter).where(*conditions)
-        .values(failures=case((stale, 1), else_=SignInCounter.failures + 1),
-                window_started_at=case((stale, now), else_=SignInCounter.window_started_at))
+        update(SignInCounter)
+        .where(*conditions)
+        .values(
+            failures=case((stale, 1), else_=SignInCounter.failures + 1),
+            window_started_at=case((stale, now), else_=SignInCounter.window_started_at),
+        )
         .returning(SignInCounter.failures)
         .execution_options(synchronize_session=False)
     ).first()
@@ -153,7 +167,8 @@ def claim(key: str, now: datetime, *, honour_lock: bool = True) -> int | None:
 def release(key: str) -> None:
     """Give back an attempt taken by ``claim`` that turned out right (the count stays otherwise)."""
     db.session.execute(
-        update(SignInCounter).where(SignInCounter.key == key, SignInCounter.failures > 0)
+        update(SignInCounter)
+        .where(SignInCounter.key == key, SignInCounter.failures > 0)
         .values(failures=SignInCounter.failures - 1)
         .execution_options(synchronize_session=False)
     )
@@ -162,8 +177,10 @@ def release(key: str) -> None:
 def reset(key: str) -> None:
     """Forget the subject's failures (its locks and their escalation stay)."""
     db.session.execute(
-        update(SignInCounter).where(SignInCounter.key == key, SignInCounter.failures != 0)
-        .values(failures=0).execution_options(synchronize_session=False)
+        update(SignInCounter)
+        .where(SignInCounter.key == key, SignInCounter.failures != 0)
+        .values(failures=0)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -183,11 +200,15 @@ def lock_at_limit(key: str, failures: int, policy: Policy, now: datetime) -> Loc
     locked = db.session.execute(
         update(SignInCounter)
         .where(SignInCounter.key == key, SignInCounter.failures >= policy.limit)
-        .values(locked_until=locked_until, lock_count=lock_count, failures=0, window_started_at=None)
+        .values(
+            locked_until=locked_until, lock_count=lock_count, failures=0, window_started_at=None
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.expire(counter)
-    return Lock(locked_until, lock_count, int(duration.total_seconds() // 60)) if locked == 1 else None
+    return (
+        Lock(locked_until, lock_count, int(duration.total_seconds() // 60)) if locked == 1 else None
+    )
 
 
 def locked_until(key: str, now: datetime) -> datetime | None:
@@ -202,10 +223,17 @@ def is_locked(key: str, now: datetime) -> bool:
 
 def any_locked(keys_like: str, now: datetime) -> bool:
     """True when a subject whose key starts with ``keys_like`` is locked now."""
-    return db.session.scalar(
-        select(SignInCounter.key).where(SignInCounter.key.startswith(keys_like, autoescape=True),
-                                        SignInCounter.locked_until > now).limit(1)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(SignInCounter.key)
+            .where(
+                SignInCounter.key.startswith(keys_like, autoescape=True),
+                SignInCounter.locked_until > now,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def clear(*keys: str, prefixes: tuple[str, ...] = ()) -> int:
@@ -227,9 +255,13 @@ def trusted_device(token, post_id: int | None, now: datetime) -> TrustedDevice |
     """The trust the browser's device cookie ``token`` holds for the post, if still valid."""
     if post_id is None or not isinstance(token, str) or not 20 <= len(token) <= 100:
         return None
-    return db.session.scalar(select(TrustedDevice).where(
-        TrustedDevice.token_hash == _token_hash(token), TrustedDevice.post_id == post_id,
-        TrustedDevice.last_signed_in_at > now - DEVICE_TRUST))
+    return db.session.scalar(
+        select(TrustedDevice).where(
+            TrustedDevice.token_hash == _token_hash(token),
+            TrustedDevice.post_id == post_id,
+            TrustedDevice.last_signed_in_at > now - DEVICE_TRUST,
+        )
+    )
 
 
 def device_client(device: TrustedDevice) -> str:
@@ -244,15 +276,23 @@ def trust_device(token, post_id: int, now: datetime) -> str:
         token = secrets.token_urlsafe(32)
     token_hash = _token_hash(token)
     refreshed = db.session.execute(
-        update(TrustedDevice).where(TrustedDevice.token_hash == token_hash, TrustedDevice.post_id == post_id)
-        .values(last_signed_in_at=now).execution_options(synchronize_session=False)
+        update(TrustedDevice)
+        .where(TrustedDevice.token_hash == token_hash, TrustedDevice.post_id == post_id)
+        .values(last_signed_in_at=now)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if not refreshed:
         dialect = db.session.get_bind().dialect.name
         insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
         db.session.execute(
-            insert(TrustedDevice).values(token_hash=token_hash, post_id=post_id, created_at=now,
-                                         last_signed_in_at=now, sends_in_window=0)
+            insert(TrustedDevice)
+            .values(
+                token_hash=token_hash,
+                post_id=post_id,
+                created_at=now,
+                last_signed_in_at=now,
+                sends_in_window=0,
+            )
             .on_conflict_do_nothing(index_elements=["token_hash", "post_id"])
         )
     return token

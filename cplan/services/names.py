@@ -17,6 +17,7 @@ names as warnings (``looks_like_formula``) so the importer can look at them.
 Callers: ``roster.clean`` (enrolment, correction, resubmission, bulk import), ``accounts``
 (officers' names, posts' titles), and the forms' ``PersonOrPlaceName`` validator.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -26,8 +27,11 @@ from flask_babel import lazy_gettext as _l
 MAX_LENGTH = 200
 FORMULA_STARTS = ("=", "+", "-", "@")
 # Characters removed before anything else: invisible, and never part of a name.
-_INVISIBLE = str.maketrans(dict.fromkeys(
-    ["\u200b", "\u2060", "\ufeff", "\u00ad", "\u180e", "\u115f", "\u1160", "\u3164", "\uffa0"]))
+_INVISIBLE = str.maketrans(
+    dict.fromkeys(
+        ["\u200b", "\u2060", "\ufeff", "\u00ad", "\u180e", "\u115f", "\u1160", "\u3164", "\uffa0"]
+    )
+)
 
 
 class InvalidName(ValueError):
@@ -61,8 +65,10 @@ def clean_name(text: str | None, *, max_length: int = MAX_LENGTH, required: bool
 
 
 def no_letter_message():
-    return _l("A name needs at least one letter; this one has only symbols, digits, emoji or "
-              "invisible characters.")
+    return _l(
+        "A name needs at least one letter; this one has only symbols, digits, emoji or "
+        "invisible characters."
+    )
 
 
 def looks_like_formula(text: str | None) -> bool:

@@ -29,6 +29,7 @@ who won, so it holds on SQLite and PostgreSQL alike. Rows are always taken in on
 proof, then the counters, then the audit chain), so two requests never wait on each other in
 opposite order. Services flush; the view commits.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,7 +47,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cplan import formats
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.accounts import (
     CugThrottle,
@@ -59,6 +59,7 @@ from cplan.models.accounts import (
 )
 from cplan.models.base import utcnow
 from cplan.services import accounts, audit, lockouts, phone, sessions, sms
+from cplan.services.principal import Principal
 
 CODE_DIGITS = 6
 # The SMS text promises 5 minutes: change both together (and re-register the DLT template).
@@ -135,7 +136,8 @@ def _client(cug: str, post_id: int | None, ip: str | None, device_token, now: da
 
 def _locked_for(cug: str, client: _Client, now: datetime) -> bool:
     return lockouts.is_locked(client.key, now) or (
-        not client.trusted and lockouts.is_locked(lockouts.number_key(cug), now))
+        not client.trusted and lockouts.is_locked(lockouts.number_key(cug), now)
+    )
 
 
 def _now(now: datetime | None) -> datetime:
@@ -145,8 +147,14 @@ def _now(now: datetime | None) -> datetime:
 # ---- the sign-in challenge ---------------------------------------------------------------------
 
 
-def start_challenge(cug_text, ip: str | None = None, *, language: str = "en", device_token=None,
-                    now: datetime | None = None) -> ChallengeTicket:
+def start_challenge(
+    cug_text,
+    ip: str | None = None,
+    *,
+    language: str = "en",
+    device_token=None,
+    now: datetime | None = None,
+) -> ChallengeTicket:
     """Open a challenge for the typed number and send a code if, and only if, it may get one.
 
     ``device_token`` is the browser's device cookie: a browser trusted for the number's post
@@ -154,7 +162,10 @@ def start_challenge(cug_text, ip: str | None = None, *, language: str = "en", de
     """
     now = _now(now)
     challenge = OtpChallenge(
-        public_id=secrets.token_urlsafe(32), cug_number="", created_at=now, expires_at=now + CODE_LIFETIME
+        public_id=secrets.token_urlsafe(32),
+        cug_number="",
+        created_at=now,
+        expires_at=now + CODE_LIFETIME,
     )
     try:
         cug = phone.normalise_mobile(cug_text) if isinstance(cug_text, str) else None
@@ -169,8 +180,14 @@ def start_challenge(cug_text, ip: str | None = None, *, language: str = "en", de
     return ChallengeTicket(challenge.public_id)
 
 
-def resend(public_id, ip: str | None = None, *, language: str = "en", device_token=None,
-           now: datetime | None = None) -> ChallengeTicket:
+def resend(
+    public_id,
+    ip: str | None = None,
+    *,
+    language: str = "en",
+    device_token=None,
+    now: datetime | None = None,
+) -> ChallengeTicket:
     """A new code for the same challenge, under the same limits; the earlier code stops working."""
     now = _now(now)
     challenge = _find_challenge(public_id)
@@ -181,8 +198,9 @@ def resend(public_id, ip: str | None = None, *, language: str = "en", device_tok
     return ChallengeTicket(challenge.public_id)
 
 
-def verify(public_id, code_text, ip: str | None = None, *, device_token=None,
-           now: datetime | None = None) -> VerifyOutcome:
+def verify(
+    public_id, code_text, ip: str | None = None, *, device_token=None, now: datetime | None = None
+) -> VerifyOutcome:
     """Check the code typed for challenge ``public_id``; never raises on bad input.
 
     A right code returns the post and a handset proof for the officer step (``proof``).
@@ -235,20 +253,34 @@ def verify(public_id, code_text, ip: str | None = None, *, device_token=None,
     return _FAILED
 
 
-def _verified(challenge: OtpChallenge, post: Post, officer: Officer | None, ip: str | None,
-              now: datetime) -> VerifyOutcome:
+def _verified(
+    challenge: OtpChallenge, post: Post, officer: Officer | None, ip: str | None, now: datetime
+) -> VerifyOutcome:
     token = secrets.token_urlsafe(32)
-    db.session.add(HandsetProof(
-        token_hash=_proof_hash(token), challenge_id=challenge.id, post_id=post.id,
-        cug_number=challenge.cug_number, totp_officer_id=officer.id if officer else None,
-        created_at=now, expires_at=now + PROOF_LIFETIME, attempts=0,
-    ))
+    db.session.add(
+        HandsetProof(
+            token_hash=_proof_hash(token),
+            challenge_id=challenge.id,
+            post_id=post.id,
+            cug_number=challenge.cug_number,
+            totp_officer_id=officer.id if officer else None,
+            created_at=now,
+            expires_at=now + PROOF_LIFETIME,
+            attempts=0,
+        )
+    )
     db.session.flush()
     db.session.expire(challenge)
     audit.record(
-        "auth.otp_verified", officer=officer, post=post, unit=post.unit, ip_address=ip,
-        detail={"cug": phone.log_safe(challenge.cug_number),
-                "method": "authenticator" if officer else "sms"},
+        "auth.otp_verified",
+        officer=officer,
+        post=post,
+        unit=post.unit,
+        ip_address=ip,
+        detail={
+            "cug": phone.log_safe(challenge.cug_number),
+            "method": "authenticator" if officer else "sms",
+        },
     )
     return VerifyOutcome(ok=True, post=post, totp_officer=officer, proof=token)
 
@@ -273,7 +305,9 @@ def next_code_at(asked: list[datetime], now: datetime | None = None) -> datetime
     return allowed if allowed > now else None
 
 
-def _issue_code(challenge: OtpChallenge, ip: str | None, device_token, now: datetime, language: str) -> None:
+def _issue_code(
+    challenge: OtpChallenge, ip: str | None, device_token, now: datetime, language: str
+) -> None:
     """Send a fresh code for ``challenge`` if the number's locks and limits allow it."""
     cug = challenge.cug_number
     if not cug:
@@ -292,10 +326,16 @@ def _issue_code(challenge: OtpChallenge, ip: str | None, device_token, now: date
     code = _new_code() if post is not None else None
     renewed = db.session.execute(
         update(OtpChallenge)
-        .where(OtpChallenge.id == challenge.id, OtpChallenge.consumed_at.is_(None),
-               OtpChallenge.superseded_at.is_(None))
-        .values(code_hash=_code_hash(challenge, code) if code else None,
-                expires_at=now + CODE_LIFETIME, sent_at=now if code else None)
+        .where(
+            OtpChallenge.id == challenge.id,
+            OtpChallenge.consumed_at.is_(None),
+            OtpChallenge.superseded_at.is_(None),
+        )
+        .values(
+            code_hash=_code_hash(challenge, code) if code else None,
+            expires_at=now + CODE_LIFETIME,
+            sent_at=now if code else None,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.expire(challenge)
@@ -307,8 +347,12 @@ def _issue_code(challenge: OtpChallenge, ip: str | None, device_token, now: date
     # stranger hammering a number past its limit cannot keep cancelling its owner's code.
     db.session.execute(
         update(OtpChallenge)
-        .where(OtpChallenge.cug_number == cug, OtpChallenge.id != challenge.id,
-               OtpChallenge.consumed_at.is_(None), OtpChallenge.superseded_at.is_(None))
+        .where(
+            OtpChallenge.cug_number == cug,
+            OtpChallenge.id != challenge.id,
+            OtpChallenge.consumed_at.is_(None),
+            OtpChallenge.superseded_at.is_(None),
+        )
         .values(superseded_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -326,11 +370,18 @@ def _issue_code(challenge: OtpChallenge, ip: str | None, device_token, now: date
             current_app.logger.warning("otp: SMS to %s failed: %s", phone.log_safe(cug), error)
             detail["error"] = audit.redact_mobiles(str(error))
             _give_back_send_slot(cug, device_id, now)
-        audit.record("auth.otp_sent", outcome="failure" if error else "success", post=sent_for,
-                     unit=sent_for.unit, ip_address=ip, detail=detail)
+        audit.record(
+            "auth.otp_sent",
+            outcome="failure" if error else "success",
+            post=sent_for,
+            unit=sent_for.unit,
+            ip_address=ip,
+            detail=detail,
+        )
 
-    sms.send_template(cug, "otp", code, language=language if language in sms.LANGUAGES else "en",
-                      report=report)
+    sms.send_template(
+        cug, "otp", code, language=language if language in sms.LANGUAGES else "en", report=report
+    )
 
 
 def _new_code() -> str:
@@ -345,8 +396,13 @@ def _code_hash(challenge: OtpChallenge, code: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _consume(challenge: OtpChallenge, now: datetime, *, code_hash: str | None = None,
-             totp_officer: Officer | None = None) -> bool:
+def _consume(
+    challenge: OtpChallenge,
+    now: datetime,
+    *,
+    code_hash: str | None = None,
+    totp_officer: Officer | None = None,
+) -> bool:
     """Mark the challenge used if it still is open; True for exactly one caller."""
     conditions = [
         OtpChallenge.id == challenge.id,
@@ -360,23 +416,32 @@ def _consume(challenge: OtpChallenge, now: datetime, *, code_hash: str | None = 
     if totp_officer is not None:
         values["totp_officer_id"] = totp_officer.id
     result = db.session.execute(
-        update(OtpChallenge).where(*conditions).values(**values)
+        update(OtpChallenge)
+        .where(*conditions)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
 
-def _consume_with_authenticator(challenge: OtpChallenge, post: Post, code: str,
-                                now: datetime) -> Officer | None:
-    """The officer holding ``post`` whose authenticator shows ``code`` now, if that step is unused."""
+def _consume_with_authenticator(
+    challenge: OtpChallenge, post: Post, code: str, now: datetime
+) -> Officer | None:
+    """The officer holding ``post`` whose authenticator shows ``code`` now, if that step is
+    unused."""
     holders = db.session.scalars(
-        select(Officer).where(
-            Officer.id.in_(select(PostAssignment.officer_id).where(
-                PostAssignment.post_id == post.id, PostAssignment.ended_at.is_(None))),
+        select(Officer)
+        .where(
+            Officer.id.in_(
+                select(PostAssignment.officer_id).where(
+                    PostAssignment.post_id == post.id, PostAssignment.ended_at.is_(None)
+                )
+            ),
             Officer.active.is_(True),
             Officer.totp_confirmed.is_(True),
             Officer.totp_secret.is_not(None),
-        ).order_by(Officer.id)
+        )
+        .order_by(Officer.id)
     ).all()
     for officer in holders:
         if officer.totp_secret is None:  # sealed under another secret key: set up again
@@ -403,10 +468,15 @@ def _claim_step(officer: Officer, step: int, *, confirm: bool = False) -> bool:
     values = {"totp_last_step": step}
     if confirm:
         values["totp_confirmed"] = True
-    claimed = db.session.execute(
-        update(Officer).where(Officer.id == officer.id, Officer.totp_last_step < step)
-        .values(**values).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    claimed = (
+        db.session.execute(
+            update(Officer)
+            .where(Officer.id == officer.id, Officer.totp_last_step < step)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     db.session.expire(officer, list(values))
     return claimed
 
@@ -451,10 +521,12 @@ def _take_send_slot(cug: str, now: datetime, device: TrustedDevice | None = None
         return True
     continued = db.session.execute(
         update(model)
-        .where(identity,
-               model.last_sent_at > quiet_since,
-               model.last_sent_at <= now - MIN_SEND_INTERVAL,
-               model.sends_in_window < SENDS_PER_BURST)
+        .where(
+            identity,
+            model.last_sent_at > quiet_since,
+            model.last_sent_at <= now - MIN_SEND_INTERVAL,
+            model.sends_in_window < SENDS_PER_BURST,
+        )
         .values(sends_in_window=model.sends_in_window + 1, last_sent_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -479,11 +551,19 @@ def _give_back_send_slot(cug: str, device_id: int | None, sent_at: datetime) -> 
 def _restore_send_window(cug: str, post_id: int | None) -> None:
     """An unlock also gives the number (and the post's trusted browsers) their codes back."""
     fresh = {"window_started_at": None, "sends_in_window": 0, "last_sent_at": None}
-    db.session.execute(update(CugThrottle).where(CugThrottle.cug_number == cug).values(**fresh)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(CugThrottle)
+        .where(CugThrottle.cug_number == cug)
+        .values(**fresh)
+        .execution_options(synchronize_session=False)
+    )
     if post_id is not None:
-        db.session.execute(update(TrustedDevice).where(TrustedDevice.post_id == post_id).values(**fresh)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(TrustedDevice)
+            .where(TrustedDevice.post_id == post_id)
+            .values(**fresh)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _as_e164(cug) -> str | None:
@@ -513,11 +593,30 @@ def _number_locked(cug: str, lock: lockouts.Lock, ip: str | None) -> None:
         _notify_lock(post, lock.until, ip)
 
 
-def _audit_lock(action: str, cug: str, lock: lockouts.Lock, ip: str | None, *,
-                post: Post | None = None, officer: Officer | None = None, reason: str) -> None:
-    audit.record(action, outcome="denied", post=post, unit=post.unit if post else None, target=officer,
-                 ip_address=ip, detail={"cug": phone.log_safe(cug), "lock_count": lock.count,
-                                        "minutes": lock.minutes, "reason": reason})
+def _audit_lock(
+    action: str,
+    cug: str,
+    lock: lockouts.Lock,
+    ip: str | None,
+    *,
+    post: Post | None = None,
+    officer: Officer | None = None,
+    reason: str,
+) -> None:
+    audit.record(
+        action,
+        outcome="denied",
+        post=post,
+        unit=post.unit if post else None,
+        target=officer,
+        ip_address=ip,
+        detail={
+            "cug": phone.log_safe(cug),
+            "lock_count": lock.count,
+            "minutes": lock.minutes,
+            "reason": reason,
+        },
+    )
 
 
 def _notify_lock(post: Post, locked_until: datetime, ip: str | None) -> None:
@@ -527,22 +626,39 @@ def _notify_lock(post: Post, locked_until: datetime, ip: str | None) -> None:
     came from whoever was guessing, so its language says nothing about the post's).
     """
     cug, post_id = post.cug_number, post.id
-    until = f"{formats.time_text(locked_until, 'hi')} {formats.numeric_date(locked_until)}"  # IST, day first
+    # IST, day first
+    until = f"{formats.time_text(locked_until, 'hi')} {formats.numeric_date(locked_until)}"
 
     def report(error: sms.SmsError | None) -> None:
         notified = db.session.get(Post, post_id)
         detail = {"cug": phone.log_safe(cug)}
         if error is not None:
-            current_app.logger.warning("otp: lock notice to %s failed: %s", phone.log_safe(cug), error)
+            current_app.logger.warning(
+                "otp: lock notice to %s failed: %s", phone.log_safe(cug), error
+            )
             detail["error"] = audit.redact_mobiles(str(error))
-        audit.record("auth.lock_notice_sent", outcome="failure" if error else "success", post=notified,
-                     unit=notified.unit, ip_address=ip, detail=detail)
+        audit.record(
+            "auth.lock_notice_sent",
+            outcome="failure" if error else "success",
+            post=notified,
+            unit=notified.unit,
+            ip_address=ip,
+            detail=detail,
+        )
 
-    sms.send_template(cug, "sign_in_locked", post.title_en[:30], until, language="hi", report=report)
+    sms.send_template(
+        cug, "sign_in_locked", post.title_en[:30], until, language="hi", report=report
+    )
 
 
-def unlock(cug, *, officer: Officer | None = None, post: Post | None = None, ip: str | None = None,
-           now: datetime | None = None) -> bool:
+def unlock(
+    cug,
+    *,
+    officer: Officer | None = None,
+    post: Post | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> bool:
     """Lift every sign-in lock of a number and its post (an SP office's action, audited): the
     number-wide lock, each client's, the post's officer step and those of the officers holding
     it; their failures are forgotten, and the number's codes per 15 minutes start afresh. True
@@ -556,15 +672,27 @@ def unlock(cug, *, officer: Officer | None = None, post: Post | None = None, ip:
     keys = [lockouts.number_key(cug)]
     if locked_post is not None:
         keys.append(lockouts.post_key(locked_post.id))
-        keys += [lockouts.officer_key(officer_id) for officer_id in db.session.scalars(
-            select(PostAssignment.officer_id).where(PostAssignment.post_id == locked_post.id,
-                                                    PostAssignment.ended_at.is_(None)))]
-    was_locked = any(lockouts.is_locked(key, now) for key in keys) or lockouts.any_locked(client_prefix, now)
+        keys += [
+            lockouts.officer_key(officer_id)
+            for officer_id in db.session.scalars(
+                select(PostAssignment.officer_id).where(
+                    PostAssignment.post_id == locked_post.id, PostAssignment.ended_at.is_(None)
+                )
+            )
+        ]
+    was_locked = any(lockouts.is_locked(key, now) for key in keys) or lockouts.any_locked(
+        client_prefix, now
+    )
     lockouts.clear(*keys, prefixes=(client_prefix,))
     _restore_send_window(cug, locked_post.id if locked_post is not None else None)
     audit.record(
-        "auth.cug_unlocked", officer=officer, post=post, unit=locked_post.unit if locked_post else None,
-        target=locked_post, ip_address=ip, detail={"cug": phone.log_safe(cug), "was_locked": was_locked},
+        "auth.cug_unlocked",
+        officer=officer,
+        post=post,
+        unit=locked_post.unit if locked_post else None,
+        target=locked_post,
+        ip_address=ip,
+        detail={"cug": phone.log_safe(cug), "was_locked": was_locked},
     )
     return was_locked
 
@@ -579,9 +707,14 @@ def _proof_hash(token: str) -> str:
 def _open_proof(token, now: datetime) -> HandsetProof | None:
     if not isinstance(token, str) or not _PUBLIC_ID.fullmatch(token):
         return None
-    return db.session.scalar(select(HandsetProof).where(
-        HandsetProof.token_hash == _proof_hash(token), HandsetProof.consumed_at.is_(None),
-        HandsetProof.expires_at > now, HandsetProof.attempts < PROOF_ATTEMPTS))
+    return db.session.scalar(
+        select(HandsetProof).where(
+            HandsetProof.token_hash == _proof_hash(token),
+            HandsetProof.consumed_at.is_(None),
+            HandsetProof.expires_at > now,
+            HandsetProof.attempts < PROOF_ATTEMPTS,
+        )
+    )
 
 
 def handset_post(proof_token, *, now: datetime | None = None) -> Post | None:
@@ -600,8 +733,12 @@ def _claim_proof_attempt(token, now: datetime) -> HandsetProof | None:
         return None
     proof_id = db.session.execute(
         update(HandsetProof)
-        .where(HandsetProof.token_hash == _proof_hash(token), HandsetProof.consumed_at.is_(None),
-               HandsetProof.expires_at > now, HandsetProof.attempts < PROOF_ATTEMPTS)
+        .where(
+            HandsetProof.token_hash == _proof_hash(token),
+            HandsetProof.consumed_at.is_(None),
+            HandsetProof.expires_at > now,
+            HandsetProof.attempts < PROOF_ATTEMPTS,
+        )
         .values(attempts=HandsetProof.attempts + 1)
         .returning(HandsetProof.id)
         .execution_options(synchronize_session=False)
@@ -611,11 +748,15 @@ def _claim_proof_attempt(token, now: datetime) -> HandsetProof | None:
 
 def _consume_proof(proof: HandsetProof, officer: Officer, now: datetime) -> bool:
     """Use the proof up for ``officer``'s sign-in; True for exactly one caller."""
-    consumed = db.session.execute(
-        update(HandsetProof).where(HandsetProof.id == proof.id, HandsetProof.consumed_at.is_(None))
-        .values(consumed_at=now, officer_id=officer.id)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    consumed = (
+        db.session.execute(
+            update(HandsetProof)
+            .where(HandsetProof.id == proof.id, HandsetProof.consumed_at.is_(None))
+            .values(consumed_at=now, officer_id=officer.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     db.session.expire(proof)
     return consumed
 
@@ -629,13 +770,25 @@ def _officer_id_for(pno, post: Post) -> int | None:
     if not accounts.PNO_PATTERN.fullmatch(pno):
         return None
     return db.session.scalar(
-        select(Officer.id).join(PostAssignment, PostAssignment.officer_id == Officer.id)
-        .where(Officer.pno == pno, PostAssignment.post_id == post.id, PostAssignment.ended_at.is_(None))
-        .limit(1))
+        select(Officer.id)
+        .join(PostAssignment, PostAssignment.officer_id == Officer.id)
+        .where(
+            Officer.pno == pno, PostAssignment.post_id == post.id, PostAssignment.ended_at.is_(None)
+        )
+        .limit(1)
+    )
 
 
-def sign_in_officer(proof_token, pno, password, *, ip: str | None = None, user_agent: str = "",
-                    device_token=None, now: datetime | None = None) -> OfficerStepOutcome:
+def sign_in_officer(
+    proof_token,
+    pno,
+    password,
+    *,
+    ip: str | None = None,
+    user_agent: str = "",
+    device_token=None,
+    now: datetime | None = None,
+) -> OfficerStepOutcome:
     """Step 2: the officer on duty proves who they are with PNO and password on the post whose
     handset step this browser passed (``proof_token``, from ``verify``).
 
@@ -672,7 +825,11 @@ def sign_in_officer(proof_token, pno, password, *, ip: str | None = None, user_a
         return OfficerStepOutcome(restart=out_of_attempts)
 
     officer = accounts.authenticate_officer(post, pno, password)
-    if officer is not None and proof.totp_officer_id is not None and officer.id != proof.totp_officer_id:
+    if (
+        officer is not None
+        and proof.totp_officer_id is not None
+        and officer.id != proof.totp_officer_id
+    ):
         officer = None  # the authenticator app that passed the handset step is someone else's
     if officer is not None:
         if not _consume_proof(proof, officer, now):
@@ -690,20 +847,37 @@ def sign_in_officer(proof_token, pno, password, *, ip: str | None = None, user_a
 
     post_lock = lockouts.lock_at_limit(post_key, post_failures, lockouts.POST_PASSWORDS, now)
     if post_lock is not None:
-        _audit_lock("auth.post_locked", post.cug_number, post_lock, ip, post=post, reason="officer_password")
+        _audit_lock(
+            "auth.post_locked", post.cug_number, post_lock, ip, post=post, reason="officer_password"
+        )
         _notify_lock(post, post_lock.until, ip)
     if officer_key is not None:
-        officer_lock = lockouts.lock_at_limit(officer_key, officer_failures, lockouts.OFFICER_PASSWORDS, now)
+        officer_lock = lockouts.lock_at_limit(
+            officer_key, officer_failures, lockouts.OFFICER_PASSWORDS, now
+        )
         if officer_lock is not None:
-            _audit_lock("auth.officer_locked", post.cug_number, officer_lock, ip, post=post,
-                        officer=db.session.get(Officer, officer_id), reason="officer_password")
+            _audit_lock(
+                "auth.officer_locked",
+                post.cug_number,
+                officer_lock,
+                ip,
+                post=post,
+                officer=db.session.get(Officer, officer_id),
+                reason="officer_password",
+            )
     _audit_officer_failure(post, ip, "wrong_password")
     return OfficerStepOutcome(restart=out_of_attempts or post_lock is not None)
 
 
 def _audit_officer_failure(post: Post | None, ip: str | None, reason: str) -> None:
-    audit.record("auth.sign_in", outcome="failure", post=post, unit=post.unit if post else None,
-                 ip_address=ip, detail={"step": "officer", "reason": reason})
+    audit.record(
+        "auth.sign_in",
+        outcome="failure",
+        post=post,
+        unit=post.unit if post else None,
+        ip_address=ip,
+        detail={"step": "officer", "reason": reason},
+    )
 
 
 # ---- lookups ----------------------------------------------------------------------------------
@@ -729,13 +903,23 @@ def _post_still_holding(challenge: OtpChallenge) -> Post | None:
 
 def _audit_suppressed(cug: str, reason: str, ip: str | None) -> None:
     # Deliberately no post or unit: the event must read the same for registered numbers.
-    audit.record("auth.otp_suppressed", outcome="denied", ip_address=ip,
-                 detail={"cug": phone.log_safe(cug), "reason": reason})
+    audit.record(
+        "auth.otp_suppressed",
+        outcome="denied",
+        ip_address=ip,
+        detail={"cug": phone.log_safe(cug), "reason": reason},
+    )
 
 
 def _audit_failed(cug: str, reason: str, ip: str | None, post: Post | None = None) -> None:
-    audit.record("auth.otp_failed", outcome="failure", post=post, unit=post.unit if post else None,
-                 ip_address=ip, detail={"cug": phone.log_safe(cug), "reason": reason})
+    audit.record(
+        "auth.otp_failed",
+        outcome="failure",
+        post=post,
+        unit=post.unit if post else None,
+        ip_address=ip,
+        detail={"cug": phone.log_safe(cug), "reason": reason},
+    )
 
 
 # ---- authenticator apps -----------------------------------------------------------------------
@@ -746,20 +930,31 @@ def new_totp_secret() -> str:
     return pyotp.random_base32()
 
 
+def totp_issuer() -> str:
+    """The name an authenticator app shows for our codes (config ``TOTP_ISSUER``)."""
+    return current_app.config.get("TOTP_ISSUER") or TOTP_ISSUER
+
+
 def provisioning_uri(secret: str, officer: Officer) -> str:
     """The ``otpauth://`` URI an authenticator app scans; labelled by PNO, not by name."""
-    issuer = current_app.config.get("TOTP_ISSUER") or TOTP_ISSUER
-    return pyotp.TOTP(secret).provisioning_uri(name=officer.pno, issuer_name=issuer)
+    return pyotp.TOTP(secret).provisioning_uri(name=officer.pno, issuer_name=totp_issuer())
 
 
-def forget_unreadable_authenticator(officer: Officer) -> bool:
+def forget_unreadable_authenticator(principal: Principal) -> bool:
     """An authenticator whose secret was sealed under an earlier secret key cannot work: mark
-    it unconfirmed (audited), so the officer sets it up again. True when that happened."""
+    the signed-in officer's unconfirmed (audited), so they set it up again. True when that
+    happened."""
+    officer = principal.officer
     if not officer.totp_confirmed or officer.totp_secret is not None:
         return False
     officer.totp_confirmed = False
-    audit.record("auth.authenticator_reset", target=officer, unit=officer.unit,
-                 detail={"reason": "secret_unreadable"})
+    audit.record(
+        "auth.authenticator_reset",
+        actor=principal,
+        target=officer,
+        unit=officer.unit,
+        detail={"reason": "secret_unreadable"},
+    )
     return True
 
 
@@ -781,7 +976,14 @@ def qr_svg(uri: str) -> str:
     """The URI as a standalone SVG QR code, drawn here so the secret never leaves the server."""
     buffer = io.BytesIO()
     segno.make(uri, error="m").save(
-        buffer, kind="svg", xmldecl=False, svgns=True, nl=False, scale=4, border=4, light="#fff",
+        buffer,
+        kind="svg",
+        xmldecl=False,
+        svgns=True,
+        nl=False,
+        scale=4,
+        border=4,
+        light="#fff",
         title="Authenticator QR code",
     )
     return buffer.getvalue().decode("utf-8")

@@ -27,6 +27,7 @@ The rules, in the order they are checked (the first that applies is the reason s
 ``problem(password, context)`` is pure and fast (a few milliseconds); ``context_for(officer)``
 reads the officer's words from the database (four small queries).
 """
+
 from __future__ import annotations
 
 import re
@@ -45,21 +46,71 @@ MAX_LENGTH = 200
 MIN_UNGUESSABLE = 8
 
 POLICE_WORDS = (
-    "police", "uppolice", "uppol", "polis", "pulis", "up", "upp", "cplan", "c-plan", "thana", "thane",
-    "kotwali", "chowki", "daroga", "sipahi", "khaki", "vardi", "dial112", "up112", "dgp", "ssp", "asp",
-    "sho", "cug", "uttar", "pradesh", "uttarpradesh", "lucknow", "india", "bharat", "hindustan",
-    "पुलिस", "यूपी", "थाना", "उत्तर", "प्रदेश",
+    "police",
+    "uppolice",
+    "uppol",
+    "polis",
+    "pulis",
+    "up",
+    "upp",
+    "cplan",
+    "c-plan",
+    "thana",
+    "thane",
+    "kotwali",
+    "chowki",
+    "daroga",
+    "sipahi",
+    "khaki",
+    "vardi",
+    "dial112",
+    "up112",
+    "dgp",
+    "ssp",
+    "asp",
+    "sho",
+    "cug",
+    "uttar",
+    "pradesh",
+    "uttarpradesh",
+    "lucknow",
+    "india",
+    "bharat",
+    "hindustan",
+    "पुलिस",
+    "यूपी",
+    "थाना",
+    "उत्तर",
+    "प्रदेश",
 )
 # Runs along these (either way) are keyboard or alphabet walks.
 SEQUENCES = (
-    "abcdefghijklmnopqrstuvwxyz", "01234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm",
-    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p", "qazwsxedcrfvtgbyhnujmikolp",
-    "!@#$%^&*()", "अआइईउऊएऐओऔ", "कखगघङचछजझञटठडढणतथदधनपफबभम",
+    "abcdefghijklmnopqrstuvwxyz",
+    "01234567890",
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+    "qazwsxedcrfvtgbyhnujmikolp",
+    "!@#$%^&*()",
+    "अआइईउऊएऐओऔ",
+    "कखगघङचछजझञटठडढणतथदधनपफबभम",
 )
 # "Leet" spellings undone, one character for one (so positions still match); 1 and ! stand for
 # i or l, hence two tables.
-_LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s",
-         "|": "l", "+": "t"}
+_LEET = {
+    "0": "o",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+    "@": "a",
+    "$": "s",
+    "|": "l",
+    "+": "t",
+}
 LEET = (str.maketrans({**_LEET, "1": "i", "!": "i"}), str.maketrans({**_LEET, "1": "l", "!": "l"}))
 _YEAR = re.compile(r"(?:19|20)[0-9]{2}")
 _EDGE_DIGITS = re.compile(r"^[0-9]{1,4}|[0-9]{1,4}$")
@@ -69,15 +120,23 @@ _WORD = re.compile(r"[^\W_]+")
 PERSONAL, PLACE, PATTERN = "personal", "place", "pattern"
 REASONS = {
     "too_long": _l("That password is too long."),
-    "common": _l("That password is on a list of common or breached passwords. Choose another: "
-                 "three or four ordinary words that do not belong together make a good one."),
-    PERSONAL: _l("That password is built from your PNO, your name or your CUG number, which others "
-                 "know. Choose words that are not about you."),
-    PLACE: _l("That password is built from police words or place names (UP Police, C-Plan, your "
-              "district or police station), which anyone would try first."),
+    "common": _l(
+        "That password is on a list of common or breached passwords. Choose another: "
+        "three or four ordinary words that do not belong together make a good one."
+    ),
+    PERSONAL: _l(
+        "That password is built from your PNO, your name or your CUG number, which others "
+        "know. Choose words that are not about you."
+    ),
+    PLACE: _l(
+        "That password is built from police words or place names (UP Police, C-Plan, your "
+        "district or police station), which anyone would try first."
+    ),
     "few": _l("That password has too few letters and digits of its own; add another word."),
-    PATTERN: _l("That password is built from a year, a keyboard or alphabet run (qwerty, 12345, abcd) "
-                "or repeated characters, which are tried first."),
+    PATTERN: _l(
+        "That password is built from a year, a keyboard or alphabet run (qwerty, 12345, abcd) "
+        "or repeated characters, which are tried first."
+    ),
 }
 
 
@@ -99,7 +158,11 @@ def common_passwords() -> frozenset[str]:
     words: set[str] = set()
     for name in LIST_FILES:
         with open(DATA_DIR / name, encoding="utf-8") as lines:
-            words.update(word for line in lines if (word := line.strip().casefold()) and not word.startswith("#"))
+            words.update(
+                word
+                for line in lines
+                if (word := line.strip().casefold()) and not word.startswith("#")
+            )
     return frozenset(words)
 
 
@@ -128,7 +191,9 @@ def problem(password: str, context: Context = Context()):
         return REASONS["common"]
     marks: list[str | None] = [None] * len(text)
     _mark_guessable(text, context, marks)
-    left = "".join(char for char, mark in zip(text, marks, strict=True) if mark is None and _counts(char))
+    left = "".join(
+        char for char, mark in zip(text, marks, strict=True) if mark is None and _counts(char)
+    )
     if left and _is_common(left):  # "Baghpat@Tiger2026": what is left is a common password
         return REASONS["common"]
     if len(left) < MIN_UNGUESSABLE:
@@ -208,7 +273,7 @@ def _mark_repeats(text: str, marks: list) -> None:
     index = 3
     while index <= len(text) - 3:
         for length in range(min(len(text) - index, index), 2, -1):
-            if text[index:index + length] in text[:index]:
+            if text[index : index + length] in text[:index]:
                 _mark(marks, index, index + length, PATTERN)
                 index += length - 1
                 break
@@ -223,27 +288,42 @@ def context_for(officer) -> Context:
     from cplan.extensions import db
     from cplan.models.accounts import Post, PostAssignment
     from cplan.models.geo import Unit, UnitKind
-    from cplan.services.geo import district_of, in_subtree
+    from cplan.services.geo import district_of
 
     personal = words_of(officer.name or "") | {normalise(officer.pno or "")}
     numbers = {run for run in re.findall(r"[0-9]{4,}", officer.pno or "")}
-    posts = list(db.session.scalars(
-        select(Post).join(PostAssignment, PostAssignment.post_id == Post.id)
-        .where(PostAssignment.officer_id == officer.id, PostAssignment.ended_at.is_(None))))
+    posts = list(
+        db.session.scalars(
+            select(Post)
+            .join(PostAssignment, PostAssignment.post_id == Post.id)
+            .where(PostAssignment.officer_id == officer.id, PostAssignment.ended_at.is_(None))
+        )
+    )
     for post in posts:
         numbers.add(post.cug_number[-10:])
     # The state, zones, ranges and every district; the officer's own units and their parents.
     above_district = (UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE, UnitKind.DISTRICT)
     own_units = [officer.unit, *(post.unit for post in posts)]
     ancestor_ids = {ancestor for unit in own_units for ancestor in unit.ancestor_ids}
-    names = list(db.session.execute(select(Unit.name_en, Unit.name_hi).where(
-        Unit.kind.in_(above_district) | Unit.id.in_(ancestor_ids))))
+    names = list(
+        db.session.execute(
+            select(Unit.name_en, Unit.name_hi).where(
+                Unit.kind.in_(above_district) | Unit.id.in_(ancestor_ids)
+            )
+        )
+    )
     # The circles and stations of the officer's district (or of the posts' districts).
-    districts = {district.id: district for unit in own_units if (district := district_of(unit)) is not None}
+    districts = {
+        district.id: district for unit in own_units if (district := district_of(unit)) is not None
+    }
     for district in districts.values():
-        names.extend(db.session.execute(select(Unit.name_en, Unit.name_hi).where(
-            in_subtree(Unit.path, district))))
+        names.extend(
+            db.session.execute(select(Unit.name_en, Unit.name_hi).where(district.covers(Unit.path)))
+        )
     places = words_of(*(name for pair in names for name in pair))
     places |= words_of(*(post.title_en for post in posts), *(post.title_hi for post in posts))
-    return Context(personal=tuple(sorted(personal - {""})), places=tuple(sorted(places)),
-                   numbers=tuple(sorted(numbers)))
+    return Context(
+        personal=tuple(sorted(personal - {""})),
+        places=tuple(sorted(places)),
+        numbers=tuple(sorted(numbers)),
+    )

@@ -3,6 +3,7 @@
 Roles decide *what* a post may do; the post's unit decides *where* (its whole subtree, applied in
 queries by ``cplan.services.scope``).
 """
+
 import enum
 
 from cplan.models.accounts import Role
@@ -32,39 +33,93 @@ class Permission(enum.StrEnum):
 
 
 P = Permission
-_STATION_BASE = {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.ENROL_CONTACT,
-                 P.PROPOSE_CORRECTION, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS}
+_STATION_BASE = {
+    P.SIGNED_IN,
+    P.VIEW_GEOGRAPHY,
+    P.VIEW_ROSTER,
+    P.ENROL_CONTACT,
+    P.PROPOSE_CORRECTION,
+    P.VIEW_INCIDENTS,
+    P.MANAGE_INCIDENTS,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONSTABLE: frozenset(_STATION_BASE),
     Role.STATION_OFFICER: frozenset(_STATION_BASE | {P.EXPORT_ROSTER, P.VIEW_REPORTS}),
     Role.CIRCLE_OFFICER: frozenset(
-        {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.VIEW_REPORTS}
+        {
+            P.SIGNED_IN,
+            P.VIEW_GEOGRAPHY,
+            P.VIEW_ROSTER,
+            P.VIEW_INCIDENTS,
+            P.MANAGE_INCIDENTS,
+            P.VIEW_REPORTS,
+        }
     ),
     Role.ASP: frozenset(
-        {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.APPROVE_ENROLMENT, P.MANAGE_ROSTER,
-         P.EXPORT_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.VIEW_REPORTS, P.VIEW_CONFIDENTIAL,
-         P.CORRECT_PLACE_NAMES}
+        {
+            P.SIGNED_IN,
+            P.VIEW_GEOGRAPHY,
+            P.VIEW_ROSTER,
+            P.APPROVE_ENROLMENT,
+            P.MANAGE_ROSTER,
+            P.EXPORT_ROSTER,
+            P.VIEW_INCIDENTS,
+            P.MANAGE_INCIDENTS,
+            P.VIEW_REPORTS,
+            P.VIEW_CONFIDENTIAL,
+            P.CORRECT_PLACE_NAMES,
+        }
     ),
     Role.SP_OFFICE: frozenset(
-        {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.APPROVE_ENROLMENT, P.MANAGE_ROSTER,
-         P.EXPORT_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS, P.REVIEW_INCIDENTS, P.VIEW_REPORTS,
-         P.MANAGE_ACCOUNTS, P.VIEW_AUDIT, P.VIEW_CONFIDENTIAL, P.CORRECT_PLACE_NAMES}
+        {
+            P.SIGNED_IN,
+            P.VIEW_GEOGRAPHY,
+            P.VIEW_ROSTER,
+            P.APPROVE_ENROLMENT,
+            P.MANAGE_ROSTER,
+            P.EXPORT_ROSTER,
+            P.VIEW_INCIDENTS,
+            P.MANAGE_INCIDENTS,
+            P.REVIEW_INCIDENTS,
+            P.VIEW_REPORTS,
+            P.MANAGE_ACCOUNTS,
+            P.VIEW_AUDIT,
+            P.VIEW_CONFIDENTIAL,
+            P.CORRECT_PLACE_NAMES,
+        }
     ),
     # Control rooms read rosters to verify rumours and review incidents; they never approve.
     Role.CONTROL_ROOM: frozenset(
-        {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_ROSTER, P.VIEW_INCIDENTS, P.MANAGE_INCIDENTS,
-         P.REVIEW_INCIDENTS, P.VIEW_REPORTS, P.VIEW_CONFIDENTIAL}
+        {
+            P.SIGNED_IN,
+            P.VIEW_GEOGRAPHY,
+            P.VIEW_ROSTER,
+            P.VIEW_INCIDENTS,
+            P.MANAGE_INCIDENTS,
+            P.REVIEW_INCIDENTS,
+            P.VIEW_REPORTS,
+            P.VIEW_CONFIDENTIAL,
+        }
     ),
     Role.STATE_ADMIN: frozenset(
-        {P.SIGNED_IN, P.VIEW_GEOGRAPHY, P.VIEW_REPORTS, P.MANAGE_ACCOUNTS, P.VIEW_AUDIT,
-         P.MANAGE_GEOGRAPHY, P.CORRECT_PLACE_NAMES}
+        {
+            P.SIGNED_IN,
+            P.VIEW_GEOGRAPHY,
+            P.VIEW_REPORTS,
+            P.MANAGE_ACCOUNTS,
+            P.VIEW_AUDIT,
+            P.MANAGE_GEOGRAPHY,
+            P.CORRECT_PLACE_NAMES,
+        }
     ),
 }
 
 # What a post left signed in on an unattended screen could do the most harm with: a session
 # of a role holding any of these ends after a shorter idle time (``cplan.services.sessions``).
-PRIVILEGED_PERMISSIONS = frozenset({P.APPROVE_ENROLMENT, P.EXPORT_ROSTER, P.MANAGE_ACCOUNTS, P.MANAGE_GEOGRAPHY})
+PRIVILEGED_PERMISSIONS = frozenset(
+    {P.APPROVE_ENROLMENT, P.EXPORT_ROSTER, P.MANAGE_ACCOUNTS, P.MANAGE_GEOGRAPHY}
+)
 
 # Roles whose posts sit at a police station and see full numbers of their own places.
 STATION_ROLES = frozenset({Role.CONSTABLE, Role.STATION_OFFICER})

@@ -5,6 +5,7 @@ number is ten digits starting 6-9. Digits are checked as ASCII ``[0-9]`` (``str.
 ``\\d`` accept other scripts); Devanagari digits are converted only where a caller allows them
 (a constable typing a citizen's number), never for sign-in fields.
 """
+
 import re
 
 from flask_babel import lazy_gettext as _l
@@ -35,9 +36,13 @@ def normalise_mobile(text: str, allow_devanagari_digits: bool = False) -> str:
             raise InvalidMobile(_l("Only Indian numbers (+91) can be used."))
         value = value[3:]
     if not _ASCII_DIGITS.fullmatch(value):
-        raise InvalidMobile(_l("A mobile number may contain only digits, spaces, dashes and a leading +91."))
+        raise InvalidMobile(
+            _l("A mobile number may contain only digits, spaces, dashes and a leading +91.")
+        )
     if len(value) == 11 and value.startswith("0") and value[1] in "12345":
-        raise InvalidMobile(_l("That looks like a landline number (STD code); enter a mobile number."))
+        raise InvalidMobile(
+            _l("That looks like a landline number (STD code); enter a mobile number.")
+        )
     if len(value) == 12 and value.startswith("91"):
         value = value[2:]
     elif len(value) == 11 and value.startswith("0"):

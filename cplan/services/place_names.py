@@ -23,6 +23,7 @@ What a correction does, in the caller's transaction (flush, never commit):
 Spellings are checked by ``clean_names``: the English name in Roman letters, the Hindi name in
 Devanagari, each with at least one letter and at most ``MAX_NAME_LENGTH`` characters.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,6 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.accounts import Officer
 from cplan.models.audit import AuditEvent
@@ -42,6 +42,7 @@ from cplan.services import audit, search
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.geo import names_search_key
 from cplan.services.permissions import Permission
+from cplan.services.principal import Principal
 
 RENAMED = "geo.place_renamed"
 MAX_NAME_LENGTH = 100
@@ -85,9 +86,16 @@ def clean_english(text: str | None) -> str:
     if any(ord(ch) in _DEVANAGARI for ch in name):
         raise PlaceNameError(_l("Write the English name in Roman letters (A–Z)."), "name_en")
     for ch in name:
-        if not (("a" <= ch.lower() <= "z") or ("0" <= ch <= "9") or ch == " " or ch in _PUNCTUATION):
-            raise PlaceNameError(_l("The English name may hold only the letters A–Z, digits, spaces "
-                                    "and . , - ' ( ) / &."), "name_en")
+        if not (
+            ("a" <= ch.lower() <= "z") or ("0" <= ch <= "9") or ch == " " or ch in _PUNCTUATION
+        ):
+            raise PlaceNameError(
+                _l(
+                    "The English name may hold only the letters A–Z, digits, spaces "
+                    "and . , - ' ( ) / &."
+                ),
+                "name_en",
+            )
     if not any("a" <= ch.lower() <= "z" for ch in name):
         raise PlaceNameError(_l("A name must contain at least one letter."), "name_en")
     return name
@@ -101,8 +109,13 @@ def clean_hindi(text: str | None) -> str:
     if len(name) > MAX_NAME_LENGTH:
         raise PlaceNameError(_l("At most %(count)s characters.", count=MAX_NAME_LENGTH), "name_hi")
     for ch in name:
-        if not (ord(ch) in _DEVANAGARI or ch in _JOINERS or ("0" <= ch <= "9") or ch == " "
-                or ch in _PUNCTUATION):
+        if not (
+            ord(ch) in _DEVANAGARI
+            or ch in _JOINERS
+            or ("0" <= ch <= "9")
+            or ch == " "
+            or ch in _PUNCTUATION
+        ):
             raise PlaceNameError(_l("Write the Hindi name in Devanagari."), "name_hi")
     if not any(ord(ch) in _DEVANAGARI and unicodedata.category(ch).startswith("L") for ch in name):
         raise PlaceNameError(_l("A name must contain at least one letter."), "name_hi")
@@ -136,7 +149,9 @@ def _aliases_after(place: Place, name_en: str, name_hi: str) -> str:
     return " | ".join(kept)
 
 
-def what_changes(place: Place, names: NewNames, *, checks_both: bool) -> tuple[str, str, bool] | None:
+def what_changes(
+    place: Place, names: NewNames, *, checks_both: bool
+) -> tuple[str, str, bool] | None:
     """(new English name, new Hindi name, still generated?) or None when the correction would
     change nothing at all (see the module docstring for ``checks_both``)."""
     name_en = names.name_en or place.name_en
@@ -157,11 +172,17 @@ def apply_names(place: Place, name_en: str, name_hi: str, generated: bool, via: 
     place.name_en, place.name_hi = name_en, name_hi
     place.name_generated, place.name_corrected = generated, True
     place.search_key = names_search_key(name_en, name_hi, place.aliases)
-    return {"before": before, "after": {"name_en": name_en, "name_hi": name_hi}, "generated": generated,
-            "via": via}
+    return {
+        "before": before,
+        "after": {"name_en": name_en, "name_hi": name_hi},
+        "generated": generated,
+        "via": via,
+    }
 
 
-def correct_place_names(principal: Principal, place: Place, name_en: str | None, name_hi: str | None) -> Place:
+def correct_place_names(
+    principal: Principal, place: Place, name_en: str | None, name_hi: str | None
+) -> Place:
     """Correct one place's names from its page (both spellings shown count as checked)."""
     _require(principal, place)
     names = clean_names(name_en, name_hi)
@@ -173,7 +194,7 @@ def correct_place_names(principal: Principal, place: Place, name_en: str | None,
     detail = apply_names(place, *change, via=FORM)
     db.session.flush()
     search.reindex_places([place])
-    audit.record(RENAMED, target=place, detail=detail)
+    audit.record(RENAMED, actor=principal, target=place, detail=detail)
     return place
 
 
@@ -200,8 +221,11 @@ def name_history(place: Place) -> list[NameChange]:
     rows = db.session.execute(
         select(AuditEvent, Officer.name)
         .outerjoin(Officer, Officer.id == AuditEvent.officer_id)
-        .where(AuditEvent.target_type == Place.__table__.name, AuditEvent.target_id == place.id,
-               AuditEvent.action == RENAMED)
+        .where(
+            AuditEvent.target_type == Place.__table__.name,
+            AuditEvent.target_id == place.id,
+            AuditEvent.action == RENAMED,
+        )
         .order_by(AuditEvent.seq.desc())
     ).all()
     changes = []
@@ -211,9 +235,17 @@ def name_history(place: Place) -> list[NameChange]:
         except ValueError:
             detail = {}
         before, after = detail.get("before") or {}, detail.get("after") or {}
-        changes.append(NameChange(
-            occurred_at=event.occurred_at, officer_name=officer_name or "", officer_pno=event.officer_pno,
-            post_title=event.post_title, before_en=before.get("name_en", ""), before_hi=before.get("name_hi", ""),
-            after_en=after.get("name_en", ""), after_hi=after.get("name_hi", ""), via=detail.get("via", ""),
-        ))
+        changes.append(
+            NameChange(
+                occurred_at=event.occurred_at,
+                officer_name=officer_name or "",
+                officer_pno=event.officer_pno,
+                post_title=event.post_title,
+                before_en=before.get("name_en", ""),
+                before_hi=before.get("name_hi", ""),
+                after_en=after.get("name_en", ""),
+                after_hi=after.get("name_hi", ""),
+                via=detail.get("via", ""),
+            )
+        )
     return changes

@@ -17,6 +17,7 @@ still open. The events are filed under the officer's post, so the district or st
 page shows them. Counting, not recording each id, is deliberate: the first id of each burst and
 the count say what happened; a full list would let the scan write the trail.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -34,9 +35,17 @@ ACTION = "access.refused"
 WINDOW = timedelta(minutes=1)
 
 
-def record_refusal(officer: Officer, post: Post, endpoint: str, status: int, method: str,
-                   record_ids: dict[str, int], *, ip_address: str | None = None,
-                   now: datetime | None = None) -> AuditEvent | None:
+def record_refusal(
+    officer: Officer,
+    post: Post,
+    endpoint: str,
+    status: int,
+    method: str,
+    record_ids: dict[str, int],
+    *,
+    ip_address: str | None = None,
+    now: datetime | None = None,
+) -> AuditEvent | None:
     """Count one refusal; write the ``access.refused`` event when it opens a new burst.
 
     Returns the event written, or None when the refusal was counted in an open burst. Flushes
@@ -47,7 +56,8 @@ def record_refusal(officer: Officer, post: Post, endpoint: str, status: int, met
     ensure_write_transaction()  # ...that ends here, so the count begins IMMEDIATE on SQLite
     key = (RefusalBurst.officer_id == officer_id, RefusalBurst.endpoint == endpoint)
     counted = db.session.execute(
-        update(RefusalBurst).where(*key, RefusalBurst.started_at > now - WINDOW)
+        update(RefusalBurst)
+        .where(*key, RefusalBurst.started_at > now - WINDOW)
         .values(count=RefusalBurst.count + 1, last_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -56,22 +66,40 @@ def record_refusal(officer: Officer, post: Post, endpoint: str, status: int, met
     previous = db.session.scalar(select(RefusalBurst).where(*key))
     detail = {"endpoint": endpoint, "method": method, "status": status, "record": record_ids}
     if previous is not None and previous.count > 1:
-        detail["previous_burst"] = {"refusals": previous.count, "from": previous.started_at,
-                                    "to": previous.last_at}
-    event = audit.record(ACTION, outcome=AuditOutcome.DENIED, officer=officer, post=post, unit=post.unit,
-                         detail=detail, ip_address=ip_address)
+        detail["previous_burst"] = {
+            "refusals": previous.count,
+            "from": previous.started_at,
+            "to": previous.last_at,
+        }
+    event = audit.record(
+        ACTION,
+        outcome=AuditOutcome.DENIED,
+        officer=officer,
+        post=post,
+        unit=post.unit,
+        detail=detail,
+        ip_address=ip_address,
+    )
     if previous is None:
         try:
             with db.session.begin_nested():
-                db.session.add(RefusalBurst(officer_id=officer_id, endpoint=endpoint, started_at=now,
-                                            last_at=now, count=1, event_seq=event.seq))
+                db.session.add(
+                    RefusalBurst(
+                        officer_id=officer_id,
+                        endpoint=endpoint,
+                        started_at=now,
+                        last_at=now,
+                        count=1,
+                        event_seq=event.seq,
+                    )
+                )
         except IntegrityError:
             pass  # a concurrent refusal opened the burst first; this one has its own event
     else:
         # Compare-and-set on the burst seen: a concurrent refusal that reopened it first wins.
         db.session.execute(
-            update(RefusalBurst).where(RefusalBurst.id == previous.id,
-                                       RefusalBurst.started_at == previous.started_at)
+            update(RefusalBurst)
+            .where(RefusalBurst.id == previous.id, RefusalBurst.started_at == previous.started_at)
             .values(started_at=now, last_at=now, count=1, event_seq=event.seq)
             .execution_options(synchronize_session=False)
         )

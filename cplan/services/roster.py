@@ -10,6 +10,7 @@
   to a post while a ``roster.revealed`` event by the same officer and post, in the same sign-in
   session, is younger than ``REVEAL_MINUTES`` (15 by default). ``now`` is the clock (tests move it).
 """
+
 from __future__ import annotations
 
 import enum
@@ -21,9 +22,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 
-from cplan.access import Principal
 from cplan.extensions import db
-from cplan.formats import IST
+from cplan.formats import ist_day
 from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit
@@ -37,15 +37,15 @@ from cplan.models.roster import (
 )
 from cplan.services import audit, names, search
 from cplan.services.errors import DomainError, NotInScope
-from cplan.services.geo import district_of, in_subtree
+from cplan.services.geo import district_of
 from cplan.services.permissions import STATION_ROLES, Permission
 from cplan.services.phone import DEVANAGARI_DIGITS, InvalidMobile, log_safe, normalise_mobile
+from cplan.services.principal import Principal
 from cplan.services.transliteration import to_devanagari, to_roman
 
 CONTACT_SEARCH_KIND = "contact"
 _DEVANAGARI = range(0x0900, 0x0980)
 DEFAULT_REVEAL_MINUTES = 15
-DEFAULT_COVERAGE_TARGET = 10
 REVEAL_NOTE_LENGTH = 300
 
 # ---- labels (one place for every page, form and export) ---------------------------------------
@@ -96,8 +96,12 @@ REVEAL_REASON_LABELS = {
     "other": _l("Other (say what)"),
 }
 _LABELS = {
-    "category": CATEGORY_LABELS, "status": STATUS_LABELS, "inactive_reason": INACTIVE_REASON_LABELS,
-    "gender": GENDER_LABELS, "notice_language": NOTICE_LANGUAGE_LABELS, "reveal_reason": REVEAL_REASON_LABELS,
+    "category": CATEGORY_LABELS,
+    "status": STATUS_LABELS,
+    "inactive_reason": INACTIVE_REASON_LABELS,
+    "gender": GENDER_LABELS,
+    "notice_language": NOTICE_LANGUAGE_LABELS,
+    "reveal_reason": REVEAL_REASON_LABELS,
 }
 
 
@@ -129,7 +133,7 @@ def now() -> datetime:
 
 def today_ist() -> date:
     """Today's date in India: a consent given at 1 a.m. IST is not "in the future"."""
-    return now().astimezone(IST).date()
+    return ist_day(now())
 
 
 class RosterError(DomainError):
@@ -167,7 +171,7 @@ _LABELS["withheld"] = WITHHELD_LABELS
 
 def visible_condition(principal: Principal):
     """SQL condition: the contacts ``principal`` may see at all."""
-    condition = in_subtree(Contact.unit_path, principal.unit)
+    condition = principal.unit.covers(Contact.unit_path)
     if not principal.can(Permission.VIEW_CONFIDENTIAL):
         condition = and_(condition, Contact.confidential.is_(False))
     return condition
@@ -190,7 +194,9 @@ def sees_full_numbers(principal: Principal) -> bool:
 
 def get_visible_contact(principal: Principal, contact_id: int) -> Contact:
     """A contact within the principal's scope, or NotInScope (the view answers 404)."""
-    contact = db.session.scalar(select(Contact).where(Contact.id == contact_id, visible_condition(principal)))
+    contact = db.session.scalar(
+        select(Contact).where(Contact.id == contact_id, visible_condition(principal))
+    )
     if contact is None:
         raise NotInScope()
     return contact
@@ -200,17 +206,13 @@ def place_roster(principal: Principal, place: Place) -> dict[ContactStatus, list
     """The visible contacts of a place grouped by status (one query), names sorted."""
     grouped: dict[ContactStatus, list[Contact]] = {status: [] for status in ContactStatus}
     rows = db.session.scalars(
-        select(Contact).where(Contact.place_id == place.id, visible_condition(principal))
+        select(Contact)
+        .where(Contact.place_id == place.id, visible_condition(principal))
         .order_by(Contact.name)
     )
     for contact in rows:
         grouped[contact.status].append(contact)
     return grouped
-
-
-def coverage_target() -> int:
-    """Active contacts a place should have (config ``COVERAGE_TARGET``)."""
-    return int(current_app.config.get("COVERAGE_TARGET", DEFAULT_COVERAGE_TARGET))
 
 
 def reveal_minutes() -> int:
@@ -219,7 +221,8 @@ def reveal_minutes() -> int:
 
 
 def sees_pending(principal: Principal) -> bool:
-    """Pending enrolments are shown to those who make them (station staff) and decide them (ASP up)."""
+    """Pending enrolments are shown to those who make them (station staff) and decide them (ASP
+    up)."""
     return principal.can(Permission.ENROL_CONTACT) or principal.can(Permission.APPROVE_ENROLMENT)
 
 
@@ -254,13 +257,22 @@ def revealed_ids(principal: Principal, *places: Place | int) -> set[int]:
     revealed = exists().where(
         _reveal_event_matches(principal),
         or_(
-            and_(AuditEvent.target_type == Place.__table__.name, AuditEvent.target_id == Contact.place_id),
-            and_(AuditEvent.target_type == Contact.__table__.name, AuditEvent.target_id == Contact.id),
+            and_(
+                AuditEvent.target_type == Place.__table__.name,
+                AuditEvent.target_id == Contact.place_id,
+            ),
+            and_(
+                AuditEvent.target_type == Contact.__table__.name, AuditEvent.target_id == Contact.id
+            ),
         ),
     )
-    return set(db.session.scalars(
-        select(Contact.id).where(Contact.place_id.in_(place_ids), visible_condition(principal), revealed)
-    ))
+    return set(
+        db.session.scalars(
+            select(Contact.id).where(
+                Contact.place_id.in_(place_ids), visible_condition(principal), revealed
+            )
+        )
+    )
 
 
 def full_number_ids(principal: Principal, place: Place, contacts) -> set[int]:
@@ -283,7 +295,9 @@ def _clean_reason(reason: RevealReason) -> RevealReason:
         raise RosterError(_l("Choose why you need the numbers."), "reason")
     note = " ".join((reason.note or "").split())
     if len(note) > REVEAL_NOTE_LENGTH:
-        raise RosterError(_l("Say it in at most %(count)s characters.", count=REVEAL_NOTE_LENGTH), "note")
+        raise RosterError(
+            _l("Say it in at most %(count)s characters.", count=REVEAL_NOTE_LENGTH), "note"
+        )
     if reason.code == "other" and len(note) < 3:
         raise RosterError(_l("Say why you need the numbers."), "note")
     return RevealReason(reason.code, note)
@@ -302,6 +316,7 @@ _NUMBER_LIKE = re.compile(r"\+?[0-9\u0966-\u096f][0-9\u0966-\u096f\s\-().]{8,}[0
 
 def redact_numbers(text: str) -> str:
     """``text`` with every full mobile number replaced by its masked form, spacing kept."""
+
     def mask(match):
         found = match.group()
         if not audit.looks_like_full_mobile(found):
@@ -321,11 +336,16 @@ def reveal_place(principal: Principal, place: Place, reason: RevealReason) -> in
         raise NotInScope()
     reason = _clean_reason(reason)
     statuses = [ContactStatus.ACTIVE] + ([ContactStatus.PENDING] if sees_pending(principal) else [])
-    count = len(db.session.scalars(
-        select(Contact.id).where(Contact.place_id == place.id, Contact.status.in_(statuses),
-                                 visible_condition(principal))
-    ).all())
-    audit.record(REVEALED, target=place, detail=_reveal_detail(reason, count))
+    count = len(
+        db.session.scalars(
+            select(Contact.id).where(
+                Contact.place_id == place.id,
+                Contact.status.in_(statuses),
+                visible_condition(principal),
+            )
+        ).all()
+    )
+    audit.record(REVEALED, actor=principal, target=place, detail=_reveal_detail(reason, count))
     return count
 
 
@@ -334,33 +354,54 @@ def reveal_contact(principal: Principal, contact: Contact, reason: RevealReason)
     if not principal.unit.contains_path(contact.unit_path):
         raise NotInScope()
     reason = _clean_reason(reason)
-    audit.record(REVEALED, target=contact, detail=_reveal_detail(reason, 1))
+    audit.record(REVEALED, actor=principal, target=contact, detail=_reveal_detail(reason, 1))
 
 
-def record_roster_view(place: Place, *, active: int, pending: int, full_numbers: int) -> None:
+def record_roster_view(
+    principal: Principal, place: Place, *, active: int, pending: int, full_numbers: int
+) -> None:
     """One ``roster.viewed`` event per page view: who saw which village, how many contacts and
     how many of them with full numbers (the DPDP access log)."""
-    audit.record(VIEWED, target=place,
-                 detail={"shown": active + pending, "active": active, "pending": pending,
-                         "full_numbers": full_numbers})
+    audit.record(
+        VIEWED,
+        actor=principal,
+        target=place,
+        detail={
+            "shown": active + pending,
+            "active": active,
+            "pending": pending,
+            "full_numbers": full_numbers,
+        },
+    )
 
 
-def record_number_lookup(results: search.SearchResults, *, full_numbers: bool) -> None:
+def record_number_lookup(
+    principal: Principal, results: search.SearchResults, *, full_numbers: bool
+) -> None:
     """One ``search.number_lookup`` event for a page of a look-up by number, from any post and
     whatever it found: the query masked (``search.masked_number_query``), whether it matched a
     whole number or its beginning, how many contacts matched and the ids of those shown."""
-    audit.record("search.number_lookup", detail={
-        "query": search.masked_number_query(results),
-        "match": "exact" if results.number else "start",
-        "contacts": results.contact_total,
-        "contact_ids": [contact.id for contact in results.contacts],
-        "full_numbers": full_numbers,
-    })
+    audit.record(
+        "search.number_lookup",
+        actor=principal,
+        detail={
+            "query": search.masked_number_query(results),
+            "match": "exact" if results.number else "start",
+            "contacts": results.contact_total,
+            "contact_ids": [contact.id for contact in results.contacts],
+            "full_numbers": full_numbers,
+        },
+    )
 
 
-def record_contact_view(contact: Contact, *, full_number: bool) -> None:
+def record_contact_view(principal: Principal, contact: Contact, *, full_number: bool) -> None:
     """One ``roster.contact_viewed`` event when a contact's own page is opened."""
-    audit.record("roster.contact_viewed", target=contact, detail={"full_number": full_number})
+    audit.record(
+        "roster.contact_viewed",
+        actor=principal,
+        target=contact,
+        detail={"full_number": full_number},
+    )
 
 
 # ---- enrolling -------------------------------------------------------------------------------
@@ -447,7 +488,9 @@ def clean(details: ContactDetails) -> CleanDetails:
         except InvalidMobile as error:
             raise RosterError(str(error), "mobile_alt") from error
         if mobile_alt == mobile:
-            raise RosterError(_l("The alternate number is the same as the mobile number."), "mobile_alt")
+            raise RosterError(
+                _l("The alternate number is the same as the mobile number."), "mobile_alt"
+            )
     try:
         category = ContactCategory(details.category)
     except ValueError as error:
@@ -457,7 +500,9 @@ def clean(details: ContactDetails) -> CleanDetails:
     except ValueError as error:
         raise RosterError(_l("Choose from the list."), "gender") from error
     if details.consent_on is None:
-        raise RosterError(_l("Record the date the notice was given and consent obtained."), "consent_on")
+        raise RosterError(
+            _l("Record the date the notice was given and consent obtained."), "consent_on"
+        )
     if details.consent_on > today_ist():
         raise RosterError(_l("The consent date cannot be in the future."), "consent_on")
     script = script_of(name)
@@ -466,15 +511,26 @@ def clean(details: ContactDetails) -> CleanDetails:
     if generated:
         other = other_script_spelling(name)
     return CleanDetails(
-        name=name, name_script=script, name_other=other, name_other_generated=generated,
-        mobile=mobile, mobile_alt=mobile_alt, whatsapp=bool(details.whatsapp), category=category,
-        gender=gender, address=(details.address or "").strip()[:300], notes=(details.notes or "").strip()[:2000],
-        confidential=bool(details.confidential), consent_on=details.consent_on,
+        name=name,
+        name_script=script,
+        name_other=other,
+        name_other_generated=generated,
+        mobile=mobile,
+        mobile_alt=mobile_alt,
+        whatsapp=bool(details.whatsapp),
+        category=category,
+        gender=gender,
+        address=(details.address or "").strip()[:300],
+        notes=(details.notes or "").strip()[:2000],
+        confidential=bool(details.confidential),
+        consent_on=details.consent_on,
         consent_language=(details.consent_language or "")[:8],
     )
 
 
-def contacts_with_number(mobile: str, principal: Principal, exclude_id: int | None = None) -> list[Contact]:
+def contacts_with_number(
+    mobile: str, principal: Principal, exclude_id: int | None = None
+) -> list[Contact]:
     """Other contacts (any status but rejected) whose mobile or alternate number is ``mobile``,
     within what ``principal`` may see (the duplicate warning before saving)."""
     query = select(Contact).where(
@@ -501,41 +557,62 @@ def places_holding_number_elsewhere(mobile: str, principal: Principal) -> list[t
             or_(Contact.mobile == mobile, Contact.mobile_alt == mobile),
             Contact.status != ContactStatus.REJECTED,
             Contact.confidential.is_(False),
-            in_subtree(Contact.unit_path, district),
+            district.covers(Contact.unit_path),
             ~visible_condition(principal),
         )
         .limit(20)
     )
-    return sorted({(place.display_name("en"), station.display_name("en")) for place, station in rows})
+    return sorted(
+        {(place.display_name("en"), station.display_name("en")) for place, station in rows}
+    )
+
+
+def check_enrolment_place(principal: Principal, place: Place) -> None:
+    """Contacts are enrolled for a place of the principal's subtree that a police station
+    answers for (else ``NotInScope``) and where somebody lives (else ``RosterError``)."""
+    if not principal.unit.contains_path(place.unit_path) or place.station_id is None:
+        raise NotInScope()
+    if place.uninhabited:
+        raise RosterError(_l("Nobody lives in this place; contacts cannot be enrolled here."))
 
 
 def enrol(principal: Principal, place: Place, details: ContactDetails) -> Contact:
     """Enrol a contact for ``place`` as *pending*; the ASP's approval puts it in the roster."""
     if not principal.can(Permission.ENROL_CONTACT):
         raise RosterError(_l("Your post cannot enrol contacts."))
-    if not principal.unit.contains_path(place.unit_path) or place.station_id is None:
-        raise NotInScope()
-    if place.uninhabited:
-        raise RosterError(_l("Nobody lives in this place; contacts cannot be enrolled here."))
+    check_enrolment_place(principal, place)
     data = clean(details)
     if data.confidential and not principal.can(Permission.VIEW_CONFIDENTIAL):
-        raise RosterError(_l("Only the ASP or above can mark a contact confidential."), "confidential")
+        raise RosterError(
+            _l("Only the ASP or above can mark a contact confidential."), "confidential"
+        )
     contact = Contact(
-        place=place, unit_path=place.unit_path, status=ContactStatus.PENDING,
-        enrolled_by_officer_id=principal.officer.id, enrolled_by_post_id=principal.post.id,
-        consent_by_officer_id=principal.officer.id, **vars(data),
+        place=place,
+        unit_path=place.unit_path,
+        status=ContactStatus.PENDING,
+        enrolled_by_officer_id=principal.officer.id,
+        enrolled_by_post_id=principal.post.id,
+        consent_by_officer_id=principal.officer.id,
+        **vars(data),
     )
     db.session.add(contact)
     db.session.flush()
     index_contact(contact)
-    audit.record("roster.contact_enrolled", target=contact, unit=place.station,
-                 detail={"place_id": place.id, "category": data.category.value})
+    audit.record(
+        "roster.contact_enrolled",
+        actor=principal,
+        target=contact,
+        unit=place.station,
+        detail={"place_id": place.id, "category": data.category.value},
+    )
     return contact
 
 
 def index_contact(contact: Contact) -> None:
     """Make the contact findable by any spelling of its name."""
-    search.index_names(CONTACT_SEARCH_KIND, contact.id, contact.unit_path, contact.name, contact.name_other)
+    search.index_names(
+        CONTACT_SEARCH_KIND, contact.id, contact.unit_path, contact.name, contact.name_other
+    )
 
 
 def set_confidential(principal: Principal, contact: Contact, confidential: bool) -> Contact:
@@ -544,7 +621,9 @@ def set_confidential(principal: Principal, contact: Contact, confidential: bool)
     Only posts that manage the roster and may see confidential contacts (ASP, SP office) decide
     this: station staff who enrol a source cannot hide it from themselves by mistake.
     """
-    if not (principal.can(Permission.MANAGE_ROSTER) and principal.can(Permission.VIEW_CONFIDENTIAL)):
+    if not (
+        principal.can(Permission.MANAGE_ROSTER) and principal.can(Permission.VIEW_CONFIDENTIAL)
+    ):
         raise RosterError(_l("Your post cannot do this."))
     if not principal.unit.contains_path(contact.unit_path):
         raise NotInScope()
@@ -553,6 +632,10 @@ def set_confidential(principal: Principal, contact: Contact, confidential: bool)
     contact.confidential = confidential
     contact.version += 1
     db.session.flush()
-    audit.record("roster.confidential_set" if confidential else "roster.confidential_cleared",
-                 target=contact, unit=contact.place.station)
+    audit.record(
+        "roster.confidential_set" if confidential else "roster.confidential_cleared",
+        actor=principal,
+        target=contact,
+        unit=contact.place.station,
+    )
     return contact

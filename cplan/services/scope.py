@@ -1,43 +1,39 @@
-"""Jurisdiction applied in queries: what the signed-in post may see is its unit's subtree.
+"""Jurisdiction applied in queries: what a principal may see is its post's unit's subtree.
 
-Views never load a unit or place by id directly; they call ``scoped_get_or_404`` so a record
-outside the post's subtree answers 404 exactly like one that does not exist.
+Records are loaded by id through ``get_in_scope(principal, model, id)``, which raises
+``NotInScope`` for a record outside the principal's subtree exactly as for one that does not
+exist; the web layer answers both with 404 (``cplan.web.errors``). The condition itself is
+``Unit.covers`` on the column a record is filed under. There is no default: code without a
+principal (a command, a job) has no scope to read through here, and never falls open to the
+whole state.
 """
-from flask import abort, g
+
 from sqlalchemy import select
 
 from cplan.extensions import db
-from cplan.models.geo import Place, Unit, UnitKind
-from cplan.services.geo import in_subtree
+from cplan.models.geo import Place, Unit
+from cplan.services.errors import NotInScope
+from cplan.services.principal import Principal
 
 
-def scope_unit() -> Unit | None:
-    """The unit whose subtree the current request may see.
-
-    Until sign-in lands this is the state root; afterwards it is the signed-in post's unit
-    (set on ``g.scope_unit`` by the authentication hook).
-    """
-    unit = getattr(g, "scope_unit", None)
-    if unit is not None:
-        return unit
-    return db.session.scalar(select(Unit).where(Unit.kind == UnitKind.STATE).order_by(Unit.id))
-
-
-def scope_condition(model):
-    """The SQL condition restricting ``model`` rows to the current scope."""
-    unit = scope_unit()
-    if unit is None:
-        return db.false()
+def _path_column(model):
     if model is Unit:
-        return in_subtree(Unit.path, unit)
+        return Unit.path
     if model is Place:
-        return in_subtree(Place.unit_path, unit)
+        return Place.unit_path
     raise TypeError(f"no scope rule for {model.__name__}")
 
 
-def scoped_get_or_404(model, record_id):
-    """Load ``model`` by id within the current scope, or answer 404."""
-    record = db.session.scalar(select(model).where(model.id == record_id, scope_condition(model)))
+def scope_condition(principal: Principal, model):
+    """The SQL condition restricting ``model`` rows to ``principal``'s subtree."""
+    return principal.unit.covers(_path_column(model))
+
+
+def get_in_scope(principal: Principal, model, record_id: int):
+    """``model`` by id within ``principal``'s subtree, or ``NotInScope``."""
+    record = db.session.scalar(
+        select(model).where(model.id == record_id, scope_condition(principal, model))
+    )
     if record is None:
-        abort(404)
+        raise NotInScope()
     return record

@@ -18,6 +18,7 @@ ASCII digits still look up an LGD code (a place, never a contact). Every number 
 any post and whatever it finds, is audited by ``roster.record_number_lookup`` with the query masked
 (``+91 ******3210``): the trail never holds a full number.
 """
+
 from __future__ import annotations
 
 import re
@@ -66,7 +67,8 @@ class QueryTooShort(ValueError):
 
 
 def word_start_keys(*names: str) -> set[str]:
-    """The key of every word-start suffix of every name ("Ram Kishore" -> "Ram Kishore", "Kishore")."""
+    """The key of every word-start suffix of every name ("Ram Kishore" -> "Ram Kishore",
+    "Kishore")."""
     keys: set[str] = set()
     for name in names:
         words = [word for word in _WORD_SPLIT.split(name or "") if word]
@@ -85,9 +87,13 @@ def place_names(place: Place) -> list[str]:
 
 def index_names(kind: str, record_id: int, unit_path: str, *names: str) -> None:
     """(Re)write the search tokens of one record."""
-    db.session.execute(delete(SearchToken).where(SearchToken.kind == kind, SearchToken.record_id == record_id))
-    rows = [{"kind": kind, "record_id": record_id, "key": key, "unit_path": unit_path}
-            for key in sorted(word_start_keys(*names))]
+    db.session.execute(
+        delete(SearchToken).where(SearchToken.kind == kind, SearchToken.record_id == record_id)
+    )
+    rows = [
+        {"kind": kind, "record_id": record_id, "key": key, "unit_path": unit_path}
+        for key in sorted(word_start_keys(*names))
+    ]
     if rows:
         db.session.execute(insert(SearchToken), rows)
 
@@ -110,11 +116,14 @@ def reindex(kind: str, records: Iterable[tuple[int, str, Iterable[str]]]) -> int
     changes = 0
     ids = sorted(wanted)
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        existing: dict[int, dict[tuple[str, str], list[int]]] = {record_id: {} for record_id in chunk}
+        chunk = ids[start : start + CHUNK]
+        existing: dict[int, dict[tuple[str, str], list[int]]] = {
+            record_id: {} for record_id in chunk
+        }
         for token_id, record_id, key, unit_path in db.session.execute(
-            select(SearchToken.id, SearchToken.record_id, SearchToken.key, SearchToken.unit_path)
-            .where(SearchToken.kind == kind, SearchToken.record_id.in_(chunk))
+            select(
+                SearchToken.id, SearchToken.record_id, SearchToken.key, SearchToken.unit_path
+            ).where(SearchToken.kind == kind, SearchToken.record_id.in_(chunk))
         ):
             existing[record_id].setdefault((key, unit_path), []).append(token_id)
         stale: list[int] = []
@@ -124,10 +133,14 @@ def reindex(kind: str, records: Iterable[tuple[int, str, Iterable[str]]]) -> int
             for pair, token_ids in have.items():
                 # Duplicates of a wanted token go too: one row per key is enough.
                 stale.extend(token_ids if pair not in wanted[record_id] else token_ids[1:])
-            fresh.extend({"kind": kind, "record_id": record_id, "key": key, "unit_path": unit_path}
-                         for key, unit_path in sorted(wanted[record_id] - have.keys()))
+            fresh.extend(
+                {"kind": kind, "record_id": record_id, "key": key, "unit_path": unit_path}
+                for key, unit_path in sorted(wanted[record_id] - have.keys())
+            )
         for part in range(0, len(stale), CHUNK):
-            db.session.execute(delete(SearchToken).where(SearchToken.id.in_(stale[part:part + CHUNK])))
+            db.session.execute(
+                delete(SearchToken).where(SearchToken.id.in_(stale[part : part + CHUNK]))
+            )
         if fresh:
             db.session.execute(insert(SearchToken), fresh)
         changes += len(stale) + len(fresh)
@@ -141,7 +154,9 @@ def reindex_places(places: Iterable[Place]) -> int:
 
 def forget(kind: str, record_id: int) -> None:
     """Remove a record from the search index (e.g. on erasure)."""
-    db.session.execute(delete(SearchToken).where(SearchToken.kind == kind, SearchToken.record_id == record_id))
+    db.session.execute(
+        delete(SearchToken).where(SearchToken.kind == kind, SearchToken.record_id == record_id)
+    )
 
 
 # ---- reading the index -----------------------------------------------------------------------
@@ -150,11 +165,6 @@ def forget(kind: str, record_id: int) -> None:
 def key_upper_bound(key: str) -> str:
     """The smallest key greater than every key starting with ``key`` (keys are ASCII)."""
     return key[:-1] + chr(ord(key[-1]) + 1)
-
-
-def in_scope(path_column, scope: Unit):
-    """``path_column`` lies in ``scope``'s subtree (the same range as ``services.geo.in_subtree``)."""
-    return and_(path_column >= scope.path, path_column < scope.path_upper)
 
 
 def ids_for_key(kind: str, key: str, scope: Unit):
@@ -170,7 +180,7 @@ def ids_for_key(kind: str, key: str, scope: Unit):
             SearchToken.kind == kind,
             SearchToken.key >= key,
             SearchToken.key < key_upper_bound(key),
-            in_scope(SearchToken.unit_path, scope),
+            scope.covers(SearchToken.unit_path),
         )
         .distinct()
     )
@@ -275,12 +285,18 @@ class SearchResults(Pagination):
     def _query_items(self) -> list:
         start, stop = (self.page - 1) * self.per_page, self.page * self.per_page
         if start < self.place_total:
-            self.places = list(db.session.scalars(
-                self._places_query.offset(start).limit(min(stop, self.place_total) - start)).unique())
+            self.places = list(
+                db.session.scalars(
+                    self._places_query.offset(start).limit(min(stop, self.place_total) - start)
+                ).unique()
+            )
         if stop > self.place_total and self._contacts_query is not None:
             offset = max(0, start - self.place_total)
-            self.contacts = list(db.session.scalars(
-                self._contacts_query.offset(offset).limit(stop - self.place_total - offset)).unique())
+            self.contacts = list(
+                db.session.scalars(
+                    self._contacts_query.offset(offset).limit(stop - self.place_total - offset)
+                ).unique()
+            )
         return [*self.places, *self.contacts]
 
     def _query_count(self) -> int:
@@ -290,7 +306,11 @@ class SearchResults(Pagination):
 def place_name_order(language: str):
     """Sort places by their name in the reader's script (Hindi falls back to English)."""
     if language == "hi":
-        return (func.coalesce(func.nullif(Place.name_hi, ""), Place.name_en), Place.name_en, Place.id)
+        return (
+            func.coalesce(func.nullif(Place.name_hi, ""), Place.name_en),
+            Place.name_en,
+            Place.id,
+        )
     return (Place.name_en, Place.id)
 
 
@@ -306,7 +326,7 @@ def places_query(key: str | None, code: str | None, scope: Unit, language: str =
     return (
         select(Place)
         .options(joinedload(Place.station), joinedload(Place.district))
-        .where(or_(*conditions), in_scope(Place.unit_path, scope))
+        .where(or_(*conditions), scope.covers(Place.unit_path))
         .order_by(*place_name_order(language))
     )
 
@@ -318,7 +338,9 @@ def _number_range(column, start: str):
     return and_(condition, column < "+91" + upper) if upper else condition
 
 
-def contacts_query(key: str | None, mobile: str | None, scope: Unit, visible, number_start: str | None = None):
+def contacts_query(
+    key: str | None, mobile: str | None, scope: Unit, visible, number_start: str | None = None
+):
     """Contacts passing ``visible`` (the roster's visibility rule) by name key or by number.
 
     A number is matched exactly on ``mobile`` or ``mobile_alt`` (stored E.164), never by LIKE;
@@ -328,15 +350,23 @@ def contacts_query(key: str | None, mobile: str | None, scope: Unit, visible, nu
     if key is not None:
         conditions.append(Contact.id.in_(ids_for_key(CONTACT, key, scope)))
     if mobile is not None:
-        conditions.append(Contact.id.in_(
-            select(Contact.id).where(Contact.mobile == mobile)
-            .union(select(Contact.id).where(Contact.mobile_alt == mobile))
-            .scalar_subquery()))
+        conditions.append(
+            Contact.id.in_(
+                select(Contact.id)
+                .where(Contact.mobile == mobile)
+                .union(select(Contact.id).where(Contact.mobile_alt == mobile))
+                .scalar_subquery()
+            )
+        )
     if number_start is not None:
-        conditions.append(Contact.id.in_(
-            select(Contact.id).where(_number_range(Contact.mobile, number_start))
-            .union(select(Contact.id).where(_number_range(Contact.mobile_alt, number_start)))
-            .scalar_subquery()))
+        conditions.append(
+            Contact.id.in_(
+                select(Contact.id)
+                .where(_number_range(Contact.mobile, number_start))
+                .union(select(Contact.id).where(_number_range(Contact.mobile_alt, number_start)))
+                .scalar_subquery()
+            )
+        )
     if not conditions:
         return None
     return (
@@ -347,8 +377,14 @@ def contacts_query(key: str | None, mobile: str | None, scope: Unit, visible, nu
     )
 
 
-def find(query: str, scope: Unit, visible_contacts, page: int = 1, per_page: int | None = None,
-         language: str = "en") -> SearchResults:
+def find(
+    query: str,
+    scope: Unit,
+    visible_contacts,
+    page: int = 1,
+    per_page: int | None = None,
+    language: str = "en",
+) -> SearchResults:
     """Search places and contacts of ``scope``: by name (either script), number or LGD code.
 
     ``visible_contacts`` is the SQL condition of contacts the reader may see
@@ -372,7 +408,8 @@ def find(query: str, scope: Unit, visible_contacts, page: int = 1, per_page: int
     results = SearchResults(
         places_query(key, code, scope, language),
         contacts_query(key, mobile, scope, visible_contacts, number_start=start),
-        page=max(1, page), per_page=page_size(per_page),
+        page=max(1, page),
+        per_page=page_size(per_page),
     )
     results.number, results.number_start = mobile, start
     return results
@@ -387,4 +424,3 @@ def masked_number_query(results: SearchResults) -> str | None:
         start = results.number_start
         return f"+91 {'*' * (len(start) - 4)}{start[-4:]}…"
     return None
-

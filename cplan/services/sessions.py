@@ -5,6 +5,7 @@ The cookie carries only a random token; the database keeps its SHA-256. A sessio
 ``permissions.is_privileged``) or 12 hours in all, and is revoked on sign-out, on the officer's
 deactivation or unassignment, and when the post's CUG number changes or the post is deactivated.
 """
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -12,12 +13,12 @@ from datetime import timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cplan.access import Principal
 from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import Officer, Post, PostAssignment, SignInSession
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
 from cplan.services.permissions import is_privileged
+from cplan.services.principal import Principal
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 PRIVILEGED_IDLE_TIMEOUT = timedelta(minutes=15)
@@ -31,22 +32,29 @@ def _hash(token: str) -> str:
 
 
 def start(officer: Officer, post: Post, ip_address: str = "", user_agent: str = "") -> Principal:
-    """Open a session for ``officer`` acting through ``post``; returns the principal with its token."""
+    """Open a session for ``officer`` acting through ``post``; returns the principal with its
+    token."""
     token = secrets.token_urlsafe(32)
     # Signing in ends with the officer's password, so a new session starts fresh for the
-    # sensitive actions (``cplan.access.fresh_sign_in``).
+    # sensitive actions (``cplan.web.access.fresh_sign_in``).
     session = SignInSession(
-        token_hash=_hash(token), officer=officer, post=post,
-        ip_address=(ip_address or "")[:64], user_agent=(user_agent or "")[:300],
+        token_hash=_hash(token),
+        officer=officer,
+        post=post,
+        ip_address=(ip_address or "")[:64],
+        user_agent=(user_agent or "")[:300],
         password_confirmed_at=utcnow(),
     )
     db.session.add(session)
     db.session.flush()
-    return Principal(officer=officer, post=post, session=session, token=token)
+    return Principal(
+        officer=officer, post=post, session=session, token=token, ip_address=session.ip_address
+    )
 
 
-def load(token: str | None, now=None) -> Principal | None:
-    """The principal for a cookie's token, or None when unknown, revoked or timed out.
+def load(token: str | None, now=None, ip_address: str = "") -> Principal | None:
+    """The principal for a cookie's token, or None when unknown, revoked or timed out;
+    ``ip_address`` is the client's address in this request (kept on the principal for the audit).
 
     One query on every request: the session with its officer, post and the post's unit (the
     scope), provided the officer still holds the post and both are active.
@@ -64,16 +72,24 @@ def load(token: str | None, now=None) -> Principal | None:
             SignInSession.revoked_at.is_(None),
             Officer.active.is_(True),
             Post.active.is_(True),
-            exists().where(PostAssignment.officer_id == Officer.id, PostAssignment.post_id == Post.id,
-                           PostAssignment.ended_at.is_(None)),
+            exists().where(
+                PostAssignment.officer_id == Officer.id,
+                PostAssignment.post_id == Post.id,
+                PostAssignment.ended_at.is_(None),
+            ),
         )
     ).first()
     if row is None:
         return None
     session, officer, post, _unit = row  # the unit is now in the session's identity map
-    if now - session.last_seen_at > idle_timeout(post) or now - session.created_at > ABSOLUTE_TIMEOUT:
+    if (
+        now - session.last_seen_at > idle_timeout(post)
+        or now - session.created_at > ABSOLUTE_TIMEOUT
+    ):
         return None
-    principal = Principal(officer=officer, post=post, session=session, token=token)
+    principal = Principal(
+        officer=officer, post=post, session=session, token=token, ip_address=ip_address
+    )
     if now - session.last_seen_at > LAST_SEEN_GRANULARITY:
         touch(session, now)
         principal.touched = True
@@ -95,7 +111,9 @@ def touch(session: SignInSession, now) -> None:
     ensure_write_transaction()
     db.session.execute(
         update(SignInSession)
-        .where(SignInSession.id == session.id, SignInSession.last_seen_at < now - LAST_SEEN_GRANULARITY)
+        .where(
+            SignInSession.id == session.id, SignInSession.last_seen_at < now - LAST_SEEN_GRANULARITY
+        )
         .values(last_seen_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -120,7 +138,8 @@ def revoke_all(*, officer_id: int | None = None, post_id: int | None = None, rea
     if len(conditions) == 1:
         raise ValueError("revoke_all needs an officer or a post")
     result = db.session.execute(
-        update(SignInSession).where(*conditions)
+        update(SignInSession)
+        .where(*conditions)
         .values(revoked_at=utcnow(), revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )

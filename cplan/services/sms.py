@@ -14,6 +14,7 @@ The backend is chosen by ``SMS_BACKEND``:
 
 No other code path may log a full number or a message text (it may carry a one-time code).
 """
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import after_this_request, current_app, has_request_context
+from flask import current_app
 
 from cplan.extensions import db
 from cplan.services.phone import log_safe
@@ -35,6 +36,9 @@ MAX_VALUE_LENGTH = 30
 MAX_SLOTS = 3
 LANGUAGES = ("en", "hi")
 OUTBOX_KEY = "sms_outbox"
+# Key in ``app.extensions``: a function that runs a task after the current response and says
+# whether it could (the web layer's ``cplan.web.lifecycle.run_after_response``).
+AFTER_RESPONSE = "cplan_after_response"
 _E164_INDIA = re.compile(r"\+91[6-9][0-9]{9}")
 # Characters a text that may reach an SMS must not hold (see ``is_safe_text``): control
 # characters (C0, DEL, C1), line and paragraph separators, and invisible format characters
@@ -42,7 +46,8 @@ _E164_INDIA = re.compile(r"\+91[6-9][0-9]{9}")
 # spelling needs them.
 _UNSAFE_CHARACTER = re.compile(
     "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f"
-    "\ufeff\ufff9-\ufffb\ud800-\udfff]")
+    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
 _SLOT_MARKER = "{#"
 
 # The GSM 03.38 default alphabet; its extension characters cost two septets each.
@@ -67,8 +72,13 @@ class Template:
 
     name: str
     texts: dict[str, str]
-    # Configuration key per language holding that text's DLT template id.
-    id_keys: dict[str, str]
+
+    @property
+    def id_keys(self) -> dict[str, str]:
+        """The configuration key per language holding that text's DLT template id:
+        ``SMS_TEMPLATE_OTP_ID`` and ``SMS_TEMPLATE_OTP_HI_ID`` for "otp"."""
+        key = self.name.upper()
+        return {"en": f"SMS_TEMPLATE_{key}_ID", "hi": f"SMS_TEMPLATE_{key}_HI_ID"}
 
     @property
     def slot_count(self) -> int:
@@ -82,11 +92,10 @@ TEMPLATES: dict[str, Template] = {
             name="otp",
             texts={
                 "en": "{#var#} is your C-Plan sign-in code. It is valid for 5 minutes. "
-                      "Do not share it with anyone. - UP Police",
+                "Do not share it with anyone. - UP Police",
                 "hi": "{#var#} आपका C-Plan साइन-इन कोड है। यह 5 मिनट तक मान्य है। "
-                      "इसे किसी को न बताएं। - यूपी पुलिस",
+                "इसे किसी को न बताएं। - यूपी पुलिस",
             },
-            id_keys={"en": "SMS_TEMPLATE_OTP_ID", "hi": "SMS_TEMPLATE_OTP_HI_ID"},
         ),
         # Sent to the *old* number of a post whose CUG number was changed: the new number is
         # deliberately not in it.
@@ -94,11 +103,10 @@ TEMPLATES: dict[str, Template] = {
             name="cug_changed",
             texts={
                 "en": "C-Plan: the CUG number of post {#var#} was changed to a new number on "
-                      "{#var#}. If this is unexpected, inform your SP office at once. - UP Police",
+                "{#var#}. If this is unexpected, inform your SP office at once. - UP Police",
                 "hi": "C-Plan: पद {#var#} का CUG नंबर {#var#} को बदल दिया गया है। अनपेक्षित "
-                      "हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
+                "हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
             },
-            id_keys={"en": "SMS_TEMPLATE_CUG_CHANGED_ID", "hi": "SMS_TEMPLATE_CUG_CHANGED_HI_ID"},
         ),
         # Sent to a post's handset when an officer is set up to sign in on it; the setup code
         # itself is handed over by the administrator, never sent by SMS.
@@ -106,23 +114,21 @@ TEMPLATES: dict[str, Template] = {
             name="officer_setup",
             texts={
                 "en": "C-Plan: {#var#} (PNO {#var#}) can now sign in on post {#var#}. "
-                      "If this is unexpected, inform your SP office at once. - UP Police",
+                "If this is unexpected, inform your SP office at once. - UP Police",
                 "hi": "C-Plan: {#var#} (PNO {#var#}) अब पद {#var#} पर साइन इन कर सकते हैं। "
-                      "अनपेक्षित हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
+                "अनपेक्षित हो तो तुरंत एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
             },
-            id_keys={"en": "SMS_TEMPLATE_OFFICER_SETUP_ID", "hi": "SMS_TEMPLATE_OFFICER_SETUP_HI_ID"},
         ),
         # Sent to a post's handset when too many failed sign-ins lock its number or its officer
         # step: the post's title and the end of the lock (IST).
         Template(
             name="sign_in_locked",
             texts={
-                "en": "C-Plan: sign-in for post {#var#} is locked until {#var#} after repeated failed "
-                      "attempts. If this was not you, inform your SP office. - UP Police",
-                "hi": "C-Plan: बार-बार असफल प्रयासों के कारण पद {#var#} का साइन-इन {#var#} तक रोक दिया "
-                      "गया है। यदि यह आपने नहीं किया, तो एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
+                "en": "C-Plan: sign-in for post {#var#} is locked until {#var#} after repeated "
+                "failed attempts. If this was not you, inform your SP office. - UP Police",
+                "hi": "C-Plan: बार-बार असफल प्रयासों के कारण पद {#var#} का साइन-इन {#var#} तक रोक "
+                "दिया गया है। यदि यह आपने नहीं किया, तो एसपी कार्यालय को सूचित करें। - यूपी पुलिस",
             },
-            id_keys={"en": "SMS_TEMPLATE_SIGN_IN_LOCKED_ID", "hi": "SMS_TEMPLATE_SIGN_IN_LOCKED_HI_ID"},
         ),
     )
 }
@@ -168,7 +174,8 @@ def render(template_name: str, *values: str, language: str = "en") -> str:
     text = template.texts[language]
     if len(values) != template.slot_count:
         raise TemplateError(
-            f"template {template_name!r} has {template.slot_count} slot(s), {len(values)} value(s) given"
+            f"template {template_name!r} has {template.slot_count} slot(s), {len(values)} value(s) "
+            "given"
         )
     pieces = text.split(SLOT)
     out = [pieces[0]]
@@ -222,8 +229,13 @@ def segment_count(text: str) -> int:
     return -(-units // part)
 
 
-def send_template(number_e164: str, template_name: str, *values: str, language: str = "en",
-                  report: Callable[[SmsError | None], None] | None = None) -> SmsMessage:
+def send_template(
+    number_e164: str,
+    template_name: str,
+    *values: str,
+    language: str = "en",
+    report: Callable[[SmsError | None], None] | None = None,
+) -> SmsMessage:
     """Render a registered template and hand it to the configured backend.
 
     Without ``report`` a failure raises ``SmsError``. With it, the outcome is given to
@@ -248,9 +260,7 @@ def send_template(number_e164: str, template_name: str, *values: str, language: 
         raise SmsError(f"unknown SMS_BACKEND {backend_name!r}")
     if report is None:
         backend(message)
-    elif backend is _send_http and has_request_context():
-        _deliver_after_the_response(message, report)
-    else:
+    elif backend is not _send_http or not _deliver_after_the_response(message, report):
         report(_attempt(backend, message))
     return message
 
@@ -263,12 +273,16 @@ def _attempt(backend, message: SmsMessage) -> SmsError | None:
     return None
 
 
-def _deliver_after_the_response(message: SmsMessage, report) -> None:
+def _deliver_after_the_response(message: SmsMessage, report) -> bool:
     """Send ``message`` once the response has gone, on a thread, then ``report`` and commit.
+    False when there is no response to wait for (no request: the caller sends at once).
 
     The thread is a daemon: a worker stopped at that moment loses the message, as a phone out
     of coverage would; the officer asks for the code again.
     """
+    after_response = current_app.extensions.get(AFTER_RESPONSE)
+    if after_response is None:
+        return False
     app = current_app._get_current_object()
 
     def deliver() -> None:
@@ -282,10 +296,10 @@ def _deliver_after_the_response(message: SmsMessage, report) -> None:
             finally:
                 db.session.remove()
 
-    @after_this_request
-    def start_delivery(response):
+    def start_delivery() -> None:
         threading.Thread(target=deliver, name="cplan-sms", daemon=True).start()
-        return response
+
+    return after_response(start_delivery)
 
 
 def get_outbox() -> list[SmsMessage]:
@@ -311,9 +325,13 @@ def _send_memory(message: SmsMessage) -> None:
 def _send_http(message: SmsMessage) -> None:
     config = current_app.config
     url = config.get("SMS_HTTP_URL") or ""
-    missing = [key for key in ("SMS_HTTP_URL", "SMS_DLT_ENTITY_ID", "SMS_SENDER_ID") if not config.get(key)]
+    missing = [
+        key for key in ("SMS_HTTP_URL", "SMS_DLT_ENTITY_ID", "SMS_SENDER_ID") if not config.get(key)
+    ]
     if not message.template_id:
-        missing.append(get_template(message.template_name, message.language).id_keys[message.language])
+        missing.append(
+            get_template(message.template_name, message.language).id_keys[message.language]
+        )
     if missing:
         raise SmsError("SMS gateway not configured: " + ", ".join(missing))
     if config.get("ENV_NAME") == "production" and not url.startswith("https://"):
@@ -341,7 +359,9 @@ def _send_http(message: SmsMessage) -> None:
         raise SmsError(f"SMS gateway answered HTTP {status}")
     current_app.logger.info(
         "[sms] gateway accepted to=%s template=%s segments=%d",
-        log_safe(message.to), message.template_name, message.segments,
+        log_safe(message.to),
+        message.template_name,
+        message.segments,
     )
 
 

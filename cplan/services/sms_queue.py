@@ -17,6 +17,7 @@ A process that stops between the commit and the send leaves the row ``pending`` 
 with an old ``claimed_at``): a background worker (a later issue) is meant to take those over
 with the same ``claim``; until then such a notice stays visible as not sent.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,14 @@ _threads: set[threading.Thread] = set()
 _threads_lock = threading.Lock()
 
 
-def enqueue(number_e164: str, template_name: str, *values: str, language: str = "en",
-            target=None, unit: Unit | None = None) -> OutboundMessage:
+def enqueue(
+    number_e164: str,
+    template_name: str,
+    *values: str,
+    language: str = "en",
+    target=None,
+    unit: Unit | None = None,
+) -> OutboundMessage:
     """Queue a templated SMS in the current transaction; it is sent once the transaction commits.
 
     The text is rendered now, so a value the template refuses fails here, in the caller's
@@ -53,8 +60,11 @@ def enqueue(number_e164: str, template_name: str, *values: str, language: str = 
         raise ValueError("SMS goes only to an Indian mobile number in E.164 form")
     sms.render(template_name, *values, language=language)
     message = OutboundMessage(
-        to_number=number_e164, template=template_name, language=language,
-        slot_values=json.dumps(list(values), ensure_ascii=False), state=MessageState.PENDING,
+        to_number=number_e164,
+        template=template_name,
+        language=language,
+        slot_values=json.dumps(list(values), ensure_ascii=False),
+        state=MessageState.PENDING,
         target_type=target.__table__.name if target is not None else None,
         target_id=target.id if target is not None else None,
         unit_id=unit.id if unit is not None else None,
@@ -80,7 +90,8 @@ def _forget_after_rollback(session: Session, transaction) -> None:
 
 
 def _dispatch(app, message_ids: list[int]) -> None:
-    """Deliver on a thread of its own (with a session of its own: this one's transaction is over)."""
+    """Deliver on a thread of its own (with a session of its own: this one's transaction is
+    over)."""
 
     def run() -> None:
         with app.app_context():
@@ -103,7 +114,9 @@ def _dispatch(app, message_ids: list[int]) -> None:
     except RuntimeError:  # no thread to be had: the change is committed, the rows stay pending
         with _threads_lock:
             _threads.discard(thread)
-        app.logger.exception("sms queue: could not start a delivery thread for messages %s", message_ids)
+        app.logger.exception(
+            "sms queue: could not start a delivery thread for messages %s", message_ids
+        )
         return
     if app.config.get("SMS_BACKEND") != "http":
         thread.join()
@@ -145,7 +158,12 @@ def deliver(message_id: int) -> MessageState | None:
     if message is None:
         db.session.rollback()
         return None
-    to, template, values, language = message.to_number, message.template, message.values, message.language
+    to, template, values, language = (
+        message.to_number,
+        message.template,
+        message.values,
+        message.language,
+    )
     # The claim is committed before the gateway is asked, and nothing is read meanwhile: no
     # transaction (nor SQLite's write lock) is held while the gateway takes its time.
     db.session.commit()
@@ -158,13 +176,20 @@ def deliver(message_id: int) -> MessageState | None:
     message.sent_at = None if error else utcnow()
     message.error = audit.redact_mobiles(str(error))[:200] if error else ""
     if error:
-        current_app.logger.warning("sms queue: %s to %s failed: %s", template, log_safe(to), message.error)
+        current_app.logger.warning(
+            "sms queue: %s to %s failed: %s", template, log_safe(to), message.error
+        )
     detail = {"template": template, "to": log_safe(to), "message": message_id}
     if error:
         detail["error"] = message.error
-    audit.record("sms.notice_sent", outcome="failure" if error else "success",
-                 target_type=message.target_type, target_id=message.target_id,
-                 unit=db.session.get(Unit, message.unit_id) if message.unit_id else None, detail=detail)
+    audit.record(
+        "sms.notice_sent",
+        outcome="failure" if error else "success",
+        target_type=message.target_type,
+        target_id=message.target_id,
+        unit=db.session.get(Unit, message.unit_id) if message.unit_id else None,
+        detail=detail,
+    )
     db.session.commit()
     return message.state
 
@@ -173,7 +198,11 @@ def latest_for(target, template_name: str) -> OutboundMessage | None:
     """The newest message of ``template_name`` about ``target`` (for the page that shows it)."""
     return db.session.scalar(
         select(OutboundMessage)
-        .where(OutboundMessage.target_type == target.__table__.name, OutboundMessage.target_id == target.id,
-               OutboundMessage.template == template_name)
-        .order_by(OutboundMessage.id.desc()).limit(1)
+        .where(
+            OutboundMessage.target_type == target.__table__.name,
+            OutboundMessage.target_id == target.id,
+            OutboundMessage.template == template_name,
+        )
+        .order_by(OutboundMessage.id.desc())
+        .limit(1)
     )

@@ -4,6 +4,7 @@ every main page gets (no sideways scrolling on a phone, a screenshot, axe-core, 
 Nothing here imports Playwright, so the test modules load without it and are skipped with a
 reason instead of failing to import.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,8 @@ class DemoLogin:
 
 
 def demo_login(title_en: str, pno: str | None = None) -> DemoLogin:
-    """The demo post titled ``title_en`` (``cplan.services.demo_people``) and its officer."""
-    from cplan.services.demo_people import DEMO_POSTS
+    """The demo post titled ``title_en`` (``cplan.devdata.demo_people``) and its officer."""
+    from cplan.devdata.demo_people import DEMO_POSTS
 
     spec = next(spec for spec in DEMO_POSTS if spec.title_en == title_en)
     officer_pno, name, _name_hi, _rank = next(o for o in spec.officers if pno in (None, o[0]))
@@ -76,7 +77,12 @@ class Pages:
         return self.screen == "phone"
 
     def new(self, state=None, **options):
-        options = {"locale": "en-IN", "timezone_id": "Asia/Kolkata", **SCREENS[self.screen], **options}
+        options = {
+            "locale": "en-IN",
+            "timezone_id": "Asia/Kolkata",
+            **SCREENS[self.screen],
+            **options,
+        }
         context = self.browser.new_context(base_url=self.server.url, storage_state=state, **options)
         context.set_default_timeout(15_000)
         self._contexts.append(context)
@@ -115,11 +121,11 @@ class Pages:
 
 
 def assert_no_sideways_scroll(page, name):
-    widths = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]")
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], (
         f"{name}: the page is {widths[0]} px wide on a {widths[1]} px screen "
-        f"(scrolls sideways): {page.url}")
+        f"(scrolls sideways): {page.url}"
+    )
 
 
 # ---- signing in -------------------------------------------------------------------------------
@@ -162,7 +168,7 @@ class SignIn:
             self.page.wait_for_load_state()
 
     def identify(self):
-        from cplan.services.demo_people import DEMO_PASSWORD
+        from cplan.devdata.demo_people import DEMO_PASSWORD
 
         self._field("Your PNO", "pno").fill(self.post.pno)
         self._field("Your password", "password").fill(DEMO_PASSWORD)
@@ -188,11 +194,13 @@ def axe_violations(page, impacts=("serious", "critical"), exclude=()):
     page.add_script_tag(path=str(AXE_SCRIPT))
     result = page.evaluate(
         "exclude => axe.run({exclude: exclude.map(s => [s])}, {resultTypes: ['violations']})",
-        list(exclude))
+        list(exclude),
+    )
     return [
         f"{v['impact']} {v['id']}: {v['help']} -> "
         + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
-        for v in result["violations"] if v["impact"] in impacts
+        for v in result["violations"]
+        if v["impact"] in impacts
     ]
 
 

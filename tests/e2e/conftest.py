@@ -8,6 +8,7 @@ SMS go to the ``memory`` backend, where the sign-in reads the one-time codes.
 Skipped, with the reason in the ``-ra`` summary, when Playwright for Python or Chromium is
 missing. Screenshots go to ``tests/e2e/artefacts/`` (git-ignored; emptied at each run's start).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -90,8 +91,10 @@ class Server:
 
         with self.app.app_context():
             place_id = db.session.scalar(
-                select(Place.id).join(Unit, Place.station_id == Unit.id)
-                .where(Place.name_en == name_en, Unit.name_en == station))
+                select(Place.id)
+                .join(Unit, Place.station_id == Unit.id)
+                .where(Place.name_en == name_en, Unit.name_en == station)
+            )
             db.session.remove()
         assert place_id, f"no demo place {name_en} of {station}"
         return place_id
@@ -106,9 +109,13 @@ class Server:
 
         with self.app.app_context():
             station_id, place_id = db.session.execute(
-                select(Place.station_id, Place.id).join(Contact, Contact.place_id == Place.id)
+                select(Place.station_id, Place.id)
+                .join(Contact, Contact.place_id == Place.id)
                 .where(Contact.status == ContactStatus.PENDING)
-                .group_by(Place.id).order_by(func.count().desc(), Place.id).limit(1)).one()
+                .group_by(Place.id)
+                .order_by(func.count().desc(), Place.id)
+                .limit(1)
+            ).one()
             db.session.remove()
         return f"station={station_id}&place={place_id}"
 
@@ -123,19 +130,21 @@ class _QuietHandler(WSGIRequestHandler):
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     from cplan import create_app
+    from cplan.devdata.demo import load_demo
     from cplan.extensions import db
-    from cplan.services.demo import load_demo
 
     instance = tmp_path_factory.mktemp("e2e")
-    app = create_app({
-        "ENV_NAME": "testing",
-        "SECRET_KEY": E2E_SECRET,
-        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(instance / "cplan-e2e.sqlite"),
-        "SMS_BACKEND": "memory",
-        # The journeys sign in a dozen posts a minute from one address, which the per-address
-        # sign-in limit would refuse; the limits are proven in tests/test_rate_limits.py.
-        "RATELIMIT_ENABLED": False,
-    })
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SECRET_KEY": E2E_SECRET,
+            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(instance / "cplan-e2e.sqlite"),
+            "SMS_BACKEND": "memory",
+            # The journeys sign in a dozen posts a minute from one address, which the per-address
+            # sign-in limit would refuse; the limits are proven in tests/test_rate_limits.py.
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     with app.app_context():
         db.create_all()
         load_demo()
@@ -164,27 +173,47 @@ def _add_checking_posts():
     from sqlalchemy import select
     from werkzeug.security import generate_password_hash
 
+    from cplan.devdata.demo_people import DEMO_PASSWORD
     from cplan.extensions import db
     from cplan.models import Officer, Post, PostAssignment, Role, Unit, UnitKind, utcnow
-    from cplan.services.demo_people import DEMO_PASSWORD
 
-    district = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.DISTRICT, Unit.code == "124"))
-    station = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.STATION, Unit.name_en == "Baraut"))
+    district = db.session.scalar(
+        select(Unit).where(Unit.kind == UnitKind.DISTRICT, Unit.code == "124")
+    )
+    station = db.session.scalar(
+        select(Unit).where(Unit.kind == UnitKind.STATION, Unit.name_en == "Baraut")
+    )
     password_hash = generate_password_hash(DEMO_PASSWORD)
     checkers = {}
 
     def add(scope, role, unit, screen, language):
         number = len(checkers) + 1
         title = f"Accessibility check {number}"
-        post = Post(title_en=title, title_hi=f"सुलभता जाँच {number}", role=role, unit=unit,
-                    cug_number=f"+9190000099{number:02d}")
-        officer = Officer(pno=f"9900000{number:02d}", name=f"Checker {number}", rank="Inspector",
-                          unit=district, password_hash=password_hash, password_set_at=utcnow(),
-                          language=language)
+        post = Post(
+            title_en=title,
+            title_hi=f"सुलभता जाँच {number}",
+            role=role,
+            unit=unit,
+            cug_number=f"+9190000099{number:02d}",
+        )
+        officer = Officer(
+            pno=f"9900000{number:02d}",
+            name=f"Checker {number}",
+            rank="Inspector",
+            unit=district,
+            password_hash=password_hash,
+            password_set_at=utcnow(),
+            language=language,
+        )
         db.session.add_all([post, officer, PostAssignment(officer=officer, post=post)])
-        checkers[scope, screen, language] = DemoLogin(title, post.cug_number, officer.pno, officer.name)
+        checkers[scope, screen, language] = DemoLogin(
+            title, post.cug_number, officer.pno, officer.name
+        )
 
-    for scope, role, unit in (("district", Role.SP_OFFICE, district), ("station", Role.STATION_OFFICER, station)):
+    for scope, role, unit in (
+        ("district", Role.SP_OFFICE, district),
+        ("station", Role.STATION_OFFICER, station),
+    ):
         for screen in SCREENS:
             for language in ("en", "hi"):
                 add(scope, role, unit, screen, language)
@@ -201,8 +230,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 

@@ -13,11 +13,12 @@ Each check signs in as its own district post (SP office) and station post (SHO B
 officers have the check's language as their chosen language; the browser asks for the same
 language, so even the sign-in pages appear in it.
 """
+
 import re
 
 import pytest
 
-from cplan.services.demo_people import DEMO_PASSWORD
+from cplan.devdata.demo_people import DEMO_PASSWORD
 from tests.e2e.browser import (
     AXE_SCRIPT,
     NO_PLAYWRIGHT,
@@ -50,10 +51,14 @@ class Audit:
         expect(page.locator("html")).to_have_attribute("lang", self.language)
         self.pages.check(page, f"{self.language}-{name}")
         path = "/" + page.url.split("//", 1)[1].split("/", 1)[1]
-        self.found += [f"{name} ({path}): {violation}" for violation in axe_violations(page, exclude=exclude)]
+        self.found += [
+            f"{name} ({path}): {violation}" for violation in axe_violations(page, exclude=exclude)
+        ]
 
     def assert_clean(self):
-        assert not self.found, "serious or critical accessibility violations:\n" + "\n".join(self.found)
+        assert not self.found, "serious or critical accessibility violations:\n" + "\n".join(
+            self.found
+        )
 
 
 @pytest.fixture
@@ -68,9 +73,12 @@ def new_page(pages, language):
 
 
 # Both languages on both screens: layout, wording and the length of words differ.
-@pytest.mark.parametrize(("screen", "language"),
-                         [("phone", "hi"), ("phone", "en"), ("desktop", "en"), ("desktop", "hi")])
-def test_main_pages_have_no_serious_accessibility_violations(pages, server, screen, language, audit):
+@pytest.mark.parametrize(
+    ("screen", "language"), [("phone", "hi"), ("phone", "en"), ("desktop", "en"), ("desktop", "hi")]
+)
+def test_main_pages_have_no_serious_accessibility_violations(
+    pages, server, screen, language, audit
+):
     english = language == "en"
     district = server.checkers["district", screen, language]
     page = new_page(pages, language)

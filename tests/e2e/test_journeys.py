@@ -5,6 +5,7 @@ screenshot (``tests/e2e/artefacts/<journey>-<screen>-<page>.png``). The demo pos
 through the pages once per run (a CUG number takes one code a minute); the station journeys
 run as the Baraut desk on the phone and as the SHO of Baraut on the desktop.
 """
+
 import re
 
 import pytest
@@ -81,8 +82,9 @@ def test_sign_in_switch_language_and_sign_out(pages, screen):
     page.wait_for_load_state()
     body = page.locator("body").inner_text()
     assert "/auth/sign-in" in page.url, f"Back after signing out opened {page.url}"
-    assert post.name not in body and not any(name in body for name in names), \
+    assert post.name not in body and not any(name in body for name in names), (
         "Back after signing out still shows the roster"
+    )
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     # Opening the roster's address again asks for sign-in too.
     page.goto(roster_url)
@@ -115,7 +117,9 @@ def test_find_a_village_in_hindi_and_call_its_contacts(pages, screen):
         expect(call).to_have_attribute("aria-label", f"Call {name}")
         if pages.phone:
             box = call.bounding_box()
-            assert box["height"] >= 44 and box["width"] >= 44, f"Call button too small to tap: {box}"
+            assert box["height"] >= 44 and box["width"] >= 44, (
+                f"Call button too small to tap: {box}"
+            )
         whatsapp = card.get_by_role("link", name=re.compile("^WhatsApp "))
         if whatsapp.count():
             whatsapp_seen += 1
@@ -153,7 +157,9 @@ def test_enrol_a_contact_and_the_asp_approves_it(pages, screen):
     expect(pending.get_by_text(name)).to_be_visible()
 
     asp = pages.signed_in(ASP)
-    asp.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Approvals")).click()
+    asp.get_by_role("navigation", name="Main").get_by_role(
+        "link", name=re.compile("^Approvals")
+    ).click()
     asp.locator("details.filter-box summary").click()
     asp.get_by_label("Police station").select_option(label="Baraut")
     asp.get_by_role("button", name="Filter").click()
@@ -172,8 +178,10 @@ def test_enrol_a_contact_and_the_asp_approves_it(pages, screen):
     expect(active.get_by_text(name)).to_be_visible()
 
 
-INCIDENT = {"phone": "Rumour of a clash at the Baraut Patti fields (phone)",
-            "desktop": "Rumour of a clash at the Baraut Patti fields (desktop)"}
+INCIDENT = {
+    "phone": "Rumour of a clash at the Baraut Patti fields (phone)",
+    "desktop": "Rumour of a clash at the Baraut Patti fields (desktop)",
+}
 
 
 def test_report_an_incident_call_contacts_and_up112_reviews_it(pages, screen):
@@ -203,8 +211,10 @@ def test_report_an_incident_call_contacts_and_up112_reviews_it(pages, screen):
 
     page.get_by_role("link", name=reference).click()
     status = page.get_by_label("New status")
-    if status.locator("option[value=verifying]").count() and not status.locator(
-            "option[value=found_false]").count():
+    if (
+        status.locator("option[value=verifying]").count()
+        and not status.locator("option[value=found_false]").count()
+    ):
         status.select_option("verifying")
         page.get_by_role("button", name="Change status").click()
     page.get_by_label("New status").select_option("found_false")

@@ -13,6 +13,7 @@ lists every active contact of the incident's villages (10-15 each; an incident t
 three) with a one-tap outcome form each, plus a few of the station's other contacts, so it is
 allowed 80 KB (about 1.6 s more on the weak link; under 15 KB once a proxy compresses it).
 """
+
 import re
 
 import pytest
@@ -62,16 +63,22 @@ def weighing(browser, server, signed_in_states, artefacts):
     fill_incident_report(station, "Baraut Patti", "Page weight check")
     station.get_by_role("button", name="Open the incident").click()
     station.wait_for_url(re.compile(r"/incidents/\d+$"))
-    paths = {"incident": station.url.removeprefix(server.url),
-             "roster": f"/roster/places/{server.place_id('Bohla')}"}
-    states = {"station": station.context.storage_state(),
-              "district": pages.signed_in(DISTRICT).context.storage_state(), None: None}
+    paths = {
+        "incident": station.url.removeprefix(server.url),
+        "roster": f"/roster/places/{server.place_id('Bohla')}",
+    }
+    states = {
+        "station": station.context.storage_state(),
+        "district": pages.signed_in(DISTRICT).context.storage_state(),
+        None: None,
+    }
     yield pages, states, paths
     pages.close()
 
 
-@pytest.mark.parametrize(("name", "who", "path"), [
-    pytest.param(*page, id=page[0]) for page in PAGES])
+@pytest.mark.parametrize(
+    ("name", "who", "path"), [pytest.param(*page, id=page[0]) for page in PAGES]
+)
 def test_page_stays_within_the_weight_budget(weighing, name, who, path):
     pages, states, paths = weighing
     page = pages.new(state=states[who])
@@ -83,7 +90,8 @@ def test_page_stays_within_the_weight_budget(weighing, name, who, path):
     budget = CALL_SHEET_MAX_BYTES if name == "call-sheet" else MAX_BYTES
     assert requests <= MAX_REQUESTS and size <= budget, (
         f"{name} moves {size / 1024:.1f} KB in {requests} requests; "
-        f"the budget is {budget // 1024} KB in {MAX_REQUESTS}")
+        f"the budget is {budget // 1024} KB in {MAX_REQUESTS}"
+    )
 
 
 def test_the_stylesheet_is_not_downloaded_again_on_every_page(weighing):

@@ -1,21 +1,19 @@
-"""Administration of people: posts (with their CUG numbers) and officers, within the admin's subtree.
+"""Administration of people: posts (with their CUG numbers) and officers, within the admin's
+subtree.
 
-An SP office manages its district, the state administrator everything. Posts are loaded by the
-path of their unit and officers by the path of their managing unit, so a record outside the
-administrator's subtree answers 404 exactly like one that does not exist. Every change goes
+An SP office manages its district, the state administrator everything. Posts, officers and
+units are read through ``cplan.services.directory`` (posts by the path of their unit, officers by
+that of their managing unit), so a record outside the administrator's subtree answers 404
+exactly like one that does not exist. Every change goes
 through ``cplan.services.accounts`` (which writes the audit event), then one commit, a flash
 and a redirect; a refused change re-renders the form with the reason and changes nothing.
 Every change also needs a fresh sign-in (the administrator's password within 10 minutes).
 """
-import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
 
-from cplan.access import fresh_sign_in, requires
 from cplan.blueprints.admin.forms import (
     ROLE_LABELS,
     AssignForm,
@@ -28,41 +26,28 @@ from cplan.blueprints.admin.forms import (
     PostFilterForm,
     PostForm,
     role_label,
-    select_choices,
 )
-from cplan.errors import render_error
 from cplan.extensions import db
-from cplan.models.accounts import Officer, Post, PostAssignment, Role
+from cplan.models.accounts import Officer, Post, Role
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit, UnitKind
-from cplan.services import accounts, otp, sms_queue
-from cplan.services.errors import NotInScope
-from cplan.services.geo import in_subtree
+from cplan.services import accounts, directory, otp, sms_queue
 from cplan.services.permissions import ROLE_UNIT_KINDS, Permission
-from cplan.services.phone import mask_mobile
-from cplan.services.places import query_key
-from cplan.templating import current_language
+from cplan.web.access import fresh_sign_in, requires
+from cplan.web.errors import explain
+from cplan.web.kit import choices, field_error, id_arg, page_arg
+from cplan.web.templating import current_language
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PER_PAGE = 50
-PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
-# Kinds of unit that manage officers: a district's SP office, or the state administrator.
-MANAGING_KINDS = (UnitKind.STATE, UnitKind.DISTRICT)
 
 
 @bp.context_processor
 def admin_helpers():
-    """Role labels, masked numbers and a CSRF-only form for the one-button actions."""
-    return {"role_label": role_label, "mask_mobile": mask_mobile, "confirm_form": ConfirmForm()}
-
-
-@bp.errorhandler(NotInScope)
-def not_in_scope(error):
-    """A service found a record outside the administrator's subtree: nothing changes, and it
-    looks exactly like a record that does not exist."""
-    db.session.rollback()
-    return render_error(404)
+    """The admin pages' own helpers: role labels and a CSRF-only form for the one-button actions
+    (app-wide helpers, such as masked numbers, are ``cplan.web.templating``'s)."""
+    return {"role_label": role_label, "confirm_form": ConfirmForm()}
 
 
 # ---- fresh sign-in ---------------------------------------------------------------------------
@@ -79,59 +64,9 @@ def _back_to_officer(officer_id, **_ignored) -> str:
     return url_for("admin.officer", officer_id=officer_id)
 
 
-# ---- scoped loading ------------------------------------------------------------------------
-
-
-def _scope() -> Unit:
-    return current_user.unit
-
-
-def _post_or_404(post_id: int) -> Post:
-    post = db.session.scalar(
-        select(Post).join(Post.unit).options(contains_eager(Post.unit))
-        .where(Post.id == post_id, in_subtree(Unit.path, _scope()))
-    )
-    if post is None:
-        abort(404)
-    return post
-
-
-def _officer_or_404(officer_id: int) -> Officer:
-    officer = db.session.scalar(
-        select(Officer).join(Officer.unit).options(contains_eager(Officer.unit))
-        .where(Officer.id == officer_id, in_subtree(Unit.path, _scope()))
-    )
-    if officer is None:
-        abort(404)
-    return officer
-
-
-def _unit_or_404(unit_id: int) -> Unit:
-    unit = db.session.scalar(select(Unit).where(Unit.id == unit_id, in_subtree(Unit.path, _scope())))
-    if unit is None:
-        abort(404)
-    return unit
-
-
-def _officer_by_pno(pno: str) -> Officer | None:
-    return db.session.scalar(
-        select(Officer).join(Officer.unit)
-        .where(Officer.pno == (pno or "").strip().upper(), in_subtree(Unit.path, _scope()))
-    )
-
-
-def _page() -> int:
-    value = request.args.get("page", "")
-    return max(1, int(value)) if PAGE_NUMBER.fullmatch(value) else 1
-
-
-def _id_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if PAGE_NUMBER.fullmatch(value) else None
-
-
-def _contains(column, text: str):
-    return func.lower(column).contains(text.lower(), autoescape=True)
+# ---- loading in scope ------------------------------------------------------------------------
+# Posts, officers and units are loaded through ``cplan.services.directory``: one outside the
+# administrator's subtree raises NotInScope, which answers 404 (``cplan.web.errors``).
 
 
 # ---- posts ---------------------------------------------------------------------------------
@@ -140,83 +75,38 @@ def _contains(column, text: str):
 @bp.get("/posts", endpoint="posts")
 @requires(Permission.MANAGE_ACCOUNTS)
 def list_posts():
-    """List the posts in the administrator's subtree, filtered by role, unit or title, and status."""
+    """List the posts in the administrator's subtree, filtered by role, unit or title, and
+    status."""
     form = PostFilterForm(formdata=request.args)
-    statement = (
-        select(Post).join(Post.unit).options(contains_eager(Post.unit))
-        .where(in_subtree(Unit.path, _scope()))
+    within = (
+        directory.get_unit(current_user, id_arg("unit")) if id_arg("unit") is not None else None
     )
-    within = None
-    if _id_arg("unit") is not None:
-        within = _unit_or_404(_id_arg("unit"))
-        statement = statement.where(in_subtree(Unit.path, within))
-    if form.validate():
-        if form.role.data:
-            statement = statement.where(Post.role == Role(form.role.data))
-        if form.active.data:
-            statement = statement.where(Post.active.is_(form.active.data == "yes"))
-        text = (form.q.data or "").strip()
-        if text:
-            matches = [_contains(Unit.name_en, text), Unit.name_hi.contains(text, autoescape=True),
-                       _contains(Post.title_en, text), Post.title_hi.contains(text, autoescape=True)]
-            key = query_key(text)  # the script-neutral key: बड़ौत finds Baraut and back
-            if key:
-                matches.append(Unit.search_key.contains(key, autoescape=True))
-            statement = statement.where(or_(*matches))
-    statement = statement.order_by(Unit.path, Post.title_en, Post.id)
-    pager = db.paginate(statement, page=_page(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
-    holders = _current_holder_counts([post.id for post in pager.items])
+    filters = (
+        {"role": form.role.data or "", "active": form.active.data or "", "text": form.q.data or ""}
+        if form.validate()
+        else {}
+    )
+    statement = directory.find_posts(current_user, within=within, **filters)
+    pager = db.paginate(
+        statement, page=page_arg(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
+    )
+    holders = directory.holder_counts([post.id for post in pager.items])
     filters = {key: value for key, value in request.args.items() if key != "page" and value}
-    return render_template("admin/posts.html", form=form, pager=pager, holders=holders,
-                           within=within, filters=filters)
-
-
-def _current_holder_counts(post_ids: list[int]) -> dict[int, int]:
-    """How many officers hold each post now (one grouped query for the page)."""
-    if not post_ids:
-        return {}
-    rows = db.session.execute(
-        select(PostAssignment.post_id, func.count(PostAssignment.id))
-        .where(PostAssignment.post_id.in_(post_ids), PostAssignment.ended_at.is_(None))
-        .group_by(PostAssignment.post_id)
+    return render_template(
+        "admin/posts.html", form=form, pager=pager, holders=holders, within=within, filters=filters
     )
-    return dict(rows.all())
-
-
-def _creatable_roles(scope: Unit) -> list[Role]:
-    """Roles whose kind of unit exists at or below the administrator's unit."""
-    return [
-        role for role in ROLE_LABELS
-        if any(UnitKind(kind).depth >= scope.kind.depth for kind in ROLE_UNIT_KINDS[role])
-    ]
-
-
-def _districts_in_scope() -> list[Unit]:
-    return list(db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, _scope()))
-        .order_by(Unit.name_en)
-    ))
 
 
 def _unit_choices(root: Unit, kinds):
     """Active units of ``kinds`` under ``root``, labelled with their district when several."""
     language = current_language()
-    units = list(db.session.scalars(
-        select(Unit).where(in_subtree(Unit.path, root), Unit.kind.in_(list(kinds)), Unit.active.is_(True))
-        .order_by(Unit.name_en, Unit.id)
-    ))
-    districts = {}
-    if root.kind.depth < UnitKind.DISTRICT.depth:
-        districts = {unit.id: unit for unit in db.session.scalars(
-            select(Unit).where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, root)))}
-    choices = []
-    for unit in units:
+    labelled = []
+    for unit, district in directory.units_for_posts(root, kinds):
         label = unit.display_name(language)
-        district = next((districts[i] for i in unit.ancestor_ids[:-1] if i in districts), None)
         if district is not None:
             label = f"{label} ({district.display_name(language)})"
-        choices.append((unit.id, label))
-    return select_choices(choices)
+        labelled.append((unit.id, label))
+    return choices(labelled)
 
 
 @bp.route("/posts/new", methods=["GET", "POST"], endpoint="new_post")
@@ -224,44 +114,59 @@ def _unit_choices(root: Unit, kinds):
 @fresh_sign_in()
 def create_post():
     """Create a post: first its role (and district), then its titles, unit and CUG number."""
-    scope = _scope()
-    roles = _creatable_roles(scope)
+    scope = current_user.unit
+    roles = directory.creatable_roles(current_user, ROLE_LABELS)
     start = NewPostStartForm(formdata=request.args)
-    start.role.choices = select_choices((role.value, ROLE_LABELS[role]) for role in roles)
-    districts = _districts_in_scope() if scope.kind.depth < UnitKind.DISTRICT.depth else []
-    start.within.choices = select_choices(
-        [("", _("All districts"))] + [(d.id, d.display_name(current_language())) for d in districts])
-    within = _unit_or_404(_id_arg("within")) if _id_arg("within") is not None else None
+    start.role.choices = choices((role.value, ROLE_LABELS[role]) for role in roles)
+    districts = (
+        directory.districts_in_scope(current_user)
+        if scope.kind.depth < UnitKind.DISTRICT.depth
+        else []
+    )
+    start.within.choices = choices(
+        [("", _("All districts"))] + [(d.id, d.display_name(current_language())) for d in districts]
+    )
+    within = (
+        directory.get_unit(current_user, id_arg("within")) if id_arg("within") is not None else None
+    )
     if not request.args.get("role") or not start.validate():
         return render_template("admin/new_post_start.html", start=start, districts=districts)
 
     role = Role(start.role.data)
     kinds = ROLE_UNIT_KINDS[role]
-    root = within if within is not None and all(UnitKind(k).depth >= UnitKind.DISTRICT.depth for k in kinds) else scope
+    root = (
+        within
+        if within is not None and all(UnitKind(k).depth >= UnitKind.DISTRICT.depth for k in kinds)
+        else scope
+    )
     form = PostForm()
     form.unit.choices = _unit_choices(root, kinds)
     if form.validate_on_submit():
-        unit = _unit_or_404(form.unit.data)
+        unit = directory.get_unit(current_user, form.unit.data)
         try:
-            post = accounts.create_post(current_user, title_en=form.title_en.data, title_hi=form.title_hi.data or "",
-                                        role=role, unit=unit, cug=form.cug.data)
+            post = accounts.create_post(
+                current_user,
+                title_en=form.title_en.data,
+                title_hi=form.title_hi.data or "",
+                role=role,
+                unit=unit,
+                cug=form.cug.data,
+            )
         except accounts.AccountError as error:
             db.session.rollback()
-            form.form_errors.append(str(error))
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("Post “%(title)s” created.", title=post.title_en), "success")
             return redirect(url_for("admin.post", post_id=post.id))
-    return render_template("admin/new_post.html", form=form, role=role, within=within if root is within else None)
+    return render_template(
+        "admin/new_post.html", form=form, role=role, within=within if root is within else None
+    )
 
 
 def _post_page(post: Post, **overrides):
     """The post detail page; ``overrides`` gives a form with errors, or a refusal message."""
-    assignments = list(db.session.scalars(
-        select(PostAssignment).options(joinedload(PostAssignment.officer))
-        .where(PostAssignment.post_id == post.id)
-        .order_by(PostAssignment.started_at.desc(), PostAssignment.id.desc())
-    ))
+    assignments = directory.assignments_of_post(post)
     context = {
         "post": post,
         "current": [a for a in assignments if a.ended_at is None],
@@ -271,7 +176,7 @@ def _post_page(post: Post, **overrides):
         "cug_form": overrides.get("cug_form") or CugForm(formdata=None),
         "assign_form": overrides.get("assign_form") or AssignForm(formdata=None),
         "error": overrides.get("error"),
-        "scope": _scope(),
+        "scope": current_user.unit,
     }
     return render_template("admin/post.html", **context)
 
@@ -280,7 +185,7 @@ def _post_page(post: Post, **overrides):
 @requires(Permission.MANAGE_ACCOUNTS)
 def show_post(post_id):
     """Show a post: its CUG number, who holds it now and who held it before."""
-    return _post_page(_post_or_404(post_id))
+    return _post_page(directory.get_post(current_user, post_id))
 
 
 @bp.post("/posts/<int:post_id>/cug", endpoint="post_cug")
@@ -288,7 +193,7 @@ def show_post(post_id):
 @fresh_sign_in(back=_back_to_post)
 def change_cug(post_id):
     """Give the post a new CUG number (its sessions end; the old number gets an SMS)."""
-    post = _post_or_404(post_id)
+    post = directory.get_post(current_user, post_id)
     form = CugForm()
     if not form.validate_on_submit():
         return _post_page(post, cug_form=form)
@@ -296,11 +201,16 @@ def change_cug(post_id):
         accounts.change_cug(current_user, post, form.cug.data)
     except accounts.AccountError as error:
         db.session.rollback()
-        form.cug.errors.append(str(error))
+        field_error(form, error, "cug")
         return _post_page(post, cug_form=form)
     db.session.commit()  # the notice to the old number goes out after this, never before
-    flash(_("The CUG number was changed. Everyone signed in through this post has been signed out."), "success")
-    return redirect(url_for("admin.post", post_id=post_id))  # post_id: nothing to reload after the commit
+    flash(
+        _("The CUG number was changed. Everyone signed in through this post has been signed out."),
+        "success",
+    )
+    return redirect(
+        url_for("admin.post", post_id=post_id)
+    )  # post_id: nothing to reload after the commit
 
 
 @bp.post("/posts/<int:post_id>/deactivate", endpoint="deactivate_post")
@@ -320,17 +230,21 @@ def reactivate_post(post_id):
 
 
 def _set_post_active(post_id: int, active: bool):
-    post = _post_or_404(post_id)
+    post = directory.get_post(current_user, post_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
         accounts.set_post_active(current_user, post, active)
     except accounts.AccountError as error:
         db.session.rollback()
-        return _post_page(post, error=str(error))
+        return _post_page(post, error=explain(error))
     db.session.commit()
-    flash(_("The post is active again.") if active else _("The post is deactivated; its sessions have ended."),
-          "success")
+    flash(
+        _("The post is active again.")
+        if active
+        else _("The post is deactivated; its sessions have ended."),
+        "success",
+    )
     return redirect(url_for("admin.post", post_id=post.id))
 
 
@@ -339,13 +253,22 @@ def _set_post_active(post_id: int, active: bool):
 @fresh_sign_in(back=_back_to_post)
 def unlock_cug(post_id):
     """Lift the lock that too many failed sign-ins put on the post's CUG number."""
-    post = _post_or_404(post_id)
+    post = directory.get_post(current_user, post_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    was_locked = otp.unlock(post.cug_number, ip=request.remote_addr or "")  # writes its own audit event
+    was_locked = otp.unlock(
+        post.cug_number,
+        officer=current_user.officer,
+        post=current_user.post,
+        ip=current_user.ip_address,
+    )  # writes its own audit event
     db.session.commit()
-    flash(_("The CUG number is unlocked; a new code can be requested now.") if was_locked
-          else _("The CUG number was not locked."), "success" if was_locked else "info")
+    flash(
+        _("The CUG number is unlocked; a new code can be requested now.")
+        if was_locked
+        else _("The CUG number was not locked."),
+        "success" if was_locked else "info",
+    )
     return redirect(url_for("admin.post", post_id=post.id))
 
 
@@ -353,12 +276,13 @@ def unlock_cug(post_id):
 @requires(Permission.MANAGE_ACCOUNTS)
 @fresh_sign_in(back=_back_to_post)
 def assign_officer(post_id):
-    """Let an officer (found by PNO among those the administrator manages) sign in through the post."""
-    post = _post_or_404(post_id)
+    """Let an officer (found by PNO among those the administrator manages) sign in through the
+    post."""
+    post = directory.get_post(current_user, post_id)
     form = AssignForm()
     if not form.validate_on_submit():
         return _post_page(post, assign_form=form)
-    officer = _officer_by_pno(form.pno.data)
+    officer = directory.officer_by_pno(current_user, form.pno.data)
     if officer is None:
         form.pno.errors.append(_("No officer with that PNO is managed in your area."))
         return _post_page(post, assign_form=form)
@@ -366,10 +290,17 @@ def assign_officer(post_id):
         accounts.assign(current_user, officer, post)
     except accounts.AccountError as error:
         db.session.rollback()
-        form.pno.errors.append(str(error))
+        field_error(form, error, "pno")
         return _post_page(post, assign_form=form)
     db.session.commit()
-    flash(_("%(name)s (%(pno)s) now holds this post.", name=officer.display_name(current_language()), pno=officer.pno), "success")
+    flash(
+        _(
+            "%(name)s (%(pno)s) now holds this post.",
+            name=officer.display_name(current_language()),
+            pno=officer.pno,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.post", post_id=post.id))
 
 
@@ -378,17 +309,24 @@ def assign_officer(post_id):
 @fresh_sign_in(back=_back_to_post)
 def unassign_officer(post_id, officer_id):
     """End the officer's hold on the post; their sessions through it end at once."""
-    post = _post_or_404(post_id)
-    officer = _officer_or_404(officer_id)
+    post = directory.get_post(current_user, post_id)
+    officer = directory.get_officer(current_user, officer_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
         accounts.unassign(current_user, officer, post)
     except accounts.AccountError as error:
         db.session.rollback()
-        return _post_page(post, error=str(error))
+        return _post_page(post, error=explain(error))
     db.session.commit()
-    flash(_("%(name)s (%(pno)s) no longer holds this post.", name=officer.display_name(current_language()), pno=officer.pno), "success")
+    flash(
+        _(
+            "%(name)s (%(pno)s) no longer holds this post.",
+            name=officer.display_name(current_language()),
+            pno=officer.pno,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.post", post_id=post.id))
 
 
@@ -400,84 +338,82 @@ def unassign_officer(post_id, officer_id):
 def list_officers():
     """List the officers the administrator manages, found by PNO or name."""
     form = OfficerFilterForm(formdata=request.args)
-    statement = (
-        select(Officer).join(Officer.unit).options(contains_eager(Officer.unit))
-        .where(in_subtree(Unit.path, _scope()))
+    text = (form.q.data or "") if form.validate() else ""
+    statement = directory.find_officers(current_user, text)
+    pager = db.paginate(
+        statement, page=page_arg(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
     )
-    if form.validate() and (form.q.data or "").strip():
-        text = form.q.data.strip()
-        statement = statement.where(or_(Officer.pno == text.upper(), _contains(Officer.pno, text),
-                                        _contains(Officer.name, text), _contains(Officer.name_hi, text)))
-    statement = statement.order_by(Officer.name, Officer.pno)
-    pager = db.paginate(statement, page=_page(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
-    posts_held = _current_posts([officer.id for officer in pager.items])
+    posts_held = directory.posts_held([officer.id for officer in pager.items])
     filters = {key: value for key, value in request.args.items() if key != "page" and value}
-    return render_template("admin/officers.html", form=form, pager=pager, posts_held=posts_held, filters=filters)
-
-
-def _current_posts(officer_ids: list[int]) -> dict[int, list[Post]]:
-    """The posts each officer holds now (one query for the page)."""
-    held: dict[int, list[Post]] = {}
-    if not officer_ids:
-        return held
-    rows = db.session.execute(
-        select(PostAssignment.officer_id, Post).join(PostAssignment.post)
-        .where(PostAssignment.officer_id.in_(officer_ids), PostAssignment.ended_at.is_(None))
-        .order_by(Post.title_en)
+    return render_template(
+        "admin/officers.html", form=form, pager=pager, posts_held=posts_held, filters=filters
     )
-    for officer_id, post in rows:
-        held.setdefault(officer_id, []).append(post)
-    return held
 
 
 def _managing_unit_choices():
     """The state (for a state administrator) first, then the districts of the subtree by name."""
     language = current_language()
-    units = db.session.scalars(
-        select(Unit).where(in_subtree(Unit.path, _scope()), Unit.kind.in_(MANAGING_KINDS), Unit.active.is_(True))
-        .order_by(Unit.name_en, Unit.id)
+    return choices(
+        (unit.id, unit.display_name(language)) for unit in directory.managing_units(current_user)
     )
-    units = sorted(units, key=lambda unit: unit.kind != UnitKind.STATE)
-    return select_choices((unit.id, unit.display_name(language)) for unit in units)
 
 
 @bp.route("/officers/new", methods=["GET", "POST"], endpoint="new_officer")
 @requires(Permission.MANAGE_ACCOUNTS)
 @fresh_sign_in()
 def create_officer():
-    """Register an officer managed by the administrator's district (or, for the state, any district)."""
+    """Register an officer managed by the administrator's district (or, for the state, any
+    district)."""
     form = OfficerForm()
     form.unit.choices = _managing_unit_choices()
     if request.method == "GET" and len(form.unit.choices) == 1:
         form.unit.data = form.unit.choices[0].value
     if form.validate_on_submit():
-        unit = _unit_or_404(form.unit.data)
+        unit = directory.get_unit(current_user, form.unit.data)
         try:
-            officer = accounts.create_officer(current_user, pno=form.pno.data, name=form.name.data,
-                                              name_hi=form.name_hi.data or "", rank=form.rank.data or "", unit=unit)
+            officer = accounts.create_officer(
+                current_user,
+                pno=form.pno.data,
+                name=form.name.data,
+                name_hi=form.name_hi.data or "",
+                rank=form.rank.data or "",
+                unit=unit,
+            )
         except accounts.AccountError as error:
             db.session.rollback()
-            getattr(form, error.field or "pno").errors.append(str(error))
+            field_error(form, error, "pno")
         else:
             db.session.commit()
-            flash(_("Officer %(name)s (%(pno)s) registered. Issue a setup code so they can set a password.",
-                    name=officer.display_name(current_language()), pno=officer.pno), "success")
+            flash(
+                _(
+                    "Officer %(name)s (%(pno)s) registered. Issue a setup code so they can set a "
+                    "password.",
+                    name=officer.display_name(current_language()),
+                    pno=officer.pno,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.officer", officer_id=officer.id))
     return render_template("admin/new_officer.html", form=form)
 
 
-def _officer_page(officer: Officer, error: str | None = None, names_form: OfficerNamesForm | None = None):
-    assignments = list(db.session.scalars(
-        select(PostAssignment).options(joinedload(PostAssignment.post).joinedload(Post.unit))
-        .where(PostAssignment.officer_id == officer.id)
-        .order_by(PostAssignment.started_at.desc(), PostAssignment.id.desc())
-    ))
-    setup_pending = bool(officer.setup_code_hash and officer.setup_code_expires_at
-                         and officer.setup_code_expires_at > utcnow())
+def _officer_page(
+    officer: Officer, error: str | None = None, names_form: OfficerNamesForm | None = None
+):
+    assignments = directory.assignments_of_officer(officer)
+    setup_pending = bool(
+        officer.setup_code_hash
+        and officer.setup_code_expires_at
+        and officer.setup_code_expires_at > utcnow()
+    )
     if names_form is None:
         names_form = OfficerNamesForm(formdata=None, obj=officer)
     return render_template(
-        "admin/officer.html", officer=officer, scope=_scope(), error=error, setup_pending=setup_pending,
+        "admin/officer.html",
+        officer=officer,
+        scope=current_user.unit,
+        error=error,
+        setup_pending=setup_pending,
         names_form=names_form,
         current=[a for a in assignments if a.ended_at is None],
         past=[a for a in assignments if a.ended_at is not None],
@@ -487,24 +423,26 @@ def _officer_page(officer: Officer, error: str | None = None, names_form: Office
 @bp.get("/officers/<int:officer_id>", endpoint="officer")
 @requires(Permission.MANAGE_ACCOUNTS)
 def show_officer(officer_id):
-    """Show an officer: posts held now and before, and whether a password and authenticator are set."""
-    return _officer_page(_officer_or_404(officer_id))
+    """Show an officer: posts held now and before, and whether a password and authenticator are
+    set."""
+    return _officer_page(directory.get_officer(current_user, officer_id))
 
 
 @bp.post("/officers/<int:officer_id>/names", endpoint="officer_names")
 @requires(Permission.MANAGE_ACCOUNTS)
 def rename_officer(officer_id):
     """Correct the officer's name or add their name in Hindi."""
-    officer = _officer_or_404(officer_id)
+    officer = directory.get_officer(current_user, officer_id)
     form = OfficerNamesForm()
     if not form.validate_on_submit():
         return _officer_page(officer, names_form=form), 400
     try:
-        accounts.rename_officer(current_user, officer, name=form.name.data, name_hi=form.name_hi.data or "")
+        accounts.rename_officer(
+            current_user, officer, name=form.name.data, name_hi=form.name_hi.data or ""
+        )
     except accounts.AccountError as error:
         db.session.rollback()
-        errors = getattr(form, error.field).errors if error.field else form.form_errors
-        errors.append(str(error))
+        field_error(form, error)
         return _officer_page(officer, names_form=form), 400
     db.session.commit()
     flash(_("The officer's names are saved."), "success")
@@ -516,7 +454,7 @@ def rename_officer(officer_id):
 @fresh_sign_in(back=_back_to_officer)
 def issue_setup_code(officer_id):
     """Issue a one-time setup code (a password reset if one is set) and show it once."""
-    officer = _officer_or_404(officer_id)
+    officer = directory.get_officer(current_user, officer_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     was_reset = officer.password_hash is not None
@@ -524,7 +462,7 @@ def issue_setup_code(officer_id):
         code = accounts.issue_setup_code(current_user, officer)
     except accounts.AccountError as error:
         db.session.rollback()
-        return _officer_page(officer, error=str(error))
+        return _officer_page(officer, error=explain(error))
     db.session.commit()
     # Rendered straight into this response: never flashed, so it never sits in the session cookie.
     return render_template("admin/setup_code.html", officer=officer, code=code, was_reset=was_reset)
@@ -547,15 +485,19 @@ def reactivate_officer(officer_id):
 
 
 def _set_officer_active(officer_id: int, active: bool):
-    officer = _officer_or_404(officer_id)
+    officer = directory.get_officer(current_user, officer_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
         accounts.set_officer_active(current_user, officer, active)
     except accounts.AccountError as error:
         db.session.rollback()
-        return _officer_page(officer, error=str(error))
+        return _officer_page(officer, error=explain(error))
     db.session.commit()
-    flash(_("The officer is active again.") if active
-          else _("The officer is deactivated; all their sessions have ended."), "success")
+    flash(
+        _("The officer is active again.")
+        if active
+        else _("The officer is deactivated; all their sessions have ended."),
+        "success",
+    )
     return redirect(url_for("admin.officer", officer_id=officer.id))

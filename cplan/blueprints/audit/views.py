@@ -6,29 +6,24 @@ recorded (audit summaries are not translated); times are shown in IST. "Exports 
 numbers" lists the roster exports (who, when, how many contacts, why) and the ones refused by the
 daily limit, with today's totals.
 """
+
 import json
-import re
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
 
-from cplan.access import requires
 from cplan.blueprints.audit.forms import AuditFilterForm
-from cplan.services import audit, refusals, roster_export
+from cplan.pipelines import roster_export
+from cplan.services import audit, refusals
 from cplan.services.permissions import Permission
-from cplan.services.scope import scope_unit
+from cplan.web.access import requires
+from cplan.web.kit import filter_args, id_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 PER_PAGE = 50
-CURSOR = re.compile(r"[0-9]{1,18}")
 FILTER_ARGS = ("pno", "post", "action", "outcome", "date_from", "date_to")
-
-
-def cursor_arg(name: str) -> int | None:
-    """A page cursor from the query string: ASCII digits only, anything else is ignored."""
-    value = request.args.get(name, "")
-    return int(value) if CURSOR.fullmatch(value) else None
 
 
 @bp.get("/", endpoint="index")
@@ -38,41 +33,64 @@ def list_events():
     form = AuditFilterForm(formdata=request.args)
     form.validate()
     timezone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    query = audit.events_in_scope(scope_unit(), **form.filters(timezone))
-    page = audit.page_of_events(query, before=cursor_arg("before"), after=cursor_arg("after"),
-                                per_page=PER_PAGE)
+    query = audit.events_in_scope(current_user, **form.filters(timezone))
+    page = audit.page_of_events(
+        query, before=id_arg("before"), after=id_arg("after"), per_page=PER_PAGE
+    )
     # The filters travel with the page links, empty ones left out.
-    link_args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+    link_args = filter_args(FILTER_ARGS)
     paged = "before" in request.args or "after" in request.args
-    return render_template("audit/index.html", form=form, page=page, link_args=link_args, paged=paged,
-                           units=audit.units_filed_under(page.events), officers=audit.officers_of(page.events))
+    return render_template(
+        "audit/index.html",
+        form=form,
+        page=page,
+        link_args=link_args,
+        paged=paged,
+        units=audit.units_filed_under(page.events),
+        officers=audit.officers_of(page.events),
+    )
 
 
 @bp.get("/exports", endpoint="exports")
 @requires(Permission.VIEW_AUDIT)
 def list_exports():
     """List the exports with full numbers in the jurisdiction (and refused ones), newest first."""
-    unit = scope_unit()
     pno = (request.args.get("pno") or "").strip()[:20]
-    page = audit.page_of_events(roster_export.export_events(unit, pno=pno), before=cursor_arg("before"),
-                                after=cursor_arg("after"), per_page=PER_PAGE)
+    page = audit.page_of_events(
+        roster_export.export_events(current_user, pno=pno),
+        before=id_arg("before"),
+        after=id_arg("after"),
+        per_page=PER_PAGE,
+    )
     link_args = {"pno": pno} if pno else {}
-    return render_template("audit/exports.html", page=page, pno=pno, link_args=link_args,
-                           paged="before" in request.args or "after" in request.args,
-                           today=roster_export.today_summary(unit), limit=roster_export.daily_limit(),
-                           reasons=roster_export.REASONS, units=audit.units_filed_under(page.events))
+    return render_template(
+        "audit/exports.html",
+        page=page,
+        pno=pno,
+        link_args=link_args,
+        paged="before" in request.args or "after" in request.args,
+        today=roster_export.today_summary(current_user),
+        limit=roster_export.daily_limit(),
+        reasons=roster_export.REASONS,
+        units=audit.units_filed_under(page.events),
+    )
 
 
 @bp.get("/<int:seq>", endpoint="event")
 @requires(Permission.VIEW_AUDIT)
 def show_event(seq):
     """Show one audit event in full, with its place in the hash chain."""
-    event = audit.get_in_scope(scope_unit(), seq)
-    if event is None:
-        abort(404)
-    detail = [(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-              for key, value in sorted(event.detail_data.items())]
+    event = audit.get_in_scope(current_user, seq)
+    detail = [
+        (key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+        for key, value in sorted(event.detail_data.items())
+    ]
     units = audit.units_filed_under([event])
-    return render_template("audit/event.html", event=event, detail=detail,
-                           unit=units.get(event.unit_path), officer=audit.officers_of([event]).get(event.officer_id),
-                           burst=refusals.open_burst(event))
+    return render_template(
+        "audit/event.html",
+        event=event,
+        detail=detail,
+        unit=units.get(event.unit_path),
+        officer=audit.officers_of([event]).get(event.officer_id),
+        burst=refusals.open_burst(event),
+    )

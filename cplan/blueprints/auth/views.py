@@ -1,4 +1,5 @@
-"""Sign-in in two steps: the post's handset (CUG + one-time code), then the officer (PNO + password).
+"""Sign-in in two steps: the post's handset (CUG + one-time code), then the officer (PNO +
+password).
 
 Every failure shows one generic message, and the pages after the CUG step look the same for
 registered, unknown, locked and deactivated numbers. The rules (codes, proofs, failure counts,
@@ -9,6 +10,7 @@ goes in the language of the sign-in page. Asking for a new code too soon says wh
 asked for, worked out from this browser's own requests (kept in its session, ``ASKED_KEY``),
 never from the number's state, so that message too is the same whatever the number.
 """
+
 import base64
 import math
 from datetime import UTC, datetime
@@ -28,7 +30,6 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from cplan import formats
-from cplan.access import public, requires
 from cplan.blueprints.auth.forms import (
     AuthenticatorForm,
     CodeForm,
@@ -38,12 +39,14 @@ from cplan.blueprints.auth.forms import (
     SignOutForm,
 )
 from cplan.extensions import db
-from cplan.i18n import LANGUAGE_SESSION_KEY
 from cplan.services import accounts, audit, lockouts, otp, sessions
 from cplan.services.errors import DomainError
 from cplan.services.permissions import Permission
-from cplan.templating import current_language
-from cplan.urls import safe_next_url
+from cplan.web.access import public, requires
+from cplan.web.errors import explain
+from cplan.web.i18n import LANGUAGE_SESSION_KEY
+from cplan.web.kit import safe_next_url
+from cplan.web.templating import current_language
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -54,7 +57,13 @@ ASKED_KEY = "signin_asked"  # when this browser asked for this sign-in's codes (
 
 
 def _generic_failure():
-    flash(_("That did not work. Check what you entered and try again, or start again for a new code."), "error")
+    flash(
+        _(
+            "That did not work. Check what you entered and try again, or start again for a new "
+            "code."
+        ),
+        "error",
+    )
 
 
 def _client_ip() -> str:
@@ -69,8 +78,13 @@ def _device_token() -> str | None:
 def _keep_device_cookie(response, token: str):
     config = current_app.config
     response.set_cookie(
-        config["DEVICE_COOKIE_NAME"], token, max_age=int(lockouts.DEVICE_TRUST.total_seconds()),
-        path="/", secure=config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax",
+        config["DEVICE_COOKIE_NAME"],
+        token,
+        max_age=int(lockouts.DEVICE_TRUST.total_seconds()),
+        path="/",
+        secure=config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
     )
     return response
 
@@ -97,8 +111,9 @@ def sign_in():
         session[NEXT_KEY] = request.args["next"]
     if form.validate_on_submit():
         asked_at = otp.clock()
-        ticket = otp.start_challenge(form.cug.data, _client_ip(), language=current_language(),
-                                     device_token=_device_token())
+        ticket = otp.start_challenge(
+            form.cug.data, _client_ip(), language=current_language(), device_token=_device_token()
+        )
         db.session.commit()
         _restart_sign_in()
         session[CHALLENGE_KEY] = ticket.public_id
@@ -140,11 +155,17 @@ def resend_code():
         if allowed_at is not None:
             flash(_wait_message(allowed_at, now), "info")
             return redirect(url_for("auth.enter_code"))
-        otp.resend(public_id, _client_ip(), language=current_language(),
-                   device_token=_device_token())
+        otp.resend(
+            public_id, _client_ip(), language=current_language(), device_token=_device_token()
+        )
         db.session.commit()
-        session[ASKED_KEY] = [moment.timestamp() for moment in asked[-(otp.SENDS_PER_BURST - 1):] + [now]]
-    flash(_("If the number is registered, a new code has been sent. Only the newest code works."), "info")
+        session[ASKED_KEY] = [
+            moment.timestamp() for moment in asked[-(otp.SENDS_PER_BURST - 1) :] + [now]
+        ]
+    flash(
+        _("If the number is registered, a new code has been sent. Only the newest code works."),
+        "info",
+    )
     return redirect(url_for("auth.enter_code") if public_id else url_for("auth.sign_in"))
 
 
@@ -152,18 +173,27 @@ def _asked_times() -> list[datetime]:
     stamps = session.get(ASKED_KEY)
     if not isinstance(stamps, list):
         return []
-    return [datetime.fromtimestamp(stamp, UTC) for stamp in stamps
-            if isinstance(stamp, int | float)]
+    return [
+        datetime.fromtimestamp(stamp, UTC) for stamp in stamps if isinstance(stamp, int | float)
+    ]
 
 
 def _wait_message(allowed_at: datetime, now: datetime) -> str:
     """When a new code may be asked for: in seconds within two minutes, else the clock time."""
     seconds = math.ceil((allowed_at - now).total_seconds())
     if seconds <= 120:
-        return ngettext("You can ask for a new code in %(num)d second.",
-                        "You can ask for a new code in %(num)d seconds.", seconds)
-    minute = datetime.fromtimestamp(math.ceil(allowed_at.timestamp() / 60) * 60, UTC)  # never too early
-    return _("You can ask for a new code at %(time)s.", time=formats.time_text(minute, current_language()))
+        return ngettext(
+            "You can ask for a new code in %(num)d second.",
+            "You can ask for a new code in %(num)d seconds.",
+            seconds,
+        )
+    minute = datetime.fromtimestamp(
+        math.ceil(allowed_at.timestamp() / 60) * 60, UTC
+    )  # never too early
+    return _(
+        "You can ask for a new code at %(time)s.",
+        time=formats.time_text(minute, current_language()),
+    )
 
 
 @bp.route("/officer", methods=["GET", "POST"])
@@ -177,8 +207,14 @@ def identify():
         return redirect(url_for("auth.sign_in"))
     form = OfficerForm()
     if form.validate_on_submit():
-        outcome = otp.sign_in_officer(proof, form.pno.data, form.password.data, ip=_client_ip(),
-                                      user_agent=request.user_agent.string, device_token=_device_token())
+        outcome = otp.sign_in_officer(
+            proof,
+            form.pno.data,
+            form.password.data,
+            ip=_client_ip(),
+            user_agent=request.user_agent.string,
+            device_token=_device_token(),
+        )
         db.session.commit()
         if outcome.principal is not None:
             return _complete_sign_in(outcome)
@@ -208,7 +244,7 @@ def _complete_sign_in(outcome: otp.OfficerStepOutcome):
 def sign_out():
     """End this session on the server and in the browser."""
     sessions.revoke(current_user.session, "signed_out")
-    audit.record("auth.sign_out")
+    audit.record("auth.sign_out", actor=current_user)
     db.session.commit()
     language = session.get(LANGUAGE_SESSION_KEY)
     logout_user()
@@ -226,10 +262,12 @@ def set_up():
     form = SetupForm()
     if form.validate_on_submit():
         try:
-            officer = accounts.set_password_with_setup_code(form.pno.data, form.code.data, form.password.data)
+            officer = accounts.set_password_with_setup_code(
+                form.pno.data, form.code.data, form.password.data, ip_address=_client_ip()
+            )
         except DomainError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            flash(explain(error), "error")
             return render_template("auth/setup.html", form=form)
         db.session.commit()
         if officer is None:
@@ -246,15 +284,20 @@ def authenticator():
     """Enrol an authenticator app, so SMS is not the only way in."""
     officer = current_user.officer
     form = AuthenticatorForm()
-    otp.forget_unreadable_authenticator(officer)
+    otp.forget_unreadable_authenticator(current_user)
     if request.method == "GET" and not officer.totp_confirmed:
         officer.totp_secret = otp.new_totp_secret()
         db.session.commit()
     if form.validate_on_submit() and not officer.totp_confirmed:
         if otp.confirm_totp(officer, form.code.data):
-            audit.record("auth.authenticator_enrolled", target=officer, unit=officer.unit)
+            audit.record(
+                "auth.authenticator_enrolled", actor=current_user, target=officer, unit=officer.unit
+            )
             db.session.commit()
-            flash(_("Your authenticator app is ready. You can use its code instead of the SMS."), "success")
+            flash(
+                _("Your authenticator app is ready. You can use its code instead of the SMS."),
+                "success",
+            )
             return redirect(url_for("auth.authenticator"))
         db.session.commit()
         _generic_failure()
@@ -262,6 +305,11 @@ def authenticator():
     if not officer.totp_confirmed and officer.totp_secret:
         svg = otp.qr_svg(otp.provisioning_uri(officer.totp_secret, officer))
         qr = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-    return render_template("auth/authenticator.html", form=form, officer=officer, qr=qr,
-                           secret=None if officer.totp_confirmed else officer.totp_secret,
-                           issuer=current_app.config.get("TOTP_ISSUER", "C-Plan UP Police"))
+    return render_template(
+        "auth/authenticator.html",
+        form=form,
+        officer=officer,
+        qr=qr,
+        secret=None if officer.totp_confirmed else officer.totp_secret,
+        issuer=otp.totp_issuer(),
+    )

@@ -6,16 +6,14 @@ loaded through ``roster.get_visible_contact``, so anything outside the post's su
 Every decision names the version the officer saw; when someone else decided first the page says
 who and when (in IST) instead of deciding twice.
 """
+
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
-from cplan import formats
-from cplan.access import can, fresh_sign_in, requires
 from cplan.blueprints.enrolment.forms import (
     BulkApproveForm,
     CorrectionForm,
@@ -25,20 +23,30 @@ from cplan.blueprints.enrolment.forms import (
     QueueFilterForm,
     RejectForm,
     RemovalForm,
-    as_int,
     parse_picks,
 )
 from cplan.blueprints.roster.forms import EnrolForm
-from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, InactiveReason
 from cplan.services import enrolment, roster
-from cplan.services.enrolment import QueueFilters, WorkflowError
-from cplan.services.errors import AlreadyDecided, InvalidTransition, NotInScope
+from cplan.services.enrolment import QueueFilters
+from cplan.services.errors import DomainError, WorkflowError
 from cplan.services.permissions import Permission
-from cplan.services.scope import scoped_get_or_404
-from cplan.templating import current_language, localised_name
+from cplan.services.scope import get_in_scope
+from cplan.web.access import fresh_sign_in, requires
+from cplan.web.errors import explain, refusal_message
+from cplan.web.kit import (
+    ascii_int,
+    choices,
+    field_error,
+    filter_args,
+    flash_form_errors,
+    flash_refusal,
+    page_arg,
+    safe_next_url,
+)
+from cplan.web.templating import approval_counts, localised_name
 
 bp = Blueprint("enrolment", __name__, url_prefix="/enrolments")
 
@@ -46,74 +54,9 @@ FILTER_ARGS = ("station", "place", "category", "submitter", "age")
 AGES = {"3", "7", "14", "30"}
 
 
-@bp.app_context_processor
-def navigation_counts():
-    """``approval_counts()`` for the navigation: two COUNT queries, only for posts that approve,
-    at most once a request."""
-    return {"approval_counts": _approval_counts}
-
-
-def _approval_counts() -> dict[str, int]:
-    if "approval_counts" not in g:
-        if can(Permission.APPROVE_ENROLMENT):
-            g.approval_counts = enrolment.pending_counts(current_user)
-        else:
-            g.approval_counts = {"enrolments": 0, "proposals": 0}
-    return g.approval_counts
-
-
-@bp.errorhandler(NotInScope)
-def not_in_scope(error):
-    """A service found the record outside the post's subtree: it looks like one that does not exist."""
-    db.session.rollback()
-    return render_error(404)
-
-
-@bp.app_template_global("reject_reason_label")
-def reject_reason_label(code: str) -> str:
-    """Templates (macros too): the translated label of a rejection reason code."""
-    label = enrolment.REJECT_REASON_LABELS.get(code or "")
-    return str(label) if label else (code or "")
-
-
-def already_decided_message(error: AlreadyDecided) -> str:
-    """"Already decided by <officer> at <time IST>" for an AlreadyDecided refusal."""
-    decided = getattr(error, "decided", None)
-    if decided is None:
-        return _("Someone else decided this first.")
-    when = formats.datetime_text(decided.decided_at, current_language()) if decided.decided_at else "?"
-    who = decided.officer.display_name(current_language()) if decided.officer is not None else decided.officer_name
-    return _("Already decided by %(officer)s at %(time)s.", officer=who, time=when)
-
-
-def _refusal(error: Exception) -> str:
-    """A service's refusal in the reader's words."""
-    if isinstance(error, AlreadyDecided):
-        return already_decided_message(error)
-    if isinstance(error, InvalidTransition):
-        return _("This is no longer waiting for a decision.")
-    if isinstance(error, NotInScope):
-        return _("Not found.")
-    return str(error)
-
-
 def _back(target: str | None, default: str) -> str:
     """Only our own enrolment pages are followed back to (no open redirect)."""
-    target = (target or "").strip()
-    if target.startswith("/enrolments") and "//" not in target and "\\" not in target:
-        return target
-    return default
-
-
-def _contact_or_404(contact_id: int) -> Contact:
-    try:
-        return roster.get_visible_contact(current_user, contact_id)
-    except NotInScope:
-        abort(404)
-
-
-def _page() -> int:
-    return as_int(request.args.get("page")) or 1
+    return safe_next_url((target or "").strip(), within="/enrolments") or default
 
 
 # ---- the approval queue ------------------------------------------------------------------------
@@ -133,19 +76,28 @@ def _queue_filters(form: QueueFilterForm) -> tuple[QueueFilters, dict]:
     """The filters from the query string, each used only when valid; and the arguments that
     keep them in links."""
     stations = enrolment.queue_stations(current_user)
-    form.station.choices = [SelectChoice("", _("Any station"))] + [SelectChoice(str(s.id), localised_name(s))
-                                                                for s in stations]
+    form.station.choices = choices(
+        ((str(s.id), localised_name(s)) for s in stations), _("Any station")
+    )
     station = next((s for s in stations if str(s.id) == form.station.data), None)
     places = enrolment.station_places(current_user, station) if station else []
-    form.place.choices = [SelectChoice("", _("Any village or ward"))] + [SelectChoice(str(p.id), localised_name(p))
-                                                                      for p in places]
+    form.place.choices = choices(
+        ((str(p.id), localised_name(p)) for p in places), _("Any village or ward")
+    )
     place = next((p for p in places if str(p.id) == form.place.data), None)
-    category = form.category.data if form.category.data in {c.value for c in ContactCategory} else None
+    category = (
+        form.category.data if form.category.data in {c.value for c in ContactCategory} else None
+    )
     submitter = (form.submitter.data or "").strip().upper()[:20] or None
     age = form.age.data if form.age.data in AGES else None
-    filters = QueueFilters(station_id=station.id if station else None, place_id=place.id if place else None,
-                           category=category, submitter_pno=submitter, older_than_days=int(age) if age else None)
-    args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+    filters = QueueFilters(
+        station_id=station.id if station else None,
+        place_id=place.id if place else None,
+        category=category,
+        submitter_pno=submitter,
+        older_than_days=int(age) if age else None,
+    )
+    args = filter_args(FILTER_ARGS)
     return filters, args
 
 
@@ -155,44 +107,65 @@ def show_queue():
     """List the pending enrolments of the post's scope, oldest first, with filters and decisions."""
     form = QueueFilterForm(request.args)
     filters, args = _queue_filters(form)
-    pager = enrolment.queue_page(current_user, filters, page=_page())
+    pager = enrolment.queue_page(current_user, filters, page=page_arg())
     now = roster.now()
     sla = timedelta(days=enrolment.sla_days())
-    rows = [(contact, waited_text(now - contact.enrolled_at), now - contact.enrolled_at > sla)
-            for contact in pager.items]
+    rows = [
+        (contact, waited_text(now - contact.enrolled_at), now - contact.enrolled_at > sla)
+        for contact in pager.items
+    ]
     return render_template(
-        "enrolment/queue.html", form=form, pager=pager, rows=rows, args=args, sla_days=enrolment.sla_days(),
+        "enrolment/queue.html",
+        form=form,
+        pager=pager,
+        rows=rows,
+        args=args,
+        sla_days=enrolment.sla_days(),
         back=request.full_path.rstrip("?"),
-        decision_form=DecisionForm(formdata=None), counts=_approval_counts(),
+        decision_form=DecisionForm(formdata=None),
+        counts=approval_counts(),
     )
 
 
-def _decide(contact_id: int, form: DecisionForm, action: str):
-    back = _back(form.back.data, url_for("enrolment.queue"))
+def _decided(form: DecisionForm, action: str, queue: str, decide, done) -> object:
+    """One decision from a queue: ``decide(version, action, reason, note)`` (the service, a
+    compare-and-set on the version the officer saw), one commit and ``done(decided)`` flashed,
+    then back to the queue page the officer came from; a refusal is flashed instead."""
+    back = _back(form.back.data, url_for(queue))
     if not form.validate_on_submit():
         db.session.rollback()
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
         return redirect(back)
     reason = form.reason.data if action == "reject" else ""
     note = form.note.data if action == "reject" else ""
     try:
-        contact = enrolment.decide_enrolment(current_user, contact_id, int(form.version.data), action, reason, note)
-    except NotInScope:
+        decided = decide(int(form.version.data), action, reason, note)
+    except DomainError as error:
+        flash_refusal(error)
         db.session.rollback()
-        abort(404)
-    except (AlreadyDecided, InvalidTransition, WorkflowError) as error:
-        db.session.rollback()
-        flash(_refusal(error), "warning" if isinstance(error, AlreadyDecided) else "error")
         return redirect(back)
-    name = contact.display_name()
+    message = done(decided)
     db.session.commit()
-    if action == "approve":
-        flash(_("%(name)s is approved and joins the roster.", name=name), "success")
-    else:
-        flash(_("%(name)s is rejected; the station can correct and resubmit it.", name=name), "success")
+    flash(message, "success")
     return redirect(back)
+
+
+def _decide(contact_id: int, form: DecisionForm, action: str):
+    def done(contact):
+        if action == "approve":
+            return _("%(name)s is approved and joins the roster.", name=contact.display_name())
+        return _(
+            "%(name)s is rejected; the station can correct and resubmit it.",
+            name=contact.display_name(),
+        )
+
+    return _decided(
+        form,
+        action,
+        "enrolment.queue",
+        lambda *decision: enrolment.decide_enrolment(current_user, contact_id, *decision),
+        done,
+    )
 
 
 @bp.post("/<int:contact_id>/approve", endpoint="approve")
@@ -213,14 +186,16 @@ def reject(contact_id):
     """
     if request.method == "POST":
         return _decide(contact_id, RejectForm(), "reject")
-    contact = _contact_or_404(contact_id)
+    contact = roster.get_visible_contact(current_user, contact_id)
     back = _back(request.args.get("back"), url_for("enrolment.queue"))
     if contact.status != ContactStatus.PENDING:
         flash(_("This enrolment has been decided already."), "warning")
         return redirect(back)
-    seen = as_int(request.args.get("version")) or contact.version
+    seen = ascii_int(request.args.get("version")) or contact.version
     form = RejectForm(formdata=None, version=str(seen), back=back)
-    return render_template("enrolment/reject.html", contact=contact, place=contact.place, form=form, back=back)
+    return render_template(
+        "enrolment/reject.html", contact=contact, place=contact.place, form=form, back=back
+    )
 
 
 @bp.get("/bulk", endpoint="bulk_confirm")
@@ -237,9 +212,14 @@ def confirm_bulk():
     if not contacts:
         flash(_("Tick the enrolments to approve first."), "error")
         return redirect(back)
-    return render_template("enrolment/bulk_confirm.html", contacts=contacts, picks=picks,
-                           gone=len(picks) - len(contacts), form=BulkApproveForm(formdata=None, back=back),
-                           back=back)
+    return render_template(
+        "enrolment/bulk_confirm.html",
+        contacts=contacts,
+        picks=picks,
+        gone=len(picks) - len(contacts),
+        form=BulkApproveForm(formdata=None, back=back),
+        back=back,
+    )
 
 
 @bp.post("/bulk", endpoint="bulk_approve")
@@ -259,11 +239,19 @@ def approve_bulk():
         return _bulk_refused(error, len(picks), back)
     skipped = []
     for contact_id, _text in outcome.skipped:
-        contact = db.session.scalar(db.select(Contact).where(Contact.id == contact_id,
-                                                             roster.visible_condition(current_user)))
+        contact = db.session.scalar(
+            db.select(Contact).where(
+                Contact.id == contact_id, roster.visible_condition(current_user)
+            )
+        )
         name = contact.display_name() if contact else f"#{contact_id}"
-        skipped.append(_("%(name)s was not approved: %(why)s", name=name,
-                         why=_refusal(outcome.errors.get(contact_id, WorkflowError(_text)))))
+        skipped.append(
+            _(
+                "%(name)s was not approved: %(why)s",
+                name=name,
+                why=refusal_message(outcome.errors.get(contact_id, WorkflowError(_text))),
+            )
+        )
     db.session.commit()
     count = len(outcome.approved)
     flash(ngettext("%(num)s enrolment approved.", "%(num)s enrolments approved.", count), "success")
@@ -277,9 +265,9 @@ def approve_bulk():
 def _bulk_refused(error: enrolment.BulkRefused, asked: int, back: str):
     """Nothing decided: say so, and keep the attempt in the audit trail."""
     db.session.rollback()
-    enrolment.record_bulk_refusal(error, asked)
+    enrolment.record_bulk_refusal(current_user, error, asked)
     db.session.commit()
-    flash(str(error), "error")
+    flash(explain(error), "error")
     return redirect(back)
 
 
@@ -290,37 +278,34 @@ def _bulk_refused(error: enrolment.BulkRefused, asked: int, back: str):
 @requires(Permission.APPROVE_ENROLMENT)
 def show_proposals():
     """List pending corrections (as before/after comparisons) and removals, oldest first."""
-    pager = enrolment.pending_proposals(current_user, page=_page())
-    items = [(proposal, enrolment.comparison(proposal) if proposal.kind == "correction" else None)
-             for proposal in pager.items]
-    return render_template("enrolment/proposals.html", pager=pager, items=items,
-                           back=request.full_path.rstrip("?"), reject_form=RejectForm(formdata=None),
-                           decision_form=DecisionForm(formdata=None))
+    pager = enrolment.pending_proposals(current_user, page=page_arg())
+    items = [
+        (proposal, enrolment.comparison(proposal) if proposal.kind == "correction" else None)
+        for proposal in pager.items
+    ]
+    return render_template(
+        "enrolment/proposals.html",
+        pager=pager,
+        items=items,
+        back=request.full_path.rstrip("?"),
+        reject_form=RejectForm(formdata=None),
+        decision_form=DecisionForm(formdata=None),
+    )
 
 
 def _decide_proposal(proposal_id: int, form: DecisionForm, action: str):
-    back = _back(form.back.data, url_for("enrolment.proposals"))
-    if not form.validate_on_submit():
-        db.session.rollback()
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-        return redirect(back)
-    reason = form.reason.data if action == "reject" else ""
-    note = form.note.data if action == "reject" else ""
-    try:
-        enrolment.decide_proposal(current_user, proposal_id, int(form.version.data), action, reason, note)
-    except NotInScope:
-        db.session.rollback()
-        abort(404)
-    except (AlreadyDecided, InvalidTransition, WorkflowError) as error:
-        db.session.rollback()
-        flash(_refusal(error), "warning" if isinstance(error, AlreadyDecided) else "error")
-        return redirect(back)
-    db.session.commit()
-    flash(_("The change is approved and the roster updated.") if action == "approve"
-          else _("The change is rejected; the roster keeps its values."), "success")
-    return redirect(back)
+    def done(_proposal):
+        if action == "approve":
+            return _("The change is approved and the roster updated.")
+        return _("The change is rejected; the roster keeps its values.")
+
+    return _decided(
+        form,
+        action,
+        "enrolment.proposals",
+        lambda *decision: enrolment.decide_proposal(current_user, proposal_id, *decision),
+        done,
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/approve", endpoint="approve_proposal")
@@ -340,116 +325,158 @@ def reject_proposal(proposal_id):
 # ---- station staff: corrections, moves, removals, resubmission ----------------------------------
 
 
-def _field_error(form, error: roster.RosterError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
-    else:
-        form.form_errors.append(str(error))
-
-
 def _render_change(template: str, form, contact: Contact, **context):
     db.session.rollback()
     checking = getattr(form, "checking_spelling", None)
-    status = 400 if form.is_submitted() and not (checking and checking() and not form.name.errors) else 200
-    return render_template(template, form=form, contact=contact, place=contact.place, **context), status
+    status = (
+        400
+        if form.is_submitted() and not (checking and checking() and not form.name.errors)
+        else 200
+    )
+    return render_template(
+        template, form=form, contact=contact, place=contact.place, **context
+    ), status
 
 
-def _proposal_made(contact: Contact, message: str):
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("roster.contact", contact_id=contact.id))
-
-
-def _require_active(contact: Contact):
-    if contact.status != ContactStatus.ACTIVE:
-        flash(_("Only contacts in the roster (active) can be changed."), "error")
-        return redirect(url_for("roster.contact", contact_id=contact.id))
+def _refused(check, contact: Contact, back: str | None = None):
+    """None when the service's precondition ``check(contact)`` holds; else back to the contact's
+    page (or ``back``) with the service's reason, before any form is shown."""
+    try:
+        check(contact)
+    except DomainError as error:
+        flash(explain(error), "error")
+        return redirect(back or url_for("roster.contact", contact_id=contact.id))
     return None
+
+
+def _change_page(contact: Contact, form, template: str, save, done, **context):
+    """A page that changes a contact through a form (correct, move, remove, resubmit, erase).
+
+    "Check spelling" shows the form again with the computer's spelling, saving nothing. A valid
+    form runs ``save()`` (the service), then one commit; ``done()`` gives the message flashed
+    and the page to go to. A refusal stands beside its field, and nothing is kept.
+    """
+    checking = getattr(form, "checking_spelling", None)
+    if checking is not None and checking():
+        form.propose_spelling()
+    elif form.validate_on_submit():
+        try:
+            save()
+        except DomainError as error:
+            field_error(form, error)
+        else:
+            message, back = done()
+            db.session.commit()
+            flash(message, "success")
+            return redirect(back)
+    return _render_change(template, form, contact, **context)
+
+
+def _proposed(contact: Contact, message: str):
+    """What a proposal's ``done`` gives: the message, and back to the contact."""
+    return lambda: (message, url_for("roster.contact", contact_id=contact.id))
 
 
 @bp.route("/contacts/<int:contact_id>/correct", methods=["GET", "POST"], endpoint="correct")
 @requires(Permission.PROPOSE_CORRECTION)
 def correct(contact_id):
     """Propose new values for an active contact; the roster keeps the old ones until approved."""
-    contact = _contact_or_404(contact_id)
-    refused = _require_active(contact)
-    if refused:
+    contact = roster.get_visible_contact(current_user, contact_id)
+    if refused := _refused(enrolment.check_changeable, contact):
         return refused
     # A spelling the computer made is not prefilled: saved unchanged it would count as checked.
-    form = CorrectionForm(data={
-        "name": contact.name, "name_other": "" if contact.name_other_generated else contact.name_other,
-        "mobile": contact.mobile or "", "mobile_alt": contact.mobile_alt or "", "whatsapp": contact.whatsapp,
-        "category": contact.category.value,
-    })
-    if form.checking_spelling():
-        form.propose_spelling()
-    elif form.validate_on_submit():
-        try:
-            enrolment.propose_correction(current_user, contact.id, form.details(contact))
-        except roster.RosterError as error:
-            _field_error(form, error)
-        except (WorkflowError, InvalidTransition) as error:
-            form.form_errors.append(_refusal(error))
-        else:
-            return _proposal_made(contact, _("Correction proposed. The roster keeps the current values "
-                                             "until the ASP approves it."))
-    return _render_change("enrolment/correct.html", form, contact)
+    form = CorrectionForm(
+        data={
+            "name": contact.name,
+            "name_other": "" if contact.name_other_generated else contact.name_other,
+            "mobile": contact.mobile or "",
+            "mobile_alt": contact.mobile_alt or "",
+            "whatsapp": contact.whatsapp,
+            "category": contact.category.value,
+        }
+    )
+    return _change_page(
+        contact,
+        form,
+        "enrolment/correct.html",
+        lambda: enrolment.propose_correction(current_user, contact.id, form.details(contact)),
+        _proposed(
+            contact,
+            _(
+                "Correction proposed. The roster keeps the current values until the ASP approves "
+                "it."
+            ),
+        ),
+    )
 
 
 @bp.route("/contacts/<int:contact_id>/move", methods=["GET", "POST"], endpoint="move")
 @requires(Permission.PROPOSE_CORRECTION)
 def move(contact_id):
     """Propose moving an active contact to another village or ward of the same station."""
-    contact = _contact_or_404(contact_id)
-    refused = _require_active(contact)
-    if refused:
+    contact = roster.get_visible_contact(current_user, contact_id)
+    if refused := _refused(enrolment.check_changeable, contact):
         return refused
     form = MoveForm()
     station = contact.place.station
-    places = [p for p in enrolment.station_places(current_user, station) if p.id != contact.place_id] if station else []
-    form.place.choices = [SelectChoice("", _("Choose a village"))] + [SelectChoice(str(p.id), localised_name(p))
-                                                                 for p in places]
-    if form.validate_on_submit():
-        place = scoped_get_or_404(Place, as_int(form.place.data) or 0)
-        try:
-            enrolment.propose_move(current_user, contact.id, place)
-        except (WorkflowError, InvalidTransition) as error:
-            form.form_errors.append(_refusal(error))
-        else:
-            return _proposal_made(contact, _("Move proposed. The contact stays in %(place)s until the ASP approves it.",
-                                             place=localised_name(contact.place)))
-    return _render_change("enrolment/move.html", form, contact, places=places)
+    places = (
+        [p for p in enrolment.station_places(current_user, station) if p.id != contact.place_id]
+        if station
+        else []
+    )
+    form.place.choices = choices(
+        ((str(p.id), localised_name(p)) for p in places), _("Choose a village")
+    )
+
+    def save():
+        place = get_in_scope(current_user, Place, ascii_int(form.place.data) or 0)
+        enrolment.propose_move(current_user, contact.id, place)
+
+    return _change_page(
+        contact,
+        form,
+        "enrolment/move.html",
+        save,
+        _proposed(
+            contact,
+            _(
+                "Move proposed. The contact stays in %(place)s until the ASP approves it.",
+                place=localised_name(contact.place),
+            ),
+        ),
+        places=places,
+    )
 
 
 @bp.route("/contacts/<int:contact_id>/remove", methods=["GET", "POST"], endpoint="remove")
 @requires(Permission.PROPOSE_CORRECTION)
 def remove(contact_id):
     """Propose taking an active contact off the roster (moved, deceased, unreachable...)."""
-    contact = _contact_or_404(contact_id)
-    refused = _require_active(contact)
-    if refused:
+    contact = roster.get_visible_contact(current_user, contact_id)
+    if refused := _refused(enrolment.check_changeable, contact):
         return refused
     form = RemovalForm()
-    if form.validate_on_submit():
-        try:
-            enrolment.propose_removal(current_user, contact.id, InactiveReason(form.reason.data), form.note.data)
-        except (WorkflowError, InvalidTransition) as error:
-            form.form_errors.append(_refusal(error))
-        else:
-            return _proposal_made(contact, _("Removal proposed. The contact stays in the roster until the ASP "
-                                             "approves it."))
-    return _render_change("enrolment/remove.html", form, contact)
+    return _change_page(
+        contact,
+        form,
+        "enrolment/remove.html",
+        lambda: enrolment.propose_removal(
+            current_user, contact.id, InactiveReason(form.reason.data), form.note.data
+        ),
+        _proposed(
+            contact,
+            _("Removal proposed. The contact stays in the roster until the ASP approves it."),
+        ),
+    )
 
 
 @bp.route("/contacts/<int:contact_id>/resubmit", methods=["GET", "POST"], endpoint="resubmit")
 @requires(Permission.ENROL_CONTACT)
 def resubmit(contact_id):
     """Correct a rejected enrolment and send it for approval again."""
-    contact = _contact_or_404(contact_id)
-    if contact.status != ContactStatus.REJECTED:
-        flash(_("Only a rejected enrolment can be sent again."), "error")
-        return redirect(url_for("roster.contact", contact_id=contact.id))
+    contact = roster.get_visible_contact(current_user, contact_id)
+    if refused := _refused(enrolment.check_resubmittable, contact):
+        return refused
     form = EnrolForm(obj=contact)
     if not form.is_submitted() and contact.name_other_generated:
         form.name_other.data = ""  # the computer's spelling is offered again by "Check spelling"
@@ -457,20 +484,16 @@ def resubmit(contact_id):
     if not current_user.can(Permission.VIEW_CONFIDENTIAL):
         del form.confidential
     form.submit.label.text = _("Send for approval again")
-    if form.checking_spelling():
-        form.propose_spelling()
-    elif form.validate_on_submit():
-        try:
-            enrolment.resubmit(current_user, contact.id, form.details())
-        except roster.RosterError as error:
-            _field_error(form, error)
-        except (AlreadyDecided, WorkflowError, InvalidTransition) as error:
-            form.form_errors.append(_refusal(error))
-        else:
-            db.session.commit()
-            flash(_("%(name)s is sent for approval again.", name=contact.display_name()), "success")
-            return redirect(url_for("enrolment.mine"))
-    return _render_change("enrolment/resubmit.html", form, contact)
+    return _change_page(
+        contact,
+        form,
+        "enrolment/resubmit.html",
+        lambda: enrolment.resubmit(current_user, contact.id, form.details()),
+        lambda: (
+            _("%(name)s is sent for approval again.", name=contact.display_name()),
+            url_for("enrolment.mine"),
+        ),
+    )
 
 
 @bp.route("/contacts/<int:contact_id>/erase", methods=["GET", "POST"], endpoint="erase")
@@ -478,21 +501,18 @@ def resubmit(contact_id):
 @fresh_sign_in()
 def erase(contact_id):
     """Erase a contact's personal data on the citizen's request; the history stays."""
-    contact = _contact_or_404(contact_id)
-    if contact.erased_at is not None:
-        flash(_("This contact's personal data has already been erased."), "error")
-        return redirect(url_for("enrolment.history", contact_id=contact.id))
+    contact = roster.get_visible_contact(current_user, contact_id)
+    history = url_for("enrolment.history", contact_id=contact.id)
+    if refused := _refused(enrolment.check_erasable, contact, history):
+        return refused
     form = EraseForm()
-    if form.validate_on_submit():
-        try:
-            enrolment.erase(current_user, contact.id, form.note.data)
-        except WorkflowError as error:
-            form.form_errors.append(_refusal(error))
-        else:
-            db.session.commit()
-            flash(_("The personal data is erased. The history of the record is kept."), "success")
-            return redirect(url_for("enrolment.history", contact_id=contact.id))
-    return _render_change("enrolment/erase.html", form, contact)
+    return _change_page(
+        contact,
+        form,
+        "enrolment/erase.html",
+        lambda: enrolment.erase(current_user, contact.id, form.note.data),
+        lambda: (_("The personal data is erased. The history of the record is kept."), history),
+    )
 
 
 # ---- own submissions and history ---------------------------------------------------------------
@@ -502,8 +522,8 @@ def erase(contact_id):
 @requires(Permission.ENROL_CONTACT)
 def show_mine():
     """List the officer's own enrolments and proposals with their outcomes, newest first."""
-    pager = enrolment.my_submissions(current_user, page=_page())
-    proposals = enrolment.my_proposals(current_user) if _page() == 1 else []
+    pager = enrolment.my_submissions(current_user, page=page_arg())
+    proposals = enrolment.my_proposals(current_user) if page_arg() == 1 else []
     return render_template("enrolment/mine.html", pager=pager, proposals=proposals)
 
 
@@ -511,6 +531,10 @@ def show_mine():
 @requires(Permission.VIEW_ROSTER)
 def show_history(contact_id):
     """Show a contact's timeline from the audit trail: enrolment, decisions, changes, reveals."""
-    contact = _contact_or_404(contact_id)
-    return render_template("enrolment/history.html", contact=contact, place=contact.place,
-                           entries=enrolment.contact_history(contact))
+    contact = roster.get_visible_contact(current_user, contact_id)
+    return render_template(
+        "enrolment/history.html",
+        contact=contact,
+        place=contact.place,
+        entries=enrolment.contact_history(contact),
+    )

@@ -1,17 +1,13 @@
 """Forms of the geography pages: place search, and correcting place names (one place, or a
 file per district checked first and then committed with its SHA-256)."""
-import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, SearchField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms import SearchField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Optional
 
-from cplan.forms import FilterForm, Form
 from cplan.services.place_names import MAX_NAME_LENGTH
 from cplan.services.places import MAX_QUERY_LENGTH
-
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+from cplan.web.forms import FileCheckForm, FilterForm, Form, SameFileForm
 
 
 class PlaceSearchForm(FilterForm):
@@ -28,31 +24,27 @@ class PlaceNamesForm(Form):
     """A place's names, prefilled with today's; ``cplan.services.place_names`` checks them."""
 
     name_en = StringField(
-        _l("Name in English"), validators=[InputRequired(_l("Enter the name in English.")),
-                                           Length(max=MAX_NAME_LENGTH)],
+        _l("Name in English"),
+        validators=[InputRequired(_l("Enter the name in English.")), Length(max=MAX_NAME_LENGTH)],
         description=_l("Roman letters, as on signboards and in the LGD list, e.g. Baraut."),
         render_kw={"autocomplete": "off", "maxlength": MAX_NAME_LENGTH, "lang": "en"},
     )
     name_hi = StringField(
-        _l("Name in Hindi"), validators=[Optional(), Length(max=MAX_NAME_LENGTH)],
+        _l("Name in Hindi"),
+        validators=[Optional(), Length(max=MAX_NAME_LENGTH)],
         description=_l("Devanagari, as people of the place write it, e.g. बड़ौत."),
         render_kw={"autocomplete": "off", "maxlength": MAX_NAME_LENGTH, "lang": "hi"},
     )
     submit = SubmitField(_l("Save the names"))
 
 
-class NamesFileForm(Form):
+class NamesFileForm(FileCheckForm):
     """Step 1 of a file of name corrections: upload it for the dry run."""
 
-    file = FileField(_l("CSV or Excel file"), validators=[FileRequired(_l("Choose a file."))],
-                     description=_l("At most 2 MB and 5,000 rows. Nothing is changed in this step."))
-    submit = SubmitField(_l("Check the file"))
+    HINT = _l("At most 2 MB and 5,000 rows. Nothing is changed in this step.")
 
 
-class NamesCommitForm(Form):
+class NamesCommitForm(SameFileForm):
     """Step 2: the same file again, to correct every row or none."""
 
-    file = FileField(_l("The same file again"), validators=[FileRequired(_l("Choose a file."))],
-                     description=_l("Choose the file you just checked; it is checked again before anything is saved."))
-    sha256 = HiddenField(validators=[DataRequired(), Regexp(SHA256_HEX)])
     submit = SubmitField(_l("Correct the names"))

@@ -5,56 +5,41 @@ Every view needs ``VIEW_GEOGRAPHY`` (corrections ``CORRECT_PLACE_NAMES``); every
 through the scope helpers, so a unit or place outside the signed-in post's jurisdiction answers
 404 exactly like one that does not exist.
 """
-import io
-import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from cplan.access import requires
 from cplan.blueprints.geo.forms import (
     NamesCommitForm,
     NamesFileForm,
     PlaceNamesForm,
     PlaceSearchForm,
 )
-from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place, PlaceKind, Unit, UnitKind
-from cplan.services import place_name_import, place_names
+from cplan.pipelines import place_name_import
+from cplan.services import place_names
 from cplan.services import places as place_service
-from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission
-from cplan.services.scope import scope_unit, scoped_get_or_404
-from cplan.templating import current_language
+from cplan.services.scope import get_in_scope
+from cplan.web.access import requires
+from cplan.web.errors import explain
+from cplan.web.kit import download, field_error, page_arg
+from cplan.web.templating import current_language
 
 bp = Blueprint("geo", __name__, url_prefix="/geo")
-
-
-@bp.errorhandler(NotInScope)
-def not_in_scope(error):
-    """A service found the record outside the post's subtree: it looks like one that does not exist."""
-    db.session.rollback()
-    return render_error(404)
-
-PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
-
-
-def page_arg() -> int:
-    """The ``page`` query argument: ASCII digits only, anything else means the first page."""
-    value = request.args.get("page", "")
-    return max(1, int(value)) if PAGE_NUMBER.fullmatch(value) else 1
 
 
 @bp.get("/", endpoint="index")
 @requires(Permission.VIEW_GEOGRAPHY)
 def show_index():
     """List the districts (or stations) of the current scope with their counts."""
-    scope = scope_unit()
-    summaries = place_service.overview(scope) if scope is not None else []
     return render_template(
-        "geo/index.html", scope=scope, summaries=summaries, form=PlaceSearchForm(formdata=None)
+        "geo/index.html",
+        scope=current_user.unit,
+        summaries=place_service.overview(current_user),
+        form=PlaceSearchForm(formdata=None),
     )
 
 
@@ -62,16 +47,18 @@ def show_index():
 @requires(Permission.VIEW_GEOGRAPHY)
 def show_unit(unit_id):
     """Show a unit: districts above district level, circles and stations, or a station's places."""
-    unit = scoped_get_or_404(Unit, unit_id)
-    context = {"unit": unit, "ancestors": place_service.ancestors(unit)}
+    unit = get_in_scope(current_user, Unit, unit_id)
+    context = {"unit": unit, "ancestors": place_service.ancestors(current_user, unit)}
     if unit.kind in place_service.ABOVE_DISTRICT:
-        context["summaries"] = place_service.district_summaries(unit)
+        context["summaries"] = place_service.district_summaries(current_user, unit)
     elif unit.kind == UnitKind.STATION:
-        context["pager"] = place_service.places_of(unit, page_arg(), current_language())
+        context["pager"] = place_service.places_of(
+            current_user, unit, page_arg(), current_language()
+        )
     else:
-        context["circles"] = place_service.stations_by_circle(unit)
+        context["circles"] = place_service.stations_by_circle(current_user, unit)
         if unit.kind == UnitKind.DISTRICT:
-            context["unattached"] = place_service.count_unattached_places(unit)
+            context["unattached"] = place_service.count_unattached_places(current_user, unit)
     return render_template("geo/unit.html", **context)
 
 
@@ -79,16 +66,16 @@ def show_unit(unit_id):
 @requires(Permission.VIEW_GEOGRAPHY)
 def show_place(place_id):
     """Show a place: names in both scripts, codes, where it lies and its station history."""
-    place = scoped_get_or_404(Place, place_id)
+    place = get_in_scope(current_user, Place, place_id)
     holder = place.station or place.district  # the unit that answers for the place
     is_town = place.kind == PlaceKind.TOWN
     return render_template(
         "geo/place.html",
         place=place,
-        ancestors=place_service.ancestors(holder) + [holder],
+        ancestors=place_service.ancestors(current_user, holder) + [holder],
         spells=place_service.station_history(place),
-        wards=place_service.wards_of(place, current_language()) if is_town else [],
-        scope=scope_unit(),
+        wards=place_service.wards_of(current_user, place, current_language()) if is_town else [],
+        scope=current_user.unit,
         name_changes=place_names.name_history(place),
     )
 
@@ -97,42 +84,42 @@ def show_place(place_id):
 @requires(Permission.CORRECT_PLACE_NAMES)
 def correct_names(place_id):
     """Correct a place's Hindi or English name (the old spellings stay searchable)."""
-    place = scoped_get_or_404(Place, place_id)
+    place = get_in_scope(current_user, Place, place_id)
     form = PlaceNamesForm(data={"name_en": place.name_en, "name_hi": place.name_hi})
     if form.validate_on_submit():
         try:
-            place_names.correct_place_names(current_user, place, form.name_en.data, form.name_hi.data)
+            place_names.correct_place_names(
+                current_user, place, form.name_en.data, form.name_hi.data
+            )
         except place_names.PlaceNameError as error:
-            field = getattr(form, error.field, None) if error.field else None
-            if field is not None:
-                field.errors = [*field.errors, error.message]
-            else:
-                form.form_errors.append(error.message)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("The names are corrected. The old spellings still find the place."), "success")
             return redirect(url_for("geo.place", place_id=place.id))
     db.session.rollback()
     holder = place.station or place.district
-    return render_template("geo/correct_names.html", form=form, place=place,
-                           ancestors=place_service.ancestors(holder) + [holder]), \
-        400 if form.is_submitted() else 200
+    return render_template(
+        "geo/correct_names.html",
+        form=form,
+        place=place,
+        ancestors=place_service.ancestors(current_user, holder) + [holder],
+    ), 400 if form.is_submitted() else 200
 
 
 # ---- a file of name corrections per district --------------------------------------------------
 
 
-def _district_or_404(unit_id: int) -> Unit:
-    district = scoped_get_or_404(Unit, unit_id)
-    if district.kind != UnitKind.DISTRICT:
-        abort(404)
-    return district
-
-
 def _names_page(district: Unit, form, status: int = 200):
-    return render_template("geo/place_names.html", district=district, form=form,
-                           limits={"megabytes": place_name_import.MAX_FILE_BYTES // (1024 * 1024),
-                                   "rows": f"{place_name_import.MAX_ROWS:,}"}), status
+    return render_template(
+        "geo/place_names.html",
+        district=district,
+        form=form,
+        limits={
+            "megabytes": place_name_import.MAX_FILE_BYTES // (1024 * 1024),
+            "rows": f"{place_name_import.MAX_ROWS:,}",
+        },
+    ), status
 
 
 def _upload(field) -> tuple[str, bytes]:
@@ -144,29 +131,28 @@ def _upload(field) -> tuple[str, bytes]:
 @requires(Permission.CORRECT_PLACE_NAMES)
 def place_names_page(unit_id):
     """Correct many place names of a district from a file: the list to fill in, and the upload."""
-    return _names_page(_district_or_404(unit_id), NamesFileForm())
+    return _names_page(place_name_import.get_district(current_user, unit_id), NamesFileForm())
 
 
 @bp.get("/units/<int:unit_id>/place-names/<language>.<file_format>", endpoint="place_names_list")
 @requires(Permission.CORRECT_PLACE_NAMES)
 def place_names_list(unit_id, language, file_format):
     """Download the district's places with today's names (CSV or XLSX, English or Hindi headers)."""
-    district = _district_or_404(unit_id)
+    district = place_name_import.get_district(current_user, unit_id)
     try:
-        filename, mimetype, content = place_name_import.template_file(current_user, district, file_format, language)
+        filename, mimetype, content = place_name_import.template_file(
+            current_user, district, file_format, language
+        )
     except ValueError:
         abort(404)
-    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename,
-                         max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download(filename, mimetype, content)
 
 
 @bp.post("/units/<int:unit_id>/place-names/check", endpoint="check_place_names")
 @requires(Permission.CORRECT_PLACE_NAMES)
 def check_place_names(unit_id):
     """Dry run: read the file and report every problem by row and column; changes nothing."""
-    district = _district_or_404(unit_id)
+    district = place_name_import.get_district(current_user, unit_id)
     form = NamesFileForm()
     if not form.validate_on_submit():
         return _names_page(district, form, 400)
@@ -175,37 +161,49 @@ def check_place_names(unit_id):
         report = place_name_import.dry_run(current_user, district, filename, data)
     except place_name_import.NamesFileError as error:
         db.session.rollback()
-        form.form_errors.append(error.message)
+        field_error(form, error)
         return _names_page(district, form, 400)
     db.session.rollback()  # a dry run changes nothing
-    commit_form = NamesCommitForm(formdata=None, sha256=report.sha256) if report.ok and report.ready else None
-    return render_template("geo/place_names_report.html", district=district, report=report,
-                           commit_form=commit_form)
+    commit_form = (
+        NamesCommitForm(formdata=None, sha256=report.sha256) if report.ok and report.ready else None
+    )
+    return render_template(
+        "geo/place_names_report.html", district=district, report=report, commit_form=commit_form
+    )
 
 
 @bp.post("/units/<int:unit_id>/place-names/commit", endpoint="commit_place_names")
 @requires(Permission.CORRECT_PLACE_NAMES)
 def commit_place_names(unit_id):
     """Correct every place the checked file changes, or none if any row has a problem."""
-    district = _district_or_404(unit_id)
+    district = place_name_import.get_district(current_user, unit_id)
     form = NamesCommitForm()
     if not form.validate_on_submit():
         flash(_("Choose the file again to correct the names."), "error")
         return redirect(url_for("geo.place_names", unit_id=district.id))
     filename, data = _upload(form.file)
     try:
-        report = place_name_import.commit(current_user, district, filename, data, expected_sha256=form.sha256.data)
+        report = place_name_import.commit(
+            current_user, district, filename, data, expected_sha256=form.sha256.data
+        )
     except place_name_import.NamesFileError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
+        flash(explain(error), "error")
         return redirect(url_for("geo.place_names", unit_id=district.id))
     if not report.committed:
         db.session.rollback()
-        return render_template("geo/place_names_report.html", district=district, report=report,
-                               commit_form=None), 409
+        return render_template(
+            "geo/place_names_report.html", district=district, report=report, commit_form=None
+        ), 409
     db.session.commit()
-    flash(_("%(count)s places have corrected names; %(unchanged)s rows changed nothing.",
-            count=report.corrected, unchanged=report.unchanged), "success")
+    flash(
+        _(
+            "%(count)s places have corrected names; %(unchanged)s rows changed nothing.",
+            count=report.corrected,
+            unchanged=report.unchanged,
+        ),
+        "success",
+    )
     return redirect(url_for("geo.unit", unit_id=district.id))
 
 
@@ -217,7 +215,9 @@ def search_places():
     pager = too_short = None
     if form.q.data and form.validate():
         try:
-            pager = place_service.search_places(form.q.data, page_arg(), language=current_language())
+            pager = place_service.search_places(
+                current_user, form.q.data, page_arg(), language=current_language()
+            )
         except place_service.QueryTooShort:
             too_short = True
     return render_template("geo/search.html", form=form, pager=pager, too_short=too_short)

@@ -1,1 +1,2 @@
-"""The incident pages: the feed, reporting, the incident with its timeline, the call sheet, review."""
+"""The incident pages: the feed, reporting, the incident with its timeline, the call sheet,
+review."""

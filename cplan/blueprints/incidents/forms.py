@@ -3,6 +3,7 @@
 The forms only collect what was typed; ``cplan.services.incidents`` checks it. Times are typed
 in IST and handed to the service in UTC.
 """
+
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -17,19 +18,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import Select
 
-from cplan.forms import FilterForm, Form
 from cplan.services.incidents import IST, LABELS
+from cplan.web.forms import FilterForm, Form
+from cplan.web.kit import choices
 
 WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
-
-
-def choices(kind: str, blank=None) -> list[SelectChoice]:
-    options = [SelectChoice("", blank)] if blank is not None else []
-    return options + [SelectChoice(value, text) for value, text in LABELS[kind].items()]
 
 
 def ist_to_utc(value: datetime | None) -> datetime | None:
@@ -49,23 +45,45 @@ class PlainSelect(Select):
             return super().render_option(choice, **kwargs)
         value = str(choice.value) if isinstance(choice.value, bool) else choice.value
         selected = "selected " if choice.selected else ""
-        return Markup(f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>')
+        label = escape(choice.label or choice.value)
+        return Markup(f'<option {selected}value="{escape(value)}">{label}</option>')
 
 
 class FeedFilterForm(FilterForm):
     """The feed's filters (a GET form: no CSRF token, invalid values are ignored)."""
 
     district = SelectField(_l("District"), choices=[], validate_choice=False, widget=PlainSelect())
-    kind = SelectField(_l("Kind"), choices=choices("kind", _l("Any kind")), validate_choice=False,
-                       widget=PlainSelect())
-    status = SelectField(_l("Status"), choices=choices("status", _l("Any status")), validate_choice=False,
-                         widget=PlainSelect())
-    severity = SelectField(_l("Severity"), choices=choices("severity", _l("Any severity")),
-                           validate_choice=False, widget=PlainSelect())
-    window = SelectField(_l("Reported"), choices=[
-        SelectChoice("", _l("Any time")), SelectChoice("24h", _l("In the last 24 hours")),
-        SelectChoice("7d", _l("In the last 7 days")), SelectChoice("30d", _l("In the last 30 days")),
-    ], validate_choice=False, widget=PlainSelect())
+    kind = SelectField(
+        _l("Kind"),
+        choices=choices(LABELS["kind"].items(), _l("Any kind")),
+        validate_choice=False,
+        widget=PlainSelect(),
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=choices(LABELS["status"].items(), _l("Any status")),
+        validate_choice=False,
+        widget=PlainSelect(),
+    )
+    severity = SelectField(
+        _l("Severity"),
+        choices=choices(LABELS["severity"].items(), _l("Any severity")),
+        validate_choice=False,
+        widget=PlainSelect(),
+    )
+    window = SelectField(
+        _l("Reported"),
+        choices=choices(
+            [
+                ("24h", _l("In the last 24 hours")),
+                ("7d", _l("In the last 7 days")),
+                ("30d", _l("In the last 30 days")),
+            ],
+            _l("Any time"),
+        ),
+        validate_choice=False,
+        widget=PlainSelect(),
+    )
 
 
 class PlaceSearchForm(FilterForm):
@@ -77,33 +95,60 @@ class PlaceSearchForm(FilterForm):
 class IncidentForm(Form):
     """Report an incident (phone-friendly: one column)."""
 
-    places = SelectMultipleField(_l("Affected villages or wards"), choices=[], validate_choice=False,
-                                 description=_l("Choose one or more places of one district."))
-    kind = SelectField(_l("Kind"), choices=choices("kind"), validators=[InputRequired()])
-    severity = SelectField(_l("Severity"), choices=choices("severity"), default="medium",
-                           validators=[InputRequired()])
-    occurred_at = DateTimeLocalField(_l("When it happened (IST)"), format="%Y-%m-%dT%H:%M",
-                                     validators=[InputRequired(_l("Enter a date and time."))])
-    reported_at = DateTimeLocalField(_l("When it was reported (IST)"), format="%Y-%m-%dT%H:%M",
-                                     validators=[InputRequired(_l("Enter a date and time."))])
-    source = SelectField(_l("Source"), choices=choices("source"), validators=[InputRequired()])
-    up112_number = StringField(_l("UP-112 event number"), validators=[Optional(), Length(max=32)],
-                               render_kw={"autocomplete": "off"})
-    summary = TextAreaField(_l("Summary"), validators=[InputRequired(_l("Write what was reported.")),
-                                                       Length(max=4000)])
+    places = SelectMultipleField(
+        _l("Affected villages or wards"),
+        choices=[],
+        validate_choice=False,
+        description=_l("Choose one or more places of one district."),
+    )
+    kind = SelectField(
+        _l("Kind"), choices=choices(LABELS["kind"].items()), validators=[InputRequired()]
+    )
+    severity = SelectField(
+        _l("Severity"),
+        choices=choices(LABELS["severity"].items()),
+        default="medium",
+        validators=[InputRequired()],
+    )
+    occurred_at = DateTimeLocalField(
+        _l("When it happened (IST)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(_l("Enter a date and time."))],
+    )
+    reported_at = DateTimeLocalField(
+        _l("When it was reported (IST)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(_l("Enter a date and time."))],
+    )
+    source = SelectField(
+        _l("Source"), choices=choices(LABELS["source"].items()), validators=[InputRequired()]
+    )
+    up112_number = StringField(
+        _l("UP-112 event number"),
+        validators=[Optional(), Length(max=32)],
+        render_kw={"autocomplete": "off"},
+    )
+    summary = TextAreaField(
+        _l("Summary"), validators=[InputRequired(_l("Write what was reported.")), Length(max=4000)]
+    )
     submit = SubmitField(_l("Open the incident"))
 
 
 class StatusForm(Form):
     status = SelectField(_l("New status"), choices=[], validate_choice=False)
     version = HiddenField()
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)],
-                         description=_l("Required when reopening a closed incident."))
+    note = TextAreaField(
+        _l("Note"),
+        validators=[Optional(), Length(max=4000)],
+        description=_l("Required when reopening a closed incident."),
+    )
     submit = SubmitField(_l("Change status"))
 
 
 class NoteForm(Form):
-    text = TextAreaField(_l("Note"), validators=[InputRequired(_l("Write something.")), Length(max=4000)])
+    text = TextAreaField(
+        _l("Note"), validators=[InputRequired(_l("Write something.")), Length(max=4000)]
+    )
     public = BooleanField(_l("These are facts pushed to the public"))
     submit = SubmitField(_l("Add to the timeline"))
 
@@ -112,9 +157,14 @@ class CallForm(Form):
     """One tap: the outcome is the button pressed."""
 
     contact_id = HiddenField()
-    outcome = SelectField(_l("Outcome"), choices=choices("outcome"), validators=[InputRequired()])
-    said = StringField(_l("What they said"), validators=[Optional(), Length(max=4000)],
-                       render_kw={"autocomplete": "off"})
+    outcome = SelectField(
+        _l("Outcome"), choices=choices(LABELS["outcome"].items()), validators=[InputRequired()]
+    )
+    said = StringField(
+        _l("What they said"),
+        validators=[Optional(), Length(max=4000)],
+        render_kw={"autocomplete": "off"},
+    )
 
 
 class ActionForm(Form):
@@ -129,7 +179,9 @@ class ReviewForm(Form):
 class EscalationForm(Form):
     """Escalate to a higher unit; the choices are set by the view (the units above the post)."""
 
-    unit = SelectField(_l("Escalate to"), choices=[], validate_choice=False, validators=[InputRequired()])
+    unit = SelectField(
+        _l("Escalate to"), choices=[], validate_choice=False, validators=[InputRequired()]
+    )
     note = TextAreaField(_l("Why"), validators=[Optional(), Length(max=4000)])
     submit = SubmitField(_l("Escalate"))
 
@@ -137,19 +189,34 @@ class EscalationForm(Form):
 class CorrectionForm(Form):
     """A correction is a new entry naming the old one; the old one stays as written."""
 
-    text = TextAreaField(_l("The correction"), validators=[InputRequired(_l("Write the correction.")),
-                                                         Length(max=4000)])
+    text = TextAreaField(
+        _l("The correction"),
+        validators=[InputRequired(_l("Write the correction.")), Length(max=4000)],
+    )
     submit = SubmitField(_l("Add the correction"))
 
 
 class TipForm(Form):
     """What a contact told the police, recorded as an incident of the contact's place."""
 
-    summary = TextAreaField(_l("What the contact said"),
-                            validators=[InputRequired(_l("Write what was reported.")), Length(max=4000)])
-    kind = SelectField(_l("Kind"), choices=choices("kind"), default="crime", validators=[InputRequired()])
-    severity = SelectField(_l("Severity"), choices=choices("severity"), default="medium",
-                           validators=[InputRequired()])
-    confidential = BooleanField(_l("Confidential: visible from the ASP upwards only"),
-                                description=_l("For information on criminal activity that could expose the contact."))
+    summary = TextAreaField(
+        _l("What the contact said"),
+        validators=[InputRequired(_l("Write what was reported.")), Length(max=4000)],
+    )
+    kind = SelectField(
+        _l("Kind"),
+        choices=choices(LABELS["kind"].items()),
+        default="crime",
+        validators=[InputRequired()],
+    )
+    severity = SelectField(
+        _l("Severity"),
+        choices=choices(LABELS["severity"].items()),
+        default="medium",
+        validators=[InputRequired()],
+    )
+    confidential = BooleanField(
+        _l("Confidential: visible from the ASP upwards only"),
+        description=_l("For information on criminal activity that could expose the contact."),
+    )
     submit = SubmitField(_l("Record the tip"))

@@ -5,17 +5,15 @@ Thin views: form -> ``cplan.services.incidents`` -> one commit -> flash -> redir
 loaded through ``incidents.get_visible``, so one outside the post's scope answers 404 like one
 that does not exist. Times are shown and typed in IST, stored in UTC.
 """
+
 from datetime import timedelta
 from typing import NamedTuple
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 
 from cplan import formats
-from cplan.access import requires
 from cplan.blueprints.incidents.forms import (
     WINDOWS,
     ActionForm,
@@ -31,83 +29,34 @@ from cplan.blueprints.incidents.forms import (
     TipForm,
     ist_to_utc,
 )
-from cplan.errors import render_error
 from cplan.extensions import db
-from cplan.models.geo import Place, Unit, UnitKind
-from cplan.models.incidents import CallOutcome, Incident, TimelineEntry
-from cplan.models.roster import Contact
-from cplan.services import audit, incident_reports, incidents, roster, search
-from cplan.services.errors import AlreadyDecided, DomainError, InvalidTransition, NotInScope
-from cplan.services.geo import in_subtree
-from cplan.services.incidents import FeedFilters, IncidentChanged, label
+from cplan.models.geo import Place, Unit
+from cplan.models.incidents import CallOutcome, Incident
+from cplan.pipelines import incident_export
+from cplan.pipelines.tables import CSV_MIMETYPE
+from cplan.services import audit, incidents, roster
+from cplan.services.errors import DomainError
+from cplan.services.incidents import FeedFilters, label
 from cplan.services.permissions import Permission
-from cplan.templating import current_language, ist, localised_name
+from cplan.web.access import requires
+from cplan.web.errors import explain
+from cplan.web.kit import (
+    ascii_int,
+    choices,
+    download,
+    filter_args,
+    flash_form_errors,
+    flash_refusal,
+    page_arg,
+)
+from cplan.web.templating import current_language, duration_formatter, ist, localised_name
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
-# 25 rows: within a weak 3G link's page budget, and a page renders in a few tens of ms at state scale.
+# 25 rows: within a weak 3G link's page budget, and a page renders in a few tens of ms at state
+# scale.
 PER_PAGE = 25
-MAX_PLACE_CHOICES = 300
 FILTER_ARGS = ("district", "kind", "status", "severity", "window")
-
-
-@bp.app_template_global("incident_label")
-def incident_label(kind, value):
-    """Templates everywhere: ``incident_label("status", incident.status)``."""
-    return label(kind, value)
-
-
-@bp.app_template_filter("duration")
-def duration(value: timedelta | None) -> str:
-    """A response time in hours and minutes ("1 h 05 min"), or "–" when there is none yet."""
-    return duration_formatter()(value)
-
-
-def duration_formatter():
-    """``duration`` with its two messages translated once, for a page that shows many."""
-    in_minutes, in_hours = _("%(minutes)s min"), _("%(hours)s h %(minutes)s min")
-
-    def format_duration(value: timedelta | None) -> str:
-        if value is None:
-            return "–"
-        minutes = max(int(value.total_seconds() // 60), 0)
-        if minutes < 60:
-            return in_minutes % {"minutes": minutes}
-        hours, rest = divmod(minutes, 60)
-        return in_hours % {"hours": hours, "minutes": str(rest).zfill(2)}
-    return format_duration
-
-
-@bp.errorhandler(NotInScope)
-def not_in_scope(error):
-    """Outside the post's scope: nothing changes, and it looks like an incident that does not exist."""
-    db.session.rollback()
-    return render_error(404)
-
-
-def _incident_or_404(incident_id: int) -> Incident:
-    try:
-        return incidents.get_visible(current_user, incident_id)
-    except NotInScope:
-        abort(404)
-
-
-def _page() -> int:
-    value = request.args.get("page", "")
-    return int(value) if value.isascii() and value.isdigit() and 0 < len(value) < 7 else 1
-
-
-def _refusal(error: Exception) -> str:
-    if isinstance(error, IncidentChanged):
-        return _("Someone changed this incident first. Look at it again and retry.")
-    if isinstance(error, incidents.AlreadyClaimed):
-        holder = error.officer.display_name(current_language()) if error.officer is not None else "?"
-        return _("%(name)s is already handling this incident.", name=holder)
-    if isinstance(error, AlreadyDecided):
-        return _("Someone else did this first.")
-    if isinstance(error, InvalidTransition):
-        return _("The incident cannot move to that status now.")
-    return str(error)
 
 
 class FeedRow(NamedTuple):
@@ -149,55 +98,56 @@ def _rows(items) -> list[FeedRow]:
     rows = []
     for incident in items:
         times = incidents.response_times(incident)
-        rows.append(FeedRow(
-            href=f"{href}{incident.id}", reference=incident.reference,
-            kind=word("kind", incident.kind),
-            severity=incident.severity.value, severity_label=word("severity", incident.severity),
-            status=incident.status.value, status_label=word("status", incident.status),
-            places=", ".join(link.place.display_name(language) if link.place is not None else ""
-                             for link in incident.places),
-            reported=ist(incident.reported_at, "short"),
-            handler=incident.handling_by.display_name(language) if incident.handling_by else "",
-            to_first_call=took(times.to_first_call), first_call_overdue=times.first_call_overdue,
-            to_verdict=took(times.to_verdict), verdict_overdue=times.verdict_overdue,
-            overdue=times.overdue,
-        ))
+        rows.append(
+            FeedRow(
+                href=f"{href}{incident.id}",
+                reference=incident.reference,
+                kind=word("kind", incident.kind),
+                severity=incident.severity.value,
+                severity_label=word("severity", incident.severity),
+                status=incident.status.value,
+                status_label=word("status", incident.status),
+                places=", ".join(
+                    link.place.display_name(language) if link.place is not None else ""
+                    for link in incident.places
+                ),
+                reported=ist(incident.reported_at, "short"),
+                handler=incident.handling_by.display_name(language) if incident.handling_by else "",
+                to_first_call=took(times.to_first_call),
+                first_call_overdue=times.first_call_overdue,
+                to_verdict=took(times.to_verdict),
+                verdict_overdue=times.verdict_overdue,
+                overdue=times.overdue,
+            )
+        )
     return rows
 
 
 # ---- the feed --------------------------------------------------------------------------------
 
 
-def _districts() -> list:
-    """Districts the post may filter by (posts above a district only): id and names, not whole
-    units (the state's 75 would be most of the feed's ORM work)."""
-    unit = current_user.unit
-    if unit.kind not in (UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE):
-        return []
-    return list(db.session.execute(
-        select(Unit.id, Unit.name_en, Unit.name_hi)
-        .where(Unit.kind == UnitKind.DISTRICT, in_subtree(Unit.path, unit)).order_by(Unit.name_en)
-    ))
-
-
 def _feed_filters(form: FeedFilterForm) -> tuple[FeedFilters, dict]:
-    districts = _districts()
+    districts = incidents.feed_districts(current_user)
     if districts:
         hindi = current_language() == "hi"
-        form.district.choices = [SelectChoice("", _("Any district"))] + [
-            SelectChoice(str(d.id), d.name_hi if hindi and d.name_hi else d.name_en) for d in districts]
+        form.district.choices = choices(
+            ((str(d.id), d.name_hi if hindi and d.name_hi else d.name_en) for d in districts),
+            _("Any district"),
+        )
     else:
         del form.district
     filters = FeedFilters()
     if districts:
-        filters.district_id = next((d.id for d in districts if str(d.id) == form.district.data), None)
+        filters.district_id = next(
+            (d.id for d in districts if str(d.id) == form.district.data), None
+        )
     for name in ("kind", "status", "severity"):
         value = getattr(form, name).data
         if value in {choice.value for choice in getattr(form, name).choices if choice.value}:
             setattr(filters, name, value)
     if form.window.data in WINDOWS:
         filters.since = roster.now() - timedelta(hours=WINDOWS[form.window.data])
-    args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+    args = filter_args(FILTER_ARGS)
     return filters, args
 
 
@@ -207,9 +157,15 @@ def show_feed():
     """Incidents the post may see, newest report first, with filters and response times."""
     form = FeedFilterForm(request.args)
     filters, args = _feed_filters(form)
-    pager = db.paginate(incidents.with_listing_details(incidents.feed_query(current_user, filters)),
-                        page=_page(), per_page=PER_PAGE, error_out=False)
-    return render_template("incidents/feed.html", form=form, pager=pager, rows=_rows(pager.items), args=args)
+    pager = db.paginate(
+        incidents.with_listing_details(incidents.feed_query(current_user, filters)),
+        page=page_arg(),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template(
+        "incidents/feed.html", form=form, pager=pager, rows=_rows(pager.items), args=args
+    )
 
 
 @bp.get("/export.csv", endpoint="export_feed")
@@ -218,49 +174,35 @@ def export_feed():
     """The filtered feed as a CSV file (formula-safe; one audit event per file)."""
     filters, args = _feed_filters(FeedFilterForm(request.args))
     try:
-        data, _count = incident_reports.feed_csv(current_user, filters, current_language())
+        data, _count = incident_export.feed_csv(current_user, filters, current_language())
     except DomainError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(explain(error), "error")
         return redirect(url_for("incidents.feed", **args))
     db.session.commit()
     stamp = formats.file_name_stamp(roster.now(), with_time=True)
-    return Response(data, mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="incidents-{stamp}.csv"'})
+    return download(f"incidents-{stamp}.csv", CSV_MIMETYPE, data)
 
 
 @bp.get("/review", endpoint="review_queue")
 @requires(Permission.REVIEW_INCIDENTS)
 def show_review_queue():
     """Incidents not yet reviewed, oldest report first."""
-    pager = db.paginate(incidents.with_listing_details(incidents.review_queue(current_user)), page=_page(),
-                        per_page=PER_PAGE, error_out=False)
+    pager = db.paginate(
+        incidents.with_listing_details(incidents.review_queue(current_user)),
+        page=page_arg(),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
     return render_template("incidents/review_queue.html", pager=pager, rows=_rows(pager.items))
 
 
 # ---- reporting -------------------------------------------------------------------------------
 
 
-def _scope_places(ids=None, query: str = "") -> list[Place]:
-    """Places of the post's scope: those with ``ids``, those named like ``query``, or (for a
-    station post) all of the station's."""
-    unit = current_user.unit
-    statement = select(Place).where(in_subtree(Place.unit_path, unit))
-    if ids is not None:
-        statement = statement.where(Place.id.in_(ids))
-    elif query:
-        matching = search.matching_ids(search.PLACE, query, unit)
-        if matching is None:
-            return []
-        statement = statement.where(Place.id.in_(matching))
-    elif unit.kind != UnitKind.STATION:
-        return []
-    return list(db.session.scalars(statement.order_by(Place.name_en).limit(MAX_PLACE_CHOICES)))
-
-
-def _place_choice(place: Place) -> SelectChoice:
+def _place_label(place: Place) -> str:
     holder = place.station or place.district
-    return SelectChoice(str(place.id), f"{localised_name(place)} ({localised_name(holder)})")
+    return f"{localised_name(place)} ({localised_name(holder)})"
 
 
 @bp.route("/new", methods=["GET", "POST"], endpoint="new")
@@ -269,23 +211,30 @@ def new():
     """Report an incident for one or more places of the post's scope."""
     finder = PlaceSearchForm(request.args)
     form = IncidentForm()
-    picked = [value for value in (form.places.data or []) if value.isascii() and value.isdigit()]
-    places = _scope_places([int(value) for value in picked]) if picked else []
-    found = _scope_places(query=(finder.q.data or "").strip()[:100])
-    form.places.choices = [_place_choice(place) for place in {p.id: p for p in places + found}.values()]
+    picked = [number for number in map(ascii_int, form.places.data or []) if number is not None]
+    places = incidents.places_to_report(current_user, picked) if picked else []
+    found = incidents.places_to_report(current_user, query=(finder.q.data or "").strip()[:100])
+    form.places.choices = choices(
+        (str(place.id), _place_label(place)) for place in {p.id: p for p in places + found}.values()
+    )
     if form.validate_on_submit():
         try:
             if not places:
                 raise incidents.IncidentError(_("Choose at least one place."))
             incident = incidents.create_incident(
-                current_user, places, form.kind.data, form.severity.data, ist_to_utc(form.occurred_at.data),
-                ist_to_utc(form.reported_at.data), form.source.data, form.summary.data,
+                current_user,
+                places,
+                form.kind.data,
+                form.severity.data,
+                ist_to_utc(form.occurred_at.data),
+                ist_to_utc(form.reported_at.data),
+                form.source.data,
+                form.summary.data,
                 up112_number=form.up112_number.data,
             )
-        except NotInScope:
-            db.session.rollback()
-            abort(404)
-        except (DomainError, ValueError) as error:
+        except DomainError as error:
+            form.form_errors.append(explain(error))
+        except ValueError as error:
             form.form_errors.append(str(error))
         else:
             db.session.commit()
@@ -303,17 +252,24 @@ def new():
 @requires(Permission.VIEW_INCIDENTS)
 def show(incident_id):
     """The incident, its timeline, the tally of calls and the forms that move it on."""
-    incident = _incident_or_404(incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     counts = incidents.tally(incident)
     status_form = StatusForm(formdata=None, version=str(incident.version))
-    status_form.status.choices = [SelectChoice(s.value, label("status", s))
-                                  for s in sorted(incidents.allowed_statuses(incident.status))]
+    status_form.status.choices = choices(
+        (s.value, label("status", s)) for s in sorted(incidents.allowed_statuses(incident.status))
+    )
     return render_template(
-        "incidents/show.html", incident=incident, entries=incidents.timeline(current_user, incident),
+        "incidents/show.html",
+        incident=incident,
+        entries=incidents.timeline(current_user, incident),
         counts=counts,
-        suggestion=incidents.suggested_verdict(counts), times=incidents.response_times(incident),
-        status_form=status_form, note_form=NoteForm(formdata=None), action_form=ActionForm(formdata=None),
-        review_form=ReviewForm(formdata=None), escalation_form=_escalation_form(incident),
+        suggestion=incidents.suggested_verdict(counts),
+        times=incidents.response_times(incident),
+        status_form=status_form,
+        note_form=NoteForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+        review_form=ReviewForm(formdata=None),
+        escalation_form=_escalation_form(incident),
     )
 
 
@@ -321,14 +277,20 @@ def show(incident_id):
 @requires(Permission.VIEW_INCIDENTS)
 def printable_report(incident_id):
     """The incident and its whole timeline on one page, laid out for printing."""
-    incident = _incident_or_404(incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     counts = incidents.tally(incident)
-    page = render_template("incidents/report.html", incident=incident,
-                           entries=incidents.timeline(current_user, incident),
-                           counts=counts, suggestion=incidents.suggested_verdict(counts),
-                           times=incidents.response_times(incident), printed_at=roster.now())
-    audit.record("incident.report_opened", officer=current_user.officer, post=current_user.post,
-                 target=incident, unit=incident.district)
+    page = render_template(
+        "incidents/report.html",
+        incident=incident,
+        entries=incidents.timeline(current_user, incident),
+        counts=counts,
+        suggestion=incidents.suggested_verdict(counts),
+        times=incidents.response_times(incident),
+        printed_at=roster.now(),
+    )
+    audit.record(
+        "incident.report_opened", actor=current_user, target=incident, unit=incident.district
+    )
     db.session.commit()
     return page
 
@@ -336,72 +298,88 @@ def printable_report(incident_id):
 def _escalation_form(incident: Incident, bound: bool = False) -> EscalationForm:
     """The escalation form with the units above the post; ``bound`` reads the submitted form."""
     form = EscalationForm() if bound else EscalationForm(formdata=None)
-    form.unit.choices = [SelectChoice(str(unit.id), localised_name(unit))
-                         for unit in incidents.escalation_targets(current_user, incident)]
+    form.unit.choices = choices(
+        (str(unit.id), localised_name(unit))
+        for unit in incidents.escalation_targets(current_user, incident)
+    )
     return form
 
 
-def _done(incident_id: int, action, success: str, anchor: str = ""):
-    """Run a service call; commit and flash on success, roll back and explain on refusal."""
-    try:
-        action()
-    except NotInScope:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(_refusal(error), "warning" if isinstance(error, AlreadyDecided) else "error")
+def _done(incident: Incident | int, action, success: str, anchor: str = "", form=None):
+    """One of the incident page's actions, on ``incident`` (or its id: it is loaded first, so
+    an incident the post may not see answers 404). When ``form`` does not validate, its errors
+    are flashed; else the service call ``action()``, one commit and ``success`` flashed, or the
+    service's refusal flashed and nothing kept. Back to the incident (at ``anchor``)."""
+    if not isinstance(incident, Incident):
+        incident = incidents.get_visible(current_user, incident)
+    incident_id = incident.id
+    if form is not None and not form.validate_on_submit():
+        _form_errors(form)
     else:
-        db.session.commit()
-        flash(success, "success")
+        try:
+            action()
+        except DomainError as error:
+            flash_refusal(error)
+            db.session.rollback()
+        else:
+            db.session.commit()
+            flash(success, "success")
     return redirect(url_for("incidents.show", incident_id=incident_id) + anchor)
 
 
 def _form_errors(form) -> None:
     db.session.rollback()
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "error")
+    flash_form_errors(form)
 
 
 @bp.post("/<int:incident_id>/status", endpoint="change_status")
 @requires(Permission.MANAGE_INCIDENTS)
 def change_status(incident_id):
     """Move the incident on (compare-and-set on the version the officer saw)."""
-    _incident_or_404(incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     form = StatusForm()
-    version = form.version.data or ""
-    if not form.validate_on_submit() or not (version.isascii() and version.isdigit()):
+    version = ascii_int(form.version.data)
+    if not form.validate_on_submit() or version is None:
         _form_errors(form)
         return redirect(url_for("incidents.show", incident_id=incident_id))
-    status = form.status.data if form.status.data in {s.value for s in incidents.IncidentStatus} else None
+    status = (
+        form.status.data
+        if form.status.data in {s.value for s in incidents.IncidentStatus}
+        else None
+    )
     if status is None:
         flash(_("The incident cannot move to that status now."), "error")
         return redirect(url_for("incidents.show", incident_id=incident_id))
-    return _done(incident_id, lambda: incidents.change_status(current_user, incident_id, int(version), status,
-                                                              form.note.data or ""),
-                 _("Status changed to %(status)s.", status=label("status", status)))
+    return _done(
+        incident,
+        lambda: incidents.change_status(
+            current_user, incident_id, version, status, form.note.data or ""
+        ),
+        _("Status changed to %(status)s.", status=label("status", status)),
+    )
 
 
 @bp.post("/<int:incident_id>/notes", endpoint="add_note")
 @requires(Permission.MANAGE_INCIDENTS)
 def add_note(incident_id):
     """Add a note (or the facts pushed to the public) to the timeline."""
-    _incident_or_404(incident_id)
     form = NoteForm()
-    if not form.validate_on_submit():
-        _form_errors(form)
-        return redirect(url_for("incidents.show", incident_id=incident_id))
-    return _done(incident_id, lambda: incidents.add_note(current_user, incident_id, form.text.data,
-                                                         public_message=form.public.data),
-                 _("Added to the timeline."), "#timeline")
+    return _done(
+        incident_id,
+        lambda: incidents.add_note(
+            current_user, incident_id, form.text.data, public_message=form.public.data
+        ),
+        _("Added to the timeline."),
+        "#timeline",
+        form=form,
+    )
 
 
 @bp.post("/<int:incident_id>/escalate", endpoint="escalate")
 @requires(Permission.MANAGE_INCIDENTS)
 def escalate(incident_id):
     """Escalate the incident to a unit above the post (recorded on the timeline)."""
-    incident = _incident_or_404(incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     form = _escalation_form(incident, bound=True)
     targets = {choice.value: choice for choice in form.unit.choices}
     if not form.validate_on_submit() or form.unit.data not in targets:
@@ -409,66 +387,77 @@ def escalate(incident_id):
         _form_errors(form)
         return redirect(url_for("incidents.show", incident_id=incident_id))
     unit = db.session.get(Unit, int(form.unit.data))
-    return _done(incident_id, lambda: incidents.escalate(current_user, incident_id, unit, form.note.data or ""),
-                 _("Escalated to %(unit)s.", unit=localised_name(unit)), "#timeline")
+    return _done(
+        incident,
+        lambda: incidents.escalate(current_user, incident_id, unit, form.note.data or ""),
+        _("Escalated to %(unit)s.", unit=localised_name(unit)),
+        "#timeline",
+    )
 
 
-@bp.route("/<int:incident_id>/entries/<int:entry_id>/correct", methods=["GET", "POST"], endpoint="correct_entry")
+@bp.route(
+    "/<int:incident_id>/entries/<int:entry_id>/correct",
+    methods=["GET", "POST"],
+    endpoint="correct_entry",
+)
 @requires(Permission.MANAGE_INCIDENTS)
 def correct_entry(incident_id, entry_id):
     """Correct a timeline entry: the old entry stays, a correction naming it is added."""
-    incident = _incident_or_404(incident_id)
-    entry = db.session.scalar(select(TimelineEntry).where(TimelineEntry.id == entry_id,
-                                                          TimelineEntry.incident_id == incident.id))
-    if entry is None:
-        abort(404)
+    incident = incidents.get_visible(current_user, incident_id)
+    entry = incidents.get_entry(current_user, incident, entry_id)
     form = CorrectionForm()
     if form.validate_on_submit():
         try:
             incidents.correct_entry(current_user, entry.id, form.text.data)
         except DomainError as error:
-            form.form_errors.append(str(error))
+            form.form_errors.append(explain(error))
         else:
             db.session.commit()
             flash(_("Correction added to the timeline."), "success")
             return redirect(url_for("incidents.show", incident_id=incident.id) + "#timeline")
     db.session.rollback()
     status = 400 if form.is_submitted() else 200
-    return render_template("incidents/correct.html", incident=incident,
-                           entry=incidents.shown_entry(current_user, entry), form=form), status
+    return render_template(
+        "incidents/correct.html",
+        incident=incident,
+        entry=incidents.shown_entry(current_user, entry),
+        form=form,
+    ), status
 
 
 @bp.post("/<int:incident_id>/claim", endpoint="claim")
 @requires(Permission.MANAGE_INCIDENTS)
 def claim(incident_id):
     """Mark the incident as being handled by the signed-in officer."""
-    _incident_or_404(incident_id)
-    ActionForm().validate_on_submit()
-    return _done(incident_id, lambda: incidents.claim(current_user, incident_id),
-                 _("You are handling this incident."))
+    return _done(
+        incident_id,
+        lambda: incidents.claim(current_user, incident_id),
+        _("You are handling this incident."),
+    )
 
 
 @bp.post("/<int:incident_id>/release", endpoint="release")
 @requires(Permission.MANAGE_INCIDENTS)
 def release(incident_id):
     """Give up one's claim on the incident."""
-    _incident_or_404(incident_id)
-    ActionForm().validate_on_submit()
-    return _done(incident_id, lambda: incidents.release(current_user, incident_id),
-                 _("You are no longer handling this incident."))
+    return _done(
+        incident_id,
+        lambda: incidents.release(current_user, incident_id),
+        _("You are no longer handling this incident."),
+    )
 
 
 @bp.post("/<int:incident_id>/review", endpoint="review")
 @requires(Permission.REVIEW_INCIDENTS)
 def review(incident_id):
     """A supervisor marks the incident reviewed, with a comment."""
-    _incident_or_404(incident_id)
     form = ReviewForm()
-    if not form.validate_on_submit():
-        _form_errors(form)
-        return redirect(url_for("incidents.show", incident_id=incident_id))
-    return _done(incident_id, lambda: incidents.mark_reviewed(current_user, incident_id, form.comment.data or ""),
-                 _("Marked reviewed."))
+    return _done(
+        incident_id,
+        lambda: incidents.mark_reviewed(current_user, incident_id, form.comment.data or ""),
+        _("Marked reviewed."),
+        form=form,
+    )
 
 
 # ---- the call sheet --------------------------------------------------------------------------
@@ -478,18 +467,29 @@ def review(incident_id):
 @requires(Permission.VIEW_INCIDENTS)
 def show_calls(incident_id):
     """The contacts to call, affected places first, each with a call button and one-tap outcomes."""
-    incident = _incident_or_404(incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     sheet = incidents.call_sheet(current_user, incident)
     rows = sheet.rows
     full = all(row.full_number for row in rows)
     counts = incidents.tally(incident)
-    page = render_template("incidents/calls.html", incident=incident, rows=rows, full=full, counts=counts,
-                           more_neighbours=sheet.more_neighbours,
-                           outcomes=[(outcome.value, label("outcome", outcome)) for outcome in CallOutcome],
-                           suggestion=incidents.suggested_verdict(counts), call_form=CallForm(formdata=None))
-    audit.record("incident.call_sheet_viewed", officer=current_user.officer, post=current_user.post,
-                 target=incident, unit=incident.district,
-                 detail={"contacts": len(rows), "full_numbers": sum(row.full_number for row in rows)})
+    page = render_template(
+        "incidents/calls.html",
+        incident=incident,
+        rows=rows,
+        full=full,
+        counts=counts,
+        more_neighbours=sheet.more_neighbours,
+        outcomes=[(outcome.value, label("outcome", outcome)) for outcome in CallOutcome],
+        suggestion=incidents.suggested_verdict(counts),
+        call_form=CallForm(formdata=None),
+    )
+    audit.record(
+        "incident.call_sheet_viewed",
+        actor=current_user,
+        target=incident,
+        unit=incident.district,
+        detail={"contacts": len(rows), "full_numbers": sum(row.full_number for row in rows)},
+    )
     db.session.commit()
     return page
 
@@ -498,24 +498,25 @@ def show_calls(incident_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def log_call(incident_id):
     """Record the outcome of one call, then back to the sheet."""
-    incident = _incident_or_404(incident_id)
+    incident = incidents.get_visible(current_user, incident_id)
     form = CallForm()
-    contact_id = form.contact_id.data or ""
+    contact_id = ascii_int(form.contact_id.data)
     back = url_for("incidents.calls", incident_id=incident.id)
-    if not form.validate_on_submit() or not (contact_id.isascii() and contact_id.isdigit()):
+    if not form.validate_on_submit() or contact_id is None:
         _form_errors(form)
         return redirect(back)
     try:
-        incidents.log_call(current_user, incident.id, int(contact_id), form.outcome.data, form.said.data or "")
-    except NotInScope:
-        db.session.rollback()
-        abort(404)
+        incidents.log_call(
+            current_user, incident.id, contact_id, form.outcome.data, form.said.data or ""
+        )
     except DomainError as error:
+        flash_refusal(error)
         db.session.rollback()
-        flash(_refusal(error), "error")
     else:
         db.session.commit()
-        flash(_("Call recorded: %(outcome)s.", outcome=label("outcome", form.outcome.data)), "success")
+        flash(
+            _("Call recorded: %(outcome)s.", outcome=label("outcome", form.outcome.data)), "success"
+        )
     return redirect(back + f"#contact-{contact_id}")
 
 
@@ -526,24 +527,38 @@ def log_call(incident_id):
 @requires(Permission.MANAGE_INCIDENTS)
 def new_tip(contact_id):
     """Record what a contact told the police as an incident of the contact's place."""
-    try:
-        contact: Contact = roster.get_visible_contact(current_user, contact_id)
-    except NotInScope:
-        abort(404)
+    contact = roster.get_visible_contact(current_user, contact_id)
     form = TipForm()
     if form.validate_on_submit():
         try:
-            incident = incidents.record_tip(current_user, contact.id, form.summary.data, form.confidential.data,
-                                            kind=form.kind.data, severity=form.severity.data)
-        except (DomainError, ValueError) as error:
+            incident = incidents.record_tip(
+                current_user,
+                contact.id,
+                form.summary.data,
+                form.confidential.data,
+                kind=form.kind.data,
+                severity=form.severity.data,
+            )
+        except DomainError as error:
+            form.form_errors.append(explain(error))
+        except ValueError as error:
             form.form_errors.append(str(error))
         else:
             db.session.commit()
             if incidents.is_visible(current_user, incident):
-                flash(_("Tip recorded as incident %(reference)s.", reference=incident.reference), "success")
+                flash(
+                    _("Tip recorded as incident %(reference)s.", reference=incident.reference),
+                    "success",
+                )
                 return redirect(url_for("incidents.show", incident_id=incident.id))
-            flash(_("Tip recorded as incident %(reference)s. It is confidential: the ASP and officers "
-                    "above can see it.", reference=incident.reference), "success")
+            flash(
+                _(
+                    "Tip recorded as incident %(reference)s. It is confidential: the ASP and "
+                    "officers above can see it.",
+                    reference=incident.reference,
+                ),
+                "success",
+            )
             return redirect(url_for("roster.contact", contact_id=contact.id))
     db.session.rollback()
     status = 400 if form.is_submitted() else 200

@@ -1,4 +1,5 @@
 """The home page and the language switch."""
+
 from flask import (
     Blueprint,
     abort,
@@ -11,11 +12,11 @@ from flask import (
 )
 from flask_login import current_user
 
-from cplan.access import public, requires
 from cplan.extensions import db
-from cplan.i18n import LANGUAGE_SESSION_KEY
 from cplan.services.permissions import Permission
-from cplan.urls import safe_next_url
+from cplan.web.access import public, requires
+from cplan.web.i18n import LANGUAGE_SESSION_KEY
+from cplan.web.kit import safe_next_url
 
 bp = Blueprint("main", __name__)
 

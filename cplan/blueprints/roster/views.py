@@ -7,61 +7,37 @@ page that shows contacts writes one audit event, committed with nothing else in 
 Pages that record a view are rendered before the commit, so an event is kept only for a page
 that was actually produced.
 """
+
 from typing import NamedTuple
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from cplan import formats
-from cplan.access import fresh_sign_in, requires
 from cplan.blueprints.roster.forms import EnrolForm, RevealForm
-from cplan.errors import render_error
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactStatus
+from cplan.services import coverage, roster
 from cplan.services import places as place_service
-from cplan.services import roster
-from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission
-from cplan.services.phone import display_mobile, mask_mobile
-from cplan.services.scope import scoped_get_or_404
-from cplan.templating import current_language
+from cplan.services.phone import display_mobile
+from cplan.services.scope import get_in_scope
+from cplan.web.access import fresh_sign_in, requires
+from cplan.web.errors import explain
+from cplan.web.kit import field_error
+from cplan.web.templating import current_language
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
-
-
-@bp.app_template_global("roster_label")
-def roster_label(kind, value):
-    """Templates everywhere: ``roster_label("category", contact.category)``."""
-    return roster.label(kind, value)
-
-
-bp.add_app_template_global(mask_mobile, "mask_mobile")
-bp.add_app_template_global(display_mobile, "display_mobile")
-
-
-@bp.errorhandler(NotInScope)
-def not_in_scope(error):
-    """A service found the record outside the post's subtree: nothing changes, and it looks
-    exactly like a record that does not exist."""
-    db.session.rollback()
-    return render_error(404)
 
 
 # ---- loading ---------------------------------------------------------------------------------
 
 
-def _contact_or_404(contact_id: int) -> Contact:
-    try:
-        return roster.get_visible_contact(current_user, contact_id)
-    except NotInScope:
-        abort(404)
-
-
 def _holder_trail(place: Place) -> list:
     holder = place.station or place.district
-    return place_service.ancestors(holder) + [holder]
+    return place_service.ancestors(current_user, holder) + [holder]
 
 
 class Card(NamedTuple):
@@ -103,16 +79,28 @@ def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
         category = categories.get(contact.category)
         if category is None:
             category = categories[contact.category] = roster.label("category", contact.category)
-        cards.append(Card(
-            href=f"{href}{contact.id}", name=primary, name_lang=primary_lang,
-            name_generated=contact.spelling_generated(primary_lang),
-            other=other, other_lang=other_lang, other_generated=contact.spelling_generated(other_lang),
-            category=category, confidential=contact.confidential,
-            mobile=contact.mobile or "", mobile_text=display_mobile(contact.mobile, shown),
-            mobile_alt=contact.mobile_alt or "", mobile_alt_text=display_mobile(contact.mobile_alt, shown),
-            whatsapp=contact.whatsapp,
-            verified=formats.date_text(contact.last_verified_at, language) if contact.last_verified_at else "", shown=shown,
-        ))
+        cards.append(
+            Card(
+                href=f"{href}{contact.id}",
+                name=primary,
+                name_lang=primary_lang,
+                name_generated=contact.spelling_generated(primary_lang),
+                other=other,
+                other_lang=other_lang,
+                other_generated=contact.spelling_generated(other_lang),
+                category=category,
+                confidential=contact.confidential,
+                mobile=contact.mobile or "",
+                mobile_text=display_mobile(contact.mobile, shown),
+                mobile_alt=contact.mobile_alt or "",
+                mobile_alt_text=display_mobile(contact.mobile_alt, shown),
+                whatsapp=contact.whatsapp,
+                verified=formats.date_text(contact.last_verified_at, language)
+                if contact.last_verified_at
+                else "",
+                shown=shown,
+            )
+        )
     return cards
 
 
@@ -130,7 +118,7 @@ def _village_context(place: Place) -> dict:
         "active_cards": _cards(active, full),
         "pending_cards": _cards(pending, full),
         "full": full,
-        "target": roster.coverage_target(),
+        "target": coverage.target(),
         "masked_any": any(contact.id not in full for contact in active + pending),
         "reveal_minutes": roster.reveal_minutes(),
     }
@@ -139,8 +127,13 @@ def _village_context(place: Place) -> dict:
 def _render_village(place: Place, reveal_form: RevealForm, status: int = 200):
     context = _village_context(place)
     page = render_template("roster/place.html", reveal_form=reveal_form, **context)
-    roster.record_roster_view(place, active=len(context["active"]), pending=len(context["pending"]),
-                              full_numbers=len(context["full"]))
+    roster.record_roster_view(
+        current_user,
+        place,
+        active=len(context["active"]),
+        pending=len(context["pending"]),
+        full_numbers=len(context["full"]),
+    )
     db.session.commit()
     return page, status
 
@@ -152,7 +145,7 @@ def _render_village(place: Place, reveal_form: RevealForm, status: int = 200):
 @requires(Permission.VIEW_ROSTER)
 def show_place(place_id):
     """Show a village's or ward's respected citizens, with call and WhatsApp links."""
-    place = scoped_get_or_404(Place, place_id)
+    place = get_in_scope(current_user, Place, place_id)
     return _render_village(place, RevealForm(formdata=None))
 
 
@@ -160,36 +153,52 @@ def show_place(place_id):
 @requires(Permission.VIEW_ROSTER)
 def reveal_place(place_id):
     """Reveal the full numbers of a whole village for a while, with a stated reason."""
-    place = scoped_get_or_404(Place, place_id)
+    place = get_in_scope(current_user, Place, place_id)
     form = RevealForm()
     if form.validate():
         try:
             count = roster.reveal_place(current_user, place, form.reveal_reason())
         except roster.RosterError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
-            flash(_("Numbers shown for %(count)s contacts for the next %(minutes)s minutes.",
-                    count=count, minutes=roster.reveal_minutes()), "success")
+            flash(
+                _(
+                    "Numbers shown for %(count)s contacts for the next %(minutes)s minutes.",
+                    count=count,
+                    minutes=roster.reveal_minutes(),
+                ),
+                "success",
+            )
             return redirect(url_for("roster.place", place_id=place.id))
     db.session.rollback()
-    return render_template("roster/reveal.html", form=form, place=place, contact=None,
-                           action=url_for("roster.reveal_place", place_id=place.id),
-                           back=url_for("roster.place", place_id=place.id),
-                           reveal_minutes=roster.reveal_minutes()), 400
+    return render_template(
+        "roster/reveal.html",
+        form=form,
+        place=place,
+        contact=None,
+        action=url_for("roster.reveal_place", place_id=place.id),
+        back=url_for("roster.place", place_id=place.id),
+        reveal_minutes=roster.reveal_minutes(),
+    ), 400
 
 
 @bp.get("/contacts/<int:contact_id>", endpoint="contact")
 @requires(Permission.VIEW_ROSTER)
 def show_contact(contact_id):
     """Show one contact: numbers, status, consent record, who enrolled them and when."""
-    contact = _contact_or_404(contact_id)
+    contact = roster.get_visible_contact(current_user, contact_id)
     full = contact.id in roster.full_number_ids(current_user, contact.place, [contact])
     page = render_template(
-        "roster/contact.html", contact=contact, place=contact.place, ancestors=_holder_trail(contact.place),
-        full=full, reveal_form=RevealForm(formdata=None), reveal_minutes=roster.reveal_minutes(),
+        "roster/contact.html",
+        contact=contact,
+        place=contact.place,
+        ancestors=_holder_trail(contact.place),
+        full=full,
+        reveal_form=RevealForm(formdata=None),
+        reveal_minutes=roster.reveal_minutes(),
     )
-    roster.record_contact_view(contact, full_number=full)
+    roster.record_contact_view(current_user, contact, full_number=full)
     db.session.commit()
     return page
 
@@ -198,22 +207,33 @@ def show_contact(contact_id):
 @requires(Permission.VIEW_ROSTER)
 def reveal_contact(contact_id):
     """Reveal one contact's full numbers for a while, with a stated reason."""
-    contact = _contact_or_404(contact_id)
+    contact = roster.get_visible_contact(current_user, contact_id)
     form = RevealForm()
     if form.validate():
         try:
             roster.reveal_contact(current_user, contact, form.reveal_reason())
         except roster.RosterError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
-            flash(_("Numbers shown for the next %(minutes)s minutes.", minutes=roster.reveal_minutes()), "success")
+            flash(
+                _(
+                    "Numbers shown for the next %(minutes)s minutes.",
+                    minutes=roster.reveal_minutes(),
+                ),
+                "success",
+            )
             return redirect(url_for("roster.contact", contact_id=contact.id))
     db.session.rollback()
-    return render_template("roster/reveal.html", form=form, place=contact.place, contact=contact,
-                           action=url_for("roster.reveal_contact", contact_id=contact.id),
-                           back=url_for("roster.contact", contact_id=contact.id),
-                           reveal_minutes=roster.reveal_minutes()), 400
+    return render_template(
+        "roster/reveal.html",
+        form=form,
+        place=contact.place,
+        contact=contact,
+        action=url_for("roster.reveal_contact", contact_id=contact.id),
+        back=url_for("roster.contact", contact_id=contact.id),
+        reveal_minutes=roster.reveal_minutes(),
+    ), 400
 
 
 @bp.post("/contacts/<int:contact_id>/confidential", endpoint="set_confidential")
@@ -221,17 +241,21 @@ def reveal_contact(contact_id):
 @fresh_sign_in(back=lambda contact_id: url_for("roster.contact", contact_id=contact_id))
 def set_confidential(contact_id):
     """Mark a contact confidential (ASP upwards only) or open it to the station again."""
-    contact = _contact_or_404(contact_id)
+    contact = roster.get_visible_contact(current_user, contact_id)
     wanted = request.form.get("confidential") == "1"
     try:
         roster.set_confidential(current_user, contact, wanted)
     except roster.RosterError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(explain(error), "error")
     else:
         db.session.commit()
-        flash(_("The contact is now confidential.") if wanted else _("The contact is no longer confidential."),
-              "success")
+        flash(
+            _("The contact is now confidential.")
+            if wanted
+            else _("The contact is no longer confidential."),
+            "success",
+        )
     return redirect(url_for("roster.contact", contact_id=contact.id))
 
 
@@ -239,11 +263,11 @@ def set_confidential(contact_id):
 @requires(Permission.ENROL_CONTACT)
 def enrol(place_id):
     """Enrol a respected citizen for a village of the post's station (pending until approved)."""
-    place = scoped_get_or_404(Place, place_id)
-    if place.station_id is None or not current_user.unit.contains_path(place.unit_path):
-        abort(404)
-    if place.uninhabited:
-        flash(_("Nobody lives in this place; contacts cannot be enrolled here."), "error")
+    place = get_in_scope(current_user, Place, place_id)
+    try:
+        roster.check_enrolment_place(current_user, place)
+    except roster.RosterError as error:
+        flash(explain(error), "error")
         return redirect(url_for("roster.place", place_id=place.id))
     form = EnrolForm()
     if not current_user.can(Permission.VIEW_CONFIDENTIAL):
@@ -257,21 +281,34 @@ def enrol(place_id):
             duplicates, elsewhere = _duplicates(details)
             if (duplicates or elsewhere) and not form.confirm_duplicate.data:
                 form.confirm_duplicate.errors = [
-                    _("This number already belongs to the contacts listed above. Tick the box to save anyway.")
+                    _(
+                        "This number already belongs to the contacts listed above. Tick the box to "
+                        "save anyway."
+                    )
                 ]
             else:
                 contact = roster.enrol(current_user, place, details)
         except roster.RosterError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             if not form.confirm_duplicate.errors:
                 db.session.commit()
-                flash(_("%(name)s is enrolled and waits for approval.", name=contact.name), "success")
+                flash(
+                    _("%(name)s is enrolled and waits for approval.", name=contact.name), "success"
+                )
                 return redirect(url_for("roster.place", place_id=place.id))
     db.session.rollback()
-    status = 400 if form.is_submitted() and (not form.checking_spelling() or form.name.errors) else 200
-    return render_template("roster/enrol.html", form=form, place=place, ancestors=_holder_trail(place),
-                           duplicates=duplicates, elsewhere=elsewhere), status
+    status = (
+        400 if form.is_submitted() and (not form.checking_spelling() or form.name.errors) else 200
+    )
+    return render_template(
+        "roster/enrol.html",
+        form=form,
+        place=place,
+        ancestors=_holder_trail(place),
+        duplicates=duplicates,
+        elsewhere=elsewhere,
+    ), status
 
 
 def _duplicates(details) -> tuple[list[Contact], list[tuple[str, str]]]:
@@ -283,15 +320,8 @@ def _duplicates(details) -> tuple[list[Contact], list[tuple[str, str]]]:
     found: dict[int, Contact] = {}
     elsewhere: set[tuple[str, str]] = set()
     for number in numbers:
-        found.update({contact.id: contact for contact in roster.contacts_with_number(number, current_user)})
+        found.update(
+            {contact.id: contact for contact in roster.contacts_with_number(number, current_user)}
+        )
         elsewhere.update(roster.places_holding_number_elsewhere(number, current_user))
     return list(found.values()), sorted(elsewhere)
-
-
-def _field_error(form, error: roster.RosterError) -> None:
-    """Show a service's refusal beside its field, or above the form when it names none."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
-    else:
-        form.form_errors.append(str(error))

@@ -1,10 +1,11 @@
 """The search form (a GET form: a search changes nothing and its URL can be shared)."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import SearchField
 from wtforms.validators import Length
 
-from cplan.forms import FilterForm
 from cplan.services.search import MAX_QUERY_LENGTH
+from cplan.web.forms import FilterForm
 
 
 class SearchForm(FilterForm):
@@ -13,6 +14,8 @@ class SearchForm(FilterForm):
     q = SearchField(
         _l("Name, mobile number or LGD code"),
         validators=[Length(max=MAX_QUERY_LENGTH)],
-        description=_l("In Hindi or English, e.g. बड़ौत or Baraut, राम किशोर or Ram Kishore, "
-                       "98765 43210, or a code such as 119300."),
+        description=_l(
+            "In Hindi or English, e.g. बड़ौत or Baraut, राम किशोर or Ram Kishore, "
+            "98765 43210, or a code such as 119300."
+        ),
     )

@@ -3,52 +3,58 @@
 The commit form carries the checked file's SHA-256 in a hidden field and asks for the file
 again: nothing is kept on the server between the two steps.
 """
-import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
 
-from cplan.blueprints.admin.forms import ascii_int, select_choices
-from cplan.forms import Form
-from cplan.services.roster_export import MAX_NOTE_LENGTH, MIN_NOTE_LENGTH, REASONS
-
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+from cplan.pipelines.roster_export import MAX_NOTE_LENGTH, MIN_NOTE_LENGTH, REASONS
+from cplan.web.forms import FileCheckForm, Form, SameFileForm
+from cplan.web.kit import choices, coerce_id
 
 
-class CheckForm(Form):
+class CheckForm(FileCheckForm):
     """Step 1: upload a file for the dry run."""
 
-    file = FileField(_l("CSV or Excel file"), validators=[FileRequired(_l("Choose a file."))],
-                     description=_l("At most 2 MB and 5,000 rows. Nothing is imported in this step."))
-    submit = SubmitField(_l("Check the file"))
+    HINT = _l("At most 2 MB and 5,000 rows. Nothing is imported in this step.")
 
 
-class CommitForm(Form):
+class CommitForm(SameFileForm):
     """Step 2: the same file again, to import every row or none."""
 
-    file = FileField(_l("The same file again"), validators=[FileRequired(_l("Choose a file."))],
-                     description=_l("Choose the file you just checked; it is checked again before anything is saved."))
-    sha256 = HiddenField(validators=[DataRequired(), Regexp(SHA256_HEX)])
     submit = SubmitField(_l("Import the contacts"))
 
 
 class ExportForm(Form):
     """A station's or one place's active contacts as a file, with the reason."""
 
-    station = SelectField(_l("Police station"), coerce=ascii_int, validators=[DataRequired()])
-    place_code = StringField(_l("Only this place (LGD code)"), validators=[Optional(), Length(max=16)],
-                             description=_l("Leave empty for the whole station."))
-    file_format = RadioField(_l("File"), default="vcf", validators=[DataRequired()], choices=select_choices([
-        ("vcf", _l("Phone contacts (vCard)")), ("xlsx", _l("Excel (XLSX)")), ("csv", _l("CSV"))]))
+    station = SelectField(_l("Police station"), coerce=coerce_id, validators=[DataRequired()])
+    place_code = StringField(
+        _l("Only this place (LGD code)"),
+        validators=[Optional(), Length(max=16)],
+        description=_l("Leave empty for the whole station."),
+    )
+    file_format = RadioField(
+        _l("File"),
+        default="vcf",
+        validators=[DataRequired()],
+        choices=choices(
+            [
+                ("vcf", _l("Phone contacts (vCard)")),
+                ("xlsx", _l("Excel (XLSX)")),
+                ("csv", _l("CSV")),
+            ]
+        ),
+    )
     reason = SelectField(_l("Reason"), validators=[DataRequired()])
-    note = StringField(_l("Why you need the list"),
-                       validators=[DataRequired(), Length(min=MIN_NOTE_LENGTH, max=MAX_NOTE_LENGTH)],
-                       description=_l("Recorded in the audit trail with the number of contacts exported."))
+    note = StringField(
+        _l("Why you need the list"),
+        validators=[DataRequired(), Length(min=MIN_NOTE_LENGTH, max=MAX_NOTE_LENGTH)],
+        description=_l("Recorded in the audit trail with the number of contacts exported."),
+    )
     submit = SubmitField(_l("Download"))
 
     def __init__(self, station_choices, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.station.choices = select_choices(station_choices)
-        self.reason.choices = select_choices([("", _l("Choose a reason"))] + list(REASONS.items()))
+        self.station.choices = choices(station_choices)
+        self.reason.choices = choices(REASONS.items(), _l("Choose a reason"))

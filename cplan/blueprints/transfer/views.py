@@ -9,35 +9,22 @@ officer's daily limit of exports with full numbers (a refusal is audited as
 ``roster.export_refused``). Places and stations are loaded within the post's subtree: out of
 scope is 404.
 """
-import io
-import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from cplan.access import fresh_sign_in, requires
 from cplan.blueprints.transfer.forms import CheckForm, CommitForm, ExportForm
-from cplan.errors import render_error
 from cplan.extensions import db
-from cplan.models.geo import Place
-from cplan.services import audit, roster_export, roster_import
-from cplan.services.errors import NotInScope
-from cplan.services.geo import in_subtree
+from cplan.pipelines import roster_export, roster_import
+from cplan.services import audit
 from cplan.services.permissions import Permission
-from cplan.templating import current_language, localised_name
+from cplan.web.access import fresh_sign_in, requires
+from cplan.web.errors import explain
+from cplan.web.kit import download, field_error, id_arg
+from cplan.web.templating import current_language, localised_name
 
 bp = Blueprint("transfer", __name__, url_prefix="/roster-files")
-
-ASCII_ID = re.compile(r"[0-9]{1,12}")
-
-
-@bp.errorhandler(NotInScope)
-def not_in_scope(error):
-    """A station or place outside the post's subtree looks exactly like one that does not exist."""
-    db.session.rollback()
-    return render_error(404)
 
 
 def _require_import():
@@ -62,12 +49,20 @@ def index():
     can_import = roster_import.may_import(current_user)
     if not can_import and not _can_export():
         abort(403)
-    return render_template("transfer/index.html", form=CheckForm() if can_import else None,
-                           can_import=can_import, can_export=_can_export(), limits=_limits())
+    return render_template(
+        "transfer/index.html",
+        form=CheckForm() if can_import else None,
+        can_import=can_import,
+        can_export=_can_export(),
+        limits=_limits(),
+    )
 
 
 def _limits() -> dict:
-    return {"megabytes": roster_import.MAX_FILE_BYTES // (1024 * 1024), "rows": f"{roster_import.MAX_ROWS:,}"}
+    return {
+        "megabytes": roster_import.MAX_FILE_BYTES // (1024 * 1024),
+        "rows": f"{roster_import.MAX_ROWS:,}",
+    }
 
 
 @bp.get("/template/<language>.<file_format>")
@@ -79,7 +74,7 @@ def template(language, file_format):
         filename, mimetype, content = roster_import.template_file(file_format, language)
     except ValueError:
         abort(404)
-    return _download(filename, mimetype, content)
+    return download(filename, mimetype, content)
 
 
 @bp.post("/import/check")
@@ -89,25 +84,38 @@ def check():
     _require_import()
     form = CheckForm()
     if not form.validate_on_submit():
-        return render_template("transfer/index.html", form=form, can_import=True,
-                               can_export=_can_export(), limits=_limits()), 400
+        return render_template(
+            "transfer/index.html",
+            form=form,
+            can_import=True,
+            can_export=_can_export(),
+            limits=_limits(),
+        ), 400
     filename, data = _read_upload(form.file)
     try:
         report = roster_import.dry_run(current_user, filename, data)
     except roster_import.RosterFileError as error:
         db.session.rollback()
-        form.form_errors.append(error.message)
-        return render_template("transfer/index.html", form=form, can_import=True,
-                               can_export=_can_export(), limits=_limits()), 400
+        field_error(form, error)
+        return render_template(
+            "transfer/index.html",
+            form=form,
+            can_import=True,
+            can_export=_can_export(),
+            limits=_limits(),
+        ), 400
     db.session.rollback()  # a dry run changes nothing
-    commit_form = CommitForm(formdata=None, sha256=report.sha256) if report.ok and report.ready else None
+    commit_form = (
+        CommitForm(formdata=None, sha256=report.sha256) if report.ok and report.ready else None
+    )
     return render_template("transfer/report.html", report=report, commit_form=commit_form)
 
 
 @bp.post("/import/commit")
 @requires(Permission.VIEW_ROSTER)
 def commit():
-    """Import every row of the checked file as pending enrolments, or none if any row has a problem."""
+    """Import every row of the checked file as pending enrolments, or none if any row has a
+    problem."""
     _require_import()
     form = CommitForm()
     if not form.validate_on_submit():
@@ -115,18 +123,26 @@ def commit():
         return redirect(url_for("transfer.index"))
     filename, data = _read_upload(form.file)
     try:
-        report = roster_import.commit(current_user, filename, data, expected_sha256=form.sha256.data)
+        report = roster_import.commit(
+            current_user, filename, data, expected_sha256=form.sha256.data
+        )
     except roster_import.RosterFileError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
+        flash(explain(error), "error")
         return redirect(url_for("transfer.index"))
     if not report.committed:
         db.session.rollback()
         return render_template("transfer/report.html", report=report, commit_form=None), 409
     db.session.commit()
-    flash(_("%(created)s contacts imported; they wait for the ASP's approval. %(already)s rows were "
-            "already enrolled and were skipped.", created=report.created, already=len(report.already)),
-          "success")
+    flash(
+        _(
+            "%(created)s contacts imported; they wait for the ASP's approval. %(already)s rows "
+            "were already enrolled and were skipped.",
+            created=report.created,
+            already=len(report.already),
+        ),
+        "success",
+    )
     return redirect(url_for("transfer.index"))
 
 
@@ -138,9 +154,9 @@ def export():
     language = current_language()
     stations = roster_export.stations_in_scope(current_user)
     form = ExportForm([(station.id, localised_name(station)) for station in stations])
-    place_id = request.args.get("place_id", "")
-    if request.method == "GET" and ASCII_ID.fullmatch(place_id):
-        place = roster_export.place_in_scope(current_user, int(place_id))
+    place_id = id_arg("place_id")
+    if request.method == "GET" and place_id is not None:
+        place = roster_export.place_in_scope(current_user, place_id)
         form.station.data, form.place_code.data = place.station_id, place.lgd_code
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
@@ -148,39 +164,51 @@ def export():
     station = roster_export.station_in_scope(current_user, form.station.data)
     place = None
     if (form.place_code.data or "").strip():
-        place = db.session.scalar(select(Place).where(
-            Place.lgd_code == form.place_code.data.strip(), Place.station_id == station.id,
-            in_subtree(Place.unit_path, current_user.unit)))
+        place = roster_export.place_with_code(current_user, station, form.place_code.data)
         if place is None:
-            form.place_code.errors.append(_("No place with this code in the chosen police station."))
+            form.place_code.errors.append(
+                _("No place with this code in the chosen police station.")
+            )
             return _export_page(form), 400
     try:
         result = roster_export.export(
-            current_user, form.file_format.data, form.reason.data, form.note.data,
-            station=None if place else station, place=place, language=language)
+            current_user,
+            form.file_format.data,
+            form.reason.data,
+            form.note.data,
+            station=None if place else station,
+            place=place,
+            language=language,
+        )
     except roster_export.ExportLimitReached as error:
         db.session.rollback()
         # Kept, so the SP office sees who tried to export beyond the limit.
-        audit.record("roster.export_refused", outcome="denied", target=place or station,
-                     detail={"format": form.file_format.data, "reason": form.reason.data, "limit": error.limit})
+        audit.record(
+            "roster.export_refused",
+            actor=current_user,
+            outcome="denied",
+            target=place or station,
+            detail={
+                "format": form.file_format.data,
+                "reason": form.reason.data,
+                "limit": error.limit,
+            },
+        )
         db.session.commit()
-        form.form_errors.append(str(error))
+        field_error(form, error)
         return _export_page(form), 429
     except roster_export.ExportError as error:
         db.session.rollback()
-        form.form_errors.append(str(error))
+        field_error(form, error)
         return _export_page(form), 400
     db.session.commit()
-    return _download(result.filename, result.mimetype, result.content)
+    return download(result.filename, result.mimetype, result.content)
 
 
 def _export_page(form):
-    return render_template("transfer/export.html", form=form, limit=roster_export.daily_limit(),
-                           left=roster_export.exports_left_today(current_user))
-
-
-def _download(filename: str, mimetype: str, content: bytes):
-    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True,
-                         download_name=filename, max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render_template(
+        "transfer/export.html",
+        form=form,
+        limit=roster_export.daily_limit(),
+        left=roster_export.exports_left_today(current_user),
+    )

@@ -1,5 +1,5 @@
 /* Every mark of a generated spelling gets the page's one explanation (#generated-note) as its
-   tooltip; see generated_name in cplan/templating.py. */
+   tooltip; see generated_name in cplan/web/templating.py. */
 (function () {
   "use strict";
   var note = document.getElementById("generated-note");

@@ -4,6 +4,7 @@ The permission table decides which sections a post sees. The list is worked out 
 request, rather than in the template: every page shows the navigation, and asking
 ``current_user.can`` a dozen times from Jinja cost about a tenth of a roster page.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,18 +29,31 @@ class Section:
 
 SECTIONS = (
     Section("main.index", _l("Home"), (), ("main.index",)),
-    Section("geo.index", _l("Districts and stations"), (P.VIEW_GEOGRAPHY,), ("geo.index", "geo.unit", "geo.place")),
+    Section(
+        "geo.index",
+        _l("Districts and stations"),
+        (P.VIEW_GEOGRAPHY,),
+        ("geo.index", "geo.unit", "geo.place"),
+    ),
     Section("geo.search", _l("Find a place"), (P.VIEW_GEOGRAPHY,), ("geo.search",)),
     Section("search.index", _l("Search"), (P.VIEW_ROSTER,), ("search.index",)),
     Section("incidents.feed", _l("Incidents"), (P.VIEW_INCIDENTS,), ("incidents.",)),
     Section("coverage.index", _l("Coverage"), (P.VIEW_REPORTS,), ("coverage.",)),
-    Section("transfer.index", _l("Import / export"), (P.ENROL_CONTACT, P.MANAGE_ROSTER, P.EXPORT_ROSTER),
-            ("transfer.",)),
+    Section(
+        "transfer.index",
+        _l("Import / export"),
+        (P.ENROL_CONTACT, P.MANAGE_ROSTER, P.EXPORT_ROSTER),
+        ("transfer.",),
+    ),
     Section("admin.posts", _l("Posts and officers"), (P.MANAGE_ACCOUNTS,), ("admin.",)),
     Section("audit.index", _l("Audit trail"), (P.VIEW_AUDIT,), ("audit.",)),
     Section("enrolment.mine", _l("My submissions"), (P.ENROL_CONTACT,), ("enrolment.mine",)),
-    Section("enrolment.queue", _l("Approvals"), (P.APPROVE_ENROLMENT,),
-            ("enrolment.queue", "enrolment.proposals", "enrolment.bulk_confirm")),
+    Section(
+        "enrolment.queue",
+        _l("Approvals"),
+        (P.APPROVE_ENROLMENT,),
+        ("enrolment.queue", "enrolment.proposals", "enrolment.bulk_confirm"),
+    ),
 )
 
 
@@ -55,14 +69,18 @@ class Link:
 def sections_for(role: Role) -> tuple[Section, ...]:
     """The sections posts of ``role`` see (the permission table does not change at run time)."""
     return tuple(
-        section for section in SECTIONS
-        if not section.permissions or any(has_permission(role, wanted) for wanted in section.permissions)
+        section
+        for section in SECTIONS
+        if not section.permissions
+        or any(has_permission(role, wanted) for wanted in section.permissions)
     )
 
 
 def is_current(section: Section, endpoint: str) -> bool:
-    return any(endpoint.startswith(mark) if mark.endswith(".") else endpoint == mark
-               for mark in section.current)
+    return any(
+        endpoint.startswith(mark) if mark.endswith(".") else endpoint == mark
+        for mark in section.current
+    )
 
 
 def main_links() -> list[Link]:
@@ -70,9 +88,12 @@ def main_links() -> list[Link]:
     if not current_user or not current_user.is_authenticated:
         return []
     here = request.endpoint or ""
-    return [Link(section.endpoint, url_for(section.endpoint), str(section.label), is_current(section, here))
-            for section in sections_for(current_user.post.role)]
-
-
-def register(app) -> None:
-    app.add_template_global(main_links, "main_links")
+    return [
+        Link(
+            section.endpoint,
+            url_for(section.endpoint),
+            str(section.label),
+            is_current(section, here),
+        )
+        for section in sections_for(current_user.post.role)
+    ]

@@ -19,7 +19,7 @@ import never reveals them; the approver sees such a duplicate.
 
 Limits (each refused with a clear message, nothing changed): ``MAX_FILE_BYTES`` (2 MB) and
 ``MAX_ROWS`` (5,000 data rows); UTF-8 text only for CSV (with or without a byte-order mark).
-The file is recognised by its content and read by ``cplan.services.uploads``, which inspects a
+The file is recognised by its content and read by ``cplan.pipelines.uploads``, which inspects a
 workbook before parsing it (unpacked size, compression ratio, no XML entities) and limits
 columns and cell sizes while streaming the rows.
 Spreadsheet damage to numbers is caught: ``9.87654E+09`` lost digits and is refused, while
@@ -28,13 +28,11 @@ Spreadsheet damage to numbers is caught: ``9.87654E+09`` lost digits and is refu
 Services flush, never commit; one ``roster.imported`` audit event per committed import records
 the counts (no names, no numbers).
 """
+
 from __future__ import annotations
 
-import csv
-import hashlib
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -42,36 +40,37 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, Gender
-from cplan.services import audit, names, roster, uploads
-from cplan.services.errors import DomainError
-from cplan.services.geo import in_subtree
+from cplan.pipelines import tables
+from cplan.pipelines.tables import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    Column,
+    FileReport,
+    Problem,
+    Table,
+    TableFileError,
+    by_row_and_column,
+    csv_file,
+    file_sha256,
+    loose,
+)
+from cplan.pipelines.tables import text as cell_text
+from cplan.services import audit, names, roster
 from cplan.services.permissions import Permission
 from cplan.services.phone import DEVANAGARI_DIGITS, InvalidMobile, normalise_mobile
-from cplan.services.uploads import UTF8_BOM
+from cplan.services.principal import Principal
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 FORMATS = ("csv", "xlsx")
 # How many numbers go into one IN (...) list when looking for duplicates in the database.
 QUERY_CHUNK = 500
-# Blank rows are skipped, but a file padded with endless blank rows is refused at this point.
-MAX_PHYSICAL_ROWS = 4 * MAX_ROWS
 
 
 # ---- the columns -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of the import file: its key (the English header) and its Hindi header."""
-
-    key: str
-    hindi: str
-    required: bool = False
 
 
 COLUMNS = (
@@ -110,9 +109,13 @@ CATEGORY_NAMES: dict[ContactCategory, tuple[str, str]] = {
     ContactCategory.WOMEN_REPRESENTATIVE: ("Women's representative", "महिला प्रतिनिधि"),
     ContactCategory.OTHER: ("Other", "अन्य"),
 }
-CATEGORY_ALIASES = {"डॉक्टर": ContactCategory.DOCTOR, "वकील": ContactCategory.ADVOCATE,
-                    "शिक्षिका": ContactCategory.TEACHER, "अध्यापक": ContactCategory.TEACHER,
-                    "ग्राम प्रधान": ContactCategory.PRADHAN}
+CATEGORY_ALIASES = {
+    "डॉक्टर": ContactCategory.DOCTOR,
+    "वकील": ContactCategory.ADVOCATE,
+    "शिक्षिका": ContactCategory.TEACHER,
+    "अध्यापक": ContactCategory.TEACHER,
+    "ग्राम प्रधान": ContactCategory.PRADHAN,
+}
 GENDER_NAMES: dict[Gender, tuple[str, ...]] = {
     Gender.FEMALE: ("female", "f", "woman", "महिला", "स्त्री"),
     Gender.MALE: ("male", "m", "man", "पुरुष"),
@@ -121,10 +124,17 @@ GENDER_NAMES: dict[Gender, tuple[str, ...]] = {
 }
 YES = {"yes", "y", "1", "true", "हाँ", "हां", "हा"}
 NO = {"no", "n", "0", "false", "नहीं", "ना"}
-LANGUAGES = {"hi": "hi", "hindi": "hi", "हिंदी": "hi", "हिन्दी": "hi",
-             "en": "en", "english": "en", "अंग्रेज़ी": "en", "अंग्रेजी": "en"}
+LANGUAGES = {
+    "hi": "hi",
+    "hindi": "hi",
+    "हिंदी": "hi",
+    "हिन्दी": "hi",
+    "en": "en",
+    "english": "en",
+    "अंग्रेज़ी": "en",
+    "अंग्रेजी": "en",
+}
 
-_LOOSE = re.compile(r"[\s_\-/'’.]+")
 _SCIENTIFIC = re.compile(r"[+-]?([0-9]+)(?:\.([0-9]*))?[eE][+-]?[0-9]+")
 _WHOLE_DECIMAL = re.compile(r"([0-9]+)\.0+")
 _LGD_CODE = re.compile(r"[0-9]{1,16}")
@@ -132,17 +142,15 @@ _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DAY_FIRST_DATE = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
 
 
-def loose(text: str) -> str:
-    """A spelling-insensitive key: NFC, case-folded, punctuation and spaces collapsed."""
-    return _LOOSE.sub(" ", unicodedata.normalize("NFC", text).casefold()).strip()
-
-
-_HEADER_KEYS = {loose(name): column.key for column in COLUMNS for name in (column.key, column.hindi)}
-_CATEGORY_KEYS = {loose(name): category for category, names in CATEGORY_NAMES.items()
-                  for name in (category.value, *names)}
+_CATEGORY_KEYS = {
+    loose(name): category
+    for category, names in CATEGORY_NAMES.items()
+    for name in (category.value, *names)
+}
 _CATEGORY_KEYS.update({loose(name): category for name, category in CATEGORY_ALIASES.items()})
-_GENDER_KEYS = {loose(name): gender for gender, names in GENDER_NAMES.items()
-                for name in (gender.value, *names)}
+_GENDER_KEYS = {
+    loose(name): gender for gender, names in GENDER_NAMES.items() for name in (gender.value, *names)
+}
 
 
 def category_name(category: ContactCategory, language: str) -> str:
@@ -154,23 +162,8 @@ def category_name(category: ContactCategory, language: str) -> str:
 # ---- errors and reports ----------------------------------------------------------------------
 
 
-class RosterFileError(DomainError):
-    """The file as a whole cannot be imported (size, type, encoding, header); nothing changed."""
-
-    def __init__(self, message, row: int | None = None, column: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.row = row
-        self.column = column
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with one cell (or row) of the file; the message is translatable."""
-
-    row: int
-    column: str | None
-    message: object
+# The file as a whole cannot be imported (size, type, encoding, header); nothing changed.
+RosterFileError = TableFileError
 
 
 @dataclass
@@ -183,36 +176,19 @@ class PreparedRow:
 
 
 @dataclass
-class ImportReport:
+class ImportReport(FileReport):
     """What a dry run found, or what a commit did."""
 
-    filename: str
-    file_format: str
-    sha256: str
-    rows: int = 0  # data rows read (blank rows are not counted)
+    columns = COLUMNS
+
     ready: list[PreparedRow] = field(default_factory=list)
     already: list[tuple[int, int]] = field(default_factory=list)  # (row, existing contact id)
-    problems: list[Problem] = field(default_factory=list)
     # Worth a look but not wrong (a name a spreadsheet would take for a formula): never block.
     warnings: list[Problem] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
     created: int = 0
-    committed: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def problems_sorted(self) -> list[Problem]:
-        return _by_row_and_column(self.problems)
 
     def warnings_sorted(self) -> list[Problem]:
-        return _by_row_and_column(self.warnings)
-
-
-def _by_row_and_column(problems: list[Problem]) -> list[Problem]:
-    order = {key: index for index, key in enumerate(COLUMN_KEYS)}
-    return sorted(problems, key=lambda p: (p.row, order.get(p.column or "", -1)))
+        return by_row_and_column(self.warnings, COLUMNS)
 
 
 # ---- who may import where ------------------------------------------------------------------
@@ -228,11 +204,14 @@ def _places_in_scope(principal: Principal, codes: set[str]) -> dict[str, Place]:
     found: dict[str, Place] = {}
     ordered = sorted(codes)
     for start in range(0, len(ordered), QUERY_CHUNK):
-        chunk = ordered[start:start + QUERY_CHUNK]
-        for place in db.session.scalars(select(Place).where(
-            Place.lgd_code.in_(chunk), Place.station_id.is_not(None),
-            in_subtree(Place.unit_path, principal.unit),
-        )):
+        chunk = ordered[start : start + QUERY_CHUNK]
+        for place in db.session.scalars(
+            select(Place).where(
+                Place.lgd_code.in_(chunk),
+                Place.station_id.is_not(None),
+                principal.unit.covers(Place.unit_path),
+            )
+        ):
             found[place.lgd_code] = place
     return found
 
@@ -240,109 +219,23 @@ def _places_in_scope(principal: Principal, codes: set[str]) -> dict[str, Place]:
 # ---- reading the file ----------------------------------------------------------------------
 
 
-@dataclass
-class Table:
-    """The file read into rows keyed by column key; values are text, numbers or dates."""
-
-    file_format: str
-    header: list[str]
-    headers_by_key: dict[str, str]  # key -> the header as written in the file
-    ignored_columns: list[str]
-    rows: list[tuple[int, dict[str, object]]]
-
-
-def _row_limit() -> str:
-    return format(MAX_ROWS, ",")
-
-
-def file_format_of(filename: str, data: bytes) -> str:
-    """"csv" or "xlsx": the name's extension, when the content agrees (``uploads.recognise``)."""
-    try:
-        return uploads.recognise(filename, data)
-    except uploads.UploadError as error:
-        raise RosterFileError(error.message) from None
-
-
 def read_table(filename: str, data: bytes) -> Table:
-    """Read and shape-check the whole file, or raise ``RosterFileError``.
-
-    The file is inspected and read by ``cplan.services.uploads`` (content must match the name,
-    a workbook is checked before it is parsed, rows come one at a time within column and cell
-    limits); this function stops at the row limits.
-    """
-    if len(data) > MAX_FILE_BYTES:
-        raise RosterFileError(_l("The file is larger than %(limit)s MB. Split it into smaller files.",
-                                 limit=MAX_FILE_BYTES // (1024 * 1024)))
-    if not data.removeprefix(UTF8_BOM).strip():
-        raise RosterFileError(_l("The file is empty."))
-    file_format = file_format_of(filename, data)
-    records = _records(file_format, data)
-    header_cells = next(records, None)
-    if header_cells is None or not any(_text(cell) for cell in header_cells):
-        raise RosterFileError(_l("The file is empty."))
-    header = [_text(cell).lstrip("\ufeff") for cell in header_cells]
-    headers_by_key: dict[str, str] = {}
-    index_by_key: dict[str, int] = {}
-    ignored: list[str] = []
-    for index, name in enumerate(header):
-        if not name:
-            continue
-        key = _HEADER_KEYS.get(loose(name))
-        if key is None:
-            ignored.append(name)
-        elif key in index_by_key:
-            raise RosterFileError(_l("The column %(column)s appears twice in the header.", column=name),
-                                  row=1, column=name)
-        else:
-            index_by_key[key] = index
-            headers_by_key[key] = name
-    missing = [column.key for column in COLUMNS if column.required and column.key not in index_by_key]
-    if missing:
-        raise RosterFileError(_l("Required columns are missing from the header: %(columns)s. "
-                                 "Download the template to see the expected columns.",
-                                 columns=", ".join(missing)), row=1)
-    rows = []
-    for number, cells in enumerate(records, start=2):
-        if number > MAX_PHYSICAL_ROWS:
-            raise RosterFileError(_l("The file has more than %(limit)s rows. Split it into smaller files.",
-                                     limit=_row_limit()))
-        values = {key: (cells[index] if index < len(cells) else None) for key, index in index_by_key.items()}
-        if not any(_text(value) for value in values.values()):
-            continue
-        rows.append((number, values))
-        if len(rows) > MAX_ROWS:
-            raise RosterFileError(_l("The file has more than %(limit)s rows. Split it into smaller files.",
-                                     limit=_row_limit()))
-    if not rows:
-        raise RosterFileError(_l("The file has a header but no rows of contacts."))
-    return Table(file_format, header, headers_by_key, ignored, rows)
-
-
-def _records(file_format: str, data: bytes):
-    """The file's rows, one at a time; a file the reader refuses raises ``RosterFileError``."""
-    try:
-        yield from (uploads.xlsx_rows(data) if file_format == "xlsx" else uploads.csv_rows(data))
-    except uploads.UploadError as error:
-        raise RosterFileError(error.message, row=error.row, column=error.column) from None
-
-
-def _text(value) -> str:
-    """A cell as trimmed text (numbers as written by Python, dates as ISO)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    """Read and shape-check the whole file, or raise ``RosterFileError`` (``tables.read_table``:
+    the file is inspected and read by ``cplan.pipelines.uploads``, then the row limits)."""
+    return tables.read_table(
+        filename,
+        data,
+        COLUMNS,
+        max_bytes=MAX_FILE_BYTES,
+        max_rows=MAX_ROWS,
+        no_rows=_l("The file has a header but no rows of contacts."),
+    )
 
 
 # ---- checking the rows ---------------------------------------------------------------------
 
 
-def mobile_text(value) -> str:
+def mobilecell_text(value) -> str:
     """The typed number from a cell, undoing spreadsheet damage where it can be undone exactly.
 
     Raises ``InvalidMobile`` when a spreadsheet turned the number into scientific notation and
@@ -357,7 +250,9 @@ def mobile_text(value) -> str:
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
-        raise InvalidMobile(_l("The spreadsheet stored this number with a fraction; type it again as text."))
+        raise InvalidMobile(
+            _l("The spreadsheet stored this number with a fraction; type it again as text.")
+        )
     text = str(value).strip().translate(DEVANAGARI_DIGITS)
     whole = _WHOLE_DECIMAL.fullmatch(text)
     if whole:
@@ -380,8 +275,13 @@ def _from_scientific(text: str, match: re.Match) -> str:
         # Only when every digit was written out: 9.87654E+09 may stand for 9876543210.
         if len(significant) >= len(digits):
             return digits
-    raise InvalidMobile(_l("The spreadsheet turned this number into %(value)s and digits were lost. "
-                           "Format the column as Text and type the number again.", value=text))
+    raise InvalidMobile(
+        _l(
+            "The spreadsheet turned this number into %(value)s and digits were lost. "
+            "Format the column as Text and type the number again.",
+            value=text,
+        )
+    )
 
 
 def _parse_date(value) -> date:
@@ -389,7 +289,7 @@ def _parse_date(value) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _text(value).translate(DEVANAGARI_DIGITS)
+    text = cell_text(value).translate(DEVANAGARI_DIGITS)
     iso = _ISO_DATE.fullmatch(text)
     day_first = _DAY_FIRST_DATE.fullmatch(text)
     try:
@@ -402,8 +302,13 @@ def _parse_date(value) -> date:
     raise ValueError(text)
 
 
-def _check_row(number: int, values: dict, places: dict[str, Place], headers: dict[str, str],
-               problems: list[Problem]) -> PreparedRow | None:
+def _check_row(
+    number: int,
+    values: dict,
+    places: dict[str, Place],
+    headers: dict[str, str],
+    problems: list[Problem],
+) -> PreparedRow | None:
     """Check every cell of one row, adding a problem per bad cell; the prepared row or None."""
     before = len(problems)
 
@@ -411,17 +316,24 @@ def _check_row(number: int, values: dict, places: dict[str, Place], headers: dic
         problems.append(Problem(number, headers.get(key, key), message))
 
     def cell(key: str) -> str:
-        return _text(values.get(key))
+        return cell_text(values.get(key))
 
     code = cell("place_lgd_code").translate(DEVANAGARI_DIGITS)
     place = places.get(code) if _LGD_CODE.fullmatch(code) else None
     if not code:
         problem("place_lgd_code", _l("Enter the place's LGD code."))
     elif place is None:
-        problem("place_lgd_code", _l("Unknown place code %(code)s (or not a place you can enrol contacts in).",
-                                     code=code[:20]))
+        problem(
+            "place_lgd_code",
+            _l(
+                "Unknown place code %(code)s (or not a place you can enrol contacts in).",
+                code=code[:20],
+            ),
+        )
     elif place.uninhabited:
-        problem("place_lgd_code", _l("Nobody lives in this place; contacts cannot be enrolled here."))
+        problem(
+            "place_lgd_code", _l("Nobody lives in this place; contacts cannot be enrolled here.")
+        )
 
     # The one rule for names (at least one letter; cplan.services.names) and the roster's own.
     name = ""
@@ -437,10 +349,10 @@ def _check_row(number: int, values: dict, places: dict[str, Place], headers: dic
     mobiles = {}
     for key in ("mobile", "mobile_alt"):
         raw = values.get(key)
-        if key == "mobile_alt" and not _text(raw):
+        if key == "mobile_alt" and not cell_text(raw):
             continue
         try:
-            mobiles[key] = normalise_mobile(mobile_text(raw), allow_devanagari_digits=True)
+            mobiles[key] = normalise_mobile(mobilecell_text(raw), allow_devanagari_digits=True)
         except InvalidMobile as error:
             problem(key, error.args[0])
     if mobiles.get("mobile") and mobiles.get("mobile") == mobiles.get("mobile_alt"):
@@ -448,8 +360,13 @@ def _check_row(number: int, values: dict, places: dict[str, Place], headers: dic
 
     category = _CATEGORY_KEYS.get(loose(cell("category")))
     if category is None:
-        problem("category", _l("Unknown category %(value)s: use a code or name from the template's list.",
-                               value=cell("category")[:40] or "-"))
+        problem(
+            "category",
+            _l(
+                "Unknown category %(value)s: use a code or name from the template's list.",
+                value=cell("category")[:40] or "-",
+            ),
+        )
     gender = Gender.NOT_STATED
     if cell("gender"):
         gender = _GENDER_KEYS.get(loose(cell("gender")))
@@ -479,9 +396,17 @@ def _check_row(number: int, values: dict, places: dict[str, Place], headers: dic
     if len(problems) > before:
         return None
     details = roster.ContactDetails(
-        name=name, mobile=mobiles["mobile"], category=category.value, name_other=cell("name_other"),
-        mobile_alt=mobiles.get("mobile_alt", ""), whatsapp=whatsapp in YES, gender=gender.value,
-        address=cell("address"), notes=cell("notes"), consent_on=consent_on, consent_language=language,
+        name=name,
+        mobile=mobiles["mobile"],
+        category=category.value,
+        name_other=cell("name_other"),
+        mobile_alt=mobiles.get("mobile_alt", ""),
+        whatsapp=whatsapp in YES,
+        gender=gender.value,
+        address=cell("address"),
+        notes=cell("notes"),
+        consent_on=consent_on,
+        consent_language=language,
     )
     try:
         clean = roster.clean(details)
@@ -496,10 +421,16 @@ def check(principal: Principal, table: Table, report: ImportReport) -> ImportRep
     """Check every row against the rules, the file and the database (reads only)."""
     report.rows = len(table.rows)
     report.ignored_columns = table.ignored_columns
-    codes = {_text(values.get("place_lgd_code")).translate(DEVANAGARI_DIGITS) for _n, values in table.rows}
+    codes = {
+        cell_text(values.get("place_lgd_code")).translate(DEVANAGARI_DIGITS)
+        for _n, values in table.rows
+    }
     places = _places_in_scope(principal, {code for code in codes if _LGD_CODE.fullmatch(code)})
-    prepared = [row for number, values in table.rows
-                if (row := _check_row(number, values, places, table.headers_by_key, report.problems))]
+    prepared = [
+        row
+        for number, values in table.rows
+        if (row := _check_row(number, values, places, table.headers_by_key, report.problems))
+    ]
     report.warnings = formula_warnings(table)
     mobile_header = table.headers_by_key.get("mobile", "mobile")
     alt_header = table.headers_by_key.get("mobile_alt", "mobile_alt")
@@ -509,12 +440,23 @@ def check(principal: Principal, table: Table, report: ImportReport) -> ImportRep
     unique = []
     for row in prepared:
         clash = False
-        for number, header in ((row.details.mobile, mobile_header), (row.details.mobile_alt, alt_header)):
+        for number, header in (
+            (row.details.mobile, mobile_header),
+            (row.details.mobile_alt, alt_header),
+        ):
             if number is None:
                 continue
             if number in first_row:
-                report.problems.append(Problem(row.row, header, _l(
-                    "The same number is already on row %(row)s of this file.", row=first_row[number])))
+                report.problems.append(
+                    Problem(
+                        row.row,
+                        header,
+                        _l(
+                            "The same number is already on row %(row)s of this file.",
+                            row=first_row[number],
+                        ),
+                    )
+                )
                 clash = True
             else:
                 first_row[number] = row.row
@@ -524,19 +466,38 @@ def check(principal: Principal, table: Table, report: ImportReport) -> ImportRep
     # Against the database, within what the post may see.
     existing = _visible_contacts_with_numbers(principal, set(first_row))
     for row in unique:
-        same_place = [contact for contact in existing.get(row.details.mobile, ())
-                      if contact.place_id == row.place.id and contact.mobile == row.details.mobile]
+        same_place = [
+            contact
+            for contact in existing.get(row.details.mobile, ())
+            if contact.place_id == row.place.id and contact.mobile == row.details.mobile
+        ]
         if same_place:
             report.already.append((row.row, same_place[0].id))
             continue
         duplicate = False
-        for number, header in ((row.details.mobile, mobile_header), (row.details.mobile_alt, alt_header)):
-            others = [contact for contact in existing.get(number, ()) if contact.status != ContactStatus.REJECTED]
+        for number, header in (
+            (row.details.mobile, mobile_header),
+            (row.details.mobile_alt, alt_header),
+        ):
+            others = [
+                contact
+                for contact in existing.get(number, ())
+                if contact.status != ContactStatus.REJECTED
+            ]
             if number and others:
                 other = others[0]
-                report.problems.append(Problem(row.row, header, _l(
-                    "This number is already on contact %(id)s (place code %(code)s); enrol this person "
-                    "through the form if both are right.", id=other.id, code=other.place.lgd_code or "-")))
+                report.problems.append(
+                    Problem(
+                        row.row,
+                        header,
+                        _l(
+                            "This number is already on contact %(id)s (place code %(code)s); enrol "
+                            "this person through the form if both are right.",
+                            id=other.id,
+                            code=other.place.lgd_code or "-",
+                        ),
+                    )
+                )
                 duplicate = True
         if not duplicate:
             report.ready.append(row)
@@ -550,25 +511,39 @@ def formula_warnings(table: Table) -> list[Problem]:
     warnings = []
     for number, values in table.rows:
         for key in NAME_COLUMNS:
-            text = names.tidy(_text(values.get(key)))
+            text = names.tidy(cell_text(values.get(key)))
             if names.looks_like_formula(text):
-                warnings.append(Problem(number, table.headers_by_key.get(key, key), _l(
-                    "This name begins with “%(character)s”, which spreadsheets take for a formula. It is "
-                    "imported as written and exported as text; check that it really is the name.",
-                    character=text[0])))
+                warnings.append(
+                    Problem(
+                        number,
+                        table.headers_by_key.get(key, key),
+                        _l(
+                            "This name begins with “%(character)s”, which spreadsheets take for a "
+                            "formula. It is imported as written and exported as text; check that "
+                            "it really is the name.",
+                            character=text[0],
+                        ),
+                    )
+                )
     return warnings
 
 
-def _visible_contacts_with_numbers(principal: Principal, numbers: set[str]) -> dict[str, list[Contact]]:
+def _visible_contacts_with_numbers(
+    principal: Principal, numbers: set[str]
+) -> dict[str, list[Contact]]:
     """Visible contacts (any status) having one of ``numbers`` as mobile or alternate, by number."""
     found: dict[str, list[Contact]] = {}
     ordered = sorted(numbers)
     for start in range(0, len(ordered), QUERY_CHUNK):
-        chunk = ordered[start:start + QUERY_CHUNK]
-        query = select(Contact).where(
-            or_(Contact.mobile.in_(chunk), Contact.mobile_alt.in_(chunk)),
-            roster.visible_condition(principal),
-        ).order_by(Contact.id)
+        chunk = ordered[start : start + QUERY_CHUNK]
+        query = (
+            select(Contact)
+            .where(
+                or_(Contact.mobile.in_(chunk), Contact.mobile_alt.in_(chunk)),
+                roster.visible_condition(principal),
+            )
+            .order_by(Contact.id)
+        )
         for contact in db.session.scalars(query):
             for number in {contact.mobile, contact.mobile_alt}:
                 if number in numbers:
@@ -579,33 +554,38 @@ def _visible_contacts_with_numbers(principal: Principal, numbers: set[str]) -> d
 # ---- the two steps -------------------------------------------------------------------------
 
 
-def file_sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def dry_run(principal: Principal, filename: str, data: bytes) -> ImportReport:
     """Read and check the file; writes nothing. Raises ``RosterFileError`` for a bad file."""
     if not may_import(principal):
         raise RosterFileError(_l("Your post cannot import contacts."))
     table = read_table(filename, data)
-    report = ImportReport(filename=filename, file_format=table.file_format, sha256=file_sha256(data))
+    report = ImportReport(
+        filename=filename, file_format=table.file_format, sha256=file_sha256(data)
+    )
     return check(principal, table, report)
 
 
-def commit(principal: Principal, filename: str, data: bytes, expected_sha256: str | None = None) -> ImportReport:
+def commit(
+    principal: Principal, filename: str, data: bytes, expected_sha256: str | None = None
+) -> ImportReport:
     """Check the file again and, when no row has a problem, enrol every ready row as pending.
 
     All or nothing: with any problem nothing is added and the report says why. Flushes only.
     """
     report = dry_run(principal, filename, data)
-    if expected_sha256 and expected_sha256 != report.sha256:
-        raise RosterFileError(_l("This is not the file you checked. Check it again before importing."))
+    report.check_same_file(expected_sha256)
     if not report.ok:
         return report
     contacts = [
-        Contact(place=row.place, unit_path=row.place.unit_path, status=ContactStatus.PENDING,
-                enrolled_by_officer_id=principal.officer.id, enrolled_by_post_id=principal.post.id,
-                consent_by_officer_id=principal.officer.id, **vars(row.details))
+        Contact(
+            place=row.place,
+            unit_path=row.place.unit_path,
+            status=ContactStatus.PENDING,
+            enrolled_by_officer_id=principal.officer.id,
+            enrolled_by_post_id=principal.post.id,
+            consent_by_officer_id=principal.officer.id,
+            **vars(row.details),
+        )
         for row in report.ready
     ]
     db.session.add_all(contacts)
@@ -614,11 +594,18 @@ def commit(principal: Principal, filename: str, data: bytes, expected_sha256: st
         roster.index_contact(contact)
     report.created = len(contacts)
     report.committed = True
-    audit.record("roster.imported", unit=principal.unit, detail={
-        "format": report.file_format, "rows": report.rows, "created": report.created,
-        "already_enrolled": len(report.already),
-        "places": len({row.place.id for row in report.ready}),
-    })
+    audit.record(
+        "roster.imported",
+        actor=principal,
+        unit=principal.unit,
+        detail={
+            "format": report.file_format,
+            "rows": report.rows,
+            "created": report.created,
+            "already_enrolled": len(report.already),
+            "places": len({row.place.id for row in report.ready}),
+        },
+    )
     return report
 
 
@@ -627,7 +614,8 @@ def commit(principal: Principal, filename: str, data: bytes, expected_sha256: st
 TEMPLATE_NOTES = {
     "en": (
         "One row per contact. Required: place_lgd_code, name, mobile, category, consent_date.",
-        "place_lgd_code: the LGD code of a village or ward of your station (ASP / SP: of the district).",
+        "place_lgd_code: the LGD code of a village or ward of your station (ASP / SP: of the "
+        "district).",
         "mobile: 10 digits, with or without 0, 91 or +91. Keep the column formatted as Text.",
         "category: a code or name from the categories sheet. whatsapp: yes / no.",
         "gender: female, male, transgender or empty. consent_date: YYYY-MM-DD or DD-MM-YYYY.",
@@ -660,14 +648,8 @@ def template_file(file_format: str, language: str) -> tuple[str, str, bytes]:
     filename = f"cplan-contacts-template-{language}.{file_format}"
     headers = template_headers(language)
     if file_format == "csv":
-        buffer = io.StringIO(newline="")
-        csv.writer(buffer, lineterminator="\r\n").writerow(headers)
-        # The byte-order mark makes Excel read the Devanagari headers as UTF-8.
-        return filename, "text/csv; charset=utf-8", UTF8_BOM + buffer.getvalue().encode("utf-8")
+        return filename, CSV_MIMETYPE, csv_file(headers, [])
     return filename, XLSX_MIMETYPE, _template_xlsx(headers, language)
-
-
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _template_xlsx(headers: list[str], language: str) -> bytes:

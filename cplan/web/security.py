@@ -5,10 +5,14 @@ Deny by default: a request to any view not marked ``@public`` needs a signed-in 
 a CSP without inline script, no framing, no sniffing, a same-origin opener policy (COOP);
 signed-in pages are never cached.
 """
-from flask import current_app, g, jsonify, redirect, request, url_for
+
+from flask import current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from cplan.extensions import commit_before_the_page, login_manager
+from cplan.extensions import login_manager
+from cplan.services import sessions
+from cplan.services.principal import Principal
+from cplan.web.lifecycle import commit_before_the_page
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -34,13 +38,17 @@ def is_public_endpoint(endpoint: str | None) -> bool:
     return bool(getattr(view, "is_public", False))
 
 
+def load_principal(token: str | None) -> Principal | None:
+    """Flask-Login's user loader: the principal of the session cookie's token, acting from
+    this request's client address (what services put in the audit trail)."""
+    return sessions.load(token, ip_address=request.remote_addr or "")
+
+
 def register(app):
     """Attach the sign-in guard and the security headers to ``app``."""
     login_manager.init_app(app)
     login_manager.session_protection = None  # our server-side sessions are the protection
-    from cplan.services import sessions
-
-    login_manager.user_loader(sessions.load)
+    login_manager.user_loader(load_principal)
 
     @app.before_request
     def require_sign_in():
@@ -49,7 +57,6 @@ def register(app):
         if current_user.is_authenticated:
             if current_user.touched:
                 commit_before_the_page()
-            g.scope_unit = current_user.unit
             return None
         if is_public_endpoint(request.endpoint):
             return None

@@ -8,6 +8,7 @@ Like every service, it flushes and never commits: the CLI commits once at the en
 The police hierarchy above the district is not in any LGD file, so it is written here:
 Uttar Pradesh > Meerut zone > Meerut range > Baghpat.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,7 @@ from cplan.data import DEMO_STATIONS_FILE as STATIONS_FILE
 from cplan.data import DISTRICTS_FILE, LOCAL_BODIES_FILE, SUBDISTRICTS_FILE, data_dir
 from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
-from cplan.services import geo
-from cplan.services.geo_import import (
+from cplan.pipelines.geo_import import (
     GeoImportError,
     ImportReport,
     attach_places_to_nearest_station,
@@ -33,6 +33,7 @@ from cplan.services.geo_import import (
     import_stations,
     import_subdistricts,
 )
+from cplan.services import geo
 
 DEMO_DISTRICT_CODE = "124"  # Baghpat
 
@@ -55,7 +56,9 @@ class DemoContext:
 def step_districts(context: DemoContext) -> None:
     report = import_districts(context.data_dir / DISTRICTS_FILE)
     context.reports["districts"] = report
-    context.state = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.STATE, Unit.code == "9"))
+    context.state = db.session.scalar(
+        select(Unit).where(Unit.kind == UnitKind.STATE, Unit.code == "9")
+    )
 
 
 def step_subdistricts(context: DemoContext) -> None:
@@ -78,18 +81,29 @@ def step_police_hierarchy(context: DemoContext) -> None:
 def _ensure_unit(kind: UnitKind, code: str, name_en: str, name_hi: str, parent: Unit) -> Unit:
     unit = db.session.scalar(select(Unit).where(Unit.kind == kind, Unit.code == code))
     if unit is None:
-        unit = geo.create_unit(kind, name_en, parent, code=code, name_hi=name_hi,
-                               search_key=geo.names_search_key(name_en, name_hi))
+        unit = geo.create_unit(
+            kind,
+            name_en,
+            parent,
+            code=code,
+            name_hi=name_hi,
+            search_key=geo.names_search_key(name_en, name_hi),
+        )
     return unit
 
 
 def step_places(context: DemoContext) -> None:
-    context.reports["places"] = import_places(context.data_dir / PLACES_FILE, DEMO_DISTRICT_CODE,
-                                              local_bodies=context.data_dir / LOCAL_BODIES_FILE)
+    context.reports["places"] = import_places(
+        context.data_dir / PLACES_FILE,
+        DEMO_DISTRICT_CODE,
+        local_bodies=context.data_dir / LOCAL_BODIES_FILE,
+    )
 
 
 def step_stations(context: DemoContext) -> None:
-    context.reports["stations"] = import_stations(context.data_dir / STATIONS_FILE, DEMO_DISTRICT_CODE)
+    context.reports["stations"] = import_stations(
+        context.data_dir / STATIONS_FILE, DEMO_DISTRICT_CODE
+    )
 
 
 def step_attach(context: DemoContext) -> None:
@@ -97,19 +111,19 @@ def step_attach(context: DemoContext) -> None:
 
 
 def step_people(context: DemoContext) -> None:
-    from cplan.services.demo_people import ensure_demo_people
+    from cplan.devdata.demo_people import ensure_demo_people
 
     context.log += ensure_demo_people(context.state, context.district)
 
 
 def step_contacts(context: DemoContext) -> None:
-    from cplan.services.demo_contacts import ensure_demo_contacts
+    from cplan.devdata.demo_contacts import ensure_demo_contacts
 
     context.log += ensure_demo_contacts(context.district, context.data_dir)
 
 
 def step_incidents(context: DemoContext) -> None:
-    from cplan.services.demo_incidents import ensure_demo_incidents
+    from cplan.devdata.demo_incidents import ensure_demo_incidents
 
     context.log += ensure_demo_incidents(context.state, context.district)
 
@@ -158,8 +172,12 @@ def account_for_villages(context: DemoContext) -> list[VillageAccount]:
     with open(context.data_dir / PLACES_FILE, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     keys = [report.row_keys.get(number) for number in range(2, len(rows) + 2)]
-    places = {p.natural_key: p for p in db.session.scalars(
-        select(Place).where(Place.natural_key.in_([k for k in keys if k])))}
+    places = {
+        p.natural_key: p
+        for p in db.session.scalars(
+            select(Place).where(Place.natural_key.in_([k for k in keys if k]))
+        )
+    }
     accounts = []
     for number, (row, key) in enumerate(zip(rows, keys, strict=True), start=2):
         if row["type"].strip() != "village":
@@ -172,14 +190,18 @@ def account_for_villages(context: DemoContext) -> list[VillageAccount]:
         elif place.uninhabited:
             status = "not attached: uninhabited (" + (place.import_note or "see report") + ")"
         else:
-            status = "not attached: " + (_reason(context.reports["attach"], None, place) or "see report")
+            status = "not attached: " + (
+                _reason(context.reports["attach"], None, place) or "see report"
+            )
         accounts.append(VillageAccount(number, row["name"], place, status))
     return accounts
 
 
 def _reason(report: ImportReport, row: int | None, place: Place | None = None) -> str:
     for note in report.notes:
-        if (row is not None and note.row == row) or (place is not None and place.natural_key in note.subject):
+        if (row is not None and note.row == row) or (
+            place is not None and place.natural_key in note.subject
+        ):
             return note.reason
     return ""
 
@@ -193,13 +215,17 @@ def demo_summary(context: DemoContext) -> list[str]:
     stations = db.session.scalars(geo.units_under(district, UnitKind.STATION).order_by(Unit.code))
     lines.append(f"police stations of {district.name_en}:")
     for station in stations:
-        lines.append(f"  {station.code:<22} {station.name_en:<16} {station.name_hi:<16} "
-                     f"{counts.get(station.id, 0):>4} places")
+        lines.append(
+            f"  {station.code:<22} {station.name_en:<16} {station.name_hi:<16} "
+            f"{counts.get(station.id, 0):>4} places"
+        )
     accounts = account_for_villages(context)
     attached = [a for a in accounts if a.status == "attached"]
     as_towns = [a for a in attached if a.place.kind != "village"]
-    lines.append(f"village rows in {PLACES_FILE}: {len(accounts)}; attached to a station: "
-                 f"{len(attached)} ({len(as_towns)} of them are Census towns, attached as towns); "
-                 f"not attached: {len(accounts) - len(attached)}")
+    lines.append(
+        f"village rows in {PLACES_FILE}: {len(accounts)}; attached to a station: "
+        f"{len(attached)} ({len(as_towns)} of them are Census towns, attached as towns); "
+        f"not attached: {len(accounts) - len(attached)}"
+    )
     lines += [f"  row {a.row} {a.name}: {a.status}" for a in accounts if a.status != "attached"]
     return lines

@@ -13,6 +13,7 @@ rolls back on any error.
 The reference files and their quirks are described in ``cplan/data/README.md``; the rules
 that handle each quirk are documented on the importer that applies them.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,6 +34,7 @@ from sqlalchemy import func, select
 from cplan.data import MissingDataFile
 from cplan.extensions import db
 from cplan.models.geo import Place, PlaceKind, Subdistrict, Unit, UnitKind
+from cplan.pipelines.uploads import UTF8_BOM
 from cplan.services import audit, geo, search
 from cplan.services.errors import DomainError
 from cplan.services.transliteration import search_key, to_devanagari, to_roman
@@ -45,23 +47,81 @@ STATE_NAMES_HI = {"9": "उत्तर प्रदेश"}
 # Hindi names of the 75 districts of Uttar Pradesh, keyed by LGD district code, as the state
 # government writes them. Districts missing here get a transliterated name, marked generated.
 UP_DISTRICT_NAMES_HI = {
-    "118": "आगरा", "119": "अलीगढ़", "120": "प्रयागराज", "121": "अम्बेडकर नगर",
-    "122": "औरैया", "123": "आजमगढ़", "124": "बागपत", "125": "बहराइच", "126": "बलिया",
-    "127": "बलरामपुर", "128": "बांदा", "129": "बाराबंकी", "130": "बरेली", "131": "बस्ती",
-    "132": "बिजनौर", "133": "बदायूं", "134": "बुलंदशहर", "135": "चंदौली", "136": "चित्रकूट",
-    "137": "देवरिया", "138": "एटा", "139": "इटावा", "140": "अयोध्या", "141": "फर्रुखाबाद",
-    "142": "फतेहपुर", "143": "फिरोजाबाद", "144": "गौतम बुद्ध नगर", "145": "गाजियाबाद",
-    "146": "गाजीपुर", "147": "गोंडा", "148": "गोरखपुर", "149": "हमीरपुर", "150": "हरदोई",
-    "151": "जालौन", "152": "जौनपुर", "153": "झांसी", "154": "अमरोहा", "155": "कन्नौज",
-    "156": "कानपुर देहात", "157": "कानपुर नगर", "158": "कौशाम्बी", "159": "खीरी",
-    "160": "कुशीनगर", "161": "ललितपुर", "162": "लखनऊ", "163": "हाथरस", "164": "महराजगंज",
-    "165": "महोबा", "166": "मैनपुरी", "167": "मथुरा", "168": "मऊ", "169": "मेरठ",
-    "170": "मिर्जापुर", "171": "मुरादाबाद", "172": "मुजफ्फरनगर", "173": "पीलीभीत",
-    "174": "प्रतापगढ़", "175": "रायबरेली", "176": "रामपुर", "177": "सहारनपुर",
-    "178": "संत कबीर नगर", "179": "भदोही", "180": "शाहजहांपुर", "181": "श्रावस्ती",
-    "182": "सिद्धार्थनगर", "183": "सीतापुर", "184": "सोनभद्र", "185": "सुलतानपुर",
-    "186": "उन्नाव", "187": "वाराणसी", "633": "कासगंज", "640": "अमेठी", "659": "संभल",
-    "660": "शामली", "661": "हापुड़",
+    "118": "आगरा",
+    "119": "अलीगढ़",
+    "120": "प्रयागराज",
+    "121": "अम्बेडकर नगर",
+    "122": "औरैया",
+    "123": "आजमगढ़",
+    "124": "बागपत",
+    "125": "बहराइच",
+    "126": "बलिया",
+    "127": "बलरामपुर",
+    "128": "बांदा",
+    "129": "बाराबंकी",
+    "130": "बरेली",
+    "131": "बस्ती",
+    "132": "बिजनौर",
+    "133": "बदायूं",
+    "134": "बुलंदशहर",
+    "135": "चंदौली",
+    "136": "चित्रकूट",
+    "137": "देवरिया",
+    "138": "एटा",
+    "139": "इटावा",
+    "140": "अयोध्या",
+    "141": "फर्रुखाबाद",
+    "142": "फतेहपुर",
+    "143": "फिरोजाबाद",
+    "144": "गौतम बुद्ध नगर",
+    "145": "गाजियाबाद",
+    "146": "गाजीपुर",
+    "147": "गोंडा",
+    "148": "गोरखपुर",
+    "149": "हमीरपुर",
+    "150": "हरदोई",
+    "151": "जालौन",
+    "152": "जौनपुर",
+    "153": "झांसी",
+    "154": "अमरोहा",
+    "155": "कन्नौज",
+    "156": "कानपुर देहात",
+    "157": "कानपुर नगर",
+    "158": "कौशाम्बी",
+    "159": "खीरी",
+    "160": "कुशीनगर",
+    "161": "ललितपुर",
+    "162": "लखनऊ",
+    "163": "हाथरस",
+    "164": "महराजगंज",
+    "165": "महोबा",
+    "166": "मैनपुरी",
+    "167": "मथुरा",
+    "168": "मऊ",
+    "169": "मेरठ",
+    "170": "मिर्जापुर",
+    "171": "मुरादाबाद",
+    "172": "मुजफ्फरनगर",
+    "173": "पीलीभीत",
+    "174": "प्रतापगढ़",
+    "175": "रायबरेली",
+    "176": "रामपुर",
+    "177": "सहारनपुर",
+    "178": "संत कबीर नगर",
+    "179": "भदोही",
+    "180": "शाहजहांपुर",
+    "181": "श्रावस्ती",
+    "182": "सिद्धार्थनगर",
+    "183": "सीतापुर",
+    "184": "सोनभद्र",
+    "185": "सुलतानपुर",
+    "186": "उन्नाव",
+    "187": "वाराणसी",
+    "633": "कासगंज",
+    "640": "अमेठी",
+    "659": "संभल",
+    "660": "शामली",
+    "661": "हापुड़",
 }
 
 # Names people still search for: former names of renamed UP districts and common spellings.
@@ -102,7 +162,6 @@ CIRCLE_WORD_HI = "सर्किल"
 # The reason recorded on the history spell that attaches a headquarters place to its station.
 HQ_SPELL_REASON = "police station headquarters (station import)"
 
-UTF8_BOM = b"\xef\xbb\xbf"
 # ASCII digits only: Python's int() and \d also accept Devanagari and full-width digits.
 DIGITS = re.compile(r"[0-9]+")
 DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -115,17 +174,27 @@ EARTH_RADIUS_KM = 6371.0088
 class GeoImportError(DomainError):
     """A reference file is malformed or does not fit the database; nothing was imported."""
 
-    def __init__(self, problem: str, *, source: str | None = None, row: int | None = None,
-                 column: str | None = None):
+    def __init__(
+        self,
+        problem: str,
+        *,
+        source: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ):
         self.problem = problem
         self.source = source
         self.row = row
         self.column = column
-        where = [part for part in (
-            source,
-            f"row {row}" if row is not None else None,
-            f"column {column!r}" if column else None,
-        ) if part]
+        where = [
+            part
+            for part in (
+                source,
+                f"row {row}" if row is not None else None,
+                f"column {column!r}" if column else None,
+            )
+            if part
+        ]
         super().__init__(f"{', '.join(where)}: {problem}" if where else problem)
 
 
@@ -170,8 +239,10 @@ class ImportReport:
 
     def summary(self) -> str:
         source = f" from {self.source}" if self.source else ""
-        return (f"{self.what}{source}: {self.created} created, {self.updated} updated, "
-                f"{self.unchanged} unchanged, {len(self.notes)} notes")
+        return (
+            f"{self.what}{source}: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {len(self.notes)} notes"
+        )
 
     @property
     def changed(self) -> bool:
@@ -209,8 +280,11 @@ def _header_key(name: str) -> str:
     """A header compared loosely: "Sub-District Code", "Subdistrict code" and "SUB DISTRICT CODE"
     are one column, as are "Census2011 Code" and "Census 2011 Code"; Devanagari headers ("थाना",
     "जिला कोड") keep their letters and vowel signs."""
-    return "".join(ch for ch in unicodedata.normalize("NFC", name).casefold()
-                   if ch.isalnum() or unicodedata.category(ch) in ("Mn", "Mc"))
+    return "".join(
+        ch
+        for ch in unicodedata.normalize("NFC", name).casefold()
+        if ch.isalnum() or unicodedata.category(ch) in ("Mn", "Mc")
+    )
 
 
 @dataclass(frozen=True)
@@ -248,19 +322,31 @@ class SourceFile:
     the limit, before any row is read.
     """
 
-    def __init__(self, path, required: Iterable[str] = (), *, layouts: Iterable[Layout] | None = None,
-                 max_rows: int = MAX_FILE_ROWS, max_bytes: int = MAX_FILE_BYTES):
+    def __init__(
+        self,
+        path,
+        required: Iterable[str] = (),
+        *,
+        layouts: Iterable[Layout] | None = None,
+        max_rows: int = MAX_FILE_ROWS,
+        max_bytes: int = MAX_FILE_BYTES,
+    ):
         self.path = Path(path)
         self.name = self.path.name
         required = tuple(required)
-        self.layouts = tuple(layouts) if layouts is not None else (
-            Layout("", {column: (column,) for column in required}, required),)
+        self.layouts = (
+            tuple(layouts)
+            if layouts is not None
+            else (Layout("", {column: (column,) for column in required}, required),)
+        )
         self.max_rows, self.max_bytes = max_rows, max_bytes
         self.layout: Layout = self.layouts[0]
         self.columns: dict[str, str] = {}  # field (or header) -> the file's header spelling
         self.header, self.rows = self._read()
 
-    def error(self, problem: str, row: int | None = None, column: str | None = None) -> GeoImportError:
+    def error(
+        self, problem: str, row: int | None = None, column: str | None = None
+    ) -> GeoImportError:
         return GeoImportError(problem, source=self.name, row=row, column=column)
 
     def has(self, column: str) -> bool:
@@ -274,29 +360,38 @@ class SourceFile:
         try:
             size = self.path.stat().st_size
         except OSError as error:
-            raise GeoImportError(str(MissingDataFile(self.path.resolve(), error.strerror or "unreadable"))) from None
+            raise GeoImportError(
+                str(MissingDataFile(self.path.resolve(), error.strerror or "unreadable"))
+            ) from None
         if size > self.max_bytes:
-            raise self.error(f"the file is {size / 1024 / 1024:.1f} MB, over the limit of "
-                             f"{self.max_bytes // 1024 // 1024} MB for one file (a district's places "
-                             "fit well within it): import one district at a time")
+            raise self.error(
+                f"the file is {size / 1024 / 1024:.1f} MB, over the limit of "
+                f"{self.max_bytes // 1024 // 1024} MB for one file (a district's places "
+                "fit well within it): import one district at a time"
+            )
         try:
             raw = self.path.read_bytes()
         except OSError as error:
-            raise GeoImportError(str(MissingDataFile(self.path.resolve(), error.strerror or "unreadable"))) from None
+            raise GeoImportError(
+                str(MissingDataFile(self.path.resolve(), error.strerror or "unreadable"))
+            ) from None
         lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
         if lines - 1 > self.max_rows:
-            raise self.error(f"the file has {lines - 1:,} rows after its header, over the limit of "
-                             f"{self.max_rows:,} rows for one file (Azamgarh, the UP district with the "
-                             "most villages, has 4,240): import one district at a time")
+            raise self.error(
+                f"the file has {lines - 1:,} rows after its header, over the limit of "
+                f"{self.max_rows:,} rows for one file (Azamgarh, the UP district with the "
+                "most villages, has 4,240): import one district at a time"
+            )
         if raw.startswith(UTF8_BOM):  # spreadsheet programs write one; it is still UTF-8
-            raw = raw[len(UTF8_BOM):]
+            raw = raw[len(UTF8_BOM) :]
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             row, column = _locate_byte(raw, error.start)
             raise self.error(
                 f"not UTF-8 text (byte 0x{raw[error.start]:02x}); save the file as UTF-8",
-                row, column,
+                row,
+                column,
             ) from None
         if not text.strip():
             raise self.error("the file is empty", row=1)
@@ -314,13 +409,15 @@ class SourceFile:
                 raise self.error("column appears twice in the header", header_index + 1, name)
             seen.add(name)
         rows = []
-        for index, fields in enumerate(records[header_index + 1:], start=header_index + 1):
+        for index, fields in enumerate(records[header_index + 1 :], start=header_index + 1):
             number = index + 1
             if not any(value.strip() for value in fields):
                 continue  # blank lines (a trailing newline too many) carry nothing
             if len(fields) != len(header):
                 raise self.error(f"{len(fields)} fields where the header has {len(header)}", number)
-            rows.append(SourceRow(number, {n: v.strip() for n, v in zip(header, fields, strict=True)}))
+            rows.append(
+                SourceRow(number, {n: v.strip() for n, v in zip(header, fields, strict=True)})
+            )
         if not rows:
             raise self.error("no data rows after the header", row=header_index + 2)
         return header, rows
@@ -331,7 +428,9 @@ class SourceFile:
         for delimiter in DELIMITERS:
             reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
             try:
-                head = [record for _, record in zip(range(HEADER_SEARCH_ROWS), reader, strict=False)]
+                head = [
+                    record for _, record in zip(range(HEADER_SEARCH_ROWS), reader, strict=False)
+                ]
             except csv.Error:
                 continue
             for index, record in enumerate(head):
@@ -352,7 +451,8 @@ class SourceFile:
         if len(self.layouts) > 1:
             problem += (f" (or spelled {names})" if names else "") + (
                 "; the header matches none of the known layouts: "
-                + ", ".join(one.name for one in self.layouts))
+                + ", ".join(one.name for one in self.layouts)
+            )
         raise self.error(problem, index + 1, column)
 
     def text(self, row: SourceRow, column: str, required: bool = False) -> str:
@@ -368,7 +468,9 @@ class SourceFile:
                 raise self.error("a code is required", row.number, self.column(column))
             return None
         if not DIGITS.fullmatch(value):
-            raise self.error(f"{value!r} is not a number (digits 0-9 only)", row.number, self.column(column))
+            raise self.error(
+                f"{value!r} is not a number (digits 0-9 only)", row.number, self.column(column)
+            )
         return value
 
     def coordinate(self, row: SourceRow, column: str, limit: float) -> float | None:
@@ -379,8 +481,11 @@ class SourceFile:
             raise self.error(f"{value!r} is not a decimal number", row.number, self.column(column))
         number = float(value)
         if abs(number) > limit:
-            raise self.error(f"{value} is out of range (-{limit:g} to {limit:g})", row.number,
-                             self.column(column))
+            raise self.error(
+                f"{value} is out of range (-{limit:g} to {limit:g})",
+                row.number,
+                self.column(column),
+            )
         return round(number, 6)
 
 
@@ -398,9 +503,17 @@ def _audit(action: str, report: ImportReport, unit: Unit | None) -> None:
     """One audit event per import that changed something (a re-run that changes nothing
     leaves no trace, so the database is exactly as before)."""
     if report.changed:
-        audit.record(action, unit=unit, detail={
-            "file": report.source, "created": report.created, "updated": report.updated,
-            "unchanged": report.unchanged, "notes": len(report.notes)})
+        audit.record(
+            action,
+            unit=unit,
+            detail={
+                "file": report.source,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "notes": len(report.notes),
+            },
+        )
 
 
 def _same_code(a: str, b) -> bool:
@@ -561,13 +674,18 @@ def _apply(record, fields: dict) -> bool:
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle (haversine) distance between two (latitude, longitude) points."""
     lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
 def _centre(points: list[tuple[float, float]]) -> tuple[float, float]:
-    return (round(sum(p[0] for p in points) / len(points), 6),
-            round(sum(p[1] for p in points) / len(points), 6))
+    return (
+        round(sum(p[0] for p in points) / len(points), 6),
+        round(sum(p[1] for p in points) / len(points), 6),
+    )
 
 
 # ---- lookups ---------------------------------------------------------------------------------
@@ -602,8 +720,9 @@ def import_districts(path) -> ImportReport:
     known; an existing district is updated in place and never moved. Hindi names come from the
     shipped table of UP district names, else from transliteration (marked generated).
     """
-    source = SourceFile(path, ("state_code", "state_name", "district_code", "district_name",
-                                "census_2011_code"))
+    source = SourceFile(
+        path, ("state_code", "state_name", "district_code", "district_name", "census_2011_code")
+    )
     records = []
     state_code = state_name = None
     seen: dict[str, int] = {}
@@ -612,19 +731,34 @@ def import_districts(path) -> ImportReport:
         if state_code is None:
             state_code, state_name = _lgd(row_state), source.text(row, "state_name", required=True)
         elif not _same_code(row_state, state_code):
-            raise source.error(f"state {row_state} in a file of state {state_code}: one state per file",
-                               row.number, "state_code")
+            raise source.error(
+                f"state {row_state} in a file of state {state_code}: one state per file",
+                row.number,
+                "state_code",
+            )
         code = _lgd(source.code(row, "district_code"))
         if code in seen:
-            raise source.error(f"district {code} is also on row {seen[code]}", row.number, "district_code")
+            raise source.error(
+                f"district {code} is also on row {seen[code]}", row.number, "district_code"
+            )
         seen[code] = row.number
-        records.append((row.number, code, source.text(row, "district_name", required=True),
-                        source.code(row, "census_2011_code", required=False)))
+        records.append(
+            (
+                row.number,
+                code,
+                source.text(row, "district_name", required=True),
+                source.code(row, "census_2011_code", required=False),
+            )
+        )
 
     report = ImportReport("districts", source.name)
     state = _ensure_state(state_code, state_name, report)
-    existing = {unit.code: unit for unit in db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.DISTRICT, Unit.code.in_(list(seen))))}
+    existing = {
+        unit.code: unit
+        for unit in db.session.scalars(
+            select(Unit).where(Unit.kind == UnitKind.DISTRICT, Unit.code.in_(list(seen)))
+        )
+    }
     known_names = UP_DISTRICT_NAMES_HI if state_code == "9" else {}
     other_names = UP_DISTRICT_OTHER_NAMES if state_code == "9" else {}
     for number, code, name_en, census_code in records:
@@ -636,9 +770,14 @@ def import_districts(path) -> ImportReport:
             if generated:
                 report.note(number, "flagged", name_en, "Hindi name transliterated; check it")
         aliases = join_aliases(other_names.get(code, ()), name_en)
-        fields = {"name_en": name_en, "name_hi": name_hi, "name_generated": generated,
-                  "census_2011_code": census_code, "aliases": aliases,
-                  "search_key": geo.names_search_key(name_en, name_hi, aliases)}
+        fields = {
+            "name_en": name_en,
+            "name_hi": name_hi,
+            "name_generated": generated,
+            "census_2011_code": census_code,
+            "aliases": aliases,
+            "search_key": geo.names_search_key(name_en, name_hi, aliases),
+        }
         if district is None:
             fields.pop("name_en")
             geo.create_unit(UnitKind.DISTRICT, name_en, state, code=code, **fields)
@@ -657,9 +796,15 @@ def _ensure_state(code: str, name_en: str, report: ImportReport) -> Unit:
         return state
     name_hi = STATE_NAMES_HI.get(code) or to_devanagari(name_en)
     generated = code not in STATE_NAMES_HI
-    state = geo.create_unit(UnitKind.STATE, name_en, None, code=code, name_hi=name_hi,
-                            name_generated=generated,
-                            search_key=geo.names_search_key(name_en, name_hi))
+    state = geo.create_unit(
+        UnitKind.STATE,
+        name_en,
+        None,
+        code=code,
+        name_hi=name_hi,
+        name_generated=generated,
+        search_key=geo.names_search_key(name_en, name_hi),
+    )
     report.note(None, "flagged", name_en, f"state unit created (LGD state code {code})")
     return state
 
@@ -674,33 +819,51 @@ def import_subdistricts(path) -> ImportReport:
     Hindi names are transliterated and marked generated.
     """
     source = SourceFile(path, ("district_code", "subdistrict_code", "subdistrict_name"))
-    districts = {unit.code: unit for unit in db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.DISTRICT))}
+    districts = {
+        unit.code: unit
+        for unit in db.session.scalars(select(Unit).where(Unit.kind == UnitKind.DISTRICT))
+    }
     records = []
     seen: dict[str, int] = {}
     for row in source.rows:
         district_code = _lgd(source.code(row, "district_code"))
         if district_code not in districts:
-            raise source.error(f"district {district_code} is not in the database: import the districts first",
-                               row.number, "district_code")
+            raise source.error(
+                f"district {district_code} is not in the database: import the districts first",
+                row.number,
+                "district_code",
+            )
         code = _lgd(source.code(row, "subdistrict_code"))
         if code in seen:
-            raise source.error(f"sub-district {code} is also on row {seen[code]}", row.number, "subdistrict_code")
+            raise source.error(
+                f"sub-district {code} is also on row {seen[code]}", row.number, "subdistrict_code"
+            )
         seen[code] = row.number
         village_count = source.code(row, "village_count", required=False)
-        records.append((row.number, code, districts[district_code],
-                        source.text(row, "subdistrict_name", required=True),
-                        source.code(row, "census_2011_code", required=False),
-                        int(village_count) if village_count is not None else None))
+        records.append(
+            (
+                row.number,
+                code,
+                districts[district_code],
+                source.text(row, "subdistrict_name", required=True),
+                source.code(row, "census_2011_code", required=False),
+                int(village_count) if village_count is not None else None,
+            )
+        )
 
     report = ImportReport("sub-districts", source.name)
     existing = {s.lgd_code: s for s in db.session.scalars(select(Subdistrict))}
     for number, code, district, name_en, census_code, village_count in records:
         subdistrict = existing.get(code)
         name_hi, generated = _hindi_name(subdistrict, to_devanagari(name_en), True)
-        fields = {"district_id": district.id, "name_en": name_en, "name_hi": name_hi,
-                  "name_generated": generated, "census_2011_code": census_code,
-                  "village_count": village_count}
+        fields = {
+            "district_id": district.id,
+            "name_en": name_en,
+            "name_hi": name_hi,
+            "name_generated": generated,
+            "census_2011_code": census_code,
+            "village_count": village_count,
+        }
         if subdistrict is None:
             db.session.add(Subdistrict(lgd_code=code, **fields))
             report.tally("created")
@@ -716,7 +879,10 @@ def _subdistrict_matcher(district: Unit):
     """Match a sub-district name tolerantly: by slug, else by the phonetic search key."""
     index: dict[str, Subdistrict] = {}
     subdistricts = db.session.scalars(
-        select(Subdistrict).where(Subdistrict.district_id == district.id).order_by(Subdistrict.lgd_code))
+        select(Subdistrict)
+        .where(Subdistrict.district_id == district.id)
+        .order_by(Subdistrict.lgd_code)
+    )
     for subdistrict in subdistricts:
         for key in (normalised(subdistrict.name_en), "~" + search_key(subdistrict.name_en)):
             if key.strip("~"):
@@ -738,34 +904,57 @@ PLACE_ROW_TYPES = {"village", "city", "ward", "locality"}
 # The layouts ``import_places`` reads, told apart by their headers. The LGD ones are the
 # "Download Directory" reports of lgdirectory.gov.in as downloaded (CSV; a title line above the
 # header, a byte order mark and the "S.No." column are fine).
-PLACES_CSV = Layout("places CSV (like baghpat_villages.csv)",
-                    {column: (column,) for column in PLACE_COLUMNS}, PLACE_COLUMNS)
-LGD_VILLAGES = Layout("LGD village list", {
-    "district_code": ("District Code", "District LGD Code"),
-    "subdistrict_code": ("Sub-District Code", "Sub-District LGD Code"),
-    "subdistrict_name": ("Sub-District Name (In English)", "Sub-District Name"),
-    "code": ("Village Code", "Village LGD Code"),
-    "name_en": ("Village Name (In English)", "Village Name"),
-    "name_local": ("Village Name (In Local)", "Village Name (In Local Language)"),
-    "status": ("Village Status",),
-}, ("district_code", "code", "name_en"))
-LGD_WARDS = Layout("LGD ward list", {
-    "body_name": ("Local Body Name (In English)", "Local Body Name", "Localbody Name (In English)",
-                  "Localbody Name"),
-    "code": ("Ward Code",),
-    "number": ("Ward Number", "Ward No."),
-    "name_en": ("Ward Name (In English)", "Ward Name"),
-    "name_local": ("Ward Name (In Local)",),
-}, ("body_name", "code"))
-LGD_LOCAL_BODIES = Layout("LGD local-body list", {
-    "code": ("Local Body Code", "Localbody Code"),
-    "name_en": ("Local Body Name (In English)", "Local Body Name", "Localbody Name (In English)",
-                "Localbody Name"),
-    "name_local": ("Local Body Name (In Local)", "Localbody Name (In Local)"),
-    "census_2011_code": ("Census 2011 Code",),
-    "type_code": ("Localbody Type Code", "Local Body Type Code"),
-    "district_code": ("District Code",),
-}, ("code", "name_en"))
+PLACES_CSV = Layout(
+    "places CSV (like baghpat_villages.csv)",
+    {column: (column,) for column in PLACE_COLUMNS},
+    PLACE_COLUMNS,
+)
+LGD_VILLAGES = Layout(
+    "LGD village list",
+    {
+        "district_code": ("District Code", "District LGD Code"),
+        "subdistrict_code": ("Sub-District Code", "Sub-District LGD Code"),
+        "subdistrict_name": ("Sub-District Name (In English)", "Sub-District Name"),
+        "code": ("Village Code", "Village LGD Code"),
+        "name_en": ("Village Name (In English)", "Village Name"),
+        "name_local": ("Village Name (In Local)", "Village Name (In Local Language)"),
+        "status": ("Village Status",),
+    },
+    ("district_code", "code", "name_en"),
+)
+LGD_WARDS = Layout(
+    "LGD ward list",
+    {
+        "body_name": (
+            "Local Body Name (In English)",
+            "Local Body Name",
+            "Localbody Name (In English)",
+            "Localbody Name",
+        ),
+        "code": ("Ward Code",),
+        "number": ("Ward Number", "Ward No."),
+        "name_en": ("Ward Name (In English)", "Ward Name"),
+        "name_local": ("Ward Name (In Local)",),
+    },
+    ("body_name", "code"),
+)
+LGD_LOCAL_BODIES = Layout(
+    "LGD local-body list",
+    {
+        "code": ("Local Body Code", "Localbody Code"),
+        "name_en": (
+            "Local Body Name (In English)",
+            "Local Body Name",
+            "Localbody Name (In English)",
+            "Localbody Name",
+        ),
+        "name_local": ("Local Body Name (In Local)", "Localbody Name (In Local)"),
+        "census_2011_code": ("Census 2011 Code",),
+        "type_code": ("Localbody Type Code", "Local Body Type Code"),
+        "district_code": ("District Code",),
+    },
+    ("code", "name_en"),
+)
 PLACE_LAYOUTS = (PLACES_CSV, LGD_VILLAGES, LGD_WARDS, LGD_LOCAL_BODIES)
 
 # LGD's village status for places where nobody lives ("Inhabitant" is the other value).
@@ -905,8 +1094,13 @@ def import_places(path, district_code, local_bodies=None) -> ImportReport:
     return report
 
 
-def _import_place_rows(source: SourceFile, district: Unit, district_code, report: ImportReport,
-                       official: dict[str, list[tuple[str, str | None]]]) -> list[Place]:
+def _import_place_rows(
+    source: SourceFile,
+    district: Unit,
+    district_code,
+    report: ImportReport,
+    official: dict[str, list[tuple[str, str | None]]],
+) -> list[Place]:
     rows = [_parse_place_row(source, row, district_code, report) for row in source.rows]
     _check_unique_codes(source, rows)
     _screen_coordinates(rows, district, report)
@@ -921,12 +1115,18 @@ def _import_place_rows(source: SourceFile, district: Unit, district_code, report
         ward.key = f"ward:{ward.town.key}:{ward.ward_key}"
 
     drafts = [*villages, *census_towns, *towns.values(), *wards]
-    existing = {place.natural_key: place for place in db.session.scalars(
-        select(Place).where(Place.natural_key.in_([d.key for d in drafts])))}
+    existing = {
+        place.natural_key: place
+        for place in db.session.scalars(
+            select(Place).where(Place.natural_key.in_([d.key for d in drafts]))
+        )
+    }
     for draft in drafts:
         place = existing.get(draft.key)
         if place is not None and place.district_id != district.id:
-            raise source.error(f"{draft.key} already belongs to another district", draft.rows[0], "lgd_code")
+            raise source.error(
+                f"{draft.key} already belongs to another district", draft.rows[0], "lgd_code"
+            )
 
     saved: dict[str, Place] = {}
     # Towns are flushed before their wards, so that a ward can point at its town's id.
@@ -939,25 +1139,40 @@ def _import_place_rows(source: SourceFile, district: Unit, district_code, report
     return list(saved.values())
 
 
-def _parse_place_row(source: SourceFile, row: SourceRow, district_code, report: ImportReport) -> _PlaceRow:
+def _parse_place_row(
+    source: SourceFile, row: SourceRow, district_code, report: ImportReport
+) -> _PlaceRow:
     file_district = source.code(row, "district_code")
     if not _same_code(file_district, district_code):
-        raise source.error(f"district {file_district} in a file imported for district {district_code}",
-                           row.number, "district_code")
+        raise source.error(
+            f"district {file_district} in a file imported for district {district_code}",
+            row.number,
+            "district_code",
+        )
     row_type = source.text(row, "type", required=True).lower()
     if row_type not in PLACE_ROW_TYPES:
-        raise source.error(f"unknown type {row_type!r} (expected {', '.join(sorted(PLACE_ROW_TYPES))})",
-                           row.number, "type")
+        raise source.error(
+            f"unknown type {row_type!r} (expected {', '.join(sorted(PLACE_ROW_TYPES))})",
+            row.number,
+            "type",
+        )
     ward_like = row_type in {"ward", "locality"}
     raw_name = source.text(row, "name", required=not ward_like)
     name, repairs = clean_name(raw_name)
     if not name:
         if not ward_like:
-            raise source.error(f"{raw_name!r} has no letters or digits to name a place by", row.number, "name")
+            raise source.error(
+                f"{raw_name!r} has no letters or digits to name a place by", row.number, "name"
+            )
         name = "Ward" if row_type == "ward" else "Locality"  # an unnamed ward: see is_unnamed_ward
     if repairs:
-        report.note(row.number, "flagged", raw_name or "(no name)",
-                    f"name cleaned to {name!r} ({'; '.join(repairs)}); the file's spelling is kept as an alias")
+        report.note(
+            row.number,
+            "flagged",
+            raw_name or "(no name)",
+            f"name cleaned to {name!r} ({'; '.join(repairs)}); the file's spelling is kept as an "
+            "alias",
+        )
     return _PlaceRow(
         number=row.number,
         name=name,
@@ -976,7 +1191,9 @@ def _check_unique_codes(source: SourceFile, rows: list[_PlaceRow]) -> None:
         if row.code is None:
             continue
         if row.code in seen:
-            raise source.error(f"code {row.code} is also on row {seen[row.code]}", row.number, "lgd_code")
+            raise source.error(
+                f"code {row.code} is also on row {seen[row.code]}", row.number, "lgd_code"
+            )
         seen[row.code] = row.number
 
 
@@ -997,15 +1214,17 @@ def _in_box(point: tuple[float, float], box: tuple[float, float, float, float]) 
 
 
 def state_box(district: Unit) -> tuple[str, tuple[float, float, float, float]]:
-    """The name and box of the state ``district`` lies in (India's box for a state we do not know)."""
+    """The name and box of the state ``district`` lies in (India's box for a state we do not
+    know)."""
     root = db.session.get(Unit, district.ancestor_ids[0]) if district.ancestor_ids else None
     if root is not None and root.kind == UnitKind.STATE and root.code in STATE_BOXES:
         return root.name_en, STATE_BOXES[root.code]
     return "India", INDIA_BOX
 
 
-def district_box(points: list[tuple[float, float]],
-                 within: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+def district_box(
+    points: list[tuple[float, float]], within: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
     """Where a district's places may lie, judged robustly from its own points: per axis, the
     median +- the wider of ``DISTRICT_MARGIN_DEG`` and ``DISTRICT_SPREAD_FACTOR`` times the
     median absolute deviation, cut to ``within`` (the state). A few wrong points cannot move it."""
@@ -1037,17 +1256,25 @@ def _screen_coordinates(rows: list[_PlaceRow], district: Unit, report: ImportRep
     inside = district_box([row.point for row in usable], box)
     for row in usable:
         if not _in_box(row.point, inside):
-            _reject_point(row, f"lie outside {district.name_en} ({_box_text(inside)}: the median of "
-                               "the file's points +- a margin)", report)
+            _reject_point(
+                row,
+                f"lie outside {district.name_en} ({_box_text(inside)}: the median of "
+                "the file's points +- a margin)",
+                report,
+            )
 
 
 def _reject_point(row: _PlaceRow, reason: str, report: ImportReport) -> None:
     where = f"{row.latitude}, {row.longitude}"
     row.latitude = row.longitude = None
     row.flags.append(f"the file's coordinates {where} {reason}: not used; verify")
-    report.note(row.number, "flagged", row.raw_name or row.name,
-                f"coordinates {where} {reason}: not stored, so it is not attached to a station by "
-                "distance; the file's values are kept in its import note")
+    report.note(
+        row.number,
+        "flagged",
+        row.raw_name or row.name,
+        f"coordinates {where} {reason}: not stored, so it is not attached to a station by "
+        "distance; the file's values are kept in its import note",
+    )
 
 
 # ---- villages, towns and wards of a places CSV ------------------------------------------------
@@ -1066,19 +1293,34 @@ def _village_drafts(rows, district, match_subdistrict, report):
             continue
         subdistrict = match_subdistrict(row.sub)
         if subdistrict is None:
-            report.note(row.number, "flagged", row.name,
-                        f"sub-district {row.sub!r} matches none of {district.name_en}'s; left blank")
+            report.note(
+                row.number,
+                "flagged",
+                row.name,
+                f"sub-district {row.sub!r} matches none of {district.name_en}'s; left blank",
+            )
         name_en = display_name(row.name)
-        draft = _PlaceDraft(key="", kind=PlaceKind.VILLAGE, name_en=name_en, rows=[row.number],
-                            point=row.point, subdistrict=subdistrict, aliases=_spellings(row),
-                            flags=list(row.flags))
+        draft = _PlaceDraft(
+            key="",
+            kind=PlaceKind.VILLAGE,
+            name_en=name_en,
+            rows=[row.number],
+            point=row.point,
+            subdistrict=subdistrict,
+            aliases=_spellings(row),
+            flags=list(row.flags),
+        )
         if row.code:
             draft.key, draft.lgd_code = f"lgd:{_lgd(row.code)}", _lgd(row.code)
             deserted = _uninhabited_reason(row.name)
             if deserted:
-                report.note(row.number, "flagged", row.name,
-                            f"name marks a {deserted}, but LGD lists it as village {row.code}: "
-                            "kept inhabited; verify")
+                report.note(
+                    row.number,
+                    "flagged",
+                    row.name,
+                    f"name marks a {deserted}, but LGD lists it as village {row.code}: "
+                    "kept inhabited; verify",
+                )
             villages.append(draft)
             continue
         # No code: identity from district, sub-district and name (the same name recurs in
@@ -1089,17 +1331,29 @@ def _village_drafts(rows, district, match_subdistrict, report):
         if reason:
             draft.uninhabited = True
             draft.flags.append(f"no LGD code; {reason}: imported as uninhabited")
-            report.note(row.number, "flagged", row.name,
-                        f"no LGD code; {reason}: imported as uninhabited, never attached to a station")
+            report.note(
+                row.number,
+                "flagged",
+                row.name,
+                f"no LGD code; {reason}: imported as uninhabited, never attached to a station",
+            )
         else:
             draft.flags.append("no LGD code: kept as an inhabited village; verify against LGD")
-            report.note(row.number, "flagged", row.name,
-                        "no LGD code and no river-bed/forest/deserted marker in the name: "
-                        "kept as an inhabited village; verify against LGD")
+            report.note(
+                row.number,
+                "flagged",
+                row.name,
+                "no LGD code and no river-bed/forest/deserted marker in the name: "
+                "kept as an inhabited village; verify against LGD",
+            )
         if draft.key in uncoded:
             uncoded[draft.key].rows.append(row.number)
-            report.note(row.number, "merged", row.name,
-                        f"same name and sub-district as row {uncoded[draft.key].rows[0]}: one place")
+            report.note(
+                row.number,
+                "merged",
+                row.name,
+                f"same name and sub-district as row {uncoded[draft.key].rows[0]}: one place",
+            )
             continue
         uncoded[draft.key] = draft
         villages.append(draft)
@@ -1123,11 +1377,19 @@ def _town_drafts(rows, district, report):
         slug = normalised(row.name)
         if slug in towns:
             towns[slug].rows.append(row.number)
-            report.note(row.number, "merged", row.name, f"town already listed on row {towns[slug].rows[0]}")
+            report.note(
+                row.number, "merged", row.name, f"town already listed on row {towns[slug].rows[0]}"
+            )
             continue
-        towns[slug] = _PlaceDraft(key=f"town:{district.code}:{slug}", kind=PlaceKind.TOWN, name_en=row.name,
-                                  rows=[row.number], point=row.point, aliases=_spellings(row),
-                                  flags=list(row.flags))
+        towns[slug] = _PlaceDraft(
+            key=f"town:{district.code}:{slug}",
+            kind=PlaceKind.TOWN,
+            name_en=row.name,
+            rows=[row.number],
+            point=row.point,
+            aliases=_spellings(row),
+            flags=list(row.flags),
+        )
         town_rows[slug] = row
 
     ward_rows: dict[str, list[_PlaceRow]] = defaultdict(list)
@@ -1136,15 +1398,27 @@ def _town_drafts(rows, district, report):
             continue
         slug = normalised(row.sub)
         if slug not in towns:
-            report.note(row.number, "skipped", row.name, f"its town {row.sub!r} has no 'city' row in the file")
+            report.note(
+                row.number,
+                "skipped",
+                row.name,
+                f"its town {row.sub!r} has no 'city' row in the file",
+            )
             continue
         town_point = town_rows[slug].point
-        if normalised(row.name) == slug and (row.point is None or town_point is None
-                                             or distance_km(row.point, town_point) <= TOWN_ITSELF_KM):
+        if normalised(row.name) == slug and (
+            row.point is None
+            or town_point is None
+            or distance_km(row.point, town_point) <= TOWN_ITSELF_KM
+        ):
             towns[slug].rows.append(row.number)
-            report.note(row.number, "merged", row.name,
-                        f"the town itself, listed again as a {row.type} of {towns[slug].name_en} "
-                        f"(row {towns[slug].rows[0]}) at its point: one place")
+            report.note(
+                row.number,
+                "merged",
+                row.name,
+                f"the town itself, listed again as a {row.type} of {towns[slug].name_en} "
+                f"(row {towns[slug].rows[0]}) at its point: one place",
+            )
             continue
         ward_rows[slug].append(row)
 
@@ -1164,29 +1438,44 @@ def _correct_town_coordinates(towns, town_rows, ward_rows, report) -> None:
             continue
         for slug in slugs:
             town = towns[slug]
-            others = ", ".join(f"{towns[o].name_en} (row {towns[o].rows[0]})" for o in slugs if o != slug)
+            others = ", ".join(
+                f"{towns[o].name_en} (row {towns[o].rows[0]})" for o in slugs if o != slug
+            )
             ward_points = [r.point for r in ward_rows.get(slug, []) if r.type == "ward" and r.point]
             if not ward_points:
-                report.note(town.rows[0], "flagged", town.name_en,
-                            f"coordinates {point[0]}, {point[1]} are also given for {others}, "
-                            "and it has no wards to correct them from: kept unless its census row "
-                            "has its own; verify")
+                report.note(
+                    town.rows[0],
+                    "flagged",
+                    town.name_en,
+                    f"coordinates {point[0]}, {point[1]} are also given for {others}, and it has "
+                    "no wards to correct them from: kept unless its census row has its own; verify",
+                )
                 town.flags.append("coordinates shared with another town; verify")
                 town.point_doubtful = True
                 continue
             town.point = _centre(ward_points)
-            report.note(town.rows[0], "flagged", town.name_en,
-                        f"coordinates {point[0]}, {point[1]} are also given for {others}: replaced by "
-                        f"the centre of its {len(ward_points)} wards ({town.point[0]}, {town.point[1]})")
-            town.flags.append(f"source coordinates {point[0]}, {point[1]} belonged to another town: "
-                              "centre of its wards used")
+            report.note(
+                town.rows[0],
+                "flagged",
+                town.name_en,
+                f"coordinates {point[0]}, {point[1]} are also given for {others}: replaced by "
+                f"the centre of its {len(ward_points)} wards ({town.point[0]}, {town.point[1]})",
+            )
+            town.flags.append(
+                f"source coordinates {point[0]}, {point[1]} belonged to another town: "
+                "centre of its wards used"
+            )
     for slug, town in towns.items():
         ward_points = [r.point for r in ward_rows.get(slug, []) if r.type == "ward" and r.point]
         if town.point is None and ward_points:
             town.point = _centre(ward_points)
-            report.note(town.rows[0], "flagged", town.name_en,
-                        f"no usable coordinates in the file: the centre of its {len(ward_points)} "
-                        f"wards is used ({town.point[0]}, {town.point[1]})")
+            report.note(
+                town.rows[0],
+                "flagged",
+                town.name_en,
+                f"no usable coordinates in the file: the centre of its {len(ward_points)} "
+                f"wards is used ({town.point[0]}, {town.point[1]})",
+            )
             town.flags.append("no usable coordinates in the file: centre of its wards used")
 
 
@@ -1205,13 +1494,20 @@ def _ward_drafts(towns, ward_rows, report) -> list[_PlaceDraft]:
         if len(town_slugs) < 2:
             continue
         point = listed[0][1].point
-        chosen = min(town_slugs, key=lambda s: (distance_km(point, towns[s].point) if towns[s].point else math.inf, s))
+        chosen = min(
+            town_slugs,
+            key=lambda s: (distance_km(point, towns[s].point) if towns[s].point else math.inf, s),
+        )
         where = " and ".join(f"{towns[s].name_en} (row {r.number})" for s, r in listed)
         for _, row in listed:
             home[row.number] = chosen
-            report.note(row.number, "merged", row.name,
-                        f"listed under {where} at the same point: one place, under "
-                        f"{towns[chosen].name_en} (nearest town centre)")
+            report.note(
+                row.number,
+                "merged",
+                row.name,
+                f"listed under {where} at the same point: one place, under "
+                f"{towns[chosen].name_en} (nearest town centre)",
+            )
 
     # Then the rows of each town and name, in clusters of rows close enough to be one ward.
     groups: dict[tuple[str, str], list[_PlaceRow]] = defaultdict(list)
@@ -1224,33 +1520,57 @@ def _ward_drafts(towns, ward_rows, report) -> list[_PlaceDraft]:
         clusters = _ward_clusters(rows)
         numbered = len(clusters) > 1
         if numbered:  # north to south, then west to east: stable whatever the file's order
-            clusters.sort(key=lambda c: (c.point is None, -(c.point or (0, 0))[0], (c.point or (0, 0))[1]))
+            clusters.sort(
+                key=lambda c: (c.point is None, -(c.point or (0, 0))[0], (c.point or (0, 0))[1])
+            )
         for index, cluster in enumerate(clusters, start=1):
             first = cluster.rows[0]
             name_en, ward_key = first.name, name_key
             if numbered:
                 name_en = _numbered(first.name, index)
-                ward_key += f"@{cluster.point[0]:.4f},{cluster.point[1]:.4f}" if cluster.point else "@no-point"
-            draft = _PlaceDraft(key="", kind=PlaceKind.WARD, name_en=name_en, rows=[], point=cluster.point,
-                                town=towns[slug], ward_key=ward_key)
+                ward_key += (
+                    f"@{cluster.point[0]:.4f},{cluster.point[1]:.4f}"
+                    if cluster.point
+                    else "@no-point"
+                )
+            draft = _PlaceDraft(
+                key="",
+                kind=PlaceKind.WARD,
+                name_en=name_en,
+                rows=[],
+                point=cluster.point,
+                town=towns[slug],
+                ward_key=ward_key,
+            )
             for row in cluster.rows:
                 draft.rows.append(row.number)
                 draft.aliases += [alias for alias in _spellings(row) if alias != name_en]
                 draft.flags += row.flags
                 if numbered:
-                    report.note(row.number, "flagged", row.raw_name or row.name,
-                                f"{len(clusters)} {'unnamed wards' if cluster.unnamed else 'places'} "
-                                f"called {first.name!r} in {towns[slug].name_en} lie apart: kept as "
-                                f"distinct places, this one {name_en!r} (numbered north to south)")
+                    report.note(
+                        row.number,
+                        "flagged",
+                        row.raw_name or row.name,
+                        f"{len(clusters)} {'unnamed wards' if cluster.unnamed else 'places'} "
+                        f"called {first.name!r} in {towns[slug].name_en} lie apart: kept as "
+                        f"distinct places, this one {name_en!r} (numbered north to south)",
+                    )
                 if row is not first and row.sub == first.sub:  # not the cross-town case above
-                    report.note(row.number, "merged", row.name,
-                                f"ward name repeated in {towns[slug].name_en} (first on row {first.number}) "
-                                "at nearly the same point: one place at the mid-point of the rows")
+                    report.note(
+                        row.number,
+                        "merged",
+                        row.name,
+                        f"ward name repeated in {towns[slug].name_en} (first on row "
+                        f"{first.number}) at nearly the same point: one place at the mid-point of "
+                        "the rows",
+                    )
             if len(cluster.points) > 1:
                 draft.flags.append("listed twice in the source: mid-point of the rows used")
             if numbered:
-                draft.flags.append(f"one of {len(clusters)} places called {first.name!r} in "
-                                   f"{towns[slug].name_en}: numbered; give it its real name")
+                draft.flags.append(
+                    f"one of {len(clusters)} places called {first.name!r} in "
+                    f"{towns[slug].name_en}: numbered; give it its real name"
+                )
             drafts.append(draft)
     return drafts
 
@@ -1282,8 +1602,14 @@ def _ward_clusters(rows: list[_PlaceRow]) -> list[_WardCluster]:
         if row.point is None:
             target = next((c for c in clusters if not unnamed or c.anchor is None), None)
         else:
-            target = next((c for c in clusters if c.anchor is not None
-                           and distance_km(row.point, c.anchor) <= limit), None)
+            target = next(
+                (
+                    c
+                    for c in clusters
+                    if c.anchor is not None and distance_km(row.point, c.anchor) <= limit
+                ),
+                None,
+            )
             if target is None and not unnamed:
                 target = next((c for c in clusters if c.anchor is None), None)
         if target is None:
@@ -1296,31 +1622,50 @@ def _ward_clusters(rows: list[_PlaceRow]) -> list[_WardCluster]:
 
 
 def _numbered(name: str, number: int) -> str:
-    return f"{name} ({number})" if re.search(r"[0-9]", name) or not is_unnamed_ward(name) else f"{name} {number}"
+    return (
+        f"{name} ({number})"
+        if re.search(r"[0-9]", name) or not is_unnamed_ward(name)
+        else f"{name} {number}"
+    )
 
 
 # LGD's urban local body types (the "Localbody Type Code" column), to tell apart two local
 # bodies of one name (Meerut's municipal corporation and its cantonment).
-LGD_LOCAL_BODY_TYPES = {"4": "Municipal Corporation", "5": "Municipality", "6": "Notified Area Council",
-                        "7": "Town Panchayat", "8": "Municipal Council"}
+LGD_LOCAL_BODY_TYPES = {
+    "4": "Municipal Corporation",
+    "5": "Municipality",
+    "6": "Notified Area Council",
+    "7": "Town Panchayat",
+    "8": "Municipal Council",
+}
 
 
 def _census_town_names(path) -> dict[str, list[tuple[str, str | None, str]]]:
-    """Census 2011 town code -> the (English, Hindi, body type) names an LGD local-body list gives it."""
+    """Census 2011 town code -> the (English, Hindi, body type) names an LGD local-body list gives
+    it."""
     source = SourceFile(path, layouts=(LGD_LOCAL_BODIES,))
     if not source.has("census_2011_code"):
-        raise source.error("an LGD local-body list needs its Census 2011 code column", 1, "Census 2011 Code")
+        raise source.error(
+            "an LGD local-body list needs its Census 2011 code column", 1, "Census 2011 Code"
+        )
     names: dict[str, list[tuple[str, str | None, str]]] = defaultdict(list)
     for row in source.rows:
         census = source.text(row, "census_2011_code")
         name = clean_name(source.text(row, "name_en"))[0]
         if DIGITS.fullmatch(census) and census.strip("0") and name:
-            names[census].append((name, official_hindi(source.text(row, "name_local")),
-                                  LGD_LOCAL_BODY_TYPES.get(source.text(row, "type_code"), "")))
+            names[census].append(
+                (
+                    name,
+                    official_hindi(source.text(row, "name_local")),
+                    LGD_LOCAL_BODY_TYPES.get(source.text(row, "type_code"), ""),
+                )
+            )
     return names
 
 
-def _merge_census_towns(census_rows, towns, official, match_subdistrict, report) -> list[_PlaceDraft]:
+def _merge_census_towns(
+    census_rows, towns, official, match_subdistrict, report
+) -> list[_PlaceDraft]:
     """Give each Census 2011 town row to the town of the same name (its own, or an official one
     for its code); the others become towns of their own, flagged with the nearest town:
     nearness alone never merges two towns."""
@@ -1328,8 +1673,14 @@ def _merge_census_towns(census_rows, towns, official, match_subdistrict, report)
     leftovers = []
     for row in census_rows:
         names = [row.name, *(name for name, _, _ in official.get(row.code, ()))]
-        slug = next((s for s, town in towns.items()
-                     if s not in matched and any(_names_agree(name, town.name_en) for name in names)), None)
+        slug = next(
+            (
+                s
+                for s, town in towns.items()
+                if s not in matched and any(_names_agree(name, town.name_en) for name in names)
+            ),
+            None,
+        )
         if slug is None:
             leftovers.append(row)
         else:
@@ -1353,22 +1704,28 @@ def _merge_census_towns(census_rows, towns, official, match_subdistrict, report)
         town.rows.append(row.number)
         town.flags += row.flags
         town.subdistrict = match_subdistrict(row.sub)
-        reason = (f"Census 2011 town code {row.code}{said} in the lgd_code column: a town, not a village; "
-                  f"merged with the town of the same name {town.name_en} (row {town.rows[0]}), "
-                  + (f"{km:.1f} km apart" if km is not None else "no coordinates to compare"))
+        reason = (
+            f"Census 2011 town code {row.code}{said} in the lgd_code column: a town, not a "
+            f"village; merged with the town of the same name {town.name_en} (row {town.rows[0]}), "
+            + (f"{km:.1f} km apart" if km is not None else "no coordinates to compare")
+        )
         if row.point is not None and (town.point is None or town.point_doubtful):
             town.point = row.point
             reason += "; the census row's coordinates are used (the town's were shared or unusable)"
             town.flags.append("coordinates of its Census 2011 row used")
         elif km is not None and km > CENSUS_TOWN_MERGE_KM:
             reason += "; verify"
-            town.flags.append(f"Census 2011 town {row.code} ({row.name}) lies {km:.1f} km from it; verify")
+            town.flags.append(
+                f"Census 2011 town {row.code} ({row.name}) lies {km:.1f} km from it; verify"
+            )
         report.note(row.number, "merged", row.name, reason)
 
     # A census town left on its own is named officially where it can be; two of one name (a
     # city's corporation and its cantonment) are told apart by the type of local body.
     proposed = {row.number: display_name((lgd_names(row)[0] or [row.name])[0]) for row in leftovers}
-    taken = Counter([*map(normalised, proposed.values()), *(normalised(t.name_en) for t in towns.values())])
+    taken = Counter(
+        [*map(normalised, proposed.values()), *(normalised(t.name_en) for t in towns.values())]
+    )
     drafts = []
     for row in leftovers:
         english, hindi, said = lgd_names(row)
@@ -1376,31 +1733,56 @@ def _merge_census_towns(census_rows, towns, official, match_subdistrict, report)
         if taken[normalised(name_en)] > 1:
             kind = next((body for _, _, body in official.get(row.code, ()) if body), "")
             name_en = f"{name_en} ({kind or 'census town ' + row.code})"
-        nearest = min(((distance_km(row.point, town.point), slug) for slug, town in towns.items()
-                       if town.point and row.point), default=None)
-        draft = _PlaceDraft(key=f"census:{row.code}", kind=PlaceKind.TOWN, name_en=name_en,
-                            rows=[row.number], point=row.point, subdistrict=match_subdistrict(row.sub),
-                            census_2011_code=row.code, aliases=[*_spellings(row), *english],
-                            official_hi=hindi, flags=list(row.flags))
+        nearest = min(
+            (
+                (distance_km(row.point, town.point), slug)
+                for slug, town in towns.items()
+                if town.point and row.point
+            ),
+            default=None,
+        )
+        draft = _PlaceDraft(
+            key=f"census:{row.code}",
+            kind=PlaceKind.TOWN,
+            name_en=name_en,
+            rows=[row.number],
+            point=row.point,
+            subdistrict=match_subdistrict(row.sub),
+            census_2011_code=row.code,
+            aliases=[*_spellings(row), *english],
+            official_hi=hindi,
+            flags=list(row.flags),
+        )
         if nearest is None:
             nearest_text = "no town with coordinates to compare"
             draft.flags.append("Census 2011 town with no town of its name in the file: no wards")
         else:
             km, slug = nearest
-            nearest_text = (f"the nearest town, {towns[slug].name_en} (row {towns[slug].rows[0]}), is "
-                            f"{km:.1f} km away, but a different name")
-            draft.flags.append(f"Census 2011 town with no town of its name in the file: no wards; the "
-                               f"nearest, {towns[slug].name_en}, is {km:.1f} km away; verify whether "
-                               "they are one town")
-        report.note(row.number, "flagged", row.name,
-                    f"Census 2011 town code {row.code}{said} in the lgd_code column: a town, not a village; "
-                    f"no town of the file has its name and {nearest_text}: kept as a separate town "
-                    f"{draft.name_en} without wards; verify")
+            nearest_text = (
+                f"the nearest town, {towns[slug].name_en} (row {towns[slug].rows[0]}), is "
+                f"{km:.1f} km away, but a different name"
+            )
+            draft.flags.append(
+                "Census 2011 town with no town of its name in the file: no wards; the nearest, "
+                f"{towns[slug].name_en}, is {km:.1f} km away; verify whether they are one town"
+            )
+        report.note(
+            row.number,
+            "flagged",
+            row.name,
+            f"Census 2011 town code {row.code}{said} in the lgd_code column: a town, not a "
+            f"village; no town of the file has its name and {nearest_text}: kept as a separate "
+            f"town {draft.name_en} without wards; verify",
+        )
         drafts.append(draft)
     for slug, town in towns.items():
         if slug not in matched:
-            report.note(town.rows[0], "flagged", town.name_en,
-                        "no Census 2011 town row has its name: kept as a town without a census code")
+            report.note(
+                town.rows[0],
+                "flagged",
+                town.name_en,
+                "no Census 2011 town row has its name: kept as a town without a census code",
+            )
     return drafts
 
 
@@ -1428,22 +1810,35 @@ def _give_towns_subdistricts(towns, rows, villages, match_subdistrict, report) -
         if town.subdistrict is None and town.point and coded:
             nearest = min(coded, key=lambda v: distance_km(town.point, v.point))
             town.subdistrict = nearest.subdistrict
-            report.note(town.rows[0], "flagged", town.name_en,
-                        f"sub-district taken from the nearest village {nearest.name_en} "
-                        f"({nearest.subdistrict.name_en})")
+            report.note(
+                town.rows[0],
+                "flagged",
+                town.name_en,
+                f"sub-district taken from the nearest village {nearest.name_en} "
+                f"({nearest.subdistrict.name_en})",
+            )
 
 
-def _save_place(draft: _PlaceDraft, district: Unit, place: Place | None, saved: dict[str, Place],
-                report: ImportReport) -> Place:
+def _save_place(
+    draft: _PlaceDraft,
+    district: Unit,
+    place: Place | None,
+    saved: dict[str, Place],
+    report: ImportReport,
+) -> Place:
     spellings = list(draft.aliases)
     if place is not None and place.name_corrected:
         # Corrected by hand: the staff's names stay, the file's spelling joins the aliases.
         name_en, name_hi, generated = place.name_en, place.name_hi, place.name_generated
         spellings.insert(0, draft.name_en)
         if draft.name_en != name_en:
-            report.note(draft.rows[0], "flagged", draft.name_en,
-                        f"name corrected by hand kept ({name_en} / {name_hi}); the file's spelling "
-                        "is kept as an alias")
+            report.note(
+                draft.rows[0],
+                "flagged",
+                draft.name_en,
+                f"name corrected by hand kept ({name_en} / {name_hi}); the file's spelling is kept "
+                "as an alias",
+            )
     elif normalised(draft.name_en) == normalised(district.name_en) and not district.name_generated:
         # The district HQ town is written as the district is (बागपत), not transliterated.
         name_en, (name_hi, generated) = draft.name_en, (district.name_hi, False)
@@ -1491,8 +1886,31 @@ def _save_place(draft: _PlaceDraft, district: Unit, place: Place | None, saved: 
 # ---- official LGD lists ----------------------------------------------------------------------
 
 
-def _official_names(place: Place, name_hi: str | None, spellings: list[str], number: int,
-                    report: ImportReport) -> dict:
+def _listed_place(
+    key: str, kind: PlaceKind, name_en: str, hindi: str, spellings, district: Unit, **fields
+) -> Place:
+    """A place an official list names but the places file did not have: its Hindi name is the
+    list's, else transliterated and marked generated; its other spellings are aliases, and the
+    search key holds them all. Answered for by its district until attached to a station."""
+    name_hi, generated = (hindi, False) if hindi else (to_devanagari(name_en), True)
+    aliases = join_aliases(spellings, name_en, name_hi)
+    return Place(
+        natural_key=key,
+        kind=kind,
+        name_en=name_en,
+        name_hi=name_hi,
+        name_generated=generated,
+        aliases=aliases,
+        search_key=geo.names_search_key(name_en, name_hi, aliases),
+        district_id=district.id,
+        unit_path=district.path,
+        **fields,
+    )
+
+
+def _official_names(
+    place: Place, name_hi: str | None, spellings: list[str], number: int, report: ImportReport
+) -> dict:
     """The name fields an LGD row gives an existing place: its official Hindi name (over a
     generated one or another source's; never over one corrected by hand), and its spellings as
     aliases. The English name stays (the places file's), so the two files never undo each other."""
@@ -1501,40 +1919,69 @@ def _official_names(place: Place, name_hi: str | None, spellings: list[str], num
     if name_hi and place.name_corrected:
         spellings.append(name_hi)
         if name_hi != place.name_hi:
-            report.note(number, "flagged", place.name_en,
-                        f"name corrected by hand kept ({place.name_hi}); LGD's {name_hi} is kept as an alias")
+            report.note(
+                number,
+                "flagged",
+                place.name_en,
+                f"name corrected by hand kept ({place.name_hi}); LGD's {name_hi} is kept as an "
+                "alias",
+            )
     elif name_hi and (name_hi != place.name_hi or place.name_generated):
         if place.name_hi and not place.name_generated:
             spellings.append(place.name_hi)
-            report.note(number, "flagged", place.name_en,
-                        f"LGD's Hindi name {name_hi} replaces {place.name_hi} (kept as an alias)")
+            report.note(
+                number,
+                "flagged",
+                place.name_en,
+                f"LGD's Hindi name {name_hi} replaces {place.name_hi} (kept as an alias)",
+            )
         final_hi, generated = name_hi, False
     aliases = join_aliases([*split_aliases(place.aliases), *spellings], place.name_en, final_hi)
-    return {"name_hi": final_hi, "name_generated": generated, "aliases": aliases,
-            "search_key": geo.names_search_key(place.name_en, final_hi, aliases)}
+    return {
+        "name_hi": final_hi,
+        "name_generated": generated,
+        "aliases": aliases,
+        "search_key": geo.names_search_key(place.name_en, final_hi, aliases),
+    }
 
 
-def _lgd_name(source: SourceFile, row: SourceRow, report: ImportReport) -> tuple[str, str, str | None, list[str]]:
+def _lgd_name(
+    source: SourceFile, row: SourceRow, report: ImportReport
+) -> tuple[str, str, str | None, list[str]]:
     """(the file's English name, cleaned, the official Hindi name, spellings to keep)."""
     raw = source.text(row, "name_en", required=True)
     name, repairs = clean_name(raw)
     if not name:
-        raise source.error(f"{raw!r} has no letters or digits to name a place by", row.number,
-                           source.column("name_en"))
+        raise source.error(
+            f"{raw!r} has no letters or digits to name a place by",
+            row.number,
+            source.column("name_en"),
+        )
     if repairs:
-        report.note(row.number, "flagged", raw,
-                    f"name cleaned to {name!r} ({'; '.join(repairs)}); the file's spelling is kept as an alias")
+        report.note(
+            row.number,
+            "flagged",
+            raw,
+            f"name cleaned to {name!r} ({'; '.join(repairs)}); the file's spelling is kept as an "
+            "alias",
+        )
     local = " ".join(source.text(row, "name_local").split())
     hindi = official_hindi(local)
     spellings = [kept_spelling(raw), name]
     if local and not hindi:
         spellings.append(kept_spelling(local))
-        report.note(row.number, "flagged", raw,
-                    f"local name {local!r} is not in Devanagari: kept as an alias, not as the Hindi name")
+        report.note(
+            row.number,
+            "flagged",
+            raw,
+            f"local name {local!r} is not in Devanagari: kept as an alias, not as the Hindi name",
+        )
     return raw, name, hindi, spellings
 
 
-def _import_lgd_villages(source: SourceFile, district: Unit, district_code, report: ImportReport) -> list[Place]:
+def _import_lgd_villages(
+    source: SourceFile, district: Unit, district_code, report: ImportReport
+) -> list[Place]:
     """An LGD village list ("All Villages of a State/District" as downloaded, this district's rows).
 
     Each row updates the place ``lgd:<code>`` (official Hindi name, sub-district, and
@@ -1543,60 +1990,97 @@ def _import_lgd_villages(source: SourceFile, district: Unit, district_code, repo
     another district is an error naming the row.
     """
     match_subdistrict = _subdistrict_matcher(district)
-    by_code = {s.lgd_code: s for s in db.session.scalars(
-        select(Subdistrict).where(Subdistrict.district_id == district.id))}
+    by_code = {
+        s.lgd_code: s
+        for s in db.session.scalars(
+            select(Subdistrict).where(Subdistrict.district_id == district.id)
+        )
+    }
     parsed, seen = [], {}
     for row in source.rows:
         file_district = source.code(row, "district_code")
         if not _same_code(file_district, district_code):
-            raise source.error(f"district {file_district} in a file imported for district {district_code}: "
-                               "keep only this district's rows", row.number, source.column("district_code"))
+            raise source.error(
+                f"district {file_district} in a file imported for district {district_code}: "
+                "keep only this district's rows",
+                row.number,
+                source.column("district_code"),
+            )
         code = _lgd(source.code(row, "code"))
         if code in seen:
-            raise source.error(f"village {code} is also on row {seen[code]}", row.number, source.column("code"))
+            raise source.error(
+                f"village {code} is also on row {seen[code]}", row.number, source.column("code")
+            )
         seen[code] = row.number
         parsed.append((row, code, *_lgd_name(source, row, report)))
 
-    existing = {place.natural_key: place for place in db.session.scalars(
-        select(Place).where(Place.natural_key.in_([f"lgd:{code}" for _, code, *_ in parsed])))}
+    existing = {
+        place.natural_key: place
+        for place in db.session.scalars(
+            select(Place).where(Place.natural_key.in_([f"lgd:{code}" for _, code, *_ in parsed]))
+        )
+    }
     saved = []
     for row, code, raw, name, hindi, spellings in parsed:
         key = f"lgd:{code}"
         place = existing.get(key)
         if place is not None and place.district_id != district.id:
-            raise source.error(f"{key} already belongs to another district", row.number, source.column("code"))
-        sub_code = source.code(row, "subdistrict_code", required=False) if source.has("subdistrict_code") else None
+            raise source.error(
+                f"{key} already belongs to another district", row.number, source.column("code")
+            )
+        sub_code = (
+            source.code(row, "subdistrict_code", required=False)
+            if source.has("subdistrict_code")
+            else None
+        )
         sub_name = source.text(row, "subdistrict_name")
         subdistrict = by_code.get(_lgd(sub_code)) if sub_code else None
         subdistrict = subdistrict or match_subdistrict(sub_name)
         if subdistrict is None and (sub_code or sub_name):
-            report.note(row.number, "flagged", raw, f"sub-district {sub_code or ''} {sub_name!r} matches none of "
-                                                    f"{district.name_en}'s; left as it was")
+            report.note(
+                row.number,
+                "flagged",
+                raw,
+                f"sub-district {sub_code or ''} {sub_name!r} matches none of "
+                f"{district.name_en}'s; left as it was",
+            )
         status = source.text(row, "status")
         uninhabited = _header_key(status) in LGD_UNINHABITED_STATUSES if status else None
         if place is None:
-            name_en = display_name(name)
-            name_hi, generated = (hindi, False) if hindi else (to_devanagari(name_en), True)
-            aliases = join_aliases(spellings, name_en, name_hi)
-            place = Place(natural_key=key, kind=PlaceKind.VILLAGE, lgd_code=code, name_en=name_en,
-                          name_hi=name_hi, name_generated=generated, aliases=aliases,
-                          search_key=geo.names_search_key(name_en, name_hi, aliases), district_id=district.id,
-                          subdistrict_id=subdistrict.id if subdistrict else None, unit_path=district.path,
-                          uninhabited=bool(uninhabited),
-                          import_note="from the LGD village list, without coordinates; attach it by hand")
+            place = _listed_place(
+                key,
+                PlaceKind.VILLAGE,
+                display_name(name),
+                hindi,
+                spellings,
+                district,
+                lgd_code=code,
+                subdistrict_id=subdistrict.id if subdistrict else None,
+                uninhabited=bool(uninhabited),
+                import_note="from the LGD village list, without coordinates; attach it by hand",
+            )
             db.session.add(place)
             report.tally("created")
-            report.note(row.number, "flagged", raw,
-                        f"village {code} was not among the district's places: created from the LGD list "
-                        "without coordinates, so it is not attached by distance; attach it by hand")
+            report.note(
+                row.number,
+                "flagged",
+                raw,
+                f"village {code} was not among the district's places: created from the LGD list "
+                "without coordinates, so it is not attached by distance; attach it by hand",
+            )
         else:
             fields = _official_names(place, hindi, spellings, row.number, report)
             if subdistrict is not None:
                 fields["subdistrict_id"] = subdistrict.id
             if uninhabited is not None:
                 if uninhabited != place.uninhabited:
-                    report.note(row.number, "flagged", raw, f"LGD status {status!r}: "
-                                + ("uninhabited" if uninhabited else "inhabited"))
+                    report.note(
+                        row.number,
+                        "flagged",
+                        raw,
+                        f"LGD status {status!r}: "
+                        + ("uninhabited" if uninhabited else "inhabited"),
+                    )
                 fields["uninhabited"] = uninhabited
             report.tally("updated" if _apply(place, fields) else "unchanged")
         report.row_keys[row.number] = key
@@ -1606,16 +2090,29 @@ def _import_lgd_villages(source: SourceFile, district: Unit, district_code, repo
 
 
 def _district_towns(district: Unit) -> list[Place]:
-    return list(db.session.scalars(select(Place).where(
-        Place.district_id == district.id, Place.kind == PlaceKind.TOWN).order_by(Place.natural_key)))
+    return list(
+        db.session.scalars(
+            select(Place)
+            .where(Place.district_id == district.id, Place.kind == PlaceKind.TOWN)
+            .order_by(Place.natural_key)
+        )
+    )
 
 
 def _towns_named(towns: list[Place], name: str) -> list[Place]:
-    return [town for town in towns
-            if any(_names_agree(name, spelling) for spelling in (town.name_en, *split_aliases(town.aliases)))]
+    return [
+        town
+        for town in towns
+        if any(
+            _names_agree(name, spelling)
+            for spelling in (town.name_en, *split_aliases(town.aliases))
+        )
+    ]
 
 
-def _import_lgd_local_bodies(source: SourceFile, district: Unit, district_code, report: ImportReport) -> list[Place]:
+def _import_lgd_local_bodies(
+    source: SourceFile, district: Unit, district_code, report: ImportReport
+) -> list[Place]:
     """An LGD list of urban local bodies (all of the state's, as downloaded).
 
     A row is matched to a town of the district by its Census 2011 code, else by its name (then
@@ -1641,25 +2138,47 @@ def _import_lgd_local_bodies(source: SourceFile, district: Unit, district_code, 
             if file_district and not _same_code(file_district, district_code):
                 report.note(row.number, "skipped", raw, f"a local body of district {file_district}")
                 continue
-        census = source.code(row, "census_2011_code", required=False) if source.has("census_2011_code") else None
+        census = (
+            source.code(row, "census_2011_code", required=False)
+            if source.has("census_2011_code")
+            else None
+        )
         census = census if census and census.strip("0") else None  # LGD writes 000000 for none
         town = by_census.get(census) if census else None
         if town is None:
             named = _towns_named(towns, name)
             if len(named) > 1:
-                report.note(row.number, "skipped", raw, "its name fits several towns of "
-                            f"{district.name_en} ({', '.join(t.name_en for t in named)}): give its names by hand")
+                report.note(
+                    row.number,
+                    "skipped",
+                    raw,
+                    f"its name fits several towns of {district.name_en} "
+                    f"({', '.join(t.name_en for t in named)}): give its names by hand",
+                )
                 continue
             town = named[0] if named else None
             if town is not None:
-                report.note(row.number, "flagged", raw, f"matched to town {town.name_en} ({town.natural_key}) by "
-                            f"name only (census code {census or 'none'} matches no town); verify")
+                report.note(
+                    row.number,
+                    "flagged",
+                    raw,
+                    f"matched to town {town.name_en} ({town.natural_key}) by "
+                    f"name only (census code {census or 'none'} matches no town); verify",
+                )
         if town is None:
-            report.note(row.number, "skipped", raw, f"no town of {district.name_en} has census code "
-                        f"{census or '(none)'} or this name: not one of its towns, or import its places first")
+            report.note(
+                row.number,
+                "skipped",
+                raw,
+                f"no town of {district.name_en} has census code {census or '(none)'} or this name: "
+                "not one of its towns, or import its places first",
+            )
             continue
-        report.tally("updated" if _apply(town, _official_names(town, hindi, spellings, row.number, report))
-                     else "unchanged")
+        report.tally(
+            "updated"
+            if _apply(town, _official_names(town, hindi, spellings, row.number, report))
+            else "unchanged"
+        )
         report.row_keys[row.number] = town.natural_key
         saved.append(town)
     db.session.flush()
@@ -1676,8 +2195,11 @@ def _import_lgd_wards(source: SourceFile, district: Unit, report: ImportReport) 
     unnamed ward is called "Ward <number>".
     """
     towns = _district_towns(district)
-    wards = list(db.session.scalars(select(Place).where(
-        Place.district_id == district.id, Place.kind == PlaceKind.WARD)))
+    wards = list(
+        db.session.scalars(
+            select(Place).where(Place.district_id == district.id, Place.kind == PlaceKind.WARD)
+        )
+    )
     by_key = {ward.natural_key: ward for ward in wards}
     by_name = {(ward.town_id, normalised(ward.name_en)): ward for ward in wards}
     town_of: dict[str, Place | None] = {}
@@ -1688,7 +2210,9 @@ def _import_lgd_wards(source: SourceFile, district: Unit, report: ImportReport) 
         body = " ".join(source.text(row, "body_name", required=True).split())
         code = source.code(row, "code")
         if code in seen:
-            raise source.error(f"ward {code} is also on row {seen[code]}", row.number, source.column("code"))
+            raise source.error(
+                f"ward {code} is also on row {seen[code]}", row.number, source.column("code")
+            )
         seen[code] = row.number
         number = source.text(row, "number")
         if normalised(body) not in town_of:
@@ -1697,38 +2221,63 @@ def _import_lgd_wards(source: SourceFile, district: Unit, report: ImportReport) 
         town = town_of[normalised(body)]
         raw = source.text(row, "name_en")
         if town is None:
-            report.note(row.number, "skipped", raw or f"ward {number or code}",
-                        f"its local body {body!r} is not one town of {district.name_en} "
-                        "(none or several match its name)")
+            report.note(
+                row.number,
+                "skipped",
+                raw or f"ward {number or code}",
+                f"its local body {body!r} is not one town of {district.name_en} "
+                "(none or several match its name)",
+            )
             continue
         name, repairs = clean_name(raw)
         if repairs:
-            report.note(row.number, "flagged", raw, f"name cleaned to {name!r} ({'; '.join(repairs)}); "
-                        "the file's spelling is kept as an alias")
+            report.note(
+                row.number,
+                "flagged",
+                raw,
+                f"name cleaned to {name!r} ({'; '.join(repairs)}); "
+                "the file's spelling is kept as an alias",
+            )
         label = f"Ward {number}" if number else f"Ward {code}"
         name_en = name if name and not is_unnamed_ward(name) else label
         local = " ".join(source.text(row, "name_local").split())
         hindi = official_hindi(local)
-        spellings = [s for s in (kept_spelling(raw), name, label, None if hindi else kept_spelling(local)) if s]
+        spellings = [
+            s
+            for s in (kept_spelling(raw), name, label, None if hindi else kept_spelling(local))
+            if s
+        ]
         key = f"ward:{town.natural_key}:lgd-{code}"
         place = by_key.get(key) or by_name.get((town.id, normalised(name_en)))
         if place is None:
-            name_hi, generated = (hindi, False) if hindi else (to_devanagari(name_en), True)
-            aliases = join_aliases(spellings, name_en, name_hi)
-            place = Place(natural_key=key, kind=PlaceKind.WARD, name_en=name_en, name_hi=name_hi,
-                          name_generated=generated, aliases=aliases,
-                          search_key=geo.names_search_key(name_en, name_hi, aliases), district_id=district.id,
-                          subdistrict_id=town.subdistrict_id, town_id=town.id, unit_path=district.path,
-                          import_note="from the LGD ward list, without coordinates; goes with its town")
+            place = _listed_place(
+                key,
+                PlaceKind.WARD,
+                name_en,
+                hindi,
+                spellings,
+                district,
+                subdistrict_id=town.subdistrict_id,
+                town_id=town.id,
+                import_note="from the LGD ward list, without coordinates; goes with its town",
+            )
             db.session.add(place)
             by_key[key] = by_name[(town.id, normalised(name_en))] = place
             new_wards.append(place)
             report.tally("created")
-            report.note(row.number, "flagged", name_en,
-                        f"ward {code} of {town.name_en} was not among its wards: created without coordinates")
+            report.note(
+                row.number,
+                "flagged",
+                name_en,
+                f"ward {code} of {town.name_en} was not among its wards: created without "
+                "coordinates",
+            )
         else:
-            report.tally("updated" if _apply(place, _official_names(place, hindi, spellings, row.number, report))
-                         else "unchanged")
+            report.tally(
+                "updated"
+                if _apply(place, _official_names(place, hindi, spellings, row.number, report))
+                else "unchanged"
+            )
         report.row_keys[row.number] = place.natural_key
         saved.append(place)
     db.session.flush()
@@ -1742,18 +2291,49 @@ def _import_lgd_wards(source: SourceFile, district: Unit, report: ImportReport) 
 # "District LGD Code" is ``district_lgd_code``. The Baghpat layout's names come first.
 STATION_HEADERS = {
     # the district's LGD code, checked against the district imported (required)
-    "district": ("district_lgd_code", "district_code", "district_lgd", "lgd_district_code", "जिला_कोड"),
+    "district": (
+        "district_lgd_code",
+        "district_code",
+        "district_lgd",
+        "lgd_district_code",
+        "जिला_कोड",
+    ),
     # the station's name in Devanagari
-    "name_hi": ("thana_hi_source_b", "name_hi", "thana_hi", "station_hi", "station_name_hi",
-                "police_station_hi", "थाने_का_नाम"),
+    "name_hi": (
+        "thana_hi_source_b",
+        "name_hi",
+        "thana_hi",
+        "station_hi",
+        "station_name_hi",
+        "police_station_hi",
+        "थाने_का_नाम",
+    ),
     # a second Hindi spelling (another source), kept as an alias
     "other_hi": ("thana_hi_source_a", "other_name_hi", "alias_hi"),
     # the station's name in either script: Devanagari is the Hindi name, Roman the English one
-    "name": ("thana", "thana_name", "police_station", "police_station_name", "name_of_police_station",
-             "ps", "ps_name", "station", "station_name", "name", "थाना", "पुलिस_स्टेशन"),
+    "name": (
+        "thana",
+        "thana_name",
+        "police_station",
+        "police_station_name",
+        "name_of_police_station",
+        "ps",
+        "ps_name",
+        "station",
+        "station_name",
+        "name",
+        "थाना",
+        "पुलिस_स्टेशन",
+    ),
     # the station's name in Roman letters
-    "name_en": ("thana_en_source_c", "name_en", "thana_en", "station_en", "station_name_en",
-                "police_station_en"),
+    "name_en": (
+        "thana_en_source_c",
+        "name_en",
+        "thana_en",
+        "station_en",
+        "station_name_en",
+        "police_station_en",
+    ),
     # the HQ place's Census 2011 town code or LGD village code
     "hq_code": ("hq_place_code", "hq_code", "hq_lgd_code", "hq_census_code"),
     # the HQ place's name (free text; "KHEKRA / Khekada (ULB 297023)" gives two spellings)
@@ -1770,30 +2350,89 @@ STATION_NAME_ROLES = ("name_hi", "other_hi", "name", "name_en")
 # कैराना", "कोतवाली शामली", "PS Kairana", "P.S. Kandhla". Only a leading word, followed by a
 # space or punctuation, is a station word ("थानाभवन" is one word).
 STATION_WORD_PREFIX = re.compile(
-    r"(?:(?:थाना|कोतवाली|thana|kotwali|ps)(?=[\s.:-])|p\.\s?s\.)[\s.:-]*", re.IGNORECASE)
+    r"(?:(?:थाना|कोतवाली|thana|kotwali|ps)(?=[\s.:-])|p\.\s?s\.)[\s.:-]*", re.IGNORECASE
+)
 # What is left after a station word can be no place's name: "कोतवाली देहात" (the rural
 # kotwali) or "Kotwali Nagar" keep their station word.
-GENERIC_STATION_WORDS = {"नगर", "देहात", "शहर", "सदर", "थाना", "कोतवाली", "nagar", "dehat", "shahar",
-                         "sadar", "city", "thana", "kotwali"}
+GENERIC_STATION_WORDS = {
+    "नगर",
+    "देहात",
+    "शहर",
+    "सदर",
+    "थाना",
+    "कोतवाली",
+    "nagar",
+    "dehat",
+    "shahar",
+    "sadar",
+    "city",
+    "thana",
+    "kotwali",
+}
 
 # Curated English spellings of the words station names are made of, besides place names
 # (which come from the district's places, sub-districts and districts). Used only when the file
 # gives no English name and the station is not named after its HQ place.
 STATION_WORDS_EN = {
-    "थाना": "Thana", "कोतवाली": "Kotwali", "महिला": "Mahila", "देहात": "Dehat", "नगर": "Nagar",
-    "शहर": "Shahar", "सदर": "Sadar", "मंडी": "Mandi", "मण्डी": "Mandi", "आदर्श": "Adarsh",
-    "कैंट": "Cantt", "कैण्ट": "Cantt", "छावनी": "Chhawani", "सिविल": "Civil", "लाइंस": "Lines",
-    "लाइन्स": "Lines", "लाइन": "Line", "चौक": "Chowk", "बाजार": "Bazar", "बाज़ार": "Bazar",
-    "गंज": "Ganj", "पुरानी": "Purani", "पुराना": "Purana", "नई": "Nai", "नया": "Naya",
-    "कॉलोनी": "Colony", "कालोनी": "Colony", "औद्योगिक": "Audyogik", "क्षेत्र": "Kshetra",
-    "साइबर": "Cyber", "क्राइम": "Crime", "रेलवे": "Railway", "जीआरपी": "GRP", "उत्तर": "Uttar",
-    "दक्षिण": "Dakshin", "पूर्व": "Purv", "पश्चिम": "Paschim", "मध्य": "Madhya", "सेक्टर": "Sector",
-    "फेज": "Phase", "फ़ेज़": "Phase", "पुलिस": "Police", "चौकी": "Chowki", "टाउन": "Town",
-    "कस्बा": "Kasba", "रोड": "Road", "गेट": "Gate", "विहार": "Vihar", "पार्क": "Park",
+    "थाना": "Thana",
+    "कोतवाली": "Kotwali",
+    "महिला": "Mahila",
+    "देहात": "Dehat",
+    "नगर": "Nagar",
+    "शहर": "Shahar",
+    "सदर": "Sadar",
+    "मंडी": "Mandi",
+    "मण्डी": "Mandi",
+    "आदर्श": "Adarsh",
+    "कैंट": "Cantt",
+    "कैण्ट": "Cantt",
+    "छावनी": "Chhawani",
+    "सिविल": "Civil",
+    "लाइंस": "Lines",
+    "लाइन्स": "Lines",
+    "लाइन": "Line",
+    "चौक": "Chowk",
+    "बाजार": "Bazar",
+    "बाज़ार": "Bazar",
+    "गंज": "Ganj",
+    "पुरानी": "Purani",
+    "पुराना": "Purana",
+    "नई": "Nai",
+    "नया": "Naya",
+    "कॉलोनी": "Colony",
+    "कालोनी": "Colony",
+    "औद्योगिक": "Audyogik",
+    "क्षेत्र": "Kshetra",
+    "साइबर": "Cyber",
+    "क्राइम": "Crime",
+    "रेलवे": "Railway",
+    "जीआरपी": "GRP",
+    "उत्तर": "Uttar",
+    "दक्षिण": "Dakshin",
+    "पूर्व": "Purv",
+    "पश्चिम": "Paschim",
+    "मध्य": "Madhya",
+    "सेक्टर": "Sector",
+    "फेज": "Phase",
+    "फ़ेज़": "Phase",
+    "पुलिस": "Police",
+    "चौकी": "Chowki",
+    "टाउन": "Town",
+    "कस्बा": "Kasba",
+    "रोड": "Road",
+    "गेट": "Gate",
+    "विहार": "Vihar",
+    "पार्क": "Park",
 }
 # English names a file may give the district women police station.
-WOMEN_STATION_NAMES_EN = ("mahila thana", "mahila police station", "women police station",
-                          "women thana", "mahila ps", "women ps")
+WOMEN_STATION_NAMES_EN = (
+    "mahila thana",
+    "mahila police station",
+    "women police station",
+    "women thana",
+    "mahila ps",
+    "women ps",
+)
 DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 # A station is taken to be named after its HQ place when their phonetic keys agree this much
 # (सिंघावली अहीर / Singauli Ahir: 0.9; आदर्श मंडी / Shamli: 0.36).
@@ -1892,10 +2531,14 @@ def import_stations(path, district_code) -> ImportReport:
     if ignored:
         report.note(1, "flagged", "columns ignored", ", ".join(ignored))
     if not places.places:
-        report.note(None, "flagged", f"no places of {district.name_en}",
-                    "no HQ can be found by name, and a station word cannot be told from a place's "
-                    f"name: import places first (`flask cplan geo places --district {district.code} FILE`), "
-                    "then this file again")
+        report.note(
+            None,
+            "flagged",
+            f"no places of {district.name_en}",
+            "no HQ can be found by name, and a station word cannot be told from a place's name: "
+            f"import places first (`flask cplan geo places --district {district.code} FILE`), then "
+            "this file again",
+        )
 
     hq_places, hq_matches = _find_headquarters(district, rows, places, columns)
     english = _EnglishNames(district, places)
@@ -1909,10 +2552,17 @@ def import_stations(path, district_code) -> ImportReport:
             slug = "HI-" + hashlib.sha1(row.name_hi.encode()).hexdigest()[:8].upper()
         code = unit_code(f"{district.code}-{slug}")
         if code in codes:
-            column = columns["name_en"] if row.name_en_source else (columns["name_hi"] or columns["name"])
-            raise source.error(f"station code {code} is also made from row {codes[code]}: the "
-                               "same station twice, or give the two different English names",
-                               row.number, column)
+            column = (
+                columns["name_en"]
+                if row.name_en_source
+                else (columns["name_hi"] or columns["name"])
+            )
+            raise source.error(
+                f"station code {code} is also made from row {codes[code]}: the "
+                "same station twice, or give the two different English names",
+                row.number,
+                column,
+            )
         codes[code] = row.number
         planned.append((row, hq_place, name_en, generated or row.hi_generated, origin, code))
 
@@ -1925,33 +2575,65 @@ def import_stations(path, district_code) -> ImportReport:
     hindi_by_name[normalised(district.name_en)] = district.name_hi
     for row, hq_place, name_en, generated, origin, code in planned:
         circle = _ensure_circle(district, row, hq_place, hindi_by_name, report)
-        aliases = join_aliases([row.other_hi, *_hq_spellings(row.hq_text), row.name_en_source],
-                               name_en, row.name_hi)
-        fields = {"code": code, "name_en": name_en, "name_hi": row.name_hi,
-                  "name_generated": generated, "aliases": aliases,
-                  "search_key": geo.names_search_key(name_en, row.name_hi, aliases)}
+        aliases = join_aliases(
+            [row.other_hi, *_hq_spellings(row.hq_text), row.name_en_source], name_en, row.name_hi
+        )
+        fields = {
+            "code": code,
+            "name_en": name_en,
+            "name_hi": row.name_hi,
+            "name_generated": generated,
+            "aliases": aliases,
+            "search_key": geo.names_search_key(name_en, row.name_hi, aliases),
+        }
         station = by_code.get(code) or next(
-            (by_name_hi[name] for name in (row.name_hi, *row.earlier_hi) if name in by_name_hi), None)
+            (by_name_hi[name] for name in (row.name_hi, *row.earlier_hi) if name in by_name_hi),
+            None,
+        )
         if station is None:
             fields.pop("name_en")
             station = geo.create_unit(UnitKind.STATION, name_en, circle, **fields)
             outcome = "created"
         else:
             if station.code != code:
-                report.note(row.number, "flagged", row.name_hi, f"code changed from {station.code} to {code}")
+                report.note(
+                    row.number,
+                    "flagged",
+                    row.name_hi,
+                    f"code changed from {station.code} to {code}",
+                )
             if station.name_hi != row.name_hi:
-                report.note(row.number, "flagged", row.name_hi, f"Hindi name changed from {station.name_hi}")
+                report.note(
+                    row.number, "flagged", row.name_hi, f"Hindi name changed from {station.name_hi}"
+                )
             outcome = "updated" if _apply(station, fields) else "unchanged"
             if station.parent_id != circle.id:
-                report.note(row.number, "flagged", row.name_hi,
-                            f"stays in its circle {station.parent.name_en} (the file's rule gives {circle.name_en})")
-        if _link_headquarters(station, hq_place, hq_of.get(station.id), row, report) and outcome == "unchanged":
+                report.note(
+                    row.number,
+                    "flagged",
+                    row.name_hi,
+                    f"stays in its circle {station.parent.name_en} (the file's rule gives "
+                    f"{circle.name_en})",
+                )
+        if (
+            _link_headquarters(station, hq_place, hq_of.get(station.id), row, report)
+            and outcome == "unchanged"
+        ):
             outcome = "updated"
         report.tally(outcome)
         report.row_keys[row.number] = code
         _name_hq_place_in_hindi(station, hq_place, row, report)
-        _flag_station(row, station, hq_place, hq_matches.get(row.number, ""), origin, district,
-                      bool(places.places), columns, report)
+        _flag_station(
+            row,
+            station,
+            hq_place,
+            hq_matches.get(row.number, ""),
+            origin,
+            district,
+            bool(places.places),
+            columns,
+            report,
+        )
     db.session.flush()
     _audit("geo.stations_imported", report, district)
     return report
@@ -1960,51 +2642,81 @@ def import_stations(path, district_code) -> ImportReport:
 def _station_columns(source: SourceFile) -> _StationColumns:
     """Which of the file's columns plays each role; a role given twice or a missing name or
     district column is an error naming row 1 and the column."""
-    role_of = {_header_key(spelling): role for role, spellings in STATION_HEADERS.items() for spelling in spellings}
+    role_of = {
+        _header_key(spelling): role
+        for role, spellings in STATION_HEADERS.items()
+        for spelling in spellings
+    }
     by_role: dict[str, str] = {}
     for name in source.header:
         role = role_of.get(_header_key(name))
         if role is None:
             continue
         if role in by_role:
-            raise source.error(f"gives the same thing as column {by_role[role]!r}: keep one of them", 1, name)
+            raise source.error(
+                f"gives the same thing as column {by_role[role]!r}: keep one of them", 1, name
+            )
         by_role[role] = name
     if "district" not in by_role:
-        raise source.error("no column for the district's LGD code: name it district_code (or "
-                           "district_lgd_code)", 1, "district_code")
+        raise source.error(
+            "no column for the district's LGD code: name it district_code (or district_lgd_code)",
+            1,
+            "district_code",
+        )
     if not any(role in by_role for role in STATION_NAME_ROLES):
-        raise source.error("no column for the station's name: name it name_hi (Hindi), thana or "
-                           "police_station (either script) or थाना, and name_en for English", 1, "name_hi")
+        raise source.error(
+            "no column for the station's name: name it name_hi (Hindi), thana or "
+            "police_station (either script) or थाना, and name_en for English",
+            1,
+            "name_hi",
+        )
     if "name_hi" in by_role and "name" in by_role:
-        raise source.error(f"gives the station's name like column {by_role['name_hi']!r}: keep one "
-                           "of them", 1, by_role["name"])
+        raise source.error(
+            f"gives the station's name like column {by_role['name_hi']!r}: keep one of them",
+            1,
+            by_role["name"],
+        )
     return _StationColumns(by_role)
 
 
-def _parse_station_row(source: SourceFile, columns: _StationColumns, row: SourceRow, district_code,
-                       places: _PlaceNames) -> _StationRow:
+def _parse_station_row(
+    source: SourceFile, columns: _StationColumns, row: SourceRow, district_code, places: _PlaceNames
+) -> _StationRow:
     def text(role: str) -> str:
         return source.text(row, columns[role]) if columns[role] else ""
 
     file_district = source.code(row, columns["district"])
     if not _same_code(file_district, district_code):
-        raise source.error(f"district {file_district} in a file imported for district {district_code}",
-                           row.number, columns["district"])
+        raise source.error(
+            f"district {file_district} in a file imported for district {district_code}",
+            row.number,
+            columns["district"],
+        )
     name_hi, other_hi, name_en = text("name_hi"), text("other_hi"), text("name_en")
     for role, value in (("name_hi", name_hi), ("other_hi", other_hi)):
         if value and not DEVANAGARI.search(value):
-            raise source.error(f"{value!r} is not written in Devanagari (give the English name in a "
-                               "name_en column)", row.number, columns[role])
+            raise source.error(
+                f"{value!r} is not written in Devanagari (give the English name in a name_en "
+                "column)",
+                row.number,
+                columns[role],
+            )
     if name_en and DEVANAGARI.search(name_en):
-        raise source.error(f"{name_en!r} is not written in Roman letters", row.number, columns["name_en"])
+        raise source.error(
+            f"{name_en!r} is not written in Roman letters", row.number, columns["name_en"]
+        )
     either = text("name")
     if DEVANAGARI.search(either):
         name_hi = either
     elif either and not name_en:
         name_en = either
     elif either:
-        raise source.error(f"{either!r} is not written in Devanagari, and the English name is in "
-                           f"column {columns['name_en']!r}", row.number, columns["name"])
+        raise source.error(
+            f"{either!r} is not written in Devanagari, and the English name is in "
+            f"column {columns['name_en']!r}",
+            row.number,
+            columns["name"],
+        )
 
     notes: list[str] = []
     earlier: list[str] = []
@@ -2035,8 +2747,11 @@ def _parse_station_row(source: SourceFile, columns: _StationColumns, row: Source
     hq_value = text("hq")
     if hq_value and DIGITS.fullmatch(hq_value):
         if hq_code and hq_code != hq_value:
-            raise source.error(f"HQ code {hq_value} differs from {hq_code} in column "
-                               f"{columns['hq_code']!r}", row.number, columns["hq"])
+            raise source.error(
+                f"HQ code {hq_value} differs from {hq_code} in column {columns['hq_code']!r}",
+                row.number,
+                columns["hq"],
+            )
         hq_code = hq_value
     elif hq_value:
         hq_text = hq_text or hq_value
@@ -2067,11 +2782,13 @@ def _without_station_word(name: str, places: _PlaceNames) -> tuple[str, str, lis
     than generic words ("कोतवाली देहात" stays whole).
     """
     forms = [" ".join(name.split())]
-    while (match := STATION_WORD_PREFIX.match(forms[-1])) and forms[-1][match.end():].strip():
-        forms.append(forms[-1][match.end():].strip())
+    while (match := STATION_WORD_PREFIX.match(forms[-1])) and forms[-1][match.end() :].strip():
+        forms.append(forms[-1][match.end() :].strip())
     shortest = forms[-1]
     # "नगर" alone is never the name, even where a village is called Nagar.
-    named = [form for form in forms if not set(form.lower().split()) <= GENERIC_STATION_WORDS] or forms[:1]
+    named = [
+        form for form in forms if not set(form.lower().split()) <= GENERIC_STATION_WORDS
+    ] or forms[:1]
     chosen = next((form for form in reversed(named) if places.matches(form)), None)
     if chosen is not None:
         why = f"station word kept: {chosen} is the name of a town or village of the district"
@@ -2103,9 +2820,15 @@ class _PlaceNames:
     KINDS = (PlaceKind.TOWN, PlaceKind.VILLAGE)  # the order of preference
 
     def __init__(self, district: Unit):
-        self.places = db.session.scalars(select(Place).where(
-            Place.district_id == district.id, Place.kind.in_(self.KINDS), Place.uninhabited.is_(False),
-        ).order_by(Place.id)).all()
+        self.places = db.session.scalars(
+            select(Place)
+            .where(
+                Place.district_id == district.id,
+                Place.kind.in_(self.KINDS),
+                Place.uninhabited.is_(False),
+            )
+            .order_by(Place.id)
+        ).all()
         self.index: dict[tuple[PlaceKind, int, str], list[Place]] = defaultdict(list)
         for place in self.places:
             for spelling in (place.name_en, place.name_hi, *split_aliases(place.aliases)):
@@ -2138,8 +2861,9 @@ class _PlaceNames:
         return None, []
 
 
-def _find_headquarters(district: Unit, rows: list[_StationRow], places: _PlaceNames,
-                       columns: _StationColumns) -> tuple[dict[int, Place], dict[int, str]]:
+def _find_headquarters(
+    district: Unit, rows: list[_StationRow], places: _PlaceNames, columns: _StationColumns
+) -> tuple[dict[int, Place], dict[int, str]]:
     """Each row's HQ place by row number, and why a row got none when it is worth saying.
 
     A code wins; without one, the HQ's name from the file, else the station's own names, is
@@ -2161,18 +2885,24 @@ def _find_headquarters(district: Unit, rows: list[_StationRow], places: _PlaceNa
         place, candidates = places.find(spellings)
         if candidates:
             listed = ", ".join(_place_label(candidate) for candidate in candidates)
-            why[row.number] = (f"HQ not chosen: {named} matches {len(candidates)} places of "
-                               f"{district.name_en} ({listed}); give the HQ's code in {columns.hq_hint()}")
+            why[row.number] = (
+                f"HQ not chosen: {named} matches {len(candidates)} places of "
+                f"{district.name_en} ({listed}); give the HQ's code in {columns.hq_hint()}"
+            )
         elif place is not None and holder.get(place.id, row.number) != row.number:
-            why[row.number] = (f"HQ not chosen: {named} matches {_place_label(place)}, the HQ of row "
-                               f"{holder[place.id]}; give this station's HQ code in {columns.hq_hint()}")
+            why[row.number] = (
+                f"HQ not chosen: {named} matches {_place_label(place)}, the HQ of row "
+                f"{holder[place.id]}; give this station's HQ code in {columns.hq_hint()}"
+            )
         elif place is not None:
             found[row.number] = place
             holder[place.id] = row.number
             why[row.number] = f"HQ place {_place_label(place)} found by its name {named}"
         elif row.hq_names:
-            why[row.number] = (f"HQ {named} matches no town or village of {district.name_en}: "
-                               f"correct it or give the HQ's code in {columns.hq_hint()}")
+            why[row.number] = (
+                f"HQ {named} matches no town or village of {district.name_en}: "
+                f"correct it or give the HQ's code in {columns.hq_hint()}"
+            )
     return found, why
 
 
@@ -2190,8 +2920,11 @@ def _sound_alike(names: Iterable[str], others: Iterable[str]) -> bool:
     agree at least ``NAMED_AFTER_HQ_SIMILARITY`` (सिंघावली अहीर / Singauli Ahir)."""
     keys = {search_key(name) for name in names if name} - {""}
     other_keys = {search_key(name) for name in others if name} - {""}
-    return any(SequenceMatcher(None, key, other).ratio() >= NAMED_AFTER_HQ_SIMILARITY
-               for key in keys for other in other_keys)
+    return any(
+        SequenceMatcher(None, key, other).ratio() >= NAMED_AFTER_HQ_SIMILARITY
+        for key in keys
+        for other in other_keys
+    )
 
 
 class _EnglishNames:
@@ -2202,19 +2935,45 @@ class _EnglishNames:
     def __init__(self, district: Unit, places: _PlaceNames):
         self.sources: list[tuple[str, dict[tuple[int, str], set[str]]]] = []
         self._add("the station-word table", STATION_WORDS_EN.items())
-        self._add(f"the places of {district.name_en}", (
-            (spelling, place.name_en) for place in places.places
-            for spelling in (place.name_en, "" if place.name_generated else place.name_hi,
-                             *split_aliases(place.aliases))))
-        subdistricts = db.session.scalars(select(Subdistrict).where(Subdistrict.district_id == district.id))
-        self._add("the sub-district list (LGD)", (
-            (spelling, subdistrict.name_en) for subdistrict in subdistricts
-            for spelling in (subdistrict.name_en, "" if subdistrict.name_generated else subdistrict.name_hi)))
+        self._add(
+            f"the places of {district.name_en}",
+            (
+                (spelling, place.name_en)
+                for place in places.places
+                for spelling in (
+                    place.name_en,
+                    "" if place.name_generated else place.name_hi,
+                    *split_aliases(place.aliases),
+                )
+            ),
+        )
+        subdistricts = db.session.scalars(
+            select(Subdistrict).where(Subdistrict.district_id == district.id)
+        )
+        self._add(
+            "the sub-district list (LGD)",
+            (
+                (spelling, subdistrict.name_en)
+                for subdistrict in subdistricts
+                for spelling in (
+                    subdistrict.name_en,
+                    "" if subdistrict.name_generated else subdistrict.name_hi,
+                )
+            ),
+        )
         districts = db.session.scalars(select(Unit).where(Unit.kind == UnitKind.DISTRICT))
-        self._add("the district list (LGD)", (
-            (spelling, unit.name_en) for unit in districts
-            for spelling in (unit.name_en, "" if unit.name_generated else unit.name_hi,
-                             *split_aliases(unit.aliases))))
+        self._add(
+            "the district list (LGD)",
+            (
+                (spelling, unit.name_en)
+                for unit in districts
+                for spelling in (
+                    unit.name_en,
+                    "" if unit.name_generated else unit.name_hi,
+                    *split_aliases(unit.aliases),
+                )
+            ),
+        )
 
     def _add(self, label: str, pairs) -> None:
         index: dict[tuple[int, str], set[str]] = defaultdict(set)
@@ -2246,8 +3005,9 @@ class _EnglishNames:
         return " ".join(english for english, _ in found), labels
 
 
-def _station_name_en(row: _StationRow, hq_place: Place | None,
-                     english: _EnglishNames) -> tuple[str, bool, str]:
+def _station_name_en(
+    row: _StationRow, hq_place: Place | None, english: _EnglishNames
+) -> tuple[str, bool, str]:
     """(English name, generated, where it comes from when not from the file: flagged)."""
     if row.name_en_source:
         return row.name_en_source, False, ""
@@ -2270,9 +3030,12 @@ def _hq_places(district: Unit, codes: set[str]) -> dict[str, Place]:
     if not codes:
         return {}
     found = {}
-    for place in db.session.scalars(select(Place).where(
+    for place in db.session.scalars(
+        select(Place).where(
             Place.district_id == district.id,
-            Place.census_2011_code.in_(codes) | Place.lgd_code.in_([_lgd(c) for c in codes]))):
+            Place.census_2011_code.in_(codes) | Place.lgd_code.in_([_lgd(c) for c in codes]),
+        )
+    ):
         if place.census_2011_code in codes:
             found[place.census_2011_code] = place
         for code in codes:
@@ -2290,11 +3053,16 @@ def unit_code(code: str) -> str:
     if len(code) <= UNIT_CODE_LENGTH:
         return code
     digest = hashlib.sha1(code.encode()).hexdigest()[:8].upper()
-    return f"{code[:UNIT_CODE_LENGTH - len(digest) - 1]}-{digest}"
+    return f"{code[: UNIT_CODE_LENGTH - len(digest) - 1]}-{digest}"
 
 
-def _ensure_circle(district: Unit, row: _StationRow, hq_place: Place | None,
-                   hindi_by_name: dict[str, str], report: ImportReport) -> Unit:
+def _ensure_circle(
+    district: Unit,
+    row: _StationRow,
+    hq_place: Place | None,
+    hindi_by_name: dict[str, str],
+    report: ImportReport,
+) -> Unit:
     hq_subdistrict = row.hq_subdistrict
     if not hq_subdistrict and hq_place is not None and hq_place.subdistrict is not None:
         hq_subdistrict = hq_place.subdistrict.name_en
@@ -2313,17 +3081,37 @@ def _ensure_circle(district: Unit, row: _StationRow, hq_place: Place | None,
         name_hi, generated = f"{hindi_by_name[normalised(base)]} {CIRCLE_WORD_HI}", False
     else:
         name_hi, generated = f"{to_devanagari(base)} {CIRCLE_WORD_HI}", True
-    circle = geo.create_unit(UnitKind.CIRCLE, name_en, district, code=code, name_hi=name_hi,
-                             name_generated=generated, search_key=geo.names_search_key(name_en, name_hi))
-    rule = "the file's circle column" if row.circle else (
-        "its HQ sub-district" if row.hq_subdistrict else
-        "its HQ place's sub-district" if hq_subdistrict else "the district (no HQ sub-district known)")
+    circle = geo.create_unit(
+        UnitKind.CIRCLE,
+        name_en,
+        district,
+        code=code,
+        name_hi=name_hi,
+        name_generated=generated,
+        search_key=geo.names_search_key(name_en, name_hi),
+    )
+    rule = (
+        "the file's circle column"
+        if row.circle
+        else (
+            "its HQ sub-district"
+            if row.hq_subdistrict
+            else "its HQ place's sub-district"
+            if hq_subdistrict
+            else "the district (no HQ sub-district known)"
+        )
+    )
     report.note(row.number, "flagged", name_en, f"circle created, named after {rule}")
     return circle
 
 
-def _link_headquarters(station: Unit, hq_place: Place | None, current_hq: Place | None,
-                       row: _StationRow, report: ImportReport) -> bool:
+def _link_headquarters(
+    station: Unit,
+    hq_place: Place | None,
+    current_hq: Place | None,
+    row: _StationRow,
+    report: ImportReport,
+) -> bool:
     """Attach the HQ place to its station, marked as HQ; True when something changed."""
     if hq_place is None or (current_hq is not None and current_hq.id == hq_place.id):
         return False
@@ -2332,67 +3120,117 @@ def _link_headquarters(station: Unit, hq_place: Place | None, current_hq: Place 
         db.session.flush()
         return True
     if hq_place.station_id is not None:
-        report.note(row.number, "flagged", row.name_hi,
-                    f"HQ place {hq_place.name_en} moved here from station {hq_place.station.name_en}")
+        report.note(
+            row.number,
+            "flagged",
+            row.name_hi,
+            f"HQ place {hq_place.name_en} moved here from station {hq_place.station.name_en}",
+        )
     geo.move_place(hq_place, station, reason=HQ_SPELL_REASON)
     return True
 
 
-def _name_hq_place_in_hindi(station: Unit, hq_place: Place | None, row: _StationRow,
-                            report: ImportReport) -> None:
+def _name_hq_place_in_hindi(
+    station: Unit, hq_place: Place | None, row: _StationRow, report: ImportReport
+) -> None:
     """A station named after its HQ place gives that place its sources' Hindi spelling.
 
     Only a transliterated name is replaced, and aliases are left alone, so the places import
     run again keeps the name and changes nothing.
     """
-    if (hq_place is None or not hq_place.name_generated or station.name_generated
-            or normalised(station.name_en) != normalised(hq_place.name_en)):
+    if (
+        hq_place is None
+        or not hq_place.name_generated
+        or station.name_generated
+        or normalised(station.name_en) != normalised(hq_place.name_en)
+    ):
         return
     hq_place.name_hi, hq_place.name_generated = station.name_hi, False
     hq_place.search_key = geo.names_search_key(hq_place.name_en, hq_place.name_hi, hq_place.aliases)
     search.reindex_places([hq_place])
-    report.note(row.number, "flagged", hq_place.name_en,
-                f"HQ place takes the station's Hindi name {station.name_hi} instead of a transliteration")
+    report.note(
+        row.number,
+        "flagged",
+        hq_place.name_en,
+        f"HQ place takes the station's Hindi name {station.name_hi} instead of a transliteration",
+    )
 
 
-def _flag_station(row: _StationRow, station: Unit, hq_place: Place | None, hq_why: str, origin: str,
-                  district: Unit, places_exist: bool, columns: _StationColumns, report: ImportReport) -> None:
+def _flag_station(
+    row: _StationRow,
+    station: Unit,
+    hq_place: Place | None,
+    hq_why: str,
+    origin: str,
+    district: Unit,
+    places_exist: bool,
+    columns: _StationColumns,
+    report: ImportReport,
+) -> None:
     for reason in row.notes:
         report.note(row.number, "flagged", row.name_hi, reason)
     if row.other_hi:
-        report.note(row.number, "flagged", row.name_hi,
-                    f"sources spell it differently ({row.name_hi} / {row.other_hi}): "
-                    f"{columns['name_hi'] or columns['name']} used, the other kept as an alias")
+        report.note(
+            row.number,
+            "flagged",
+            row.name_hi,
+            f"sources spell it differently ({row.name_hi} / {row.other_hi}): "
+            f"{columns['name_hi'] or columns['name']} used, the other kept as an alias",
+        )
     if hq_why:
         report.note(row.number, "flagged", row.name_hi, hq_why)
     if is_womens_station(station):
-        report.note(row.number, "flagged", row.name_hi,
-                    "district women police station: no territorial jurisdiction, never receives places")
+        report.note(
+            row.number,
+            "flagged",
+            row.name_hi,
+            "district women police station: no territorial jurisdiction, never receives places",
+        )
     elif row.hq_code and hq_place is None:
-        report.note(row.number, "flagged", row.name_hi,
-                    f"HQ place {row.hq_code} is not among the district's places (import places first: "
-                    f"`flask cplan geo places --district {district.code} FILE`, then this file again): "
-                    "no coordinates yet")
+        report.note(
+            row.number,
+            "flagged",
+            row.name_hi,
+            f"HQ place {row.hq_code} is not among the district's places (import places first: "
+            f"`flask cplan geo places --district {district.code} FILE`, then this file again): no "
+            "coordinates yet",
+        )
     elif hq_place is None:
         why = ""
         if not hq_why:
-            why = (" (no code given, and its name matches no town or village of the district)"
-                   if places_exist else " (no code given)")
+            why = (
+                " (no code given, and its name matches no town or village of the district)"
+                if places_exist
+                else " (no code given)"
+            )
         extra = f" (source note: {row.source_note})" if row.source_note else ""
-        report.note(row.number, "flagged", row.name_hi,
-                    f"no HQ place{why}: imported without coordinates, "
-                    f"receives no places from `flask cplan geo attach` until its HQ is given in "
-                    f"{columns.hq_hint()} and this file is imported again{extra}")
+        report.note(
+            row.number,
+            "flagged",
+            row.name_hi,
+            f"no HQ place{why}: imported without coordinates, "
+            f"receives no places from `flask cplan geo attach` until its HQ is given in "
+            f"{columns.hq_hint()} and this file is imported again{extra}",
+        )
     if row.hi_generated:
-        report.note(row.number, "flagged", row.name_hi, f"Hindi name {station.name_hi!r} transliterated")
+        report.note(
+            row.number, "flagged", row.name_hi, f"Hindi name {station.name_hi!r} transliterated"
+        )
     if origin:
-        report.note(row.number, "flagged", row.name_hi, f"English name {station.name_en!r} from {origin}")
+        report.note(
+            row.number, "flagged", row.name_hi, f"English name {station.name_en!r} from {origin}"
+        )
     elif station.name_generated and not row.hi_generated:
-        report.note(row.number, "flagged", row.name_hi, f"English name {station.name_en!r} transliterated")
+        report.note(
+            row.number, "flagged", row.name_hi, f"English name {station.name_en!r} transliterated"
+        )
 
 
 def _has_places(district: Unit) -> bool:
-    return db.session.scalar(select(Place.id).where(Place.district_id == district.id).limit(1)) is not None
+    return (
+        db.session.scalar(select(Place.id).where(Place.district_id == district.id).limit(1))
+        is not None
+    )
 
 
 def is_womens_station(station: Unit) -> bool:
@@ -2405,7 +3243,7 @@ def station_headquarters(district: Unit) -> dict[int, Place]:
     rows = db.session.execute(
         select(Unit.id, Place)
         .join(Place, Place.id == Unit.hq_place_id)
-        .where(geo.in_subtree(Unit.path, district), Unit.kind == UnitKind.STATION)
+        .where(district.covers(Unit.path), Unit.kind == UnitKind.STATION)
     )
     return {station_id: place for station_id, place in rows}
 
@@ -2427,10 +3265,14 @@ def attach_places_to_nearest_station(district: Unit) -> ImportReport:
     each; with no station able to receive places it refuses with the same advice.
     """
     report = ImportReport("attach to nearest station", district.name_en)
-    stations = db.session.scalars(geo.units_under(district, UnitKind.STATION).order_by(Unit.code)).all()
+    stations = db.session.scalars(
+        geo.units_under(district, UnitKind.STATION).order_by(Unit.code)
+    ).all()
     if not stations:
-        raise GeoImportError(f"{district.name_en} has no police stations: import them first with "
-                             f"`flask cplan geo stations --district {district.code} FILE`")
+        raise GeoImportError(
+            f"{district.name_en} has no police stations: import them first with "
+            f"`flask cplan geo stations --district {district.code} FILE`"
+        )
     headquarters = station_headquarters(district)
     receiving = []
     without_hq: list[Unit] = []
@@ -2439,32 +3281,47 @@ def attach_places_to_nearest_station(district: Unit) -> ImportReport:
         hq_place = headquarters.get(station.id)
         subject = f"station {station.name_en} ({station.code})"
         if is_womens_station(station):
-            report.note(None, "skipped", subject,
-                        "women police station: serves the whole district, receives no places")
+            report.note(
+                None,
+                "skipped",
+                subject,
+                "women police station: serves the whole district, receives no places",
+            )
         elif hq_place is None:
             without_hq.append(station)
             report.note(None, "skipped", subject, "no HQ place: receives no places")
         elif hq_place.latitude is None or hq_place.longitude is None:
             without_coordinates.append((station, hq_place))
-            report.note(None, "skipped", subject,
-                        f"its HQ place {hq_place.name_en} ({hq_place.natural_key}) has no coordinates: "
-                        "receives no places")
+            report.note(
+                None,
+                "skipped",
+                subject,
+                f"its HQ place {hq_place.name_en} ({hq_place.natural_key}) has no coordinates: "
+                "receives no places",
+            )
         else:
             receiving.append((station, (hq_place.latitude, hq_place.longitude)))
     advice = _hq_advice(district, without_hq, without_coordinates)
     if not receiving:
         details = " ".join(f"{subject}: {fix}." for subject, fix in advice) or (
             "Only the women police station is imported: import the others with "
-            f"`flask cplan geo stations --district {district.code} FILE`.")
-        raise GeoImportError(f"no police station of {district.name_en} has HQ coordinates, so no "
-                             f"place can be attached. {details}")
+            f"`flask cplan geo stations --district {district.code} FILE`."
+        )
+        raise GeoImportError(
+            f"no police station of {district.name_en} has HQ coordinates, so no "
+            f"place can be attached. {details}"
+        )
     for subject, fix in advice:
         report.note(None, "flagged", subject, fix)
 
-    report.unchanged = db.session.scalar(select(func.count(Place.id)).where(
-        Place.district_id == district.id, Place.station_id.is_not(None)))
-    unattached = db.session.scalars(select(Place).where(
-        Place.district_id == district.id, Place.station_id.is_(None))).all()
+    report.unchanged = db.session.scalar(
+        select(func.count(Place.id)).where(
+            Place.district_id == district.id, Place.station_id.is_not(None)
+        )
+    )
+    unattached = db.session.scalars(
+        select(Place).where(Place.district_id == district.id, Place.station_id.is_(None))
+    ).all()
     # Towns and villages first, so each ward finds its town already attached.
     for place in sorted(unattached, key=lambda p: (p.kind == PlaceKind.WARD, p.natural_key)):
         subject = f"{place.name_en} ({place.natural_key})"
@@ -2495,30 +3352,48 @@ def attach_places_to_nearest_station(district: Unit) -> ImportReport:
     return report
 
 
-def _hq_advice(district: Unit, without_hq: list[Unit],
-               without_coordinates: list[tuple[Unit, Place]]) -> list[tuple[str, str]]:
+def _hq_advice(
+    district: Unit, without_hq: list[Unit], without_coordinates: list[tuple[Unit, Place]]
+) -> list[tuple[str, str]]:
     """(which stations, what fixes it) for stations that cannot receive places."""
+
     def listed(stations: Iterable[Unit]) -> str:
         return ", ".join(f"{station.name_en} ({station.code})" for station in stations)
 
     advice = []
-    move = ("or move places to them one by one with `flask cplan geo move-place --place CODE "
-            "--station STATION_CODE --reason TEXT`")
+    move = (
+        "or move places to them one by one with `flask cplan geo move-place --place CODE "
+        "--station STATION_CODE --reason TEXT`"
+    )
     if without_hq and not _has_places(district):
-        advice.append((f"stations without HQ coordinates: {listed(without_hq)}",
-                       f"{district.name_en} has no places yet: import them with `flask cplan geo places "
-                       f"--district {district.code} FILE`, then its stations again with `flask cplan geo "
-                       f"stations --district {district.code} FILE`"))
+        advice.append(
+            (
+                f"stations without HQ coordinates: {listed(without_hq)}",
+                f"{district.name_en} has no places yet: import them with `flask cplan geo places "
+                f"--district {district.code} FILE`, then its stations again with `flask cplan geo "
+                f"stations --district {district.code} FILE`",
+            )
+        )
     elif without_hq:
-        advice.append((f"stations without HQ coordinates: {listed(without_hq)}",
-                       "give their HQ place in the `hq_place_code` column of the stations file (a Census "
-                       "town or LGD village code; or its name in an `hq` column) and import it again with "
-                       f"`flask cplan geo stations --district {district.code} FILE`, {move}"))
+        advice.append(
+            (
+                f"stations without HQ coordinates: {listed(without_hq)}",
+                "give their HQ place in the `hq_place_code` column of the stations file (a Census "
+                "town or LGD village code; or its name in an `hq` column) and import it again with "
+                f"`flask cplan geo stations --district {district.code} FILE`, {move}",
+            )
+        )
     if without_coordinates:
-        places = ", ".join(f"{place.name_en} ({place.natural_key})" for _, place in without_coordinates)
-        advice.append((f"stations whose HQ place has no coordinates: "
-                       f"{listed(station for station, _ in without_coordinates)}",
-                       f"give {places} their coordinates (the `lat` and `lng` columns of the places file) "
-                       f"and import it again with `flask cplan geo places --district {district.code} FILE`, "
-                       f"{move}"))
+        places = ", ".join(
+            f"{place.name_en} ({place.natural_key})" for _, place in without_coordinates
+        )
+        advice.append(
+            (
+                f"stations whose HQ place has no coordinates: "
+                f"{listed(station for station, _ in without_coordinates)}",
+                f"give {places} their coordinates (the `lat` and `lng` columns of the places file) "
+                f"and import it again with `flask cplan geo places --district {district.code} "
+                f"FILE`, {move}",
+            )
+        )
     return advice

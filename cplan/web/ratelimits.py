@@ -14,15 +14,16 @@ officer (searches and exports: the officers of one police station share its rout
 and one officer's several sessions share one count). ``CPLAN_RATE_LIMITS`` (JSON) overrides
 single entries, e.g. ``{"auth.sign_in": "20 per minute"}``.
 
-A refused request gets 429 from ``cplan.errors`` (a page in the reader's language, JSON under
-``/api/``) with ``Retry-After``; other responses carry no rate-limit headers, which would cost
-the store a second round trip per request. When the store cannot be reached, requests are counted per
+A refused request gets 429 from ``cplan.web.errors`` (a page in the reader's language, JSON under
+``/api/``) with ``Retry-After``; other responses carry no rate-limit headers, which would cost the
+store a second round trip per request. When the store cannot be reached, requests are counted per
 worker in memory until it is back (and the failure is logged): sign-in stays possible, and the
 database's own lockouts (``cplan.services.lockouts``) still hold.
 
 Each app gets a limiter of its own (kept in ``app.extensions``), because a limiter takes its
 store from the app it is bound to.
 """
+
 from __future__ import annotations
 
 import math
@@ -94,7 +95,8 @@ def register(app) -> Limiter:
     for endpoint, rule in LIMITS.items():
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(
-            overrides.get(endpoint, rule.limit), key_func=KEY_FUNCTIONS[rule.per],
+            overrides.get(endpoint, rule.limit),
+            key_func=KEY_FUNCTIONS[rule.per],
             methods=list(rule.methods) if rule.methods else None,
         )(view)
     return limiter

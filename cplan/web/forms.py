@@ -13,11 +13,17 @@ Every form of the app derives from ``Form`` (a POST form with a CSRF token) or `
 ``tests/test_forms.py`` walks ``cplan`` and proves it. The ``PersonOrPlaceName`` validator
 checks typed names of people and places with the one rule of ``cplan.services.names``.
 """
-from flask_wtf import FlaskForm
-from wtforms.validators import ValidationError
 
-from cplan.i18n import request_translations
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, SubmitField
+from wtforms.validators import DataRequired, Regexp, ValidationError
+
 from cplan.services import names
+from cplan.web.i18n import request_translations
 
 
 class CatalogueTranslations:
@@ -62,7 +68,6 @@ class FilterForm(Form):
         csrf = False
 
 
-
 class PersonOrPlaceName:
     """Validator: the field holds a name with at least one letter (``names.clean_name``).
 
@@ -75,3 +80,37 @@ class PersonOrPlaceName:
             names.clean_name(field.data, max_length=names.MAX_LENGTH)
         except names.InvalidName as error:
             raise ValidationError(str(error)) from error
+
+
+# ---- a file in two steps: the dry run, then the same file again --------------------------------
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class FileCheckForm(Form):
+    """Step 1 of a file import: upload it for the dry run. ``HINT`` gives the limits and says
+    that this step changes nothing."""
+
+    HINT = ""
+
+    file = FileField(_l("CSV or Excel file"), validators=[FileRequired(_l("Choose a file."))])
+    submit = SubmitField(_l("Check the file"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.file.description = self.HINT
+
+
+class SameFileForm(Form):
+    """Step 2: the same file again, to commit every row or none. The SHA-256 the dry run found
+    rides in a hidden field (nothing is kept on the server between the steps); a subclass names
+    its ``submit`` button."""
+
+    file = FileField(
+        _l("The same file again"),
+        validators=[FileRequired(_l("Choose a file."))],
+        description=_l(
+            "Choose the file you just checked; it is checked again before anything is saved."
+        ),
+    )
+    sha256 = HiddenField(validators=[DataRequired(), Regexp(SHA256_HEX)])

@@ -8,12 +8,13 @@ it makes: 256 KB of ZIP can unpack to a 100 MB shared-strings table. So, in this
    first bytes must agree (a ZIP archive for .xlsx, text for .csv). A ZIP renamed .csv, a CSV
    renamed .xlsx, an old .xls or a PDF is refused, saying what the file looks like.
 2. **Inspected before parsing** (``inspect_workbook``), from the archive's directory and then by
-   unpacking each part in 64 KB pieces (never trusting the declared sizes): at most
-   ``MAX_PARTS`` parts, ``MAX_UNPACKED_BYTES`` unpacked in all, no part over 1 MB unpacking to
-   more than ``MAX_RATIO`` times its packed size (nor the archive as a whole); XML parts (known
-   by their first bytes, not their names) must be UTF-8 without a document type declaration (``<!DOCTYPE``, ``<!ENTITY``: Excel never writes
-   one, and entity expansion is how an "XML bomb" grows); no run of text between two tags
-   longer than ``MAX_TEXT_RUN_BYTES`` (a cell that long is refused before it is ever read).
+   unpacking each part in 64 KB pieces (never trusting the declared sizes): at most ``MAX_PARTS``
+   parts, ``MAX_UNPACKED_BYTES`` unpacked in all, no part over 1 MB unpacking to more than
+   ``MAX_RATIO`` times its packed size (nor the archive as a whole); XML parts (known by their first
+   bytes, not their names) must be UTF-8 without a document type declaration (``<!DOCTYPE``,
+   ``<!ENTITY``: Excel never writes one, and entity expansion is how an "XML bomb" grows); no run of
+   text between two tags longer than ``MAX_TEXT_RUN_BYTES`` (a cell that long is refused before it
+   is ever read).
 3. **Parsed without entity expansion**: openpyxl parses through defusedxml when it is installed
    (a dependency of ours); ``xlsx_rows`` refuses to run if openpyxl would not.
 4. **Read row by row** (``csv_rows``, ``xlsx_rows``): the caller stops at its row limit; a cell
@@ -26,6 +27,7 @@ A real roster of 5,000 rows and 12 columns is about 280 KB as XLSX and unpacks t
 ratio of 13; the limits leave room for four times that. Every refusal is an ``UploadError``
 whose message can be shown as it is.
 """
+
 from __future__ import annotations
 
 import csv
@@ -67,11 +69,17 @@ class UploadError(DomainError):
 # ---- what the file is ------------------------------------------------------------------------
 
 _SIGNATURES = (
-    (b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"PK\x07\x08", "zip"),
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"PK\x07\x08", "zip"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
     (b"%PDF", "pdf"),
-    (b"\x89PNG", "image"), (b"\xff\xd8\xff", "image"), (b"GIF8", "image"),
-    (b"\x1f\x8b", "archive"), (b"7z\xbc\xaf\x27\x1c", "archive"), (b"Rar!\x1a\x07", "archive"),
+    (b"\x89PNG", "image"),
+    (b"\xff\xd8\xff", "image"),
+    (b"GIF8", "image"),
+    (b"\x1f\x8b", "archive"),
+    (b"7z\xbc\xaf\x27\x1c", "archive"),
+    (b"Rar!\x1a\x07", "archive"),
 )
 KIND_NAMES = {
     "zip": _l("a ZIP archive or Excel workbook"),
@@ -102,22 +110,35 @@ def extension_of(filename: str) -> str:
 
 
 def recognise(filename: str, data: bytes) -> str:
-    """"csv" or "xlsx": the name's extension, when the content agrees; else ``UploadError``."""
+    """ "csv" or "xlsx": the name's extension, when the content agrees; else ``UploadError``."""
     extension = extension_of(filename)
     kind = sniff(data)
     if extension == "xlsx":
         if kind != "zip":
-            raise UploadError(_l("The file's name ends in .xlsx but it is not an Excel workbook: it looks "
-                                 "like %(kind)s. Save it from Excel as \"Excel workbook (.xlsx)\", or upload "
-                                 "CSV text with a .csv name.", kind=KIND_NAMES[kind]))
+            raise UploadError(
+                _l(
+                    "The file's name ends in .xlsx but it is not an Excel workbook: it looks "
+                    'like %(kind)s. Save it from Excel as "Excel workbook (.xlsx)", or upload '
+                    "CSV text with a .csv name.",
+                    kind=KIND_NAMES[kind],
+                )
+            )
         return "xlsx"
     if extension in ("csv", "txt"):
         if kind != "text":
-            raise UploadError(_l("The file's name ends in .%(extension)s but it is not CSV text: it looks "
-                                 "like %(kind)s. Upload a workbook with an .xlsx name, or save it from "
-                                 "Excel as \"CSV UTF-8\".", extension=extension, kind=KIND_NAMES[kind]))
+            raise UploadError(
+                _l(
+                    "The file's name ends in .%(extension)s but it is not CSV text: it looks "
+                    "like %(kind)s. Upload a workbook with an .xlsx name, or save it from "
+                    'Excel as "CSV UTF-8".',
+                    extension=extension,
+                    kind=KIND_NAMES[kind],
+                )
+            )
         return "csv"
-    raise UploadError(_l("Upload a .csv or .xlsx file (Excel: File > Save as > CSV UTF-8 or Excel workbook)."))
+    raise UploadError(
+        _l("Upload a .csv or .xlsx file (Excel: File > Save as > CSV UTF-8 or Excel workbook).")
+    )
 
 
 # ---- the workbook, before any XML is parsed ----------------------------------------------------
@@ -128,16 +149,34 @@ def _unreadable_workbook() -> UploadError:
 
 
 def _too_big_unpacked() -> UploadError:
-    return UploadError(_l("The workbook unpacks to more than %(limit)s MB. Split it into smaller files "
-                          "or save it as CSV UTF-8.", limit=MAX_UNPACKED_BYTES // (1024 * 1024)))
+    return UploadError(
+        _l(
+            "The workbook unpacks to more than %(limit)s MB. Split it into smaller files "
+            "or save it as CSV UTF-8.",
+            limit=MAX_UNPACKED_BYTES // (1024 * 1024),
+        )
+    )
 
 
 def _cell_too_long(row: int | None = None, column: str | None = None) -> UploadError:
     if row is None:
-        return UploadError(_l("A cell of the file holds more than %(limit)s characters; no column needs "
-                              "that many.", limit=format(MAX_CELL_CHARS, ",")))
-    return UploadError(_l("A cell on row %(row)s holds more than %(limit)s characters; no column needs "
-                          "that many.", row=row, limit=format(MAX_CELL_CHARS, ",")), row=row, column=column)
+        return UploadError(
+            _l(
+                "A cell of the file holds more than %(limit)s characters; no column needs that "
+                "many.",
+                limit=format(MAX_CELL_CHARS, ","),
+            )
+        )
+    return UploadError(
+        _l(
+            "A cell on row %(row)s holds more than %(limit)s characters; no column needs "
+            "that many.",
+            row=row,
+            limit=format(MAX_CELL_CHARS, ","),
+        ),
+        row=row,
+        column=column,
+    )
 
 
 def inspect_workbook(data: bytes) -> None:
@@ -152,22 +191,43 @@ def inspect_workbook(data: bytes) -> None:
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise _unreadable_workbook() from None
     names = {part.filename for part in parts}
-    if len(parts) > MAX_PARTS or "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+    if (
+        len(parts) > MAX_PARTS
+        or "[Content_Types].xml" not in names
+        or "xl/workbook.xml" not in names
+    ):
         raise _unreadable_workbook()
     declared = sum(part.file_size for part in parts)
     if declared > MAX_UNPACKED_BYTES:
         raise _too_big_unpacked()
     packed = sum(part.compress_size for part in parts)
-    bombs = [part for part in parts if part.file_size > RATIO_CHECKED_FROM
-             and part.file_size > MAX_RATIO * max(part.compress_size, 1)]
+    bombs = [
+        part
+        for part in parts
+        if part.file_size > RATIO_CHECKED_FROM
+        and part.file_size > MAX_RATIO * max(part.compress_size, 1)
+    ]
     if bombs or (declared > RATIO_CHECKED_FROM and declared > MAX_RATIO * max(packed, 1)):
-        raise UploadError(_l("The workbook cannot be opened safely: it unpacks to more than %(ratio)s "
-                             "times its size. Save it again from Excel, or as CSV UTF-8.", ratio=MAX_RATIO))
+        raise UploadError(
+            _l(
+                "The workbook cannot be opened safely: it unpacks to more than %(ratio)s "
+                "times its size. Save it again from Excel, or as CSV UTF-8.",
+                ratio=MAX_RATIO,
+            )
+        )
     budget = MAX_UNPACKED_BYTES
     try:
         for part in parts:
             budget = _read_part(archive, part, budget)
-    except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError, ValueError):
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        RuntimeError,
+        NotImplementedError,
+        EOFError,
+        OSError,
+        ValueError,
+    ):
         # A bad checksum (sizes that lied), an unknown compression, an encrypted part.
         raise _unreadable_workbook() from None
 
@@ -189,14 +249,19 @@ def _read_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, budget: int) -> 
             if is_xml is None:
                 start = chunk.removeprefix(UTF8_BOM).lstrip()
                 if start.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
-                    raise _unreadable_workbook()  # UTF-16 XML could hide a declaration from the scan
+                    # UTF-16 XML could hide a declaration from the scan.
+                    raise _unreadable_workbook()
                 is_xml = start.startswith(b"<")
             if not is_xml:
                 continue
             window = tail + chunk
             if any(marker in window for marker in _DECLARATIONS):
-                raise UploadError(_l("The workbook contains XML declarations that Excel never writes "
-                                     "(entities); it was not opened."))
+                raise UploadError(
+                    _l(
+                        "The workbook contains XML declarations that Excel never writes "
+                        "(entities); it was not opened."
+                    )
+                )
             tail = chunk[-16:]
             first_tag = chunk.find(b"<")
             if first_tag < 0:
@@ -219,8 +284,15 @@ def _checked(cells: list, row: int) -> list:
         return cells[:MAX_COLUMNS]
     if len(cells) > MAX_COLUMNS:
         if any(cell not in (None, "") for cell in cells[MAX_COLUMNS:]):
-            raise UploadError(_l("Row %(row)s has values beyond column %(limit)s; a roster has far fewer "
-                                 "columns.", row=row, limit=MAX_COLUMNS), row=row)
+            raise UploadError(
+                _l(
+                    "Row %(row)s has values beyond column %(limit)s; a roster has far fewer "
+                    "columns.",
+                    row=row,
+                    limit=MAX_COLUMNS,
+                ),
+                row=row,
+            )
         cells = cells[:MAX_COLUMNS]
     for cell in cells:
         if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
@@ -231,13 +303,19 @@ def _checked(cells: list, row: int) -> list:
 def csv_rows(data: bytes):
     """Rows of a UTF-8 CSV file (a byte-order mark is allowed), one list of strings at a time."""
     if data.startswith(UTF8_BOM):  # Excel's "CSV UTF-8" writes one; it is still UTF-8
-        data = data[len(UTF8_BOM):]
+        data = data[len(UTF8_BOM) :]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         row = data.count(b"\n", 0, error.start) + 1
-        raise UploadError(_l("The file is not UTF-8 text (first unreadable byte on row %(row)s). "
-                             "In Excel choose File > Save as > \"CSV UTF-8\".", row=row), row=row) from None
+        raise UploadError(
+            _l(
+                "The file is not UTF-8 text (first unreadable byte on row %(row)s). "
+                'In Excel choose File > Save as > "CSV UTF-8".',
+                row=row,
+            ),
+            row=row,
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     number = 0
     while True:
@@ -248,8 +326,10 @@ def csv_rows(data: bytes):
         except csv.Error as error:
             if "field larger than field limit" in str(error):  # the csv module's own cap (128 KB)
                 raise _cell_too_long(number + 1) from None
-            raise UploadError(_l("The CSV file cannot be read near row %(row)s.", row=reader.line_num),
-                              row=reader.line_num) from None
+            raise UploadError(
+                _l("The CSV file cannot be read near row %(row)s.", row=reader.line_num),
+                row=reader.line_num,
+            ) from None
         number += 1
         yield _checked(cells, number)
 
@@ -260,12 +340,22 @@ def xlsx_rows(data: bytes):
     from openpyxl import load_workbook
 
     if not openpyxl.xml.DEFUSEDXML:
-        raise RuntimeError("openpyxl must parse through defusedxml: install it and leave "
-                           "OPENPYXL_DEFUSEDXML unset")
+        raise RuntimeError(
+            "openpyxl must parse through defusedxml: install it and leave OPENPYXL_DEFUSEDXML unset"
+        )
     inspect_workbook(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError, EOFError, zlib.error):
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        TypeError,
+        OSError,
+        SyntaxError,
+        EOFError,
+        zlib.error,
+    ):
         # ValueError includes defusedxml's refusals; SyntaxError is ElementTree's ParseError.
         raise _unreadable_workbook() from None
     try:
@@ -278,8 +368,16 @@ def xlsx_rows(data: bytes):
                 values = next(rows)
             except StopIteration:
                 return
-            except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError, EOFError,
-                    zlib.error):
+            except (
+                zipfile.BadZipFile,
+                KeyError,
+                ValueError,
+                TypeError,
+                OSError,
+                SyntaxError,
+                EOFError,
+                zlib.error,
+            ):
                 raise _unreadable_workbook() from None
             number += 1
             yield _checked(list(values), number)

@@ -1,54 +1,21 @@
-"""Who is asking: the signed-in (officer, post) and the permission decorators.
+"""The permission decorators of views: ``@public``, ``@requires(permission)``, ``@fresh_sign_in()``.
 
-Deny by default: ``cplan.security`` sends every request that is not signed in to the sign-in
+The signed-in principal (``current_user``) is a ``cplan.services.principal.Principal``.
+
+Deny by default: ``cplan.web.security`` sends every request that is not signed in to the sign-in
 page unless its view is marked ``@public``; every other view declares ``@requires(permission)``
 (a test walks the URL map to prove it). Sensitive views add ``@fresh_sign_in()``: the officer's
 password typed within the last few minutes of this session.
 """
+
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from functools import wraps
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from cplan.models.accounts import Officer, Post, Role, SignInSession
-from cplan.models.base import utcnow
-from cplan.models.geo import Unit
-from cplan.services.permissions import Permission, has_permission
-
-
-@dataclass
-class Principal:
-    """The Flask-Login user: one officer acting through one post, in one server-side session."""
-
-    officer: Officer
-    post: Post
-    session: SignInSession
-    # The raw session token, known only at sign-in (the database keeps its hash).
-    token: str | None = None
-    # This request stamped the session's activity (``sessions.touch``): to commit before the page.
-    touched: bool = False
-
-    is_authenticated = True
-    is_active = True
-    is_anonymous = False
-
-    def get_id(self) -> str | None:
-        # Flask-Login keeps this in the cookie: a random token, nothing personal.
-        return self.token
-
-    @property
-    def role(self) -> Role:
-        return self.post.role
-
-    @property
-    def unit(self) -> Unit:
-        return self.post.unit
-
-    def can(self, permission: Permission) -> bool:
-        return has_permission(self.post.role, permission)
+from cplan.services import reauth
+from cplan.services.permissions import Permission
 
 
 def public(view):
@@ -96,14 +63,19 @@ def fresh_sign_in(minutes: int | None = None, back: Callable[..., str] | None = 
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 abort(401)
-            window = minutes if minutes is not None else int(current_app.config.get("FRESH_SIGN_IN_MINUTES", 10))
-            if current_user.session.password_confirmed_within(timedelta(minutes=window), utcnow()):
+            if reauth.is_fresh(current_user, minutes):
                 return view(*args, **kwargs)
             replay = request.method not in ("GET", "HEAD")
-            target = back(**kwargs) if replay and back is not None else request.full_path.rstrip("?")
-            confirm_url = url_for("reauth.confirm", next=target, **({"repeat": "1"} if replay else {}))
+            target = (
+                back(**kwargs) if replay and back is not None else request.full_path.rstrip("?")
+            )
+            confirm_url = url_for(
+                "reauth.confirm", next=target, **({"repeat": "1"} if replay else {})
+            )
             if request.path.startswith("/api/"):
-                return jsonify(error="confirm your password first", status=403, reauthenticate=confirm_url), 403
+                return jsonify(
+                    error="confirm your password first", status=403, reauthenticate=confirm_url
+                ), 403
             return redirect(confirm_url)
 
         wrapped.fresh_sign_in = True

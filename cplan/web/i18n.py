@@ -3,6 +3,7 @@
 The choice is remembered in the session (and, once signed in, on the officer's record);
 otherwise the browser's Accept-Language decides between Hindi and English.
 """
+
 import flask_babel
 from babel.support import NullTranslations, Translations
 from flask import current_app, has_request_context, request, session
@@ -20,9 +21,15 @@ def select_locale():
     chosen = session.get(LANGUAGE_SESSION_KEY)
     if chosen in languages:
         return chosen
-    if current_user and current_user.is_authenticated and current_user.officer.language in languages:
+    if (
+        current_user
+        and current_user.is_authenticated
+        and current_user.officer.language in languages
+    ):
         return current_user.officer.language
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def select_timezone():

@@ -1,5 +1,5 @@
 """Correcting many place names at once: a CSV or XLSX file per district, checked in a dry run
-and committed all or nothing, exactly as roster imports are (``cplan.services.roster_import``).
+and committed all or nothing, exactly as roster imports are (``cplan.pipelines.roster_import``).
 
 The district's template is its list of places with today's names (``template_file``): people
 fix the spellings that are wrong and upload the file. Each row names a place by ``lgd_code`` or
@@ -20,9 +20,9 @@ Audit: one ``geo.place_renamed`` event per place corrected (the place's name his
 them, as for a correction from the place page) and one ``geo.place_names_imported`` event per
 committed file with the counts.
 """
+
 from __future__ import annotations
 
-import csv
 import io
 import unicodedata
 from dataclasses import dataclass, field
@@ -31,29 +31,35 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from cplan.access import Principal
 from cplan.extensions import db
 from cplan.models.geo import Place, Unit, UnitKind
-from cplan.services import audit, place_names, roster_import, search
+from cplan.pipelines import roster_import, tables
+from cplan.pipelines.tables import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    Column,
+    FileReport,
+    Problem,
+    Table,
+    TableFileError,
+    csv_file,
+    file_sha256,
+    inert,
+)
+from cplan.pipelines.tables import text as cell_text
+from cplan.services import audit, place_names, search
 from cplan.services.errors import NotInScope
-from cplan.services.geo import in_subtree
 from cplan.services.phone import DEVANAGARI_DIGITS
+from cplan.services.principal import Principal
+from cplan.services.scope import get_in_scope
 
 # The file rules are the roster import's: one reader, one set of limits.
 MAX_FILE_BYTES = roster_import.MAX_FILE_BYTES
 MAX_ROWS = roster_import.MAX_ROWS
 FORMATS = roster_import.FORMATS
-XLSX_MIMETYPE = roster_import.XLSX_MIMETYPE
-NamesFileError = roster_import.RosterFileError
+NamesFileError = TableFileError
 IMPORTED = "geo.place_names_imported"
 TEMPLATE_LANGUAGES = ("en", "hi")
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    hindi: str
-    read: bool = True  # False: in the template for people to read, ignored on upload
 
 
 COLUMNS = (
@@ -66,17 +72,11 @@ COLUMNS = (
     Column("hindi_generated", "हिंदी नाम कंप्यूटर से", read=False),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
-_HEADER_KEYS = {roster_import.loose(name): column.key for column in COLUMNS for name in (column.key, column.hindi)}
-KIND_NAMES = {"village": ("village", "गाँव"), "town": ("town", "नगर"), "ward": ("ward", "वार्ड / मोहल्ला")}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with one cell (or row) of the file; the message is translatable."""
-
-    row: int
-    column: str | None
-    message: object
+KIND_NAMES = {
+    "village": ("village", "गाँव"),
+    "town": ("town", "नगर"),
+    "ward": ("ward", "वार्ड / मोहल्ला"),
+}
 
 
 @dataclass
@@ -91,100 +91,69 @@ class ReadyRow:
 
 
 @dataclass
-class ImportReport:
+class ImportReport(FileReport):
     """What a dry run found, or what a commit did."""
 
-    filename: str
-    file_format: str
-    sha256: str
-    rows: int = 0
+    columns = COLUMNS
+
     ready: list[ReadyRow] = field(default_factory=list)
     unchanged: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
     corrected: int = 0
-    committed: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def problems_sorted(self) -> list[Problem]:
-        order = {key: index for index, key in enumerate(COLUMN_KEYS)}
-        return sorted(self.problems, key=lambda p: (p.row, order.get(p.column or "", -1)))
 
 
 # ---- reading the file ------------------------------------------------------------------------
 
 
-@dataclass
-class Table:
-    file_format: str
-    headers_by_key: dict[str, str]
-    ignored_columns: list[str]
-    rows: list[tuple[int, dict[str, str]]]
+def _check_header(keys: set[str]) -> None:
+    if "lgd_code" not in keys and "natural_key" not in keys:
+        raise NamesFileError(
+            _l(
+                "The header needs an lgd_code or a natural_key column to name each "
+                "place. Download the district's list to see the expected columns."
+            ),
+            row=1,
+        )
+    if "name_en" not in keys and "name_hi" not in keys:
+        raise NamesFileError(
+            _l(
+                "The header needs a name_en or a name_hi column. Download the district's "
+                "list to see the expected columns."
+            ),
+            row=1,
+        )
 
 
 def read_table(filename: str, data: bytes) -> Table:
-    """Read and shape-check the whole file, or raise ``NamesFileError``."""
-    if len(data) > MAX_FILE_BYTES:
-        raise NamesFileError(_l("The file is larger than %(limit)s MB. Split it into smaller files.",
-                                limit=MAX_FILE_BYTES // (1024 * 1024)))
-    if not data.removeprefix(roster_import.UTF8_BOM).strip():
-        raise NamesFileError(_l("The file is empty."))
-    file_format = roster_import.file_format_of(filename, data)
-    records = roster_import._records(file_format, data)
-    header_cells = next(records, None)
-    if header_cells is None or not any(roster_import._text(cell) for cell in header_cells):
-        raise NamesFileError(_l("The file is empty."))
-    index_by_key: dict[str, int] = {}
-    headers_by_key: dict[str, str] = {}
-    ignored: list[str] = []
-    for index, cell in enumerate(header_cells):
-        name = roster_import._text(cell).lstrip("\ufeff")
-        if not name:
-            continue
-        key = _HEADER_KEYS.get(roster_import.loose(name))
-        if key is None:
-            ignored.append(name)
-        elif key in index_by_key:
-            raise NamesFileError(_l("The column %(column)s appears twice in the header.", column=name),
-                                 row=1, column=name)
-        else:
-            index_by_key[key] = index
-            headers_by_key[key] = name
-    wanted = [column.key for column in COLUMNS if column.read]
-    if "lgd_code" not in index_by_key and "natural_key" not in index_by_key:
-        raise NamesFileError(_l("The header needs an lgd_code or a natural_key column to name each "
-                                "place. Download the district's list to see the expected columns."), row=1)
-    if "name_en" not in index_by_key and "name_hi" not in index_by_key:
-        raise NamesFileError(_l("The header needs a name_en or a name_hi column. Download the district's "
-                                "list to see the expected columns."), row=1)
-    rows = []
-    for number, cells in enumerate(records, start=2):
-        if number > roster_import.MAX_PHYSICAL_ROWS:
-            raise NamesFileError(_l("The file has more than %(limit)s rows. Split it into smaller files.",
-                                    limit=f"{MAX_ROWS:,}"))
-        values = {key: roster_import._text(cells[index]) if index < len(cells) else ""
-                  for key, index in index_by_key.items() if key in wanted}
-        if not any(values.values()):
-            continue
-        rows.append((number, values))
-        if len(rows) > MAX_ROWS:
-            raise NamesFileError(_l("The file has more than %(limit)s rows. Split it into smaller files.",
-                                    limit=f"{MAX_ROWS:,}"))
-    if not rows:
-        raise NamesFileError(_l("The file has a header but no rows of places."))
-    return Table(file_format, headers_by_key, ignored, rows)
+    """Read and shape-check the whole file (``tables.read_table``, the roster import's reader),
+    or raise ``NamesFileError``; every value as text."""
+    table = tables.read_table(
+        filename,
+        data,
+        COLUMNS,
+        max_bytes=MAX_FILE_BYTES,
+        max_rows=MAX_ROWS,
+        no_rows=_l("The file has a header but no rows of places."),
+        check_header=_check_header,
+    )
+    table.rows = [
+        (number, {key: cell_text(value) for key, value in values.items()})
+        for number, values in table.rows
+    ]
+    return table
 
 
 # ---- checking the rows -----------------------------------------------------------------------
 
 
-def _district_places(principal: Principal, district: Unit) -> tuple[dict[str, Place], dict[str, Place]]:
+def _district_places(
+    principal: Principal, district: Unit
+) -> tuple[dict[str, Place], dict[str, Place]]:
     """The district's places the post may see, by LGD code and by natural key (one query)."""
-    places = db.session.scalars(select(Place).where(
-        Place.district_id == district.id, in_subtree(Place.unit_path, principal.unit)))
+    places = db.session.scalars(
+        select(Place).where(
+            Place.district_id == district.id, principal.unit.covers(Place.unit_path)
+        )
+    )
     by_code, by_key = {}, {}
     for place in places:
         if place.lgd_code:
@@ -212,31 +181,53 @@ def check(principal: Principal, district: Unit, table: Table, report: ImportRepo
         natural_key = unicodedata.normalize("NFC", values.get("natural_key", "")).strip()
         place = None
         if not code and not natural_key:
-            problem("lgd_code" if "lgd_code" in headers else "natural_key",
-                    _l("Give the place's LGD code (or its key from the district's list)."))
+            problem(
+                "lgd_code" if "lgd_code" in headers else "natural_key",
+                _l("Give the place's LGD code (or its key from the district's list)."),
+            )
         else:
             by_code_place = by_code.get(code) if code else None
             by_key_place = by_key.get(natural_key) if natural_key else None
             if code and by_code_place is None:
-                problem("lgd_code", _l("No place with LGD code %(code)s in %(district)s district.",
-                                       code=code[:20], district=district_name))
+                problem(
+                    "lgd_code",
+                    _l(
+                        "No place with LGD code %(code)s in %(district)s district.",
+                        code=code[:20],
+                        district=district_name,
+                    ),
+                )
             elif natural_key and by_key_place is None:
-                problem("natural_key", _l("No place with the key %(key)s in %(district)s district.",
-                                          key=natural_key[:80], district=district_name))
+                problem(
+                    "natural_key",
+                    _l(
+                        "No place with the key %(key)s in %(district)s district.",
+                        key=natural_key[:80],
+                        district=district_name,
+                    ),
+                )
             elif by_code_place and by_key_place and by_code_place.id != by_key_place.id:
                 problem("natural_key", _l("The LGD code and the key name two different places."))
             else:
                 place = by_code_place or by_key_place
         if place is not None:
             if place.id in first_row:
-                problem("lgd_code" if code else "natural_key",
-                        _l("The same place is already on row %(row)s of this file.", row=first_row[place.id]))
+                problem(
+                    "lgd_code" if code else "natural_key",
+                    _l(
+                        "The same place is already on row %(row)s of this file.",
+                        row=first_row[place.id],
+                    ),
+                )
                 place = None
             else:
                 first_row[place.id] = number
 
         names = {}
-        for key, cleaner in (("name_en", place_names.clean_english), ("name_hi", place_names.clean_hindi)):
+        for key, cleaner in (
+            ("name_en", place_names.clean_english),
+            ("name_hi", place_names.clean_hindi),
+        ):
             try:
                 names[key] = cleaner(values.get(key, ""))
             except place_names.PlaceNameError as error:
@@ -254,6 +245,15 @@ def check(principal: Principal, district: Unit, table: Table, report: ImportRepo
 # ---- the two steps ---------------------------------------------------------------------------
 
 
+def get_district(principal: Principal, unit_id: int) -> Unit:
+    """The district whose place names the pages correct: one of the principal's subtree, else
+    ``NotInScope`` (as for any other kind of unit)."""
+    district = get_in_scope(principal, Unit, unit_id)
+    if district.kind != UnitKind.DISTRICT:
+        raise NotInScope()
+    return district
+
+
 def _require(principal: Principal, district: Unit) -> None:
     """A post that corrects place names, and a district within its subtree (else NotInScope)."""
     if not place_names.may_correct(principal):
@@ -266,34 +266,54 @@ def dry_run(principal: Principal, district: Unit, filename: str, data: bytes) ->
     """Read and check the file; writes nothing. Raises ``NamesFileError`` for a bad file."""
     _require(principal, district)
     table = read_table(filename, data)
-    report = ImportReport(filename=filename, file_format=table.file_format,
-                          sha256=roster_import.file_sha256(data))
+    report = ImportReport(
+        filename=filename, file_format=table.file_format, sha256=file_sha256(data)
+    )
     return check(principal, district, table, report)
 
 
-def commit(principal: Principal, district: Unit, filename: str, data: bytes,
-           expected_sha256: str | None = None) -> ImportReport:
+def commit(
+    principal: Principal,
+    district: Unit,
+    filename: str,
+    data: bytes,
+    expected_sha256: str | None = None,
+) -> ImportReport:
     """Check the file again and, when no row has a problem, correct every place it changes.
 
     All or nothing: with any problem nothing is changed and the report says why. Flushes only.
     """
     report = dry_run(principal, district, filename, data)
-    if expected_sha256 and expected_sha256 != report.sha256:
-        raise NamesFileError(_l("This is not the file you checked. Check it again before importing."))
+    report.check_same_file(expected_sha256)
     if not report.ok:
         return report
-    details = [place_names.apply_names(row.place, row.name_en, row.name_hi, row.generated, place_names.FILE)
-               for row in report.ready]
+    details = [
+        place_names.apply_names(
+            row.place, row.name_en, row.name_hi, row.generated, place_names.FILE
+        )
+        for row in report.ready
+    ]
     db.session.flush()
     search.reindex_places(row.place for row in report.ready)
-    audit.record_many(place_names.RENAMED, [(row.place, detail) for row, detail in zip(report.ready, details,
-                                                                                        strict=True)])
+    audit.record_many(
+        place_names.RENAMED,
+        [(row.place, detail) for row, detail in zip(report.ready, details, strict=True)],
+        actor=principal,
+    )
     report.corrected = len(report.ready)
     report.committed = True
-    audit.record(IMPORTED, unit=district, detail={
-        "format": report.file_format, "rows": report.rows, "corrected": report.corrected,
-        "unchanged": report.unchanged, "sha256": report.sha256,
-    })
+    audit.record(
+        IMPORTED,
+        actor=principal,
+        unit=district,
+        detail={
+            "format": report.file_format,
+            "rows": report.rows,
+            "corrected": report.corrected,
+            "unchanged": report.unchanged,
+            "sha256": report.sha256,
+        },
+    )
     return report
 
 
@@ -308,20 +328,32 @@ def template_rows(principal: Principal, district: Unit, language: str) -> list[l
     """The district's places the post may see, by station then name, with today's names."""
     _require(principal, district)
     places = db.session.scalars(
-        select(Place).options(joinedload(Place.station))
-        .where(Place.district_id == district.id, in_subtree(Place.unit_path, principal.unit))
+        select(Place)
+        .options(joinedload(Place.station))
+        .where(Place.district_id == district.id, principal.unit.covers(Place.unit_path))
         .order_by(Place.unit_path, Place.name_en, Place.id)
     )
     yes = "हाँ" if language == "hi" else "yes"
     rows = []
     for place in places:
         station = place.station.display_name(language) if place.station else ""
-        rows.append([place.lgd_code or "", place.natural_key, KIND_NAMES[place.kind.value][language == "hi"],
-                     station, place.name_en, place.name_hi or "", yes if place.name_generated else ""])
+        rows.append(
+            [
+                place.lgd_code or "",
+                place.natural_key,
+                KIND_NAMES[place.kind.value][language == "hi"],
+                station,
+                place.name_en,
+                place.name_hi or "",
+                yes if place.name_generated else "",
+            ]
+        )
     return rows
 
 
-def template_file(principal: Principal, district: Unit, file_format: str, language: str) -> tuple[str, str, bytes]:
+def template_file(
+    principal: Principal, district: Unit, file_format: str, language: str
+) -> tuple[str, str, bytes]:
     """(filename, mimetype, content) of the district's list of places to correct."""
     if file_format not in FORMATS or language not in TEMPLATE_LANGUAGES:
         raise ValueError("unknown template")
@@ -329,17 +361,8 @@ def template_file(principal: Principal, district: Unit, file_format: str, langua
     headers = template_headers(language)
     filename = f"cplan-place-names-{district.code or district.id}-{language}.{file_format}"
     if file_format == "csv":
-        buffer = io.StringIO(newline="")
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(headers)
-        writer.writerows(_safe(row) for row in rows)
-        return filename, "text/csv; charset=utf-8", roster_import.UTF8_BOM + buffer.getvalue().encode("utf-8")
+        return filename, CSV_MIMETYPE, csv_file(headers, rows)
     return filename, XLSX_MIMETYPE, _xlsx(headers, rows, language)
-
-
-def _safe(row: list[str]) -> list[str]:
-    # A name starting with = + - @ would be a formula in a spreadsheet: never write one.
-    return ["'" + value if value[:1] in ("=", "+", "-", "@") else value for value in row]
 
 
 def _xlsx(headers: list[str], rows: list[list[str]], language: str) -> bytes:
@@ -359,7 +382,7 @@ def _xlsx(headers: list[str], rows: list[list[str]], language: str) -> bytes:
     sheet.append(bold)
     for row in rows:
         cells = []
-        for value in _safe(row):
+        for value in map(inert, row):
             cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"  # text: LGD codes keep their leading zeros
             cells.append(cell)

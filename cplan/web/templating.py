@@ -1,15 +1,26 @@
-"""Template filters and globals: IST times and dates (``cplan.formats``), names in the reader's
-script (and the quiet mark on a spelling the computer made), language list, fingerprinted
-static files."""
+"""Every template filter and global of the app, registered here and nowhere else (``register``):
+IST times, dates and durations (``cplan.formats``), names in the reader's script (and the quiet
+mark on a spelling the computer made), the labels of roster, incident and rejection values,
+numbers masked or in full, the navigation and its approval counts, fingerprinted static files.
+Shared templates and macros depend on these, so no feature blueprint registers one of its own.
+"""
+
 import hashlib
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, g, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from cplan import formats
+from cplan.services import enrolment, incidents, roster
+from cplan.services.permissions import Permission
+from cplan.services.phone import display_mobile, mask_mobile
+from cplan.web.navigation import main_links
 
 
 def current_language() -> str:
@@ -96,6 +107,44 @@ def table_cell(label, value=None, numeric=False, primary=False, caller=None) -> 
     return Markup(f'<td data-label="{escape(label)}"{class_attribute}>{inside}</td>')
 
 
+def duration(value: timedelta | None) -> str:
+    """``|duration``: a response time in hours and minutes ("1 h 05 min"), or "–" when none yet."""
+    return duration_formatter()(value)
+
+
+def duration_formatter():
+    """``duration`` with its two messages translated once, for a page that shows many."""
+    in_minutes, in_hours = _("%(minutes)s min"), _("%(hours)s h %(minutes)s min")
+
+    def format_duration(value: timedelta | None) -> str:
+        if value is None:
+            return "–"
+        minutes = max(int(value.total_seconds() // 60), 0)
+        if minutes < 60:
+            return in_minutes % {"minutes": minutes}
+        hours, rest = divmod(minutes, 60)
+        return in_hours % {"hours": hours, "minutes": str(rest).zfill(2)}
+
+    return format_duration
+
+
+def reject_reason_label(code: str) -> str:
+    """The translated label of a rejection reason code (macros too)."""
+    label = enrolment.REJECT_REASON_LABELS.get(code or "")
+    return str(label) if label else (code or "")
+
+
+def approval_counts() -> dict[str, int]:
+    """Pending enrolments and proposals for the navigation: two COUNT queries, only for posts
+    that approve, at most once a request."""
+    if "approval_counts" not in g:
+        if current_user.is_authenticated and current_user.can(Permission.APPROVE_ENROLMENT):
+            g.approval_counts = enrolment.pending_counts(current_user)
+        else:
+            g.approval_counts = {"enrolments": 0, "proposals": 0}
+    return g.approval_counts
+
+
 def register(app):
     """Make the helpers available to every template."""
     app.add_template_filter(localised_name, "name")
@@ -106,3 +155,11 @@ def register(app):
     app.add_template_global(current_language, "current_language")
     app.add_template_global(static_url, "static_url")
     app.add_template_global(table_cell, "table_cell")
+    app.add_template_filter(duration, "duration")
+    app.add_template_global(roster.label, "roster_label")
+    app.add_template_global(incidents.label, "incident_label")
+    app.add_template_global(reject_reason_label, "reject_reason_label")
+    app.add_template_global(mask_mobile, "mask_mobile")
+    app.add_template_global(display_mobile, "display_mobile")
+    app.add_template_global(approval_counts, "approval_counts")
+    app.add_template_global(main_links, "main_links")

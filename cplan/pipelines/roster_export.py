@@ -20,14 +20,13 @@ read ``+919876543210`` as the number 919876543210 (shown as 9.19877E+11), so the
 apostrophe too and stay text. In XLSX every cell is written as a string cell (type ``s``), which
 no spreadsheet evaluates. Nothing is written to disk: the caller sends the bytes as a download.
 """
+
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime, time
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -36,24 +35,23 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
-from cplan.access import Principal
 from cplan.extensions import db
-from cplan.formats import file_name_stamp
+from cplan.formats import IST, file_name_stamp, ist_day
 from cplan.models.accounts import DailyExportCount
 from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.roster import Contact, ContactStatus
+from cplan.pipelines.roster_import import category_name
+from cplan.pipelines.tables import CSV_MIMETYPE, XLSX_MIMETYPE, csv_file
 from cplan.services import audit, roster
 from cplan.services.errors import DomainError, NotInScope
-from cplan.services.geo import in_subtree
 from cplan.services.permissions import Permission
-from cplan.services.roster_import import UTF8_BOM, XLSX_MIMETYPE, category_name
+from cplan.services.principal import Principal
 
-IST = ZoneInfo("Asia/Kolkata")
 DEFAULT_DAILY_LIMIT = 3
 FORMATS = ("csv", "xlsx", "vcf")
-MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MIMETYPE, "vcf": "text/vcard; charset=utf-8"}
+MIMETYPES = {"csv": CSV_MIMETYPE, "xlsx": XLSX_MIMETYPE, "vcf": "text/vcard; charset=utf-8"}
 REASONS = {
     "whatsapp_group": _l("Station WhatsApp group"),
     "election": _l("Election preparation"),
@@ -63,7 +61,6 @@ REASONS = {
 }
 MIN_NOTE_LENGTH = 5
 MAX_NOTE_LENGTH = 200
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 VCARD_LINE_OCTETS = 75
 # Characters an XLSX file cannot hold (control characters other than tab, LF and CR).
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -79,9 +76,14 @@ class ExportLimitReached(ExportError):
 
     def __init__(self, limit: int):
         self.limit = limit
-        super().__init__(_l("You have made %(limit)s exports with full numbers today, the most allowed "
-                            "per officer in a day. You can export again after midnight; your SP office "
-                            "sees every export.", limit=limit))
+        super().__init__(
+            _l(
+                "You have made %(limit)s exports with full numbers today, the most allowed per "
+                "officer in a day. You can export again after midnight; your SP office sees every "
+                "export.",
+                limit=limit,
+            )
+        )
 
 
 @dataclass
@@ -102,46 +104,87 @@ def stations_in_scope(principal: Principal) -> list[Unit]:
     unit = principal.unit
     if unit.kind == UnitKind.STATION:
         return [unit]
-    return list(db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.STATION, in_subtree(Unit.path, unit)).order_by(Unit.name_en)
-    ))
+    return list(
+        db.session.scalars(
+            select(Unit)
+            .where(Unit.kind == UnitKind.STATION, unit.covers(Unit.path))
+            .order_by(Unit.name_en)
+        )
+    )
 
 
 def station_in_scope(principal: Principal, station_id: int) -> Unit:
-    station = db.session.scalar(select(Unit).where(
-        Unit.id == station_id, Unit.kind == UnitKind.STATION, in_subtree(Unit.path, principal.unit)))
+    station = db.session.scalar(
+        select(Unit).where(
+            Unit.id == station_id, Unit.kind == UnitKind.STATION, principal.unit.covers(Unit.path)
+        )
+    )
     if station is None:
         raise NotInScope()
     return station
 
 
 def place_in_scope(principal: Principal, place_id: int) -> Place:
-    place = db.session.scalar(select(Place).where(
-        Place.id == place_id, Place.station_id.is_not(None), in_subtree(Place.unit_path, principal.unit)))
+    place = db.session.scalar(
+        select(Place).where(
+            Place.id == place_id,
+            Place.station_id.is_not(None),
+            principal.unit.covers(Place.unit_path),
+        )
+    )
     if place is None:
         raise NotInScope()
     return place
 
 
-def active_contacts(principal: Principal, station: Unit | None = None, place: Place | None = None) -> list[Contact]:
+def place_with_code(principal: Principal, station: Unit, lgd_code: str) -> Place | None:
+    """The place of ``station`` with this LGD code, within the principal's subtree."""
+    return db.session.scalar(
+        select(Place).where(
+            Place.lgd_code == lgd_code.strip(),
+            Place.station_id == station.id,
+            principal.unit.covers(Place.unit_path),
+        )
+    )
+
+
+def active_contacts(
+    principal: Principal, station: Unit | None = None, place: Place | None = None
+) -> list[Contact]:
     """The active contacts of a station or a place that the post may see, by place then name."""
     query = (
-        select(Contact).join(Contact.place).options(joinedload(Contact.place))
-        .where(Contact.status == ContactStatus.ACTIVE, Contact.erased_at.is_(None),
-               Contact.mobile.is_not(None), roster.visible_condition(principal))
+        select(Contact)
+        .join(Contact.place)
+        .options(joinedload(Contact.place))
+        .where(
+            Contact.status == ContactStatus.ACTIVE,
+            Contact.erased_at.is_(None),
+            Contact.mobile.is_not(None),
+            roster.visible_condition(principal),
+        )
     )
     if place is not None:
         query = query.where(Contact.place_id == place.id)
     else:
-        query = query.where(in_subtree(Contact.unit_path, station))
-    return list(db.session.scalars(query.order_by(Place.name_en, Place.id, Contact.name, Contact.id)))
+        query = query.where(station.covers(Contact.unit_path))
+    return list(
+        db.session.scalars(query.order_by(Place.name_en, Place.id, Contact.name, Contact.id))
+    )
 
 
 # ---- the export ----------------------------------------------------------------------------
 
 
-def export(principal: Principal, file_format: str, reason: str, note: str, *,
-           station: Unit | None = None, place: Place | None = None, language: str = "en") -> ExportFile:
+def export(
+    principal: Principal,
+    file_format: str,
+    reason: str,
+    note: str,
+    *,
+    station: Unit | None = None,
+    place: Place | None = None,
+    language: str = "en",
+) -> ExportFile:
     """Build the file and write the audit event (flush only). ``station`` or ``place`` is the scope,
     already loaded through ``station_in_scope`` / ``place_in_scope``."""
     if not principal.can(Permission.EXPORT_ROSTER):
@@ -162,15 +205,26 @@ def export(principal: Principal, file_format: str, reason: str, note: str, *,
     contacts = active_contacts(principal, station=station, place=place)
     writer = {"csv": to_csv, "xlsx": to_xlsx, "vcf": to_vcard}[file_format]
     content = writer(contacts, language)
-    code = (place.lgd_code or f"place{place.id}") if place is not None else (station.code or f"station{station.id}")
+    code = (
+        (place.lgd_code or f"place{place.id}")
+        if place is not None
+        else (station.code or f"station{station.id}")
+    )
     safe_code = re.sub(r"[^A-Za-z0-9_-]+", "-", code).strip("-") or "list"
     filename = f"cplan-{safe_code}-{file_name_stamp(utcnow())}.{file_format}"
-    audit.record("roster.exported", target=target, detail={
-        "format": file_format, "scope": "place" if place is not None else "station",
-        "rows": len(contacts), "reason": reason,
-        "note": audit.redact_mobiles(note[:MAX_NOTE_LENGTH]),
-        "confidential_included": principal.can(Permission.VIEW_CONFIDENTIAL),
-    })
+    audit.record(
+        "roster.exported",
+        actor=principal,
+        target=target,
+        detail={
+            "format": file_format,
+            "scope": "place" if place is not None else "station",
+            "rows": len(contacts),
+            "reason": reason,
+            "note": audit.redact_mobiles(note[:MAX_NOTE_LENGTH]),
+            "confidential_included": principal.can(Permission.VIEW_CONFIDENTIAL),
+        },
+    )
     return ExportFile(filename, MIMETYPES[file_format], content, len(contacts))
 
 
@@ -182,10 +236,6 @@ def daily_limit() -> int:
     return max(0, int(current_app.config.get("FULL_NUMBER_EXPORTS_PER_DAY", DEFAULT_DAILY_LIMIT)))
 
 
-def ist_day(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(IST).date()
-
-
 def take_daily_export(principal: Principal, now: datetime | None = None) -> int:
     """Count one export against the officer's limit for today; returns how many are left.
 
@@ -193,10 +243,14 @@ def take_daily_export(principal: Principal, now: datetime | None = None) -> int:
     rolls back with its transaction and costs nothing.
     """
     limit = daily_limit()
-    officer_id, day = principal.officer.id, ist_day(now)
+    officer_id, day = principal.officer.id, ist_day(now or utcnow())
     table = DailyExportCount.__table__
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(table).values(officer_id=officer_id, day=day, exports=0).on_conflict_do_nothing())
+    insert = (
+        postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
+    db.session.execute(
+        insert(table).values(officer_id=officer_id, day=day, exports=0).on_conflict_do_nothing()
+    )
     taken = db.session.execute(
         update(table)
         .where(table.c.officer_id == officer_id, table.c.day == day, table.c.exports < limit)
@@ -204,14 +258,23 @@ def take_daily_export(principal: Principal, now: datetime | None = None) -> int:
     ).rowcount
     if taken != 1:
         raise ExportLimitReached(limit)
-    used = db.session.scalar(select(table.c.exports).where(table.c.officer_id == officer_id, table.c.day == day))
+    used = db.session.scalar(
+        select(table.c.exports).where(table.c.officer_id == officer_id, table.c.day == day)
+    )
     return limit - used
 
 
 def exports_left_today(principal: Principal) -> int:
     """How many exports with full numbers the officer may still make today."""
-    used = db.session.scalar(select(DailyExportCount.exports).where(
-        DailyExportCount.officer_id == principal.officer.id, DailyExportCount.day == ist_day())) or 0
+    used = (
+        db.session.scalar(
+            select(DailyExportCount.exports).where(
+                DailyExportCount.officer_id == principal.officer.id,
+                DailyExportCount.day == ist_day(utcnow()),
+            )
+        )
+        or 0
+    )
     return max(0, daily_limit() - used)
 
 
@@ -230,18 +293,22 @@ class ExportSummary:
     refused: int = 0
 
 
-def export_events(unit: Unit, pno: str | None = None) -> Select:
-    """Audit events of exports with full numbers, and of refused ones, filed under ``unit``."""
-    query = audit.events_in_scope(unit, pno=pno or None)
+def export_events(principal: Principal, pno: str | None = None) -> Select:
+    """Audit events of exports with full numbers, and of refused ones, in ``principal``'s
+    subtree."""
+    query = audit.events_in_scope(principal, pno=pno or None)
     return query.where(AuditEvent.action.in_(EXPORT_ACTIONS))
 
 
-def today_summary(unit: Unit, now: datetime | None = None) -> ExportSummary:
-    """Today's (IST) exports under ``unit``: how many, how many contacts, by how many officers."""
-    midnight = datetime.combine(ist_day(now), time.min, tzinfo=IST)
+def today_summary(principal: Principal, now: datetime | None = None) -> ExportSummary:
+    """Today's (IST) exports in ``principal``'s subtree: how many, how many contacts, by how many
+    officers."""
+    midnight = datetime.combine(ist_day(now or utcnow()), time.min, tzinfo=IST)
     summary = ExportSummary()
     officers = set()
-    for event in db.session.scalars(export_events(unit).where(AuditEvent.occurred_at >= midnight)):
+    for event in db.session.scalars(
+        export_events(principal).where(AuditEvent.occurred_at >= midnight)
+    ):
         if event.action == "roster.export_refused":
             summary.refused += 1
             continue
@@ -255,10 +322,28 @@ def today_summary(unit: Unit, now: datetime | None = None) -> ExportSummary:
 # ---- the three formats ---------------------------------------------------------------------
 
 HEADERS = {
-    "en": ["place_lgd_code", "place", "name", "name_other_script", "mobile", "mobile_alt",
-           "whatsapp", "category", "address"],
-    "hi": ["स्थान एलजीडी कोड", "स्थान", "नाम", "दूसरी लिपि में नाम", "मोबाइल", "वैकल्पिक मोबाइल",
-           "व्हाट्सऐप", "श्रेणी", "पता"],
+    "en": [
+        "place_lgd_code",
+        "place",
+        "name",
+        "name_other_script",
+        "mobile",
+        "mobile_alt",
+        "whatsapp",
+        "category",
+        "address",
+    ],
+    "hi": [
+        "स्थान एलजीडी कोड",
+        "स्थान",
+        "नाम",
+        "दूसरी लिपि में नाम",
+        "मोबाइल",
+        "वैकल्पिक मोबाइल",
+        "व्हाट्सऐप",
+        "श्रेणी",
+        "पता",
+    ],
 }
 
 
@@ -271,27 +356,23 @@ def rows_of(contacts: list[Contact], language: str) -> list[list[str]]:
     """The table every spreadsheet format writes: one row of text per contact."""
     yes, no = ("हाँ", "नहीं") if language == "hi" else ("yes", "no")
     return [
-        [contact.place.lgd_code or "", contact.place.display_name(language), contact.display_name(language),
-         _other_name(contact, language), contact.mobile or "", contact.mobile_alt or "",
-         yes if contact.whatsapp else no, category_name(contact.category, language), contact.address or ""]
+        [
+            contact.place.lgd_code or "",
+            contact.place.display_name(language),
+            contact.display_name(language),
+            _other_name(contact, language),
+            contact.mobile or "",
+            contact.mobile_alt or "",
+            yes if contact.whatsapp else no,
+            category_name(contact.category, language),
+            contact.address or "",
+        ]
         for contact in contacts
     ]
 
 
-def inert(value: str) -> str:
-    """A CSV cell a spreadsheet will not evaluate: a leading apostrophe before a formula start."""
-    value = value or ""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def to_csv(contacts: list[Contact], language: str = "en") -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS.get(language, HEADERS["en"]))
-    for row in rows_of(contacts, language):
-        writer.writerow([inert(value) for value in row])
-    # The byte-order mark makes Excel read Devanagari as UTF-8.
-    return UTF8_BOM + buffer.getvalue().encode("utf-8")
+    return csv_file(HEADERS.get(language, HEADERS["en"]), rows_of(contacts, language))
 
 
 def to_xlsx(contacts: list[Contact], language: str = "en") -> bytes:
@@ -301,7 +382,9 @@ def to_xlsx(contacts: list[Contact], language: str = "en") -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "contacts" if language != "hi" else "संपर्क"
-    for row_number, row in enumerate([HEADERS.get(language, HEADERS["en"]), *rows_of(contacts, language)], start=1):
+    for row_number, row in enumerate(
+        [HEADERS.get(language, HEADERS["en"]), *rows_of(contacts, language)], start=1
+    ):
         for column_number, value in enumerate(row, start=1):
             cell = sheet.cell(row=row_number, column=column_number)
             cell.value = _ILLEGAL_XLSX.sub("", value or "")

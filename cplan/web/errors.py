@@ -1,11 +1,20 @@
-"""Error pages: friendly HTML for people, JSON under /api/, and a rollback on 500; and the
-trace a refusal on a record URL leaves in the audit trail (``cplan.services.refusals``).
+"""Error pages: friendly HTML for people, JSON under /api/, and a rollback on 500; every domain
+refusal a service raises (``cplan.services.errors``) as its HTTP answer; and the trace a refusal
+on a record URL leaves in the audit trail (``cplan.services.refusals``).
+
+Domain refusals are mapped here and nowhere else (``DOMAIN_STATUSES``): a record outside the
+principal's subtree (``NotInScope``) is 404 exactly like one that does not exist, ``NotAllowed``
+403, ``AlreadyDecided`` and ``InvalidTransition`` 409, any other ``DomainError`` 400. A refusal a
+view does not catch rolls the request's changes back and answers with the refusal's own words
+(``refusal_message``); a view that shows a refusal on its own page (a field error, a flash)
+catches it and words it with the same function.
 
 When the database cannot be reached (refused, timed out, no free connection in the pool) the
 answer is a 503 "try again in a minute" page that needs nothing from the database: the signed-in
 user is not looked up (Flask-Login is told this request is anonymous), the navigation is left
 out, and the language comes from the cookie or the browser.
 """
+
 import logging
 
 from flask import (
@@ -27,9 +36,18 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from cplan import formats
 from cplan.extensions import db, login_manager
-from cplan.security import is_public_endpoint
 from cplan.services import refusals
+from cplan.services.errors import (
+    AlreadyDecided,
+    DomainError,
+    InvalidTransition,
+    NotAllowed,
+    NotInScope,
+)
+from cplan.web.security import is_public_endpoint
+from cplan.web.templating import current_language
 
 logger = logging.getLogger(__name__)
 REFUSALS = (403, 404)
@@ -49,6 +67,68 @@ def _messages():
         429: _("Too many attempts. Please wait a few minutes and try again."),
         500: _("Something went wrong on our side. It has been logged; please try again."),
     }
+
+
+# Each domain refusal as an HTTP status: the first class that matches wins.
+DOMAIN_STATUSES = (
+    (NotInScope, 404),
+    (NotAllowed, 403),
+    (AlreadyDecided, 409),
+    (InvalidTransition, 409),
+    (DomainError, 400),
+)
+
+
+def domain_status(error: DomainError) -> int:
+    """The HTTP status of a domain refusal."""
+    return next(status for kind, status in DOMAIN_STATUSES if isinstance(error, kind))
+
+
+def refusal_message(error: DomainError) -> str:
+    """A service's refusal in the reader's words: who decided first and when, in the reader's
+    language, when the error knows; else its ``refusal`` sentence, else its own message."""
+    decided = getattr(error, "decided", None)
+    if decided is not None:
+        language = current_language()
+        who = (
+            decided.officer.display_name(language)
+            if decided.officer is not None
+            else decided.officer_name
+        )
+        when = formats.datetime_text(decided.decided_at, language) if decided.decided_at else "?"
+        return str(error.decided_refusal) % {"officer": who, "name": who, "time": when}
+    return str(error.refusal if error.refusal is not None else error)
+
+
+def explain(error: DomainError) -> str:
+    """``refusal_message`` for a refusal a view shows on its own page (beside a field, in a
+    flash). A record out of scope is not a refusal to explain: it is raised again, so that the
+    one handler answers 404, as for a record that does not exist."""
+    if isinstance(error, NotInScope):
+        raise error
+    return refusal_message(error)
+
+
+def domain_error_details(error: DomainError) -> dict:
+    """What the JSON answer adds to a refusal: who decided first and when."""
+    decided = getattr(error, "decided", None)
+    if decided is None:
+        return {}
+    return {
+        "decided_by": decided.officer_name,
+        "decided_at": decided.decided_at.isoformat() if decided.decided_at else None,
+    }
+
+
+def render_refusal(error: DomainError):
+    """A refusal no view caught: nothing the request changed is kept; out of scope answers
+    exactly like a record that does not exist."""
+    db.session.rollback()
+    status = domain_status(error)
+    if wants_json():
+        message = _messages()[404] if status == 404 else refusal_message(error)
+        return jsonify(error=message, status=status, **domain_error_details(error)), status
+    return render_error(status, None if status == 404 else refusal_message(error))
 
 
 def wants_json() -> bool:
@@ -80,7 +160,9 @@ def render_database_unavailable(error: Exception):
         response = jsonify(error=message, status=503)
     else:
         retry_url = request.full_path.rstrip("?") if request.method == "GET" else None
-        response = make_response(render_template("errors/unavailable.html", message=message, retry_url=retry_url))
+        response = make_response(
+            render_template("errors/unavailable.html", message=message, retry_url=retry_url)
+        )
     response.status_code = 503
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response.headers["Cache-Control"] = "no-store"
@@ -92,22 +174,29 @@ def register(app):
 
     for database_error in DATABASE_UNAVAILABLE:
         app.register_error_handler(database_error, render_database_unavailable)
+    app.register_error_handler(DomainError, render_refusal)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_error(
-            400, _("Your form expired or was sent from another page. Please go back, reload and try again.")
+            400,
+            _(
+                "Your form expired or was sent from another page. Please go back, reload and try "
+                "again."
+            ),
         )
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error):
-        from cplan.ratelimits import retry_after_seconds
+        from cplan.web.ratelimits import retry_after_seconds
 
         seconds = retry_after_seconds(error)
         minutes = -(-seconds // 60)
         message = ngettext(
-            "Too many requests from your connection in a short time. Please try again in %(num)d minute.",
-            "Too many requests from your connection in a short time. Please try again in %(num)d minutes.",
+            "Too many requests from your connection in a short time. Please try again in %(num)d "
+            "minute.",
+            "Too many requests from your connection in a short time. Please try again in %(num)d "
+            "minutes.",
             minutes,
         )
         response = make_response(render_error(429, message))
@@ -138,23 +227,37 @@ def register(app):
 
 def record_ids() -> dict[str, int]:
     """The record ids a matched URL names (its integer arguments: ``contact_id``, ``seq``...)."""
-    return {name: value for name, value in (request.view_args or {}).items()
-            if isinstance(value, int) and not isinstance(value, bool)}
+    return {
+        name: value
+        for name, value in (request.view_args or {}).items()
+        if isinstance(value, int) and not isinstance(value, bool)
+    }
 
 
 def audit_refusal(response):
     """``after_request``: a signed-in officer refused a record (403/404 on a URL naming one by
     id) leaves a throttled ``access.refused`` event. Nothing the refused request started is
     kept. A failure to record is logged and the refusal still answered."""
-    if response.status_code not in REFUSALS or request.url_rule is None or not current_user.is_authenticated:
+    if (
+        response.status_code not in REFUSALS
+        or request.url_rule is None
+        or not current_user.is_authenticated
+    ):
         return response
     ids = record_ids()
     if not ids or is_public_endpoint(request.endpoint):
         return response
     try:
         db.session.rollback()
-        refusals.record_refusal(current_user.officer, current_user.post, request.endpoint, response.status_code,
-                                request.method, ids, ip_address=request.remote_addr)
+        refusals.record_refusal(
+            current_user.officer,
+            current_user.post,
+            request.endpoint,
+            response.status_code,
+            request.method,
+            ids,
+            ip_address=request.remote_addr,
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()
