@@ -25,6 +25,7 @@ held-out rate measures names the scorer has not seen. ``--cv K`` measures the de
 the same way: each of K folds is spelled by a scorer whose corpus leaves that fold's words out.
 The commands that tune (``--dev-misses``, ``--dev-only``, ``--cv``) never print a held-out name.
 """
+
 import argparse
 import csv
 import random
@@ -43,7 +44,9 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "transliterat
 HELD_OUT = DATA / "held_out_places.csv"
 DEV = DATA / "dev_places.csv"
 PERSONS = DATA / "dev_persons.csv"
-CORPUS = Path(__file__).resolve().parent.parent / "cplan" / "services" / "transliteration" / "corpus.py"
+CORPUS = (
+    Path(__file__).resolve().parent.parent / "cplan" / "services" / "transliteration" / "corpus.py"
+)
 
 _OPTIONAL_NUKTA = re.compile("(?<=[कखगजफ])\u093c")
 _CLASS_NASAL = re.compile("[ङञणनम]\u094d(?=[कखगघचछजझटठडढतथदधपफबभ])")
@@ -89,14 +92,16 @@ def _words(spellings: list[str]) -> list[str]:
 def other_hindi_names() -> list[str]:
     """Hindi words shipped elsewhere in cplan: district, zone and range names, Baghpat's
     police stations, and the lexicon's stems and endings."""
-    from cplan.services.generate import POLICE_ZONES
-    from cplan.services.geo_import import UP_DISTRICT_NAMES_HI
+    from cplan.devdata.generate import POLICE_ZONES
+    from cplan.pipelines.geo_import import UP_DISTRICT_NAMES_HI
     from cplan.services.transliteration.lexicon import ENDINGS, PIECES
 
     names = list(UP_DISTRICT_NAMES_HI.values())
     for (_, zone_hi), ranges in POLICE_ZONES.items():
         names += [zone_hi, *(range_hi for _, range_hi in ranges)]
-    stations = Path(__file__).resolve().parent.parent / "cplan" / "data" / "baghpat_police_stations.csv"
+    stations = (
+        Path(__file__).resolve().parent.parent / "cplan" / "data" / "baghpat_police_stations.csv"
+    )
     with stations.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             names += [row["thana_hi_source_A"], row["thana_hi_source_B"]]
@@ -105,7 +110,9 @@ def other_hindi_names() -> list[str]:
     return [word for word in words if re.fullmatch("[\u0900-\u097f]+", word)]
 
 
-def corpus_words(train: list[tuple[str, list[str]]], unseen: list[tuple[str, list[str]]]) -> list[str]:
+def corpus_words(
+    train: list[tuple[str, list[str]]], unseen: list[tuple[str, list[str]]]
+) -> list[str]:
     """The scorer's corpus: the Hindi of ``train`` and of ``other_hindi_names``, without a word
     of ``unseen``'s Hindi that ``train`` does not have."""
     train_words = [word for _, spellings in train for word in _words(spellings)]
@@ -129,17 +136,24 @@ def build_corpus() -> tuple[int, int]:
     lines.append(line)
     body = "\n".join(lines)
     CORPUS.write_text(
-        '"""The letter model\'s corpus (``scoring.py``): Devanagari words of real names, one space\n'
-        "apart. Written by ``python -m bench.transliteration --build-corpus`` from the development\n"
-        "sets in ``tests/data/transliteration`` and the Hindi names shipped elsewhere in cplan; no\n"
-        "word of the held-out set that the development sets lack. Do not edit by hand.\n"
-        '"""\n'
-        f'WORDS = """\n{body}\n"""\n', encoding="utf-8")
+        '"""The letter model\'s corpus (``scoring.py``): Devanagari words of real names, one '
+        "space\napart. Written by ``python -m bench.transliteration --build-corpus`` from the "
+        "development\nsets in ``tests/data/transliteration`` and the Hindi names shipped elsewhere "
+        "in cplan; no\nword of the held-out set that the development sets lack. Do not edit by "
+        "hand.\n"
+        '"""\n\n'
+        f'WORDS = """\n{body}\n"""\n',
+        encoding="utf-8",
+    )
     return len(words), left_out
 
 
-def cross_validate(sets: list[list[tuple[str, list[str]]]], folds: int, seed: int = 13,
-                   weights: dict[str, float] | None = None) -> list[Result]:
+def cross_validate(
+    sets: list[list[tuple[str, list[str]]]],
+    folds: int,
+    seed: int = 13,
+    weights: dict[str, float] | None = None,
+) -> list[Result]:
     """Spell each fold of the ``sets`` (shuffled together) with a scorer whose corpus has not
     seen that fold; one result per set."""
     rows = [(k, row) for k, rows in enumerate(sets) for row in rows]
@@ -152,8 +166,10 @@ def cross_validate(sets: list[list[tuple[str, list[str]]]], folds: int, seed: in
         unseen = [rows[i] for i in sorted(test)]
         scorer = Scorer(corpus_words(train, [row for _, row in unseen]), weights)
         for k, _ in enumerate(sets):
-            misses[k] += measure([row for j, row in unseen if j == k],
-                                 lambda name, scorer=scorer: spell_with(name, scorer)).misses
+            misses[k] += measure(
+                [row for j, row in unseen if j == k],
+                lambda name, scorer=scorer: spell_with(name, scorer),
+            ).misses
     return [Result(len(rows_), misses[k]) for k, rows_ in enumerate(sets)]
 
 
@@ -169,16 +185,28 @@ def speed(rows: list[tuple[str, list[str]]]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quiet", action="store_true", help="print the rates only")
-    parser.add_argument("--dev-misses", action="store_true",
-                        help="print the dev set's misses only (while tuning the rules)")
-    parser.add_argument("--dev-only", action="store_true",
-                        help="measure the dev set only (while tuning the rules)")
-    parser.add_argument("--cv", type=int, metavar="K",
-                        help="K-fold cross-validation of the dev set (corpus without the fold)")
-    parser.add_argument("--rules-only", action="store_true",
-                        help="spell with the rules alone, without the scorer")
-    parser.add_argument("--build-corpus", action="store_true",
-                        help="rewrite cplan/services/transliteration/corpus.py")
+    parser.add_argument(
+        "--dev-misses",
+        action="store_true",
+        help="print the dev set's misses only (while tuning the rules)",
+    )
+    parser.add_argument(
+        "--dev-only", action="store_true", help="measure the dev set only (while tuning the rules)"
+    )
+    parser.add_argument(
+        "--cv",
+        type=int,
+        metavar="K",
+        help="K-fold cross-validation of the dev set (corpus without the fold)",
+    )
+    parser.add_argument(
+        "--rules-only", action="store_true", help="spell with the rules alone, without the scorer"
+    )
+    parser.add_argument(
+        "--build-corpus",
+        action="store_true",
+        help="rewrite cplan/services/transliteration/corpus.py",
+    )
     parser.add_argument("--speed", action="store_true", help="print milliseconds per name")
     parser.add_argument("--names", type=Path, help="print name -> Hindi for a CSV's name column")
     args = parser.parse_args(argv)
@@ -204,8 +232,10 @@ def main(argv: list[str] | None = None) -> int:
                 for name, output, accepted in result.misses:
                     print(f"   {name}: {output}   [{accepted}]")
         for label, result in zip(("dev set", "person names"), results, strict=True):
-            print(f"{label}, {args.cv}-fold cross-validated: {result.total - len(result.misses)}/"
-                  f"{result.total} exact = {result.rate:.1%}")
+            print(
+                f"{label}, {args.cv}-fold cross-validated: {result.total - len(result.misses)}/"
+                f"{result.total} exact = {result.rate:.1%}"
+            )
         return 0
     sets = (("dev set", DEV), ("person names", PERSONS))
     if not args.dev_only:
@@ -216,8 +246,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"-- misses in the {label} (name, output, accepted):")
             for name, output, accepted in result.misses:
                 print(f"   {name}: {output}   [{accepted}]")
-        print(f"{label}: {result.total - len(result.misses)}/{result.total} exact "
-              f"= {result.rate:.1%}")
+        print(
+            f"{label}: {result.total - len(result.misses)}/{result.total} exact = {result.rate:.1%}"
+        )
     return 0
 
 

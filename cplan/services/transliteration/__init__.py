@@ -11,6 +11,7 @@ is pure Python, deterministic, caps its input at ``MAX_INPUT`` (200) characters 
 * ``to_roman``, ``search_key``, ``normalise_query`` (``roman.py``): Hindi-style Roman and the
   phonetic key that search tokens are stored under. Their output must not change (stored keys).
 """
+
 from cplan.services.transliteration.devanagari import to_devanagari
 from cplan.services.transliteration.roman import MAX_INPUT, normalise_query, search_key, to_roman
 

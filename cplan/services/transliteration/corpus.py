@@ -3,6 +3,7 @@ apart. Written by ``python -m bench.transliteration --build-corpus`` from the de
 sets in ``tests/data/transliteration`` and the Hindi names shipped elsewhere in cplan; no
 word of the held-out set that the development sets lack. Do not edit by hand.
 """
+
 WORDS = """
 आगरा औरैया अयोध्या आजमगढ़ आज़मगढ़ बागपत बहराइच बांदा बाँदा बस्ती बदायूं बदायूँ बुलंदशहर
 बुलन्दशहर चित्रकूट एटा इटावा फतेहपुर फ़तेहपुर फिरोजाबाद फ़िरोज़ाबाद गाजीपुर ग़ाज़ीपुर गोरखपुर

@@ -82,6 +82,7 @@ development sets (places, and person names: contacts' names take the same path) 
 on the held-out set (README, "Measured"); ``python -m bench.transliteration --help`` lists the
 measurements. ``spell_with(name, None)`` gives the rules' spelling alone.
 """
+
 import re
 import unicodedata
 
@@ -91,26 +92,105 @@ from cplan.services.transliteration.scoring import Scorer, default_scorer
 
 _NUKTA, _VIRAMA, _ANUSVARA = "\u093c", "\u094d", "\u0902"
 _CONS = {
-    "chh": "छ", "ksh": "क्ष", "kh": "ख", "gh": "घ", "ch": "च", "jh": "झ", "th": "थ",
-    "dh": "ध", "ph": "फ", "bh": "भ", "sh": "श", "rh": "ढ" + _NUKTA, "ck": "क", "gy": "ज्ञ",
-    "k": "क", "g": "ग", "c": "क", "j": "ज", "t": "त", "d": "द", "n": "न", "p": "प", "b": "ब",
-    "m": "म", "y": "य", "r": "र", "l": "ल", "v": "व", "w": "व", "s": "स", "h": "ह",
-    "z": "ज" + _NUKTA, "f": "फ" + _NUKTA, "q": "क" + _NUKTA, "x": "क्स",
+    "chh": "छ",
+    "ksh": "क्ष",
+    "kh": "ख",
+    "gh": "घ",
+    "ch": "च",
+    "jh": "झ",
+    "th": "थ",
+    "dh": "ध",
+    "ph": "फ",
+    "bh": "भ",
+    "sh": "श",
+    "rh": "ढ" + _NUKTA,
+    "ck": "क",
+    "gy": "ज्ञ",
+    "k": "क",
+    "g": "ग",
+    "c": "क",
+    "j": "ज",
+    "t": "त",
+    "d": "द",
+    "n": "न",
+    "p": "प",
+    "b": "ब",
+    "m": "म",
+    "y": "य",
+    "r": "र",
+    "l": "ल",
+    "v": "व",
+    "w": "व",
+    "s": "स",
+    "h": "ह",
+    "z": "ज" + _NUKTA,
+    "f": "फ" + _NUKTA,
+    "q": "क" + _NUKTA,
+    "x": "क्स",
     "dr": "द्र",  # only made by _render: Mahendra, Girindra
 }
 _RI_AFTER = {"k", "v", "w", "m", "h", "d", "gh"}
 _RETROFLEX_AFTER_SH = {"t": "ट", "th": "ठ"}
 _VOWELS = {  # token -> (independent letter, vowel sign)
-    "aa": ("आ", "ा"), "a": ("अ", ""), "i": ("इ", "ि"), "ee": ("ई", "ी"), "ii": ("ई", "ी"),
-    "u": ("उ", "ु"), "oo": ("ऊ", "ू"), "uu": ("ऊ", "ू"), "e": ("ए", "े"), "ai": ("ऐ", "ै"),
-    "ae": ("ऐ", "ै"), "au": ("औ", "ौ"), "ou": ("औ", "ौ"), "o": ("ओ", "ो"),
-    "ao": ("आव", "ाव"), "eo": ("एव", "ेव"), "ei": ("ए", "े"), "ow": ("औ", "ौ"),
+    "aa": ("आ", "ा"),
+    "a": ("अ", ""),
+    "i": ("इ", "ि"),
+    "ee": ("ई", "ी"),
+    "ii": ("ई", "ी"),
+    "u": ("उ", "ु"),
+    "oo": ("ऊ", "ू"),
+    "uu": ("ऊ", "ू"),
+    "e": ("ए", "े"),
+    "ai": ("ऐ", "ै"),
+    "ae": ("ऐ", "ै"),
+    "au": ("औ", "ौ"),
+    "ou": ("औ", "ौ"),
+    "o": ("ओ", "ो"),
+    "ao": ("आव", "ाव"),
+    "eo": ("एव", "ेव"),
+    "ei": ("ए", "े"),
+    "ow": ("औ", "ौ"),
     "ri": ("ऋ", "ृ"),  # only made by _render: Kritika, Vrishti
 }
-_SIGN_OF = {"अ": "", "आ": "ा", "इ": "ि", "ई": "ी", "उ": "ु", "ऊ": "ू", "ए": "े", "ऐ": "ै",
-            "ओ": "ो", "औ": "ौ", "ऋ": "ृ"}
-_ANUSVARA_BEFORE = {"k", "kh", "g", "gh", "c", "ch", "chh", "j", "jh", "t", "th", "d", "dh",
-                    "p", "ph", "b", "bh", "s", "sh", "z", "f", "q", "ksh", "dr"}
+_SIGN_OF = {
+    "अ": "",
+    "आ": "ा",
+    "इ": "ि",
+    "ई": "ी",
+    "उ": "ु",
+    "ऊ": "ू",
+    "ए": "े",
+    "ऐ": "ै",
+    "ओ": "ो",
+    "औ": "ौ",
+    "ऋ": "ृ",
+}
+_ANUSVARA_BEFORE = {
+    "k",
+    "kh",
+    "g",
+    "gh",
+    "c",
+    "ch",
+    "chh",
+    "j",
+    "jh",
+    "t",
+    "th",
+    "d",
+    "dh",
+    "p",
+    "ph",
+    "b",
+    "bh",
+    "s",
+    "sh",
+    "z",
+    "f",
+    "q",
+    "ksh",
+    "dr",
+}
 _REPHA_BEFORE = {"m", "y", "sh", "z", "j", "g", "th", "ch"}
 _S_CLUSTER = {"t", "th", "k", "p"}
 _LABIALS = {"p", "ph", "b", "bh"}
@@ -125,14 +205,17 @@ def _tokens(word: str) -> list[tuple[str, str]]:
     i = 0
     while i < len(word):
         for size in (3, 2, 1):
-            piece = word[i:i + size]
+            piece = word[i : i + size]
             if len(piece) < size or piece in ("ri", "dr"):  # those two are made by _render
                 continue
-            if piece in _VOWELS and not (piece == "ow" and word[i + 2:i + 3] in tuple("aeiou")):
+            if piece in _VOWELS and not (piece == "ow" and word[i + 2 : i + 3] in tuple("aeiou")):
                 out.append(("v", piece))
                 break
-            if piece in _CONS and not (piece == "gy" and i) and not (
-                    piece == "rh" and (i == 0 or i + 2 < len(word))):
+            if (
+                piece in _CONS
+                and not (piece == "gy" and i)
+                and not (piece == "rh" and (i == 0 or i + 2 < len(word)))
+            ):
                 out.append(("c", piece))
                 break
         else:  # a character outside a-z: cannot happen for a Roman run, kept to never loop
@@ -145,19 +228,27 @@ def _conjunct(toks: list[tuple[str, str]], i: int) -> bool:
     """Is consonant ``toks[i]`` joined (halant) to the consonant after it?"""
     c1, c2 = toks[i][1], toks[i + 1][1]
     after_nasal = i > 0 and toks[i - 1][1] in ("n", "m")
-    return (c1 == c2 or i == 0 or c2 == "y"
-            or (c2 in ("v", "w") and c1 in ("sh", "d") and not after_nasal)
-            or (c1 == "s" and c2 in _S_CLUSTER)
-            or (c1 == "r" and c2 in _REPHA_BEFORE) or c2 == c1 + "h" or (c1, c2) == ("l", "d"))
-
+    return (
+        c1 == c2
+        or i == 0
+        or c2 == "y"
+        or (c2 in ("v", "w") and c1 in ("sh", "d") and not after_nasal)
+        or (c1 == "s" and c2 in _S_CLUSTER)
+        or (c1 == "r" and c2 in _REPHA_BEFORE)
+        or c2 == c1 + "h"
+        or (c1, c2) == ("l", "d")
+    )
 
 
 _ASPIRATES = {"kh", "gh", "chh", "jh", "th", "dh", "ph", "bh"}
 _LONG_I_BEFORE = {"r", "m", "sh"}
 
 
-def _lengthen(toks: list[tuple[str, str]], first_part: bool, word_end: bool,
-              ) -> list[tuple[str, str]]:
+def _lengthen(
+    toks: list[tuple[str, str]],
+    first_part: bool,
+    word_end: bool,
+) -> list[tuple[str, str]]:
     """Decide the vowel lengths that a Roman spelling leaves open (rule 3 of the docstring)."""
     toks = list(toks)
     vowel_at = [i for i, (kind, _) in enumerate(toks) if kind == "v"]
@@ -172,45 +263,80 @@ def _lengthen(toks: list[tuple[str, str]], first_part: bool, word_end: bool,
             toks[last] = ("v", "aa")
         elif tok == "i" and (len(vowel_at) > 1 or whole or word_end):
             toks[last] = ("v", "ee")  # but Ni|wara निवाड़ा
-        elif tok == "u" and not (last >= 2 and toks[last - 1][0] == toks[last - 2][0] == "c"
-                                 and toks[last - 2][1] not in ("n", "m")):
+        elif tok == "u" and not (
+            last >= 2
+            and toks[last - 1][0] == toks[last - 2][0] == "c"
+            and toks[last - 2][1] not in ("n", "m")
+        ):
             toks[last] = ("v", "uu")
     if len(vowel_at) == 1 and first_part and toks[first][1] == "a":
-        tail = toks[first + 1:]
+        tail = toks[first + 1 :]
         if len(tail) == 1 and tail[0][0] == "c" and tail[0][1] not in ("ksh", "x"):
             toks[first] = ("v", "aa")  # Ram, Lal, Kan|pur
         return toks
-    if len(vowel_at) == 2 and whole and ends_in_vowel and toks[first][1] == "a" and first \
-            and first + 3 == lastv \
-            and toks[first + 1][1] in ("n", "m") and toks[first + 2][1] not in ("n", "m", "y", "h"):
+    if (
+        len(vowel_at) == 2
+        and whole
+        and ends_in_vowel
+        and toks[first][1] == "a"
+        and first
+        and first + 3 == lastv
+        and toks[first + 1][1] in ("n", "m")
+        and toks[first + 2][1] not in ("n", "m", "y", "h")
+    ):
         toks[first] = ("v", "aa")  # Banda बांदा, Jhansi झांसी
     pen = vowel_at[-2] if len(vowel_at) >= 2 else -1
-    if pen > 0 and toks[pen][1] == "a" and pen + 2 == lastv and toks[pen + 1][1] not in ("h", "ksh", "x") \
-            and (toks[pen - 1][0] == "c" or toks[pen - 1][1] == "i") and not (
-                toks[pen - 1][1] in _ASPIRATES and toks[pen - 1][1] != "kh" and pen >= 2
-                and toks[pen - 2][0] == "c"):
-
+    if (
+        pen > 0
+        and toks[pen][1] == "a"
+        and pen + 2 == lastv
+        and toks[pen + 1][1] not in ("h", "ksh", "x")
+        and (toks[pen - 1][0] == "c" or toks[pen - 1][1] == "i")
+        and not (
+            toks[pen - 1][1] in _ASPIRATES
+            and toks[pen - 1][1] != "kh"
+            and pen >= 2
+            and toks[pen - 2][0] == "c"
+        )
+    ):
         if (ends_in_vowel and toks[last][1] in ("aa", "ee", "uu")) or (
-                len(vowel_at) >= 3 and lastv == last - 1 and toks[lastv][1] == "a"):
+            len(vowel_at) >= 3 and lastv == last - 1 and toks[lastv][1] == "a"
+        ):
             toks[pen] = ("v", "aa")  # Bara, Ramala, Kairana, Bilari, Sohawal
-    if len(vowel_at) >= 2 and lastv == last - 1 and toks[lastv][1] == "i" \
-            and toks[last][1] in _LONG_I_BEFORE:
+    if (
+        len(vowel_at) >= 2
+        and lastv == last - 1
+        and toks[lastv][1] == "i"
+        and toks[last][1] in _LONG_I_BEFORE
+    ):
         toks[lastv] = ("v", "ee")  # Hamir|pur, Rahim, Harish
-    if pen > 0 and toks[pen][1] == "i" and pen + 2 == last and ends_in_vowel \
-            and toks[pen + 1][1] in ("n", "l", "r") and toks[last][1] == "aa":
+    if (
+        pen > 0
+        and toks[pen][1] == "i"
+        and pen + 2 == last
+        and ends_in_vowel
+        and toks[pen + 1][1] in ("n", "l", "r")
+        and toks[last][1] == "aa"
+    ):
         toks[pen] = ("v", "ee")  # Nagina नगीना, Sarila सरीला
     return toks
 
 
-Slot = list[tuple[str, str]]  # the spellings of one stretch of a word: (text, feature); default first
+Slot = list[
+    tuple[str, str]
+]  # the spellings of one stretch of a word: (text, feature); default first
 
 # What a Roman letter may stand for besides the rules' choice, named by the feature that the
 # scorer (``scoring.py``) weighs. Roman spellings do not show retroflex, flapped or long sounds.
-_CONS_ALTS = {"t": (("ट", "t_retro"),), "th": (("ठ", "th_retro"),),
-              "d": (("ड", "d_retro"), ("ड" + _NUKTA, "d_flap")),
-              "dh": (("ढ", "d_retro"), ("ढ" + _NUKTA, "d_flap")),
-              "r": (("ड" + _NUKTA, "r_flap"),), "n": (("ण", "n_retro"),),
-              "sh": (("ष", "sh_retro"),)}
+_CONS_ALTS = {
+    "t": (("ट", "t_retro"),),
+    "th": (("ठ", "th_retro"),),
+    "d": (("ड", "d_retro"), ("ड" + _NUKTA, "d_flap")),
+    "dh": (("ढ", "d_retro"), ("ढ" + _NUKTA, "d_flap")),
+    "r": (("ड" + _NUKTA, "r_flap"),),
+    "n": (("ण", "n_retro"),),
+    "sh": (("ष", "sh_retro"),),
+}
 
 
 def _cons_alts(tok: str, prev: tuple[str, str] | None) -> list[tuple[str, str]]:
@@ -231,8 +357,14 @@ def _cons_alts(tok: str, prev: tuple[str, str] | None) -> list[tuple[str, str]]:
     return alts
 
 
-def _vowel_alts(orig: str, tok: str, sign: bool, at_end: bool, first: bool, before_h: bool,
-                ) -> list[tuple[str, str]]:
+def _vowel_alts(
+    orig: str,
+    tok: str,
+    sign: bool,
+    at_end: bool,
+    first: bool,
+    before_h: bool,
+) -> list[tuple[str, str]]:
     """Other spellings of a vowel the Roman spelling leaves open (short or long, o/au, e/ai);
     ``first``: the word's first vowel, whose length has features of its own; ``before_h``: the
     next letter is h (eh is often a + h: Mehrauli महरौली)."""
@@ -278,19 +410,36 @@ def _render_slots(word: str, word_end: bool = True, first_part: bool = True) -> 
         toks.pop()  # Dubey -> दुबे
     elif word_end and len(toks) >= 2 and toks[-1] == ("c", "y") and toks[-2][0] == "c":
         toks[-1] = ("v", "ee")  # English-style final y: Ganguly -> गांगुली
-    if len(toks) >= 4 and toks[0][1] in _RI_AFTER and toks[1:3] == [("c", "r"), ("v", "i")] \
-            and toks[3][0] == "c":
+    if (
+        len(toks) >= 4
+        and toks[0][1] in _RI_AFTER
+        and toks[1:3] == [("c", "r"), ("v", "i")]
+        and toks[3][0] == "c"
+    ):
         toks[1:3] = [("v", "ri")]  # Sanskrit ऋ: Kritika कृतिका, Vrishti वृष्टि
-    sanskrit_ndra = word_end and len(toks) >= 5 and toks[-4:] == [
-        ("c", "n"), ("c", "d"), ("c", "r"), ("v", "a")] and toks[-5][1] in ("e", "i", "ee")
+    sanskrit_ndra = (
+        word_end
+        and len(toks) >= 5
+        and toks[-4:] == [("c", "n"), ("c", "d"), ("c", "r"), ("v", "a")]
+        and toks[-5][1] in ("e", "i", "ee")
+    )
     if sanskrit_ndra:
         toks[-3:-1] = [("c", "dr")]  # Mahendra महेंद्र, Girindra गिरिंद्र
     vowels = sum(kind == "v" for kind, _ in toks)
-    if word_end and vowels >= 2 and toks[-3:] == [("c", "d"), ("v", "e"), ("c", "r")] \
-            and toks[-4:-3] == [("c", "n")]:
+    if (
+        word_end
+        and vowels >= 2
+        and toks[-3:] == [("c", "d"), ("v", "e"), ("c", "r")]
+        and toks[-4:-3] == [("c", "n")]
+    ):
         toks[-2] = ("v", "a")  # English-style -nder is -ndar: Sunder सुंदर, Inder इंदर
-    if (word_end and len(toks) >= 3 and toks[-1] == ("c", "h") and toks[-2] == ("v", "a")
-            and sum(kind == "v" for kind, _ in toks) >= 2):
+    if (
+        word_end
+        and len(toks) >= 3
+        and toks[-1] == ("c", "h")
+        and toks[-2] == ("v", "a")
+        and sum(kind == "v" for kind, _ in toks) >= 2
+    ):
         toks.pop()  # Etah -> एटा, Etawah -> इटावा
     orig = [tok for _, tok in toks]
     toks = _lengthen(toks, first_part, word_end)
@@ -314,26 +463,48 @@ def _render_slots(word: str, word_end: bool = True, first_part: bool = True) -> 
                 slots.append([("ऊ", "")])  # Mau, Lakhnau
             elif tok == "ai" and at_end and prev is not None and prev[0] == "c":
                 slots.append([("ाई", "")])  # Debai, Aurai
-            elif prev is not None and prev[0] == "v" and prev[1] in ("i", "ee", "ii") \
-                    and tok in ("a", "aa"):
+            elif (
+                prev is not None
+                and prev[0] == "v"
+                and prev[1] in ("i", "ee", "ii")
+                and tok in ("a", "aa")
+            ):
                 slots.append([("य" + _VOWELS[tok][1], "")])  # Ballia: ि + या
             else:
                 sign = prev is not None and prev[0] == "c"
                 text = _VOWELS[tok][1 if sign else 0]
                 first = first_part and not any(k == "v" for k, _ in toks[:i])
-                options = [(text, ""), *_vowel_alts(orig[i], tok, sign, nxt is None, first,
-                                                    nxt == ("c", "h"))]
-                if nxt == ("c", "n") and after is None and word_end and sign \
-                        and orig[i] in ("a", "o") and any(k == "v" for k, _ in toks[:i]):
+                options = [
+                    (text, ""),
+                    *_vowel_alts(orig[i], tok, sign, nxt is None, first, nxt == ("c", "h")),
+                ]
+                if (
+                    nxt == ("c", "n")
+                    and after is None
+                    and word_end
+                    and sign
+                    and orig[i] in ("a", "o")
+                    and any(k == "v" for k, _ in toks[:i])
+                ):
                     options = [(spelled + "न", feature) for spelled, feature in options]
                     options.append((_NASAL_VOWEL[tok], "nasal_end"))
                     skip = True
                 slots.append(options)
-        elif (tok in ("n", "m") and prev and prev[0] == "v" and nxt and nxt[0] == "c"
-              and nxt[1] in (_ANUSVARA_BEFORE if tok == "n" else _LABIALS)):
+        elif (
+            tok in ("n", "m")
+            and prev
+            and prev[0] == "v"
+            and nxt
+            and nxt[0] == "c"
+            and nxt[1] in (_ANUSVARA_BEFORE if tok == "n" else _LABIALS)
+        ):
             slots.append([(_ANUSVARA, ""), (_CONS[tok], "nasal_letter")])
-        elif tok == "t" and (prev == ("c", "h") or (
-                nxt is None and word_end and i >= 2 and toks[i - 2] == ("c", "h") and prev[0] == "v")):
+        elif tok == "t" and (
+            prev == ("c", "h")
+            or (
+                nxt is None and word_end and i >= 2 and toks[i - 2] == ("c", "h") and prev[0] == "v"
+            )
+        ):
             slots.append([("ट", "")])  # Rohta रोहटा, Chinhat चिनहट
             if nxt and nxt[0] == "c":
                 slots.append([(_VIRAMA if _conjunct(toks, i) else "", "")])
@@ -361,8 +532,11 @@ def _render_slots(word: str, word_end: bool = True, first_part: bool = True) -> 
                 if nxt[1] == tok:
                     slots.append([(_VIRAMA, "")])
                 else:
-                    slots.append([(_VIRAMA, ""), ("", "conj_drop")] if joined
-                                 else [("", ""), (_VIRAMA, "conj_add")])
+                    slots.append(
+                        [(_VIRAMA, ""), ("", "conj_drop")]
+                        if joined
+                        else [("", ""), (_VIRAMA, "conj_add")]
+                    )
     return slots
 
 
@@ -407,8 +581,13 @@ def _split(word: str) -> list[tuple[str, bool]]:
     best: list[tuple[tuple[int, int, int], Split] | None] = [None] * (n + 1)
     best[0] = ((0, 0, 0), [])
     for i in range(n):
-        if best[i] is None or (i and (word[i - 1:i + 1] in _PAIRS or (
-                word[i - 1] == word[i] and word[i + 1:i + 2] == "h"))):
+        if best[i] is None or (
+            i
+            and (
+                word[i - 1 : i + 1] in _PAIRS
+                or (word[i - 1] == word[i] and word[i + 1 : i + 2] == "h")
+            )
+        ):
             continue  # no part starts inside a letter pair, nor in kkh, tth ... (Makkhan)
         (unknown, parts, _), split = best[i]
         before = split[-1] if split else None
@@ -421,13 +600,14 @@ def _split(word: str) -> list[tuple[str, bool]]:
             if kind == "ending" and before is not None and not before[1] and len(before[0]) <= 2:
                 continue  # no ending after two unknown letters: Nagram नगराम, not Na|gram
             if kind == "inner" and j == n and any(not k for _, k in split):
-
-                continue  # an inner stem ends a word only after known parts: Ram|kishor, not Lo|hari
+                # An inner stem ends a word only after known parts: Ram|kishor, not Lo|hari.
+                continue
             if not kind and before is not None:
                 if before[1] == "inner" or word[i] in "aeiou" or not has_vowel:
                     continue  # not Kar|mali|x, Firoz|abad only as known, not Khan|d|wari
                 if before[0][-1] in "aeiouy" and (
-                        len(before[0]) <= 3 or piece[1:2] not in tuple("aeiouyh")):
+                    len(before[0]) <= 3 or piece[1:2] not in tuple("aeiouyh")
+                ):
                     continue  # not Nai|ni, A|mau|si, Bada|rkha
                 if len(piece) > 1 and piece[0] in "nm" and piece[1] not in "aeiouy":
                     continue  # a nasal before a consonant closes the syllable before: Kalinjar
@@ -461,7 +641,7 @@ def _join_slots(left: list[Slot], right: list[Slot]) -> list[Slot]:
         size = len(slot[0][0])
         if pos + size <= start or pos >= end:
             if frozen_from is not None and pos >= end and frozen_to is not None:
-                out.append([(joined[frozen_from:len(joined) - (len(plain) - frozen_to)], "")])
+                out.append([(joined[frozen_from : len(joined) - (len(plain) - frozen_to)], "")])
                 frozen_from = frozen_to = None
             out.append(slot)
         else:
@@ -470,7 +650,7 @@ def _join_slots(left: list[Slot], right: list[Slot]) -> list[Slot]:
             frozen_to = pos + size
         pos += size
     if frozen_from is not None and frozen_to is not None:
-        out.append([(joined[frozen_from:len(joined) - (len(plain) - frozen_to)], "")])
+        out.append([(joined[frozen_from : len(joined) - (len(plain) - frozen_to)], "")])
     return out
 
 
@@ -510,7 +690,7 @@ def spell_with(roman: object, scorer: "Scorer | None") -> str:
 
     def spell(match: re.Match) -> str:
         word = match.group()
-        rest = text[match.end():].lstrip()
+        rest = text[match.end() :].lstrip()
         if word.lower() == "no" and rest[:1] and (rest[0] == "." or rest[0].isdigit()):
             return "नं"
         return _word(word, scorer)

@@ -800,6 +800,10 @@ deo dev देव
 """)
 
 # Letter names, for initials and words without a vowel (RF, BKT).
-LETTERS = dict(zip("abcdefghijklmnopqrstuvwxyz", (
-    "ए बी सी डी ई एफ़ जी एच आई जे के एल एम एन ओ पी क्यू आर एस टी यू वी डब्ल्यू एक्स वाई ज़ेड"
-).split(), strict=True))
+LETTERS = dict(
+    zip(
+        "abcdefghijklmnopqrstuvwxyz",
+        ("ए बी सी डी ई एफ़ जी एच आई जे के एल एम एन ओ पी क्यू आर एस टी यू वी डब्ल्यू एक्स वाई ज़ेड").split(),
+        strict=True,
+    )
+)

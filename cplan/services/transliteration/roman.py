@@ -16,9 +16,10 @@ endings read apart below are frozen here, independent of ``to_devanagari``'s lex
 ``search_key`` (script-neutral, spelling-tolerant; stored indexed and matched with LIKE)
   Devanagari is first romanised with ``to_roman``; the text is lowercased, accents and every
   non-letter are removed (so "Ram Kishore" == "Ramkishor"), then, letter by letter:
-  * a, aa, e, ai, ae and ay (not before a vowel) are dropped: schwa is written or not at will (Khekada/Khekra,
-    Baghpat/बागपत = Bagapat), and ए/ऐ/e/ai/ay are swapped freely (बालेनी/Balaini, Ajay/Ajai,
-    Kishore/किशोर); i/ee/ii -> i; u/uu/oo/o/au/ou -> u (छपरोली/छपरौली, Mohammad/Muhammad).
+  * a, aa, e, ai, ae and ay (not before a vowel) are dropped: schwa is written or not at will
+    (Khekada/Khekra, Baghpat/बागपत = Bagapat), and ए/ऐ/e/ai/ay are swapped freely
+    (बालेनी/Balaini, Ajay/Ajai, Kishore/किशोर); i/ee/ii -> i; u/uu/oo/o/au/ou -> u
+    (छपरोली/छपरौली, Mohammad/Muhammad).
   * h after a consonant is dropped: aspiration is often lost or added (Baghpat/Bagpat,
     Shiv/Siv, chh/ch); y after i is dropped (Priya/Pria); w -> v, z -> j (ज़ is usually typed
     ज), f -> p (फ/फ़), q -> k, x -> ks.
@@ -32,6 +33,7 @@ endings read apart below are frozen here, independent of ``to_devanagari``'s lex
   starts with d misses names where that d is not first (it became r there); "ck" (Lucknow) and a
   bare c are kept apart from k.
 """
+
 import re
 import unicodedata
 
@@ -39,8 +41,16 @@ MAX_INPUT = 200
 _NUKTA = "\u093c"
 # The endings ``to_roman`` reads as a part of their own (सुरज|पुर). Frozen: changing them changes
 # stored search keys.
-_SUFFIXES = (("nagar", "नगर"), ("khera", "खेड़ा"), ("kheda", "खेड़ा"), ("pura", "पुरा"),
-             ("ganj", "गंज"), ("garh", "गढ़"), ("gaon", "गांव"), ("pur", "पुर"))
+_SUFFIXES = (
+    ("nagar", "नगर"),
+    ("khera", "खेड़ा"),
+    ("kheda", "खेड़ा"),
+    ("pura", "पुरा"),
+    ("ganj", "गंज"),
+    ("garh", "गढ़"),
+    ("gaon", "गांव"),
+    ("pur", "पुर"),
+)
 
 
 def _prepare(text: object) -> str:
@@ -50,8 +60,13 @@ def _prepare(text: object) -> str:
 
 
 # ---- Devanagari -> Roman -------------------------------------------------------------------
-_CONS_DR = dict(zip("कखगघङचछजझञटठडढणतथदधनपफबभमयरलवशषसह", (
-    "k kh g gh n ch chh j jh n t th d dh n t th d dh n p ph b bh m y r l v sh sh s h").split(), strict=True))
+_CONS_DR = dict(
+    zip(
+        "कखगघङचछजझञटठडढणतथदधनपफबभमयरलवशषसह",
+        ("k kh g gh n ch chh j jh n t th d dh n t th d dh n p ph b bh m y r l v sh sh s h").split(),
+        strict=True,
+    )
+)
 _NUKTA_DR = {"क": "q", "ख": "kh", "ग": "gh", "ज": "z", "फ": "f", "ड": "d", "ढ": "rh", "य": "y"}
 _SIGNS = dict(zip("ािीुूृेैोौॉॅॢ", "a i i u u ri e ai o au o e li".split(), strict=True))
 _INDEP = dict(zip("अआइईउऊऋएऐओऔऑऍऌ", "a a i i u u ri e ai o au o e li".split(), strict=True))
@@ -70,15 +85,15 @@ def _syllables(run: str) -> list[dict]:
         i += 1
         if ch in _CONS_DR:
             cons = _CONS_DR[ch]
-            if run[i:i + 1] == _NUKTA:
+            if run[i : i + 1] == _NUKTA:
                 cons, i = _NUKTA_DR.get(ch, cons), i + 1
-            if ch == "ज" and run[i:i + 2] == _VIRAMA + "ञ":
+            if ch == "ज" and run[i : i + 2] == _VIRAMA + "ञ":
                 cons, i = "gy", i + 2
             syl = {"c": cons, "v": "a", "inherent": True, "tail": ""}
-            if run[i:i + 1] == _VIRAMA:
+            if run[i : i + 1] == _VIRAMA:
                 syl.update(v="", inherent=False, halant=True)
                 i += 1
-            elif run[i:i + 1] in _SIGNS:
+            elif run[i : i + 1] in _SIGNS:
                 syl.update(v=_SIGNS[run[i]], inherent=False)
                 i += 1
             syls.append(syl)
@@ -102,8 +117,11 @@ def _roman_word(run: str) -> str:
     if not syls:
         return ""
     last = syls[-1]
-    if len(syls) > 1 and _deletable(last) and not (
-            syls[-2].get("halant") and last["c"] in _KEEP_FINAL_A):
+    if (
+        len(syls) > 1
+        and _deletable(last)
+        and not (syls[-2].get("halant") and last["c"] in _KEEP_FINAL_A)
+    ):
         last["v"] = ""
     for i in range(len(syls) - 2, 0, -1):
         prev, syl, nxt = syls[i - 1], syls[i], syls[i + 1]
@@ -123,7 +141,7 @@ def _roman_word(run: str) -> str:
 def _roman_compound(run: str) -> str:
     """Romanise a word, reading a common place-name ending as a part of its own (सुरज|पुर)."""
     for suffix in _DEV_SUFFIXES:
-        stem = run[:-len(suffix)]
+        stem = run[: -len(suffix)]
         if run.endswith(suffix) and stem and stem[-1] != _VIRAMA and stem[0] not in _SIGNS:
             return _roman_word(stem) + _roman_word(suffix)
     return _roman_word(run)
@@ -136,8 +154,23 @@ def to_roman(devanagari: str) -> str:
 
 
 # ---- Search key ----------------------------------------------------------------------------
-_KEY_VOWELS = {"aa": "", "ai": "", "ae": "", "ay": "", "ee": "i", "ii": "i", "oo": "u",
-               "uu": "u", "au": "u", "ou": "u", "a": "", "e": "", "i": "i", "o": "u", "u": "u"}
+_KEY_VOWELS = {
+    "aa": "",
+    "ai": "",
+    "ae": "",
+    "ay": "",
+    "ee": "i",
+    "ii": "i",
+    "oo": "u",
+    "uu": "u",
+    "au": "u",
+    "ou": "u",
+    "a": "",
+    "e": "",
+    "i": "i",
+    "o": "u",
+    "u": "u",
+}
 _KEY_CONS = {"w": "v", "z": "j", "f": "p", "q": "k", "x": "ks"}
 
 
@@ -153,16 +186,16 @@ def search_key(text: str) -> str:
     prev = ""  # the previous letter: "c" consonant, "v" + a vowel's sound, "" at start/digit
     i = 0
     while i < len(letters):
-        ch, pair = letters[i], letters[i:i + 2]
+        ch, pair = letters[i], letters[i : i + 2]
         if ch.isdigit():
             out.append(ch)
             prev, i = "", i + 1
             continue
-        if pair == "ay" and letters[i + 2:i + 3] in tuple("aeiou"):
+        if pair == "ay" and letters[i + 2 : i + 3] in tuple("aeiou"):
             pair = ""  # Gaya, Hardayal: this y starts the next syllable
         if pair in _KEY_VOWELS or ch in _KEY_VOWELS:
             size = 2 if len(pair) == 2 and pair in _KEY_VOWELS else 1
-            sound = _KEY_VOWELS[letters[i:i + size]]
+            sound = _KEY_VOWELS[letters[i : i + size]]
             prev, i = "v" + sound, i + size
         else:
             skip = (ch == "h" and prev == "c") or (ch == "y" and prev == "vi")

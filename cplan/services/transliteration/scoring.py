@@ -24,6 +24,7 @@ are far more numerous than places and a wrong Hindi first name is what users not
 Pure Python and deterministic; the model is built from ``corpus.py`` on first use (about 0.1 s)
 and kept; a name then takes about 0.1 ms.
 """
+
 import math
 import unicodedata
 from functools import cache
@@ -38,12 +39,37 @@ _START, _END = "^", "$"
 
 # Penalty (in natural-log units of the letter model) for each way of leaving the rules' spelling.
 WEIGHTS = {
-    "a_long": 6, "a_long_first": 8, "a_short": 6, "ai_ay": 4, "au_av": 5, "conj_add": 6,
-    "conj_drop": 8, "d_flap": 8, "d_retro": 6, "d_retro_first": 4, "e_a": 4, "e_ai": 6,
-    "i_long": 2.5, "i_long_first": 3.5, "i_short": 2.0, "i_short_end": 4.0, "n_retro": 0.5,
-    "nasal_end": 0.5, "nasal_letter": 5, "nd_retro": 0.5, "o_au": 6, "r_flap": 5,
-    "r_flap_after_consonant": 0.5, "rh_flap": 0.5, "sh_retro": 8, "t_retro": 2.5,
-    "t_retro_first": 6, "th_retro": 1, "th_retro_first": 3.0, "u_long": 1, "u_long_first": 5,
+    "a_long": 6,
+    "a_long_first": 8,
+    "a_short": 6,
+    "ai_ay": 4,
+    "au_av": 5,
+    "conj_add": 6,
+    "conj_drop": 8,
+    "d_flap": 8,
+    "d_retro": 6,
+    "d_retro_first": 4,
+    "e_a": 4,
+    "e_ai": 6,
+    "i_long": 2.5,
+    "i_long_first": 3.5,
+    "i_short": 2.0,
+    "i_short_end": 4.0,
+    "n_retro": 0.5,
+    "nasal_end": 0.5,
+    "nasal_letter": 5,
+    "nd_retro": 0.5,
+    "o_au": 6,
+    "r_flap": 5,
+    "r_flap_after_consonant": 0.5,
+    "rh_flap": 0.5,
+    "sh_retro": 8,
+    "t_retro": 2.5,
+    "t_retro_first": 6,
+    "th_retro": 1,
+    "th_retro_first": 3.0,
+    "u_long": 1,
+    "u_long_first": 5,
     "u_short": 6,
 }
 
@@ -73,8 +99,8 @@ class LetterModel:
             text = _START * (order - 1) + letters(word) + _END
             for i in range(order - 1, len(text)):
                 for k in range(order):
-                    counts.setdefault(text[i - k:i], {}).setdefault(text[i], 0)
-                    counts[text[i - k:i]][text[i]] += 1
+                    counts.setdefault(text[i - k : i], {}).setdefault(text[i], 0)
+                    counts[text[i - k : i]][text[i]] += 1
         self._counts = counts
         self._totals = {h: (sum(d.values()), len(d)) for h, d in counts.items()}
         self._uniform = 1.0 / (len(counts.get("", {})) + 1)
@@ -82,7 +108,7 @@ class LetterModel:
 
     def logp(self, history: str, ch: str) -> float:
         """log P(ch | the last ``order - 1`` letters of ``history``)."""
-        history = history[len(history) - self.order + 1:]
+        history = history[len(history) - self.order + 1 :]
         key = (history, ch)
         value = self._cache.get(key)
         if value is None:
@@ -108,8 +134,13 @@ class LetterModel:
 class Scorer:
     """Picks one spelling per stretch (see the module docstring)."""
 
-    def __init__(self, words: list[str], weights: dict[str, float] | None = None,
-                 order: int = ORDER, beam: int = BEAM) -> None:
+    def __init__(
+        self,
+        words: list[str],
+        weights: dict[str, float] | None = None,
+        order: int = ORDER,
+        beam: int = BEAM,
+    ) -> None:
         self.model = LetterModel(words, order)
         self.weights = dict(WEIGHTS if weights is None else weights)
         self.beam = beam
@@ -133,10 +164,11 @@ class Scorer:
                     if key not in grown or grown[key][0] < value:
                         grown[key] = (value, hist)
             if len(grown) > self.beam:
-                grown = dict(sorted(grown.items(), key=lambda item: -item[1][0])[:self.beam])
+                grown = dict(sorted(grown.items(), key=lambda item: -item[1][0])[: self.beam])
             states = grown
-        return max(states.items(), key=lambda item: (
-            item[1][0] + model.logp(item[1][1], _END), item[0]))[0]
+        return max(
+            states.items(), key=lambda item: (item[1][0] + model.logp(item[1][1], _END), item[0])
+        )[0]
 
 
 @cache
