@@ -55,15 +55,14 @@ def record_refusal(
     officer_id = officer.id  # (re)loaded after the caller's rollback, in a reading transaction...
     ensure_write_transaction()  # ...that ends here, so the count begins IMMEDIATE on SQLite
     key = (RefusalBurst.officer_id == officer_id, RefusalBurst.endpoint == endpoint)
-    counted = db.session.execute(
-        update(RefusalBurst)
-        .where(*key, RefusalBurst.started_at > now - WINDOW)
-        .values(count=RefusalBurst.count + 1, last_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if counted.rowcount == 1:
+    if _count_in_open_burst(key, now):
         return None
     previous = db.session.scalar(select(RefusalBurst).where(*key))
+    if previous is not None and previous.started_at > now - WINDOW:
+        # A concurrent refusal opened the burst after the count above looked (PostgreSQL reads
+        # each statement afresh): count in it, or a reopening below would erase its count.
+        if _count_in_open_burst(key, now):
+            return None
     detail = {"endpoint": endpoint, "method": method, "status": status, "record": record_ids}
     if previous is not None and previous.count > 1:
         detail["previous_burst"] = {
@@ -96,14 +95,30 @@ def record_refusal(
         except IntegrityError:
             pass  # a concurrent refusal opened the burst first; this one has its own event
     else:
-        # Compare-and-set on the burst seen: a concurrent refusal that reopened it first wins.
+        # Compare-and-set on the closed burst seen: a concurrent refusal that reopened it first
+        # wins, and this refusal stands counted by its own event.
         db.session.execute(
             update(RefusalBurst)
-            .where(RefusalBurst.id == previous.id, RefusalBurst.started_at == previous.started_at)
+            .where(
+                RefusalBurst.id == previous.id,
+                RefusalBurst.started_at == previous.started_at,
+                RefusalBurst.started_at <= now - WINDOW,
+            )
             .values(started_at=now, last_at=now, count=1, event_seq=event.seq)
             .execution_options(synchronize_session=False)
         )
     return event
+
+
+def _count_in_open_burst(key, now: datetime) -> bool:
+    """Add one to the officer's burst at the endpoint if it is still open; whether it was."""
+    counted = db.session.execute(
+        update(RefusalBurst)
+        .where(*key, RefusalBurst.started_at > now - WINDOW)
+        .values(count=RefusalBurst.count + 1, last_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return counted.rowcount == 1
 
 
 def open_burst(event: AuditEvent) -> RefusalBurst | None:
