@@ -15,6 +15,18 @@ from cplan.models.accounts import (
 )
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.elections import (
+    ContactElectionMark,
+    Election,
+    ElectionAuthority,
+    ElectionKind,
+    ElectionPhase,
+    ElectionRole,
+    PhaseDistrict,
+    SensitivePlace,
+    SensitivityLevel,
+    SensitivityReason,
+)
 from cplan.models.geo import (
     Place,
     PlaceKind,
@@ -50,6 +62,16 @@ from cplan.models.roster import (
 from cplan.models.search import SearchToken
 
 __all__ = [
+    "ContactElectionMark",
+    "Election",
+    "ElectionAuthority",
+    "ElectionKind",
+    "ElectionPhase",
+    "ElectionRole",
+    "PhaseDistrict",
+    "SensitivePlace",
+    "SensitivityLevel",
+    "SensitivityReason",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",
