@@ -117,6 +117,10 @@ class DefaultConfig:
     # The name authenticator apps show next to the officer's PNO.
     TOTP_ISSUER = "C-Plan UP Police"
     LOG_LEVEL = "INFO"
+    # /readyz (cplan.blueprints.health): seconds the database may take to connect and answer,
+    # and minutes an SMS notice may wait in the outbox before the server reports "stuck" (0: off).
+    HEALTH_TIMEOUT = 2
+    HEALTH_OUTBOX_STUCK_MINUTES = 15
 
 
 class ConfigError(RuntimeError):

@@ -15,6 +15,8 @@ PUBLIC_ENDPOINTS = {
     "auth.identify",
     "auth.set_up",
     "main.set_language",
+    "health.livez",
+    "health.readyz",
 }
 
 

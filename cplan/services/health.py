@@ -1,0 +1,84 @@
+"""Readiness: can this server do its work? Three checks, each answered by one status word.
+
+``database``: a new connection opens and answers ``SELECT 1`` within a short timeout
+(``unreachable`` otherwise). ``migrations``: the database's Alembic revision is this code's head,
+or a later one this code does not know (a rolling release migrates before restarting servers, and
+the previous release must stay ready on the newer schema); ``behind`` when it is an older
+revision, ``missing`` when the database was never migrated. ``outbox``: no SMS notice has waited
+in ``outbound_messages`` (``pending``, or ``sending`` with its claim) longer than the configured
+minutes (``stuck`` otherwise; 0 switches the check off).
+
+The answers are status words only: no version, revision, count or error text reaches the caller.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy.engine import Engine
+
+from cplan.models.messages import MessageState, OutboundMessage
+
+OK = "ok"
+
+
+def readiness(
+    engine: Engine,
+    heads: frozenset[str],
+    known: frozenset[str],
+    stuck_after: timedelta | None,
+    now: datetime,
+) -> dict[str, str]:
+    """Run the checks on ``engine``; a mapping of check name to status word ("ok" when fine).
+
+    ``heads`` are this code's head revisions and ``known`` every revision it has; a check that
+    cannot run because an earlier one failed is not reported.
+    """
+    try:
+        connection = engine.connect()
+    except Exception:  # noqa: BLE001 (any driver error means the same to a balancer)
+        return {"database": "unreachable"}
+    try:
+        with connection:
+            connection.execute(text("SELECT 1"))
+            checks = {"database": OK, "migrations": _migrations(connection, heads, known)}
+            if stuck_after is not None:
+                checks["outbox"] = _outbox(connection, now - stuck_after)
+            connection.rollback()
+            return checks
+    except Exception:  # noqa: BLE001
+        return {"database": "unreachable"}
+
+
+def _migrations(connection, heads: frozenset[str], known: frozenset[str]) -> str:
+    try:
+        with connection.begin_nested():
+            revisions = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    except Exception:  # noqa: BLE001 (no alembic_version table: never migrated)
+        return "missing"
+    if not revisions:
+        return "missing"
+    if revisions == heads or not revisions <= known:
+        return OK  # at head, or ahead of this code (a newer release migrated first)
+    return "behind"
+
+
+def _outbox(connection, before: datetime) -> str:
+    waiting = connection.scalar(
+        select(func.count())
+        .select_from(OutboundMessage)
+        .where(
+            or_(
+                and_(
+                    OutboundMessage.state == MessageState.PENDING,
+                    OutboundMessage.created_at < before,
+                ),
+                and_(
+                    OutboundMessage.state == MessageState.SENDING,
+                    OutboundMessage.claimed_at < before,
+                ),
+            )
+        )
+    )
+    return "stuck" if waiting else OK
