@@ -363,15 +363,30 @@ def analyze_command():
     click.echo(f"statistics refreshed in {time.perf_counter() - started:.1f} s")
 
 
-@cplan_cli.command("check-config")
+@cplan_cli.command("check-config", with_appcontext=False)
 def check_config():
-    """Print the effective database and SMS backend (no secrets)."""
-    from flask import current_app
+    """Print what production would refuse or get wrong in this configuration; exit 1 if any."""
+    from flask import Flask
 
-    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    click.echo(f"environment: {current_app.config['ENV_NAME']}")
+    from cplan.config import deployment_problems, load_config, production_refusals
+
+    # Built here, not by the app factory: production refuses to start with the very settings
+    # this command is asked to report (the command is found without the app through the
+    # flask.commands entry point in setup.cfg).
+    app = Flask("cplan", instance_relative_config=True)
+    load_config(app, refuse=False)
+    config = app.config
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    click.echo(f"environment: {config['ENV_NAME']}")
     click.echo(f"database: {url.split('@')[-1] if '@' in url else url}")
-    click.echo(f"sms backend: {current_app.config['SMS_BACKEND']}")
+    click.echo(f"sms backend: {config['SMS_BACKEND']}")
+    problems = production_refusals(config) + deployment_problems(config)
+    for problem in problems:
+        click.echo(f"REFUSED: {problem}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s): not fit for production", err=True)
+        raise SystemExit(1)
+    click.echo("fit for production: nothing to refuse")
 
 
 audit_cli = AppGroup("audit", help="Check the audit trail.")
