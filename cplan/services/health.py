@@ -51,12 +51,31 @@ def readiness(
         return {"database": "unreachable"}
 
 
-def _migrations(connection, heads: frozenset[str], known: frozenset[str]) -> str:
+def code_revisions(directory: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The head revisions and all revisions of the Alembic scripts in ``directory``."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", directory)
+    scripts = ScriptDirectory.from_config(config)
+    return (
+        frozenset(scripts.get_heads()),
+        frozenset(script.revision for script in scripts.walk_revisions()),
+    )
+
+
+def database_revisions(connection) -> frozenset[str] | None:
+    """The revisions stamped in the database; None when it has no ``alembic_version`` table."""
     try:
         with connection.begin_nested():
-            revisions = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+            return frozenset(connection.scalars(text("SELECT version_num FROM alembic_version")))
     except Exception:  # noqa: BLE001 (no alembic_version table: never migrated)
-        return "missing"
+        return None
+
+
+def _migrations(connection, heads: frozenset[str], known: frozenset[str]) -> str:
+    revisions = database_revisions(connection)
     if not revisions:
         return "missing"
     if revisions == heads or not revisions <= known:

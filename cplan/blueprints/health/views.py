@@ -98,15 +98,6 @@ def _revisions() -> tuple[frozenset[str], frozenset[str]]:
     """This code's Alembic head revisions and all its revisions (read once per process)."""
     revisions = current_app.extensions.get(_REVISIONS_KEY)
     if revisions is None:
-        from alembic.config import Config
-        from alembic.script import ScriptDirectory
-
-        config = Config()
-        config.set_main_option("script_location", current_app.extensions["migrate"].directory)
-        scripts = ScriptDirectory.from_config(config)
-        revisions = (
-            frozenset(scripts.get_heads()),
-            frozenset(script.revision for script in scripts.walk_revisions()),
-        )
+        revisions = health.code_revisions(current_app.extensions["migrate"].directory)
         current_app.extensions[_REVISIONS_KEY] = revisions
     return revisions
