@@ -455,10 +455,10 @@ def _check_restored(url: str) -> list[str]:
     """Check the restored database at ``url`` through an app of its own; the failed checks."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-    from flask import current_app
+    from flask import Flask, current_app
     from sqlalchemy import func, select
 
-    from cplan import create_app
+    from cplan.config import load_config
     from cplan.extensions import db
     from cplan.services import health
     from cplan.services.audit import verify_chain
@@ -468,11 +468,14 @@ def _check_restored(url: str) -> list[str]:
         for key in ("ENV_NAME", "TESTING", "SECRET_KEY", "SMS_BACKEND", "RATELIMIT_STORAGE_URI")
     }
     config.update(DATABASE_URL=url, SQLALCHEMY_DATABASE_URI=url, REPORTS_DATABASE_URL=None)
-    scratch = create_app(config)
+    # An app holding only the database (the checks need nothing else), on the scratch copy.
+    scratch = Flask("cplan", instance_relative_config=True)
+    load_config(scratch, config)
+    db.init_app(scratch)
+    heads, _ = health.code_revisions(current_app.extensions["migrate"].directory)
     failures = []
     with scratch.app_context():
         try:
-            heads, _ = health.code_revisions(scratch.extensions["migrate"].directory)
             with db.engine.connect() as connection:
                 revisions = health.database_revisions(connection)
                 if revisions == heads:
