@@ -30,9 +30,10 @@ def configure_logging(app):
 
 def register_request_log(app):
     # First of the request hooks: the request id exists for the others, the line comes last.
-    from cplan.web import requestlog
+    from cplan.web import metrics, requestlog
 
     requestlog.register(app)
+    metrics.register(app)
 
 
 def register_url_converters(app):

@@ -121,6 +121,9 @@ class DefaultConfig:
     # and minutes an SMS notice may wait in the outbox before the server reports "stuck" (0: off).
     HEALTH_TIMEOUT = 2
     HEALTH_OUTBOX_STUCK_MINUTES = 15
+    # /metrics answers only these networks (CIDR; CPLAN_METRICS_ALLOWED_NETWORKS='["10.0.5.0/24"]'),
+    # as the app sees the client's address (behind nginx: with CPLAN_TRUSTED_PROXIES set).
+    METRICS_ALLOWED_NETWORKS: list = []  # none: closed until configured
     # Days each data class is kept before `flask cplan retention --apply` removes it, overriding
     # single entries of cplan.services.retention.DATA_CLASSES ({"sign_in_sessions": 400}).
     RETENTION_DAYS: dict = {}

@@ -17,6 +17,7 @@ PUBLIC_ENDPOINTS = {
     "main.set_language",
     "health.livez",
     "health.readyz",
+    "health.metrics_page",
 }
 
 

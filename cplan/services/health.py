@@ -18,7 +18,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.engine import Engine
 
+from cplan.extensions import db
+from cplan.models.accounts import SignInCounter
+from cplan.models.incidents import Incident, IncidentStatus
 from cplan.models.messages import MessageState, OutboundMessage
+from cplan.models.roster import Contact, ContactStatus
 
 OK = "ok"
 
@@ -101,3 +105,43 @@ def _outbox(connection, before: datetime) -> str:
         )
     )
     return "stuck" if waiting else OK
+
+
+def figures(now: datetime, verdict_hours: int) -> dict[str, float]:
+    """The figures worth watching, read from the database (for the metrics endpoint): each a
+    count or an age in seconds, from indexed columns only."""
+    session = db.session
+    pending, oldest = session.execute(
+        select(func.count(), func.min(Contact.enrolled_at)).where(
+            Contact.status == ContactStatus.PENDING
+        )
+    ).one()
+    open_statuses = [IncidentStatus.NEW, IncidentStatus.VERIFYING]
+    incidents_open, incidents_overdue = session.execute(
+        select(
+            func.count(),
+            func.count().filter(Incident.reported_at < now - timedelta(hours=verdict_hours)),
+        ).where(Incident.status.in_(open_statuses))
+    ).one()
+    outbox = dict(
+        session.execute(
+            select(OutboundMessage.state, func.count())
+            .where(OutboundMessage.state != MessageState.SENT)
+            .group_by(OutboundMessage.state)
+        ).all()
+    )
+    locks = session.scalar(
+        select(func.count()).select_from(SignInCounter).where(SignInCounter.locked_until > now)
+    )
+    if oldest is not None and oldest.tzinfo is None:  # SQLite through a bare column
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    return {
+        "enrolments_pending": pending,
+        "enrolment_oldest_pending_seconds": (now - oldest).total_seconds() if oldest else 0.0,
+        "incidents_open": incidents_open,
+        "incidents_overdue": incidents_overdue,
+        "outbox_pending": outbox.get(MessageState.PENDING, 0),
+        "outbox_sending": outbox.get(MessageState.SENDING, 0),
+        "outbox_failed": outbox.get(MessageState.FAILED, 0),
+        "sign_in_locks_active": locks or 0,
+    }

@@ -1,4 +1,4 @@
-"""Health endpoints for the load balancer and the process supervisor; public, and silent.
+"""Health endpoints for the load balancer and the process supervisor, and the metrics.
 
 ``/livez`` answers as long as the process serves requests and checks nothing else, so a
 database blip never makes a supervisor restart every server. ``/readyz`` runs the readiness
@@ -6,6 +6,8 @@ checks (``cplan.services.health``) on a connection of its own, opened with a sho
 (``CPLAN_HEALTH_TIMEOUT`` seconds), so a database that hangs answers 503 quickly instead of
 holding the probe. Both answer JSON with status words only: no version, revision, count or
 error text, so an anonymous caller learns nothing but whether to send traffic here.
+``/metrics`` (Prometheus, ``cplan.web.metrics``) answers only the configured addresses: any other
+gets the same 404 as a page that does not exist.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from cplan.models.base import utcnow
 from cplan.services import health
+from cplan.web import metrics
 from cplan.web.access import public
 
 bp = Blueprint("health", __name__)
@@ -52,6 +55,20 @@ def readyz():
     return _answer(
         {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
     )
+
+
+@bp.get("/metrics")
+@public
+def metrics_page():
+    """Prometheus figures, for the addresses in CPLAN_METRICS_ALLOWED_NETWORKS only (404 else)."""
+    if not metrics.allowed(request.remote_addr, current_app.config["METRICS_ALLOWED_NETWORKS"]):
+        abort(404)
+    response = Response(
+        metrics.exposition(int(current_app.config["INCIDENT_VERDICT_HOURS"])),
+        content_type=metrics.CONTENT_TYPE,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _answer(body: dict, status: int):
