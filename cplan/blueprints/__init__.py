@@ -3,6 +3,7 @@
 from cplan.blueprints.admin.views import bp as admin_bp
 from cplan.blueprints.audit.views import bp as audit_bp
 from cplan.blueprints.auth.views import bp as auth_bp
+from cplan.blueprints.breaches.views import bp as breaches_bp
 from cplan.blueprints.coverage.views import bp as coverage_bp
 from cplan.blueprints.enrolment.api import api_bp as enrolment_api_bp
 from cplan.blueprints.enrolment.views import bp as enrolment_bp
@@ -30,4 +31,5 @@ BLUEPRINTS = [
     incidents_bp,
     reauth_bp,
     health_bp,
+    breaches_bp,
 ]

@@ -15,6 +15,7 @@ from cplan.models.accounts import (
 )
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.breaches import Breach
 from cplan.models.geo import (
     Place,
     PlaceKind,
@@ -50,6 +51,7 @@ from cplan.models.roster import (
 from cplan.models.search import SearchToken
 
 __all__ = [
+    "Breach",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",
