@@ -2,8 +2,9 @@
 
 ``backup`` writes PostgreSQL as ``pg_dump``'s custom format (compressed, restorable table by
 table, with ``pg_restore``) and SQLite through its online backup API (a consistent copy while
-the app keeps writing), to ``cplan-<UTC time>.dump`` or ``.sqlite``, readable by its owner only,
-with ``<file>.sha256`` beside it in ``sha256sum``'s format (``sha256sum -c`` checks it too).
+the app keeps writing), to ``cplan-<IST date and time>.dump`` or ``.sqlite``
+(``cplan-20261207-2350.dump``), readable by its owner only, with ``<file>.sha256`` beside it in
+``sha256sum``'s format (``sha256sum -c`` checks it too).
 
 ``restored`` checks the checksum, then restores the file into a scratch database (PostgreSQL: a
 new database on the configured server, dropped afterwards whatever happens; SQLite: a temporary
@@ -29,6 +30,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
+from cplan.formats import file_name_stamp
+
 POSTGRESQL_MAGIC = b"PGDMP"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _SCRATCH_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -42,11 +45,13 @@ def backup(database_url: str, folder: Path, now: datetime) -> Path:
     """Write a backup of ``database_url`` into ``folder`` with its checksum; return its path."""
     url = make_url(database_url)
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
     kind = url.get_backend_name()
     if kind not in ("postgresql", "sqlite"):
         raise BackupError(f"cannot back up a {kind} database")
+    stamp = file_name_stamp(now, with_time=True)
     target = folder / f"cplan-{stamp}.{'dump' if kind == 'postgresql' else 'sqlite'}"
+    if target.exists():
+        raise BackupError(f"{target.name} exists already: one backup a minute at most")
     partial = target.with_name(target.name + ".partial")
     partial.touch(mode=0o600)  # personal data: the owner only, from the first byte
     try:
