@@ -15,6 +15,9 @@ PUBLIC_ENDPOINTS = {
     "auth.identify",
     "auth.set_up",
     "main.set_language",
+    "health.livez",
+    "health.readyz",
+    "health.metrics_page",
 }
 
 

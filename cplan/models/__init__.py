@@ -15,6 +15,7 @@ from cplan.models.accounts import (
 )
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.breaches import Breach
 from cplan.models.elections import (
     ContactElectionMark,
     Election,
@@ -72,6 +73,7 @@ __all__ = [
     "SensitivePlace",
     "SensitivityLevel",
     "SensitivityReason",
+    "Breach",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",

@@ -28,6 +28,8 @@ class Permission(enum.StrEnum):
     CORRECT_PLACE_NAMES = "correct_place_names"
     # Confidential contacts and tips: from the ASP upwards only.
     VIEW_CONFIDENTIAL = "view_confidential"
+    # Record personal-data breaches and their notifications (SP office, state administrator).
+    MANAGE_BREACHES = "manage_breaches"
     # Any signed-in post: own profile, authenticator app, sign out.
     SIGNED_IN = "signed_in"
 
@@ -87,6 +89,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_AUDIT,
             P.VIEW_CONFIDENTIAL,
             P.CORRECT_PLACE_NAMES,
+            P.MANAGE_BREACHES,
         }
     ),
     # Control rooms read rosters to verify rumours and review incidents; they never approve.
@@ -111,6 +114,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_AUDIT,
             P.MANAGE_GEOGRAPHY,
             P.CORRECT_PLACE_NAMES,
+            P.MANAGE_BREACHES,
         }
     ),
 }

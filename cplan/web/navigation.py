@@ -47,6 +47,7 @@ SECTIONS = (
     ),
     Section("admin.posts", _l("Posts and officers"), (P.MANAGE_ACCOUNTS,), ("admin.",)),
     Section("audit.index", _l("Audit trail"), (P.VIEW_AUDIT,), ("audit.",)),
+    Section("breaches.index", _l("Data breaches"), (P.MANAGE_BREACHES,), ("breaches.",)),
     Section("enrolment.mine", _l("My submissions"), (P.ENROL_CONTACT,), ("enrolment.mine",)),
     Section(
         "enrolment.queue",
