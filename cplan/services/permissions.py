@@ -28,6 +28,14 @@ class Permission(enum.StrEnum):
     CORRECT_PLACE_NAMES = "correct_place_names"
     # Confidential contacts and tips: from the ASP upwards only.
     VIEW_CONFIDENTIAL = "view_confidential"
+    # Elections: every post reads them; the state control room creates them and their phases.
+    VIEW_ELECTIONS = "view_elections"
+    MANAGE_ELECTIONS = "manage_elections"
+    # Grade a place sensitive for an election (the SP office, for its district).
+    MANAGE_SENSITIVE_PLACES = "manage_sensitive_places"
+    # Mark a contact as a candidate, agent... (station staff and above); unmarking: the ASP.
+    MARK_CONTACTS = "mark_contacts"
+    UNMARK_CONTACTS = "unmark_contacts"
     # Any signed-in post: own profile, authenticator app, sign out.
     SIGNED_IN = "signed_in"
 
@@ -35,6 +43,8 @@ class Permission(enum.StrEnum):
 P = Permission
 _STATION_BASE = {
     P.SIGNED_IN,
+    P.VIEW_ELECTIONS,
+    P.MARK_CONTACTS,
     P.VIEW_GEOGRAPHY,
     P.VIEW_ROSTER,
     P.ENROL_CONTACT,
@@ -49,6 +59,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CIRCLE_OFFICER: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MARK_CONTACTS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.VIEW_INCIDENTS,
@@ -59,6 +71,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ASP: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MARK_CONTACTS,
+            P.UNMARK_CONTACTS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.APPROVE_ENROLMENT,
@@ -74,6 +89,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SP_OFFICE: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MARK_CONTACTS,
+            P.UNMARK_CONTACTS,
+            P.MANAGE_SENSITIVE_PLACES,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.APPROVE_ENROLMENT,
@@ -93,6 +112,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONTROL_ROOM: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MANAGE_ELECTIONS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.VIEW_INCIDENTS,
@@ -105,6 +126,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STATE_ADMIN: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_REPORTS,
             P.MANAGE_ACCOUNTS,
