@@ -105,6 +105,11 @@ def label(group: str, value) -> str:
     return str(text) if text is not None else str(getattr(value, "value", value) or "")
 
 
+def role_choices() -> list[tuple[str, str]]:
+    """(value, translated label) of each part a contact may take in an election."""
+    return [(role.value, str(text)) for role, text in ROLE_LABELS.items()]
+
+
 class ElectionError(DomainError):
     """An election or its phases break a rule; nothing was changed. ``field`` names the form
     field the refusal belongs beside, when there is one."""
@@ -190,16 +195,14 @@ def districts() -> list[Unit]:
 
 
 def districts_in_scope(principal: Principal, election: Election) -> list[Unit]:
-    """The districts of ``election`` within the principal's subtree (a district post: its own
-    when it votes in the election)."""
-    return list(
-        db.session.scalars(
-            select(Unit)
-            .join(PhaseDistrict, PhaseDistrict.district_id == Unit.id)
-            .where(PhaseDistrict.election_id == election.id, principal.unit.covers(Unit.path))
-            .order_by(Unit.name_en)
-        )
-    )
+    """The districts of ``election`` that the principal's jurisdiction covers or lies in (a
+    station post: its own district when it votes)."""
+    return [
+        district
+        for districts in phase_districts(election).values()
+        for district in districts
+        if principal.unit.contains(district) or district.contains(principal.unit)
+    ]
 
 
 # ---- the active-election rule ------------------------------------------------------------------

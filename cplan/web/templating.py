@@ -161,6 +161,7 @@ def register(app):
     app.add_template_global(reject_reason_label, "reject_reason_label")
     app.add_template_global(elections.label, "election_label")
     app.add_template_global(elections.LEVEL_HINDI.get, "sensitivity_hindi")
+    app.add_template_global(elections.role_choices, "election_roles")
     app.add_template_global(mask_mobile, "mask_mobile")
     app.add_template_global(display_mobile, "display_mobile")
     app.add_template_global(approval_counts, "approval_counts")
