@@ -20,6 +20,7 @@ from cplan.models.elections import (
     SensitivePlace,
     SensitivityLevel,
 )
+from cplan.models.roster import Contact
 from cplan.pipelines import sensitive_place_import
 from cplan.services import election_marks, elections, enrolment, incidents, roster
 from cplan.services import sensitive_places as grades
@@ -392,3 +393,45 @@ def test_the_mark_shows_on_the_roster_and_is_set_and_ended_from_the_contact_page
     assert client.post(f"/elections/marks/{mark.id}/end", data={}).status_code == 302
     db.session.expire_all()
     assert mark.ended_at is not None
+
+
+def test_two_officers_marking_or_ending_at_once_leave_one_mark(app, db, world):
+    from tests.concurrency import principal_in_thread, run_together
+
+    ramesh = contact_at(db, world, world.bijrol)
+    contact_id, election_id = ramesh.id, world.election.id
+    sho, constable, asp, sp = (
+        o.id for o in (world.sho, world.constable, world.asp, world.sp_office)
+    )
+    db.session.commit()  # release SQLite's write lock before the threads race
+
+    def mark(officer_id, role):
+        def work():
+            contact = db.session.get(Contact, contact_id)
+            return election_marks.mark_contact(principal_in_thread(officer_id), contact, role).id
+
+        return work
+
+    results = run_together(
+        app,
+        [mark(sho, ElectionRole.CANDIDATE), mark(constable, "polling_agent")],
+    )
+    assert sum(isinstance(r, int) for r in results) == 1, results
+    assert sum(isinstance(r, election_marks.MarkError) for r in results) == 1, results
+    db.session.expire_all()
+    (mark_row,) = db.session.scalars(
+        select(ContactElectionMark).where(ContactElectionMark.election_id == election_id)
+    ).all()
+    mark_id = mark_row.id
+    db.session.commit()
+
+    def end(officer_id):
+        def work():
+            found = db.session.get(ContactElectionMark, mark_id)
+            return election_marks.unmark(principal_in_thread(officer_id), found).id
+
+        return work
+
+    results = run_together(app, [end(asp), end(sp)])
+    assert sum(isinstance(r, int) for r in results) == 1
+    assert sum(isinstance(r, AlreadyDecided) for r in results) == 1

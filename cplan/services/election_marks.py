@@ -81,6 +81,9 @@ def mark_contact(
     note = " ".join((note or "").split())
     if len(note) > MAX_NOTE_LENGTH:
         raise MarkError(_l("At most %(count)s characters.", count=MAX_NOTE_LENGTH), "note")
+    # Two officers marking the same contact at once: the second waits for the first's commit
+    # (a row lock on PostgreSQL; SQLite lets one writer in at a time) and then sees its mark.
+    db.session.execute(select(Contact.id).where(Contact.id == contact.id).with_for_update())
     existing = open_mark(contact, election)
     if existing is not None:
         raise MarkError(

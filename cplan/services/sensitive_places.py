@@ -147,6 +147,8 @@ def set_grade(
     note = clean_text(note, MAX_NOTE_LENGTH, "note")
     reference = clean_text(reference, MAX_REFERENCE_LENGTH, "reference")
     booth = clean_text(booth, MAX_BOOTH_LENGTH, "booth")
+    # Two grades of the same place at once: the second waits for the first and changes it.
+    db.session.execute(select(Place.id).where(Place.id == place.id).with_for_update())
     grade = db.session.scalar(
         select(SensitivePlace).where(
             SensitivePlace.election_id == election.id,
