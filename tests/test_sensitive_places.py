@@ -435,3 +435,39 @@ def test_two_officers_marking_or_ending_at_once_leave_one_mark(app, db, world):
     results = run_together(app, [end(asp), end(sp)])
     assert sum(isinstance(r, int) for r in results) == 1
     assert sum(isinstance(r, AlreadyDecided) for r in results) == 1
+
+
+def test_the_roster_asks_the_same_number_of_statements_for_one_or_many_marked_contacts(
+    db, world, client
+):
+    from sqlalchemy import event
+
+    few = [contact_at(db, world, world.bijrol, mobile="9876500001", name="Asha Devi")]
+    many = [
+        contact_at(db, world, world.bamnauli, mobile=f"98765000{n:02d}", name=f"Citizen {n}")
+        for n in range(10, 16)
+    ]
+    for contact in few + many:
+        election_marks.mark_contact(principal(world.sho), contact, ElectionRole.POLLING_AGENT)
+    grade(world, world.bijrol)
+    grade(world, world.bamnauli)
+    db.session.commit()
+    world.login(world.sp_office)
+
+    def statements(place):
+        db.session.expire_all()
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            page = client.get(f"/roster/places/{place.id}")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert page.status_code == 200 and "Polling agent" in page.text
+        assert "Grade for the election" in page.text
+        return len(seen)
+
+    assert statements(world.bijrol) == statements(world.bamnauli)

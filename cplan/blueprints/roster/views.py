@@ -109,6 +109,13 @@ def _cards(contacts: list[Contact], full: set[int], marks=None) -> list[Card]:
     return cards
 
 
+def _grading_election(place: Place):
+    """The election on in the place's district, for the SP office's "grade" link (else None)."""
+    if not sensitive_places.may_grade(current_user):
+        return None
+    return elections.active_election_for_place(place)
+
+
 def _village_context(place: Place) -> dict:
     """Everything the village page shows, and the counts its audit event records."""
     grouped = roster.place_roster(current_user, place)
@@ -119,6 +126,7 @@ def _village_context(place: Place) -> dict:
     return {
         "place": place,
         "grade": sensitive_places.active_grades([place]).get(place.id),
+        "grading_election": _grading_election(place),
         "ancestors": _holder_trail(place),
         "active": active,
         "pending": pending,
