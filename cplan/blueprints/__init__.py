@@ -5,6 +5,7 @@ from cplan.blueprints.audit.views import bp as audit_bp
 from cplan.blueprints.auth.views import bp as auth_bp
 from cplan.blueprints.breaches.views import bp as breaches_bp
 from cplan.blueprints.coverage.views import bp as coverage_bp
+from cplan.blueprints.elections.views import bp as elections_bp
 from cplan.blueprints.enrolment.api import api_bp as enrolment_api_bp
 from cplan.blueprints.enrolment.views import bp as enrolment_bp
 from cplan.blueprints.geo.views import bp as geo_bp
@@ -32,4 +33,5 @@ BLUEPRINTS = [
     reauth_bp,
     health_bp,
     breaches_bp,
+    elections_bp,
 ]

@@ -30,6 +30,14 @@ class Permission(enum.StrEnum):
     VIEW_CONFIDENTIAL = "view_confidential"
     # Record personal-data breaches and their notifications (SP office, state administrator).
     MANAGE_BREACHES = "manage_breaches"
+    # Elections: every post reads them; the state control room creates them and their phases.
+    VIEW_ELECTIONS = "view_elections"
+    MANAGE_ELECTIONS = "manage_elections"
+    # Grade a place sensitive for an election (the SP office, for its district).
+    MANAGE_SENSITIVE_PLACES = "manage_sensitive_places"
+    # Mark a contact as a candidate, agent... (station staff and above); unmarking: the ASP.
+    MARK_CONTACTS = "mark_contacts"
+    UNMARK_CONTACTS = "unmark_contacts"
     # Any signed-in post: own profile, authenticator app, sign out.
     SIGNED_IN = "signed_in"
 
@@ -37,6 +45,8 @@ class Permission(enum.StrEnum):
 P = Permission
 _STATION_BASE = {
     P.SIGNED_IN,
+    P.VIEW_ELECTIONS,
+    P.MARK_CONTACTS,
     P.VIEW_GEOGRAPHY,
     P.VIEW_ROSTER,
     P.ENROL_CONTACT,
@@ -51,6 +61,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CIRCLE_OFFICER: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MARK_CONTACTS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.VIEW_INCIDENTS,
@@ -61,6 +73,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ASP: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MARK_CONTACTS,
+            P.UNMARK_CONTACTS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.APPROVE_ENROLMENT,
@@ -76,6 +91,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SP_OFFICE: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MARK_CONTACTS,
+            P.UNMARK_CONTACTS,
+            P.MANAGE_SENSITIVE_PLACES,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.APPROVE_ENROLMENT,
@@ -96,6 +115,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONTROL_ROOM: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MANAGE_ELECTIONS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.VIEW_INCIDENTS,
@@ -108,6 +129,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STATE_ADMIN: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_REPORTS,
             P.MANAGE_ACCOUNTS,

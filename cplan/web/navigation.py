@@ -39,6 +39,14 @@ SECTIONS = (
     Section("search.index", _l("Search"), (P.VIEW_ROSTER,), ("search.index",)),
     Section("incidents.feed", _l("Incidents"), (P.VIEW_INCIDENTS,), ("incidents.",)),
     Section("coverage.index", _l("Coverage"), (P.VIEW_REPORTS,), ("coverage.",)),
+    # Every post reads elections; the link is for those who plan for them (a station's
+    # constable meets the election on its rosters instead).
+    Section(
+        "elections.index",
+        _l("Elections"),
+        (P.MANAGE_ELECTIONS, P.MANAGE_SENSITIVE_PLACES, P.VIEW_REPORTS),
+        ("elections.",),
+    ),
     Section(
         "transfer.index",
         _l("Import / export"),
