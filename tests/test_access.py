@@ -83,6 +83,10 @@ def test_every_role_is_in_the_permission_table(role):
         (Role.STATE_ADMIN, Permission.MANAGE_ACCOUNTS, True),
         (Role.STATE_ADMIN, Permission.MANAGE_GEOGRAPHY, True),
         (Role.SP_OFFICE, Permission.MANAGE_GEOGRAPHY, False),
+        (Role.SP_OFFICE, Permission.MANAGE_BREACHES, True),
+        (Role.STATE_ADMIN, Permission.MANAGE_BREACHES, True),
+        (Role.ASP, Permission.MANAGE_BREACHES, False),
+        (Role.CONTROL_ROOM, Permission.MANAGE_BREACHES, False),
     ],
 )
 def test_permission_table(role, permission, allowed):

@@ -94,11 +94,33 @@ def test_addresses_are_matched_against_networks(address, networks, expected):
     assert allowed(address, networks) is expected
 
 
-def test_the_sample_dashboard_asks_only_for_figures_the_app_exports(scraper):
+def labelled(text, prefix):
+    lines = [line for line in text.splitlines() if line.startswith(prefix)]
+    return float(lines[0].split()[-1]) if lines else 0.0
+
+
+def test_committed_audit_events_are_counted_by_action_and_rolled_back_ones_not(scraper, db):
+    from cplan.services import audit
+
+    series = 'cplan_audit_events_total{action="auth.otp_failed",outcome="failure"}'
+    before = labelled(scraper.get("/metrics").get_data(as_text=True), series)
+    audit.record("auth.otp_failed", outcome="failure")
+    db.session.commit()
+    audit.record("auth.otp_failed", outcome="failure")
+    db.session.rollback()
+    after = labelled(scraper.get("/metrics").get_data(as_text=True), series)
+    assert after == before + 1
+
+
+def test_the_sample_dashboard_asks_only_for_figures_the_app_exports(scraper, db):
     import json
     import re
     from pathlib import Path
 
+    from cplan.services import audit
+
+    audit.record("auth.otp_sent")
+    db.session.commit()
     scraper.get("/livez")
     text = scraper.get("/metrics").get_data(as_text=True)
     dashboard = Path(__file__).resolve().parent.parent / "deploy" / "grafana-dashboard.json"

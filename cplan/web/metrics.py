@@ -1,11 +1,14 @@
 """Figures for Prometheus: requests by endpoint and status, their latency, and the work waiting.
 
 ``register`` counts every request (``cplan_requests_total{endpoint,method,status}``) and times
-it (``cplan_request_duration_seconds{endpoint}``, a histogram). ``exposition`` renders those
-with the figures read from the database at scrape time (``cplan.services.health.figures``:
-enrolments waiting and the oldest one's age, incidents open and overdue, the SMS outbox by
-state, sign-in locks in force), for ``/metrics`` (``cplan.blueprints.health``), which answers
-only the addresses in ``CPLAN_METRICS_ALLOWED_NETWORKS``.
+it (``cplan_request_duration_seconds{endpoint}``, a histogram); every committed audit event is
+counted by action and outcome (``cplan_audit_events_total``: sign-in codes sent and failed,
+locks, approvals, exports), so the services need no metrics code of their own.
+``exposition`` renders those with the figures read from the database at scrape time
+(``cplan.services.health.figures``: enrolments waiting and the oldest one's age, incidents open
+and overdue, the SMS outbox by state, sign-in locks in force), for ``/metrics``
+(``cplan.blueprints.health``), which answers only the addresses in
+``CPLAN_METRICS_ALLOWED_NETWORKS``.
 
 gunicorn runs several worker processes: with ``PROMETHEUS_MULTIPROC_DIR`` set (an empty folder,
 emptied at each start; gunicorn.conf.py marks dead workers), the counts of every worker are
@@ -28,7 +31,10 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
+from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
 from cplan.services import health
 
@@ -43,7 +49,14 @@ LATENCY = Histogram(
     ["endpoint"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+AUDIT_EVENTS = Counter(
+    "cplan_audit_events",
+    "Audit events committed, by action and outcome: sign-in codes sent (auth.otp_sent) and "
+    "failed (auth.otp_failed), locks (auth.cug_locked...), approvals, exports.",
+    ["action", "outcome"],
+)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+_PENDING_EVENTS = "cplan_metrics_audit_pending"  # Session.info: (action, outcome) not committed
 
 _FIGURES = {
     "enrolments_pending": "Enrolments waiting for an ASP's decision.",
@@ -68,6 +81,24 @@ def register(app) -> None:
         if started is not None:
             LATENCY.labels(endpoint).observe(time.perf_counter() - started)
         return response
+
+
+@event.listens_for(AuditEvent, "after_insert")
+def _note_event(_mapper, _connection, target) -> None:
+    session = Session.object_session(target)
+    if session is not None:
+        session.info.setdefault(_PENDING_EVENTS, []).append((target.action, str(target.outcome)))
+
+
+@event.listens_for(Session, "after_commit")
+def _count_committed(session: Session) -> None:
+    for action, outcome in session.info.pop(_PENDING_EVENTS, ()):
+        AUDIT_EVENTS.labels(action, outcome).inc()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING_EVENTS, None)
 
 
 def allowed(address: str | None, networks) -> bool:
