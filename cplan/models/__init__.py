@@ -15,6 +15,15 @@ from cplan.models.accounts import (
 )
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.drives import (
+    DriveDailyProgress,
+    DriveProgress,
+    DriveState,
+    TaskState,
+    VerificationDrive,
+    VerificationMethod,
+    VerificationTask,
+)
 from cplan.models.elections import (
     ContactElectionMark,
     Election,
@@ -47,6 +56,7 @@ from cplan.models.incidents import (
     Severity,
     TimelineEntry,
 )
+from cplan.models.meetings import CoordinationMeeting, MeetingAttendance, MeetingPlace
 from cplan.models.messages import MessageState, OutboundMessage
 from cplan.models.roster import (
     Contact,
@@ -62,6 +72,16 @@ from cplan.models.roster import (
 from cplan.models.search import SearchToken
 
 __all__ = [
+    "CoordinationMeeting",
+    "DriveDailyProgress",
+    "DriveProgress",
+    "DriveState",
+    "MeetingAttendance",
+    "MeetingPlace",
+    "TaskState",
+    "VerificationDrive",
+    "VerificationMethod",
+    "VerificationTask",
     "ContactElectionMark",
     "Election",
     "ElectionAuthority",
