@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -655,3 +656,181 @@ def _count(task: VerificationTask, state: TaskState, *, had_attempts: bool, day:
             set_={column: table.c[column] + 1},
         )
     )
+
+
+# ---- progress, from the counters ---------------------------------------------------------------
+
+COUNTER_NAMES = ("tasks", "pending", "confirmed", "changed", "unreachable", "unsuitable")
+SENSITIVITY_LEVELS = (3, 2, 1, 0)  # most sensitive first; 0: not graded
+
+
+@dataclass
+class Tally:
+    """Counts of one area (or one sensitivity level) of a drive."""
+
+    tasks: int = 0
+    pending: int = 0
+    confirmed: int = 0
+    changed: int = 0
+    unreachable: int = 0
+    unsuitable: int = 0
+    attempted: int = 0
+    overdue: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.tasks - self.pending
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * self.done / self.tasks) if self.tasks else 0
+
+    def add(self, row) -> None:
+        for name in (*COUNTER_NAMES, "attempted"):
+            setattr(self, name, getattr(self, name) + int(getattr(row, name) or 0))
+
+
+@dataclass
+class Progress:
+    drive: VerificationDrive
+    unit: Unit
+    total: Tally
+    by_level: dict[int, Tally]
+    children: list[tuple[Unit, Tally]]
+    daily: list  # rows: day, confirmed, changed, unreachable, unsuitable, remaining
+    overdue: bool
+
+
+def _sums(*group_by):
+    table = DriveProgress
+    return select(
+        *group_by,
+        *[func.sum(getattr(table, name)).label(name) for name in (*COUNTER_NAMES, "attempted")],
+    )
+
+
+def progress_of(
+    principal: Principal, drive: VerificationDrive, unit: Unit, *, today: date | None = None
+) -> Progress:
+    """A drive's progress over ``unit`` (in the principal's scope) from the counters: totals,
+    by sensitivity level, by the unit's children and by day. Never counts tasks."""
+    if not principal.unit.contains(unit):
+        raise NotInScope()
+    today = today or ist_day(utcnow())
+    overdue = today > drive.due_on
+    area = unit.covers(DriveProgress.unit_path)
+    where = (DriveProgress.drive_id == drive.id, area)
+    total = Tally()
+    by_level = {level: Tally() for level in SENSITIVITY_LEVELS}
+    for row in db.session.execute(
+        _sums(DriveProgress.sensitivity).where(*where).group_by(DriveProgress.sensitivity)
+    ):
+        total.add(row)
+        by_level.setdefault(row.sensitivity, Tally()).add(row)
+    children = _children_tallies(drive, unit, where)
+    for tally in [total, *by_level.values(), *(tally for _, tally in children)]:
+        tally.overdue = tally.pending if overdue else 0
+    return Progress(
+        drive=drive,
+        unit=unit,
+        total=total,
+        by_level=by_level,
+        children=children,
+        daily=_daily(drive, unit, total.tasks),
+        overdue=overdue,
+    )
+
+
+def _children_tallies(drive, unit: Unit, where) -> list[tuple[Unit, Tally]]:
+    """The counters summed per child unit of ``unit`` (by the next segment of each path)."""
+    if unit.kind == UnitKind.STATION:
+        return []
+    depth = len(unit.ancestor_ids)
+    tallies: dict[int, Tally] = {}
+    for row in db.session.execute(
+        _sums(DriveProgress.unit_path).where(*where).group_by(DriveProgress.unit_path)
+    ):
+        parts = row.unit_path.strip("/").split("/")
+        if len(parts) <= depth:
+            continue  # places answered for by the unit itself (unattached to a station)
+        tallies.setdefault(int(parts[depth]), Tally()).add(row)
+    if not tallies:
+        return []
+    units = db.session.scalars(select(Unit).where(Unit.id.in_(tallies))).all()
+    return sorted(((u, tallies[u.id]) for u in units), key=lambda pair: pair[0].name_en)
+
+
+@dataclass
+class Day:
+    day: date
+    confirmed: int
+    changed: int
+    unreachable: int
+    unsuitable: int
+    remaining: int  # tasks still pending at the end of the day (the burn-down)
+
+
+def _daily(drive: VerificationDrive, unit: Unit, tasks: int) -> list[Day]:
+    table = DriveDailyProgress
+    names = ("confirmed", "changed", "unreachable", "unsuitable")
+    rows = db.session.execute(
+        select(table.day, *[func.sum(getattr(table, name)).label(name) for name in names])
+        .where(table.drive_id == drive.id, unit.covers(table.unit_path))
+        .group_by(table.day)
+        .order_by(table.day)
+    ).all()
+    remaining = tasks
+    days = []
+    for row in rows:
+        counts = [int(getattr(row, name) or 0) for name in names]
+        remaining -= sum(counts)
+        days.append(Day(row.day, *counts, remaining=remaining))
+    return days
+
+
+# ---- choices for the opening form --------------------------------------------------------------
+
+
+def scope_choices(principal: Principal) -> list[Unit]:
+    """The areas a post may open a drive for: its own unit when it is a district or larger, and
+    the districts below it."""
+    units = []
+    if principal.unit.kind.depth <= UnitKind.DISTRICT.depth:
+        units.append(principal.unit)
+    if principal.unit.kind.depth < UnitKind.DISTRICT.depth:
+        units += db.session.scalars(
+            select(Unit)
+            .where(Unit.kind == UnitKind.DISTRICT, principal.unit.covers(Unit.path))
+            .order_by(Unit.name_en)
+        )
+    return units
+
+
+def phase_choices() -> list[ElectionPhase]:
+    """Phases still to poll or polled recently (the last year), latest election first."""
+    since = ist_day(utcnow()) - timedelta(days=365)
+    return list(
+        db.session.scalars(
+            select(ElectionPhase)
+            .where(ElectionPhase.poll_date >= since)
+            .options(selectinload(ElectionPhase.election))
+            .order_by(ElectionPhase.election_id.desc(), ElectionPhase.number)
+        )
+    )
+
+
+# ---- labels ------------------------------------------------------------------------------------
+
+SENSITIVITY_LABELS = {
+    3: _l("Hyper-sensitive plus village"),
+    2: _l("Hyper-sensitive village"),
+    1: _l("Sensitive village"),
+    0: _l("Village not graded"),
+}
+STATE_LABELS = {
+    TaskState.PENDING: _l("Still to verify"),
+    TaskState.CONFIRMED: _l("Confirmed"),
+    TaskState.CHANGED: _l("Details changed"),
+    TaskState.UNREACHABLE: _l("Unreachable"),
+    TaskState.UNSUITABLE: _l("No longer suitable"),
+}

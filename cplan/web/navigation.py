@@ -39,6 +39,7 @@ SECTIONS = (
     Section("search.index", _l("Search"), (P.VIEW_ROSTER,), ("search.index",)),
     Section("incidents.feed", _l("Incidents"), (P.VIEW_INCIDENTS,), ("incidents.",)),
     Section("coverage.index", _l("Coverage"), (P.VIEW_REPORTS,), ("coverage.",)),
+    Section("drives.index", _l("Verification drives"), (P.VIEW_DRIVES,), ("drives.",)),
     Section(
         "transfer.index",
         _l("Import / export"),

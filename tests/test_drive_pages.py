@@ -1,0 +1,129 @@
+"""The drive pages: opening a drive, its progress, and the station's "verify next"."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from cplan.models import AuditEvent, ContactProposal, TaskState, VerificationTask
+from cplan.services import drives
+from tests import test_drives
+from tests.test_drives import TODAY, open_for, principal, progress
+
+# The fixtures of the drive tests, shared.
+make_contact = test_drives.make_contact
+world = test_drives.world
+
+
+def test_the_sp_office_opens_a_drive_and_sees_its_progress(client, db, login_as, world):
+    login_as(world["sp"])
+    page = client.get("/drives/new").get_data(as_text=True)
+    assert "Baghpat" in page and "Panchayat 2027, phase 2" in page
+    response = client.post(
+        "/drives/new",
+        data={
+            "scope_unit_id": str(world["baghpat"].id),
+            "phase_id": "",
+            "opens_on": TODAY.isoformat(),
+            "due_on": (TODAY + timedelta(days=10)).isoformat(),
+            "max_age_days": "30",
+            "name": "Before the polls",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Before the polls" in page and "Baraut" in page and "Khekra" in page
+    assert "Drive opened with 7 contacts to verify." in page
+
+
+def test_an_overlapping_drive_is_refused_on_the_form_naming_the_open_one(
+    client, db, login_as, world
+):
+    first = open_for(world, name="First")
+    db.session.commit()
+    login_as(world["control_room"])
+    response = client.post(
+        "/drives/new",
+        data={
+            "scope_unit_id": str(world["state"].id),
+            "opens_on": TODAY.isoformat(),
+            "due_on": (TODAY + timedelta(days=3)).isoformat(),
+            "max_age_days": "30",
+        },
+    )
+    assert response.status_code == 400
+    assert f"Drive {first.id} (First" in response.get_data(as_text=True)
+
+
+def test_verify_next_shows_one_contact_with_a_call_button_and_moves_on(client, db, login_as, world):
+    drive = open_for(world, who="control_room", unit="state", phase_id=world["phase"].id)
+    db.session.commit()
+    login_as(world["baraut_constable"])
+    page = client.get(f"/drives/{drive.id}/next").get_data(as_text=True)
+    task = drives.next_task(principal(world["baraut_constable"]), drive, world["baraut"])
+    assert task.place_id == world["bamnauli"].id  # the hyper-sensitive village first
+    assert f'href="tel:{task.contact.mobile}"' in page  # in full, for the station
+    assert "Hyper-sensitive" in page
+    response = client.post(
+        f"/drives/tasks/{task.id}",
+        data={"version": str(task.version), "outcome": "confirmed", "method": "call"},
+    )
+    assert response.headers["Location"].endswith(f"/drives/{drive.id}/next")
+    db.session.expire_all()
+    assert db.session.get(VerificationTask, task.id).state == TaskState.CONFIRMED
+    page = client.get(f"/drives/{drive.id}/next").get_data(as_text=True)
+    assert "confirmed." in page and "1 of 6 done" in page
+    assert (
+        db.session.scalar(select(func.count()).where(AuditEvent.action == "drive.next_viewed")) == 2
+    )
+
+
+def test_a_stale_tap_says_who_recorded_first(client, db, login_as, world):
+    drive = open_for(world)
+    task = drives.next_task(principal(world["baraut_so"]), drive, world["baraut"])
+    version = task.version
+    drives.record_outcome(principal(world["baraut_so"]), task.id, version, "confirmed")
+    db.session.commit()
+    login_as(world["baraut_constable"])
+    response = client.post(
+        f"/drives/tasks/{task.id}",
+        data={"version": str(version), "outcome": "unreachable"},
+        follow_redirects=True,
+    )
+    assert f"Already decided by {world['baraut_so'].name}" in response.get_data(as_text=True)
+    assert progress(db, drive)["confirmed"] == 1 and progress(db, drive)["attempted"] == 0
+
+
+def test_no_longer_suitable_sends_a_removal_to_the_asp(client, db, login_as, world):
+    drive = open_for(world)
+    task = drives.next_task(principal(world["khekra_so"]), drive, world["khekra"])
+    db.session.commit()
+    login_as(world["khekra_so"])
+    response = client.post(
+        f"/drives/tasks/{task.id}/unsuitable",
+        data={"version": str(task.version), "reason": "deceased", "note": "Passed away"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    proposal = db.session.scalar(select(ContactProposal))
+    assert proposal.contact_id == task.contact_id and proposal.inactive_reason.value == "deceased"
+
+
+def test_a_station_cannot_open_another_stations_task(client, db, login_as, world):
+    drive = open_for(world)
+    task = drives.next_task(principal(world["khekra_so"]), drive, world["khekra"])
+    db.session.commit()
+    login_as(world["baraut_so"])
+    assert client.get(f"/drives/tasks/{task.id}/changed").status_code == 404
+    response = client.post(
+        f"/drives/tasks/{task.id}", data={"version": "1", "outcome": "confirmed"}
+    )
+    assert response.status_code == 404
+
+
+def test_verify_next_in_hindi(client, db, login_as, world):
+    drive = open_for(world)
+    db.session.commit()
+    login_as(world["baraut_so"])
+    client.post("/language/hi", data={"next": "/"})
+    page = client.get(f"/drives/{drive.id}/next").get_data(as_text=True)
+    assert 'lang="hi"' in page and "पुष्टि" in page
