@@ -127,3 +127,53 @@ def test_verify_next_in_hindi(client, db, login_as, world):
     client.post("/language/hi", data={"next": "/"})
     page = client.get(f"/drives/{drive.id}/next").get_data(as_text=True)
     assert 'lang="hi"' in page and "पुष्टि" in page
+
+
+def test_progress_rolls_up_from_station_to_state_without_reading_tasks(client, db, login_as, world):
+    from sqlalchemy import event
+
+    drive = open_for(world)
+    so = principal(world["baraut_so"])
+    for _ in range(2):
+        task = drives.next_task(so, drive, world["baraut"])
+        drives.record_outcome(so, task.id, task.version, "confirmed")
+    db.session.commit()
+    statements = []
+
+    def remember(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    login_as(world["control_room"])
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        state_page = client.get(f"/drives/{drive.id}?unit={world['state'].id}")
+        circle = world["baraut"].parent
+        circle_page = client.get(f"/drives/{drive.id}?unit={circle.id}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert not [s for s in statements if "verification_tasks" in s]
+    for page in (state_page.get_data(as_text=True), circle_page.get_data(as_text=True)):
+        assert '2 <span class="muted">(' in page  # two verified so far
+    assert "Baghpat" in state_page.get_data(as_text=True)
+    assert "Baraut" in circle_page.get_data(as_text=True)
+
+
+def test_the_district_progress_downloads_as_a_formula_safe_csv(client, db, login_as, world):
+    world["khekra"].name_en = "=HYPERLINK(1)"
+    drive = open_for(world)
+    db.session.commit()
+    login_as(world["sp"])
+    page = client.get(f"/drives/{drive.id}").get_data(as_text=True)
+    assert f"/drives/{drive.id}/export?unit={world['baghpat'].id}" in page
+    response = client.get(f"/drives/{drive.id}/export?unit={world['baghpat'].id}")
+    text = response.get_data().decode("utf-8-sig")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert "'=HYPERLINK(1)" in text and "Whole district,,7," in text
+    assert (
+        db.session.scalar(
+            select(func.count()).where(AuditEvent.action == "drive.progress_exported")
+        )
+        == 1
+    )
+    login_as(world["meerut_sp"])
+    assert client.get(f"/drives/{drive.id}/export?unit={world['baghpat'].id}").status_code == 404

@@ -11,6 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from cplan import formats
 from cplan.blueprints.drives.forms import (
     METHOD_LABELS,
     CloseDriveForm,
@@ -19,14 +20,17 @@ from cplan.blueprints.drives.forms import (
 )
 from cplan.blueprints.enrolment.forms import CorrectionForm, RemovalForm
 from cplan.extensions import db
+from cplan.models.base import utcnow
 from cplan.models.drives import DriveState
 from cplan.models.geo import Unit, UnitKind
+from cplan.pipelines import drive_export
+from cplan.pipelines.tables import CSV_MIMETYPE
 from cplan.services import audit, drives, roster
 from cplan.services.errors import DomainError
 from cplan.services.permissions import Permission
 from cplan.services.scope import get_in_scope
 from cplan.web.access import requires
-from cplan.web.kit import ascii_int, choices, field_error, flash_refusal, id_arg
+from cplan.web.kit import ascii_int, choices, download, field_error, flash_refusal, id_arg
 from cplan.web.templating import current_language, localised_name
 
 bp = Blueprint("drives", __name__, url_prefix="/drives")
@@ -109,8 +113,20 @@ def show_drive(drive_id):
         can_verify=current_user.can(Permission.VERIFY_CONTACTS) and drive.state == DriveState.OPEN,
         close_form=CloseDriveForm(formdata=None),
         levels=drives.SENSITIVITY_LABELS,
-        export_unit=None,
+        export_unit=unit if unit.kind == UnitKind.DISTRICT else None,
     )
+
+
+@bp.get("/<int:drive_id>/export", endpoint="export")
+@requires(Permission.VIEW_DRIVES)
+def export_progress(drive_id):
+    """The district's progress as a CSV file (formula-safe; one audit event per file)."""
+    drive = drives.get_drive(current_user, drive_id)
+    district = get_in_scope(current_user, Unit, id_arg("unit") or 0)
+    data, _rows = drive_export.progress_csv(current_user, drive, district, current_language())
+    db.session.commit()
+    stamp = formats.file_name_stamp(utcnow())
+    return download(f"drive-{drive.id}-progress-{stamp}.csv", CSV_MIMETYPE, data)
 
 
 @bp.post("/<int:drive_id>/close", endpoint="close")
