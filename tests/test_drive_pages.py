@@ -177,3 +177,22 @@ def test_the_district_progress_downloads_as_a_formula_safe_csv(client, db, login
     )
     login_as(world["meerut_sp"])
     assert client.get(f"/drives/{drive.id}/export?unit={world['baghpat'].id}").status_code == 404
+
+
+def test_out_of_date_contacts_are_marked_and_listed_sensitive_villages_first(
+    client, db, login_as, world
+):
+    contacts = world["contacts"]
+    login_as(world["baraut_so"])
+    page = client.get(f"/roster/places/{world['bijrol'].id}").get_data(as_text=True)
+    # Never verified and verified 90 days ago: only the first is out of date at 180 days.
+    assert page.count("out of date") == len(contacts["bijrol"])
+    page = client.get("/drives/out-of-date").get_data(as_text=True)
+    first_name = page.index(contacts["bamnauli"][0].name)
+    assert first_name < page.index(contacts["bijrol"][0].name)  # hyper-sensitive BAMNAULI first
+    assert contacts["old"].name not in page and contacts["recent"].name not in page
+    assert "5 contacts to verify again." in page
+    assert f'href="tel:{contacts["bamnauli"][0].mobile}"' in page
+    # A shorter policy makes the contact verified 90 days ago out of date too.
+    client.application.config["VERIFICATION_POLICY_DAYS"] = 60
+    assert "6 contacts to verify again." in client.get("/drives/out-of-date").get_data(as_text=True)

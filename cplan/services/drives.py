@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Integer,
@@ -834,3 +835,82 @@ STATE_LABELS = {
     TaskState.UNREACHABLE: _l("Unreachable"),
     TaskState.UNSUITABLE: _l("No longer suitable"),
 }
+
+
+# ---- out-of-date contacts (outside any drive) --------------------------------------------------
+
+DEFAULT_POLICY_DAYS = 180
+
+
+def policy_days() -> int:
+    """Days a verification stays current (config ``VERIFICATION_POLICY_DAYS``, 180)."""
+    return int(current_app.config.get("VERIFICATION_POLICY_DAYS", DEFAULT_POLICY_DAYS))
+
+
+def policy_cutoff(now: datetime | None = None) -> datetime:
+    return (now or utcnow()) - timedelta(days=policy_days())
+
+
+def is_out_of_date(contact: Contact, cutoff: datetime) -> bool:
+    """An active contact never verified, or last verified before ``cutoff``."""
+    return contact.status == ContactStatus.ACTIVE and (
+        contact.last_verified_at is None or contact.last_verified_at < cutoff
+    )
+
+
+def out_of_date_condition(cutoff: datetime):
+    return and_(
+        Contact.status == ContactStatus.ACTIVE,
+        or_(Contact.last_verified_at.is_(None), Contact.last_verified_at < cutoff),
+    )
+
+
+def place_sensitivity(today: date | None = None):
+    """A subquery (place_id, rank): each place's highest grade in the elections still to poll."""
+    today = today or ist_day(utcnow())
+    upcoming = select(ElectionPhase.election_id).where(ElectionPhase.poll_date >= today)
+    return (
+        select(SensitivePlace.place_id, func.max(SensitivePlace.rank).label("rank"))
+        .where(SensitivePlace.election_id.in_(upcoming))
+        .group_by(SensitivePlace.place_id)
+        .subquery("graded")
+    )
+
+
+def out_of_date_contacts(principal: Principal, station: Unit, *, page: int = 1, per_page: int = 25):
+    """A station's active contacts not verified within the policy: sensitive villages first,
+    then never verified, then verified longest ago. A page of (contact, grade) rows."""
+    if not principal.unit.contains(station) and not station.contains(principal.unit):
+        raise NotInScope()
+    graded = place_sensitivity()
+    rank = func.coalesce(graded.c.rank, 0).label("rank")
+    query = (
+        select(Contact, rank)
+        .outerjoin(graded, graded.c.place_id == Contact.place_id)
+        .where(
+            station.covers(Contact.unit_path),
+            roster.visible_condition(principal),
+            out_of_date_condition(policy_cutoff()),
+        )
+        .options(selectinload(Contact.place))
+        .order_by(
+            rank.desc(),
+            Contact.last_verified_at.is_(None).desc(),
+            Contact.last_verified_at,
+            Contact.place_id,
+            Contact.id,
+        )
+    )
+    total = db.session.scalar(
+        select(func.count()).select_from(
+            select(Contact.id)
+            .where(
+                station.covers(Contact.unit_path),
+                roster.visible_condition(principal),
+                out_of_date_condition(policy_cutoff()),
+            )
+            .subquery()
+        )
+    )
+    rows = db.session.execute(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return rows, total

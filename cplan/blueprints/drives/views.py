@@ -25,12 +25,20 @@ from cplan.models.drives import DriveState
 from cplan.models.geo import Unit, UnitKind
 from cplan.pipelines import drive_export
 from cplan.pipelines.tables import CSV_MIMETYPE
-from cplan.services import audit, drives, roster
+from cplan.services import audit, drives, enrolment, roster
 from cplan.services.errors import DomainError
 from cplan.services.permissions import Permission
 from cplan.services.scope import get_in_scope
 from cplan.web.access import requires
-from cplan.web.kit import ascii_int, choices, download, field_error, flash_refusal, id_arg
+from cplan.web.kit import (
+    ascii_int,
+    choices,
+    download,
+    field_error,
+    flash_refusal,
+    id_arg,
+    page_arg,
+)
 from cplan.web.templating import current_language, localised_name
 
 bp = Blueprint("drives", __name__, url_prefix="/drives")
@@ -288,3 +296,49 @@ def unsuitable(task_id):
             note=form.note.data or "",
         ),
     )
+
+
+# ---- out-of-date contacts ----------------------------------------------------------------------
+
+
+@bp.get("/out-of-date", endpoint="out_of_date")
+@requires(Permission.VIEW_DRIVES)
+def list_out_of_date():
+    """A station's contacts not verified within the policy, sensitive villages first."""
+    unit_id = id_arg("unit")
+    station = _station_of_post()
+    if unit_id is not None:
+        station = get_in_scope(current_user, Unit, unit_id)
+        if station.kind != UnitKind.STATION:
+            station = None
+    if station is None:
+        return render_template(
+            "drives/out_of_date.html",
+            station=None,
+            stations=enrolment.queue_stations(current_user),
+            policy_days=drives.policy_days(),
+        )
+    page = page_arg()
+    rows, total = drives.out_of_date_contacts(current_user, station, page=page)
+    full = roster.sees_full_numbers(current_user)
+    response = render_template(
+        "drives/out_of_date.html",
+        station=station,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // 25)),
+        full=full,
+        levels=drives.SENSITIVITY_LABELS,
+        policy_days=drives.policy_days(),
+    )
+    if full and rows:
+        # Full numbers on screen: who saw which citizens is kept, as for a roster view.
+        audit.record(
+            "drive.out_of_date_viewed",
+            actor=current_user,
+            unit=station,
+            detail={"contacts": len(rows), "page": page},
+        )
+        db.session.commit()
+    return response

@@ -19,7 +19,7 @@ from cplan.blueprints.roster.forms import EnrolForm, RevealForm
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactStatus
-from cplan.services import coverage, roster
+from cplan.services import coverage, drives, roster
 from cplan.services import places as place_service
 from cplan.services.permissions import Permission
 from cplan.services.phone import display_mobile
@@ -61,6 +61,7 @@ class Card(NamedTuple):
     whatsapp: bool
     verified: str
     shown: bool
+    out_of_date: bool = False  # active, and not verified within the policy
 
 
 def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
@@ -73,6 +74,7 @@ def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
     href = url_for("roster.contact", contact_id=0).removesuffix("0")
     categories: dict = {}
     cards = []
+    cutoff = drives.policy_cutoff()
     for contact in contacts:
         shown = contact.id in full
         primary, primary_lang, other, other_lang = contact.names(language)
@@ -99,6 +101,7 @@ def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
                 if contact.last_verified_at
                 else "",
                 shown=shown,
+                out_of_date=drives.is_out_of_date(contact, cutoff),
             )
         )
     return cards
@@ -197,6 +200,7 @@ def show_contact(contact_id):
         full=full,
         reveal_form=RevealForm(formdata=None),
         reveal_minutes=roster.reveal_minutes(),
+        out_of_date=drives.is_out_of_date(contact, drives.policy_cutoff()),
     )
     roster.record_contact_view(current_user, contact, full_number=full)
     db.session.commit()
