@@ -10,6 +10,7 @@ from cplan.blueprints.enrolment.views import bp as enrolment_bp
 from cplan.blueprints.geo.views import bp as geo_bp
 from cplan.blueprints.incidents.views import bp as incidents_bp
 from cplan.blueprints.main.views import bp as main_bp
+from cplan.blueprints.meetings.views import bp as meetings_bp
 from cplan.blueprints.reauth.views import bp as reauth_bp
 from cplan.blueprints.roster.views import bp as roster_bp
 from cplan.blueprints.search.views import bp as search_bp
@@ -30,4 +31,5 @@ BLUEPRINTS = [
     incidents_bp,
     reauth_bp,
     drives_bp,
+    meetings_bp,
 ]

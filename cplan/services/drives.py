@@ -914,3 +914,35 @@ def out_of_date_contacts(principal: Principal, station: Unit, *, page: int = 1, 
     )
     rows = db.session.execute(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
     return rows, total
+
+
+def confirm_attended(
+    principal: Principal, contact_ids: list[int], now: datetime
+) -> list[VerificationTask]:
+    """Confirm (method: meeting) the pending tasks of these contacts in open drives; a task
+    someone recorded meanwhile is left as it is."""
+    if not contact_ids:
+        return []
+    tasks = db.session.scalars(
+        select(VerificationTask)
+        .join(VerificationDrive, VerificationDrive.id == VerificationTask.drive_id)
+        .where(
+            VerificationTask.contact_id.in_(contact_ids),
+            VerificationTask.state == TaskState.PENDING,
+            VerificationDrive.state == DriveState.OPEN,
+            principal.unit.covers(VerificationTask.unit_path),
+        )
+        .order_by(VerificationTask.id)
+    ).all()
+    confirmed = []
+    for task in tasks:
+        try:
+            with db.session.begin_nested():
+                confirmed.append(
+                    _settle(
+                        principal, task, TaskState.CONFIRMED, now, method=VerificationMethod.MEETING
+                    )
+                )
+        except AlreadyDecided:
+            continue
+    return confirmed
