@@ -340,13 +340,18 @@ def close_drive(principal: Principal, drive_id: int) -> VerificationDrive:
 # ---- reading drives ----------------------------------------------------------------------------
 
 
+def covering_condition(unit: Unit):
+    """Drives whose area contains ``unit`` or lies inside it."""
+    return or_(
+        VerificationDrive.scope_path.in_(_ancestor_paths(unit.path)),
+        unit.covers(VerificationDrive.scope_path),
+    )
+
+
 def visible_drives_condition(principal: Principal):
     """Drives a post follows: those covering its unit (a station sees the district's drive) and
     those inside its area."""
-    return or_(
-        VerificationDrive.scope_path.in_(_ancestor_paths(principal.unit.path)),
-        principal.unit.covers(VerificationDrive.scope_path),
-    )
+    return covering_condition(principal.unit)
 
 
 def get_drive(principal: Principal, drive_id: int) -> VerificationDrive:
