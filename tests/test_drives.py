@@ -339,3 +339,40 @@ def test_two_officers_recording_the_same_contact_at_once_one_wins(app, db, world
     assert losers[0].decided.officer_name == task.done_by.name
     counts = progress(db, drive)
     assert counts["confirmed"] + counts["attempted"] == 1
+
+
+def test_counting_again_set_based_gives_the_counters_kept_on_each_outcome(db, world):
+    drive = open_for(world)
+    so = principal(world["baraut_so"])
+    evening = datetime(2027, 3, 2, 20, 0, tzinfo=UTC)  # 01:30 the next day in India
+    for step, outcome in enumerate(["confirmed", "unreachable", "confirmed", "unsuitable"]):
+        task = drives.next_task(so, drive, world["baraut"])
+        extra = {"reason": "moved", "note": "Moved to Delhi"} if outcome == "unsuitable" else {}
+        drives.record_outcome(
+            so, task.id, task.version, outcome, now=evening + timedelta(days=step), **extra
+        )
+
+    def snapshot():
+        db.session.expire_all()
+        progress_rows = db.session.scalars(
+            select(DriveProgress).where(DriveProgress.drive_id == drive.id)
+        )
+        daily_rows = db.session.scalars(
+            select(DriveDailyProgress).where(DriveDailyProgress.drive_id == drive.id)
+        )
+        return (
+            sorted(
+                (r.unit_path, r.sensitivity, r.tasks, r.pending, r.confirmed, r.changed)
+                + (r.unreachable, r.unsuitable, r.attempted)
+                for r in progress_rows
+            ),
+            sorted(
+                (r.unit_path, r.day, r.confirmed, r.changed, r.unreachable, r.unsuitable)
+                for r in daily_rows
+            ),
+        )
+
+    kept = snapshot()
+    assert kept[1][0][1] == date(2027, 3, 3)  # the day in India
+    drives.recount(drive)
+    assert snapshot() == kept

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    case,
     func,
     literal,
     or_,
@@ -207,15 +208,7 @@ def open_drive(
     )
     db.session.add(drive)
     db.session.flush()
-    _create_tasks(drive, areas, now)
-    _initialise_counters(drive)
-    # The driver's row count of an INSERT ... SELECT is not portable: read the counters.
-    drive.task_count = db.session.scalar(
-        select(func.coalesce(func.sum(DriveProgress.tasks), 0)).where(
-            DriveProgress.drive_id == drive.id
-        )
-    )
-    db.session.flush()
+    fill(drive, areas, now)
     audit.record(
         "drive.opened",
         actor=principal,
@@ -230,6 +223,19 @@ def open_drive(
         },
     )
     return drive
+
+
+def fill(drive: VerificationDrive, areas: list[str], now: datetime) -> None:
+    """The tasks of a new drive and its counters, set-based (also used by the generator)."""
+    _create_tasks(drive, areas, now)
+    _initialise_counters(drive)
+    # The driver's row count of an INSERT ... SELECT is not portable: read the counters.
+    drive.task_count = db.session.scalar(
+        select(func.coalesce(func.sum(DriveProgress.tasks), 0)).where(
+            DriveProgress.drive_id == drive.id
+        )
+    )
+    db.session.flush()
 
 
 def default_name(scope_unit: Unit, phase: ElectionPhase | None, opens_on: date) -> str:
@@ -951,3 +957,56 @@ def confirm_attended(
         except AlreadyDecided:
             continue
     return confirmed
+
+
+# ---- counting again, set-based -------------------------------------------------------------------
+
+
+def _ist_date(column):
+    """SQL: the day in India of a UTC timestamp column."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("Asia/Kolkata", column))
+    return func.date(column, "+5 hours", "+30 minutes")
+
+
+def recount(drive: VerificationDrive) -> None:
+    """Rebuild a drive's counters and daily series from its tasks, set-based (three statements):
+    for data written outside ``record_outcome`` (the state-scale generator) or a repair."""
+    tasks = VerificationTask.__table__.c
+    for model in (DriveProgress, DriveDailyProgress):
+        db.session.execute(model.__table__.delete().where(model.__table__.c.drive_id == drive.id))
+
+    def count_of(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    outcome_sums = [
+        count_of(tasks.state == state.value) for state in OUTCOME_COLUMNS
+    ]  # confirmed, changed, unreachable, unsuitable
+    progress = (
+        select(
+            tasks.drive_id,
+            tasks.unit_path,
+            tasks.sensitivity,
+            func.count(),
+            count_of(tasks.state == TaskState.PENDING.value),
+            *outcome_sums,
+            count_of(and_(tasks.state == TaskState.PENDING.value, tasks.attempts > 0)),
+        )
+        .where(tasks.drive_id == drive.id)
+        .group_by(tasks.drive_id, tasks.unit_path, tasks.sensitivity)
+    )
+    columns = ["drive_id", "unit_path", "sensitivity", "tasks", "pending"]
+    columns += [*OUTCOME_COLUMNS.values(), "attempted"]
+    db.session.execute(DriveProgress.__table__.insert().from_select(columns, progress))
+    day = _ist_date(tasks.done_at)
+    daily = (
+        select(tasks.drive_id, tasks.unit_path, day, *outcome_sums)
+        .where(tasks.drive_id == drive.id, tasks.state != TaskState.PENDING.value)
+        .group_by(tasks.drive_id, tasks.unit_path, day)
+    )
+    db.session.execute(
+        DriveDailyProgress.__table__.insert().from_select(
+            ["drive_id", "unit_path", "day", *OUTCOME_COLUMNS.values()], daily
+        )
+    )
+    db.session.flush()
