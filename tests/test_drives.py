@@ -376,3 +376,24 @@ def test_counting_again_set_based_gives_the_counters_kept_on_each_outcome(db, wo
     assert kept[1][0][1] == date(2027, 3, 3)  # the day in India
     drives.recount(drive)
     assert snapshot() == kept
+
+
+@pytest.mark.parametrize(
+    ("role", "opens", "verifies", "follows"),
+    [
+        ("constable", False, True, True),
+        ("station_officer", False, True, True),
+        ("circle_officer", False, False, True),
+        ("asp", True, False, True),
+        ("sp_office", True, False, True),
+        ("control_room", True, False, True),
+        ("state_admin", False, False, False),
+    ],
+)
+def test_who_opens_drives_records_outcomes_and_follows_progress(role, opens, verifies, follows):
+    from cplan.models import Role
+    from cplan.services.permissions import Permission, has_permission
+
+    assert has_permission(Role(role), Permission.OPEN_DRIVES) is opens
+    assert has_permission(Role(role), Permission.VERIFY_CONTACTS) is verifies
+    assert has_permission(Role(role), Permission.VIEW_DRIVES) is follows

@@ -483,7 +483,9 @@ OUTCOME_CHOICES = ("confirmed", "changed", "unreachable", "unsuitable")
 
 def _refused_as_decided(task: VerificationTask) -> AlreadyDecided:
     db.session.refresh(task)
-    who = task.done_by.name if task.done_by else "?"
+    if task.done_by is None:  # a version the page never showed: nobody to name
+        return AlreadyDecided(f"task {task.id}: stale version")
+    who = task.done_by.name
     return AlreadyDecided(
         f"task {task.id} already recorded by {who} at {task.done_at}",
         decided=Decided(who, task.done_at, task.done_by),
