@@ -241,20 +241,9 @@ def upgrade():
             ["contact_id"], ["contacts.id"], name=op.f("fk_verification_tasks_contact_id_contacts")
         ),
         sa.ForeignKeyConstraint(
-            ["done_by_id"], ["officers.id"], name=op.f("fk_verification_tasks_done_by_id_officers")
-        ),
-        sa.ForeignKeyConstraint(
             ["drive_id"],
             ["verification_drives.id"],
             name=op.f("fk_verification_tasks_drive_id_verification_drives"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["place_id"], ["places.id"], name=op.f("fk_verification_tasks_place_id_places")
-        ),
-        sa.ForeignKeyConstraint(
-            ["proposal_id"],
-            ["contact_proposals.id"],
-            name=op.f("fk_verification_tasks_proposal_id_contact_proposals"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_verification_tasks")),
         sa.UniqueConstraint("drive_id", "contact_id", name=op.f("uq_verification_tasks_drive_id")),
