@@ -31,6 +31,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -225,8 +226,15 @@ def open_drive(
     return drive
 
 
+#: A statewide drive's INSERT ... SELECT writes a million rows: more than the app's statement
+#: timeout (``DB_STATEMENT_TIMEOUT_MS``, 20 s) allows a page's queries.
+OPEN_STATEMENT_TIMEOUT_MS = 180_000
+
+
 def fill(drive: VerificationDrive, areas: list[str], now: datetime) -> None:
     """The tasks of a new drive and its counters, set-based (also used by the generator)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"SET LOCAL statement_timeout = {int(OPEN_STATEMENT_TIMEOUT_MS)}"))
     _create_tasks(drive, areas, now)
     _initialise_counters(drive)
     # The driver's row count of an INSERT ... SELECT is not portable: read the counters.
