@@ -196,3 +196,26 @@ def test_out_of_date_contacts_are_marked_and_listed_sensitive_villages_first(
     # A shorter policy makes the contact verified 90 days ago out of date too.
     client.application.config["VERIFICATION_POLICY_DAYS"] = 60
     assert "6 contacts to verify again." in client.get("/drives/out-of-date").get_data(as_text=True)
+
+
+def test_a_contact_unreachable_on_three_days_is_flagged_on_its_page(client, db, login_as, world):
+    from datetime import UTC, datetime
+
+    drive = open_for(world, name="Before the polls")
+    contact = world["contacts"]["khekra"][0]
+    task = drives.next_task(principal(world["khekra_so"]), drive, world["khekra"])
+    day = datetime(2027, 3, 2, 6, 0, tzinfo=UTC)
+    for n in range(3):
+        drives.record_outcome(
+            principal(world["khekra_so"]),
+            task.id,
+            task.version,
+            "unreachable",
+            now=day + timedelta(days=n),
+        )
+    db.session.commit()
+    login_as(world["khekra_so"])
+    page = client.get(f"/roster/contacts/{contact.id}").get_data(as_text=True)
+    assert "In verification drives" in page and "Before the polls" in page
+    assert '<span class="badge badge-overdue">Unreachable</span>' in page
+    assert "Tried 3 times" in page

@@ -1020,3 +1020,18 @@ def recount(drive: VerificationDrive) -> None:
         )
     )
     db.session.flush()
+
+
+def tasks_of_contact(principal: Principal, contact: Contact) -> list[VerificationTask]:
+    """The contact's tasks in drives the post follows, latest drive first (its page shows
+    them: confirmed when and by whom, or unreachable on three days: the flag)."""
+    return list(
+        db.session.scalars(
+            select(VerificationTask)
+            .join(VerificationDrive, VerificationDrive.id == VerificationTask.drive_id)
+            .where(VerificationTask.contact_id == contact.id, visible_drives_condition(principal))
+            .options(selectinload(VerificationTask.drive), selectinload(VerificationTask.done_by))
+            .order_by(VerificationDrive.opened_at.desc(), VerificationTask.id.desc())
+            .limit(10)
+        )
+    )

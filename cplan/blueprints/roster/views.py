@@ -201,6 +201,8 @@ def show_contact(contact_id):
         reveal_form=RevealForm(formdata=None),
         reveal_minutes=roster.reveal_minutes(),
         out_of_date=drives.is_out_of_date(contact, drives.policy_cutoff()),
+        drive_tasks=drives.tasks_of_contact(current_user, contact),
+        task_labels=drives.STATE_LABELS,
     )
     roster.record_contact_view(current_user, contact, full_number=full)
     db.session.commit()
