@@ -3,6 +3,8 @@
 
 - ``subtree``: the scope queries at state scale (bench/subtree.py)
 - ``web``: the main pages over HTTP under gunicorn against the bare-Flask ceiling (bench/web.py)
+- ``drives``: opening a statewide verification drive, "verify next", the state's progress
+  (bench/drives.py)
 """
 
 import importlib
@@ -11,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHMARKS = {"subtree": "bench.subtree", "web": "bench.web"}
+BENCHMARKS = {"subtree": "bench.subtree", "web": "bench.web", "drives": "bench.drives"}
 
 
 def main(names):

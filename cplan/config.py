@@ -85,6 +85,9 @@ class DefaultConfig:
     REVEAL_MINUTES = 15
     # Enrolments waiting longer than this are highlighted in the approval queue.
     ENROLMENT_SLA_DAYS = 7
+    # A contact not verified for this many days is out of date (marked on rosters; each
+    # station lists its own, sensitive villages first).
+    VERIFICATION_POLICY_DAYS = 180
     # Incidents: the first verification call is due within, and a verdict within.
     INCIDENT_FIRST_CALL_MINUTES = 30
     INCIDENT_VERDICT_HOURS = 6

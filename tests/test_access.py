@@ -223,6 +223,7 @@ def test_navigation_shows_each_post_the_sections_its_role_opens_and_marks_the_cu
         "Find a place",
         "Search",
         "Incidents",
+        "Verification drives",
         "Import / export",
         "My submissions",
     ]

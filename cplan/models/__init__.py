@@ -16,6 +16,15 @@ from cplan.models.accounts import (
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.breaches import Breach
+from cplan.models.drives import (
+    DriveDailyProgress,
+    DriveProgress,
+    DriveState,
+    TaskState,
+    VerificationDrive,
+    VerificationMethod,
+    VerificationTask,
+)
 from cplan.models.elections import (
     ContactElectionMark,
     Election,
@@ -48,6 +57,7 @@ from cplan.models.incidents import (
     Severity,
     TimelineEntry,
 )
+from cplan.models.meetings import CoordinationMeeting, MeetingAttendance, MeetingPlace
 from cplan.models.messages import MessageState, OutboundMessage
 from cplan.models.roster import (
     Contact,
@@ -63,6 +73,16 @@ from cplan.models.roster import (
 from cplan.models.search import SearchToken
 
 __all__ = [
+    "CoordinationMeeting",
+    "DriveDailyProgress",
+    "DriveProgress",
+    "DriveState",
+    "MeetingAttendance",
+    "MeetingPlace",
+    "TaskState",
+    "VerificationDrive",
+    "VerificationMethod",
+    "VerificationTask",
     "ContactElectionMark",
     "Election",
     "ElectionAuthority",

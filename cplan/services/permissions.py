@@ -40,6 +40,11 @@ class Permission(enum.StrEnum):
     UNMARK_CONTACTS = "unmark_contacts"
     # Any signed-in post: own profile, authenticator app, sign out.
     SIGNED_IN = "signed_in"
+    # Re-verification drives: follow their progress; open and close them (SP office, ASP, the
+    # state control room); record outcomes and coordination meetings (station staff).
+    VIEW_DRIVES = "view_drives"
+    OPEN_DRIVES = "open_drives"
+    VERIFY_CONTACTS = "verify_contacts"
 
 
 P = Permission
@@ -53,6 +58,8 @@ _STATION_BASE = {
     P.PROPOSE_CORRECTION,
     P.VIEW_INCIDENTS,
     P.MANAGE_INCIDENTS,
+    P.VIEW_DRIVES,
+    P.VERIFY_CONTACTS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -68,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_INCIDENTS,
             P.MANAGE_INCIDENTS,
             P.VIEW_REPORTS,
+            P.VIEW_DRIVES,
         }
     ),
     Role.ASP: frozenset(
@@ -86,6 +94,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_REPORTS,
             P.VIEW_CONFIDENTIAL,
             P.CORRECT_PLACE_NAMES,
+            P.VIEW_DRIVES,
+            P.OPEN_DRIVES,
         }
     ),
     Role.SP_OFFICE: frozenset(
@@ -109,6 +119,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_CONFIDENTIAL,
             P.CORRECT_PLACE_NAMES,
             P.MANAGE_BREACHES,
+            P.VIEW_DRIVES,
+            P.OPEN_DRIVES,
         }
     ),
     # Control rooms read rosters to verify rumours and review incidents; they never approve.
@@ -124,6 +136,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.REVIEW_INCIDENTS,
             P.VIEW_REPORTS,
             P.VIEW_CONFIDENTIAL,
+            P.VIEW_DRIVES,
+            P.OPEN_DRIVES,
         }
     ),
     Role.STATE_ADMIN: frozenset(

@@ -47,6 +47,7 @@ SECTIONS = (
         (P.MANAGE_ELECTIONS, P.MANAGE_SENSITIVE_PLACES, P.VIEW_REPORTS),
         ("elections.",),
     ),
+    Section("drives.index", _l("Verification drives"), (P.VIEW_DRIVES,), ("drives.",)),
     Section(
         "transfer.index",
         _l("Import / export"),

@@ -19,7 +19,7 @@ from cplan.blueprints.roster.forms import EnrolForm, RevealForm
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactStatus
-from cplan.services import coverage, election_marks, elections, roster, sensitive_places
+from cplan.services import coverage, drives, election_marks, elections, roster, sensitive_places
 from cplan.services import places as place_service
 from cplan.services.elections import label as election_label
 from cplan.services.permissions import Permission
@@ -63,6 +63,7 @@ class Card(NamedTuple):
     verified: str
     shown: bool
     mark: str = ""  # the contact's part in the election on (candidate, agent...), if any
+    out_of_date: bool = False  # active, and not verified within the policy
 
 
 def _cards(contacts: list[Contact], full: set[int], marks=None) -> list[Card]:
@@ -75,6 +76,7 @@ def _cards(contacts: list[Contact], full: set[int], marks=None) -> list[Card]:
     href = url_for("roster.contact", contact_id=0).removesuffix("0")
     categories: dict = {}
     cards = []
+    cutoff = drives.policy_cutoff()
     for contact in contacts:
         shown = contact.id in full
         primary, primary_lang, other, other_lang = contact.names(language)
@@ -104,6 +106,7 @@ def _cards(contacts: list[Contact], full: set[int], marks=None) -> list[Card]:
                 mark=election_label("role", marks[contact.id].role)
                 if marks and contact.id in marks
                 else "",
+                out_of_date=drives.is_out_of_date(contact, cutoff),
             )
         )
     return cards
@@ -214,6 +217,9 @@ def show_contact(contact_id):
         full=full,
         reveal_form=RevealForm(formdata=None),
         reveal_minutes=roster.reveal_minutes(),
+        out_of_date=drives.is_out_of_date(contact, drives.policy_cutoff()),
+        drive_tasks=drives.tasks_of_contact(current_user, contact),
+        task_labels=drives.STATE_LABELS,
     )
     roster.record_contact_view(current_user, contact, full_number=full)
     db.session.commit()
