@@ -15,6 +15,9 @@ PUBLIC_ENDPOINTS = {
     "auth.identify",
     "auth.set_up",
     "main.set_language",
+    # The API's description and the device registration steps (a sign-in, like auth.*).
+    "api_docs.openapi",
+    "api_docs.page",
 }
 
 

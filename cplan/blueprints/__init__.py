@@ -1,6 +1,7 @@
 """Feature blueprints, one package each; ``BLUEPRINTS`` is the list the factory registers."""
 
 from cplan.blueprints.admin.views import bp as admin_bp
+from cplan.blueprints.api.docs import bp as api_docs_bp
 from cplan.blueprints.audit.views import bp as audit_bp
 from cplan.blueprints.auth.views import bp as auth_bp
 from cplan.blueprints.coverage.views import bp as coverage_bp
@@ -28,4 +29,5 @@ BLUEPRINTS = [
     enrolment_api_bp,
     incidents_bp,
     reauth_bp,
+    api_docs_bp,
 ]

@@ -6,7 +6,7 @@ a CSP without inline script, no framing, no sniffing, a same-origin opener polic
 signed-in pages are never cached.
 """
 
-from flask import current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from cplan.extensions import login_manager
@@ -61,7 +61,7 @@ def register(app):
         if is_public_endpoint(request.endpoint):
             return None
         if request.path.startswith("/api/"):
-            return jsonify(error="sign in required", status=401), 401
+            abort(401)  # answered by cplan.web.errors: JSON, or problem+json under /api/v1
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
     @app.after_request

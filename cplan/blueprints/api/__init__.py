@@ -1,0 +1,8 @@
+"""The versioned JSON API (``/api/v1``) for the field app and the UP-112 control room.
+
+``DOCUMENTED`` are the flask-smorest blueprints described in the OpenAPI document (registered by
+``cplan.web.openapi.register``); ``docs`` (the document itself and its page) is a plain blueprint
+in ``cplan.blueprints.BLUEPRINTS``.
+"""
+
+DOCUMENTED: list = []
