@@ -398,3 +398,21 @@ def http_app(app, gateway):
         SMS_TEMPLATE_CUG_CHANGED_HI_ID="1207160000000000004",
     )
     return app
+
+
+@pytest.fixture
+def api_as(db, client):
+    """``api_as(officer)``: an ``ApiClient`` with a device token of ``officer`` on its post
+    (issued directly; the real registration through the sign-in steps is in
+    tests/test_api_devices.py). Every answer is checked against the OpenAPI document."""
+    from cplan.services import device_tokens
+    from tests.api_contract import ApiClient
+
+    def make(officer, post=None, language=None):
+        issued = device_tokens.issue(officer, post or officer.test_post, "test phone")
+        db.session.commit()
+        api = ApiClient(client, issued.token, language)
+        api.device = issued.device
+        return api
+
+    return make

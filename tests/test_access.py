@@ -18,6 +18,9 @@ PUBLIC_ENDPOINTS = {
     # The API's description and the device registration steps (a sign-in, like auth.*).
     "api_docs.openapi",
     "api_docs.page",
+    "api_devices.start",
+    "api_devices.verify",
+    "api_devices.register",
 }
 
 

@@ -13,6 +13,7 @@ from cplan.models.accounts import (
     SignInSession,
     TrustedDevice,
 )
+from cplan.models.api import DeviceToken
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.geo import (
@@ -50,6 +51,7 @@ from cplan.models.roster import (
 from cplan.models.search import SearchToken
 
 __all__ = [
+    "DeviceToken",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",

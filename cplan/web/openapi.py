@@ -10,8 +10,11 @@ there). The document is served by ``cplan.blueprints.api.docs`` (``/api/v1/opena
 from copy import deepcopy
 
 import marshmallow as ma
-from flask import current_app
+from flask import current_app, request
+from flask_login import current_user
 from flask_smorest import Api
+
+from cplan.extensions import csrf
 
 EXTENSION_KEY = "cplan_api"
 PROBLEM_JSON = "application/problem+json"
@@ -30,7 +33,8 @@ class ProblemSchema(ma.Schema):
     # Conflicts: who decided or changed the record first, and when.
     decided_by = ma.fields.String(allow_none=True)
     decided_at = ma.fields.DateTime(allow_none=True)
-    retry_after = ma.fields.Integer()
+    # A sign-in step failed and must start again from the CUG number.
+    restart = ma.fields.Boolean()
     reauthenticate = ma.fields.String()
 
 
@@ -67,8 +71,24 @@ def register(app, blueprints) -> CplanApi:
     api.spec.components.security_scheme(
         "deviceToken", {"type": "http", "scheme": "bearer", "description": "A device token"}
     )
+    names = set()
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
+        names.add(blueprint.name)
+
+    @app.before_request
+    def protect_cookie_requests():
+        # A device token is sent by the app itself, never by a browser on its own: no CSRF.
+        # A request signed in by the web session's cookie is checked like a form.
+        if (
+            request.blueprint in names
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+            and current_user.is_authenticated
+            and current_user.device is None
+        ):
+            csrf.protect()
+
     app.extensions[EXTENSION_KEY] = api
     return api
 

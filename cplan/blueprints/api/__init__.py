@@ -5,4 +5,6 @@
 in ``cplan.blueprints.BLUEPRINTS``.
 """
 
-DOCUMENTED: list = []
+from cplan.blueprints.api.devices import bp as devices_bp
+
+DOCUMENTED = [devices_bp]
