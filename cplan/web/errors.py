@@ -129,6 +129,10 @@ def render_refusal(error: DomainError):
     status = domain_status(error)
     if wants_problem():
         detail = None if status == 404 else refusal_message(error)
+        field = getattr(error, "field", None)
+        if field and status == 400:  # a refusal about one field: a validation error naming it
+            errors = [{"field": field, "in": "json", "message": detail}]
+            return problem(422, detail=detail, errors=errors)
         return problem(status, detail=detail, **domain_error_details(error))
     if wants_json():
         message = _messages()[404] if status == 404 else refusal_message(error)

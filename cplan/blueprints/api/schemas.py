@@ -107,3 +107,200 @@ class RegisteredAnswer(Answer):
 
 class DeviceListAnswer(Answer):
     items = ma.fields.List(ma.fields.Nested(DeviceAnswer), required=True)
+
+
+class AsciiInt(ma.fields.Integer):
+    """An integer: a JSON number, or (in a query) ASCII digits; ``int()`` alone would take
+    Devanagari and full-width digits too."""
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and not ASCII_DIGITS.fullmatch(value.strip()):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class Query(ma.Schema):
+    """Query arguments: unknown ones are an error too."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class Page(Answer):
+    """A page of a list: ``next`` is the cursor of the next page (null on the last)."""
+
+    next = ma.fields.String(allow_none=True, required=True)
+
+
+# ---- places and contacts ---------------------------------------------------------------------
+
+
+class PlaceSearchQuery(Query):
+    q = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "A name in Hindi or English (2 letters or more), or an LGD code"},
+    )
+    cursor = ma.fields.String(validate=validate.Length(max=200))
+    limit = AsciiInt(load_default=50, validate=validate.Range(min=1, max=50))
+
+
+class PlaceAnswer(Answer):
+    id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True)
+    name_en = ma.fields.String(required=True)
+    name_hi = ma.fields.String(required=True)
+    lgd_code = ma.fields.String(allow_none=True)
+    district_id = ma.fields.Integer(required=True)
+    station_id = ma.fields.Integer(allow_none=True)
+    active_contacts = ma.fields.Integer(required=True)
+
+
+class PlacePage(Page):
+    items = ma.fields.List(ma.fields.Nested(PlaceAnswer), required=True)
+
+
+class ContactAnswer(Answer):
+    id = ma.fields.Integer(required=True)
+    place_id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    name_other = ma.fields.String(required=True)
+    category = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    mobile = ma.fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "In full for station posts and revealed contacts, else masked"},
+    )
+    mobile_alt = ma.fields.String(allow_none=True, required=True)
+    full_numbers = ma.fields.Boolean(required=True)
+    whatsapp = ma.fields.Boolean(required=True)
+    confidential = ma.fields.Boolean(required=True)
+    version = ma.fields.Integer(required=True)
+    enrolled_at = ma.fields.DateTime(required=True)
+
+
+class RosterAnswer(Answer):
+    place = ma.fields.Nested(PlaceAnswer, required=True)
+    active = ma.fields.List(ma.fields.Nested(ContactAnswer), required=True)
+    pending = ma.fields.List(ma.fields.Nested(ContactAnswer), required=True)
+
+
+class EnrolRequest(Request):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name_other = ma.fields.String(load_default="", validate=validate.Length(max=200))
+    mobile = ma.fields.String(required=True, validate=validate.Length(min=1, max=20))
+    mobile_alt = ma.fields.String(load_default="", validate=validate.Length(max=20))
+    whatsapp = ma.fields.Boolean(load_default=False)
+    category = ma.fields.String(required=True, validate=validate.Length(max=32))
+    gender = ma.fields.String(load_default="not_stated", validate=validate.Length(max=16))
+    address = ma.fields.String(load_default="", validate=validate.Length(max=300))
+    notes = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+    confidential = ma.fields.Boolean(load_default=False)
+    consent_on = ma.fields.Date(
+        required=True, metadata={"description": "When the notice was given and consent obtained"}
+    )
+    consent_language = ma.fields.String(load_default="", validate=validate.OneOf(["", "hi", "en"]))
+
+
+# ---- enrolment decisions ---------------------------------------------------------------------
+
+
+class DecisionRequest(Request):
+    action = ma.fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    version = AsciiInt(required=True, strict=True, validate=validate.Range(min=1))
+    reason = ma.fields.String(load_default="", validate=validate.Length(max=32))
+    note = ma.fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class DecisionAnswer(Answer):
+    id = ma.fields.Integer(required=True)
+    status = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+
+
+# ---- incidents -------------------------------------------------------------------------------
+
+
+class IncidentQuery(Query):
+    updated_since = ma.fields.AwareDateTime(
+        metadata={"description": "Only incidents changed at or after this time (ISO 8601)"}
+    )
+    cursor = ma.fields.String(validate=validate.Length(max=200))
+    limit = AsciiInt(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class IncidentAnswer(Answer):
+    id = ma.fields.Integer(required=True)
+    reference = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    severity = ma.fields.String(required=True)
+    source = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+    summary = ma.fields.String(required=True)
+    confidential = ma.fields.Boolean(required=True)
+    up112_number = ma.fields.String(allow_none=True, required=True)
+    district_id = ma.fields.Integer(required=True)
+    place_ids = ma.fields.List(ma.fields.Integer(), required=True)
+    occurred_at = ma.fields.DateTime(required=True)
+    reported_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+
+
+class IncidentPage(Page):
+    items = ma.fields.List(ma.fields.Nested(IncidentAnswer), required=True)
+
+
+class TimelineEntryAnswer(Answer):
+    seq = ma.fields.Integer(required=True)
+    at = ma.fields.DateTime(required=True)
+    kind = ma.fields.String(required=True)
+    text = ma.fields.String(required=True)
+    officer = ma.fields.String(allow_none=True, required=True)
+    contact_id = ma.fields.Integer(allow_none=True, required=True)
+    withheld = ma.fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "confidential / other_station: a contact the reader may not see"},
+    )
+    call_outcome = ma.fields.String(allow_none=True, required=True)
+    from_status = ma.fields.String(allow_none=True, required=True)
+    to_status = ma.fields.String(allow_none=True, required=True)
+    corrects_seq = ma.fields.Integer(allow_none=True, required=True)
+
+
+class IncidentDetailAnswer(IncidentAnswer):
+    timeline = ma.fields.List(ma.fields.Nested(TimelineEntryAnswer), required=True)
+
+
+class ReportRequest(Request):
+    place_ids = ma.fields.List(
+        AsciiInt(strict=True), required=True, validate=validate.Length(min=1, max=50)
+    )
+    kind = ma.fields.String(required=True, validate=validate.Length(max=24))
+    severity = ma.fields.String(required=True, validate=validate.Length(max=16))
+    source = ma.fields.String(load_default="field_report", validate=validate.Length(max=16))
+    occurred_at = ma.fields.AwareDateTime(required=True)
+    summary = ma.fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    up112_number = ma.fields.String(load_default="", validate=validate.Length(max=32))
+    confidential = ma.fields.Boolean(load_default=False)
+
+
+class CallRequest(Request):
+    contact_id = AsciiInt(required=True, strict=True)
+    outcome = ma.fields.String(required=True, validate=validate.Length(max=16))
+    said = ma.fields.String(load_default="", validate=validate.Length(max=4000))
+
+
+class StatusRequest(Request):
+    status = ma.fields.String(required=True, validate=validate.Length(max=16))
+    version = AsciiInt(required=True, strict=True, validate=validate.Range(min=1))
+    note = ma.fields.String(load_default="", validate=validate.Length(max=4000))
+
+
+class NoteRequest(Request):
+    text = ma.fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    public_message = ma.fields.Boolean(load_default=False)
