@@ -6,10 +6,14 @@ response the suite sees is checked; ``SEEN`` records what was exercised."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from jsonschema import Draft202012Validator
 
+from cplan.models.base import utcnow
 from cplan.web.openapi import document
+
+TODAY = datetime.now(UTC).date().isoformat()
 
 SEEN: set[tuple[str, str, str]] = set()
 
@@ -92,3 +96,14 @@ class ApiClient:
 
     def post(self, path: str, json=None, **kwargs):
         return self.open("POST", path, json=json, **kwargs)
+
+
+def report(api, place, headers=None, **overrides):
+    body = {
+        "place_ids": [place.id],
+        "kind": "rumour",
+        "severity": "high",
+        "occurred_at": (utcnow() - timedelta(hours=1)).isoformat(),
+        "summary": "Rumour of a clash at the pond",
+    }
+    return api.post("/api/v1/incidents", body | overrides, headers=headers)

@@ -13,7 +13,7 @@ from cplan.models.accounts import (
     SignInSession,
     TrustedDevice,
 )
-from cplan.models.api import DeviceToken
+from cplan.models.api import DeviceToken, IdempotentRequest
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.geo import (
@@ -52,6 +52,7 @@ from cplan.models.search import SearchToken
 
 __all__ = [
     "DeviceToken",
+    "IdempotentRequest",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",

@@ -1,4 +1,5 @@
-"""What the JSON API keeps: device tokens (a phone registered through the sign-in steps).
+"""What the JSON API keeps: device tokens (a phone registered through the sign-in steps), and
+the first answer to each ``Idempotency-Key`` (a phone's safe retries).
 
 A device token is bound to one officer acting through one post, stored only as a SHA-256 hash,
 and ends at its expiry, on revocation, or at once when the officer is deactivated or unassigned,
@@ -10,11 +11,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cplan.models.accounts import Officer, Post
-from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.base import Base, SealedString, UTCDateTime, utcnow
+
+
+class SealedText(SealedString):
+    """``SealedString`` without a length limit: an API answer kept encrypted at rest (it may
+    hold a device token or a citizen's number)."""
+
+    impl = Text
+    cache_ok = True
 
 
 class DeviceToken(Base):
@@ -37,3 +46,26 @@ class DeviceToken(Base):
 
     officer: Mapped[Officer] = relationship()
     post: Mapped[Post] = relationship()
+
+
+class IdempotentRequest(Base):
+    """A POST sent with an ``Idempotency-Key``: claimed before it runs, then its answer.
+
+    ``scope`` is who sent it (a device token, a web session's officer and post, or for the
+    sign-in steps the client's address); the same key from someone else is another request.
+    ``fingerprint`` is the SHA-256 of the method, path and body: the same key with another body
+    is refused. ``status`` is None while the first request is still running.
+    """
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    body: Mapped[str | None] = mapped_column(SealedText)

@@ -46,7 +46,8 @@ from cplan.services.errors import (
     NotAllowed,
     NotInScope,
 )
-from cplan.web.openapi import PROBLEM_JSON
+from cplan.web.problems import problem
+from cplan.web.problems import status_messages as _messages
 from cplan.web.security import is_public_endpoint
 from cplan.web.templating import current_language
 
@@ -55,20 +56,6 @@ REFUSALS = (403, 404)
 # What a database that is down, restarting, overloaded or out of connections raises.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 RETRY_AFTER_SECONDS = 60
-
-
-def _messages():
-    return {
-        400: _("The request could not be understood. Please check what you entered and try again."),
-        403: _("You do not have permission to do this."),
-        404: _("We could not find that page or record."),
-        405: _("That action is not allowed here."),
-        409: _("Someone else changed this record first. Reload the page and try again."),
-        413: _("The file is too large."),
-        422: _("Some fields are not valid."),
-        429: _("Too many attempts. Please wait a few minutes and try again."),
-        500: _("Something went wrong on our side. It has been logged; please try again."),
-    }
 
 
 # Each domain refusal as an HTTP status: the first class that matches wins.
@@ -147,25 +134,6 @@ def wants_json() -> bool:
 def wants_problem() -> bool:
     """Under ``/api/v1`` every error is ``application/problem+json`` (RFC 9457)."""
     return request.path.startswith("/api/v1/")
-
-
-def problem(status: int, title: str | None = None, detail: str | None = None, **extra):
-    """An RFC 9457 answer: ``title`` in the reader's language (``Accept-Language`` under
-    ``/api/v1``), the refusal's own words as ``detail``, and members such as ``errors`` (each
-    naming its field) or ``decided_by``/``decided_at`` (a conflict's who and when)."""
-    body = {
-        "type": "about:blank",
-        "title": title or _messages().get(status, _messages()[500]),
-        "status": status,
-    }
-    if detail and detail != body["title"]:
-        body["detail"] = detail
-    body["instance"] = request.path
-    body.update({key: value for key, value in extra.items() if value is not None})
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = PROBLEM_JSON
-    return response
 
 
 def validation_errors(messages) -> list[dict]:

@@ -15,9 +15,10 @@ from flask_login import current_user
 from flask_smorest import Api
 
 from cplan.extensions import csrf
+from cplan.web import idempotency
+from cplan.web.problems import PROBLEM_JSON
 
 EXTENSION_KEY = "cplan_api"
-PROBLEM_JSON = "application/problem+json"
 
 
 class ProblemSchema(ma.Schema):
@@ -36,6 +37,19 @@ class ProblemSchema(ma.Schema):
     # A sign-in step failed and must start again from the CUG number.
     restart = ma.fields.Boolean()
     reauthenticate = ma.fields.String()
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Any unique string (a UUID): the same key and body within 24 hours gets the first "
+        "answer again (header Idempotent-Replayed: true) without doing it twice; the same key "
+        "with another body is refused (422)."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
 
 
 class CplanApi(Api):
@@ -89,6 +103,7 @@ def register(app, blueprints) -> CplanApi:
         ):
             csrf.protect()
 
+    idempotency.register(app, names)
     app.extensions[EXTENSION_KEY] = api
     return api
 
@@ -102,5 +117,11 @@ def document(app=None) -> dict:
         for response in spec.get("components", {}).get("responses", {}).values():
             if "application/json" in response.get("content", {}):
                 response["content"] = {PROBLEM_JSON: response["content"]["application/json"]}
+        spec["components"].setdefault("parameters", {})["IdempotencyKey"] = IDEMPOTENCY_KEY
+        for item in spec.get("paths", {}).values():
+            if "post" in item:
+                item["post"].setdefault("parameters", []).append(
+                    {"$ref": "#/components/parameters/IdempotencyKey"}
+                )
         cache["document"] = spec
     return cache["document"]
