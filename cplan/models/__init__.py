@@ -13,7 +13,7 @@ from cplan.models.accounts import (
     SignInSession,
     TrustedDevice,
 )
-from cplan.models.api import DeviceToken, IdempotentRequest
+from cplan.models.api import DeviceToken, IdempotentRequest, IncidentChange
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.geo import (
@@ -53,6 +53,7 @@ from cplan.models.search import SearchToken
 __all__ = [
     "DeviceToken",
     "IdempotentRequest",
+    "IncidentChange",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",

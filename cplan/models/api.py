@@ -1,5 +1,6 @@
 """What the JSON API keeps: device tokens (a phone registered through the sign-in steps), and
-the first answer to each ``Idempotency-Key`` (a phone's safe retries).
+the first answer to each ``Idempotency-Key`` (a phone's safe retries), and every change of an
+incident in commit-safe order (the UP-112 pull feed).
 
 A device token is bound to one officer acting through one post, stored only as a SHA-256 hash,
 and ends at its expiry, on revocation, or at once when the officer is deactivated or unassigned,
@@ -11,11 +12,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cplan.models.accounts import Officer, Post
 from cplan.models.base import Base, SealedString, UTCDateTime, utcnow
+from cplan.models.incidents import Incident  # noqa: F401  (incident_changes refers to it)
 
 
 class SealedText(SealedString):
@@ -69,3 +80,79 @@ class IdempotentRequest(Base):
     status: Mapped[int | None] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(100), default="")
     body: Mapped[str | None] = mapped_column(SealedText)
+
+
+class IncidentChange(Base):
+    """One change of an incident (its report, or any later UPDATE of its row), written by a
+    database trigger, for the control rooms' pull feed (``cplan.services.feed``).
+
+    ``txid`` is the writing transaction's id on PostgreSQL (``pg_current_xact_id``), 0 on
+    SQLite. The feed reads in (``txid``, ``id``) order only below the oldest transaction still
+    running, so a change committed late never lands behind a cursor that has moved on.
+    """
+
+    __tablename__ = "incident_changes"
+    __table_args__ = (
+        Index("ix_incident_changes_order", "txid", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+_SQLITE_TRIGGERS = [
+    (
+        "CREATE TRIGGER IF NOT EXISTS incident_changed_insert AFTER INSERT ON incidents "
+        "BEGIN INSERT INTO incident_changes (incident_id, txid, changed_at) VALUES "
+        "(NEW.id, 0, strftime('%Y-%m-%d %H:%M:%f000', 'now')); END"
+    ),
+    (
+        "CREATE TRIGGER IF NOT EXISTS incident_changed_update AFTER UPDATE ON incidents "
+        "BEGIN INSERT INTO incident_changes (incident_id, txid, changed_at) VALUES "
+        "(NEW.id, 0, strftime('%Y-%m-%d %H:%M:%f000', 'now')); END"
+    ),
+]
+_SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS incident_changed_insert",
+    "DROP TRIGGER IF EXISTS incident_changed_update",
+]
+_POSTGRESQL_TRIGGERS = [
+    (
+        "CREATE OR REPLACE FUNCTION cplan_incident_changed() RETURNS trigger AS $$ BEGIN "
+        "INSERT INTO incident_changes (incident_id, txid, changed_at) VALUES "
+        "(NEW.id, pg_current_xact_id()::text::bigint, now()); RETURN NULL; END $$ "
+        "LANGUAGE plpgsql"
+    ),
+    "DROP TRIGGER IF EXISTS incident_changed ON incidents",
+    (
+        "CREATE TRIGGER incident_changed AFTER INSERT OR UPDATE ON incidents "
+        "FOR EACH ROW EXECUTE FUNCTION cplan_incident_changed()"
+    ),
+]
+_POSTGRESQL_DROP = [
+    "DROP TRIGGER IF EXISTS incident_changed ON incidents",
+    "DROP FUNCTION IF EXISTS cplan_incident_changed()",
+]
+
+
+def install_change_triggers(connection) -> None:
+    """Record every change of an incident from now on (idempotent)."""
+    statements = _SQLITE_TRIGGERS if connection.dialect.name == "sqlite" else _POSTGRESQL_TRIGGERS
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+
+
+def drop_change_triggers(connection) -> None:
+    statements = _SQLITE_DROP if connection.dialect.name == "sqlite" else _POSTGRESQL_DROP
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+
+
+def _install_after_create(_table, connection, **_kw):
+    install_change_triggers(connection)
+
+
+event.listen(IncidentChange.__table__, "after_create", _install_after_create)

@@ -7,7 +7,8 @@ in ``cplan.blueprints.BLUEPRINTS``.
 
 from cplan.blueprints.api.devices import bp as devices_bp
 from cplan.blueprints.api.enrolments import bp as enrolments_bp
+from cplan.blueprints.api.feed import bp as feed_bp
 from cplan.blueprints.api.incidents import bp as incidents_bp
 from cplan.blueprints.api.places import bp as places_bp
 
-DOCUMENTED = [devices_bp, places_bp, enrolments_bp, incidents_bp]
+DOCUMENTED = [devices_bp, places_bp, enrolments_bp, incidents_bp, feed_bp]

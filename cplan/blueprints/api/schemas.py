@@ -304,3 +304,28 @@ class StatusRequest(Request):
 class NoteRequest(Request):
     text = ma.fields.String(required=True, validate=validate.Length(min=1, max=4000))
     public_message = ma.fields.Boolean(load_default=False)
+
+
+# ---- the control rooms' feed -----------------------------------------------------------------
+
+
+class FeedQuery(Query):
+    after = ma.fields.String(
+        validate=validate.Length(max=50),
+        metadata={"description": "The `next` cursor of the previous page; none: from the start"},
+    )
+    limit = AsciiInt(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class FeedItem(Answer):
+    cursor = ma.fields.String(required=True)
+    changed_at = ma.fields.DateTime(required=True)
+    incident = ma.fields.Nested(IncidentAnswer, required=True)
+
+
+class FeedPage(Answer):
+    items = ma.fields.List(ma.fields.Nested(FeedItem), required=True)
+    next = ma.fields.String(
+        required=True,
+        metadata={"description": "Ask again with `after` set to this (the same when nothing new)"},
+    )

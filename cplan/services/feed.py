@@ -1,0 +1,93 @@
+"""The control rooms' pull feed of new and changed incidents (UP-112): every change once, in
+order, without gaps, however writers interleave.
+
+A trigger writes a row to ``incident_changes`` for each INSERT or UPDATE of an incident
+(``cplan.models.api``), in the writer's own transaction. Ids are handed out when a row is
+written, not when its transaction commits, so a reader that simply followed ids could see
+change 11 (committed) before change 10 (still being written) and move its cursor past 10 for
+good. The feed therefore reads in (transaction id, row id) order, and on PostgreSQL only the
+changes of transactions older than the oldest one still running
+(``pg_snapshot_xmin(pg_current_snapshot())``): those are final, every later transaction has a
+larger id, so nothing can appear behind the cursor afterwards. On SQLite writers take turns
+(transactions begin IMMEDIATE), so ids are in commit order already and every row is final.
+
+The cursor is opaque to the client: ``<txid>.<id>`` of the last change it was given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import literal, select, text, tuple_
+from sqlalchemy.orm import selectinload
+
+from cplan.extensions import db
+from cplan.models.api import IncidentChange
+from cplan.models.incidents import Incident
+from cplan.services import incidents
+from cplan.services.errors import DomainError
+from cplan.services.principal import Principal
+
+CURSOR = re.compile(r"([0-9]{1,20})\.([0-9]{1,20})")
+MAX_LIMIT = 500
+
+
+class BadCursor(DomainError):
+    """The cursor is not one the feed gave."""
+
+
+@dataclass(frozen=True)
+class Change:
+    cursor: str
+    change: IncidentChange
+    incident: Incident
+
+
+def cursor_of(change: IncidentChange) -> str:
+    return f"{change.txid}.{change.id}"
+
+
+def parse_cursor(cursor: str | None) -> tuple[int, int]:
+    if not cursor:
+        return (-1, 0)
+    match = CURSOR.fullmatch(cursor)
+    if match is None:
+        raise BadCursor("not a feed cursor")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _final_below():
+    """The transaction id below which every change is final (None: all are, on SQLite)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    return None
+
+
+def changes(principal: Principal, after: str | None, limit: int = 100) -> list[Change]:
+    """The changes after ``after`` of incidents ``principal`` may see, oldest first; an incident
+    changed several times within the page appears once, at its last change."""
+    txid, change_id = parse_cursor(after)
+    limit = max(1, min(limit, MAX_LIMIT))
+    statement = (
+        select(IncidentChange, Incident)
+        .join(Incident, Incident.id == IncidentChange.incident_id)
+        .where(
+            tuple_(IncidentChange.txid, IncidentChange.id)
+            > tuple_(literal(txid), literal(change_id)),
+            incidents.visible_incidents_condition(principal),
+        )
+        .order_by(IncidentChange.txid, IncidentChange.id)
+        .limit(limit)
+        .options(selectinload(Incident.places))
+    )
+    final_below = _final_below()
+    if final_below is not None:
+        statement = statement.where(IncidentChange.txid < final_below)
+    rows = db.session.execute(statement).all()
+    last_of = {incident.id: change.id for change, incident in rows}
+    return [
+        Change(cursor_of(change), change, incident)
+        for change, incident in rows
+        if last_of[incident.id] == change.id
+    ]
