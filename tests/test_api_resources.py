@@ -107,6 +107,9 @@ def test_the_old_decision_url_still_works(db, api_world, login_as, client):
         json={"action": "approve", "version": pending.version},
     )
     assert response.status_code == 200 and response.json["status"] == "active"
+    assert response.headers["Link"] == (
+        f'</api/v1/enrolments/{pending.id}/decision>; rel="successor-version"'
+    )
 
 
 def test_a_contact_is_read_masked_above_the_station_and_audited(db, api_world, api_as):
