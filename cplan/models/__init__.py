@@ -13,7 +13,13 @@ from cplan.models.accounts import (
     SignInSession,
     TrustedDevice,
 )
-from cplan.models.api import DeviceToken, IdempotentRequest, IncidentChange
+from cplan.models.api import (
+    DeviceToken,
+    IdempotentRequest,
+    IncidentChange,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.geo import (
@@ -54,6 +60,8 @@ __all__ = [
     "DeviceToken",
     "IdempotentRequest",
     "IncidentChange",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",

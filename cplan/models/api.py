@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -156,3 +157,51 @@ def _install_after_create(_table, connection, **_kw):
 
 
 event.listen(IncidentChange.__table__, "after_create", _install_after_create)
+
+
+class WebhookSubscription(Base):
+    """A control room's system that gets each incident change pushed to ``url``, signed with
+    ``secret`` (kept sealed: it must be read to sign). ``cursor`` is how far the incident feed
+    has been turned into deliveries for it; the scope is its post's. Paused after a day of
+    failed deliveries (``failing_since``) until resumed."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[str] = mapped_column(String(200))
+    secret: Mapped[str | None] = mapped_column(SealedString)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    cursor: Mapped[str] = mapped_column(String(50), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(200), default="")
+
+    officer: Mapped[Officer] = relationship()
+    post: Mapped[Post] = relationship()
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription: pending until its endpoint answers 2xx, retried with
+    backoff (``next_attempt_at``)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"), index=True)
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(200), default="")
+
+    subscription: Mapped[WebhookSubscription] = relationship()

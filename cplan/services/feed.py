@@ -44,6 +44,27 @@ class Change:
     incident: Incident
 
 
+def incident_summary(incident: Incident) -> dict:
+    """What the API, the feed and the webhooks say of an incident (no names, no numbers)."""
+    return {
+        "id": incident.id,
+        "reference": incident.reference,
+        "kind": incident.kind.value,
+        "severity": incident.severity.value,
+        "source": incident.source.value,
+        "status": incident.status.value,
+        "version": incident.version,
+        "summary": incident.summary,
+        "confidential": incident.confidential,
+        "up112_number": incident.up112_number,
+        "district_id": incident.district_id,
+        "place_ids": sorted(link.place_id for link in incident.places),
+        "occurred_at": incident.occurred_at,
+        "reported_at": incident.reported_at,
+        "updated_at": incident.updated_at,
+    }
+
+
 def cursor_of(change: IncidentChange) -> str:
     return f"{change.txid}.{change.id}"
 
@@ -62,6 +83,18 @@ def _final_below():
     if db.session.get_bind().dialect.name == "postgresql":
         return text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
     return None
+
+
+def latest_cursor() -> str | None:
+    """The cursor of the newest final change (a new follower starts there: from now on)."""
+    statement = select(IncidentChange).order_by(
+        IncidentChange.txid.desc(), IncidentChange.id.desc()
+    )
+    final_below = _final_below()
+    if final_below is not None:
+        statement = statement.where(IncidentChange.txid < final_below)
+    change = db.session.scalar(statement.limit(1))
+    return cursor_of(change) if change is not None else None
 
 
 def changes(principal: Principal, after: str | None, limit: int = 100) -> list[Change]:

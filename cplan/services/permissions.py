@@ -28,6 +28,8 @@ class Permission(enum.StrEnum):
     CORRECT_PLACE_NAMES = "correct_place_names"
     # Confidential contacts and tips: from the ASP upwards only.
     VIEW_CONFIDENTIAL = "view_confidential"
+    # Register webhook subscriptions to the incident feed (the control rooms' own systems).
+    MANAGE_WEBHOOKS = "manage_webhooks"
     # Any signed-in post: own profile, authenticator app, sign out.
     SIGNED_IN = "signed_in"
 
@@ -100,6 +102,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.REVIEW_INCIDENTS,
             P.VIEW_REPORTS,
             P.VIEW_CONFIDENTIAL,
+            P.MANAGE_WEBHOOKS,
         }
     ),
     Role.STATE_ADMIN: frozenset(

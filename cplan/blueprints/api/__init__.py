@@ -10,5 +10,6 @@ from cplan.blueprints.api.enrolments import bp as enrolments_bp
 from cplan.blueprints.api.feed import bp as feed_bp
 from cplan.blueprints.api.incidents import bp as incidents_bp
 from cplan.blueprints.api.places import bp as places_bp
+from cplan.blueprints.api.webhooks import bp as webhooks_bp
 
-DOCUMENTED = [devices_bp, places_bp, enrolments_bp, incidents_bp, feed_bp]
+DOCUMENTED = [devices_bp, places_bp, enrolments_bp, incidents_bp, feed_bp, webhooks_bp]

@@ -28,7 +28,7 @@ from cplan.blueprints.api.schemas import (
 from cplan.extensions import db
 from cplan.models.base import utcnow
 from cplan.models.incidents import Incident
-from cplan.services import incidents
+from cplan.services import feed, incidents
 from cplan.services.errors import NotInScope
 from cplan.services.permissions import Permission
 from cplan.web.access import requires
@@ -42,23 +42,7 @@ bp = Blueprint(
 
 
 def incident_answer(incident: Incident) -> dict:
-    return {
-        "id": incident.id,
-        "reference": incident.reference,
-        "kind": incident.kind.value,
-        "severity": incident.severity.value,
-        "source": incident.source.value,
-        "status": incident.status.value,
-        "version": incident.version,
-        "summary": incident.summary,
-        "confidential": incident.confidential,
-        "up112_number": incident.up112_number,
-        "district_id": incident.district_id,
-        "place_ids": sorted(link.place_id for link in incident.places),
-        "occurred_at": incident.occurred_at,
-        "reported_at": incident.reported_at,
-        "updated_at": incident.updated_at,
-    }
+    return feed.incident_summary(incident)
 
 
 def entry_answer(entry) -> dict:

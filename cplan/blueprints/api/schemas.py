@@ -329,3 +329,37 @@ class FeedPage(Answer):
         required=True,
         metadata={"description": "Ask again with `after` set to this (the same when nothing new)"},
     )
+
+
+# ---- webhooks --------------------------------------------------------------------------------
+
+
+class WebhookRequest(Request):
+    url = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+    events = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(["incident.changed"])),
+        load_default=["incident.changed"],
+    )
+
+
+class WebhookAnswer(Answer):
+    id = ma.fields.Integer(required=True)
+    url = ma.fields.String(required=True)
+    events = ma.fields.List(ma.fields.String(), required=True)
+    active = ma.fields.Boolean(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    paused_at = ma.fields.DateTime(allow_none=True, required=True)
+    failing_since = ma.fields.DateTime(allow_none=True, required=True)
+    last_success_at = ma.fields.DateTime(allow_none=True, required=True)
+    last_error = ma.fields.String(required=True)
+    pending = ma.fields.Integer(required=True, metadata={"description": "Deliveries waiting"})
+
+
+class WebhookCreatedAnswer(WebhookAnswer):
+    secret = ma.fields.String(
+        required=True, metadata={"description": "Shown once: checks the webhook-signature"}
+    )
+
+
+class WebhookListAnswer(Answer):
+    items = ma.fields.List(ma.fields.Nested(WebhookAnswer), required=True)
