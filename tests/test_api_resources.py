@@ -177,3 +177,18 @@ def test_incidents_are_listed_in_scope_with_cursors_and_updated_since(db, api_wo
 
 def test_a_report_for_a_place_outside_the_scope_is_404(api_world, api_as):
     assert report(api_as(api_world["constable"]), api_world["sardhana"]).status_code == 404
+
+
+def test_a_device_token_needs_no_csrf_token_but_a_web_session_does(
+    app, db, api_world, api_as, login_as, client
+):
+    app.config["WTF_CSRF_ENABLED"] = True
+    pending = db.session.scalar(select(Contact).where(Contact.status == ContactStatus.PENDING))
+    url = f"/api/v1/enrolments/{pending.id}/decision"
+    body = {"action": "approve", "version": pending.version}
+    login_as(api_world["sp_office"])
+    refused = client.post(url, json=body)  # the browser's cookie, no X-CSRFToken
+    # With the cookie still there, a device token is who asks (and needs no CSRF token).
+    assert refused.status_code == 400 and refused.mimetype == "application/problem+json"
+    accepted = api_as(api_world["asp"]).post(url, body)
+    assert accepted.status_code == 200

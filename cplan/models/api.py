@@ -108,12 +108,12 @@ _SQLITE_TRIGGERS = [
     (
         "CREATE TRIGGER IF NOT EXISTS incident_changed_insert AFTER INSERT ON incidents "
         "BEGIN INSERT INTO incident_changes (incident_id, txid, changed_at) VALUES "
-        "(NEW.id, 0, strftime('%Y-%m-%d %H:%M:%f000', 'now')); END"
+        "(NEW.id, 0, datetime('now')); END"
     ),
     (
         "CREATE TRIGGER IF NOT EXISTS incident_changed_update AFTER UPDATE ON incidents "
         "BEGIN INSERT INTO incident_changes (incident_id, txid, changed_at) VALUES "
-        "(NEW.id, 0, strftime('%Y-%m-%d %H:%M:%f000', 'now')); END"
+        "(NEW.id, 0, datetime('now')); END"
     ),
 ]
 _SQLITE_DROP = [

@@ -42,6 +42,8 @@ def is_public_endpoint(endpoint: str | None) -> bool:
 def load_principal(token: str | None) -> Principal | None:
     """Flask-Login's user loader: the principal of the session cookie's token, acting from
     this request's client address (what services put in the audit trail)."""
+    if bearer_token() is not None:
+        return None  # a device token, when sent, is who asks (``load_device_principal``)
     return sessions.load(token, ip_address=request.remote_addr or "")
 
 
