@@ -92,6 +92,27 @@ def test_a_change_committed_late_is_not_skipped(app, db, api_world, api_as):
     assert ids == [one, two]
 
 
+@pytest.mark.postgres
+def test_a_transaction_open_in_another_database_does_not_hold_the_feed_back(
+    app, db, api_world, api_as
+):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's transaction ids are shared by the server's databases")
+    from sqlalchemy import create_engine
+
+    supervisor = api_as(api_world["supervisor"])
+    constable = api_as(api_world["constable"])
+    elsewhere = create_engine(db.engine.url.set(database="postgres"))
+    try:
+        with elsewhere.connect() as other:
+            other.execute(text("SELECT pg_current_xact_id()"))  # holds a transaction id, open
+            report(constable, api_world["bijrol"])
+            assert len(read_all(supervisor)[1]) == 1
+            other.rollback()
+    finally:
+        elsewhere.dispose()
+
+
 @pytest.mark.slow
 def test_interleaved_writers_and_a_reader_see_every_change_once(app, db, api_world, api_as):
     from cplan.services import incidents

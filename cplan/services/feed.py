@@ -6,9 +6,9 @@ A trigger writes a row to ``incident_changes`` for each INSERT or UPDATE of an i
 written, not when its transaction commits, so a reader that simply followed ids could see
 change 11 (committed) before change 10 (still being written) and move its cursor past 10 for
 good. The feed therefore reads in (transaction id, row id) order, and on PostgreSQL only the
-changes of transactions older than the oldest one still running
-(``pg_snapshot_xmin(pg_current_snapshot())``): those are final, every later transaction has a
-larger id, so nothing can appear behind the cursor afterwards. On SQLite writers take turns
+changes of transactions older than the oldest one of this database still running in the
+statement's snapshot (``_WATERMARK``): those are final, every later transaction has a larger
+id, so nothing can appear behind the cursor afterwards. On SQLite writers take turns
 (transactions begin IMMEDIATE), so ids are in commit order already and every row is final.
 
 The cursor is opaque to the client: ``<txid>.<id>`` of the last change it was given.
@@ -78,10 +78,26 @@ def parse_cursor(cursor: str | None) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+# The transaction id below which every change is final: the oldest transaction still running
+# in the snapshot of this very statement, leaving out those that pg_stat_activity shows running
+# in *another* database of the server (an xid belongs to one database for good, so leaving
+# those out is safe even when the view lags: an xid it does not show, finished or not, still
+# holds the feed back). With none running: the snapshot's xmax.
+_WATERMARK = """(
+WITH s AS (SELECT pg_current_snapshot() AS snap)
+SELECT coalesce(
+  (SELECT min(x::text::bigint) FROM s, pg_snapshot_xip(s.snap) AS x
+    WHERE (x::text::bigint % 4294967296) NOT IN (
+      SELECT backend_xid::text::bigint FROM pg_stat_activity
+      WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())),
+  (SELECT pg_snapshot_xmax(snap)::text::bigint FROM s))
+)"""
+
+
 def _final_below():
     """The transaction id below which every change is final (None: all are, on SQLite)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return text(_WATERMARK)
     return None
 
 
