@@ -5,6 +5,7 @@ from cplan.blueprints.api.docs import bp as api_docs_bp
 from cplan.blueprints.audit.views import bp as audit_bp
 from cplan.blueprints.auth.views import bp as auth_bp
 from cplan.blueprints.coverage.views import bp as coverage_bp
+from cplan.blueprints.devices.views import bp as devices_bp
 from cplan.blueprints.enrolment.api import api_bp as enrolment_api_bp
 from cplan.blueprints.enrolment.views import bp as enrolment_bp
 from cplan.blueprints.geo.views import bp as geo_bp
@@ -30,4 +31,5 @@ BLUEPRINTS = [
     incidents_bp,
     reauth_bp,
     api_docs_bp,
+    devices_bp,
 ]
