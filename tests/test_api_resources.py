@@ -69,6 +69,11 @@ def test_enrol_creates_a_pending_contact_and_a_bad_number_names_its_field(db, ap
     assert created.status_code == 201
     assert created.get_json()["status"] == "pending"
     assert created.get_json()["mobile"] == "+919876543210"
+    again = api.post(url, body | {"name": "Sunita Devi Sharma"})
+    assert again.status_code == 409
+    assert [c["id"] for c in again.get_json()["duplicates"]] == [created.get_json()["id"]]
+    confirmed = api.post(url, body | {"name": "Sunita Devi Sharma", "confirm_duplicate": True})
+    assert confirmed.status_code == 201
     bad = api.post(url, body | {"mobile": "12345"})
     assert bad.status_code == 422
     assert [e["field"] for e in bad.get_json()["errors"]] == ["mobile"]

@@ -34,6 +34,9 @@ class ProblemSchema(ma.Schema):
     # Conflicts: who decided or changed the record first, and when.
     decided_by = ma.fields.String(allow_none=True)
     decided_at = ma.fields.DateTime(allow_none=True)
+    # Enrolling a number that is already on the roster (confirm_duplicate to go ahead).
+    duplicates = ma.fields.List(ma.fields.Dict())
+    elsewhere = ma.fields.List(ma.fields.Dict())
     # A sign-in step failed and must start again from the CUG number.
     restart = ma.fields.Boolean()
     reauthenticate = ma.fields.String()

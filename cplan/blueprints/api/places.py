@@ -28,6 +28,7 @@ from cplan.services.phone import mask_mobile
 from cplan.services.roster import ContactDetails
 from cplan.services.scope import get_in_scope
 from cplan.web.access import requires
+from cplan.web.problems import problem
 
 bp = Blueprint(
     "api_places",
@@ -116,11 +117,32 @@ def show_place(place_id):
 @bp.post("/places/<int:place_id>/contacts", endpoint="enrol")
 @bp.arguments(EnrolRequest)
 @bp.response(201, ContactAnswer)
+@bp.alt_response(409, response="DEFAULT_ERROR", description="The number is already enrolled")
 @requires(Permission.ENROL_CONTACT)
 def enrol(data, place_id):
-    """Enrol a respected citizen for a village of the post's station (pending until approved)."""
+    """Enrol a respected citizen for a village of the post's station (pending until approved).
+
+    When the number already belongs to a contact the answer is 409 listing them (and the
+    villages elsewhere in the district where it is enrolled); send ``confirm_duplicate`` to
+    enrol anyway.
+    """
     place = get_in_scope(current_user, Place, place_id)
-    contact = roster.enrol(current_user, place, ContactDetails(**data))
+    confirmed = data.pop("confirm_duplicate")
+    details = ContactDetails(**data)
+    roster.check_enrolment_place(current_user, place)
+    found, elsewhere = roster.duplicates(current_user, details)
+    if (found or elsewhere) and not confirmed:
+        db.session.rollback()
+        return problem(
+            409,
+            detail=_("This number is already enrolled. Send confirm_duplicate to enrol anyway."),
+            duplicates=[
+                {"id": c.id, "place_id": c.place_id, "name": c.name, "status": c.status.value}
+                for c in found
+            ],
+            elsewhere=[{"place": name, "station": station} for name, station in elsewhere],
+        )
+    contact = roster.enrol(current_user, place, details)
     answer = contact_answer(contact, roster.sees_full_numbers(current_user))
     db.session.commit()
     return answer

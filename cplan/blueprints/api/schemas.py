@@ -203,6 +203,10 @@ class EnrolRequest(Request):
         required=True, metadata={"description": "When the notice was given and consent obtained"}
     )
     consent_language = ma.fields.String(load_default="", validate=validate.OneOf(["", "hi", "en"]))
+    confirm_duplicate = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Enrol even though the number already belongs to someone"},
+    )
 
 
 # ---- enrolment decisions ---------------------------------------------------------------------
