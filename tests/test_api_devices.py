@@ -94,6 +94,12 @@ def test_a_malformed_step_names_the_field_in_the_reader_s_language(client):
     assert body["title"] == "कुछ फ़ील्ड सही नहीं हैं।"
 
 
+def test_a_device_name_without_a_letter_is_refused_naming_the_field(client, sho):
+    response = register(client, sho, name="\u200b!!")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "name"
+
+
 def test_without_a_token_the_api_answers_401_problem_json(client, sho):
     for token in (None, "cpl_unknown", "garbage"):
         response = ApiClient(client, token).get("/api/v1/devices")

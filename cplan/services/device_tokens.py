@@ -38,7 +38,12 @@ LAST_USED_GRANULARITY = timedelta(seconds=60)
 
 
 class DeviceTokenError(DomainError):
-    """A device token request was refused; the message is safe to show."""
+    """A device token request was refused; the message is safe to show, ``field`` what it is
+    about."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ def clean_name(name) -> str:
     """The device's name tidied like every name people type, at most 100 characters."""
     text = names.tidy(name if isinstance(name, str) else "")
     if not text or not names.has_letter(text):
-        raise DeviceTokenError(_l("Give the device a name, such as “SHO Baraut's phone”."))
+        raise DeviceTokenError(_l("Give the device a name, such as “SHO Baraut's phone”."), "name")
     return text[:MAX_NAME]
 
 
