@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import literal, select, text, tuple_
+from sqlalchemy import false, literal, select, text, tuple_
 from sqlalchemy.orm import selectinload
 
 from cplan.extensions import db
@@ -118,19 +118,25 @@ def changes(principal: Principal, after: str | None, limit: int = 100) -> list[C
     changed several times within the page appears once, at its last change."""
     txid, change_id = parse_cursor(after)
     limit = max(1, min(limit, MAX_LIMIT))
+    final_below = _final_below()
+    if final_below is None:
+        # SQLite: every txid is 0 and ids are in commit order; a plain range on the primary
+        # key (a row-value comparison would scan the index from the start).
+        after_condition = IncidentChange.id > change_id if txid <= 0 else false()
+        order = (IncidentChange.id,)
+    else:
+        after_condition = tuple_(IncidentChange.txid, IncidentChange.id) > tuple_(
+            literal(txid), literal(change_id)
+        )
+        order = (IncidentChange.txid, IncidentChange.id)
     statement = (
         select(IncidentChange, Incident)
         .join(Incident, Incident.id == IncidentChange.incident_id)
-        .where(
-            tuple_(IncidentChange.txid, IncidentChange.id)
-            > tuple_(literal(txid), literal(change_id)),
-            incidents.visible_incidents_condition(principal),
-        )
-        .order_by(IncidentChange.txid, IncidentChange.id)
+        .where(after_condition, incidents.visible_incidents_condition(principal))
+        .order_by(*order)
         .limit(limit)
         .options(selectinload(Incident.places))
     )
-    final_below = _final_below()
     if final_below is not None:
         statement = statement.where(IncidentChange.txid < final_below)
     rows = db.session.execute(statement).all()
