@@ -79,6 +79,10 @@ def page_list() -> list[Page]:
         Page("feed_district", "Incident feed, district", 150),
         Page("coverage", "District coverage", 300),
         Page("feed_state", "Incident feed, state", 150),
+        # The JSON API (issue 19): the same roster for a phone, and the UP-112 pull feed
+        # catching up 100 changes, each with a device token.
+        Page("api_roster", "API: village roster", 50),
+        Page("api_feed", "API: UP-112 feed, 100 changes", 100),
     ]
 
 
@@ -319,6 +323,22 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
         value = serializer.dumps({"_user_id": principal.token, "_fresh": True})
         return post, f"{cookie_name}={value}"
 
+    def device(post):
+        """A device token for the officer holding ``post`` (an API page's credential)."""
+        if post is None:
+            return ""
+        from cplan.services import device_tokens
+
+        officer = db.session.scalar(
+            select(Officer)
+            .join(PostAssignment, PostAssignment.officer_id == Officer.id)
+            .where(PostAssignment.post_id == post.id, PostAssignment.ended_at.is_(None))
+            .limit(1)
+        )
+        issued = device_tokens.issue(officer, post, "cplan bench")
+        db.session.commit()
+        return f"Authorization: Bearer {issued.token}"
+
     with app.app_context():
         counts = data_set_counts()
         # The district with the most places, and in it the first station with an officer.
@@ -355,6 +375,17 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
         if sp_post is None:
             sp_post, sp_cookie = sign_in(Role.SP_OFFICE)
         state_post, state_cookie = sign_in(Role.CONTROL_ROOM, Unit.kind == UnitKind.STATE)
+        station_token, state_token = device(station_post), device(state_post)
+        # A poll that catches up the last 100 changes of the incident feed.
+        from cplan.models.api import IncidentChange
+
+        behind = db.session.execute(
+            select(IncidentChange.txid, IncidentChange.id)
+            .order_by(IncidentChange.txid.desc(), IncidentChange.id.desc())
+            .offset(100)
+            .limit(1)
+        ).first()
+        after = f"{behind.txid}.{behind.id}" if behind else "0.0"
         chosen = {
             "roster": (station_post, station_cookie, f"/roster/places/{place_id}"),
             "search": (station_post, station_cookie, "/search?q=" + quote(first_name.split()[0])),
@@ -366,6 +397,8 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
                 f"/coverage/units/{sp_post.unit_id if sp_post else 0}",
             ),
             "feed_state": (state_post, state_cookie, "/incidents/"),
+            "api_roster": (station_post, station_token, f"/api/v1/places/{place_id}"),
+            "api_feed": (state_post, state_token, f"/api/v1/feed/incidents?after={after}"),
         }
         for page in pages:
             post, cookie, path = chosen[page.key]
@@ -388,7 +421,7 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
     for page in pages:
         if not page.path:
             continue
-        headers = {"Cookie": page.cookie}
+        headers = header_dict(page.cookie)
         client.get(page.path, headers=headers)  # warm caches as a worker would be
         timings = []
         for _ in range(5):
@@ -539,10 +572,23 @@ def stop_server(server: Server) -> None:
         server.process.wait()
 
 
+def header_line(cookie: str) -> str:
+    """A page's credential as one header: a session cookie, or an API page's whole
+    ``Authorization: Bearer`` line."""
+    return cookie if cookie.startswith("Authorization: ") else f"Cookie: {cookie}"
+
+
+def header_dict(cookie: str) -> dict:
+    if not cookie:
+        return {}
+    name, value = header_line(cookie).split(": ", 1)
+    return {name: value}
+
+
 def check_page(server: Server, path: str, cookie: str) -> None:
     """One request before the load: a redirect to the sign-in page would be measured silently."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+    connection.request("GET", path, headers=header_dict(cookie))
     response = connection.getresponse()
     body = response.read()
     connection.close()
@@ -566,7 +612,7 @@ def run_wrk(server: Server, path: str, cookie: str, seconds: int, clients: int) 
         str(WRK_SCRIPT),
     ]
     if cookie:
-        command += ["-H", f"Cookie: {cookie}"]
+        command += ["-H", header_line(cookie)]
     command.append(f"http://127.0.0.1:{server.port}{path}")
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     match = re.search(r"^CPLAN_RESULT (.*)$", output, re.MULTILINE)

@@ -65,6 +65,14 @@ def register_blueprints(app):
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    register_api(app)
+
+
+def register_api(app):
+    from cplan.blueprints.api import DOCUMENTED
+    from cplan.web.openapi import register
+
+    register(app, DOCUMENTED)
 
 
 def register_errorhandlers(app):

@@ -605,3 +605,42 @@ def verify_audit(batch_size):
     )
     click.echo(f"{result.checked} events before it are intact.", err=True)
     raise SystemExit(1)
+
+
+api_cli = AppGroup("api", help="The JSON API's background work: webhooks, stored answers.")
+cplan_cli.add_command(api_cli)
+
+
+@api_cli.command("webhooks")
+@click.option("--once", is_flag=True, help="One round, then exit (a timer's job).")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds.")
+def run_webhooks(once, interval):
+    """Turn incident changes into webhook deliveries and send those due, with retries."""
+    from cplan.extensions import db
+    from cplan.services import webhooks
+
+    while True:
+        made = webhooks.fan_out()
+        db.session.commit()
+        sent = failed = 0
+        for delivery_id in webhooks.due():
+            if webhooks.attempt(delivery_id):
+                sent += 1
+            else:
+                failed += 1
+            db.session.commit()
+        if once:
+            click.echo(f"{made} new deliveries, {sent} sent, {failed} to retry")
+            return
+        time.sleep(interval)
+
+
+@api_cli.command("purge")
+def purge_api():
+    """Forget Idempotency-Key answers older than 24 hours."""
+    from cplan.extensions import db
+    from cplan.services import idempotency
+
+    removed = idempotency.purge()
+    db.session.commit()
+    click.echo(f"{removed} stored answers removed")

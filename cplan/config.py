@@ -96,6 +96,8 @@ class DefaultConfig:
     FRESH_SIGN_IN_MINUTES = 10
     # Exports with full numbers each officer may make per day (IST); 0 allows none.
     FULL_NUMBER_EXPORTS_PER_DAY = 3
+    # How long a phone's device token for /api/v1 lasts (cplan.services.device_tokens).
+    DEVICE_TOKEN_DAYS = 30
     # Another folder of reference data (CPLAN_DATA_DIR); unset: the files shipped in cplan/data/.
     DATA_DIR = None
 

@@ -398,3 +398,60 @@ def http_app(app, gateway):
         SMS_TEMPLATE_CUG_CHANGED_HI_ID="1207160000000000004",
     )
     return app
+
+
+@pytest.fixture
+def api_as(db, client):
+    """``api_as(officer)``: an ``ApiClient`` with a device token of ``officer`` on its post
+    (issued directly; the real registration through the sign-in steps is in
+    tests/test_api_devices.py). Every answer is checked against the OpenAPI document."""
+    from cplan.services import device_tokens
+    from tests.api_contract import ApiClient
+
+    def make(officer, post=None, language=None):
+        issued = device_tokens.issue(officer, post or officer.test_post, "test phone")
+        db.session.commit()
+        api = ApiClient(client, issued.token, language)
+        api.device = issued.device
+        return api
+
+    return make
+
+
+@pytest.fixture
+def api_world(db, make_district, make_station, make_place, make_officer, state):
+    district = make_district("Baghpat", code="124")
+    baraut = make_station(district, "Baraut")
+    kotwali = make_station(district, "Kotwali")
+    other = make_district("Meerut", code="135")
+    world = {
+        "district": district,
+        "baraut": baraut,
+        "bijrol": make_place("BIJROL", station=baraut, lgd_code="119300", name_hi="बिजरौल"),
+        "sisana": make_place("SISANA", station=kotwali, lgd_code="119302"),
+        "sardhana": make_place("SARDHANA", station=make_station(other, "Sardhana")),
+        "constable": make_officer("constable", baraut, name="Ram Constable"),
+        "kotwali_so": make_officer("station_officer", kotwali),
+        "asp": make_officer("asp", district, name="Anita ASP"),
+        "sp_office": make_officer("sp_office", district),
+        "other_asp": make_officer("asp", other),
+        "supervisor": make_officer("control_room", state),
+    }
+    from cplan.models import Contact, ContactCategory, ContactStatus, Script
+
+    counter = iter(range(1, 100))
+    for status in (ContactStatus.ACTIVE, ContactStatus.ACTIVE, ContactStatus.PENDING):
+        n = next(counter)
+        db.session.add(
+            Contact(
+                place_id=world["bijrol"].id,
+                unit_path=world["bijrol"].unit_path,
+                name=f"Citizen {n}",
+                name_script=Script.LATIN,
+                category=ContactCategory.TEACHER,
+                status=status,
+                mobile=f"+9198765{n:05d}",
+            )
+        )
+    db.session.commit()
+    return world

@@ -18,6 +18,12 @@ PUBLIC_ENDPOINTS = {
     "health.livez",
     "health.readyz",
     "health.metrics_page",
+    # The API's description and the device registration steps (a sign-in, like auth.*).
+    "api_docs.openapi",
+    "api_docs.page",
+    "api_devices.start",
+    "api_devices.verify",
+    "api_devices.register",
 }
 
 

@@ -1,10 +1,12 @@
 """Feature blueprints, one package each; ``BLUEPRINTS`` is the list the factory registers."""
 
 from cplan.blueprints.admin.views import bp as admin_bp
+from cplan.blueprints.api.docs import bp as api_docs_bp
 from cplan.blueprints.audit.views import bp as audit_bp
 from cplan.blueprints.auth.views import bp as auth_bp
 from cplan.blueprints.breaches.views import bp as breaches_bp
 from cplan.blueprints.coverage.views import bp as coverage_bp
+from cplan.blueprints.devices.views import bp as devices_bp
 from cplan.blueprints.drives.views import bp as drives_bp
 from cplan.blueprints.elections.views import bp as elections_bp
 from cplan.blueprints.enrolment.api import api_bp as enrolment_api_bp
@@ -38,4 +40,6 @@ BLUEPRINTS = [
     elections_bp,
     drives_bp,
     meetings_bp,
+    api_docs_bp,
+    devices_bp,
 ]

@@ -13,6 +13,13 @@ from cplan.models.accounts import (
     SignInSession,
     TrustedDevice,
 )
+from cplan.models.api import (
+    DeviceToken,
+    IdempotentRequest,
+    IncidentChange,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.breaches import Breach
@@ -94,6 +101,11 @@ __all__ = [
     "SensitivityLevel",
     "SensitivityReason",
     "Breach",
+    "DeviceToken",
+    "IdempotentRequest",
+    "IncidentChange",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",

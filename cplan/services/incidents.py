@@ -157,6 +157,24 @@ class IncidentChanged(AlreadyDecided):
     """Someone else changed the incident since the officer looked at it."""
 
     refusal = _l("Someone changed this incident first. Look at it again and retry.")
+    decided_refusal = _l(
+        "Someone changed this incident first (%(name)s, at %(time)s). Look at it again and retry."
+    )
+
+
+def _changed_by(incident: Incident) -> Decided:
+    """Who last changed ``incident`` and when: its newest timeline entry (else its reporter)."""
+    entry = db.session.scalar(
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident.id)
+        .order_by(TimelineEntry.seq.desc())
+        .limit(1)
+    )
+    if entry is not None:
+        officer = entry.officer
+        return Decided(officer.name if officer else "?", entry.at, officer)
+    officer = incident.created_by
+    return Decided(officer.name if officer else "?", incident.updated_at, officer)
 
 
 class AlreadyClaimed(AlreadyDecided):
@@ -585,7 +603,8 @@ def change_status(
     old_status = incident.status
     if incident.version != seen_version:
         raise IncidentChanged(
-            f"incident {incident.reference} was changed meanwhile (now {old_status.value})"
+            f"incident {incident.reference} was changed meanwhile (now {old_status.value})",
+            decided=_changed_by(incident),
         )
     check_transition(old_status, new_status)
     reopening = old_status == S.CLOSED
@@ -610,7 +629,8 @@ def change_status(
     if result.rowcount != 1:
         db.session.refresh(incident)
         raise IncidentChanged(
-            f"incident {incident.reference} was changed meanwhile (now {incident.status.value})"
+            f"incident {incident.reference} was changed meanwhile (now {incident.status.value})",
+            decided=_changed_by(incident),
         )
     entry = _append(
         principal,

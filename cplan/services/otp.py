@@ -58,7 +58,7 @@ from cplan.models.accounts import (
     TrustedDevice,
 )
 from cplan.models.base import utcnow
-from cplan.services import accounts, audit, lockouts, phone, sessions, sms
+from cplan.services import accounts, audit, device_tokens, lockouts, phone, sessions, sms
 from cplan.services.principal import Principal
 
 CODE_DIGITS = 6
@@ -112,6 +112,8 @@ class OfficerStepOutcome:
     principal: Principal | None = None
     restart: bool = False
     device_token: str | None = None
+    # A phone registered for the API (``device_name`` given): its new bearer token.
+    issued: device_tokens.Issued | None = None
 
 
 @dataclass(frozen=True)
@@ -787,10 +789,14 @@ def sign_in_officer(
     ip: str | None = None,
     user_agent: str = "",
     device_token=None,
+    device_name: str | None = None,
     now: datetime | None = None,
 ) -> OfficerStepOutcome:
     """Step 2: the officer on duty proves who they are with PNO and password on the post whose
     handset step this browser passed (``proof_token``, from ``verify``).
+
+    With ``device_name`` the success registers a phone for the API instead of opening a web
+    session: the outcome carries its device token (``device_tokens.issue``) and no principal.
 
     The proof gives 3 attempts and one sign-in (compare-and-set), so a replayed cookie opens no
     second session. Each attempt is counted as a failure *before* the password is checked,
@@ -840,6 +846,17 @@ def sign_in_officer(
             return OfficerStepOutcome(restart=True)
         lockouts.release(post_key)
         lockouts.reset(officer_key)
+        if device_name is not None:
+            issued = device_tokens.issue(officer, post, device_name, ip or "")
+            audit.record(
+                "auth.sign_in",
+                officer=officer,
+                post=post,
+                unit=post.unit,
+                ip_address=ip,
+                detail={"device": issued.device.id},
+            )
+            return OfficerStepOutcome(issued=issued)
         principal = sessions.start(officer, post, ip or "", user_agent)
         device_token = lockouts.trust_device(device_token, post.id, now)
         audit.record("auth.sign_in", officer=officer, post=post, unit=post.unit, ip_address=ip)

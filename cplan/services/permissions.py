@@ -38,6 +38,8 @@ class Permission(enum.StrEnum):
     # Mark a contact as a candidate, agent... (station staff and above); unmarking: the ASP.
     MARK_CONTACTS = "mark_contacts"
     UNMARK_CONTACTS = "unmark_contacts"
+    # Register webhook subscriptions to the incident feed (the control rooms' own systems).
+    MANAGE_WEBHOOKS = "manage_webhooks"
     # Any signed-in post: own profile, authenticator app, sign out.
     SIGNED_IN = "signed_in"
     # Re-verification drives: follow their progress; open and close them (SP office, ASP, the
@@ -138,6 +140,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_CONFIDENTIAL,
             P.VIEW_DRIVES,
             P.OPEN_DRIVES,
+            P.MANAGE_WEBHOOKS,
         }
     ),
     Role.STATE_ADMIN: frozenset(

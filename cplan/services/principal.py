@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cplan.models.accounts import Officer, Post, Role, SignInSession
+from cplan.models.api import DeviceToken
 from cplan.models.geo import Unit
 from cplan.services.permissions import Permission, has_permission
 
@@ -32,6 +33,8 @@ class Principal:
     # The client's address as the app sees it (behind ``CPLAN_TRUSTED_PROXIES``), for the audit
     # trail; "" when the principal acts from a command or a test.
     ip_address: str = ""
+    # The device token the request came with (``cplan.services.device_tokens``), under /api/v1.
+    device: DeviceToken | None = None
 
     is_authenticated = True
     is_active = True

@@ -567,6 +567,22 @@ def places_holding_number_elsewhere(mobile: str, principal: Principal) -> list[t
     )
 
 
+def duplicates(
+    principal: Principal, details: ContactDetails
+) -> tuple[list[Contact], list[tuple[str, str]]]:
+    """Before enrolling: the visible contacts already holding the mobile or alternate number,
+    and the (village, station) of those elsewhere in the district the post cannot open (raises
+    ``RosterError`` naming the field of a bad number)."""
+    data = clean(details)
+    numbers = [data.mobile] + ([data.mobile_alt] if data.mobile_alt else [])
+    found: dict[int, Contact] = {}
+    elsewhere: set[tuple[str, str]] = set()
+    for number in numbers:
+        found.update({contact.id: contact for contact in contacts_with_number(number, principal)})
+        elsewhere.update(places_holding_number_elsewhere(number, principal))
+    return list(found.values()), sorted(elsewhere)
+
+
 def check_enrolment_place(principal: Principal, place: Place) -> None:
     """Contacts are enrolled for a place of the principal's subtree that a police station
     answers for (else ``NotInScope``) and where somebody lives (else ``RosterError``)."""

@@ -17,6 +17,7 @@ from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import Officer, Post, PostAssignment, SignInSession
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
+from cplan.services import device_tokens
 from cplan.services.permissions import is_privileged
 from cplan.services.principal import Principal
 
@@ -137,6 +138,8 @@ def revoke_all(*, officer_id: int | None = None, post_id: int | None = None, rea
         conditions.append(SignInSession.post_id == post_id)
     if len(conditions) == 1:
         raise ValueError("revoke_all needs an officer or a post")
+    # The same events end the officer's device tokens (the phone's sign-in for the API).
+    device_tokens.revoke_all(officer_id=officer_id, post_id=post_id, reason=reason)
     result = db.session.execute(
         update(SignInSession)
         .where(*conditions)

@@ -46,6 +46,8 @@ from cplan.services.errors import (
     NotAllowed,
     NotInScope,
 )
+from cplan.web.problems import problem
+from cplan.web.problems import status_messages as _messages
 from cplan.web.security import is_public_endpoint
 from cplan.web.templating import current_language
 
@@ -54,19 +56,6 @@ REFUSALS = (403, 404)
 # What a database that is down, restarting, overloaded or out of connections raises.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 RETRY_AFTER_SECONDS = 60
-
-
-def _messages():
-    return {
-        400: _("The request could not be understood. Please check what you entered and try again."),
-        403: _("You do not have permission to do this."),
-        404: _("We could not find that page or record."),
-        405: _("That action is not allowed here."),
-        409: _("Someone else changed this record first. Reload the page and try again."),
-        413: _("The file is too large."),
-        429: _("Too many attempts. Please wait a few minutes and try again."),
-        500: _("Something went wrong on our side. It has been logged; please try again."),
-    }
 
 
 # Each domain refusal as an HTTP status: the first class that matches wins.
@@ -125,6 +114,13 @@ def render_refusal(error: DomainError):
     exactly like a record that does not exist."""
     db.session.rollback()
     status = domain_status(error)
+    if wants_problem():
+        detail = None if status == 404 else refusal_message(error)
+        field = getattr(error, "field", None)
+        if field and status == 400:  # a refusal about one field: a validation error naming it
+            errors = [{"field": field, "in": "json", "message": detail}]
+            return problem(422, detail=detail, errors=errors)
+        return problem(status, detail=detail, **domain_error_details(error))
     if wants_json():
         message = _messages()[404] if status == 404 else refusal_message(error)
         return jsonify(error=message, status=status, **domain_error_details(error)), status
@@ -135,7 +131,38 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def wants_problem() -> bool:
+    """Under ``/api/v1`` every error is ``application/problem+json`` (RFC 9457)."""
+    return request.path.startswith("/api/v1/")
+
+
+def validation_errors(messages) -> list[dict]:
+    """webargs' nested messages ({"json": {"field": ["..."]}}) as a flat list, each naming its
+    field (``items.0.name`` for a field inside a list)."""
+    errors = []
+
+    def walk(value, path):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, [*path, str(key)])
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            for message in value:
+                errors.append(
+                    {"field": ".".join(path[1:]) or path[0], "in": path[0], "message": message}
+                )
+        else:
+            errors.append(
+                {"field": ".".join(path[1:]), "in": path[0] if path else "", "message": str(value)}
+            )
+
+    for location, fields in (messages or {}).items():
+        walk(fields, [location])
+    return errors
+
+
 def render_error(status: int, message: str | None = None):
+    if wants_problem():
+        return problem(status, detail=message)
     message = message or _messages().get(status, _messages()[500])
     if wants_json():
         return jsonify(error=message, status=status), status
@@ -205,12 +232,24 @@ def register(app):
 
     @app.errorhandler(401)
     def sign_in_required(error):
+        if wants_problem():
+            response = problem(401, _("Send a valid device token (Authorization: Bearer)."))
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
         if wants_json():
             return jsonify(error="sign in required", status=401), 401
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if wants_problem():
+            db.session.rollback()
+            data = getattr(error, "data", None) or {}
+            errors = validation_errors(data.get("messages")) if error.code == 422 else None
+            response = problem(error.code or 500, errors=errors)
+            for name, value in (data.get("headers") or {}).items():
+                response.headers[name] = value
+            return response
         if error.code in _messages():
             return render_error(error.code)
         return error

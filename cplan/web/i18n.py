@@ -18,6 +18,11 @@ def select_locale():
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # a command or a job: the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/v1/") and request.accept_languages:
+        # The API answers in the language the device asks for, whoever holds the token.
+        best = request.accept_languages.best_match(languages)
+        if best:
+            return best
     chosen = session.get(LANGUAGE_SESSION_KEY)
     if chosen in languages:
         return chosen

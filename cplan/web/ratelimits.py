@@ -66,7 +66,16 @@ LIMITS: dict[str, RateLimit] = {
     # Exports, per officer: each is a whole station's list or up to 20,000 incidents.
     "transfer.export": RateLimit("20 per hour;100 per day", ("POST",), "officer"),
     "incidents.export_feed": RateLimit("20 per hour;100 per day", None, "officer"),
+    # Registering a phone is the sign-in again, with the same limits per address.
+    "api_devices.start": RateLimit("10 per minute;100 per hour", ("POST",), "address"),
+    "api_devices.verify": RateLimit("10 per minute;100 per hour", ("POST",), "address"),
+    "api_devices.register": RateLimit("10 per minute;100 per hour", ("POST",), "address"),
 }
+
+# Every /api/v1 request, per device token (one count over all endpoints): a phone syncing on
+# 3G makes a request every few seconds; a script looping on the API is stopped within a minute.
+API_PREFIX = "api_"
+API_LIMIT = RateLimit("120 per minute;3000 per hour", None, "token")
 
 
 def address_key() -> str:
@@ -81,7 +90,15 @@ def officer_key() -> str:
     return address_key()
 
 
-KEY_FUNCTIONS = {"address": address_key, "officer": officer_key}
+def token_key() -> str:
+    """The device token of an API request; else the officer, else the address."""
+    device = getattr(current_user, "device", None) if current_user else None
+    if device is not None:
+        return f"device:{device.id}"
+    return officer_key()
+
+
+KEY_FUNCTIONS = {"address": address_key, "officer": officer_key, "token": token_key}
 
 
 def register(app) -> Limiter:
@@ -99,6 +116,12 @@ def register(app) -> Limiter:
             key_func=KEY_FUNCTIONS[rule.per],
             methods=list(rule.methods) if rule.methods else None,
         )(view)
+    api_limit = limiter.shared_limit(
+        overrides.get("api", API_LIMIT.limit), scope="api_v1", key_func=KEY_FUNCTIONS["token"]
+    )
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith(API_PREFIX):
+            app.view_functions[endpoint] = api_limit(view)
     return limiter
 
 

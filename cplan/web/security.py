@@ -1,16 +1,17 @@
 """Request guards and response headers.
 
 Deny by default: a request to any view not marked ``@public`` needs a signed-in officer
-(anonymous visitors are sent to the sign-in page, ``/api/`` callers get 401). Every page carries
-a CSP without inline script, no framing, no sniffing, a same-origin opener policy (COOP);
-signed-in pages are never cached.
+(anonymous visitors are sent to the sign-in page, ``/api/`` callers get 401). Under
+``/api/v1`` a device token (``Authorization: Bearer``) signs the request in instead of the
+cookie. Every page carries a CSP without inline script, no framing, no sniffing, a same-origin
+opener policy (COOP); signed-in pages are never cached.
 """
 
-from flask import current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from cplan.extensions import login_manager
-from cplan.services import sessions
+from cplan.services import device_tokens, sessions
 from cplan.services.principal import Principal
 from cplan.web.lifecycle import commit_before_the_page
 
@@ -41,7 +42,28 @@ def is_public_endpoint(endpoint: str | None) -> bool:
 def load_principal(token: str | None) -> Principal | None:
     """Flask-Login's user loader: the principal of the session cookie's token, acting from
     this request's client address (what services put in the audit trail)."""
+    if bearer_token() is not None:
+        return None  # a device token, when sent, is who asks (``load_device_principal``)
     return sessions.load(token, ip_address=request.remote_addr or "")
+
+
+API_PREFIX = "/api/v1/"
+
+
+def bearer_token() -> str | None:
+    """The device token of an ``Authorization: Bearer`` header under ``/api/v1``."""
+    if not request.path.startswith(API_PREFIX):
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def load_device_principal(_request) -> Principal | None:
+    """Flask-Login's request loader: the principal of a device token (``/api/v1`` only)."""
+    token = bearer_token()
+    if token is None:
+        return None
+    return device_tokens.load(token, ip_address=request.remote_addr or "")
 
 
 def register(app):
@@ -49,6 +71,7 @@ def register(app):
     login_manager.init_app(app)
     login_manager.session_protection = None  # our server-side sessions are the protection
     login_manager.user_loader(load_principal)
+    login_manager.request_loader(load_device_principal)
 
     @app.before_request
     def require_sign_in():
@@ -61,7 +84,7 @@ def register(app):
         if is_public_endpoint(request.endpoint):
             return None
         if request.path.startswith("/api/"):
-            return jsonify(error="sign in required", status=401), 401
+            abort(401)  # answered by cplan.web.errors: JSON, or problem+json under /api/v1
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
     @app.after_request

@@ -1,4 +1,6 @@
-"""A small JSON API for enrolment decisions (``/api/enrolments/<id>/decision``).
+"""A small JSON API for enrolment decisions (``/api/enrolments/<id>/decision``), kept for the
+pages' scripts; the versioned API has the same decision at ``/api/v1/enrolments/<id>/decision``
+(``cplan.blueprints.api.enrolments``), and answers here name it in a ``Link`` header.
 
 CSRF stays on: a script sends the page's token in the ``X-CSRFToken`` header (Flask-WTF reads
 it there). Answers: 200 with the new status; a malformed request is 400 here; every refusal of
@@ -8,7 +10,7 @@ mapping of ``cplan.web.errors``: 409 when someone else decided first (naming who
 (maker-checker), 400 for an unknown reason or a missing note.
 """
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user
 
 from cplan.extensions import db
@@ -42,4 +44,8 @@ def decide(contact_id):
     contact = enrolment.decide_enrolment(current_user, contact_id, version, action, reason, note)
     result = {"id": contact.id, "status": contact.status.value, "version": contact.version}
     db.session.commit()
-    return jsonify(result)
+    response = jsonify(result)
+    response.headers["Link"] = (
+        f'<{url_for("api_enrolments.decide", contact_id=contact_id)}>; rel="successor-version"'
+    )
+    return response

@@ -335,16 +335,5 @@ def enrol(place_id):
 
 
 def _duplicates(details) -> tuple[list[Contact], list[tuple[str, str]]]:
-    """Visible contacts already holding the mobile or alternate number, and the (village, station)
-    of those elsewhere in the district the post cannot open (raises RosterError on a bad number,
-    so the message lands beside its field)."""
-    clean = roster.clean(details)
-    numbers = [clean.mobile] + ([clean.mobile_alt] if clean.mobile_alt else [])
-    found: dict[int, Contact] = {}
-    elsewhere: set[tuple[str, str]] = set()
-    for number in numbers:
-        found.update(
-            {contact.id: contact for contact in roster.contacts_with_number(number, current_user)}
-        )
-        elsewhere.update(roster.places_holding_number_elsewhere(number, current_user))
-    return list(found.values()), sorted(elsewhere)
+    """``roster.duplicates`` for the signed-in post."""
+    return roster.duplicates(current_user, details)

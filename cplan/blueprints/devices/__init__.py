@@ -1,0 +1,1 @@
+"""Device tokens on the web: an officer (or the SP office) ends a lost phone's access."""
