@@ -644,3 +644,67 @@ def purge_api():
     removed = idempotency.purge()
     db.session.commit()
     click.echo(f"{removed} stored answers removed")
+# ---- verification drives -----------------------------------------------------------------------
+
+drives_cli = AppGroup("drives", help="Verification drives.")
+cplan_cli.add_command(drives_cli)
+
+
+@drives_cli.command("open")
+@click.option("--cug", required=True, help="CUG number of the post that opens it (+91...).")
+@click.option("--pno", default=None, help="PNO of the officer acting (default: the post's one).")
+@click.option("--district", "district_code", default=None, metavar="LGD_CODE", help="Its area.")
+@click.option("--opens", "opens_on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--due", "due_on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--max-age", "max_age_days", default=30, show_default=True, type=int)
+@click.option("--phase-id", type=int, default=None, help="An election phase's id.")
+@click.option("--name", default="", help="Name of the drive.")
+def open_drive_command(cug, pno, district_code, opens_on, due_on, max_age_days, phase_id, name):
+    """Open a drive as a post, by the same rules as the page: for a statewide drive, longer than
+    a web worker may take. Without --district, the area is the post's own unit."""
+    from sqlalchemy import select
+
+    from cplan.extensions import db
+    from cplan.models import Officer, Post, PostAssignment, Unit, UnitKind
+    from cplan.services import drives
+    from cplan.services.principal import Principal
+
+    row = db.session.execute(
+        select(Post, Officer)
+        .join(PostAssignment, PostAssignment.post_id == Post.id)
+        .join(Officer, Officer.id == PostAssignment.officer_id)
+        .where(
+            Post.cug_number == cug,
+            Post.active.is_(True),
+            PostAssignment.ended_at.is_(None),
+            *([Officer.pno == pno] if pno else []),
+        )
+        .order_by(Officer.pno)
+        .limit(1)
+    ).first()
+    if row is None:
+        raise click.ClickException("no active post with that CUG number held by that officer")
+    post, officer = row
+    area = post.unit
+    if district_code:
+        area = db.session.scalar(
+            select(Unit).where(Unit.kind == UnitKind.DISTRICT, Unit.code == district_code)
+        )
+        if area is None:
+            raise click.ClickException(f"no district with LGD code {district_code}")
+    started = time.perf_counter()
+    drive = _in_one_transaction(
+        lambda: drives.open_drive(
+            Principal(officer=officer, post=post, session=None),
+            scope_unit_id=area.id,
+            phase_id=phase_id,
+            opens_on=opens_on.date(),
+            due_on=due_on.date(),
+            max_age_days=max_age_days,
+            name=name,
+        )
+    )
+    click.echo(
+        f"drive {drive.id} opened with {drive.task_count} tasks "
+        f"in {time.perf_counter() - started:.1f} s"
+    )

@@ -397,3 +397,15 @@ def test_who_opens_drives_records_outcomes_and_follows_progress(role, opens, ver
     assert has_permission(Role(role), Permission.OPEN_DRIVES) is opens
     assert has_permission(Role(role), Permission.VERIFY_CONTACTS) is verifies
     assert has_permission(Role(role), Permission.VIEW_DRIVES) is follows
+
+
+def test_a_drive_opens_from_the_command_line_as_a_post(app, db, world):
+    db.session.commit()
+    cug = world["control_room"].test_post.cug_number
+    runner = app.test_cli_runner()
+    args = ["cplan", "drives", "open", "--cug", cug, "--opens", "2027-03-01"]
+    result = runner.invoke(args=[*args, "--due", "2027-03-20", "--name", "Statewide"])
+    assert result.exit_code == 0, result.output
+    assert "opened with 8 tasks" in result.output  # Baghpat and Meerut
+    result = runner.invoke(args=[*args, "--due", "2027-03-05", "--district", "124"])
+    assert result.exit_code == 1 and "(Statewide, 2027-03-01 to 2027-03-20)" in result.output
