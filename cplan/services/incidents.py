@@ -935,6 +935,8 @@ class FeedFilters:
     severity: Severity | str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Only incidents not yet closed.
+    open_only: bool = False
 
 
 def feed_districts(principal: Principal) -> list:
@@ -994,6 +996,8 @@ def feed_query(principal: Principal, filters: FeedFilters | None = None) -> Sele
         query = query.where(Incident.reported_at >= filters.since)
     if filters.until is not None:
         query = query.where(Incident.reported_at < filters.until)
+    if filters.open_only:
+        query = query.where(Incident.status != IncidentStatus.CLOSED)
     return query.order_by(Incident.reported_at.desc(), Incident.id.desc())
 
 

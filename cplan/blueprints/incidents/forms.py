@@ -84,6 +84,7 @@ class FeedFilterForm(FilterForm):
         validate_choice=False,
         widget=PlainSelect(),
     )
+    open = BooleanField(_l("Open only"), false_values=("", "0"))
 
 
 class PlaceSearchForm(FilterForm):

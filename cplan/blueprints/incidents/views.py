@@ -56,7 +56,7 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 # 25 rows: within a weak 3G link's page budget, and a page renders in a few tens of ms at state
 # scale.
 PER_PAGE = 25
-FILTER_ARGS = ("district", "kind", "status", "severity", "window")
+FILTER_ARGS = ("district", "kind", "status", "severity", "window", "open")
 
 
 class FeedRow(NamedTuple):
@@ -145,6 +145,7 @@ def _feed_filters(form: FeedFilterForm) -> tuple[FeedFilters, dict]:
         value = getattr(form, name).data
         if value in {choice.value for choice in getattr(form, name).choices if choice.value}:
             setattr(filters, name, value)
+    filters.open_only = bool(form.open.data)
     if form.window.data in WINDOWS:
         filters.since = roster.now() - timedelta(hours=WINDOWS[form.window.data])
     args = filter_args(FILTER_ARGS)

@@ -1,4 +1,4 @@
-"""The home page and the language switch."""
+"""The home page of each post (what needs it now) and the language switch."""
 
 from flask import (
     Blueprint,
@@ -13,6 +13,8 @@ from flask import (
 from flask_login import current_user
 
 from cplan.extensions import db
+from cplan.services import dashboard, roster
+from cplan.services.dashboard import Home
 from cplan.services.permissions import Permission
 from cplan.web.access import public, requires
 from cplan.web.i18n import LANGUAGE_SESSION_KEY
@@ -24,8 +26,34 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @requires(Permission.SIGNED_IN)
 def index():
-    """Show the home page."""
-    return render_template("main/index.html")
+    """Show the post's home page: the work waiting for it now."""
+    principal = current_user
+    home = dashboard.home_of(principal)
+    now = roster.now()
+    context: dict = {"home": home.value}
+    if home == Home.STATION:
+        context.update(
+            villages=dashboard.station_villages(principal),
+            incidents=dashboard.urgent_incidents(principal),
+            submissions=dashboard.my_open_submissions(principal),
+        )
+    elif home == Home.OFFICE:
+        context.update(
+            counts=dashboard.incident_counts(principal, now),
+            incidents=dashboard.urgent_incidents(principal),
+            escalations=dashboard.escalations_to(principal),
+            approvals=dashboard.approvals_by_age(principal, now),
+            age_labels=dashboard.AGE_LABELS,
+            stations=dashboard.coverage_per_station(principal, principal.unit),
+        )
+    elif home == Home.CONTROL_ROOM:
+        context.update(
+            counts=dashboard.incident_counts(principal, now),
+            districts=dashboard.open_by_district(principal, now),
+            incidents=dashboard.urgent_incidents(principal),
+            escalations=dashboard.escalations_to(principal),
+        )
+    return render_template("main/index.html", **context)
 
 
 @bp.post("/language/<lang>")

@@ -1,0 +1,219 @@
+"""Each post's home page answers "what needs me now?": a station sees its villages against the
+target, its open incidents and its own submissions; an office sees open and overdue incidents,
+approvals by age and coverage per station; a control room sees open incidents by district,
+the most severe first, and what was escalated to it. Nothing outside the post's scope shows."""
+
+from datetime import timedelta
+
+import pytest
+
+from cplan.models import Contact, ContactCategory, ContactStatus, Script
+from cplan.models.base import utcnow
+from cplan.services import incidents
+from cplan.services.principal import Principal
+
+
+@pytest.fixture
+def world(make_district, make_station, make_place, make_officer, state):
+    baghpat = make_district("Baghpat", code="124", name_hi="बागपत")
+    meerut = make_district("Meerut", code="135", name_hi="मेरठ")
+    baraut = make_station(baghpat, "Baraut")
+    kotwali = make_station(baghpat, "Kotwali")
+    sardhana = make_station(meerut, "Sardhana")
+    return {
+        "state": state,
+        "baghpat": baghpat,
+        "meerut": meerut,
+        "baraut": baraut,
+        "kotwali": kotwali,
+        "bijrol": make_place("BIJROL", station=baraut, name_hi="बिजरौल", lgd_code="119300"),
+        "bamnauli": make_place("BAMNAULI", station=baraut, lgd_code="119301"),
+        "sisana": make_place("SISANA", station=kotwali, lgd_code="119302"),
+        "sardhana_village": make_place("SARDHANA", station=sardhana, lgd_code="120001"),
+        "baraut_constable": make_officer("constable", baraut),
+        "kotwali_constable": make_officer("constable", kotwali),
+        "asp": make_officer("asp", baghpat),
+        "meerut_asp": make_officer("asp", meerut),
+        "supervisor": make_officer("control_room", state),
+        "admin": make_officer("state_admin", state),
+    }
+
+
+def principal_of(officer):
+    return Principal(officer=officer, post=officer.test_post, session=None)
+
+
+def add_contacts(db, place, count, status=ContactStatus.ACTIVE, officer=None, days_ago=0):
+    for n in range(count):
+        db.session.add(
+            Contact(
+                place_id=place.id,
+                unit_path=place.unit_path,
+                name=f"Citizen {place.name_en} {status.value} {n}",
+                name_script=Script.LATIN,
+                category=ContactCategory.TEACHER,
+                status=status,
+                mobile=f"+91987{place.id:02d}{n:05d}"[:13],
+                enrolled_by_officer_id=officer.id if officer else None,
+                enrolled_at=utcnow() - timedelta(days=days_ago, minutes=1),
+            )
+        )
+    db.session.flush()
+
+
+def report(db, world, officer, place, severity="high", hours_ago=1, **values):
+    reported = utcnow() - timedelta(hours=hours_ago)
+    incident = incidents.create_incident(
+        principal_of(world[officer]),
+        [world[place]],
+        values.pop("kind", "rumour"),
+        severity,
+        reported - timedelta(minutes=10),
+        reported,
+        "up112_call",
+        values.pop("summary", f"Rumour at {place}"),
+        **values,
+    )
+    db.session.flush()
+    return incident
+
+
+def page(client, url="/"):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_a_constable_sees_the_stations_villages_against_the_target_each_one_tap_from_its_roster(
+    client, db, login_as, world
+):
+    add_contacts(db, world["bijrol"], 10)
+    add_contacts(db, world["bamnauli"], 3)
+    add_contacts(db, world["sisana"], 4)  # another station's village
+    db.session.commit()
+    login_as(world["baraut_constable"])
+
+    html = page(client)
+
+    assert 'role="search"' in html and 'action="/search"' in html
+    assert f'href="/roster/places/{world["bijrol"].id}"' in html
+    assert f'href="/roster/places/{world["bamnauli"].id}"' in html
+    assert "10 of 10" in html and "3 of 10" in html
+    assert "1 of 2 below the target" in html
+    assert "SISANA" not in html  # Kotwali's village
+    assert "Report a rumour" in html
+
+
+def test_a_constable_sees_open_incidents_of_the_station_only_and_not_closed_ones(
+    client, db, login_as, world
+):
+    mine = report(db, world, "baraut_constable", "bijrol", summary="Pond rumour")
+    theirs = report(db, world, "kotwali_constable", "sisana")
+    db.session.commit()
+    login_as(world["baraut_constable"])
+
+    html = page(client)
+
+    assert mine.reference in html
+    assert theirs.reference not in html
+    assert "BIJROL" in html and "Baghpat" in html  # the place and the district of each row
+
+
+def test_a_constable_sees_own_submissions_waiting_and_sent_back(client, db, login_as, world):
+    me = world["baraut_constable"]
+    add_contacts(db, world["bijrol"], 2, ContactStatus.PENDING, officer=me)
+    add_contacts(db, world["bamnauli"], 1, ContactStatus.REJECTED, officer=me)
+    add_contacts(db, world["bamnauli"], 4, ContactStatus.PENDING)  # someone else's
+    db.session.commit()
+    login_as(me)
+
+    html = page(client)
+
+    assert "2 waiting for approval, 1 sent back to correct" in html
+    assert 'href="/enrolments/mine"' in html or "/mine" in html
+
+
+def test_an_asp_sees_open_and_overdue_incidents_approvals_by_age_and_coverage_per_station(
+    client, db, login_as, world
+):
+    add_contacts(db, world["bijrol"], 10)
+    add_contacts(db, world["sisana"], 2)
+    add_contacts(db, world["bamnauli"], 1, ContactStatus.PENDING, days_ago=0)
+    add_contacts(db, world["bamnauli"], 2, ContactStatus.PENDING, days_ago=3)
+    add_contacts(db, world["sisana"], 3, ContactStatus.PENDING, days_ago=45)
+    add_contacts(db, world["sardhana_village"], 7, ContactStatus.PENDING, days_ago=45)  # Meerut
+    fresh = report(db, world, "baraut_constable", "bijrol", severity="medium", hours_ago=0)
+    late = report(db, world, "kotwali_constable", "sisana", severity="critical", hours_ago=8)
+    meerut = report(db, world, "meerut_asp", "sardhana_village", severity="critical")
+    db.session.commit()
+    login_as(world["asp"])
+
+    html = page(client)
+
+    assert fresh.reference in html and late.reference in html
+    assert meerut.reference not in html
+    assert html.index(late.reference) < html.index(fresh.reference)  # critical first
+    figures = html[html.index("home-figures") : html.index("</dl>")]
+    assert ">2</a>" in figures  # open
+    assert "figure-bad" in figures  # one overdue
+    assert ">6</a>" in figures  # waiting for approval (Meerut's 7 not counted)
+    approvals = html[html.index('id="approvals-heading"') :]
+    for label, count in (("Under a day", 1), ("1 to 7 days", 2), ("Over 30 days", 3)):
+        assert label in approvals
+        row = approvals[approvals.index(label) :]
+        assert f">{count}</td>" in row[: row.index("</tr>")]
+    stations = html[html.index('id="stations-heading"') :]
+    assert "Baraut" in stations and "Kotwali" in stations and "Sardhana" not in stations
+    assert "1 (50%)" in stations  # Baraut: one of two villages at target
+
+
+def test_an_asp_sees_escalations_to_the_district(client, db, login_as, world):
+    incident = report(db, world, "baraut_constable", "bijrol")
+    constable = principal_of(world["baraut_constable"])
+    incidents.escalate(constable, incident.id, world["baghpat"], "Crowd gathering, send help")
+    db.session.commit()
+    login_as(world["asp"])
+
+    html = page(client)
+
+    assert "Escalated to you" in html and "Crowd gathering, send help" in html
+    login_as(world["meerut_asp"])
+    assert "Crowd gathering" not in page(client)
+
+
+def test_the_control_room_sees_open_incidents_by_district_the_most_severe_first(
+    client, db, login_as, world
+):
+    low = report(db, world, "baraut_constable", "bijrol", severity="low")
+    critical = report(db, world, "meerut_asp", "sardhana_village", severity="critical")
+    closed = report(db, world, "kotwali_constable", "sisana", severity="critical")
+    closed.status = incidents.IncidentStatus.CLOSED
+    db.session.commit()
+    login_as(world["supervisor"])
+
+    html = page(client)
+
+    assert html.index(critical.reference) < html.index(low.reference)
+    assert closed.reference not in html
+    districts = html[html.index('id="districts-heading"') :]
+    assert f"/incidents/?district={world['meerut'].id}&amp;open=1" in districts
+    assert districts.index("Meerut") < districts.index("Baghpat")  # the critical load first
+    assert "Approvals by age" not in html  # a control room never approves
+
+
+def test_home_pages_work_in_hindi(client, db, login_as, world):
+    add_contacts(db, world["bijrol"], 3)
+    report(db, world, "baraut_constable", "bijrol")
+    db.session.commit()
+    for officer in ("baraut_constable", "asp", "supervisor"):
+        login_as(world[officer])
+        client.post("/language/hi")
+        html = page(client)
+        assert 'lang="hi"' in html
+        assert "खुली घटनाएँ" in html  # "Open incidents"
+
+
+def test_the_state_administrator_keeps_the_plain_home(client, db, login_as, world):
+    login_as(world["admin"])
+    html = page(client)
+    assert "Find a place" in html and "Open incidents" not in html
