@@ -158,13 +158,14 @@ def test_an_asp_sees_open_and_overdue_incidents_approvals_by_age_and_coverage_pe
     assert "figure-bad" in figures  # one overdue
     assert ">6</a>" in figures  # waiting for approval (Meerut's 7 not counted)
     approvals = html[html.index('id="approvals-heading"') :]
+    assert "Under a day: 1; 1 to 7 days: 2; 7 to 30 days: 0; Over 30 days: 3" in approvals
+    table = approvals[approvals.index("<tbody>") :]
     for label, count in (("Under a day", 1), ("1 to 7 days", 2), ("Over 30 days", 3)):
-        assert label in approvals
-        row = approvals[approvals.index(label) :]
+        row = table[table.index(label) :]
         assert f">{count}</td>" in row[: row.index("</tr>")]
     stations = html[html.index('id="stations-heading"') :]
     assert "Baraut" in stations and "Kotwali" in stations and "Sardhana" not in stations
-    assert "1 (50%)" in stations  # Baraut: one of two villages at target
+    assert "Baraut: At target 1, Below target 1" in stations  # the chart's description
 
 
 def test_an_asp_sees_escalations_to_the_district(client, db, login_as, world):
@@ -217,3 +218,43 @@ def test_the_state_administrator_keeps_the_plain_home(client, db, login_as, worl
     login_as(world["admin"])
     html = page(client)
     assert "Find a place" in html and "Open incidents" not in html
+
+
+def test_the_office_charts_are_svg_drawn_by_the_server_with_a_title_a_description_and_a_table(
+    client, db, login_as, world
+):
+    add_contacts(db, world["bamnauli"], 2, ContactStatus.PENDING, days_ago=3)
+    report(db, world, "baraut_constable", "bijrol", hours_ago=0)
+    report(db, world, "kotwali_constable", "sisana", hours_ago=0)
+    db.session.commit()
+    login_as(world["asp"])
+
+    html = page(client)
+
+    assert "<script" not in html.split("<main", 1)[1].split("</main>")[0] or (
+        "generated-names.js" in html
+    )
+    assert "cdn" not in html.lower()
+    for chart in ("chart-approvals", "chart-coverage", "chart-incidents"):
+        figure = html[html.index(f'<figure class="chart" id="{chart}"') :]
+        figure = figure[: figure.index("</figure>")]
+        assert '<svg class="chart-svg"' in figure and 'role="img"' in figure
+        assert f'<title id="{chart}-title">' in figure and f'<desc id="{chart}-desc">' in figure
+        assert "<table" in figure  # the same figures as a table
+    incidents_chart = html[html.index('id="chart-incidents"') :]
+    assert "New or being verified 2" in incidents_chart  # today's two new incidents
+    approvals = html[html.index('id="chart-approvals"') :]
+    assert "1 to 7 days: 2" in approvals
+
+
+def test_charts_speak_hindi(client, db, login_as, world):
+    report(db, world, "baraut_constable", "bijrol", hours_ago=0)
+    db.session.commit()
+    login_as(world["supervisor"])
+    client.post("/language/hi")
+
+    html = page(client)
+
+    chart = html[html.index('id="chart-incidents"') :]
+    assert "दिसंबर" in chart or "नवंबर" in chart or "जनवरी" in chart  # days in Hindi
+    assert "नई या सत्यापन में" in chart  # the series' name in Hindi

@@ -16,6 +16,7 @@ from cplan.extensions import db
 from cplan.services import dashboard, roster
 from cplan.services.dashboard import Home
 from cplan.services.permissions import Permission
+from cplan.web import charts
 from cplan.web.access import public, requires
 from cplan.web.i18n import LANGUAGE_SESSION_KEY
 from cplan.web.kit import safe_next_url
@@ -38,13 +39,18 @@ def index():
             submissions=dashboard.my_open_submissions(principal),
         )
     elif home == Home.OFFICE:
+        approvals = dashboard.approvals_by_age(principal, now)
+        stations = dashboard.coverage_per_station(principal, principal.unit)
         context.update(
             counts=dashboard.incident_counts(principal, now),
             incidents=dashboard.urgent_incidents(principal),
             escalations=dashboard.escalations_to(principal),
-            approvals=dashboard.approvals_by_age(principal, now),
-            age_labels=dashboard.AGE_LABELS,
-            stations=dashboard.coverage_per_station(principal, principal.unit),
+            approvals=approvals,
+            approvals_chart=charts.approvals_chart(approvals, dashboard.AGE_LABELS),
+            coverage_chart=charts.coverage_chart(
+                stations, lambda station: url_for("coverage.unit", unit_id=station.id)
+            ),
+            incidents_chart=charts.incidents_chart(dashboard.incidents_per_day(principal, now)),
         )
     elif home == Home.CONTROL_ROOM:
         context.update(
@@ -52,6 +58,7 @@ def index():
             districts=dashboard.open_by_district(principal, now),
             incidents=dashboard.urgent_incidents(principal),
             escalations=dashboard.escalations_to(principal),
+            incidents_chart=charts.incidents_chart(dashboard.incidents_per_day(principal, now)),
         )
     return render_template("main/index.html", **context)
 
