@@ -15,6 +15,12 @@ from cplan.services.principal import Principal
 
 @pytest.fixture
 def world(make_district, make_station, make_place, make_officer, state):
+    return build_world(make_district, make_station, make_place, make_officer, state)
+
+
+def build_world(make_district, make_station, make_place, make_officer, state):
+    """Two districts, three stations, four villages and a post of every kind (also used by
+    tests/test_field_fixes.py)."""
     baghpat = make_district("Baghpat", code="124", name_hi="बागपत")
     meerut = make_district("Meerut", code="135", name_hi="मेरठ")
     baraut = make_station(baghpat, "Baraut")

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import Select, and_, exists, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -101,6 +102,7 @@ LABELS = {
         "field_report": _l("Field report"),
         "contact_tip": _l("Tip from a C-Plan contact"),
         "control_room": _l("Control room"),
+        "whatsapp": _l("WhatsApp message"),
     },
     "status": {
         "new": _l("New"),
@@ -112,9 +114,10 @@ LABELS = {
         "closed": _l("Closed"),
     },
     "outcome": {
-        "confirmed": _l("Confirmed"),
-        "denied": _l("Denied"),
-        "unaware": _l("Unaware"),
+        # What the contact said of the report; "Denied" alone reads as "refused" in Hindi.
+        "confirmed": lazy_pgettext("call outcome", "Confirmed"),
+        "denied": lazy_pgettext("call outcome", "Denied"),
+        "unaware": lazy_pgettext("call outcome", "Unaware"),
         "no_answer": _l("No answer"),
         "switched_off": _l("Switched off"),
         "wrong_number": _l("Wrong number"),
@@ -937,6 +940,8 @@ class FeedFilters:
     until: datetime | None = None
     # Only incidents not yet closed.
     open_only: bool = False
+    # An incident's reference (124/2026/17) or UP-112 event number, exactly as written.
+    number: str = ""
 
 
 def feed_districts(principal: Principal) -> list:
@@ -973,9 +978,11 @@ def places_to_report(principal: Principal, ids=None, query: str = "") -> list[Pl
 
 
 def with_listing_details(query: Select) -> Select:
-    """``query`` of incidents loading what a feed row shows (places, handler) in a few queries."""
+    """``query`` of incidents loading what a feed row shows (places with their stations, the
+    district, the handler) in a few queries."""
     return query.options(
-        selectinload(Incident.places).selectinload(IncidentPlace.place),
+        selectinload(Incident.places).selectinload(IncidentPlace.place).selectinload(Place.station),
+        selectinload(Incident.district),
         selectinload(Incident.handling_by),
     )
 
@@ -998,7 +1005,34 @@ def feed_query(principal: Principal, filters: FeedFilters | None = None) -> Sele
         query = query.where(Incident.reported_at < filters.until)
     if filters.open_only:
         query = query.where(Incident.status != IncidentStatus.CLOSED)
+    number = (filters.number or "").strip()
+    if number:
+        # Two indexed equalities (the reference is unique, the UP-112 number indexed).
+        spellings = list(dict.fromkeys([number, number.upper()]))
+        query = query.where(
+            or_(Incident.reference.in_(spellings), Incident.up112_number.in_(spellings))
+        )
     return query.order_by(Incident.reported_at.desc(), Incident.id.desc())
+
+
+def of_place(principal: Principal, place: Place, limit: int = 10) -> list[Incident]:
+    """The latest incidents touching ``place`` that the principal may see, newest report first
+    (the village page's list; read through the place's index on ``incident_places``)."""
+    if not principal.can(Permission.VIEW_INCIDENTS):
+        return []
+    return list(
+        db.session.scalars(
+            select(Incident)
+            .where(
+                Incident.id.in_(
+                    select(IncidentPlace.incident_id).where(IncidentPlace.place_id == place.id)
+                ),
+                visible_incidents_condition(principal),
+            )
+            .order_by(Incident.reported_at.desc(), Incident.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def review_queue(principal: Principal) -> Select:

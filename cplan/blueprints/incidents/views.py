@@ -56,7 +56,7 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 # 25 rows: within a weak 3G link's page budget, and a page renders in a few tens of ms at state
 # scale.
 PER_PAGE = 25
-FILTER_ARGS = ("district", "kind", "status", "severity", "window", "open")
+FILTER_ARGS = ("q", "district", "kind", "status", "severity", "window", "open")
 
 
 class FeedRow(NamedTuple):
@@ -71,6 +71,8 @@ class FeedRow(NamedTuple):
     status: str
     status_label: str
     places: str
+    district: str
+    stations: str
     reported: str
     handler: str
     to_first_call: str
@@ -111,6 +113,14 @@ def _rows(items) -> list[FeedRow]:
                     link.place.display_name(language) if link.place is not None else ""
                     for link in incident.places
                 ),
+                district=incident.district.display_name(language),
+                stations=", ".join(
+                    dict.fromkeys(
+                        link.place.station.display_name(language)
+                        for link in incident.places
+                        if link.place is not None and link.place.station is not None
+                    )
+                ),
                 reported=ist(incident.reported_at, "short"),
                 handler=incident.handling_by.display_name(language) if incident.handling_by else "",
                 to_first_call=took(times.to_first_call),
@@ -146,6 +156,7 @@ def _feed_filters(form: FeedFilterForm) -> tuple[FeedFilters, dict]:
         if value in {choice.value for choice in getattr(form, name).choices if choice.value}:
             setattr(filters, name, value)
     filters.open_only = bool(form.open.data)
+    filters.number = (form.q.data or "").strip()[:40]
     if form.window.data in WINDOWS:
         filters.since = roster.now() - timedelta(hours=WINDOWS[form.window.data])
     args = filter_args(FILTER_ARGS)
@@ -212,6 +223,12 @@ def new():
     """Report an incident for one or more places of the post's scope."""
     finder = PlaceSearchForm(request.args)
     form = IncidentForm()
+    if not form.is_submitted():
+        # "Report a rumour here" (a village page) and "Report a rumour" (a station's home)
+        # name what the officer tapped: the place and the kind.
+        form.places.data = request.args.getlist("place")[:20]
+        if request.args.get("kind") in incidents.LABELS["kind"]:
+            form.kind.data = request.args["kind"]
     picked = [number for number in map(ascii_int, form.places.data or []) if number is not None]
     places = incidents.places_to_report(current_user, picked) if picked else []
     found = incidents.places_to_report(current_user, query=(finder.q.data or "").strip()[:100])
