@@ -3,6 +3,7 @@ target, its open incidents and its own submissions; an office sees open and over
 approvals by age and coverage per station; a control room sees open incidents by district,
 the most severe first, and what was escalated to it. Nothing outside the post's scope shows."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -264,3 +265,46 @@ def test_charts_speak_hindi(client, db, login_as, world):
     chart = html[html.index('id="chart-incidents"') :]
     assert "दिसंबर" in chart or "नवंबर" in chart or "जनवरी" in chart  # days in Hindi
     assert "नई या सत्यापन में" in chart  # the series' name in Hindi
+
+
+def test_the_village_map_places_each_village_from_its_coordinates_and_links_its_roster(
+    client, db, login_as, world, make_place
+):
+    world["bijrol"].latitude, world["bijrol"].longitude = 29.10, 77.26  # north-west
+    world["sisana"].latitude, world["sisana"].longitude = 28.95, 77.40  # south-east
+    world["sardhana_village"].latitude, world["sardhana_village"].longitude = 29.14, 77.61
+    add_contacts(db, world["bijrol"], 10)
+    add_contacts(db, world["sisana"], 2)
+    db.session.commit()
+    login_as(world["asp"])
+
+    html = page(client, "/map")
+
+    points = re.findall(
+        r'<a href="/roster/places/(\d+)"><circle class="map-(\w+)" cx="([\d.]+)" cy="([\d.]+)"/>',
+        html,
+    )
+    by_place = {int(place): (level, float(x), float(y)) for place, level, x, y in points}
+    assert set(by_place) == {world["bijrol"].id, world["sisana"].id}  # Meerut's is not here
+    bijrol, sisana = by_place[world["bijrol"].id], by_place[world["sisana"].id]
+    assert bijrol[0] == "met" and sisana[0] == "below"
+    assert bijrol[1] < sisana[1] and bijrol[2] < sisana[2]  # west of it and north of it
+    assert "<title>BIJROL: 10</title>" in html
+    assert "1 village or ward has no coordinates" in html  # Bamnauli
+    assert client.get(f"/map/{world['meerut'].id}").status_code == 404
+
+
+def test_a_station_maps_its_own_villages_and_the_control_room_chooses_a_district(
+    client, db, login_as, world
+):
+    world["bijrol"].latitude, world["bijrol"].longitude = 29.10, 77.26
+    world["sisana"].latitude, world["sisana"].longitude = 28.95, 77.40
+    db.session.commit()
+    login_as(world["baraut_constable"])
+    html = page(client, "/map")
+    assert f"/roster/places/{world['bijrol'].id}" in html
+    assert f"/roster/places/{world['sisana'].id}" not in html  # Kotwali's
+    login_as(world["supervisor"])
+    choose = page(client, "/map")
+    assert f"/map/{world['meerut'].id}" in choose and f"/map/{world['baghpat'].id}" in choose
+    assert f"/roster/places/{world['sisana'].id}" in page(client, f"/map/{world['baghpat'].id}")

@@ -382,3 +382,33 @@ def group_counts_by_station(villages: list[Village]) -> dict[str, int]:
     for village in villages:
         counts["met" if village.met else "below"] += 1
     return dict(counts)
+
+
+# ---- the village map ----------------------------------------------------------------------------
+
+
+@dataclass
+class MapPlace:
+    place_id: int
+    name_en: str
+    name_hi: str
+    latitude: float | None
+    longitude: float | None
+    active: int
+
+
+def map_places(principal: Principal, unit: Unit) -> list[MapPlace]:
+    """The inhabited places under ``unit`` with their coordinates (None when the sources gave
+    none) and visible active contacts: one range read of the unit's places, no contact read."""
+    count = coverage.visible_active(principal)
+    rows = db.session.execute(
+        select(Place.id, Place.name_en, Place.name_hi, Place.latitude, Place.longitude, count)
+        .where(unit.covers(Place.unit_path), Place.uninhabited.is_(False))
+        .order_by(Place.name_en, Place.id)
+    )
+    return [MapPlace(*row) for row in rows]
+
+
+def districts_under(unit: Unit):
+    """SELECT of the districts under ``unit`` (the map's choice above district level)."""
+    return select(Unit).where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path))

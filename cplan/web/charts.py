@@ -12,6 +12,7 @@ series are stacked, each series a CSS class (``chart-series-<key>``) coloured by
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -182,3 +183,69 @@ def incidents_chart(days: list[DayCounts]) -> BarChart:
         [(key, labels[key]) for key in GROUP_ORDER],
         [(formats.date_text(day.day, language), day.counts, "") for day in days],
     )
+
+
+# ---- the village map ----------------------------------------------------------------------------
+
+MAP_WIDTH = 340
+MAP_PADDING = 8
+POINT_RADIUS = 3.5
+
+
+@dataclass
+class MapPoint:
+    href: str
+    name: str
+    x: float
+    y: float
+    level: str  # "met", "below" or "none" (no active contact)
+    active: int
+
+
+@dataclass
+class VillageMap:
+    unit: object
+    width: int
+    height: float
+    points: list[MapPoint]
+    unplaced: int  # places without coordinates, left off the map
+    counts: dict[str, int]
+
+
+def village_map(unit, places, target: int, href) -> VillageMap:
+    """Each place with coordinates as a point, by an equirectangular projection fitted to the
+    places (east-west distances shrunk by the cosine of the middle latitude, so a district
+    keeps its shape), coloured by its active contacts against ``target``; ``href(place_id)``
+    links each point."""
+    placed = [p for p in places if p.latitude is not None and p.longitude is not None]
+    counts = {"met": 0, "below": 0, "none": 0}
+    if not placed:
+        return VillageMap(unit, MAP_WIDTH, 0, [], len(places), counts)
+    south, north = min(p.latitude for p in placed), max(p.latitude for p in placed)
+    west, east = min(p.longitude for p in placed), max(p.longitude for p in placed)
+    shrink = math.cos(math.radians((south + north) / 2))
+    span_x = max((east - west) * shrink, 1e-6)
+    span_y = max(north - south, 1e-6)
+    inner = MAP_WIDTH - 2 * MAP_PADDING
+    scale = inner / span_x
+    # A district longer north-south than east-west: at most 1.4 times as tall as wide.
+    if span_y * scale > inner * 1.4:
+        scale = inner * 1.4 / span_y
+    language = current_language()
+    points = []
+    for place in placed:
+        level = "none" if place.active == 0 else ("met" if place.active >= target else "below")
+        counts[level] += 1
+        name = place.name_hi if language == "hi" and place.name_hi else place.name_en
+        points.append(
+            MapPoint(
+                href=href(place.place_id),
+                name=name,
+                x=round(MAP_PADDING + (place.longitude - west) * shrink * scale, 1),
+                y=round(MAP_PADDING + (north - place.latitude) * scale, 1),
+                level=level,
+                active=place.active,
+            )
+        )
+    height = round(2 * MAP_PADDING + span_y * scale, 1)
+    return VillageMap(unit, MAP_WIDTH, height, points, len(places) - len(placed), counts)

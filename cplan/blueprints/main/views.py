@@ -13,9 +13,11 @@ from flask import (
 from flask_login import current_user
 
 from cplan.extensions import db
-from cplan.services import dashboard, roster
+from cplan.models.geo import Unit, UnitKind
+from cplan.services import coverage, dashboard, roster
 from cplan.services.dashboard import Home
 from cplan.services.permissions import Permission
+from cplan.services.scope import get_in_scope
 from cplan.web import charts
 from cplan.web.access import public, requires
 from cplan.web.i18n import LANGUAGE_SESSION_KEY
@@ -35,7 +37,8 @@ def index():
     if home == Home.STATION:
         context.update(
             villages=dashboard.station_villages(principal),
-            incidents=dashboard.urgent_incidents(principal),
+            # Five: the villages (and their Call buttons) stay near the first screen.
+            incidents=dashboard.urgent_incidents(principal, limit=5),
             submissions=dashboard.my_open_submissions(principal),
         )
     elif home == Home.OFFICE:
@@ -61,6 +64,28 @@ def index():
             incidents_chart=charts.incidents_chart(dashboard.incidents_per_day(principal, now)),
         )
     return render_template("main/index.html", **context)
+
+
+@bp.get("/map", endpoint="map")
+@bp.get("/map/<int:unit_id>", endpoint="unit_map")
+@requires(Permission.VIEW_ROSTER)
+def show_map(unit_id=None):
+    """The villages and wards of a district, circle or station as points on a map, coloured by
+    their active contacts against the target, each a link to its roster."""
+    unit = get_in_scope(current_user, Unit, unit_id) if unit_id else current_user.unit
+    if unit.kind in (UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE):
+        # Too many places for one drawing: choose a district.
+        districts = db.session.scalars(
+            dashboard.districts_under(unit).order_by(Unit.name_en, Unit.id)
+        ).all()
+        return render_template("main/map.html", unit=unit, districts=districts, village_map=None)
+    village_map = charts.village_map(
+        unit,
+        dashboard.map_places(current_user, unit),
+        coverage.target(),
+        lambda place_id: url_for("roster.place", place_id=place_id),
+    )
+    return render_template("main/map.html", unit=unit, districts=[], village_map=village_map)
 
 
 @bp.post("/language/<lang>")
