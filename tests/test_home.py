@@ -308,3 +308,39 @@ def test_a_station_maps_its_own_villages_and_the_control_room_chooses_a_district
     choose = page(client, "/map")
     assert f"/map/{world['meerut'].id}" in choose and f"/map/{world['baghpat'].id}" in choose
     assert f"/roster/places/{world['sisana'].id}" in page(client, f"/map/{world['baghpat'].id}")
+
+
+def test_the_control_room_home_refreshes_itself_without_counting_as_activity(
+    client, db, login_as, world
+):
+    from cplan.models import SignInSession
+
+    signed_in = login_as(world["supervisor"])
+    html = page(client)
+    assert re.search(r'<script src="/static/js/refresh\.js\?v=\w+" defer></script>', html)
+    assert '<div id="home-live" data-refresh="60">' in html
+    assert "<script>" not in html  # nothing inline: the CSP stays as it is
+
+    def last_seen():
+        db.session.expire_all()
+        return db.session.get(SignInSession, signed_in.session.id).last_seen_at
+
+    earlier = utcnow() - timedelta(minutes=5)
+    db.session.get(SignInSession, signed_in.session.id).last_seen_at = earlier
+    db.session.commit()
+    refreshed = client.get("/", headers={"X-Cplan-Refresh": "1"})
+    assert refreshed.status_code == 200 and 'id="home-live"' in refreshed.get_data(as_text=True)
+    assert abs((last_seen() - earlier).total_seconds()) < 1  # the idle time keeps running
+    client.get("/")
+    assert last_seen() > earlier + timedelta(minutes=4)  # the officer's own visit counts
+
+
+def test_a_refresh_after_the_idle_time_gets_the_sign_in_page(client, db, login_as, world):
+    from cplan.models import SignInSession
+
+    signed_in = login_as(world["supervisor"])
+    session = db.session.get(SignInSession, signed_in.session.id)
+    session.last_seen_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    response = client.get("/", headers={"X-Cplan-Refresh": "1"})
+    assert response.status_code == 302 and "/auth/sign-in" in response.location

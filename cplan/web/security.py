@@ -14,6 +14,9 @@ from cplan.services import sessions
 from cplan.services.principal import Principal
 from cplan.web.lifecycle import commit_before_the_page
 
+# Sent by static/js/refresh.js when a page fetches itself again.
+REFRESH_HEADER = "X-Cplan-Refresh"
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -41,7 +44,13 @@ def is_public_endpoint(endpoint: str | None) -> bool:
 def load_principal(token: str | None) -> Principal | None:
     """Flask-Login's user loader: the principal of the session cookie's token, acting from
     this request's client address (what services put in the audit trail)."""
-    return sessions.load(token, ip_address=request.remote_addr or "")
+    return sessions.load(
+        token,
+        ip_address=request.remote_addr or "",
+        # A home page refreshing itself (static/js/refresh.js) is not the officer at the screen:
+        # an unattended screen still signs out when the idle time runs out.
+        activity=request.headers.get(REFRESH_HEADER) != "1",
+    )
 
 
 def register(app):

@@ -79,3 +79,18 @@ def test_a_station_reaches_a_call_button_in_one_tap_from_its_home(pages, screen)
     expect(call).to_be_visible()
     assert re.match(r"^tel:\+91[6-9]\d{9}$", call.get_attribute("href"))
     assert taps <= 3
+
+
+def test_the_control_room_home_refreshes_itself_every_minute(pages, screen):
+    post = ROLES["control-room"]
+    page = pages.signed_in(post)
+    page.clock.install()
+    page.goto("/")
+    page.evaluate(
+        "() => { window.notReloaded = true; document.getElementById('home-live').dataset.old = 1; }"
+    )
+    with page.expect_request(lambda request: request.headers.get("x-cplan-refresh") == "1"):
+        page.clock.run_for(61_000)
+    page.wait_for_function("() => !document.getElementById('home-live').dataset.old")
+    expect(page.locator("#home-live .home-figures")).to_be_visible()
+    assert page.evaluate("() => window.notReloaded === true")  # swapped in place, no reload

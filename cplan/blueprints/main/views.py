@@ -33,7 +33,7 @@ def index():
     principal = current_user
     home = dashboard.home_of(principal)
     now = roster.now()
-    context: dict = {"home": home.value}
+    context: dict = {"home": home.value, "now": now}
     if home == Home.STATION:
         context.update(
             villages=dashboard.station_villages(principal),
