@@ -194,3 +194,54 @@ def test_links_in_lists_are_a_thumb_tall_on_a_phone(client):
     response.close()
     rule = re.search(r"@media \(max-width:759px\)\{([^{}]*)\{([^}]*)\}\}", css)
     assert rule and ".stack td a" in rule.group(1) and "min-height:44px" in rule.group(2)
+
+
+def test_the_first_call_starts_verification_and_the_sheet_keeps_its_order(
+    client, db, login_as, world
+):
+    add_contacts(db, world["bijrol"], 4)
+    incident = report(db, world, "baraut_constable", "bijrol")
+    db.session.commit()
+    login_as(world["baraut_constable"])
+    sheet = page(client, f"/incidents/{incident.id}/calls")
+    before = re.findall(r'id="contact-(\d+)"', sheet)
+    assert len(before) == 4
+
+    for contact_id in (before[2], before[3]):
+        response = client.post(
+            f"/incidents/{incident.id}/calls",
+            data={"contact_id": contact_id, "outcome": "confirmed", "said": ""},
+        )
+        assert response.status_code == 302
+
+    after = re.findall(r'id="contact-(\d+)"', page(client, f"/incidents/{incident.id}/calls"))
+    assert after == before  # the contacts just called did not jump to the top
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).status == IncidentStatus.VERIFYING
+
+
+def test_one_tap_accepts_the_suggested_verdict(client, db, login_as, world):
+    add_contacts(db, world["bijrol"], 3)
+    incident = report(db, world, "baraut_constable", "bijrol")
+    db.session.commit()
+    login_as(world["baraut_constable"])
+    ids = re.findall(r'id="contact-(\d+)"', page(client, f"/incidents/{incident.id}/calls"))
+    for contact_id in ids:
+        client.post(
+            f"/incidents/{incident.id}/calls",
+            data={"contact_id": contact_id, "outcome": "denied", "said": "All calm"},
+        )
+
+    html = page(client, f"/incidents/{incident.id}")
+    form = html[html.index('class="accept-verdict"') :]
+    form = form[: form.index("</form>")]
+    assert 'name="status" value="found_false"' in form
+    assert "Accept the suggested verdict: Found false" in form
+    version = re.search(r'name="version" value="(\d+)"', form).group(1)
+    response = client.post(
+        f"/incidents/{incident.id}/status", data={"status": "found_false", "version": version}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).status == IncidentStatus.FOUND_FALSE
+    assert 'class="accept-verdict"' not in page(client, f"/incidents/{incident.id}")

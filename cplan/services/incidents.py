@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy import Select, and_, exists, false, func, or_, select, true, update
+from sqlalchemy import Select, and_, case, exists, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -699,7 +699,32 @@ def log_call(
         unit=incident.district,
         detail={"entry": entry.seq, "contact_id": contact.id, "outcome": outcome.value},
     )
+    _start_verifying(principal, incident)
     return entry
+
+
+def _start_verifying(principal: Principal, incident: Incident) -> None:
+    """A new incident's first call starts its verification: new -> verifying, by the same
+    compare-and-set as a status change (an officer who moved it meanwhile wins)."""
+    result = db.session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.status == S.NEW)
+        .values(status=S.VERIFYING, version=Incident.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return
+    entry = _append(
+        principal, incident, EntryKind.STATUS_CHANGE, from_status=S.NEW, to_status=S.VERIFYING
+    )
+    db.session.refresh(incident)
+    audit.record(
+        "incident.status_changed",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"from": S.NEW.value, "to": S.VERIFYING.value, "entry": entry.seq, "call": True},
+    )
 
 
 @dataclass
@@ -729,14 +754,33 @@ class CallSheet:
 def call_sheet(principal: Principal, incident: Incident) -> CallSheet:
     """Active visible contacts of the affected places, then the ``NEIGHBOURS_SHOWN`` first of
     the other places of the same station(s) (and any of them already called); within each
-    group who answered most recently first (never verified last)."""
+    group who answered most recently *before this incident* first (never verified last), so
+    the sheet keeps its order while the calls are made: a contact who just answered does not
+    jump to the top under the officer's thumb."""
     affected, neighbours = _sheet_place_ids(incident)
     last_outcomes = latest_outcomes(incident)
     full = roster.sees_full_numbers(principal)
     revealed = set() if full else roster.revealed_ids(principal, *affected, *neighbours)
+    opened = incident.created_at
+    # The last answer before the incident: the stored date when older than the incident, else
+    # the contact's last answered call of an earlier incident (read through the contact index).
+    earlier_answer = (
+        select(func.max(TimelineEntry.at))
+        .where(
+            TimelineEntry.contact_id == Contact.id,
+            TimelineEntry.kind == EntryKind.CALL,
+            TimelineEntry.call_outcome.in_(list(ANSWERED_OUTCOMES)),
+            TimelineEntry.at < opened,
+        )
+        .correlate(Contact)
+        .scalar_subquery()
+    )
+    answered_before = case(
+        (Contact.last_verified_at < opened, Contact.last_verified_at), else_=earlier_answer
+    )
     order = (
-        Contact.last_verified_at.is_(None),
-        Contact.last_verified_at.desc(),
+        answered_before.is_(None),
+        answered_before.desc(),
         Contact.name,
         Contact.id,
     )

@@ -272,6 +272,7 @@ def show(incident_id):
     """The incident, its timeline, the tally of calls and the forms that move it on."""
     incident = incidents.get_visible(current_user, incident_id)
     counts = incidents.tally(incident)
+    suggestion = incidents.suggested_verdict(counts)
     status_form = StatusForm(formdata=None, version=str(incident.version))
     status_form.status.choices = choices(
         (s.value, label("status", s)) for s in sorted(incidents.allowed_statuses(incident.status))
@@ -281,7 +282,8 @@ def show(incident_id):
         incident=incident,
         entries=incidents.timeline(current_user, incident),
         counts=counts,
-        suggestion=incidents.suggested_verdict(counts),
+        suggestion=suggestion,
+        accept=_acceptable(incident, suggestion),
         times=incidents.response_times(incident),
         status_form=status_form,
         note_form=NoteForm(formdata=None),
@@ -289,6 +291,13 @@ def show(incident_id):
         review_form=ReviewForm(formdata=None),
         escalation_form=_escalation_form(incident),
     )
+
+
+def _acceptable(incident: Incident, suggestion):
+    """The suggested verdict when the incident may move to it now (the one-tap button)."""
+    if suggestion is None or suggestion == incident.status:
+        return None
+    return suggestion if suggestion in incidents.allowed_statuses(incident.status) else None
 
 
 @bp.get("/<int:incident_id>/report", endpoint="report")
@@ -499,6 +508,7 @@ def show_calls(incident_id):
         more_neighbours=sheet.more_neighbours,
         outcomes=[(outcome.value, label("outcome", outcome)) for outcome in CallOutcome],
         suggestion=incidents.suggested_verdict(counts),
+        accept=_acceptable(incident, incidents.suggested_verdict(counts)),
         call_form=CallForm(formdata=None),
     )
     audit.record(
