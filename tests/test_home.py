@@ -344,3 +344,26 @@ def test_a_refresh_after_the_idle_time_gets_the_sign_in_page(client, db, login_a
     db.session.commit()
     response = client.get("/", headers={"X-Cplan-Refresh": "1"})
     assert response.status_code == 302 and "/auth/sign-in" in response.location
+
+
+def test_the_control_room_sees_response_times_by_district_slowest_first(
+    client, db, login_as, world
+):
+    quick = report(db, world, "baraut_constable", "bijrol", hours_ago=3)
+    slow = report(db, world, "meerut_asp", "sardhana_village", hours_ago=3)
+    waiting = report(db, world, "meerut_asp", "sardhana_village", hours_ago=2)
+    quick.first_call_at = quick.reported_at + timedelta(minutes=10)
+    quick.verdict_at = quick.reported_at + timedelta(hours=2)
+    slow.first_call_at = slow.reported_at + timedelta(minutes=50)
+    db.session.commit()
+    login_as(world["supervisor"])
+
+    html = page(client)
+
+    section = html[html.index('id="response-heading"') :]
+    assert "Meerut: 50; Baghpat: 10" in section  # the chart's description, slowest first
+    table = section[section.index("</figure>") :]  # the table after the chart
+    meerut = table[table.index("Meerut</td>") :]
+    cells = re.findall(r'class="num">([^<]*)</td>', meerut[: meerut.index("</tr>")])
+    assert cells == ["2", "1", "50", "–"]  # reported, not called yet, minutes, hours
+    assert waiting.reference in html

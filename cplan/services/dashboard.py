@@ -412,3 +412,74 @@ def map_places(principal: Principal, unit: Unit) -> list[MapPlace]:
 def districts_under(unit: Unit):
     """SELECT of the districts under ``unit`` (the map's choice above district level)."""
     return select(Unit).where(Unit.kind == UnitKind.DISTRICT, unit.covers(Unit.path))
+
+
+# ---- response times by district (control room) -------------------------------------------------
+
+RESPONSE_DAYS = 7
+
+
+@dataclass
+class DistrictResponse:
+    district: Unit
+    reported: int
+    first_call_minutes: int | None  # median, of those called
+    verdict_hours: float | None  # median, of those with a verdict
+    waiting: int  # not called yet
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def response_by_district(
+    principal: Principal, now: datetime, days: int = RESPONSE_DAYS
+) -> list[DistrictResponse]:
+    """Median time from report to first call and to verdict per district, over the incidents
+    reported in the last ``days`` days (the reported_at index), slowest first call first."""
+    rows = db.session.execute(
+        select(
+            Incident.district_id, Incident.reported_at, Incident.first_call_at, Incident.verdict_at
+        ).where(
+            incidents.visible_incidents_condition(principal),
+            Incident.reported_at >= now - timedelta(days=days),
+        )
+    )
+    calls: dict[int, list[float]] = defaultdict(list)
+    verdicts: dict[int, list[float]] = defaultdict(list)
+    reported: dict[int, int] = defaultdict(int)
+    waiting: dict[int, int] = defaultdict(int)
+    for district_id, reported_at, first_call_at, verdict_at in rows:
+        reported[district_id] += 1
+        if first_call_at is None:
+            waiting[district_id] += 1
+        else:
+            calls[district_id].append((first_call_at - reported_at).total_seconds() / 60)
+        if verdict_at is not None:
+            verdicts[district_id].append((verdict_at - reported_at).total_seconds() / 3600)
+    if not reported:
+        return []
+    districts = {
+        unit.id: unit for unit in db.session.scalars(select(Unit).where(Unit.id.in_(reported)))
+    }
+    result = []
+    for district_id, count in reported.items():
+        minutes = _median(calls[district_id])
+        hours = _median(verdicts[district_id])
+        result.append(
+            DistrictResponse(
+                districts[district_id],
+                count,
+                round(minutes) if minutes is not None else None,
+                round(hours, 1) if hours is not None else None,
+                waiting[district_id],
+            )
+        )
+    return sorted(
+        result,
+        key=lambda row: (-(row.first_call_minutes or 0), -row.waiting, row.district.name_en),
+    )

@@ -249,3 +249,15 @@ def village_map(unit, places, target: int, href) -> VillageMap:
         )
     height = round(2 * MAP_PADDING + span_y * scale, 1)
     return VillageMap(unit, MAP_WIDTH, height, points, len(places) - len(placed), counts)
+
+
+def response_chart(rows, limit: int = 10) -> BarChart:
+    """Median minutes from report to first call, the slowest districts first."""
+    shown = [row for row in rows if row.first_call_minutes is not None][:limit]
+    return bar_chart(
+        "chart-response",
+        _("Median minutes from report to first call, slowest districts, last 7 days"),
+        _("District"),
+        [("minutes", _("Minutes to first call"))],
+        [(localised_name(row.district), {"minutes": row.first_call_minutes}, "") for row in shown],
+    )

@@ -63,6 +63,8 @@ def index():
             escalations=dashboard.escalations_to(principal),
             incidents_chart=charts.incidents_chart(dashboard.incidents_per_day(principal, now)),
         )
+        responses = dashboard.response_by_district(principal, now)
+        context.update(responses=responses, response_chart=charts.response_chart(responses))
     return render_template("main/index.html", **context)
 
 
