@@ -245,3 +245,12 @@ def test_one_tap_accepts_the_suggested_verdict(client, db, login_as, world):
     db.session.expire_all()
     assert db.session.get(Incident, incident.id).status == IncidentStatus.FOUND_FALSE
     assert 'class="accept-verdict"' not in page(client, f"/incidents/{incident.id}")
+
+
+def test_the_feed_folds_its_filters_away_unless_one_is_in_use(client, db, login_as, world):
+    login_as(world["supervisor"])
+    plain = page(client, "/incidents/")
+    assert '<details class="more-filters">' in plain  # folded: the incidents come first
+    assert plain.index('name="q"') < plain.index('<details class="more-filters">')
+    filtered = page(client, "/incidents/?status=new")
+    assert '<details class="more-filters" open>' in filtered
