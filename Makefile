@@ -44,7 +44,7 @@ translations: install $(COMPILED)
 
 extract-messages: install  ## refresh the catalogue after adding strings
 	# --ignore-dirs: without it Babel skips every directory starting with "_" (templates/_macros, _partials).
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* __pycache__' \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --ignore-dirs '.* __pycache__' \
 		-o cplan/translations/messages.pot .
 	$(BIN)/pybabel update -i cplan/translations/messages.pot -d cplan/translations --no-fuzzy-matching
 

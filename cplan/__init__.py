@@ -46,7 +46,7 @@ def register_extensions(app):
     from cplan import models  # noqa: F401  (every table registered before migrations)
     from cplan.extensions import babel, csrf, db, migrate
     from cplan.models.base import use_secret_key
-    from cplan.web import lifecycle
+    from cplan.web import compression, lifecycle
     from cplan.web.i18n import select_locale, select_timezone, use_fast_translations
 
     db.init_app(app)
@@ -58,6 +58,7 @@ def register_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     use_fast_translations(app)
+    compression.register(app)
 
 
 def register_blueprints(app):

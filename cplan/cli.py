@@ -644,6 +644,8 @@ def purge_api():
     removed = idempotency.purge()
     db.session.commit()
     click.echo(f"{removed} stored answers removed")
+
+
 # ---- verification drives -----------------------------------------------------------------------
 
 drives_cli = AppGroup("drives", help="Verification drives.")

@@ -140,13 +140,14 @@ def test_the_field_flow_report_call_note_and_status(db, api_world, api_as):
     note = api.post(f"/api/v1/incidents/{incident['id']}/notes", {"text": "Beat sent"})
     assert note.status_code == 201
     shown = api.get(f"/api/v1/incidents/{incident['id']}").get_json()
+    assert shown["status"] == "verifying"  # the first call started the verification by itself
     moved = api.post(
         f"/api/v1/incidents/{incident['id']}/status",
-        {"status": "verifying", "version": shown["version"]},
+        {"status": "unconfirmed", "version": shown["version"]},
     )
-    assert moved.status_code == 200 and moved.get_json()["status"] == "verifying"
+    assert moved.status_code == 200 and moved.get_json()["status"] == "unconfirmed"
     kinds = [entry["kind"] for entry in moved.get_json()["timeline"]]
-    assert kinds[-3:] == ["call", "note", "status_change"]
+    assert "call" in kinds and kinds[-2:] == ["note", "status_change"]
     stale = api_as(api_world["asp"]).post(
         f"/api/v1/incidents/{incident['id']}/status",
         {"status": "found_false", "version": shown["version"]},

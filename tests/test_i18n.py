@@ -19,7 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 HINDI_PO = ROOT / "cplan" / "translations" / "hi" / "LC_MESSAGES" / "messages.po"
 HINDI_MO = HINDI_PO.with_suffix(".mo")
 # The same keywords as `make extract-messages` (plus Babel's defaults).
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "lazy_pgettext": ((1, "c"), 2),
+}
 COMPILE_HINT = "run `make translations` (or `.venv/bin/pybabel compile -d cplan/translations`)"
 
 

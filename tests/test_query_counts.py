@@ -198,3 +198,32 @@ def test_the_district_coverage_page(client, db, login_as, world):
         enrol(db, world, place, 2)
     many = statements_for(client, db, f"/coverage/units/{world['district'].id}")
     assert many == few
+
+
+@pytest.mark.parametrize("who", ["constable", "asp", "supervisor"])
+def test_the_home_pages(client, db, login_as, world, who):
+    """Issue 17's home pages: the same statements for 3 incidents, contacts and escalations as
+    for 12 (the lists are grouped or loaded in a few queries, never one per row)."""
+    places = world["places"]
+    for n in range(SMALL):
+        incident = report(db, world, [places[n], world["many"]], n)
+        incidents.escalate(principal(world["sho"]), incident.id, world["district"], "Help")
+        enrol(db, world, places[n], 1, approve=False)
+    db.session.commit()
+    login_as(world[who])
+    few = statements_for(client, db, "/")
+    for n in range(SMALL, LARGE):
+        incident = report(db, world, [places[n], world["many"]], n)
+        incidents.escalate(principal(world["sho"]), incident.id, world["district"], "Help")
+        enrol(db, world, places[n], 2, approve=False)
+    db.session.commit()
+    assert statements_for(client, db, "/") == few
+
+
+def test_the_village_map(client, db, login_as, world):
+    login_as(world["sp_office"])
+    few = statements_for(client, db, "/map")
+    for n, place in enumerate(world["places"]):
+        place.latitude, place.longitude = 29.0 + n / 100, 77.2 + n / 100
+        enrol(db, world, place, 1)
+    assert statements_for(client, db, "/map") == few

@@ -101,6 +101,13 @@ def test_the_hot_pages_use_indexes(client, db, login_as, world):  # noqa: F811
             "/incidents/review",
         ],
     }
+    # The home pages of issue 17, the village map and the feed's look-ups.
+    incidents.escalate(sho, incident.id, world["district"], "Crowd gathering")
+    db.session.commit()
+    pages["sho"] += ["/", "/map"]
+    pages["asp"] += ["/"]
+    pages["sp_office"] += ["/", "/map", f"/incidents/?q={incident.reference}&open=1"]
+    pages["supervisor"] += ["/", f"/map/{world['district'].id}", "/incidents/?q=EV1234"]
     problems = []
     for who, urls in pages.items():
         login_as(world[who])

@@ -59,6 +59,7 @@ class IncidentSource(enum.StrEnum):
     FIELD_REPORT = "field_report"
     CONTACT_TIP = "contact_tip"
     CONTROL_ROOM = "control_room"
+    WHATSAPP = "whatsapp"  # a message forwarded in a WhatsApp group
 
 
 class IncidentStatus(enum.StrEnum):

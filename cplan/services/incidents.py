@@ -29,7 +29,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, false, func, or_, select, true, update
+from flask_babel import lazy_pgettext
+from sqlalchemy import Select, and_, case, exists, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -101,6 +102,7 @@ LABELS = {
         "field_report": _l("Field report"),
         "contact_tip": _l("Tip from a C-Plan contact"),
         "control_room": _l("Control room"),
+        "whatsapp": _l("WhatsApp message"),
     },
     "status": {
         "new": _l("New"),
@@ -112,9 +114,10 @@ LABELS = {
         "closed": _l("Closed"),
     },
     "outcome": {
-        "confirmed": _l("Confirmed"),
-        "denied": _l("Denied"),
-        "unaware": _l("Unaware"),
+        # What the contact said of the report; "Denied" alone reads as "refused" in Hindi.
+        "confirmed": lazy_pgettext("call outcome", "Confirmed"),
+        "denied": lazy_pgettext("call outcome", "Denied"),
+        "unaware": lazy_pgettext("call outcome", "Unaware"),
         "no_answer": _l("No answer"),
         "switched_off": _l("Switched off"),
         "wrong_number": _l("Wrong number"),
@@ -716,7 +719,32 @@ def log_call(
         unit=incident.district,
         detail={"entry": entry.seq, "contact_id": contact.id, "outcome": outcome.value},
     )
+    _start_verifying(principal, incident)
     return entry
+
+
+def _start_verifying(principal: Principal, incident: Incident) -> None:
+    """A new incident's first call starts its verification: new -> verifying, by the same
+    compare-and-set as a status change (an officer who moved it meanwhile wins)."""
+    result = db.session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.status == S.NEW)
+        .values(status=S.VERIFYING, version=Incident.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return
+    entry = _append(
+        principal, incident, EntryKind.STATUS_CHANGE, from_status=S.NEW, to_status=S.VERIFYING
+    )
+    db.session.refresh(incident)
+    audit.record(
+        "incident.status_changed",
+        actor=principal,
+        target=incident,
+        unit=incident.district,
+        detail={"from": S.NEW.value, "to": S.VERIFYING.value, "entry": entry.seq, "call": True},
+    )
 
 
 @dataclass
@@ -746,14 +774,33 @@ class CallSheet:
 def call_sheet(principal: Principal, incident: Incident) -> CallSheet:
     """Active visible contacts of the affected places, then the ``NEIGHBOURS_SHOWN`` first of
     the other places of the same station(s) (and any of them already called); within each
-    group who answered most recently first (never verified last)."""
+    group who answered most recently *before this incident* first (never verified last), so
+    the sheet keeps its order while the calls are made: a contact who just answered does not
+    jump to the top under the officer's thumb."""
     affected, neighbours = _sheet_place_ids(incident)
     last_outcomes = latest_outcomes(incident)
     full = roster.sees_full_numbers(principal)
     revealed = set() if full else roster.revealed_ids(principal, *affected, *neighbours)
+    opened = incident.created_at
+    # The last answer before the incident: the stored date when older than the incident, else
+    # the contact's last answered call of an earlier incident (read through the contact index).
+    earlier_answer = (
+        select(func.max(TimelineEntry.at))
+        .where(
+            TimelineEntry.contact_id == Contact.id,
+            TimelineEntry.kind == EntryKind.CALL,
+            TimelineEntry.call_outcome.in_(list(ANSWERED_OUTCOMES)),
+            TimelineEntry.at < opened,
+        )
+        .correlate(Contact)
+        .scalar_subquery()
+    )
+    answered_before = case(
+        (Contact.last_verified_at < opened, Contact.last_verified_at), else_=earlier_answer
+    )
     order = (
-        Contact.last_verified_at.is_(None),
-        Contact.last_verified_at.desc(),
+        answered_before.is_(None),
+        answered_before.desc(),
         Contact.name,
         Contact.id,
     )
@@ -955,6 +1002,10 @@ class FeedFilters:
     severity: Severity | str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Only incidents not yet closed.
+    open_only: bool = False
+    # An incident's reference (124/2026/17) or UP-112 event number, exactly as written.
+    number: str = ""
 
 
 def feed_districts(principal: Principal) -> list:
@@ -991,9 +1042,11 @@ def places_to_report(principal: Principal, ids=None, query: str = "") -> list[Pl
 
 
 def with_listing_details(query: Select) -> Select:
-    """``query`` of incidents loading what a feed row shows (places, handler) in a few queries."""
+    """``query`` of incidents loading what a feed row shows (places with their stations, the
+    district, the handler) in a few queries."""
     return query.options(
-        selectinload(Incident.places).selectinload(IncidentPlace.place),
+        selectinload(Incident.places).selectinload(IncidentPlace.place).selectinload(Place.station),
+        selectinload(Incident.district),
         selectinload(Incident.handling_by),
     )
 
@@ -1014,7 +1067,36 @@ def feed_query(principal: Principal, filters: FeedFilters | None = None) -> Sele
         query = query.where(Incident.reported_at >= filters.since)
     if filters.until is not None:
         query = query.where(Incident.reported_at < filters.until)
+    if filters.open_only:
+        query = query.where(Incident.status != IncidentStatus.CLOSED)
+    number = (filters.number or "").strip()
+    if number:
+        # Two indexed equalities (the reference is unique, the UP-112 number indexed).
+        spellings = list(dict.fromkeys([number, number.upper()]))
+        query = query.where(
+            or_(Incident.reference.in_(spellings), Incident.up112_number.in_(spellings))
+        )
     return query.order_by(Incident.reported_at.desc(), Incident.id.desc())
+
+
+def of_place(principal: Principal, place: Place, limit: int = 10) -> list[Incident]:
+    """The latest incidents touching ``place`` that the principal may see, newest report first
+    (the village page's list; read through the place's index on ``incident_places``)."""
+    if not principal.can(Permission.VIEW_INCIDENTS):
+        return []
+    return list(
+        db.session.scalars(
+            select(Incident)
+            .where(
+                Incident.id.in_(
+                    select(IncidentPlace.incident_id).where(IncidentPlace.place_id == place.id)
+                ),
+                visible_incidents_condition(principal),
+            )
+            .order_by(Incident.reported_at.desc(), Incident.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def review_queue(principal: Principal) -> Select:

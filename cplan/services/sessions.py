@@ -53,9 +53,12 @@ def start(officer: Officer, post: Post, ip_address: str = "", user_agent: str = 
     )
 
 
-def load(token: str | None, now=None, ip_address: str = "") -> Principal | None:
+def load(
+    token: str | None, now=None, ip_address: str = "", *, activity: bool = True
+) -> Principal | None:
     """The principal for a cookie's token, or None when unknown, revoked or timed out;
     ``ip_address`` is the client's address in this request (kept on the principal for the audit).
+    ``activity`` False: a page refreshing itself, not the officer; the idle time keeps running.
 
     One query on every request: the session with its officer, post and the post's unit (the
     scope), provided the officer still holds the post and both are active.
@@ -91,7 +94,7 @@ def load(token: str | None, now=None, ip_address: str = "") -> Principal | None:
     principal = Principal(
         officer=officer, post=post, session=session, token=token, ip_address=ip_address
     )
-    if now - session.last_seen_at > LAST_SEEN_GRANULARITY:
+    if activity and now - session.last_seen_at > LAST_SEEN_GRANULARITY:
         touch(session, now)
         principal.touched = True
     return principal

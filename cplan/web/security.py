@@ -15,6 +15,9 @@ from cplan.services import device_tokens, sessions
 from cplan.services.principal import Principal
 from cplan.web.lifecycle import commit_before_the_page
 
+# Sent by static/js/refresh.js when a page fetches itself again.
+REFRESH_HEADER = "X-Cplan-Refresh"
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -44,7 +47,13 @@ def load_principal(token: str | None) -> Principal | None:
     this request's client address (what services put in the audit trail)."""
     if bearer_token() is not None:
         return None  # a device token, when sent, is who asks (``load_device_principal``)
-    return sessions.load(token, ip_address=request.remote_addr or "")
+    return sessions.load(
+        token,
+        ip_address=request.remote_addr or "",
+        # A home page refreshing itself (static/js/refresh.js) is not the officer at the screen:
+        # an unattended screen still signs out when the idle time runs out.
+        activity=request.headers.get(REFRESH_HEADER) != "1",
+    )
 
 
 API_PREFIX = "/api/v1/"

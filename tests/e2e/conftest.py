@@ -143,6 +143,8 @@ def server(tmp_path_factory):
             # The journeys sign in a dozen posts a minute from one address, which the per-address
             # sign-in limit would refuse; the limits are proven in tests/test_rate_limits.py.
             "RATELIMIT_ENABLED": False,
+            # The page-weight budgets hold the pages as they leave the app uncompressed.
+            "COMPRESS_RESPONSES": False,
         }
     )
     with app.app_context():

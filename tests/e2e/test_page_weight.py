@@ -4,8 +4,9 @@ Budget, per page with an empty browser cache: at most 60 KB transferred in at mo
 requests. A weak 3G link in a village gives about 400 kbit/s (50 KB/s) with about 400 ms of
 round trip: 60 KB is then about 1.2 s of transfer, and 4 requests (the page, the stylesheet,
 and room for one or two more) add under 2 s of round trips even one after another, so a roster
-page arrives in about 3 s. The app is served here without compression (as by ``flask run``);
-behind a compressing proxy the same pages are several times lighter, so the budget has room.
+page arrives in about 3 s. The app is served here without compression (``COMPRESS_RESPONSES``
+off); compressed by the app or a proxy the same pages are several times lighter, so the budget
+has room.
 
 Long lists are paginated or folded away, so no page grows with the district's size; a page
 that does (a whole station's contacts on one page) fails here. One exception: the call sheet

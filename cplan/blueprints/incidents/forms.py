@@ -28,6 +28,16 @@ from cplan.web.kit import choices
 WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
 
 
+def now_in_ist() -> datetime:
+    """Now in IST to the minute, naive, as a ``datetime-local`` input shows it (the default of
+    the incident form's times: most reports are typed as they come in)."""
+    return datetime.now(UTC).astimezone(IST).replace(second=0, microsecond=0, tzinfo=None)
+
+
+# The first option of a required list: nothing is chosen until the officer chooses.
+CHOOSE = _l("Choose…")
+
+
 def ist_to_utc(value: datetime | None) -> datetime | None:
     """A naive time typed in IST as an aware UTC time."""
     if value is None:
@@ -52,6 +62,11 @@ class PlainSelect(Select):
 class FeedFilterForm(FilterForm):
     """The feed's filters (a GET form: no CSRF token, invalid values are ignored)."""
 
+    q = StringField(
+        _l("Reference or UP-112 event number"),
+        validators=[Optional(), Length(max=40)],
+        render_kw={"autocomplete": "off", "inputmode": "text"},
+    )
     district = SelectField(_l("District"), choices=[], validate_choice=False, widget=PlainSelect())
     kind = SelectField(
         _l("Kind"),
@@ -84,6 +99,7 @@ class FeedFilterForm(FilterForm):
         validate_choice=False,
         widget=PlainSelect(),
     )
+    open = BooleanField(_l("Open only"), false_values=("", "0"))
 
 
 class PlaceSearchForm(FilterForm):
@@ -102,26 +118,31 @@ class IncidentForm(Form):
         description=_l("Choose one or more places of one district."),
     )
     kind = SelectField(
-        _l("Kind"), choices=choices(LABELS["kind"].items()), validators=[InputRequired()]
+        _l("Kind"),
+        choices=choices(LABELS["kind"].items(), CHOOSE),
+        validators=[InputRequired(_l("Choose the kind of incident."))],
     )
     severity = SelectField(
         _l("Severity"),
-        choices=choices(LABELS["severity"].items()),
-        default="medium",
-        validators=[InputRequired()],
+        choices=choices(LABELS["severity"].items(), CHOOSE),
+        validators=[InputRequired(_l("Choose how severe it is."))],
     )
     occurred_at = DateTimeLocalField(
         _l("When it happened (IST)"),
         format="%Y-%m-%dT%H:%M",
         validators=[InputRequired(_l("Enter a date and time."))],
+        default=now_in_ist,
     )
     reported_at = DateTimeLocalField(
         _l("When it was reported (IST)"),
         format="%Y-%m-%dT%H:%M",
         validators=[InputRequired(_l("Enter a date and time."))],
+        default=now_in_ist,
     )
     source = SelectField(
-        _l("Source"), choices=choices(LABELS["source"].items()), validators=[InputRequired()]
+        _l("Source"),
+        choices=choices(LABELS["source"].items(), CHOOSE),
+        validators=[InputRequired(_l("Choose where the report came from."))],
     )
     up112_number = StringField(
         _l("UP-112 event number"),
@@ -205,15 +226,13 @@ class TipForm(Form):
     )
     kind = SelectField(
         _l("Kind"),
-        choices=choices(LABELS["kind"].items()),
-        default="crime",
-        validators=[InputRequired()],
+        choices=choices(LABELS["kind"].items(), CHOOSE),
+        validators=[InputRequired(_l("Choose the kind of incident."))],
     )
     severity = SelectField(
         _l("Severity"),
-        choices=choices(LABELS["severity"].items()),
-        default="medium",
-        validators=[InputRequired()],
+        choices=choices(LABELS["severity"].items(), CHOOSE),
+        validators=[InputRequired(_l("Choose how severe it is."))],
     )
     confidential = BooleanField(
         _l("Confidential: visible from the ASP upwards only"),

@@ -56,7 +56,7 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 # 25 rows: within a weak 3G link's page budget, and a page renders in a few tens of ms at state
 # scale.
 PER_PAGE = 25
-FILTER_ARGS = ("district", "kind", "status", "severity", "window")
+FILTER_ARGS = ("q", "district", "kind", "status", "severity", "window", "open")
 
 
 class FeedRow(NamedTuple):
@@ -71,6 +71,8 @@ class FeedRow(NamedTuple):
     status: str
     status_label: str
     places: str
+    district: str
+    stations: str
     reported: str
     handler: str
     to_first_call: str
@@ -111,6 +113,14 @@ def _rows(items) -> list[FeedRow]:
                     link.place.display_name(language) if link.place is not None else ""
                     for link in incident.places
                 ),
+                district=incident.district.display_name(language),
+                stations=", ".join(
+                    dict.fromkeys(
+                        link.place.station.display_name(language)
+                        for link in incident.places
+                        if link.place is not None and link.place.station is not None
+                    )
+                ),
                 reported=ist(incident.reported_at, "short"),
                 handler=incident.handling_by.display_name(language) if incident.handling_by else "",
                 to_first_call=took(times.to_first_call),
@@ -145,6 +155,8 @@ def _feed_filters(form: FeedFilterForm) -> tuple[FeedFilters, dict]:
         value = getattr(form, name).data
         if value in {choice.value for choice in getattr(form, name).choices if choice.value}:
             setattr(filters, name, value)
+    filters.open_only = bool(form.open.data)
+    filters.number = (form.q.data or "").strip()[:40]
     if form.window.data in WINDOWS:
         filters.since = roster.now() - timedelta(hours=WINDOWS[form.window.data])
     args = filter_args(FILTER_ARGS)
@@ -211,6 +223,12 @@ def new():
     """Report an incident for one or more places of the post's scope."""
     finder = PlaceSearchForm(request.args)
     form = IncidentForm()
+    if not form.is_submitted():
+        # "Report a rumour here" (a village page) and "Report a rumour" (a station's home)
+        # name what the officer tapped: the place and the kind.
+        form.places.data = request.args.getlist("place")[:20]
+        if request.args.get("kind") in incidents.LABELS["kind"]:
+            form.kind.data = request.args["kind"]
     picked = [number for number in map(ascii_int, form.places.data or []) if number is not None]
     places = incidents.places_to_report(current_user, picked) if picked else []
     found = incidents.places_to_report(current_user, query=(finder.q.data or "").strip()[:100])
@@ -254,6 +272,7 @@ def show(incident_id):
     """The incident, its timeline, the tally of calls and the forms that move it on."""
     incident = incidents.get_visible(current_user, incident_id)
     counts = incidents.tally(incident)
+    suggestion = incidents.suggested_verdict(counts)
     status_form = StatusForm(formdata=None, version=str(incident.version))
     status_form.status.choices = choices(
         (s.value, label("status", s)) for s in sorted(incidents.allowed_statuses(incident.status))
@@ -264,7 +283,8 @@ def show(incident_id):
         grades=sensitive_places.active_grades(item.place for item in incident.places),
         entries=incidents.timeline(current_user, incident),
         counts=counts,
-        suggestion=incidents.suggested_verdict(counts),
+        suggestion=suggestion,
+        accept=_acceptable(incident, suggestion),
         times=incidents.response_times(incident),
         status_form=status_form,
         note_form=NoteForm(formdata=None),
@@ -272,6 +292,13 @@ def show(incident_id):
         review_form=ReviewForm(formdata=None),
         escalation_form=_escalation_form(incident),
     )
+
+
+def _acceptable(incident: Incident, suggestion):
+    """The suggested verdict when the incident may move to it now (the one-tap button)."""
+    if suggestion is None or suggestion == incident.status:
+        return None
+    return suggestion if suggestion in incidents.allowed_statuses(incident.status) else None
 
 
 @bp.get("/<int:incident_id>/report", endpoint="report")
@@ -484,6 +511,7 @@ def show_calls(incident_id):
         more_neighbours=sheet.more_neighbours,
         outcomes=[(outcome.value, label("outcome", outcome)) for outcome in CallOutcome],
         suggestion=incidents.suggested_verdict(counts),
+        accept=_acceptable(incident, incidents.suggested_verdict(counts)),
         call_form=CallForm(formdata=None),
     )
     audit.record(

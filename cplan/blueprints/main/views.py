@@ -1,4 +1,4 @@
-"""The home page and the language switch."""
+"""The home page of each post (what needs it now) and the language switch."""
 
 from flask import (
     Blueprint,
@@ -13,7 +13,12 @@ from flask import (
 from flask_login import current_user
 
 from cplan.extensions import db
+from cplan.models.geo import Unit, UnitKind
+from cplan.services import coverage, dashboard, roster
+from cplan.services.dashboard import Home
 from cplan.services.permissions import Permission
+from cplan.services.scope import get_in_scope
+from cplan.web import charts
 from cplan.web.access import public, requires
 from cplan.web.i18n import LANGUAGE_SESSION_KEY
 from cplan.web.kit import safe_next_url
@@ -24,8 +29,65 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @requires(Permission.SIGNED_IN)
 def index():
-    """Show the home page."""
-    return render_template("main/index.html")
+    """Show the post's home page: the work waiting for it now."""
+    principal = current_user
+    home = dashboard.home_of(principal)
+    now = roster.now()
+    context: dict = {"home": home.value, "now": now}
+    if home == Home.STATION:
+        context.update(
+            villages=dashboard.station_villages(principal),
+            # Five: the villages (and their Call buttons) stay near the first screen.
+            incidents=dashboard.urgent_incidents(principal, limit=5),
+            submissions=dashboard.my_open_submissions(principal),
+        )
+    elif home == Home.OFFICE:
+        approvals = dashboard.approvals_by_age(principal, now)
+        stations = dashboard.coverage_per_station(principal, principal.unit)
+        context.update(
+            counts=dashboard.incident_counts(principal, now),
+            incidents=dashboard.urgent_incidents(principal),
+            escalations=dashboard.escalations_to(principal),
+            approvals=approvals,
+            approvals_chart=charts.approvals_chart(approvals, dashboard.AGE_LABELS),
+            coverage_chart=charts.coverage_chart(
+                stations, lambda station: url_for("coverage.unit", unit_id=station.id)
+            ),
+            incidents_chart=charts.incidents_chart(dashboard.incidents_per_day(principal, now)),
+        )
+    elif home == Home.CONTROL_ROOM:
+        context.update(
+            counts=dashboard.incident_counts(principal, now),
+            districts=dashboard.open_by_district(principal, now),
+            incidents=dashboard.urgent_incidents(principal),
+            escalations=dashboard.escalations_to(principal),
+            incidents_chart=charts.incidents_chart(dashboard.incidents_per_day(principal, now)),
+        )
+        responses = dashboard.response_by_district(principal, now)
+        context.update(responses=responses, response_chart=charts.response_chart(responses))
+    return render_template("main/index.html", **context)
+
+
+@bp.get("/map", endpoint="map")
+@bp.get("/map/<int:unit_id>", endpoint="unit_map")
+@requires(Permission.VIEW_ROSTER)
+def show_map(unit_id=None):
+    """The villages and wards of a district, circle or station as points on a map, coloured by
+    their active contacts against the target, each a link to its roster."""
+    unit = get_in_scope(current_user, Unit, unit_id) if unit_id else current_user.unit
+    if unit.kind in (UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE):
+        # Too many places for one drawing: choose a district.
+        districts = db.session.scalars(
+            dashboard.districts_under(unit).order_by(Unit.name_en, Unit.id)
+        ).all()
+        return render_template("main/map.html", unit=unit, districts=districts, village_map=None)
+    village_map = charts.village_map(
+        unit,
+        dashboard.map_places(current_user, unit),
+        coverage.target(),
+        lambda place_id: url_for("roster.place", place_id=place_id),
+    )
+    return render_template("main/map.html", unit=unit, districts=[], village_map=village_map)
 
 
 @bp.post("/language/<lang>")

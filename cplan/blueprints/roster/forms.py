@@ -113,7 +113,8 @@ class ContactFields(OtherScriptSpelling):
     whatsapp = BooleanField(_l("Uses WhatsApp on this number"))
     category = SelectField(
         _l("Category"),
-        choices=choices(roster.choices("category")),
+        # A blank first: a category left alone must not save as the first of the list.
+        choices=choices(roster.choices("category"), _l("Choose…")),
         validators=[InputRequired(_l("Choose a category from the list."))],
     )
 

@@ -19,7 +19,15 @@ from cplan.blueprints.roster.forms import EnrolForm, RevealForm
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactStatus
-from cplan.services import coverage, drives, election_marks, elections, roster, sensitive_places
+from cplan.services import (
+    coverage,
+    drives,
+    election_marks,
+    elections,
+    incidents,
+    roster,
+    sensitive_places,
+)
 from cplan.services import places as place_service
 from cplan.services.elections import label as election_label
 from cplan.services.permissions import Permission
@@ -139,6 +147,7 @@ def _village_context(place: Place) -> dict:
         "target": coverage.target(),
         "masked_any": any(contact.id not in full for contact in active + pending),
         "reveal_minutes": roster.reveal_minutes(),
+        "incidents": incidents.of_place(current_user, place),
     }
 
 
