@@ -397,3 +397,24 @@ def verify_audit(batch_size):
     )
     click.echo(f"{result.checked} events before it are intact.", err=True)
     raise SystemExit(1)
+
+
+@cplan_cli.command("dlt-sync")
+@click.option("--entity-id", default=None, help="DLT entity id (default: SMS_DLT_ENTITY_ID).")
+@click.option("--sender-id", default=None, help="Sender header (default: SMS_SENDER_ID).")
+def dlt_sync(entity_id, sender_id):
+    """Write the templates the code sends (sign-in code, notices) into the DLT registry."""
+    from flask import current_app
+
+    from cplan.services import dlt
+
+    config = current_app.config
+    entity_id = entity_id or config.get("SMS_DLT_ENTITY_ID")
+    sender_id = sender_id or config.get("SMS_SENDER_ID")
+    if not entity_id or not sender_id:
+        raise click.ClickException("give --entity-id and --sender-id (or configure them)")
+    written = _in_one_transaction(
+        lambda: dlt.sync_system_templates(str(entity_id), str(sender_id), config)
+    )
+    for template in written:
+        click.echo(f"{template.name}/{template.language}: {template.template_id or '(no id yet)'}")

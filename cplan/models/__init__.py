@@ -35,7 +35,14 @@ from cplan.models.incidents import (
     Severity,
     TimelineEntry,
 )
-from cplan.models.messages import MessageState, OutboundMessage
+from cplan.models.messages import (
+    DltEntity,
+    DltHeader,
+    DltTemplate,
+    DltWhitelistEntry,
+    MessageState,
+    OutboundMessage,
+)
 from cplan.models.roster import (
     Contact,
     ContactCategory,
@@ -50,6 +57,10 @@ from cplan.models.roster import (
 from cplan.models.search import SearchToken
 
 __all__ = [
+    "DltEntity",
+    "DltHeader",
+    "DltTemplate",
+    "DltWhitelistEntry",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",
