@@ -3,6 +3,7 @@
 from cplan.blueprints.admin.views import bp as admin_bp
 from cplan.blueprints.audit.views import bp as audit_bp
 from cplan.blueprints.auth.views import bp as auth_bp
+from cplan.blueprints.broadcasts.views import bp as broadcasts_bp
 from cplan.blueprints.coverage.views import bp as coverage_bp
 from cplan.blueprints.enrolment.api import api_bp as enrolment_api_bp
 from cplan.blueprints.enrolment.views import bp as enrolment_bp
@@ -28,4 +29,5 @@ BLUEPRINTS = [
     enrolment_api_bp,
     incidents_bp,
     reauth_bp,
+    broadcasts_bp,
 ]

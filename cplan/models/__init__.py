@@ -15,6 +15,12 @@ from cplan.models.accounts import (
 )
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.broadcasts import (
+    Broadcast,
+    BroadcastMessage,
+    BroadcastStatus,
+    DeliveryState,
+)
 from cplan.models.geo import (
     Place,
     PlaceKind,
@@ -57,6 +63,10 @@ from cplan.models.roster import (
 from cplan.models.search import SearchToken
 
 __all__ = [
+    "Broadcast",
+    "BroadcastStatus",
+    "BroadcastMessage",
+    "DeliveryState",
     "DltEntity",
     "DltHeader",
     "DltTemplate",

@@ -68,6 +68,8 @@ class TemplateRefused(DomainError):
     def __init__(self, message, *, position: int | None = None):
         super().__init__(message)
         self.position = position
+        # The form field a page shows the refusal beside (``cplan.web.kit.field_error``).
+        self.field = f"value_{position}" if position else None
 
 
 @dataclass(frozen=True)

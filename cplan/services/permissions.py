@@ -30,6 +30,13 @@ class Permission(enum.StrEnum):
     VIEW_CONFIDENTIAL = "view_confidential"
     # Any signed-in post: own profile, authenticator app, sign out.
     SIGNED_IN = "signed_in"
+    # Broadcast SMS: compose (and see the broadcasts of the post's scope), approve one to more
+    # than the threshold of recipients, mark one urgent (sent during quiet hours), and record
+    # a citizen's wish to receive none.
+    SEND_BROADCAST = "send_broadcast"
+    APPROVE_BROADCAST = "approve_broadcast"
+    URGENT_BROADCAST = "urgent_broadcast"
+    RECORD_OPT_OUT = "record_opt_out"
 
 
 P = Permission
@@ -44,8 +51,10 @@ _STATION_BASE = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CONSTABLE: frozenset(_STATION_BASE),
-    Role.STATION_OFFICER: frozenset(_STATION_BASE | {P.EXPORT_ROSTER, P.VIEW_REPORTS}),
+    Role.CONSTABLE: frozenset(_STATION_BASE | {P.RECORD_OPT_OUT}),
+    Role.STATION_OFFICER: frozenset(
+        _STATION_BASE | {P.EXPORT_ROSTER, P.VIEW_REPORTS, P.SEND_BROADCAST, P.RECORD_OPT_OUT}
+    ),
     Role.CIRCLE_OFFICER: frozenset(
         {
             P.SIGNED_IN,
@@ -69,6 +78,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_REPORTS,
             P.VIEW_CONFIDENTIAL,
             P.CORRECT_PLACE_NAMES,
+            P.SEND_BROADCAST,
+            P.APPROVE_BROADCAST,
+            P.RECORD_OPT_OUT,
         }
     ),
     Role.SP_OFFICE: frozenset(
@@ -87,6 +99,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_AUDIT,
             P.VIEW_CONFIDENTIAL,
             P.CORRECT_PLACE_NAMES,
+            P.SEND_BROADCAST,
+            P.APPROVE_BROADCAST,
+            P.URGENT_BROADCAST,
+            P.RECORD_OPT_OUT,
         }
     ),
     # Control rooms read rosters to verify rumours and review incidents; they never approve.
