@@ -418,3 +418,27 @@ def dlt_sync(entity_id, sender_id):
     )
     for template in written:
         click.echo(f"{template.name}/{template.language}: {template.template_id or '(no id yet)'}")
+
+
+@cplan_cli.command("sms-worker")
+@click.option("--batch-size", type=int, default=None, help="Messages claimed at a time.")
+@click.option("--poll", type=float, default=2.0, show_default=True, help="Seconds between polls.")
+@click.option("--until-idle", is_flag=True, help="Stop when nothing is left to send.")
+@click.option("--name", default=None, help="This worker's name in the outbox (host:pid).")
+def sms_worker(batch_size, poll, until_idle, name):
+    """Send the broadcast outbox through the configured gateway until stopped."""
+    from flask import current_app
+
+    from cplan.workers.sms_worker import run_from_app
+
+    totals = run_from_app(
+        current_app._get_current_object(),
+        batch_size=batch_size,
+        poll=poll,
+        until_idle=until_idle,
+        name=name,
+    )
+    click.echo(
+        f"sent {totals.sent}, retried later {totals.retried}, failed {totals.failed}, "
+        f"expired {totals.expired}"
+    )

@@ -29,8 +29,10 @@ from sqlalchemy import and_, func, insert, literal, or_, select, update
 
 from cplan.extensions import db
 from cplan.models.base import UTCDateTime, utcnow
-from cplan.models.broadcasts import Broadcast, BroadcastMessage, DeliveryState
+from cplan.models.broadcasts import Broadcast, BroadcastMessage, DeliveryState, reference_of
 from cplan.services import broadcast_hours
+
+__all__ = ["DeliveryState", "reference_of"]
 
 
 @dataclass(frozen=True)
