@@ -130,6 +130,9 @@ class DefaultConfig:
     SMS_WORKER_MAX_BACKOFF_SECONDS = 3600
     SMS_WORKER_LEASE_SECONDS = 120  # a claim older than this is taken over (its worker died)
     SMS_MESSAGE_TTL_HOURS = 24  # a message not sent by then expires
+    # The shared secret gateways sign delivery reports with (HMAC-SHA256, X-Signature header);
+    # unset: /broadcasts/delivery-reports/... answers 404.
+    SMS_DLR_SECRET = None
     # The name authenticator apps show next to the officer's PNO.
     TOTP_ISSUER = "C-Plan UP Police"
     LOG_LEVEL = "INFO"

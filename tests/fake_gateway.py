@@ -19,6 +19,8 @@ benchmark.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import http.server
 import json
 import threading
@@ -84,6 +86,14 @@ class FakeGateway(http.server.ThreadingHTTPServer):
             if self.hold_at is not None and position == self.hold_at:
                 wait = self.hold_seconds
             return 200, {"id": self.accepted[reference]}, wait
+
+
+def signed_report(secret: str, reports) -> tuple[bytes, dict]:
+    """A delivery-report request as the gateway sends it: the JSON body and its headers, signed
+    with HMAC-SHA256 under the shared secret."""
+    body = json.dumps(reports).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"X-Signature": signature, "Content-Type": "application/json"}
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -246,3 +246,106 @@ def failure_reasons(broadcast_id: int, limit: int = 10) -> list[tuple[str, int]]
         .limit(limit)
     )
     return [(error, number) for error, number in rows]
+
+
+# ---- delivery reports -------------------------------------------------------------------------
+# A gateway reports what became of a message, naming it by our reference. Reports may come twice,
+# late, out of order, or before the worker has recorded that the gateway accepted the message:
+# a state only ever moves forward (queued < sending < sent < delivered | failed | expired), so a
+# repeated or stale report changes nothing, and the worker's own "sent" never overwrites a report
+# that got there first.
+
+_RANK = {
+    DeliveryState.QUEUED: 0,
+    DeliveryState.SENDING: 1,
+    DeliveryState.SENT: 2,
+    DeliveryState.DELIVERED: 3,
+    DeliveryState.FAILED: 3,
+    DeliveryState.EXPIRED: 3,
+}
+REPORTED_STATES = {
+    "sent": DeliveryState.SENT,
+    "accepted": DeliveryState.SENT,
+    "delivered": DeliveryState.DELIVERED,
+    "failed": DeliveryState.FAILED,
+    "undelivered": DeliveryState.FAILED,
+    "rejected": DeliveryState.FAILED,
+    "expired": DeliveryState.EXPIRED,
+}
+
+
+def message_id_of(reference: str) -> int | None:
+    """Our message id from a reference ``cplan-123`` (ASCII digits only), else None."""
+    from cplan.models.broadcasts import REFERENCE_PREFIX
+
+    digits = (reference or "").removeprefix(REFERENCE_PREFIX)
+    if not reference.startswith(REFERENCE_PREFIX) or not digits.isascii() or not digits.isdigit():
+        return None
+    return int(digits) if len(digits) < 18 else None
+
+
+def record_report(
+    reference: str,
+    status: str,
+    *,
+    gateway_id: str = "",
+    reason: str = "",
+    now: datetime | None = None,
+) -> str:
+    """Apply one delivery report; returns "applied", "already" (nothing new) or "unknown".
+
+    A message reported failed counts as an unreachable attempt on its contact, once.
+    """
+    from cplan.models.roster import Contact
+
+    message_id = message_id_of(reference)
+    new_state = REPORTED_STATES.get((status or "").lower())
+    if message_id is None or new_state is None:
+        return "unknown"
+    now = now or utcnow()
+    earlier = [state for state, rank in _RANK.items() if rank < _RANK[new_state]]
+    values: dict = {"state": new_state}
+    if gateway_id:
+        values["gateway_id"] = func.coalesce(BroadcastMessage.gateway_id, gateway_id[:64])
+    if new_state == DeliveryState.DELIVERED:
+        values["delivered_at"] = now
+    if new_state in (DeliveryState.FAILED, DeliveryState.EXPIRED):
+        values["error"] = (reason or status)[:200]
+    if new_state == DeliveryState.SENT:
+        values["sent_at"] = func.coalesce(BroadcastMessage.sent_at, now)
+    changed = db.session.execute(
+        update(BroadcastMessage)
+        .where(BroadcastMessage.id == message_id, BroadcastMessage.state.in_(earlier))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        exists = db.session.scalar(
+            select(BroadcastMessage.id).where(BroadcastMessage.id == message_id)
+        )
+        return "already" if exists else "unknown"
+    if new_state == DeliveryState.FAILED:
+        db.session.execute(
+            update(Contact)
+            .where(
+                Contact.id
+                == select(BroadcastMessage.contact_id)
+                .where(BroadcastMessage.id == message_id)
+                .scalar_subquery()
+            )
+            .values(unreachable_count=Contact.unreachable_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+    return "applied"
+
+
+def signature_ok(secret: str, body: bytes, signature: str) -> bool:
+    """True when ``signature`` is ``sha256=`` and the HMAC-SHA256 of ``body`` under ``secret``
+    (compared in constant time)."""
+    import hashlib
+    import hmac
+
+    if not secret:
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), (signature or "").encode("utf-8", "replace"))

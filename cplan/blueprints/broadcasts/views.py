@@ -5,7 +5,18 @@ Thin views: form -> ``cplan.services.broadcasts`` -> one commit -> flash -> redi
 broadcast or station outside the post's scope answers 404.
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import json
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,13 +27,13 @@ from cplan.blueprints.broadcasts.forms import (
     OptInForm,
     OptOutForm,
 )
-from cplan.extensions import db
+from cplan.extensions import csrf, db
 from cplan.models.accounts import Officer
 from cplan.models.broadcasts import BroadcastStatus, DeliveryState
 from cplan.services import broadcasts, dlt, outbox, roster
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import Permission
-from cplan.web.access import requires
+from cplan.web.access import public, requires
 from cplan.web.kit import ascii_int, choices, field_error, flash_form_errors, flash_refusal
 from cplan.web.templating import localised_name
 
@@ -217,3 +228,40 @@ def _channel_label(value: str) -> str:
     from cplan.blueprints.broadcasts.forms import CHANNEL_LABELS
 
     return str(CHANNEL_LABELS.get(value, value))
+
+
+MAX_REPORT_BYTES = 256 * 1024
+MAX_REPORTS = 1000
+
+
+@bp.post("/delivery-reports/<gateway>")
+@csrf.exempt
+@public
+def delivery_report(gateway):
+    """A gateway's delivery reports (JSON, one or a list), signed with HMAC-SHA256."""
+    secret = current_app.config.get("SMS_DLR_SECRET") or ""
+    if gateway not in ("http", "msdg") or not secret:
+        return jsonify(error="not found"), 404
+    if (request.content_length or 0) > MAX_REPORT_BYTES:
+        return jsonify(error="too large"), 413
+    body = request.get_data()
+    if not outbox.signature_ok(secret, body, request.headers.get("X-Signature", "")):
+        return jsonify(error="bad signature"), 401
+    try:
+        reports = json.loads(body)
+    except ValueError:
+        return jsonify(error="not JSON"), 400
+    reports = reports if isinstance(reports, list) else [reports]
+    if len(reports) > MAX_REPORTS or not all(isinstance(item, dict) for item in reports):
+        return jsonify(error="a report is an object; at most 1000 at once"), 400
+    results = [
+        outbox.record_report(
+            str(item.get("reference") or ""),
+            str(item.get("status") or ""),
+            gateway_id=str(item.get("id") or ""),
+            reason=str(item.get("reason") or ""),
+        )
+        for item in reports
+    ]
+    db.session.commit()
+    return jsonify(results=results)
