@@ -125,6 +125,7 @@ class DefaultConfig:
     SMS_MSDG_SECURE_KEY = None
     SMS_RATE_PER_SECOND = 20  # per worker: the gateway's allowance divided by the workers
     SMS_WORKER_BATCH_SIZE = 50
+    SMS_WORKER_CONCURRENCY = 8  # gateway requests in flight at once per worker
     SMS_WORKER_MAX_ATTEMPTS = 5
     SMS_WORKER_BACKOFF_SECONDS = 30  # doubled after each temporary failure
     SMS_WORKER_MAX_BACKOFF_SECONDS = 3600

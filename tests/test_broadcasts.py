@@ -141,6 +141,15 @@ def test_the_preview_gives_text_encoding_segments_and_totals(db, world, add_cont
     assert hindi.message.segments == 2 and hindi.total_segments == 6
 
 
+def test_a_value_too_many_or_missing_is_refused(db, world, add_contacts):
+    add_contacts(world["bijrol"], 1)
+    with pytest.raises(dlt.TemplateRefused, match="takes 2 value"):
+        compose(world["baraut_so"], world["baraut"], ("the fair", "112", "extra"))
+    with pytest.raises(dlt.TemplateRefused, match="Value 2 is empty"):
+        compose(world["baraut_so"], world["baraut"], ("the fair", "", "", ""))
+    assert compose(world["baraut_so"], world["baraut"], ("the fair", "112", "", "")).message
+
+
 def test_a_small_broadcast_is_queued_at_once_one_message_per_contact(db, world, add_contacts):
     add_contacts(world["bijrol"], 5)
     draft = compose(world["baraut_so"], world["baraut"])
@@ -403,7 +412,11 @@ def test_recording_an_opt_out_on_its_page(client, db, world, add_contacts, login
     db.session.commit()
     login_as(world["constable"])
     url = f"/broadcasts/contacts/{contact.id}/opt-out"
+    assert url in client.get(f"/roster/contacts/{contact.id}").get_data(as_text=True)
     response = client.post(url, data={"channel": "in_person"}, follow_redirects=True)
     assert "will receive no broadcasts" in response.get_data(as_text=True)
     db.session.refresh(contact)
     assert contact.opt_out_channel == "in_person"
+    assert "Opted out of broadcasts" in client.get(f"/roster/contacts/{contact.id}").get_data(
+        as_text=True
+    )

@@ -195,7 +195,11 @@ def prepare(
     if urgent and not principal.can(Permission.URGENT_BROADCAST):
         raise NotAllowed(_l("Only the SP office can mark a broadcast urgent."))
     template = template_for_broadcast(template_id)
-    message = dlt.build(template, list(values)[: len(template.types)])
+    given = ["" if value is None else str(value) for value in values]
+    while len(given) > len(template.types) and not given[-1].strip():
+        given.pop()  # the form's unused value fields
+    given += [""] * (len(template.types) - len(given))
+    message = dlt.build(template, given)
     audience = Audience(
         station=station,
         place_ids=place_ids,

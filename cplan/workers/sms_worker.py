@@ -3,11 +3,12 @@
 ``flask cplan sms-worker`` runs one (``make worker``; production runs it under systemd, several
 on several machines if need be). Each round it expires messages too old to be of use, claims a
 batch (``cplan.services.outbox.claim``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and commits
-the claim, then sends the batch one message at a time, at most ``SMS_RATE_PER_SECOND`` (a token
-bucket), recording each outcome in a short transaction of its own. No transaction is open while
-the gateway answers. A worker killed at any moment leaves its claimed rows ``sending``; once the
-lease has passed another worker (or this one restarted) claims them again and sends them under
-the same reference, so a gateway that deduplicates delivers each message once.
+the claim, then sends the batch on ``SMS_WORKER_CONCURRENCY`` threads, at most
+``SMS_RATE_PER_SECOND`` (a token bucket), and records the batch's outcomes in one short
+transaction. No transaction is open while the gateway answers. A worker killed at any moment
+leaves its claimed rows ``sending``; once the lease has passed another worker (or this one
+restarted) claims them again and sends them under the same reference, so a gateway that
+deduplicates delivers each message once.
 
 SIGTERM or SIGINT stops the worker after the message in hand.
 """
@@ -18,7 +19,9 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cplan.extensions import db
@@ -39,18 +42,21 @@ class TokenBucket:
         self.tokens = self.capacity
         self.clock = clock
         self.last = clock()
+        self.lock = threading.Lock()  # shared by the sending threads
 
     def take(self) -> None:
         if self.rate <= 0:
             return
         while True:
-            now = self.clock()
-            self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
-            self.last = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            time.sleep((1 - self.tokens) / self.rate)
+            with self.lock:
+                now = self.clock()
+                self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
+                self.last = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                wait = (1 - self.tokens) / self.rate
+            time.sleep(wait)
 
 
 @dataclass
@@ -75,6 +81,7 @@ class Worker:
         batch_size: int = 50,
         rate: float = 20.0,
         clock=utcnow,
+        concurrency: int = 8,
     ):
         self.gateway = gateway
         self.policy = policy
@@ -84,17 +91,21 @@ class Worker:
         self.totals = Totals()
         self.stopping = False
         self.clock = clock
+        self.pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="cplan-sms-send")
 
     def stop(self, *_args) -> None:
         self.stopping = True
 
     def run(self, *, poll: float = 2.0, until_idle: bool = False) -> Totals:
         """Send until stopped (or, with ``until_idle``, until nothing is due)."""
-        while not self.stopping:
-            if self.round() == 0:
-                if until_idle and not self._anything_left():
-                    break
-                time.sleep(poll)
+        try:
+            while not self.stopping:
+                if self.round() == 0:
+                    if until_idle and not self._anything_left():
+                        break
+                    time.sleep(poll)
+        finally:
+            self.pool.shutdown(wait=True)
         return self.totals
 
     def _anything_left(self) -> bool:
@@ -117,12 +128,12 @@ class Worker:
         texts = outbox.bodies({message.broadcast_id for message in batch}) if batch else {}
         db.session.commit()
         self.totals.claimed += len(batch)
+        if not batch:
+            return 0
+        outgoing = []
         for message in batch:
-            if self.stopping:
-                break  # the rest stay claimed until the lease passes
             text, template_id, unicode = texts[message.broadcast_id]
-            self.bucket.take()
-            outcome = self.gateway.send(
+            outgoing.append(
                 Outgoing(
                     reference=outbox.reference_of(message.id),
                     to=message.to_number,
@@ -131,23 +142,35 @@ class Worker:
                     unicode=unicode,
                 )
             )
+        # The gateway's answers are awaited on a few threads (a real gateway takes tens of ms
+        # a message); the database is touched only here, once the batch is back.
+        outcomes = list(self.pool.map(self._send, outgoing))
+        for message, outcome in zip(batch, outcomes, strict=True):
+            if outcome is None:
+                continue  # stopping: left claimed until the lease passes
             if outcome.accepted:
                 outbox.record_sent(message.id, outcome.gateway_id, now=self.clock())
                 self.totals.sent += 1
+                continue
+            state = outbox.record_failure(
+                message,
+                outcome.reason,
+                temporary=outcome.temporary,
+                policy=self.policy,
+                now=self.clock(),
+            )
+            if state == outbox.DeliveryState.QUEUED:
+                self.totals.retried += 1
             else:
-                state = outbox.record_failure(
-                    message,
-                    outcome.reason,
-                    temporary=outcome.temporary,
-                    policy=self.policy,
-                    now=self.clock(),
-                )
-                if state == outbox.DeliveryState.QUEUED:
-                    self.totals.retried += 1
-                else:
-                    self.totals.failed += 1
-            db.session.commit()
+                self.totals.failed += 1
+        db.session.commit()
         return len(batch)
+
+    def _send(self, message: Outgoing):
+        if self.stopping:
+            return None
+        self.bucket.take()
+        return self.gateway.send(message)
 
 
 def run_from_app(app, *, batch_size=None, poll=2.0, until_idle=False, name=None) -> Totals:
@@ -159,6 +182,7 @@ def run_from_app(app, *, batch_size=None, poll=2.0, until_idle=False, name=None)
         name=name,
         batch_size=int(batch_size or config.get("SMS_WORKER_BATCH_SIZE", 50)),
         rate=float(config.get("SMS_RATE_PER_SECOND", 20)),
+        concurrency=int(config.get("SMS_WORKER_CONCURRENCY", 8)),
     )
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
