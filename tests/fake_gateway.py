@@ -12,6 +12,8 @@ What it does with a number is set on the server:
   before the answer goes back, so a worker killed meanwhile never learns it was sent;
 * ``delay``: seconds every answer takes.
 
+``push_reports`` calls back with signed delivery reports for what it accepted, as gateways do.
+
 ``python -m tests.fake_gateway --port 8025`` runs it on its own for development and the
 benchmark.
 """
@@ -26,6 +28,7 @@ import json
 import threading
 import time
 import urllib.parse
+import urllib.request
 
 
 class FakeGateway(http.server.ThreadingHTTPServer):
@@ -63,6 +66,21 @@ class FakeGateway(http.server.ThreadingHTTPServer):
         self.server_close()
         if self.thread:
             self.thread.join()
+
+    def push_reports(self, url: str, secret: str, status: str = "delivered", host=None) -> dict:
+        """Post a signed delivery report for every message accepted so far, as a real gateway
+        calls back (one batch); returns the JSON answer."""
+        with self.lock:
+            reports = [
+                {"reference": reference, "id": gateway_id, "status": status}
+                for reference, gateway_id in self.accepted.items()
+            ]
+        body, headers = signed_report(secret, reports)
+        if host:
+            headers["Host"] = host
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
 
     def decide(self, message: dict) -> tuple[int, dict, float]:
         """(HTTP status, JSON answer, seconds to wait after deciding) for one message."""

@@ -100,3 +100,33 @@ def test_reports_need_a_configured_secret(app, client, messages):
     app.config["SMS_DLR_SECRET"] = None
     body, headers = signed_report("", [{"reference": "cplan-1", "status": "delivered"}])
     assert client.post(URL, data=body, headers=headers).status_code == 404
+
+
+def test_the_fake_gateway_calls_back_the_running_app_with_delivery_reports(app, db, world):  # noqa: F811
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from cplan.workers.sms_worker import Worker
+    from tests.fake_gateway import FakeGateway
+    from tests.test_sms_worker import http_gateway
+
+    app.config["SMS_DLR_SECRET"] = SECRET
+    gateway = FakeGateway().start()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    try:
+        broadcast_to(db, world, 4)
+        Worker(http_gateway(gateway), Policy(), rate=0, clock=lambda: DAY).round()
+        db.session.commit()  # the app's server thread writes next (SQLite: no lock held here)
+        thread.start()
+        answer = gateway.push_reports(
+            f"http://127.0.0.1:{server.port}{URL}", SECRET, host=app.config["SERVER_NAME"]
+        )
+        assert answer == {"results": ["applied"] * 4}
+    finally:
+        server.shutdown()
+        gateway.stop()
+    db.session.expire_all()
+    delivered = db.session.scalars(select(BroadcastMessage.state)).all()
+    assert delivered == [DeliveryState.DELIVERED] * 4
