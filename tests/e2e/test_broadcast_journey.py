@@ -20,7 +20,7 @@ def test_compose_preview_send_and_approve_a_broadcast(pages, screen):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Broadcasts").click()
     page.get_by_role("link", name="New broadcast").click()
     page.get_by_role("link", name="Baraut", exact=True).click()
-    page.get_by_label("Registered template").select_option(label=re.compile("^rumour alert"))
+    page.get_by_label("Registered template").select_option(label="rumour alert (English)")
     page.get_by_label("Value 1", exact=True).fill(f"the fair ({screen})")
     page.get_by_label("Value 2", exact=True).fill("112")
     page.get_by_label(re.compile("^Urgent")).check()
