@@ -183,6 +183,14 @@ def registered_template_id(template_name: str, language: str) -> str:
     )
 
 
+def template_id_for(template_name: str, language: str) -> str:
+    """The DLT id to send a code template with: the registry's, else the configured one."""
+    template = get_template(template_name, language)
+    return registered_template_id(template_name, language) or str(
+        current_app.config.get(template.id_keys[language]) or ""
+    )
+
+
 def get_template(template_name: str, language: str = "en") -> Template:
     """The registered template ``template_name``, checking that it exists in ``language``."""
     template = TEMPLATES.get(template_name)
@@ -260,6 +268,7 @@ def send_template(
     *values: str,
     language: str = "en",
     report: Callable[[SmsError | None], None] | None = None,
+    template_id: str | None = None,
 ) -> SmsMessage:
     """Render a registered template and hand it to the configured backend.
 
@@ -268,15 +277,19 @@ def send_template(
     backend delivers after the response, on a thread of its own (``report`` then runs in a
     transaction of its own, committed there). A sign-in code goes only to registered CUG
     numbers: had the page waited for the gateway, its timing would tell which numbers are.
+
+    ``template_id`` (the DLT id) is looked up when not given (``template_id_for``): a caller
+    that must hold no transaction while the gateway answers looks it up first.
     """
     if not isinstance(number_e164, str) or not _E164_INDIA.fullmatch(number_e164):
         raise ValueError("SMS goes only to an Indian mobile number in E.164 form")
-    template = get_template(template_name, language)
+    get_template(template_name, language)  # raises TemplateError for an unknown one
     message = SmsMessage(
         to=number_e164,
         template_name=template_name,
-        template_id=registered_template_id(template_name, language)
-        or str(current_app.config.get(template.id_keys[language]) or ""),
+        template_id=template_id_for(template_name, language)
+        if template_id is None
+        else template_id,
         language=language,
         text=render(template_name, *values, language=language),
     )

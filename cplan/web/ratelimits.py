@@ -66,6 +66,9 @@ LIMITS: dict[str, RateLimit] = {
     # Exports, per officer: each is a whole station's list or up to 20,000 incidents.
     "transfer.export": RateLimit("20 per hour;100 per day", ("POST",), "officer"),
     "incidents.export_feed": RateLimit("20 per hour;100 per day", None, "officer"),
+    # A gateway's delivery reports (public, signed), per address: batches of up to 1,000, so
+    # this is room for 600,000 reports a minute, and a stranger's guesses stay few.
+    "broadcasts.delivery_report": RateLimit("600 per minute", ("POST",), "address"),
 }
 
 
