@@ -130,3 +130,23 @@ def test_the_fake_gateway_calls_back_the_running_app_with_delivery_reports(app, 
     db.session.expire_all()
     delivered = db.session.scalars(select(BroadcastMessage.state)).all()
     assert delivered == [DeliveryState.DELIVERED] * 4
+
+
+def test_the_broadcast_page_counts_messages_by_state_with_the_reasons(
+    db,
+    client,
+    login_as,
+    reports,
+    messages,
+    world,  # noqa: F811
+):
+    reports(
+        {"reference": reference_of(messages[0].id), "status": "delivered"},
+        {"reference": reference_of(messages[1].id), "status": "failed", "reason": "DND"},
+    )
+    login_as(world["sp"])
+    page = client.get(f"/broadcasts/{messages[0].broadcast_id}").get_data(as_text=True)
+    for state, count in (("delivered", 1), ("failed", 1), ("sending", 1), ("queued", 0)):
+        assert f'data-state="{state}">{count}<' in page, state
+    assert "DND: 1" in page
+    assert 'http-equiv="refresh"' in page  # one message is still with the worker
