@@ -66,3 +66,21 @@ def post_fork(server, worker):
     with app.app_context():
         for engine in extension.engines.values():
             engine.dispose(close=False)
+
+
+# Prometheus figures of every worker (cplan.web.metrics): with PROMETHEUS_MULTIPROC_DIR set, each
+# worker writes its counts to files there; the folder is emptied at each start (counts begin at
+# zero, as a restarted server's should) and a dead worker's files are marked so.
+_metrics_folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _metrics_folder:
+    os.makedirs(_metrics_folder, exist_ok=True)
+    for _name in os.listdir(_metrics_folder):
+        if _name.endswith(".db"):
+            os.remove(os.path.join(_metrics_folder, _name))
+
+
+def child_exit(server, worker):
+    if _metrics_folder:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

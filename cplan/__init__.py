@@ -10,6 +10,7 @@ def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
     configure_logging(app)
+    register_request_log(app)
     register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
@@ -25,6 +26,14 @@ def configure_logging(app):
     from cplan.logging import configure
 
     configure(app)
+
+
+def register_request_log(app):
+    # First of the request hooks: the request id exists for the others, the line comes last.
+    from cplan.web import metrics, requestlog
+
+    requestlog.register(app)
+    metrics.register(app)
 
 
 def register_url_converters(app):

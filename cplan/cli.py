@@ -363,15 +363,223 @@ def analyze_command():
     click.echo(f"statistics refreshed in {time.perf_counter() - started:.1f} s")
 
 
-@cplan_cli.command("check-config")
+@cplan_cli.command("check-config", with_appcontext=False)
 def check_config():
-    """Print the effective database and SMS backend (no secrets)."""
+    """Print what production would refuse or get wrong in this configuration; exit 1 if any."""
+    from flask import Flask
+
+    from cplan.config import deployment_problems, load_config, production_refusals
+
+    # Built here, not by the app factory: production refuses to start with the very settings
+    # this command is asked to report (the command is found without the app through the
+    # flask.commands entry point in setup.cfg).
+    app = Flask("cplan", instance_relative_config=True)
+    load_config(app, refuse=False)
+    config = app.config
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    click.echo(f"environment: {config['ENV_NAME']}")
+    click.echo(f"database: {url.split('@')[-1] if '@' in url else url}")
+    click.echo(f"sms backend: {config['SMS_BACKEND']}")
+    problems = production_refusals(config) + deployment_problems(config)
+    for problem in problems:
+        click.echo(f"REFUSED: {problem}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s): not fit for production", err=True)
+        raise SystemExit(1)
+    click.echo("fit for production: nothing to refuse")
+
+
+# ---- backups ---------------------------------------------------------------------------------
+
+
+@cplan_cli.command("backup")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("backups"),
+    show_default=True,
+    help="Folder to write the backup and its .sha256 file into.",
+)
+def backup_command(folder):
+    """Back up the database (PostgreSQL: pg_dump custom format; SQLite: its online backup)
+    with a SHA-256 checksum file beside it."""
     from flask import current_app
 
-    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    click.echo(f"environment: {current_app.config['ENV_NAME']}")
-    click.echo(f"database: {url.split('@')[-1] if '@' in url else url}")
-    click.echo(f"sms backend: {current_app.config['SMS_BACKEND']}")
+    from cplan.models.base import utcnow
+    from cplan.pipelines.backups import BackupError, backup, checksum_path
+
+    started = time.perf_counter()
+    try:
+        path = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], folder, utcnow())
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"backup: {path} ({path.stat().st_size:,} bytes, {time.perf_counter() - started:.1f} s)"
+    )
+    click.echo(f"checksum: {checksum_path(path)}")
+
+
+@cplan_cli.command("restore-check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--scratch-database",
+    metavar="NAME",
+    default=None,
+    help="PostgreSQL: name of the scratch database (default cplan_restore_check_<random>).",
+)
+def restore_check_command(path, scratch_database):
+    """Restore a backup into a scratch database and check it: checksum, migrations at head,
+    schema, audit chain, row counts; exit 1 if any check fails."""
+    from flask import current_app
+
+    from cplan.pipelines.backups import BackupError, restored
+
+    started = time.perf_counter()
+    try:
+        with restored(
+            path, current_app.config["SQLALCHEMY_DATABASE_URI"], scratch_database
+        ) as scratch_url:
+            click.echo("checksum: ok")
+            click.echo(f"restored in {time.perf_counter() - started:.1f} s")
+            failures = _check_restored(scratch_url)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    if failures:
+        click.echo(f"restore-check FAILED: {', '.join(failures)}", err=True)
+        raise SystemExit(1)
+    click.echo(f"restore-check passed in {time.perf_counter() - started:.1f} s")
+
+
+def _check_restored(url: str) -> list[str]:
+    """Check the restored database at ``url`` through an app of its own; the failed checks."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from flask import Flask, current_app
+    from sqlalchemy import func, select
+
+    from cplan.config import load_config
+    from cplan.extensions import db
+    from cplan.services import health
+    from cplan.services.audit import verify_chain
+
+    config = {
+        key: current_app.config[key]
+        for key in ("ENV_NAME", "TESTING", "SECRET_KEY", "SMS_BACKEND", "RATELIMIT_STORAGE_URI")
+    }
+    config.update(DATABASE_URL=url, SQLALCHEMY_DATABASE_URI=url, REPORTS_DATABASE_URL=None)
+    # An app holding only the database (the checks need nothing else), on the scratch copy.
+    scratch = Flask("cplan", instance_relative_config=True)
+    load_config(scratch, config)
+    db.init_app(scratch)
+    heads, _ = health.code_revisions(current_app.extensions["migrate"].directory)
+    failures = []
+    with scratch.app_context():
+        try:
+            with db.engine.connect() as connection:
+                revisions = health.database_revisions(connection)
+                if revisions == heads:
+                    click.echo(f"migrations: at head ({', '.join(sorted(heads))})")
+                else:
+                    failures.append("migrations")
+                    click.echo(
+                        f"migrations: NOT at head (backup {', '.join(sorted(revisions or []))}"
+                        f" or none; code {', '.join(sorted(heads))})"
+                    )
+                context = MigrationContext.configure(
+                    connection, opts={"compare_type": True, "compare_server_default": True}
+                )
+                differences = compare_metadata(context, db.metadata)
+                if differences:
+                    failures.append("schema")
+                    click.echo(f"schema: {len(differences)} differences from the models")
+                else:
+                    click.echo("schema: matches the models")
+                counts = {
+                    table.name: connection.scalar(select(func.count()).select_from(table))
+                    for table in sorted(db.metadata.tables.values(), key=lambda t: t.name)
+                }
+            result = verify_chain()
+            if result.ok:
+                click.echo(f"audit chain: intact, {result.checked} events")
+                click.echo(f"last hash: {result.last_hash}")
+            else:
+                failures.append("audit chain")
+                click.echo(f"audit chain: BROKEN at seq {result.first_broken_seq}: {result.reason}")
+            click.echo("rows:")
+            for name, count in counts.items():
+                click.echo(f"  {name}: {count:,}")
+        finally:
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+    return failures
+
+
+# ---- retention -------------------------------------------------------------------------------
+
+
+@cplan_cli.command("retention")
+@click.option(
+    "--apply", "apply_", is_flag=True, help="Delete what has expired (default: only say)."
+)
+@click.option("--batch-size", default=1000, show_default=True, help="Rows deleted per transaction.")
+def retention_command(apply_, batch_size):
+    """Show (or with --apply delete, in batches) what has outlived its retention period, record
+    it in the audit trail and verify the chain."""
+    from flask import current_app
+
+    from cplan.extensions import db
+    from cplan.models.base import utcnow
+    from cplan.services import audit, retention
+
+    now = utcnow()
+    try:
+        steps = retention.plan(now, current_app.config.get("RETENTION_DAYS"))
+    except retention.RetentionError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.rollback()
+    click.echo(f"{'data class':<22} {'keep':>6}  {'older than':<11} {'expired':>9}")
+    for step in steps:
+        click.echo(
+            f"{step.data_class.name:<22} {step.days:>5}d  {step.cutoff:%Y-%m-%d}  "
+            f"{step.expired:>9,}"
+        )
+    for entry, older in retention.kept(now):
+        click.echo(f"kept: {entry.name}: {older:,} rows over a year old ({entry.reason})")
+    db.session.rollback()
+    if not apply_:
+        click.echo("dry run: nothing deleted (--apply deletes the expired rows)")
+        return
+
+    deleted = {}
+    for step in steps:
+        total = 0
+        while True:
+            count = _in_one_transaction(lambda step=step: retention.purge_batch(step, batch_size))
+            total += count
+            if count < batch_size:
+                break
+        deleted[step.data_class.name] = total
+        click.echo(f"deleted: {step.data_class.name}: {total:,}")
+
+    def record():
+        audit.record(
+            "retention.applied",
+            detail={
+                "deleted": [[name, count] for name, count in deleted.items()],
+                "days": [[step.data_class.name, step.days] for step in steps],
+            },
+        )
+
+    _in_one_transaction(record)
+    result = audit.verify_chain()
+    if not result.ok:
+        click.echo(
+            f"audit chain BROKEN at seq {result.first_broken_seq}: {result.reason}", err=True
+        )
+        raise SystemExit(1)
+    click.echo(f"recorded in the audit trail; audit chain intact ({result.checked} events)")
 
 
 audit_cli = AppGroup("audit", help="Check the audit trail.")

@@ -85,6 +85,9 @@ class DefaultConfig:
     REVEAL_MINUTES = 15
     # Enrolments waiting longer than this are highlighted in the approval queue.
     ENROLMENT_SLA_DAYS = 7
+    # A contact not verified for this many days is out of date (marked on rosters; each
+    # station lists its own, sensitive villages first).
+    VERIFICATION_POLICY_DAYS = 180
     # Incidents: the first verification call is due within, and a verdict within.
     INCIDENT_FIRST_CALL_MINUTES = 30
     INCIDENT_VERDICT_HOURS = 6
@@ -137,14 +140,25 @@ class DefaultConfig:
     # The name authenticator apps show next to the officer's PNO.
     TOTP_ISSUER = "C-Plan UP Police"
     LOG_LEVEL = "INFO"
+    # /readyz (cplan.blueprints.health): seconds the database may take to connect and answer,
+    # and minutes an SMS notice may wait in the outbox before the server reports "stuck" (0: off).
+    HEALTH_TIMEOUT = 2
+    HEALTH_OUTBOX_STUCK_MINUTES = 15
+    # /metrics answers only these networks (CIDR; CPLAN_METRICS_ALLOWED_NETWORKS='["10.0.5.0/24"]'),
+    # as the app sees the client's address (behind nginx: with CPLAN_TRUSTED_PROXIES set).
+    METRICS_ALLOWED_NETWORKS: list = []  # none: closed until configured
+    # Days each data class is kept before `flask cplan retention --apply` removes it, overriding
+    # single entries of cplan.services.retention.DATA_CLASSES ({"sign_in_sessions": 400}).
+    RETENTION_DAYS: dict = {}
 
 
 class ConfigError(RuntimeError):
     """The configuration is unsafe or incomplete: the app refuses to start."""
 
 
-def load_config(app, overrides=None):
-    """Apply the configuration layers to ``app`` and check the result."""
+def load_config(app, overrides=None, refuse=True):
+    """Apply the configuration layers to ``app`` and check the result (``refuse=False``: keep
+    an unsafe production configuration, for ``flask cplan check-config`` to report)."""
     app.config.from_object(DefaultConfig)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CPLAN")
@@ -177,16 +191,72 @@ def load_config(app, overrides=None):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["SESSION_COOKIE_NAME"] = "__Host-cplan"
         app.config["DEVICE_COOKIE_NAME"] = "__Host-cplan-device"
-        if app.config["SMS_BACKEND"] != "http":
-            raise ConfigError(
-                "production must send SMS through the http gateway (CPLAN_SMS_BACKEND=http)"
-            )
-        storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
-        if app.config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://"):
-            raise ConfigError(
-                "production needs CPLAN_RATELIMIT_STORAGE_URI=redis://...: with memory:// every "
-                "worker of every server would count on its own, multiplying each rate limit"
-            )
+        refusals = production_refusals(app.config)
+        if refusals and refuse:
+            raise ConfigError("\n".join(refusals))
+
+
+def production_refusals(config) -> list[str]:
+    """What production refuses to start with, one sentence each (``flask cplan check-config``
+    prints them, with ``deployment_problems``)."""
+    refusals = []
+    if not is_strong_secret(config.get("SECRET_KEY")):
+        refusals.append(
+            "production needs CPLAN_SECRET_KEY: a random value of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters and about {MIN_SECRET_KEY_BITS} bits, "
+            'e.g. python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+        )
+    if config.get("SMS_BACKEND") != "http":
+        refusals.append(
+            "production must send SMS through the http gateway (CPLAN_SMS_BACKEND=http), "
+            f"not {config.get('SMS_BACKEND')!r}"
+        )
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://"):
+        refusals.append(
+            "production needs CPLAN_RATELIMIT_STORAGE_URI=redis://...: with memory:// every "
+            "worker of every server would count on its own, multiplying each rate limit"
+        )
+    if config.get("DEBUG"):
+        refusals.append(
+            "production must not run in debug mode (FLASK_DEBUG / CPLAN_DEBUG): the debugger "
+            "runs any code a visitor types"
+        )
+    return refusals
+
+
+def deployment_problems(config) -> list[str]:
+    """What a production deployment should not have, beyond ``production_refusals``: the app
+    would start, but behind nginx, over HTTPS and on PostgreSQL (README "Deployment") it would
+    misbehave. Only ``flask cplan check-config`` reports these."""
+    problems = []
+    if config.get("ENV_NAME") != "production":
+        problems.append(
+            f"CPLAN_ENV_NAME is {config.get('ENV_NAME')!r}: production sets secure cookies and "
+            "refuses the settings above only with CPLAN_ENV_NAME=production"
+        )
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append(
+            "the session cookie lacks the Secure flag: a browser would send it over plain HTTP"
+        )
+    if int(config.get("TRUSTED_PROXIES") or 0) < 1:
+        problems.append(
+            "CPLAN_TRUSTED_PROXIES is 0: behind nginx every request would seem to come from "
+            "nginx's address (one lockout and one rate limit for everybody); set it to the "
+            "number of proxies in front of the app (1)"
+        )
+    if not str(config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("postgresql"):
+        problems.append(
+            "the database is not PostgreSQL (CPLAN_DATABASE_URL=postgresql://...): SQLite lives "
+            "on one server's disk and serves one writer at a time"
+        )
+    if config.get("SMS_BACKEND") == "http" and not str(config.get("SMS_HTTP_URL") or "").startswith(
+        "https://"
+    ):
+        problems.append(
+            "CPLAN_SMS_HTTP_URL must be the gateway's https:// address: sign-in codes travel in it"
+        )
+    return problems
 
 
 def normalise_database_url(url: str) -> str:
@@ -241,13 +311,7 @@ def reports_engine_options(config, url: str) -> dict:
 def _ensure_secret_key(app):
     key = app.config.get("SECRET_KEY")
     if app.config["ENV_NAME"] == "production":
-        if not is_strong_secret(key):
-            raise ConfigError(
-                "production needs CPLAN_SECRET_KEY: a random value of at least "
-                f"{MIN_SECRET_KEY_LENGTH} characters and about {MIN_SECRET_KEY_BITS} bits, "
-                'e.g. python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
-            )
-        return
+        return  # never generated: production_refusals judges the one configured
     if key:
         return
     # Development and tests: generate once and keep it in the instance folder,

@@ -1,4 +1,5 @@
-"""Logging: one stable line per event on stderr, level from configuration."""
+"""Logging: one stable line per event on stderr, level from configuration; the request log
+(``cplan.requests``) is one JSON object a line."""
 
 import logging
 import sys
@@ -15,3 +16,10 @@ def configure(app):
     app.logger.setLevel(level)
     logging.getLogger("cplan").handlers[:] = [handler]
     logging.getLogger("cplan").setLevel(level)
+    # The request log (cplan.web.requestlog) is one JSON object a line, with nothing around it.
+    json_lines = logging.StreamHandler(sys.stderr)
+    json_lines.setFormatter(logging.Formatter("%(message)s"))
+    requests = logging.getLogger("cplan.requests")
+    requests.handlers[:] = [json_lines]
+    requests.setLevel(level)
+    requests.propagate = False

@@ -17,6 +17,9 @@ PUBLIC_ENDPOINTS = {
     "main.set_language",
     # Gateways post delivery reports: authenticated by their HMAC signature, not a session.
     "broadcasts.delivery_report",
+    "health.livez",
+    "health.readyz",
+    "health.metrics_page",
 }
 
 
@@ -82,6 +85,10 @@ def test_every_role_is_in_the_permission_table(role):
         (Role.STATE_ADMIN, Permission.MANAGE_ACCOUNTS, True),
         (Role.STATE_ADMIN, Permission.MANAGE_GEOGRAPHY, True),
         (Role.SP_OFFICE, Permission.MANAGE_GEOGRAPHY, False),
+        (Role.SP_OFFICE, Permission.MANAGE_BREACHES, True),
+        (Role.STATE_ADMIN, Permission.MANAGE_BREACHES, True),
+        (Role.ASP, Permission.MANAGE_BREACHES, False),
+        (Role.CONTROL_ROOM, Permission.MANAGE_BREACHES, False),
     ],
 )
 def test_permission_table(role, permission, allowed):
@@ -218,6 +225,7 @@ def test_navigation_shows_each_post_the_sections_its_role_opens_and_marks_the_cu
         "Find a place",
         "Search",
         "Incidents",
+        "Verification drives",
         "Import / export",
         "My submissions",
     ]

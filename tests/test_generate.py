@@ -337,3 +337,23 @@ def test_generate_refuses_a_database_that_is_not_empty(generated):
     assert result.exit_code == 1
     assert "not empty" in result.output
     assert count(Contact) == contacts
+
+
+def test_a_statewide_drive_is_in_progress_with_counters_that_agree_with_its_tasks(generated):
+    from cplan.models import DriveProgress, TaskState, VerificationDrive, VerificationTask
+
+    drive = _db.session.scalar(select(VerificationDrive))
+    assert drive.scope_unit.kind == UnitKind.STATE and drive.task_count > 1000
+    assert drive.task_count == count(VerificationTask)
+    for state, column in (
+        (TaskState.PENDING, DriveProgress.pending),
+        (TaskState.CONFIRMED, DriveProgress.confirmed),
+        (TaskState.UNREACHABLE, DriveProgress.unreachable),
+    ):
+        assert _db.session.scalar(select(func.sum(column))) == count(
+            VerificationTask, VerificationTask.state == state
+        )
+    confirmed = count(VerificationTask, VerificationTask.state == TaskState.CONFIRMED)
+    assert 0.2 < confirmed / drive.task_count < 0.3
+    opened = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "drive.opened"))
+    assert opened.target_id == drive.id and opened.occurred_at == drive.opened_at

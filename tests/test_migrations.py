@@ -41,22 +41,25 @@ def test_migrations_create_exactly_the_models_schema(migration_database_url):
         }
     )
     with app.app_context():
-        upgrade()
-        with db.engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "compare_server_default": True}
-            )
-            differences = compare_metadata(context, db.metadata)
-        assert differences == []
-        # The migration also makes the audit trail append-only.
-        audit.record("test.migrated")
-        db.session.commit()
-        with pytest.raises(Exception, match="append-only"):
-            with db.engine.begin() as connection:
-                connection.execute(text("DELETE FROM audit_events"))
-        db.session.remove()
-        downgrade(revision="base")
-        with db.engine.connect() as connection:
-            remaining = set(db.inspect(connection).get_table_names()) - {"alembic_version"}
-        assert remaining == set()
-        db.engine.dispose()
+        try:
+            upgrade()
+            with db.engine.connect() as connection:
+                context = MigrationContext.configure(
+                    connection, opts={"compare_type": True, "compare_server_default": True}
+                )
+                differences = compare_metadata(context, db.metadata)
+            assert differences == []
+            # The migration also makes the audit trail append-only.
+            audit.record("test.migrated")
+            db.session.commit()
+            with pytest.raises(Exception, match="append-only"):
+                with db.engine.begin() as connection:
+                    connection.execute(text("DELETE FROM audit_events"))
+            db.session.remove()
+            downgrade(revision="base")
+            with db.engine.connect() as connection:
+                remaining = set(db.inspect(connection).get_table_names()) - {"alembic_version"}
+            assert remaining == set()
+        finally:  # a failed comparison must not leave connections for a later test to find
+            db.session.remove()
+            db.engine.dispose()

@@ -134,6 +134,18 @@ def step_messages(context: DemoContext) -> None:
     context.log += ensure_demo_registry()
 
 
+def step_election(context: DemoContext) -> None:
+    from cplan.devdata.demo_elections import ensure_demo_election
+
+    context.log += ensure_demo_election(context.state, context.district)
+
+
+def step_drives(context: DemoContext) -> None:
+    from cplan.devdata.demo_drives import ensure_demo_drive
+
+    context.log += ensure_demo_drive(context.district)
+
+
 # Later issues append here: ("officers", step_officers), ("contacts", step_contacts)...
 DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("UP districts", step_districts),
@@ -146,6 +158,8 @@ DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("contacts", step_contacts),
     ("incidents", step_incidents),
     ("DLT registry", step_messages),
+    ("election, sensitive places and marks", step_election),
+    ("verification drive and meetings", step_drives),
 ]
 
 

@@ -89,11 +89,12 @@ from cplan.data import DISTRICTS_FILE, NAMES_FILE, SUBDISTRICTS_FILE, data_file
 from cplan.data import data_dir as data_dir_of
 from cplan.devdata.demo_contacts import CATEGORY_WEIGHTS, read_names
 from cplan.extensions import db
-from cplan.formats import IST
+from cplan.formats import IST, ist_day
 from cplan.models import contact_counts
 from cplan.models.accounts import Officer, Post, PostAssignment, Role
 from cplan.models.audit import GENESIS_HASH, AuditEvent, AuditOutcome, event_hash
 from cplan.models.base import UTCDateTime
+from cplan.models.drives import TaskState, VerificationDrive, VerificationMethod, VerificationTask
 from cplan.models.geo import Place, PlaceKind, PlaceStationSpell, Subdistrict, Unit, UnitKind
 from cplan.models.incidents import (
     ANSWERED_OUTCOMES,
@@ -129,7 +130,7 @@ from cplan.pipelines.geo_import import (
     normalised,
     unit_code,
 )
-from cplan.services import incidents
+from cplan.services import drives, incidents
 from cplan.services.errors import DomainError
 from cplan.services.geo import names_search_key
 from cplan.services.phone import log_safe
@@ -143,6 +144,8 @@ BATCH_SIZE = 10_000
 
 # Sizes at scale 1.0.
 STATIONS_IN_STATE = 1500
+DRIVE_DAYS = 8  # the generated drive opened this many days before the end of the history
+DRIVE_MAX_AGE_DAYS = 30
 INCIDENTS_IN_STATE = 100_000
 MIN_STATIONS, MAX_STATIONS = 8, 45
 VILLAGE_CODE_BASE = 9_000_000  # generated "LGD" village codes: above any real one
@@ -668,6 +671,11 @@ class StateGenerator:
         if self.end < datetime(2025, 1, 1, tzinfo=UTC):
             raise GenerateError("the history must end on 2025-01-01 or later")
         self.data_dir = data_dir_of(data_dir)
+        # The statewide verification drive: opened by the control room eight days before the end
+        # of the history, at 10:00 IST (its "drive.opened" event is in the merged audit trail).
+        self.drive_opened_at = (
+            self.end - timedelta(days=DRIVE_DAYS) + timedelta(hours=4, minutes=30)
+        )
         for name in (DISTRICTS_FILE, SUBDISTRICTS_FILE, NAMES_FILE):
             data_file(name, self.data_dir)  # a missing file stops the run before any stage
         self.batch_size = batch_size
@@ -696,6 +704,7 @@ class StateGenerator:
             ("posts and officers", self.build_people),
             ("contacts, incidents and audit trail", self.build_history),
             ("counters and statistics", self.finish),
+            ("verification drive", self.build_drive),
         ]
 
     # ---- refusing a non-empty database ------------------------------------------------------
@@ -1336,6 +1345,7 @@ class StateGenerator:
             self._contact_stream(batches, tiebreak),
             self._incident_stream(batches, tiebreak),
             self._sign_in_stream(tiebreak),
+            self._drive_stream(tiebreak),
         ]
         prev_hash, seq = GENESIS_HASH, 0
         audit_table = AuditEvent.__table__
@@ -2210,6 +2220,116 @@ class StateGenerator:
         else:
             connection.execute(text("PRAGMA analysis_limit=2000"))
             connection.execute(text("ANALYZE"))
+
+    # ---- stage 5: a statewide verification drive in progress --------------------------------
+
+    def _state(self) -> tuple[int, str]:
+        state_id = next(uid for uid, unit in self.units.items() if unit["kind"] == UnitKind.STATE)
+        return state_id, self.units[state_id]["path"]
+
+    def _drive_stream(self, tiebreak) -> Iterator[tuple]:
+        """The drive's opening, in the trail at its time (the drive is written by build_drive
+        with id 1: the database was empty)."""
+        if not self.control_room:
+            return
+        _state_id, path = self._state()
+        detail = {"phase_id": None, "max_age_days": DRIVE_MAX_AGE_DAYS}
+        event = self._event(
+            "drive.opened", self.control_room[0], path, "verification_drives", 1, detail
+        )
+        yield (self.drive_opened_at, next(tiebreak), event)
+
+    def build_drive(self) -> None:
+        """A statewide drive opened eight days before the end: every active contact not verified
+        in the 30 days before gets a task (the app's own set-based statement, ``drives.fill``);
+        about a quarter were confirmed since (by call, a few by visit), 2% were unreachable on
+        three days and 5% tried once. The outcomes are written set-based, a statement per day,
+        with the contacts' last-verified dates, and the counters are counted from them
+        (``drives.recount``). Outcomes are not in the audit trail (a million events for data
+        nobody recorded); changes and removals, which need proposals, are left to the demo."""
+        if not self.control_room:
+            return
+        _tune_connection()
+        state_id, path = self._state()
+        officer_id, _post_id = self.control_room[0]
+        opened = self.drive_opened_at
+        drive = VerificationDrive(
+            id=1,
+            name="Statewide re-verification before the polls",
+            scope_unit_id=state_id,
+            scope_path=path,
+            opens_on=ist_day(opened),
+            due_on=ist_day(opened) + timedelta(days=30),
+            max_age_days=DRIVE_MAX_AGE_DAYS,
+            opened_by_id=officer_id,
+            opened_at=opened,
+        )
+        db.session.add(drive)
+        db.session.flush()
+        drives.fill(drive, [path], opened)
+        tasks, contacts = VerificationTask.__table__, Contact.__table__
+        connection = db.session.connection()
+        bucket = tasks.c.id % 100
+        for day in range(DRIVE_DAYS):
+            done_at = opened + timedelta(days=day, hours=2)
+            on_day = (tasks.c.drive_id == drive.id, tasks.c.id % DRIVE_DAYS == day)
+            for condition, values in (
+                (bucket < 22, {"state": TaskState.CONFIRMED, "method": VerificationMethod.CALL}),
+                (
+                    bucket.between(22, 24),
+                    {"state": TaskState.CONFIRMED, "method": VerificationMethod.VISIT},
+                ),
+                (
+                    bucket.between(25, 26),
+                    {"state": TaskState.UNREACHABLE, "attempts": 3, "unreachable_days": 3},
+                ),
+                (bucket.between(27, 31), {"attempts": 1, "unreachable_days": 1}),
+            ):
+                connection.execute(
+                    update(tasks)
+                    .where(*on_day, condition)
+                    .values(
+                        version=2,
+                        done_at=done_at,
+                        last_attempt_on=ist_day(done_at) if "attempts" in values else None,
+                        **{key: getattr(value, "value", value) for key, value in values.items()},
+                    )
+                )
+        confirmed = select(tasks.c.done_at).where(
+            tasks.c.contact_id == contacts.c.id,
+            tasks.c.drive_id == drive.id,
+            tasks.c.state == TaskState.CONFIRMED.value,
+        )
+        connection.execute(
+            update(contacts)
+            .where(
+                contacts.c.id.in_(
+                    select(tasks.c.contact_id).where(
+                        tasks.c.drive_id == drive.id, tasks.c.state == TaskState.CONFIRMED.value
+                    )
+                )
+            )
+            .values(
+                last_verified_at=confirmed.scalar_subquery(),
+                updated_at=case(
+                    (
+                        confirmed.scalar_subquery() > contacts.c.updated_at,
+                        confirmed.scalar_subquery(),
+                    ),
+                    else_=contacts.c.updated_at,
+                ),
+            )
+        )
+        drives.recount(drive)
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('verification_drives', 'id'), "
+                    "(SELECT COALESCE(MAX(id), 1) FROM verification_drives))"
+                )
+            )
+        connection.execute(text("ANALYZE"))
+        self.echo(f"  drive opened with {drive.task_count:,} tasks")
 
     # ---- the summary ------------------------------------------------------------------------
 

@@ -15,11 +15,33 @@ from cplan.models.accounts import (
 )
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
+from cplan.models.breaches import Breach
 from cplan.models.broadcasts import (
     Broadcast,
     BroadcastMessage,
     BroadcastStatus,
     DeliveryState,
+)
+from cplan.models.drives import (
+    DriveDailyProgress,
+    DriveProgress,
+    DriveState,
+    TaskState,
+    VerificationDrive,
+    VerificationMethod,
+    VerificationTask,
+)
+from cplan.models.elections import (
+    ContactElectionMark,
+    Election,
+    ElectionAuthority,
+    ElectionKind,
+    ElectionPhase,
+    ElectionRole,
+    PhaseDistrict,
+    SensitivePlace,
+    SensitivityLevel,
+    SensitivityReason,
 )
 from cplan.models.geo import (
     Place,
@@ -41,6 +63,7 @@ from cplan.models.incidents import (
     Severity,
     TimelineEntry,
 )
+from cplan.models.meetings import CoordinationMeeting, MeetingAttendance, MeetingPlace
 from cplan.models.messages import (
     DltEntity,
     DltHeader,
@@ -71,6 +94,27 @@ __all__ = [
     "DltHeader",
     "DltTemplate",
     "DltWhitelistEntry",
+    "CoordinationMeeting",
+    "DriveDailyProgress",
+    "DriveProgress",
+    "DriveState",
+    "MeetingAttendance",
+    "MeetingPlace",
+    "TaskState",
+    "VerificationDrive",
+    "VerificationMethod",
+    "VerificationTask",
+    "ContactElectionMark",
+    "Election",
+    "ElectionAuthority",
+    "ElectionKind",
+    "ElectionPhase",
+    "ElectionRole",
+    "PhaseDistrict",
+    "SensitivePlace",
+    "SensitivityLevel",
+    "SensitivityReason",
+    "Breach",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",

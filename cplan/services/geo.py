@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, select, update
 
 from cplan.extensions import db
 from cplan.models.base import utcnow
+from cplan.models.elections import ContactElectionMark, SensitivePlace
 from cplan.models.geo import Place, PlaceStationSpell, Unit, UnitKind
 from cplan.models.roster import Contact, ContactProposal
 from cplan.models.search import SearchToken
@@ -168,6 +169,8 @@ def _carry_scope_of_place(place: Place, unit_path: str) -> None:
         update(Contact).where(Contact.place_id == place.id),
         update(ContactProposal).where(ContactProposal.contact_id.in_(contact_ids)),
         update(SearchToken).where(SearchToken.kind == "place", SearchToken.record_id == place.id),
+        update(SensitivePlace).where(SensitivePlace.place_id == place.id),
+        update(ContactElectionMark).where(ContactElectionMark.contact_id.in_(contact_ids)),
         update(SearchToken).where(
             SearchToken.kind == "contact", SearchToken.record_id.in_(contact_ids)
         ),
@@ -229,7 +232,14 @@ def move_unit(unit: Unit, new_parent: Unit) -> Unit:
     )
     # Every table that carries a unit path follows (the audit trail does not: its paths are
     # part of each event's hash and record where the event was filed at the time).
-    for model in (Place, Contact, ContactProposal, SearchToken):
+    for model in (
+        Place,
+        Contact,
+        ContactProposal,
+        SearchToken,
+        SensitivePlace,
+        ContactElectionMark,
+    ):
         db.session.execute(
             update(model)
             .where(unit.covers(model.unit_path))

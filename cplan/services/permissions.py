@@ -28,6 +28,16 @@ class Permission(enum.StrEnum):
     CORRECT_PLACE_NAMES = "correct_place_names"
     # Confidential contacts and tips: from the ASP upwards only.
     VIEW_CONFIDENTIAL = "view_confidential"
+    # Record personal-data breaches and their notifications (SP office, state administrator).
+    MANAGE_BREACHES = "manage_breaches"
+    # Elections: every post reads them; the state control room creates them and their phases.
+    VIEW_ELECTIONS = "view_elections"
+    MANAGE_ELECTIONS = "manage_elections"
+    # Grade a place sensitive for an election (the SP office, for its district).
+    MANAGE_SENSITIVE_PLACES = "manage_sensitive_places"
+    # Mark a contact as a candidate, agent... (station staff and above); unmarking: the ASP.
+    MARK_CONTACTS = "mark_contacts"
+    UNMARK_CONTACTS = "unmark_contacts"
     # Any signed-in post: own profile, authenticator app, sign out.
     SIGNED_IN = "signed_in"
     # Broadcast SMS: compose (and see the broadcasts of the post's scope), approve one to more
@@ -37,17 +47,26 @@ class Permission(enum.StrEnum):
     APPROVE_BROADCAST = "approve_broadcast"
     URGENT_BROADCAST = "urgent_broadcast"
     RECORD_OPT_OUT = "record_opt_out"
+    # Re-verification drives: follow their progress; open and close them (SP office, ASP, the
+    # state control room); record outcomes and coordination meetings (station staff).
+    VIEW_DRIVES = "view_drives"
+    OPEN_DRIVES = "open_drives"
+    VERIFY_CONTACTS = "verify_contacts"
 
 
 P = Permission
 _STATION_BASE = {
     P.SIGNED_IN,
+    P.VIEW_ELECTIONS,
+    P.MARK_CONTACTS,
     P.VIEW_GEOGRAPHY,
     P.VIEW_ROSTER,
     P.ENROL_CONTACT,
     P.PROPOSE_CORRECTION,
     P.VIEW_INCIDENTS,
     P.MANAGE_INCIDENTS,
+    P.VIEW_DRIVES,
+    P.VERIFY_CONTACTS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -58,16 +77,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CIRCLE_OFFICER: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MARK_CONTACTS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.VIEW_INCIDENTS,
             P.MANAGE_INCIDENTS,
             P.VIEW_REPORTS,
+            P.VIEW_DRIVES,
         }
     ),
     Role.ASP: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MARK_CONTACTS,
+            P.UNMARK_CONTACTS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.APPROVE_ENROLMENT,
@@ -81,11 +106,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SEND_BROADCAST,
             P.APPROVE_BROADCAST,
             P.RECORD_OPT_OUT,
+            P.VIEW_DRIVES,
+            P.OPEN_DRIVES,
         }
     ),
     Role.SP_OFFICE: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MARK_CONTACTS,
+            P.UNMARK_CONTACTS,
+            P.MANAGE_SENSITIVE_PLACES,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.APPROVE_ENROLMENT,
@@ -103,12 +134,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.APPROVE_BROADCAST,
             P.URGENT_BROADCAST,
             P.RECORD_OPT_OUT,
+            P.MANAGE_BREACHES,
+            P.VIEW_DRIVES,
+            P.OPEN_DRIVES,
         }
     ),
     # Control rooms read rosters to verify rumours and review incidents; they never approve.
     Role.CONTROL_ROOM: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
+            P.MANAGE_ELECTIONS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_ROSTER,
             P.VIEW_INCIDENTS,
@@ -116,17 +152,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.REVIEW_INCIDENTS,
             P.VIEW_REPORTS,
             P.VIEW_CONFIDENTIAL,
+            P.VIEW_DRIVES,
+            P.OPEN_DRIVES,
         }
     ),
     Role.STATE_ADMIN: frozenset(
         {
             P.SIGNED_IN,
+            P.VIEW_ELECTIONS,
             P.VIEW_GEOGRAPHY,
             P.VIEW_REPORTS,
             P.MANAGE_ACCOUNTS,
             P.VIEW_AUDIT,
             P.MANAGE_GEOGRAPHY,
             P.CORRECT_PLACE_NAMES,
+            P.MANAGE_BREACHES,
         }
     ),
 }

@@ -39,6 +39,15 @@ SECTIONS = (
     Section("search.index", _l("Search"), (P.VIEW_ROSTER,), ("search.index",)),
     Section("incidents.feed", _l("Incidents"), (P.VIEW_INCIDENTS,), ("incidents.",)),
     Section("coverage.index", _l("Coverage"), (P.VIEW_REPORTS,), ("coverage.",)),
+    # Every post reads elections; the link is for those who plan for them (a station's
+    # constable meets the election on its rosters instead).
+    Section(
+        "elections.index",
+        _l("Elections"),
+        (P.MANAGE_ELECTIONS, P.MANAGE_SENSITIVE_PLACES, P.VIEW_REPORTS),
+        ("elections.",),
+    ),
+    Section("drives.index", _l("Verification drives"), (P.VIEW_DRIVES,), ("drives.",)),
     Section(
         "transfer.index",
         _l("Import / export"),
@@ -48,6 +57,7 @@ SECTIONS = (
     Section("broadcasts.index", _l("Broadcasts"), (P.SEND_BROADCAST,), ("broadcasts.",)),
     Section("admin.posts", _l("Posts and officers"), (P.MANAGE_ACCOUNTS,), ("admin.",)),
     Section("audit.index", _l("Audit trail"), (P.VIEW_AUDIT,), ("audit.",)),
+    Section("breaches.index", _l("Data breaches"), (P.MANAGE_BREACHES,), ("breaches.",)),
     Section("enrolment.mine", _l("My submissions"), (P.ENROL_CONTACT,), ("enrolment.mine",)),
     Section(
         "enrolment.queue",

@@ -17,7 +17,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from cplan import formats
-from cplan.services import enrolment, incidents, roster
+from cplan.services import elections, enrolment, incidents, roster
 from cplan.services.permissions import Permission
 from cplan.services.phone import display_mobile, mask_mobile
 from cplan.web.navigation import main_links
@@ -159,6 +159,9 @@ def register(app):
     app.add_template_global(roster.label, "roster_label")
     app.add_template_global(incidents.label, "incident_label")
     app.add_template_global(reject_reason_label, "reject_reason_label")
+    app.add_template_global(elections.label, "election_label")
+    app.add_template_global(elections.LEVEL_HINDI.get, "sensitivity_hindi")
+    app.add_template_global(elections.role_choices, "election_roles")
     app.add_template_global(mask_mobile, "mask_mobile")
     app.add_template_global(display_mobile, "display_mobile")
     app.add_template_global(approval_counts, "approval_counts")

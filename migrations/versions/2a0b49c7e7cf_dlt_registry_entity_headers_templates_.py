@@ -1,7 +1,7 @@
 """dlt registry: entity, headers, templates, whitelist
 
 Revision ID: 2a0b49c7e7cf
-Revises: abc1dcae572b
+Revises: 21cc0f4064f8
 Create Date: 2026-12-07 17:53:11.177096
 
 """
@@ -13,7 +13,7 @@ import cplan.models.base
 
 # revision identifiers, used by Alembic.
 revision = '2a0b49c7e7cf'
-down_revision = 'abc1dcae572b'
+down_revision = '21cc0f4064f8'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from cplan.extensions import db
 from cplan.models.geo import Unit, UnitKind
-from cplan.services import audit, coverage, duplicates, places, roster
+from cplan.services import audit, coverage, duplicates, places, roster, sensitive_places
 from cplan.services.permissions import Permission
 from cplan.services.scope import get_in_scope
 from cplan.web.access import requires
@@ -24,10 +24,14 @@ def render_coverage(unit: Unit):
         "unit": unit,
         "coverage": coverage.coverage_of(current_user, unit),
         "ancestors": places.ancestors(current_user, unit),
+        "election": sensitive_places.unit_summary(current_user, unit),
     }
     if unit.kind == UnitKind.STATION:
         context["shortfalls"] = coverage.places_below_target(
             current_user, unit, page=page_arg(), per_page=number_arg("per_page", coverage.PER_PAGE)
+        )
+        context["grades"] = sensitive_places.active_grades(
+            row.place for row in context["shortfalls"].items
         )
     return render_template("coverage/unit.html", **context)
 

@@ -34,7 +34,7 @@ from cplan.models.geo import Place, Unit
 from cplan.models.incidents import CallOutcome, Incident
 from cplan.pipelines import incident_export
 from cplan.pipelines.tables import CSV_MIMETYPE
-from cplan.services import audit, incidents, roster
+from cplan.services import audit, election_marks, incidents, roster, sensitive_places
 from cplan.services.errors import DomainError
 from cplan.services.incidents import FeedFilters, label
 from cplan.services.permissions import Permission
@@ -261,6 +261,7 @@ def show(incident_id):
     return render_template(
         "incidents/show.html",
         incident=incident,
+        grades=sensitive_places.active_grades(item.place for item in incident.places),
         entries=incidents.timeline(current_user, incident),
         counts=counts,
         suggestion=incidents.suggested_verdict(counts),
@@ -476,6 +477,8 @@ def show_calls(incident_id):
         "incidents/calls.html",
         incident=incident,
         rows=rows,
+        grades=sensitive_places.active_grades({row.contact.place for row in rows}),
+        marks=election_marks.open_marks(row.contact for row in rows),
         full=full,
         counts=counts,
         more_neighbours=sheet.more_neighbours,

@@ -19,8 +19,9 @@ from cplan.blueprints.roster.forms import EnrolForm, RevealForm
 from cplan.extensions import db
 from cplan.models.geo import Place
 from cplan.models.roster import Contact, ContactStatus
-from cplan.services import coverage, roster
+from cplan.services import coverage, drives, election_marks, elections, roster, sensitive_places
 from cplan.services import places as place_service
+from cplan.services.elections import label as election_label
 from cplan.services.permissions import Permission
 from cplan.services.phone import display_mobile
 from cplan.services.scope import get_in_scope
@@ -61,9 +62,11 @@ class Card(NamedTuple):
     whatsapp: bool
     verified: str
     shown: bool
+    mark: str = ""  # the contact's part in the election on (candidate, agent...), if any
+    out_of_date: bool = False  # active, and not verified within the policy
 
 
-def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
+def _cards(contacts: list[Contact], full: set[int], marks=None) -> list[Card]:
     """The cards of a roster, worked out once in Python: per card, a dozen macro calls, each
     looking up the language through context proxies, cost more than the rest of the page."""
     if not contacts:
@@ -73,6 +76,7 @@ def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
     href = url_for("roster.contact", contact_id=0).removesuffix("0")
     categories: dict = {}
     cards = []
+    cutoff = drives.policy_cutoff()
     for contact in contacts:
         shown = contact.id in full
         primary, primary_lang, other, other_lang = contact.names(language)
@@ -99,9 +103,20 @@ def _cards(contacts: list[Contact], full: set[int]) -> list[Card]:
                 if contact.last_verified_at
                 else "",
                 shown=shown,
+                mark=election_label("role", marks[contact.id].role)
+                if marks and contact.id in marks
+                else "",
+                out_of_date=drives.is_out_of_date(contact, cutoff),
             )
         )
     return cards
+
+
+def _grading_election(place: Place):
+    """The election on in the place's district, for the SP office's "grade" link (else None)."""
+    if not sensitive_places.may_grade(current_user):
+        return None
+    return elections.active_election_for_place(place)
 
 
 def _village_context(place: Place) -> dict:
@@ -110,13 +125,16 @@ def _village_context(place: Place) -> dict:
     active = grouped[ContactStatus.ACTIVE]
     pending = grouped[ContactStatus.PENDING] if roster.sees_pending(current_user) else []
     full = roster.full_number_ids(current_user, place, active + pending)
+    marks = election_marks.open_marks(active + pending)
     return {
         "place": place,
+        "grade": sensitive_places.active_grades([place]).get(place.id),
+        "grading_election": _grading_election(place),
         "ancestors": _holder_trail(place),
         "active": active,
         "pending": pending,
-        "active_cards": _cards(active, full),
-        "pending_cards": _cards(pending, full),
+        "active_cards": _cards(active, full, marks),
+        "pending_cards": _cards(pending, full, marks),
         "full": full,
         "target": coverage.target(),
         "masked_any": any(contact.id not in full for contact in active + pending),
@@ -192,11 +210,16 @@ def show_contact(contact_id):
     page = render_template(
         "roster/contact.html",
         contact=contact,
+        election_mark=election_marks.open_marks([contact]).get(contact.id),
+        mark_election=elections.active_election_for_place(contact.place),
         place=contact.place,
         ancestors=_holder_trail(contact.place),
         full=full,
         reveal_form=RevealForm(formdata=None),
         reveal_minutes=roster.reveal_minutes(),
+        out_of_date=drives.is_out_of_date(contact, drives.policy_cutoff()),
+        drive_tasks=drives.tasks_of_contact(current_user, contact),
+        task_labels=drives.STATE_LABELS,
     )
     roster.record_contact_view(current_user, contact, full_number=full)
     db.session.commit()

@@ -1,0 +1,1 @@
+"""The personal-data breach register."""

@@ -1,0 +1,1 @@
+"""Re-verification drives: opening one, its progress, and the station's "verify next" page."""

@@ -1,0 +1,1 @@
+"""Elections and their phases; sensitive places; contacts' election marks."""

@@ -1,0 +1,1 @@
+"""Health endpoints for the load balancer: /livez and /readyz."""

@@ -1,0 +1,1 @@
+"""Coordination meetings (समन्वय बैठक) of a police station with its C-Plan members."""
