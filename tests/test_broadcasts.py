@@ -124,6 +124,39 @@ def test_the_audience_leaves_out_inactive_opted_out_erased_and_confidential_cont
     assert compose(world["baraut_so"], world["baraut"], category="pradhan").audience_size == 2
 
 
+def test_during_an_election_contacts_marked_in_it_are_left_out(
+    db, world, add_contacts, make_officer, state
+):
+    from datetime import date, timedelta
+
+    from cplan.models.elections import ElectionAuthority, ElectionKind, ElectionRole
+    from cplan.services import election_marks, elections
+
+    neutral, candidate = add_contacts(world["bijrol"], 2)
+    control_room = make_officer("control_room", state)
+    election = elections.create_election(
+        principal(control_room),
+        kind=ElectionKind.GRAM_PANCHAYAT,
+        authority=ElectionAuthority.STATE_ELECTION_COMMISSION,
+        name_en="UP panchayat elections",
+        phases=[elections.PhasePlan(1, date.today() + timedelta(days=5), [world["baghpat"]])],
+    )
+    election_marks.mark_contact(
+        principal(world["baraut_so"]), candidate, ElectionRole.CANDIDATE, election=election
+    )
+    assert compose(world["baraut_so"], world["baraut"]).audience_size == 1
+    broadcast = broadcasts.submit(
+        principal(world["baraut_so"]), compose(world["baraut_so"], world["baraut"]), now=DAY
+    )
+    recipients = db.session.scalars(
+        select(BroadcastMessage.contact_id).where(BroadcastMessage.broadcast_id == broadcast.id)
+    ).all()
+    assert recipients == [neutral.id]
+    assert compose(world["baraut_so"], world["baraut"]).audience.election_id == election.id
+    # Meerut does not vote in it: nobody is left out there.
+    assert broadcasts.active_election_id(world["sardhana"], DAY) is None
+
+
 def test_the_preview_gives_text_encoding_segments_and_totals(db, world, add_contacts):
     add_contacts(world["bijrol"], 3)
     draft = compose(world["baraut_so"], world["baraut"])

@@ -4,9 +4,10 @@ A station or district post composes from a registered template and a value per s
 (``cplan.services.dlt.build``: the text is checked against the registration before anything
 else happens) for an audience: a station's contacts, or chosen villages of it, optionally of
 one category. The audience always leaves out contacts that are not active, have opted out, were
-erased or have no number, and confidential contacts unless the sender may see them (ASP and
-above). ``prepare`` answers the preview (final text, encoding, segments, audience size, total
-segments) without changing anything; ``submit`` saves it.
+erased or have no number, contacts marked in the election active in the district (candidates,
+agents...), and confidential contacts unless the sender may see them (ASP and above).
+``prepare`` answers the preview (final text, encoding, segments, audience size, total segments)
+without changing anything; ``submit`` saves it.
 
 A broadcast to more than ``APPROVAL_THRESHOLD`` recipients waits for an ASP or the SP office
 (maker-checker: never the officer who composed it); the decision is compare-and-set on
@@ -26,12 +27,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, update
 
 from cplan.extensions import db
+from cplan.formats import ist_day
 from cplan.models.base import utcnow
 from cplan.models.broadcasts import Broadcast, BroadcastStatus
 from cplan.models.geo import Place, Unit, UnitKind
 from cplan.models.messages import DltTemplate
 from cplan.models.roster import Contact, ContactCategory, ContactStatus, OptOutChannel
-from cplan.services import audit, dlt, outbox, roster
+from cplan.services import audit, dlt, election_marks, elections, geo, outbox, roster
 from cplan.services.broadcast_hours import is_quiet
 from cplan.services.errors import (
     AlreadyDecided,
@@ -56,6 +58,9 @@ class Audience:
     place_ids: tuple[int, ...] = ()
     category: ContactCategory | None = None
     include_confidential: bool = False
+    # The election active in the station's district, if any: its marked contacts (candidates,
+    # agents, office-bearers, relatives) are left out.
+    election_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -142,19 +147,30 @@ def audience_condition(audience: Audience):
         conditions.append(Contact.category == audience.category)
     if not audience.include_confidential:
         conditions.append(Contact.confidential.is_(False))
+    if audience.election_id is not None:
+        conditions.append(election_marks.neutral_condition(audience.election_id))
     return and_(*conditions)
+
+
+def active_election_id(station: Unit, now: datetime) -> int | None:
+    """The election active in the station's district on the IST day of ``now``, if any."""
+    district = geo.district_of(station)
+    phase = elections.active_phase(district.id, ist_day(now)) if district else None
+    return phase.election_id if phase else None
 
 
 def audience_size(audience: Audience) -> int:
     return db.session.scalar(select(func.count(Contact.id)).where(audience_condition(audience)))
 
 
-def audience_of(broadcast: Broadcast) -> Audience:
+def audience_of(broadcast: Broadcast, now: datetime) -> Audience:
+    """The audience a saved broadcast reaches at ``now`` (the election then active counts)."""
     return Audience(
         station=broadcast.station,
         place_ids=tuple(broadcast.places),
         category=ContactCategory(broadcast.category) if broadcast.category else None,
         include_confidential=broadcast.include_confidential,
+        election_id=active_election_id(broadcast.station, now),
     )
 
 
@@ -205,6 +221,7 @@ def prepare(
         place_ids=place_ids,
         category=ContactCategory(category) if category else None,
         include_confidential=principal.can(Permission.VIEW_CONFIDENTIAL),
+        election_id=active_election_id(station, utcnow()),
     )
     return Draft(
         message=message, audience=audience, audience_size=audience_size(audience), urgent=urgent
@@ -260,7 +277,7 @@ def submit(principal: Principal, draft: Draft, *, now: datetime | None = None) -
 
 
 def _queue(principal: Principal, broadcast: Broadcast, now: datetime) -> None:
-    count = outbox.enqueue(broadcast, audience_condition(audience_of(broadcast)), now=now)
+    count = outbox.enqueue(broadcast, audience_condition(audience_of(broadcast, now)), now=now)
     broadcast.queued_at = now
     broadcast.queued_count = count
     db.session.flush()
