@@ -7,13 +7,17 @@ STAMP := $(VENV)/.installed-stamp
 CATALOGUES := $(wildcard cplan/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test install translations extract-messages lint bench clean
+.PHONY: run test install translations extract-messages lint bench clean worker
 
 PORT ?= 5000
 run: install translations  ## create .venv, migrate, load the Baghpat demo once, serve on :$(PORT)
 	$(FLASK) db upgrade
 	$(FLASK) cplan demo --if-empty --sign-in-url http://127.0.0.1:$(PORT)/auth/sign-in
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(FLASK) cplan sms-worker & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
+		$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+worker: install  ## the SMS worker: sends the broadcast outbox until stopped (production: systemd, README)
+	$(FLASK) cplan sms-worker
 
 # The browser tests (tests/e2e) need Chromium (Debian package) and axe-core from npm; pytest
 # skips them, saying why, when either is missing.

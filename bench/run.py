@@ -3,6 +3,8 @@
 
 - ``subtree``: the scope queries at state scale (bench/subtree.py)
 - ``web``: the main pages over HTTP under gunicorn against the bare-Flask ceiling (bench/web.py)
+- ``broadcast``: enqueueing a 100,000-recipient broadcast, the SMS worker against the fake
+  gateway, delivery reports (bench/broadcast.py)
 - ``drives``: opening a statewide verification drive, "verify next", the state's progress
   (bench/drives.py)
 """
@@ -13,7 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHMARKS = {"subtree": "bench.subtree", "web": "bench.web", "drives": "bench.drives"}
+BENCHMARKS = {
+    "subtree": "bench.subtree",
+    "web": "bench.web",
+    "drives": "bench.drives",
+    "broadcast": "bench.broadcast",
+}
 
 
 def main(names):

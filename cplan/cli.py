@@ -710,3 +710,48 @@ def open_drive_command(cug, pno, district_code, opens_on, due_on, max_age_days, 
         f"drive {drive.id} opened with {drive.task_count} tasks "
         f"in {time.perf_counter() - started:.1f} s"
     )
+
+
+@cplan_cli.command("dlt-sync")
+@click.option("--entity-id", default=None, help="DLT entity id (default: SMS_DLT_ENTITY_ID).")
+@click.option("--sender-id", default=None, help="Sender header (default: SMS_SENDER_ID).")
+def dlt_sync(entity_id, sender_id):
+    """Write the templates the code sends (sign-in code, notices) into the DLT registry."""
+    from flask import current_app
+
+    from cplan.services import dlt
+
+    config = current_app.config
+    entity_id = entity_id or config.get("SMS_DLT_ENTITY_ID")
+    sender_id = sender_id or config.get("SMS_SENDER_ID")
+    if not entity_id or not sender_id:
+        raise click.ClickException("give --entity-id and --sender-id (or configure them)")
+    written = _in_one_transaction(
+        lambda: dlt.sync_system_templates(str(entity_id), str(sender_id), config)
+    )
+    for template in written:
+        click.echo(f"{template.name}/{template.language}: {template.template_id or '(no id yet)'}")
+
+
+@cplan_cli.command("sms-worker")
+@click.option("--batch-size", type=int, default=None, help="Messages claimed at a time.")
+@click.option("--poll", type=float, default=2.0, show_default=True, help="Seconds between polls.")
+@click.option("--until-idle", is_flag=True, help="Stop when nothing is left to send.")
+@click.option("--name", default=None, help="This worker's name in the outbox (host:pid).")
+def sms_worker(batch_size, poll, until_idle, name):
+    """Send the broadcast outbox through the configured gateway until stopped."""
+    from flask import current_app
+
+    from cplan.workers.sms_worker import run_from_app
+
+    totals = run_from_app(
+        current_app._get_current_object(),
+        batch_size=batch_size,
+        poll=poll,
+        until_idle=until_idle,
+        name=name,
+    )
+    click.echo(
+        f"sent {totals.sent}, retried later {totals.retried}, failed {totals.failed}, "
+        f"expired {totals.expired}"
+    )

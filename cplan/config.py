@@ -119,6 +119,26 @@ class DefaultConfig:
     SMS_TEMPLATE_OFFICER_SETUP_HI_ID = None
     SMS_TEMPLATE_SIGN_IN_LOCKED_ID = None
     SMS_TEMPLATE_SIGN_IN_LOCKED_HI_ID = None
+    # Broadcasts (cplan.services.sms_gateways, sent by `flask cplan sms-worker`): console |
+    # memory | http (a JSON gateway) | msdg (the Government's mobile seva gateway).
+    SMS_BROADCAST_BACKEND = "console"
+    SMS_BROADCAST_URL = None
+    SMS_BROADCAST_API_KEY = None
+    SMS_BROADCAST_TIMEOUT = 10  # seconds
+    SMS_MSDG_USERNAME = None
+    SMS_MSDG_PASSWORD = None
+    SMS_MSDG_SECURE_KEY = None
+    SMS_RATE_PER_SECOND = 20  # per worker: the gateway's allowance divided by the workers
+    SMS_WORKER_BATCH_SIZE = 50
+    SMS_WORKER_CONCURRENCY = 8  # gateway requests in flight at once per worker
+    SMS_WORKER_MAX_ATTEMPTS = 5
+    SMS_WORKER_BACKOFF_SECONDS = 30  # doubled after each temporary failure
+    SMS_WORKER_MAX_BACKOFF_SECONDS = 3600
+    SMS_WORKER_LEASE_SECONDS = 120  # a claim older than this is taken over (its worker died)
+    SMS_MESSAGE_TTL_HOURS = 24  # a message not sent by then expires
+    # The shared secret gateways sign delivery reports with (HMAC-SHA256, X-Signature header);
+    # unset: /broadcasts/delivery-reports/... answers 404.
+    SMS_DLR_SECRET = None
     # The name authenticator apps show next to the officer's PNO.
     TOTP_ISSUER = "C-Plan UP Police"
     LOG_LEVEL = "INFO"

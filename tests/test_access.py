@@ -15,6 +15,8 @@ PUBLIC_ENDPOINTS = {
     "auth.identify",
     "auth.set_up",
     "main.set_language",
+    # Gateways post delivery reports: authenticated by their HMAC signature, not a session.
+    "broadcasts.delivery_report",
     "health.livez",
     "health.readyz",
     "health.metrics_page",

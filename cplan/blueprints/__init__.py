@@ -5,6 +5,7 @@ from cplan.blueprints.api.docs import bp as api_docs_bp
 from cplan.blueprints.audit.views import bp as audit_bp
 from cplan.blueprints.auth.views import bp as auth_bp
 from cplan.blueprints.breaches.views import bp as breaches_bp
+from cplan.blueprints.broadcasts.views import bp as broadcasts_bp
 from cplan.blueprints.coverage.views import bp as coverage_bp
 from cplan.blueprints.devices.views import bp as devices_bp
 from cplan.blueprints.drives.views import bp as drives_bp
@@ -35,6 +36,7 @@ BLUEPRINTS = [
     enrolment_api_bp,
     incidents_bp,
     reauth_bp,
+    broadcasts_bp,
     health_bp,
     breaches_bp,
     elections_bp,

@@ -128,6 +128,12 @@ def step_incidents(context: DemoContext) -> None:
     context.log += ensure_demo_incidents(context.state, context.district)
 
 
+def step_messages(context: DemoContext) -> None:
+    from cplan.devdata.demo_messages import ensure_demo_registry
+
+    context.log += ensure_demo_registry()
+
+
 def step_election(context: DemoContext) -> None:
     from cplan.devdata.demo_elections import ensure_demo_election
 
@@ -151,6 +157,7 @@ DEMO_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("posts and officers", step_people),
     ("contacts", step_contacts),
     ("incidents", step_incidents),
+    ("DLT registry", step_messages),
     ("election, sensitive places and marks", step_election),
     ("verification drive and meetings", step_drives),
 ]

@@ -1561,6 +1561,9 @@ class StateGenerator:
                         "unreachable_count": 0,
                         "updated_at": removal_at or (decided_at if decided else enrolled_at),
                         "erased_at": None,
+                        "opted_out_at": None,
+                        "opted_out_by_officer_id": None,
+                        "opt_out_channel": "",
                     },
                 )
                 for key in sorted(keys):

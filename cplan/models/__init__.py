@@ -23,6 +23,12 @@ from cplan.models.api import (
 from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.breaches import Breach
+from cplan.models.broadcasts import (
+    Broadcast,
+    BroadcastMessage,
+    BroadcastStatus,
+    DeliveryState,
+)
 from cplan.models.drives import (
     DriveDailyProgress,
     DriveProgress,
@@ -65,7 +71,14 @@ from cplan.models.incidents import (
     TimelineEntry,
 )
 from cplan.models.meetings import CoordinationMeeting, MeetingAttendance, MeetingPlace
-from cplan.models.messages import MessageState, OutboundMessage
+from cplan.models.messages import (
+    DltEntity,
+    DltHeader,
+    DltTemplate,
+    DltWhitelistEntry,
+    MessageState,
+    OutboundMessage,
+)
 from cplan.models.roster import (
     Contact,
     ContactCategory,
@@ -80,6 +93,14 @@ from cplan.models.roster import (
 from cplan.models.search import SearchToken
 
 __all__ = [
+    "Broadcast",
+    "BroadcastStatus",
+    "BroadcastMessage",
+    "DeliveryState",
+    "DltEntity",
+    "DltHeader",
+    "DltTemplate",
+    "DltWhitelistEntry",
     "CoordinationMeeting",
     "DriveDailyProgress",
     "DriveProgress",

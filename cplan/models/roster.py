@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cplan.models import contact_counts
@@ -50,6 +50,13 @@ class ContactCategory(enum.StrEnum):
     YOUTH_REPRESENTATIVE = "youth_representative"
     WOMEN_REPRESENTATIVE = "women_representative"
     OTHER = "other"
+
+
+class OptOutChannel(enum.StrEnum):
+    PHONE_CALL = "phone_call"
+    IN_PERSON = "in_person"
+    WRITTEN = "written"
+    SMS_REPLY = "sms_reply"
 
 
 class Gender(enum.StrEnum):
@@ -135,6 +142,13 @@ class Contact(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Erasure on the citizen's request: personal fields blanked, the row and audit trail kept.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The citizen asked not to receive broadcasts: when, recorded by whom, and how they asked
+    # (``OptOutChannel``); broadcasts never include them.
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An officer's id without a foreign key: adding one to contacts needs a table rebuild on
+    # SQLite, which would drop the count triggers (the audit event names the officer too).
+    opted_out_by_officer_id: Mapped[int | None] = mapped_column(Integer)
+    opt_out_channel: Mapped[str] = mapped_column(String(16), default="", server_default=text("''"))
 
     place: Mapped[Place] = relationship()
     enrolled_by: Mapped[Officer | None] = relationship(foreign_keys=[enrolled_by_officer_id])

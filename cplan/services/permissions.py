@@ -42,6 +42,13 @@ class Permission(enum.StrEnum):
     MANAGE_WEBHOOKS = "manage_webhooks"
     # Any signed-in post: own profile, authenticator app, sign out.
     SIGNED_IN = "signed_in"
+    # Broadcast SMS: compose (and see the broadcasts of the post's scope), approve one to more
+    # than the threshold of recipients, mark one urgent (sent during quiet hours), and record
+    # a citizen's wish to receive none.
+    SEND_BROADCAST = "send_broadcast"
+    APPROVE_BROADCAST = "approve_broadcast"
+    URGENT_BROADCAST = "urgent_broadcast"
+    RECORD_OPT_OUT = "record_opt_out"
     # Re-verification drives: follow their progress; open and close them (SP office, ASP, the
     # state control room); record outcomes and coordination meetings (station staff).
     VIEW_DRIVES = "view_drives"
@@ -65,8 +72,10 @@ _STATION_BASE = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CONSTABLE: frozenset(_STATION_BASE),
-    Role.STATION_OFFICER: frozenset(_STATION_BASE | {P.EXPORT_ROSTER, P.VIEW_REPORTS}),
+    Role.CONSTABLE: frozenset(_STATION_BASE | {P.RECORD_OPT_OUT}),
+    Role.STATION_OFFICER: frozenset(
+        _STATION_BASE | {P.EXPORT_ROSTER, P.VIEW_REPORTS, P.SEND_BROADCAST, P.RECORD_OPT_OUT}
+    ),
     Role.CIRCLE_OFFICER: frozenset(
         {
             P.SIGNED_IN,
@@ -96,6 +105,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_REPORTS,
             P.VIEW_CONFIDENTIAL,
             P.CORRECT_PLACE_NAMES,
+            P.SEND_BROADCAST,
+            P.APPROVE_BROADCAST,
+            P.RECORD_OPT_OUT,
             P.VIEW_DRIVES,
             P.OPEN_DRIVES,
         }
@@ -120,6 +132,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_AUDIT,
             P.VIEW_CONFIDENTIAL,
             P.CORRECT_PLACE_NAMES,
+            P.SEND_BROADCAST,
+            P.APPROVE_BROADCAST,
+            P.URGENT_BROADCAST,
+            P.RECORD_OPT_OUT,
             P.MANAGE_BREACHES,
             P.VIEW_DRIVES,
             P.OPEN_DRIVES,

@@ -26,8 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy import select
 
 from cplan.extensions import db
+from cplan.models.messages import DltTemplate
 from cplan.services.phone import log_safe
 
 SLOT = "{#var#}"
@@ -72,6 +74,8 @@ class Template:
 
     name: str
     texts: dict[str, str]
+    # The DLT type of each slot in order (``cplan.models.messages.VariableType`` values).
+    variables: tuple[str, ...] = ()
 
     @property
     def id_keys(self) -> dict[str, str]:
@@ -90,6 +94,7 @@ TEMPLATES: dict[str, Template] = {
     for template in (
         Template(
             name="otp",
+            variables=("number",),
             texts={
                 "en": "{#var#} is your C-Plan sign-in code. It is valid for 5 minutes. "
                 "Do not share it with anyone. - UP Police",
@@ -101,6 +106,7 @@ TEMPLATES: dict[str, Template] = {
         # deliberately not in it.
         Template(
             name="cug_changed",
+            variables=("text", "date"),
             texts={
                 "en": "C-Plan: the CUG number of post {#var#} was changed to a new number on "
                 "{#var#}. If this is unexpected, inform your SP office at once. - UP Police",
@@ -112,6 +118,7 @@ TEMPLATES: dict[str, Template] = {
         # itself is handed over by the administrator, never sent by SMS.
         Template(
             name="officer_setup",
+            variables=("text", "text", "text"),
             texts={
                 "en": "C-Plan: {#var#} (PNO {#var#}) can now sign in on post {#var#}. "
                 "If this is unexpected, inform your SP office at once. - UP Police",
@@ -123,6 +130,7 @@ TEMPLATES: dict[str, Template] = {
         # step: the post's title and the end of the lock (IST).
         Template(
             name="sign_in_locked",
+            variables=("text", "date"),
             texts={
                 "en": "C-Plan: sign-in for post {#var#} is locked until {#var#} after repeated "
                 "failed attempts. If this was not you, inform your SP office. - UP Police",
@@ -156,6 +164,31 @@ class SmsMessage:
 def is_indian_e164(number: str) -> bool:
     """True for an Indian mobile number in E.164 form (``+91`` and ten ASCII digits from 6-9)."""
     return _E164_INDIA.fullmatch(number) is not None
+
+
+def registered_template_id(template_name: str, language: str) -> str:
+    """The DLT template id the registry (``dlt_templates``) holds for this code template, when
+    its registered text is exactly the code's; "" otherwise (the configured id is used then)."""
+    template = get_template(template_name, language)
+    return (
+        db.session.scalar(
+            select(DltTemplate.template_id).where(
+                DltTemplate.name == template_name,
+                DltTemplate.language == language,
+                DltTemplate.active.is_(True),
+                DltTemplate.text == template.texts[language],
+            )
+        )
+        or ""
+    )
+
+
+def template_id_for(template_name: str, language: str) -> str:
+    """The DLT id to send a code template with: the registry's, else the configured one."""
+    template = get_template(template_name, language)
+    return registered_template_id(template_name, language) or str(
+        current_app.config.get(template.id_keys[language]) or ""
+    )
 
 
 def get_template(template_name: str, language: str = "en") -> Template:
@@ -235,6 +268,7 @@ def send_template(
     *values: str,
     language: str = "en",
     report: Callable[[SmsError | None], None] | None = None,
+    template_id: str | None = None,
 ) -> SmsMessage:
     """Render a registered template and hand it to the configured backend.
 
@@ -243,14 +277,19 @@ def send_template(
     backend delivers after the response, on a thread of its own (``report`` then runs in a
     transaction of its own, committed there). A sign-in code goes only to registered CUG
     numbers: had the page waited for the gateway, its timing would tell which numbers are.
+
+    ``template_id`` (the DLT id) is looked up when not given (``template_id_for``): a caller
+    that must hold no transaction while the gateway answers looks it up first.
     """
     if not isinstance(number_e164, str) or not _E164_INDIA.fullmatch(number_e164):
         raise ValueError("SMS goes only to an Indian mobile number in E.164 form")
-    template = get_template(template_name, language)
+    get_template(template_name, language)  # raises TemplateError for an unknown one
     message = SmsMessage(
         to=number_e164,
         template_name=template_name,
-        template_id=str(current_app.config.get(template.id_keys[language]) or ""),
+        template_id=template_id_for(template_name, language)
+        if template_id is None
+        else template_id,
         language=language,
         text=render(template_name, *values, language=language),
     )

@@ -164,12 +164,16 @@ def deliver(message_id: int) -> MessageState | None:
         message.values,
         message.language,
     )
+    try:
+        template_id = sms.template_id_for(template, language)
+    except sms.TemplateError:
+        template_id = ""
     # The claim is committed before the gateway is asked, and nothing is read meanwhile: no
     # transaction (nor SQLite's write lock) is held while the gateway takes its time.
     db.session.commit()
     error: Exception | None = None
     try:
-        sms.send_template(to, template, *values, language=language)
+        sms.send_template(to, template, *values, language=language, template_id=template_id)
     except (sms.SmsError, sms.TemplateError, ValueError) as failure:
         error = failure
     message.state = MessageState.FAILED if error else MessageState.SENT

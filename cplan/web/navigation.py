@@ -54,6 +54,7 @@ SECTIONS = (
         (P.ENROL_CONTACT, P.MANAGE_ROSTER, P.EXPORT_ROSTER),
         ("transfer.",),
     ),
+    Section("broadcasts.index", _l("Broadcasts"), (P.SEND_BROADCAST,), ("broadcasts.",)),
     Section("admin.posts", _l("Posts and officers"), (P.MANAGE_ACCOUNTS,), ("admin.",)),
     Section("audit.index", _l("Audit trail"), (P.VIEW_AUDIT,), ("audit.",)),
     Section("breaches.index", _l("Data breaches"), (P.MANAGE_BREACHES,), ("breaches.",)),

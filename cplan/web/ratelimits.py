@@ -70,6 +70,9 @@ LIMITS: dict[str, RateLimit] = {
     "api_devices.start": RateLimit("10 per minute;100 per hour", ("POST",), "address"),
     "api_devices.verify": RateLimit("10 per minute;100 per hour", ("POST",), "address"),
     "api_devices.register": RateLimit("10 per minute;100 per hour", ("POST",), "address"),
+    # A gateway's delivery reports (public, signed), per address: batches of up to 1,000, so
+    # this is room for 600,000 reports a minute, and a stranger's guesses stay few.
+    "broadcasts.delivery_report": RateLimit("600 per minute", ("POST",), "address"),
 }
 
 # Every /api/v1 request, per device token (one count over all endpoints): a phone syncing on

@@ -1,0 +1,1 @@
+"""Broadcast SMS: compose from a DLT template, preview, approve, follow delivery."""

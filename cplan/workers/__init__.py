@@ -1,0 +1,2 @@
+"""Background workers: processes of their own, started by a ``flask cplan`` command, never
+threads of the web app."""
