@@ -375,6 +375,11 @@ def test_composing_previewing_and_sending_in_the_browser(
         data={**form, "value_1": "x" * 31, "preview": "Preview"},
     ).get_data(as_text=True)
     assert "31 characters" in too_long
+    odd = client.post(
+        f"/broadcasts/new?station={world['baraut'].id}",
+        data={**form, "places": ["x", "१"], "preview": "Preview"},
+    )
+    assert odd.status_code == 200  # values that are not ids are ignored, not a server error
     sent = client.post(
         f"/broadcasts/new?station={world['baraut'].id}", data={**form, "send": "Send"}
     )

@@ -323,3 +323,19 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     assert set(gateway.accepted) == {m["reference"] for m in gateway.requests}
     assert gateway.duplicates == before_restart - 10 >= 5
     assert len(gateway.requests) == total + gateway.duplicates
+
+
+def test_finished_messages_are_purged_a_year_on_and_unsent_ones_kept(db, world, gateway):
+    from cplan.services import retention
+
+    broadcast_to(db, world, 3)
+    worker = Worker(http_gateway(gateway), Policy(), batch_size=2, rate=0, clock=lambda: DAY)
+    worker.round()  # two sent, one still queued
+    step = next(
+        step
+        for step in retention.plan(DAY + timedelta(days=366))
+        if step.data_class.name == "broadcast_messages"
+    )
+    assert step.expired == 2
+    assert retention.purge_batch(step, 100) == 2
+    assert states(db) == {DeliveryState.QUEUED: 1}

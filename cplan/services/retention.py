@@ -34,6 +34,7 @@ from cplan.models.accounts import (
     TrustedDevice,
 )
 from cplan.models.audit import AuditEvent, RefusalBurst
+from cplan.models.broadcasts import BroadcastMessage, DeliveryState
 from cplan.models.incidents import TimelineEntry
 from cplan.models.messages import MessageState, OutboundMessage
 from cplan.models.roster import Contact
@@ -106,6 +107,25 @@ DATA_CLASSES: tuple[DataClass, ...] = (
         lambda cutoff: and_(
             OutboundMessage.created_at < cutoff,
             OutboundMessage.state.in_([MessageState.SENT, MessageState.FAILED]),
+        ),
+    ),
+    DataClass(
+        "broadcast_messages",
+        "broadcast SMS to contacts, finished: number, state, gateway reference",
+        365,
+        365,
+        DPDP,
+        BroadcastMessage,
+        lambda cutoff: and_(
+            BroadcastMessage.created_at < cutoff,
+            BroadcastMessage.state.in_(
+                [
+                    DeliveryState.SENT,
+                    DeliveryState.DELIVERED,
+                    DeliveryState.FAILED,
+                    DeliveryState.EXPIRED,
+                ]
+            ),
         ),
     ),
     DataClass(

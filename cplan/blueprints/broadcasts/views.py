@@ -101,7 +101,11 @@ def new():
                 template_id=ascii_int(form.template.data),
                 values=form.values(),
                 station_id=station.id,
-                place_ids=[ascii_int(value) for value in form.places.data or []],
+                place_ids=[
+                    place_id
+                    for place_id in (ascii_int(value) for value in form.places.data or [])
+                    if place_id is not None
+                ],
                 category=form.category.data or None,
                 urgent=bool(form.urgent.data) and can_urgent,
             )
