@@ -60,5 +60,9 @@ BENCH_SECONDS ?= 10
 bench: install translations  ## scope queries, then the pages over HTTP against the bare-Flask ceiling (needs wrk)
 	CPLAN_BENCH_SCALE=$(BENCH_SCALE) CPLAN_BENCH_SECONDS=$(BENCH_SECONDS) $(BIN)/python bench/run.py $(BENCH)
 
+.PHONY: sealer
+sealer: install  ## chain committed audit events every second (README "The audit trail at scale")
+	$(FLASK) cplan audit-sealer
+
 clean:
 	rm -rf $(VENV) .pytest_cache

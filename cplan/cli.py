@@ -375,6 +375,36 @@ def check_config():
 
 
 audit_cli = AppGroup("audit", help="Check the audit trail.")
+
+
+@cplan_cli.command("audit-sealer")
+@click.option("--once", is_flag=True, help="Seal what is committed now, then stop.")
+def audit_sealer_command(once):
+    """Chain committed audit events every AUDIT_SEALER_INTERVAL seconds (Ctrl-C stops)."""
+    import signal
+
+    from flask import current_app
+
+    from cplan.services import audit_sealer
+
+    if once:
+        result = audit_sealer.seal()
+        click.echo(f"sealed {result.sealed} events; head seq {result.head_seq}")
+        return
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    interval = float(current_app.config["AUDIT_SEALER_INTERVAL"])
+    click.echo(f"audit sealer: sealing every {interval:g} s")
+
+    def report(result):
+        click.echo(f"sealed {result.sealed} events up to seq {result.head_seq}")
+
+    try:
+        audit_sealer.run_sealer(interval=interval, stop=lambda: bool(stopping), on_batch=report)
+    except KeyboardInterrupt:
+        pass
+
+
 cplan_cli.add_command(audit_cli)
 
 
@@ -388,10 +418,12 @@ def verify_audit(batch_size):
     if result.ok:
         click.echo(f"audit chain intact: {result.checked} events")
         click.echo(f"last hash: {result.last_hash}")
+        click.echo(f"not sealed yet (recorded in the last few seconds): {result.unsealed}")
         return
     when = result.occurred_at.isoformat() if result.occurred_at else "?"
+    seq = result.first_broken_seq if result.first_broken_seq is not None else "-"
     click.echo(
-        f"audit chain BROKEN at seq {result.first_broken_seq} (id {result.event_id}, "
+        f"audit chain BROKEN at seq {seq} (id {result.event_id}, "
         f"{when}, {result.action}): {result.reason}",
         err=True,
     )

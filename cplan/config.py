@@ -114,6 +114,14 @@ class DefaultConfig:
     SMS_TEMPLATE_OFFICER_SETUP_HI_ID = None
     SMS_TEMPLATE_SIGN_IN_LOCKED_ID = None
     SMS_TEMPLATE_SIGN_IN_LOCKED_HI_ID = None
+    # The audit trail's sealer (README "The audit trail at scale"): a process tries to seal
+    # after committing events at most once in this many seconds (None: never, leave it to
+    # `flask cplan audit-sealer`); the sealer process seals every AUDIT_SEALER_INTERVAL seconds;
+    # `audit verify` fails on an event still unsealed AUDIT_SEAL_DEADLINE seconds after it was
+    # recorded.
+    AUDIT_SEAL_AFTER_COMMIT = 1.0
+    AUDIT_SEALER_INTERVAL = 1.0
+    AUDIT_SEAL_DEADLINE = 120.0
     # The name authenticator apps show next to the officer's PNO.
     TOTP_ISSUER = "C-Plan UP Police"
     LOG_LEVEL = "INFO"

@@ -13,7 +13,7 @@ from cplan.models.accounts import (
     SignInSession,
     TrustedDevice,
 )
-from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
+from cplan.models.audit import AuditCheckpoint, AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.geo import (
     Place,
@@ -50,6 +50,7 @@ from cplan.models.roster import (
 from cplan.models.search import SearchToken
 
 __all__ = [
+    "AuditCheckpoint",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",

@@ -5,13 +5,10 @@ event and the change it describes are committed together or not at all. ``verify
 recomputes the hash chain from the first event to the last. ``events_in_scope`` and
 ``page_of_events`` serve the audit page.
 
-Concurrency: the chain must never fork (two events claiming the same predecessor) nor skip a
-number. Whoever appends therefore holds a chain-wide lock from reading the last event until
-commit. On PostgreSQL that is a transaction-scoped advisory lock (released by COMMIT or
-ROLLBACK), which needs the default READ COMMITTED isolation so the read after the lock sees the
-latest commit. On SQLite every transaction starts with BEGIN IMMEDIATE (``cplan.extensions``),
-which already lets only one writer in at a time. Either way the unique ``seq`` column is the
-backstop: a violated assumption fails the commit instead of forking the chain.
+Concurrency: ``record`` takes no lock. It inserts the event unsealed (no ``seq``, ``prev_hash``
+or ``hash``), so audited transactions run side by side like any other inserts; the sealer
+(``cplan.services.audit_sealer``) chains committed events in batches soon after, under a lock
+held only for the batch. README "The audit trail at scale" tells the whole design.
 """
 
 from __future__ import annotations
@@ -19,21 +16,19 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Select, exists, or_, select, text
+from sqlalchemy import Select, exists, func, or_, select
 
 from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import Officer, Post
 from cplan.models.audit import GENESIS_HASH, AuditEvent, AuditOutcome, event_hash
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
+from cplan.services import audit_sealer
 from cplan.services.errors import NotInScope
 from cplan.services.phone import DEVANAGARI_DIGITS, log_safe
 from cplan.services.principal import Principal
-
-# pg_advisory_xact_lock key of the chain: the bytes "cplan.au" read as a big-endian integer.
-CHAIN_LOCK_KEY = 0x63706C616E2E6175
 
 ACTION_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 TARGET_TYPE_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
@@ -114,12 +109,7 @@ def record(
         raise ValueError(f"audit target_type must be a table name, not {target_type!r}")
     unit_path = _unit_path(unit, target, post)
 
-    _lock_chain()
-    last = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
     event = AuditEvent(
-        seq=(last.seq + 1) if last else 1,
         occurred_at=utcnow(),
         action=action,
         outcome=outcome,
@@ -132,11 +122,10 @@ def record(
         target_id=target_id,
         detail=detail_text,
         ip_address=(ip_address or "")[:64],
-        prev_hash=last.hash if last else GENESIS_HASH,
     )
-    event.hash = event.compute_hash()
     db.session.add(event)
     db.session.flush()
+    audit_sealer.note_unsealed(db.session())
     return event
 
 
@@ -144,8 +133,8 @@ def record_many(
     action: str, targets: list[tuple[object, dict | None]], *, actor: Principal | None = None
 ) -> list[AuditEvent]:
     """``record`` of one action on many targets (``(target, detail)`` pairs) by ``actor``, as
-    one append: one chain lock, one read of the chain's end, one flush. A file that
-    corrects 4,000 places writes its 4,000 events in well under a second instead of a minute.
+    one append: one flush. A file that corrects 4,000 places writes its 4,000 events in well
+    under a second instead of a minute.
     The same rules apply to every detail; events are filed under each target's unit."""
     if len(action) > MAX_ACTION_LENGTH or not ACTION_PATTERN.fullmatch(action):
         raise ValueError(f"audit action must be a dotted lowercase verb, not {action!r}")
@@ -156,17 +145,10 @@ def record_many(
     officer = actor.officer if actor is not None else None
     post = actor.post if actor is not None else None
     ip_address = actor.ip_address if actor is not None else ""
-    _lock_chain()
-    last = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
     events = []
     for target, detail_text in prepared:
         target_type, target_id = _target_key(target)
-        seq += 1
         event = AuditEvent(
-            seq=seq,
             occurred_at=utcnow(),
             action=action,
             outcome=AuditOutcome.SUCCESS,
@@ -179,12 +161,11 @@ def record_many(
             target_id=target_id,
             detail=detail_text,
             ip_address=(ip_address or "")[:64],
-            prev_hash=prev_hash,
         )
-        event.hash = prev_hash = event.compute_hash()
         events.append(event)
     db.session.add_all(events)
     db.session.flush()
+    audit_sealer.note_unsealed(db.session())
     return events
 
 
@@ -210,12 +191,6 @@ def _unit_path(unit: Unit | None, target, post: Post | None) -> str | None:
     if post is not None and post.unit is not None:
         return post.unit.path
     return None
-
-
-def _lock_chain() -> None:
-    """Serialise appenders until the end of the transaction (see the module docstring)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
 def canonical_detail(detail: dict | None) -> str:
@@ -300,58 +275,95 @@ class VerifyResult:
     event_id: int | None = None
     occurred_at: datetime | None = None
     action: str = ""
-    # Hash of the last intact event: note it elsewhere to detect removal of the newest events.
+    # Hash of the last intact event (the chain's head when ``ok``).
     last_hash: str = GENESIS_HASH
+    # Events not sealed yet, all recorded within ``AUDIT_SEAL_DEADLINE`` when ``ok``.
+    unsealed: int = 0
 
 
-def verify_chain(batch_size: int = 2000) -> VerifyResult:
-    """Recompute every event's hash in ``seq`` order, ``batch_size`` rows at a time.
+def verify_chain(batch_size: int = 2000, *, deadline_seconds: float | None = None) -> VerifyResult:
+    """Recompute every sealed event's hash in ``seq`` order, ``batch_size`` rows at a time, then
+    check that every event not sealed yet was recorded within ``deadline_seconds`` (the
+    ``AUDIT_SEAL_DEADLINE`` setting by default): an old unsealed event means the sealer is not
+    running, or someone took sealed events out of the chain.
 
     Outside a transaction each batch is read in its own short transaction on a separate
     connection, so a long check never holds SQLite's write lock for long; inside one (tests,
     a request) the session's connection is used so it cannot wait on itself.
     """
+    if deadline_seconds is None:
+        deadline_seconds = audit_sealer.seal_deadline()
     if db.session().in_transaction():
-        return _verify(db.session.connection(), batch_size, own_transactions=False)
+        return _verify(db.session.connection(), batch_size, False, deadline_seconds)
     with db.engine.connect() as connection:
-        return _verify(connection, batch_size, own_transactions=True)
+        return _verify(connection, batch_size, True, deadline_seconds)
 
 
-def _verify(connection, batch_size: int, own_transactions: bool) -> VerifyResult:
+def _verify(
+    connection, batch_size: int, own_transactions: bool, deadline_seconds: float
+) -> VerifyResult:
     table = AuditEvent.__table__
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     last_seq = None
+
+    def read(query):
+        if own_transactions:
+            with connection.begin():
+                return connection.execute(query).all()
+        return connection.execute(query).all()
+
     while True:
         # Keyset pagination on seq; the first batch has no lower bound so a seq tampered
         # below 1 still shows up.
-        query = select(table).order_by(table.c.seq).limit(batch_size)
+        query = select(table).where(table.c.seq.is_not(None)).order_by(table.c.seq)
+        query = query.limit(batch_size)
         if last_seq is not None:
             query = query.where(table.c.seq > last_seq)
-        if own_transactions:
-            with connection.begin():
-                rows = connection.execute(query).all()
-        else:
-            rows = connection.execute(query).all()
+        rows = read(query)
         if not rows:
-            return VerifyResult(ok=True, checked=checked, last_hash=prev_hash)
+            break
         for row in rows:
             fields = row._mapping
             reason = _break_reason(fields, expected_seq, prev_hash)
             if reason:
-                return VerifyResult(
-                    ok=False,
-                    checked=checked,
-                    first_broken_seq=fields["seq"],
-                    reason=reason,
-                    event_id=fields["id"],
-                    occurred_at=fields["occurred_at"],
-                    action=fields["action"],
-                    last_hash=prev_hash,
-                )
+                return _broken(fields, reason, checked, prev_hash)
             checked += 1
             expected_seq += 1
             prev_hash = fields["hash"]
         last_seq = rows[-1].seq
+
+    unsealed = read(
+        select(func.count(), func.min(table.c.id)).select_from(table).where(table.c.seq.is_(None))
+    )[0]
+    if unsealed[0]:
+        cutoff = datetime.now(UTC) - timedelta(seconds=deadline_seconds)
+        late = read(
+            select(table)
+            .where(table.c.seq.is_(None), table.c.occurred_at < cutoff)
+            .order_by(table.c.id)
+            .limit(1)
+        )
+        if late:
+            reason = (
+                f"not sealed {deadline_seconds:g} s after it was recorded "
+                "(is the sealer running? or was the event taken out of the chain?)"
+            )
+            return _broken(late[0]._mapping, reason, checked, prev_hash, unsealed=unsealed[0])
+    return VerifyResult(ok=True, checked=checked, last_hash=prev_hash, unsealed=unsealed[0])
+
+
+def _broken(fields, reason: str, checked: int, prev_hash: str, unsealed: int = 0) -> VerifyResult:
+    return VerifyResult(
+        ok=False,
+        checked=checked,
+        first_broken_seq=fields["seq"],
+        reason=reason,
+        event_id=fields["id"],
+        occurred_at=fields["occurred_at"],
+        action=fields["action"],
+        last_hash=prev_hash,
+        unsealed=unsealed,
+    )
 
 
 def _break_reason(fields, expected_seq: int, prev_hash: str) -> str:
@@ -416,28 +428,31 @@ class EventPage:
 def page_of_events(
     query: Select, *, before: int | None = None, after: int | None = None, per_page: int = 50
 ) -> EventPage:
-    """A page of ``query``'s events by seq cursor (no COUNT and no OFFSET: the trail only grows)."""
-    seq = AuditEvent.seq
+    """A page of ``query``'s events by id cursor (no COUNT and no OFFSET: the trail only grows).
+
+    By id, not seq: an event shows as soon as it is committed, before the sealer gives it its
+    seq (ids follow the order events were recorded in; seqs, the order they were sealed in)."""
+    key = AuditEvent.id
     if after is not None:
         rows = list(
-            db.session.scalars(query.where(seq > after).order_by(seq.asc()).limit(per_page + 1))
+            db.session.scalars(query.where(key > after).order_by(key.asc()).limit(per_page + 1))
         )
         more_newer = len(rows) > per_page
         rows = rows[:per_page][::-1]
-        newer = rows[0].seq if more_newer else None
-        older = rows[-1].seq if rows and _any(query.where(seq < rows[-1].seq)) else None
+        newer = rows[0].id if more_newer else None
+        older = rows[-1].id if rows and _any(query.where(key < rows[-1].id)) else None
         return EventPage(rows, older=older, newer=newer)
     if before is not None:
-        query_page = query.where(seq < before)
+        query_page = query.where(key < before)
     else:
         query_page = query
-    rows = list(db.session.scalars(query_page.order_by(seq.desc()).limit(per_page + 1)))
+    rows = list(db.session.scalars(query_page.order_by(key.desc()).limit(per_page + 1)))
     more_older = len(rows) > per_page
     rows = rows[:per_page]
-    older = rows[-1].seq if more_older else None
+    older = rows[-1].id if more_older else None
     newer = None
-    if before is not None and rows and _any(query.where(seq > rows[0].seq)):
-        newer = rows[0].seq
+    if before is not None and rows and _any(query.where(key > rows[0].id)):
+        newer = rows[0].id
     return EventPage(rows, older=older, newer=newer)
 
 
@@ -445,10 +460,10 @@ def _any(query: Select) -> bool:
     return bool(db.session.scalar(select(exists(query.with_only_columns(AuditEvent.id)))))
 
 
-def get_in_scope(principal: Principal, seq: int) -> AuditEvent:
-    """The event with this seq if ``principal`` may see it, else ``NotInScope``."""
+def get_in_scope(principal: Principal, event_id: int) -> AuditEvent:
+    """The event with this id if ``principal`` may see it, else ``NotInScope``."""
     event = db.session.scalar(
-        select(AuditEvent).where(AuditEvent.seq == seq, scope_condition(principal))
+        select(AuditEvent).where(AuditEvent.id == event_id, scope_condition(principal))
     )
     if event is None:
         raise NotInScope()

@@ -1,0 +1,186 @@
+"""Sealing the audit trail: chaining committed events in batches, one checkpoint per batch.
+
+``cplan.services.audit.record`` inserts events unsealed and takes no lock. ``seal`` chains them:
+under a lock held only for one batch, it reads the chain's head and the committed unsealed
+events in id order, gives each the next ``seq``, the head's hash as ``prev_hash`` and its own
+``hash``, and writes an ``AuditCheckpoint`` (seq range, head hash) in the same transaction.
+
+Transactions commit out of order: an event with id 7 can become visible after id 8 was sealed.
+The chain order is therefore the order the sealer finds events in, not their ids: a batch
+seals exactly the unsealed events its query sees, all of them committed, and id 7 joins the
+next batch with a seq after 8's. Nothing waits for a gap to fill and no grace period guesses
+when a transaction is done: an unsealed event is never skipped, since every batch takes the
+oldest unsealed events first, and never sealed twice, since only the lock holder seals and its
+UPDATE requires ``seq IS NULL`` (the unique ``seq`` is the backstop).
+
+Who seals: the first writer of a process to commit events after ``AUDIT_SEAL_AFTER_COMMIT``
+seconds (opportunistically: it tries the lock and gives up at once when another process holds
+it, so no request waits), and ``flask cplan audit-sealer`` (``make sealer``), which seals every
+``AUDIT_SEALER_INTERVAL`` seconds, so an event is tamper-evident within about two seconds of
+its commit even when no one writes after it.
+
+The lock: a transaction-scoped PostgreSQL advisory lock; on SQLite the sealing transaction's
+BEGIN IMMEDIATE, which every writer takes anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import bindparam, event, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from cplan.extensions import WRITE_FIRST, db
+from cplan.models.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, event_hash
+from cplan.models.base import utcnow
+
+logger = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock key of the chain: the bytes "cplan.au" read as a big-endian integer.
+CHAIN_LOCK_KEY = 0x63706C616E2E6175
+BATCH_SIZE = 1000
+DEFAULT_DEADLINE = 120.0  # seconds an event may stay unsealed before ``audit verify`` fails
+_UNSEALED = "cplan_audit_unsealed"
+
+
+@dataclass(frozen=True)
+class SealResult:
+    """What one ``seal`` call did: events sealed, the chain's head after it, and whether it gave
+    up because another sealer held the lock."""
+
+    sealed: int
+    head_seq: int
+    head_hash: str
+    busy: bool = False
+
+
+class SealConflict(RuntimeError):
+    """An event the batch meant to seal was sealed by someone else: the lock was not held."""
+
+
+def seal(*, wait: bool = True, batch_size: int = BATCH_SIZE, max_batches: int | None = None):
+    """Chain the committed unsealed events, batch after batch, each in a transaction of its own
+    on a connection of its own (never the caller's session, which may hold uncommitted events).
+
+    ``wait=False`` gives up at once when another sealer holds the lock (``busy``).
+    """
+    sealed, head = 0, (0, GENESIS_HASH)
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        with db.engine.connect().execution_options(**{WRITE_FIRST: True}) as connection:
+            with connection.begin():
+                if not _lock(connection, wait):
+                    return SealResult(sealed, head[0], head[1], busy=True)
+                count, head = _seal_batch(connection, batch_size)
+        sealed += count
+        batches += 1
+        if count < batch_size:
+            break
+    return SealResult(sealed, head[0], head[1])
+
+
+def _lock(connection, wait: bool) -> bool:
+    if connection.dialect.name != "postgresql":
+        return True  # BEGIN IMMEDIATE already holds SQLite's one write lock
+    if wait:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+        return True
+    return bool(
+        connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    )
+
+
+def _seal_batch(connection, batch_size: int) -> tuple[int, tuple[int, str]]:
+    table = AuditEvent.__table__
+    head = connection.execute(
+        select(table.c.seq, table.c.hash)
+        .where(table.c.seq.is_not(None))
+        .order_by(table.c.seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    rows = connection.execute(
+        select(table).where(table.c.seq.is_(None)).order_by(table.c.id).limit(batch_size)
+    ).all()
+    if not rows:
+        return 0, (seq, prev_hash)
+    first_seq = seq + 1
+    chained = []
+    for row in rows:
+        seq += 1
+        fields = {**row._mapping, "seq": seq, "prev_hash": prev_hash}
+        fields["hash"] = event_hash(fields)
+        chained.append(
+            {"b_id": row.id, "b_seq": seq, "b_prev": prev_hash, "b_hash": fields["hash"]}
+        )
+        prev_hash = fields["hash"]
+    result = connection.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.seq.is_(None))
+        .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")),
+        chained,
+    )
+    if result.rowcount >= 0 and result.rowcount != len(chained):
+        raise SealConflict(f"sealed {result.rowcount} of {len(chained)} events")
+    connection.execute(
+        insert(AuditCheckpoint.__table__).values(
+            sealed_at=utcnow(), first_seq=first_seq, last_seq=seq, head_hash=prev_hash
+        )
+    )
+    return len(rows), (seq, prev_hash)
+
+
+def seal_deadline() -> float:
+    """Seconds an event may stay unsealed (``AUDIT_SEAL_DEADLINE``) before verify fails."""
+    return float(current_app.config.get("AUDIT_SEAL_DEADLINE") or DEFAULT_DEADLINE)
+
+
+# ---- sealing after commit ------------------------------------------------------------------
+
+_last_attempt = 0.0
+
+
+def note_unsealed(session: Session) -> None:
+    """Mark ``session``'s transaction as one that recorded events (``audit.record``)."""
+    session.info[_UNSEALED] = True
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_UNSEALED, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _seal_after_commit(session: Session) -> None:
+    """The first writer to commit events after ``AUDIT_SEAL_AFTER_COMMIT`` seconds (per process)
+    seals, if no one else is sealing: one try of the lock, no waiting."""
+    global _last_attempt
+    if not session.info.pop(_UNSEALED, False):
+        return
+    interval = current_app.config.get("AUDIT_SEAL_AFTER_COMMIT")
+    if interval is None:
+        return
+    now = time.monotonic()
+    if now - _last_attempt < float(interval):
+        return
+    _last_attempt = now
+    try:
+        seal(wait=False)
+    except Exception:  # the events stay unsealed for the next sealer; the request goes on
+        logger.exception("sealing the audit trail after a commit failed")
+
+
+def run_sealer(*, interval: float, stop=lambda: False, on_batch=None) -> None:
+    """Seal every ``interval`` seconds until ``stop()`` (``flask cplan audit-sealer``)."""
+    while not stop():
+        started = time.monotonic()
+        try:
+            result = seal(wait=True)
+            if on_batch is not None and result.sealed:
+                on_batch(result)
+        except Exception:
+            logger.exception("sealing the audit trail failed; trying again")
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
