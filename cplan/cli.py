@@ -419,6 +419,13 @@ def verify_audit(batch_size):
         click.echo(f"audit chain intact: {result.checked} events")
         click.echo(f"last hash: {result.last_hash}")
         click.echo(f"not sealed yet (recorded in the last few seconds): {result.unsealed}")
+        if result.checkpoint is None:
+            click.echo("no signed checkpoint yet: the sealer writes one with its first batch")
+        else:
+            click.echo(
+                f"matches the checkpoint signed at {result.checkpoint.signed_at} "
+                f"(seq {result.checkpoint.last_seq})"
+            )
         return
     when = result.occurred_at.isoformat() if result.occurred_at else "?"
     seq = result.first_broken_seq if result.first_broken_seq is not None else "-"

@@ -122,6 +122,12 @@ class DefaultConfig:
     AUDIT_SEAL_AFTER_COMMIT = 1.0
     AUDIT_SEALER_INTERVAL = 1.0
     AUDIT_SEAL_DEADLINE = 120.0
+    # The HMAC-SHA256 key that signs the sealer's checkpoints (CPLAN_AUDIT_CHECKPOINT_KEY; never
+    # in the database: production refuses to start without one, development generates one into
+    # the instance folder), and the append-only JSON-lines file they go to (default:
+    # instance/audit-checkpoints.jsonl; production: a path the database server cannot write).
+    AUDIT_CHECKPOINT_KEY = None
+    AUDIT_CHECKPOINT_FILE = None
     # The name authenticator apps show next to the officer's PNO.
     TOTP_ISSUER = "C-Plan UP Police"
     LOG_LEVEL = "INFO"
@@ -175,6 +181,7 @@ def load_config(app, overrides=None):
                 "production needs CPLAN_RATELIMIT_STORAGE_URI=redis://...: with memory:// every "
                 "worker of every server would count on its own, multiplying each rate limit"
             )
+    _ensure_checkpoint_key(app)
 
 
 def normalise_database_url(url: str) -> str:
@@ -249,6 +256,31 @@ def _ensure_secret_key(app):
     key_file.write_text(key)
     os.chmod(key_file, 0o600)
     app.config["SECRET_KEY"] = key
+
+
+def _ensure_checkpoint_key(app):
+    """The audit checkpoints' signing key: required in production, generated into the instance
+    folder elsewhere (like the secret key)."""
+    key = app.config.get("AUDIT_CHECKPOINT_KEY")
+    if app.config["ENV_NAME"] == "production":
+        if not is_strong_secret(key):
+            raise ConfigError(
+                "production needs CPLAN_AUDIT_CHECKPOINT_KEY: a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters, kept away from the database and its "
+                "backups (it signs the audit trail's checkpoints)"
+            )
+        return
+    if key:
+        return
+    key_file = Path(app.instance_path) / "audit_checkpoint_key"
+    if key_file.exists():
+        app.config["AUDIT_CHECKPOINT_KEY"] = key_file.read_text().strip()
+        return
+    os.makedirs(app.instance_path, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    os.chmod(key_file, 0o600)
+    app.config["AUDIT_CHECKPOINT_KEY"] = key
 
 
 def is_strong_secret(key) -> bool:

@@ -110,6 +110,8 @@ def app(request, _shared_app, database_url, tmp_path):
     else:
         app = _shared_app
     config = dict(app.config)
+    # Each test signs the audit trail's checkpoints into a file of its own.
+    app.config["AUDIT_CHECKPOINT_FILE"] = str(tmp_path / "audit-checkpoints.jsonl")
     limiter_of(app).reset()  # rate limits count in memory: each test starts with none used
     with app.app_context():
         try:

@@ -4,6 +4,7 @@ Runs on SQLite by default and on PostgreSQL when ``CPLAN_TEST_DATABASE_URL`` poi
 the trigger and concurrency tests matter on both.
 """
 
+import json
 import threading
 import time
 from datetime import UTC, datetime
@@ -472,6 +473,113 @@ def test_a_removed_event_is_found_as_a_gap(db, triggers_dropped):
     result = audit.verify_chain()
     assert (result.ok, result.first_broken_seq) == (False, 3)
     assert result.reason == "sequence broken: expected seq 2, found 3"
+
+
+# ---- signed checkpoints: what someone rewriting the database cannot forge ------------------------
+
+
+def checkpoint_lines(app):
+    path = audit_sealer.checkpoint_path()
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_each_sealed_batch_signs_its_head_into_the_checkpoint_file(app, db):
+    record_some(db, 3)
+    record_some(db, 2)
+    lines = checkpoint_lines(app)
+    head = all_events(db)[-1]
+    assert [(line["last_seq"], line["head_hash"]) for line in lines][-1] == (5, head.hash)
+    assert all(len(line["mac"]) == 64 for line in lines)
+    result = audit.verify_chain()
+    assert result.ok and result.checkpoint.last_seq == 5
+
+
+def rewrite_from(db, seq, **changes):
+    """Change event ``seq`` and recompute every hash after it, as an attacker with the
+    database owner's rights could (the triggers dropped)."""
+    prev_hash = GENESIS_HASH
+    with db.engine.begin() as connection:
+        rows = connection.execute(
+            select(AuditEvent.__table__).order_by(AuditEvent.__table__.c.seq)
+        ).all()
+        for row in rows:
+            fields = dict(row._mapping)
+            if fields["seq"] == seq:
+                fields.update(changes)
+            if fields["seq"] >= seq:
+                fields["prev_hash"] = prev_hash
+                fields["hash"] = event_hash(fields)
+                connection.execute(
+                    AuditEvent.__table__.update()
+                    .where(AuditEvent.__table__.c.id == fields["id"])
+                    .values(**{k: v for k, v in fields.items() if k != "id"})
+                )
+            prev_hash = fields["hash"]
+
+
+def test_a_chain_rewritten_with_recomputed_hashes_is_found(db, triggers_dropped):
+    record_some(db, 4)
+    rewrite_from(db, 2, action="auth.nothing_happened")
+    result = audit.verify_chain()
+    assert (result.ok, result.first_broken_seq) == (False, 4)
+    assert "differs from the checkpoint signed at" in result.reason
+
+
+def test_the_newest_events_deleted_are_found(db, triggers_dropped):
+    record_some(db, 4)
+    raw_sql(db, "DELETE FROM audit_events WHERE seq >= 3")
+    result = audit.verify_chain()
+    assert (result.ok, result.first_broken_seq, result.checked) == (False, 3, 2)
+    assert "covers 4 events, the chain holds 2" in result.reason
+
+
+@pytest.mark.parametrize("how", ["DELETE FROM audit_events", "TRUNCATE audit_events"])
+def test_an_emptied_trail_is_found(db, triggers_dropped, how):
+    if how.startswith("TRUNCATE") and db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    record_some(db, 3)
+    raw_sql(db, how)
+    result = audit.verify_chain()
+    assert (result.ok, result.checked) == (False, 0)
+    assert "covers 3 events, the chain holds 0" in result.reason
+
+
+def test_truncate_is_refused_by_the_database(db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    record_some(db, 2)
+    for table in ("audit_events", "audit_checkpoints"):
+        with pytest.raises(exc.DBAPIError, match="append-only"):
+            raw_sql(db, f"TRUNCATE {table}")
+    assert audit.verify_chain().checked == 2
+
+
+def test_a_forged_checkpoint_line_is_found(app, db):
+    record_some(db, 2)
+    line = checkpoint_lines(app)[-1]
+    forged = {**line, "last_seq": 1, "head_hash": all_events(db)[0].hash}
+    with open(audit_sealer.checkpoint_path(), "a") as file:
+        file.write(json.dumps(forged) + "\n")
+    result = audit.verify_chain()
+    assert not result.ok and "not signed by the checkpoint key" in result.reason
+
+
+def test_checkpoints_signed_with_another_key_are_not_trusted(app, db, triggers_dropped):
+    record_some(db, 3)
+    app.config["AUDIT_CHECKPOINT_KEY"] = "another-key-after-a-rotation-0123456789abcdef"
+    raw_sql(db, "DELETE FROM audit_events WHERE seq = 3")
+    result = audit.verify_chain()
+    assert result.ok and result.checkpoint is None and result.checked == 2
+
+
+def test_the_sealer_process_signs_the_head_every_minute_when_idle(app, db, monkeypatch):
+    record_some(db, 2)
+    before = len(checkpoint_lines(app))
+    rounds = iter([False, False, True])
+    monkeypatch.setattr(audit_sealer, "HEARTBEAT_SECONDS", 0.0)
+    audit_sealer.run_sealer(interval=0.0, stop=lambda: next(rounds))
+    assert len(checkpoint_lines(app)) == before + 2
+    assert checkpoint_lines(app)[-1]["last_seq"] == 2
 
 
 # ---- the command line

@@ -38,6 +38,7 @@ def test_migrations_create_exactly_the_models_schema(migration_database_url):
             "ENV_NAME": "testing",
             "SECRET_KEY": TEST_SECRET,
             "SQLALCHEMY_DATABASE_URI": migration_database_url,
+            "AUDIT_SEAL_AFTER_COMMIT": None,
         }
     )
     with app.app_context():
@@ -62,7 +63,9 @@ def test_migrations_create_exactly_the_models_schema(migration_database_url):
         db.engine.dispose()
 
 
-def test_the_sealing_migration_carries_the_existing_chain_over_intact(migration_database_url):
+def test_the_sealing_migration_carries_the_existing_chain_over_intact(
+    migration_database_url, tmp_path
+):
     from datetime import UTC, datetime
 
     from cplan.models.audit import GENESIS_HASH, event_hash
@@ -75,6 +78,7 @@ def test_the_sealing_migration_carries_the_existing_chain_over_intact(migration_
             "SECRET_KEY": TEST_SECRET,
             "SQLALCHEMY_DATABASE_URI": migration_database_url,
             "AUDIT_SEAL_AFTER_COMMIT": None,
+            "AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
         }
     )
     with app.app_context():

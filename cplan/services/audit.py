@@ -279,13 +279,17 @@ class VerifyResult:
     last_hash: str = GENESIS_HASH
     # Events not sealed yet, all recorded within ``AUDIT_SEAL_DEADLINE`` when ``ok``.
     unsealed: int = 0
+    # The latest signed checkpoint the chain was checked against (None: there is none yet).
+    checkpoint: audit_sealer.SignedCheckpoint | None = None
 
 
 def verify_chain(batch_size: int = 2000, *, deadline_seconds: float | None = None) -> VerifyResult:
     """Recompute every sealed event's hash in ``seq`` order, ``batch_size`` rows at a time, then
     check that every event not sealed yet was recorded within ``deadline_seconds`` (the
     ``AUDIT_SEAL_DEADLINE`` setting by default): an old unsealed event means the sealer is not
-    running, or someone took sealed events out of the chain.
+    running, or someone took sealed events out of the chain. Finally the chain must reach the
+    latest signed checkpoint (``audit_sealer.latest_checkpoint``) with the hash it signed: a
+    chain rewritten with recomputed hashes, cut short or emptied fails here.
 
     Outside a transaction each batch is read in its own short transaction on a separate
     connection, so a long check never holds SQLite's write lock for long; inside one (tests,
@@ -305,6 +309,10 @@ def _verify(
     table = AuditEvent.__table__
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     last_seq = None
+    try:
+        checkpoint = audit_sealer.latest_checkpoint()
+    except audit_sealer.ForgedCheckpoint as error:
+        return VerifyResult(ok=False, checked=0, reason=str(error))
 
     def read(query):
         if own_transactions:
@@ -325,6 +333,12 @@ def _verify(
         for row in rows:
             fields = row._mapping
             reason = _break_reason(fields, expected_seq, prev_hash)
+            if not reason and checkpoint and fields["seq"] == checkpoint.last_seq:
+                if fields["hash"] != checkpoint.head_hash:
+                    reason = (
+                        f"hash differs from the checkpoint signed at {checkpoint.signed_at}: "
+                        "the chain up to here was rewritten"
+                    )
             if reason:
                 return _broken(fields, reason, checked, prev_hash)
             checked += 1
@@ -332,6 +346,19 @@ def _verify(
             prev_hash = fields["hash"]
         last_seq = rows[-1].seq
 
+    if checkpoint and checked < checkpoint.last_seq:
+        return VerifyResult(
+            ok=False,
+            checked=checked,
+            first_broken_seq=checked + 1,
+            reason=(
+                f"missing: the checkpoint signed at {checkpoint.signed_at} covers "
+                f"{checkpoint.last_seq} events, the chain holds {checked} "
+                "(the newest events were deleted or the table emptied)"
+            ),
+            last_hash=prev_hash,
+            checkpoint=checkpoint,
+        )
     unsealed = read(
         select(func.count(), func.min(table.c.id)).select_from(table).where(table.c.seq.is_(None))
     )[0]
@@ -349,7 +376,13 @@ def _verify(
                 "(is the sealer running? or was the event taken out of the chain?)"
             )
             return _broken(late[0]._mapping, reason, checked, prev_hash, unsealed=unsealed[0])
-    return VerifyResult(ok=True, checked=checked, last_hash=prev_hash, unsealed=unsealed[0])
+    return VerifyResult(
+        ok=True,
+        checked=checked,
+        last_hash=prev_hash,
+        unsealed=unsealed[0],
+        checkpoint=checkpoint,
+    )
 
 
 def _broken(fields, reason: str, checked: int, prev_hash: str, unsealed: int = 0) -> VerifyResult:

@@ -21,13 +21,26 @@ its commit even when no one writes after it.
 
 The lock: a transaction-scoped PostgreSQL advisory lock; on SQLite the sealing transaction's
 BEGIN IMMEDIATE, which every writer takes anyway.
+
+Signed checkpoints: after each batch commits, the head (last seq, its hash, the time) is
+appended to a JSON-lines file outside the database (``AUDIT_CHECKPOINT_FILE``), signed with
+HMAC-SHA256 under ``AUDIT_CHECKPOINT_KEY``, a key the database never holds; the sealer process
+also writes the unchanged head once a minute. Someone who can rewrite the database (triggers
+dropped) can recompute every hash, cut the newest events or empty the table, but cannot sign a
+checkpoint: ``audit verify`` checks the chain against the latest signed one
+(``latest_checkpoint``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import bindparam, event, insert, select, text, update
@@ -75,6 +88,8 @@ def seal(*, wait: bool = True, batch_size: int = BATCH_SIZE, max_batches: int | 
                 if not _lock(connection, wait):
                     return SealResult(sealed, head[0], head[1], busy=True)
                 count, head = _seal_batch(connection, batch_size)
+        if count:
+            write_checkpoint(head[0], head[1])
         sealed += count
         batches += 1
         if count < batch_size:
@@ -173,14 +188,128 @@ def _seal_after_commit(session: Session) -> None:
         logger.exception("sealing the audit trail after a commit failed")
 
 
+HEARTBEAT_SECONDS = 60.0
+
+
 def run_sealer(*, interval: float, stop=lambda: False, on_batch=None) -> None:
-    """Seal every ``interval`` seconds until ``stop()`` (``flask cplan audit-sealer``)."""
+    """Seal every ``interval`` seconds until ``stop()`` (``flask cplan audit-sealer``); sign the
+    head at least once a minute even when nothing new came."""
+    last_signed = 0.0
     while not stop():
         started = time.monotonic()
         try:
             result = seal(wait=True)
-            if on_batch is not None and result.sealed:
-                on_batch(result)
+            if result.sealed:
+                last_signed = started
+                if on_batch is not None:
+                    on_batch(result)
+            elif started - last_signed >= HEARTBEAT_SECONDS and result.head_seq:
+                write_checkpoint(result.head_seq, result.head_hash)
+                last_signed = started
         except Exception:
             logger.exception("sealing the audit trail failed; trying again")
         time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+# ---- signed checkpoints ---------------------------------------------------------------------
+
+CHECKPOINT_FILE_NAME = "audit-checkpoints.jsonl"
+_TAIL_BYTES = 256 * 1024  # the latest checkpoints are near the end: read only this much
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    """A head of the chain as the sealer signed it: ``last_seq`` events, the last one hashing
+    to ``head_hash``, at ``signed_at`` (UTC, ISO 8601)."""
+
+    last_seq: int
+    head_hash: str
+    signed_at: str
+
+
+def checkpoint_path() -> Path:
+    configured = current_app.config.get("AUDIT_CHECKPOINT_FILE")
+    if configured:
+        return Path(configured)
+    return Path(current_app.instance_path) / CHECKPOINT_FILE_NAME
+
+
+def _key() -> bytes:
+    return str(current_app.config["AUDIT_CHECKPOINT_KEY"]).encode()
+
+
+def _key_id(key: bytes) -> str:
+    """Names the key a line was signed with (a rotated key's lines are told apart, not
+    mistaken for forgeries); reveals nothing of it."""
+    return hashlib.sha256(b"cplan audit checkpoint key id:" + key).hexdigest()[:16]
+
+
+def _mac(key: bytes, fields: dict) -> str:
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def write_checkpoint(last_seq: int, head_hash: str) -> None:
+    """Append the signed head to the checkpoint file (one ``write`` in append mode, so lines of
+    several sealers on one machine never interleave)."""
+    key = _key()
+    fields = {
+        "last_seq": last_seq,
+        "head_hash": head_hash,
+        "signed_at": utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "key_id": _key_id(key),
+    }
+    line = json.dumps({**fields, "mac": _mac(key, fields)}, sort_keys=True) + "\n"
+    path = checkpoint_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(descriptor, line.encode())
+    finally:
+        os.close(descriptor)
+
+
+class ForgedCheckpoint(ValueError):
+    """A line of the checkpoint file claims our key but its signature does not match."""
+
+
+def latest_checkpoint() -> SignedCheckpoint | None:
+    """The signed checkpoint with the highest ``last_seq`` among the file's last lines (None
+    when there is no file or no line signed with the current key). Lines signed with another
+    key (before a rotation) are skipped; a line claiming the current key with a wrong signature
+    raises ``ForgedCheckpoint``."""
+    path = checkpoint_path()
+    try:
+        with open(path, "rb") as file:
+            size = file.seek(0, os.SEEK_END)
+            file.seek(max(0, size - _TAIL_BYTES))
+            tail = file.read()
+    except FileNotFoundError:
+        return None
+    lines = tail.decode("utf-8", "replace").splitlines()
+    if size > _TAIL_BYTES:
+        lines = lines[1:]  # the first may be cut
+    key = _key()
+    key_id = _key_id(key)
+    latest = None
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            fields = {name: entry[name] for name in ("last_seq", "head_hash", "signed_at")}
+            if entry.get("key_id") != key_id:
+                continue
+            valid = hmac.compare_digest(
+                str(entry.get("mac", "")), _mac(key, {**fields, "key_id": key_id})
+            )
+        except (ValueError, KeyError, TypeError):
+            valid = False
+        if not valid:
+            raise ForgedCheckpoint(
+                f"{path.name} holds a line not signed by the checkpoint key: {line[:80]}"
+            )
+        checkpoint = SignedCheckpoint(
+            int(fields["last_seq"]), str(fields["head_hash"]), str(fields["signed_at"])
+        )
+        if latest is None or checkpoint.last_seq > latest.last_seq:
+            latest = checkpoint
+    return latest
