@@ -2,6 +2,8 @@
 ``CPLAN_BENCH_DATABASE_URL`` is set). ``python bench/run.py web`` runs only the named ones.
 
 - ``subtree``: the scope queries at state scale (bench/subtree.py)
+- ``audit``: audited appends against plain inserts from 1, 2 and 4 processes (PostgreSQL only;
+  bench/audit_writes.py)
 - ``web``: the main pages over HTTP under gunicorn against the bare-Flask ceiling (bench/web.py)
 """
 
@@ -11,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHMARKS = {"subtree": "bench.subtree", "web": "bench.web"}
+BENCHMARKS = {"subtree": "bench.subtree", "audit": "bench.audit_writes", "web": "bench.web"}
 
 
 def main(names):
