@@ -10,7 +10,9 @@ event and one commit at a time, either
   writers seal after their commits (``AUDIT_SEAL_AFTER_COMMIT``, try-lock) and a sealer process
   (``flask cplan audit-sealer``'s loop) runs beside them. The sealing's cost is in the figure.
 
-It prints events per second, audited as a share of plain (target: at least 80% at every
+Each cell is run ``ROUNDS`` times, plain and audited in turn, and the median counts: the
+machine is shared, and a neighbour's burst should not decide a cell. It prints events per
+second, audited as a share of plain (target: at least 80% at every
 process count), then seals what is left and checks the whole trail with ``verify_chain``, and
 refreshes the "Audited writes" section of bench/RESULTS.md. Needs ``CPLAN_BENCH_DATABASE_URL``
 (a PostgreSQL URL): the run uses a database next to it named ``<name>_audit_writes``, created
@@ -22,6 +24,7 @@ import os
 import platform
 import re
 import secrets
+import statistics
 import sys
 import tempfile
 import time
@@ -35,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "RESULTS.md"
 TARGET = 0.8
 WARM_UP = 1.0
+ROUNDS = 3
 START, END = "<!-- audit_writes:start -->", "<!-- audit_writes:end -->"
 
 PLAIN_TABLE = """
@@ -219,7 +223,8 @@ def section(rows, seconds, version, checked, verdict, loadavg) -> str:
         "## Audited writes (PostgreSQL)",
         "",
         f"Run {now} by bench/audit_writes.py on PostgreSQL {version}: each process appends one"
-        f" event and commits, {seconds:g} s per cell after a 1 s warm-up; audited writes with the"
+        f" event and commits, {seconds:g} s after a 1 s warm-up, the median of {ROUNDS} rounds"
+        " taken in turn; audited writes with the"
         " sealer process running and writers sealing after their commits (its cost included);"
         f" load average {loadavg:.2f} at the start (the machine is shared).",
         f"Machine: {os.cpu_count()} cores, {platform.platform(terse=True)}, Python"
@@ -277,8 +282,11 @@ def main() -> int:
     print("|---:|---:|---:|---:|")
     rows = []
     for processes in counts:
-        plain = run("plain", processes, config, seconds)
-        audited = run("audited", processes, config, seconds)
+        plains, auditeds = [], []
+        for _ in range(ROUNDS):
+            plains.append(run("plain", processes, config, seconds))
+            auditeds.append(run("audited", processes, config, seconds))
+        plain, audited = statistics.median(plains), statistics.median(auditeds)
         rows.append((processes, plain, audited))
         print(f"| {processes} | {plain:,.0f}/s | {audited:,.0f}/s | {audited / plain:.0%} |")
     checked, verdict = check_trail(config)

@@ -132,12 +132,27 @@ def _seal_batch(connection, batch_size: int) -> tuple[int, tuple[int, str]]:
             {"b_id": row.id, "b_seq": seq, "b_prev": prev_hash, "b_hash": fields["hash"]}
         )
         prev_hash = fields["hash"]
-    result = connection.execute(
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.seq.is_(None))
-        .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")),
-        chained,
-    )
+    if connection.dialect.name == "postgresql":
+        # One statement for the batch: a row-by-row UPDATE cost the sealer more than the
+        # inserts it seals.
+        result = connection.execute(
+            _SEAL_FROM_ARRAYS,
+            {
+                "ids": [item["b_id"] for item in chained],
+                "seqs": [item["b_seq"] for item in chained],
+                "prevs": [item["b_prev"] for item in chained],
+                "hashes": [item["b_hash"] for item in chained],
+            },
+        )
+    else:
+        result = connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.seq.is_(None))
+            .values(
+                seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")
+            ),
+            chained,
+        )
     if result.rowcount >= 0 and result.rowcount != len(chained):
         raise SealConflict(f"sealed {result.rowcount} of {len(chained)} events")
     connection.execute(
@@ -146,6 +161,14 @@ def _seal_batch(connection, batch_size: int) -> tuple[int, tuple[int, str]]:
         )
     )
     return len(rows), (seq, prev_hash)
+
+
+_SEAL_FROM_ARRAYS = text(
+    "UPDATE audit_events AS event SET seq = chained.seq, prev_hash = chained.prev_hash,"
+    " hash = chained.hash FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS bigint[]),"
+    " CAST(:prevs AS varchar[]), CAST(:hashes AS varchar[])) AS chained(id, seq, prev_hash, hash)"
+    " WHERE event.id = chained.id AND event.seq IS NULL"
+)
 
 
 def seal_deadline() -> float:
