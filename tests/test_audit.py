@@ -260,11 +260,18 @@ def test_an_event_is_not_sealed_before_its_transaction_commits(db):
     assert audit_sealer.seal().sealed == 1
 
 
-def test_the_writer_that_commits_events_seals_them_when_the_setting_allows(app, db):
+def test_a_writer_seals_events_the_sealer_process_left_waiting(app, db, monkeypatch):
     app.config["AUDIT_SEAL_AFTER_COMMIT"] = 0
-    event = audit.record("roster.viewed")
+    monkeypatch.setattr(audit, "utcnow", lambda: datetime(2025, 1, 1, tzinfo=UTC))
+    waiting = audit.record("roster.viewed")
     db.session.commit()
-    assert event.seq == 1 and audit.verify_chain().ok
+    assert waiting.seq == 1 and audit.verify_chain().ok
+    monkeypatch.undo()
+    monkeypatch.setattr(audit_sealer, "_last_attempt", 0.0)  # not the once-a-second limit
+    app.config["AUDIT_SEAL_AFTER_COMMIT"] = 0.5
+    fresh = audit.record("roster.viewed")  # the sealer process has a second for it
+    db.session.commit()
+    assert fresh.seq is None
     app.config["AUDIT_SEAL_AFTER_COMMIT"] = None
     later = audit.record("roster.viewed")
     db.session.commit()

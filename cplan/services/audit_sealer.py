@@ -13,11 +13,12 @@ when a transaction is done: an unsealed event is never skipped, since every batc
 oldest unsealed events first, and never sealed twice, since only the lock holder seals and its
 UPDATE requires ``seq IS NULL`` (the unique ``seq`` is the backstop).
 
-Who seals: the first writer of a process to commit events after ``AUDIT_SEAL_AFTER_COMMIT``
-seconds (opportunistically: it tries the lock and gives up at once when another process holds
-it, so no request waits), and ``flask cplan audit-sealer`` (``make sealer``), which seals every
-``AUDIT_SEALER_INTERVAL`` seconds, so an event is tamper-evident within about two seconds of
-its commit even when no one writes after it.
+Who seals: ``flask cplan audit-sealer`` (``make sealer``), every ``AUDIT_SEALER_INTERVAL``
+seconds, so an event is tamper-evident within about two seconds of its commit; and, when that
+process is not running or falls behind, the writers themselves: a process that commits events
+checks at most once in ``AUDIT_SEAL_AFTER_COMMIT`` seconds whether the oldest unsealed event
+has waited twice that, and if so tries the lock once and seals (giving up at once when another
+process holds it, so no request waits).
 
 The lock: a transaction-scoped PostgreSQL advisory lock; on SQLite the sealing transaction's
 BEGIN IMMEDIATE, which every writer takes anyway.
@@ -40,6 +41,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -193,8 +195,11 @@ def _forget(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _seal_after_commit(session: Session) -> None:
-    """The first writer to commit events after ``AUDIT_SEAL_AFTER_COMMIT`` seconds (per process)
-    seals, if no one else is sealing: one try of the lock, no waiting."""
+    """A writer that committed events seals, at most once in ``AUDIT_SEAL_AFTER_COMMIT``
+    seconds per process, when the oldest unsealed event has waited longer than twice that (the
+    sealer process is not running or not keeping up), and only if no one else is sealing: one
+    try of the lock, no waiting. With the sealer process running, requests do none of the
+    sealing's work."""
     global _last_attempt
     if not session.info.pop(_UNSEALED, False):
         return
@@ -206,9 +211,19 @@ def _seal_after_commit(session: Session) -> None:
         return
     _last_attempt = now
     try:
-        seal(wait=False)
+        if _oldest_unsealed_waited(2 * float(interval)):
+            seal(wait=False)
     except Exception:  # the events stay unsealed for the next sealer; the request goes on
         logger.exception("sealing the audit trail after a commit failed")
+
+
+def _oldest_unsealed_waited(seconds: float) -> bool:
+    table = AuditEvent.__table__
+    with db.engine.connect() as connection:
+        oldest = connection.scalar(
+            select(table.c.occurred_at).where(table.c.seq.is_(None)).order_by(table.c.id).limit(1)
+        )
+    return oldest is not None and oldest <= utcnow() - timedelta(seconds=seconds)
 
 
 HEARTBEAT_SECONDS = 60.0
