@@ -7,8 +7,8 @@ gunicorn servers on two ports with the same settings, and then:
 
 1. signs a station post in on server A (CUG, the code from A's console, PNO and password) and
    opens a village roster on server B with the same cookie;
-2. signs an ASP in and sends the approval of one pending enrolment to A and B at the same
-   moment: exactly one decides it, the other is told it was already decided;
+2. signs the ASP in on A and the SP office on B, and both approve the same pending enrolment
+   at the same moment: exactly one decides it, the other is told it was already decided;
 3. seals the trail and runs ``flask cplan audit verify``: intact, every event sealed, and the
    trail holds each server's sign-in and roster events and exactly one approval.
 
@@ -163,12 +163,14 @@ def continue_on_the_other(browser: Browser, other: Server) -> str:
         raise Failed(f"the search on {other.name} lists no village roster")
     _url, page = browser.get(other, place.group(1))
     title = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
-    return html.unescape(re.sub(r"<[^>]+>|\s+", " ", title.group(1))).strip() if title else "?"
+    if title is None:
+        return "?"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", title.group(1))).split())
 
 
 def approve_on_both(approvers: list[Browser], servers: list[Server]) -> tuple[int, list[str]]:
-    """The same pending enrolment approved by two signed-in ASPs, one on each server, at the same
-    moment; the pages they come back to."""
+    """The same pending enrolment approved by two signed-in approvers, one on each server, at
+    the same moment; the pages they come back to."""
     _url, queue = approvers[0].get(servers[0], "/enrolments/")
     form = re.search(
         r'action="(/enrolments/([0-9]+)/approve)".*?name="version" value="([0-9]+)"', queue, re.S
@@ -271,8 +273,10 @@ def main() -> int:
         roster = continue_on_the_other(station, second)
         print(f"two servers: signed in on {first.base}, opened {roster} on {second.base}")
         approvers = [Browser(), Browser()]
-        for approver, server in zip(approvers, servers, strict=True):
-            sign_in(approver, server, demo_post("asp"))
+        # Two approvers of the district, the ASP on one server and the SP office on the other
+        # (a post's second sign-in code within the minute would be throttled).
+        for approver, server, role in zip(approvers, servers, ("asp", "sp_office"), strict=True):
+            sign_in(approver, server, demo_post(role))
         contact_id, answers = approve_on_both(approvers, servers)
         approved = sum("is approved and joins the roster" in answer for answer in answers)
         if approved != 1:
