@@ -64,5 +64,13 @@ BENCH_SECONDS ?= 10
 bench: install translations  ## scope queries, then the pages over HTTP against the bare-Flask ceiling (needs wrk)
 	CPLAN_BENCH_SCALE=$(BENCH_SCALE) CPLAN_BENCH_SECONDS=$(BENCH_SECONDS) $(BIN)/python bench/run.py $(BENCH)
 
+.PHONY: sealer
+sealer: install  ## chain committed audit events every second (README "The audit trail at scale")
+	$(FLASK) cplan audit-sealer
+
+.PHONY: two-servers
+two-servers: install translations  ## two gunicorn servers, one PostgreSQL database (CPLAN_TWO_SERVERS_DATABASE_URL): sign-in across them, one decision from two approvals, audit verify
+	$(BIN)/python .ci/two_servers.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -2,6 +2,8 @@
 ``CPLAN_BENCH_DATABASE_URL`` is set). ``python bench/run.py web`` runs only the named ones.
 
 - ``subtree``: the scope queries at state scale (bench/subtree.py)
+- ``audit``: audited appends against plain inserts from 1, 2 and 4 processes (PostgreSQL only;
+  bench/audit_writes.py)
 - ``web``: the main pages over HTTP under gunicorn against the bare-Flask ceiling (bench/web.py)
 - ``broadcast``: enqueueing a 100,000-recipient broadcast, the SMS worker against the fake
   gateway, delivery reports (bench/broadcast.py)
@@ -17,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 BENCHMARKS = {
     "subtree": "bench.subtree",
+    "audit": "bench.audit_writes",
     "web": "bench.web",
     "drives": "bench.drives",
     "broadcast": "bench.broadcast",

@@ -223,6 +223,7 @@ def postgresql_database(config) -> tuple[str, str]:
     name = f"{parts.path.lstrip('/') or 'cplan'}_{suffix}"
     url = urlunsplit(parts._replace(path="/" + name))
     marker = f"cplan bench: {data_set} complete"
+    _create_if_missing(given)
     with psycopg.connect(given, autocommit=True) as connection:
         row = connection.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
@@ -245,6 +246,24 @@ def postgresql_database(config) -> tuple[str, str]:
         connection.execute(f"COMMENT ON DATABASE \"{name}\" IS '{marker}'")
     print(f"  built in {time.perf_counter() - started:.0f} s")
     return url, data_set
+
+
+def _create_if_missing(url: str) -> None:
+    """Create the database ``CPLAN_BENCH_DATABASE_URL`` names when it does not exist yet (the
+    benchmark's own databases are made beside it), through the server's maintenance database."""
+    import psycopg
+
+    try:
+        psycopg.connect(url, autocommit=True).close()
+        return
+    except psycopg.OperationalError as error:
+        if "does not exist" not in str(error):
+            raise
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    print(f"  created the PostgreSQL database {name}")
 
 
 # ---- signing in real posts and choosing the pages ---------------------------------------------

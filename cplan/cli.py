@@ -408,8 +408,10 @@ def backup_command(folder):
 
     from cplan.models.base import utcnow
     from cplan.pipelines.backups import BackupError, backup, checksum_path
+    from cplan.services import audit_sealer
 
     started = time.perf_counter()
+    audit_sealer.seal()  # the copy's chain then covers every event committed so far
     try:
         path = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], folder, utcnow())
     except BackupError as error:
@@ -499,9 +501,10 @@ def _check_restored(url: str) -> list[str]:
                     table.name: connection.scalar(select(func.count()).select_from(table))
                     for table in sorted(db.metadata.tables.values(), key=lambda t: t.name)
                 }
-            result = verify_chain()
+            result = verify_chain(restored_copy=True)
             if result.ok:
-                click.echo(f"audit chain: intact, {result.checked} events")
+                unsealed = f" (and {result.unsealed} not sealed yet)" if result.unsealed else ""
+                click.echo(f"audit chain: intact, {result.checked} events{unsealed}")
                 click.echo(f"last hash: {result.last_hash}")
             else:
                 failures.append("audit chain")
@@ -531,7 +534,7 @@ def retention_command(apply_, batch_size):
 
     from cplan.extensions import db
     from cplan.models.base import utcnow
-    from cplan.services import audit, retention
+    from cplan.services import audit, audit_sealer, retention
 
     now = utcnow()
     try:
@@ -573,6 +576,7 @@ def retention_command(apply_, batch_size):
         )
 
     _in_one_transaction(record)
+    audit_sealer.seal()  # the chain checked below includes the event just recorded
     result = audit.verify_chain()
     if not result.ok:
         click.echo(
@@ -583,6 +587,36 @@ def retention_command(apply_, batch_size):
 
 
 audit_cli = AppGroup("audit", help="Check the audit trail.")
+
+
+@cplan_cli.command("audit-sealer")
+@click.option("--once", is_flag=True, help="Seal what is committed now, then stop.")
+def audit_sealer_command(once):
+    """Chain committed audit events every AUDIT_SEALER_INTERVAL seconds (Ctrl-C stops)."""
+    import signal
+
+    from flask import current_app
+
+    from cplan.services import audit_sealer
+
+    if once:
+        result = audit_sealer.seal()
+        click.echo(f"sealed {result.sealed} events; head seq {result.head_seq}")
+        return
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    interval = float(current_app.config["AUDIT_SEALER_INTERVAL"])
+    click.echo(f"audit sealer: sealing every {interval:g} s")
+
+    def report(result):
+        click.echo(f"sealed {result.sealed} events up to seq {result.head_seq}")
+
+    try:
+        audit_sealer.run_sealer(interval=interval, stop=lambda: bool(stopping), on_batch=report)
+    except KeyboardInterrupt:
+        pass
+
+
 cplan_cli.add_command(audit_cli)
 
 
@@ -596,10 +630,19 @@ def verify_audit(batch_size):
     if result.ok:
         click.echo(f"audit chain intact: {result.checked} events")
         click.echo(f"last hash: {result.last_hash}")
+        click.echo(f"not sealed yet (recorded in the last few seconds): {result.unsealed}")
+        if result.checkpoint is None:
+            click.echo("no signed checkpoint yet: the sealer writes one with its first batch")
+        else:
+            click.echo(
+                f"matches the checkpoint signed at {result.checkpoint.signed_at} "
+                f"(seq {result.checkpoint.last_seq})"
+            )
         return
     when = result.occurred_at.isoformat() if result.occurred_at else "?"
+    seq = result.first_broken_seq if result.first_broken_seq is not None else "-"
     click.echo(
-        f"audit chain BROKEN at seq {result.first_broken_seq} (id {result.event_id}, "
+        f"audit chain BROKEN at seq {seq} (id {result.event_id}, "
         f"{when}, {result.action}): {result.reason}",
         err=True,
     )

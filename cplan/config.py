@@ -139,6 +139,20 @@ class DefaultConfig:
     # The shared secret gateways sign delivery reports with (HMAC-SHA256, X-Signature header);
     # unset: /broadcasts/delivery-reports/... answers 404.
     SMS_DLR_SECRET = None
+    # The audit trail's sealer (README "The audit trail at scale"): a process tries to seal
+    # after committing events at most once in this many seconds (None: never, leave it to
+    # `flask cplan audit-sealer`); the sealer process seals every AUDIT_SEALER_INTERVAL seconds;
+    # `audit verify` fails on an event still unsealed AUDIT_SEAL_DEADLINE seconds after it was
+    # recorded.
+    AUDIT_SEAL_AFTER_COMMIT = 1.0
+    AUDIT_SEALER_INTERVAL = 1.0
+    AUDIT_SEAL_DEADLINE = 120.0
+    # The HMAC-SHA256 key that signs the sealer's checkpoints (CPLAN_AUDIT_CHECKPOINT_KEY; never
+    # in the database: production refuses to start without one, development generates one into
+    # the instance folder), and the append-only JSON-lines file they go to (default:
+    # instance/audit-checkpoints.jsonl; production: a path the database server cannot write).
+    AUDIT_CHECKPOINT_KEY = None
+    AUDIT_CHECKPOINT_FILE = None
     # The name authenticator apps show next to the officer's PNO.
     TOTP_ISSUER = "C-Plan UP Police"
     LOG_LEVEL = "INFO"
@@ -196,6 +210,7 @@ def load_config(app, overrides=None, refuse=True):
         refusals = production_refusals(app.config)
         if refusals and refuse:
             raise ConfigError("\n".join(refusals))
+    _ensure_checkpoint_key(app)
 
 
 def production_refusals(config) -> list[str]:
@@ -207,6 +222,12 @@ def production_refusals(config) -> list[str]:
             "production needs CPLAN_SECRET_KEY: a random value of at least "
             f"{MIN_SECRET_KEY_LENGTH} characters and about {MIN_SECRET_KEY_BITS} bits, "
             'e.g. python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+        )
+    if not is_strong_secret(config.get("AUDIT_CHECKPOINT_KEY")):
+        refusals.append(
+            "production needs CPLAN_AUDIT_CHECKPOINT_KEY: a random value of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters, kept away from the database and its "
+            "backups (it signs the audit trail's checkpoints)"
         )
     if config.get("SMS_BACKEND") != "http":
         refusals.append(
@@ -327,6 +348,25 @@ def _ensure_secret_key(app):
     key_file.write_text(key)
     os.chmod(key_file, 0o600)
     app.config["SECRET_KEY"] = key
+
+
+def _ensure_checkpoint_key(app):
+    """The audit checkpoints' signing key: required in production, generated into the instance
+    folder elsewhere (like the secret key)."""
+    key = app.config.get("AUDIT_CHECKPOINT_KEY")
+    if app.config["ENV_NAME"] == "production":
+        return  # never generated: production_refusals requires one from the environment
+    if key:
+        return
+    key_file = Path(app.instance_path) / "audit_checkpoint_key"
+    if key_file.exists():
+        app.config["AUDIT_CHECKPOINT_KEY"] = key_file.read_text().strip()
+        return
+    os.makedirs(app.instance_path, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    os.chmod(key_file, 0o600)
+    app.config["AUDIT_CHECKPOINT_KEY"] = key
 
 
 def is_strong_secret(key) -> bool:

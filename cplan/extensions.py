@@ -48,6 +48,9 @@ def _configure_sqlite(dbapi_connection, _record):
 # ``ensure_write_transaction`` ends it before the first write, which then begins IMMEDIATE.
 # Whether the transaction beginning now is such a first read is the web layer's to say.
 _DEFERRED = "cplan_sqlite_deferred"
+# Execution option of a connection whose transactions always write (the audit sealer): IMMEDIATE
+# on SQLite whatever the request it runs in.
+WRITE_FIRST = "cplan_write_first"
 _begins_as_reader: Callable[[], bool] = lambda: False  # noqa: E731 (commands and jobs: never)
 
 
@@ -75,7 +78,7 @@ def _begin_immediate_on_sqlite(connection):
     if connection.get_execution_options().get("cplan_reports"):
         connection.exec_driver_sql("BEGIN")  # the reports database is only ever read
         return
-    deferred = bool(_begins_as_reader())
+    deferred = not connection.get_execution_options().get(WRITE_FIRST) and bool(_begins_as_reader())
     connection.info[_DEFERRED] = deferred
     connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 

@@ -59,6 +59,9 @@ def _test_config(database_url, instance_path):
         "WTF_CSRF_ENABLED": False,
         "SMS_BACKEND": "memory",
         "SERVER_NAME": "localhost",
+        # Tests seal the audit trail when they mean to (audit_sealer.seal); a seal after every
+        # commit would add statements to the query-count tests.
+        "AUDIT_SEAL_AFTER_COMMIT": None,
     }
 
 
@@ -107,6 +110,8 @@ def app(request, _shared_app, database_url, tmp_path):
     else:
         app = _shared_app
     config = dict(app.config)
+    # Each test signs the audit trail's checkpoints into a file of its own.
+    app.config["AUDIT_CHECKPOINT_FILE"] = str(tmp_path / "audit-checkpoints.jsonl")
     limiter_of(app).reset()  # rate limits count in memory: each test starts with none used
     with app.app_context():
         try:

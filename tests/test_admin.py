@@ -83,7 +83,7 @@ def is_sent_to_sign_in(response):
 
 
 def audit_actions(db):
-    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def count(db, model):

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from cplan import create_app
 from cplan.extensions import db
 from cplan.models import UnitKind
-from cplan.services import audit, geo
+from cplan.services import audit, audit_sealer, geo
 from tests.conftest import TEST_SECRET
 
 
@@ -52,6 +52,7 @@ def source(database_url, tmp_path):
             zone = geo.create_unit(UnitKind.ZONE, zone_name, state)
             audit.record("geo.unit_created", target=zone, detail={"name": zone_name})
         db.session.commit()
+        audit_sealer.seal()  # the chain a backup carries is the sealed one
         db.session.remove()
         yield app
         db.session.remove()
@@ -184,3 +185,19 @@ def test_a_backup_of_a_database_behind_the_migrations_fails_the_check(
 
     assert result.exit_code == 1 and "migrations: NOT at head" in result.output
     assert "FAILED: migrations" in result.output
+
+
+def test_an_older_backup_passes_though_the_trail_has_grown_and_been_signed_since(
+    source, tmp_path, scratch_name
+):
+    path = backup_of(source, tmp_path / "backups")
+    with source.app_context():
+        audit.record("geo.unit_created", detail={"name": "after the backup"})
+        db.session.commit()
+        assert audit_sealer.seal().sealed == 1  # a newer checkpoint than the copy reaches
+        db.session.remove()
+
+    result = restore_check(source, path, scratch_name)
+
+    assert result.exit_code == 0, result.output
+    assert "audit chain: intact, 2 events" in result.output

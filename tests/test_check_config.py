@@ -16,6 +16,7 @@ from tests.conftest import TEST_SECRET
 PRODUCTION_LIKE = {
     "CPLAN_ENV_NAME": "production",
     "CPLAN_SECRET_KEY": TEST_SECRET,
+    "CPLAN_AUDIT_CHECKPOINT_KEY": TEST_SECRET[::-1],
     "CPLAN_SMS_BACKEND": "http",
     "CPLAN_SMS_HTTP_URL": "https://sms.example.in/send",
     "CPLAN_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",

@@ -81,6 +81,7 @@ def test_production_with_a_strong_secret_sets_secure_cookies(instance, monkeypat
     monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
     monkeypatch.setenv("CPLAN_SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("CPLAN_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("CPLAN_AUDIT_CHECKPOINT_KEY", TEST_SECRET[::-1])
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
@@ -197,6 +198,7 @@ def test_production_accepts_32_or_more_random_bytes_in_any_usual_encoding(
     monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
     monkeypatch.setenv("CPLAN_SECRET_KEY", secret)
     monkeypatch.setenv("CPLAN_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("CPLAN_AUDIT_CHECKPOINT_KEY", TEST_SECRET[::-1])
     assert create_app().config["SECRET_KEY"] == secret
 
 
@@ -207,3 +209,19 @@ def test_the_secret_estimate_counts_only_what_a_guesser_could_not_predict():
     assert secret_bits("ab" * 20) < 8
     assert min(secret_bits(secrets.token_hex(32)) for _ in range(200)) > 150
     assert secret_bits("x" * 100_000) == 0  # a huge value is judged quickly, on its start
+
+
+def test_production_refuses_to_start_without_a_key_for_the_audit_checkpoints(instance, monkeypatch):
+    monkeypatch.setenv("CPLAN_ENV_NAME", "production")
+    monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
+    monkeypatch.setenv("CPLAN_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("CPLAN_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    with pytest.raises(ConfigError, match="CPLAN_AUDIT_CHECKPOINT_KEY"):
+        create_app()
+    assert not (instance / "audit_checkpoint_key").exists()
+
+
+def test_development_generates_the_checkpoint_key_once_into_the_instance_folder(instance):
+    key = create_app().config["AUDIT_CHECKPOINT_KEY"]
+    assert len(key) >= 32 and (instance / "audit_checkpoint_key").read_text() == key
+    assert create_app().config["AUDIT_CHECKPOINT_KEY"] == key

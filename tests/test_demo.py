@@ -138,6 +138,7 @@ def test_production_refuses_the_demo_and_the_generator_and_their_published_passw
             "ENV_NAME": "production",
             "SMS_BACKEND": "http",
             "SECRET_KEY": secrets.token_urlsafe(32),
+            "AUDIT_CHECKPOINT_KEY": secrets.token_urlsafe(32),
             "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
         }

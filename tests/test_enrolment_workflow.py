@@ -174,7 +174,7 @@ def test_a_rejected_enrolment_is_corrected_and_resubmitted_with_both_rounds_in_h
     actions = db.session.scalars(
         select(AuditEvent.action)
         .where(AuditEvent.target_type == "contacts", AuditEvent.target_id == contact.id)
-        .order_by(AuditEvent.seq)
+        .order_by(AuditEvent.id)
     ).all()
     assert actions == [
         "roster.contact_enrolled",

@@ -75,7 +75,7 @@ def test_the_fourth_export_of_the_day_is_refused_and_recorded(client, db, world,
     actions = db.session.scalars(
         select(AuditEvent.action)
         .where(AuditEvent.action.startswith("roster.export"))
-        .order_by(AuditEvent.seq)
+        .order_by(AuditEvent.id)
     ).all()
     assert actions == ["roster.exported"] * 3 + ["roster.export_refused"]
 

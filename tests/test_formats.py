@@ -122,7 +122,7 @@ def test_the_audit_pages_show_times_day_first_in_english(client, login_as, audit
     login_as(sp)
     listing = client.get("/audit/").get_data(as_text=True)
     assert "12 Feb 2026, 14:35" in listing
-    detail = client.get(f"/audit/{event.seq}").get_data(as_text=True)
+    detail = client.get(f"/audit/{event.id}").get_data(as_text=True)
     assert "Thursday, 12 February 2026, 14:35:07 IST" in detail
 
 
@@ -132,6 +132,6 @@ def test_the_audit_pages_show_hindi_day_periods_in_hindi(client, login_as, audit
     client.post("/language/hi")
     listing = client.get("/audit/").get_data(as_text=True)
     assert "12 फ़रवरी 2026, दोपहर 2:35" in listing
-    detail = client.get(f"/audit/{event.seq}").get_data(as_text=True)
+    detail = client.get(f"/audit/{event.id}").get_data(as_text=True)
     assert "गुरुवार, 12 फ़रवरी 2026, दोपहर 2:35:07 IST" in detail
     assert not re.search(r"\d (am|pm)\b", listing + detail)

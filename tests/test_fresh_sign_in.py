@@ -347,7 +347,7 @@ def test_three_wrong_passwords_sign_the_officer_out_and_each_is_audited(
     failures = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.action == "auth.password_confirm")
-        .order_by(AuditEvent.seq)
+        .order_by(AuditEvent.id)
     ).all()
     assert [event.outcome.value for event in failures] == ["failure"] * 3
     assert failures[-1].detail_data == {"failures": 3, "signed_out": True}

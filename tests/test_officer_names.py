@@ -143,7 +143,7 @@ def test_the_audit_pages_name_the_officer_beside_the_pno(db, client, login_as, w
     event = db.session.scalar(
         select(AuditEvent).where(AuditEvent.officer_id == world["constable"].id)
     )
-    detail = text_of(client, f"/audit/{event.seq}")
+    detail = text_of(client, f"/audit/{event.id}")
     assert "रमेश कुमार" in detail
 
 

@@ -80,7 +80,7 @@ def fail_times(ticket, count, start=1):
 
 
 def audit_events(db, action=None):
-    query = select(AuditEvent).order_by(AuditEvent.seq)
+    query = select(AuditEvent).order_by(AuditEvent.id)
     if action:
         query = query.where(AuditEvent.action == action)
     return list(db.session.scalars(query))

@@ -54,7 +54,7 @@ def world(db, make_district, make_station, make_place, make_officer, login_as, s
 def events(db, action):
     return list(
         db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
         )
     )
 

@@ -39,7 +39,7 @@ def world(db, make_district, make_station, make_place, make_officer):
 
 def refusal_events(db):
     return db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "access.refused").order_by(AuditEvent.seq)
+        select(AuditEvent).where(AuditEvent.action == "access.refused").order_by(AuditEvent.id)
     ).all()
 
 
@@ -153,7 +153,7 @@ def test_the_audit_page_shows_the_count_of_a_burst_still_open(db, client, login_
         client.get(f"/roster/contacts/{world['far_contact'].id}")
     (event,) = refusal_events(db)
     login_as(world["sp_office"])
-    page = client.get(f"/audit/{event.seq}").get_data(as_text=True)
+    page = client.get(f"/audit/{event.id}").get_data(as_text=True)
     assert "Refusals counted since this event" in page and "<dd>5, the last at" in page
 
 

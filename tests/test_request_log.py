@@ -118,5 +118,5 @@ def test_the_line_lists_the_audit_events_the_request_committed(app, client, requ
 
     kept, undone = request_lines()
     (event,) = _db.session.scalars(select(AuditEvent)).all()
-    assert kept["audit_seqs"] == [event.seq]
-    assert "audit_seqs" not in undone
+    assert kept["audit_ids"] == [event.id]
+    assert "audit_ids" not in undone

@@ -60,7 +60,7 @@ def history(db, make_district, make_officer):
                 endpoint="roster.village",
                 started_at=today,
                 last_at=today,
-                event_seq=1,
+                event_id=1,
             ),
         ]
     )

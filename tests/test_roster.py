@@ -85,7 +85,7 @@ def count_events(db, action):
 def events(db, action):
     return list(
         db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
         )
     )
 

@@ -236,7 +236,7 @@ def lookups(db):
     return db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.action == "search.number_lookup")
-        .order_by(AuditEvent.seq)
+        .order_by(AuditEvent.id)
     ).all()
 
 

@@ -135,7 +135,7 @@ def test_a_cug_change_commits_at_once_whatever_the_gateway_does(
     [notice] = notices(db)
     assert (notice.state, notice.attempts, notice.to_number) == (MessageState.FAILED, 1, old_number)
     assert reason in notice.error and old_number[3:] not in notice.error
-    events = committed(db, select(AuditEvent.action, AuditEvent.outcome).order_by(AuditEvent.seq))
+    events = committed(db, select(AuditEvent.action, AuditEvent.outcome).order_by(AuditEvent.id))
     assert ("admin.post_cug_changed", "success") in [(a, o.value) for a, o in events]
     assert ("sms.notice_sent", "failure") in [(a, o.value) for a, o in events]
     # The SP office sees on the post's page that the old number was not told.

@@ -164,8 +164,8 @@ def pages(world, db):
             f"/search?q={contact.name.split()[0]}",
             f"/search?q={contact.name_other.split()[0]}",
         ]
-    for seq in db.session.scalars(select(AuditEvent.seq)):
-        urls.append(f"/audit/{seq}")
+    for event_id in db.session.scalars(select(AuditEvent.id)):
+        urls.append(f"/audit/{event_id}")
     for contact in (source, ordinary_b):  # the JSON API answers about a contact by id
         urls.append(
             ("JSON", f"/api/enrolments/{contact.id}/decision", {"action": "approve", "version": 1})

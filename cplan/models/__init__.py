@@ -20,7 +20,7 @@ from cplan.models.api import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from cplan.models.audit import AuditEvent, AuditOutcome, RefusalBurst
+from cplan.models.audit import AuditCheckpoint, AuditEvent, AuditOutcome, RefusalBurst
 from cplan.models.base import Base, UTCDateTime, utcnow
 from cplan.models.breaches import Breach
 from cplan.models.broadcasts import (
@@ -127,6 +127,7 @@ __all__ = [
     "IncidentChange",
     "WebhookDelivery",
     "WebhookSubscription",
+    "AuditCheckpoint",
     "AuditEvent",
     "AuditOutcome",
     "RefusalBurst",

@@ -1,10 +1,12 @@
 """The audit trail: an append-only, hash-chained record of who did what, where and when.
 
-Each ``AuditEvent`` carries a gapless sequence number and the SHA-256 of its own contents
-together with the previous event's hash, so changing, removing or inserting any event breaks
-every hash after it (``flask cplan audit verify`` finds the first break). The database itself
-refuses UPDATE and DELETE on the table (triggers below), so the application cannot rewrite
-history by accident either.
+A request inserts its ``AuditEvent`` unsealed (no ``seq``, ``prev_hash`` or ``hash``), taking no
+lock. The sealer (``cplan.services.audit_sealer``) then gives committed events, in batches, a
+gapless sequence number and the SHA-256 of their contents together with the previous event's
+hash, so changing, removing or inserting any sealed event breaks every hash after it (``flask
+cplan audit verify`` finds the first break); each batch leaves an ``AuditCheckpoint``. The
+database refuses DELETE on the table and every UPDATE except that one sealing (triggers below),
+so the application cannot rewrite history by accident either.
 
 What an event may hold is deliberately narrow. The acting officer and post are snapshotted
 (PNO, post title) so the trail reads correctly after transfers and renames. Never stored: an
@@ -22,7 +24,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cplan.models import append_only
@@ -51,11 +53,20 @@ class AuditEvent(Base):
         Index("ix_audit_events_occurred_at", "occurred_at"),
         Index("ix_audit_events_officer_pno", "officer_pno"),
         Index("ix_audit_events_target", "target_type", "target_id"),
+        # What the sealer reads: the few events not sealed yet, in insert order.
+        Index(
+            "ix_audit_events_unsealed",
+            "id",
+            sqlite_where=text("seq IS NULL"),
+            postgresql_where=text("seq IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
-    # 1, 2, 3... with no gaps: the chain order (ids may skip, seq may not).
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # 1, 2, 3... with no gaps: the chain order, given by the sealer (ids may skip, seq may not;
+    # an event inserted earlier can be sealed later when its transaction commits later).
+    # None until sealed, like ``prev_hash`` and ``hash``.
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     action: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[AuditOutcome] = mapped_column(
@@ -73,11 +84,15 @@ class AuditEvent(Base):
     # Canonical JSON (sorted keys, no spaces), exactly as hashed.
     detail: Mapped[str] = mapped_column(Text, default="{}")
     ip_address: Mapped[str] = mapped_column(String(64), default="")
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     def __repr__(self) -> str:
-        return f"<AuditEvent #{self.seq} {self.action} {self.outcome}>"
+        return f"<AuditEvent #{self.seq or '-'} {self.action} {self.outcome}>"
+
+    @property
+    def sealed(self) -> bool:
+        return self.seq is not None
 
     def compute_hash(self) -> str:
         """The hash this event should carry, from its current field values."""
@@ -90,7 +105,7 @@ class AuditEvent(Base):
 
 class RefusalBurst(Base):
     """Refusals (403/404 on a record URL) of one officer at one endpoint since the audit event
-    that opened the burst (``event_seq``); see ``cplan.services.refusals``.
+    that opened the burst (``event_id``); see ``cplan.services.refusals``.
 
     Not part of the chain: a counter the next ``access.refused`` event of the same officer and
     endpoint copies into its detail, so a scan of ids leaves one event a minute, not one a
@@ -100,7 +115,7 @@ class RefusalBurst(Base):
     __tablename__ = "refusal_bursts"
     __table_args__ = (
         UniqueConstraint("officer_id", "endpoint", name="uq_refusal_bursts_officer_endpoint"),
-        Index("ix_refusal_bursts_event_seq", "event_seq"),
+        Index("ix_refusal_bursts_event_id", "event_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -110,7 +125,23 @@ class RefusalBurst(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(Integer, default=1)
-    event_seq: Mapped[int] = mapped_column(BigInteger)
+    # The id of the event, not its seq: an event is sealed (given its seq) after its commit.
+    event_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditCheckpoint(Base):
+    """What one sealing batch appended to the chain: its seq range, the chain's length and head
+    hash after it. The signed copy outside the database is what proves the head
+    (``cplan.services.audit_sealer``); these rows let ``audit verify`` say which batch a break
+    falls in. Append-only like the events."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_seq: Mapped[int] = mapped_column(BigInteger)
+    last_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
 
 
 # Every column the hash covers (all but ``id`` and ``hash`` itself).
@@ -159,22 +190,40 @@ def event_hash(fields) -> str:
 # ---- append-only at the database --------------------------------------------------------------
 
 
-def install_triggers(connection) -> None:
-    """Make ``audit_events`` refuse UPDATE and DELETE (idempotent).
+# The columns the sealer fills in, once, on an unsealed event.
+SEAL_COLUMNS = ("seq", "prev_hash", "hash")
+# The columns no UPDATE may change (the sealing compares them before and after).
+FIXED_COLUMNS = tuple(name for name in HASHED_FIELDS if name not in SEAL_COLUMNS) + ("id",)
 
-    Called after ``create_all`` creates the table and from the Alembic migration
+
+def install_triggers(connection) -> None:
+    """Make ``audit_events`` refuse DELETE, TRUNCATE (PostgreSQL) and every UPDATE but the
+    sealing of an unsealed event; make ``audit_checkpoints`` append-only (idempotent).
+
+    Called after ``create_all`` creates the tables and from the Alembic migrations
     (``install_triggers(op.get_bind())``).
     """
-    append_only.install(connection, "audit_events")
+    _install_on_events(connection)
+    _install_on_checkpoints(connection)
 
 
 def drop_triggers(connection) -> None:
     """Remove the append-only triggers (migration downgrade and test teardown only)."""
     append_only.drop(connection, "audit_events")
+    append_only.drop(connection, "audit_checkpoints")
 
 
-def _install_after_create(_table, connection, **_kw):
-    install_triggers(connection)
+def _install_on_events(connection, **_kw) -> None:
+    append_only.install(
+        connection, "audit_events", sealable=(SEAL_COLUMNS, FIXED_COLUMNS), no_truncate=True
+    )
 
 
-event.listen(AuditEvent.__table__, "after_create", _install_after_create)
+def _install_on_checkpoints(connection, **_kw) -> None:
+    append_only.install(connection, "audit_checkpoints", no_truncate=True)
+
+
+event.listen(AuditEvent.__table__, "after_create", lambda _t, c, **kw: _install_on_events(c))
+event.listen(
+    AuditCheckpoint.__table__, "after_create", lambda _t, c, **kw: _install_on_checkpoints(c)
+)

@@ -5,13 +5,10 @@ event and the change it describes are committed together or not at all. ``verify
 recomputes the hash chain from the first event to the last. ``events_in_scope`` and
 ``page_of_events`` serve the audit page.
 
-Concurrency: the chain must never fork (two events claiming the same predecessor) nor skip a
-number. Whoever appends therefore holds a chain-wide lock from reading the last event until
-commit. On PostgreSQL that is a transaction-scoped advisory lock (released by COMMIT or
-ROLLBACK), which needs the default READ COMMITTED isolation so the read after the lock sees the
-latest commit. On SQLite every transaction starts with BEGIN IMMEDIATE (``cplan.extensions``),
-which already lets only one writer in at a time. Either way the unique ``seq`` column is the
-backstop: a violated assumption fails the commit instead of forking the chain.
+Concurrency: ``record`` takes no lock. It inserts the event unsealed (no ``seq``, ``prev_hash``
+or ``hash``), so audited transactions run side by side like any other inserts; the sealer
+(``cplan.services.audit_sealer``) chains committed events in batches soon after, under a lock
+held only for the batch. README "The audit trail at scale" tells the whole design.
 """
 
 from __future__ import annotations
@@ -19,21 +16,20 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Select, exists, or_, select, text
+from sqlalchemy import Select, exists, func, insert, or_, select
+from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 
 from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import Officer, Post
 from cplan.models.audit import GENESIS_HASH, AuditEvent, AuditOutcome, event_hash
 from cplan.models.base import utcnow
 from cplan.models.geo import Unit
+from cplan.services import audit_sealer
 from cplan.services.errors import NotInScope
 from cplan.services.phone import DEVANAGARI_DIGITS, log_safe
 from cplan.services.principal import Principal
-
-# pg_advisory_xact_lock key of the chain: the bytes "cplan.au" read as a big-endian integer.
-CHAIN_LOCK_KEY = 0x63706C616E2E6175
 
 ACTION_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 TARGET_TYPE_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
@@ -114,38 +110,29 @@ def record(
         raise ValueError(f"audit target_type must be a table name, not {target_type!r}")
     unit_path = _unit_path(unit, target, post)
 
-    _lock_chain()
-    last = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    event = AuditEvent(
-        seq=(last.seq + 1) if last else 1,
-        occurred_at=utcnow(),
-        action=action,
-        outcome=outcome,
-        officer_id=officer.id if officer else None,
-        officer_pno=officer.pno if officer else "",
-        post_id=post.id if post else None,
-        post_title=post.title_en if post else "",
-        unit_path=unit_path,
-        target_type=target_type,
-        target_id=target_id,
-        detail=detail_text,
-        ip_address=(ip_address or "")[:64],
-        prev_hash=last.hash if last else GENESIS_HASH,
-    )
-    event.hash = event.compute_hash()
-    db.session.add(event)
-    db.session.flush()
-    return event
+    row = {
+        "occurred_at": utcnow(),
+        "action": action,
+        "outcome": outcome,
+        "officer_id": officer.id if officer else None,
+        "officer_pno": officer.pno if officer else "",
+        "post_id": post.id if post else None,
+        "post_title": post.title_en if post else "",
+        "unit_path": unit_path,
+        "target_type": target_type,
+        "target_id": target_id,
+        "detail": detail_text,
+        "ip_address": (ip_address or "")[:64],
+    }
+    return _append([row])[0]
 
 
 def record_many(
     action: str, targets: list[tuple[object, dict | None]], *, actor: Principal | None = None
 ) -> list[AuditEvent]:
     """``record`` of one action on many targets (``(target, detail)`` pairs) by ``actor``, as
-    one append: one chain lock, one read of the chain's end, one flush. A file that
-    corrects 4,000 places writes its 4,000 events in well under a second instead of a minute.
+    one append: one flush. A file that corrects 4,000 places writes its 4,000 events in well
+    under a second instead of a minute.
     The same rules apply to every detail; events are filed under each target's unit."""
     if len(action) > MAX_ACTION_LENGTH or not ACTION_PATTERN.fullmatch(action):
         raise ValueError(f"audit action must be a dotted lowercase verb, not {action!r}")
@@ -156,36 +143,63 @@ def record_many(
     officer = actor.officer if actor is not None else None
     post = actor.post if actor is not None else None
     ip_address = actor.ip_address if actor is not None else ""
-    _lock_chain()
-    last = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
     events = []
     for target, detail_text in prepared:
         target_type, target_id = _target_key(target)
-        seq += 1
-        event = AuditEvent(
-            seq=seq,
-            occurred_at=utcnow(),
-            action=action,
-            outcome=AuditOutcome.SUCCESS,
-            officer_id=officer.id if officer else None,
-            officer_pno=officer.pno if officer else "",
-            post_id=post.id if post else None,
-            post_title=post.title_en if post else "",
-            unit_path=_unit_path(None, target, post),
-            target_type=target_type,
-            target_id=target_id,
-            detail=detail_text,
-            ip_address=(ip_address or "")[:64],
-            prev_hash=prev_hash,
+        events.append(
+            {
+                "occurred_at": utcnow(),
+                "action": action,
+                "outcome": AuditOutcome.SUCCESS,
+                "officer_id": officer.id if officer else None,
+                "officer_pno": officer.pno if officer else "",
+                "post_id": post.id if post else None,
+                "post_title": post.title_en if post else "",
+                "unit_path": _unit_path(None, target, post),
+                "target_type": target_type,
+                "target_id": target_id,
+                "detail": detail_text,
+                "ip_address": (ip_address or "")[:64],
+            }
         )
-        event.hash = prev_hash = event.compute_hash()
+    return _append(events)
+
+
+def _append(rows: list[dict]) -> list[AuditEvent]:
+    """Insert unsealed events (one statement) and return them as loaded, unchanged objects.
+
+    A Core INSERT ... RETURNING id rather than the ORM's unit of work, and the objects built
+    from the row as a query would load them: every audited request pays for this, and the unit
+    of work's bookkeeping took more CPU than the insert itself.
+    """
+    session = db.session()
+    session.flush()  # what the caller changed is written first, as before any event
+    if len(rows) == 1:
+        ids = [session.execute(_INSERT_RETURNING_ID, rows[0]).scalar_one()]
+    else:
+        ids = list(session.execute(_INSERT_RETURNING_ID, rows).scalars())
+    configure_mappers()  # once per process: what a constructor would have done
+    new_instance = AuditEvent._sa_class_manager.new_instance
+    events = []
+    for row, event_id in zip(rows, ids, strict=True):
+        event = new_instance()
+        event.__dict__.update(row, id=event_id, seq=None, prev_hash=None, hash=None)
+        make_transient_to_detached(event)  # every column loaded, nothing to flush
+        session.add(event)
         events.append(event)
-    db.session.add_all(events)
-    db.session.flush()
+    audit_sealer.note_unsealed(session)
+    # The ids written in the open transaction, for whoever reports on it when it commits (the
+    # request log lists them; cplan/web/requestlog.py) and forgets them on rollback.
+    session.info.setdefault(PENDING_EVENT_IDS, []).extend(ids)
     return events
+
+
+PENDING_EVENT_IDS = "cplan_audit_event_ids_pending"
+
+
+_INSERT_RETURNING_ID = insert(AuditEvent.__table__).returning(
+    AuditEvent.__table__.c.id, sort_by_parameter_order=True
+)
 
 
 def _target_key(target) -> tuple[str, int]:
@@ -210,12 +224,6 @@ def _unit_path(unit: Unit | None, target, post: Post | None) -> str | None:
     if post is not None and post.unit is not None:
         return post.unit.path
     return None
-
-
-def _lock_chain() -> None:
-    """Serialise appenders until the end of the transaction (see the module docstring)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
 def canonical_detail(detail: dict | None) -> str:
@@ -300,58 +308,142 @@ class VerifyResult:
     event_id: int | None = None
     occurred_at: datetime | None = None
     action: str = ""
-    # Hash of the last intact event: note it elsewhere to detect removal of the newest events.
+    # Hash of the last intact event (the chain's head when ``ok``).
     last_hash: str = GENESIS_HASH
+    # Events not sealed yet, all recorded within ``AUDIT_SEAL_DEADLINE`` when ``ok``.
+    unsealed: int = 0
+    # The latest signed checkpoint the chain was checked against (None: there is none yet).
+    checkpoint: audit_sealer.SignedCheckpoint | None = None
 
 
-def verify_chain(batch_size: int = 2000) -> VerifyResult:
-    """Recompute every event's hash in ``seq`` order, ``batch_size`` rows at a time.
+def verify_chain(
+    batch_size: int = 2000, *, deadline_seconds: float | None = None, restored_copy: bool = False
+) -> VerifyResult:
+    """Recompute every sealed event's hash in ``seq`` order, ``batch_size`` rows at a time, then
+    check that every event not sealed yet was recorded within ``deadline_seconds`` (the
+    ``AUDIT_SEAL_DEADLINE`` setting by default): an old unsealed event means the sealer is not
+    running, or someone took sealed events out of the chain. Finally the chain must reach the
+    latest signed checkpoint (``audit_sealer.latest_checkpoint``) with the hash it signed: a
+    chain rewritten with recomputed hashes, cut short or emptied fails here.
 
     Outside a transaction each batch is read in its own short transaction on a separate
     connection, so a long check never holds SQLite's write lock for long; inside one (tests,
     a request) the session's connection is used so it cannot wait on itself.
+
+    ``restored_copy``: the trail is a backup restored elsewhere (``flask cplan restore-check``),
+    frozen when it was taken, so the checkpoints signed since then and its events that were
+    still unsealed at the time say nothing against it: the chain is checked, and checked
+    against the latest checkpoint where it reaches that far, but not required to reach it, and
+    unsealed events are counted, not held to the deadline.
     """
+    if restored_copy:
+        deadline_seconds = float("inf")
+    elif deadline_seconds is None:
+        deadline_seconds = audit_sealer.seal_deadline()
     if db.session().in_transaction():
-        return _verify(db.session.connection(), batch_size, own_transactions=False)
+        return _verify(db.session.connection(), batch_size, False, deadline_seconds, restored_copy)
     with db.engine.connect() as connection:
-        return _verify(connection, batch_size, own_transactions=True)
+        return _verify(connection, batch_size, True, deadline_seconds, restored_copy)
 
 
-def _verify(connection, batch_size: int, own_transactions: bool) -> VerifyResult:
+def _verify(
+    connection,
+    batch_size: int,
+    own_transactions: bool,
+    deadline_seconds: float,
+    restored_copy: bool = False,
+) -> VerifyResult:
     table = AuditEvent.__table__
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     last_seq = None
+    try:
+        checkpoint = audit_sealer.latest_checkpoint()
+    except audit_sealer.ForgedCheckpoint as error:
+        return VerifyResult(ok=False, checked=0, reason=str(error))
+
+    def read(query):
+        if own_transactions:
+            with connection.begin():
+                return connection.execute(query).all()
+        return connection.execute(query).all()
+
     while True:
         # Keyset pagination on seq; the first batch has no lower bound so a seq tampered
         # below 1 still shows up.
-        query = select(table).order_by(table.c.seq).limit(batch_size)
+        query = select(table).where(table.c.seq.is_not(None)).order_by(table.c.seq)
+        query = query.limit(batch_size)
         if last_seq is not None:
             query = query.where(table.c.seq > last_seq)
-        if own_transactions:
-            with connection.begin():
-                rows = connection.execute(query).all()
-        else:
-            rows = connection.execute(query).all()
+        rows = read(query)
         if not rows:
-            return VerifyResult(ok=True, checked=checked, last_hash=prev_hash)
+            break
         for row in rows:
             fields = row._mapping
             reason = _break_reason(fields, expected_seq, prev_hash)
+            if not reason and checkpoint and fields["seq"] == checkpoint.last_seq:
+                if fields["hash"] != checkpoint.head_hash:
+                    reason = (
+                        f"hash differs from the checkpoint signed at {checkpoint.signed_at}: "
+                        "the chain up to here was rewritten"
+                    )
             if reason:
-                return VerifyResult(
-                    ok=False,
-                    checked=checked,
-                    first_broken_seq=fields["seq"],
-                    reason=reason,
-                    event_id=fields["id"],
-                    occurred_at=fields["occurred_at"],
-                    action=fields["action"],
-                    last_hash=prev_hash,
-                )
+                return _broken(fields, reason, checked, prev_hash)
             checked += 1
             expected_seq += 1
             prev_hash = fields["hash"]
         last_seq = rows[-1].seq
+
+    if checkpoint and checked < checkpoint.last_seq and not restored_copy:
+        return VerifyResult(
+            ok=False,
+            checked=checked,
+            first_broken_seq=checked + 1,
+            reason=(
+                f"missing: the checkpoint signed at {checkpoint.signed_at} covers "
+                f"{checkpoint.last_seq} events, the chain holds {checked} "
+                "(the newest events were deleted or the table emptied)"
+            ),
+            last_hash=prev_hash,
+            checkpoint=checkpoint,
+        )
+    unsealed = read(
+        select(func.count(), func.min(table.c.id)).select_from(table).where(table.c.seq.is_(None))
+    )[0]
+    if unsealed[0] and deadline_seconds != float("inf"):
+        cutoff = datetime.now(UTC) - timedelta(seconds=deadline_seconds)
+        late = read(
+            select(table)
+            .where(table.c.seq.is_(None), table.c.occurred_at < cutoff)
+            .order_by(table.c.id)
+            .limit(1)
+        )
+        if late:
+            reason = (
+                f"not sealed {deadline_seconds:g} s after it was recorded "
+                "(is the sealer running? or was the event taken out of the chain?)"
+            )
+            return _broken(late[0]._mapping, reason, checked, prev_hash, unsealed=unsealed[0])
+    return VerifyResult(
+        ok=True,
+        checked=checked,
+        last_hash=prev_hash,
+        unsealed=unsealed[0],
+        checkpoint=checkpoint,
+    )
+
+
+def _broken(fields, reason: str, checked: int, prev_hash: str, unsealed: int = 0) -> VerifyResult:
+    return VerifyResult(
+        ok=False,
+        checked=checked,
+        first_broken_seq=fields["seq"],
+        reason=reason,
+        event_id=fields["id"],
+        occurred_at=fields["occurred_at"],
+        action=fields["action"],
+        last_hash=prev_hash,
+        unsealed=unsealed,
+    )
 
 
 def _break_reason(fields, expected_seq: int, prev_hash: str) -> str:
@@ -416,28 +508,31 @@ class EventPage:
 def page_of_events(
     query: Select, *, before: int | None = None, after: int | None = None, per_page: int = 50
 ) -> EventPage:
-    """A page of ``query``'s events by seq cursor (no COUNT and no OFFSET: the trail only grows)."""
-    seq = AuditEvent.seq
+    """A page of ``query``'s events by id cursor (no COUNT and no OFFSET: the trail only grows).
+
+    By id, not seq: an event shows as soon as it is committed, before the sealer gives it its
+    seq (ids follow the order events were recorded in; seqs, the order they were sealed in)."""
+    key = AuditEvent.id
     if after is not None:
         rows = list(
-            db.session.scalars(query.where(seq > after).order_by(seq.asc()).limit(per_page + 1))
+            db.session.scalars(query.where(key > after).order_by(key.asc()).limit(per_page + 1))
         )
         more_newer = len(rows) > per_page
         rows = rows[:per_page][::-1]
-        newer = rows[0].seq if more_newer else None
-        older = rows[-1].seq if rows and _any(query.where(seq < rows[-1].seq)) else None
+        newer = rows[0].id if more_newer else None
+        older = rows[-1].id if rows and _any(query.where(key < rows[-1].id)) else None
         return EventPage(rows, older=older, newer=newer)
     if before is not None:
-        query_page = query.where(seq < before)
+        query_page = query.where(key < before)
     else:
         query_page = query
-    rows = list(db.session.scalars(query_page.order_by(seq.desc()).limit(per_page + 1)))
+    rows = list(db.session.scalars(query_page.order_by(key.desc()).limit(per_page + 1)))
     more_older = len(rows) > per_page
     rows = rows[:per_page]
-    older = rows[-1].seq if more_older else None
+    older = rows[-1].id if more_older else None
     newer = None
-    if before is not None and rows and _any(query.where(seq > rows[0].seq)):
-        newer = rows[0].seq
+    if before is not None and rows and _any(query.where(key > rows[0].id)):
+        newer = rows[0].id
     return EventPage(rows, older=older, newer=newer)
 
 
@@ -445,10 +540,10 @@ def _any(query: Select) -> bool:
     return bool(db.session.scalar(select(exists(query.with_only_columns(AuditEvent.id)))))
 
 
-def get_in_scope(principal: Principal, seq: int) -> AuditEvent:
-    """The event with this seq if ``principal`` may see it, else ``NotInScope``."""
+def get_in_scope(principal: Principal, event_id: int) -> AuditEvent:
+    """The event with this id if ``principal`` may see it, else ``NotInScope``."""
     event = db.session.scalar(
-        select(AuditEvent).where(AuditEvent.seq == seq, scope_condition(principal))
+        select(AuditEvent).where(AuditEvent.id == event_id, scope_condition(principal))
     )
     if event is None:
         raise NotInScope()

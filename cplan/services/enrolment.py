@@ -806,7 +806,7 @@ def contact_history(contact: Contact) -> list[TimelineEntry]:
         select(AuditEvent, Officer)
         .outerjoin(Officer, Officer.id == AuditEvent.officer_id)
         .where(AuditEvent.target_type == Contact.__table__.name, AuditEvent.target_id == contact.id)
-        .order_by(AuditEvent.seq)
+        .order_by(AuditEvent.id)
     ).all()
     entries = []
     for event, officer in rows:
@@ -817,7 +817,7 @@ def contact_history(contact: Contact) -> list[TimelineEntry]:
         label = HISTORY_LABELS.get(event.action)
         entries.append(
             TimelineEntry(
-                seq=event.seq,
+                seq=event.id,
                 action=event.action,
                 label=str(label) if label else event.action,
                 occurred_at=event.occurred_at,

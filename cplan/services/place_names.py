@@ -226,7 +226,7 @@ def name_history(place: Place) -> list[NameChange]:
             AuditEvent.target_id == place.id,
             AuditEvent.action == RENAMED,
         )
-        .order_by(AuditEvent.seq.desc())
+        .order_by(AuditEvent.id.desc())
     ).all()
     changes = []
     for event, officer_name in rows:

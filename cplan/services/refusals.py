@@ -89,7 +89,7 @@ def record_refusal(
                         started_at=now,
                         last_at=now,
                         count=1,
-                        event_seq=event.seq,
+                        event_id=event.id,
                     )
                 )
         except IntegrityError:
@@ -104,7 +104,7 @@ def record_refusal(
                 RefusalBurst.started_at == previous.started_at,
                 RefusalBurst.started_at <= now - WINDOW,
             )
-            .values(started_at=now, last_at=now, count=1, event_seq=event.seq)
+            .values(started_at=now, last_at=now, count=1, event_id=event.id)
             .execution_options(synchronize_session=False)
         )
     return event
@@ -126,4 +126,4 @@ def open_burst(event: AuditEvent) -> RefusalBurst | None:
     (the audit page shows its running count); None once a later event has taken it over."""
     if event.action != ACTION:
         return None
-    return db.session.scalar(select(RefusalBurst).where(RefusalBurst.event_seq == event.seq))
+    return db.session.scalar(select(RefusalBurst).where(RefusalBurst.event_id == event.id))

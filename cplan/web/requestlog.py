@@ -7,15 +7,16 @@ logger then writes one JSON line for the request:
 
     {"time": "2026-12-07T18:10:02.114Z", "request_id": "5f0c...", "method": "GET",
      "endpoint": "roster.village", "status": 200, "duration_ms": 12.4, "post_id": 7,
-     "audit_seqs": [1812]}
+     "audit_ids": [1812]}
 
 ``endpoint`` is the view's name, never the path or the query string, which can hold a mobile
 number, a search or a setup code; no header, cookie, address or form value is written.
 ``post_id`` is the signed-in post (null for anonymous requests), taken without a query.
-``audit_seqs`` lists the audit events this request committed (at most 20, then
+``audit_ids`` lists the audit events this request committed (at most 20, then
 ``audit_events`` counts them all), so a log line leads to its events and an event back to its
 request. The id is not written into each event's detail: the detail is hashed into the chain
-and compared exactly across the code, and the sequence number already joins the two.
+and compared exactly across the code, and the event id already joins the two (an event's
+place in the chain, its seq, is given later by the sealer).
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ from flask import g, has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from cplan.models.audit import AuditEvent
+from cplan.services.audit import PENDING_EVENT_IDS
 
 HEADER = "X-Request-Id"
 MAX_SEQS_LOGGED = 20
 logger = logging.getLogger("cplan.requests")
 
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
-_PENDING = "cplan_audit_seqs_pending"  # Session.info: seqs flushed in the open transaction
+_PENDING = PENDING_EVENT_IDS  # Session.info: audit events written in the open transaction
 
 
 def register(app) -> None:
@@ -66,9 +67,9 @@ def register(app) -> None:
             "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
             "post_id": _post_id(),
         }
-        seqs = g.get("audit_seqs")
+        seqs = g.get("audit_ids")
         if seqs:
-            line["audit_seqs"] = seqs[:MAX_SEQS_LOGGED]
+            line["audit_ids"] = seqs[:MAX_SEQS_LOGGED]
             if len(seqs) > MAX_SEQS_LOGGED:
                 line["audit_events"] = len(seqs)
         logger.info(json.dumps(line, separators=(",", ":")))
@@ -84,17 +85,11 @@ def _post_id() -> int | None:
     return identity[0] if identity else None
 
 
-@event.listens_for(AuditEvent, "after_insert")
-def _note_audit_event(_mapper, connection, target) -> None:
-    if has_request_context():
-        Session.object_session(target).info.setdefault(_PENDING, []).append(target.seq)
-
-
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
     seqs = session.info.pop(_PENDING, None)
     if seqs and has_request_context():
-        g.setdefault("audit_seqs", []).extend(seqs)
+        g.setdefault("audit_ids", []).extend(seqs)
 
 
 @event.listens_for(Session, "after_rollback")

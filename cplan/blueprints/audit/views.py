@@ -76,11 +76,11 @@ def list_exports():
     )
 
 
-@bp.get("/<int:seq>", endpoint="event")
+@bp.get("/<int:event_id>", endpoint="event")
 @requires(Permission.VIEW_AUDIT)
-def show_event(seq):
+def show_event(event_id):
     """Show one audit event in full, with its place in the hash chain."""
-    event = audit.get_in_scope(current_user, seq)
+    event = audit.get_in_scope(current_user, event_id)
     detail = [
         (key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
         for key, value in sorted(event.detail_data.items())
