@@ -6,9 +6,10 @@ event and one commit at a time, either
 - **plain**: an INSERT of the same row (the same values, as parameters) into a table of the
   same columns and indexes as the trail had before it was sealed in batches, with no trigger,
   no chain and none of the trail's checks, then COMMIT; or
-- **audited**: ``audit.record(...)`` then COMMIT, with the sealer working as in production: the
-  writers seal after their commits (``AUDIT_SEAL_AFTER_COMMIT``, try-lock) and a sealer process
-  (``flask cplan audit-sealer``'s loop) runs beside them. The sealing's cost is in the figure.
+- **audited**: ``audit.record(...)`` then COMMIT, with the sealer working as in production: a
+  sealer process (``flask cplan audit-sealer``'s loop) runs beside them, and the writers seal
+  what it leaves waiting (``AUDIT_SEAL_AFTER_COMMIT``, try-lock). The sealing's cost is in the
+  figure.
 
 Each cell is run ``ROUNDS`` times, plain and audited in turn, and the median counts: the
 machine is shared, and a neighbour's burst should not decide a cell. It prints events per
@@ -225,7 +226,7 @@ def section(rows, seconds, version, checked, verdict, loadavg) -> str:
         f"Run {now} by bench/audit_writes.py on PostgreSQL {version}: each process appends one"
         f" event and commits, {seconds:g} s after a 1 s warm-up, the median of {ROUNDS} rounds"
         " taken in turn; audited writes with the"
-        " sealer process running and writers sealing after their commits (its cost included);"
+        " sealer process running (its cost included; writers seal only what it leaves waiting);"
         f" load average {loadavg:.2f} at the start (the machine is shared).",
         f"Machine: {os.cpu_count()} cores, {platform.platform(terse=True)}, Python"
         f" {platform.python_version()}.",

@@ -49,7 +49,13 @@ from sqlalchemy import bindparam, event, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from cplan.extensions import WRITE_FIRST, db
-from cplan.models.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, event_hash
+from cplan.models.audit import (
+    GENESIS_HASH,
+    AuditCheckpoint,
+    AuditEvent,
+    canonical_time,
+    event_hash,
+)
 from cplan.models.base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -294,7 +300,7 @@ def write_checkpoint(last_seq: int, head_hash: str) -> None:
     fields = {
         "last_seq": last_seq,
         "head_hash": head_hash,
-        "signed_at": utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "signed_at": canonical_time(utcnow()),
         "key_id": _key_id(key),
     }
     line = json.dumps({**fields, "mac": _mac(key, fields)}, sort_keys=True) + "\n"
