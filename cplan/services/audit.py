@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Select, exists, func, insert, or_, select
-from sqlalchemy.orm import configure_mappers, make_transient_to_detached
+from sqlalchemy import Select, event, exists, func, insert, or_, select
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
 
 from cplan.extensions import db, ensure_write_transaction
 from cplan.models.accounts import Officer, Post
@@ -188,13 +188,38 @@ def _append(rows: list[dict]) -> list[AuditEvent]:
         session.add(event)
         events.append(event)
     audit_sealer.note_unsealed(session)
-    # The ids written in the open transaction, for whoever reports on it when it commits (the
-    # request log lists them; cplan/web/requestlog.py) and forgets them on rollback.
-    session.info.setdefault(PENDING_EVENT_IDS, []).extend(ids)
+    session.info.setdefault(_PENDING, []).extend(
+        (event_id, row["action"], str(row["outcome"]))
+        for row, event_id in zip(rows, ids, strict=True)
+    )
     return events
 
 
-PENDING_EVENT_IDS = "cplan_audit_event_ids_pending"
+# What was written in the open transaction: (id, action, outcome) per event, handed to the
+# listeners registered with ``on_commit`` when it commits (the request log lists the ids, the
+# metrics count actions), forgotten when it rolls back.
+_PENDING = "cplan_audit_events_pending"
+_COMMIT_LISTENERS: list = []
+
+
+def on_commit(listener):
+    """Register ``listener(events)``, called after each commit that wrote audit events with
+    their ``(id, action, outcome)``; a decorator."""
+    _COMMIT_LISTENERS.append(listener)
+    return listener
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    written = session.info.pop(_PENDING, None)
+    if written:
+        for listener in _COMMIT_LISTENERS:
+            listener(written)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 _INSERT_RETURNING_ID = insert(AuditEvent.__table__).returning(

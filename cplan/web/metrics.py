@@ -31,12 +31,9 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from cplan.models.audit import AuditEvent
 from cplan.models.base import utcnow
-from cplan.services import health
+from cplan.services import audit, health
 
 REQUESTS = Counter(
     "cplan_requests",
@@ -56,7 +53,6 @@ AUDIT_EVENTS = Counter(
     ["action", "outcome"],
 )
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-_PENDING_EVENTS = "cplan_metrics_audit_pending"  # Session.info: (action, outcome) not committed
 
 _FIGURES = {
     "enrolments_pending": "Enrolments waiting for an ASP's decision.",
@@ -83,22 +79,10 @@ def register(app) -> None:
         return response
 
 
-@event.listens_for(AuditEvent, "after_insert")
-def _note_event(_mapper, _connection, target) -> None:
-    session = Session.object_session(target)
-    if session is not None:
-        session.info.setdefault(_PENDING_EVENTS, []).append((target.action, str(target.outcome)))
-
-
-@event.listens_for(Session, "after_commit")
-def _count_committed(session: Session) -> None:
-    for action, outcome in session.info.pop(_PENDING_EVENTS, ()):
+@audit.on_commit
+def _count_committed(written) -> None:
+    for _event_id, action, outcome in written:
         AUDIT_EVENTS.labels(action, outcome).inc()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(_PENDING_EVENTS, None)
 
 
 def allowed(address: str | None, networks) -> bool:

@@ -29,17 +29,15 @@ import time
 from datetime import UTC, datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
 
-from cplan.services.audit import PENDING_EVENT_IDS
+from cplan.services import audit
 
 HEADER = "X-Request-Id"
 MAX_SEQS_LOGGED = 20
 logger = logging.getLogger("cplan.requests")
 
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
-_PENDING = PENDING_EVENT_IDS  # Session.info: audit events written in the open transaction
 
 
 def register(app) -> None:
@@ -85,13 +83,7 @@ def _post_id() -> int | None:
     return identity[0] if identity else None
 
 
-@event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    seqs = session.info.pop(_PENDING, None)
-    if seqs and has_request_context():
-        g.setdefault("audit_ids", []).extend(seqs)
-
-
-@event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@audit.on_commit
+def _committed(written) -> None:
+    if has_request_context():
+        g.setdefault("audit_ids", []).extend(event_id for event_id, _action, _outcome in written)
