@@ -629,3 +629,32 @@ def test_a_rejection_page_opened_before_a_correction_cannot_reject_the_corrected
     assert "decided" in response.get_data(as_text=True)
     db.session.refresh(contact)
     assert contact.status == ContactStatus.ACTIVE
+
+
+def test_the_queue_is_searched_by_name_number_village_and_station_and_sorted_either_way(
+    db, world, client, login_as
+):
+    enrol(db, world, name="Ram Kishore")
+    far = enrol(
+        db, world, name="Shyam Lal", mobile="91234 56789", by="far_constable", place="far_place"
+    )
+    far.enrolled_at = utcnow() - timedelta(days=10)
+    db.session.commit()
+    login_as(world["asp"])
+
+    def names(query):
+        text = page(client, "/enrolments/?" + query)
+        return {name for name in ("Ram Kishore", "Shyam Lal") if name in text}
+
+    assert names("q=shyam") == {"Shyam Lal"}  # name, any case
+    assert names("q=456789") == {"Shyam Lal"}  # part of the mobile number
+    assert names("q=Bijrol") == {"Ram Kishore"}  # village, in English
+    assert names("q=बिजरौल") == {"Ram Kishore"}  # and in Hindi
+    assert names("q=baraut") == {"Ram Kishore"}  # police station
+    assert names("q=nobody") == set()
+    assert names(f"q=ram&station={world['station'].id}") == {"Ram Kishore"}
+    oldest = page(client, "/enrolments/")
+    assert oldest.index("Shyam Lal") < oldest.index("Ram Kishore")
+    newest = page(client, "/enrolments/?sort=new")
+    assert newest.index("Ram Kishore") < newest.index("Shyam Lal")
+    assert '<option selected value="new">' in newest  # the choice is kept on the page

@@ -92,6 +92,14 @@ class Contact(Base):
             "confidential",
             "place_id",
         ),
+        # Out-of-date contacts of an area counted on the home pages from one index range.
+        Index(
+            "ix_contacts_status_unit_path_verified",
+            "status",
+            "unit_path",
+            "last_verified_at",
+            "confidential",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

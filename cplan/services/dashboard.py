@@ -483,3 +483,87 @@ def response_by_district(
         result,
         key=lambda row: (-(row.first_call_minutes or 0), -row.waiting, row.district.name_en),
     )
+
+
+# ---- verification drives, sensitive places, out-of-date contacts (office and station) --------
+
+
+def office_drive(principal: Principal):
+    """The open drive whose area contains the post's unit (the latest opened), or None."""
+    from cplan.services import drives
+
+    return drives.open_drive_for(principal, principal.unit)
+
+
+def drive_progress(principal: Principal):
+    """The open drive covering the post's unit and its progress over the unit, from the drive's
+    counters (``DriveProgress`` and the daily series): no task is read. None without a drive."""
+    from cplan.services import drives
+
+    drive = office_drive(principal)
+    if drive is None:
+        return None
+    return drives.progress_of(principal, drive, principal.unit)
+
+
+@dataclass
+class SensitiveBelow:
+    election: object  # the Election (its name is shown in the reader's language)
+    total: int
+    places: list[tuple[Place, int]]  # (place, visible active contacts), fewest contacts first
+    target: int
+
+
+def sensitive_below_target(principal: Principal, limit: int = 5) -> SensitiveBelow | None:
+    """The unit's places graded sensitive in the election active for its district that have
+    fewer active contacts than the target (the places' kept counts; the grades' election and
+    path index): their count and the few with the fewest contacts. None when no election is on
+    or above district level."""
+    from cplan.models.elections import SensitivePlace
+    from cplan.services import elections, geo
+
+    unit = principal.unit
+    district = unit if unit.kind == UnitKind.DISTRICT else geo.district_of(unit)
+    if district is None:
+        return None
+    phase = elections.active_phase(district.id)
+    if phase is None:
+        return None
+    goal = coverage.target()
+    count = coverage.visible_active(principal)
+    graded = (
+        select(SensitivePlace.place_id)
+        .where(
+            SensitivePlace.election_id == phase.election_id,
+            unit.covers(SensitivePlace.unit_path),
+        )
+        .distinct()
+    )
+    where = (Place.id.in_(graded), Place.uninhabited.is_(False), count < goal)
+    total = db.session.scalar(select(func.count(Place.id)).where(*where)) or 0
+    rows = db.session.execute(
+        select(Place, count).where(*where).order_by(count, Place.name_en, Place.id).limit(limit)
+    ).all()
+    return SensitiveBelow(
+        election=phase.election,
+        total=int(total),
+        places=[(place, int(active)) for place, active in rows],
+        target=goal,
+    )
+
+
+def out_of_date_count(principal: Principal) -> int:
+    """Active contacts of the post's area not verified within the policy (one count over the
+    (status, unit_path, last_verified_at) index range)."""
+    from cplan.services import drives
+
+    return int(
+        db.session.scalar(
+            select(func.count(Contact.id)).where(
+                principal.unit.covers(Contact.unit_path),
+                roster.visible_condition(principal),
+                drives.out_of_date_condition(drives.policy_cutoff()),
+            )
+        )
+        or 0
+    )

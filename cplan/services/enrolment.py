@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from cplan.extensions import db
@@ -526,6 +526,31 @@ class QueueFilters:
     category: str | None = None
     submitter_pno: str | None = None
     older_than_days: int | None = None
+    text: str | None = None  # a name, mobile number, village or station, in part
+    newest_first: bool = False
+
+
+def _text_condition(text: str):
+    """SQL: the pending contact's name, mobile number, village or police station contains
+    ``text`` (case-insensitive; a number is matched on its digits). The pending rows of a
+    post's area are few (the (status, unit_path) index), so a contains-match over them is cheap."""
+    pattern = f"%{text.lower()}%"
+    digits = "".join(ch for ch in text if ch.isdigit())
+    places = select(Place.id).where(
+        or_(func.lower(Place.name_en).like(pattern), Place.name_hi.like(f"%{text}%"))
+    )
+    stations = select(Unit.path).where(
+        Unit.kind == UnitKind.STATION,
+        or_(func.lower(Unit.name_en).like(pattern), Unit.name_hi.like(f"%{text}%")),
+    )
+    matches = [
+        func.lower(Contact.name).like(pattern),
+        Contact.place_id.in_(places),
+        Contact.unit_path.in_(stations),
+    ]
+    if len(digits) >= 4:
+        matches.append(Contact.mobile.like(f"%{digits}%"))
+    return or_(*matches)
 
 
 def _queue_conditions(principal: Principal, filters: QueueFilters):
@@ -547,7 +572,15 @@ def _queue_conditions(principal: Principal, filters: QueueFilters):
         )
     if filters.older_than_days:
         conditions.append(Contact.enrolled_at < utcnow() - timedelta(days=filters.older_than_days))
+    if filters.text:
+        conditions.append(_text_condition(filters.text))
     return conditions
+
+
+def _queue_order(filters: QueueFilters):
+    if filters.newest_first:
+        return (Contact.enrolled_at.desc(), Contact.id.desc())
+    return (Contact.enrolled_at, Contact.id)
 
 
 def pending_queue(
@@ -607,8 +640,10 @@ def queue_page(
     page: int = 1,
     per_page: int = QUEUE_PER_PAGE,
 ):
-    """``pending_queue`` as a Flask-SQLAlchemy page (oldest first) for the queue page."""
-    conditions = _queue_conditions(principal, filters or QueueFilters())
+    """``pending_queue`` as a Flask-SQLAlchemy page (oldest first unless asked otherwise) for
+    the queue page."""
+    filters = filters or QueueFilters()
+    conditions = _queue_conditions(principal, filters)
     query = (
         select(Contact)
         .where(*conditions)
@@ -616,7 +651,7 @@ def queue_page(
             selectinload(Contact.place).selectinload(Place.station),
             selectinload(Contact.enrolled_by),
         )
-        .order_by(Contact.enrolled_at, Contact.id)
+        .order_by(*_queue_order(filters))
     )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 

@@ -185,6 +185,24 @@ def incidents_chart(days: list[DayCounts]) -> BarChart:
     )
 
 
+def burn_down_chart(progress) -> BarChart:
+    """A drive's tasks still to verify at the end of each day it has counted (the daily
+    series of ``cplan.services.drives.progress_of``), starting from all its tasks."""
+    language = current_language()
+    rows = [(_("At the start"), {"remaining": progress.total.tasks}, "")]
+    rows += [
+        (formats.date_text(day.day, language), {"remaining": max(day.remaining, 0)}, "")
+        for day in progress.daily
+    ]
+    return bar_chart(
+        "chart-burn-down",
+        _("Contacts still to verify at the end of each day of the drive"),
+        _("Day"),
+        [("remaining", _("Still to verify"))],
+        rows,
+    )
+
+
 # ---- the village map ----------------------------------------------------------------------------
 
 MAP_WIDTH = 340

@@ -82,6 +82,16 @@ class QueueFilterForm(FilterForm):
         render_kw={"autocomplete": "off", "autocapitalize": "characters"},
     )
     age = SelectField(_l("Waiting"), choices=AGE_CHOICES, validators=[Optional()])
+    q = StringField(
+        _l("Name, number, village or station"),
+        validators=[Optional(), Length(max=100)],
+        render_kw={"autocomplete": "off", "type": "search"},
+    )
+    sort = SelectField(
+        _l("Order"),
+        choices=choices([("new", _l("Newest first"))], _l("Oldest first")),
+        validators=[Optional()],
+    )
     submit = SubmitField(_l("Filter"))
 
 

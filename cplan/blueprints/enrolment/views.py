@@ -50,7 +50,7 @@ from cplan.web.templating import approval_counts, localised_name
 
 bp = Blueprint("enrolment", __name__, url_prefix="/enrolments")
 
-FILTER_ARGS = ("station", "place", "category", "submitter", "age")
+FILTER_ARGS = ("station", "place", "category", "submitter", "age", "q", "sort")
 AGES = {"3", "7", "14", "30"}
 
 
@@ -96,6 +96,8 @@ def _queue_filters(form: QueueFilterForm) -> tuple[QueueFilters, dict]:
         category=category,
         submitter_pno=submitter,
         older_than_days=int(age) if age else None,
+        text=" ".join((form.q.data or "").split())[:100] or None,
+        newest_first=form.sort.data == "new",
     )
     args = filter_args(FILTER_ARGS)
     return filters, args

@@ -40,6 +40,7 @@ def index():
             # Five: the villages (and their Call buttons) stay near the first screen.
             incidents=dashboard.urgent_incidents(principal, limit=5),
             submissions=dashboard.my_open_submissions(principal),
+            drive_progress=dashboard.drive_progress(principal),
         )
     elif home == Home.OFFICE:
         approvals = dashboard.approvals_by_age(principal, now)
@@ -54,7 +55,14 @@ def index():
                 stations, lambda station: url_for("coverage.unit", unit_id=station.id)
             ),
             incidents_chart=charts.incidents_chart(dashboard.incidents_per_day(principal, now)),
+            sensitive=dashboard.sensitive_below_target(principal),
+            out_of_date=dashboard.out_of_date_count(principal),
         )
+        progress = dashboard.drive_progress(principal)
+        if progress is not None:
+            context.update(
+                drive_progress=progress, burn_down_chart=charts.burn_down_chart(progress)
+            )
     elif home == Home.CONTROL_ROOM:
         context.update(
             counts=dashboard.incident_counts(principal, now),
