@@ -269,6 +269,8 @@ def generate_command(scale, seed, until, batch_size, data_dir):
     # as the other commands do), so a failed run leaves a partly filled database to drop.
     import time
 
+    from flask import current_app
+
     from cplan.data import MissingDataFile
     from cplan.devdata.generate import (
         GENERATED_PASSWORD,
@@ -277,6 +279,7 @@ def generate_command(scale, seed, until, batch_size, data_dir):
         summary_lines,
     )
     from cplan.extensions import db
+    from cplan.services import audit_sealer
 
     _refuse_in_production("generate")
 
@@ -297,16 +300,25 @@ def generate_command(scale, seed, until, batch_size, data_dir):
         f"{generator.until.isoformat()})"
     )
     started = time.perf_counter()
-    for name, stage in generator.stages():
-        stage_started = time.perf_counter()
-        click.echo(f"{name}...")
-        try:
-            stage()
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
-        click.echo(f"  {name}: {time.perf_counter() - stage_started:.1f} s")
+    # The generator writes its audit events sealed, in bulk; the events the services it drives
+    # write (opening the drive) are sealed once at the end, never by a commit midway, which
+    # would chain them between two of the generator's own.
+    seal_after_commit = current_app.config.get("AUDIT_SEAL_AFTER_COMMIT")
+    current_app.config["AUDIT_SEAL_AFTER_COMMIT"] = None
+    try:
+        for name, stage in generator.stages():
+            stage_started = time.perf_counter()
+            click.echo(f"{name}...")
+            try:
+                stage()
+                db.session.commit()
+            except BaseException:
+                db.session.rollback()
+                raise
+            click.echo(f"  {name}: {time.perf_counter() - stage_started:.1f} s")
+        audit_sealer.seal()
+    finally:
+        current_app.config["AUDIT_SEAL_AFTER_COMMIT"] = seal_after_commit
     click.echo(f"done in {time.perf_counter() - started:.1f} s")
     for line in summary_lines(generator):
         click.echo(line)

@@ -8,6 +8,7 @@ import http.server
 import os
 import threading
 import urllib.parse
+from pathlib import Path
 
 import flask_babel
 import pytest
@@ -62,6 +63,10 @@ def _test_config(database_url, instance_path):
         # Tests seal the audit trail when they mean to (audit_sealer.seal); a seal after every
         # commit would add statements to the query-count tests.
         "AUDIT_SEAL_AFTER_COMMIT": None,
+        # Each run signs its own checkpoints into its own folder: never the checkout's
+        # instance/, where `make run` signs the demo's (a stale head there fails verify).
+        "AUDIT_CHECKPOINT_KEY": TEST_SECRET[::-1],
+        "AUDIT_CHECKPOINT_FILE": str(Path(instance_path) / "audit-checkpoints.jsonl"),
     }
 
 

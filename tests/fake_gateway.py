@@ -117,7 +117,13 @@ def signed_report(secret: str, reports) -> tuple[bytes, dict]:
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 (the name http.server calls)
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8")
+        data = self.rfile.read(length)
+        if not data or len(data) < length:
+            # The sender died mid-request (a worker killed while sending): like a real gateway,
+            # nothing incomplete is taken as a message.
+            self.close_connection = True
+            return
+        raw = data.decode("utf-8")
         if self.path.startswith("/msdg"):
             fields = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
             message = {
