@@ -1,5 +1,6 @@
 """Command-line interface: ``flask cplan ...`` (geography imports, demo data, audit checks)."""
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -16,6 +17,23 @@ cplan_cli.add_command(geo_cli)
 # ---- geography imports and the demo ----------------------------------------------------------
 # Each command is one transaction: the whole import is committed at the end, or, on any error,
 # rolled back so that nothing of it is kept.
+
+
+@contextlib.contextmanager
+def _sealed_at_the_end():
+    """A bulk load (the demo, the generator) seals the audit events it wrote once, at the end:
+    not after its commits midway, where on SQLite the check would wait on the load's own lock."""
+    from flask import current_app
+
+    from cplan.services import audit_sealer
+
+    seal_after_commit = current_app.config.get("AUDIT_SEAL_AFTER_COMMIT")
+    current_app.config["AUDIT_SEAL_AFTER_COMMIT"] = None
+    try:
+        yield
+        audit_sealer.seal()
+    finally:
+        current_app.config["AUDIT_SEAL_AFTER_COMMIT"] = seal_after_commit
 
 
 def _in_one_transaction(work):
@@ -230,7 +248,8 @@ def load_demo_command(if_empty, data_dir, sign_in_url):
         click.echo("units already exist: demo data not loaded again")
     else:
         folder = _data_folder(data_dir)
-        context = _in_one_transaction(lambda: load_demo(folder))
+        with _sealed_at_the_end():
+            context = _in_one_transaction(lambda: load_demo(folder))
         for line in demo_summary(context):
             click.echo(line)
     click.echo("")
@@ -269,8 +288,6 @@ def generate_command(scale, seed, until, batch_size, data_dir):
     # as the other commands do), so a failed run leaves a partly filled database to drop.
     import time
 
-    from flask import current_app
-
     from cplan.data import MissingDataFile
     from cplan.devdata.generate import (
         GENERATED_PASSWORD,
@@ -279,7 +296,6 @@ def generate_command(scale, seed, until, batch_size, data_dir):
         summary_lines,
     )
     from cplan.extensions import db
-    from cplan.services import audit_sealer
 
     _refuse_in_production("generate")
 
@@ -303,9 +319,7 @@ def generate_command(scale, seed, until, batch_size, data_dir):
     # The generator writes its audit events sealed, in bulk; the events the services it drives
     # write (opening the drive) are sealed once at the end, never by a commit midway, which
     # would chain them between two of the generator's own.
-    seal_after_commit = current_app.config.get("AUDIT_SEAL_AFTER_COMMIT")
-    current_app.config["AUDIT_SEAL_AFTER_COMMIT"] = None
-    try:
+    with _sealed_at_the_end():
         for name, stage in generator.stages():
             stage_started = time.perf_counter()
             click.echo(f"{name}...")
@@ -316,9 +330,6 @@ def generate_command(scale, seed, until, batch_size, data_dir):
                 db.session.rollback()
                 raise
             click.echo(f"  {name}: {time.perf_counter() - stage_started:.1f} s")
-        audit_sealer.seal()
-    finally:
-        current_app.config["AUDIT_SEAL_AFTER_COMMIT"] = seal_after_commit
     click.echo(f"done in {time.perf_counter() - started:.1f} s")
     for line in summary_lines(generator):
         click.echo(line)

@@ -150,7 +150,8 @@ class DefaultConfig:
     # The HMAC-SHA256 key that signs the sealer's checkpoints (CPLAN_AUDIT_CHECKPOINT_KEY; never
     # in the database: production refuses to start without one, development generates one into
     # the instance folder), and the append-only JSON-lines file they go to (default:
-    # instance/audit-checkpoints.jsonl; production: a path the database server cannot write).
+    # instance/audit-checkpoints-<digest of the database URL>.jsonl, one per database;
+    # production: a path the database server cannot write).
     AUDIT_CHECKPOINT_KEY = None
     AUDIT_CHECKPOINT_FILE = None
     # The name authenticator apps show next to the officer's PNO.

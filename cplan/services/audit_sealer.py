@@ -257,7 +257,7 @@ def run_sealer(*, interval: float, stop=lambda: False, on_batch=None) -> None:
 
 # ---- signed checkpoints ---------------------------------------------------------------------
 
-CHECKPOINT_FILE_NAME = "audit-checkpoints.jsonl"
+CHECKPOINT_FILE_NAME = "audit-checkpoints-{database}.jsonl"
 _TAIL_BYTES = 256 * 1024  # the latest checkpoints are near the end: read only this much
 
 
@@ -275,7 +275,11 @@ def checkpoint_path() -> Path:
     configured = current_app.config.get("AUDIT_CHECKPOINT_FILE")
     if configured:
         return Path(configured)
-    return Path(current_app.instance_path) / CHECKPOINT_FILE_NAME
+    # One file per database: an instance folder serving several databases in turn (the demo,
+    # a test copy, a restored backup) must not hold one trail to another's checkpoints.
+    database = str(current_app.config.get("SQLALCHEMY_DATABASE_URI") or "")
+    digest = hashlib.sha256(database.encode()).hexdigest()[:12]
+    return Path(current_app.instance_path) / CHECKPOINT_FILE_NAME.format(database=digest)
 
 
 def _key() -> bytes:
