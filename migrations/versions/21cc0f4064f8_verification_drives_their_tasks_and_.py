@@ -6,11 +6,10 @@ Create Date: 2026-12-07 17:55:24.898680
 
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import cplan.models.base
-
 
 # revision identifiers, used by Alembic.
 revision = "21cc0f4064f8"
