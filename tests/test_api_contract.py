@@ -3,11 +3,14 @@ described operation is a route; each has a summary and its answers; and who may 
 through the API is the web's truth table (out of scope: 404; without the permission: 403)."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from cplan.models import Contact, ContactStatus
+from cplan.services import drives
+from cplan.services.principal import Principal
 from cplan.web.openapi import document
 from tests.api_contract import report
 
@@ -87,16 +90,24 @@ POSTS = [
     "state_admin",
 ]
 # place: a village of Baraut; contact: an active contact there; incident: reported there;
-# feed: the control rooms' feed.
+# feed: the control rooms' feed; drive: Baghpat's drive; tasks: how many of its tasks (Bijrol's
+# two) are listed, or the refusal; meeting: one recorded by Baraut.
 EXPECTED = {
-    "constable": {"place": 200, "contact": 200, "incident": 200, "feed": 403, "search": 200},
-    "kotwali_so": {"place": 404, "contact": 404, "incident": 404, "feed": 403, "search": 200},
-    "asp": {"place": 200, "contact": 200, "incident": 200, "feed": 403, "search": 200},
-    "sp_office": {"place": 200, "contact": 200, "incident": 200, "feed": 200, "search": 200},
-    "other_asp": {"place": 404, "contact": 404, "incident": 404, "feed": 403, "search": 200},
-    "supervisor": {"place": 200, "contact": 200, "incident": 200, "feed": 200, "search": 200},
-    "state_admin": {"place": 403, "contact": 403, "incident": 403, "feed": 403, "search": 403},
-}
+    "constable": {"place": 200, "contact": 200, "incident": 200, "feed": 403, "search": 200,
+                  "drive": 200, "tasks": 2, "meeting": 200},
+    "kotwali_so": {"place": 404, "contact": 404, "incident": 404, "feed": 403, "search": 200,
+                   "drive": 200, "tasks": 0, "meeting": 404},
+    "asp": {"place": 200, "contact": 200, "incident": 200, "feed": 403, "search": 200,
+            "drive": 200, "tasks": 2, "meeting": 200},
+    "sp_office": {"place": 200, "contact": 200, "incident": 200, "feed": 200, "search": 200,
+                  "drive": 200, "tasks": 2, "meeting": 200},
+    "other_asp": {"place": 404, "contact": 404, "incident": 404, "feed": 403, "search": 200,
+                  "drive": 404, "tasks": 404, "meeting": 404},
+    "supervisor": {"place": 200, "contact": 200, "incident": 200, "feed": 200, "search": 200,
+                   "drive": 200, "tasks": 2, "meeting": 200},
+    "state_admin": {"place": 403, "contact": 403, "incident": 403, "feed": 403, "search": 403,
+                    "drive": 403, "tasks": 403, "meeting": 403},
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("post", POSTS)
@@ -105,6 +116,27 @@ def test_api_scope_truth_table(db, api_world, api_as, make_officer, state, post)
         api_world["state_admin"] = make_officer("state_admin", state)
     incident = report(api_as(api_world["constable"]), api_world["bijrol"]).get_json()["id"]
     contact = db.session.scalar(select(Contact).where(Contact.status == ContactStatus.ACTIVE))
+    sp_office = Principal(
+        officer=api_world["sp_office"], post=api_world["sp_office"].test_post, session=None
+    )
+    today = datetime.now(UTC).date()
+    drive = drives.open_drive(
+        sp_office,
+        scope_unit_id=api_world["district"].id,
+        opens_on=today,
+        due_on=today + timedelta(days=7),
+        max_age_days=30,
+    ).id
+    db.session.commit()
+    meeting = api_as(api_world["constable"]).post(
+        "/api/v1/meetings",
+        {
+            "held_at": datetime.now(UTC).isoformat(),
+            "venue": "Thana",
+            "chaired_by": "SHO",
+            "place_ids": [api_world["bijrol"].id],
+        },
+    )
     api = api_as(api_world[post])
     urls = {
         "place": f"/api/v1/places/{api_world['bijrol'].id}",
@@ -112,6 +144,11 @@ def test_api_scope_truth_table(db, api_world, api_as, make_officer, state, post)
         "incident": f"/api/v1/incidents/{incident}",
         "feed": "/api/v1/feed/incidents",
         "search": "/api/v1/places?q=bijrol",
+        "drive": f"/api/v1/drives/{drive}",
+        "tasks": f"/api/v1/drives/{drive}/tasks",
+        "meeting": f"/api/v1/meetings/{meeting.get_json()['id']}",
     }
     got = {name: api.get(url).status_code for name, url in urls.items()}
+    if got["tasks"] == 200:
+        got["tasks"] = len(api.get(urls["tasks"]).get_json()["items"])
     assert got == EXPECTED[post]

@@ -32,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -40,7 +41,7 @@ from sqlalchemy.orm import selectinload
 
 from cplan.extensions import db
 from cplan.formats import ist_day
-from cplan.models.base import utcnow
+from cplan.models.base import UTCDateTime, utcnow
 from cplan.models.drives import (
     OUTCOME_COLUMNS,
     DriveDailyProgress,
@@ -481,6 +482,65 @@ def _least_verified_places(drive: VerificationDrive, station: Unit) -> list[int]
     rows = [row for row in rows if row.pending]
     rows.sort(key=lambda row: (-row.sensitivity, row.done / (row.done + row.pending), row.place_id))
     return [row.place_id for row in rows]
+
+
+def task_changed_at(drive: VerificationDrive):
+    """SQL: when a task of ``drive`` last changed as a phone shows it: its last attempt or
+    outcome (the drive's opening before any), or its contact's details, whichever is later."""
+    task_stamp = func.coalesce(VerificationTask.done_at, type_coerce(drive.opened_at, UTCDateTime))
+    return type_coerce(
+        case((Contact.updated_at > task_stamp, Contact.updated_at), else_=task_stamp),
+        UTCDateTime,
+    )
+
+
+def changed_at(task: VerificationTask) -> datetime:
+    """``task_changed_at`` of one loaded task."""
+    return max(task.contact.updated_at, task.done_at or task.drive.opened_at)
+
+
+def tasks_of_drive(principal: Principal, drive: VerificationDrive):
+    """SELECT of the tasks of ``drive`` whose contacts the post may see (a station post: its
+    station's)."""
+    return (
+        select(VerificationTask)
+        .join(Contact, Contact.id == VerificationTask.contact_id)
+        .where(
+            VerificationTask.drive_id == drive.id,
+            principal.unit.covers(VerificationTask.unit_path),
+            roster.visible_condition(principal),
+        )
+        .options(
+            selectinload(VerificationTask.contact),
+            selectinload(VerificationTask.place),
+            selectinload(VerificationTask.done_by),
+        )
+    )
+
+
+def record_tasks_viewed(principal: Principal, drive: VerificationDrive, shown: int) -> None:
+    """Full numbers sent to a phone in a list of tasks: who received how many is kept, as for a
+    roster view."""
+    if shown and roster.sees_full_numbers(principal):
+        audit.record(
+            "drive.tasks_viewed",
+            actor=principal,
+            unit=principal.unit,
+            detail={"drive_id": drive.id, "tasks": shown},
+        )
+
+
+def record_next_viewed(
+    principal: Principal, drive: VerificationDrive, task: VerificationTask, station: Unit
+) -> None:
+    """A full number on screen ("verify next"): who saw which citizen is kept."""
+    audit.record(
+        "drive.next_viewed",
+        actor=principal,
+        target=task.contact,
+        unit=station,
+        detail={"drive_id": drive.id, "task_id": task.id},
+    )
 
 
 # ---- recording outcomes ------------------------------------------------------------------------

@@ -8,11 +8,9 @@ the version seen (409 naming who changed it and when), and the timeline as the r
 it (a contact the reader may not know is withheld).
 """
 
-from datetime import datetime
-
 from flask_login import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from cplan.blueprints.api import paging
 from cplan.blueprints.api.schemas import (
@@ -80,32 +78,14 @@ def index(args):
     statement = incidents.with_listing_details(
         select(Incident).where(incidents.visible_incidents_condition(current_user))
     )
-    if args.get("updated_since") is not None:
-        statement = statement.where(Incident.updated_at >= args["updated_since"])
-    position = paging.decode(args.get("cursor"))
-    if position is not None:
-        try:
-            after, after_id = datetime.fromisoformat(position[0]), int(position[1])
-        except (TypeError, ValueError, IndexError):
-            paging.decode("not a cursor")
-        statement = statement.where(
-            or_(
-                Incident.updated_at > after,
-                and_(Incident.updated_at == after, Incident.id > after_id),
-            )
-        )
-    limit = args["limit"]
-    rows = list(
-        db.session.scalars(
-            statement.order_by(Incident.updated_at, Incident.id).limit(limit + 1)
-        ).unique()
+    return paging.keyset_page(
+        statement,
+        args,
+        Incident.updated_at,
+        Incident.id,
+        lambda incident: incident.updated_at,
+        lambda rows: [incident_answer(incident) for incident in rows],
     )
-    more, rows = len(rows) > limit, rows[:limit]
-    last = rows[-1] if rows else None
-    return {
-        "items": [incident_answer(incident) for incident in rows],
-        "next": paging.encode([last.updated_at.isoformat(), last.id]) if more else None,
-    }
 
 
 @bp.post("", endpoint="report")

@@ -367,3 +367,174 @@ class WebhookCreatedAnswer(WebhookAnswer):
 
 class WebhookListAnswer(Answer):
     items = ma.fields.List(ma.fields.Nested(WebhookAnswer), required=True)
+
+
+# ---- verification drives and meetings --------------------------------------------------------
+
+
+class SyncQuery(Query):
+    """A list a phone keeps in step: cursor paging, and only what changed since a time."""
+
+    updated_since = ma.fields.AwareDateTime(
+        metadata={"description": "Only what changed at or after this time (ISO 8601)"}
+    )
+    cursor = ma.fields.String(validate=validate.Length(max=200))
+    limit = AsciiInt(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class DriveAnswer(Answer):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    state = ma.fields.String(required=True)
+    scope_unit_id = ma.fields.Integer(required=True)
+    phase_id = ma.fields.Integer(allow_none=True, required=True)
+    opens_on = ma.fields.Date(required=True)
+    due_on = ma.fields.Date(required=True)
+    max_age_days = ma.fields.Integer(required=True)
+    task_count = ma.fields.Integer(required=True)
+    opened_at = ma.fields.DateTime(required=True)
+
+
+class DriveListAnswer(Answer):
+    items = ma.fields.List(ma.fields.Nested(DriveAnswer), required=True)
+
+
+class TaskQuery(SyncQuery):
+    state = ma.fields.String(
+        validate=validate.OneOf(["pending", "confirmed", "changed", "unreachable", "unsuitable"]),
+        metadata={"description": "Only tasks in this state (none: all, so a phone sees the ends)"},
+    )
+
+
+class TaskAnswer(Answer):
+    id = ma.fields.Integer(required=True)
+    drive_id = ma.fields.Integer(required=True)
+    state = ma.fields.String(required=True)
+    version = ma.fields.Integer(
+        required=True, metadata={"description": "Send it with the outcome (compare-and-set)"}
+    )
+    attempts = ma.fields.Integer(required=True)
+    unreachable_days = ma.fields.Integer(required=True)
+    last_attempt_on = ma.fields.Date(allow_none=True, required=True)
+    method = ma.fields.String(allow_none=True, required=True)
+    done_by = ma.fields.String(allow_none=True, required=True)
+    done_at = ma.fields.DateTime(allow_none=True, required=True)
+    proposal_id = ma.fields.Integer(allow_none=True, required=True)
+    sensitivity = ma.fields.Integer(
+        required=True, metadata={"description": "The village's grade: 0 none, 3 the most"}
+    )
+    place = ma.fields.Nested(PlaceAnswer, required=True)
+    contact = ma.fields.Nested(ContactAnswer, required=True)
+    changed_at = ma.fields.DateTime(
+        required=True, metadata={"description": "The later of the task's and its contact's change"}
+    )
+
+
+class TaskPage(Page):
+    items = ma.fields.List(ma.fields.Nested(TaskAnswer), required=True)
+
+
+class NextAnswer(Answer):
+    task = ma.fields.Nested(
+        TaskAnswer,
+        allow_none=True,
+        required=True,
+        metadata={"description": "null: nothing left to verify (or not a station post)"},
+    )
+
+
+class CorrectedDetails(Request):
+    """The contact's new details; a field left out keeps today's value."""
+
+    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    name_other = ma.fields.String(validate=validate.Length(max=200))
+    mobile = ma.fields.String(validate=validate.Length(min=1, max=20))
+    mobile_alt = ma.fields.String(validate=validate.Length(max=20))
+    whatsapp = ma.fields.Boolean()
+    category = ma.fields.String(validate=validate.Length(max=32))
+
+
+class OutcomeRequest(Request):
+    outcome = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(["confirmed", "changed", "unreachable", "unsuitable"]),
+    )
+    version = AsciiInt(required=True, strict=True, validate=validate.Range(min=1))
+    method = ma.fields.String(
+        load_default="call", validate=validate.OneOf(["call", "visit", "sms", "meeting"])
+    )
+    details = ma.fields.Nested(
+        CorrectedDetails, metadata={"description": "For `changed`: goes to the ASP"}
+    )
+    reason = ma.fields.String(
+        validate=validate.Length(max=24),
+        metadata={"description": "For `unsuitable`: moved, deceased, declined, candidate..."},
+    )
+    note = ma.fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class MeetingQuery(SyncQuery):
+    unit = AsciiInt(
+        metadata={
+            "description": "A station, circle or district below the post's (default: its own)"
+        }
+    )
+
+
+class MeetingAnswer(Answer):
+    id = ma.fields.Integer(required=True)
+    station_id = ma.fields.Integer(required=True)
+    held_at = ma.fields.DateTime(required=True)
+    venue = ma.fields.String(required=True)
+    chaired_by = ma.fields.String(required=True)
+    topics = ma.fields.String(required=True)
+    notes = ma.fields.String(required=True)
+    attendance = ma.fields.Integer(required=True)
+    place_ids = ma.fields.List(ma.fields.Integer(), required=True)
+    recorded_by = ma.fields.String(allow_none=True, required=True)
+    recorded_at = ma.fields.DateTime(required=True)
+
+
+class MeetingPage(Page):
+    items = ma.fields.List(ma.fields.Nested(MeetingAnswer), required=True)
+
+
+class AttendeeAnswer(Answer):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    place_id = ma.fields.Integer(required=True)
+
+
+class MeetingDetailAnswer(MeetingAnswer):
+    attendees = ma.fields.List(
+        ma.fields.Nested(AttendeeAnswer),
+        required=True,
+        metadata={"description": "Those who came that the reader may see"},
+    )
+
+
+class RecordedMeetingAnswer(MeetingDetailAnswer):
+    confirmed_in_drives = ma.fields.Integer(
+        required=True,
+        metadata={"description": "Attendees confirmed in open drives (method: meeting)"},
+    )
+
+
+class MeetingRequest(Request):
+    held_at = ma.fields.AwareDateTime(required=True)
+    venue = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    chaired_by = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    place_ids = ma.fields.List(
+        AsciiInt(strict=True),
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The station's villages invited"},
+    )
+    attended_ids = ma.fields.List(
+        AsciiInt(strict=True),
+        load_default=list,
+        validate=validate.Length(max=2000),
+        metadata={"description": "Contacts who came, from those villages' rosters"},
+    )
+    topics = ma.fields.String(load_default="", validate=validate.Length(max=4000))
+    notes = ma.fields.String(load_default="", validate=validate.Length(max=4000))

@@ -181,13 +181,7 @@ def verify_next(drive_id):
     )
     if task is not None:
         # A full number on screen: who saw which citizen is kept, as for a roster view.
-        audit.record(
-            "drive.next_viewed",
-            actor=current_user,
-            target=task.contact,
-            unit=station,
-            detail={"drive_id": drive.id, "task_id": task.id},
-        )
+        drives.record_next_viewed(current_user, drive, task, station)
         db.session.commit()
     return page
 
