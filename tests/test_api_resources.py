@@ -198,3 +198,38 @@ def test_a_device_token_needs_no_csrf_token_but_a_web_session_does(
     assert refused.status_code == 400 and refused.mimetype == "application/problem+json"
     accepted = api_as(api_world["asp"]).post(url, body)
     assert accepted.status_code == 200
+
+
+def test_a_roster_synced_with_updated_since_gives_what_changed_after_the_stamp_and_what_left(
+    db, api_world, api_as
+):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    db.session.execute(update(Contact).values(updated_at=datetime.now(UTC) - timedelta(days=1)))
+    db.session.commit()
+    constable = api_as(api_world["constable"])
+    url = f"/api/v1/places/{api_world['bijrol'].id}"
+    since = quote(datetime.now(UTC).isoformat())
+    unchanged = constable.get(f"{url}?updated_since={since}").get_json()
+    assert (unchanged["active"], unchanged["pending"], unchanged["removed"]) == ([], [], [])
+    pending = db.session.scalar(select(Contact).where(Contact.status == ContactStatus.PENDING))
+    approved = api_as(api_world["asp"]).post(
+        f"/api/v1/enrolments/{pending.id}/decision",
+        {"action": "approve", "version": pending.version},
+    )
+    assert approved.status_code == 200
+    left = db.session.scalar(
+        select(Contact).where(Contact.status == ContactStatus.ACTIVE, Contact.id != pending.id)
+    )
+    left.status = ContactStatus.INACTIVE
+    db.session.commit()
+    changed = constable.get(f"{url}?updated_since={since}").get_json()
+    assert [c["id"] for c in changed["active"]] == [pending.id]  # the other active one is older
+    assert changed["pending"] == []
+    assert [(c["id"], c["status"]) for c in changed["removed"]] == [(left.id, "inactive")]
+    # Without a stamp the whole roster, as before; nothing listed as removed.
+    whole = constable.get(url).get_json()
+    assert len(whole["active"]) == 2 and whole["removed"] == []
+    assert constable.get(f"{url}?updated_since=yesterday").status_code == 422

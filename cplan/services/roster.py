@@ -202,14 +202,16 @@ def get_visible_contact(principal: Principal, contact_id: int) -> Contact:
     return contact
 
 
-def place_roster(principal: Principal, place: Place) -> dict[ContactStatus, list[Contact]]:
-    """The visible contacts of a place grouped by status (one query), names sorted."""
+def place_roster(
+    principal: Principal, place: Place, *, since: datetime | None = None
+) -> dict[ContactStatus, list[Contact]]:
+    """The visible contacts of a place grouped by status (one query), names sorted; with
+    ``since``, only those changed at or after it."""
     grouped: dict[ContactStatus, list[Contact]] = {status: [] for status in ContactStatus}
-    rows = db.session.scalars(
-        select(Contact)
-        .where(Contact.place_id == place.id, visible_condition(principal))
-        .order_by(Contact.name)
-    )
+    query = select(Contact).where(Contact.place_id == place.id, visible_condition(principal))
+    if since is not None:
+        query = query.where(Contact.updated_at >= since)
+    rows = db.session.scalars(query.order_by(Contact.name))
     for contact in rows:
         grouped[contact.status].append(contact)
     return grouped

@@ -18,6 +18,7 @@ from cplan.blueprints.api.schemas import (
     PlacePage,
     PlaceSearchQuery,
     RosterAnswer,
+    RosterQuery,
 )
 from cplan.extensions import db
 from cplan.models.geo import Place
@@ -69,6 +70,7 @@ def contact_answer(contact: Contact, full: bool) -> dict:
         "confidential": contact.confidential,
         "version": contact.version,
         "enrolled_at": contact.enrolled_at,
+        "updated_at": contact.updated_at,
     }
 
 
@@ -93,19 +95,32 @@ def search(args):
 
 
 @bp.get("/places/<int:place_id>", endpoint="place")
+@bp.arguments(RosterQuery, location="query")
 @bp.response(200, RosterAnswer)
 @requires(Permission.VIEW_ROSTER)
-def show_place(place_id):
-    """A village or ward with its contacts: active, and pending for those who enrol or decide."""
+def show_place(args, place_id):
+    """A village or ward with its contacts: active, and pending for those who enrol or decide.
+
+    With ``updated_since`` only the contacts changed at or after it, and in ``removed`` those
+    that left the roster since (removed, rejected, or a pending one the reader does not see):
+    a phone keeps its copy of the roster in step."""
     place = get_in_scope(current_user, Place, place_id)
-    grouped = roster.place_roster(current_user, place)
-    active = grouped[ContactStatus.ACTIVE]
-    pending = grouped[ContactStatus.PENDING] if roster.sees_pending(current_user) else []
+    since = args.get("updated_since")
+    grouped = roster.place_roster(current_user, place, since=since)
+    active = grouped.pop(ContactStatus.ACTIVE)
+    pending = grouped.pop(ContactStatus.PENDING)
+    if not roster.sees_pending(current_user):
+        grouped[ContactStatus.PENDING], pending = pending, []
     full = roster.full_number_ids(current_user, place, active + pending)
+    removed = [contact for left in grouped.values() for contact in left] if since else []
     answer = {
         "place": place_answer(place),
         "active": [contact_answer(contact, contact.id in full) for contact in active],
         "pending": [contact_answer(contact, contact.id in full) for contact in pending],
+        "removed": [
+            {"id": contact.id, "status": contact.status.value, "updated_at": contact.updated_at}
+            for contact in sorted(removed, key=lambda contact: contact.id)
+        ],
     }
     roster.record_roster_view(
         current_user, place, active=len(active), pending=len(pending), full_numbers=len(full)

@@ -180,12 +180,30 @@ class ContactAnswer(Answer):
     confidential = ma.fields.Boolean(required=True)
     version = ma.fields.Integer(required=True)
     enrolled_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+
+
+class RosterQuery(Query):
+    updated_since = ma.fields.AwareDateTime(
+        metadata={"description": "Only contacts changed at or after this time (ISO 8601)"}
+    )
+
+
+class RemovedContact(Answer):
+    id = ma.fields.Integer(required=True)
+    status = ma.fields.String(required=True)
+    updated_at = ma.fields.DateTime(required=True)
 
 
 class RosterAnswer(Answer):
     place = ma.fields.Nested(PlaceAnswer, required=True)
     active = ma.fields.List(ma.fields.Nested(ContactAnswer), required=True)
     pending = ma.fields.List(ma.fields.Nested(ContactAnswer), required=True)
+    removed = ma.fields.List(
+        ma.fields.Nested(RemovedContact),
+        required=True,
+        metadata={"description": "With updated_since: contacts that left the roster since"},
+    )
 
 
 class EnrolRequest(Request):
