@@ -281,6 +281,8 @@ def app_settings(database_url: str, secret_key: str) -> dict:
         # search limit would refuse after 60; the limiter's own cost is measured in the README.
         "CPLAN_RATELIMIT_ENABLED": "false",
         "CPLAN_LOG_LEVEL": "WARNING",
+        # Production refuses to start without it (issue 20); the bench's trail is throw-away.
+        "CPLAN_AUDIT_CHECKPOINT_KEY": "bench-checkpoint-key-" + "0123456789abcdef" * 2,
     }
 
 
