@@ -489,7 +489,7 @@ def print_profile(client, page: Page, requests: int = 20) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(requests):
-        client.get(page.path, headers={"Cookie": page.cookie})
+        client.get(page.path, headers=header_dict(page.cookie))
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime")
