@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import false, literal, select, text, tuple_
-from sqlalchemy.orm import selectinload
 
 from cplan.extensions import db
 from cplan.models.api import IncidentChange
-from cplan.models.incidents import Incident
+from cplan.models.incidents import Incident, IncidentPlace
 from cplan.services import incidents
 from cplan.services.errors import DomainError
 from cplan.services.principal import Principal
@@ -40,12 +40,35 @@ class BadCursor(DomainError):
 @dataclass(frozen=True)
 class Change:
     cursor: str
-    change: IncidentChange
-    incident: Incident
+    changed_at: datetime
+    incident: dict  # ``incident_summary``
 
 
-def incident_summary(incident: Incident) -> dict:
-    """What the API, the feed and the webhooks say of an incident (no names, no numbers)."""
+# The columns ``incident_summary`` reads: the feed selects only these (a catching-up poll
+# carries hundreds of incidents; whole ORM objects cost more than the query).
+SUMMARY_COLUMNS = (
+    Incident.id,
+    Incident.reference,
+    Incident.kind,
+    Incident.severity,
+    Incident.source,
+    Incident.status,
+    Incident.version,
+    Incident.summary,
+    Incident.confidential,
+    Incident.up112_number,
+    Incident.district_id,
+    Incident.occurred_at,
+    Incident.reported_at,
+    Incident.updated_at,
+)
+
+
+def incident_summary(incident, place_ids=None) -> dict:
+    """What the API, the feed and the webhooks say of an incident (no names, no numbers):
+    ``incident`` an ``Incident``, or a row of ``SUMMARY_COLUMNS`` with its ``place_ids``."""
+    if place_ids is None:
+        place_ids = [link.place_id for link in incident.places]
     return {
         "id": incident.id,
         "reference": incident.reference,
@@ -58,7 +81,7 @@ def incident_summary(incident: Incident) -> dict:
         "confidential": incident.confidential,
         "up112_number": incident.up112_number,
         "district_id": incident.district_id,
-        "place_ids": sorted(link.place_id for link in incident.places),
+        "place_ids": sorted(place_ids),
         "occurred_at": incident.occurred_at,
         "reported_at": incident.reported_at,
         "updated_at": incident.updated_at,
@@ -130,19 +153,35 @@ def changes(principal: Principal, after: str | None, limit: int = 100) -> list[C
         )
         order = (IncidentChange.txid, IncidentChange.id)
     statement = (
-        select(IncidentChange, Incident)
+        select(
+            IncidentChange.id.label("change_id"),
+            IncidentChange.txid,
+            IncidentChange.changed_at,
+            *SUMMARY_COLUMNS,
+        )
         .join(Incident, Incident.id == IncidentChange.incident_id)
         .where(after_condition, incidents.visible_incidents_condition(principal))
         .order_by(*order)
         .limit(limit)
-        .options(selectinload(Incident.places))
     )
     if final_below is not None:
         statement = statement.where(IncidentChange.txid < final_below)
     rows = db.session.execute(statement).all()
-    last_of = {incident.id: change.id for change, incident in rows}
+    last_of = {row.id: row.change_id for row in rows}
+    places: dict[int, list[int]] = {incident_id: [] for incident_id in last_of}
+    if places:
+        for incident_id, place_id in db.session.execute(
+            select(IncidentPlace.incident_id, IncidentPlace.place_id).where(
+                IncidentPlace.incident_id.in_(list(places))
+            )
+        ):
+            places[incident_id].append(place_id)
     return [
-        Change(cursor_of(change), change, incident)
-        for change, incident in rows
-        if last_of[incident.id] == change.id
+        Change(
+            f"{row.txid}.{row.change_id}",
+            row.changed_at,
+            incident_summary(row, places[row.id]),
+        )
+        for row in rows
+        if last_of[row.id] == row.change_id
     ]

@@ -218,7 +218,7 @@ def fan_out(now: datetime | None = None) -> int:
                 "timestamp": now.isoformat(),
                 "data": {
                     "cursor": change.cursor,
-                    "incident": feed.incident_summary(change.incident),
+                    "incident": change.incident,
                 },
             }
             db.session.add(

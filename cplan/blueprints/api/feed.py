@@ -9,7 +9,6 @@ from flask import Response
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 
-from cplan.blueprints.api.incidents import incident_answer
 from cplan.blueprints.api.schemas import FeedPage, FeedQuery
 from cplan.services import feed
 from cplan.services.permissions import Permission
@@ -40,8 +39,8 @@ def incidents(args):
     items = [
         {
             "cursor": change.cursor,
-            "changed_at": change.change.changed_at.isoformat(),
-            "incident": _iso(incident_answer(change.incident)),
+            "changed_at": change.changed_at.isoformat(),
+            "incident": _iso(change.incident),
         }
         for change in changes
     ]
