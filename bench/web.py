@@ -19,7 +19,8 @@ Settings (environment): ``CPLAN_BENCH_SCALE`` (default 0.1; 1.0 is the whole sta
 (an existing SQLite file to use instead of the cache), ``CPLAN_BENCH_DATABASES``
 (``sqlite,postgresql`` by default when a PostgreSQL URL is set), ``CPLAN_BENCH_PROFILE=1``
 (print a cProfile summary of each page, served in-process), ``WEB_CONCURRENCY`` (workers),
-``CPLAN_BENCH_PAGES`` (some of roster, search, approvals, feed_district, coverage, feed_state)
+``CPLAN_BENCH_PAGES`` (some of roster, search, approvals, feed_district, coverage, feed_state,
+api_roster, api_feed)
 and ``CPLAN_BENCH_APP`` (another WSGI app to serve as the portal, for experiments).
 """
 
