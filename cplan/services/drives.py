@@ -59,7 +59,7 @@ from cplan.models.elections import (
 )
 from cplan.models.geo import Unit, UnitKind, path_upper_bound
 from cplan.models.roster import Contact, ContactStatus, InactiveReason
-from cplan.services import audit, enrolment, roster
+from cplan.services import audit, election_marks, enrolment, roster
 from cplan.services.errors import (
     AlreadyDecided,
     Decided,
@@ -576,6 +576,11 @@ def next_task(principal: Principal, drive: VerificationDrive, station: Unit):
 
 def _next_pending(principal: Principal, drive: VerificationDrive, station: Unit):
     places = _least_verified_places(drive, station)
+    neutral = []
+    if drive.phase is not None:
+        # A contact marked in the election after the drive opened (now a candidate, an agent)
+        # drops out of the neutral list at once; its task stays pending, uncounted as done.
+        neutral.append(election_marks.neutral_condition(drive.phase.election_id))
     base = (
         select(VerificationTask)
         .join(Contact, Contact.id == VerificationTask.contact_id)
@@ -585,6 +590,7 @@ def _next_pending(principal: Principal, drive: VerificationDrive, station: Unit)
             principal.unit.covers(VerificationTask.unit_path),
             VerificationTask.state == TaskState.PENDING,
             roster.visible_condition(principal),
+            *neutral,
         )
         .options(
             selectinload(VerificationTask.contact),
