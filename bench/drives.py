@@ -20,9 +20,11 @@ Settings (environment) as for bench/web.py: ``CPLAN_BENCH_SCALE`` (default 0.1),
 
 from __future__ import annotations
 
+import os
 import secrets
 import statistics
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -77,7 +79,14 @@ def bench_database(kind: str, config) -> list[str]:
     url, data_set = (
         web.sqlite_database(config) if kind == "sqlite" else web.postgresql_database(config)
     )
-    app = web.in_process_app(web.app_settings(url, secrets.token_urlsafe(48)))
+    settings = web.app_settings(url, secrets.token_urlsafe(48))
+    # Production refuses to start without the audit checkpoints' key and file: the bench's own,
+    # never the checkout's instance/.
+    settings["CPLAN_AUDIT_CHECKPOINT_KEY"] = secrets.token_urlsafe(32)
+    settings["CPLAN_AUDIT_CHECKPOINT_FILE"] = str(
+        Path(tempfile.mkdtemp(prefix="cplan-bench-drives-")) / "checkpoints.jsonl"
+    )
+    app = web.in_process_app(settings)
     lines = []
     serializer = app.session_interface.get_signing_serializer(app)
     cookie_name = app.config["SESSION_COOKIE_NAME"]
@@ -189,11 +198,17 @@ def bench_database(kind: str, config) -> list[str]:
     return lines
 
 
+def _load() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> int:
     config = web.settings()
     for kind in config["kinds"]:
+        print(f"{kind}: {_load()} before")
         for line in bench_database(kind, config):
             print(line)
+        print(f"{kind}: {_load()} after")
     return 0
 
 
