@@ -16,7 +16,7 @@ run: install translations  ## create .venv, migrate, load the Baghpat demo once,
 	$(FLASK) cplan sms-worker & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
 		$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-worker: install  ## the SMS worker: sends the broadcast outbox until stopped (production: systemd, README)
+worker: install  ## the SMS worker: sends the broadcast outbox and opens statewide drives until stopped (production: systemd, README)
 	$(FLASK) cplan sms-worker
 
 # The browser tests (tests/e2e) need Chromium (Debian package) and axe-core from npm; pytest

@@ -770,6 +770,7 @@ def open_drive_command(cug, pno, district_code, opens_on, due_on, max_age_days, 
             due_on=due_on.date(),
             max_age_days=max_age_days,
             name=name,
+            background=False,
         )
     )
     click.echo(
@@ -805,7 +806,8 @@ def dlt_sync(entity_id, sender_id):
 @click.option("--until-idle", is_flag=True, help="Stop when nothing is left to send.")
 @click.option("--name", default=None, help="This worker's name in the outbox (host:pid).")
 def sms_worker(batch_size, poll, until_idle, name):
-    """Send the broadcast outbox through the configured gateway until stopped."""
+    """Send the broadcast outbox through the configured gateway, and open the drives the page
+    recorded as opening, until stopped."""
     from flask import current_app
 
     from cplan.workers.sms_worker import run_from_app
@@ -819,5 +821,6 @@ def sms_worker(batch_size, poll, until_idle, name):
     )
     click.echo(
         f"sent {totals.sent}, retried later {totals.retried}, failed {totals.failed}, "
-        f"expired {totals.expired}"
+        f"expired {totals.expired}; drives opened {totals.drives_opened}, "
+        f"failed to open {totals.drives_failed}"
     )

@@ -77,6 +77,29 @@ def test_verify_next_shows_one_contact_with_a_call_button_and_moves_on(client, d
     )
 
 
+def test_a_contact_marked_as_a_candidate_after_the_drive_opened_leaves_verify_next(
+    client, db, login_as, world
+):
+    from cplan.models import ElectionRole
+    from cplan.services import election_marks
+
+    drive = open_for(world, who="control_room", unit="state", phase_id=world["phase"].id)
+    constable = principal(world["baraut_constable"])
+    first = drives.next_task(constable, drive, world["baraut"]).contact
+    election_marks.mark_contact(
+        principal(world["sp"]), first, ElectionRole.CANDIDATE, election=world["election"]
+    )
+    db.session.commit()
+    login_as(world["baraut_constable"])
+    page = client.get(f"/drives/{drive.id}/next").get_data(as_text=True)
+    shown = drives.next_task(constable, drive, world["baraut"]).contact
+    assert shown.id != first.id and shown.name in page and first.name not in page
+    # Never again, however many are worked.
+    while (task := drives.next_task(constable, drive, world["baraut"])) is not None:
+        assert task.contact_id != first.id
+        drives.record_outcome(constable, task.id, task.version, "confirmed")
+
+
 def test_a_stale_tap_says_who_recorded_first(client, db, login_as, world):
     drive = open_for(world)
     task = drives.next_task(principal(world["baraut_so"]), drive, world["baraut"])

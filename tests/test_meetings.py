@@ -99,3 +99,18 @@ def test_the_station_records_a_meeting_on_its_page_and_the_district_counts_it(
     login_as(world["meerut_sp"])
     meeting_id = db.session.scalar(select(CoordinationMeeting.id))
     assert client.get(f"/meetings/{meeting_id}").status_code == 404
+
+
+def test_the_meeting_pages_read_in_hindi(client, db, login_as, world):
+    meeting = record(world)
+    db.session.commit()
+    login_as(world["baraut_so"])
+    client.post("/language/hi", data={"next": "/"})
+    bijrol = world["bijrol"].id
+    form = client.get(f"/meetings/new?place={bijrol}").get_data(as_text=True)
+    assert 'lang="hi"' in form and "समन्वय बैठक दर्ज करें" in form
+    assert "Record a coordination meeting" not in form
+    listed = client.get("/meetings/").get_data(as_text=True)
+    assert "समन्वय बैठकें" in listed and "Coordination meetings" not in listed
+    shown = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "समन्वय बैठक" in shown and "Panchayat bhawan, Bijrol" in shown

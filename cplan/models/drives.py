@@ -29,7 +29,12 @@ from cplan.models.roster import Contact
 
 
 class DriveState(enum.StrEnum):
+    # A drive larger than a district is recorded as opening by the page and opened by the
+    # worker (``flask cplan sms-worker``): creating a million tasks takes longer than a request
+    # may. Failed: the worker's attempt failed (``open_failure`` says why); it can be retried.
+    OPENING = "opening"
     OPEN = "open"
+    FAILED = "failed"
     CLOSED = "closed"
 
 
@@ -77,6 +82,8 @@ class VerificationDrive(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the worker's last attempt to open it failed (technical, for the page and the logs).
+    open_failure: Mapped[str | None] = mapped_column(Text)
 
     scope_unit: Mapped[Unit] = relationship()
     phase: Mapped[ElectionPhase | None] = relationship()

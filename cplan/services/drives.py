@@ -39,7 +39,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
-from cplan.extensions import db
+from cplan.extensions import db, ensure_write_transaction
 from cplan.formats import ist_day
 from cplan.models.base import UTCDateTime, utcnow
 from cplan.models.drives import (
@@ -60,7 +60,7 @@ from cplan.models.elections import (
 )
 from cplan.models.geo import Unit, UnitKind, path_upper_bound
 from cplan.models.roster import Contact, ContactStatus, InactiveReason
-from cplan.services import audit, enrolment, roster
+from cplan.services import audit, election_marks, enrolment, roster
 from cplan.services.errors import (
     AlreadyDecided,
     Decided,
@@ -76,6 +76,11 @@ from cplan.services.scope import get_in_scope
 UNREACHABLE_DAYS = 3
 MAX_AGE_DAYS_LIMIT = 3650
 NAME_LENGTH = 200
+#: A drive in one of these states keeps another drive from opening over the same area and days.
+OVERLAP_STATES = (DriveState.OPEN, DriveState.OPENING)
+#: pg_advisory_xact_lock key serialising the overlap check and the new drive's row: the bytes
+#: "cplan.dr" read as a big-endian integer (SQLite: the request's IMMEDIATE transaction).
+OPENING_LOCK_KEY = int.from_bytes(b"cplan.dr", "big")
 
 
 class DriveError(DomainError):
@@ -105,19 +110,21 @@ def _ancestor_paths(path: str) -> list[str]:
 
 
 def overlapping_open_drive(
-    scope_unit: Unit, opens_on: date, due_on: date
+    scope_unit: Unit, opens_on: date, due_on: date, *, other_than: int | None = None
 ) -> VerificationDrive | None:
-    """An open drive whose area contains or lies inside ``scope_unit`` and whose dates overlap."""
+    """An open (or opening) drive whose area contains or lies inside ``scope_unit`` and whose
+    dates overlap."""
     return db.session.scalar(
         select(VerificationDrive)
         .where(
-            VerificationDrive.state == DriveState.OPEN,
+            VerificationDrive.state.in_(OVERLAP_STATES),
             or_(
                 VerificationDrive.scope_path.in_(_ancestor_paths(scope_unit.path)),
                 scope_unit.covers(VerificationDrive.scope_path),
             ),
             VerificationDrive.opens_on <= due_on,
             VerificationDrive.due_on >= opens_on,
+            VerificationDrive.id != (other_than or 0),
         )
         .order_by(VerificationDrive.id)
         .limit(1)
@@ -161,8 +168,13 @@ def open_drive(
     phase_id: int | None = None,
     name: str = "",
     now: datetime | None = None,
+    background: bool | None = None,
 ) -> VerificationDrive:
-    """Open a drive: one task per active contact in scope that needs verifying (set-based)."""
+    """Open a drive: one task per active contact in scope that needs verifying (set-based).
+
+    A drive larger than a district (``background`` None: decided by the area; the command
+    line passes False) is only recorded here, ``opening``, and audited as requested: the
+    worker creates its tasks (``open_waiting``)."""
     _require(principal, Permission.OPEN_DRIVES)
     scope_unit = get_in_scope(principal, Unit, scope_unit_id)
     if scope_unit.kind.depth > UnitKind.DISTRICT.depth:
@@ -175,27 +187,15 @@ def open_drive(
             "max_age_days",
         )
     phase = None
-    areas = [scope_unit.path]
     if phase_id is not None:
         phase = db.session.get(ElectionPhase, phase_id)
         if phase is None:
             raise DriveError(_l("Choose an election phase from the list."), "phase_id")
-        areas = _phase_areas(scope_unit, phase)
-        if not areas:
-            raise DriveError(_l("No district of this area votes in that phase."), "phase_id")
-    clash = overlapping_open_drive(scope_unit, opens_on, due_on)
-    if clash is not None:
-        raise DriveError(
-            _l(
-                "Drive %(id)s (%(name)s, %(opens)s to %(due)s) is already open for this area; "
-                "close it or choose other dates.",
-                id=clash.id,
-                name=clash.name,
-                opens=clash.opens_on.isoformat(),
-                due=clash.due_on.isoformat(),
-            ),
-            "opens_on",
-        )
+    areas = _areas_of(scope_unit, phase)
+    if background is None:
+        background = opens_in_background(scope_unit)
+    _lock_openings()
+    _refuse_overlap(scope_unit, opens_on, due_on)
     now = now or utcnow()
     drive = VerificationDrive(
         name=(name or "").strip()[:NAME_LENGTH] or default_name(scope_unit, phase, opens_on),
@@ -207,22 +207,160 @@ def open_drive(
         max_age_days=max_age_days,
         opened_by_id=principal.officer.id,
         opened_at=now,
+        state=DriveState.OPENING if background else DriveState.OPEN,
     )
     db.session.add(drive)
     db.session.flush()
+    detail = {
+        "phase_id": phase_id,
+        "opens_on": opens_on,
+        "due_on": due_on,
+        "max_age_days": max_age_days,
+    }
+    if background:
+        audit.record(
+            "drive.opening_requested", actor=principal, target=drive, unit=scope_unit, detail=detail
+        )
+        return drive
     fill(drive, areas, now)
     audit.record(
         "drive.opened",
         actor=principal,
         target=drive,
         unit=scope_unit,
-        detail={
-            "phase_id": phase_id,
-            "opens_on": opens_on,
-            "due_on": due_on,
-            "max_age_days": max_age_days,
-            "tasks": drive.task_count,
-        },
+        detail=detail | {"tasks": drive.task_count},
+    )
+    return drive
+
+
+def opens_in_background(scope_unit: Unit) -> bool:
+    """A drive for more than a district (the state, or a phase's districts across it) is
+    opened by the worker: its tasks take longer to create than a web request may."""
+    return scope_unit.kind.depth < UnitKind.DISTRICT.depth
+
+
+def _areas_of(scope_unit: Unit, phase: ElectionPhase | None) -> list[str]:
+    if phase is None:
+        return [scope_unit.path]
+    areas = _phase_areas(scope_unit, phase)
+    if not areas:
+        raise DriveError(_l("No district of this area votes in that phase."), "phase_id")
+    return areas
+
+
+def _lock_openings() -> None:
+    """Serialise drive openings, so that two requests at once (two clicks) cannot both find no
+    overlapping drive: PostgreSQL's advisory lock until the commit; on SQLite the transaction
+    takes the write lock up front (IMMEDIATE)."""
+    ensure_write_transaction()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OPENING_LOCK_KEY})
+
+
+def _refuse_overlap(
+    scope_unit: Unit, opens_on: date, due_on: date, *, other_than: int | None = None
+) -> None:
+    clash = overlapping_open_drive(scope_unit, opens_on, due_on, other_than=other_than)
+    if clash is None:
+        return
+    if clash.state == DriveState.OPENING:
+        message = _l(
+            "Drive %(id)s (%(name)s, %(opens)s to %(due)s) is already being opened for this "
+            "area; wait for it or choose other dates.",
+            id=clash.id,
+            name=clash.name,
+            opens=clash.opens_on.isoformat(),
+            due=clash.due_on.isoformat(),
+        )
+    else:
+        message = _l(
+            "Drive %(id)s (%(name)s, %(opens)s to %(due)s) is already open for this area; "
+            "close it or choose other dates.",
+            id=clash.id,
+            name=clash.name,
+            opens=clash.opens_on.isoformat(),
+            due=clash.due_on.isoformat(),
+        )
+    raise DriveError(message, "opens_on")
+
+
+# ---- the worker's half: opening the drives recorded as opening -------------------------------
+
+
+def waiting_drive() -> VerificationDrive | None:
+    """The oldest drive waiting to be opened, locked for this worker (PostgreSQL: ``FOR UPDATE
+    SKIP LOCKED``, so two workers never open the same drive; SQLite: one writer at a time)."""
+    query = (
+        select(VerificationDrive)
+        .where(VerificationDrive.state == DriveState.OPENING)
+        .order_by(VerificationDrive.id)
+        .limit(1)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return db.session.scalar(query)
+
+
+def finish_opening(drive: VerificationDrive, now: datetime | None = None) -> VerificationDrive:
+    """Create the tasks and counters of a drive recorded as opening, and open it (audited as
+    the officer who asked). The overlap was refused when it was recorded (or retried)."""
+    if drive.state != DriveState.OPENING:
+        raise DriveError(_l("This drive is not waiting to be opened."))
+    now = now or utcnow()
+    fill(drive, _areas_of(drive.scope_unit, drive.phase), now)
+    drive.state = DriveState.OPEN
+    drive.opened_at = now
+    drive.open_failure = None
+    db.session.flush()
+    audit.record(
+        "drive.opened",
+        officer=drive.opened_by,
+        target=drive,
+        unit=drive.scope_unit,
+        detail={"tasks": drive.task_count, "by": "worker"},
+    )
+    return drive
+
+
+def record_opening_failure(drive_id: int, reason: str) -> VerificationDrive | None:
+    """The worker's attempt failed (its transaction rolled back): say so on the drive, so the
+    page shows it and offers to try again. Only a drive still opening changes."""
+    drive = db.session.get(VerificationDrive, drive_id)
+    if drive is None or drive.state != DriveState.OPENING:
+        return None
+    drive.state = DriveState.FAILED
+    drive.open_failure = reason[:500]
+    db.session.flush()
+    audit.record(
+        "drive.open_failed",
+        outcome="failure",
+        officer=drive.opened_by,
+        target=drive,
+        unit=drive.scope_unit,
+        detail={"reason": reason[:200]},
+    )
+    return drive
+
+
+def retry_opening(principal: Principal, drive_id: int) -> VerificationDrive:
+    """Ask the worker again to open a drive whose opening failed, by the same overlap rule."""
+    _require(principal, Permission.OPEN_DRIVES)
+    drive = get_drive(principal, drive_id)
+    if not principal.unit.contains(drive.scope_unit):
+        raise NotInScope()
+    _lock_openings()
+    db.session.refresh(drive)
+    if drive.state != DriveState.FAILED:
+        raise DriveError(_l("Only a drive whose opening failed can be tried again."))
+    _refuse_overlap(drive.scope_unit, drive.opens_on, drive.due_on, other_than=drive.id)
+    drive.state = DriveState.OPENING
+    db.session.flush()
+    audit.record(
+        "drive.opening_retried",
+        actor=principal,
+        target=drive,
+        unit=drive.scope_unit,
+        detail={"failure": (drive.open_failure or "")[:200]},
     )
     return drive
 
@@ -230,6 +368,8 @@ def open_drive(
 #: A statewide drive's INSERT ... SELECT writes a million rows: more than the app's statement
 #: timeout (``DB_STATEMENT_TIMEOUT_MS``, 20 s) allows a page's queries.
 OPEN_STATEMENT_TIMEOUT_MS = 180_000
+#: A drive of this many tasks or more refreshes the tables' statistics as it opens (PostgreSQL).
+ANALYZE_AFTER_TASKS = 50_000
 
 
 def fill(drive: VerificationDrive, areas: list[str], now: datetime) -> None:
@@ -245,6 +385,15 @@ def fill(drive: VerificationDrive, areas: list[str], now: datetime) -> None:
         )
     )
     db.session.flush()
+    if (
+        drive.task_count >= ANALYZE_AFTER_TASKS
+        and db.session.get_bind().dialect.name == "postgresql"
+    ):
+        # The planner's statistics do not know the new drive yet: until autovacuum samples the
+        # table, "verify next" on a statewide drive chose a plan taking 1.7 s instead of 60 ms
+        # (bench/RESULTS.md). ANALYZE counts this transaction's own rows; about a second.
+        db.session.execute(text("ANALYZE verification_tasks"))
+        db.session.execute(text("ANALYZE drive_progress"))
 
 
 def default_name(scope_unit: Unit, phase: ElectionPhase | None, opens_on: date) -> str:
@@ -339,10 +488,13 @@ def _initialise_counters(drive: VerificationDrive) -> None:
 
 
 def close_drive(principal: Principal, drive_id: int) -> VerificationDrive:
-    """Close an open drive: its tasks stay as they are, no more outcomes are recorded."""
+    """Close an open drive (its tasks stay as they are, no more outcomes are recorded), or give
+    up one whose opening failed."""
     _require(principal, Permission.OPEN_DRIVES)
     drive = get_drive(principal, drive_id)
-    if drive.state != DriveState.OPEN:
+    if drive.state == DriveState.OPENING:
+        raise DriveError(_l("This drive is still being opened; close it once it is open."))
+    if drive.state not in (DriveState.OPEN, DriveState.FAILED):
         raise DriveError(_l("This drive is already closed."))
     drive.state = DriveState.CLOSED
     drive.closed_at = utcnow()
@@ -436,6 +588,11 @@ def next_task(principal: Principal, drive: VerificationDrive, station: Unit):
 
 def _next_pending(principal: Principal, drive: VerificationDrive, station: Unit):
     places = _least_verified_places(drive, station)
+    neutral = []
+    if drive.phase is not None:
+        # A contact marked in the election after the drive opened (now a candidate, an agent)
+        # drops out of the neutral list at once; its task stays pending, uncounted as done.
+        neutral.append(election_marks.neutral_condition(drive.phase.election_id))
     base = (
         select(VerificationTask)
         .join(Contact, Contact.id == VerificationTask.contact_id)
@@ -445,6 +602,7 @@ def _next_pending(principal: Principal, drive: VerificationDrive, station: Unit)
             principal.unit.covers(VerificationTask.unit_path),
             VerificationTask.state == TaskState.PENDING,
             roster.visible_condition(principal),
+            *neutral,
         )
         .options(
             selectinload(VerificationTask.contact),

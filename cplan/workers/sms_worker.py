@@ -10,7 +10,11 @@ leaves its claimed rows ``sending``; once the lease has passed another worker (o
 restarted) claims them again and sends them under the same reference, so a gateway that
 deduplicates delivers each message once.
 
-SIGTERM or SIGINT stops the worker after the message in hand.
+Between two rounds it also opens the verification drives the page recorded as ``opening``
+(``cplan.workers.drive_opener``): sending pauses while one opens (about half a minute for the
+whole state, a few times a year); other workers, on PostgreSQL, go on sending meanwhile.
+
+SIGTERM or SIGINT stops the worker after the message (or the drive) in hand.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from cplan.models.base import utcnow
 from cplan.services import outbox, sms_gateways
 from cplan.services.outbox import Policy
 from cplan.services.sms_gateways import Gateway, Outgoing
+from cplan.workers import drive_opener
 
 logger = logging.getLogger("cplan.sms_worker")
 
@@ -66,6 +71,8 @@ class Totals:
     retried: int = 0
     failed: int = 0
     expired: int = 0
+    drives_opened: int = 0
+    drives_failed: int = 0
     by_state: dict = field(default_factory=dict)
 
 
@@ -100,7 +107,9 @@ class Worker:
         """Send until stopped (or, with ``until_idle``, until nothing is due)."""
         try:
             while not self.stopping:
-                if self.round() == 0:
+                claimed = self.round()
+                opened = self.open_drives()
+                if claimed == 0 and opened == 0:
                     if until_idle and not self._anything_left():
                         break
                     time.sleep(poll)
@@ -108,18 +117,31 @@ class Worker:
             self.pool.shutdown(wait=True)
         return self.totals
 
+    def open_drives(self) -> int:
+        """Open the drives waiting to be opened; returns how many were tried."""
+        result = drive_opener.open_waiting(stop=lambda: self.stopping)
+        self.totals.drives_opened += result.opened
+        self.totals.drives_failed += result.failed
+        return result.tried
+
     def _anything_left(self) -> bool:
         from sqlalchemy import select
 
         from cplan.models.broadcasts import BroadcastMessage, DeliveryState
+        from cplan.models.drives import DriveState, VerificationDrive
 
         left = db.session.scalar(
             select(BroadcastMessage.id)
             .where(BroadcastMessage.state.in_([DeliveryState.QUEUED, DeliveryState.SENDING]))
             .limit(1)
         )
+        waiting = db.session.scalar(
+            select(VerificationDrive.id)
+            .where(VerificationDrive.state == DriveState.OPENING)
+            .limit(1)
+        )
         db.session.rollback()
-        return left is not None
+        return left is not None or waiting is not None
 
     def round(self) -> int:
         """Expire, claim one batch and send it; returns how many were claimed."""
@@ -194,11 +216,14 @@ def run_from_app(app, *, batch_size=None, poll=2.0, until_idle=False, name=None)
     )
     totals = worker.run(poll=poll, until_idle=until_idle)
     logger.info(
-        "sms worker %s stopped: %d sent, %d retried later, %d failed, %d expired",
+        "sms worker %s stopped: %d sent, %d retried later, %d failed, %d expired; "
+        "%d drives opened, %d failed to open",
         worker.name,
         totals.sent,
         totals.retried,
         totals.failed,
         totals.expired,
+        totals.drives_opened,
+        totals.drives_failed,
     )
     return totals

@@ -58,3 +58,7 @@ class OutcomeForm(Form):
 
 class CloseDriveForm(Form):
     submit = SubmitField(_l("Close the drive"))
+
+
+class RetryOpeningForm(Form):
+    submit = SubmitField(_l("Try opening it again"))

@@ -17,6 +17,7 @@ from cplan.blueprints.drives.forms import (
     CloseDriveForm,
     OpenDriveForm,
     OutcomeForm,
+    RetryOpeningForm,
 )
 from cplan.blueprints.enrolment.forms import CorrectionForm, RemovalForm
 from cplan.extensions import db
@@ -91,10 +92,19 @@ def open_drive():
             field_error(form, error)
         else:
             db.session.commit()
-            flash(
-                _("Drive opened with %(count)s contacts to verify.", count=drive.task_count),
-                "success",
-            )
+            if drive.state == DriveState.OPENING:
+                flash(
+                    _(
+                        "Drive recorded: the worker is now creating its tasks. This page shows "
+                        "when it is open."
+                    ),
+                    "success",
+                )
+            else:
+                flash(
+                    _("Drive opened with %(count)s contacts to verify.", count=drive.task_count),
+                    "success",
+                )
             return redirect(url_for("drives.show", drive_id=drive.id))
     status = 400 if form.is_submitted() else 200
     return render_template("drives/new.html", form=form), status
@@ -120,6 +130,7 @@ def show_drive(drive_id):
         station_view=unit.kind == UnitKind.STATION,
         can_verify=current_user.can(Permission.VERIFY_CONTACTS) and drive.state == DriveState.OPEN,
         close_form=CloseDriveForm(formdata=None),
+        retry_form=RetryOpeningForm(formdata=None),
         levels=drives.SENSITIVITY_LABELS,
         export_unit=unit if unit.kind == UnitKind.DISTRICT else None,
     )
@@ -149,6 +160,21 @@ def close_drive(drive_id):
     else:
         db.session.commit()
         flash(_("Drive closed."), "success")
+    return redirect(url_for("drives.show", drive_id=drive_id))
+
+
+@bp.post("/<int:drive_id>/retry", endpoint="retry")
+@requires(Permission.OPEN_DRIVES)
+def retry_opening(drive_id):
+    """Ask the worker again to open a drive whose opening failed."""
+    try:
+        drives.retry_opening(current_user, drive_id)
+    except DomainError as error:
+        db.session.rollback()
+        flash_refusal(error)
+    else:
+        db.session.commit()
+        flash(_("The worker will try again to open the drive."), "success")
     return redirect(url_for("drives.show", drive_id=drive_id))
 
 
