@@ -6,6 +6,7 @@ broadcast or station outside the post's scope answers 404.
 """
 
 import json
+from datetime import UTC
 
 from flask import (
     Blueprint,
@@ -22,12 +23,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from cplan.blueprints.broadcasts.forms import (
+    AUDIENCE_LABELS,
+    CancelForm,
     ComposeForm,
     DecisionForm,
     OptInForm,
     OptOutForm,
 )
 from cplan.extensions import csrf, db
+from cplan.formats import IST
 from cplan.models.accounts import Officer
 from cplan.models.broadcasts import BroadcastStatus, DeliveryState
 from cplan.services import broadcasts, dlt, outbox, roster
@@ -58,7 +62,11 @@ STATE_LABELS = {
 
 @bp.context_processor
 def _labels():
-    return {"status_labels": STATUS_LABELS, "state_labels": STATE_LABELS}
+    return {
+        "status_labels": STATUS_LABELS,
+        "state_labels": STATE_LABELS,
+        "audience_labels": AUDIENCE_LABELS,
+    }
 
 
 @bp.get("/")
@@ -108,6 +116,12 @@ def new():
                 ],
                 category=form.category.data or None,
                 urgent=bool(form.urgent.data) and can_urgent,
+                audience=form.audience.data or "places",
+                send_at=(
+                    form.send_at.data.replace(tzinfo=IST).astimezone(UTC)
+                    if form.send_at.data
+                    else None
+                ),
             )
             if form.send.data:
                 broadcast = broadcasts.submit(current_user, draft)
@@ -157,7 +171,30 @@ def show(broadcast_id):
             and broadcast.created_by_officer_id != current_user.officer.id
         ),
         can_urgent=current_user.can(Permission.URGENT_BROADCAST),
+        may_cancel=broadcasts.may_cancel(current_user, broadcast),
+        cancel_form=CancelForm(version=broadcast.version),
     )
+
+
+@bp.post("/<int:broadcast_id>/cancel")
+@requires(Permission.SEND_BROADCAST)
+def cancel(broadcast_id):
+    """Cancel a broadcast awaiting approval or scheduled and not yet due."""
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("broadcasts.show", broadcast_id=broadcast_id))
+    try:
+        broadcasts.cancel(current_user, broadcast_id, form.version.data)
+        db.session.commit()
+    except NotInScope:
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        flash_refusal(error)
+    else:
+        flash(_("Cancelled: nothing of it will be sent."), "success")
+    return redirect(url_for("broadcasts.show", broadcast_id=broadcast_id))
 
 
 @bp.post("/<int:broadcast_id>/decide")
