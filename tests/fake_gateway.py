@@ -106,10 +106,16 @@ class FakeGateway(http.server.ThreadingHTTPServer):
             return 200, {"id": self.accepted[reference]}, wait
 
 
+def signed_reply(secret: str, number: str, text: str, reply_id: str) -> tuple[bytes, dict]:
+    """A citizen's SMS reply as the gateway forwards it: ``from`` (the number as gateways write
+    it, 91XXXXXXXXXX), ``text``, ``id`` (the gateway's id of the reply), signed like a report."""
+    return signed_report(secret, {"from": number, "text": text, "id": reply_id})
+
+
 def signed_report(secret: str, reports) -> tuple[bytes, dict]:
     """A delivery-report request as the gateway sends it: the JSON body and its headers, signed
     with HMAC-SHA256 under the shared secret."""
-    body = json.dumps(reports).encode()
+    body = json.dumps(reports, ensure_ascii=False).encode()
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return body, {"X-Signature": signature, "Content-Type": "application/json"}
 

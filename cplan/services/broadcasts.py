@@ -565,6 +565,105 @@ def opt_out(
     return contact
 
 
+# Replies that mean "send me no more", compared case-folded without punctuation: a reply whose
+# first word is one of STOP_FIRST_WORDS (``STOP``, ``Stop UPPCPL``, ``बंद``, ``बंद करें``), or
+# that is one of STOP_REPLIES as a whole (words that begin other sentences too: "cancel the
+# meeting?" opts nobody out).
+STOP_FIRST_WORDS = frozenset({"stop", "unsubscribe", "बंद", "बन्द"})
+STOP_REPLIES = frozenset(
+    {
+        "stop all",
+        "stopall",
+        "unsub",
+        "optout",
+        "opt out",
+        "end",
+        "quit",
+        "cancel",
+        "band",
+        "band karo",
+        "band karein",
+        "रोकें",
+        "रोको",
+        "रोक दें",
+        "मत भेजो",
+        "मत भेजें",
+        "नहीं चाहिए",
+    }
+)
+_REPLY_PUNCTUATION = str.maketrans({mark: " " for mark in ".,!?;:'\"()[]-_।|/"})
+
+
+def is_stop_reply(text: str) -> bool:
+    """True when an SMS reply asks for no more broadcasts (STOP, बंद, बंद करें, Stop UPPCPL...)."""
+    words = (text or "")[:160].translate(_REPLY_PUNCTUATION).casefold().split()
+    if not words:
+        return False
+    return words[0] in STOP_FIRST_WORDS or " ".join(words) in STOP_REPLIES
+
+
+def opt_out_by_reply(
+    number: str,
+    text: str,
+    *,
+    gateway: str,
+    reply_id: str = "",
+    now: datetime | None = None,
+) -> str:
+    """A citizen replied to a broadcast: when the reply means STOP, every contact with that
+    number (main or alternate) is opted out, recorded as "by SMS reply" with the gateway's
+    reply id and the time; nobody recorded it, so no officer is named.
+
+    Returns ``opted_out``, ``already`` (every such contact had opted out: a reply forwarded
+    twice changes nothing), ``not_stop``, ``unknown`` (no contact has that number) or
+    ``bad_number``.
+    """
+    from cplan.services.phone import InvalidMobile, normalise_mobile
+
+    try:
+        mobile = normalise_mobile(str(number or ""))
+    except InvalidMobile:
+        return "bad_number"
+    if not is_stop_reply(text):
+        return "not_stop"
+    now = now or utcnow()
+    contacts = list(
+        db.session.scalars(
+            select(Contact)
+            .where(
+                (Contact.mobile == mobile) | (Contact.mobile_alt == mobile),
+                Contact.erased_at.is_(None),
+            )
+            .order_by(Contact.id)
+        )
+    )
+    if not contacts:
+        return "unknown"
+    waiting = [contact for contact in contacts if contact.opted_out_at is None]
+    if not waiting:
+        return "already"
+    for contact in waiting:
+        contact.opted_out_at = now
+        contact.opted_out_by_officer_id = None
+        contact.opt_out_channel = OptOutChannel.SMS_REPLY.value
+    db.session.flush()
+    audit.record_many(
+        "roster.opted_out",
+        [
+            (
+                contact,
+                {
+                    "channel": OptOutChannel.SMS_REPLY.value,
+                    "gateway": gateway[:16],
+                    "reply": str(reply_id or "")[:64],
+                },
+            )
+            for contact in waiting
+        ],
+    )
+    return "opted_out"
+
+
 def opt_in(principal: Principal, contact_id: int) -> Contact:
     """Undo an opt-out (the citizen asked to receive broadcasts again)."""
     _require(principal, Permission.RECORD_OPT_OUT)

@@ -306,3 +306,40 @@ def delivery_report(gateway):
     ]
     db.session.commit()
     return jsonify(results=results)
+
+
+MAX_REPLIES = 1000
+
+
+@bp.post("/replies/<gateway>")
+@csrf.exempt
+@public
+def replies(gateway):
+    """Citizens' SMS replies a gateway forwards (JSON ``from``, ``text``, ``id``; one or a
+    list), signed like its delivery reports; a STOP reply opts the number's contacts out."""
+    secret = current_app.config.get("SMS_DLR_SECRET") or ""
+    if gateway not in ("http", "msdg") or not secret:
+        return jsonify(error="not found"), 404
+    if (request.content_length or 0) > MAX_REPORT_BYTES:
+        return jsonify(error="too large"), 413
+    body = request.get_data()
+    if not outbox.signature_ok(secret, body, request.headers.get("X-Signature", "")):
+        return jsonify(error="bad signature"), 401
+    try:
+        items = json.loads(body)
+    except ValueError:
+        return jsonify(error="not JSON"), 400
+    items = items if isinstance(items, list) else [items]
+    if len(items) > MAX_REPLIES or not all(isinstance(item, dict) for item in items):
+        return jsonify(error="a reply is an object; at most 1000 at once"), 400
+    results = [
+        broadcasts.opt_out_by_reply(
+            str(item.get("from") or ""),
+            str(item.get("text") or ""),
+            gateway=gateway,
+            reply_id=str(item.get("id") or ""),
+        )
+        for item in items
+    ]
+    db.session.commit()
+    return jsonify(results=results)
