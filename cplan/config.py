@@ -120,7 +120,10 @@ class DefaultConfig:
     SMS_TEMPLATE_SIGN_IN_LOCKED_ID = None
     SMS_TEMPLATE_SIGN_IN_LOCKED_HI_ID = None
     # Broadcasts (cplan.services.sms_gateways, sent by `flask cplan sms-worker`): console |
-    # memory | http (a JSON gateway) | msdg (the Government's mobile seva gateway).
+    # memory | http (a JSON gateway) | msdg (the Government's mobile seva gateway) | exotel
+    # (Exotel's SMS API: SMS_BROADCAST_URL is its API host, e.g. https://api.in.exotel.com,
+    # SMS_BROADCAST_API_KEY its API key, with the account SID and API token below; delivery
+    # reports come back to SMS_CALLBACK_BASE_URL, our own public https:// address).
     SMS_BROADCAST_BACKEND = "console"
     SMS_BROADCAST_URL = None
     SMS_BROADCAST_API_KEY = None
@@ -128,6 +131,9 @@ class DefaultConfig:
     SMS_MSDG_USERNAME = None
     SMS_MSDG_PASSWORD = None
     SMS_MSDG_SECURE_KEY = None
+    SMS_EXOTEL_ACCOUNT_SID = None
+    SMS_EXOTEL_API_TOKEN = None
+    SMS_CALLBACK_BASE_URL = None
     SMS_RATE_PER_SECOND = 20  # per worker: the gateway's allowance divided by the workers
     SMS_WORKER_BATCH_SIZE = 50
     SMS_WORKER_CONCURRENCY = 8  # gateway requests in flight at once per worker

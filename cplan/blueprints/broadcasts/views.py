@@ -34,7 +34,7 @@ from cplan.extensions import csrf, db
 from cplan.formats import IST
 from cplan.models.accounts import Officer
 from cplan.models.broadcasts import BroadcastStatus, DeliveryState
-from cplan.services import broadcasts, dlt, outbox, roster
+from cplan.services import broadcasts, dlt, outbox, roster, sms_gateways
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import Permission
 from cplan.web.access import public, requires
@@ -279,10 +279,13 @@ MAX_REPORTS = 1000
 @csrf.exempt
 @public
 def delivery_report(gateway):
-    """A gateway's delivery reports (JSON, one or a list), signed with HMAC-SHA256."""
+    """A gateway's delivery reports (JSON, one or a list), signed with HMAC-SHA256; Exotel's
+    status callbacks (a form) carry a token for the message's reference in their URL."""
     secret = current_app.config.get("SMS_DLR_SECRET") or ""
-    if gateway not in ("http", "msdg") or not secret:
+    if gateway not in ("http", "msdg", "exotel") or not secret:
         return jsonify(error="not found"), 404
+    if gateway == "exotel":
+        return _exotel_report(secret)
     if (request.content_length or 0) > MAX_REPORT_BYTES:
         return jsonify(error="too large"), 413
     body = request.get_data()
@@ -306,6 +309,18 @@ def delivery_report(gateway):
     ]
     db.session.commit()
     return jsonify(results=results)
+
+
+def _exotel_report(secret: str):
+    reference = request.args.get("ref", "")
+    if not sms_gateways.callback_token_ok(secret, reference, request.args.get("sig", "")):
+        return jsonify(error="bad signature"), 401
+    report = sms_gateways.exotel_report(reference, request.form)
+    result = outbox.record_report(
+        report["reference"], report["status"], gateway_id=report["id"], reason=report["reason"]
+    )
+    db.session.commit()
+    return jsonify(results=[result])
 
 
 MAX_REPLIES = 1000
