@@ -171,7 +171,11 @@ def show(broadcast_id):
             and broadcast.created_by_officer_id != current_user.officer.id
         ),
         can_urgent=current_user.can(Permission.URGENT_BROADCAST),
-        may_cancel=broadcasts.may_cancel(current_user, broadcast),
+        # Not once a message has left the queue (a worker's clock may run ahead of ours).
+        may_cancel=(
+            broadcasts.may_cancel(current_user, broadcast)
+            and sum(counts.values()) == counts[DeliveryState.QUEUED]
+        ),
         cancel_form=CancelForm(version=broadcast.version),
     )
 
