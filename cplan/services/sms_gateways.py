@@ -126,6 +126,24 @@ def _post(url: str, body: bytes, content_type: str, timeout: float, headers=None
         return error.code, text
 
 
+def _json_object(text: str) -> dict:
+    """A gateway's answer as a JSON object ({} for anything else)."""
+    try:
+        answer = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _not_accepted(status: int, code) -> Outcome:
+    """A message the gateway did not take: 429, 5xx and a 2xx without an id are worth trying
+    again; any other answer (4xx: DLT scrubbing, a bad number, bad credentials) is final."""
+    reason = str(code or f"HTTP {status}")[:80]
+    if status == 429 or status >= 500 or 200 <= status < 300:
+        return Outcome.retry(reason)
+    return Outcome.refused(reason)
+
+
 class HttpGateway(Gateway):
     """A JSON gateway (the fake gateway of the tests and the benchmark speaks it)."""
 
@@ -158,18 +176,10 @@ class HttpGateway(Gateway):
             )
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             return Outcome.retry(f"gateway unreachable ({type(error).__name__})")
-        try:
-            answer = json.loads(text) if text else {}
-        except ValueError:
-            answer = {}
-        if not isinstance(answer, dict):
-            answer = {}
+        answer = _json_object(text)
         if 200 <= status < 300 and answer.get("id"):
             return Outcome.ok(str(answer["id"]))
-        code = str(answer.get("code") or f"HTTP {status}")[:80]
-        if status == 429 or status >= 500 or 200 <= status < 300:
-            return Outcome.retry(code)
-        return Outcome.refused(code)
+        return _not_accepted(status, answer.get("code"))
 
 
 class MsdgGateway(Gateway):
@@ -277,20 +287,13 @@ class ExotelGateway(Gateway):
             )
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             return Outcome.retry(f"gateway unreachable ({type(error).__name__})")
-        try:
-            answer = json.loads(text) if text else {}
-        except ValueError:
-            answer = {}
-        answer = answer if isinstance(answer, dict) else {}
+        answer = _json_object(text)
         sms = answer.get("SMSMessage") if isinstance(answer.get("SMSMessage"), dict) else {}
         if 200 <= status < 300 and sms.get("Sid"):
             return Outcome.ok(str(sms["Sid"])[:64])
         problem = answer.get("RestException")
         problem = problem if isinstance(problem, dict) else {}
-        code = str(problem.get("Code") or problem.get("Message") or f"HTTP {status}")[:80]
-        if status == 429 or status >= 500 or 200 <= status < 300:
-            return Outcome.retry(code)
-        return Outcome.refused(code)
+        return _not_accepted(status, problem.get("Code") or problem.get("Message"))
 
 
 def callback_token(secret: str, reference: str) -> str:

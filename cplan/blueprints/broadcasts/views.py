@@ -276,7 +276,33 @@ def _channel_label(value: str) -> str:
 
 
 MAX_REPORT_BYTES = 256 * 1024
-MAX_REPORTS = 1000
+MAX_ITEMS = 1000  # reports or replies in one request
+
+
+class _Refused(Exception):
+    """A gateway's callback refused: the JSON answer and its status."""
+
+    def __init__(self, status: int, error: str):
+        super().__init__(error)
+        self.answer = (jsonify(error=error), status)
+
+
+def _signed_items(secret: str, noun: str) -> list[dict]:
+    """The JSON objects (one or a list of at most MAX_ITEMS) of a callback signed with
+    HMAC-SHA256 in ``X-Signature``; raises ``_Refused`` otherwise."""
+    if (request.content_length or 0) > MAX_REPORT_BYTES:
+        raise _Refused(413, "too large")
+    body = request.get_data()
+    if not outbox.signature_ok(secret, body, request.headers.get("X-Signature", "")):
+        raise _Refused(401, "bad signature")
+    try:
+        items = json.loads(body)
+    except ValueError:
+        raise _Refused(400, "not JSON") from None
+    items = items if isinstance(items, list) else [items]
+    if len(items) > MAX_ITEMS or not all(isinstance(item, dict) for item in items):
+        raise _Refused(400, f"a {noun} is an object; at most {MAX_ITEMS} at once")
+    return items
 
 
 @bp.post("/delivery-reports/<gateway>")
@@ -290,18 +316,10 @@ def delivery_report(gateway):
         return jsonify(error="not found"), 404
     if gateway == "exotel":
         return _exotel_report(secret)
-    if (request.content_length or 0) > MAX_REPORT_BYTES:
-        return jsonify(error="too large"), 413
-    body = request.get_data()
-    if not outbox.signature_ok(secret, body, request.headers.get("X-Signature", "")):
-        return jsonify(error="bad signature"), 401
     try:
-        reports = json.loads(body)
-    except ValueError:
-        return jsonify(error="not JSON"), 400
-    reports = reports if isinstance(reports, list) else [reports]
-    if len(reports) > MAX_REPORTS or not all(isinstance(item, dict) for item in reports):
-        return jsonify(error="a report is an object; at most 1000 at once"), 400
+        reports = _signed_items(secret, "report")
+    except _Refused as refused:
+        return refused.answer
     results = [
         outbox.record_report(
             str(item.get("reference") or ""),
@@ -327,9 +345,6 @@ def _exotel_report(secret: str):
     return jsonify(results=[result])
 
 
-MAX_REPLIES = 1000
-
-
 @bp.post("/replies/<gateway>")
 @csrf.exempt
 @public
@@ -339,18 +354,10 @@ def replies(gateway):
     secret = current_app.config.get("SMS_DLR_SECRET") or ""
     if gateway not in ("http", "msdg") or not secret:
         return jsonify(error="not found"), 404
-    if (request.content_length or 0) > MAX_REPORT_BYTES:
-        return jsonify(error="too large"), 413
-    body = request.get_data()
-    if not outbox.signature_ok(secret, body, request.headers.get("X-Signature", "")):
-        return jsonify(error="bad signature"), 401
     try:
-        items = json.loads(body)
-    except ValueError:
-        return jsonify(error="not JSON"), 400
-    items = items if isinstance(items, list) else [items]
-    if len(items) > MAX_REPLIES or not all(isinstance(item, dict) for item in items):
-        return jsonify(error="a reply is an object; at most 1000 at once"), 400
+        items = _signed_items(secret, "reply")
+    except _Refused as refused:
+        return refused.answer
     results = [
         broadcasts.opt_out_by_reply(
             str(item.get("from") or ""),
