@@ -46,6 +46,8 @@ def test_a_scheduled_broadcast_is_not_sent_before_its_time(db, world, add_contac
 
     early, gateway = worker_at(AFTERNOON - timedelta(minutes=1))
     assert early.round() == 0 and gateway.outbox == []
+    # A worker run until idle (``--until-idle``) stops: a later broadcast is no work for now.
+    assert early.run(poll=0.01, until_idle=True).sent == 0
     on_time, gateway = worker_at(AFTERNOON)
     assert on_time.round() == 3
     assert len(gateway.outbox) == 3 and messages(db, broadcast, DeliveryState.SENT) == 3
