@@ -4,9 +4,9 @@ On a scratch database (a temporary SQLite file, or ``CPLAN_BENCH_DATABASE_URL``,
 wiped): one station with 100,000 active contacts; a broadcast to all of them is composed
 (audience count) and approved, which writes its 100,000 outbox rows with one INSERT ... SELECT
 in the approval's transaction. Then ``BENCH_SENDS`` (5,000) of them are sent through the fake
-gateway (tests/fake_gateway.py, a process of its own on localhost) by one worker, and on
-PostgreSQL by two worker processes at once; then their delivery reports are posted, signed, in
-batches of 500. Usage::
+gateway (tests/fake_gateway.py, a process of its own on localhost): a share by one worker, on
+PostgreSQL a share by two worker processes at once, and the rest by one worker through the
+Exotel adapter; then their delivery reports are posted, signed, in batches of 500. Usage::
 
     python -m bench.broadcast
     CPLAN_BENCH_DATABASE_URL=postgresql://root@/cplan_bench?host=/var/run/postgresql \\
@@ -131,8 +131,11 @@ def build():
     return station, composer, approver
 
 
-def send_with_workers(app, url, processes: int, gateway_url: str) -> float:
-    """Send what is queued with ``processes`` worker processes; returns seconds taken."""
+def send_with_workers(
+    app, url, processes: int, gateway_url: str, backend: str = "http"
+) -> tuple[float, float]:
+    """Send what is queued with ``processes`` worker processes through ``backend`` (the fake
+    gateway's JSON route, or its Exotel one); returns (wall seconds, seconds of sending)."""
     env = {
         **os.environ,
         "CPLAN_DATABASE_URL": url,
@@ -145,6 +148,16 @@ def send_with_workers(app, url, processes: int, gateway_url: str) -> float:
         "CPLAN_SMS_WORKER_BATCH_SIZE": "100",
         "CPLAN_LOG_LEVEL": "WARNING",
     }
+    if backend == "exotel":
+        env.update(
+            CPLAN_SMS_BROADCAST_BACKEND="exotel",
+            CPLAN_SMS_BROADCAST_URL=gateway_url,
+            CPLAN_SMS_BROADCAST_API_KEY="exo-key",
+            CPLAN_SMS_EXOTEL_API_TOKEN="exo-token",
+            CPLAN_SMS_EXOTEL_ACCOUNT_SID="bench",
+            CPLAN_SMS_CALLBACK_BASE_URL="https://cplan.invalid",
+            CPLAN_SMS_DLR_SECRET=DLR_SECRET,
+        )
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "cplan", "sms-worker"]
     started = time.perf_counter()
     workers = [
@@ -284,7 +297,8 @@ def main():
             )
 
             half = SENDS // 2
-            sent = queue_next(half)
+            third = SENDS // 3
+            sent = queue_next(third if dialect == "postgresql" else half)
             wall, seconds = send_with_workers(app, url, 1, gateway_url)
             print(
                 f"1 worker process: {sent:,} messages in {seconds:.1f} s of sending = "
@@ -292,12 +306,21 @@ def main():
                 "no rate limit, batches of 100, 8 requests in flight)"
             )
             if dialect == "postgresql":
-                park_expired_back(half)
+                park_expired_back(third)
                 wall, seconds = send_with_workers(app, url, 2, gateway_url)
                 print(
-                    f"2 worker processes: {half:,} messages in {seconds:.1f} s of sending = "
-                    f"{half / seconds:,.0f} messages/s ({wall:.1f} s with start-up)"
+                    f"2 worker processes: {third:,} messages in {seconds:.1f} s of sending = "
+                    f"{third / seconds:,.0f} messages/s, {third / seconds / 2:,.0f} per worker "
+                    f"({wall:.1f} s with start-up)"
                 )
+            rest = SENDS - sent - (third if dialect == "postgresql" else 0)
+            park_expired_back(rest)
+            wall, seconds = send_with_workers(app, url, 1, gateway_url, backend="exotel")
+            print(
+                f"1 worker process through the Exotel adapter: {rest:,} messages in "
+                f"{seconds:.1f} s of sending = {rest / seconds:,.0f} messages/s "
+                f"({wall:.1f} s with start-up; form requests, basic authentication)"
+            )
 
             from tests.fake_gateway import signed_report
 

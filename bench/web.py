@@ -278,6 +278,8 @@ def app_settings(database_url: str, secret_key: str) -> dict:
         "CPLAN_ENV_NAME": "production",
         "CPLAN_SMS_BACKEND": "http",
         "CPLAN_SMS_HTTP_URL": "https://sms-gateway.invalid/send",  # never called by these pages
+        "CPLAN_SMS_BROADCAST_BACKEND": "msdg",  # no worker runs: nothing is sent
+        "CPLAN_SMS_BROADCAST_URL": "https://sms-gateway.invalid/msdg",
         # Each page is driven by one officer hundreds of times a second, which the per-officer
         # search limit would refuse after 60; the limiter's own cost is measured in the README.
         "CPLAN_RATELIMIT_ENABLED": "false",

@@ -120,7 +120,10 @@ class DefaultConfig:
     SMS_TEMPLATE_SIGN_IN_LOCKED_ID = None
     SMS_TEMPLATE_SIGN_IN_LOCKED_HI_ID = None
     # Broadcasts (cplan.services.sms_gateways, sent by `flask cplan sms-worker`): console |
-    # memory | http (a JSON gateway) | msdg (the Government's mobile seva gateway).
+    # memory | http (a JSON gateway) | msdg (the Government's mobile seva gateway) | exotel
+    # (Exotel's SMS API: SMS_BROADCAST_URL is its API host, e.g. https://api.in.exotel.com,
+    # SMS_BROADCAST_API_KEY its API key, with the account SID and API token below; delivery
+    # reports come back to SMS_CALLBACK_BASE_URL, our own public https:// address).
     SMS_BROADCAST_BACKEND = "console"
     SMS_BROADCAST_URL = None
     SMS_BROADCAST_API_KEY = None
@@ -128,6 +131,9 @@ class DefaultConfig:
     SMS_MSDG_USERNAME = None
     SMS_MSDG_PASSWORD = None
     SMS_MSDG_SECURE_KEY = None
+    SMS_EXOTEL_ACCOUNT_SID = None
+    SMS_EXOTEL_API_TOKEN = None
+    SMS_CALLBACK_BASE_URL = None
     SMS_RATE_PER_SECOND = 20  # per worker: the gateway's allowance divided by the workers
     SMS_WORKER_BATCH_SIZE = 50
     SMS_WORKER_CONCURRENCY = 8  # gateway requests in flight at once per worker
@@ -214,6 +220,10 @@ def load_config(app, overrides=None, refuse=True):
     _ensure_checkpoint_key(app)
 
 
+# The broadcast backends that reach a citizen's phone (cplan.services.sms_gateways).
+BROADCAST_GATEWAYS = frozenset({"msdg", "exotel", "http"})
+
+
 def production_refusals(config) -> list[str]:
     """What production refuses to start with, one sentence each (``flask cplan check-config``
     prints them, with ``deployment_problems``)."""
@@ -234,6 +244,13 @@ def production_refusals(config) -> list[str]:
         refusals.append(
             "production must send SMS through the http gateway (CPLAN_SMS_BACKEND=http), "
             f"not {config.get('SMS_BACKEND')!r}"
+        )
+    broadcast_backend = config.get("SMS_BROADCAST_BACKEND")
+    if broadcast_backend not in BROADCAST_GATEWAYS:
+        refusals.append(
+            "production must send broadcasts through a gateway (CPLAN_SMS_BROADCAST_BACKEND="
+            f"{' / '.join(sorted(BROADCAST_GATEWAYS))}), not {broadcast_backend!r}: the worker "
+            "would mark every citizen's message sent without sending it"
         )
     storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
     if config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://"):
@@ -280,6 +297,24 @@ def deployment_problems(config) -> list[str]:
         problems.append(
             "CPLAN_SMS_HTTP_URL must be the gateway's https:// address: sign-in codes travel in it"
         )
+    if config.get("SMS_BROADCAST_BACKEND") in BROADCAST_GATEWAYS:
+        if not str(config.get("SMS_BROADCAST_URL") or "").startswith("https://"):
+            problems.append(
+                "CPLAN_SMS_BROADCAST_URL must be the broadcast gateway's https:// address: "
+                "citizens' numbers and its credentials travel in it"
+            )
+        if not config.get("SMS_DLR_SECRET"):
+            problems.append(
+                "CPLAN_SMS_DLR_SECRET is unset: the gateway's delivery reports and STOP replies "
+                "would be refused (404), so no broadcast would show what was delivered"
+            )
+        if config.get("SMS_BROADCAST_BACKEND") == "exotel" and not str(
+            config.get("SMS_CALLBACK_BASE_URL") or ""
+        ).startswith("https://"):
+            problems.append(
+                "CPLAN_SMS_CALLBACK_BASE_URL must be the portal's own https:// address: Exotel "
+                "sends each message's delivery report there"
+            )
     return problems
 
 

@@ -1,8 +1,12 @@
 """A fake SMS gateway: a real HTTP server on localhost speaking the JSON protocol of
-``cplan.services.sms_gateways.HttpGateway`` (and MSDG's form protocol on ``/msdg``).
+``cplan.services.sms_gateways.HttpGateway``, MSDG's form protocol on ``/msdg``, and Exotel's
+on ``/v1/Accounts/<sid>/Sms/send.json`` (basic authentication, form fields, an ``SMSMessage``
+or ``RestException`` answer, and a status callback per message to the URL it named).
 
-Like the real ones it deduplicates on our ``reference``: a message sent again under a reference
-it has accepted is answered with the same id and counted in ``duplicates``, not delivered again.
+Like the real ones, the JSON and MSDG routes deduplicate on our ``reference``: a message sent
+again under a reference it has accepted is answered with the same id and counted in
+``duplicates``, not delivered again. The Exotel route, like Exotel, does not: a message sent
+again is delivered again (counted in ``duplicates`` all the same, by its ``CustomField``).
 What it does with a number is set on the server:
 
 * ``refuse``: numbers refused for good (HTTP 400, a DLT scrubbing code);
@@ -21,6 +25,7 @@ benchmark.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import hmac
 import http.server
@@ -49,6 +54,10 @@ class FakeGateway(http.server.ThreadingHTTPServer):
         self.hold_seconds = 5.0
         self.delay = 0.0
         self.thread: threading.Thread | None = None
+        # Exotel: the basic-authentication pair it accepts, and per accepted message its
+        # (sid, reference, status callback URL), for ``exotel_callbacks``.
+        self.exotel_auth = ("exo-key", "exo-token")
+        self.exotel_accepted: list[tuple[str, str, str]] = []
 
     @property
     def url(self) -> str:
@@ -82,7 +91,40 @@ class FakeGateway(http.server.ThreadingHTTPServer):
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
-    def decide(self, message: dict) -> tuple[int, dict, float]:
+    def exotel_callbacks(self, status="delivered", detailed="DELIVERED_TO_HANDSET"):
+        """The status callbacks Exotel would make for what it accepted: (URL, form) pairs, one
+        per message sent (a duplicate has its own), as ``POST`` with form fields."""
+        with self.lock:
+            accepted = list(self.exotel_accepted)
+        return [
+            (
+                url,
+                {
+                    "SmsSid": sid,
+                    "Status": status,
+                    "DetailedStatus": detailed,
+                    "DateSent": "2026-11-20 11:00:05",
+                    "CustomField": reference,
+                },
+            )
+            for sid, reference, url in accepted
+            if url
+        ]
+
+    def push_exotel_callbacks(self, status="delivered", host=None) -> list[dict]:
+        """Make the status callbacks over HTTP, as Exotel does; returns the JSON answers."""
+        answers = []
+        for url, form in self.exotel_callbacks(status):
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            if host:
+                headers["Host"] = host
+            body = urllib.parse.urlencode(form).encode()
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            with urllib.request.urlopen(request, timeout=10) as response:
+                answers.append(json.loads(response.read()))
+        return answers
+
+    def decide(self, message: dict, deduplicate: bool = True) -> tuple[int, dict, float]:
         """(HTTP status, JSON answer, seconds to wait after deciding) for one message."""
         number, reference = message.get("to", ""), message.get("reference", "")
         with self.lock:
@@ -95,21 +137,35 @@ class FakeGateway(http.server.ThreadingHTTPServer):
                 return 503, {"code": "BUSY"}, self.delay
             if number in self.slow:
                 return 200, {"id": "late"}, self.slow_seconds
+            wait = self.delay
+            if self.hold_at is not None and position == self.hold_at:
+                wait = self.hold_seconds
+            if not deduplicate:
+                if reference in self.accepted:
+                    self.duplicates += 1
+                sid = f"exo-{len(self.exotel_accepted) + 1}"
+                self.accepted.setdefault(reference, sid)
+                self.exotel_accepted.append((sid, reference, message.get("callback", "")))
+                self.delivered.append(message)
+                return 200, {"id": sid}, wait
             if reference in self.accepted:
                 self.duplicates += 1
             else:
                 self.accepted[reference] = f"fg-{len(self.accepted) + 1}"
                 self.delivered.append(message)
-            wait = self.delay
-            if self.hold_at is not None and position == self.hold_at:
-                wait = self.hold_seconds
             return 200, {"id": self.accepted[reference]}, wait
+
+
+def signed_reply(secret: str, number: str, text: str, reply_id: str) -> tuple[bytes, dict]:
+    """A citizen's SMS reply as the gateway forwards it: ``from`` (the number as gateways write
+    it, 91XXXXXXXXXX), ``text``, ``id`` (the gateway's id of the reply), signed like a report."""
+    return signed_report(secret, {"from": number, "text": text, "id": reply_id})
 
 
 def signed_report(secret: str, reports) -> tuple[bytes, dict]:
     """A delivery-report request as the gateway sends it: the JSON body and its headers, signed
     with HMAC-SHA256 under the shared secret."""
-    body = json.dumps(reports).encode()
+    body = json.dumps(reports, ensure_ascii=False).encode()
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return body, {"X-Signature": signature, "Content-Type": "application/json"}
 
@@ -124,6 +180,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         raw = data.decode("utf-8")
+        if self.path.startswith("/v1/Accounts/") and "/Sms/send" in self.path:
+            self._exotel(raw)
+            return
         if self.path.startswith("/msdg"):
             fields = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
             message = {
@@ -147,6 +206,34 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _exotel(self, raw: str) -> None:
+        expected = "Basic " + base64.b64encode(":".join(self.server.exotel_auth).encode()).decode()
+        if not hmac.compare_digest(self.headers.get("Authorization", ""), expected):
+            status, answer, wait = 401, {"code": "UNAUTHORIZED"}, 0.0
+        else:
+            fields = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
+            message = {
+                "to": fields.get("To", "").lstrip("+"),
+                "reference": fields.get("CustomField", ""),
+                "text": fields.get("Body", ""),
+                "callback": fields.get("StatusCallback", ""),
+                "fields": fields,
+            }
+            status, answer, wait = self.server.decide(message, deduplicate=False)
+        if status == 200:
+            body = {"SMSMessage": {"Sid": answer["id"], "Status": "queued"}}
+        else:
+            code = "FAILED_DLT_TEMPLATE" if status == 400 else answer.get("code")
+            body = {"RestException": {"Status": status, "Code": code, "Message": code}}
+        if wait:
+            time.sleep(wait)
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def log_message(self, *args):
         pass

@@ -17,6 +17,8 @@ PUBLIC_ENDPOINTS = {
     "main.set_language",
     # Gateways post delivery reports: authenticated by their HMAC signature, not a session.
     "broadcasts.delivery_report",
+    # ... and forward citizens' replies (STOP), signed the same way.
+    "broadcasts.replies",
     "health.livez",
     "health.readyz",
     "health.metrics_page",

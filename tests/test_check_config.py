@@ -19,6 +19,9 @@ PRODUCTION_LIKE = {
     "CPLAN_AUDIT_CHECKPOINT_KEY": TEST_SECRET[::-1],
     "CPLAN_SMS_BACKEND": "http",
     "CPLAN_SMS_HTTP_URL": "https://sms.example.in/send",
+    "CPLAN_SMS_BROADCAST_BACKEND": "msdg",
+    "CPLAN_SMS_BROADCAST_URL": "https://msdgweb.mgov.gov.in/esms/sendsmsrequestDLT",
+    "CPLAN_SMS_DLR_SECRET": TEST_SECRET[5:],
     "CPLAN_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
     "CPLAN_TRUSTED_PROXIES": "1",
     "CPLAN_DATABASE_URL": "postgresql://cplan@db-primary/cplan",
@@ -59,6 +62,11 @@ def test_a_production_configuration_passes(environment):
         ("CPLAN_DATABASE_URL", "sqlite:////srv/cplan.sqlite", "not PostgreSQL"),
         ("CPLAN_SMS_HTTP_URL", "http://sms.example.in/send", "https://"),
         ("CPLAN_ENV_NAME", "development", "CPLAN_ENV_NAME is 'development'"),
+        ("CPLAN_SMS_BROADCAST_BACKEND", "console", "CPLAN_SMS_BROADCAST_BACKEND=exotel / http"),
+        ("CPLAN_SMS_BROADCAST_BACKEND", "memory", "not 'memory'"),
+        ("CPLAN_SMS_BROADCAST_URL", "http://msdg.example.in/send", "CPLAN_SMS_BROADCAST_URL"),
+        ("CPLAN_SMS_DLR_SECRET", "", "CPLAN_SMS_DLR_SECRET is unset"),
+        ("CPLAN_SMS_BROADCAST_BACKEND", "exotel", "CPLAN_SMS_CALLBACK_BASE_URL"),
     ],
 )
 def test_each_unsafe_setting_is_named_and_the_exit_is_non_zero(environment, name, value, named):
@@ -75,7 +83,14 @@ def test_development_defaults_list_every_problem_at_once(environment):
         environment.delenv(name)
     result = check_config()
     assert result.exit_code == 1
-    for named in ("CPLAN_SMS_BACKEND", "RATELIMIT", "TRUSTED_PROXIES", "Secure flag", "ENV_NAME"):
+    for named in (
+        "CPLAN_SMS_BACKEND",
+        "CPLAN_SMS_BROADCAST_BACKEND",
+        "RATELIMIT",
+        "TRUSTED_PROXIES",
+        "Secure flag",
+        "ENV_NAME",
+    ):
         assert named in result.output
 
 

@@ -79,6 +79,7 @@ def test_production_refuses_to_start_without_a_strong_secret(instance, monkeypat
 def test_production_with_a_strong_secret_sets_secure_cookies(instance, monkeypatch):
     monkeypatch.setenv("CPLAN_ENV_NAME", "production")
     monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
+    monkeypatch.setenv("CPLAN_SMS_BROADCAST_BACKEND", "exotel")
     monkeypatch.setenv("CPLAN_SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("CPLAN_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("CPLAN_AUDIT_CHECKPOINT_KEY", TEST_SECRET[::-1])
@@ -104,6 +105,24 @@ def test_production_refuses_the_console_sms_backend(instance, monkeypatch):
     monkeypatch.setenv("CPLAN_SECRET_KEY", TEST_SECRET)
     with pytest.raises(ConfigError, match="SMS"):
         create_app()
+
+
+@pytest.mark.parametrize("backend", ["console", "memory", None])
+def test_production_refuses_to_broadcast_through_the_console_or_memory(
+    instance, monkeypatch, backend
+):
+    monkeypatch.setenv("CPLAN_ENV_NAME", "production")
+    monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
+    monkeypatch.setenv("CPLAN_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("CPLAN_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("CPLAN_AUDIT_CHECKPOINT_KEY", TEST_SECRET[::-1])
+    if backend:
+        monkeypatch.setenv("CPLAN_SMS_BROADCAST_BACKEND", backend)
+    with pytest.raises(ConfigError, match="CPLAN_SMS_BROADCAST_BACKEND") as refused:
+        create_app()
+    assert "SECRET_KEY" not in str(refused.value)  # the only refusal
+    monkeypatch.setenv("CPLAN_SMS_BROADCAST_BACKEND", "msdg")
+    assert create_app().config["SMS_BROADCAST_BACKEND"] == "msdg"
 
 
 def test_sqlite_connections_have_wal_foreign_keys_and_busy_timeout(instance):
@@ -196,6 +215,7 @@ def test_production_accepts_32_or_more_random_bytes_in_any_usual_encoding(
 ):
     monkeypatch.setenv("CPLAN_ENV_NAME", "production")
     monkeypatch.setenv("CPLAN_SMS_BACKEND", "http")
+    monkeypatch.setenv("CPLAN_SMS_BROADCAST_BACKEND", "msdg")
     monkeypatch.setenv("CPLAN_SECRET_KEY", secret)
     monkeypatch.setenv("CPLAN_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("CPLAN_AUDIT_CHECKPOINT_KEY", TEST_SECRET[::-1])

@@ -137,6 +137,7 @@ def test_production_refuses_the_demo_and_the_generator_and_their_published_passw
         {
             "ENV_NAME": "production",
             "SMS_BACKEND": "http",
+            "SMS_BROADCAST_BACKEND": "msdg",
             "SECRET_KEY": secrets.token_urlsafe(32),
             "AUDIT_CHECKPOINT_KEY": secrets.token_urlsafe(32),
             "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",

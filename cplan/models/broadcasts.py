@@ -5,6 +5,13 @@ A broadcast is composed by a station or district post from a registered template
 are fixed when it is composed. Its audience is a rule (a station, or chosen villages of it, and
 optionally a category), resolved to the contacts it holds when the broadcast is approved.
 
+A broadcast may be scheduled (``send_at``, stored UTC, shown IST): its messages are queued when
+it is approved but due only then, and until then it may be cancelled (``cancelled``).
+
+Audiences (``audience``): ``places`` (the station, or chosen villages), ``sensitive`` (the
+villages of the station graded in the election active in its district), ``out_of_date`` (the
+station's contacts not verified within the verification policy).
+
 States: ``awaiting_approval`` (more than the threshold of recipients: an ASP or the SP office
 must decide, compare-and-set on ``version``), ``approved`` (its messages are queued),
 ``rejected``, ``cancelled``.
@@ -32,6 +39,12 @@ class BroadcastStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class AudienceKind(enum.StrEnum):
+    PLACES = "places"
+    SENSITIVE = "sensitive"
+    OUT_OF_DATE = "out_of_date"
+
+
 class Broadcast(Base):
     """One message to an audience, with who composed and who approved it."""
 
@@ -46,6 +59,9 @@ class Broadcast(Base):
     # Chosen villages (JSON list of place ids); empty: the whole station.
     place_ids: Mapped[str] = mapped_column(Text, default="[]")
     category: Mapped[str | None] = mapped_column(String(32))
+    audience: Mapped[str] = mapped_column(
+        String(16), default=AudienceKind.PLACES.value, server_default=AudienceKind.PLACES.value
+    )
     # The sender may see confidential contacts (ASP and above): only then are they included.
     include_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -71,12 +87,17 @@ class Broadcast(Base):
     # When its messages were written to the outbox, and how many.
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     queued_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Scheduled: no message goes before this time (None: as soon as it is queued).
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
 
     station: Mapped[Unit] = relationship()
     template: Mapped[DltTemplate] = relationship()
     created_by: Mapped[Officer] = relationship(foreign_keys=[created_by_officer_id])
     created_by_post: Mapped[Post] = relationship(foreign_keys=[created_by_post_id])
     decided_by: Mapped[Officer | None] = relationship(foreign_keys=[decided_by_officer_id])
+    cancelled_by: Mapped[Officer | None] = relationship(foreign_keys=[cancelled_by_officer_id])
 
     def __repr__(self) -> str:
         return f"<Broadcast {self.id} {self.status}>"

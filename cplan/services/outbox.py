@@ -71,20 +71,28 @@ class Claimed:
     attempts: int
 
 
-def enqueue(broadcast: Broadcast, audience_condition, *, now: datetime | None = None) -> int:
-    """Queue one message per contact matching ``audience_condition`` (set-based); returns how
-    many. Flushes, never commits: the caller's transaction (the approval) commits them."""
+def enqueue(
+    broadcast: Broadcast,
+    audience_condition,
+    *,
+    now: datetime | None = None,
+    due: datetime | None = None,
+) -> int:
+    """Queue one message per contact matching ``audience_condition`` (set-based), due at
+    ``due`` (a scheduled broadcast's time; default now); returns how many. Flushes, never
+    commits: the caller's transaction (the approval) commits them."""
     from cplan.models.roster import Contact
 
     now = now or utcnow()
     stamp = literal(now, UTCDateTime())
+    due_stamp = literal(max(due or now, now), UTCDateTime())
     rows = select(
         literal(broadcast.id),
         Contact.id,
         Contact.mobile,
         literal(DeliveryState.QUEUED.value),
         literal(0),
-        stamp,
+        due_stamp,
         literal(""),
         literal(""),
         stamp,
@@ -209,13 +217,18 @@ def record_failure(
 
 
 def expire(policy: Policy, *, now: datetime | None = None) -> int:
-    """Mark queued messages older than the time-to-live ``expired``; returns how many."""
+    """Mark queued messages older than the time-to-live ``expired``; returns how many. A
+    scheduled broadcast's messages count from its time, not from when they were queued."""
     now = now or utcnow()
+    cutoff = now - timedelta(hours=policy.ttl_hours)
     result = db.session.execute(
         update(BroadcastMessage)
         .where(
             BroadcastMessage.state == DeliveryState.QUEUED,
-            BroadcastMessage.created_at < now - timedelta(hours=policy.ttl_hours),
+            BroadcastMessage.created_at < cutoff,
+            BroadcastMessage.broadcast_id.not_in(
+                select(Broadcast.id).where(Broadcast.send_at >= cutoff)
+            ),
         )
         .values(state=DeliveryState.EXPIRED, error="not sent in time")
         .execution_options(synchronize_session=False)

@@ -73,6 +73,8 @@ LIMITS: dict[str, RateLimit] = {
     # A gateway's delivery reports (public, signed), per address: batches of up to 1,000, so
     # this is room for 600,000 reports a minute, and a stranger's guesses stay few.
     "broadcasts.delivery_report": RateLimit("600 per minute", ("POST",), "address"),
+    # Citizens' replies the gateway forwards (STOP), signed the same way.
+    "broadcasts.replies": RateLimit("600 per minute", ("POST",), "address"),
 }
 
 # Every /api/v1 request, per device token (one count over all endpoints): a phone syncing on

@@ -127,12 +127,17 @@ class Worker:
     def _anything_left(self) -> bool:
         from sqlalchemy import select
 
-        from cplan.models.broadcasts import BroadcastMessage, DeliveryState
+        from cplan.models.broadcasts import Broadcast, BroadcastMessage, DeliveryState
         from cplan.models.drives import DriveState, VerificationDrive
 
+        # Messages of a broadcast scheduled for later are not work left for now.
+        later = select(Broadcast.id).where(Broadcast.send_at > self.clock())
         left = db.session.scalar(
             select(BroadcastMessage.id)
-            .where(BroadcastMessage.state.in_([DeliveryState.QUEUED, DeliveryState.SENDING]))
+            .where(
+                BroadcastMessage.state.in_([DeliveryState.QUEUED, DeliveryState.SENDING]),
+                BroadcastMessage.broadcast_id.not_in(later),
+            )
             .limit(1)
         )
         waiting = db.session.scalar(

@@ -4,6 +4,8 @@ Independent of ``tests/conftest.py``'s per-test ``app`` (which empties its datab
 test): this run has its own SQLite file, loaded once with the demo, served from a background
 thread by werkzeug, so Chromium talks to a real HTTP server with real CSRF tokens and sessions.
 SMS go to the ``memory`` backend, where the sign-in reads the one-time codes.
+``CPLAN_E2E_DATABASE_URL`` (an empty PostgreSQL database of one's own, emptied first) serves
+the same demo from PostgreSQL instead.
 
 Skipped, with the reason in the ``-ra`` summary, when Playwright for Python or Chromium is
 missing. Screenshots go to ``tests/e2e/artefacts/`` (git-ignored; emptied at each run's start).
@@ -12,12 +14,14 @@ missing. Screenshots go to ``tests/e2e/artefacts/`` (git-ignored; emptied at eac
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 import threading
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import text
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.e2e.browser import (
@@ -134,11 +138,14 @@ def server(tmp_path_factory):
     from cplan.extensions import db
 
     instance = tmp_path_factory.mktemp("e2e")
+    database_url = os.environ.get("CPLAN_E2E_DATABASE_URL") or (
+        "sqlite:///" + str(instance / "cplan-e2e.sqlite")
+    )
     app = create_app(
         {
             "ENV_NAME": "testing",
             "SECRET_KEY": E2E_SECRET,
-            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(instance / "cplan-e2e.sqlite"),
+            "SQLALCHEMY_DATABASE_URI": database_url,
             "SMS_BACKEND": "memory",
             # The journeys sign in a dozen posts a minute from one address, which the per-address
             # sign-in limit would refuse; the limits are proven in tests/test_rate_limits.py.
@@ -148,6 +155,10 @@ def server(tmp_path_factory):
         }
     )
     with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:  # a clean slate, as tests/conftest.py does
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
         db.create_all()
         load_demo()
         checkers = _add_checking_posts()

@@ -4,6 +4,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -21,6 +22,11 @@ from cplan.web.forms import Form
 from cplan.web.kit import choices
 
 MAX_VALUES = 5
+AUDIENCE_LABELS = {
+    "places": _l("The station's contacts, or those of the villages chosen below"),
+    "sensitive": _l("Contacts of the station's sensitive places in the active election"),
+    "out_of_date": _l("The station's out-of-date contacts (not verified within the policy)"),
+}
 CHANNEL_LABELS = {
     "phone_call": _l("On a phone call to the police"),
     "in_person": _l("In person, to an officer"),
@@ -46,6 +52,9 @@ class ComposeForm(Form):
     value_4 = StringField(_l("Value 4"), validators=[Optional(), Length(max=60)])
     value_5 = StringField(_l("Value 5"), validators=[Optional(), Length(max=60)])
     station = HiddenField()
+    audience = RadioField(
+        _l("Who receives it"), choices=choices(AUDIENCE_LABELS.items()), default="places"
+    )
     places = CheckboxList(
         _l("Villages of the station"),
         choices=[],
@@ -61,6 +70,12 @@ class ComposeForm(Form):
         _l("Urgent: may be sent between 21:00 and 09:00"),
         description=_l("Only the SP office can mark a broadcast urgent."),
     )
+    send_at = DateTimeLocalField(
+        _l("Send at (IST)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l("Empty: as soon as it may go. Not between 21:00 and 09:00 unless urgent."),
+    )
     preview = SubmitField(_l("Preview the message"))
     send = SubmitField(_l("Send the broadcast"))
 
@@ -74,6 +89,11 @@ class DecisionForm(Form):
     urgent = BooleanField(_l("Urgent: may be sent between 21:00 and 09:00"))
     approve = SubmitField(_l("Approve and send"))
     reject = SubmitField(_l("Reject"))
+
+
+class CancelForm(Form):
+    version = IntegerField(validators=[InputRequired()])
+    cancel = SubmitField(_l("Cancel the broadcast"))
 
 
 class OptOutForm(Form):

@@ -6,6 +6,7 @@ broadcast or station outside the post's scope answers 404.
 """
 
 import json
+from datetime import UTC
 
 from flask import (
     Blueprint,
@@ -22,15 +23,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from cplan.blueprints.broadcasts.forms import (
+    AUDIENCE_LABELS,
+    CancelForm,
     ComposeForm,
     DecisionForm,
     OptInForm,
     OptOutForm,
 )
 from cplan.extensions import csrf, db
+from cplan.formats import IST
 from cplan.models.accounts import Officer
 from cplan.models.broadcasts import BroadcastStatus, DeliveryState
-from cplan.services import broadcasts, dlt, outbox, roster
+from cplan.services import broadcasts, dlt, outbox, roster, sms_gateways
 from cplan.services.errors import DomainError, NotInScope
 from cplan.services.permissions import Permission
 from cplan.web.access import public, requires
@@ -58,7 +62,11 @@ STATE_LABELS = {
 
 @bp.context_processor
 def _labels():
-    return {"status_labels": STATUS_LABELS, "state_labels": STATE_LABELS}
+    return {
+        "status_labels": STATUS_LABELS,
+        "state_labels": STATE_LABELS,
+        "audience_labels": AUDIENCE_LABELS,
+    }
 
 
 @bp.get("/")
@@ -108,6 +116,12 @@ def new():
                 ],
                 category=form.category.data or None,
                 urgent=bool(form.urgent.data) and can_urgent,
+                audience=form.audience.data or "places",
+                send_at=(
+                    form.send_at.data.replace(tzinfo=IST).astimezone(UTC)
+                    if form.send_at.data
+                    else None
+                ),
             )
             if form.send.data:
                 broadcast = broadcasts.submit(current_user, draft)
@@ -157,7 +171,34 @@ def show(broadcast_id):
             and broadcast.created_by_officer_id != current_user.officer.id
         ),
         can_urgent=current_user.can(Permission.URGENT_BROADCAST),
+        # Not once a message has left the queue (a worker's clock may run ahead of ours).
+        may_cancel=(
+            broadcasts.may_cancel(current_user, broadcast)
+            and sum(counts.values()) == counts[DeliveryState.QUEUED]
+        ),
+        cancel_form=CancelForm(version=broadcast.version),
     )
+
+
+@bp.post("/<int:broadcast_id>/cancel")
+@requires(Permission.SEND_BROADCAST)
+def cancel(broadcast_id):
+    """Cancel a broadcast awaiting approval or scheduled and not yet due."""
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("broadcasts.show", broadcast_id=broadcast_id))
+    try:
+        broadcasts.cancel(current_user, broadcast_id, form.version.data)
+        db.session.commit()
+    except NotInScope:
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        flash_refusal(error)
+    else:
+        flash(_("Cancelled: nothing of it will be sent."), "success")
+    return redirect(url_for("broadcasts.show", broadcast_id=broadcast_id))
 
 
 @bp.post("/<int:broadcast_id>/decide")
@@ -235,29 +276,50 @@ def _channel_label(value: str) -> str:
 
 
 MAX_REPORT_BYTES = 256 * 1024
-MAX_REPORTS = 1000
+MAX_ITEMS = 1000  # reports or replies in one request
+
+
+class _Refused(Exception):
+    """A gateway's callback refused: the JSON answer and its status."""
+
+    def __init__(self, status: int, error: str):
+        super().__init__(error)
+        self.answer = (jsonify(error=error), status)
+
+
+def _signed_items(secret: str, noun: str) -> list[dict]:
+    """The JSON objects (one or a list of at most MAX_ITEMS) of a callback signed with
+    HMAC-SHA256 in ``X-Signature``; raises ``_Refused`` otherwise."""
+    if (request.content_length or 0) > MAX_REPORT_BYTES:
+        raise _Refused(413, "too large")
+    body = request.get_data()
+    if not outbox.signature_ok(secret, body, request.headers.get("X-Signature", "")):
+        raise _Refused(401, "bad signature")
+    try:
+        items = json.loads(body)
+    except ValueError:
+        raise _Refused(400, "not JSON") from None
+    items = items if isinstance(items, list) else [items]
+    if len(items) > MAX_ITEMS or not all(isinstance(item, dict) for item in items):
+        raise _Refused(400, f"a {noun} is an object; at most {MAX_ITEMS} at once")
+    return items
 
 
 @bp.post("/delivery-reports/<gateway>")
 @csrf.exempt
 @public
 def delivery_report(gateway):
-    """A gateway's delivery reports (JSON, one or a list), signed with HMAC-SHA256."""
+    """A gateway's delivery reports (JSON, one or a list), signed with HMAC-SHA256; Exotel's
+    status callbacks (a form) carry a token for the message's reference in their URL."""
     secret = current_app.config.get("SMS_DLR_SECRET") or ""
-    if gateway not in ("http", "msdg") or not secret:
+    if gateway not in ("http", "msdg", "exotel") or not secret:
         return jsonify(error="not found"), 404
-    if (request.content_length or 0) > MAX_REPORT_BYTES:
-        return jsonify(error="too large"), 413
-    body = request.get_data()
-    if not outbox.signature_ok(secret, body, request.headers.get("X-Signature", "")):
-        return jsonify(error="bad signature"), 401
+    if gateway == "exotel":
+        return _exotel_report(secret)
     try:
-        reports = json.loads(body)
-    except ValueError:
-        return jsonify(error="not JSON"), 400
-    reports = reports if isinstance(reports, list) else [reports]
-    if len(reports) > MAX_REPORTS or not all(isinstance(item, dict) for item in reports):
-        return jsonify(error="a report is an object; at most 1000 at once"), 400
+        reports = _signed_items(secret, "report")
+    except _Refused as refused:
+        return refused.answer
     results = [
         outbox.record_report(
             str(item.get("reference") or ""),
@@ -266,6 +328,44 @@ def delivery_report(gateway):
             reason=str(item.get("reason") or ""),
         )
         for item in reports
+    ]
+    db.session.commit()
+    return jsonify(results=results)
+
+
+def _exotel_report(secret: str):
+    reference = request.args.get("ref", "")
+    if not sms_gateways.callback_token_ok(secret, reference, request.args.get("sig", "")):
+        return jsonify(error="bad signature"), 401
+    report = sms_gateways.exotel_report(reference, request.form)
+    result = outbox.record_report(
+        report["reference"], report["status"], gateway_id=report["id"], reason=report["reason"]
+    )
+    db.session.commit()
+    return jsonify(results=[result])
+
+
+@bp.post("/replies/<gateway>")
+@csrf.exempt
+@public
+def replies(gateway):
+    """Citizens' SMS replies a gateway forwards (JSON ``from``, ``text``, ``id``; one or a
+    list), signed like its delivery reports; a STOP reply opts the number's contacts out."""
+    secret = current_app.config.get("SMS_DLR_SECRET") or ""
+    if gateway not in ("http", "msdg") or not secret:
+        return jsonify(error="not found"), 404
+    try:
+        items = _signed_items(secret, "reply")
+    except _Refused as refused:
+        return refused.answer
+    results = [
+        broadcasts.opt_out_by_reply(
+            str(item.get("from") or ""),
+            str(item.get("text") or ""),
+            gateway=gateway,
+            reply_id=str(item.get("id") or ""),
+        )
+        for item in items
     ]
     db.session.commit()
     return jsonify(results=results)
