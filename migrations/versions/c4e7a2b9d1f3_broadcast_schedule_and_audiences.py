@@ -2,7 +2,7 @@
 audience (chosen villages, the sensitive places of the active election, out-of-date contacts).
 
 Revision ID: c4e7a2b9d1f3
-Revises: b7c3d9e1f6a2
+Revises: c4e8a2f7d1b9
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import cplan.models.base
 
 revision = "c4e7a2b9d1f3"
-down_revision = "b7c3d9e1f6a2"
+down_revision = "c4e8a2f7d1b9"
 branch_labels = None
 depends_on = None
 
