@@ -42,6 +42,17 @@ NAME_LENGTH = 120
 PURPOSE_LENGTH = 300
 FILENAME_LENGTH = 200
 SOURCES = ("list", "csv", "vcf", "chat")
+SOURCE_LABELS = {
+    "list": _l("Numbers pasted or listed"),
+    "csv": _l("CSV list"),
+    "vcf": _l("Contacts (vCard)"),
+    "chat": _l("Chat export"),
+}
+DATE_ORDER_LABELS = {
+    "dmy": _l("dates read as dd/mm/yy"),
+    "mdy": _l("dates read as mm/dd/yy"),
+    "ymd": _l("dates read as yy/mm/dd"),
+}
 
 
 class GroupError(DomainError):
@@ -72,6 +83,15 @@ class MemberList:
     chat_from: str = ""
     chat_to: str = ""
     lines_not_understood: int = 0
+
+
+def source_label(code: str) -> str:
+    """What a reconciliation was read from, in the reader's language."""
+    return str(SOURCE_LABELS.get(code, code))
+
+
+def date_order_label(code: str) -> str:
+    return str(DATE_ORDER_LABELS.get(code, code))
 
 
 # ---- the groups --------------------------------------------------------------------------------
