@@ -66,6 +66,8 @@ def create_group():
         return redirect(url_for("whatsapp.index"))
     form = GroupForm()
     _admin_choices(form, station)
+    if request.method == "GET" and current_user.post.unit_id == station.id:
+        form.admin_post.data = current_user.post.id  # the post adding it runs it, most often
     if form.validate_on_submit():
         try:
             group = groups.create_group(
