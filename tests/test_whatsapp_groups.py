@@ -151,6 +151,10 @@ def test_an_upload_shows_who_is_missing_who_is_not_on_the_roster_and_who_has_onl
         assert world["contacts"][number].name not in page
     for name in unmatched:
         assert name in page
+    viewed = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "whatsapp.reconciliation_viewed")
+    )
+    assert viewed.detail_data == {"shown": len(missing), "full_numbers": len(missing)}
     event = db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "whatsapp.group_reconciled")
     )
@@ -436,7 +440,8 @@ def test_a_big_station_is_split_into_groups_of_at_most_1024(
     csv_text = client.get(f"/whatsapp-groups/split.csv?station={world['baraut'].id}").get_data(
         as_text=True
     )
-    assert csv_text.lstrip("\ufeff").splitlines()[0] == "group,place_lgd_code,place,part,contacts,group_total"
+    header = csv_text.lstrip("\ufeff").splitlines()[0]
+    assert header == "group,place_lgd_code,place,part,contacts,group_total"
     assert "1,119400,KIRTHAL,,600,1005" in csv_text and "+91" not in csv_text
     response = client.post(f"/whatsapp-groups/split/2.vcf?station={world['baraut'].id}")
     assert response.status_code == 200

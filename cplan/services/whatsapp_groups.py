@@ -404,6 +404,19 @@ def missing_contacts(principal: Principal, record: GroupReconciliation) -> list[
     return sorted(contacts, key=lambda c: (c.place.name_en, c.place_id, c.name, c.id))
 
 
+def record_view(
+    principal: Principal, record: GroupReconciliation, *, shown: int, full_numbers: bool
+) -> None:
+    """One ``whatsapp.reconciliation_viewed`` event per view of the lists (the access log, as
+    for a village's roster): how many contacts were shown, and whether with full numbers."""
+    audit.record(
+        "whatsapp.reconciliation_viewed",
+        actor=principal,
+        target=record,
+        detail={"shown": shown, "full_numbers": shown if full_numbers else 0},
+    )
+
+
 # ---- the split ---------------------------------------------------------------------------------
 
 

@@ -204,16 +204,21 @@ def reconcile_group(group_id):
 def show_reconciliation(reconciliation_id):
     """A reconciliation's three lists: missing contacts, members not on the roster, names."""
     record = groups.get_reconciliation(current_user, reconciliation_id)
-    return render_template(
+    missing = groups.missing_contacts(current_user, record)
+    full = roster.sees_full_numbers(current_user)
+    page = render_template(
         "whatsapp/reconciliation.html",
         record=record,
         group=record.group,
-        missing=groups.missing_contacts(current_user, record),
-        full=roster.sees_full_numbers(current_user),
+        missing=missing,
+        full=full,
         members_full=current_user.can(Permission.MANAGE_WHATSAPP_GROUPS),
         export_form=ButtonForm(),
         can_export=current_user.can(Permission.EXPORT_ROSTER),
     )
+    groups.record_view(current_user, record, shown=len(missing), full_numbers=full)
+    db.session.commit()
+    return page
 
 
 def _limit_refused(error, target, what: str) -> None:
