@@ -178,7 +178,7 @@ def _line_members(line: str) -> list[Member]:
             numbers.append(indian)
         elif international:
             foreign.append(international)
-    name = _clean_name(_NUMBER.sub(" ", text).strip(" ,;:-\t|"))
+    name = _clean_name(_NUMBER.sub(" ", text).strip(" ,;:-\t|()"))
     if not numbers and not foreign:
         return [Member(name=name)] if name else []
     if not name:
