@@ -175,6 +175,31 @@ def test_a_chat_export_replays_who_was_added_who_joined_and_who_left(db, world):
     assert (hindi.chat_from, hindi.chat_to) == ("2024-12-25", "2024-12-28")
 
 
+def test_a_vcard_file_gives_each_card_its_decoded_name_and_all_its_numbers(app):
+    from cplan.pipelines.whatsapp_members import read_upload
+
+    cards = read_upload("group.vcf", (DATA / "group_contacts.vcf").read_bytes()).members
+    assert [(card.name, card.numbers, card.foreign) for card in cards] == [
+        ("रमेश कुमार", ("+919000000001",), ()),  # quoted-printable over two lines; no landline
+        ("Sunita Devi (Pradhan, Bijrol)", ("+919000000003", "+919111111104"), ()),  # folded
+        ("Mohd. Arif", ("+919111111105",), ()),  # vCard 4.0 tel: URI
+        ("Chhotu", (), ()),
+        ("Foreign Friend", (), ("+44 7700 900123",)),
+    ]
+
+
+def test_devanagari_digits_and_24_hour_times_are_read(app):
+    from cplan.pipelines.whatsapp_members import read_text
+
+    chat = read_text(
+        "२५/१२/२०२४, २१:०५ - आपने +९१ ९०००० ०००११ को जोड़ा\n"
+        "26/12/2024, 07:15 - +91 90000 00011: नमस्ते\n"
+    )
+    assert chat.source == "chat" and chat.date_order == "dmy"
+    assert [member.numbers for member in chat.members] == [("+919000000011",)]
+    assert (chat.chat_from, chat.chat_to) == ("2024-12-25", "2024-12-26")
+
+
 def test_pasted_numbers_are_normalised_and_a_pending_contact_is_not_on_the_roster(
     client, db, login_as, world
 ):
