@@ -216,6 +216,21 @@ def test_pasted_numbers_are_normalised_and_a_pending_contact_is_not_on_the_roste
     ]
 
 
+def test_a_contact_who_opted_out_is_never_proposed_for_the_group(db, world):
+    from cplan.models.base import utcnow
+
+    world["contacts"][2].opted_out_at = utcnow()
+    so = principal(world["so"])
+    members = groups.MemberList("list", [groups.Member(numbers=("+919000000002",))])
+    record = groups.reconcile(so, world["group"], members)
+    assert record.matched_count == 1 and record.not_on_roster == []  # in the group: on the roster
+    members = groups.MemberList("list", [groups.Member(numbers=("+919000000001",))])
+    record = groups.reconcile(so, world["group"], members)
+    assert world["contacts"][2].id not in record.missing_ids and record.missing_count == 3
+    plan = groups.split_roster(so, world["baraut"])
+    assert plan.total == 4
+
+
 def test_a_member_on_a_contacts_alternate_number_is_on_the_roster(db, world):
     members = groups.MemberList("list", [groups.Member(numbers=("+919000000009",))])
     record = groups.reconcile(principal(world["so"]), world["group"], members)

@@ -9,7 +9,8 @@ scoped by ``Unit.covers`` on the group's ``unit_path``: a group outside the post
 Reconciling compares what the admin's phone shows (``Member`` entries, read from a paste, a CSV,
 a vCard file or a chat export by ``cplan.pipelines.whatsapp_members``) with the station's
 approved contacts that the post may see (active, not erased; confidential ones only for posts
-that see them): an entry matches a contact when one of its numbers is the contact's mobile or
+that see them; one who opted out of messages is never proposed for a group, in the missing list
+or the split): an entry matches a contact when one of its numbers is the contact's mobile or
 alternate mobile. A name is never matched to a contact (a saved name is the phone owner's label,
 not a number): entries with no Indian number are listed as "could not be matched".
 
@@ -282,18 +283,23 @@ def _approved(principal: Principal, station: Unit):
     )
 
 
-def roster_numbers(principal: Principal, station: Unit) -> tuple[int, dict[str, int]]:
-    """(how many approved contacts, {number: contact id}) for the station, mobile and
-    alternate numbers alike."""
+def roster_numbers(principal: Principal, station: Unit) -> tuple[int, dict[str, int], set[int]]:
+    """(how many approved contacts, {number: contact id}, ids of those who opted out of
+    messages) for the station, mobile and alternate numbers alike."""
     rows = db.session.execute(
-        select(Contact.id, Contact.mobile, Contact.mobile_alt).where(*_approved(principal, station))
+        select(Contact.id, Contact.mobile, Contact.mobile_alt, Contact.opted_out_at).where(
+            *_approved(principal, station)
+        )
     ).all()
     numbers: dict[str, int] = {}
-    for contact_id, mobile, alternate in rows:
+    opted_out: set[int] = set()
+    for contact_id, mobile, alternate, opted_out_at in rows:
         numbers.setdefault(mobile, contact_id)
         if alternate:
             numbers.setdefault(alternate, contact_id)
-    return len(rows), numbers
+        if opted_out_at is not None:
+            opted_out.add(contact_id)
+    return len(rows), numbers, opted_out
 
 
 def reconcile(
@@ -307,7 +313,7 @@ def reconcile(
         raise ValueError(f"unknown source {member_list.source!r}")
     if not member_list.members:
         raise GroupError(_l("No member numbers or names were found in what you gave."), "file")
-    roster_count, numbers = roster_numbers(principal, group.station)
+    roster_count, numbers, opted_out = roster_numbers(principal, group.station)
     matched: set[int] = set()
     not_on_roster: list[dict] = []
     unmatched: list[str] = []
@@ -321,7 +327,8 @@ def reconcile(
             )
         else:
             unmatched.append(member.name)
-    missing = sorted(set(numbers.values()) - matched)
+    # A contact who opted out of messages is on the roster but never proposed for a group.
+    missing = sorted(set(numbers.values()) - matched - opted_out)
     record = GroupReconciliation(
         group_id=group.id,
         unit_path=group.unit_path,
@@ -398,7 +405,11 @@ def missing_contacts(principal: Principal, record: GroupReconciliation) -> list[
     for start in range(0, len(ids), 500):
         contacts += db.session.scalars(
             select(Contact)
-            .where(Contact.id.in_(ids[start : start + 500]), *_approved(principal, station))
+            .where(
+                Contact.id.in_(ids[start : start + 500]),
+                Contact.opted_out_at.is_(None),
+                *_approved(principal, station),
+            )
             .options(selectinload(Contact.place))
         )
     return sorted(contacts, key=lambda c: (c.place.name_en, c.place_id, c.name, c.id))
@@ -459,7 +470,7 @@ def split_roster(principal: Principal, station: Unit, cap: int = GROUP_MEMBER_CA
         raise NotInScope()
     rows = db.session.execute(
         select(Contact.id, Contact.place_id)
-        .where(*_approved(principal, station))
+        .where(Contact.opted_out_at.is_(None), *_approved(principal, station))
         .order_by(Contact.place_id, Contact.name, Contact.id)
     ).all()
     by_place: dict[int, list[int]] = {}
