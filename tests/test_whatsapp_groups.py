@@ -404,6 +404,22 @@ def test_the_missing_contacts_download_as_a_vcard_counted_as_an_export(client, d
     assert event.detail_data == {"what": "missing", "rows": 4, "format": "vcf"}
 
 
+def test_the_vcard_asks_for_the_password_again_after_ten_minutes(client, db, login_as, world):
+    from tests.test_fresh_sign_in import sign_in_long_ago
+
+    record = groups.reconcile(
+        principal(world["so"]),
+        world["group"],
+        groups.MemberList("list", [groups.Member(numbers=("+919000000001",))]),
+    )
+    db.session.commit()
+    sign_in_long_ago(db, login_as, world["so"], confirmed_minutes_ago=11)
+    response = client.post(f"/whatsapp-groups/reconciliations/{record.id}/missing.vcf")
+    assert response.status_code == 302 and "/auth/confirm" in response.location
+    assert f"next=/whatsapp-groups/reconciliations/{record.id}&" in response.location
+    assert db.session.scalar(select(func.count(DailyExportCount.officer_id))) == 0
+
+
 def test_a_constable_cannot_download_the_vcard(client, db, login_as, world):
     record = groups.reconcile(
         principal(world["so"]),
