@@ -235,6 +235,7 @@ def test_navigation_shows_each_post_the_sections_its_role_opens_and_marks_the_cu
         "Incidents",
         "Verification drives",
         "Import / export",
+        "WhatsApp groups",
         "My submissions",
     ]
     assert [label for _href, label, current in links if current] == ["Home"]

@@ -288,6 +288,8 @@ def test_exactly_the_sensitive_views_ask_for_a_fresh_sign_in(app):
     }
     assert fresh == {
         "transfer.export",
+        "whatsapp.missing_vcard",
+        "whatsapp.split_vcard",
         "roster.set_confidential",
         "enrolment.erase",
         "admin.new_post",

@@ -21,6 +21,7 @@ from cplan.blueprints.reauth.views import bp as reauth_bp
 from cplan.blueprints.roster.views import bp as roster_bp
 from cplan.blueprints.search.views import bp as search_bp
 from cplan.blueprints.transfer.views import bp as transfer_bp
+from cplan.blueprints.whatsapp.views import bp as whatsapp_bp
 
 BLUEPRINTS = [
     main_bp,
@@ -44,4 +45,5 @@ BLUEPRINTS = [
     meetings_bp,
     api_docs_bp,
     devices_bp,
+    whatsapp_bp,
 ]

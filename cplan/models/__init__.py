@@ -91,8 +91,11 @@ from cplan.models.roster import (
     Script,
 )
 from cplan.models.search import SearchToken
+from cplan.models.whatsapp import GroupReconciliation, WhatsAppGroup
 
 __all__ = [
+    "GroupReconciliation",
+    "WhatsAppGroup",
     "Broadcast",
     "BroadcastStatus",
     "BroadcastMessage",

@@ -54,6 +54,9 @@ class Permission(enum.StrEnum):
     VIEW_DRIVES = "view_drives"
     OPEN_DRIVES = "open_drives"
     VERIFY_CONTACTS = "verify_contacts"
+    # Keep a station's WhatsApp groups and reconcile their members with the roster (station
+    # staff and the district's ASP and SP office); every post that reads rosters sees them.
+    MANAGE_WHATSAPP_GROUPS = "manage_whatsapp_groups"
 
 
 P = Permission
@@ -72,9 +75,16 @@ _STATION_BASE = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CONSTABLE: frozenset(_STATION_BASE | {P.RECORD_OPT_OUT}),
+    Role.CONSTABLE: frozenset(_STATION_BASE | {P.RECORD_OPT_OUT, P.MANAGE_WHATSAPP_GROUPS}),
     Role.STATION_OFFICER: frozenset(
-        _STATION_BASE | {P.EXPORT_ROSTER, P.VIEW_REPORTS, P.SEND_BROADCAST, P.RECORD_OPT_OUT}
+        _STATION_BASE
+        | {
+            P.EXPORT_ROSTER,
+            P.VIEW_REPORTS,
+            P.SEND_BROADCAST,
+            P.RECORD_OPT_OUT,
+            P.MANAGE_WHATSAPP_GROUPS,
+        }
     ),
     Role.CIRCLE_OFFICER: frozenset(
         {
@@ -110,6 +120,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RECORD_OPT_OUT,
             P.VIEW_DRIVES,
             P.OPEN_DRIVES,
+            P.MANAGE_WHATSAPP_GROUPS,
         }
     ),
     Role.SP_OFFICE: frozenset(
@@ -139,6 +150,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.MANAGE_BREACHES,
             P.VIEW_DRIVES,
             P.OPEN_DRIVES,
+            P.MANAGE_WHATSAPP_GROUPS,
         }
     ),
     # Control rooms read rosters to verify rumours and review incidents; they never approve.

@@ -55,6 +55,7 @@ SECTIONS = (
         ("transfer.",),
     ),
     Section("broadcasts.index", _l("Broadcasts"), (P.SEND_BROADCAST,), ("broadcasts.",)),
+    Section("whatsapp.index", _l("WhatsApp groups"), (P.MANAGE_WHATSAPP_GROUPS,), ("whatsapp.",)),
     Section("admin.posts", _l("Posts and officers"), (P.MANAGE_ACCOUNTS,), ("admin.",)),
     Section("audit.index", _l("Audit trail"), (P.VIEW_AUDIT,), ("audit.",)),
     Section("breaches.index", _l("Data breaches"), (P.MANAGE_BREACHES,), ("breaches.",)),

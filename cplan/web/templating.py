@@ -17,7 +17,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from cplan import formats
-from cplan.services import elections, enrolment, incidents, roster
+from cplan.services import elections, enrolment, incidents, roster, whatsapp_groups
 from cplan.services.permissions import Permission
 from cplan.services.phone import display_mobile, mask_mobile
 from cplan.web.navigation import main_links
@@ -166,3 +166,5 @@ def register(app):
     app.add_template_global(display_mobile, "display_mobile")
     app.add_template_global(approval_counts, "approval_counts")
     app.add_template_global(main_links, "main_links")
+    app.add_template_global(whatsapp_groups.source_label, "whatsapp_source_label")
+    app.add_template_global(whatsapp_groups.date_order_label, "whatsapp_date_order_label")

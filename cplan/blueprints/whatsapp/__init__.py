@@ -1,0 +1,1 @@
+"""A station's WhatsApp groups: kept, reconciled with the roster, and planned by village."""
