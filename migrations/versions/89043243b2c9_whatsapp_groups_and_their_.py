@@ -1,7 +1,7 @@
 """A station's WhatsApp groups and the reconciliations of their members with the roster.
 
 Revision ID: 89043243b2c9
-Revises: b7c3d9e1f6a2
+Revises: c4e7a2b9d1f3
 Create Date: 2026-12-07 21:13:13.822360
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import cplan.models.base
 
 revision = "89043243b2c9"
-down_revision = "b7c3d9e1f6a2"
+down_revision = "c4e7a2b9d1f3"
 branch_labels = None
 depends_on = None
 
