@@ -863,6 +863,21 @@ def call_sheet(principal: Principal, incident: Incident) -> CallSheet:
     return sheet
 
 
+def call_sheet_row(principal: Principal, incident: Incident, contact_id: int) -> CallSheetRow:
+    """The call sheet's row of one contact as it stands now (after a call was logged): what
+    the sheet shows of it without reading the whole sheet again. NotInScope for a contact the
+    principal may not see."""
+    contact = roster.get_visible_contact(principal, contact_id)
+    affected = {incident_place.place_id for incident_place in incident.places}
+    last_outcome = latest_outcomes(incident).get(contact.id)
+    full = roster.sees_full_numbers(principal) or contact.id in roster.revealed_ids(
+        principal, contact.place_id
+    )
+    return CallSheetRow(
+        contact, contact.place_id in affected, last_outcome is not None, last_outcome, full
+    )
+
+
 def latest_outcomes(incident: Incident) -> dict[int, CallOutcome]:
     """contact id -> the outcome of the incident's latest call to that contact."""
     return dict(
