@@ -1038,10 +1038,12 @@ def feed_districts(principal: Principal) -> list:
     )
 
 
-def places_to_report(principal: Principal, ids=None, query: str = "") -> list[Place]:
+def places_to_report(
+    principal: Principal, ids=None, query: str = "", limit: int = MAX_PLACE_CHOICES
+) -> list[Place]:
     """Places an incident may be reported for: those of the principal's subtree with ``ids``,
-    or named like ``query``, or (for a station post) all of the station's; at most
-    ``MAX_PLACE_CHOICES``, by name."""
+    or named like ``query``, or (for a station post) all of the station's; at most ``limit``,
+    by name."""
     unit = principal.unit
     statement = select(Place).where(unit.covers(Place.unit_path))
     if ids is not None:
@@ -1053,7 +1055,7 @@ def places_to_report(principal: Principal, ids=None, query: str = "") -> list[Pl
         statement = statement.where(Place.id.in_(matching))
     elif unit.kind != UnitKind.STATION:
         return []
-    return list(db.session.scalars(statement.order_by(Place.name_en).limit(MAX_PLACE_CHOICES)))
+    return list(db.session.scalars(statement.order_by(Place.name_en).limit(limit)))
 
 
 def with_listing_details(query: Select) -> Select:

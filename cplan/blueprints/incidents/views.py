@@ -9,7 +9,16 @@ that does not exist. Times are shown and typed in IST, stored in UTC.
 from datetime import timedelta
 from typing import NamedTuple
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -231,9 +240,15 @@ def new():
             form.kind.data = request.args["kind"]
     picked = [number for number in map(ascii_int, form.places.data or []) if number is not None]
     places = incidents.places_to_report(current_user, picked) if picked else []
-    found = incidents.places_to_report(current_user, query=(finder.q.data or "").strip()[:100])
+    query = (finder.q.data or "").strip()[:100]
+    # Ticked and found places are checkboxes; a station's other villages (84 for Baraut) are
+    # one list to choose from, which static/js/place-finder.js turns into a search as you type.
+    found = incidents.places_to_report(current_user, query=query) if query else []
+    listed = {place.id: place for place in places + found}
+    offered = [] if query else incidents.places_to_report(current_user)
     form.places.choices = choices(
-        (str(place.id), _place_label(place)) for place in {p.id: p for p in places + found}.values()
+        (str(place.id), _place_label(place))
+        for place in [*listed.values(), *(p for p in offered if p.id not in listed)]
     )
     if form.validate_on_submit():
         try:
@@ -260,7 +275,28 @@ def new():
             return redirect(url_for("incidents.show", incident_id=incident.id))
     db.session.rollback()
     status = 400 if form.is_submitted() else 200
-    return render_template("incidents/new.html", form=form, finder=finder), status
+    return render_template(
+        "incidents/new.html",
+        form=form,
+        finder=finder,
+        listed=[choice for choice in form.places.choices if int(choice.value) in listed],
+        offered=[choice for choice in form.places.choices if int(choice.value) not in listed],
+    ), status
+
+
+# At most this many places answer one search as you type: a page of a phone's screen.
+PLACES_FOUND = 20
+
+
+@bp.get("/places", endpoint="places")
+@requires(Permission.MANAGE_INCIDENTS)
+def find_places():
+    """The places of the post's scope named like ``q`` (JSON), for the incident form's search."""
+    query = (request.args.get("q") or "").strip()[:100]
+    found = (
+        incidents.places_to_report(current_user, query=query, limit=PLACES_FOUND) if query else []
+    )
+    return jsonify({"places": [{"id": place.id, "label": _place_label(place)} for place in found]})
 
 
 # ---- one incident ----------------------------------------------------------------------------
