@@ -78,3 +78,28 @@ def test_without_scripts_an_outcome_posts_the_form_and_reloads_the_sheet(pages, 
     plain.wait_for_url(re.compile(rf"/calls#{first}$"))
     expect(plain.locator(".flash-success")).to_have_text("Call recorded: No answer.")
     expect(plain.locator(f"#{first}")).to_have_class(re.compile(r"\bcall-card-done\b"))
+
+
+def test_the_incident_form_finds_the_stations_villages_as_they_are_typed(pages, screen):
+    page = pages.signed_in(station_login(screen))
+    page.goto("/incidents/new")
+    expect(page.locator("#place-select")).to_have_count(0)  # the long list gives way to search
+    assert page.locator("#place-choices input[type=checkbox]").count() == 0
+    page.evaluate("() => { window.notReloaded = true; }")
+    page.locator("#summary").fill("Typed before looking for the places")
+    page.locator("form.place-finder input[name=q]").press_sequentially("Baraut Pat", delay=60)
+    found = page.locator("#place-choices input[type=checkbox]")
+    expect(found).to_have_count(2)  # Baraut Patti of two stations' villages, none ticked
+    assert not any(box.is_checked() for box in found.all())
+    found.first.check()
+    chosen = found.first.get_attribute("value")
+    box = page.locator("form.place-finder input[name=q]")
+    box.fill("")
+    box.press_sequentially("Bohla", delay=60)
+    expect(page.locator("#place-choices label")).to_have_count(2)  # the ticked one stays
+    expect(page.locator(f"#place-choices input[value='{chosen}']")).to_be_checked()
+    box.fill("99")  # nothing of the station is named so
+    expect(page.locator("#place-status")).not_to_be_empty()
+    assert page.evaluate("() => window.notReloaded === true")
+    assert page.locator("#summary").input_value() == "Typed before looking for the places"
+    pages.check(page, "incident-form-place-search")
