@@ -66,6 +66,8 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 # scale.
 PER_PAGE = 25
 FILTER_ARGS = ("q", "district", "kind", "status", "severity", "window", "open")
+# Sent by static/js/call-sheet.js: answer a logged call with the parts of the sheet it changed.
+CALL_FRAGMENT_HEADER = "X-Cplan-Fragment"
 
 
 class FeedRow(NamedTuple):
@@ -596,10 +598,6 @@ def log_call(incident_id):
         return _call_logged(incident, contact_id, [message])
     flash(message, "success")
     return redirect(back + f"#contact-{contact_id}")
-
-
-# Sent by static/js/call-sheet.js: answer a logged call with the parts of the sheet it changed.
-CALL_FRAGMENT_HEADER = "X-Cplan-Fragment"
 
 
 def _call_logged(incident: Incident, contact_id: int | None, messages: list[str]):
