@@ -82,7 +82,7 @@ def test_a_call_logged_in_place_answers_with_the_changed_card_and_tally_only(
     assert "call-card-done" in html[: html.index(f'id="contact-{called}"')]
     assert 'class="badge tally-denied"' in card
     assert 'href="tel:' in card  # the Call button stays
-    status = '<p class="call-status" id="call-status" role="status">'
+    status = '<p class="call-status flash flash-success" id="call-status" role="status">'
     assert status + "Call recorded: Denied.</p>" in html
     assert '<div id="call-summary">' in html
     assert re.search(r'tally-denied"><span class="tally-count">1</span>', html)
@@ -142,7 +142,7 @@ def test_a_bad_outcome_in_place_says_so_and_records_nothing(client, db, login_as
     assert response.status_code == 400
     assert response.headers["X-Cplan-Fragment"] == "call"
     html = response.get_data(as_text=True)
-    assert "call-status-error" in html and "Not a valid choice" in html
+    assert "flash-error" in html and "Not a valid choice" in html
     assert card_ids(html) == []  # the card stays as the officer left it
     assert calls_logged(db, incident) == 0
 
