@@ -863,6 +863,21 @@ def call_sheet(principal: Principal, incident: Incident) -> CallSheet:
     return sheet
 
 
+def call_sheet_row(principal: Principal, incident: Incident, contact_id: int) -> CallSheetRow:
+    """The call sheet's row of one contact as it stands now (after a call was logged): what
+    the sheet shows of it without reading the whole sheet again. NotInScope for a contact the
+    principal may not see."""
+    contact = roster.get_visible_contact(principal, contact_id)
+    affected = {incident_place.place_id for incident_place in incident.places}
+    last_outcome = latest_outcomes(incident).get(contact.id)
+    full = roster.sees_full_numbers(principal) or contact.id in roster.revealed_ids(
+        principal, contact.place_id
+    )
+    return CallSheetRow(
+        contact, contact.place_id in affected, last_outcome is not None, last_outcome, full
+    )
+
+
 def latest_outcomes(incident: Incident) -> dict[int, CallOutcome]:
     """contact id -> the outcome of the incident's latest call to that contact."""
     return dict(
@@ -1023,10 +1038,12 @@ def feed_districts(principal: Principal) -> list:
     )
 
 
-def places_to_report(principal: Principal, ids=None, query: str = "") -> list[Place]:
+def places_to_report(
+    principal: Principal, ids=None, query: str = "", limit: int = MAX_PLACE_CHOICES
+) -> list[Place]:
     """Places an incident may be reported for: those of the principal's subtree with ``ids``,
-    or named like ``query``, or (for a station post) all of the station's; at most
-    ``MAX_PLACE_CHOICES``, by name."""
+    or named like ``query``, or (for a station post) all of the station's; at most ``limit``,
+    by name."""
     unit = principal.unit
     statement = select(Place).where(unit.covers(Place.unit_path))
     if ids is not None:
@@ -1038,7 +1055,7 @@ def places_to_report(principal: Principal, ids=None, query: str = "") -> list[Pl
         statement = statement.where(Place.id.in_(matching))
     elif unit.kind != UnitKind.STATION:
         return []
-    return list(db.session.scalars(statement.order_by(Place.name_en).limit(MAX_PLACE_CHOICES)))
+    return list(db.session.scalars(statement.order_by(Place.name_en).limit(limit)))
 
 
 def with_listing_details(query: Select) -> Select:

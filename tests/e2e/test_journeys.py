@@ -75,6 +75,7 @@ def test_sign_in_switch_language_and_sign_out(pages, screen):
     expect(page.locator("h1")).to_contain_text(english)
     roster_url = page.url
 
+    page.locator(".account-menu summary").click()  # the account folds under the name
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/auth/sign-in")
     expect(page.get_by_role("status").or_(page.get_by_role("alert"))).to_contain_text("signed out")

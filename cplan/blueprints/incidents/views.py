@@ -9,7 +9,16 @@ that does not exist. Times are shown and typed in IST, stored in UTC.
 from datetime import timedelta
 from typing import NamedTuple
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -57,6 +66,8 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 # scale.
 PER_PAGE = 25
 FILTER_ARGS = ("q", "district", "kind", "status", "severity", "window", "open")
+# Sent by static/js/call-sheet.js: answer a logged call with the parts of the sheet it changed.
+CALL_FRAGMENT_HEADER = "X-Cplan-Fragment"
 
 
 class FeedRow(NamedTuple):
@@ -231,9 +242,15 @@ def new():
             form.kind.data = request.args["kind"]
     picked = [number for number in map(ascii_int, form.places.data or []) if number is not None]
     places = incidents.places_to_report(current_user, picked) if picked else []
-    found = incidents.places_to_report(current_user, query=(finder.q.data or "").strip()[:100])
+    query = (finder.q.data or "").strip()[:100]
+    # Ticked and found places are checkboxes; a station's other villages (84 for Baraut) are
+    # one list to choose from, which static/js/place-finder.js turns into a search as you type.
+    found = incidents.places_to_report(current_user, query=query) if query else []
+    listed = {place.id: place for place in places + found}
+    offered = [] if query else incidents.places_to_report(current_user)
     form.places.choices = choices(
-        (str(place.id), _place_label(place)) for place in {p.id: p for p in places + found}.values()
+        (str(place.id), _place_label(place))
+        for place in [*listed.values(), *(p for p in offered if p.id not in listed)]
     )
     if form.validate_on_submit():
         try:
@@ -260,7 +277,28 @@ def new():
             return redirect(url_for("incidents.show", incident_id=incident.id))
     db.session.rollback()
     status = 400 if form.is_submitted() else 200
-    return render_template("incidents/new.html", form=form, finder=finder), status
+    return render_template(
+        "incidents/new.html",
+        form=form,
+        finder=finder,
+        listed=[choice for choice in form.places.choices if int(choice.value) in listed],
+        offered=[choice for choice in form.places.choices if int(choice.value) not in listed],
+    ), status
+
+
+# At most this many places answer one search as you type: a page of a phone's screen.
+PLACES_FOUND = 20
+
+
+@bp.get("/places", endpoint="places")
+@requires(Permission.MANAGE_INCIDENTS)
+def find_places():
+    """The places of the post's scope named like ``q`` (JSON), for the incident form's search."""
+    query = (request.args.get("q") or "").strip()[:100]
+    found = (
+        incidents.places_to_report(current_user, query=query, limit=PLACES_FOUND) if query else []
+    )
+    return jsonify({"places": [{"id": place.id, "label": _place_label(place)} for place in found]})
 
 
 # ---- one incident ----------------------------------------------------------------------------
@@ -528,12 +566,18 @@ def show_calls(incident_id):
 @bp.post("/<int:incident_id>/calls", endpoint="log_call")
 @requires(Permission.MANAGE_INCIDENTS)
 def log_call(incident_id):
-    """Record the outcome of one call, then back to the sheet."""
+    """Record the outcome of one call, then back to the sheet (or, asked by the sheet's script,
+    only what changed on it)."""
     incident = incidents.get_visible(current_user, incident_id)
     form = CallForm()
     contact_id = ascii_int(form.contact_id.data)
+    in_place = request.headers.get(CALL_FRAGMENT_HEADER) == "1"
     back = url_for("incidents.calls", incident_id=incident.id)
     if not form.validate_on_submit() or contact_id is None:
+        if in_place:
+            db.session.rollback()
+            messages = [message for errors in form.errors.values() for message in errors]
+            return _call_logged(incident, None, messages or [_("Choose the outcome of the call.")])
         _form_errors(form)
         return redirect(back)
     try:
@@ -541,14 +585,48 @@ def log_call(incident_id):
             current_user, incident.id, contact_id, form.outcome.data, form.said.data or ""
         )
     except DomainError as error:
+        if in_place:
+            message = explain(error)  # out of scope: raised again, answered 404
+            db.session.rollback()
+            return _call_logged(incident, None, [message])
         flash_refusal(error)
         db.session.rollback()
-    else:
-        db.session.commit()
-        flash(
-            _("Call recorded: %(outcome)s.", outcome=label("outcome", form.outcome.data)), "success"
-        )
+        return redirect(back + f"#contact-{contact_id}")
+    db.session.commit()
+    message = _("Call recorded: %(outcome)s.", outcome=label("outcome", form.outcome.data))
+    if in_place:
+        return _call_logged(incident, contact_id, [message])
+    flash(message, "success")
     return redirect(back + f"#contact-{contact_id}")
+
+
+def _call_logged(incident: Incident, contact_id: int | None, messages: list[str]):
+    """The call sheet's parts after a call: the message, the contact's card and the tally (or,
+    when nothing was recorded, the message alone, with status 400). Not audited as a sheet
+    view: the card shows the number of a contact the sheet just showed."""
+    refused = contact_id is None
+    context = {"incident": incident, "refused": refused, "message": " ".join(messages)}
+    if not refused:
+        db.session.refresh(incident)
+        counts = incidents.tally(incident)
+        row = incidents.call_sheet_row(current_user, incident, contact_id)
+        context |= {
+            "row": row,
+            "grades": sensitive_places.active_grades({row.contact.place}),
+            "marks": election_marks.open_marks([row.contact]),
+            "outcomes": [(outcome.value, label("outcome", outcome)) for outcome in CallOutcome],
+            "call_url": url_for("incidents.log_call", incident_id=incident.id),
+            "said_label": CallForm(formdata=None).said.label.text,
+            "counts": counts,
+            "suggestion": incidents.suggested_verdict(counts),
+            "accept": _acceptable(incident, incidents.suggested_verdict(counts)),
+        }
+    response = make_response(
+        render_template("incidents/_call_logged.html", **context), 400 if refused else 200
+    )
+    response.headers[CALL_FRAGMENT_HEADER] = "call"
+    response.vary.add(CALL_FRAGMENT_HEADER)
+    return response
 
 
 # ---- tips from contacts ----------------------------------------------------------------------
