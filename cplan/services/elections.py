@@ -246,14 +246,14 @@ def active_phases(
 
 
 # The memo of ``active_phases``: valid while the transaction has written nothing (a flush may
-# be a new election or phase), forgotten at its end.
+# be a new election or phase), forgotten at its end (a request's session ends with it).
 _ACTIVE_PHASES = "cplan_active_phases"
 
 
 @event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_active_phases(session: Session, *_context) -> None:
+@event.listens_for(Session, "after_transaction_end")
+def forget_active_phases(session: Session, *_context) -> None:
+    """Drop ``session``'s memo of ``active_phases`` (done after every write and transaction)."""
     session.info.pop(_ACTIVE_PHASES, None)
 
 
