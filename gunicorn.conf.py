@@ -52,6 +52,17 @@ else:
     control_socket_disable = True
 
 
+def when_ready(server):
+    """Before the workers are forked: compile the templates and configure the ORM once, in
+    the master (``cplan.web.warmup``), so that no worker pays for it on its first requests."""
+    app = getattr(server.app, "callable", None)
+    if app is None or not hasattr(app, "jinja_env"):
+        return
+    from cplan.web.warmup import warm
+
+    warm(app)
+
+
 def post_fork(server, worker):
     """Give each worker fresh database connections.
 

@@ -11,7 +11,7 @@ For each database (SQLite always; PostgreSQL when ``CPLAN_BENCH_DATABASE_URL`` i
 3. serves ``bench/ceiling.py`` and then the portal with the repository's ``gunicorn.conf.py``,
    and drives each page with wrk at 8 concurrent clients;
 4. prints requests/s, p50/p95/p99 latency, the ratio to the ceiling, SQL statements per request,
-   each worker's resident memory, and whether each target of issue 7 is met;
+   each worker's resident memory, and whether each target of issues 7 and 20 is met;
 5. refreshes that database's section of ``bench/RESULTS.md`` with the machine and the date.
 
 Settings (environment): ``CPLAN_BENCH_SCALE`` (default 0.1; 1.0 is the whole state),
@@ -54,7 +54,9 @@ WRK_SCRIPT = ROOT / "bench" / "wrk_report.lua"
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 CACHE = Path(tempfile.gettempdir()) / "cplan-bench"
 WORKER_RSS_TARGET_MB = 150
-CEILING_RATIO_TARGET = 0.5
+# Issue 20: throughput as a share of the ceiling measured in the same run.
+CEILING_RATIO_TARGETS = {"roster": 0.33, "search": 0.20, "approvals": 0.20}
+CHECKPOINT_KEY = secrets.token_urlsafe(32)
 
 
 @dataclass
@@ -74,7 +76,7 @@ class Page:
 
 def page_list() -> list[Page]:
     return [
-        Page("roster", "Village roster", 50),
+        Page("roster", "Village roster", 30),
         Page("search", "Name search", 100),
         Page("approvals", "Approval queue", 150),
         Page("feed_district", "Incident feed, district", 150),
@@ -275,6 +277,10 @@ def app_settings(database_url: str, secret_key: str) -> dict:
     return {
         "CPLAN_DATABASE_URL": database_url,
         "CPLAN_SECRET_KEY": secret_key,
+        # Production refuses to start without one. Pages seal the trail when no sealer process
+        # runs; their checkpoints go to the default file of that database, in instance/ (the
+        # benchmark never verifies the trail, so a key per run does no harm).
+        "CPLAN_AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
         "CPLAN_ENV_NAME": "production",
         "CPLAN_SMS_BACKEND": "http",
         "CPLAN_SMS_HTTP_URL": "https://sms-gateway.invalid/send",  # never called by these pages
@@ -284,8 +290,6 @@ def app_settings(database_url: str, secret_key: str) -> dict:
         # search limit would refuse after 60; the limiter's own cost is measured in the README.
         "CPLAN_RATELIMIT_ENABLED": "false",
         "CPLAN_LOG_LEVEL": "WARNING",
-        # Production refuses to start without it (issue 20); the bench's trail is throw-away.
-        "CPLAN_AUDIT_CHECKPOINT_KEY": "bench-checkpoint-key-" + "0123456789abcdef" * 2,
     }
 
 
@@ -759,7 +763,7 @@ def database_facts(app, url: str) -> dict:
 
 
 def verdicts(result) -> list[tuple[str, bool]]:
-    """Each target of issue 7 with whether it is met."""
+    """Each target of issues 7 and 20 with whether it is met."""
     ceiling = result["ceiling"].rps
     out = []
     for page in result["pages"]:
@@ -777,10 +781,11 @@ def verdicts(result) -> list[tuple[str, bool]]:
             continue
         text = f"{page.label}: p95 {load.p95_ms:.0f} ms < {page.p95_target_ms:.0f} ms"
         met = load.p95_ms < page.p95_target_ms and load.errors == 0
-        if page.key == "roster":
+        if page.key in CEILING_RATIO_TARGETS:
+            target = CEILING_RATIO_TARGETS[page.key]
             ratio = load.rps / ceiling if ceiling else 0
-            text += f", throughput {ratio:.0%} of the ceiling >= {CEILING_RATIO_TARGET:.0%}"
-            met = met and ratio >= CEILING_RATIO_TARGET
+            text += f", throughput {ratio:.0%} of the ceiling >= {target:.0%}"
+            met = met and ratio >= target
         if load.errors:
             text += f" ({load.errors} failed requests)"
         out.append((text, met))
@@ -898,7 +903,7 @@ def section(result, machine) -> str:
         *memory_lines(result),
         *([f"- server log: {result['server_errors']}"] if result["server_errors"] else []),
         "",
-        "Targets (issue 7):",
+        "Targets (issues 7 and 20):",
         "",
         *(f"- {'met' if met else 'MISSED'}: {text}" for text, met in verdicts(result)),
     ]

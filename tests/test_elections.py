@@ -168,6 +168,20 @@ def test_when_two_elections_are_active_the_earlier_poll_wins(db, world):
     )
 
 
+def test_an_election_created_in_the_same_transaction_is_active_at_once(db, world):
+    # active_phases is asked once per transaction and remembered; a write forgets it.
+    new_election(world)
+    assert elections.active_phase(world.baghpat.id, on=date(2026, 4, 1)).number == 1
+    bye = elections.create_election(
+        principal(world.control_room),
+        kind=ElectionKind.BYE_ELECTION,
+        authority=SEC,
+        name_en="Bye-election",
+        phases=[elections.PhasePlan(1, date(2026, 4, 10), [world.baghpat])],
+    )
+    assert elections.active_phase(world.baghpat.id, on=date(2026, 4, 1)).election == bye
+
+
 # ---- pages ---------------------------------------------------------------------------------
 
 

@@ -149,11 +149,18 @@ def unmark(principal: Principal, mark: ContactElectionMark) -> ContactElectionMa
 # ---- reading -------------------------------------------------------------------------------------
 
 
-def open_marks(contacts) -> dict[int, ContactElectionMark]:
+def open_marks(contacts, district_ids=None) -> dict[int, ContactElectionMark]:
     """{contact id: its open mark in the election active for its district} for loaded contacts
-    (their ``place`` loaded or loadable); contacts without one are left out. Two queries."""
+    (their ``place`` loaded or loadable); contacts without one are left out. Two queries.
+
+    ``district_ids``, when the caller knows the contacts' districts (a village's roster): the
+    marks are read only when an election is active in one of them, so most of the year the
+    page asks only ``elections.active_phases``, which it asks anyway (memoised per transaction).
+    """
     contacts = [contact for contact in contacts if contact is not None]
     if not contacts:
+        return {}
+    if district_ids is not None and not elections.active_phases(district_ids):
         return {}
     marks = db.session.execute(
         select(ContactElectionMark, Place.district_id)

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
 
 from cplan.extensions import db
 from cplan.formats import ist_day
@@ -217,11 +217,17 @@ def active_phases(
     district_ids, on: date | None = None, days_after_poll: int = ACTIVE_DAYS_AFTER_POLL
 ) -> dict[int, ElectionPhase]:
     """{district id: the active phase (with its election)} for the given districts, by the rule
-    in the module docstring; districts without an active election are left out. One query."""
-    district_ids = set(district_ids)
+    in the module docstring; districts without an active election are left out. One query,
+    asked once per transaction: a roster asks it for its grade, its marks and its grading link.
+    """
+    district_ids = frozenset(district_ids)
     if not district_ids:
         return {}
     on = on or today()
+    memo = db.session.info.setdefault(_ACTIVE_PHASES, {})
+    key = (district_ids, on, days_after_poll)
+    if key in memo:
+        return dict(memo[key])
     rows = db.session.execute(
         select(PhaseDistrict.district_id, ElectionPhase)
         .join(ElectionPhase, ElectionPhase.id == PhaseDistrict.phase_id)
@@ -235,7 +241,20 @@ def active_phases(
     active: dict[int, ElectionPhase] = {}
     for district_id, phase in rows:
         active.setdefault(district_id, phase)  # the first poll wins
-    return active
+    memo[key] = active
+    return dict(active)
+
+
+# The memo of ``active_phases``: valid while the transaction has written nothing (a flush may
+# be a new election or phase), forgotten at its end (a request's session ends with it).
+_ACTIVE_PHASES = "cplan_active_phases"
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def forget_active_phases(session: Session, *_context) -> None:
+    """Drop ``session``'s memo of ``active_phases`` (done after every write and transaction)."""
+    session.info.pop(_ACTIVE_PHASES, None)
 
 
 def active_phase(

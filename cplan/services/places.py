@@ -154,8 +154,16 @@ def count_unattached_places(principal: Principal, district: Unit) -> int:
 
 
 def ancestors(principal: Principal, unit: Unit) -> list[Unit]:
-    """The visible units above ``unit``, root first, in one query (for breadcrumbs)."""
+    """The visible units above ``unit``, root first, in one query (for breadcrumbs); none when
+    no unit above it lies in ``principal``'s subtree (a station's own posts), read from the
+    paths without a query."""
     ids = unit.ancestor_ids[:-1]
+    # Each ancestor's path is a prefix of ``unit``'s: /1/, /1/2/, ...
+    ids = [
+        ancestor_id
+        for depth, ancestor_id in enumerate(ids, start=1)
+        if principal.unit.contains_path("/" + "".join(f"{i}/" for i in ids[:depth]))
+    ]
     if not ids:
         return []
     found = db.session.scalars(

@@ -133,7 +133,7 @@ def _village_context(place: Place) -> dict:
     active = grouped[ContactStatus.ACTIVE]
     pending = grouped[ContactStatus.PENDING] if roster.sees_pending(current_user) else []
     full = roster.full_number_ids(current_user, place, active + pending)
-    marks = election_marks.open_marks(active + pending)
+    marks = election_marks.open_marks(active + pending, district_ids={place.district_id})
     return {
         "place": place,
         "grade": sensitive_places.active_grades([place]).get(place.id),
@@ -151,8 +151,11 @@ def _village_context(place: Place) -> dict:
     }
 
 
-def _render_village(place: Place, reveal_form: RevealForm, status: int = 200):
+def _render_village(place: Place):
     context = _village_context(place)
+    # The reveal form is shown only when some number is masked: a station's own posts, who see
+    # every number, do not pay for building one.
+    reveal_form = RevealForm(formdata=None) if context["masked_any"] else None
     page = render_template("roster/place.html", reveal_form=reveal_form, **context)
     roster.record_roster_view(
         current_user,
@@ -162,7 +165,7 @@ def _render_village(place: Place, reveal_form: RevealForm, status: int = 200):
         full_numbers=len(context["full"]),
     )
     db.session.commit()
-    return page, status
+    return page
 
 
 # ---- pages -----------------------------------------------------------------------------------
@@ -173,7 +176,7 @@ def _render_village(place: Place, reveal_form: RevealForm, status: int = 200):
 def show_place(place_id):
     """Show a village's or ward's respected citizens, with call and WhatsApp links."""
     place = get_in_scope(current_user, Place, place_id)
-    return _render_village(place, RevealForm(formdata=None))
+    return _render_village(place)
 
 
 @bp.post("/places/<int:place_id>/reveal", endpoint="reveal_place")
