@@ -567,3 +567,92 @@ def out_of_date_count(principal: Principal) -> int:
         )
         or 0
     )
+
+
+# ---- the state map: districts as points ---------------------------------------------------------
+
+
+@dataclass
+class DistrictPoint:
+    """A district on the state map: where its places lie on average and how they stand."""
+
+    district: Unit
+    latitude: float | None  # the mean of its places' coordinates (None: none has any)
+    longitude: float | None
+    inhabited: int
+    meeting: int  # inhabited places at the contact target
+    sensitive: int | None = None  # graded places of its active election (None: no election)
+    sensitive_meeting: int = 0  # of those, at the target
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.meeting / self.inhabited) if self.inhabited else 0
+
+    @property
+    def sensitive_percent(self) -> int:
+        return round(100 * self.sensitive_meeting / self.sensitive) if self.sensitive else 0
+
+
+def district_points(principal: Principal, unit: Unit) -> list[DistrictPoint]:
+    """Every district under ``unit`` with the centroid of its places' coordinates, its inhabited
+    places and those at the target (one grouped query over the places' kept counts), and, for a
+    district with an election on, its graded sensitive places and those at the target (one
+    query over the grades of the active elections). Districts by name."""
+    from cplan.models.elections import SensitivePlace
+    from cplan.services import elections
+
+    goal = coverage.target()
+    count = coverage.visible_active(principal)
+    rows = db.session.execute(
+        select(
+            Place.district_id,
+            func.avg(Place.latitude),
+            func.avg(Place.longitude),
+            func.sum(case((Place.uninhabited.is_(False), 1), else_=0)),
+            func.sum(case((and_(Place.uninhabited.is_(False), count >= goal), 1), else_=0)),
+        )
+        .where(unit.covers(Place.unit_path))
+        .group_by(Place.district_id)
+    ).all()
+    figures = {row[0]: row[1:] for row in rows}
+    districts = db.session.scalars(districts_under(unit).order_by(Unit.name_en, Unit.id)).all()
+    points = []
+    for district in districts:
+        latitude, longitude, inhabited, meeting = figures.get(district.id, (None, None, 0, 0))
+        points.append(
+            DistrictPoint(
+                district,
+                float(latitude) if latitude is not None else None,
+                float(longitude) if longitude is not None else None,
+                int(inhabited or 0),
+                int(meeting or 0),
+            )
+        )
+    phases = elections.active_phases(point.district.id for point in points)
+    if phases:
+        graded = (
+            select(
+                Place.district_id,
+                SensitivePlace.election_id,
+                Place.id,
+                func.max(case((count >= goal, 1), else_=0)),
+            )
+            .join(Place, Place.id == SensitivePlace.place_id)
+            .where(
+                SensitivePlace.election_id.in_({phase.election_id for phase in phases.values()}),
+                Place.district_id.in_(phases),
+                Place.uninhabited.is_(False),
+                unit.covers(SensitivePlace.unit_path),
+            )
+            .group_by(Place.district_id, SensitivePlace.election_id, Place.id)
+        )
+        by_district = {point.district.id: point for point in points}
+        for district_id in phases:
+            by_district[district_id].sensitive = 0
+        for district_id, election_id, _place_id, met in db.session.execute(graded):
+            if phases[district_id].election_id != election_id:
+                continue  # graded for another election than the one on there now
+            point = by_district[district_id]
+            point.sensitive += 1
+            point.sensitive_meeting += int(met)
+    return points
