@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
 
 from cplan.extensions import db
 from cplan.formats import IST
@@ -67,15 +67,24 @@ def home_of(principal: Principal) -> Home:
 
 
 def open_condition():
-    """SQL: the incident is not closed (an IN list the status index answers)."""
-    return Incident.status.in_(OPEN_STATUSES)
+    """SQL: the incident is not closed, written as the open-incident partial indexes' condition
+    (``OPEN_PREDICATE``, a literal rather than a bound value, so SQLite uses them too)."""
+    return Incident.status != literal_column("'closed'")
+
+
+def awaiting_condition():
+    """SQL: open and still without a first call or a verdict (``ix_incidents_awaiting``)."""
+    return and_(
+        open_condition(),
+        or_(Incident.first_call_at.is_(None), Incident.verdict_at.is_(None)),
+    )
 
 
 def overdue_condition(now: datetime):
     """SQL: an open incident still waiting for its first call or its verdict past the limit
     (``incidents.first_call_limit`` / ``verdict_limit``), as the feed marks it."""
     return and_(
-        open_condition(),
+        awaiting_condition(),
         or_(
             and_(
                 Incident.first_call_at.is_(None),
@@ -89,21 +98,43 @@ def overdue_condition(now: datetime):
     )
 
 
-_SEVERITY_RANK = case(
-    (Incident.severity == Severity.CRITICAL, 0),
-    (Incident.severity == Severity.HIGH, 1),
-    (Incident.severity == Severity.MEDIUM, 2),
-    else_=3,
-)
+# Most severe first: the order of the home pages' incident lists.
+SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+SEVERE = (Severity.CRITICAL, Severity.HIGH)
 
 
 def urgent_incidents(principal: Principal, limit: int = LIST_LIMIT) -> list[Incident]:
     """Open incidents the post may see, the most severe first and, within a severity, the
-    newest report first (with what a feed row shows)."""
+    newest report first (with what a feed row shows).
+
+    The candidates are the newest ``limit`` open incidents of each severity, each read in
+    order from an open-incident index (statewide or the district's) within one statement,
+    rather than every open incident sorted by a computed rank."""
+    candidates = union_all(
+        *(
+            select(newest.c.id)
+            for newest in (
+                select(Incident.id)
+                .where(
+                    open_condition(),
+                    Incident.severity == severity,
+                    incidents.visible_incidents_condition(principal),
+                )
+                .order_by(Incident.reported_at.desc(), Incident.id.desc())
+                .limit(limit)
+                .subquery()
+                for severity in SEVERITY_ORDER
+            )
+        )
+    )
+    rank = case(
+        *((Incident.severity == severity, n) for n, severity in enumerate(SEVERITY_ORDER)),
+        else_=len(SEVERITY_ORDER),
+    )
     query = (
         select(Incident)
-        .where(incidents.visible_incidents_condition(principal), open_condition())
-        .order_by(_SEVERITY_RANK, Incident.reported_at.desc(), Incident.id.desc())
+        .where(Incident.id.in_(candidates))
+        .order_by(rank, Incident.reported_at.desc(), Incident.id.desc())
         .limit(limit)
     )
     return list(db.session.scalars(incidents.with_listing_details(query)))
@@ -117,15 +148,26 @@ class IncidentCounts:
 
 
 def incident_counts(principal: Principal, now: datetime) -> IncidentCounts:
-    """Open, overdue and open critical-or-high incidents the post may see (one query)."""
-    row = db.session.execute(
-        select(
-            func.count(Incident.id),
-            func.sum(case((overdue_condition(now), 1), else_=0)),
-            func.sum(case((Incident.severity.in_([Severity.CRITICAL, Severity.HIGH]), 1), else_=0)),
-        ).where(incidents.visible_incidents_condition(principal), open_condition())
-    ).one()
-    return IncidentCounts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+    """Open, overdue and open critical-or-high incidents the post may see (two queries: the
+    open ones by severity, and the overdue among those still awaiting a call or a verdict,
+    each from its partial index)."""
+    by_severity = dict(
+        db.session.execute(
+            select(Incident.severity, func.count())
+            .where(open_condition(), incidents.visible_incidents_condition(principal))
+            .group_by(Incident.severity)
+        ).all()
+    )
+    overdue = db.session.scalar(
+        select(func.count()).where(
+            overdue_condition(now), incidents.visible_incidents_condition(principal)
+        )
+    )
+    return IncidentCounts(
+        open=sum(by_severity.values()),
+        overdue=int(overdue or 0),
+        critical=sum(by_severity.get(severity, 0) for severity in SEVERE),
+    )
 
 
 @dataclass
@@ -350,27 +392,31 @@ class DistrictIncidents:
 
 
 def open_by_district(principal: Principal, now: datetime) -> list[DistrictIncidents]:
-    """Open incidents per district the post may see, the most severe load first (one grouped
-    query over the open incidents, one for the districts' names)."""
-    rows = db.session.execute(
-        select(
-            Incident.district_id,
-            func.count(Incident.id),
-            func.sum(case((Incident.severity.in_([Severity.CRITICAL, Severity.HIGH]), 1), else_=0)),
-            func.sum(case((overdue_condition(now), 1), else_=0)),
-        )
-        .where(incidents.visible_incidents_condition(principal), open_condition())
+    """Open incidents per district the post may see, the most severe load first (grouped
+    queries over the open-incident and awaiting indexes, one for the districts' names)."""
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for district_id, severity, number in db.session.execute(
+        select(Incident.district_id, Incident.severity, func.count())
+        .where(open_condition(), incidents.visible_incidents_condition(principal))
+        .group_by(Incident.district_id, Incident.severity)
+    ):
+        counts[district_id][0] += number
+        if severity in SEVERE:
+            counts[district_id][1] += number
+    for district_id, number in db.session.execute(
+        select(Incident.district_id, func.count())
+        .where(overdue_condition(now), incidents.visible_incidents_condition(principal))
         .group_by(Incident.district_id)
-    ).all()
-    if not rows:
+    ):
+        counts[district_id][2] += number
+    if not counts:
         return []
     districts = {
-        unit.id: unit
-        for unit in db.session.scalars(select(Unit).where(Unit.id.in_([r[0] for r in rows])))
+        unit.id: unit for unit in db.session.scalars(select(Unit).where(Unit.id.in_(counts)))
     }
     result = [
-        DistrictIncidents(districts[district_id], int(n), int(severe or 0), int(late or 0))
-        for district_id, n, severe, late in rows
+        DistrictIncidents(districts[district_id], n, severe, late)
+        for district_id, (n, severe, late) in counts.items()
         if district_id in districts
     ]
     return sorted(result, key=lambda row: (-row.severe, -row.open, row.district.name_en))
