@@ -181,3 +181,22 @@ def test_without_an_election_there_is_no_sensitivity_colouring(client, db, login
     login_as(world["supervisor"])
     html = page(client, "/map?by=sensitive")
     assert "by=coverage" not in html and "no election on" in html
+
+
+def test_each_worker_keeps_the_districts_figures_for_a_minute(client, db, login_as, world, app):
+    """The figures read every place of the state: kept for ``STATE_MAP_CACHE_SECONDS``, so a
+    contact enrolled meanwhile shows at the next reading, not at once."""
+    db.session.commit()
+    login_as(world["supervisor"])
+    app.config["STATE_MAP_CACHE_SECONDS"] = 60
+    try:
+        first = points(page(client, "/map"))[world["baghpat"].id]
+        add_contacts(db, world["bijrol"], 10)
+        db.session.commit()
+        kept = points(page(client, "/map"))[world["baghpat"].id]
+        assert kept == first and kept[3].startswith("Baghpat: 0 of 3")
+        app.config["STATE_MAP_CACHE_SECONDS"] = 0
+        fresh = points(page(client, "/map"))[world["baghpat"].id]
+        assert fresh[3].startswith("Baghpat: 1 of 3")
+    finally:
+        app.config["STATE_MAP_CACHE_SECONDS"] = 0

@@ -20,10 +20,12 @@ visibility rules (``roster.visible_condition``, ``incidents.visible_incidents_co
 from __future__ import annotations
 
 import enum
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
 
@@ -618,6 +620,42 @@ def out_of_date_count(principal: Principal) -> int:
 # ---- the state map: districts as points ---------------------------------------------------------
 
 
+# {(database, unit id, sees confidential, target): (monotonic time, {district id: figures})}
+_DISTRICT_FIGURES: dict[tuple, tuple[float, dict]] = {}
+
+
+def _district_figures(principal: Principal, unit: Unit, goal: int) -> dict:
+    """{district id: (mean latitude, mean longitude, inhabited places, places at the target)}
+    under ``unit``: one grouped query over every place of the unit (the state's 117,000), kept
+    by this process for ``STATE_MAP_CACHE_SECONDS`` (figures of plain numbers, no record)."""
+    seconds = current_app.config.get("STATE_MAP_CACHE_SECONDS", 60)
+    key = (
+        db.engine.url.render_as_string(hide_password=True),
+        unit.id,
+        principal.can(Permission.VIEW_CONFIDENTIAL),
+        goal,
+    )
+    kept = _DISTRICT_FIGURES.get(key)
+    if seconds and kept is not None and time.monotonic() - kept[0] < seconds:
+        return kept[1]
+    count = coverage.visible_active(principal)
+    rows = db.session.execute(
+        select(
+            Place.district_id,
+            func.avg(Place.latitude),
+            func.avg(Place.longitude),
+            func.sum(case((Place.uninhabited.is_(False), 1), else_=0)),
+            func.sum(case((and_(Place.uninhabited.is_(False), count >= goal), 1), else_=0)),
+        )
+        .where(unit.covers(Place.unit_path))
+        .group_by(Place.district_id)
+    ).all()
+    figures = {row[0]: tuple(row[1:]) for row in rows}
+    if seconds:
+        _DISTRICT_FIGURES[key] = (time.monotonic(), figures)
+    return figures
+
+
 @dataclass
 class DistrictPoint:
     """A district on the state map: where its places lie on average and how they stand."""
@@ -649,18 +687,7 @@ def district_points(principal: Principal, unit: Unit) -> list[DistrictPoint]:
 
     goal = coverage.target()
     count = coverage.visible_active(principal)
-    rows = db.session.execute(
-        select(
-            Place.district_id,
-            func.avg(Place.latitude),
-            func.avg(Place.longitude),
-            func.sum(case((Place.uninhabited.is_(False), 1), else_=0)),
-            func.sum(case((and_(Place.uninhabited.is_(False), count >= goal), 1), else_=0)),
-        )
-        .where(unit.covers(Place.unit_path))
-        .group_by(Place.district_id)
-    ).all()
-    figures = {row[0]: row[1:] for row in rows}
+    figures = _district_figures(principal, unit, goal)
     districts = db.session.scalars(districts_under(unit).order_by(Unit.name_en, Unit.id)).all()
     points = []
     for district in districts:
