@@ -157,6 +157,8 @@ class Incident(Base):
             "ix_incidents_awaiting",
             "district_id",
             "reported_at",
+            "first_call_at",  # the overdue rule reads the index alone
+            "verdict_at",
             sqlite_where=text(AWAITING_PREDICATE),
             postgresql_where=text(AWAITING_PREDICATE),
         ),

@@ -23,7 +23,11 @@ def upgrade():
     for name, columns, where in (
         ("ix_incidents_open_severity", ["severity", "reported_at"], OPEN),
         ("ix_incidents_open_district", ["district_id", "severity", "reported_at"], OPEN),
-        ("ix_incidents_awaiting", ["district_id", "reported_at"], AWAITING),
+        (
+            "ix_incidents_awaiting",
+            ["district_id", "reported_at", "first_call_at", "verdict_at"],
+            AWAITING,
+        ),
     ):
         op.create_index(
             name,
