@@ -11,7 +11,8 @@ For each database (SQLite always; PostgreSQL when ``CPLAN_BENCH_DATABASE_URL`` i
 3. serves ``bench/ceiling.py`` and then the portal with the repository's ``gunicorn.conf.py``,
    and drives each page with wrk at 8 concurrent clients;
 4. prints requests/s, p50/p95/p99 latency, the ratio to the ceiling, SQL statements per request,
-   each worker's resident memory, and whether each target of issues 7 and 20 is met;
+   each page's size, each worker's resident memory, and whether each target of issues 7 and 20
+   (and of issue 17 for each role's home page: p95 under 150 ms, the state's under 300 ms) is met;
 5. refreshes that database's section of ``bench/RESULTS.md`` with the machine and the date.
 
 Settings (environment): ``CPLAN_BENCH_SCALE`` (default 0.1; 1.0 is the whole state),
@@ -20,11 +21,12 @@ Settings (environment): ``CPLAN_BENCH_SCALE`` (default 0.1; 1.0 is the whole sta
 (``sqlite,postgresql`` by default when a PostgreSQL URL is set), ``CPLAN_BENCH_PROFILE=1``
 (print a cProfile summary of each page, served in-process), ``WEB_CONCURRENCY`` (workers),
 ``CPLAN_BENCH_PAGES`` (some of roster, search, approvals, feed_district, coverage, feed_state,
-api_roster, api_feed)
+api_roster, api_feed, home_station, home_asp, home_sp, home_state, map_state)
 and ``CPLAN_BENCH_APP`` (another WSGI app to serve as the portal, for experiments).
 """
 
 import cProfile
+import hashlib
 import http.client
 import io
 import json
@@ -72,6 +74,7 @@ class Page:
     note: str = ""
     statements: int | None = None
     in_process_ms: float | None = None
+    kilobytes: float | None = None  # the page as the app sends it, uncompressed
 
 
 def page_list() -> list[Page]:
@@ -86,6 +89,12 @@ def page_list() -> list[Page]:
         # catching up 100 changes, each with a device token.
         Page("api_roster", "API: village roster", 50),
         Page("api_feed", "API: UP-112 feed, 100 changes", 100),
+        # Each role's home page (issue 17): what needs the post now, from maintained counts.
+        Page("home_station", "Home: police station", 150),
+        Page("home_asp", "Home: ASP", 150),
+        Page("home_sp", "Home: SP office", 150),
+        Page("home_state", "Home: state control room", 300),
+        Page("map_state", "Map: the state's districts", 300),
     ]
 
 
@@ -277,10 +286,6 @@ def app_settings(database_url: str, secret_key: str) -> dict:
     return {
         "CPLAN_DATABASE_URL": database_url,
         "CPLAN_SECRET_KEY": secret_key,
-        # Production refuses to start without one. Pages seal the trail when no sealer process
-        # runs; their checkpoints go to the default file of that database, in instance/ (the
-        # benchmark never verifies the trail, so a key per run does no harm).
-        "CPLAN_AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
         "CPLAN_ENV_NAME": "production",
         "CPLAN_SMS_BACKEND": "http",
         "CPLAN_SMS_HTTP_URL": "https://sms-gateway.invalid/send",  # never called by these pages
@@ -290,6 +295,14 @@ def app_settings(database_url: str, secret_key: str) -> dict:
         # search limit would refuse after 60; the limiter's own cost is measured in the README.
         "CPLAN_RATELIMIT_ENABLED": "false",
         "CPLAN_LOG_LEVEL": "WARNING",
+        # Production refuses to start without the audit checkpoints' key; the sign-ins' events
+        # are sealed into the benchmark's own checkpoint file, never the checkout's instance/.
+        # (The benchmark never verifies the trail, so a key per run does no harm.)
+        "CPLAN_AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
+        "CPLAN_AUDIT_CHECKPOINT_FILE": str(
+            CACHE
+            / f"audit-checkpoints-{hashlib.sha256(database_url.encode()).hexdigest()[:12]}.jsonl"
+        ),
     }
 
 
@@ -427,6 +440,11 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
             "feed_state": (state_post, state_cookie, "/incidents/"),
             "api_roster": (station_post, station_token, f"/api/v1/places/{place_id}"),
             "api_feed": (state_post, state_token, f"/api/v1/feed/incidents?after={after}"),
+            "home_station": (station_post, station_cookie, "/"),
+            "home_asp": (asp_post, asp_cookie, "/"),
+            "home_sp": (sp_post, sp_cookie, "/"),
+            "home_state": (state_post, state_cookie, "/"),
+            "map_state": (state_post, state_cookie, "/map"),
         }
         for page in pages:
             post, cookie, path = chosen[page.key]
@@ -460,6 +478,7 @@ def prepare_pages(app, pages: list[Page], profile: bool) -> tuple[int, dict]:
         if response.status_code != 200:
             sys.exit(f"{page.label}: {page.path} answered {response.status_code} in process")
         page.statements = sum(not sql.startswith("BEGIN") for sql in statements)
+        page.kilobytes = len(response.get_data()) / 1024
         page.in_process_ms = statistics.median(timings)
         if profile:
             print_profile(client, page)
@@ -763,7 +782,7 @@ def database_facts(app, url: str) -> dict:
 
 
 def verdicts(result) -> list[tuple[str, bool]]:
-    """Each target of issues 7 and 20 with whether it is met."""
+    """Each target of issues 7 and 20 (and 17 for the home pages) with whether it is met."""
     ceiling = result["ceiling"].rps
     out = []
     for page in result["pages"]:
@@ -807,24 +826,25 @@ def table(result) -> list[str]:
     ceiling = result["ceiling"]
     lines = [
         "| page | signed in as | req/s | of ceiling | p50 ms | p95 ms | p99 ms | target p95 | "
-        "failed | CPU ms/req | DB CPU ms/req | SQL/req | in-process ms |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "failed | CPU ms/req | DB CPU ms/req | SQL/req | in-process ms | KB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| ceiling (bare Flask, 1 query) | nobody | {rate(ceiling.rps)} | 100% | "
         f"{ceiling.p50_ms:.1f} | {ceiling.p95_ms:.1f} | {ceiling.p99_ms:.1f} | | {ceiling.errors} "
-        f"| {ceiling.cpu_ms:.1f} | {database_cpu(ceiling)} | 1 | |",
+        f"| {ceiling.cpu_ms:.1f} | {database_cpu(ceiling)} | 1 | | |",
     ]
     for page in result["pages"]:
         load = result["loads"].get(page.key)
         if load is None:
             lines.append(
-                f"| {page.label} | | | | | | | {page.p95_target_ms:.0f} | | | | | {page.note} |"
+                f"| {page.label} | | | | | | | {page.p95_target_ms:.0f} | | | | | {page.note} | |"
             )
             continue
         ratio = load.rps / ceiling.rps if ceiling.rps else 0
         if not load.requests:
             lines.append(
                 f"| {page.label} | {page.post} | 0 | 0% | | | | {page.p95_target_ms:.0f} | "
-                f"{load.errors} | | | {page.statements} | {page.in_process_ms:.1f} |"
+                f"{load.errors} | | | {page.statements} | {page.in_process_ms:.1f} | "
+                f"{kilobytes(page)} |"
             )
             continue
         mark = "" if load.p95_ms < page.p95_target_ms else " ✗"
@@ -832,9 +852,13 @@ def table(result) -> list[str]:
             f"| {page.label} | {page.post} | {rate(load.rps)} | {ratio:.0%} | {load.p50_ms:.1f} | "
             f"{load.p95_ms:.1f}{mark} | {load.p99_ms:.1f} | {page.p95_target_ms:.0f} | "
             f"{load.errors} | {load.cpu_ms:.1f} | {database_cpu(load)} | {page.statements} | "
-            f"{page.in_process_ms:.1f} |"
+            f"{page.in_process_ms:.1f} | {kilobytes(page)} |"
         )
     return lines
+
+
+def kilobytes(page: Page) -> str:
+    return "" if page.kilobytes is None else f"{page.kilobytes:.1f}"
 
 
 def database_cpu(load: Load) -> str:
@@ -903,7 +927,7 @@ def section(result, machine) -> str:
         *memory_lines(result),
         *([f"- server log: {result['server_errors']}"] if result["server_errors"] else []),
         "",
-        "Targets (issues 7 and 20):",
+        "Targets (issues 7 and 20; the home pages issue 17):",
         "",
         *(f"- {'met' if met else 'MISSED'}: {text}" for text, met in verdicts(result)),
     ]
@@ -921,7 +945,8 @@ request during the load, "DB CPU ms/req" what PostgreSQL's processes used (SQLit
 the workers: its share is in the first column). Unlike latency these hardly depend on what else
 the machine is doing, and cores x 1000 / (their sum) bounds the throughput.
 "SQL/req" and "in-process ms" come from the Flask test client with no concurrency: how many
-statements one request runs, and how long the app itself takes to answer.
+statements one request runs, and how long the app itself takes to answer; "KB" is the page as
+the app sends it uncompressed (wrk asks for no compression).
 """
 
 

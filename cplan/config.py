@@ -81,6 +81,9 @@ class DefaultConfig:
 
     # Roster coverage: active contacts a place should have.
     COVERAGE_TARGET = 10
+    # The state map's figures (each district's centroid and places at the target) read all
+    # 117,000 places: each worker keeps them this many seconds (0: read them every time).
+    STATE_MAP_CACHE_SECONDS = 60
     # How long a revealed number stays visible to a post above the station.
     REVEAL_MINUTES = 15
     # Enrolments waiting longer than this are highlighted in the approval queue.

@@ -67,6 +67,8 @@ def _test_config(database_url, instance_path):
         # instance/, where `make run` signs the demo's (a stale head there fails verify).
         "AUDIT_CHECKPOINT_KEY": TEST_SECRET[::-1],
         "AUDIT_CHECKPOINT_FILE": str(Path(instance_path) / "audit-checkpoints.jsonl"),
+        # Figures as the test has just made them (tests/test_state_map.py proves the cache).
+        "STATE_MAP_CACHE_SECONDS": 0,
     }
 
 

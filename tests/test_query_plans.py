@@ -107,7 +107,7 @@ def test_the_hot_pages_use_indexes(client, db, login_as, world):  # noqa: F811
     pages["sho"] += ["/", "/map"]
     pages["asp"] += ["/"]
     pages["sp_office"] += ["/", "/map", f"/incidents/?q={incident.reference}&open=1"]
-    pages["supervisor"] += ["/", f"/map/{world['district'].id}", "/incidents/?q=EV1234"]
+    pages["supervisor"] += ["/", "/map", f"/map/{world['district'].id}", "/incidents/?q=EV1234"]
     problems = []
     for who, urls in pages.items():
         login_as(world[who])

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -115,6 +116,12 @@ class IncidentSerial(Base):
     last_serial: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# The partial indexes' conditions, written out in the queries that use them (a query's WHERE
+# must contain them as they are, with no bound parameter, for SQLite to use the index).
+OPEN_PREDICATE = "status <> 'closed'"
+AWAITING_PREDICATE = "status <> 'closed' AND (first_call_at IS NULL OR verdict_at IS NULL)"
+
+
 class Incident(Base):
     """A reported incident or rumour being verified, acted on and reviewed."""
 
@@ -127,6 +134,34 @@ class Incident(Base):
         # The review queue: not yet reviewed, oldest report first (statewide for the control room).
         Index("ix_incidents_reviewed_reported", "reviewed_at", "reported_at"),
         Index("ix_incidents_up112_number", "up112_number"),
+        # The home pages (cplan.services.dashboard): open incidents by severity, the newest
+        # first, statewide and per district, and those still waiting for a first call or a
+        # verdict. Partial: a closed incident (most of them, in time) leaves these indexes, so
+        # what a home page counts or sorts is only what is still open.
+        Index(
+            "ix_incidents_open_severity",
+            "severity",
+            "reported_at",
+            sqlite_where=text(OPEN_PREDICATE),
+            postgresql_where=text(OPEN_PREDICATE),
+        ),
+        Index(
+            "ix_incidents_open_district",
+            "district_id",
+            "severity",
+            "reported_at",
+            sqlite_where=text(OPEN_PREDICATE),
+            postgresql_where=text(OPEN_PREDICATE),
+        ),
+        Index(
+            "ix_incidents_awaiting",
+            "district_id",
+            "reported_at",
+            "first_call_at",  # the overdue rule reads the index alone
+            "verdict_at",
+            sqlite_where=text(AWAITING_PREDICATE),
+            postgresql_where=text(AWAITING_PREDICATE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -220,6 +255,8 @@ class TimelineEntry(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "seq", name="uq_timeline_entries_incident_seq"),
         Index("ix_timeline_entries_contact_id", "contact_id"),
+        # Escalations addressed to a unit, the latest first (the home pages).
+        Index("ix_timeline_entries_escalated_to", "escalated_to_unit_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -20,12 +20,14 @@ visibility rules (``roster.visible_condition``, ``incidents.visible_incidents_co
 from __future__ import annotations
 
 import enum
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
 
 from cplan.extensions import db
 from cplan.formats import IST
@@ -67,15 +69,24 @@ def home_of(principal: Principal) -> Home:
 
 
 def open_condition():
-    """SQL: the incident is not closed (an IN list the status index answers)."""
-    return Incident.status.in_(OPEN_STATUSES)
+    """SQL: the incident is not closed, written as the open-incident partial indexes' condition
+    (``OPEN_PREDICATE``, a literal rather than a bound value, so SQLite uses them too)."""
+    return Incident.status != literal_column("'closed'")
+
+
+def awaiting_condition():
+    """SQL: open and still without a first call or a verdict (``ix_incidents_awaiting``)."""
+    return and_(
+        open_condition(),
+        or_(Incident.first_call_at.is_(None), Incident.verdict_at.is_(None)),
+    )
 
 
 def overdue_condition(now: datetime):
     """SQL: an open incident still waiting for its first call or its verdict past the limit
     (``incidents.first_call_limit`` / ``verdict_limit``), as the feed marks it."""
     return and_(
-        open_condition(),
+        awaiting_condition(),
         or_(
             and_(
                 Incident.first_call_at.is_(None),
@@ -89,21 +100,43 @@ def overdue_condition(now: datetime):
     )
 
 
-_SEVERITY_RANK = case(
-    (Incident.severity == Severity.CRITICAL, 0),
-    (Incident.severity == Severity.HIGH, 1),
-    (Incident.severity == Severity.MEDIUM, 2),
-    else_=3,
-)
+# Most severe first: the order of the home pages' incident lists.
+SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+SEVERE = (Severity.CRITICAL, Severity.HIGH)
 
 
 def urgent_incidents(principal: Principal, limit: int = LIST_LIMIT) -> list[Incident]:
     """Open incidents the post may see, the most severe first and, within a severity, the
-    newest report first (with what a feed row shows)."""
+    newest report first (with what a feed row shows).
+
+    The candidates are the newest ``limit`` open incidents of each severity, each read in
+    order from an open-incident index (statewide or the district's) within one statement,
+    rather than every open incident sorted by a computed rank."""
+    candidates = union_all(
+        *(
+            select(newest.c.id)
+            for newest in (
+                select(Incident.id)
+                .where(
+                    open_condition(),
+                    Incident.severity == severity,
+                    incidents.visible_incidents_condition(principal),
+                )
+                .order_by(Incident.reported_at.desc(), Incident.id.desc())
+                .limit(limit)
+                .subquery()
+                for severity in SEVERITY_ORDER
+            )
+        )
+    )
+    rank = case(
+        *((Incident.severity == severity, n) for n, severity in enumerate(SEVERITY_ORDER)),
+        else_=len(SEVERITY_ORDER),
+    )
     query = (
         select(Incident)
-        .where(incidents.visible_incidents_condition(principal), open_condition())
-        .order_by(_SEVERITY_RANK, Incident.reported_at.desc(), Incident.id.desc())
+        .where(Incident.id.in_(candidates))
+        .order_by(rank, Incident.reported_at.desc(), Incident.id.desc())
         .limit(limit)
     )
     return list(db.session.scalars(incidents.with_listing_details(query)))
@@ -117,15 +150,26 @@ class IncidentCounts:
 
 
 def incident_counts(principal: Principal, now: datetime) -> IncidentCounts:
-    """Open, overdue and open critical-or-high incidents the post may see (one query)."""
-    row = db.session.execute(
-        select(
-            func.count(Incident.id),
-            func.sum(case((overdue_condition(now), 1), else_=0)),
-            func.sum(case((Incident.severity.in_([Severity.CRITICAL, Severity.HIGH]), 1), else_=0)),
-        ).where(incidents.visible_incidents_condition(principal), open_condition())
-    ).one()
-    return IncidentCounts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+    """Open, overdue and open critical-or-high incidents the post may see (two queries: the
+    open ones by severity, and the overdue among those still awaiting a call or a verdict,
+    each from its partial index)."""
+    by_severity = dict(
+        db.session.execute(
+            select(Incident.severity, func.count())
+            .where(open_condition(), incidents.visible_incidents_condition(principal))
+            .group_by(Incident.severity)
+        ).all()
+    )
+    overdue = db.session.scalar(
+        select(func.count()).where(
+            overdue_condition(now), incidents.visible_incidents_condition(principal)
+        )
+    )
+    return IncidentCounts(
+        open=sum(by_severity.values()),
+        overdue=int(overdue or 0),
+        critical=sum(by_severity.get(severity, 0) for severity in SEVERE),
+    )
 
 
 @dataclass
@@ -350,27 +394,31 @@ class DistrictIncidents:
 
 
 def open_by_district(principal: Principal, now: datetime) -> list[DistrictIncidents]:
-    """Open incidents per district the post may see, the most severe load first (one grouped
-    query over the open incidents, one for the districts' names)."""
-    rows = db.session.execute(
-        select(
-            Incident.district_id,
-            func.count(Incident.id),
-            func.sum(case((Incident.severity.in_([Severity.CRITICAL, Severity.HIGH]), 1), else_=0)),
-            func.sum(case((overdue_condition(now), 1), else_=0)),
-        )
-        .where(incidents.visible_incidents_condition(principal), open_condition())
+    """Open incidents per district the post may see, the most severe load first (grouped
+    queries over the open-incident and awaiting indexes, one for the districts' names)."""
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for district_id, severity, number in db.session.execute(
+        select(Incident.district_id, Incident.severity, func.count())
+        .where(open_condition(), incidents.visible_incidents_condition(principal))
+        .group_by(Incident.district_id, Incident.severity)
+    ):
+        counts[district_id][0] += number
+        if severity in SEVERE:
+            counts[district_id][1] += number
+    for district_id, number in db.session.execute(
+        select(Incident.district_id, func.count())
+        .where(overdue_condition(now), incidents.visible_incidents_condition(principal))
         .group_by(Incident.district_id)
-    ).all()
-    if not rows:
+    ):
+        counts[district_id][2] += number
+    if not counts:
         return []
     districts = {
-        unit.id: unit
-        for unit in db.session.scalars(select(Unit).where(Unit.id.in_([r[0] for r in rows])))
+        unit.id: unit for unit in db.session.scalars(select(Unit).where(Unit.id.in_(counts)))
     }
     result = [
-        DistrictIncidents(districts[district_id], int(n), int(severe or 0), int(late or 0))
-        for district_id, n, severe, late in rows
+        DistrictIncidents(districts[district_id], n, severe, late)
+        for district_id, (n, severe, late) in counts.items()
         if district_id in districts
     ]
     return sorted(result, key=lambda row: (-row.severe, -row.open, row.district.name_en))
@@ -567,3 +615,117 @@ def out_of_date_count(principal: Principal) -> int:
         )
         or 0
     )
+
+
+# ---- the state map: districts as points ---------------------------------------------------------
+
+
+# {(database, unit id, sees confidential, target): (monotonic time, {district id: figures})}
+_DISTRICT_FIGURES: dict[tuple, tuple[float, dict]] = {}
+
+
+def _district_figures(principal: Principal, unit: Unit, goal: int) -> dict:
+    """{district id: (mean latitude, mean longitude, inhabited places, places at the target)}
+    under ``unit``: one grouped query over every place of the unit (the state's 117,000), kept
+    by this process for ``STATE_MAP_CACHE_SECONDS`` (figures of plain numbers, no record)."""
+    seconds = current_app.config.get("STATE_MAP_CACHE_SECONDS", 60)
+    key = (
+        db.engine.url.render_as_string(hide_password=True),
+        unit.id,
+        principal.can(Permission.VIEW_CONFIDENTIAL),
+        goal,
+    )
+    kept = _DISTRICT_FIGURES.get(key)
+    if seconds and kept is not None and time.monotonic() - kept[0] < seconds:
+        return kept[1]
+    count = coverage.visible_active(principal)
+    rows = db.session.execute(
+        select(
+            Place.district_id,
+            func.avg(Place.latitude),
+            func.avg(Place.longitude),
+            func.sum(case((Place.uninhabited.is_(False), 1), else_=0)),
+            func.sum(case((and_(Place.uninhabited.is_(False), count >= goal), 1), else_=0)),
+        )
+        .where(unit.covers(Place.unit_path))
+        .group_by(Place.district_id)
+    ).all()
+    figures = {row[0]: tuple(row[1:]) for row in rows}
+    if seconds:
+        _DISTRICT_FIGURES[key] = (time.monotonic(), figures)
+    return figures
+
+
+@dataclass
+class DistrictPoint:
+    """A district on the state map: where its places lie on average and how they stand."""
+
+    district: Unit
+    latitude: float | None  # the mean of its places' coordinates (None: none has any)
+    longitude: float | None
+    inhabited: int
+    meeting: int  # inhabited places at the contact target
+    sensitive: int | None = None  # graded places of its active election (None: no election)
+    sensitive_meeting: int = 0  # of those, at the target
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.meeting / self.inhabited) if self.inhabited else 0
+
+    @property
+    def sensitive_percent(self) -> int:
+        return round(100 * self.sensitive_meeting / self.sensitive) if self.sensitive else 0
+
+
+def district_points(principal: Principal, unit: Unit) -> list[DistrictPoint]:
+    """Every district under ``unit`` with the centroid of its places' coordinates, its inhabited
+    places and those at the target (one grouped query over the places' kept counts), and, for a
+    district with an election on, its graded sensitive places and those at the target (one
+    query over the grades of the active elections). Districts by name."""
+    from cplan.models.elections import SensitivePlace
+    from cplan.services import elections
+
+    goal = coverage.target()
+    count = coverage.visible_active(principal)
+    figures = _district_figures(principal, unit, goal)
+    districts = db.session.scalars(districts_under(unit).order_by(Unit.name_en, Unit.id)).all()
+    points = []
+    for district in districts:
+        latitude, longitude, inhabited, meeting = figures.get(district.id, (None, None, 0, 0))
+        points.append(
+            DistrictPoint(
+                district,
+                float(latitude) if latitude is not None else None,
+                float(longitude) if longitude is not None else None,
+                int(inhabited or 0),
+                int(meeting or 0),
+            )
+        )
+    phases = elections.active_phases(point.district.id for point in points)
+    if phases:
+        graded = (
+            select(
+                Place.district_id,
+                SensitivePlace.election_id,
+                Place.id,
+                func.max(case((count >= goal, 1), else_=0)),
+            )
+            .join(Place, Place.id == SensitivePlace.place_id)
+            .where(
+                SensitivePlace.election_id.in_({phase.election_id for phase in phases.values()}),
+                Place.district_id.in_(phases),
+                Place.uninhabited.is_(False),
+                unit.covers(SensitivePlace.unit_path),
+            )
+            .group_by(Place.district_id, SensitivePlace.election_id, Place.id)
+        )
+        by_district = {point.district.id: point for point in points}
+        for district_id in phases:
+            by_district[district_id].sensitive = 0
+        for district_id, election_id, _place_id, met in db.session.execute(graded):
+            if phases[district_id].election_id != election_id:
+                continue  # graded for another election than the one on there now
+            point = by_district[district_id]
+            point.sensitive += 1
+            point.sensitive_meeting += int(met)
+    return points

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy import Select, and_, case, exists, false, func, or_, select, true, update
+from sqlalchemy import Select, and_, case, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -214,10 +214,12 @@ def visible_incidents_condition(principal: Principal):
             .scalar_subquery()
         )
     else:
-        condition = exists(
-            select(IncidentPlace.id).where(
-                IncidentPlace.incident_id == Incident.id, unit.covers(IncidentPlace.unit_path)
-            )
+        # The incidents with a place in the subtree, as an IN list read from the places' path
+        # index: a station's hundred-odd incidents are then looked up by id, rather than every
+        # open incident of the state probed for a place of the station (SQLite at full scale:
+        # 0.5 ms against 26-60 ms for a home page's list).
+        condition = Incident.id.in_(
+            select(IncidentPlace.incident_id).where(unit.covers(IncidentPlace.unit_path))
         )
     if not principal.can(Permission.VIEW_CONFIDENTIAL):
         condition = and_(condition, Incident.confidential.is_(False))

@@ -230,43 +230,156 @@ class VillageMap:
     counts: dict[str, int]
 
 
+class _Projection:
+    """An equirectangular projection fitted to a set of (latitude, longitude) points: east-west
+    distances shrunk by the cosine of the middle latitude, so a district or the state keeps its
+    shape, scaled to the map's width and at most 1.4 times as tall as wide."""
+
+    def __init__(self, coordinates: list[tuple[float, float]]):
+        self.south = min(lat for lat, _lon in coordinates)
+        self.north = max(lat for lat, _lon in coordinates)
+        self.west = min(lon for _lat, lon in coordinates)
+        east = max(lon for _lat, lon in coordinates)
+        self.shrink = math.cos(math.radians((self.south + self.north) / 2))
+        span_x = max((east - self.west) * self.shrink, 1e-6)
+        span_y = max(self.north - self.south, 1e-6)
+        inner = MAP_WIDTH - 2 * MAP_PADDING
+        self.scale = inner / span_x
+        if span_y * self.scale > inner * 1.4:
+            self.scale = inner * 1.4 / span_y
+        self.height = round(2 * MAP_PADDING + span_y * self.scale, 1)
+
+    def __call__(self, latitude: float, longitude: float) -> tuple[float, float]:
+        return (
+            round(MAP_PADDING + (longitude - self.west) * self.shrink * self.scale, 1),
+            round(MAP_PADDING + (self.north - latitude) * self.scale, 1),
+        )
+
+
 def village_map(unit, places, target: int, href) -> VillageMap:
-    """Each place with coordinates as a point, by an equirectangular projection fitted to the
-    places (east-west distances shrunk by the cosine of the middle latitude, so a district
-    keeps its shape), coloured by its active contacts against ``target``; ``href(place_id)``
-    links each point."""
+    """Each place with coordinates as a point (``_Projection`` fitted to the places), coloured
+    by its active contacts against ``target``; ``href(place_id)`` links each point."""
     placed = [p for p in places if p.latitude is not None and p.longitude is not None]
     counts = {"met": 0, "below": 0, "none": 0}
     if not placed:
         return VillageMap(unit, MAP_WIDTH, 0, [], len(places), counts)
-    south, north = min(p.latitude for p in placed), max(p.latitude for p in placed)
-    west, east = min(p.longitude for p in placed), max(p.longitude for p in placed)
-    shrink = math.cos(math.radians((south + north) / 2))
-    span_x = max((east - west) * shrink, 1e-6)
-    span_y = max(north - south, 1e-6)
-    inner = MAP_WIDTH - 2 * MAP_PADDING
-    scale = inner / span_x
-    # A district longer north-south than east-west: at most 1.4 times as tall as wide.
-    if span_y * scale > inner * 1.4:
-        scale = inner * 1.4 / span_y
+    project = _Projection([(p.latitude, p.longitude) for p in placed])
     language = current_language()
     points = []
     for place in placed:
         level = "none" if place.active == 0 else ("met" if place.active >= target else "below")
         counts[level] += 1
         name = place.name_hi if language == "hi" and place.name_hi else place.name_en
+        x, y = project(place.latitude, place.longitude)
         points.append(
             MapPoint(
                 href=href(place.place_id),
                 name=name,
-                x=round(MAP_PADDING + (place.longitude - west) * shrink * scale, 1),
-                y=round(MAP_PADDING + (north - place.latitude) * scale, 1),
+                x=x,
+                y=y,
                 level=level,
                 active=place.active,
             )
         )
-    height = round(2 * MAP_PADDING + span_y * scale, 1)
-    return VillageMap(unit, MAP_WIDTH, height, points, len(places) - len(placed), counts)
+    return VillageMap(unit, MAP_WIDTH, project.height, points, len(places) - len(placed), counts)
+
+
+# A district's colour on the state map: the share of its places at the target.
+DISTRICT_MET_PERCENT = 75  # at least this: "met" (green)
+DISTRICT_LOW_PERCENT = 25  # below this: "none" (red); between: "below" (amber)
+
+
+@dataclass
+class DistrictMapPoint:
+    href: str
+    name: str
+    x: float
+    y: float
+    level: str  # "met", "below", "none"; "off": no election there (sensitivity map)
+    text: str  # the point's tooltip and the description's entry: the figures in words
+
+
+@dataclass
+class DistrictMap:
+    """What the state map draws: each district at the centroid of its places."""
+
+    unit: object
+    by: str  # "coverage" or "sensitive"
+    width: int
+    height: float
+    points: list[DistrictMapPoint]
+    unplaced: list  # districts none of whose places has coordinates
+    counts: dict[str, int]
+    title: str
+    description: str
+
+
+def district_level(meeting: int, total: int) -> str:
+    """A district's colour: most of its places at the target, some, or few (or none)."""
+    percent = 100 * meeting / total if total else 0
+    if percent >= DISTRICT_MET_PERCENT:
+        return "met"
+    return "below" if percent >= DISTRICT_LOW_PERCENT else "none"
+
+
+def district_map(unit, districts, by: str, href) -> DistrictMap:
+    """The districts of ``districts`` (``dashboard.DistrictPoint``) as points at the centroid of
+    their places, coloured by the share of their inhabited places at the target (``by`` =
+    "coverage") or of their graded sensitive places at the target ("sensitive"; a district with
+    no election on is grey); ``href(district)`` links each point."""
+    placed = [p for p in districts if p.latitude is not None and p.longitude is not None]
+    counts = {"met": 0, "below": 0, "none": 0, "off": 0}
+    points = []
+    project = _Projection([(p.latitude, p.longitude) for p in placed]) if placed else None
+    for point in placed:
+        name = localised_name(point.district)
+        if by == "sensitive":
+            if point.sensitive is None:
+                level, text = "off", _("%(name)s: no election on", name=name)
+            else:
+                level = district_level(point.sensitive_meeting, point.sensitive)
+                text = _(
+                    "%(name)s: %(meeting)d of %(total)d sensitive places at the target",
+                    name=name,
+                    meeting=point.sensitive_meeting,
+                    total=point.sensitive,
+                )
+        else:
+            level = district_level(point.meeting, point.inhabited)
+            text = _(
+                "%(name)s: %(meeting)d of %(total)d villages and wards at the target "
+                "(%(percent)d%%)",
+                name=name,
+                meeting=point.meeting,
+                total=point.inhabited,
+                percent=point.percent,
+            )
+        counts[level] += 1
+        x, y = project(point.latitude, point.longitude)
+        points.append(DistrictMapPoint(href(point.district), name, x, y, level, text))
+    if by == "sensitive":
+        title = _(
+            "Districts of %(unit)s by their sensitive places at the contact target; each point "
+            "opens the district's map.",
+            unit=localised_name(unit),
+        )
+    else:
+        title = _(
+            "Districts of %(unit)s by their villages and wards at the contact target; each "
+            "point opens the district's map.",
+            unit=localised_name(unit),
+        )
+    return DistrictMap(
+        unit=unit,
+        by=by,
+        width=MAP_WIDTH,
+        height=project.height if project else 0,
+        points=points,
+        unplaced=[p.district for p in districts if p.latitude is None or p.longitude is None],
+        counts=counts,
+        title=title,
+        description="; ".join(point.text for point in points) or _("No figures yet."),
+    )
 
 
 def response_chart(rows, limit: int = 10) -> BarChart:

@@ -176,8 +176,9 @@ def server(tmp_path_factory):
 
 
 def _add_checking_posts():
-    """A district post (as the SP office) and a station post (as SHO Baraut) for each screen
-    size and language of the accessibility checks, and one for the keyboard-only sign-in.
+    """A district post (as the SP office), a station post (as SHO Baraut), an ASP and a state
+    control room for each screen size and language of the accessibility checks, and one for the
+    keyboard-only sign-in.
 
     Their own CUG numbers let each check sign in through the pages without waiting for another
     post's one-minute code interval; their own officers keep the language each check chooses
@@ -223,9 +224,13 @@ def _add_checking_posts():
             title, post.cug_number, officer.pno, officer.name
         )
 
+    state = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.STATE))
     for scope, role, unit in (
         ("district", Role.SP_OFFICE, district),
         ("station", Role.STATION_OFFICER, station),
+        # The other homes: an ASP's (approvals first) and the state control room's.
+        ("asp", Role.ASP, district),
+        ("control-room", Role.CONTROL_ROOM, state),
     ):
         for screen in SCREENS:
             for language in ("en", "hi"):

@@ -129,12 +129,15 @@ def test_main_pages_have_no_serious_accessibility_violations(
     audit(page, "review-queue")
     page.goto("/coverage/")
     audit(page, "coverage")
+    page.goto("/map")  # the district's villages as points
+    audit(page, "map-district", exclude=[".village-map a:nth-of-type(n+21)"])
     page.goto(f"/geo/places/{server.place_id(ROSTER_PLACE)}/names")
     audit(page, "correct-place-name")
 
     station = server.checkers["station", screen, language]
     page = new_page(pages, language)
     SignIn(page, server, station, english=english).complete()
+    audit(page, "station-home")
     page.goto(roster)
     audit(page, "roster")
     # The page explains a generated spelling once; the script makes that every mark's tooltip.
@@ -153,6 +156,19 @@ def test_main_pages_have_no_serious_accessibility_violations(
     page.locator("form.enrol-form #check_spelling").click()
     expect(page.locator("#name_other")).not_to_have_value("")
     audit(page, "enrol-check-spelling")
+
+    # The other homes and dashboards: an ASP's, and the state control room's with its map.
+    page = new_page(pages, language)
+    SignIn(page, server, server.checkers["asp", screen, language], english=english).complete()
+    audit(page, "asp-home")
+    page = new_page(pages, language)
+    control_room = server.checkers["control-room", screen, language]
+    SignIn(page, server, control_room, english=english).complete()
+    audit(page, "control-room-home")
+    page.goto("/map")
+    audit(page, "map-state")
+    page.goto("/coverage/")
+    audit(page, "coverage-state")
     audit.assert_clean()
 
 

@@ -84,11 +84,24 @@ def show_map(unit_id=None):
     their active contacts against the target, each a link to its roster."""
     unit = get_in_scope(current_user, Unit, unit_id) if unit_id else current_user.unit
     if unit.kind in (UnitKind.STATE, UnitKind.ZONE, UnitKind.RANGE):
-        # Too many places for one drawing: choose a district.
-        districts = db.session.scalars(
-            dashboard.districts_under(unit).order_by(Unit.name_en, Unit.id)
-        ).all()
-        return render_template("main/map.html", unit=unit, districts=districts, village_map=None)
+        # Too many places for one drawing: each district is a point, a link to its own map.
+        districts = dashboard.district_points(current_user, unit)
+        election_on = any(point.sensitive is not None for point in districts)
+        # During an election the sensitive places come first; either colouring on request.
+        by = request.args.get("by", "sensitive" if election_on else "coverage")
+        if by not in ("coverage", "sensitive"):
+            by = "coverage"
+        district_map = charts.district_map(
+            unit, districts, by, lambda district: url_for("main.unit_map", unit_id=district.id)
+        )
+        return render_template(
+            "main/map.html",
+            unit=unit,
+            districts=districts,
+            district_map=district_map,
+            election_on=election_on,
+            village_map=None,
+        )
     village_map = charts.village_map(
         unit,
         dashboard.map_places(current_user, unit),
