@@ -157,6 +157,8 @@ class DefaultConfig:
     # The name authenticator apps show next to the officer's PNO.
     TOTP_ISSUER = "C-Plan UP Police"
     LOG_LEVEL = "INFO"
+    # A failure repeated within this many seconds is counted, not logged again (cplan.logging).
+    LOG_REPEAT_SECONDS = 60
     # /readyz (cplan.blueprints.health): seconds the database may take to connect and answer,
     # and minutes an SMS notice may wait in the outbox before the server reports "stuck" (0: off).
     HEALTH_TIMEOUT = 2
@@ -195,6 +197,12 @@ def load_config(app, overrides=None, refuse=True):
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = postgresql_engine_options(app.config)
+    # A statement's parameters can hold a mobile number: never in an error's text, so a logged
+    # traceback (cplan.logging) shows the statement without them.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "hide_parameters": True,
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
 
     reports_url = app.config.get("REPORTS_DATABASE_URL")
     if reports_url:
@@ -322,7 +330,11 @@ REPORTS_BIND = "reports"
 def reports_engine_options(config, url: str) -> dict:
     """The reports replica's engine: the primary's pool and timeouts, read-only sessions."""
     url = normalise_database_url(url)
-    options: dict = {"url": url, "execution_options": {"cplan_reports": True}}
+    options: dict = {
+        "url": url,
+        "execution_options": {"cplan_reports": True},
+        "hide_parameters": True,
+    }
     if url.startswith("postgresql"):
         options.update(postgresql_engine_options({**config, "SQLALCHEMY_ENGINE_OPTIONS": {}}))
         connect_args = options["connect_args"]

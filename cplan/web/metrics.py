@@ -34,6 +34,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from cplan.models.base import utcnow
 from cplan.services import audit, health
+from cplan.web import faults
 
 REQUESTS = Counter(
     "cplan_requests",
@@ -71,6 +72,8 @@ def register(app) -> None:
 
     @app.after_request
     def count_request(response):
+        if faults.discarded():
+            return response  # a read run again: only its second answer counts
         endpoint = request.endpoint or "none"  # a URL with no view: one label, not each path
         REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
         started = g.get("request_started")

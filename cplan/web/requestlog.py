@@ -32,6 +32,7 @@ from flask import g, has_request_context, request
 from sqlalchemy import inspect
 
 from cplan.services import audit
+from cplan.web import faults
 
 HEADER = "X-Request-Id"
 MAX_SEQS_LOGGED = 20
@@ -48,11 +49,16 @@ def register(app) -> None:
     @app.before_request
     def start_request():
         given = request.headers.get(HEADER, "") if trust_header else ""
-        g.request_id = given if _PLAIN_ID.fullmatch(given) else secrets.token_hex(16)
+        g.request_id = request.environ.get(faults.REQUEST_ID) or (
+            given if _PLAIN_ID.fullmatch(given) else secrets.token_hex(16)
+        )
+        request.environ[faults.REQUEST_ID] = g.request_id  # kept if the read is run again
         g.request_started = time.perf_counter()
 
     @app.after_request
     def log_request(response):
+        if faults.discarded():
+            return response  # a read run again (cplan.web.faults): its second answer is logged
         request_id = g.get("request_id") or secrets.token_hex(16)
         response.headers[HEADER] = request_id
         started = g.get("request_started")
@@ -65,6 +71,8 @@ def register(app) -> None:
             "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
             "post_id": _post_id(),
         }
+        if faults.retried():
+            line["retried"] = True
         seqs = g.get("audit_ids")
         if seqs:
             line["audit_ids"] = seqs[:MAX_SEQS_LOGGED]
