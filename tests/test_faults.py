@@ -271,7 +271,7 @@ def test_a_write_cut_off_by_a_killed_backend_is_never_run_again(
     assert again.status == 302 and events(db, REVEALED) == 1
 
 
-def test_the_write_page_is_in_the_officers_language_and_problem_json_under_the_api(
+def test_the_cut_off_write_page_is_in_the_officers_language(
     tmp_path, db, village, postgresql
 ):
     app = live_app(db.engine.url.render_as_string(hide_password=False), tmp_path)
