@@ -39,6 +39,10 @@ class DefaultConfig:
     # instead of the worker being killed mid-request.
     DB_STATEMENT_TIMEOUT_MS = 20000
     DB_APPLICATION_NAME = "cplan"  # shown in pg_stat_activity
+    # SQLite only: how long a writer waits for the write lock. Writers were seen waiting up to
+    # 7.2 s (bench/sqlite_writers.py, README "Faults"): 20 s gives margin and stays below
+    # gunicorn's 30 s worker timeout, so a writer that waits longer gets the 503 page.
+    SQLITE_BUSY_TIMEOUT_MS = 20000
     # A read replica for the report pages (coverage), e.g. postgresql://cplan@db-replica/cplan.
     # Unset: reports read from the primary like every other page.
     REPORTS_DATABASE_URL = None
@@ -197,6 +201,8 @@ def load_config(app, overrides=None, refuse=True):
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = postgresql_engine_options(app.config)
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options(app.config)
     # A statement's parameters can hold a mobile number: never in an error's text, so a logged
     # traceback (cplan.logging) shows the statement without them.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
@@ -320,6 +326,16 @@ def postgresql_engine_options(config) -> dict:
     connect_args["options"] = server_options.strip()
     connect_args.setdefault("application_name", config["DB_APPLICATION_NAME"])
     connect_args.setdefault("connect_timeout", int(config.get("DB_CONNECT_TIMEOUT") or 5))
+    options["connect_args"] = connect_args
+    return options
+
+
+def sqlite_engine_options(config) -> dict:
+    """SQLite's busy timeout (``SQLITE_BUSY_TIMEOUT_MS``): how long a writer waits for the write
+    lock before "database is locked" (Python's sqlite3 sets it from ``timeout``)."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("timeout", int(config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000)
     options["connect_args"] = connect_args
     return options
 
