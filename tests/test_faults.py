@@ -593,3 +593,24 @@ def test_a_failure_repeated_on_a_full_disk_is_logged_once_in_full_then_counted(
     assert len(failures) < 20
     # A statement's parameters never reach the log (they can hold a mobile number).
     assert "[SQL parameters hidden due to hide_parameters=True]" in log
+
+
+# ---- what counts as a write -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "writes"),
+    [
+        ("SELECT contacts.id FROM contacts", False),
+        ("BEGIN IMMEDIATE", False),
+        ("  /* a comment */ select 1", False),
+        ("SELECT pg_advisory_xact_lock(1)", False),
+        ("INSERT INTO audit_events (action) VALUES (?)", True),
+        ("UPDATE sign_in_sessions SET last_seen_at = ?", True),
+        ("DELETE FROM sign_in_codes", True),
+        ("WITH moved AS (UPDATE places SET x = 1 RETURNING id) SELECT * FROM moved", True),
+        ("WITH recent AS (SELECT id FROM contacts) SELECT * FROM recent", False),
+    ],
+)
+def test_a_statement_that_changes_anything_counts_as_a_write(statement, writes):
+    assert is_write(statement) is writes
