@@ -176,6 +176,21 @@ def main() -> int:
     for name, start_mark, end_mark in phases:
         outcomes, gap = load.phase(marks[start_mark], marks[end_mark])
         print(f"{name:30s} {dict(sorted(outcomes.items()))}  longest without an answer {gap:.2f} s")
+    term = marks["restart"]
+    during = [o for o in load.outcomes if term <= o[0] < marks["restarted"]]
+
+    def first_last(kind):
+        times = sorted(o[1] - term for o in during if o[2] == kind)
+        return f"{times[0]:.2f}-{times[-1]:.2f} s" if times else "none"
+
+    print(
+        "after TERM: answered 200 "
+        + first_last("200")
+        + ", cut "
+        + first_last("cut")
+        + ", refused "
+        + first_last("refused")
+    )
     print(
         f"restart: the old server took {stopped - marks['restart']:.2f} s to stop, "
         f"the new one {marks['restarted'] - stopped:.2f} s to answer"

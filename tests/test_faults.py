@@ -19,7 +19,6 @@ import http.client
 import json
 import logging
 import re
-import socket
 import sqlite3
 import threading
 import time
@@ -38,6 +37,7 @@ from cplan.models.roster import Contact, ContactCategory, ContactStatus, Script
 from cplan.services.roster import REVEALED, VIEWED
 from cplan.web.faults import is_write
 from tests.conftest import _test_config
+from tests.test_health import SocketProxy  # the database stopped: its proxy cut
 
 APPLICATION_NAME = "cplan-faults-test"  # the only backends these tests kill
 
@@ -351,75 +351,12 @@ def test_reads_under_load_while_backends_are_killed_get_no_errors_and_one_record
 # ---- PostgreSQL stopped: the portal reaches it through a proxy that is cut and restored ------
 
 
-class Proxy:
-    """A TCP port forwarding to PostgreSQL's socket. ``stop()`` is the server going away (every
-    connection cut, new ones refused); ``start()`` brings it back on the same port."""
-
-    def __init__(self, target):
-        self.target = target  # ("unix", path) or ("tcp", (host, port))
-        self.port = None
-        self.listener = None
-        self.sockets: list[socket.socket] = []
-        self.lock = threading.Lock()
-
-    def start(self):
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", self.port or 0))
-        self.port = self.listener.getsockname()[1]
-        self.listener.listen(16)
-        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
-
-    def _open_target(self):
-        kind, address = self.target
-        family = socket.AF_UNIX if kind == "unix" else socket.AF_INET
-        upstream = socket.socket(family, socket.SOCK_STREAM)
-        upstream.connect(address)
-        return upstream
-
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return  # stopped
-            upstream = self._open_target()
-            with self.lock:
-                self.sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source, sink):
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                sink.shutdown(socket.SHUT_RDWR)
-
-    def stop(self):
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
-        self.listener.close()
-        with self.lock:
-            for connection in self.sockets:
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
-                connection.close()
-            self.sockets = []
-
-
 def test_while_postgresql_is_stopped_reads_and_writes_get_503_and_it_serves_once_back(
     tmp_path, db, village, postgresql
 ):
     url = db.engine.url
-    host = url.query.get("host") or url.host or "/var/run/postgresql"
-    port = url.port or 5432
-    target = ("unix", f"{host}/.s.PGSQL.{port}") if host.startswith("/") else ("tcp", (host, port))
-    proxy = Proxy(target)
+    socket_folder = url.query.get("host", "/var/run/postgresql")
+    proxy = SocketProxy(f"{socket_folder}/.s.PGSQL.{url.port or 5432}")
     proxy.start()
     through_proxy = url.set(host="127.0.0.1", port=proxy.port, query={})
     app = live_app(through_proxy.render_as_string(hide_password=False), tmp_path)

@@ -14,7 +14,9 @@ number, a search or a setup code; no header, cookie, address or form value is wr
 ``post_id`` is the signed-in post (null for anonymous requests), taken without a query.
 ``audit_ids`` lists the audit events this request committed (at most 20, then
 ``audit_events`` counts them all), so a log line leads to its events and an event back to its
-request. The id is not written into each event's detail: the detail is hashed into the chain
+request. A read answered on its second attempt (``cplan.web.faults``) adds ``"retried": true``
+under the first attempt's id; the first attempt writes no line. The id is not written into each
+event's detail: the detail is hashed into the chain
 and compared exactly across the code, and the event id already joins the two (an event's
 place in the chain, its seq, is given later by the sealer).
 """
