@@ -26,6 +26,7 @@ import urllib.parse
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
@@ -134,6 +135,10 @@ def events(db, action) -> int:
     return count
 
 
+def retried_reads() -> float:
+    return REGISTRY.get_sample_value("cplan_reads_retried_total", {"status": "200"}) or 0.0
+
+
 def request_lines(text) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.startswith('{"time"')]
 
@@ -213,6 +218,7 @@ def test_a_read_cut_off_by_a_killed_backend_is_answered_after_one_retry_with_one
     tmp_path, db, village, postgresql, caplog, when
 ):
     caplog.set_level(logging.INFO, logger="cplan.requests")
+    retried_before = retried_reads()
     app = live_app(db.engine.url.render_as_string(hide_password=False), tmp_path)
     with serving(app) as port, killing_backend(app, postgresql, when) as killed:
         answer = fetch(port, village["page"], village["cookie"])
@@ -225,6 +231,7 @@ def test_a_read_cut_off_by_a_killed_backend_is_answered_after_one_retry_with_one
     assert [(line["status"], line.get("retried")) for line in lines] == [(200, True)]
     assert lines[0]["request_id"] == answer.headers["X-Request-Id"]
     assert "connection lost in a read; running it again" in caplog.text
+    assert retried_reads() == retried_before + 1  # cplan_reads_retried_total{status="200"}
 
 
 def test_a_read_whose_access_record_commit_is_cut_off_is_not_run_again(

@@ -53,6 +53,12 @@ AUDIT_EVENTS = Counter(
     "failed (auth.otp_failed), locks (auth.cug_locked...), approvals, exports.",
     ["action", "outcome"],
 )
+RETRIED = Counter(
+    "cplan_reads_retried",
+    "Reads run again after losing their database connection (cplan.web.faults), by the "
+    "status of the second answer.",
+    ["status"],
+)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 _FIGURES = {
@@ -76,6 +82,8 @@ def register(app) -> None:
             return response  # a read run again: only its second answer counts
         endpoint = request.endpoint or "none"  # a URL with no view: one label, not each path
         REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+        if faults.retried():
+            RETRIED.labels(str(response.status_code)).inc()
         started = g.get("request_started")
         if started is not None:
             LATENCY.labels(endpoint).observe(time.perf_counter() - started)
