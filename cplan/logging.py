@@ -14,6 +14,7 @@ exception.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -66,6 +67,13 @@ class RepeatedFailures(logging.Filter):
         self._lock = threading.Lock()
         # key -> the interval's state: the last repeat left out and how many were
         self._open: dict[tuple, dict] = {}
+        # gunicorn forks its workers from the master, where this filter is made: a timer started
+        # there does not run in a worker, whose interval would then never close.
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._open = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING or getattr(record, _SUMMARY, False):

@@ -18,6 +18,7 @@ import contextlib
 import http.client
 import json
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -558,3 +559,43 @@ def test_a_failure_repeated_on_a_full_disk_is_logged_once_in_full_then_counted(
 )
 def test_a_statement_that_changes_anything_counts_as_a_write(statement, writes):
     assert is_write(statement) is writes
+
+
+# ---- repeated failures in a forked worker -----------------------------------------------------
+
+
+def test_a_worker_forked_after_a_failure_still_logs_its_own_first_one_and_counts_the_rest():
+    """gunicorn forks its workers from the master, where the log's filter is made: a failure the
+    master logged must not leave the workers counting its repeats forever, never writing them."""
+    import io
+
+    from cplan.logging import RepeatedFailures
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RepeatedFailures(0.3))
+    logger = logging.getLogger("cplan.tests.forked")
+    logger.addHandler(handler)
+    logger.propagate = False
+
+    def fail():
+        try:
+            raise ZeroDivisionError("division by zero")
+        except ZeroDivisionError:
+            logger.exception("could not divide")
+
+    try:
+        fail()  # in the "master"
+        child = os.fork()
+        if child == 0:  # the "worker": its own output only
+            stream.seek(0)
+            stream.truncate()
+            for _ in range(5):
+                fail()
+            time.sleep(0.8)
+            text = stream.getvalue()
+            os._exit(0 if text.count("Traceback") == 1 and "repeated 4 times" in text else 1)
+        _, status = os.waitpid(child, 0)
+    finally:
+        logger.removeHandler(handler)
+    assert os.waitstatus_to_exitcode(status) == 0
