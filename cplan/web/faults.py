@@ -21,9 +21,9 @@ retry opens a fresh one. A database that refuses new connections, a full pool or
 timeout is not retried: the second attempt would fail the same way after the same wait.
 
 The retry runs the whole request again in a new request context (WSGI level): hooks, sign-in,
-view and access record, exactly like a reload. The first attempt's answer is thrown away
-unlogged and uncounted (``discarded``); the second one's request-log line says ``"retried":
-true`` and keeps the first one's request id.
+view and access record, exactly like a reload. The first attempt's answer is thrown away with
+no request-log line and no count (``discarded``); the second one's request-log line says
+``"retried": true`` and keeps the first one's request id.
 """
 
 from __future__ import annotations
