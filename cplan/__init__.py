@@ -16,6 +16,7 @@ def create_app(config=None):
     register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
+    register_read_retry(app)
     register_rate_limits(app)
     register_template_helpers(app)
     register_cli(app)
@@ -91,6 +92,13 @@ def register_request_hooks(app):
     if proxies > 0:  # behind nginx: the client's address and scheme from its headers
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     register(app)
+
+
+def register_read_retry(app):
+    # Outermost WSGI wrapper: a second attempt starts from the environment as the server gave it.
+    from cplan.web import faults
+
+    faults.register(app)
 
 
 def register_rate_limits(app):

@@ -39,6 +39,10 @@ class DefaultConfig:
     # instead of the worker being killed mid-request.
     DB_STATEMENT_TIMEOUT_MS = 20000
     DB_APPLICATION_NAME = "cplan"  # shown in pg_stat_activity
+    # SQLite only: how long a writer waits for the write lock. Writers were seen waiting up to
+    # 7.2 s (bench/sqlite_writers.py, README "Faults"): 20 s gives margin and stays below
+    # gunicorn's 30 s worker timeout, so a writer that waits longer gets the 503 page.
+    SQLITE_BUSY_TIMEOUT_MS = 20000
     # A read replica for the report pages (coverage), e.g. postgresql://cplan@db-replica/cplan.
     # Unset: reports read from the primary like every other page.
     REPORTS_DATABASE_URL = None
@@ -166,6 +170,8 @@ class DefaultConfig:
     # The name authenticator apps show next to the officer's PNO.
     TOTP_ISSUER = "C-Plan UP Police"
     LOG_LEVEL = "INFO"
+    # A failure repeated within this many seconds is counted, not logged again (cplan.logging).
+    LOG_REPEAT_SECONDS = 60
     # /readyz (cplan.blueprints.health): seconds the database may take to connect and answer,
     # and minutes an SMS notice may wait in the outbox before the server reports "stuck" (0: off).
     HEALTH_TIMEOUT = 2
@@ -204,6 +210,14 @@ def load_config(app, overrides=None, refuse=True):
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = postgresql_engine_options(app.config)
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options(app.config)
+    # A statement's parameters can hold a mobile number: never in an error's text, so a logged
+    # traceback (cplan.logging) shows the statement without them.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "hide_parameters": True,
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
 
     reports_url = app.config.get("REPORTS_DATABASE_URL")
     if reports_url:
@@ -354,13 +368,27 @@ def postgresql_engine_options(config) -> dict:
     return options
 
 
+def sqlite_engine_options(config) -> dict:
+    """SQLite's busy timeout (``SQLITE_BUSY_TIMEOUT_MS``): how long a writer waits for the write
+    lock before "database is locked" (Python's sqlite3 sets it from ``timeout``)."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("timeout", int(config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000)
+    options["connect_args"] = connect_args
+    return options
+
+
 REPORTS_BIND = "reports"
 
 
 def reports_engine_options(config, url: str) -> dict:
     """The reports replica's engine: the primary's pool and timeouts, read-only sessions."""
     url = normalise_database_url(url)
-    options: dict = {"url": url, "execution_options": {"cplan_reports": True}}
+    options: dict = {
+        "url": url,
+        "execution_options": {"cplan_reports": True},
+        "hide_parameters": True,
+    }
     if url.startswith("postgresql"):
         options.update(postgresql_engine_options({**config, "SQLALCHEMY_ENGINE_OPTIONS": {}}))
         connect_args = options["connect_args"]

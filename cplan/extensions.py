@@ -30,14 +30,14 @@ compress = Compress()
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, _record):
-    """Give every SQLite connection WAL, enforced foreign keys and a busy timeout."""
+    """Give every SQLite connection WAL and enforced foreign keys (its busy timeout comes from
+    ``SQLITE_BUSY_TIMEOUT_MS`` through the driver's ``timeout``: ``cplan.config``)."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     # We issue BEGIN ourselves (below); the driver's implicit transactions would defer it.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

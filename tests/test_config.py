@@ -134,7 +134,18 @@ def test_sqlite_connections_have_wal_foreign_keys_and_busy_timeout(instance):
             pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
             assert pragma("journal_mode") == "wal"
             assert pragma("foreign_keys") == 1
-            assert pragma("busy_timeout") == 5000
+            assert pragma("busy_timeout") == 20000
+        db.engine.dispose()
+
+
+def test_the_sqlite_busy_timeout_comes_from_the_configuration(instance, monkeypatch):
+    monkeypatch.setenv("CPLAN_SQLITE_BUSY_TIMEOUT_MS", "7500")
+    app = create_app()
+    from cplan.extensions import db
+
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 7500
         db.engine.dispose()
 
 
@@ -146,7 +157,13 @@ def test_postgresql_gets_a_bounded_pool_and_a_statement_timeout_sqlite_none(inst
     assert options["connect_args"]["options"] == "-c statement_timeout=5000"
     assert options["connect_args"]["application_name"] == "cplan"
     monkeypatch.delenv("CPLAN_DATABASE_URL")
-    assert create_app().config["SQLALCHEMY_ENGINE_OPTIONS"] == {}
+    # SQLite: no pool, its busy timeout; on either, a failed statement's text never holds its
+    # parameters.
+    assert create_app().config["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "hide_parameters": True,
+        "connect_args": {"timeout": 20.0},
+    }
+    assert options["hide_parameters"] is True
 
 
 def test_explicit_engine_options_win_over_the_defaults(instance):

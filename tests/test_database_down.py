@@ -106,6 +106,23 @@ def test_the_api_answers_503_in_json(tmp_path, signed_in_cookie):
     assert response.get_json()["status"] == 503
 
 
+@pytest.mark.parametrize("database", sorted(UNREACHABLE))
+def test_the_v1_api_answers_503_as_problem_json_saying_nothing_was_saved(
+    tmp_path, signed_in_cookie, database
+):
+    browser = browser_of_a_dead_app(tmp_path, UNREACHABLE[database], signed_in_cookie)
+    response = browser.post(
+        "/api/v1/enrolments/1/decision",
+        json={"action": "approve", "version": 1},
+        headers={"Authorization": "Bearer cpl_" + "a" * 43, "Accept-Language": "hi"},
+    )
+    body = response.get_json(force=True)
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert body["status"] == 503 and body["title"] == "कृपया एक मिनट बाद फिर प्रयास करें"
+    assert "आपका भेजा कुछ भी सहेजा नहीं गया" in body["detail"]
+    assert response.headers["Retry-After"] == "60"
+
+
 def test_the_database_failing_in_the_middle_of_a_signed_in_page_gets_the_same_page(
     app, client, db, make_district, make_officer, login_as
 ):

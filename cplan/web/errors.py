@@ -46,6 +46,7 @@ from cplan.services.errors import (
     NotAllowed,
     NotInScope,
 )
+from cplan.web import faults
 from cplan.web.problems import problem
 from cplan.web.problems import status_messages as _messages
 from cplan.web.security import is_public_endpoint
@@ -170,11 +171,21 @@ def render_error(status: int, message: str | None = None):
 
 
 def render_database_unavailable(error: Exception):
-    """503 without touching the database again: no user lookup, no navigation, no retry."""
+    """503 without touching the database again: no user lookup, no navigation. A read cut off
+    by a lost connection is run again once instead (``cplan.web.faults``); a write is not, and
+    its page says whether anything may have been saved."""
     original = getattr(error, "orig", None) or error
     # The driver's first line only: SQLAlchemy's full text carries the statement's parameters.
     first_line = (str(original).strip().splitlines() or [""])[0][:200]
-    current_app.logger.error("database unavailable: %s: %s", type(original).__name__, first_line)
+    retrying = faults.retry_if_read(error)
+    current_app.logger.error(
+        "database %s: %s: %s",
+        "connection lost in a read; running it again" if retrying else "unavailable",
+        type(original).__name__,
+        first_line,
+        # The first of a kind in full (parameters hidden: cplan.config), then counted.
+        exc_info=error,
+    )
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection is gone; the session is dropped at teardown
@@ -182,8 +193,20 @@ def render_database_unavailable(error: Exception):
     # Flask-Login's per-request user: anonymous from here on, so nothing (templates, the
     # language choice, the security headers) loads the signed-in session from the database.
     g._login_user = login_manager.anonymous_user()
+    if retrying:
+        return "", 503  # thrown away by faults.RetryReads
     message = _("The portal cannot reach its database just now. Please try again in a minute.")
-    if wants_json():
+    if request.method not in faults.SAFE_METHODS:
+        if faults.may_have_saved(error):
+            message += " " + _(
+                "What you sent may have been saved before the connection was lost: check before "
+                "you send it again."
+            )
+        else:
+            message += " " + _("Nothing you sent was saved.")
+    if wants_problem():
+        response = problem(503, title=_("Please try again in a minute"), detail=message)
+    elif wants_json():
         response = jsonify(error=message, status=503)
     else:
         retry_url = request.full_path.rstrip("?") if request.method == "GET" else None

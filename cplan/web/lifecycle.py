@@ -19,6 +19,7 @@ from flask import after_this_request, g, has_request_context, request
 
 from cplan.extensions import begin_as_reader_when, db
 from cplan.services import sms
+from cplan.web import faults
 
 _READ_FIRST = "_cplan_sqlite_read_first"
 
@@ -44,6 +45,7 @@ def commit_before_the_page() -> None:
     finally:
         session.expire_on_commit = True
     if has_request_context():
+        faults.sign_in_step_committed()
         reads_first_in_safe_requests()
 
 

@@ -34,6 +34,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from cplan.models.base import utcnow
 from cplan.services import audit, health
+from cplan.web import faults
 
 REQUESTS = Counter(
     "cplan_requests",
@@ -51,6 +52,12 @@ AUDIT_EVENTS = Counter(
     "Audit events committed, by action and outcome: sign-in codes sent (auth.otp_sent) and "
     "failed (auth.otp_failed), locks (auth.cug_locked...), approvals, exports.",
     ["action", "outcome"],
+)
+RETRIED = Counter(
+    "cplan_reads_retried",
+    "Reads run again after losing their database connection (cplan.web.faults), by the "
+    "status of the second answer.",
+    ["status"],
 )
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -71,8 +78,12 @@ def register(app) -> None:
 
     @app.after_request
     def count_request(response):
+        if faults.discarded():
+            return response  # a read run again: only its second answer counts
         endpoint = request.endpoint or "none"  # a URL with no view: one label, not each path
         REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+        if faults.retried():
+            RETRIED.labels(str(response.status_code)).inc()
         started = g.get("request_started")
         if started is not None:
             LATENCY.labels(endpoint).observe(time.perf_counter() - started)

@@ -14,7 +14,9 @@ number, a search or a setup code; no header, cookie, address or form value is wr
 ``post_id`` is the signed-in post (null for anonymous requests), taken without a query.
 ``audit_ids`` lists the audit events this request committed (at most 20, then
 ``audit_events`` counts them all), so a log line leads to its events and an event back to its
-request. The id is not written into each event's detail: the detail is hashed into the chain
+request. A read answered on its second attempt (``cplan.web.faults``) adds ``"retried": true``
+under the first attempt's id; the first attempt writes no line. The id is not written into each
+event's detail: the detail is hashed into the chain
 and compared exactly across the code, and the event id already joins the two (an event's
 place in the chain, its seq, is given later by the sealer).
 """
@@ -32,6 +34,7 @@ from flask import g, has_request_context, request
 from sqlalchemy import inspect
 
 from cplan.services import audit
+from cplan.web import faults
 
 HEADER = "X-Request-Id"
 MAX_SEQS_LOGGED = 20
@@ -48,11 +51,16 @@ def register(app) -> None:
     @app.before_request
     def start_request():
         given = request.headers.get(HEADER, "") if trust_header else ""
-        g.request_id = given if _PLAIN_ID.fullmatch(given) else secrets.token_hex(16)
+        g.request_id = request.environ.get(faults.REQUEST_ID) or (
+            given if _PLAIN_ID.fullmatch(given) else secrets.token_hex(16)
+        )
+        request.environ[faults.REQUEST_ID] = g.request_id  # kept if the read is run again
         g.request_started = time.perf_counter()
 
     @app.after_request
     def log_request(response):
+        if faults.discarded():
+            return response  # a read run again (cplan.web.faults): its second answer is logged
         request_id = g.get("request_id") or secrets.token_hex(16)
         response.headers[HEADER] = request_id
         started = g.get("request_started")
@@ -65,6 +73,8 @@ def register(app) -> None:
             "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
             "post_id": _post_id(),
         }
+        if faults.retried():
+            line["retried"] = True
         seqs = g.get("audit_ids")
         if seqs:
             line["audit_ids"] = seqs[:MAX_SEQS_LOGGED]
