@@ -298,19 +298,21 @@ def test_the_cut_off_write_page_is_in_the_officers_language(tmp_path, db, villag
 def test_reads_under_load_while_backends_are_killed_get_no_errors_and_one_record_each(
     tmp_path, db, village, postgresql, caplog
 ):
-    """Four browsers read the village page 15 times each while one of the portal's backends is
-    killed every 0.5 s; then the killing stops."""
+    """Four browsers read the village page while one of the portal's backends is killed every
+    0.3 s, until six have been killed (however fast the machine serves); then the killing stops."""
     caplog.set_level(logging.INFO, logger="cplan.requests")
     app = live_app(db.engine.url.render_as_string(hide_password=False), tmp_path)
     statuses: list[int] = []
     stop = threading.Event()
 
     def browse(port):
-        for _ in range(15):
+        while not stop.is_set():
             statuses.append(fetch(port, village["page"], village["cookie"]).status)
 
     def killer():
-        while not stop.wait(0.5):  # one backend of the portal's at a time, busy or idle
+        deadline = time.monotonic() + 60
+        # One backend of the portal's at a time, busy or idle.
+        while len(kills) < 6 and time.monotonic() < deadline and not stop.wait(0.3):
             row = postgresql.execute(
                 "SELECT pid FROM pg_stat_activity WHERE application_name = %s "
                 "AND datname = current_database() ORDER BY random() LIMIT 1",
@@ -319,6 +321,7 @@ def test_reads_under_load_while_backends_are_killed_get_no_errors_and_one_record
             if row:
                 kill(postgresql, row[0])
                 kills.append(row[0])
+        stop.set()
 
     kills: list[int] = []
     with serving(app) as port:
@@ -327,10 +330,9 @@ def test_reads_under_load_while_backends_are_killed_get_no_errors_and_one_record
             browser.start()
         killing = threading.Thread(target=killer)
         killing.start()
+        killing.join()
         for browser in browsers:
             browser.join()
-        stop.set()
-        killing.join()
         after = [fetch(port, village["page"], village["cookie"]).status for _ in range(10)]
 
     retried = [
@@ -341,7 +343,7 @@ def test_reads_under_load_while_backends_are_killed_get_no_errors_and_one_record
         if line.get("retried")
     ]
     print(
-        f"{len(kills)} backends killed; {statuses.count(503)} of 60 reads answered 503; "
+        f"{len(kills)} backends killed; {statuses.count(503)} of {len(statuses)} reads got 503; "
         f"{len(retried)} retried"
     )
     assert set(statuses) <= {200, 503}  # never a 500
