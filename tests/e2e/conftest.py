@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -77,12 +78,34 @@ class Server:
     # The posts of the accessibility checks: ("district" | "station", screen, language) -> login.
     checkers: dict
 
-    def last_code(self, cug: str) -> str:
-        """The one-time code last sent by SMS to ``cug`` (E.164)."""
+    def forget_code_limits(self, cug: str) -> None:
+        """Let ``cug`` have a code at once: the journeys sign the same posts in several times
+        within the number's limits (3 codes a burst, one a minute: tests/test_otp.py), and a
+        code held back by them leaves the code page waiting for a code that never comes."""
+        from sqlalchemy import delete
+
+        from cplan.extensions import db
+        from cplan.models.accounts import CugThrottle
+
+        with self.app.app_context():
+            db.session.execute(delete(CugThrottle).where(CugThrottle.cug_number == cug))
+            db.session.commit()
+            db.session.remove()
+
+    def texts_to(self, cug: str) -> list[str]:
+        """The texts sent by SMS to ``cug`` (E.164) so far, oldest first."""
         from cplan.services.sms import OUTBOX_KEY
 
-        texts = [m.text for m in self.app.extensions.get(OUTBOX_KEY, []) if m.to == cug]
-        assert texts, f"no SMS was sent to {cug}"
+        return [m.text for m in list(self.app.extensions.get(OUTBOX_KEY, [])) if m.to == cug]
+
+    def last_code(self, cug: str, after: int = 0) -> str:
+        """The one-time code last sent by SMS to ``cug`` (E.164), waiting up to 10 s for a
+        message beyond the first ``after`` (the code may still be on its way when the code page
+        shows, and an earlier sign-in's code would be refused)."""
+        deadline = time.monotonic() + 10
+        while len(texts := self.texts_to(cug)) <= after and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(texts) > after, f"no new SMS was sent to {cug}"
         return re.search(r"\b\d{6}\b", texts[-1]).group()
 
     def place_id(self, name_en: str, station: str = "Baraut") -> int:
