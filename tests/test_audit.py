@@ -260,6 +260,25 @@ def test_an_event_is_not_sealed_before_its_transaction_commits(db):
     assert audit_sealer.seal().sealed == 1
 
 
+def test_a_savepoint_released_inside_a_transaction_is_not_its_commit(app, db, monkeypatch):
+    """SQLAlchemy reports a released savepoint as a commit: sealing then (on SQLite a second
+    connection waiting on this transaction's own lock, the demo load hung) or telling the
+    request log of events not yet committed would be wrong. Both wait for the real commit."""
+    told: list = []
+    monkeypatch.setattr(audit, "_COMMIT_LISTENERS", [*audit._COMMIT_LISTENERS, told.extend])
+    app.config["AUDIT_SEAL_AFTER_COMMIT"] = 0
+    monkeypatch.setattr(audit_sealer, "_last_attempt", 0.0)
+    monkeypatch.setattr(audit, "utcnow", lambda: datetime(2025, 1, 1, tzinfo=UTC))
+    outer = audit.record("test.outer")
+    with db.session.begin_nested():
+        inner = audit.record("test.inner")
+    assert told == [] and outer.seq is None and inner.seq is None
+    db.session.commit()
+    assert [action for _, action, _ in told] == ["test.outer", "test.inner"]
+    assert outer.seq is not None and inner.seq is not None and audit.verify_chain().ok
+    app.config["AUDIT_SEAL_AFTER_COMMIT"] = None
+
+
 def test_a_writer_seals_events_the_sealer_process_left_waiting(app, db, monkeypatch):
     app.config["AUDIT_SEAL_AFTER_COMMIT"] = 0
     monkeypatch.setattr(audit, "utcnow", lambda: datetime(2025, 1, 1, tzinfo=UTC))

@@ -211,6 +211,8 @@ def on_commit(listener):
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        return
     written = session.info.pop(_PENDING, None)
     if written:
         for listener in _COMMIT_LISTENERS:

@@ -207,6 +207,10 @@ def _seal_after_commit(session: Session) -> None:
     try of the lock, no waiting. With the sealer process running, requests do none of the
     sealing's work."""
     global _last_attempt
+    if session.in_nested_transaction():
+        # A savepoint was released (SQLAlchemy calls this for it too): the transaction around
+        # it still holds its locks, and on SQLite a second connection would wait on them.
+        return
     if not session.info.pop(_UNSEALED, False):
         return
     interval = current_app.config.get("AUDIT_SEAL_AFTER_COMMIT")

@@ -77,6 +77,8 @@ def enqueue(
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the messages are not committed
+        return
     queued = session.info.pop(_QUEUED, None)
     if queued:
         _dispatch(current_app._get_current_object(), queued)
