@@ -128,6 +128,11 @@ def test_a_broadcast_that_has_started_cannot_be_cancelled(db, world, add_contact
     db.session.rollback()
     assert db.session.get(Broadcast, broadcast.id).status == BroadcastStatus.APPROVED
     assert messages(db, broadcast, DeliveryState.SENT) == 2
+    # Nor does its page offer it: two messages sent, none queued.
+    sent = {state: 0 for state in DeliveryState} | {DeliveryState.SENT: 2}
+    seen = db.session.get(Broadcast, broadcast.id)
+    assert not broadcasts.may_cancel(principal(world["baraut_so"]), seen, now=DAY, counts=sent)
+    assert broadcasts.may_cancel(principal(world["baraut_so"]), seen, now=DAY)
 
 
 def test_a_cancel_with_a_stale_version_is_told_and_changes_nothing(db, world, add_contacts):

@@ -422,18 +422,29 @@ def decide(
     return broadcast
 
 
-def may_cancel(principal: Principal, broadcast: Broadcast, now: datetime | None = None) -> bool:
-    """Whether the page offers cancelling: awaiting approval, or scheduled and not yet due; by
-    its composer or a post that approves broadcasts."""
+def may_cancel(
+    principal: Principal,
+    broadcast: Broadcast,
+    now: datetime | None = None,
+    counts: dict | None = None,
+) -> bool:
+    """Whether the page offers cancelling: awaiting approval, or scheduled and not yet due with
+    every message still queued (``counts`` by delivery state, when the caller has them); by its
+    composer or a post that approves broadcasts."""
     now = now or utcnow()
     pending = broadcast.status == BroadcastStatus.AWAITING_APPROVAL or (
         broadcast.status == BroadcastStatus.APPROVED
         and broadcast.send_at is not None
         and broadcast.send_at > now
     )
-    return pending and (
-        broadcast.created_by_officer_id == principal.officer.id
-        or principal.can(Permission.APPROVE_BROADCAST)
+    untouched = counts is None or sum(counts.values()) == counts.get(outbox.DeliveryState.QUEUED, 0)
+    return (
+        pending
+        and untouched
+        and (
+            broadcast.created_by_officer_id == principal.officer.id
+            or principal.can(Permission.APPROVE_BROADCAST)
+        )
     )
 
 

@@ -172,10 +172,7 @@ def show(broadcast_id):
         ),
         can_urgent=current_user.can(Permission.URGENT_BROADCAST),
         # Not once a message has left the queue (a worker's clock may run ahead of ours).
-        may_cancel=(
-            broadcasts.may_cancel(current_user, broadcast)
-            and sum(counts.values()) == counts[DeliveryState.QUEUED]
-        ),
+        may_cancel=broadcasts.may_cancel(current_user, broadcast, counts=counts),
         cancel_form=CancelForm(version=broadcast.version),
     )
 
